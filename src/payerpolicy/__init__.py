@@ -1,0 +1,22 @@
+"""payerpolicy: payer billing policies for outpatient therapy claims, as code.
+
+    import payerpolicy
+    policy = payerpolicy.load("medicare")        # a shipped payer, or a path to policy files
+    decision = policy.check(claim)               # a claim in the claim JSON form -> Decision
+    decision.to_dict()                           # the decision JSON
+"""
+from __future__ import annotations
+
+from .decision import Decision, Finding
+from .diagnostics import Diagnostic, PolicyError
+from .policy import Policy
+from .policy_load import load_program
+
+__all__ = ["load", "Policy", "Decision", "Finding", "PolicyError", "Diagnostic"]
+__version__ = "0.1.0"
+
+
+def load(source) -> Policy:
+    """Load a policy by shipped payer name (`medicare`) or path; raises `PolicyError` listing every problem."""
+    program, diagnostics = load_program(source)
+    return Policy(program, warnings=diagnostics)

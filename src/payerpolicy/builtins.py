@@ -1,0 +1,37 @@
+"""The functions of the rule language, declared once: name, parameters, result, what it does, how.
+
+The checker reads the signatures, the README's table is written from the docs, and the compiler calls the
+implementations. A missing value (a line without minutes, say) passed to a function gives a missing result.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Callable
+
+from .codes import DISCIPLINE_MODIFIER
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    parameters: tuple[str, ...]  # types, as the checker names them
+    result: str
+    doc: str
+    implementation: Callable
+
+
+def _days_between(a: datetime.date, b: datetime.date) -> int:
+    return abs((b - a).days)
+
+
+BUILTINS: dict[str, Builtin] = {b.name: b for b in (
+    Builtin("max", ("number", "number"), "number", "the larger of two numbers", max),
+    Builtin("min", ("number", "number"), "number", "the smaller of two numbers", min),
+    Builtin("year", ("date",), "number", "the year of a date: year(line.date) = 2026", lambda d: d.year),
+    Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
+            _days_between),
+    Builtin("discipline_modifier", ("provider_type",), "modifier",
+            "the discipline modifier of a provider type: GP for PT and PTA, GO for OT and OTA, GN for SLP",
+            DISCIPLINE_MODIFIER.get),
+)}

@@ -1,0 +1,90 @@
+"""Decisions: what the evaluator says about each claim, in the shape of the decision JSON contract."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITY_ORDER = {"deny": 0, "warn": 1, "info": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, review
+    line: int
+    value: object = None  # the modifier, or the number of units
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        out = {"action": self.action, "line": self.line}
+        if self.value is not None:
+            out["value"] = self.value
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    family: str
+    severity: str
+    line: int
+    message: str
+    reason: dict
+    source: dict
+    fix: Fix | None = None
+
+    def to_dict(self) -> dict:
+        out = {"rule": self.rule, "family": self.family, "severity": self.severity, "line": self.line,
+               "message": self.message, "reason": dict(self.reason)}
+        if self.fix is not None:
+            out["fix"] = self.fix.to_dict()
+        out["source"] = dict(self.source)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class LineDecision:
+    line: int
+    code: str
+    billed_units: int
+    allowed_units: int
+    status: str  # accepted, adjusted (fewer units allowed), denied
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "code": self.code, "billed_units": self.billed_units,
+                "allowed_units": self.allowed_units, "status": self.status}
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: str | None
+    policy: dict | None  # {"payer": ..., "version": ...}
+    status: str  # accepted, denied, error
+    lines: tuple[LineDecision, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[dict, ...] = ()  # {"field": ..., "message": ...} when the claim could not be read
+    where: str = ""  # where an unreadable claim stood in the input
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def needs_fix(self) -> bool:
+        """Accepted, but with a warning that proposes a fix (money left on the table, say)."""
+        return self.status == "accepted" and any(f.severity == "warn" and f.fix for f in self.findings)
+
+    def to_dict(self) -> dict:
+        out = {"id": self.id, "policy": self.policy, "status": self.status,
+               "lines": [line.to_dict() for line in self.lines],
+               "findings": [f.to_dict() for f in self.findings],
+               "errors": list(self.errors)}
+        if self.where:
+            out["where"] = self.where
+        return out
+
+
+def summarize(decisions) -> dict:
+    summary = {"claims": 0, "accepted": 0, "denied": 0, "needs_fix": 0, "errors": 0}
+    for decision in decisions:
+        summary["claims"] += 1
+        summary["errors" if decision.status == "error" else decision.status] += 1
+        summary["needs_fix"] += decision.needs_fix
+    return summary

@@ -1,0 +1,133 @@
+"""Diagnostics: every problem found in a policy, as data, and the one function that renders them.
+
+Each stage (load, validate, parse, check) appends `Diagnostic`s to a list instead of raising, so a policy
+author sees every mistake at once. Only the API boundary (`payerpolicy.load`, the command line) turns a
+non-empty list into a `PolicyError`: a policy with errors never loads halfway.
+
+Rendered form, the same for every stage:
+
+    policies/acme/rules.yaml:14:22: error[E401]: unknown field `modifers`
+       14 |     when: code in @timed and modifers has GP
+          |                              ^^^^^^^^
+       = help: did you mean `modifiers`?
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A place in a policy file. Lines and columns count from 1; `end_column` is exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str  # stable: E1xx load, E2xx schema, E3xx rule syntax, E4xx meaning; W for warnings
+    message: str  # lower case, names in backticks
+    span: Span | None
+    help: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def to_dict(self) -> dict:
+        out: dict = {"code": self.code, "severity": self.severity, "message": self.message}
+        if self.span is not None:
+            out.update(file=self.span.file, line=self.span.line, column=self.span.column)
+        if self.help:
+            out["help"] = self.help
+        return out
+
+
+class PolicyError(Exception):
+    """A policy could not be loaded. `diagnostics` holds every problem found, in file order."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: "SourceFiles | None" = None):
+        self.diagnostics = sorted(diagnostics, key=_order)
+        self.sources = sources or SourceFiles()
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in policy")
+
+    def render(self) -> str:
+        return render_all(self.diagnostics, self.sources)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _order(d: Diagnostic):
+    s = d.span
+    return (s is None, s.file if s else "", s.line if s else 0, s.column if s else 0, d.code)
+
+
+@dataclass
+class SourceFiles:
+    """The text of each policy file read, so a diagnostic can quote the offending line."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def line(self, file: str, number: int) -> str | None:
+        text = self.texts.get(file)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+def render(d: Diagnostic, sources: SourceFiles) -> str:
+    where = f"{d.span}: " if d.span else ""
+    out = [f"{where}{d.severity}[{d.code}]: {d.message}"]
+    if d.span is not None:
+        text = sources.line(d.span.file, d.span.line)
+        if text is not None:
+            gutter = str(d.span.line)
+            pad = " " * len(gutter)
+            start = max(d.span.column - 1, 0)
+            if d.span.end_column is not None and (d.span.end_line in (None, d.span.line)):
+                width = max(d.span.end_column - d.span.column, 1)
+            else:
+                width = max(len(text.rstrip()) - start, 1)
+            out.append(f" {gutter} | {text.rstrip()}")
+            out.append(f" {pad} | {' ' * start}{'^' * width}")
+    if d.help:
+        out.append(f"   = help: {d.help}")
+    return "\n".join(out)
+
+
+def render_all(diagnostics: Iterable[Diagnostic], sources: SourceFiles) -> str:
+    diagnostics = list(diagnostics)
+    blocks = [render(d, sources) for d in diagnostics]
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    warnings = len(diagnostics) - errors
+    tally = f"{errors} error{'s' if errors != 1 else ''}"
+    if warnings:
+        tally += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    return "\n\n".join(blocks + [tally])
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A help line suggesting the closest known name, or None when nothing is close."""
+    candidates = list(candidates)
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not close:
+        lower = {c.lower(): c for c in candidates}
+        close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
+        close = [lower[c] for c in close]
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def known_names_help(kind: str, names: Iterable[str], limit: int = 12) -> str:
+    names = sorted(names)
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"known {kind}: {shown}{more}" if names else f"this policy defines no {kind}"

@@ -1,0 +1,145 @@
+"""Stage 7, evaluate: claims in, decisions out, by running a compiled `RuleProgram`.
+
+Claims are judged in batches. Every line of a batch is first filed under its patient-day (same patient,
+same date of service), so a rule can see the whole day across claims: a daily cap spans two claims sent for
+one visit. The day book is kept for the whole run, so a claim in a later batch also sees the lines of
+earlier claims of its patient-day: "earlier that day" then means earlier in the run, the order in which a
+payer would have received them.
+"""
+from __future__ import annotations
+
+import datetime
+
+from .claim_model import Claim, UnreadableClaim
+from .decision import Decision, Finding, Fix, LineDecision
+from .program_compile import CompiledRule, RuleProgram
+
+
+class LineView:
+    """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
+
+    __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
+                 "provider_type", "provider_npi", "day_position")
+
+    def __init__(self, claim: Claim, line, day_position: int):
+        provider = claim.provider_of(line)
+        self.claim = claim
+        self.number = line.number
+        self.code = line.code
+        self.units = line.units
+        self.minutes = line.minutes
+        self.modifiers = line.modifiers
+        self.date = line.date_of_service
+        self.charge = line.charge
+        self.diagnoses = claim.diagnoses_of(line)
+        self.provider_type = provider.type if provider else None
+        self.provider_npi = provider.npi if provider else None
+        self.day_position = day_position
+
+
+class DayContext:
+    """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
+
+    __slots__ = ("line", "lines", "position")
+
+    def __init__(self, line: LineView, lines: list, position: int):
+        self.line = line
+        self.lines = lines
+        self.position = position
+
+
+class Judge:
+    """Judges batches of claims against one program, remembering each patient-day across batches."""
+
+    def __init__(self, program: RuleProgram):
+        self.program = program
+        spec = program.policy
+        self.policy_label = {"payer": spec.payer, "version": spec.version}
+        self.days: dict[tuple, list[LineView]] = {}
+
+    def judge(self, records) -> list[Decision]:
+        views: list[list[LineView] | None] = []
+        for record in records:
+            if isinstance(record, Claim):
+                views.append([self._file(record, line) for line in record.lines])
+            else:
+                views.append(None)
+        return [self._decide(record, lines) for record, lines in zip(records, views)]
+
+    def _file(self, claim: Claim, line) -> LineView:
+        day = self.days.setdefault((claim.patient_id, line.date_of_service), [])
+        view = LineView(claim, line, len(day))
+        day.append(view)
+        return view
+
+    def _decide(self, record, lines) -> Decision:
+        if isinstance(record, UnreadableClaim):
+            return Decision(record.id, self.policy_label, "error",
+                            errors=tuple(p.to_dict() for p in record.problems), where=record.where)
+        findings: list[Finding] = []
+        line_decisions = []
+        for view in lines:
+            found = self._judge_line(view)
+            findings.extend(found)
+            line_decisions.append(_line_decision(view, found))
+        denied = any(f.severity == "deny" for f in findings)
+        return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
+                        tuple(line_decisions), tuple(findings))
+
+    def _judge_line(self, view: LineView) -> list[Finding]:
+        rules = self.program.rules_for(view.code)
+        if not rules:
+            return []
+        day_lines = self.days[(view.claim.patient_id, view.date)]
+        day = DayContext(view, day_lines, view.day_position)
+        found = []
+        for rule in rules:
+            if not _in_effect(rule, view.date):
+                continue
+            if rule.applies(day, view):
+                found.append(_finding(rule, day, view))
+        return found
+
+
+def _in_effect(rule: CompiledRule, date: datetime.date) -> bool:
+    if rule.effective_from is not None and date < rule.effective_from:
+        return False
+    return rule.effective_to is None or date <= rule.effective_to
+
+
+def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
+    spec = rule.spec
+    message = "".join(p if isinstance(p, str) else format_value(p(day, view)) for p in rule.message)
+    fix = None
+    if rule.fix is not None:
+        f = rule.fix
+        if f.action == "set_units":
+            units = f.units(day, view)
+            units = None if units is None else max(int(units), 0)
+            # Setting a line to no units is removing it; say so in the payer's words.
+            fix = Fix("remove_line", view.number) if units == 0 else Fix("set_units", view.number, units)
+        elif f.action in ("add_modifier", "remove_modifier"):
+            fix = Fix(f.action, view.number, f.modifier)
+        else:
+            fix = Fix(f.action, view.number, note=f.note)
+    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, spec.source, fix)
+
+
+def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
+    denials = [f for f in found if f.severity == "deny"]
+    if not denials:
+        return LineDecision(view.number, view.code, view.units, view.units, "accepted")
+    reduced = [f.fix.value for f in denials if f.fix is not None and f.fix.action == "set_units"]
+    if len(reduced) == len(denials):
+        return LineDecision(view.number, view.code, view.units, min(reduced), "adjusted")
+    return LineDecision(view.number, view.code, view.units, 0, "denied")
+
+
+def format_value(value) -> str:
+    if value is None:
+        return "(not given)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (tuple, list, frozenset)):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value)

@@ -1,0 +1,277 @@
+"""Stage 2b, build: validated policy documents to a `PolicySpec`.
+
+Reads the sections of every file of one policy folder (sections may be split across files), parses each
+rule's `when`, `fix` and `message` with the rule language, and turns table rows into rules
+(`table_lower`). Problems are collected as diagnostics; a row with a problem is left out of the spec, and
+the caller refuses to load a policy that has any error.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+from . import rule_ast as ast
+from . import table_lower as tables
+from .diagnostics import Diagnostic
+from .policy_files import PolicyDocument, WholeNumber
+from .policy_model import CodeSetSpec, PolicySpec, RuleSpec
+from .policy_schema import where
+from .rule_lower import lower_condition, lower_fix, lower_template
+
+_RANGE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})-([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
+_TABLE_FAMILY = {"unit_caps": "unit_cap", "modifier_requirements": "modifier", "code_pairs": "code_pair",
+                 "evaluations": "evaluation"}
+
+
+def text_of(value) -> str:
+    """A YAML scalar as written: 00100 stays 00100, 59 stays 59."""
+    return value.text if isinstance(value, WholeNumber) else str(value)
+
+
+def _date(value) -> datetime.date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+class _Builder:
+    def __init__(self, folder: str, diagnostics: list[Diagnostic]):
+        self.folder = folder
+        self.diagnostics = diagnostics
+        self.meta: tuple[dict, PolicyDocument] | None = None
+        self.settings: dict = {}
+        self.defaults: dict = {}
+        self.code_sets: dict[str, CodeSetSpec] = {}
+        self.rules: list[RuleSpec] = []
+        self.removals: list = []
+        self.ids: dict[str, object] = {}
+
+    # ------------------------------------------------------------------ sections
+    def add_declarations(self, doc: PolicyDocument) -> None:
+        """Metadata, settings, defaults and code sets: read from every file before any rule, since a rule
+        in caps.yaml may rely on defaults written in policy.yaml."""
+        data = doc.data or {}
+        if "policy" in data:
+            if self.meta is not None:
+                first = self.meta[1].span(("policy",), key=True)
+                self.diagnostics.append(Diagnostic(
+                    "E205", "a policy has one `policy:` section", doc.span(("policy",), key=True),
+                    f"the first is in {first.file} at line {first.line}"))
+            else:
+                self.meta = (data["policy"], doc)
+        self.settings.update(data.get("settings") or {})
+        for family, values in (data.get("defaults") or {}).items():
+            self.defaults.setdefault(family, {}).update(values)
+        for name, entries in (data.get("code_sets") or {}).items():
+            self.add_code_set(doc, name, entries)
+
+    def add_rules(self, doc: PolicyDocument) -> None:
+        data = doc.data or {}
+        for index, row in enumerate(data.get("rules") or []):
+            self.add_rule(doc, ("rules", index), row)
+        for section in _TABLE_FAMILY:
+            for index, row in enumerate(data.get(section) or []):
+                self.add_table_row(doc, section, (section, index), row)
+        for index, rule_id in enumerate(data.get("remove") or []):
+            self.removals.append((rule_id, doc.span(("remove", index))))
+
+    def add_code_set(self, doc: PolicyDocument, name: str, entries: list) -> None:
+        span = doc.span(("code_sets", name), key=True)
+        if name in self.code_sets:
+            first = self.code_sets[name].span
+            self.diagnostics.append(Diagnostic("E206", f"code set `{name}` is defined twice", span,
+                                               f"the first is in {first.file} at line {first.line}"))
+            return
+        texts = tuple(text_of(e).strip() for e in entries)
+        spans = tuple(doc.span(("code_sets", name, i)) for i in range(len(entries)))
+        self.code_sets[name] = CodeSetSpec(name, texts, span, spans)
+
+    def _claim_id(self, doc: PolicyDocument, path: tuple, rule_id: str) -> bool:
+        span = doc.span(path + ("id",))
+        if rule_id in self.ids:
+            first = self.ids[rule_id]
+            self.diagnostics.append(Diagnostic("E207", f"id `{rule_id}` is used twice", span,
+                                               f"the first is in {first.file} at line {first.line}; ids must be unique"))
+            return False
+        self.ids[rule_id] = span
+        return True
+
+    # ------------------------------------------------------------------ rules and rows
+    def _common(self, doc: PolicyDocument, path: tuple, row: dict, family: str, section: str) -> dict | None:
+        """The fields every rule and row has: severity, reason, message, fix, source, dates."""
+        defaults = self.defaults.get(family, {})
+        place = where(path, doc.data)
+        ok = True
+        severity = row.get("severity") or defaults.get("severity")
+        reason = row.get("reason") or defaults.get("reason")
+        for key, value in (("severity", severity), ("reason", reason)):
+            if value is None:
+                self.diagnostics.append(Diagnostic(
+                    "E202", f"{place} is missing `{key}`", doc.span(path, key=True),
+                    f"give it here, or once for the family under `defaults: {family}:`"))
+                ok = False
+        fix = None
+        if "fix" in row:
+            fix = lower_fix(row["fix"], doc.origin(path + ("fix",)), self.diagnostics)
+            ok = ok and fix is not None
+        message = None
+        if "message" in row:
+            message = lower_template(row["message"], doc.origin(path + ("message",)), self.diagnostics)
+        dates = {}
+        for key in ("effective_from", "effective_to"):
+            dates[key] = _date(row.get(key))
+            if row.get(key) is not None and dates[key] is None:
+                self.diagnostics.append(Diagnostic("E203", f"`{row[key]}` is not a real date",
+                                                   doc.span(path + (key,)), "dates are written YYYY-MM-DD"))
+                ok = False
+        if not ok:
+            return None
+        id_span = doc.span(path + ("id",))
+        return dict(
+            id=row["id"], family=family, severity=severity, section=section,
+            reason={k: text_of(v) for k, v in reason.items()},
+            source={"file": doc.file, "line": id_span.line, "cite": row["source"]},
+            span=id_span, message=message, fix=fix, **dates)
+
+    def add_rule(self, doc: PolicyDocument, path: tuple, row: dict) -> None:
+        if not self._claim_id(doc, path, row["id"]):
+            return
+        common = self._common(doc, path, row, row["family"], "rules")
+        condition = lower_condition(row["when"], doc.origin(path + ("when",)), self.diagnostics)
+        codes = self.codes(doc, path + ("codes",), row["codes"]) if "codes" in row else None
+        if common is None or condition is None or ("codes" in row and codes is None):
+            return
+        self.rules.append(RuleSpec(condition=condition, codes=codes or infer_codes(condition), **common))
+
+    def add_table_row(self, doc: PolicyDocument, section: str, path: tuple, row: dict) -> None:
+        if not self._claim_id(doc, path, row["id"]):
+            return
+        family = _TABLE_FAMILY[section]
+        common = self._common(doc, path, row, family, section)
+        span = doc.span(path + ("id",))
+        built = getattr(self, "_" + section)(doc, path, row, span)
+        if common is None or built is None:
+            return
+        codes, condition, fix, message = built
+        if common["fix"] is None:
+            common["fix"] = fix
+        self.rules.append(RuleSpec(condition=condition, codes=codes, default_message=message, **common))
+
+    def _unit_caps(self, doc, path, row, span):
+        codes = self.codes(doc, path + ("codes",), row["codes"])
+        if codes is None:
+            return None
+        return (codes, *tables.unit_cap(codes, int(row["max_units"]), doc.span(path + ("max_units",))))
+
+    def _modifier_requirements(self, doc, path, row, span):
+        codes = self.codes(doc, path + ("codes",), row["codes"])
+        key = "require" if "require" in row else "require_any"
+        required = self.modifiers(doc, path + (key,), row[key])
+        when = lower_condition(row["when"], doc.origin(path + ("when",)), self.diagnostics) if "when" in row else None
+        if codes is None or required is None or ("when" in row and when is None):
+            return None
+        return (codes, *tables.modifier_requirement(codes, required, when, span))
+
+    def _code_pairs(self, doc, path, row, span):
+        column1 = self.codes(doc, path + ("column1",), row["column1"])
+        column2 = self.codes(doc, path + ("column2",), row["column2"])
+        bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
+        bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
+        if column1 is None or column2 is None or bypass is None:
+            return None
+        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span)
+        if built is None:  # indicator 9: the edit does not apply; the row stays for the record only
+            return None
+        return (column2, *built)
+
+    def _evaluations(self, doc, path, row, span):
+        evaluations = self.codes(doc, path + ("evaluations",), row["evaluations"])
+        if evaluations is None:
+            return None
+        if "at_most_per_day" in row:
+            return (evaluations, *tables.evaluation_limit(evaluations, int(row["at_most_per_day"]), span))
+        treatments = self.codes(doc, path + ("with",), row["with"])
+        modifiers = self.modifiers(doc, path + ("modifiers",), row.get("modifiers", "@distinct_service"))
+        if treatments is None or modifiers is None:
+            return None
+        return tables.evaluation_pairing(evaluations, treatments, row["modifier_on"], modifiers, span)
+
+    # ------------------------------------------------------------------ code and modifier lists
+    def codes(self, doc: PolicyDocument, path: tuple, value):
+        """A `codes:`-like value (one entry, @set, or a list) as a set expression of the rule language."""
+        entries = value if isinstance(value, list) else [value]
+        items = []
+        for i, entry in enumerate(entries):
+            entry_path = path + (i,) if isinstance(value, list) else path
+            text = text_of(entry).strip()
+            span = doc.span(entry_path)
+            if text.startswith("@"):
+                items.append(ast.SetRef(text[1:], span))
+            elif _RANGE.match(text.upper()):
+                low, high = text.upper().split("-")
+                items.append(ast.CodeRange(low, high, span))
+            else:
+                items.append(ast.Literal("code", text.upper(), text, span))
+        if not isinstance(value, list) and isinstance(items[0], (ast.SetRef, ast.CodeRange)):
+            return items[0]
+        return ast.SetList(tuple(items), doc.span(path))
+
+    def modifiers(self, doc: PolicyDocument, path: tuple, value):
+        expr = self.codes(doc, path, value)
+        if isinstance(expr, ast.SetList):  # modifiers are symbols, not codes
+            expr = ast.SetList(tuple(ast.Literal("symbol", i.text.upper(), i.text, i.span)
+                                     if isinstance(i, ast.Literal) else i for i in expr.items), expr.span)
+        return expr
+
+    # ------------------------------------------------------------------ the policy
+    def finish(self, some_files_unread: bool) -> PolicySpec | None:
+        if self.meta is None:
+            if some_files_unread:  # the `policy:` section may be in the file that could not be read
+                return None
+            self.diagnostics.append(Diagnostic(
+                "E204", f"no file of the policy in `{self.folder}` has a `policy:` section", None,
+                "one file (policy.yaml, by habit) must say `policy: {payer: ..., name: ..., version: ...}`"))
+            return None
+        meta, doc = self.meta
+        extends = (meta["extends"], doc.span(("policy", "extends"))) if "extends" in meta else None
+        return PolicySpec(
+            payer=meta["payer"], name=meta["name"], version=text_of(meta["version"]), folder=self.folder,
+            effective_from=_date(meta.get("effective_from")), effective_to=_date(meta.get("effective_to")),
+            extends=extends, fictional=bool(meta.get("fictional", False)),
+            description=meta.get("description", ""), settings=dict(self.settings), code_sets=self.code_sets,
+            rules=self.rules, removals=self.removals, span=doc.span(("policy",), key=True))
+
+
+def infer_codes(condition: ast.Condition):
+    """The codes a hand-written rule concerns, read from its condition: `code = X` or `code in S` at the top.
+
+    A rule whose condition does not pin the judged line's code concerns every line.
+    """
+    conjuncts = condition.items if isinstance(condition, ast.AllOf) else (condition,)
+    for item in conjuncts:
+        judged = isinstance(getattr(item, "value", None), ast.Field) and item.value.path == ("code",)
+        if isinstance(item, ast.InSet) and judged and not item.negated and item.quantifier is None \
+                and item.value.subject in ("focus", "line"):
+            return item.set
+        if isinstance(item, ast.Compare) and item.operator == "=":
+            for side, other in ((item.left, item.right), (item.right, item.left)):
+                if isinstance(side, ast.Field) and side.path == ("code",) and side.subject in ("focus", "line") \
+                        and isinstance(other, ast.Literal) and other.kind == "code":
+                    return ast.SetList((other,), other.span)
+    return None
+
+
+def build_policy(folder: str, documents: list[PolicyDocument], diagnostics: list[Diagnostic],
+                 some_files_unread: bool = False) -> PolicySpec | None:
+    builder = _Builder(folder, diagnostics)
+    for doc in documents:
+        builder.add_declarations(doc)
+    for doc in documents:
+        builder.add_rules(doc)
+    return builder.finish(some_files_unread)
+
+
+__all__ = ["build_policy", "infer_codes", "text_of"]

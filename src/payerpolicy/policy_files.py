@@ -1,0 +1,202 @@
+"""Stage 1, load: policy files from disk into plain values that remember where each came from.
+
+PyYAML's own loader forgets positions and guesses types the way YAML 1.1 does (`NO` becomes false, a date
+becomes a date object, a duplicate key silently wins). Policy authors are billing specialists, so this stage
+composes the YAML node tree itself and builds values with a small, predictable set of types:
+
+- mappings -> dict, sequences -> list;
+- plain scalars: `true`/`false` -> bool, `null`/`~`/empty -> None, whole numbers -> `WholeNumber` (an int that
+  remembers how it was written, so a code written as 00100 stays 00100), decimals -> float, anything else ->
+  str (dates stay text: the schema checks their shape);
+- quoted scalars are always text.
+
+Every value's node is kept by its path (`("unit_caps", 0, "max_units")`), so later stages can point at the
+line and column of any value or key, and `origin()` maps each character of a text value (a rule condition,
+say) back to its line and column in the file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .diagnostics import Diagnostic, SourceFiles, Span
+
+Path_ = tuple  # a path into a document: keys and list indexes
+
+
+class WholeNumber(int):
+    """An int read from YAML that keeps its written form (`text`)."""
+
+    text: str
+
+    def __new__(cls, value: int, text: str):
+        obj = super().__new__(cls, value)
+        obj.text = text
+        return obj
+
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
+@dataclass(frozen=True)
+class TextOrigin:
+    """Where each character of a text value stands in its file: `positions[i]` is (line, column) of char i."""
+
+    file: str
+    positions: tuple
+
+    def span(self, start: int, end: int) -> Span:
+        last = len(self.positions) - 1
+        line, column = self.positions[min(max(start, 0), last)]
+        end_line, end_column = self.positions[min(max(end, 0), last)]
+        if end_line != line:
+            end_line, end_column = line, None
+        return Span(self.file, line, column, end_line, end_column)
+
+
+@dataclass
+class PolicyDocument:
+    """One YAML file of a policy: its values, and the node behind every value and key."""
+
+    file: str
+    data: object
+    nodes: dict = field(default_factory=dict)
+    key_nodes: dict = field(default_factory=dict)
+    text: str = ""
+
+    def span(self, path: Path_, key: bool = False) -> Span:
+        """The place of the value at `path` (or of its key, with key=True); the nearest parent when unknown."""
+        node = self.key_nodes.get(path) if key else None
+        while node is None:
+            node = self.nodes.get(path)
+            if node is None and not path:
+                break
+            path = path[:-1]
+        if node is None:
+            return Span(self.file, 1, 1)
+        return node_span(self.file, node)
+
+    def origin(self, path: Path_) -> TextOrigin:
+        node = self.nodes.get(path)
+        if not isinstance(node, ScalarNode):
+            span = self.span(path)
+            return TextOrigin(self.file, ((span.line, span.column),))
+        return TextOrigin(self.file, _scalar_positions(self.text, node))
+
+
+def node_span(file: str, node: Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def read_policy_file(path: Path, display: str, sources: SourceFiles,
+                     diagnostics: list[Diagnostic]) -> PolicyDocument | None:
+    """Read one YAML file; on a YAML mistake, record a diagnostic and return None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        diagnostics.append(Diagnostic("E102", "the file is not UTF-8 text", Span(display, 1, 1)))
+        return None
+    except OSError as exc:
+        diagnostics.append(Diagnostic("E101", f"cannot read the file: {exc.strerror}", Span(display, 1, 1)))
+        return None
+    sources.texts[display] = text
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
+        problem = exc.problem or "not valid YAML"
+        hint = None
+        if "mapping values are not allowed" in problem:
+            hint = "a value that contains `: ` must be put in quotes"
+        elif "found character '\\t'" in problem:
+            hint = "YAML indents with spaces, not tabs"
+        diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {problem}", span, hint))
+        return None
+    except yaml.YAMLError as exc:
+        diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {exc}", Span(display, 1, 1)))
+        return None
+    doc = PolicyDocument(display, None, text=text)
+    if root is not None:
+        doc.data = _build(root, (), doc, diagnostics)
+    return doc
+
+
+def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagnostic]):
+    doc.nodes[path] = node
+    if isinstance(node, MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.value)
+            if key == "<<":
+                diagnostics.append(Diagnostic("E104", "merge keys (`<<`) are not supported in policies",
+                                              node_span(doc.file, key_node)))
+                continue
+            if key in out:
+                first = doc.key_nodes[path + (key,)]
+                diagnostics.append(Diagnostic(
+                    "E104", f"`{key}` is given twice here", node_span(doc.file, key_node),
+                    f"the first `{key}` is on line {first.start_mark.line + 1}; keep one"))
+                continue
+            doc.key_nodes[path + (key,)] = key_node
+            out[key] = _build(value_node, path + (key,), doc, diagnostics)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_build(item, path + (i,), doc, diagnostics) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: ScalarNode):
+    text = node.value
+    if node.style is not None:  # quoted or block: always text
+        return text
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if _INT.match(text):
+        return WholeNumber(int(text), text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def _scalar_positions(text: str, node: ScalarNode) -> tuple:
+    """Line and column of every character of a scalar's value, found by walking its raw text.
+
+    The value's characters appear in the raw text in order (quotes, indentation and escapes aside), so a
+    greedy walk finds each one; a folded line break in the value matches a line break in the raw text.
+    """
+    start = node.start_mark
+    raw = text[start.index:node.end_mark.index]
+    value = node.value
+    line, column = start.line + 1, start.column + 1
+    raw_positions = []
+    for ch in raw:
+        raw_positions.append((line, column))
+        if ch == "\n":
+            line, column = line + 1, 1
+        else:
+            column += 1
+    end_position = (line, column)
+    positions = []
+    j = 0
+    for ch in value:
+        k = j
+        while k < len(raw) and raw[k] != ch and not (ch in " \n" and raw[k] in " \n"):
+            k += 1
+        if k >= len(raw):  # an escape we could not follow: fall back to the scalar's start
+            positions.append(raw_positions[0] if raw_positions else end_position)
+            continue
+        positions.append(raw_positions[k])
+        j = k + 1
+    positions.append(raw_positions[j] if j < len(raw_positions) else end_position)
+    return tuple(positions)

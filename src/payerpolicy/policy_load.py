@@ -1,0 +1,105 @@
+"""The policy pipeline, start to end: files -> documents -> spec (with its base) -> checked -> program.
+
+    read YAML (policy_files) -> validate (policy_schema) -> build, parse and lower rules (policy_build)
+        -> merge with the base it extends (policy_inherit) -> check (rule_check) -> compile (program_compile)
+
+Every stage adds to one list of diagnostics and goes on as far as it safely can, so the author sees all
+mistakes of all files at once; if any is an error, `load_program` raises `PolicyError` with the full list
+and nothing is compiled.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .diagnostics import Diagnostic, PolicyError, SourceFiles, Span, did_you_mean
+from .policy_build import build_policy
+from .policy_files import read_policy_file
+from .policy_inherit import merge
+from .policy_model import PolicySpec
+from .policy_schema import validate_document
+from .program_compile import RuleProgram, compile_policy
+from .resources import policies_dir
+from .rule_check import check_policy
+
+
+def shipped_policies() -> dict[str, Path]:
+    """The policies that come with the package, by folder name."""
+    root = policies_dir()
+    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and any(p.glob("*.yaml"))}
+
+
+def resolve(source: str | os.PathLike, relative_to: Path | None = None) -> Path | None:
+    """A policy folder or file from a shipped payer name, or a path (relative to `relative_to` if given)."""
+    text = os.fspath(source)
+    looks_like_path = os.sep in text or "/" in text or text.startswith(".") or text.endswith((".yaml", ".yml"))
+    candidates = []
+    if relative_to is not None:
+        candidates.append(relative_to / text)
+    if looks_like_path or relative_to is None:
+        candidates.append(Path(text))
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return shipped_policies().get(text)
+
+
+def display_name(path: Path) -> str:
+    """How a policy file is named in messages: policies/medicare/caps.yaml for shipped ones."""
+    path = path.resolve()
+    shipped = policies_dir().resolve()
+    if shipped in path.parents:
+        return "policies/" + path.relative_to(shipped).as_posix()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def policy_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, relative_to: Path | None = None,
+              chain: tuple = (), span: Span | None = None) -> PolicySpec | None:
+    path = resolve(source, relative_to)
+    if path is None:
+        known = list(shipped_policies())
+        diagnostics.append(Diagnostic(
+            "E100", f"no policy `{source}`: not a file or folder, and not a shipped payer", span,
+            did_you_mean(str(source), known) or f"shipped payers: {', '.join(known)}"))
+        return None
+    if path.resolve() in chain:
+        diagnostics.append(Diagnostic("E411", f"policies extend each other in a circle: `{source}`", span))
+        return None
+    files = policy_files(path)
+    if not files:
+        diagnostics.append(Diagnostic("E100", f"`{display_name(path)}` holds no .yaml policy files", span))
+        return None
+    documents = []
+    for file in files:
+        doc = read_policy_file(file, display_name(file), sources, diagnostics)
+        if doc is not None and validate_document(doc, diagnostics):
+            documents.append(doc)
+    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files))
+    if spec is None or spec.extends is None:
+        return spec
+    base_name, base_span = spec.extends
+    folder = path if path.is_dir() else path.parent
+    base = load_spec(base_name, diagnostics, sources, relative_to=folder.parent,
+                     chain=chain + (path.resolve(),), span=base_span)
+    return merge(base, spec, diagnostics) if base is not None else None
+
+
+def load_program(source) -> tuple[RuleProgram, list[Diagnostic]]:
+    """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error."""
+    diagnostics: list[Diagnostic] = []
+    sources = SourceFiles()
+    spec = load_spec(source, diagnostics, sources)
+    if spec is not None:
+        check_policy(spec, diagnostics)
+    if spec is None or any(d.severity == "error" for d in diagnostics):
+        raise PolicyError(diagnostics, sources)
+    return compile_policy(spec), diagnostics

@@ -1,0 +1,65 @@
+"""What a policy says once its files are read: metadata, settings, code sets and rules, as plain objects.
+
+Both hand-written rules and table rows end up as `RuleSpec`s holding syntax trees (`rule_ast`), so the
+checker and the compiler handle one kind of rule. A `PolicySpec` may still name a base policy it extends;
+`policy_inherit` merges the two.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import rule_ast as ast
+from .diagnostics import Span
+
+FAMILIES = ("timed_units", "unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis",
+            "threshold", "documentation", "custom")
+SEVERITIES = ("deny", "warn", "info")
+FIX_ACTIONS = ("add_modifier", "remove_modifier", "set_units", "remove_line", "split_line", "review")
+
+
+@dataclass
+class CodeSetSpec:
+    name: str
+    entries: tuple[str, ...]
+    span: Span
+    entry_spans: tuple[Span, ...] = ()
+
+
+@dataclass
+class RuleSpec:
+    """One rule, written by hand or made from a table row."""
+
+    id: str
+    family: str
+    severity: str
+    condition: ast.Condition
+    reason: dict  # {"group": "CO", "carc": "151", "rarc": "N362"}
+    source: dict  # {"file": ..., "line": ..., "cite": ...}
+    span: Span  # the rule's id, for diagnostics about the rule as a whole
+    codes: ast.SetList | ast.SetRef | ast.CodeRange | None = None  # the codes it concerns; None: every code
+    message: ast.Template | None = None
+    default_message: Callable[[dict], str] | None = None  # for table rows without a message of their own
+    fix: ast.Fix | None = None
+    effective_from: datetime.date | None = None
+    effective_to: datetime.date | None = None
+    section: str = "rules"  # where it was written: rules, unit_caps, modifier_requirements, ...
+
+
+@dataclass
+class PolicySpec:
+    payer: str
+    name: str
+    version: str
+    folder: str
+    effective_from: datetime.date | None = None
+    effective_to: datetime.date | None = None
+    extends: tuple[str, Span] | None = None
+    fictional: bool = False
+    description: str = ""
+    settings: dict = field(default_factory=dict)
+    code_sets: dict[str, CodeSetSpec] = field(default_factory=dict)
+    rules: list[RuleSpec] = field(default_factory=list)
+    removals: list[tuple[str, Span]] = field(default_factory=list)
+    span: Span | None = None  # where the `policy:` section is

@@ -1,0 +1,124 @@
+"""Stage 2, validate: each policy file against the policy JSON Schema, errors placed on the file's lines.
+
+The schema (`schemas/policy.schema.json`) ships with the package and says which keys each section takes;
+an unknown key is an error because it is nearly always a typo (`max_unit`, `modifers`). jsonschema's own
+messages are written for programmers, so each kind of failure is re-worded here for a policy author and
+pointed at the key or value it concerns.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import jsonschema
+
+from .diagnostics import Diagnostic, did_you_mean
+from .policy_files import PolicyDocument
+from .resources import schema_file
+
+_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "array": "a list", "object": "a mapping of keys to values", "null": "empty"}
+_SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "evaluations", "rules"}
+
+
+@functools.lru_cache(maxsize=1)
+def policy_schema() -> dict:
+    return json.loads(schema_file("policy.schema.json").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(policy_schema())
+
+
+def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic]) -> bool:
+    """Add a diagnostic for every schema violation in `doc`; True when there was none."""
+    if doc.data is None:
+        return True
+    found = False
+    for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        for diagnostic in _explain(error, doc):
+            diagnostics.append(diagnostic)
+            found = True
+    return not found
+
+
+def where(path: tuple, data) -> str:
+    """A place in a policy file in words: "unit_caps row 2 (`medicare.unit-cap.97112`)"."""
+    if not path:
+        return "the top of the file"
+    words = [str(path[0])]
+    node = data.get(path[0]) if isinstance(data, dict) else None
+    rest = path[1:]
+    if rest and isinstance(rest[0], int) and isinstance(node, list):
+        row = node[rest[0]] if rest[0] < len(node) else None
+        label = f" (`{row['id']}`)" if isinstance(row, dict) and isinstance(row.get("id"), str) else ""
+        words = [f"{path[0]} row {rest[0] + 1}{label}"]
+        rest = rest[1:]
+    words += [str(p) if not isinstance(p, int) else f"item {p + 1}" for p in rest]
+    return " > ".join(words)
+
+
+def _show(value) -> str:
+    if isinstance(value, (dict, list)):
+        return _TYPE_WORDS["object" if isinstance(value, dict) else "array"]
+    text = getattr(value, "text", None) or str(value)
+    return f"`{text}`"
+
+
+def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
+    path = tuple(error.absolute_path)
+    place = where(path, doc.data)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            hint = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
+            yield Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint)
+    elif kind == "propertyNames":
+        key = error.instance
+        allowed = error.schema.get("enum") or []
+        hint = did_you_mean(str(key), allowed) if allowed else error.schema.get("pattern")
+        yield Diagnostic("E201", f"`{key}` is not allowed as a name in {place}",
+                         doc.span(path + (key,), key=True), hint)
+    elif kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield Diagnostic("E202", f"{place} is missing `{missing}`", doc.span(path, key=True),
+                         _REQUIRED_HELP.get(missing))
+    elif kind == "oneOf" and all("required" in s for s in error.validator_value):
+        keys = [s["required"][0] for s in error.validator_value]
+        names = " or ".join(f"`{k}`" for k in keys)
+        given = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
+        problem = "gives both" if len(given) > 1 else "needs one of"
+        yield Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True),
+                         f"give exactly one of {names}")
+    elif kind == "enum":
+        options = [str(o) for o in error.validator_value]
+        hint = did_you_mean(str(error.instance), options) or f"write one of: {', '.join(options)}"
+        yield Diagnostic("E203", f"{_show(error.instance)} is not allowed for {place}", doc.span(path), hint)
+    elif kind == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        yield Diagnostic("E203", f"{place} must be {wanted}; found {_show(error.instance)}", doc.span(path))
+    elif kind == "pattern":
+        described = error.schema.get("description")
+        yield Diagnostic("E203", f"{_show(error.instance)} is not a valid value for {place}", doc.span(path),
+                         f"expected {described}" if described else f"it must match {error.validator_value}")
+    elif kind == "anyOf":
+        described = error.schema.get("description", "another kind of value")
+        yield Diagnostic("E203", f"{place} has the wrong form: {_show(error.instance)}", doc.span(path),
+                         f"expected {described}")
+    elif kind in ("minItems", "minLength"):
+        yield Diagnostic("E203", f"{place} is empty", doc.span(path))
+    elif kind == "minimum":
+        yield Diagnostic("E203", f"{place} must be {error.validator_value} or more; found {_show(error.instance)}",
+                         doc.span(path))
+    else:
+        yield Diagnostic("E203", f"{place}: {error.message}", doc.span(path))
+
+
+_REQUIRED_HELP = {
+    "source": "say where the rule comes from: a CMS manual section, a payer bulletin, a seed document",
+    "id": "give the row a stable id such as `acme.unit-cap.97112`",
+    "when": "write the condition under which the rule fires, in the rule language",
+}

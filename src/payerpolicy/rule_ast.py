@@ -1,0 +1,196 @@
+"""The rule language's syntax tree: our own nodes between Lark and everything after the parser.
+
+Lark's tree exists only inside `rule_parse` and `rule_lower`; the checker and the compiler see these frozen
+dataclasses. Every node keeps the `span` it came from (so the checker can underline it) but spans are left
+out of equality: two rules that say the same thing are equal wherever they were written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .diagnostics import Span
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)
+
+
+# ------------------------------------------------------------------ values
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A constant. `kind`: code, number, date, text, or symbol (an upper-case word: PT, GP, XU)."""
+
+    kind: str
+    value: object
+    text: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRange:
+    low: str
+    high: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetRef:
+    """`@name`: a named code set of the policy."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetList:
+    """`[a, b, 97161-97163]`: items are Literal or CodeRange."""
+
+    items: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field of something on the claim.
+
+    `subject` is `focus` (the line in focus: the judged line, or inside `with ...` the other line),
+    `line` (always the judged line), `claim` or `patient`. `path` is what follows, e.g. ("provider", "type").
+    """
+
+    subject: str
+    path: tuple[str, ...]
+    span: Span | None = _span()
+
+    @property
+    def dotted(self) -> str:
+        prefix = "" if self.subject == "focus" else self.subject + "."
+        return prefix + ".".join(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    function: str
+    args: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic:
+    operator: str  # "+" or "-"
+    left: "Value"
+    right: "Value"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DayLines:
+    """Lines of the patient's day: `number of lines ...` (count) or `total units of lines ...` (sum).
+
+    `scope` is `day` (every line that day, the judged one included) or `earlier` (lines before the judged one).
+    """
+
+    measure: str  # "count", or the field summed: "units", "minutes", "charge"
+    filter: "Condition | None"
+    scope: str
+    span: Span | None = _span()
+
+
+SetExpr = Union[SetRef, SetList, CodeRange]
+Value = Union[Literal, Field, Call, Arithmetic, DayLines]
+
+
+# ------------------------------------------------------------------ conditions
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: "Condition"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    operator: str  # = != < <= > >=
+    left: Value
+    right: Value
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class InSet:
+    """`value in set`; with `quantifier` "any"/"none" the value is a list (`none of line.diagnoses in @x`)."""
+
+    value: Value
+    set: SetExpr
+    negated: bool = False
+    quantifier: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class IsMissing:
+    value: Value
+    negated: bool = False  # True for `is present`
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class HasModifier:
+    """`has modifier GP` / `has any modifier in S` (negated False); `lacks ...` / `has no ...` (negated True)."""
+
+    modifiers: SetExpr
+    negated: bool = False
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AnotherLine:
+    """`another line [with C] that day`: some line of the day other than the judged one meets C."""
+
+    filter: "Condition | None"
+    scope: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Always:
+    """The condition of a rule with no `when`: it fires on every line it concerns."""
+
+    span: Span | None = _span()
+
+
+Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always]
+
+
+# ------------------------------------------------------------------ fixes and messages
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What to do about a finding. `action` is one of the decision contract's fix actions."""
+
+    action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, review
+    modifier: str | None = None
+    units: Value | None = None
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message with `{value}` holes: parts are plain strings and values, in order."""
+
+    parts: tuple
+    span: Span | None = _span()
