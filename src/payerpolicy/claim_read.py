@@ -581,9 +581,11 @@ def _unclear_layout(head: list[_Line], lines: Iterator[_Line], label: str) -> tu
     failure = None
     if complete and all(line.text is not None for line in head):
         try:
-            return _from_document(json.loads("".join(line.text for line in head)), label), False
+            value = json.loads("".join(line.text for line in head))
         except (ValueError, RecursionError) as err:
             failure = err
+        else:
+            return _from_document(value, label), False
     if _mostly_claim_lines(head):
         return _json_lines(itertools.chain(head, lines), label), not complete
     if failure is not None:

@@ -38,12 +38,13 @@ def _date(value) -> datetime.date | None:
 
 
 class _Builder:
-    def __init__(self, folder: str, diagnostics: list[Diagnostic]):
+    def __init__(self, folder: str, diagnostics: list[Diagnostic], base: PolicySpec | None):
         self.folder = folder
         self.diagnostics = diagnostics
         self.meta: tuple[dict, PolicyDocument] | None = None
         self.settings: dict = {}
-        self.defaults: dict = {}
+        # A payer's rows fall back on its base policy's defaults, family by family.
+        self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
         self.code_sets: dict[str, CodeSetSpec] = {}
         self.rules: list[RuleSpec] = []
         self.removals: list = []
@@ -241,7 +242,8 @@ class _Builder:
             payer=meta["payer"], name=meta["name"], version=text_of(meta["version"]), folder=self.folder,
             effective_from=_date(meta.get("effective_from")), effective_to=_date(meta.get("effective_to")),
             extends=extends, fictional=bool(meta.get("fictional", False)),
-            description=meta.get("description", ""), settings=dict(self.settings), code_sets=self.code_sets,
+            description=meta.get("description", ""), settings=dict(self.settings), defaults=self.defaults,
+            code_sets=self.code_sets,
             rules=self.rules, removals=self.removals, span=doc.span(("policy",), key=True))
 
 
@@ -265,8 +267,8 @@ def infer_codes(condition: ast.Condition):
 
 
 def build_policy(folder: str, documents: list[PolicyDocument], diagnostics: list[Diagnostic],
-                 some_files_unread: bool = False) -> PolicySpec | None:
-    builder = _Builder(folder, diagnostics)
+                 some_files_unread: bool = False, base: PolicySpec | None = None) -> PolicySpec | None:
+    builder = _Builder(folder, diagnostics, base)
     for doc in documents:
         builder.add_declarations(doc)
     for doc in documents:

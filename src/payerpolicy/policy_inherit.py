@@ -31,6 +31,7 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
     return replace(
         child,
         settings={**base.settings, **child.settings},
+        defaults={**base.defaults, **child.defaults},
         code_sets={**base.code_sets, **child.code_sets},
         rules=[rules[rule_id] for rule_id in order],
         effective_from=child.effective_from or base.effective_from,

@@ -83,14 +83,26 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
         doc = read_policy_file(file, display_name(file), sources, diagnostics)
         if doc is not None and validate_document(doc, diagnostics):
             documents.append(doc)
-    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files))
-    if spec is None or spec.extends is None:
+    # The base comes first: the payer's rows may rely on its defaults and code sets.
+    base = None
+    extends = _extends(documents)
+    if extends is not None:
+        base_name, base_span = extends
+        folder = path if path.is_dir() else path.parent
+        base = load_spec(base_name, diagnostics, sources, relative_to=folder.parent,
+                         chain=chain + (path.resolve(),), span=base_span)
+    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files), base)
+    if spec is None or extends is None:
         return spec
-    base_name, base_span = spec.extends
-    folder = path if path.is_dir() else path.parent
-    base = load_spec(base_name, diagnostics, sources, relative_to=folder.parent,
-                     chain=chain + (path.resolve(),), span=base_span)
     return merge(base, spec, diagnostics) if base is not None else None
+
+
+def _extends(documents) -> tuple | None:
+    for doc in documents:
+        meta = (doc.data or {}).get("policy") or {}
+        if "extends" in meta:
+            return meta["extends"], doc.span(("policy", "extends"))
+    return None
 
 
 def load_program(source) -> tuple[RuleProgram, list[Diagnostic]]:

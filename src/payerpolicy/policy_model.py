@@ -59,6 +59,7 @@ class PolicySpec:
     fictional: bool = False
     description: str = ""
     settings: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict)  # per family: severity and reason for rows without their own
     code_sets: dict[str, CodeSetSpec] = field(default_factory=dict)
     rules: list[RuleSpec] = field(default_factory=list)
     removals: list[tuple[str, Span]] = field(default_factory=list)

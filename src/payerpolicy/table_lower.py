@@ -97,7 +97,10 @@ def code_pair(column1, column2, indicator: int, bypass, span: Span) -> tuple | N
         text = (f"{{line.code}} is not paid on the same day as {set_text(column1, code_sets)} "
                 f"for the same patient (code pair edit, {{line.code}} in column 2)")
         if indicator == 1:
-            text += "; a modifier such as 59 or XU is accepted only when the services were truly separate"
+            shown = set_text(bypass, code_sets)
+            if shown.count(",") > 5:
+                shown = "59 or an X modifier (XE, XS, XP, XU)"
+            text += f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
         else:
             text += "; no modifier overrides this pair"
         return text

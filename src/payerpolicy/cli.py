@@ -1,0 +1,202 @@
+"""The command line: `payerpolicy check` and `payerpolicy lint`.
+
+Exit codes (check): 0 every claim accepted; 1 a claim denied or unreadable; 2 nothing could be checked (bad
+arguments, a policy with errors, a missing file). lint: 0 clean, 1 errors. No traceback reaches the user:
+an unexpected failure is reported in one line with a request to report it.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+from pathlib import Path
+
+from .claim_model import Claim, UnreadableClaim
+from .claim_read import ClaimFileError, read_claims
+from .decision import Decision, summarize
+from .diagnostics import PolicyError, SourceFiles, render_all
+from .evaluate import Judge
+from .policy_load import load_program, shipped_policies
+from .render_text import render_claim, render_summary
+
+DEFAULT_PAYER = "medicare"
+BATCH = 2000
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="judge claims (JSON, JSON array or JSON Lines)")
+    check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
+    which = check.add_mutually_exclusive_group()
+    which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(shipped_policies())})")
+    which.add_argument("--policy", help="a policy folder or file for every claim")
+    check.add_argument("--format", choices=("json", "text"), default="json", help="output format (default json)")
+    lint = commands.add_parser("lint", help="check policy files without judging claims")
+    lint.add_argument("paths", nargs="+", metavar="PATH",
+                      help="a policy folder or file, or a folder of policy folders (such as policies/)")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _check(args) if args.command == "check" else _lint(args)
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: never show a traceback to a biller
+        print(f"payerpolicy: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in payerpolicy; please report it with the command you ran.", file=sys.stderr)
+        return 2
+
+
+# ------------------------------------------------------------------------------------------------ check
+
+class _Judges:
+    """One judge per policy, loaded when a claim first needs it."""
+
+    def __init__(self, fixed: str | None):
+        self.fixed = fixed
+        self.judges: dict[str, Judge] = {}
+
+    def policy_name(self, record) -> str:
+        if self.fixed is not None:
+            return self.fixed
+        return (record.payer or DEFAULT_PAYER) if isinstance(record, (Claim, UnreadableClaim)) else DEFAULT_PAYER
+
+    def judge(self, name: str) -> Judge | None:
+        if name not in self.judges:
+            if self.fixed is None and name not in shipped_policies():
+                return None
+            program, _ = load_program(name)
+            self.judges[name] = Judge(program)
+        return self.judges[name]
+
+    def decide(self, batch: list) -> list[Decision]:
+        groups: dict[str, list[int]] = {}
+        for i, record in enumerate(batch):
+            groups.setdefault(self.policy_name(record), []).append(i)
+        out: list[Decision | None] = [None] * len(batch)
+        for name, indexes in groups.items():
+            judge = self.judge(name)
+            if judge is None:
+                for i in indexes:
+                    out[i] = _no_policy(batch[i], name)
+                continue
+            for i, decision in zip(indexes, judge.judge([batch[i] for i in indexes])):
+                out[i] = decision
+        return out
+
+
+def _no_policy(record, name: str) -> Decision:
+    known = ", ".join(shipped_policies())
+    return Decision(getattr(record, "id", None), None, "error", errors=(
+        {"field": "payer", "message": f"no shipped policy for payer `{name}` (shipped: {known}); "
+                                      "name one with --payer or --policy"},))
+
+
+def _records(files: list[str]):
+    for name in files:
+        if name == "-":
+            yield from read_claims(sys.stdin, name="stdin")
+        else:
+            yield from read_claims(name)
+
+
+def _check(args) -> int:
+    missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
+    if missing:
+        for f in missing:
+            print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
+        return 2
+    fixed = args.policy or args.payer
+    judges = _Judges(fixed)
+    try:
+        if fixed is not None:
+            judges.judge(fixed)  # a bad --policy is reported before any output
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    records = _records(args.files)
+    decisions: list[Decision] = []
+    out = sys.stdout
+    first = True
+    try:
+        if args.format == "json":
+            out.write('{"claims": [')
+        while batch := list(itertools.islice(records, BATCH)):
+            for decision in judges.decide(batch):
+                decisions.append(_Light(decision))
+                if args.format == "json":
+                    out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
+                else:
+                    out.write(("" if first else "\n") + render_claim(decision) + "\n")
+                first = False
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    except ClaimFileError as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    summary = summarize(decisions)
+    if args.format == "json":
+        out.write(("\n" if not first else "") + '],\n "summary": ' + json.dumps(summary) + "}\n")
+    else:
+        out.write(("\n" if not first else "") + render_summary(summary) + "\n")
+    return 0 if summary["claims"] == summary["accepted"] else 1
+
+
+class _Light:
+    """What the summary needs of a decision, so a long run does not keep every finding in memory."""
+
+    __slots__ = ("status", "needs_fix")
+
+    def __init__(self, decision: Decision):
+        self.status, self.needs_fix = decision.status, decision.needs_fix
+
+
+# ------------------------------------------------------------------------------------------------ lint
+
+def _policy_targets(path: Path) -> list[Path]:
+    if path.is_dir() and not any(path.glob("*.yaml")) and not any(path.glob("*.yml")):
+        return sorted(p for p in path.iterdir() if p.is_dir() and (any(p.glob("*.yaml")) or any(p.glob("*.yml"))))
+    return [path]
+
+
+def _lint(args) -> int:
+    failed = False
+    report = []
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.exists():
+            print(f"payerpolicy: no such policy file or folder: {raw}", file=sys.stderr)
+            failed = True
+            continue
+        for target in _policy_targets(path):
+            try:
+                program, warnings = load_program(str(target))
+            except PolicyError as exc:
+                failed = True
+                report.append({"policy": str(target), "ok": False,
+                               "diagnostics": [d.to_dict() for d in exc.diagnostics]})
+                if args.format == "text":
+                    print(exc.render() + f"\n{target}: cannot be loaded\n")
+                continue
+            report.append({"policy": str(target), "ok": True, "rules": program.rule_count,
+                           "diagnostics": [d.to_dict() for d in warnings]})
+            if args.format == "text":
+                if warnings:
+                    print(render_all(warnings, SourceFiles()))
+                print(f"{target}: ok, {program.rule_count} rules")
+    if args.format == "json":
+        print(json.dumps({"policies": report}, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Render decisions as text for a billing specialist: per claim, per line, what is wrong, why, what to do."""
+from __future__ import annotations
+
+from .decision import Decision, Finding, Fix
+
+_MARK = {"deny": "DENY", "warn": "WARN", "info": "INFO"}
+
+
+def fix_in_words(fix: Fix, billed_units: int | None = None) -> str:
+    match fix.action:
+        case "add_modifier":
+            return f"add modifier {fix.value} to line {fix.line}"
+        case "remove_modifier":
+            return f"remove modifier {fix.value} from line {fix.line}"
+        case "set_units":
+            was = f" (billed {billed_units})" if billed_units is not None else ""
+            return f"bill {fix.value} unit{'s' if fix.value != 1 else ''} on line {fix.line}{was}"
+        case "remove_line":
+            return f"remove line {fix.line}"
+        case "split_line":
+            return f"split line {fix.line}" + (f": {fix.note}" if fix.note else "")
+        case "review":
+            return f"review line {fix.line}" + (f": {fix.note}" if fix.note else "")
+    return f"{fix.action} on line {fix.line}"
+
+
+def _reason(finding: Finding) -> str:
+    r = finding.reason
+    codes = f"{r.get('group', '')}-{r.get('carc', '')}"
+    return codes + (f" {r['rarc']}" if r.get("rarc") else "")
+
+
+def render_claim(decision: Decision) -> str:
+    policy = decision.policy or {}
+    label = f"{policy.get('payer', '?')} {policy.get('version', '')}".strip()
+    if decision.status == "error":
+        where = f" ({decision.where})" if decision.where else ""
+        out = [f"Claim {decision.id or '(no id)'}{where}: COULD NOT BE READ, nothing was judged"]
+        out += [f"  - {e['field']}: {e['message']}" for e in decision.errors]
+        return "\n".join(out)
+    out = [f"Claim {decision.id}  [{label}]: {decision.status.upper()}"]
+    by_line: dict[int, list[Finding]] = {}
+    for finding in decision.findings:
+        by_line.setdefault(finding.line, []).append(finding)
+    for line in decision.lines:
+        state = line.status.upper()
+        if line.status == "adjusted":
+            state += f" to {line.allowed_units} unit{'s' if line.allowed_units != 1 else ''}"
+        out.append(f"  line {line.line}  {line.code}  x{line.billed_units}  {state}")
+        for finding in by_line.get(line.line, []):
+            out.append(f"    {_MARK[finding.severity]}  {finding.message}")
+            if finding.fix is not None:
+                out.append(f"          what to do: {fix_in_words(finding.fix, line.billed_units)}")
+            src = finding.source
+            out.append(f"          why: {finding.rule} ({_reason(finding)}); source: {src.get('cite')} "
+                       f"[{src.get('file')}:{src.get('line')}]")
+    return "\n".join(out)
+
+
+def render_summary(summary: dict) -> str:
+    parts = [f"{summary['accepted']} accepted", f"{summary['denied']} denied"]
+    if summary["errors"]:
+        parts.append(f"{summary['errors']} could not be read")
+    text = f"{summary['claims']} claim{'s' if summary['claims'] != 1 else ''}: " + ", ".join(parts)
+    if summary["needs_fix"]:
+        text += f" ({summary['needs_fix']} accepted with a warning worth fixing)"
+    return text
