@@ -7,7 +7,7 @@ so that a batch still yields exactly one record per claim read.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,16 @@ class Claim:
     frequency: str | None = None  # claim frequency code: 1 original, 7 replacement, 8 void
 
     def provider_of(self, line: ServiceLine) -> Provider | None:
-        """The provider who rendered `line`: its own when given, else the claim's."""
-        return line.provider if line.provider is not None else self.provider
+        """The provider who rendered `line`: its own when given, else the claim's.
+
+        A line provider that gives only part (an NPI without a type) takes the rest from the claim's.
+        """
+        own, claim = line.provider, self.provider
+        if own is None or claim is None:
+            return own if own is not None else claim
+        if own.type is None or own.npi is None:
+            return Provider(own.npi or claim.npi, own.type or claim.type)
+        return own
 
     def diagnoses_of(self, line: ServiceLine) -> tuple[str, ...]:
         """The diagnoses a line points to; all of the claim's when the line points to none."""
