@@ -1,0 +1,58 @@
+"""A seeded generator of realistic therapy claims for benchmarks.
+
+Claims have 1-8 lines of the codes, modifiers, units and provider types of the shipped policies; roughly one
+claim in five carries a mistake a payer would deny (a missing GP, a PTA line without CQ, too many 97112
+units, 97140 with an evaluation and no 59, a code pair without a bypass modifier).
+"""
+from __future__ import annotations
+
+import datetime
+import random
+
+TIMED = ["97110", "97112", "97116", "97140", "97530", "97535", "97035"]
+UNTIMED = ["97150", "97010", "G0283"]
+EVALUATIONS = ["97161", "97162", "97163", "97164"]
+DIAGNOSES = ["I69.351", "R26.89", "M54.50", "G20.A1", "S06.0X0D", "M25.511", "R42", "G35"]
+
+
+def _line(rng: random.Random, code: str, date: str, provider_type: str) -> dict:
+    minutes = rng.choice([8, 15, 23, 24, 30, 38, 45]) if code in TIMED else None
+    units = max(1, round((minutes or 15) / 15)) if code in TIMED else 1
+    modifiers = ["GP"]
+    if provider_type == "PTA":
+        modifiers.append("CQ")
+    line = {"code": code, "modifiers": modifiers, "units": units, "date": date, "charge": 35.0 * units}
+    if minutes is not None:
+        line["minutes"] = minutes
+    return line
+
+
+def claim(rng: random.Random, number: int) -> dict:
+    date = (datetime.date(2026, 1, 5) + datetime.timedelta(days=rng.randrange(300))).isoformat()
+    provider_type = rng.choice(["PT", "PT", "PT", "PTA"])
+    count = rng.randint(1, 8)
+    codes = rng.sample(TIMED + UNTIMED, k=min(count, len(TIMED + UNTIMED)))
+    if rng.random() < 0.15:
+        codes[0] = rng.choice(EVALUATIONS[:3])
+        provider_type = "PT"
+    lines = [_line(rng, code, date, provider_type) for code in codes]
+    if rng.random() < 0.2:  # one mistake a payer would catch
+        line = rng.choice(lines)
+        mistake = rng.randrange(4)
+        if mistake == 0:
+            line["modifiers"] = [m for m in line["modifiers"] if m != "GP"]
+        elif mistake == 1:
+            line["provider"] = {"type": "PTA"}
+            line["modifiers"] = ["GP"]
+        elif mistake == 2:
+            line.update(code="97112", units=6, minutes=90)
+        else:
+            lines.append(_line(rng, "97161", date, "PT"))
+    return {"id": f"B-{number}", "payer": "medicare", "patient": {"id": f"P-{rng.randrange(20_000)}"},
+            "provider": {"npi": "1234567893", "type": provider_type},
+            "diagnoses": rng.sample(DIAGNOSES, k=2), "lines": lines}
+
+
+def claims(count: int, seed: int = 2026) -> list[dict]:
+    rng = random.Random(seed)
+    return [claim(rng, i) for i in range(count)]
