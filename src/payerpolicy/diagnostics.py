@@ -53,7 +53,9 @@ class PolicyError(Exception):
     """A policy could not be loaded. `diagnostics` holds every problem found, in file order."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic], sources: "SourceFiles | None" = None):
-        self.diagnostics = sorted(diagnostics, key=_order)
+        # The same mistake can be met twice (a code set named in a rule's condition and, through it, in the
+        # codes the rule concerns); say it once.
+        self.diagnostics = sorted(dict.fromkeys(diagnostics), key=_order)
         self.sources = sources or SourceFiles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         super().__init__(f"{len(errors)} error(s) in policy")

@@ -42,6 +42,7 @@ class _Builder:
         self.folder = folder
         self.diagnostics = diagnostics
         self.meta: tuple[dict, PolicyDocument] | None = None
+        self.meta_unusable = False
         self.settings: dict = {}
         # A payer's rows fall back on its base policy's defaults, family by family.
         self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
@@ -56,7 +57,9 @@ class _Builder:
         in caps.yaml may rely on defaults written in policy.yaml."""
         data = doc.data or {}
         if "policy" in data:
-            if self.meta is not None:
+            if data["policy"] is None:  # present, but it failed validation: already reported
+                self.meta_unusable = True
+            elif self.meta is not None:
                 first = self.meta[1].span(("policy",), key=True)
                 self.diagnostics.append(Diagnostic(
                     "E205", "a policy has one `policy:` section", doc.span(("policy",), key=True),
@@ -228,14 +231,17 @@ class _Builder:
         return expr
 
     # ------------------------------------------------------------------ the policy
-    def finish(self, some_files_unread: bool) -> PolicySpec | None:
+    def finish(self, some_files_unread: bool) -> PolicySpec:
         if self.meta is None:
-            if some_files_unread:  # the `policy:` section may be in the file that could not be read
-                return None
-            self.diagnostics.append(Diagnostic(
-                "E204", f"no file of the policy in `{self.folder}` has a `policy:` section", None,
-                "one file (policy.yaml, by habit) must say `policy: {payer: ..., name: ..., version: ...}`"))
-            return None
+            if not (some_files_unread or self.meta_unusable):
+                self.diagnostics.append(Diagnostic(
+                    "E204", f"no file of the policy in `{self.folder}` has a `policy:` section", None,
+                    "one file (policy.yaml, by habit) must say `policy: {payer: ..., name: ..., version: ...}`"))
+            # An error is already reported, so this policy will not load; the stand-in lets its rules be
+            # checked, so their mistakes are reported in the same run.
+            return PolicySpec(payer="(unknown)", name="", version="", folder=self.folder,
+                              settings=dict(self.settings), defaults=self.defaults, code_sets=self.code_sets,
+                              rules=self.rules, removals=self.removals)
         meta, doc = self.meta
         extends = (meta["extends"], doc.span(("policy", "extends"))) if "extends" in meta else None
         return PolicySpec(

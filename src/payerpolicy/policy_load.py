@@ -79,13 +79,16 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
         diagnostics.append(Diagnostic("E100", f"`{display_name(path)}` holds no .yaml policy files", span))
         return None
     documents = []
+    extends = None
     for file in files:
         doc = read_policy_file(file, display_name(file), sources, diagnostics)
-        if doc is not None and validate_document(doc, diagnostics):
-            documents.append(doc)
+        if doc is None:
+            continue
+        extends = extends or _extends(doc)  # read before validation prunes a broken `policy:` section
+        validate_document(doc, diagnostics)
+        documents.append(doc)
     # The base comes first: the payer's rows may rely on its defaults and code sets.
     base = None
-    extends = _extends(documents)
     if extends is not None:
         base_name, base_span = extends
         folder = path if path.is_dir() else path.parent
@@ -97,11 +100,10 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
     return merge(base, spec, diagnostics) if base is not None else None
 
 
-def _extends(documents) -> tuple | None:
-    for doc in documents:
-        meta = (doc.data or {}).get("policy") or {}
-        if "extends" in meta:
-            return meta["extends"], doc.span(("policy", "extends"))
+def _extends(doc) -> tuple | None:
+    meta = doc.data.get("policy") if isinstance(doc.data, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get("extends"), str):
+        return meta["extends"], doc.span(("policy", "extends"))
     return None
 
 

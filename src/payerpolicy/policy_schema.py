@@ -32,15 +32,52 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic]) -> bool:
-    """Add a diagnostic for every schema violation in `doc`; True when there was none."""
+    """Add a diagnostic for every schema violation in `doc`, then drop the parts that failed from `doc.data`
+    (a row, a code set, a section), so later stages can still check everything else in the file.
+    True when nothing failed."""
     if doc.data is None:
         return True
-    found = False
+    bad: set[tuple] = set()
     for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
-        for diagnostic in _explain(error, doc):
-            diagnostics.append(diagnostic)
-            found = True
-    return not found
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            bad.update(path + (key,) for key in extras)
+        else:
+            bad.add(path)
+        diagnostics.extend(_explain(error, doc))
+    if bad:
+        doc.data = _without(doc.data, bad)
+    return not bad
+
+
+_INTACT = object()
+
+
+def _without(data, bad: set[tuple]):
+    """`data` less every top-level section, row or code set that holds a failed path."""
+    if not isinstance(data, dict) or () in bad:
+        return {}
+    drop: dict[str, set] = {}
+    for path in bad:
+        section = path[0]
+        if section == "policy" or len(path) < 2 or not isinstance(data.get(section), (list, dict)):
+            drop[section] = {_INTACT}  # the whole section
+        else:
+            drop.setdefault(section, set()).add(path[1])
+    kept = {}
+    for section, value in data.items():
+        parts = drop.get(section)
+        if parts is None:
+            kept[section] = value
+        elif _INTACT in parts:
+            if section == "policy":
+                kept[section] = None  # there was a policy section, but it cannot be used
+        elif isinstance(value, list):
+            kept[section] = [row for i, row in enumerate(value) if i not in parts]
+        else:
+            kept[section] = {k: v for k, v in value.items() if k not in parts}
+    return kept
 
 
 def where(path: tuple, data) -> str:
@@ -83,6 +120,10 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
                          doc.span(path + (key,), key=True), hint)
     elif kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
+        known = error.schema.get("properties", {})
+        if isinstance(error.instance, dict) and any(
+                did_you_mean(k, [missing]) for k in error.instance if k not in known):
+            return  # a misspelt key is the cause, and it is reported as an unknown key with this very hint
         yield Diagnostic("E202", f"{place} is missing `{missing}`", doc.span(path, key=True),
                          _REQUIRED_HELP.get(missing))
     elif kind == "oneOf" and all("required" in s for s in error.validator_value):

@@ -194,3 +194,53 @@ class Template:
 
     parts: tuple
     span: Span | None = _span()
+
+
+def show(node) -> str:
+    """A compact, stable text form of a syntax tree, for tests and for debugging: (and (in code @x) ...)."""
+    match node:
+        case Literal(kind="text", value=value):
+            return f'"{value}"'
+        case Literal(kind="date", text=text) | Literal(text=text):
+            return text if node.kind != "symbol" else str(node.value)
+        case CodeRange(low, high):
+            return f"{low}-{high}"
+        case SetRef(name):
+            return "@" + name
+        case SetList(items):
+            return "[" + " ".join(show(i) for i in items) + "]"
+        case Field():
+            return node.dotted
+        case Call(function, args):
+            return f"({function} " + " ".join(show(a) for a in args) + ")"
+        case Arithmetic(op, left, right):
+            return f"({op} {show(left)} {show(right)})"
+        case DayLines(measure, filt, scope):
+            where = f" {show(filt)}" if filt is not None else ""
+            return f"({measure}-lines {scope}{where})"
+        case AllOf(items):
+            return "(and " + " ".join(show(i) for i in items) + ")"
+        case AnyOf(items):
+            return "(or " + " ".join(show(i) for i in items) + ")"
+        case Not(item):
+            return f"(not {show(item)})"
+        case Compare(op, left, right):
+            return f"({op} {show(left)} {show(right)})"
+        case InSet(value, set_expr, negated, quantifier):
+            head = f"{quantifier}-in" if quantifier else ("not-in" if negated else "in")
+            return f"({head} {show(value)} {show(set_expr)})"
+        case IsMissing(value, negated):
+            return f"({'present' if negated else 'missing'} {show(value)})"
+        case HasModifier(modifiers, negated):
+            return f"({'lacks' if negated else 'has'}-modifier {show(modifiers)})"
+        case AnotherLine(filt, scope):
+            where = f" {show(filt)}" if filt is not None else ""
+            return f"(another-line {scope}{where})"
+        case Always():
+            return "(always)"
+        case Fix(action, modifier, units, note):
+            extra = modifier or (show(units) if units is not None else None) or (f'"{note}"' if note else None)
+            return f"({action}{' ' + extra if extra else ''})"
+        case Template(parts):
+            return "".join(p if isinstance(p, str) else "{" + show(p) + "}" for p in parts)
+    raise TypeError(f"not a syntax tree node: {node!r}")
