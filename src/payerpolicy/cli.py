@@ -7,7 +7,6 @@ an unexpected failure is reported in one line with a request to report it.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
@@ -17,12 +16,18 @@ from .claim_model import Claim, UnreadableClaim
 from .claim_read import ClaimFileError, read_claims
 from .decision import Decision, summarize
 from .diagnostics import PolicyError, SourceFiles, render_all
-from .evaluate import Judge
+from .evaluate import Judge, judge_in_order
+from .policy import DEFAULT_WINDOW
 from .policy_load import load_program, shipped_policies
 from .render_text import render_claim, render_summary
 
 DEFAULT_PAYER = "medicare"
-BATCH = 2000
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(shipped_policies())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
     check.add_argument("--format", choices=("json", "text"), default="json", help="output format (default json)")
+    check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
+                       help="claims of one patient and date of service are judged together when at most N "
+                            f"claims apart in the input (default {DEFAULT_WINDOW:,})")
     lint = commands.add_parser("lint", help="check policy files without judging claims")
     lint.add_argument("paths", nargs="+", metavar="PATH",
                       help="a policy folder or file, or a folder of policy folders (such as policies/)")
@@ -77,20 +85,10 @@ class _Judges:
             self.judges[name] = Judge(program)
         return self.judges[name]
 
-    def decide(self, batch: list) -> list[Decision]:
-        groups: dict[str, list[int]] = {}
-        for i, record in enumerate(batch):
-            groups.setdefault(self.policy_name(record), []).append(i)
-        out: list[Decision | None] = [None] * len(batch)
-        for name, indexes in groups.items():
-            judge = self.judge(name)
-            if judge is None:
-                for i in indexes:
-                    out[i] = _no_policy(batch[i], name)
-                continue
-            for i, decision in zip(indexes, judge.judge([batch[i] for i in indexes])):
-                out[i] = decision
-        return out
+    def judge_for(self, record):
+        """The judge of the claim's policy, or an error decision when no policy serves its payer."""
+        name = self.policy_name(record)
+        return self.judge(name) or _no_policy(record, name)
 
 
 def _no_policy(record, name: str) -> Decision:
@@ -123,20 +121,19 @@ def _check(args) -> int:
         print(exc.render(), file=sys.stderr)
         return 2
     records = _records(args.files)
-    decisions: list[Decision] = []
+    decisions: list[_Light] = []
     out = sys.stdout
     first = True
     try:
         if args.format == "json":
             out.write('{"claims": [')
-        while batch := list(itertools.islice(records, BATCH)):
-            for decision in judges.decide(batch):
-                decisions.append(_Light(decision))
-                if args.format == "json":
-                    out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
-                else:
-                    out.write(("" if first else "\n") + render_claim(decision) + "\n")
-                first = False
+        for decision in judge_in_order(records, judges.judge_for, args.window):
+            decisions.append(_Light(decision))
+            if args.format == "json":
+                out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
+            else:
+                out.write(("" if first else "\n") + render_claim(decision) + "\n")
+            first = False
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return 2

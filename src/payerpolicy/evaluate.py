@@ -1,13 +1,15 @@
 """Stage 7, evaluate: claims in, decisions out, by running a compiled `RuleProgram`.
 
-Claims are judged in batches. Every line of a batch is first filed under its patient-day (same patient,
-same date of service), so a rule can see the whole day across claims: a daily cap spans two claims sent for
-one visit. The day book is kept for the whole run, so a claim in a later batch also sees the lines of
-earlier claims of its patient-day: "earlier that day" then means earlier in the run, the order in which a
-payer would have received them.
+Every line is filed under its patient-day (same patient, same date of service) when its claim is read, and
+a claim is judged only once the claims after it, up to a window, have been filed too. So a rule sees the
+whole day across claims (a daily cap spans two claims sent for one visit; a code pair spans a claim and its
+follow-up) whenever they stand within `window` claims of each other in the input, and always sees every
+earlier claim of the day: the day book lasts the whole run. "Earlier that day" means earlier in the input,
+the order in which a payer would have received them. Memory holds the window, not the input.
 """
 from __future__ import annotations
 
+import collections
 import datetime
 
 from .claim_model import Claim, UnreadableClaim
@@ -58,13 +60,15 @@ class Judge:
         self.days: dict[tuple, list[LineView]] = {}
 
     def judge(self, records) -> list[Decision]:
-        views: list[list[LineView] | None] = []
-        for record in records:
-            if isinstance(record, Claim):
-                views.append([self._file(record, line) for line in record.lines])
-            else:
-                views.append(None)
-        return [self._decide(record, lines) for record, lines in zip(records, views)]
+        """Judge claims all together (each sees the others' lines of its patient-days)."""
+        filed = [self.file(record) for record in records]
+        return [self.decide(record, views) for record, views in zip(records, filed)]
+
+    def file(self, record) -> list[LineView] | None:
+        """Put a claim's lines in the day book, so that rules judging other claims see them."""
+        if not isinstance(record, Claim):
+            return None
+        return [self._file(record, line) for line in record.lines]
 
     def _file(self, claim: Claim, line) -> LineView:
         day = self.days.setdefault((claim.patient_id, line.date_of_service), [])
@@ -72,7 +76,7 @@ class Judge:
         day.append(view)
         return view
 
-    def _decide(self, record, lines) -> Decision:
+    def decide(self, record, lines) -> Decision:
         if isinstance(record, UnreadableClaim):
             return Decision(record.id, self.policy_label, "error",
                             errors=tuple(p.to_dict() for p in record.problems), where=record.where)
@@ -143,3 +147,24 @@ def format_value(value) -> str:
     if isinstance(value, (tuple, list, frozenset)):
         return ", ".join(map(str, value)) or "(none)"
     return str(value)
+
+
+def judge_in_order(records, judge_for, window: int):
+    """Decisions for a stream of claims, in input order, each claim judged with the `window` claims after it
+    already filed. `judge_for(record)` gives the `Judge` of the claim's policy, or a `Decision` when the claim
+    cannot be judged at all (no policy for its payer)."""
+    if window < 0:
+        raise ValueError("window must be 0 or more")
+    pending: collections.deque = collections.deque()
+    for record in records:
+        judge = judge_for(record)
+        views = judge.file(record) if isinstance(judge, Judge) else None
+        pending.append((record, judge, views))
+        if len(pending) > window:
+            yield _decided(*pending.popleft())
+    while pending:
+        yield _decided(*pending.popleft())
+
+
+def _decided(record, judge, views) -> Decision:
+    return judge.decide(record, views) if isinstance(judge, Judge) else judge

@@ -1,13 +1,16 @@
 """`Policy`: a loaded, compiled policy, and the library's way to judge claims with it."""
 from __future__ import annotations
 
-import itertools
 from typing import Iterable, Iterator
 
 from .claim_model import Claim, ClaimRecord, UnreadableClaim
 from .claim_read import claim_from_dict
 from .decision import Decision
-from .evaluate import Judge
+from .evaluate import Judge, judge_in_order
+
+# How many claims after a claim are read before it is judged: claims of one visit sent a little apart in
+# the input are still judged together.
+DEFAULT_WINDOW = 10_000
 from .program_compile import RuleProgram
 
 
@@ -26,17 +29,15 @@ class Policy:
         """Judge one claim on its own (its lines still form days together)."""
         return Judge(self.program).judge([_as_record(claim)])[0]
 
-    def check_many(self, claims: Iterable[dict | ClaimRecord], batch_size: int = 2000) -> Iterator[Decision]:
+    def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW) -> Iterator[Decision]:
         """Judge a stream of claims, yielding one decision per claim in input order.
 
-        Claims that share patient and date of service are judged together: within a batch each sees the
-        others, and a claim always sees the lines of earlier batches. Memory grows with the number of
-        patient-days seen, not with the number of claims held at once.
+        Claims that share patient and date of service are judged together when they stand within `window`
+        claims of each other in the input (a claim always sees every earlier claim of its day). At most
+        `window` claims are held at once.
         """
         judge = Judge(self.program)
-        iterator = iter(claims)
-        while batch := list(itertools.islice(iterator, batch_size)):
-            yield from judge.judge([_as_record(c) for c in batch])
+        return judge_in_order((_as_record(c) for c in claims), lambda record: judge, window)
 
 
 def _as_record(claim) -> ClaimRecord:
