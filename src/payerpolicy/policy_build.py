@@ -275,11 +275,19 @@ def infer_codes(condition: ast.Condition):
 def build_policy(folder: str, documents: list[PolicyDocument], diagnostics: list[Diagnostic],
                  some_files_unread: bool = False, base: PolicySpec | None = None) -> PolicySpec | None:
     builder = _Builder(folder, diagnostics, base)
+    if base is None:
+        for doc in documents:
+            for index, _ in enumerate((doc.data or {}).get("remove") or []):
+                diagnostics.append(Diagnostic(
+                    "E412", "`remove:` drops rules of a base policy, but this policy has no `extends:`",
+                    doc.span(("remove", index)), "add `extends: <base policy>` to the `policy:` section"))
     for doc in documents:
         builder.add_declarations(doc)
     for doc in documents:
         builder.add_rules(doc)
-    return builder.finish(some_files_unread)
+    spec = builder.finish(some_files_unread)
+    spec.incomplete = some_files_unread
+    return spec
 
 
 __all__ = ["build_policy", "infer_codes", "text_of"]

@@ -100,9 +100,14 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
                      diagnostics: list[Diagnostic]) -> PolicyDocument | None:
     """Read one YAML file; on a YAML mistake, record a diagnostic and return None."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        diagnostics.append(Diagnostic("E102", "the file is not UTF-8 text", Span(display, 1, 1)))
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[:exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        diagnostics.append(Diagnostic("E102", f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read",
+                                      Span(display, line, column), "save the file as UTF-8"))
         return None
     except OSError as exc:
         diagnostics.append(Diagnostic("E101", f"cannot read the file: {exc.strerror}", Span(display, 1, 1)))

@@ -64,3 +64,4 @@ class PolicySpec:
     rules: list[RuleSpec] = field(default_factory=list)
     removals: list[tuple[str, Span]] = field(default_factory=list)
     span: Span | None = None  # where the `policy:` section is
+    incomplete: bool = False  # a file could not be read: what it defined is unknown, so do not call it missing

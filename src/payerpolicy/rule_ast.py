@@ -186,6 +186,7 @@ class Fix:
     units: Value | None = None
     note: str | None = None
     span: Span | None = _span()
+    modifier_span: Span | None = _span()
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,8 @@ class RuleChecker:
 
     def fix(self, fix: ast.Fix) -> None:
         if fix.modifier is not None and not MODIFIER.match(fix.modifier):
-            self.error("E406", f"`{fix.modifier}` is not a modifier", fix, "modifiers are two characters: GP, 59, XU")
+            where = ast.Literal("symbol", fix.modifier, fix.modifier, fix.modifier_span or fix.span)
+            self.error("E406", f"`{fix.modifier}` is not a modifier", where, "modifiers are two characters: GP, 59, XU")
         if fix.units is not None:
             kind = self.value(fix.units, in_filter=False)
             if kind not in (None, "number"):
@@ -126,7 +127,7 @@ class RuleChecker:
     def comparable(self, node, op, lk, rk, left, right) -> None:
         if lk is None or rk is None:
             return
-        for kind, other, lit in ((lk, rk, right), (rk, lk, left)):
+        for kind, other, lit in ((lk, rk, left), (rk, lk, right)):
             if kind == "symbol" and other in ("modifier", "provider_type", "text"):
                 self.literal_fits(lit, other)
                 return
@@ -197,8 +198,11 @@ class RuleChecker:
             case ast.SetRef(name):
                 if name not in self.policy.code_sets:
                     known = ["@" + n for n in self.policy.code_sets]
+                    close = did_you_mean("@" + name, known)
+                    if self.policy.incomplete and close is None:
+                        return  # likely defined in the file that could not be read, which is reported
                     self.error("E402", f"unknown code set `@{name}`", set_expr,
-                               did_you_mean("@" + name, known) or known_names_help("code sets", known))
+                               close or known_names_help("code sets", known))
                     return
                 held = self.set_kinds.get(name)
                 if held is not None and kind not in held:

@@ -167,7 +167,8 @@ class _Lowering:
             return self.fix(kids[0])
         match kind:
             case "add_modifier" | "remove_modifier":
-                return ast.Fix(kind, modifier=self.modifier(kids[0]).value, span=span)
+                modifier = self.modifier(kids[0])
+                return ast.Fix(kind, modifier=modifier.value, span=span, modifier_span=modifier.span)
             case "set_units":
                 return ast.Fix("set_units", units=self.value(kids[0]), span=span)
             case "remove_line" | "split_line":
