@@ -116,15 +116,7 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
-        problem = exc.problem or "not valid YAML"
-        hint = None
-        if "mapping values are not allowed" in problem:
-            hint = "a value that contains `: ` must be put in quotes"
-        elif "found character '\\t'" in problem:
-            hint = "YAML indents with spaces, not tabs"
-        diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {problem}", span, hint))
+        diagnostics.append(_yaml_diagnostic(exc, display, text))
         return None
     except yaml.YAMLError as exc:
         diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {exc}", Span(display, 1, 1)))
@@ -133,6 +125,36 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
     if root is not None:
         doc.data = _build(root, (), doc, diagnostics)
     return doc
+
+
+def _yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
+    """A YAML syntax error, placed where the author has to look.
+
+    PyYAML marks the place where it gave up; for a quote or bracket left open that is a later, innocent
+    line, so the place where the quote or bracket was opened (its context mark) is used instead.
+    """
+    problem = exc.problem or "not valid YAML"
+    context = exc.context or ""
+    opened = any(w in context for w in ("quoted scalar", "flow sequence", "flow mapping"))
+    mark = exc.context_mark if opened and exc.context_mark else (exc.problem_mark or exc.context_mark)
+    span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
+    hint = None
+    if opened:
+        what = "quote" if "quoted" in context else ("`[`" if "sequence" in context else "`{`")
+        problem = f"this {what} is never closed"
+        hint = "close it on the same line" if "quoted" in context else "close it with the matching bracket"
+    elif "mapping values are not allowed" in problem:
+        lines = text.splitlines()
+        here = lines[mark.line] if mark and mark.line < len(lines) else ""
+        above = next((l for l in reversed(lines[:mark.line]) if l.strip() and not l.lstrip().startswith("#")), "")
+        indent = lambda l: len(l) - len(l.lstrip())  # noqa: E731
+        if here.strip() and ":" in here.strip() and indent(here) > indent(above) and not above.rstrip().endswith(":"):
+            hint = "this key is indented more than the key above it; line them up"
+        else:
+            hint = "a value that contains `: ` must be put in quotes"
+    elif "found character '\\t'" in problem or "\t" in problem:
+        hint = "YAML indents with spaces, not tabs"
+    return Diagnostic("E103", f"this is not valid YAML: {problem}", span, hint)
 
 
 def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagnostic]):

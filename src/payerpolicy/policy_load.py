@@ -102,7 +102,7 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
 
 def _extends(doc) -> tuple | None:
     meta = doc.data.get("policy") if isinstance(doc.data, dict) else None
-    if isinstance(meta, dict) and isinstance(meta.get("extends"), str):
+    if isinstance(meta, dict) and isinstance(meta.get("extends"), str) and meta["extends"].strip():
         return meta["extends"], doc.span(("policy", "extends"))
     return None
 

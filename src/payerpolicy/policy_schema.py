@@ -97,6 +97,8 @@ def where(path: tuple, data) -> str:
 
 
 def _show(value) -> str:
+    if value is None:
+        return "nothing"
     if isinstance(value, (dict, list)):
         return _TYPE_WORDS["object" if isinstance(value, dict) else "array"]
     text = getattr(value, "text", None) or str(value)
@@ -112,6 +114,10 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
         for key in sorted(set(error.instance) - set(allowed)):
             hint = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
             yield Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint)
+    elif "propertyNames" in error.relative_schema_path and kind == "pattern":
+        yield Diagnostic("E201", f"`{error.instance}` cannot be the name of a code set",
+                         doc.span(path + (error.instance,), key=True),
+                         "names are one word of letters, digits, `_` and `-`: pt_evaluation")
     elif kind == "propertyNames":
         key = error.instance
         allowed = error.schema.get("enum") or []

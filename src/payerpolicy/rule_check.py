@@ -151,11 +151,15 @@ class RuleChecker:
                 fields = _FIELDS[subject]
                 if path in fields:
                     return fields[path]
-                names = [_dotted(p) for p in fields]
                 prefix = "" if subject == "focus" else subject + "."
-                self.error("E401", f"unknown field `{prefix}{_dotted(path)}`", node,
-                           did_you_mean(_dotted(path), names) or
-                           f"the fields are {', '.join(f'`{prefix}{n}`' for n in names)}")
+                names = [prefix + _dotted(p) for p in fields]
+                written = prefix + _dotted(path)
+                hint = did_you_mean(written, names)
+                if hint is None and subject == "focus" and len(path) == 1 and (
+                        path[0].upper() in PROVIDER_TYPES or MODIFIER.match(path[0].upper())):
+                    hint = f"provider types and modifiers are written in capitals: `{path[0].upper()}`"
+                self.error("E401", f"unknown field `{written}`", node,
+                           hint or f"the fields are {', '.join(f'`{n}`' for n in names)}")
                 return None
             case ast.Call(function, args):
                 kinds = [self.value(a, in_filter) for a in args]

@@ -170,7 +170,10 @@ class _Lowering:
                 modifier = self.modifier(kids[0])
                 return ast.Fix(kind, modifier=modifier.value, span=span, modifier_span=modifier.span)
             case "set_units":
-                return ast.Fix("set_units", units=self.value(kids[0]), span=span)
+                if str(kids[0]) != "units":
+                    self.diagnostics.append(Diagnostic("E303", f"unexpected `{kids[0]}` in this fix",
+                                                       self.span_of(kids[0]), "write `set units to ...`"))
+                return ast.Fix("set_units", units=self.value(kids[1]), span=span)
             case "remove_line" | "split_line":
                 return ast.Fix(kind, span=span)
             case "review":

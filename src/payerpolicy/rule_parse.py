@@ -29,7 +29,9 @@ START_SYMBOLS = {"condition": "start", "value": "value_start", "fix": "fix_start
 
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
-    return Lark(grammar_file().read_text(encoding="utf-8"), parser="lalr",
+    # The basic lexer reads a whole word before deciding it is a keyword, so `andd` is one unknown word
+    # (and gets "did you mean `and`?") instead of the keyword `and` followed by a stray `d`.
+    return Lark(grammar_file().read_text(encoding="utf-8"), parser="lalr", lexer="basic",
                 start=list(START_SYMBOLS.values()), propagate_positions=True, maybe_placeholders=False)
 
 
@@ -60,9 +62,25 @@ def _describe(terminal: str) -> str:
 
 def _expected(names) -> str:
     words = sorted({_describe(n) for n in names})
-    if len(words) > 8:
-        words = words[:8] + ["..."]
-    return ", ".join(words)
+    if len(words) > 12:
+        words = words[:12] + ["..."]
+    return ", ".join(words) if len(words) < 2 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+_SYMBOL_HINTS = {"&": "write `and` to join conditions", "|": "write `or` for either condition",
+                 "'": "put text in double quotes", "!": "write `!=` for not equal, or `not` before a condition",
+                 "=": "write `=` once to compare"}
+
+
+def _accepted(exc: UnexpectedInput) -> set[str]:
+    """The tokens that could really stand where the error is (Lark's `expected` set is wider under LALR)."""
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return set(interactive.accepts()) - {"$END"} or set(exc.expected)
+        except Exception:  # accepts() replays the parser; fall back to the wider set if it cannot
+            pass
+    return set(getattr(exc, "expected", ()) or ())
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, kind: str, origin: TextOrigin) -> Diagnostic:
@@ -71,24 +89,28 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, kind: str, origin: TextO
         pos = exc.pos_in_stream
         bad = text[pos]
         return Diagnostic("E301", f"this {what} cannot contain `{bad}` here", origin.span(pos, pos + 1),
-                          "write `=` to compare, and put text in double quotes" if bad in "'=!" else None)
+                          _SYMBOL_HINTS.get(bad))
+    accepted = _accepted(exc)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        end = len(text.rstrip())
-        expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.expected
-        return Diagnostic("E302", f"this {what} stops too soon", origin.span(max(end - 1, 0), end),
-                          f"expected {_expected(expected)} after it")
+        body = text.rstrip()
+        word_start = len(body) - len(body.split()[-1]) if body.split() else 0
+        return Diagnostic("E302", f"this {what} stops too soon", origin.span(word_start, len(body)),
+                          f"expected {_expected(accepted)} after it")
     assert isinstance(exc, UnexpectedToken)
     token: Token = exc.token
     start = token.start_pos or 0
     span = origin.span(start, start + len(str(token)))
+    word = str(token)
     hint = None
-    if str(token).isalpha():
-        if str(token).lower() in keywords() and str(token) != str(token).lower():
-            hint = f"keywords are lower case: write `{str(token).lower()}`"
+    if word.isalpha():
+        if word.lower() in keywords() and word != word.lower():
+            hint = f"keywords are lower case: write `{word.lower()}`"
         else:
             # Suggest a keyword that could stand here, so `adn` becomes `and` rather than `any`.
-            allowed = [w.strip("`") for w in map(_describe, exc.expected) if w.startswith("`")]
-            hint = did_you_mean(str(token), [w for w in allowed if w.isalpha()])
+            allowed = [w.strip("`") for w in map(_describe, accepted) if w.startswith("`")]
+            hint = did_you_mean(word, [w for w in allowed if w.isalpha()])
+    elif word in _SYMBOL_HINTS and token.type == "COMPARATOR" and text[start - 1:start] in "=<>!":
+        hint = _SYMBOL_HINTS["="]
     if hint is None:
-        hint = f"expected {_expected(exc.expected)}"
+        hint = f"expected {_expected(accepted)}"
     return Diagnostic("E303", f"unexpected `{token}` in this {what}", span, hint)
