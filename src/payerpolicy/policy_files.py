@@ -70,6 +70,7 @@ class PolicyDocument:
     nodes: dict = field(default_factory=dict)
     key_nodes: dict = field(default_factory=dict)
     text: str = ""
+    merged: set = field(default_factory=set)  # mappings whose `<<` merge key was refused
 
     def span(self, path: Path_, key: bool = False) -> Span:
         """The place of the value at `path` (or of its key, with key=True); the nearest parent when unknown."""
@@ -164,6 +165,7 @@ def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagn
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.value)
             if key == "<<":
+                doc.merged.add(path)
                 diagnostics.append(Diagnostic("E104", "merge keys (`<<`) are not supported in policies",
                                               node_span(doc.file, key_node)))
                 continue
@@ -216,8 +218,21 @@ def _scalar_positions(text: str, node: ScalarNode) -> tuple:
     end_position = (line, column)
     positions = []
     j = 0
+    escapes = node.style == '"'
+    if escapes and raw.startswith('"'):
+        j = 1
     for ch in value:
         k = j
+        if escapes:
+            # In double quotes a character may be written as an escape (\n, \t, \x41): it stands where its
+            # backslash is. Skip escapes that stand for nothing (a backslash before a line break).
+            while k < len(raw) - 1 and raw[k] == "\\" and raw[k + 1] == "\n":
+                k += 2
+            if raw[k:k + 1] == "\\" and (ch != "\\" or raw[k:k + 2] == "\\\\"):
+                positions.append(raw_positions[k])
+                width = {"x": 4, "u": 6, "U": 10}.get(raw[k + 1:k + 2], 2)
+                j = k + width
+                continue
         while k < len(raw) and raw[k] != ch and not (ch in " \n" and raw[k] in " \n"):
             k += 1
         if k >= len(raw):  # an escape we could not follow: fall back to the scalar's start

@@ -45,6 +45,8 @@ def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic]) -> boo
             bad.update(path + (key,) for key in extras)
         else:
             bad.add(path)
+        if error.validator == "required" and path in doc.merged:
+            continue  # the keys it lacks were to come from the refused `<<`, already reported
         diagnostics.extend(_explain(error, doc))
     if bad:
         doc.data = _without(doc.data, bad)
