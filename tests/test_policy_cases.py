@@ -201,7 +201,7 @@ def test_expected_rule_ids_are_rules_of_the_case_policy():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", list(_params()))
 def test_policy_case(case):
     policy = _policy(case["policy"])
     options = {"window": case["window"]} if "window" in case else {}

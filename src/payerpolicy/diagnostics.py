@@ -7,7 +7,7 @@ non-empty list into a `PolicyError`: a policy with errors never loads halfway.
 Rendered form, the same for every stage:
 
     policies/acme/rules.yaml:14:22: error[E401]: unknown field `modifers`
-       14 |     when: code in @timed and modifers has GP
+       14 |     when: code in @timed and modifers = GP
           |                              ^^^^^^^^
        = help: did you mean `modifiers`?
 """

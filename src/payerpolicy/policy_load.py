@@ -72,7 +72,8 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
             did_you_mean(str(source), known) or f"shipped payers: {', '.join(known)}"))
         return None
     if path.resolve() in chain:
-        diagnostics.append(Diagnostic("E411", f"policies extend each other in a circle: `{source}`", span))
+        diagnostics.append(Diagnostic("E411", f"policies extend each other in a circle: `{source}`", span,
+                                      "a base policy cannot extend, directly or through others, a policy built on it"))
         return None
     files = policy_files(path)
     if not files:
