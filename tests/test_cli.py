@@ -46,7 +46,7 @@ def test_text_output_says_what_to_do(capsys):
     code, out, _ = run(capsys, "check", "--format", "text", EXAMPLES)
     assert code == 1
     assert "Claim C-1002  [medicare 2026.1]: DENIED" in out
-    assert "line 1  97112  x5  ADJUSTED to 4 units" in out
+    assert "line 1  2026-03-03  97112 GP  x5  ADJUSTED to 4 units" in out
     assert "what to do: bill 4 units on line 1 (billed 5)" in out
     assert "what to do: add modifier GP to line 3" in out
     assert "Claim C-1007 (" in out and "COULD NOT BE READ" in out

@@ -42,13 +42,16 @@ class Finding:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineDecision:
     line: int
     code: str
     billed_units: int
     allowed_units: int
     status: str  # accepted, adjusted (fewer units allowed), denied
+    # For the text report only; the decision JSON keeps to its contract.
+    modifiers: tuple[str, ...] = field(default=(), compare=False)
+    date_of_service: str = field(default="", compare=False)
 
     def to_dict(self) -> dict:
         return {"line": self.line, "code": self.code, "billed_units": self.billed_units,

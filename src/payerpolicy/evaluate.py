@@ -131,12 +131,14 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
 
 def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
     denials = [f for f in found if f.severity == "deny"]
-    if not denials:
-        return LineDecision(view.number, view.code, view.units, view.units, "accepted")
     reduced = [f.fix.value for f in denials if f.fix is not None and f.fix.action == "set_units"]
-    if len(reduced) == len(denials):
-        return LineDecision(view.number, view.code, view.units, min(reduced), "adjusted")
-    return LineDecision(view.number, view.code, view.units, 0, "denied")
+    if not denials:
+        status, allowed = "accepted", view.units
+    elif len(reduced) == len(denials):
+        status, allowed = "adjusted", min(reduced)
+    else:
+        status, allowed = "denied", 0
+    return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat())
 
 
 def format_value(value) -> str:

@@ -46,7 +46,9 @@ def render_claim(decision: Decision) -> str:
         state = line.status.upper()
         if line.status == "adjusted":
             state += f" to {line.allowed_units} unit{'s' if line.allowed_units != 1 else ''}"
-        out.append(f"  line {line.line}  {line.code}  x{line.billed_units}  {state}")
+        modifiers = "".join(f" {m}" for m in line.modifiers)
+        when = f"  {line.date_of_service}" if line.date_of_service else ""
+        out.append(f"  line {line.line}{when}  {line.code}{modifiers}  x{line.billed_units}  {state}")
         for finding in by_line.get(line.line, []):
             out.append(f"    {_MARK[finding.severity]}  {finding.message}")
             if finding.fix is not None:
