@@ -1,11 +1,11 @@
 """Stage 7, evaluate: claims in, decisions out, by running a compiled `RuleProgram`.
 
-Every line is filed under its patient-day (same patient, same date of service) when its claim is read, and
-a claim is judged only once the claims after it, up to a window, have been filed too. So a rule sees the
-whole day across claims (a daily cap spans two claims sent for one visit; a code pair spans a claim and its
-follow-up) whenever they stand within `window` claims of each other in the input, and always sees every
-earlier claim of the day: the day book lasts the whole run. "Earlier that day" means earlier in the input,
-the order in which a payer would have received them. Memory holds the window, not the input.
+Every line is filed under its patient-day (same patient, same date of service) when its claim is read; a
+claim is judged once the `window` claims after it have been filed too, and its lines leave the day book
+when it is `window` claims behind. So a rule sees the whole day across claims (a daily cap spans two claims
+sent for one visit; a code pair spans a claim and its follow-up) whenever they stand within `window` claims
+of each other in the input. "Earlier that day" means earlier in the input, the order in which a payer would
+have received them. Memory holds about twice the window, whatever the size of the input.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ class LineView:
     """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
 
     __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
-                 "provider_type", "provider_npi", "day_position")
+                 "provider_type", "provider_npi")
 
-    def __init__(self, claim: Claim, line, day_position: int):
+    def __init__(self, claim: Claim, line):
         provider = claim.provider_of(line)
         self.claim = claim
         self.number = line.number
@@ -36,7 +36,6 @@ class LineView:
         self.diagnoses = claim.diagnoses_of(line)
         self.provider_type = provider.type if provider else None
         self.provider_npi = provider.npi if provider else None
-        self.day_position = day_position
 
 
 class DayContext:
@@ -71,10 +70,18 @@ class Judge:
         return [self._file(record, line) for line in record.lines]
 
     def _file(self, claim: Claim, line) -> LineView:
-        day = self.days.setdefault((claim.patient_id, line.date_of_service), [])
-        view = LineView(claim, line, len(day))
-        day.append(view)
+        view = LineView(claim, line)
+        self.days.setdefault((claim.patient_id, line.date_of_service), []).append(view)
         return view
+
+    def forget(self, views: list[LineView] | None) -> None:
+        """Take a claim's lines out of the day book: no claim judged from now on is near enough to see them."""
+        for view in views or ():
+            key = (view.claim.patient_id, view.date)
+            day = self.days[key]
+            day.remove(view)
+            if not day:
+                del self.days[key]
 
     def decide(self, record, lines) -> Decision:
         if isinstance(record, UnreadableClaim):
@@ -95,10 +102,10 @@ class Judge:
         if not rules:
             return []
         day_lines = self.days[(view.claim.patient_id, view.date)]
-        day = DayContext(view, day_lines, view.day_position)
+        day = DayContext(view, day_lines, day_lines.index(view))
         found = []
         for rule in rules:
-            if not _in_effect(rule, view.date):
+            if rule.dated and not _in_effect(rule, view.date):
                 continue
             if rule.applies(day, view):
                 found.append(_finding(rule, day, view))
@@ -152,21 +159,32 @@ def format_value(value) -> str:
 
 
 def judge_in_order(records, judge_for, window: int):
-    """Decisions for a stream of claims, in input order, each claim judged with the `window` claims after it
-    already filed. `judge_for(record)` gives the `Judge` of the claim's policy, or a `Decision` when the claim
-    cannot be judged at all (no policy for its payer)."""
+    """Decisions for a stream of claims, in input order, each claim judged with the `window` claims before
+    and after it in the day book. `judge_for(record)` gives the `Judge` of the claim's policy, or a
+    `Decision` when the claim cannot be judged at all (no policy for its payer)."""
     if window < 0:
         raise ValueError("window must be 0 or more")
-    pending: collections.deque = collections.deque()
+    pending: collections.deque = collections.deque()  # read, not yet judged
+    judged: collections.deque = collections.deque()  # judged, still seen by the claims around them
+
+    def next_decision() -> Decision:
+        record, judge, views = pending.popleft()
+        decision = judge.decide(record, views) if isinstance(judge, Judge) else judge
+        judged.append((judge, views))
+        if len(judged) > window:  # now `window + 1` behind the next claim to be judged
+            old_judge, old_views = judged.popleft()
+            if isinstance(old_judge, Judge):
+                old_judge.forget(old_views)
+        return decision
+
     for record in records:
         judge = judge_for(record)
         views = judge.file(record) if isinstance(judge, Judge) else None
         pending.append((record, judge, views))
         if len(pending) > window:
-            yield _decided(*pending.popleft())
+            yield next_decision()
     while pending:
-        yield _decided(*pending.popleft())
-
-
-def _decided(record, judge, views) -> Decision:
-    return judge.decide(record, views) if isinstance(judge, Judge) else judge
+        yield next_decision()
+    for judge, views in judged:  # the run is over: leave the judges' day books as they were
+        if isinstance(judge, Judge):
+            judge.forget(views)

@@ -9,6 +9,7 @@ one dict lookup plus the rules for its code: no parsing, no YAML, no scanning of
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
 from dataclasses import dataclass
 from typing import Callable
@@ -44,6 +45,10 @@ class CompiledRule:
     fix: CompiledFix | None
     effective_from: datetime.date | None
     effective_to: datetime.date | None
+
+    @property
+    def dated(self) -> bool:
+        return self.effective_from is not None or self.effective_to is not None
 
 
 class RuleProgram:
@@ -96,11 +101,9 @@ class _Compiler:
             case ast.Always():
                 return lambda day, focus: True
             case ast.AllOf(items):
-                parts = tuple(self.condition(i) for i in items)
-                return lambda day, focus: all(p(day, focus) for p in parts)
+                return functools.reduce(_both, [self.condition(i) for i in items])
             case ast.AnyOf(items):
-                parts = tuple(self.condition(i) for i in items)
-                return lambda day, focus: any(p(day, focus) for p in parts)
+                return functools.reduce(_either, [self.condition(i) for i in items])
             case ast.Not(item):
                 inner = self.condition(item)
                 return lambda day, focus: not inner(day, focus)
@@ -236,6 +239,15 @@ def _set_kind(value) -> str:
         if path == ("diagnoses",):
             return "diagnosis"
     return "other"
+
+
+# `and` and `or` as chains of plain calls: cheaper than all()/any() over a generator, and as lazy.
+def _both(first: Callable, second: Callable) -> Callable:
+    return lambda day, focus: first(day, focus) and second(day, focus)
+
+
+def _either(first: Callable, second: Callable) -> Callable:
+    return lambda day, focus: first(day, focus) or second(day, focus)
 
 
 # The lines of the judged line's day that a condition may look at.
