@@ -61,7 +61,7 @@ class _Lowering:
                 item = self.modifier(kids[0])
                 return ast.HasModifier(ast.SetList((item,), item.span), kind == "lacks_modifier", span)
             case "has_any_modifier" | "has_no_modifier":
-                return ast.HasModifier(self.set_expr(kids[0]), kind == "has_no_modifier", span)
+                return ast.HasModifier(_as_modifiers(self.set_expr(kids[0])), kind == "has_no_modifier", span)
             case "another_line":
                 filt, scope = self._filter_and_scope(kids)
                 return ast.AnotherLine(filt, scope, span)
@@ -180,6 +180,15 @@ class _Lowering:
                 note = str(kids[0])[1:-1] if kids else None
                 return ast.Fix("review", note=note, span=span)
         raise AssertionError(f"fix node {kind} has no lowering")
+
+
+def _as_modifiers(set_expr):
+    """In a list of modifiers, 59 is the modifier `59`, not the number: make every item a modifier name."""
+    if not isinstance(set_expr, ast.SetList):
+        return set_expr
+    items = tuple(ast.Literal("symbol", i.text.upper(), i.text, i.span) if isinstance(i, ast.Literal) else i
+                  for i in set_expr.items)
+    return ast.SetList(items, set_expr.span)
 
 
 def lower_condition(text: str, origin: TextOrigin, diagnostics: list[Diagnostic]) -> ast.Condition | None:

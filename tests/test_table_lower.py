@@ -1,0 +1,68 @@
+"""Tables are rules: each table row lowers to exactly the condition and fix a policy author could write.
+
+Spans are left out of equality, so a row's syntax tree can be compared with the tree of the rule text
+written out by hand (as in the docstring of table_lower).
+"""
+from __future__ import annotations
+
+import pytest
+
+import payerpolicy
+from payerpolicy.policy_files import TextOrigin
+from payerpolicy.rule_lower import lower_condition, lower_fix
+
+
+def parsed(text, lower=lower_condition):
+    diagnostics = []
+    node = lower(text, TextOrigin("hand.yaml", tuple((1, i + 1) for i in range(len(text) + 1))), diagnostics)
+    assert diagnostics == []
+    return node
+
+
+@pytest.fixture(scope="module")
+def medicare_rules():
+    return {r.id: r for r in payerpolicy.load("medicare").program.policy.rules}
+
+
+@pytest.mark.parametrize("rule_id, condition, fix", [
+    ("medicare.unit-cap.97112",
+     "total units of lines with code in [97112] earlier that day + units > 4",
+     "set units to max(0, 4 - total units of lines with code in [97112] earlier that day)"),
+    ("medicare.modifier.gp-on-pt-services",
+     "provider.type in [PT, PTA] and has no modifier in [GP]",
+     "add modifier GP"),
+    ("medicare.pair.97530-97116",
+     "another line with code in [97530] that day and has no modifier in @ncci_bypass",
+     "add modifier 59"),
+    ("medicare.pair.cmt-with-soft-tissue",
+     "another line with code in @chiropractic_manipulation that day and has no modifier in [59, XS]",
+     "add modifier XS"),
+    ("medicare.evaluation.one-pt-evaluation-per-day",
+     "number of lines with code in @pt_evaluation_or_reevaluation earlier that day >= 1",
+     "remove line"),
+    ("medicare.evaluation.manual-therapy-with-evaluation",
+     "another line with code in @pt_evaluation that day and has no modifier in @distinct_service",
+     "add modifier 59"),
+    ("medicare.evaluation.reevaluation-with-treatment",
+     "another line with code in [97110, 97112, 97113, 97116, 97140, 97530] that day "
+     "and has no modifier in @distinct_service",
+     "add modifier 59"),
+])
+def test_a_table_row_is_the_rule_written_out(medicare_rules, rule_id, condition, fix):
+    rule = medicare_rules[rule_id]
+    assert rule.condition == parsed(condition)
+    assert rule.fix == parsed(fix, lower_fix)
+
+
+def test_deleted_code_pairs_make_no_rule(medicare_rules):
+    assert "medicare.pair.evaluation-97530-deleted" not in medicare_rules
+    assert "medicare.pair.evaluation-97150-deleted" not in medicare_rules
+
+
+def test_a_rule_is_indexed_under_the_codes_it_concerns():
+    program = payerpolicy.load("medicare").program
+    ids = lambda code: [r.spec.id for r in program.rules_for(code)]  # noqa: E731
+    assert "medicare.unit-cap.97112" in ids("97112")
+    assert "medicare.unit-cap.97112" not in ids("97110")
+    assert "medicare.pair.97530-97116" in ids("97116") and "medicare.pair.97530-97116" not in ids("97530")
+    assert ids("99213") == []  # a code no rule concerns meets no rule at all
