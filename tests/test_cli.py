@@ -173,3 +173,18 @@ def test_bad_arguments_exit_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["check"])
     assert exit_info.value.code == 2
+
+
+def test_lint_warns_of_a_rule_judged_on_every_line(capsys, tmp_path):
+    folder = tmp_path / "wild"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        'policy: {payer: wild, name: Wild, version: "1"}\n'
+        "rules:\n"
+        "  - id: wild.units-over-ten\n"
+        "    family: custom\n    severity: warn\n    reason: {group: CO, carc: \"151\"}\n"
+        "    message: \"{units} units on one line\"\n    source: test\n    when: units > 10\n")
+    code, out, _ = run(capsys, "lint", folder)
+    assert code == 0
+    assert "policy.yaml:3:9: warning[W501]: rule `wild.units-over-ten` concerns every procedure code" in out
+    assert "wild: ok, 1 rules" in out

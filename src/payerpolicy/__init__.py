@@ -18,5 +18,5 @@ __version__ = "0.1.0"
 
 def load(source) -> Policy:
     """Load a policy by shipped payer name (`medicare`) or path; raises `PolicyError` listing every problem."""
-    program, diagnostics = load_program(source)
-    return Policy(program, warnings=diagnostics)
+    program, warnings = load_program(source)
+    return Policy(program, warnings=warnings.diagnostics if warnings else ())

@@ -15,7 +15,7 @@ from pathlib import Path
 from .claim_model import Claim, UnreadableClaim
 from .claim_read import ClaimFileError, read_claims
 from .decision import Decision, summarize
-from .diagnostics import PolicyError, SourceFiles, render_all
+from .diagnostics import PolicyError
 from .evaluate import Judge, judge_in_order
 from .policy import DEFAULT_WINDOW
 from .policy_load import load_program, shipped_policies
@@ -184,11 +184,12 @@ def _lint(args) -> int:
                 if args.format == "text":
                     print(exc.render() + f"\n{target}: cannot be loaded\n")
                 continue
+            found = warnings.diagnostics if warnings else []
             report.append({"policy": str(target), "ok": True, "rules": program.rule_count,
-                           "diagnostics": [d.to_dict() for d in warnings]})
+                           "diagnostics": [d.to_dict() for d in found]})
             if args.format == "text":
                 if warnings:
-                    print(render_all(warnings, SourceFiles()))
+                    print(warnings.render() + "\n")
                 print(f"{target}: ok, {program.rule_count} rules")
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))

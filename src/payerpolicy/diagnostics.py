@@ -58,7 +58,7 @@ class PolicyError(Exception):
         self.diagnostics = sorted(dict.fromkeys(diagnostics), key=_order)
         self.sources = sources or SourceFiles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in policy")
+        super().__init__(f"{len(errors)} error(s) in policy" if errors else "warnings only")
 
     def render(self) -> str:
         return render_all(self.diagnostics, self.sources)

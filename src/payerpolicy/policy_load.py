@@ -108,8 +108,11 @@ def _extends(doc) -> tuple | None:
     return None
 
 
-def load_program(source) -> tuple[RuleProgram, list[Diagnostic]]:
-    """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error."""
+def load_program(source) -> tuple[RuleProgram, PolicyError | None]:
+    """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error.
+
+    Returns the program and, when there are warnings, a `PolicyError` holding them (not raised) so they can
+    be rendered with their source lines."""
     diagnostics: list[Diagnostic] = []
     sources = SourceFiles()
     spec = load_spec(source, diagnostics, sources)
@@ -117,4 +120,4 @@ def load_program(source) -> tuple[RuleProgram, list[Diagnostic]]:
         check_policy(spec, diagnostics)
     if spec is None or any(d.severity == "error" for d in diagnostics):
         raise PolicyError(diagnostics, sources)
-    return compile_policy(spec), diagnostics
+    return compile_policy(spec), (PolicyError(diagnostics, sources) if diagnostics else None)

@@ -71,6 +71,11 @@ class RuleChecker:
     def check_rule(self, rule: RuleSpec) -> None:
         if rule.codes is not None:
             self.set_type(rule.codes, "code")
+        else:
+            self.diagnostics.append(Diagnostic(
+                "W501", f"rule `{rule.id}` concerns every procedure code, so it is judged on every line",
+                rule.span, "give it `codes:`, or start its `when` with `code in ...`, if it is about some codes",
+                severity="warning"))
         self.condition(rule.condition, in_filter=False)
         if rule.message is not None:
             for part in rule.message.parts:
