@@ -187,4 +187,4 @@ def test_lint_warns_of_a_rule_judged_on_every_line(capsys, tmp_path):
     code, out, _ = run(capsys, "lint", folder)
     assert code == 0
     assert "policy.yaml:3:9: warning[W501]: rule `wild.units-over-ten` concerns every procedure code" in out
-    assert "wild: ok, 1 rules" in out
+    assert "wild: ok, 1 rule" in out

@@ -190,7 +190,7 @@ def _lint(args) -> int:
             if args.format == "text":
                 if warnings:
                     print(warnings.render() + "\n")
-                print(f"{target}: ok, {program.rule_count} rules")
+                print(f"{target}: ok, {program.rule_count} rule{'' if program.rule_count == 1 else 's'}")
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))
     return 1 if failed else 0
