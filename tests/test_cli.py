@@ -35,7 +35,7 @@ def test_examples_json_has_one_record_per_claim_in_order(capsys):
     result = json.loads(out)
     given = json.loads(EXAMPLES.read_text())
     assert [c["id"] for c in result["claims"]] == [c["id"] for c in given]
-    assert result["summary"] == {"claims": 8, "accepted": 1, "denied": 6, "needs_fix": 0, "errors": 1}
+    assert result["summary"] == {"claims": 10, "accepted": 2, "denied": 7, "needs_fix": 1, "errors": 1}
     by_id = {c["id"]: c for c in result["claims"]}
     assert by_id["C-1008"]["policy"] == {"payer": "example-commercial", "version": "2026.1"}
     assert by_id["C-1007"]["status"] == "error"
@@ -50,7 +50,9 @@ def test_text_output_says_what_to_do(capsys):
     assert "what to do: bill 4 units on line 1 (billed 5)" in out
     assert "what to do: add modifier GP to line 3" in out
     assert "Claim C-1007 (" in out and "COULD NOT BE READ" in out
-    assert out.rstrip().endswith("8 claims: 1 accepted, 6 denied, 1 could not be read")
+    assert "WARN  example rule: none of the diagnoses on 97112 (M54.50)" in out
+    assert out.rstrip().endswith("10 claims: 2 accepted, 7 denied, 1 could not be read "
+                                 "(1 accepted with a warning worth fixing)")
 
 
 def test_all_accepted_exits_0(capsys, tmp_path):

@@ -116,7 +116,7 @@ def evaluation_limit(evaluations, limit: int, span: Span) -> tuple:
     def message(code_sets: dict) -> str:
         return (f"only {limit} evaluation{'s' if limit != 1 else ''} or re-evaluation"
                 f"{'s' if limit != 1 else ''} ({set_text(evaluations, code_sets)}) per patient per day; "
-                f"{{line.code}} is one more")
+                f"{{line.code}} is one too many")
     return condition, fix, message
 
 
