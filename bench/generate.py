@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime
 import random
 
-TIMED = ["97110", "97112", "97116", "97140", "97530", "97535", "97035"]
-UNTIMED = ["97150", "97010", "G0283"]
+# Codes a clean claim may combine freely: no code pair among them (97116 with 97530 and 97150 with
+# one-on-one exercise are pairs, so they appear only as mistakes).
+TIMED = ["97110", "97112", "97140", "97530", "97035", "97032"]
+UNTIMED = ["97010", "G0283"]
 EVALUATIONS = ["97161", "97162", "97163", "97164"]
 DIAGNOSES = ["I69.351", "R26.89", "M54.50", "G20.A1", "S06.0X0D", "M25.511", "R42", "G35"]
 
@@ -36,9 +38,13 @@ def claim(rng: random.Random, number: int) -> dict:
         codes[0] = rng.choice(EVALUATIONS[:3])
         provider_type = "PT"
     lines = [_line(rng, code, date, provider_type) for code in codes]
+    if codes[0] in EVALUATIONS:  # an evaluation day: manual therapy carries its distinct-service modifier
+        for line in lines:
+            if line["code"] == "97140":
+                line["modifiers"].append("XU")
     if rng.random() < 0.2:  # one mistake a payer would catch
         line = rng.choice(lines)
-        mistake = rng.randrange(4)
+        mistake = rng.randrange(5)
         if mistake == 0:
             line["modifiers"] = [m for m in line["modifiers"] if m != "GP"]
         elif mistake == 1:
@@ -46,8 +52,11 @@ def claim(rng: random.Random, number: int) -> dict:
             line["modifiers"] = ["GP"]
         elif mistake == 2:
             line.update(code="97112", units=6, minutes=90)
+        elif mistake == 3:
+            lines.append(_line(rng, "97150", date, provider_type))
         else:
-            lines.append(_line(rng, "97161", date, "PT"))
+            lines.append(_line(rng, "97116", date, provider_type) if "97530" in codes
+                         else _line(rng, "97161", date, "PT"))
     return {"id": f"B-{number}", "payer": "medicare", "patient": {"id": f"P-{rng.randrange(20_000)}"},
             "provider": {"npi": "1234567893", "type": provider_type},
             "diagnoses": rng.sample(DIAGNOSES, k=2), "lines": lines}
