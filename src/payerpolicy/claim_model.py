@@ -24,6 +24,7 @@ class TreatmentPeriod:
 
     start_minute: int
     end_minute: int
+    provider: Provider | None = None  # who furnished this stretch, when not the line's provider (a PTA, say)
 
     @property
     def minutes(self) -> int:

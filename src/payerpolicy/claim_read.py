@@ -56,7 +56,7 @@ _PATIENT_FIELDS = ("id",)
 _PROVIDER_FIELDS = ("npi", "type")
 _LINE_FIELDS = ("code", "modifiers", "units", "minutes", "periods", "date", "charge", "diagnosis_pointers",
                 "provider")
-_PERIOD_FIELDS = ("start", "end")
+_PERIOD_FIELDS = ("start", "end", "provider")
 
 
 class ClaimFileError(Exception):
@@ -328,9 +328,10 @@ def _read_period(raw: object, field: str, place: str, problems: list[ClaimProble
     _check_fields(raw, _PERIOD_FIELDS, field + ".", place, problems)
     start = _read_time(raw.get("start"), field + ".start", "start", problems)
     end = _read_time(raw.get("end"), field + ".end", "end", problems)
+    provider = _read_provider(raw.get("provider"), field + ".provider", f"the provider {place}", problems)
     if start is None or end is None:
         return None
-    period = TreatmentPeriod(start_minute=start, end_minute=end)
+    period = TreatmentPeriod(start_minute=start, end_minute=end, provider=provider)
     if end <= start:
         problems.append(ClaimProblem(field, f"period {_span(period)} must end after it starts "
                                             f"(a period cannot run past midnight)"))

@@ -1,4 +1,4 @@
-"""The command line: `payerpolicy check` and `payerpolicy lint`.
+"""The command line: `payerpolicy check`, `payerpolicy lint` and `payerpolicy units`.
 
 Exit codes (check): 0 every claim accepted; 1 a claim denied or unreadable; 2 nothing could be checked (bad
 arguments, a policy with errors, a missing file). lint: 0 clean, 1 errors. No traceback reaches the user:
@@ -46,12 +46,27 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("paths", nargs="+", metavar="PATH",
                       help="a policy folder or file, or a folder of policy folders (such as policies/)")
     lint.add_argument("--format", choices=("text", "json"), default="text")
+    units = commands.add_parser(
+        "units", help="the units a day's treatment minutes bill",
+        usage="payerpolicy units [--method cms|ama] CODE=MINUTES... [--untimed CODE...]",
+        description="The units one patient-day's minutes bill, as JSON. MINUTES is 24, periods that add up "
+                    "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
+                    "Options may come anywhere among the codes.")
+    units.add_argument("--method", default="cms", metavar="cms|ama",
+                       help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
+                            "rule, each code on its own")
+    units.add_argument("--untimed", action="extend", nargs="+", default=[], metavar="CODE",
+                       help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
+                            "besides Medicare's untimed codes; a code named only here bills 1 unit")
+    units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "units":
+            return _units(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0
@@ -194,6 +209,55 @@ def _lint(args) -> int:
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))
     return 1 if failed else 0
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+def _units(args) -> int:
+    from .timed_units import UnitsError, day_report, parse_assignment
+    # argparse reads options only before the first CODE=MINUTES; the rest are read here, so `--method` and
+    # `--untimed` may come anywhere, and codes after `--untimed` that carry minutes are still timed input.
+    tokens = (["--untimed", *args.untimed] if args.untimed else []) + args.given
+    method, untimed, given = args.method, [], {}
+    after_untimed = False
+    try:
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            i += 1
+            if token in ("-h", "--help"):
+                _parser().parse_args(["units", "--help"])
+            elif token == "--method" or token.startswith("--method="):
+                if token == "--method":
+                    if i == len(tokens):
+                        raise UnitsError("--method needs a value: cms or ama")
+                    token, i = tokens[i], i + 1
+                method = token.removeprefix("--method=")
+                after_untimed = False
+            elif token == "--untimed":
+                after_untimed = True
+            elif token.startswith("--untimed="):
+                untimed += token.removeprefix("--untimed=").split(",")
+            elif token.startswith("-"):
+                raise UnitsError(f"unknown option {token}; the options are --method and --untimed")
+            elif "=" in token:
+                code, pieces = parse_assignment(token)
+                given.setdefault(code, []).extend(pieces)
+            elif after_untimed:
+                untimed += token.split(",")
+            else:
+                raise UnitsError(f"{token!r} has no minutes: write CODE=MINUTES, such as 97112=24, or name an "
+                                 "untimed code after --untimed")
+        for code in untimed:
+            given.setdefault(code.strip(), [])
+        if not given:
+            raise UnitsError("no codes given: write CODE=MINUTES, such as payerpolicy units 97112=24 97110=23")
+        report = day_report(given, method, untimed=[code.strip() for code in untimed])
+    except UnitsError as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report))
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,17 +15,19 @@ import datetime
 from .claim_model import Claim, UnreadableClaim
 from .decision import Decision, Finding, Fix, LineDecision
 from .program_compile import CompiledRule, RuleProgram
+from .timed_units import allocate_units
 
 
 class LineView:
     """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
 
     __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
-                 "provider_type", "provider_npi")
+                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id")
 
     def __init__(self, claim: Claim, line):
         provider = claim.provider_of(line)
         self.claim = claim
+        self.claim_id = claim.id
         self.number = line.number
         self.code = line.code
         self.units = line.units
@@ -36,17 +38,75 @@ class LineView:
         self.diagnoses = claim.diagnoses_of(line)
         self.provider_type = provider.type if provider else None
         self.provider_npi = provider.npi if provider else None
+        self.pta_minutes = _assistant_minutes(line, self.provider_type, "PTA")
+        self.ota_minutes = _assistant_minutes(line, self.provider_type, "OTA")
+
+
+def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int | None:
+    """Minutes of the line furnished by an assistant: its periods' own providers when they name one (a
+    PTA's 10 minutes within a PT's session), else all or none of the line by the line's provider."""
+    if line.minutes is None:
+        return None
+    if any(period.provider is not None and period.provider.type for period in line.periods):
+        return sum(period.minutes for period in line.periods
+                   if ((period.provider.type if period.provider else None) or provider_type) == assistant)
+    if provider_type is None:
+        return None
+    return line.minutes if provider_type == assistant else 0
 
 
 class DayContext:
     """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
 
-    __slots__ = ("line", "lines", "position")
+    __slots__ = ("line", "lines", "position", "judge")
 
-    def __init__(self, line: LineView, lines: list, position: int):
+    def __init__(self, line: LineView, lines: list, position: int, judge: "Judge"):
         self.line = line
         self.lines = lines
         self.position = position
+        self.judge = judge
+
+    def supported_units(self, view: LineView) -> int | None:
+        """The units the day's treatment minutes support for `view`, worked out once per day and claim."""
+        key = (view.claim.patient_id, view.date)
+        allocation = self.judge.allocations.get(key)
+        if allocation is None:
+            program = self.judge.program
+            allocation = supported_units(self.lines, program.timed_codes, program.timed_method)
+            self.judge.allocations[key] = allocation
+        return allocation.get(id(view))
+
+
+def supported_units(lines, timed_codes, method: str) -> dict[int, int | None]:
+    """Units per line (by id) that a patient-day's minutes support.
+
+    Timed lines with minutes share the day's units by the policy's method (`timed_units.allocate_units`);
+    when one code stands on several lines, its units are shared among them the same way (full blocks, then
+    the largest leftovers). Untimed lines support one unit each; a timed line without minutes, none known.
+    """
+    out: dict[int, int | None] = {}
+    by_code: dict[str, list[LineView]] = {}
+    for view in lines:
+        if view.code not in timed_codes:
+            out[id(view)] = 1
+        elif view.minutes is None:
+            out[id(view)] = None
+        else:
+            by_code.setdefault(view.code, []).append(view)
+    per_code = allocate_units({code: sum(v.minutes for v in views) for code, views in by_code.items()}, method)
+    for code, views in by_code.items():
+        units = per_code[code]
+        if len(views) == 1:
+            out[id(views[0])] = units
+            continue
+        shares = [v.minutes // 15 for v in views]
+        by_leftover = sorted(range(len(views)), key=lambda i: -(views[i].minutes % 15))
+        extra = max(units - sum(shares), 0)
+        for turn in range(extra):
+            shares[by_leftover[turn % len(views)]] += 1
+        for view, share in zip(views, shares):
+            out[id(view)] = share
+    return out
 
 
 class Judge:
@@ -57,6 +117,7 @@ class Judge:
         spec = program.policy
         self.policy_label = {"payer": spec.payer, "version": spec.version}
         self.days: dict[tuple, list[LineView]] = {}
+        self.allocations: dict[tuple, dict] = {}  # supported units per patient-day, for the claim being judged
 
     def judge(self, records) -> list[Decision]:
         """Judge claims all together (each sees the others' lines of its patient-days)."""
@@ -87,6 +148,7 @@ class Judge:
         if isinstance(record, UnreadableClaim):
             return Decision(record.id, self.policy_label, "error",
                             errors=tuple(p.to_dict() for p in record.problems), where=record.where)
+        self.allocations.clear()  # the day book may have changed since the last claim
         findings: list[Finding] = []
         line_decisions = []
         for view in lines:
@@ -102,7 +164,7 @@ class Judge:
         if not rules:
             return []
         day_lines = self.days[(view.claim.patient_id, view.date)]
-        day = DayContext(view, day_lines, day_lines.index(view))
+        day = DayContext(view, day_lines, day_lines.index(view), self)
         found = []
         for rule in rules:
             if rule.dated and not _in_effect(rule, view.date):
@@ -131,9 +193,21 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
             fix = Fix("remove_line", view.number) if units == 0 else Fix("set_units", view.number, units)
         elif f.action in ("add_modifier", "remove_modifier"):
             fix = Fix(f.action, view.number, f.modifier)
+        elif f.action == "merge_lines":
+            fix = _merge_fix(day, view)
         else:
             fix = Fix(f.action, view.number, note=f.note)
     return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, spec.source, fix)
+
+
+def _merge_fix(day: DayContext, view: LineView) -> Fix:
+    """Merge a line into the first line of its code that day on the same claim; across claims, say so."""
+    for other in day.lines[:day.position]:
+        if other.code == view.code and other.claim is view.claim:
+            return Fix("merge_lines", view.number, other.number,
+                       note=f"add its units to line {other.number} and remove line {view.number}")
+    return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
+                                           "bill the day's units of a code on one line")
 
 
 def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:

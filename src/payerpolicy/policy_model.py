@@ -16,7 +16,7 @@ from .diagnostics import Span
 FAMILIES = ("timed_units", "unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis",
             "threshold", "documentation", "custom")
 SEVERITIES = ("deny", "warn", "info")
-FIX_ACTIONS = ("add_modifier", "remove_modifier", "set_units", "remove_line", "split_line", "review")
+FIX_ACTIONS = ("add_modifier", "remove_modifier", "set_units", "remove_line", "split_line", "merge_lines", "review")
 
 
 @dataclass

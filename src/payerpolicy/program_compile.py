@@ -23,7 +23,8 @@ from .rule_check import RuleChecker
 # The attribute of a `LineView` (see evaluate.py) behind each field of the rule language.
 _LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", ("modifiers",): "modifiers",
                ("date",): "date", ("charge",): "charge", ("diagnoses",): "diagnoses",
-               ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi"}
+               ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi",
+               ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id"}
 _CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency"}
 _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
             ">=": operator.ge}
@@ -54,10 +55,13 @@ class CompiledRule:
 class RuleProgram:
     """A compiled policy: rules by code, plus the rules that concern every code."""
 
-    def __init__(self, policy: PolicySpec, by_code: dict[str, tuple], for_every_code: tuple):
+    def __init__(self, policy: PolicySpec, by_code: dict[str, tuple], for_every_code: tuple,
+                 timed_codes: frozenset = frozenset()):
         self.policy = policy
         self.by_code = by_code
         self.for_every_code = for_every_code
+        self.timed_codes = timed_codes  # the codes whose minutes turn into units (settings: timed_codes)
+        self.timed_method = policy.settings.get("timed_unit_method", "cms")
 
     def rules_for(self, code: str) -> tuple:
         return self.by_code.get(code, self.for_every_code)
@@ -130,6 +134,9 @@ class _Compiler:
     def compare(self, op, left, right) -> Callable:
         compare = _COMPARE[op]
         get_left, get_right = self.value(left), self.value(right)
+        if all(isinstance(side, ast.Field) and side.path == ("modifiers",) for side in (left, right)):
+            # Modifiers are a set: GP CQ and CQ GP are the same modifiers.
+            return lambda day, focus: compare(frozenset(get_left(day, focus)), frozenset(get_right(day, focus)))
         if isinstance(right, ast.Literal):  # the common case: a field against a constant
             constant = right.value
 
@@ -167,7 +174,7 @@ class _Compiler:
                 return self.field(subject, path)
             case ast.Arithmetic(op, left, right):
                 a, b = self.value(left), self.value(right)
-                apply = operator.add if op == "+" else operator.sub
+                apply = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op]
 
                 def arithmetic(day, focus):
                     x, y = a(day, focus), b(day, focus)
@@ -195,6 +202,10 @@ class _Compiler:
         raise AssertionError(f"no compiled form for {type(node).__name__}")
 
     def field(self, subject: str, path: tuple) -> Callable:
+        if path == ("supported_units",):  # depends on the whole day: the day works it out, once per claim
+            if subject == "focus":
+                return lambda day, focus: day.supported_units(focus)
+            return lambda day, focus: day.supported_units(day.line)
         if subject in ("focus", "line"):
             get = operator.attrgetter(_LINE_ATTRS[path])
             if subject == "focus":
@@ -279,7 +290,9 @@ def compile_policy(policy: PolicySpec) -> RuleProgram:
     # A rule for every code also concerns the codes that have rules of their own; keep policy order.
     index = {code: tuple(sorted(rules + for_every_code, key=lambda r: order[id(r)]))
              for code, rules in by_code.items()}
-    return RuleProgram(policy, index, tuple(for_every_code))
+    timed = policy.settings.get("timed_codes", "@timed")
+    timed_codes = compiler.sets.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
+    return RuleProgram(policy, index, tuple(for_every_code), frozenset(timed_codes or ()))
 
 
 __all__ = ["compile_policy", "RuleProgram", "CompiledRule", "CODE_RANGE"]

@@ -17,6 +17,8 @@ def fix_in_words(fix: Fix, billed_units: int | None = None) -> str:
             return f"bill {fix.value} unit{'s' if fix.value != 1 else ''} on line {fix.line}{was}"
         case "remove_line":
             return f"remove line {fix.line}"
+        case "merge_lines":
+            return f"merge line {fix.line} into line {fix.value}: add its units there and remove line {fix.line}"
         case "split_line":
             return f"split line {fix.line}" + (f": {fix.note}" if fix.note else "")
         case "review":

@@ -78,7 +78,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Arithmetic:
-    operator: str  # "+" or "-"
+    operator: str  # "+", "-" or "*"
     left: "Value"
     right: "Value"
     span: Span | None = _span()
@@ -181,7 +181,7 @@ Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, Ano
 class Fix:
     """What to do about a finding. `action` is one of the decision contract's fix actions."""
 
-    action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, review
+    action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, merge_lines, review
     modifier: str | None = None
     units: Value | None = None
     note: str | None = None

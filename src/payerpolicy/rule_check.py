@@ -19,6 +19,8 @@ LINE_FIELDS = {
     ("code",): "code", ("units",): "number", ("minutes",): "number", ("modifiers",): "list[modifier]",
     ("date",): "date", ("charge",): "number", ("diagnoses",): "list[diagnosis]",
     ("provider", "type"): "provider_type", ("provider", "npi"): "text",
+    ("supported_units",): "number", ("pta_minutes",): "number", ("ota_minutes",): "number",
+    ("claim_id",): "text",
 }
 CLAIM_FIELDS = {
     ("id",): "text", ("payer",): "text", ("diagnoses",): "list[diagnosis]", ("frequency",): "text",

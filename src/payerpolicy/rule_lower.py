@@ -92,8 +92,8 @@ class _Lowering:
         match kind:
             case "value_start":
                 return self.value(kids[0])
-            case "add" | "subtract":
-                op = "+" if kind == "add" else "-"
+            case "add" | "subtract" | "multiply":
+                op = {"add": "+", "subtract": "-", "multiply": "*"}[kind]
                 return ast.Arithmetic(op, self.value(kids[0]), self.value(kids[1]), span)
             case "code" | "date" | "number" | "text":
                 return self.literal(kids[0])
@@ -176,6 +176,8 @@ class _Lowering:
                 return ast.Fix("set_units", units=self.value(kids[1]), span=span)
             case "remove_line" | "split_line":
                 return ast.Fix(kind, span=span)
+            case "merge_line":
+                return ast.Fix("merge_lines", span=span)
             case "review":
                 note = str(kids[0])[1:-1] if kids else None
                 return ast.Fix("review", note=note, span=span)
