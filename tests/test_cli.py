@@ -36,7 +36,7 @@ def test_examples_json_has_one_record_per_claim_in_order(capsys):
     result = json.loads(out)
     given = json.loads(EXAMPLES.read_text())
     assert [c["id"] for c in result["claims"]] == [c["id"] for c in given]
-    assert result["summary"] == {"claims": 10, "accepted": 2, "denied": 7, "needs_fix": 1, "errors": 1}
+    assert result["summary"] == {"claims": 12, "accepted": 3, "denied": 8, "needs_fix": 2, "errors": 1}
     by_id = {c["id"]: c for c in result["claims"]}
     assert by_id["C-1008"]["policy"] == {"payer": "example-commercial", "version": "2026.1"}
     assert by_id["C-1007"]["status"] == "error"
@@ -52,8 +52,9 @@ def test_text_output_says_what_to_do(capsys):
     assert "what to do: add modifier GP to line 3" in out
     assert "Claim C-1007 (" in out and "COULD NOT BE READ" in out
     assert "WARN  example rule: none of the diagnoses on 97112 (M54.50)" in out
-    assert out.rstrip().endswith("10 claims: 2 accepted, 7 denied, 1 could not be read "
-                                 "(1 accepted with a warning worth fixing)")
+    assert "what to do: bill 1 unit on line 2 (billed 2)" in out  # 97110 of the manual's example 1
+    assert out.rstrip().endswith("12 claims: 3 accepted, 8 denied, 1 could not be read "
+                                 "(2 accepted with a warning worth fixing)")
 
 
 def test_all_accepted_exits_0(capsys, tmp_path):

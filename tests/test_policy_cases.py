@@ -331,8 +331,10 @@ EXAMPLE_EXPECT = {
     "C-1008": ("denied", [("example-commercial.unit-cap.97112", 1)]),  # 4 units over the plan's 3, no CQ asked
     "C-1009": ("accepted", [("medicare.diagnosis.97112-example", 1)]),  # 97112 for low back pain: a warning
     "C-1010": ("denied", [("medicare.evaluation.one-pt-evaluation-per-day", 2)]),  # a second PT evaluation
+    "C-1011": ("denied", [("medicare.timed.more-units-than-minutes", 2)]),  # 47 minutes pooled: 3 units, not 4
+    "C-1012": ("accepted", [("medicare.timed.fewer-units-than-minutes", 1)]),  # 20 + 25 minutes: 3 units, not 1
 }
-EXAMPLE_FAMILIES = {"unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis"}
+EXAMPLE_FAMILIES = {"unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis", "timed_units"}
 
 
 def test_example_claims_give_one_decision_per_claim_in_order(capsys):
@@ -355,7 +357,7 @@ def test_example_claims_give_one_decision_per_claim_in_order(capsys):
     assert not problems, "\n".join(problems)
     families = {f["family"] for d in decisions for f in d["findings"]}
     assert families == EXAMPLE_FAMILIES, f"families: expected {sorted(EXAMPLE_FAMILIES)}, got {sorted(families)}"
-    assert output["summary"] == {"claims": 10, "accepted": 2, "denied": 7, "needs_fix": 1, "errors": 1}
+    assert output["summary"] == {"claims": 12, "accepted": 3, "denied": 8, "needs_fix": 2, "errors": 1}
 
 
 def test_example_claims_through_the_library_keep_input_order():
@@ -365,6 +367,6 @@ def test_example_claims_through_the_library_keep_input_order():
     decisions = list(_policy("medicare").check_many(records))
     assert [d.id for d in decisions] == list(EXAMPLE_EXPECT)
     assert [d.status for d in decisions] == ["accepted", "denied", "denied", "denied", "denied", "denied", "error",
-                                             "denied", "accepted", "denied"]
+                                             "denied", "accepted", "denied", "denied", "accepted"]
     # Under Medicare the example-commercial claim C-1008 (a PTA's line without CQ) is judged by Medicare's rules.
     assert [(f.rule, f.line) for f in decisions[7].findings] == [("medicare.modifier.cq-on-pta-services", 1)]

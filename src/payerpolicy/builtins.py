@@ -21,6 +21,11 @@ class Builtin:
     implementation: Callable
 
 
+def _plural(count, noun: str) -> str:
+    shown = int(count) if float(count).is_integer() else count
+    return f"{shown} {noun}" + ("" if shown == 1 else "s")
+
+
 def _days_between(a: datetime.date, b: datetime.date) -> int:
     return abs((b - a).days)
 
@@ -31,6 +36,8 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("year", ("date",), "number", "the year of a date: year(line.date) = 2026", lambda d: d.year),
     Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
             _days_between),
+    Builtin("plural", ("number", "text"), "text",
+            'a number with its noun, for messages: plural(units, "unit") is "1 unit" or "3 units"', _plural),
     Builtin("discipline_modifier", ("provider_type",), "modifier",
             "the discipline modifier of a provider type: GP for PT and PTA, GO for OT and OTA, GN for SLP",
             DISCIPLINE_MODIFIER.get),
