@@ -85,11 +85,28 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
     diagnoses, listed = _read_diagnoses(obj.get("diagnoses"), problems)
     frequency = _read_frequency(obj.get("frequency"), problems)
     lines = _read_lines(obj.get("lines"), listed, problems)
+    if lines:
+        _check_periods_across_lines(lines, problems)
     if problems:
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
                                patient_id=patient_id)
     return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
                  diagnoses=diagnoses, frequency=frequency)
+
+
+def _check_periods_across_lines(lines, problems: list[ClaimProblem]) -> None:
+    """One patient is not treated twice at once: periods of different lines on one date must not overlap
+    (within a line, `_read_periods` already checked). Minutes counted twice would bill units twice."""
+    timed = [(line, period) for line in lines for period in line.periods]
+    for (line_a, a), (line_b, b) in itertools.combinations(timed, 2):
+        if line_a is line_b or line_a.date_of_service != line_b.date_of_service:
+            continue
+        if a.start_minute < b.end_minute and b.start_minute < a.end_minute:
+            problems.append(ClaimProblem(
+                f"lines[{line_b.number}].periods",
+                f"period {_span(b)} of line {line_b.number} ({line_b.code}) overlaps period {_span(a)} of line "
+                f"{line_a.number} ({line_a.code}) on {line_a.date_of_service}; one patient cannot be treated "
+                f"twice at the same time"))
 
 
 def _check_fields(obj: dict, allowed: tuple[str, ...], prefix: str, place: str,
