@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import random
 
+from payerpolicy.timed_units import allocate_units
+
 # Codes a clean claim may combine freely: no code pair among them (97116 with 97530 and 97150 with
 # one-on-one exercise are pairs, so they appear only as mistakes).
 TIMED = ["97110", "97112", "97140", "97530", "97035", "97032"]
@@ -29,6 +31,22 @@ def _line(rng: random.Random, code: str, date: str, provider_type: str) -> dict:
     return line
 
 
+def _bill_by_the_minutes(lines: list[dict]) -> list[dict]:
+    """Units as the 8-minute rule gives them for the day's pooled minutes, as a careful biller bills them; a
+    timed service whose minutes earn no unit that day is left off the claim."""
+    while True:
+        timed = [line for line in lines if "minutes" in line]
+        allocated = allocate_units({line["code"]: line["minutes"] for line in timed})
+        idle = [line for line in timed if allocated[line["code"]] == 0]
+        if not idle or len(idle) == len(lines):
+            break
+        lines = [line for line in lines if line not in idle]
+    for line in timed:
+        line["units"] = max(allocated[line["code"]], 1)
+        line["charge"] = 35.0 * line["units"]
+    return lines
+
+
 def claim(rng: random.Random, number: int) -> dict:
     date = (datetime.date(2026, 1, 5) + datetime.timedelta(days=rng.randrange(300))).isoformat()
     provider_type = rng.choice(["PT", "PT", "PT", "PTA"])
@@ -37,7 +55,7 @@ def claim(rng: random.Random, number: int) -> dict:
     if rng.random() < 0.15:
         codes[0] = rng.choice(EVALUATIONS[:3])
         provider_type = "PT"
-    lines = [_line(rng, code, date, provider_type) for code in codes]
+    lines = _bill_by_the_minutes([_line(rng, code, date, provider_type) for code in codes])
     if codes[0] in EVALUATIONS:  # an evaluation day: manual therapy carries its distinct-service modifier
         for line in lines:
             if line["code"] == "97140":

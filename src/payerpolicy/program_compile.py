@@ -46,10 +46,7 @@ class CompiledRule:
     fix: CompiledFix | None
     effective_from: datetime.date | None
     effective_to: datetime.date | None
-
-    @property
-    def dated(self) -> bool:
-        return self.effective_from is not None or self.effective_to is not None
+    dated: bool  # has an effective period: the line's date of service must be checked against it
 
 
 class RuleProgram:
@@ -228,7 +225,7 @@ class _Compiler:
             units = self.value(spec.fix.units) if spec.fix.units is not None else None
             fix = CompiledFix(spec.fix.action, spec.fix.modifier, units, spec.fix.note)
         return CompiledRule(spec, self.condition(spec.condition), message, fix, spec.effective_from,
-                            spec.effective_to)
+                            spec.effective_to, spec.effective_from is not None or spec.effective_to is not None)
 
 
 def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
