@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import cli_test
 from .claim_model import Claim, UnreadableClaim
 from .claim_read import ClaimFileError, read_claims
 from .decision import Decision, summarize
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
                             "besides Medicare's untimed codes; a code named only here bills 1 unit")
     units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
+    cli_test.add_parser(commands)
     return parser
 
 
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "units":
             return _units(args)
+        if args.command == "test":
+            return cli_test.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0

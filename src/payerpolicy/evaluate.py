@@ -112,8 +112,10 @@ def supported_units(lines, timed_codes, method: str) -> dict[int, int | None]:
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
-    def __init__(self, program: RuleProgram):
+    def __init__(self, program: RuleProgram, observer=None):
         self.program = program
+        # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
+        self.observer = observer
         spec = program.policy
         self.policy_label = {"payer": spec.payer, "version": spec.version}
         self.days: dict[tuple, list[LineView]] = {}
@@ -166,11 +168,15 @@ class Judge:
         day_lines = self.days[(view.claim.patient_id, view.date)]
         day = DayContext(view, day_lines, day_lines.index(view), self)
         found = []
+        observer = self.observer
         for rule in rules:
             if rule.dated and not _in_effect(rule, view.date):
                 continue
-            if rule.applies(day, view):
+            fired = rule.applies(day, view)
+            if fired:
                 found.append(_finding(rule, day, view))
+            if observer is not None:
+                observer(rule, view, bool(fired))
         return found
 
 

@@ -1,5 +1,7 @@
 """Stage 2, validate: each policy file against the policy JSON Schema, errors placed on the file's lines.
 
+Policy test case files are checked the same way against `schemas/cases.schema.json`.
+
 The schema (`schemas/policy.schema.json`) ships with the package and says which keys each section takes;
 an unknown key is an error because it is nearly always a typo (`max_unit`, `modifers`). jsonschema's own
 messages are written for programmers, so each kind of failure is re-worded here for a policy author and
@@ -21,24 +23,20 @@ _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a numbe
 _SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "evaluations", "rules"}
 
 
-@functools.lru_cache(maxsize=1)
-def policy_schema() -> dict:
-    return json.loads(schema_file("policy.schema.json").read_text(encoding="utf-8"))
+@functools.lru_cache(maxsize=None)
+def _validator(schema: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(schema_file(schema).read_text(encoding="utf-8")))
 
 
-@functools.lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(policy_schema())
-
-
-def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic]) -> bool:
+def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic],
+                      schema: str = "policy.schema.json") -> bool:
     """Add a diagnostic for every schema violation in `doc`, then drop the parts that failed from `doc.data`
     (a row, a code set, a section), so later stages can still check everything else in the file.
     True when nothing failed."""
     if doc.data is None:
         return True
     bad: set[tuple] = set()
-    for error in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(_validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
@@ -91,7 +89,8 @@ def where(path: tuple, data) -> str:
     rest = path[1:]
     if rest and isinstance(rest[0], int) and isinstance(node, list):
         row = node[rest[0]] if rest[0] < len(node) else None
-        label = f" (`{row['id']}`)" if isinstance(row, dict) and isinstance(row.get("id"), str) else ""
+        name = row.get("id") or row.get("name") if isinstance(row, dict) else None
+        label = f" (`{name}`)" if isinstance(name, str) else ""
         words = [f"{path[0]} row {rest[0] + 1}{label}"]
         rest = rest[1:]
     words += [str(p) if not isinstance(p, int) else f"item {p + 1}" for p in rest]
