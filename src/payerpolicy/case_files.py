@@ -4,6 +4,7 @@ A case file is YAML, usually beside the policy it tests (`policies/medicare/test
 `test_*.yaml` so that pytest and `payerpolicy test` find it:
 
     policy: medicare                # optional; by default the policy folder above this `tests/` folder
+    exact: true                     # optional: every expectation lists all the findings (default: some)
     cases:
       - name: 97112 over the daily cap of 4 units
         claim: {id: C-1, patient: {id: P-1}, provider: {type: PT}, lines: [...]}   # or claims: [...]
@@ -89,14 +90,14 @@ def read_case_file(path: Path, sources: SourceFiles, diagnostics: list[Diagnosti
     case_file = CaseFile(path, display, document)
     file_policy = data.get("policy") or default_policy(path)
     for index, raw in enumerate(data.get("cases") or []):
-        case = _case(raw, index, case_file, file_policy, diagnostics)
+        case = _case(raw, index, case_file, file_policy, diagnostics, bool(data.get("exact")))
         if case is not None:
             case_file.cases.append(case)
     return case_file if ok else None
 
 
 def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
-          diagnostics: list[Diagnostic]) -> PolicyCase | None:
+          diagnostics: list[Diagnostic], exact: bool) -> PolicyCase | None:
     doc, base = case_file.document, case_file.path.parent
     span = doc.span(("cases", index, "name"))
     policy = raw.get("policy") or file_policy
@@ -115,9 +116,12 @@ def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
             return None
     claims = [raw["claim"]] if "claim" in raw else raw.get("claims")
     expect = raw["expect"]
+    expectations = [expect] if isinstance(expect, dict) else list(expect)
+    if exact:  # the file's default; a case may still say `exact: false`
+        expectations = [{"exact": True, **e} for e in expectations]
     return PolicyCase(
         name=raw["name"], file=case_file.display, line=span.line, policy=str(policy), base=base,
-        expect=[expect] if isinstance(expect, dict) else list(expect), single=isinstance(expect, dict),
+        expect=expectations, single=isinstance(expect, dict),
         claims=[as_claim_json(c) for c in claims] if claims is not None else None, claim_file=claim_file,
         window=raw.get("window"), index=index)
 

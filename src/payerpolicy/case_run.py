@@ -3,7 +3,9 @@
 One harness for every front end: `payerpolicy test` and the pytest plugin both call `CaseRunner.run`.
 No pytest here. The runner also keeps rule coverage: for every rule of every policy it loaded, whether
 some case made it fire and some case met it (a line of a code the rule concerns, in its effective period)
-without it firing. A rule that never fires is untested; one that always fires may be too broad.
+without it firing. A rule that never fires is untested; one that always fires may be too broad. Coverage
+belongs to where a rule is written: a Medicare rule that a payer inherits unchanged is covered by the cases
+of either policy.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .case_files import PolicyCase
 from .claim_read import ClaimFileError, claim_from_dict, read_claims
-from .decision import Decision, Finding
+from .decision import Decision, Finding, Fix
 from .diagnostics import PolicyError
 from .evaluate import Judge, judge_in_order
 from .policy import DEFAULT_WINDOW
@@ -49,7 +51,8 @@ class RuleCoverage:
 class CaseRunner:
     def __init__(self):
         self.programs: dict[str, RuleProgram | PolicyError] = {}
-        self.coverage: dict[str, dict[str, RuleCoverage]] = {}  # policy -> rule id -> coverage
+        # Where rules are written (a policy folder) -> (rule id, file:line) -> coverage.
+        self.coverage: dict[str, dict[tuple, RuleCoverage]] = {}
 
     # ------------------------------------------------------------------ policies
     def program(self, case: PolicyCase) -> RuleProgram | PolicyError:
@@ -61,16 +64,17 @@ class CaseRunner:
             except PolicyError as exc:
                 self.programs[key] = exc
             else:
-                self.coverage[self.programs[key].policy.folder] = {
-                    rule.id: RuleCoverage(rule.id, rule.family, f"{rule.source['file']}:{rule.source['line']}")
-                    for rule in self.programs[key].policy.rules}
+                for rule in self.programs[key].policy.rules:
+                    source = f"{rule.source['file']}:{rule.source['line']}"
+                    table = self.coverage.setdefault(rule.source["file"].rsplit("/", 1)[0], {})
+                    table.setdefault((rule.id, source), RuleCoverage(rule.id, rule.family, source))
         return self.programs[key]
 
     def _observer(self, program: RuleProgram):
-        table = self.coverage[program.policy.folder]
-
         def observe(rule, view, fired: bool) -> None:
-            entry = table[rule.spec.id]
+            source = rule.spec.source
+            where = f"{source['file']}:{source['line']}"
+            entry = self.coverage[source["file"].rsplit("/", 1)[0]][(rule.spec.id, where)]
             if fired:
                 entry.fired = True
             else:
@@ -179,8 +183,11 @@ def describe_expected(want: dict) -> str:
     words = [want.get("severity", ""), want.get("rule") or f"a {want['family']} finding"]
     if "line" in want:
         words.append(f"on line {want['line']}")
-    if "fix" in want:
-        words.append("with fix " + ", ".join(f"{k} {v}" for k, v in want["fix"].items()))
+    if "fix" in want and "action" in want["fix"]:
+        fix = Fix(want["fix"]["action"], want.get("line", 0), want["fix"].get("value"), want["fix"].get("note"))
+        words.append("(what to do: " + fix_in_words(fix).replace(" on line 0", "").replace(" line 0", "") + ")")
+    elif "fix" in want:
+        words.append("with a fix " + ", ".join(f"{k} {v}" for k, v in want["fix"].items()))
     if "message_contains" in want:
         words.append(f"saying \"{want['message_contains']}\"")
     return " ".join(w for w in words if w)

@@ -80,7 +80,8 @@ def _summary(args, runner: CaseRunner, results: list[CaseResult], seconds: dict,
     for policy, table in runner.coverage.items():
         never_fired = [e for e in table.values() if not e.fired]
         never_passed = [e for e in table.values() if not e.passed]
-        print(f"{policy}: {len(table)} rules; {len(table) - len(never_fired)} fire in some case, "
+        count = f"{len(table)} rule{'s' if len(table) != 1 else ''}"
+        print(f"{policy}: {count}; {len(table) - len(never_fired)} fire in some case, "
               f"{len(table) - len(never_passed)} are met without firing in some case")
         for entry in never_fired:
             print(f"  never fires:                {entry.rule} ({entry.source})")
