@@ -46,6 +46,7 @@ class PolicyCase:
     window: int | None = None
     index: int = 0  # place in its file's `cases`
     single: bool = True  # `expect` was written as one mapping, not a list
+    exact: bool = False  # the file's default for expectations that do not say `exact:`
 
 
 @dataclass
@@ -117,13 +118,11 @@ def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
     claims = [raw["claim"]] if "claim" in raw else raw.get("claims")
     expect = raw["expect"]
     expectations = [expect] if isinstance(expect, dict) else list(expect)
-    if exact:  # the file's default; a case may still say `exact: false`
-        expectations = [{"exact": True, **e} for e in expectations]
     return PolicyCase(
         name=raw["name"], file=case_file.display, line=span.line, policy=str(policy), base=base,
         expect=expectations, single=isinstance(expect, dict),
         claims=[as_claim_json(c) for c in claims] if claims is not None else None, claim_file=claim_file,
-        window=raw.get("window"), index=index)
+        window=raw.get("window"), index=index, exact=exact)
 
 
 def as_claim_json(value):

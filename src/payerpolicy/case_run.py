@@ -116,7 +116,7 @@ def compare_case(case: PolicyCase, decisions: list[Decision]) -> list[str]:
                 "give one expectation per claim, in order"]
     problems = []
     for number, (expected, decision) in enumerate(zip(case.expect, decisions), 1):
-        found = compare_claim(expected, decision)
+        found = compare_claim(expected, decision, case.exact)
         if found:
             label = f"claim {decision.id or number}" if len(decisions) > 1 or not case.single else \
                 f"claim {decision.id or '(no id)'}"
@@ -125,7 +125,7 @@ def compare_case(case: PolicyCase, decisions: list[Decision]) -> list[str]:
     return problems
 
 
-def compare_claim(expected: dict, decision: Decision) -> list[str]:
+def compare_claim(expected: dict, decision: Decision, exact: bool = False) -> list[str]:
     problems = []
     if "status" in expected and expected["status"] != decision.status:
         problems.append(f"status: expected {expected['status']}, got {decision.status}")
@@ -136,7 +136,7 @@ def compare_claim(expected: dict, decision: Decision) -> list[str]:
             problems.append(f"missing finding: {describe_expected(want)}")
         else:
             unmatched.remove(match)
-    if expected.get("exact"):
+    if expected.get("exact", exact):
         problems += [f"unexpected finding: {describe_finding(f)}" for f in unmatched]
     for unwanted in expected.get("absent") or []:
         for finding in decision.findings:

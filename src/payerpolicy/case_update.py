@@ -1,8 +1,9 @@
 """Policy test cases, stage 3 (on request): write what the policy decides now into the case files.
 
-`payerpolicy test --update` replaces the `expect` of every case with the decisions of the current policy:
-each claim's status and all its findings (rule, line, severity, fix). Only the text of each `expect` block
-changes; names, claims and comments stay as written. A billing specialist who changed a policy then reviews
+`payerpolicy test --update` replaces the `expect` of every failing case with the decisions of the current
+policy: each claim's status and all its findings (rule, line, severity, fix). Cases that pass are left as
+they are, and only the text of each rewritten `expect` block changes; names, claims and comments stay as
+written. A billing specialist who changed a policy then reviews
 the change of decisions as a diff in version control, and commits it when it is what was meant.
 """
 from __future__ import annotations
@@ -21,14 +22,19 @@ def recorded_expectation(decision: Decision, before: dict) -> dict:
     """What a case should now expect of one claim; `exact`, `absent` (still absent) and `lines` are kept."""
     out: dict = {"status": decision.status}
     findings = []
+    earlier = list(before.get("findings") or [])
     for finding in decision.findings:
         entry = {"rule": finding.rule, "line": finding.line, "severity": finding.severity}
         if finding.fix is not None:
             entry["fix"] = {k: v for k, v in finding.fix.to_dict().items() if k in ("action", "value")}
+        kept = next((e for e in earlier if "message_contains" in e and finding_matches(e, finding)), None)
+        if kept is not None:  # a check of the message the author wrote, and still true: keep it
+            entry["message_contains"] = kept["message_contains"]
+            earlier.remove(kept)
         findings.append(entry)
     out["findings"] = findings
-    if before.get("exact"):
-        out["exact"] = True
+    if "exact" in before:
+        out["exact"] = before["exact"]
     absent = [a for a in before.get("absent") or [] if not any(finding_matches(a, f) for f in decision.findings)]
     if absent:
         out["absent"] = absent
@@ -41,11 +47,44 @@ def recorded_expectation(decision: Decision, before: dict) -> dict:
     return out
 
 
+def _plain(value):
+    """Values as YAML can write them: a number read from a case file is an int subclass (WholeNumber)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, int) else value
+
+
+def _flow(value) -> str:
+    text = yaml.safe_dump(_plain(value), default_flow_style=True, width=10**6, sort_keys=False)
+    return text.removesuffix("\n...\n").strip()  # a lone scalar comes with an end-of-document mark
+
+
+def _mapping_lines(mapping: dict) -> list[str]:
+    """One claim's expectation: a key a line, and each finding on a line of its own, in flow style."""
+    lines = []
+    for key, value in mapping.items():
+        if isinstance(value, list) and value:
+            lines.append(f"{key}:")
+            lines += [f"  - {_flow(item)}" for item in value]
+        else:
+            lines.append(f"{key}: {_flow(value)}")
+    return lines
+
+
 def _dump(value, indent: int) -> str:
-    """YAML for an `expect` block: block style at the top, one finding per line in flow style."""
-    text = yaml.safe_dump(value, default_flow_style=None, sort_keys=False, width=110, allow_unicode=True)
-    pad = " " * indent
-    return "\n".join((pad + line) if line else line for line in text.rstrip("\n").splitlines())
+    """YAML for an `expect` block, indented to stand under its key."""
+    if isinstance(value, dict):
+        lines = _mapping_lines(value)
+    else:
+        lines = []
+        for mapping in value:
+            first, *rest = _mapping_lines(mapping)
+            lines += [f"- {first}"] + [f"  {line}" for line in rest]
+    return "\n".join(" " * indent + line for line in lines)
 
 
 def _content_end(node) -> int:
@@ -63,7 +102,7 @@ def update_case_file(case_file: CaseFile, results: list[CaseResult]) -> bool:
     text = document.text
     edits = []
     for result in results:
-        if result.outcome == "error":
+        if result.outcome != "failed":
             continue
         case = result.case
         new = [recorded_expectation(d, before) for d, before in zip(result.decisions, case.expect)]
