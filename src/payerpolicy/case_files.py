@@ -29,6 +29,8 @@ from .policy_load import display_name, policy_files
 from .policy_schema import validate_document
 
 CASE_FILE_PATTERNS = ("test_*.yaml", "test_*.yml")
+# Folders a search for case files does not go into: installed packages and tools' own files.
+_SKIPPED = {".venv", "venv", "site-packages", "node_modules", ".git", ".tox", "build", "dist"}
 _TEXT_KEYS = {"id", "code", "npi", "frequency", "payer", "type", "start", "end", "date"}
 _TEXT_LISTS = {"modifiers", "diagnoses"}
 
@@ -69,7 +71,7 @@ def find_case_files(paths: list[Path]) -> list[Path]:
             found.append(path)
         elif path.is_dir():
             for pattern in CASE_FILE_PATTERNS:
-                found.extend(p for p in path.rglob(pattern) if ".venv" not in p.parts and "site-packages" not in p.parts)
+                found.extend(p for p in path.rglob(pattern) if not _SKIPPED.intersection(p.relative_to(path).parts))
     return sorted(set(found))
 
 
