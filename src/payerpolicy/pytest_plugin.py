@@ -71,7 +71,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for policy, table in runner.coverage.items():
         missing = [f"{entry.rule} never {'fires' if not entry.fired else 'is met without firing'}"
                    for entry in table.values() if not (entry.fired and entry.passed)]
-        terminalreporter.write_line(f"{policy}: {len(table)} rules" + ("" if missing else ", all covered"))
+        count = f"{len(table)} rule{'' if len(table) == 1 else 's'}"
+        terminalreporter.write_line(f"{policy}: {count}" + ("" if missing else ", all covered"))
         for line in missing:
             terminalreporter.write_line(f"  {line}")
     terminalreporter.write_line(f"rule coverage: {runner.coverage_percent():.1f}%")
