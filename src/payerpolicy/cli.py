@@ -14,13 +14,14 @@ from pathlib import Path
 
 from . import cli_test
 from .claim_model import Claim, UnreadableClaim
-from .claim_read import ClaimFileError, read_claims
-from .decision import Decision, summarize
+from .claim_formats import INPUT_FORMATS, read_claim_file
+from .claim_read import ClaimFileError
+from .decision import Decision
 from .diagnostics import PolicyError
 from .evaluate import Judge, judge_in_order
 from .policy import DEFAULT_WINDOW
 from .policy_load import load_program, shipped_policies
-from .render_text import render_claim, render_summary
+from .render_stream import FORMATS, DecisionWriter
 
 DEFAULT_PAYER = "medicare"
 
@@ -34,12 +35,16 @@ def _count(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="judge claims (JSON, JSON array or JSON Lines)")
+    check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)")
     check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
     which = check.add_mutually_exclusive_group()
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(shipped_policies())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
-    check.add_argument("--format", choices=("json", "text"), default="json", help="output format (default json)")
+    check.add_argument("--format", choices=FORMATS, default="json",
+                       help="json (the decision contract, default), text (for people), csv (one row per finding), "
+                            "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)")
+    check.add_argument("--input-format", choices=("auto",) + INPUT_FORMATS, default="auto",
+                       help="what the claim files hold (default: told from their content)")
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
                        help="claims of one patient and date of service are judged together when at most N "
                             f"claims apart in the input (default {DEFAULT_WINDOW:,})")
@@ -117,12 +122,12 @@ def _no_policy(record, name: str) -> Decision:
                                       "name one with --payer or --policy"},))
 
 
-def _records(files: list[str]):
+def _records(files: list[str], input_format: str):
     for name in files:
         if name == "-":
-            yield from read_claims(sys.stdin, name="stdin")
+            yield from read_claim_file(sys.stdin, name="stdin", input_format=input_format)
         else:
-            yield from read_claims(name)
+            yield from read_claim_file(name, input_format=input_format)
 
 
 def _check(args) -> int:
@@ -139,41 +144,20 @@ def _check(args) -> int:
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
-    records = _records(args.files)
-    decisions: list[_Light] = []
-    out = sys.stdout
-    first = True
+    records = _records(args.files, args.input_format)
+    writer = DecisionWriter(sys.stdout, args.format)
     try:
-        if args.format == "json":
-            out.write('{"claims": [')
+        writer.start()
         for decision in judge_in_order(records, judges.judge_for, args.window):
-            decisions.append(_Light(decision))
-            if args.format == "json":
-                out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
-            else:
-                out.write(("" if first else "\n") + render_claim(decision) + "\n")
-            first = False
+            writer.write(decision)
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
     except ClaimFileError as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
-    summary = summarize(decisions)
-    if args.format == "json":
-        out.write(("\n" if not first else "") + '],\n "summary": ' + json.dumps(summary) + "}\n")
-    else:
-        out.write(("\n" if not first else "") + render_summary(summary) + "\n")
-    return 0 if summary["claims"] == summary["accepted"] else 1
-
-
-class _Light:
-    """What the summary needs of a decision, so a long run does not keep every finding in memory."""
-
-    __slots__ = ("status", "needs_fix")
-
-    def __init__(self, decision: Decision):
-        self.status, self.needs_fix = decision.status, decision.needs_fix
+    writer.finish()
+    return 0 if writer.all_accepted else 1
 
 
 # ------------------------------------------------------------------------------------------------ lint

@@ -52,6 +52,7 @@ class LineDecision:
     # For the text report only; the decision JSON keeps to its contract.
     modifiers: tuple[str, ...] = field(default=(), compare=False)
     date_of_service: str = field(default="", compare=False)
+    charge: float | None = field(default=None, compare=False)  # for the 835 view
 
     def to_dict(self) -> dict:
         return {"line": self.line, "code": self.code, "billed_units": self.billed_units,

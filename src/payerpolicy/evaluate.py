@@ -225,7 +225,8 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
         status, allowed = "adjusted", min(reduced)
     else:
         status, allowed = "denied", 0
-    return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat())
+    return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
+                        view.charge)
 
 
 def format_value(value) -> str:

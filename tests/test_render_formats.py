@@ -1,0 +1,70 @@
+"""Output formats of `payerpolicy check`: CSV, one row per finding; the X12 835 view of denied lines."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from payerpolicy.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims.json"
+
+CLAIM = {"id": "R-1", "patient": {"id": "P-1"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
+         "lines": [
+             {"code": "97112", "modifiers": ["GP"], "units": 5, "minutes": 75, "date": "2026-03-02", "charge": 250.0},
+             {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.5},
+             {"code": "97140", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 40.0}]}
+
+
+def run(capsys, tmp_path, *args, claims=(CLAIM,)):
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(list(claims)))
+    code = main(["check", str(path), *args])
+    return code, capsys.readouterr().out
+
+
+def test_csv_has_one_row_per_finding(capsys, tmp_path):
+    code, out = run(capsys, tmp_path, "--format", "csv")
+    assert code == 1
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["line"], r["rule"]) for r in rows] == [("1", "medicare.unit-cap.97112"),
+                                                      ("2", "medicare.modifier.gp-on-pt-services")]
+    cap = rows[0]
+    assert (cap["claim"], cap["claim_status"], cap["code"], cap["severity"]) == ("R-1", "denied", "97112", "deny")
+    assert (cap["group"], cap["carc"], cap["rarc"]) == ("CO", "151", "N362")
+    assert (cap["fix_action"], cap["fix_value"]) == ("set_units", "4")
+    assert cap["source_file"] == "policies/medicare/caps.yaml"
+
+
+def test_csv_reports_an_unreadable_claim_as_a_row(capsys, tmp_path):
+    bad = dict(CLAIM, id="R-2", lines=[dict(CLAIM["lines"][0], units=1.5)])
+    _, out = run(capsys, tmp_path, "--format", "csv", claims=[bad])
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert (row["claim"], row["claim_status"], row["severity"]) == ("R-2", "error", "error")
+    assert row["message"].startswith("lines[1].units: ")
+
+
+def test_835_view_of_denied_and_adjusted_lines(capsys, tmp_path):
+    code, out = run(capsys, tmp_path, "--format", "835")
+    assert code == 1
+    assert out.splitlines() == [
+        "CLP*R-1*1*335.5**~",             # partly denied; the claim's total charge
+        "SVC*HC:97112:GP*250***4**5~",     # 4 of 5 units allowed
+        "CAS*CO*151*50~",                  # one fifth of the charge taken off
+        "LQ*HE*N362~",
+        "SVC*HC:97110*45.5***0**1~",       # denied for the missing GP
+        "CAS*CO*4*45.5~",
+    ]
+
+
+def test_835_view_leaves_amounts_out_when_charges_are_unknown(capsys, tmp_path):
+    claim = dict(CLAIM, lines=[{k: v for k, v in CLAIM["lines"][1].items() if k != "charge"}])
+    _, out = run(capsys, tmp_path, "--format", "835", claims=[claim])
+    assert out.splitlines() == ["CLP*R-1*4***~", "SVC*HC:97110****0**1~", "CAS*CO*4*~"]
+
+
+def test_accepted_claims_have_no_835_segments(capsys, tmp_path):
+    ok = dict(CLAIM, lines=[CLAIM["lines"][2]])
+    code, out = run(capsys, tmp_path, "--format", "835", claims=[ok])
+    assert code == 0 and out == ""
