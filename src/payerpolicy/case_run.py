@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .case_files import PolicyCase
-from .claim_read import ClaimFileError, claim_from_dict, read_claims
+from .claim_formats import read_claim_file
+from .claim_read import ClaimFileError, claim_from_dict
 from .decision import Decision, Finding, Fix
 from .diagnostics import PolicyError
 from .evaluate import Judge, judge_in_order
@@ -98,7 +99,7 @@ class CaseRunner:
 
     def _records(self, case: PolicyCase) -> list:
         if case.claim_file is not None:
-            return list(read_claims(case.claim_file))
+            return list(read_claim_file(case.claim_file))
         return [claim_from_dict(claim, where=f"{case.file} case `{case.name}`") for claim in case.claims]
 
     def coverage_percent(self) -> float:
