@@ -544,3 +544,10 @@ def test_odd_values_never_raise(document):
         assert isinstance(record, (Claim, UnreadableClaim))
         for problem in getattr(record, "problems", ()):
             assert isinstance(problem.field, str) and problem.message
+
+
+def test_a_resource_type_that_is_not_a_name_is_reported_not_raised():
+    from payerpolicy.claim_read_fhir import read_fhir
+
+    [record] = list(read_fhir({"resourceType": {"text": "Claim"}}, "odd.json"))
+    assert record.problems

@@ -12,18 +12,18 @@ JSON (`lines[2].units`), with lines and diagnoses counted from 1 as on the claim
 found and what is expected, in plain words.
 
 This runs once per claim, so it uses precompiled regular expressions and plain checks rather than the
-JSON Schema (`schemas/claim.schema.json`), which documents the same rules for integrators.
+JSON Schema (`schemas/claim.schema.json`), which documents the same rules for integrators. The rules for
+values that every claim reader shares (code shapes, NPIs, whole numbers, the wording of found values) live
+in `claim_values`; how claims are laid out in a file, and read from it, in `claim_read_files`.
 """
 from __future__ import annotations
 
 import datetime
 import difflib
 import itertools
-import json
-import math
 import os
 import re
-from typing import IO, Iterable, Iterator, NamedTuple
+from typing import IO, Iterator
 
 from .claim_model import (
     Claim,
@@ -34,19 +34,25 @@ from .claim_model import (
     TreatmentPeriod,
     UnreadableClaim,
 )
+from .claim_read_files import SAMPLE_CHARS, ClaimFileError, read_json_claims
+from .claim_values import (
+    CPT_HCPCS,
+    FREQUENCIES,
+    MAX_DIAGNOSIS_POINTER,
+    MAX_MODIFIERS,
+    MODIFIER,
+    NPI,
+    PROVIDER_TYPES,
+    describe,
+    icd10_with_dot,
+    is_amount,
+    quote,
+    upper_ascii,
+    whole_number,
+)
 
 __all__ = ["ClaimFileError", "claim_from_dict", "read_claims"]
 
-PROVIDER_TYPES = ("PT", "PTA", "OT", "OTA", "SLP", "DC", "MD", "DO", "NP", "PA")
-FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
-MAX_MODIFIERS = 4  # the claim form and X12 SV101 have room for four
-MAX_DIAGNOSIS_POINTER = 12  # a claim lists at most twelve diagnoses
-
-# Codes are upper-cased before matching; fullmatch is used, so no anchors.
-_CPT_HCPCS = re.compile(r"[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}")
-_MODIFIER = re.compile(r"[0-9A-Z]{2}")
-_ICD10 = re.compile(r"([A-Z][0-9][0-9A-Z])(?:\.?([0-9A-Z]{1,4}))?")
-_NPI = re.compile(r"[0-9]{10}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone would also take 20260302
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
@@ -57,10 +63,6 @@ _PROVIDER_FIELDS = ("npi", "type")
 _LINE_FIELDS = ("code", "modifiers", "units", "minutes", "periods", "date", "charge", "diagnosis_pointers",
                 "provider")
 _PERIOD_FIELDS = ("start", "end", "provider")
-
-
-class ClaimFileError(Exception):
-    """A claims file that cannot be read at all: no such file, a folder, not UTF-8 text."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
     claim so that a claim without a usable id can still be found. Never raises for bad data.
     """
     if not isinstance(obj, dict):
-        problem = ClaimProblem("claim", f"a claim must be a JSON object in braces {{...}}; found {_describe(obj)}")
+        problem = ClaimProblem("claim", f"a claim must be a JSON object in braces {{...}}; found {describe(obj)}")
         return UnreadableClaim(id=None, problems=(problem,), where=where)
     problems: list[ClaimProblem] = []
     _check_fields(obj, _CLAIM_FIELDS, "", "on the claim", problems)
@@ -129,7 +131,7 @@ def _read_id(value: object, field: str, noun: str, name: str, problems: list[Cla
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # the JSON Schema's "integer" takes 1001.0 too
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        problems.append(ClaimProblem(field, f"{name} must be text or a whole number; found {_describe(value)}"))
+        problems.append(ClaimProblem(field, f"{name} must be text or a whole number; found {describe(value)}"))
         return None
     text = str(value)
     if not text.strip():
@@ -144,7 +146,7 @@ def _read_patient(value: object, problems: list[ClaimProblem]) -> str | None:
         return None
     if not isinstance(value, dict):
         problems.append(ClaimProblem(
-            "patient", f'patient must be an object like {{"id": "P-1"}}; found {_describe(value)}'))
+            "patient", f'patient must be an object like {{"id": "P-1"}}; found {describe(value)}'))
         return None
     _check_fields(value, _PATIENT_FIELDS, "patient.", "in patient", problems)
     return _read_id(value.get("id"), "patient.id", "a patient id", "the patient id", problems)
@@ -156,7 +158,7 @@ def _read_payer(value: object, problems: list[ClaimProblem]) -> str | None:
     if isinstance(value, str) and value.strip():
         return value
     problems.append(ClaimProblem("payer", f"payer must be the payer's name as text, e.g. `medicare`; "
-                                          f"found {_describe(value)}"))
+                                          f"found {describe(value)}"))
     return None
 
 
@@ -166,20 +168,20 @@ def _read_provider(value: object, field: str, what: str, problems: list[ClaimPro
         return None
     if not isinstance(value, dict):
         problems.append(ClaimProblem(field, f'{what} must be an object like {{"npi": "1234567893", "type": "PT"}}; '
-                                            f"found {_describe(value)}"))
+                                            f"found {describe(value)}"))
         return None
     _check_fields(value, _PROVIDER_FIELDS, field + ".", "in " + what, problems)
     npi, kind = value.get("npi"), value.get("type")
-    if npi is not None and not (isinstance(npi, str) and _NPI.fullmatch(npi)):
+    if npi is not None and not (isinstance(npi, str) and NPI.fullmatch(npi)):
         problems.append(ClaimProblem(field + ".npi", f"an NPI is 10 digits written as text, e.g. "
-                                                     f'"1234567893"; found {_describe(npi)}'))
+                                                     f'"1234567893"; found {describe(npi)}'))
         npi = None
     if kind is not None:
-        kind = _upper_ascii(kind)
+        kind = upper_ascii(kind)
         if kind not in PROVIDER_TYPES:
             problems.append(ClaimProblem(field + ".type", f"provider type must be one of "
                                                           f"{', '.join(PROVIDER_TYPES)}; "
-                                                          f"found {_describe(value.get('type'))}"))
+                                                          f"found {describe(value.get('type'))}"))
             kind = None
     if npi is None and kind is None:
         return None
@@ -193,32 +195,31 @@ def _read_diagnoses(value: object, problems: list[ClaimProblem]) -> tuple[tuple[
         return (), 0
     if not isinstance(value, list):
         problems.append(ClaimProblem("diagnoses", f'diagnoses must be a list like ["I69.351", "R26.89"]; '
-                                                  f"found {_describe(value)}"))
+                                                  f"found {describe(value)}"))
         return (), 0
     codes = []
     for number, raw in enumerate(value, 1):
-        match = _ICD10.fullmatch(_upper_ascii(raw) or "")
-        if match is None:
-            found = f"diagnosis {_quote(raw)}" if isinstance(raw, str) else f"found {_describe(raw)}, which"
+        code = icd10_with_dot(upper_ascii(raw) or "")
+        if code is None:
+            found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
             problems.append(ClaimProblem(
                 f"diagnoses[{number}]",
                 f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
                 f"more after the dot: I69.351, R26.89)"))
             continue
-        category, rest = match.groups()
-        codes.append(f"{category}.{rest}" if rest else category)
+        codes.append(code)
     return tuple(codes), len(value)
 
 
 def _read_frequency(value: object, problems: list[ClaimProblem]) -> str | None:
     if value is None:
         return None
-    number = _whole_number(value)
+    number = whole_number(value)
     text = str(number) if number is not None else value
     if isinstance(text, str) and text in FREQUENCIES:
         return text
     problems.append(ClaimProblem("frequency", f"frequency must be 1 (original claim), 7 (replacement) or 8 (void); "
-                                              f"found {_describe(value)}"))
+                                              f"found {describe(value)}"))
     return None
 
 
@@ -231,7 +232,7 @@ def _read_lines(value: object, listed_diagnoses: int, problems: list[ClaimProble
         problems.append(ClaimProblem("lines", "missing: every claim needs at least one service line"))
         return ()
     if not isinstance(value, list):
-        problems.append(ClaimProblem("lines", f"lines must be a list [...] of service lines; found {_describe(value)}"))
+        problems.append(ClaimProblem("lines", f"lines must be a list [...] of service lines; found {describe(value)}"))
         return ()
     if not value:
         problems.append(ClaimProblem("lines", "a claim needs at least one service line; found an empty list"))
@@ -244,7 +245,7 @@ def _read_line(raw: object, number: int, listed_diagnoses: int,
                problems: list[ClaimProblem]) -> ServiceLine | None:
     at = f"lines[{number}]"
     if not isinstance(raw, dict):
-        problems.append(ClaimProblem(at, f"line {number} must be an object in braces {{...}}; found {_describe(raw)}"))
+        problems.append(ClaimProblem(at, f"line {number} must be an object in braces {{...}}; found {describe(raw)}"))
         return None
     before = len(problems)
     _check_fields(raw, _LINE_FIELDS, at + ".", f"on line {number}", problems)
@@ -273,12 +274,12 @@ def _read_code(value: object, at: str, problems: list[ClaimProblem]) -> str | No
         return None
     if not isinstance(value, str):  # a number would lose leading zeros: 0001F
         problems.append(ClaimProblem(at + ".code", f'the code must be text in double quotes, e.g. "97110"; '
-                                                   f"found {_describe(value)}"))
+                                                   f"found {describe(value)}"))
         return None
-    code = _upper_ascii(value)
-    if code is not None and _CPT_HCPCS.fullmatch(code):
+    code = upper_ascii(value)
+    if code is not None and CPT_HCPCS.fullmatch(code):
         return code
-    problems.append(ClaimProblem(at + ".code", f"code {_quote(value)} is not a CPT/HCPCS code "
+    problems.append(ClaimProblem(at + ".code", f"code {quote(value)} is not a CPT/HCPCS code "
                                                f"(five characters: 97112, G0283)"))
     return None
 
@@ -288,15 +289,15 @@ def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tup
     if value is None:
         return ()
     if not isinstance(value, list):
-        problems.append(ClaimProblem(field, f'modifiers must be a list like ["GP", "KX"]; found {_describe(value)}'))
+        problems.append(ClaimProblem(field, f'modifiers must be a list like ["GP", "KX"]; found {describe(value)}'))
         return ()
     if len(value) > MAX_MODIFIERS:
         problems.append(ClaimProblem(field, f"a line may carry at most {MAX_MODIFIERS} modifiers; found {len(value)}"))
     modifiers = []
     for raw in value:
-        modifier = _upper_ascii(raw)
-        if modifier is None or not _MODIFIER.fullmatch(modifier):
-            found = f"modifier {_quote(raw)}" if isinstance(raw, str) else f"found {_describe(raw)}, which"
+        modifier = upper_ascii(raw)
+        if modifier is None or not MODIFIER.fullmatch(modifier):
+            found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
             problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
             continue
         modifiers.append(modifier)
@@ -310,9 +311,9 @@ def _read_count(value: object, field: str, noun: str, problems: list[ClaimProble
         if missing:
             problems.append(ClaimProblem(field, missing))
         return None
-    number = _whole_number(value)
+    number = whole_number(value)
     if number is None:
-        problems.append(ClaimProblem(field, f"{noun} must be a whole number of 0 or more; found {_describe(value)}"))
+        problems.append(ClaimProblem(field, f"{noun} must be a whole number of 0 or more; found {describe(value)}"))
     return number
 
 
@@ -323,7 +324,7 @@ def _read_periods(value: object, at: str, number: int,
         return None
     if not isinstance(value, list):
         problems.append(ClaimProblem(at + ".periods", f'periods must be a list like [{{"start": "09:00", '
-                                                      f'"end": "09:24"}}]; found {_describe(value)}'))
+                                                      f'"end": "09:24"}}]; found {describe(value)}'))
         return None
     periods = [_read_period(raw, f"{at}.periods[{index}]", f"in period {index} of line {number}", problems)
                for index, raw in enumerate(value, 1)]
@@ -340,7 +341,7 @@ def _read_periods(value: object, at: str, number: int,
 def _read_period(raw: object, field: str, place: str, problems: list[ClaimProblem]) -> TreatmentPeriod | None:
     if not isinstance(raw, dict):
         problems.append(ClaimProblem(field, f'a period must be an object like {{"start": "09:00", "end": "09:24"}}; '
-                                            f"found {_describe(raw)}"))
+                                            f"found {describe(raw)}"))
         return None
     _check_fields(raw, _PERIOD_FIELDS, field + ".", place, problems)
     start = _read_time(raw.get("start"), field + ".start", "start", problems)
@@ -363,11 +364,11 @@ def _read_time(value: object, field: str, noun: str, problems: list[ClaimProblem
         return None
     if not isinstance(value, str):
         problems.append(ClaimProblem(field, f'{noun} time must be text written HH:MM, e.g. "09:00"; '
-                                            f"found {_describe(value)}"))
+                                            f"found {describe(value)}"))
         return None
     match = _TIME.fullmatch(value)
     if match is None:
-        problems.append(ClaimProblem(field, f"{noun} time {_quote(value)} is not a time of day written HH:MM "
+        problems.append(ClaimProblem(field, f"{noun} time {quote(value)} is not a time of day written HH:MM "
                                             f"(24-hour clock: 09:00, 14:30)"))
         return None
     return int(match[1]) * 60 + int(match[2])
@@ -389,25 +390,25 @@ def _read_date(value: object, at: str, problems: list[ClaimProblem]) -> datetime
         return None
     if not isinstance(value, str):
         problems.append(ClaimProblem(field, f'date must be text written YYYY-MM-DD, e.g. "2026-03-02"; '
-                                            f"found {_describe(value)}"))
+                                            f"found {describe(value)}"))
         return None
     if not _DATE.fullmatch(value):
-        problems.append(ClaimProblem(field, f"date {_quote(value)} is not written YYYY-MM-DD (e.g. 2026-03-02)"))
+        problems.append(ClaimProblem(field, f"date {quote(value)} is not written YYYY-MM-DD (e.g. 2026-03-02)"))
         return None
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        problems.append(ClaimProblem(field, f"date {_quote(value)} is not a real date (expected YYYY-MM-DD)"))
+        problems.append(ClaimProblem(field, f"date {quote(value)} is not a real date (expected YYYY-MM-DD)"))
         return None
 
 
 def _read_charge(value: object, at: str, problems: list[ClaimProblem]) -> float | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+    if is_amount(value):
         return float(value)
     problems.append(ClaimProblem(at + ".charge", f"charge must be an amount of 0 or more, e.g. 120.00; "
-                                                 f"found {_describe(value)}"))
+                                                 f"found {describe(value)}"))
     return None
 
 
@@ -417,14 +418,14 @@ def _read_pointers(value: object, at: str, listed_diagnoses: int, problems: list
     if value is None:
         return ()
     if not isinstance(value, list):
-        problems.append(ClaimProblem(field, f"diagnosis pointers must be a list like [1, 2]; found {_describe(value)}"))
+        problems.append(ClaimProblem(field, f"diagnosis pointers must be a list like [1, 2]; found {describe(value)}"))
         return ()
     pointers = []
     for raw in value:
-        pointer = _whole_number(raw)
+        pointer = whole_number(raw)
         if pointer is None or not 1 <= pointer <= MAX_DIAGNOSIS_POINTER:
             problems.append(ClaimProblem(field, f"diagnosis pointers must be whole numbers from 1 to "
-                                                f"{MAX_DIAGNOSIS_POINTER}; found {_describe(raw)}"))
+                                                f"{MAX_DIAGNOSIS_POINTER}; found {describe(raw)}"))
         elif pointer > listed_diagnoses:
             listed = f"lists only {listed_diagnoses}" if listed_diagnoses else "lists none"
             problems.append(ClaimProblem(field, f"diagnosis pointer {pointer} points at no diagnosis: "
@@ -435,23 +436,7 @@ def _read_pointers(value: object, at: str, listed_diagnoses: int, problems: list
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Small helpers for values and messages
-
-
-def _whole_number(value: object) -> int | None:
-    """A whole number of 0 or more; 2.0 counts (some systems write every number as a float), true does not."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    return None
-
-
-def _upper_ascii(value: object) -> str | None:
-    # isascii first: upper() maps some non-ASCII letters to ASCII ones ("ſ" -> "S").
-    return value.upper() if isinstance(value, str) and value.isascii() else None
+# Small helpers for messages
 
 
 def _span(period: TreatmentPeriod) -> str:
@@ -462,42 +447,11 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def _quote(text: str, limit: int = 40) -> str:
-    return f"`{text if len(text) <= limit else text[:limit] + '...'}`"
-
-
-def _describe(value: object) -> str:
-    """A found value in words a billing specialist reads: `the text "two"`, `1.5`, `a list`."""
-    if value is None:
-        return "null (no value)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return f'the text "{value if len(value) <= 40 else value[:40] + "..."}"' if value else "empty text"
-    if isinstance(value, list):
-        return "a list [...]"
-    if isinstance(value, dict):
-        return "an object {...}"
-    return f"a {type(value).__name__}"
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Files
 
-
-class _Line(NamedTuple):
-    number: int  # counting from 1, blank lines included, as an editor shows them
-    text: str | None  # None when the line is not UTF-8
-    error: UnicodeDecodeError | None = None
-
-
-# The most text looked at to tell a pretty-printed claim from JSON Lines whose first line is broken. A file
-# whose first line is a complete claim never needs it.
-_SAMPLE_CHARS = 1 << 20
+# Passed on at every call, so that a test can make the sample small (claim_read_files.SAMPLE_CHARS says why).
+_SAMPLE_CHARS = SAMPLE_CHARS
 
 
 def read_claims(source: str | os.PathLike | IO, name: str | None = None) -> Iterator[ClaimRecord]:
@@ -509,190 +463,4 @@ def read_claims(source: str | os.PathLike | IO, name: str | None = None) -> Iter
     claim is yielded, when the file cannot be opened or is not UTF-8 text; a JSON Lines file stays open
     until its iterator is exhausted or closed.
     """
-    stream, label, owned = _open(source, name)
-    streaming = False
-    try:
-        records, streaming = _records(_numbered_lines(stream, label), label)
-    finally:
-        if owned and not streaming:
-            stream.close()
-    return _closing(records, stream) if owned and streaming else records
-
-
-def _open(source: str | os.PathLike | IO, name: str | None) -> tuple[IO, str, bool]:
-    """The stream to read, the name to show, and whether this module opened it (and so must close it)."""
-    if not isinstance(source, (str, os.PathLike)):
-        stream_name = getattr(source, "name", None)
-        return source, name or (stream_name if isinstance(stream_name, str) else "<input>"), False
-    path = os.fspath(source)
-    try:
-        # Binary, so that a JSON Lines line that is not UTF-8 spoils only its own claim.
-        return open(path, "rb"), name or str(path), True
-    except FileNotFoundError:
-        raise ClaimFileError(f"cannot read claims from {path}: no such file") from None
-    except IsADirectoryError:
-        raise ClaimFileError(f"cannot read claims from {path}: it is a folder, not a file") from None
-    except OSError as err:
-        raise ClaimFileError(f"cannot read claims from {path}: {err.strerror or err}") from None
-
-
-def _closing(records: Iterator[ClaimRecord], stream: IO) -> Iterator[ClaimRecord]:
-    try:
-        yield from records
-    finally:
-        stream.close()
-
-
-def _numbered_lines(stream: IO, label: str) -> Iterator[_Line]:
-    try:
-        for number, raw in enumerate(stream, 1):
-            if isinstance(raw, bytes):
-                try:
-                    raw = raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    yield _Line(number, None, err)
-                    continue
-            if number == 1 and raw.startswith("\ufeff"):  # a byte order mark, as some Windows tools write
-                raw = raw[1:]
-            yield _Line(number, raw)
-    except UnicodeDecodeError as err:  # a text stream opened by the caller
-        raise ClaimFileError(f"{label} is not UTF-8 text ({err.reason}); save it as UTF-8") from None
-    except OSError as err:
-        raise ClaimFileError(f"cannot read claims from {label}: {err.strerror or err}") from None
-
-
-def _records(lines: Iterator[_Line], label: str) -> tuple[Iterator[ClaimRecord], bool]:
-    """Tell the layout from the first lines; return the records and whether they still read from the file."""
-    head: list[_Line] = []
-    for line in lines:
-        head.append(line)
-        if line.text is None or line.text.strip():
-            break
-    else:
-        return iter(()), False  # empty, or only blank lines
-    first = head[-1]
-    if first.text is None:
-        raise ClaimFileError(_not_utf8(label, first))
-    if first.text.lstrip().startswith("["):
-        return _document(itertools.chain(head, lines), label), False
-    if isinstance(_parse_alone(first.text), dict):
-        # A complete claim on the first line: JSON Lines, unless nothing else follows.
-        for line in lines:
-            head.append(line)
-            if line.text is None or line.text.strip():
-                return _json_lines(itertools.chain(head, lines), label), True
-        return iter([claim_from_dict(json.loads(first.text), label)]), False
-    return _unclear_layout(head, lines, label)
-
-
-def _unclear_layout(head: list[_Line], lines: Iterator[_Line], label: str) -> tuple[Iterator[ClaimRecord], bool]:
-    """The first line is not a claim by itself: a claim written over several lines, or JSON Lines whose first
-    line is broken. A sample of the file decides; a whole file that is valid JSON is always one document."""
-    size = sum(len(line.text or "") for line in head)
-    complete = True
-    for line in lines:
-        head.append(line)
-        size += len(line.text or "")
-        if size > _SAMPLE_CHARS:
-            complete = False
-            break
-    failure = None
-    if complete and all(line.text is not None for line in head):
-        try:
-            value = json.loads("".join(line.text for line in head))
-        except (ValueError, RecursionError) as err:
-            failure = err
-        else:
-            return _from_document(value, label), False
-    if _mostly_claim_lines(head):
-        return _json_lines(itertools.chain(head, lines), label), not complete
-    if failure is not None:
-        return iter([_unparsable_file(label, failure)]), False
-    return _document(itertools.chain(head, lines), label), False
-
-
-def _mostly_claim_lines(head: list[_Line]) -> bool:
-    """Whether at least half the non-blank lines after the first hold a complete JSON object each."""
-    rest = [line for line in head if line.text is None or line.text.strip()][1:]
-    alone = sum(1 for line in rest if line.text is not None and isinstance(_parse_alone(line.text), dict))
-    return alone > 0 and 2 * alone >= len(rest)
-
-
-def _parse_alone(text: str) -> object:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _document(lines: Iterable[_Line], label: str) -> Iterator[ClaimRecord]:
-    """A whole file that is one JSON value: a claim or an array of claims."""
-    parts = []
-    for line in lines:
-        if line.text is None:
-            raise ClaimFileError(_not_utf8(label, line))
-        parts.append(line.text)
-    try:
-        value = json.loads("".join(parts))
-    except (ValueError, RecursionError) as err:
-        return iter([_unparsable_file(label, err)])
-    return _from_document(value, label)
-
-
-def _from_document(value: object, label: str) -> Iterator[ClaimRecord]:
-    if isinstance(value, list):
-        return (claim_from_dict(item, f"{label} claim {number}") for number, item in enumerate(value, 1))
-    return iter([claim_from_dict(value, label)])
-
-
-def _json_lines(lines: Iterable[_Line], label: str) -> Iterator[ClaimRecord]:
-    """One claim per non-blank line; a line that cannot be read becomes an unreadable claim of its own."""
-    for line in lines:
-        where = f"{label} line {line.number}"
-        if line.text is None:
-            problem = ClaimProblem("encoding", f"this line is not UTF-8 text (byte {line.error.start + 1} of the "
-                                               f"line cannot be read); save the file as UTF-8")
-        elif not line.text.strip():
-            continue
-        else:
-            try:  # without the line break, an error at the end of the line is not reported on the next one
-                yield claim_from_dict(json.loads(line.text.rstrip("\r\n")), where)
-                continue
-            except (ValueError, RecursionError) as err:
-                problem = ClaimProblem("json", f"this line is not valid JSON: {_json_reason(err, with_line=False)}")
-        yield UnreadableClaim(id=None, problems=(problem,), where=where)
-
-
-def _unparsable_file(label: str, err: Exception) -> UnreadableClaim:
-    problem = ClaimProblem("json", f"{label} is not valid JSON: {_json_reason(err, with_line=True)}")
-    return UnreadableClaim(id=None, problems=(problem,), where=label)
-
-
-# json's messages, in words for people who do not write JSON by hand (matched by their start).
-_JSON_REASONS = (
-    ("Expecting value", "expected a value (a number, text in double quotes, true, false, null, [...] or {...})"),
-    ("Expecting ',' delimiter", "expected a comma between two items, or a closing } or ]"),
-    ("Expecting ':' delimiter", "expected a colon after a field name"),
-    ("Expecting property name", "expected a field name in double quotes (a comma too many, or single quotes?)"),
-    ("Unterminated string", "text in double quotes is not closed"),
-    ("Invalid control character", "a line break or tab inside text in double quotes"),
-    ("Invalid \\uXXXX", "a \\u escape that is not four hexadecimal digits"),
-    ("Invalid \\escape", "a backslash that starts no valid escape (write \\\\ for a backslash)"),
-    ("Extra data", "more text after the end of the JSON value"),
-)
-
-
-def _json_reason(err: Exception, with_line: bool) -> str:
-    if isinstance(err, RecursionError):
-        return "it is nested too deeply"
-    if not isinstance(err, json.JSONDecodeError):
-        return str(err)
-    reason = next((plain for start, plain in _JSON_REASONS if err.msg.startswith(start)), err.msg)
-    where = f"line {err.lineno}, column {err.colno}" if with_line else f"column {err.colno}"
-    return f"{reason} at {where}"
-
-
-def _not_utf8(label: str, line: _Line) -> str:
-    utf16 = line.number == 1 and line.error is not None and line.error.object[:2] in (b"\xff\xfe", b"\xfe\xff")
-    kind = "it looks like UTF-16" if utf16 else f"line {line.number} has bytes that are not UTF-8"
-    return f"{label} is not UTF-8 text ({kind}); save it as UTF-8"
+    return read_json_claims(source, name, claim_from_dict, _SAMPLE_CHARS)

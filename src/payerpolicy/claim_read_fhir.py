@@ -8,17 +8,19 @@ every problem found when it could not. The document may be
     PractitionerRole, Organization, Coverage, Condition) are only there to resolve the claim's references;
   - a JSON array of such resources, read like the entries of one Bundle;
   - anything else: one `UnreadableClaim` that says what it is instead.
-A bad Claim never stops a Bundle, and nothing leaves this module as an exception for bad data.
+A bad Claim never stops a Bundle, and nothing leaves this module as an exception for bad data. Walking the
+document and resolving references is `fhir_resources`'s work; this module maps one Claim to the model.
 
-Only the standard library is used, and the reader is lenient on purpose: real feeds break FHIR cardinality
-and leave optional pieces out, so this module reads the few elements the policies need and ignores the rest,
-rather than validating the resource against the specification. What it reads it checks with the rules of
-the JSON reader (`claim_read`), whose patterns and wording it shares: CPT/HCPCS code shape, at most four
-modifiers, whole units of 0 or more, real dates, NPIs of 10 digits, ICD-10-CM written with the dot. A piece
-the model needs that is missing or wrong (no item, an item without a code or a date) makes that claim
-unreadable, with a problem whose field is the FHIR path (`item[2].productOrService`). Array positions in
-those paths count from 1, as lines do on the claim form and in the JSON reader's fields, not from 0 as in
-FHIRPath; for the usual claim, whose items are numbered 1, 2, 3 in order, `item[2]` is the item of sequence 2.
+Only the standard library is used, and the reader is lenient on purpose: real feeds break FHIR cardinality and
+leave optional pieces out, so this module reads the few elements the policies need and ignores the rest,
+rather than validating the resource against the specification. What it reads it checks with the rules every
+claim reader shares (`claim_values`), in the same words as the JSON reader (`claim_read`): CPT/HCPCS code
+shape, at most four modifiers, whole units of 0 or more, real dates, NPIs of 10 digits, ICD-10-CM written with
+the dot. A piece the model needs that is missing or wrong (no item, an item without a code or a date) makes
+that claim unreadable, with a problem whose field is the FHIR path (`item[2].productOrService`). Array
+positions in those paths count from 1, as lines do on the claim form and in the JSON reader's fields, not from
+0 as in FHIRPath; for the usual claim, whose items are numbered 1, 2, 3 in order, `item[2]` is the item of
+sequence 2.
 
 How FHIR maps to the model, and the choices made where FHIR does not say:
 
@@ -75,32 +77,44 @@ How FHIR maps to the model, and the choices made where FHIR does not say:
 from __future__ import annotations
 
 import datetime
-import difflib
-import math
 import re
 from typing import Iterable, Iterator
 
 from .claim_model import Claim, ClaimProblem, ClaimRecord, Provider, ServiceLine, UnreadableClaim
 
-# The JSON reader's patterns and wording, so that a claim is held to the same rules in either format.
-from .claim_read import (  # noqa: PLC2701 (private helpers shared within the read stage on purpose)
+# The rules every claim reader applies, so that a claim is read alike in any format.
+from .claim_values import (
+    CPT_HCPCS,
+    ICD10,
     MAX_MODIFIERS,
+    MODIFIER,
+    NPI,
     PROVIDER_TYPES,
-    _CPT_HCPCS,
-    _ICD10,
-    _MODIFIER,
-    _NPI,
-    _describe,
-    _quote,
-    _upper_ascii,
-    _whole_number,
+    TAXONOMY_TYPES,
+    describe,
+    icd10_with_dot,
+    is_amount,
+    quote,
+    upper_ascii,
+    whole_number,
+)
+from .fhir_resources import (
+    References,
+    as_list,
+    code_system,
+    codings_of,
+    identifier_value,
+    identifiers_of,
+    read_document,
+    reference_text,
+    resource_id,
 )
 
 __all__ = ["read_fhir"]
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 
-# Code systems, compared after `_system` drops the scheme, "www." and a trailing slash.
+# Code systems, compared after `code_system` drops the scheme, "www." and a trailing slash.
 _CPT_SYSTEMS = {"ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"}
 _HCPCS_SYSTEMS = {"cms.gov/medicare/coding/hcpcsreleasecodesets", "urn:oid:2.16.840.1.113883.6.285",
                   "terminology.hl7.org/codesystem/hcpcs-all-codes"}
@@ -109,9 +123,6 @@ _ICD10_SYSTEMS = {"hl7.org/fhir/sid/icd-10-cm", "hl7.org/fhir/sid/icd-10", "urn:
 _NUCC_SYSTEM = "nucc.org/provider-taxonomy"
 _X12_SERVICE_TYPES = "codesystem.x12.org/005010/1365"  # Da Vinci PAS: a kind of service, not a procedure
 
-# NUCC taxonomy prefixes: a specialty code keeps its parent's first four characters (2251H1200X is a PT).
-_TAXONOMY_TYPES = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC",
-                   "363L": "NP", "363A": "PA"}
 _TAXONOMY = re.compile(r"[0-9]{3}[0-9A-Z][0-9A-Z]{5}X")
 
 # careTeam roles (claimcareteamrole and CARIN's) of people who did not render the service.
@@ -128,18 +139,11 @@ _MEDICARE_NAMES = {"medicare", "medicare part b", "original medicare", "medicare
                    "centers for medicare medicaid services"}
 _MEDICARE_PAYMENT_TYPOLOGY = {"12", "121"}  # SOPT: Medicare non-managed care, Medicare fee-for-service
 
-# Resources that look like claims but are the payer's answer to one.
-_ANSWERS = {
-    "ExplanationOfBenefit": "an ExplanationOfBenefit is the payer's account of a claim it has already "
-                            "processed (what it paid and denied), not a claim to check",
-    "ClaimResponse": "a ClaimResponse is the payer's answer to a claim, not a claim to check",
-}
-
 _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(T.*)?")  # a FHIR date, or the date of a dateTime
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Documents: a Claim, a Bundle, an array
+# The stage
 
 
 def read_fhir(document: object, name: str) -> Iterator[ClaimRecord]:
@@ -148,195 +152,18 @@ def read_fhir(document: object, name: str) -> Iterator[ClaimRecord]:
     `name` says where the document came from (a file name); records are placed as `name`, `name entry 3`
     (a Bundle's third entry) or `name resource 3` (an array's third element). Never raises for bad data.
     """
-    if isinstance(document, list):
-        return _read_array(document, name)
-    return _read_resource(document, name, _References({}), top=True)
-
-
-def _read_resource(resource: object, where: str, references: _References,
-                   top: bool = False) -> Iterator[ClaimRecord]:
-    """One resource: a Claim is read, a Bundle opened, an answer to a claim refused; others are context."""
-    kind = resource.get("resourceType") if isinstance(resource, dict) else None
-    if kind == "Claim":
-        yield _read_claim(resource, where, references)
-    elif kind == "Bundle":
-        yield from _read_bundle(resource, where)
-    elif kind in _ANSWERS:
-        yield _answer_not_claim(resource, kind, where)
-    elif top or not isinstance(kind, str):
-        yield _not_a_claim(resource, where)
-    # Other resources inside a Bundle or an array (Patient, Practitioner, ...) only resolve references.
-
-
-def _read_bundle(bundle: dict, where: str) -> Iterator[ClaimRecord]:
-    entries = bundle.get("entry")
-    if not isinstance(entries, list):
-        found = "has no entries" if entries is None else f"has entry {_describe(entries)}, not a list of entries"
-        yield _unreadable_document(where, "entry", f"this Bundle {found}, so it holds no Claim to read")
-        return
-    references = _References.of_entries(entries)
-    read = 0
-    for number, entry in enumerate(entries, 1):
-        at = f"{where} entry {number}"
-        problem = _entry_problem(entry, number)
-        if problem is not None:
-            read += 1
-            yield UnreadableClaim(id=None, problems=(problem,), where=at)
-        elif isinstance(entry.get("resource"), dict):
-            for record in _read_resource(entry["resource"], at, references):
-                read += 1
-                yield record
-    if not read:
-        kinds = sorted({e["resource"]["resourceType"] for e in entries if _entry_problem(e, 0) is None
-                        and isinstance(e.get("resource"), dict)})
-        held = f"it holds {', '.join(kinds)}" if kinds else "it is empty"
-        yield _unreadable_document(where, "entry", f"this Bundle holds no Claim to read ({held})")
-
-
-def _entry_problem(entry: object, number: int) -> ClaimProblem | None:
-    """Why a Bundle entry cannot be read, or None. An entry with a `request` but no resource (a delete in
-    a transaction) is fine: it holds nothing to read."""
-    field = f"entry[{number}]"
-    if not isinstance(entry, dict):
-        return ClaimProblem(field, f"a Bundle entry must be an object {{...}} with a `resource`; "
-                                   f"found {_describe(entry)}")
-    resource = entry.get("resource")
-    if resource is None:
-        if "request" in entry:
-            return None
-        close = difflib.get_close_matches("resource", [str(key) for key in entry], n=1)
-        hint = f" (did you mean `resource` for `{close[0]}`?)" if close else ""
-        return ClaimProblem(field, f"this entry has no `resource`{hint}, so whatever it holds cannot be read")
-    if not isinstance(resource, dict):
-        return ClaimProblem(field + ".resource", f"a resource must be an object {{...}}; found {_describe(resource)}")
-    if not isinstance(resource.get("resourceType"), str):
-        return ClaimProblem(field + ".resource.resourceType",
-                            "missing: every resource names its resourceType (Claim, Patient, ...)")
-    return None
-
-
-def _read_array(resources: list, name: str) -> Iterator[ClaimRecord]:
-    """A JSON array of resources, read like a Bundle's entries: references resolve among its elements."""
-    references = _References.of_resources(resources)
-    read = 0
-    for number, resource in enumerate(resources, 1):
-        for record in _read_resource(resource, f"{name} resource {number}", references):
-            read += 1
-            yield record
-    if resources and not read:
-        yield _unreadable_document(name, "resourceType", "this array holds no FHIR Claim or Bundle to read")
-
-
-def _answer_not_claim(resource: dict, kind: str, where: str) -> UnreadableClaim:
-    problem = ClaimProblem("resourceType", f"{_ANSWERS[kind]}; send the Claim resource instead "
-                                           f"(its items have the same shape)")
-    return UnreadableClaim(id=_resource_id(resource), problems=(problem,), where=where)
-
-
-def _not_a_claim(value: object, where: str) -> UnreadableClaim:
-    kind = value.get("resourceType") if isinstance(value, dict) else None
-    if isinstance(kind, str):
-        message = f"this is a FHIR {_quote(kind)}, not a Claim or a Bundle of Claims"
-    elif isinstance(value, dict):
-        message = "this is not a FHIR resource (it has no resourceType); expected a Claim or a Bundle of Claims"
-        if "lines" in value:  # the project's own claim JSON, given to the wrong reader
-            message += "; it looks like a claim in payerpolicy's claim JSON, which the JSON reader reads"
-    else:
-        message = f"expected a FHIR Claim or Bundle, an object {{...}}; found {_describe(value)}"
-    return _unreadable_document(where, "resourceType", message)
-
-
-def _unreadable_document(where: str, field: str, message: str) -> UnreadableClaim:
-    return UnreadableClaim(id=None, problems=(ClaimProblem(field, message),), where=where)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# References
-
-
-class _References:
-    """The resources a claim's references can reach: the Bundle's (or array's) and the claim's contained."""
-
-    def __init__(self, pool: dict[str, dict], contained: dict[str, dict] | None = None):
-        self._pool = pool  # shared by every claim of a Bundle, so never copied
-        self._contained = contained or {}  # "#id" of the claim being read
-
-    @classmethod
-    def of_entries(cls, entries: list) -> _References:
-        pool: dict[str, dict] = {}
-        for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                full_url = entry.get("fullUrl")
-                if isinstance(full_url, str):
-                    pool.setdefault(full_url, entry["resource"])
-                _add(pool, entry["resource"])
-        return cls(pool)
-
-    @classmethod
-    def of_resources(cls, resources: Iterable) -> _References:
-        pool: dict[str, dict] = {}
-        for resource in resources:
-            if isinstance(resource, dict):
-                _add(pool, resource)
-        return cls(pool)
-
-    def with_contained(self, claim: dict) -> _References:
-        contained = claim.get("contained")
-        if not isinstance(contained, list):
-            return self
-        local = {f"#{r['id']}": r for r in contained if isinstance(r, dict) and isinstance(r.get("id"), str)}
-        return _References(self._pool, local)
-
-    def resolve(self, reference: object, kind: str | tuple[str, ...] | None = None) -> dict | None:
-        """The resource a Reference points to, if it is here (and of `kind`, when given)."""
-        text = reference.get("reference") if isinstance(reference, dict) else None
-        if not isinstance(text, str):
-            return None
-        resource = self._contained.get(text) if text.startswith("#") else self._pool.get(text)
-        if resource is None and not text.startswith("#"):
-            # An absolute or versioned URL: its last Type/id is what a Bundle entry is known by.
-            parts = text.split("/_history/")[0].rstrip("/").split("/")
-            resource = self._pool.get("/".join(parts[-2:])) if len(parts) >= 2 else None
-        if resource is not None and kind is not None:
-            wanted = (kind,) if isinstance(kind, str) else kind
-            return resource if resource.get("resourceType") in wanted else None
-        return resource
-
-
-def _add(pool: dict[str, dict], resource: dict) -> None:
-    kind, ident = resource.get("resourceType"), resource.get("id")
-    if isinstance(kind, str) and isinstance(ident, str):
-        pool.setdefault(f"{kind}/{ident}", resource)
-
-
-def _reference_text(reference: object) -> str | None:
-    text = reference.get("reference") if isinstance(reference, dict) else None
-    return text if isinstance(text, str) and text.strip() else None
-
-
-def _identifier_value(identifier: object, system: str | None = None) -> str | None:
-    if not isinstance(identifier, dict):
-        return None
-    if system is not None and identifier.get("system") != system:
-        return None
-    value = identifier.get("value")
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _identifiers(resource: dict) -> list:
-    identifiers = resource.get("identifier")
-    return identifiers if isinstance(identifiers, list) else [identifiers]
+    return read_document(document, name, _read_claim)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # One Claim
 
 
-def _read_claim(resource: dict, where: str, references: _References | None = None) -> ClaimRecord:
+def _read_claim(resource: dict, where: str, references: References | None = None) -> ClaimRecord:
     """Turn one FHIR Claim resource into a `Claim`, or an `UnreadableClaim` listing every problem found."""
-    references = (references or _References({})).with_contained(resource)
+    references = (references or References({})).with_contained(resource)
     problems: list[ClaimProblem] = []
-    claim_id = _resource_id(resource)
+    claim_id = resource_id(resource)
     if claim_id is None:
         problems.append(ClaimProblem("id", "missing: every claim needs an id (`id`, or an `identifier` value)"))
     patient_id = _read_patient(resource.get("patient"), references, problems)
@@ -353,30 +180,23 @@ def _read_claim(resource: dict, where: str, references: _References | None = Non
                  diagnoses=diagnoses, frequency=None)
 
 
-def _resource_id(resource: dict) -> str | None:
-    ident = resource.get("id")
-    if isinstance(ident, str) and ident.strip():
-        return ident
-    return next(filter(None, map(_identifier_value, _identifiers(resource))), None)
-
-
-def _read_patient(reference: object, references: _References, problems: list[ClaimProblem]) -> str | None:
+def _read_patient(reference: object, references: References, problems: list[ClaimProblem]) -> str | None:
     if reference is None:
         problems.append(ClaimProblem("patient", "missing: every claim needs a patient (a `patient` reference)"))
         return None
     patient = references.resolve(reference, "Patient")
     if patient is not None:
         # The patient's own identifier (a member or record number) is what other systems know them by.
-        return next(filter(None, map(_identifier_value, _identifiers(patient))), None) or _resource_id(patient)
-    text = _reference_text(reference) or _identifier_value(reference.get("identifier")
-                                                           if isinstance(reference, dict) else None)
+        return next(filter(None, map(identifier_value, identifiers_of(patient))), None) or resource_id(patient)
+    text = reference_text(reference) or identifier_value(reference.get("identifier")
+                                                         if isinstance(reference, dict) else None)
     if text is None:
         problems.append(ClaimProblem("patient", f"the patient reference gives no patient id (no `reference` and "
-                                                f"no `identifier` value); found {_describe(reference)}"))
+                                                f"no `identifier` value); found {describe(reference)}"))
     return text
 
 
-def _read_payer(claim: dict, references: _References) -> str | None:
+def _read_payer(claim: dict, references: References) -> str | None:
     """The payer: `medicare` when the insurer clearly is Original Medicare, else None (module docstring)."""
     insurer = claim.get("insurer")
     names = _party_names(insurer, references)
@@ -385,15 +205,15 @@ def _read_payer(claim: dict, references: _References) -> str | None:
     coverage = _focal_coverage(claim, references)
     if coverage is None:
         return None
-    payor_names = [name for payor in _as_list(coverage.get("payor")) for name in _party_names(payor, references)]
+    payor_names = [name for payor in as_list(coverage.get("payor")) for name in _party_names(payor, references)]
     if any(_is_medicare(name) for name in payor_names):
         return "medicare"
-    typology = [coding.get("code") for coding in _codings(coverage.get("type"))
-                if "sopt" in _system(coding) or "nahdo.org" in _system(coding)]
+    typology = [coding.get("code") for coding in codings_of(coverage.get("type"))
+                if "sopt" in code_system(coding) or "nahdo.org" in code_system(coding)]
     return "medicare" if any(code in _MEDICARE_PAYMENT_TYPOLOGY for code in typology) else None
 
 
-def _party_names(reference: object, references: _References) -> list[str]:
+def _party_names(reference: object, references: References) -> list[str]:
     """The names an insurer or payor reference carries: its display, and the Organization's name and aliases."""
     names = []
     if isinstance(reference, dict) and isinstance(reference.get("display"), str):
@@ -409,8 +229,8 @@ def _is_medicare(name: str) -> bool:
     return " ".join(words) in _MEDICARE_NAMES
 
 
-def _focal_coverage(claim: dict, references: _References) -> dict | None:
-    insurance = [i for i in _as_list(claim.get("insurance")) if isinstance(i, dict)]
+def _focal_coverage(claim: dict, references: References) -> dict | None:
+    insurance = [i for i in as_list(claim.get("insurance")) if isinstance(i, dict)]
     focal = next((i for i in insurance if i.get("focal") is True), insurance[0] if insurance else None)
     return references.resolve(focal.get("coverage"), "Coverage") if focal else None
 
@@ -419,11 +239,11 @@ def _focal_coverage(claim: dict, references: _References) -> dict | None:
 # Diagnoses
 
 
-def _read_diagnoses(value: object, references: _References,
+def _read_diagnoses(value: object, references: References,
                     problems: list[ClaimProblem]) -> tuple[tuple[str, ...], dict[int, int]]:
     """ICD-10-CM codes in sequence order, and where each diagnosis sequence number stands in that list
     (the items point at diagnoses by sequence number; the model points by position)."""
-    entries = _in_sequence(_as_list(value), "diagnosis", problems)
+    entries = _in_sequence(as_list(value), "diagnosis", problems)
     codes, positions = [], {}
     for position, (sequence, number, entry) in enumerate(entries, 1):
         positions[sequence] = position
@@ -433,37 +253,36 @@ def _read_diagnoses(value: object, references: _References,
     return tuple(codes), positions
 
 
-def _read_diagnosis(entry: dict, at: str, references: _References, problems: list[ClaimProblem]) -> str | None:
+def _read_diagnosis(entry: dict, at: str, references: References, problems: list[ClaimProblem]) -> str | None:
     concept, field = entry.get("diagnosisCodeableConcept"), at + ".diagnosisCodeableConcept"
     if concept is None and entry.get("diagnosisReference") is not None:
         field = at + ".diagnosisReference"
         condition = references.resolve(entry["diagnosisReference"], "Condition")
         if condition is None:
-            target = _reference_text(entry["diagnosisReference"]) or "a Condition"
-            problems.append(ClaimProblem(field, f"refers to {_quote(target)}, which is not in the Bundle: send the "
+            target = reference_text(entry["diagnosisReference"]) or "a Condition"
+            problems.append(ClaimProblem(field, f"refers to {quote(target)}, which is not in the Bundle: send the "
                                                 f"ICD-10-CM code in diagnosisCodeableConcept"))
             return None
         concept = condition.get("code")
-    codings = _codings(concept)
-    icd = [c for c in codings if _system(c) in _ICD10_SYSTEMS]
+    codings = codings_of(concept)
+    icd = [c for c in codings if code_system(c) in _ICD10_SYSTEMS]
     # A coding without a system is taken when it has the ICD-10 shape; other systems (SNOMED CT) are not ICD.
     candidates = icd or [c for c in codings
-                         if not c.get("system") and _ICD10.fullmatch(_upper_ascii(c.get("code")) or "")]
+                         if not c.get("system") and ICD10.fullmatch(upper_ascii(c.get("code")) or "")]
     if not candidates:
         systems = sorted({str(c.get("system")) for c in codings if c.get("system")})
-        found = f"found codes of {', '.join(systems)}" if systems else f"found {_describe(concept)}"
+        found = f"found codes of {', '.join(systems)}" if systems else f"found {describe(concept)}"
         problems.append(ClaimProblem(field, f"missing: a diagnosis needs an ICD-10-CM coding "
                                             f"(system http://hl7.org/fhir/sid/icd-10-cm); {found}"))
         return None
     raw = candidates[0].get("code")
-    match = _ICD10.fullmatch(_upper_ascii(raw) or "")
-    if match is None:
-        found = f"diagnosis {_quote(raw)}" if isinstance(raw, str) else f"found {_describe(raw)}, which"
+    code = icd10_with_dot(upper_ascii(raw) or "")
+    if code is None:
+        found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
         problems.append(ClaimProblem(field, f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or "
                                             f"digit, then up to four more after the dot: I69.351, R26.89)"))
         return None
-    category, rest = match.groups()
-    return f"{category}.{rest}" if rest else category
+    return code
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -474,11 +293,11 @@ class _CareTeam:
     """The claim's careTeam by sequence number; each member's provider is read once, when a line uses it,
     so that a bad member is reported once however many lines name it."""
 
-    def __init__(self, value: object, references: _References, problems: list[ClaimProblem]):
+    def __init__(self, value: object, references: References, problems: list[ClaimProblem]):
         self._references, self._problems = references, problems
         self._members: dict[int, tuple[int, dict]] = {}
         self._providers: dict[int, Provider | None] = {}
-        for sequence, number, member in _in_sequence(_as_list(value), "careTeam", problems):
+        for sequence, number, member in _in_sequence(as_list(value), "careTeam", problems):
             self._members[sequence] = (number, member)
 
     def __contains__(self, sequence: int) -> bool:
@@ -503,11 +322,11 @@ class _CareTeam:
 
 
 def _role(member: dict) -> str | None:
-    codes = [c.get("code") for c in _codings(member.get("role"))]
+    codes = [c.get("code") for c in codings_of(member.get("role"))]
     return next((code.lower() for code in codes if isinstance(code, str)), None)
 
 
-def _read_provider(reference: object, qualification: object, references: _References, field: str, what: str,
+def _read_provider(reference: object, qualification: object, references: References, field: str, what: str,
                    problems: list[ClaimProblem]) -> Provider | None:
     """A provider from a reference to a Practitioner, PractitionerRole or Organization (see the module
     docstring for where the NPI and the type come from). Nothing found is no provider, not a problem."""
@@ -519,14 +338,14 @@ def _read_provider(reference: object, qualification: object, references: _Refere
     if resource is not None:
         holders = [resource] + holders
         if resource["resourceType"] == "PractitionerRole":
-            concepts += _as_list(resource.get("code")) + _as_list(resource.get("specialty"))
+            concepts += as_list(resource.get("code")) + as_list(resource.get("specialty"))
             practitioner = references.resolve(resource.get("practitioner"), "Practitioner")
             if practitioner is not None:
                 holders.insert(1, practitioner)
                 resource = practitioner
         if resource["resourceType"] == "Practitioner":
-            concepts += [q.get("code") for q in _as_list(resource.get("qualification")) if isinstance(q, dict)]
-    target = _reference_text(reference)
+            concepts += [q.get("code") for q in as_list(resource.get("qualification")) if isinstance(q, dict)]
+    target = reference_text(reference)
     npi = _read_npi(holders, field, f"{what} ({target})" if target else what, problems)
     kind = _provider_type(concepts)
     return Provider(npi=npi, type=kind) if npi or kind else None
@@ -535,14 +354,14 @@ def _read_provider(reference: object, qualification: object, references: _Refere
 def _read_npi(holders: list, field: str, what: str, problems: list[ClaimProblem]) -> str | None:
     """The first NPI among the resources' identifiers (or a bare Identifier); it must be 10 digits."""
     for holder in holders:
-        identifiers = _identifiers(holder) if isinstance(holder, dict) and "resourceType" in holder else [holder]
+        identifiers = identifiers_of(holder) if isinstance(holder, dict) and "resourceType" in holder else [holder]
         for identifier in identifiers:
-            npi = _identifier_value(identifier, NPI_SYSTEM)
+            npi = identifier_value(identifier, NPI_SYSTEM)
             if npi is None:
                 continue
-            if _NPI.fullmatch(npi):
+            if NPI.fullmatch(npi):
                 return npi
-            problems.append(ClaimProblem(field, f"the NPI of {what} must be 10 digits; found {_describe(npi)}"))
+            problems.append(ClaimProblem(field, f"the NPI of {what} must be 10 digits; found {describe(npi)}"))
             return None
     return None
 
@@ -550,17 +369,17 @@ def _read_npi(holders: list, field: str, what: str, problems: list[ClaimProblem]
 def _provider_type(concepts: Iterable[object]) -> str | None:
     """The first provider type that a qualification or role names, by NUCC taxonomy or plain text."""
     for concept in concepts:
-        for coding in _codings(concept):
-            code = _upper_ascii(coding.get("code"))
+        for coding in codings_of(concept):
+            code = upper_ascii(coding.get("code"))
             if code is None:
                 continue
-            if _TAXONOMY.fullmatch(code) and (_system(coding) == _NUCC_SYSTEM or not coding.get("system")):
-                kind = _TAXONOMY_TYPES.get(code[:4])
+            if _TAXONOMY.fullmatch(code) and (code_system(coding) == _NUCC_SYSTEM or not coding.get("system")):
+                kind = TAXONOMY_TYPES.get(code[:4])
                 if kind is not None:
                     return kind
             elif code in PROVIDER_TYPES:
                 return code
-        text = _upper_ascii(concept.get("text")) if isinstance(concept, dict) else None
+        text = upper_ascii(concept.get("text")) if isinstance(concept, dict) else None
         if text is not None and text.strip() in PROVIDER_TYPES:
             return text.strip()
     return None
@@ -572,7 +391,7 @@ def _provider_type(concepts: Iterable[object]) -> str | None:
 
 def _read_items(claim: dict, positions: dict[int, int], team: _CareTeam,
                 problems: list[ClaimProblem]) -> tuple[ServiceLine, ...]:
-    items = _as_list(claim.get("item"))
+    items = as_list(claim.get("item"))
     if not items:
         problems.append(ClaimProblem("item", "missing: every claim needs at least one service line (an `item`)"))
         return ()
@@ -604,18 +423,18 @@ def _read_item(item: dict, line_number: int, number: int, day: datetime.date | N
 
 def _read_code(concept: object, at: str, problems: list[ClaimProblem]) -> str | None:
     field = at + ".productOrService"
-    codings = _codings(concept)
-    text = _upper_ascii(concept.get("text")) if isinstance(concept, dict) else None
+    codings = codings_of(concept)
+    text = upper_ascii(concept.get("text")) if isinstance(concept, dict) else None
     if not codings and text is None:
         problems.append(ClaimProblem(field, "missing: every line needs a procedure code (CPT/HCPCS) in "
                                             "productOrService.coding"))
         return None
-    named = [c for c in codings if _system(c) in _CPT_SYSTEMS | _HCPCS_SYSTEMS]
+    named = [c for c in codings if code_system(c) in _CPT_SYSTEMS | _HCPCS_SYSTEMS]
     for coding in named or codings:
-        code = _upper_ascii(coding.get("code"))
-        if code is not None and _CPT_HCPCS.fullmatch(code):
+        code = upper_ascii(coding.get("code"))
+        if code is not None and CPT_HCPCS.fullmatch(code):
             return code
-    if not codings and _CPT_HCPCS.fullmatch(text.strip()):
+    if not codings and CPT_HCPCS.fullmatch(text.strip()):
         return text.strip()  # a bare code written as text, as some feeds do
     problems.append(ClaimProblem(field, _not_a_procedure(named or codings, concept)))
     return None
@@ -623,11 +442,11 @@ def _read_code(concept: object, at: str, problems: list[ClaimProblem]) -> str | 
 
 def _not_a_procedure(codings: list[dict], concept: object) -> str:
     if not codings:
-        return f"{_describe(concept.get('text'))} is not a CPT/HCPCS code (five characters: 97112, G0283)"
+        return f"{describe(concept.get('text'))} is not a CPT/HCPCS code (five characters: 97112, G0283)"
     coding = codings[0]
     raw = coding.get("code")
-    shown = _quote(raw) if isinstance(raw, str) else _describe(raw)
-    if _system(coding) == _X12_SERVICE_TYPES:
+    shown = quote(raw) if isinstance(raw, str) else describe(raw)
+    if code_system(coding) == _X12_SERVICE_TYPES:
         display = f" ({coding['display']})" if isinstance(coding.get("display"), str) else ""
         return (f"code {shown}{display} is an X12 service type code, a kind of service as asked for in a prior "
                 f"authorization, not a procedure; a line needs a CPT/HCPCS code (five characters: 97112, G0283)")
@@ -636,18 +455,18 @@ def _not_a_procedure(codings: list[dict], concept: object) -> str:
 
 def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tuple[str, ...]:
     field = at + ".modifier"
-    value = _as_list(value)
+    value = as_list(value)
     if len(value) > MAX_MODIFIERS:
         problems.append(ClaimProblem(field, f"a line may carry at most {MAX_MODIFIERS} modifiers; found {len(value)}"))
     modifiers = []
     for concept in value:
-        codes = [c.get("code") for c in _codings(concept)]
+        codes = [c.get("code") for c in codings_of(concept)]
         if not codes and isinstance(concept, dict):
             codes = [concept.get("text")]
-        raw = next((c for c in codes if _MODIFIER.fullmatch(_upper_ascii(c) or "")), codes[0] if codes else concept)
-        modifier = _upper_ascii(raw)
-        if modifier is None or not _MODIFIER.fullmatch(modifier):
-            found = f"modifier {_quote(raw)}" if isinstance(raw, str) else f"found {_describe(raw)}, which"
+        raw = next((c for c in codes if MODIFIER.fullmatch(upper_ascii(c) or "")), codes[0] if codes else concept)
+        modifier = upper_ascii(raw)
+        if modifier is None or not MODIFIER.fullmatch(modifier):
+            found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
             problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
             continue
         modifiers.append(modifier)
@@ -662,17 +481,17 @@ def _read_quantity(quantity: object, at: str, problems: list[ClaimProblem]) -> t
         return 1, None
     if not isinstance(quantity, dict):
         problems.append(ClaimProblem(field, f'quantity must be an object like {{"value": 2}}; '
-                                            f"found {_describe(quantity)}"))
+                                            f"found {describe(quantity)}"))
         return None, None
     value, per_minute = quantity.get("value"), _minutes_per_unit(quantity)
     noun = "units" if per_minute is None else "minutes"
     if value is None:
         problems.append(ClaimProblem(field + ".value", f"missing: the quantity gives no value (how many {noun})"))
         return None, None
-    count = _whole_number(value * (per_minute or 1) if _amount(value) else value)
+    count = whole_number(value * (per_minute or 1) if is_amount(value) else value)
     if count is None:
         problems.append(ClaimProblem(field + ".value", f"{noun} must be a whole number of 0 or more; "
-                                                       f"found {_describe(value)}"))
+                                                       f"found {describe(value)}"))
         return None, None
     return (count, None) if per_minute is None else (0, count)
 
@@ -701,7 +520,7 @@ def _read_service_date(item: dict, at: str, day: datetime.date | None, undated: 
     field = at + ".servicedPeriod"
     if not isinstance(period, dict) or (period.get("start") is None and period.get("end") is None):
         problems.append(ClaimProblem(field, f'servicedPeriod must be an object like {{"start": "2026-03-02"}}; '
-                                            f"found {_describe(period)}"))
+                                            f"found {describe(period)}"))
         return None
     start = _read_date(period["start"], field + ".start", problems) if period.get("start") is not None else None
     end = _read_date(period["end"], field + ".end", problems) if period.get("end") is not None else None
@@ -717,17 +536,17 @@ def _read_date(value: object, field: str, problems: list[ClaimProblem]) -> datet
     """A FHIR date, or the date of a dateTime (as written, in the sender's own time zone)."""
     if not isinstance(value, str):
         problems.append(ClaimProblem(field, f'a date must be text written YYYY-MM-DD, e.g. "2026-03-02"; '
-                                            f"found {_describe(value)}"))
+                                            f"found {describe(value)}"))
         return None
     match = _DATE.fullmatch(value)
     if match is None:
-        problems.append(ClaimProblem(field, f"date {_quote(value)} is not a full date written YYYY-MM-DD "
+        problems.append(ClaimProblem(field, f"date {quote(value)} is not a full date written YYYY-MM-DD "
                                             f"(e.g. 2026-03-02)"))
         return None
     try:
         return datetime.date.fromisoformat(match[1])
     except ValueError:
-        problems.append(ClaimProblem(field, f"date {_quote(value)} is not a real date (expected YYYY-MM-DD)"))
+        problems.append(ClaimProblem(field, f"date {quote(value)} is not a real date (expected YYYY-MM-DD)"))
         return None
 
 
@@ -747,20 +566,16 @@ def _read_charge(item: dict, count: int | None, at: str, problems: list[ClaimPro
         if money is None:
             continue
         value = money.get("value") if isinstance(money, dict) else money
-        if not _amount(value):
+        if not is_amount(value):
             problems.append(ClaimProblem(f"{at}.{key}", f'{key} must be an amount of 0 or more, e.g. {{"value": '
-                                                        f'120.00, "currency": "USD"}}; found {_describe(value)}'))
+                                                        f'120.00, "currency": "USD"}}; found {describe(value)}'))
             return None
         if key == "net":
             return float(value)
         factor = item.get("factor", 1)
-        factor = factor if _amount(factor) else 1
+        factor = factor if is_amount(factor) else 1
         return round(float(value) * (count if count is not None else 1) * factor, 2)
     return None
-
-
-def _amount(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def _read_pointers(value: object, at: str, positions: dict[int, int], problems: list[ClaimProblem]) -> tuple[int, ...]:
@@ -769,11 +584,11 @@ def _read_pointers(value: object, at: str, positions: dict[int, int], problems: 
     if value is None:
         return ()
     pointers = []
-    for raw in _as_list(value):
-        sequence = _whole_number(raw)
+    for raw in as_list(value):
+        sequence = whole_number(raw)
         if sequence is None or sequence < 1:
             problems.append(ClaimProblem(field, f"diagnosis sequence numbers are whole numbers from 1; "
-                                                f"found {_describe(raw)}"))
+                                                f"found {describe(raw)}"))
         elif sequence not in positions:
             listed = f"lists sequences {', '.join(map(str, sorted(positions)))}" if positions else "lists none"
             problems.append(ClaimProblem(field, f"diagnosis sequence {sequence} points at no diagnosis: the claim "
@@ -788,10 +603,10 @@ def _read_line_provider(value: object, at: str, team: _CareTeam, problems: list[
     if value is None:
         return None
     sequences = []
-    for raw in _as_list(value):
-        sequence = _whole_number(raw)
+    for raw in as_list(value):
+        sequence = whole_number(raw)
         if sequence is None or sequence not in team:
-            problems.append(ClaimProblem(field, f"careTeamSequence {_describe(raw)} points at no careTeam member"))
+            problems.append(ClaimProblem(field, f"careTeamSequence {describe(raw)} points at no careTeam member"))
         else:
             sequences.append(sequence)
     chosen = team.rendering(sequences) if sequences else None
@@ -811,13 +626,13 @@ def _in_sequence(entries: list, name: str, problems: list[ClaimProblem]) -> list
         field = f"{name}[{number}]"
         if not isinstance(entry, dict):
             problems.append(ClaimProblem(field, f"each {name} entry must be an object {{...}}; "
-                                                f"found {_describe(entry)}"))
+                                                f"found {describe(entry)}"))
             continue
         raw = entry.get("sequence")
-        sequence = number if raw is None else _whole_number(raw)
+        sequence = number if raw is None else whole_number(raw)
         if sequence is None or sequence < 1:
             problems.append(ClaimProblem(field + ".sequence", f"sequence must be a whole number from 1; "
-                                                              f"found {_describe(raw)}"))
+                                                              f"found {describe(raw)}"))
             continue
         if sequence in seen:
             problems.append(ClaimProblem(field + ".sequence", f"sequence {sequence} is used by "
@@ -827,24 +642,3 @@ def _in_sequence(entries: list, name: str, problems: list[ClaimProblem]) -> list
         seen[sequence] = number
         found.append((sequence, number, entry))
     return sorted(found, key=lambda triple: triple[0])
-
-
-def _codings(concept: object) -> list[dict]:
-    codings = concept.get("coding") if isinstance(concept, dict) else None
-    return [c for c in _as_list(codings) if isinstance(c, dict)]
-
-
-def _as_list(value: object) -> list:
-    """A FHIR array; a single value where a list belongs is taken as a list of one (feeds break cardinality)."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _system(coding: dict) -> str:
-    """A code system URI compared loosely: no scheme, no "www.", no trailing slash, lower case."""
-    system = coding.get("system")
-    if not isinstance(system, str):
-        return ""
-    system = re.sub(r"^https?://(www\.)?", "", system.strip().lower())
-    return system.rstrip("/")

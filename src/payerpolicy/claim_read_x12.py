@@ -1,23 +1,14 @@
-"""The read stage for X12: claims sent as 837P professional claims (005010X222A1) become the claim model.
+"""The read stage for X12, its second half: the claims of 837P professional claim files (005010X222A1)
+become the claim model.
 
-An 837P file is a stream of segments (`SV1*HC:97112:GP*120*UN*2***1:2~`), and this module reads it in
-three steps, each a function of its own:
-
-1. Delimiters (`_delimiters`). A file declares its own delimiters in its ISA interchange header: the
-   character after `ISA` separates elements, ISA11 separates repetitions (5010), ISA16 separates the parts
-   of a composite element, and the character after ISA16 ends each segment. `_segments` cuts the file into
-   numbered segments (ISA is segment 1, as X12 tools count) and ignores line breaks and indentation
-   *between* segments, so that pretty-printed files read like one-line ones. A segment that still holds a
-   line break, or does not start with a segment id and the element separator, is marked faulty: that is
-   what a file whose body contradicts its ISA header looks like.
-2. Structure (`_claim_blocks`). The envelope (ISA, GS, ST ... SE, GE, IEA) and the hierarchy (HL 20
-   billing provider, HL 22 subscriber and payer, HL 23 patient) are walked once; each CLM, with every
-   segment up to the next CLM, HL or SE, becomes a block that remembers the billing provider, subscriber
-   and patient above it.
-3. Claims (`_ClaimReading`). One block is read loop by loop (2300 claim, 2310B rendering provider, 2320
-   other payers, 2400 service line, 2420A the line's rendering provider, 2430 other payers' adjudication)
-   into a `Claim`, or an `UnreadableClaim` with every problem found, checked by the rules of the JSON
-   reader (codes, at most four modifiers, whole units, real dates, ICD-10 with the dot).
+An 837P file is a stream of segments (`SV1*HC:97112:GP*120*UN*2***1:2~`). `x12_segments` finds the file's
+delimiters, cuts it into numbered segments, walks the envelope (ISA, GS, ST ... SE, GE, IEA) and the
+hierarchy (HL 20 billing provider, HL 22 subscriber and payer, HL 23 patient), and hands over each claim: a
+CLM with its segments filed by loop, and the billing provider, subscriber and patient above it. This module
+reads one such claim (`_ClaimReading`) loop by loop (2300 claim, 2310B rendering provider, 2400 service
+line, 2420A the line's rendering provider) into a `Claim`, or an `UnreadableClaim` with every problem
+found, checked by the rules every claim reader shares (`claim_values`: codes, at most four modifiers, whole
+units, real dates, ICD-10 with the dot).
 
 `read_x12` yields one record per CLM, in file order. A faulty claim never stops the rest. A file that cannot
 be read from some point on (no ISA header, a broken envelope, not an 837P) yields one `UnreadableClaim`
@@ -53,21 +44,40 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Iterator, NamedTuple
 
-# The JSON reader's rules for codes, modifiers, diagnoses and NPIs, so that both formats accept the same claims.
-from .claim_read import FREQUENCIES, MAX_DIAGNOSIS_POINTER, MAX_MODIFIERS, _CPT_HCPCS, _ICD10, _MODIFIER, _NPI
 from .claim_model import Claim, ClaimProblem, Provider, ServiceLine, UnreadableClaim
+
+# The rules every claim reader applies, so that a claim is read alike in any format.
+from .claim_values import (
+    CPT_HCPCS,
+    FREQUENCIES,
+    MAX_DIAGNOSIS_POINTER,
+    MAX_MODIFIERS,
+    MODIFIER,
+    NPI,
+    TAXONOMY_TYPES,
+    icd10_with_dot,
+    quote,
+)
+from .x12_segments import (
+    ClaimBlock,
+    Delimiters,
+    LineSegments,
+    Segment,
+    Subscriber,
+    Unreadable,
+    claim_blocks,
+    read_delimiters,
+    sort_segments,
+    split_segments,
+)
 
 __all__ = ["read_x12"]
 
-_VERSIONS = re.compile(r"005010X222(A1|A2)?")  # GS08 of an 837P and of its addenda A1 and A2, read alike
 _ICD10_START = datetime.date(2015, 10, 1)
 
-_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
-_TAG_LIKE = re.compile(r"([A-Za-z][A-Za-z0-9]{1,2})([^A-Za-z0-9\s])")  # a segment id and the separator it uses
 _DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")  # X12 type R: 12, 12.5, .5, -3
 _D8 = re.compile(r"[0-9]{8}")  # CCYYMMDD
 _ICD9 = re.compile(r"[0-9]{3,5}|V[0-9]{2,4}|E[0-9]{3,4}")
@@ -79,427 +89,21 @@ _ICD10_QUALIFIERS = ("ABK", "ABF")
 _ICD9_QUALIFIERS = ("BK", "BF")
 _OTHER_HI_QUALIFIERS = ("BP", "BO", "BG")  # anesthesia-related procedures, condition codes: not diagnoses
 
-# Provider types by NUCC taxonomy code (PRV03), matched on the first four characters, which name the
-# provider type (the rest names a specialty: 2251X0800X is an orthopedic PT). Physicians (207..., 208...)
-# are MD or DO alike, so their taxonomy gives no type.
-_TAXONOMY_TYPES = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC",
-                   "363L": "NP", "363A": "PA"}
-
 _WHOSE_NPI = {"2310B": "the rendering provider's NPI", "2420A": "the NPI of the line's rendering provider",
               "2010AA": "the billing provider's NPI"}
 _STANDS_FOR = {"2010AA": " (the billing provider stands for the rendering provider: the claim names none in 2310B)"}
 
-# Segments that end the claim before them: the next claim, the next level of the hierarchy, the envelope.
-_ENDS_A_CLAIM = frozenset({"CLM", "HL", "SE", "GE", "IEA", "GS", "ST", "ISA"})
-# Every segment an 837P may hold in the header and the hierarchy levels (1000A/B, 2000A/B/C and their 2010
-# loops), and in a claim (2300 to 2440). Any other segment id is a damaged one, and what it held is lost: a
-# claim with one is unreadable, and one outside a claim leaves what follows it impossible to place.
-_HIERARCHY_SEGMENTS = frozenset({"BHT", "NM1", "N3", "N4", "REF", "PER", "PRV", "CUR", "SBR", "PAT", "DMG"})
-_CLAIM_SEGMENTS = frozenset({"DTP", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR1", "CR2", "CRC", "HI", "HCP",
-                             "NM1", "N3", "N4", "PER", "PRV", "SBR", "CAS", "OI", "MIA", "MOA", "LX", "SV1", "SV5",
-                             "CR3", "QTY", "MEA", "PS1", "HSD", "LIN", "CTP", "SVD", "LQ", "FRM"})
-# NM101 of every NM1 in an 837P: submitter, receiver, billing, pay-to, payee, subscriber, payer, patient;
-# referring, rendering, facility, supervising, pickup, drop-off, purchased service, ordering providers. An
-# NM1 with another code is damaged, and whose name and id it holds is unknown.
-_ENTITIES = frozenset({"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45",
-                       "QB", "DK"})
-_HL_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
-
 
 # ---------------------------------------------------------------------------------------------------------
-# Step 1: delimiters and segments
+# One claim
 
 
-class Delimiters(NamedTuple):
-    element: str
-    component: str
-    segment: str
-    repetition: str | None  # None when ISA11 holds a letter (U, before 5010): no repetition separator
-
-
-class Segment(NamedTuple):
-    number: int  # counting from 1 (ISA), as X12 tools and clearinghouse reports count
-    tag: str
-    elements: tuple[str, ...]  # elements[1] is the segment's 01 element; "" for an empty one
-    fault: str | None = None  # why the segment cannot be read, when it cannot
-
-    def get(self, position: int) -> str:
-        """Element `position` (SV104 is get(4)), without surrounding spaces; "" when absent."""
-        return self.elements[position].strip() if position < len(self.elements) else ""
-
-
-class _Unreadable(Exception):
-    """The file cannot be read from here on: the one record that says so, and where."""
-
-    def __init__(self, field: str, message: str, segment: int | None = None):
-        super().__init__(message)
-        self.problem = ClaimProblem(field, message)
-        self.segment = segment
-
-    def record(self, name: str) -> UnreadableClaim:
-        where = f"{name} segment {self.segment}" if self.segment else name
-        return UnreadableClaim(id=None, problems=(self.problem,), where=where)
-
-
-def _delimiters(text: str, name: str) -> Delimiters:
-    """The delimiters an ISA header declares. ISA has 16 elements; the 16th separator stands before ISA16
-    (one character), and the character after ISA16 ends the segment. The fixed widths of ISA are not
-    required: the separators alone find ISA16, so an ISA without its padding still reads."""
-    if not text.startswith("ISA"):
-        found = f"it starts with {_quote(text[:20])}" if text.strip() else "it is empty"
-        raise _Unreadable("ISA", f"{name} is not an X12 file: an 837P starts with the ISA interchange header "
-                                 f"(`ISA*00*...`); {found}")
-    element = text[3:4]
-    if not element or element.isalnum() or element.isspace():
-        raise _Unreadable("ISA, segment 1", f"the character after `ISA` must be the element separator (such as "
-                                            f"`*`); found {_describe_char(element)}", 1)
-    separators = [match.start() for match in re.finditer(re.escape(element), text[:2000])][:16]
-    if len(separators) < 16 or separators[15] + 2 >= len(text):
-        raise _Unreadable("ISA, segment 1", f"the ISA header is cut short: it needs 16 elements separated by "
-                                            f"`{element}`, then the segment terminator", 1)
-    last = separators[15]
-    isa = text[:last + 2].split(element)
-    component, segment = text[last + 1], text[last + 2]
-    repetition = isa[11] if len(isa[11]) == 1 and not isa[11].isalnum() else None
-    _check_delimiters(element, component, segment, repetition)
-    return Delimiters(element, component, segment, repetition)
-
-
-def _check_delimiters(element: str, component: str, segment: str, repetition: str | None) -> None:
-    if component.isalnum() or component.isspace():
-        raise _Unreadable("ISA16, segment 1", f"ISA16 must be the component separator (such as `:`); found "
-                                              f"{_describe_char(component)}", 1)
-    if segment.isalnum() or segment == " ":
-        raise _Unreadable("ISA16, segment 1", f"the character after ISA16 must be the segment terminator (such as "
-                                              f"`~` or a line break); found {_describe_char(segment)}", 1)
-    named = [("element separator (ISA position 4)", element), ("component separator (ISA16)", component),
-             ("segment terminator (after ISA16)", segment)]
-    if repetition is not None:
-        named.append(("repetition separator (ISA11)", repetition))
-    for index, (first, char) in enumerate(named):
-        for second, other in named[index + 1:]:
-            if char == other:
-                raise _Unreadable("ISA, segment 1", f"the {first} and the {second} are both "
-                                                    f"{_describe_char(char)}; the four delimiters must differ", 1)
-
-
-def _segments(text: str, delimiters: Delimiters) -> list[Segment]:
-    """The file's segments, numbered from 1. Whitespace around a segment (line breaks, indentation) is not
-    part of it; whitespace inside one is, and X12 allows no line break there, so one is a fault."""
-    segments = []
-    for piece in text.split(delimiters.segment):
-        piece = piece.strip()
-        if not piece:
-            continue
-        number = len(segments) + 1
-        elements = tuple(piece.split(delimiters.element))
-        segments.append(Segment(number, elements[0], elements, _fault(piece, elements[0], delimiters)))
-    return segments
-
-
-def _fault(piece: str, tag: str, delimiters: Delimiters) -> str | None:
-    shown = _quote(piece.splitlines()[0] if piece.splitlines() else piece)
-    if not _TAG.fullmatch(tag):
-        other = _TAG_LIKE.match(piece)
-        hint = (f"; it seems to use `{other[2]}`: the file's body contradicts its ISA header"
-                if other and other[2] not in (delimiters.element, delimiters.segment) else "")
-        return (f"segment {shown} does not start with a segment id (2 or 3 capital letters or digits) followed by "
-                f"`{delimiters.element}`, the element separator declared at ISA position 4{hint}")
-    if "\n" in piece or "\r" in piece:
-        terminator = _describe_char(delimiters.segment)
-        return (f"segment {shown} runs over a line break; X12 allows none inside a segment. Segments must end "
-                f"with {terminator}, the terminator declared after ISA16: if the file ends them with line "
-                f"breaks instead, its body contradicts its ISA header")
-    return None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Step 2: the envelope and the hierarchy, cut into claims
-
-
-@dataclass
-class _BillingProvider:  # loop 2000A
-    name: Segment | None = None  # NM1*85 (2010AA), with the NPI
-    taxonomy: Segment | None = None  # PRV*BI
-
-
-@dataclass
-class _Subscriber:  # loop 2000B
-    plan: Segment | None = None  # SBR, with the claim filing indicator
-    name: Segment | None = None  # NM1*IL (2010BA), with the member id
-    birth: Segment | None = None  # DMG of 2010BA
-    payer: Segment | None = None  # NM1*PR (2010BB)
-
-
-@dataclass
-class _Patient:  # loop 2000C: a patient who is not the subscriber
-    name: Segment | None = None  # NM1*QC (2010CA)
-    birth: Segment | None = None
-
-
-@dataclass
-class _ClaimBlock:
-    """One CLM and the segments that follow it, with the hierarchy above it."""
-
-    clm: Segment
-    billing: _BillingProvider | None
-    subscriber: _Subscriber | None
-    patient: _Patient | None
-    segments: list[Segment] = field(default_factory=list)
-    cut_short: Segment | None = None  # the file's last segment, when the file ends inside this claim
-
-
-class _Walk:
-    """Where the walk through the envelope and the hierarchy stands."""
-
-    def __init__(self) -> None:
-        self.interchange = True  # ISA (segment 1) opened it
-        self.group = self.transaction = False
-        self.billing: _BillingProvider | None = None
-        self.subscriber: _Subscriber | None = None
-        self.patient: _Patient | None = None
-        self.entity: str | None = None  # NM101 of the last NM1 of the current level, for the DMG after it
-
-    @property
-    def closed(self) -> bool:
-        return not (self.interchange or self.group or self.transaction)
-
-
-def _claim_blocks(segments: list[Segment], delimiters: Delimiters) -> Iterator[_ClaimBlock]:
-    """Cut the file into claims. Raises `_Unreadable` where the envelope or the hierarchy breaks: nothing
-    after that point can be placed."""
-    walk = _Walk()
-    block: _ClaimBlock | None = None
-    for segment in segments[1:]:
-        if block is not None:
-            if segment.tag not in _ENDS_A_CLAIM:
-                block.segments.append(segment)  # a faulty segment too: it spoils this claim only
-                continue
-            yield block
-            block = None
-        if segment.fault:
-            raise _Unreadable(f"segment {segment.number}", segment.fault, segment.number)
-        if segment.tag in ("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"):
-            _envelope(walk, segment, delimiters)
-            continue
-        _expect(walk.transaction, segment, f"{segment.tag} stands outside a transaction set (ST ... SE)")
-        if segment.tag == "CLM":
-            block = _ClaimBlock(segment, walk.billing, walk.subscriber, walk.patient)
-        elif segment.tag == "HL":
-            _level(walk, segment)
-        else:
-            _hierarchy(walk, segment)
-    if block is not None:
-        block.cut_short = segments[-1]
-        yield block
-    elif not walk.closed:
-        last = segments[-1]
-        missing = "SE, GE and IEA" if walk.transaction else "GE and IEA" if walk.group else "IEA"
-        raise _Unreadable(f"{last.tag}, segment {last.number}",
-                          f"the file ends at segment {last.number} ({last.tag}) without the {missing} that close "
-                          f"it: it is cut short, and claims after this point may be missing", last.number)
-
-
-def _expect(condition: bool, segment: Segment, message: str) -> None:
-    if not condition:
-        raise _Unreadable(f"{segment.tag}, segment {segment.number}", message, segment.number)
-
-
-def _envelope(walk: _Walk, segment: Segment, delimiters: Delimiters) -> None:
-    """Open and close the interchange (ISA/IEA), functional groups (GS/GE) and transaction sets (ST/SE)."""
-    tag = segment.tag
-    if tag == "ISA":  # a second interchange in the same file: it must use the same delimiters
-        _expect(walk.closed, segment, "a second ISA header stands before the IEA that closes the first")
-        _expect(len(segment.elements) == 17 and segment.elements[16] == delimiters.component, segment,
-                "a second interchange uses other delimiters than the first; send it as a file of its own")
-        walk.interchange = True
-    elif tag == "TA1":
-        _expect(walk.interchange and not walk.group, segment, "TA1 stands outside the interchange header")
-    elif tag == "GS":
-        _expect(walk.interchange and not walk.group, segment,
-                "GS opens a functional group inside another, or outside an interchange (ISA ... IEA)")
-        _check_version(segment)
-        walk.group = True
-    elif tag == "ST":
-        _expect(walk.group and not walk.transaction, segment,
-                "ST opens a transaction set inside another, or outside a functional group (GS ... GE)")
-        _expect(segment.get(1) == "837", segment, f"ST01 `{segment.get(1)}` is not 837: this transaction set "
-                                                  f"holds no health care claims")
-        walk.transaction = True
-    elif tag == "SE":
-        _expect(walk.transaction, segment, "SE closes a transaction set, but none is open")
-        walk.transaction = False
-        walk.billing = walk.subscriber = walk.patient = None
-    elif tag == "GE":
-        _expect(walk.group and not walk.transaction, segment,
-                "GE closes a functional group, but none is open, or its transaction set has no SE")
-        walk.group = False
-    else:  # IEA
-        _expect(walk.interchange and not walk.group, segment,
-                "IEA closes the interchange, but none is open, or its functional group has no GE")
-        walk.interchange = False
-
-
-def _check_version(gs: Segment) -> None:
-    """GS08 says which claims the group holds; only 837P (005010X222, its addenda A1 and A2) are read."""
-    version = gs.get(8)
-    if _VERSIONS.fullmatch(version):
-        return
-    if version[:1].isalnum() and not version[-1:].isalnum():
-        why = (f"it ends with `{version[-1]}`: if the file ends its segments with `{version[-1]}`, the ISA header "
-               f"must say so (the character after ISA16), and this one does not")
-    elif version.startswith("004010"):
-        why = "it is the 4010 version of the 837, replaced by 5010 (005010X222A1) in 2012"
-    elif version.startswith("005010X223"):
-        why = "it holds institutional claims (837I); this reader takes professional claims (837P)"
-    elif version.startswith("005010X224"):
-        why = "it holds dental claims (837D); this reader takes professional claims (837P)"
-    else:
-        why = "this reader takes 837P professional claims, 005010X222A1 (or X222A2, X222)"
-    raise _Unreadable(f"GS08, segment {gs.number}", f"GS08 `{version}`: {why}", gs.number)
-
-
-def _level(walk: _Walk, hl: Segment) -> None:
-    """HL starts a level of the hierarchy; a new level forgets what the levels below the old one said."""
-    level = hl.get(3)
-    _expect(level in _HL_LEVELS, hl, f"HL03 `{level}` is not a level of an 837P (20 billing provider, "
-                                     f"22 subscriber, 23 patient)")
-    if level == "20":
-        walk.billing, walk.subscriber, walk.patient = _BillingProvider(), None, None
-    elif level == "22":
-        walk.subscriber, walk.patient = _Subscriber(), None
-    else:
-        walk.patient = _Patient()
-    walk.entity = None
-
-
-def _hierarchy(walk: _Walk, segment: Segment) -> None:
-    """Keep the segments of the billing provider, subscriber, payer and patient that claims below need."""
-    tag, entity = segment.tag, segment.get(1)
-    _expect(tag in _HIERARCHY_SEGMENTS, segment,
-            f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? What "
-            f"follows cannot be placed, so the file cannot be read from here on")
-    _expect(tag != "NM1" or entity in _ENTITIES, segment,
-            f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
-            f"unknown, so the file cannot be read from here on")
-    if walk.patient is not None:
-        if tag == "NM1" and entity == "QC":
-            walk.patient.name = segment
-        elif tag == "DMG" and walk.entity == "QC":
-            walk.patient.birth = segment
-    elif walk.subscriber is not None:
-        if tag == "SBR":
-            walk.subscriber.plan = segment
-        elif tag == "NM1" and entity == "IL":
-            walk.subscriber.name = segment
-        elif tag == "NM1" and entity == "PR":
-            walk.subscriber.payer = segment
-        elif tag == "DMG" and walk.entity == "IL":
-            walk.subscriber.birth = segment
-    elif walk.billing is not None:
-        if tag == "NM1" and entity == "85":
-            walk.billing.name = segment
-        elif tag == "PRV" and entity == "BI":
-            walk.billing.taxonomy = segment
-    if tag == "NM1":
-        walk.entity = entity
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Step 3: one claim
-
-
-@dataclass
-class _LineSegments:
-    """The segments of one service line (loop 2400) that the model needs."""
-
-    lx: Segment
-    number: int  # the line's position on the claim, counting from 1
-    service: Segment | None = None  # SV1
-    date: Segment | None = None  # DTP*472
-    provider: Segment | None = None  # NM1*82 of 2420A
-    taxonomy: Segment | None = None  # PRV of 2420A
-
-
-@dataclass
-class _ClaimSegments:
-    diagnoses: list[Segment] = field(default_factory=list)  # HI
-    provider: Segment | None = None  # NM1*82 of 2310B
-    taxonomy: Segment | None = None  # PRV of 2310B
-    lines: list[_LineSegments] = field(default_factory=list)
-
-
-def _sort_segments(block: _ClaimBlock, problems: list[ClaimProblem]) -> _ClaimSegments:
-    """File the claim's segments by loop. The same NM1*82 means the claim's rendering provider in 2310B, the
-    line's in 2420A, and another payer's in 2330D, so the loop decides, and the loop is known only from
-    the segments before: SBR opens 2320 (other payers), LX opens 2400, NM1 a provider loop, SVD 2430."""
-    out = _ClaimSegments()
-    loop = "2300"
-    line: _LineSegments | None = None
-    for segment in block.segments:
-        tag = segment.tag
-        if segment.fault:
-            problems.append(ClaimProblem(f"segment {segment.number}", segment.fault))
-        elif tag not in _CLAIM_SEGMENTS:
-            problems.append(ClaimProblem(f"{tag}, segment {segment.number}",
-                                         f"`{tag}` is not a segment of an 837P claim: a damaged segment id? What it "
-                                         f"held of this claim is lost"))
-        elif tag == "NM1" and segment.get(1) not in _ENTITIES:
-            problems.append(ClaimProblem(_at(segment, "NM101", None),
-                                         f"NM101 `{segment.get(1)}` is not an entity an 837P names: a damaged "
-                                         f"segment? Whose name and id it holds is unknown"))
-        elif tag == "LX":
-            line, loop = _LineSegments(segment, len(out.lines) + 1), "2400"
-            out.lines.append(line)
-        elif line is None:  # the claim's own loops, before its first line
-            if tag == "SBR":
-                loop = "2320"
-            elif tag == "SV1":
-                problems.append(ClaimProblem(_at(segment, "SV1", "2300"), "SV1 stands before the LX that opens "
-                                                                          "its service line (loop 2400)"))
-            elif loop != "2320" and tag == "HI":
-                out.diagnoses.append(segment)
-            elif loop != "2320" and tag == "NM1":
-                loop = "2310B" if segment.get(1) == "82" else "2310"
-                if loop == "2310B":
-                    out.provider = segment
-            elif loop == "2310B" and tag == "PRV":
-                out.taxonomy = segment
-        else:
-            loop = _line_segment(line, loop, segment, problems)
-    return out
-
-
-def _line_segment(line: _LineSegments, loop: str, segment: Segment, problems: list[ClaimProblem]) -> str:
-    """File one segment of a service line; return the loop it leaves the line in."""
-    tag = segment.tag
-    if tag in ("SVD", "LQ"):  # 2430 other payers' adjudication, 2440 forms: nothing the model needs
-        return "2430"
-    if loop == "2430":
-        return loop
-    if tag == "SV1":
-        if line.service is not None:
-            problems.append(ClaimProblem(_at(segment, "SV1", "2400"), f"line {line.number} has a second SV1; "
-                                                                      f"each service line (LX) has one"))
-        else:
-            line.service = segment
-    elif tag == "DTP" and loop == "2400" and segment.get(1) == "472" and line.date is None:
-        line.date = segment
-    elif tag == "NM1":
-        loop = "2420A" if segment.get(1) == "82" else "2420"
-        if loop == "2420A":
-            line.provider = segment
-    elif tag == "PRV" and loop == "2420A":
-        line.taxonomy = segment
-    return loop
-
-
-def _read_claim(block: _ClaimBlock, delimiters: Delimiters, name: str) -> Claim | UnreadableClaim:
+def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim | UnreadableClaim:
     """One claim: a `Claim`, or an `UnreadableClaim` with every problem found (where: its CLM segment)."""
     problems: list[ClaimProblem] = []
     reading = _ClaimReading(delimiters, problems)
     claim_id, frequency = reading.header(block.clm)
-    parts = _sort_segments(block, problems)
+    parts = sort_segments(block, problems)
     diagnoses, listed, icd9 = reading.diagnoses(parts.diagnoses)
     if parts.provider is not None:
         provider = reading.provider(parts.provider, parts.taxonomy, "2310B")
@@ -508,7 +112,7 @@ def _read_claim(block: _ClaimBlock, delimiters: Delimiters, name: str) -> Claim 
     else:
         provider = None
     if not parts.lines:
-        problems.append(ClaimProblem(_at(block.clm, "CLM", "2300"),
+        problems.append(ClaimProblem(block.clm.at("CLM", "2300"),
                                      "a claim needs at least one service line (LX with SV1); this one has none"))
     lines = tuple(line for line in (reading.line(raw, listed) for raw in parts.lines) if line is not None)
     reading.check_icd9(icd9)
@@ -555,7 +159,7 @@ class _ClaimReading:
         self.dates: list[tuple[int, datetime.date]] = []  # (line, date of service) of every line with a good date
 
     def problem(self, segment: Segment, element: str, loop: str | None, message: str) -> None:
-        self.problems.append(ClaimProblem(_at(segment, element, loop), message))
+        self.problems.append(ClaimProblem(segment.at(element, loop), message))
 
     def parts(self, segment: Segment, position: int) -> list[str]:
         """The components of a composite element (SV101 is parts(sv1, 1)), without surrounding spaces."""
@@ -586,21 +190,21 @@ class _ClaimReading:
             self.problem(clm, "CLM01", "2300", "missing: every claim needs its claim id (CLM01, the patient "
                                                "control number)")
         elif self.holds_separator(claim_id):
-            self.problem(clm, "CLM01", "2300", f"the claim id {_quote(claim_id)} holds a separator of the file; "
+            self.problem(clm, "CLM01", "2300", f"the claim id {quote(claim_id)} holds a separator of the file; "
                                                f"a claim id is plain text")
         facility = clm.get(5)
         parts = self.parts(clm, 5)
         frequency = parts[2] if len(parts) > 2 else ""
         if not frequency:
             c = self.delimiters.component
-            found = f"CLM05 {_quote(facility)} has none" if facility else "CLM05 is empty"
+            found = f"CLM05 {quote(facility)} has none" if facility else "CLM05 is empty"
             self.problem(clm, "CLM05-3", "2300", f"missing: the claim frequency code is the third part of CLM05, "
                                                  f"after the place of service and B (11{c}B{c}1); {found}"
                                                  f"{self.contradiction(facility)}")
             return claim_id, None
         if frequency not in FREQUENCIES:
             self.problem(clm, "CLM05-3", "2300", f"the claim frequency code must be 1 (original claim), "
-                                                 f"7 (replacement) or 8 (void); found {_quote(frequency)}")
+                                                 f"7 (replacement) or 8 (void); found {quote(frequency)}")
             return claim_id, None
         return claim_id, frequency
 
@@ -633,11 +237,11 @@ class _ClaimReading:
                     self.delimiters.component not in following:
                 # HI*BK*8901: qualifier and code written as two elements rather than one composite.
                 self.problem(hi, f"{element}-HI{position + 1:02d}", "2300",
-                             f"diagnosis qualifier {_quote(parts[0])} and code {_quote(following)} are written as two "
+                             f"diagnosis qualifier {quote(parts[0])} and code {quote(following)} are written as two "
                              f"elements; write them as one, joined by `{self.delimiters.component}` "
                              f"({parts[0]}{self.delimiters.component}{following})")
                 return _Entry(elements=2)
-            self.problem(hi, element, "2300", f"{_quote(value)} is not a diagnosis written qualifier"
+            self.problem(hi, element, "2300", f"{quote(value)} is not a diagnosis written qualifier"
                                               f"{self.delimiters.component}code (ABK{self.delimiters.component}"
                                               f"I69351){self.contradiction(value)}")
             return _Entry()
@@ -645,22 +249,21 @@ class _ClaimReading:
         if qualifier in _OTHER_HI_QUALIFIERS:
             return _Entry(lists=False)
         if qualifier in _ICD10_QUALIFIERS:
-            match = _ICD10.fullmatch(code) if code.isascii() else None
-            if match is None:
-                self.problem(hi, element, "2300", f"diagnosis {_quote(parts[1])} is not an ICD-10-CM code (a "
+            dotted = icd10_with_dot(code) if code.isascii() else None
+            if dotted is None:
+                self.problem(hi, element, "2300", f"diagnosis {quote(parts[1])} is not an ICD-10-CM code (a "
                                                   f"letter, a digit, a letter or digit, then up to four more: "
                                                   f"I69351, R2689)")
                 return _Entry()
-            category, rest = match.groups()
-            return _Entry(code=f"{category}.{rest}" if rest else category)
+            return _Entry(code=dotted)
         if qualifier in _ICD9_QUALIFIERS:
             if not _ICD9.fullmatch(code):
-                self.problem(hi, element, "2300", f"diagnosis {_quote(parts[1])} (qualifier {qualifier}) is not an "
+                self.problem(hi, element, "2300", f"diagnosis {quote(parts[1])} (qualifier {qualifier}) is not an "
                                                   f"ICD-9-CM code (3 to 5 digits, V and 2 to 4 digits, E and 3 or 4)")
                 return _Entry()
             icd9.append(_Icd9(hi, element, qualifier, code))
             return _Entry(code=code)  # kept as written, without a dot, so that it cannot pass for ICD-10
-        self.problem(hi, element, "2300", f"diagnosis qualifier {_quote(parts[0])} is not one of ABK (principal) "
+        self.problem(hi, element, "2300", f"diagnosis qualifier {quote(parts[0])} is not one of ABK (principal) "
                                           f"or ABF (other) for ICD-10-CM, BK or BF for ICD-9-CM")
         return _Entry()
 
@@ -671,7 +274,7 @@ class _ClaimReading:
         if not icd9 or not late:
             return
         first = icd9[0]
-        codes = ", ".join(f"{_quote(entry.code)} ({entry.qualifier})" for entry in icd9)
+        codes = ", ".join(f"{quote(entry.code)} ({entry.qualifier})" for entry in icd9)
         verb = "is an ICD-9 code" if len(icd9) == 1 else "are ICD-9 codes"
         self.problem(first.hi, first.element, "2300",
                      f"{'diagnosis' if len(icd9) == 1 else 'diagnoses'} {codes} {verb}, and ICD-9 is invalid for "
@@ -685,11 +288,11 @@ class _ClaimReading:
         npi = None
         qualifier, value = nm1.get(8), nm1.get(9)
         if qualifier == "XX":
-            if _NPI.fullmatch(value):
+            if NPI.fullmatch(value):
                 npi = value
             else:
                 self.problem(nm1, "NM109", loop, f"{_WHOSE_NPI[loop]} must be 10 digits; found "
-                                                 f"{_quote(value) if value else 'none'}{_STANDS_FOR.get(loop, '')}")
+                                                 f"{quote(value) if value else 'none'}{_STANDS_FOR.get(loop, '')}")
         elif qualifier or any(element.strip() for element in nm1.elements[9:]):
             # 5010 names providers by NPI alone; anything else here is a shifted element or another id.
             found = f"`{qualifier}`" if qualifier else "none"
@@ -704,18 +307,18 @@ class _ClaimReading:
         """The provider type of a taxonomy code (PRV03): PT, OT, SLP...; None for one that names no type here."""
         if prv.get(2) != "PXC":  # 5010 knows no other kind of provider code here
             self.problem(prv, "PRV02", loop, f"PRV02 must be PXC (a taxonomy code follows); found "
-                                             f"{_quote(prv.get(2)) if prv.get(2) else 'none'}{note}")
+                                             f"{quote(prv.get(2)) if prv.get(2) else 'none'}{note}")
             return None
         taxonomy = prv.get(3).upper()
         if not _TAXONOMY.fullmatch(taxonomy):
-            self.problem(prv, "PRV03", loop, f"taxonomy code {_quote(prv.get(3))} is not a provider taxonomy code "
+            self.problem(prv, "PRV03", loop, f"taxonomy code {quote(prv.get(3))} is not a provider taxonomy code "
                                              f"(ten letters and digits: 225100000X for a physical therapist){note}")
             return None
-        return _TAXONOMY_TYPES.get(taxonomy[:4])
+        return TAXONOMY_TYPES.get(taxonomy[:4])
 
     # -- service lines (2400)
 
-    def line(self, raw: _LineSegments, listed: int) -> ServiceLine | None:
+    def line(self, raw: LineSegments, listed: int) -> ServiceLine | None:
         number = raw.number
         before = len(self.problems)
         if raw.service is None:
@@ -742,15 +345,15 @@ class _ClaimReading:
         parts = self.parts(sv1, 1)
         qualifier = parts[0].upper()
         if qualifier != "HC":
-            what = f"found {_quote(value)}" if value else "it is empty"
+            what = f"found {quote(value)}" if value else "it is empty"
             self.problem(sv1, "SV101", "2400", f"line {number}: SV101 must be `HC`, the procedure code and its "
                                                f"modifiers (HC{self.delimiters.component}97110"
                                                f"{self.delimiters.component}GP); {what}{self.contradiction(value)}")
             return None, ()
         raw_code = parts[1] if len(parts) > 1 else ""
         code = raw_code.upper() if raw_code.isascii() else ""
-        if not _CPT_HCPCS.fullmatch(code):
-            found = f"code {_quote(raw_code)} is" if raw_code else "the code is missing: SV101-2 is"
+        if not CPT_HCPCS.fullmatch(code):
+            found = f"code {quote(raw_code)} is" if raw_code else "the code is missing: SV101-2 is"
             self.problem(sv1, "SV101-2", "2400", f"line {number}: {found} not a CPT/HCPCS code (five characters: "
                                                  f"97112, G0283)")
             code = None
@@ -762,14 +365,14 @@ class _ClaimReading:
             if not raw:
                 continue  # an empty slot: HC:97110::GP
             modifier = raw.upper()
-            if not (modifier.isascii() and _MODIFIER.fullmatch(modifier)):
-                self.problem(sv1, f"SV101-{position}", "2400", f"line {number}: modifier {_quote(raw)} is not a "
+            if not (modifier.isascii() and MODIFIER.fullmatch(modifier)):
+                self.problem(sv1, f"SV101-{position}", "2400", f"line {number}: modifier {quote(raw)} is not a "
                                                                f"modifier (two letters or digits: GP, 59, KX)")
                 continue
             modifiers.append(modifier)
         description = parts[6] if len(parts) > 6 else ""
         if len(parts) > 8 or (len(modifiers) == MAX_MODIFIERS and description.isascii()
-                              and _MODIFIER.fullmatch(description.upper())):
+                              and MODIFIER.fullmatch(description.upper())):
             # A fifth modifier lands in SV101-7, the description: the claim form has room for four.
             extra = len([part for part in parts[2:] if part])
             self.problem(sv1, "SV101", "2400", f"line {number}: a line may carry at most {MAX_MODIFIERS} "
@@ -783,7 +386,7 @@ class _ClaimReading:
         if _DECIMAL.fullmatch(value) and not value.startswith("-"):
             return float(value)
         self.problem(sv1, "SV102", "2400", f"line {number}: the charge must be an amount of 0 or more, e.g. 120.00; "
-                                           f"found {_quote(value)}")
+                                           f"found {quote(value)}")
         return None
 
     def quantity(self, sv1: Segment, number: int) -> tuple[int | None, int | None]:
@@ -791,7 +394,7 @@ class _ClaimReading:
         units (0), since the file billed none; the policy says what the minutes are worth."""
         basis, value = sv1.get(3).upper(), sv1.get(4)
         if basis not in ("UN", "MJ"):
-            found = f"found {_quote(sv1.get(3))}" if basis else "it is missing"
+            found = f"found {quote(sv1.get(3))}" if basis else "it is missing"
             self.problem(sv1, "SV103", "2400", f"line {number}: the unit basis must be UN (units) or MJ (minutes); "
                                                f"{found}")
             return None, None
@@ -802,7 +405,7 @@ class _ClaimReading:
         count = _decimal(value)
         if count is None or count < 0:
             self.problem(sv1, "SV104", "2400", f"line {number}: {noun} must be a number of 0 or more; found "
-                                               f"{_quote(value)}")
+                                               f"{quote(value)}")
             return None, None
         if count != count.to_integral_value():
             self.problem(sv1, "SV104", "2400", f"line {number}: {value} {noun} is not a whole number; {noun} are "
@@ -824,7 +427,7 @@ class _ClaimReading:
             pointer = int(part) if part.isdigit() and part.isascii() else None
             if pointer is None or not 1 <= pointer <= MAX_DIAGNOSIS_POINTER:
                 self.problem(sv1, "SV107", "2400", f"line {number}: diagnosis pointers must be whole numbers from 1 "
-                                                   f"to {MAX_DIAGNOSIS_POINTER}; found {_quote(part)}"
+                                                   f"to {MAX_DIAGNOSIS_POINTER}; found {quote(part)}"
                                                    f"{self.contradiction(value)}")
             elif pointer > listed:
                 listing = f"lists only {listed}" if listed else "lists none"
@@ -834,7 +437,7 @@ class _ClaimReading:
                 pointers.append(pointer)
         return tuple(pointers)
 
-    def date_of_service(self, raw: _LineSegments, number: int) -> datetime.date | None:
+    def date_of_service(self, raw: LineSegments, number: int) -> datetime.date | None:
         """DTP*472: D8 one date; RD8 a range, which dates the line on its first day."""
         dtp = raw.date
         if dtp is None:
@@ -850,15 +453,15 @@ class _ClaimReading:
             if start is None or end is None:
                 if start is not None:
                     self.problem(dtp, "DTP03", "2400", f"line {number}: a date range (RD8) is written "
-                                                       f"CCYYMMDD-CCYYMMDD; found {_quote(value)}")
+                                                       f"CCYYMMDD-CCYYMMDD; found {quote(value)}")
                 return None
             if end < start:
-                self.problem(dtp, "DTP03", "2400", f"line {number}: the date range {_quote(value)} ends before "
+                self.problem(dtp, "DTP03", "2400", f"line {number}: the date range {quote(value)} ends before "
                                                    f"it starts")
                 return None
             return start
         self.problem(dtp, "DTP02", "2400", f"line {number}: the date format must be D8 (a date) or RD8 (a range); "
-                                           f"found {_quote(form) if form else 'none'}")
+                                           f"found {quote(form) if form else 'none'}")
         return None
 
     def date(self, dtp: Segment, value: str, number: int) -> datetime.date | None:
@@ -866,16 +469,16 @@ class _ClaimReading:
             try:
                 return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:]))
             except ValueError:
-                self.problem(dtp, "DTP03", "2400", f"line {number}: date of service {_quote(value)} is not a real "
+                self.problem(dtp, "DTP03", "2400", f"line {number}: date of service {quote(value)} is not a real "
                                                    f"date (CCYYMMDD)")
                 return None
-        self.problem(dtp, "DTP03", "2400", f"line {number}: date of service {_quote(value)} is not written "
+        self.problem(dtp, "DTP03", "2400", f"line {number}: date of service {quote(value)} is not written "
                                            f"CCYYMMDD (e.g. 20260302)")
         return None
 
     # -- the patient (2010BA, 2010CA)
 
-    def patient_id(self, block: _ClaimBlock) -> str | None:
+    def patient_id(self, block: ClaimBlock) -> str | None:
         """Who the patient is, for judging a patient's day across claims (see the module's docstring)."""
         subscriber = block.subscriber
         if subscriber is None or subscriber.name is None:
@@ -906,14 +509,14 @@ class _ClaimReading:
         if not qualifier and not member:
             return None
         if qualifier not in ("MI", "II") or not member or self.holds_separator(member):
-            found = " ".join(_quote(value) for value in (qualifier, member) if value)
+            found = " ".join(quote(value) for value in (qualifier, member) if value)
             self.problem(nm1, "NM108", "2010BA", f"the subscriber's member id is written NM108 MI, then the id in "
                                                  f"NM109 (MI*1EG4TE5MK73); found {found}")
             return None
         return member
 
 
-def _payer(subscriber: _Subscriber | None) -> str | None:
+def _payer(subscriber: Subscriber | None) -> str | None:
     """`medicare` when the claim clearly goes to Medicare; else None, and the default policy applies."""
     if subscriber is None:
         return None
@@ -943,11 +546,6 @@ def _birth(dmg: Segment | None) -> str:
 # Small helpers
 
 
-def _at(segment: Segment, element: str, loop: str | None) -> str:
-    """Where a problem stands: `SV104 in loop 2400, segment 23`."""
-    return f"{element} in loop {loop}, segment {segment.number}" if loop else f"{element}, segment {segment.number}"
-
-
 def _decimal(value: str) -> Decimal | None:
     if not _DECIMAL.fullmatch(value):
         return None
@@ -955,15 +553,6 @@ def _decimal(value: str) -> Decimal | None:
         return Decimal(value)
     except InvalidOperation:
         return None
-
-
-def _quote(text: str, limit: int = 40) -> str:
-    return f"`{text if len(text) <= limit else text[:limit] + '...'}`"
-
-
-def _describe_char(char: str) -> str:
-    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space", "": "nothing"}
-    return names.get(char) or f"`{char}`"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -979,9 +568,9 @@ def read_x12(text: str, name: str) -> Iterator[Claim | UnreadableClaim]:
     """
     text = text.lstrip("\ufeff \t\r\n")  # a byte order mark, blank lines before the header
     try:
-        delimiters = _delimiters(text, name)
-        segments = _segments(text, delimiters)
-        for block in _claim_blocks(segments, delimiters):
+        delimiters = read_delimiters(text, name)
+        segments = split_segments(text, delimiters)
+        for block in claim_blocks(segments, delimiters):
             yield _read_claim(block, delimiters, name)
-    except _Unreadable as err:
+    except Unreadable as err:
         yield err.record(name)

@@ -1,0 +1,111 @@
+"""The read stage's shared rules for claim values: what every claim reader accepts, and how it says what it found.
+
+A claim reaches the model from claim JSON (`claim_read`), X12 837P (`claim_read_x12`) or FHIR R4
+(`claim_read_fhir`). Each reader finds its values in its own place, but all of them hold the values to the
+rules here, so that one claim sent in any format is read alike, or rejected alike:
+
+- procedure codes (CPT/HCPCS), modifiers (at most four on a line), ICD-10-CM diagnoses (written with the
+  dot in the model), NPIs, provider types (named directly, or by NUCC taxonomy code), claim frequency codes,
+  diagnosis pointers, whole numbers and amounts;
+- the wording of problems: `describe` says what value was found in a billing specialist's words, and
+  `quote` shows a piece of text, cut short when it is long.
+
+Codes are upper-cased (`upper_ascii`) before they are matched; the patterns are used with `fullmatch`, so
+they carry no anchors.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+# The provider types policies name (`provider.type in @...`); a claim may carry only these.
+from .codes import PROVIDER_TYPES
+
+__all__ = [
+    "CPT_HCPCS", "FREQUENCIES", "ICD10", "MAX_DIAGNOSIS_POINTER", "MAX_MODIFIERS", "MODIFIER", "NPI",
+    "PROVIDER_TYPES", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount", "quote", "upper_ascii",
+    "whole_number",
+]
+
+FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
+"""Claim frequency codes (CLM05-3 in X12) and what each says about the claim."""
+
+MAX_MODIFIERS = 4
+"""Modifiers a service line may carry: the claim form and X12 SV101 have room for four."""
+
+MAX_DIAGNOSIS_POINTER = 12
+"""The highest diagnosis pointer: a claim lists at most twelve diagnoses."""
+
+CPT_HCPCS = re.compile(r"[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}")
+"""A procedure code, upper case: CPT (97112, 0001F) or HCPCS Level II (G0283)."""
+
+MODIFIER = re.compile(r"[0-9A-Z]{2}")
+"""A procedure code modifier, upper case: GP, 59, KX."""
+
+ICD10 = re.compile(r"([A-Z][0-9][0-9A-Z])(?:\.?([0-9A-Z]{1,4}))?")
+"""An ICD-10-CM code, upper case, with or without its dot; groups: the category and the rest."""
+
+NPI = re.compile(r"[0-9]{10}")
+"""A National Provider Identifier: ten digits."""
+
+TAXONOMY_TYPES = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC",
+                  "363L": "NP", "363A": "PA"}
+"""Provider types by the first four characters of a NUCC taxonomy code, which name the provider type (the
+rest names a specialty: 2251X0800X is an orthopedic PT). Physicians (207..., 208...) are MD or DO alike, so
+their taxonomy gives no type."""
+
+
+def icd10_with_dot(code: str) -> str | None:
+    """An ICD-10-CM code (already upper case) as the model writes it, with the dot (I69351 -> I69.351);
+    None when `code` is not one."""
+    match = ICD10.fullmatch(code)
+    if match is None:
+        return None
+    category, rest = match.groups()
+    return f"{category}.{rest}" if rest else category
+
+
+def whole_number(value: object) -> int | None:
+    """A whole number of 0 or more; 2.0 counts (some systems write every number as a float), true does not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
+
+
+def is_amount(value: object) -> bool:
+    """Whether a JSON value is an amount of money: a finite number of 0 or more (true and false are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def upper_ascii(value: object) -> str | None:
+    """Text in upper case, for matching codes; None for anything that is not ASCII text."""
+    # isascii first: upper() maps some non-ASCII letters to ASCII ones ("ſ" -> "S").
+    return value.upper() if isinstance(value, str) and value.isascii() else None
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """Text as a problem shows it: in backticks, cut after `limit` characters."""
+    return f"`{text if len(text) <= limit else text[:limit] + '...'}`"
+
+
+def describe(value: object) -> str:
+    """A found value in words a billing specialist reads: `the text "two"`, `1.5`, `a list`."""
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return f'the text "{value if len(value) <= 40 else value[:40] + "..."}"' if value else "empty text"
+    if isinstance(value, list):
+        return "a list [...]"
+    if isinstance(value, dict):
+        return "an object {...}"
+    return f"a {type(value).__name__}"
