@@ -17,7 +17,10 @@ __all__ = ["load", "units", "Policy", "Decision", "Finding", "PolicyError", "Dia
 __version__ = "0.1.0"
 
 
-def load(source) -> Policy:
-    """Load a policy by shipped payer name (`medicare`) or path; raises `PolicyError` listing every problem."""
-    program, warnings = load_program(source)
+def load(source, as_of=None) -> Policy:
+    """Load a policy by shipped payer name (`medicare`) or path; raises `PolicyError` listing every problem.
+
+    `as_of` (a date, default today) loads the policy as it was known then: rules announced later are left
+    out, and deletions announced by then apply (retroactively when they say so)."""
+    program, warnings = load_program(source, as_of)
     return Policy(program, warnings=warnings.diagnostics if warnings else ())

@@ -20,6 +20,7 @@ mistake in one is reported with its file, line and column.
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class PolicyCase:
     index: int = 0  # place in its file's `cases`
     single: bool = True  # `expect` was written as one mapping, not a list
     exact: bool = False  # the file's default for expectations that do not say `exact:`
+    as_of: datetime.date | None = None  # judge with the policy as known on this date
 
 
 @dataclass
@@ -124,7 +126,8 @@ def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
         name=raw["name"], file=case_file.display, line=span.line, policy=str(policy), base=base,
         expect=expectations, single=isinstance(expect, dict),
         claims=[as_claim_json(c) for c in claims] if claims is not None else None, claim_file=claim_file,
-        window=raw.get("window"), index=index, exact=exact)
+        window=raw.get("window"), index=index, exact=exact,
+        as_of=datetime.date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None)
 
 
 def as_claim_json(value):

@@ -51,17 +51,17 @@ class RuleCoverage:
 
 class CaseRunner:
     def __init__(self):
-        self.programs: dict[str, RuleProgram | PolicyError] = {}
+        self.programs: dict[tuple, RuleProgram | PolicyError] = {}  # by (policy, as_of)
         # Where rules are written (a policy folder) -> (rule id, file:line) -> coverage.
         self.coverage: dict[str, dict[tuple, RuleCoverage]] = {}
 
     # ------------------------------------------------------------------ policies
     def program(self, case: PolicyCase) -> RuleProgram | PolicyError:
         path = resolve(case.policy, case.base)
-        key = str(path.resolve()) if path is not None else case.policy
+        key = (str(path.resolve()) if path is not None else case.policy, case.as_of)
         if key not in self.programs:
             try:
-                self.programs[key], _ = load_program(path if path is not None else case.policy)
+                self.programs[key], _ = load_program(path if path is not None else case.policy, case.as_of)
             except PolicyError as exc:
                 self.programs[key] = exc
             else:

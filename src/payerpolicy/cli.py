@@ -7,6 +7,7 @@ an unexpected failure is reported in one line with a request to report it.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -24,6 +25,13 @@ from .policy_load import load_program, shipped_policies
 from .render_stream import FORMATS, DecisionWriter
 
 DEFAULT_PAYER = "medicare"
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
 
 
 def _count(text: str) -> int:
@@ -45,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                             "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)")
     check.add_argument("--input-format", choices=("auto",) + INPUT_FORMATS, default="auto",
                        help="what the claim files hold (default: told from their content)")
+    check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                       help="judge with the policies as they were known on that date (default: today)")
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
                        help="claims of one patient and date of service are judged together when at most N "
                             f"claims apart in the input (default {DEFAULT_WINDOW:,})")
@@ -92,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
 class _Judges:
     """One judge per policy, loaded when a claim first needs it."""
 
-    def __init__(self, fixed: str | None):
+    def __init__(self, fixed: str | None, as_of: datetime.date | None = None):
         self.fixed = fixed
+        self.as_of = as_of
         self.judges: dict[str, Judge] = {}
 
     def policy_name(self, record) -> str:
@@ -105,7 +116,7 @@ class _Judges:
         if name not in self.judges:
             if self.fixed is None and name not in shipped_policies():
                 return None
-            program, _ = load_program(name)
+            program, _ = load_program(name, self.as_of)
             self.judges[name] = Judge(program)
         return self.judges[name]
 
@@ -137,7 +148,7 @@ def _check(args) -> int:
             print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
         return 2
     fixed = args.policy or args.payer
-    judges = _Judges(fixed)
+    judges = _Judges(fixed, args.as_of)
     try:
         if fixed is not None:
             judges.judge(fixed)  # a bad --policy is reported before any output

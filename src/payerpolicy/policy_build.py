@@ -125,11 +125,16 @@ class _Builder:
         if "message" in row:
             message = lower_template(row["message"], doc.origin(path + ("message",)), self.diagnostics)
         dates = {}
-        for key in ("effective_from", "effective_to"):
-            dates[key] = _date(row.get(key))
-            if row.get(key) is not None and dates[key] is None:
-                self.diagnostics.append(Diagnostic("E203", f"`{row[key]}` is not a real date",
-                                                   doc.span(path + (key,)), "dates are written YYYY-MM-DD"))
+        deleted = row.get("deleted") or {}
+        for key, value, at in (("effective_from", row.get("effective_from"), ("effective_from",)),
+                               ("effective_to", row.get("effective_to"), ("effective_to",)),
+                               ("announced", row.get("announced"), ("announced",)),
+                               ("deleted_announced", deleted.get("announced"), ("deleted", "announced")),
+                               ("deleted_effective", deleted.get("effective"), ("deleted", "effective"))):
+            dates[key] = _date(value)
+            if value is not None and dates[key] is None:
+                self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date",
+                                                   doc.span(path + at), "dates are written YYYY-MM-DD"))
                 ok = False
         if not ok:
             return None
@@ -138,7 +143,9 @@ class _Builder:
             id=row["id"], family=family, severity=severity, section=section,
             reason={k: text_of(v) for k, v in reason.items()},
             source={"file": doc.file, "line": id_span.line, "cite": row["source"]},
-            span=id_span, message=message, fix=fix, **dates)
+            span=id_span, message=message, fix=fix, effective_from=dates["effective_from"],
+            effective_to=dates["effective_to"], announced=dates["announced"],
+            deleted=(dates["deleted_announced"], dates["deleted_effective"]) if deleted else None)
 
     def add_rule(self, doc: PolicyDocument, path: tuple, row: dict) -> None:
         if not self._claim_id(doc, path, row["id"]):

@@ -1,7 +1,8 @@
 """The policy pipeline, start to end: files -> documents -> spec (with its base) -> checked -> program.
 
     read YAML (policy_files) -> validate (policy_schema) -> build, parse and lower rules (policy_build)
-        -> merge with the base it extends (policy_inherit) -> check (rule_check) -> compile (program_compile)
+        -> merge with the base it extends (policy_inherit) -> check (rule_check)
+        -> the rules as known on the `as_of` date (policy_time) -> compile (program_compile)
 
 Every stage adds to one list of diagnostics and goes on as far as it safely can, so the author sees all
 mistakes of all files at once; if any is an error, `load_program` raises `PolicyError` with the full list
@@ -9,6 +10,7 @@ and nothing is compiled.
 """
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from .policy_files import read_policy_file
 from .policy_inherit import merge
 from .policy_model import PolicySpec
 from .policy_schema import validate_document
+from .policy_time import as_known_on
 from .program_compile import RuleProgram, compile_policy
 from .resources import policies_dir
 from .rule_check import check_policy
@@ -108,7 +111,7 @@ def _extends(doc) -> tuple | None:
     return None
 
 
-def load_program(source) -> tuple[RuleProgram, PolicyError | None]:
+def load_program(source, as_of: datetime.date | None = None) -> tuple[RuleProgram, PolicyError | None]:
     """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error.
 
     Returns the program and, when there are warnings, a `PolicyError` holding them (not raised) so they can
@@ -120,4 +123,5 @@ def load_program(source) -> tuple[RuleProgram, PolicyError | None]:
         check_policy(spec, diagnostics)
     if spec is None or any(d.severity == "error" for d in diagnostics):
         raise PolicyError(diagnostics, sources)
+    spec = as_known_on(spec, as_of or datetime.date.today())
     return compile_policy(spec), (PolicyError(diagnostics, sources) if diagnostics else None)

@@ -44,6 +44,8 @@ class RuleSpec:
     fix: ast.Fix | None = None
     effective_from: datetime.date | None = None
     effective_to: datetime.date | None = None
+    announced: datetime.date | None = None  # when the rule became known; unknown to an earlier --as-of
+    deleted: tuple | None = None  # (announced, effective): a deletion, retroactive when effective is earlier
     section: str = "rules"  # where it was written: rules, unit_caps, modifier_requirements, ...
 
 
