@@ -77,9 +77,10 @@ def test_each_line_meets_the_rules_of_its_own_date_of_service(acme):
 
 def test_the_command_line_answers_as_of_a_date(capsys, acme, tmp_path):
     claims = tmp_path / "c.json"
-    claims.write_text(json.dumps(claim("97112", "2023-06-01")))
-    assert main(["check", str(claims), "--policy", str(acme), "--as-of", "2024-02-01"]) == 1
-    assert main(["check", str(claims), "--policy", str(acme), "--as-of", "2024-03-01"]) == 0
+    claims.write_text(json.dumps(claim("97140", "2023-01-10")))
+    # Denied as known in mid-January 2023; the edit was deleted back to its first day on 2023-02-01.
+    assert main(["check", str(claims), "--policy", str(acme), "--as-of", "2023-01-15"]) == 1
+    assert main(["check", str(claims), "--policy", str(acme), "--as-of", "2023-02-01"]) == 0
     capsys.readouterr()
     with pytest.raises(SystemExit) as bad:
         main(["check", str(claims), "--as-of", "2024-02-30"])
