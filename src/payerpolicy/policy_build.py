@@ -169,7 +169,8 @@ class _Builder:
         codes, condition, fix, message = built
         if common["fix"] is None:
             common["fix"] = fix
-        self.rules.append(RuleSpec(condition=condition, codes=codes, default_message=message, **common))
+        limit = int(row["max_units"]) if section == "unit_caps" else None
+        self.rules.append(RuleSpec(condition=condition, codes=codes, default_message=message, limit=limit, **common))
 
     def _unit_caps(self, doc, path, row, span):
         codes = self.codes(doc, path + ("codes",), row["codes"])

@@ -5,6 +5,10 @@ only what differs:
 - `settings` and `code_sets` of the same name replace the base's;
 - a rule or row with the id of a base rule replaces it where it stood; a new id is added after the base's rules;
 - `remove: [id, ...]` drops base rules (an id the base does not have is an error: it is usually a typo).
+
+Policies chain: a plan may extend a payer that extends the CMS base. Warnings point at what is likely a
+slip: an override identical to the rule it replaces (W502), and a rule named like the base's own
+(`medicare.` ...) that replaces nothing (W503), usually a misspelt id that adds a rule instead.
 """
 from __future__ import annotations
 
@@ -27,6 +31,16 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
     for rule in child.rules:
         if rule.id not in rules:
             order.append(rule.id)
+            if rule.id.startswith(base.payer + "."):
+                diagnostics.append(Diagnostic(
+                    "W503", f"`{rule.id}` is named like a rule of the base policy `{base.payer}` but replaces "
+                            "none: it adds a rule", rule.span,
+                    did_you_mean(rule.id, [i for i in order if i != rule.id]) or "to change a base rule, use its exact id; to add one, name "
+                                                      "it after this policy", severity="warning"))
+        elif _same_rule(rules[rule.id], rule):
+            diagnostics.append(Diagnostic(
+                "W502", f"`{rule.id}` overrides the base policy's rule with the very same rule", rule.span,
+                "remove this copy: the base's rule applies anyway", severity="warning"))
         rules[rule.id] = rule
     return replace(
         child,
@@ -38,3 +52,14 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
         effective_to=child.effective_to or base.effective_to,
         removals=[],
     )
+
+
+def _same_rule(base, child) -> bool:
+    """Whether an override says exactly what the base's rule says (where it is written aside)."""
+    keys = ("family", "severity", "condition", "reason", "codes", "message", "fix", "effective_from",
+            "effective_to", "announced", "deleted", "limit")
+    if any(getattr(base, k) != getattr(child, k) for k in keys):
+        return False
+    if base.message is None and base.default_message is not None:  # generated messages: compare their text
+        return base.default_message({}) == child.default_message({})
+    return True

@@ -7,6 +7,8 @@ starts). Each problem becomes a diagnostic; nothing is raised. A rule that check
 """
 from __future__ import annotations
 
+import datetime
+
 from . import rule_ast as ast
 from .builtins import BUILTINS
 from .codes import (CODE_RANGE, DIAGNOSIS, MODIFIER, PROCEDURE_CODE, PROVIDER_TYPES, entry_kinds,
@@ -29,6 +31,7 @@ CLAIM_FIELDS = {
 PATIENT_FIELDS = {("id",): "text"}
 _FIELDS = {"focus": LINE_FIELDS, "line": LINE_FIELDS, "claim": CLAIM_FIELDS, "patient": PATIENT_FIELDS}
 _SUMMABLE = ("units", "minutes", "charge")
+_EARLIEST, _LATEST = datetime.date.min, datetime.date.max
 _ORDERED = {"number", "date"}
 
 
@@ -384,6 +387,31 @@ def check_policy(policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
     checker.check_code_sets()
     for rule in policy.rules:
         checker.check_rule(rule)
+    _check_caps_agree(checker, policy, diagnostics)
+
+
+def _check_caps_agree(checker: RuleChecker, policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
+    """Two daily caps on one code in force at once contradict each other (W504): only the lower counts,
+    which is rarely what the author of the higher one meant (often a payer adding its own cap without
+    removing the base's)."""
+    caps = [(rule, checker.expand(rule.codes) or set()) for rule in policy.rules if rule.limit is not None]
+    for i, (first, first_codes) in enumerate(caps):
+        for second, second_codes in caps[i + 1:]:
+            shared = first_codes & second_codes
+            if not shared or not _periods_meet(first, second):
+                continue
+            code = sorted(shared)[0]
+            diagnostics.append(Diagnostic(
+                "W504", f"two daily caps for {code}: `{first.id}` ({first.limit}) and `{second.id}` "
+                        f"({second.limit}); only the lower one ever counts", second.span,
+                f"remove one (`remove: [{first.id}]` in a policy that extends it), or give them different "
+                "effective dates", severity="warning"))
+
+
+def _periods_meet(a, b) -> bool:
+    start = max(a.effective_from or _EARLIEST, b.effective_from or _EARLIEST)
+    end = min(a.effective_to or _LATEST, b.effective_to or _LATEST)
+    return start <= end
 
 
 __all__ = ["check_policy", "RuleChecker", "LINE_FIELDS", "CLAIM_FIELDS", "PROVIDER_TYPES"]
