@@ -291,7 +291,7 @@ def test_in_memory_history(tmp_path):
 def test_a_writer_waits_for_another_writer_instead_of_failing(tmp_path):
     path = tmp_path / "history.db"
     ClaimHistory(path).close()
-    holder = sqlite3.connect(path, isolation_level=None)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another process in the middle of its transaction
     threading.Timer(0.5, lambda: holder.execute("COMMIT")).start()
     started = time.monotonic()

@@ -33,7 +33,10 @@ def _days_between(a: datetime.date, b: datetime.date) -> int:
 BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("max", ("number", "number"), "number", "the larger of two numbers", max),
     Builtin("min", ("number", "number"), "number", "the smaller of two numbers", min),
-    Builtin("year", ("date",), "number", "the year of a date: year(line.date) = 2026", lambda d: d.year),
+    Builtin("year_of", ("date",), "number", "the year of a date: year_of(line.date) = 2026", lambda d: d.year),
+    Builtin("value", ("text", "number"), "number",
+            'a figure from the policy\'s `values`: value("kx_threshold", year_of(line.date)) for a table by '
+            'year, value("targeted_review") for a single figure', None),
     Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
             _days_between),
     Builtin("plural", ("number", "text"), "text",

@@ -14,6 +14,7 @@ import datetime
 
 from .claim_model import Claim, UnreadableClaim
 from .decision import Decision, Finding, Fix, LineDecision
+from .claim_history import ClaimHistory, therapy_discipline
 from .program_compile import CompiledRule, RuleProgram
 from .timed_units import allocate_units
 
@@ -22,7 +23,7 @@ class LineView:
     """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
 
     __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
-                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id")
+                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline")
 
     def __init__(self, claim: Claim, line):
         provider = claim.provider_of(line)
@@ -38,6 +39,7 @@ class LineView:
         self.diagnoses = claim.diagnoses_of(line)
         self.provider_type = provider.type if provider else None
         self.provider_npi = provider.npi if provider else None
+        self.discipline = therapy_discipline(claim, line)
         self.pta_minutes = _assistant_minutes(line, self.provider_type, "PTA")
         self.ota_minutes = _assistant_minutes(line, self.provider_type, "OTA")
 
@@ -66,8 +68,22 @@ class DayContext:
         self.position = position
         self.judge = judge
 
+    def year_lines(self, earlier: bool) -> list:
+        """The patient's lines in the calendar year of the judged line: claims judged before (the claim
+        history, without this claim's own earlier versions) and this claim's own lines. `earlier`: only
+        those dated before the judged line, and on its date those from earlier claims or earlier lines."""
+        view = self.line
+        past = self.judge.past_lines(view.claim, view.date.year)
+        own = [v for v in self.judge.claim_lines(view.claim) if v.date.year == view.date.year]
+        if not earlier:
+            return past + own
+        return ([p for p in past if p.date <= view.date] +
+                [v for v in own if (v.date, v.number) < (view.date, view.number)])
+
     def supported_units(self, view: LineView) -> int | None:
         """The units the day's treatment minutes support for `view`, worked out once per day and claim."""
+        if not isinstance(view, LineView):
+            return None  # a line from the claim history: its minutes are not kept
         key = (view.claim.patient_id, view.date)
         allocation = self.judge.allocations.get(key)
         if allocation is None:
@@ -109,11 +125,32 @@ def supported_units(lines, timed_codes, method: str) -> dict[int, int | None]:
     return out
 
 
+class PastLine:
+    """A line of a claim judged before, from the claim history, as rules see it (what is kept of it)."""
+
+    __slots__ = ("code", "units", "modifiers", "date", "charge", "provider_type", "discipline", "claim_id",
+                 "number", "minutes", "diagnoses", "provider_npi", "pta_minutes", "ota_minutes")
+
+    def __init__(self, line):
+        self.code, self.units, self.modifiers = line.code, line.units, line.modifiers
+        self.date, self.charge, self.claim_id = line.date_of_service, line.charge, line.claim_id
+        self.provider_type, self.discipline, self.number = line.provider_type, line.discipline, line.number
+        self.minutes = self.provider_npi = self.pta_minutes = self.ota_minutes = None
+        self.diagnoses = ()
+
+
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
-    def __init__(self, program: RuleProgram, observer=None):
+    def __init__(self, program: RuleProgram, observer=None, history: ClaimHistory | None = None):
         self.program = program
+        # Claims judged before, for rules over the patient's year. Without a history file, the run keeps
+        # its own in memory, so claims of one run still count toward each other.
+        self.history = history if history is not None else (ClaimHistory(":memory:") if program.uses_history
+                                                            else None)
+        self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
+        self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
+        self.own_lines: dict[int, list] = {}
         # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
         self.observer = observer
         spec = program.policy
@@ -127,10 +164,20 @@ class Judge:
         return [self.decide(record, views) for record, views in zip(records, filed)]
 
     def file(self, record) -> list[LineView] | None:
-        """Put a claim's lines in the day book, so that rules judging other claims see them."""
+        """Put a claim's lines in the day book, so that rules judging other claims see them.
+
+        A replacement (frequency 7) takes the place of the claim's earlier version, and a void (8) removes
+        it: the same service is never in the day book twice. A void's own lines are not filed."""
         if not isinstance(record, Claim):
             return None
-        return [self._file(record, line) for line in record.lines]
+        key = (record.patient_id, record.id)
+        if record.frequency in ("7", "8"):
+            self.forget(self.filed.pop(key, None))
+        if record.frequency == "8":
+            return []
+        views = [self._file(record, line) for line in record.lines]
+        self.filed[key] = views
+        return views
 
     def _file(self, claim: Claim, line) -> LineView:
         view = LineView(claim, line)
@@ -141,16 +188,29 @@ class Judge:
         """Take a claim's lines out of the day book: no claim judged from now on is near enough to see them."""
         for view in views or ():
             key = (view.claim.patient_id, view.date)
-            day = self.days[key]
+            day = self.days.get(key)
+            if day is None or view not in day:
+                continue  # already taken out when a replacement or void of its claim came in
             day.remove(view)
             if not day:
                 del self.days[key]
+        if views:
+            claim = views[0].claim
+            if self.filed.get((claim.patient_id, claim.id)) is views:
+                del self.filed[(claim.patient_id, claim.id)]
 
     def decide(self, record, lines) -> Decision:
         if isinstance(record, UnreadableClaim):
             return Decision(record.id, self.policy_label, "error",
                             errors=tuple(p.to_dict() for p in record.problems), where=record.where)
+        if record.frequency == "8":  # a void cancels a claim: nothing of it is judged, the history forgets it
+            if self.history is not None:
+                self.history.record(record, payer=self.program.policy.payer)
+            return Decision(record.id, self.policy_label, "accepted", tuple(
+                LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
         self.allocations.clear()  # the day book may have changed since the last claim
+        self.past.clear()
+        self.own_lines = {id(record): lines}
         findings: list[Finding] = []
         line_decisions = []
         for view in lines:
@@ -158,14 +218,33 @@ class Judge:
             findings.extend(found)
             line_decisions.append(_line_decision(view, found))
         denied = any(f.severity == "deny" for f in findings)
+        if self.history is not None:  # later claims, of this run or of later runs, count this one
+            self.history.record(record, payer=self.program.policy.payer)
         return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
                         tuple(line_decisions), tuple(findings))
+
+    def past_lines(self, claim: Claim, year: int) -> list:
+        if self.history is None:
+            return []
+        key = (claim.patient_id, year)
+        if key not in self.past:
+            found = self.history.lines(claim.patient_id, datetime.date(year, 1, 1), datetime.date(year, 12, 31),
+                                       exclude_claim=claim.id, payer=self.program.policy.payer)
+            self.past[key] = [PastLine(line) for line in found]
+        return self.past[key]
+
+    def claim_lines(self, claim: Claim) -> list:
+        return self.own_lines.get(id(claim), [])
 
     def _judge_line(self, view: LineView) -> list[Finding]:
         rules = self.program.rules_for(view.code)
         if not rules:
             return []
-        day_lines = self.days[(view.claim.patient_id, view.date)]
+        day_lines = self.days.get((view.claim.patient_id, view.date))
+        if day_lines is None or view not in day_lines:
+            # The claim was replaced or voided by a later one in the window before its turn came: it is
+            # judged on its own day, as the payer judged it before the replacement arrived.
+            day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
         day = DayContext(view, day_lines, day_lines.index(view), self)
         found = []
         observer = self.observer

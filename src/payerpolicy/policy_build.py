@@ -47,6 +47,7 @@ class _Builder:
         # A payer's rows fall back on its base policy's defaults, family by family.
         self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
         self.code_sets: dict[str, CodeSetSpec] = {}
+        self.values: dict[str, object] = {}
         self.rules: list[RuleSpec] = []
         self.removals: list = []
         self.ids: dict[str, object] = {}
@@ -71,6 +72,9 @@ class _Builder:
             self.defaults.setdefault(family, {}).update(values)
         for name, entries in (data.get("code_sets") or {}).items():
             self.add_code_set(doc, name, entries)
+        for name, value in (data.get("values") or {}).items():
+            self.values[name] = ({int(text_of(k)): v for k, v in value.items()} if isinstance(value, dict)
+                                 else value)
 
     def add_rules(self, doc: PolicyDocument) -> None:
         data = doc.data or {}
@@ -249,6 +253,7 @@ class _Builder:
             # checked, so their mistakes are reported in the same run.
             return PolicySpec(payer="(unknown)", name="", version="", folder=self.folder,
                               settings=dict(self.settings), defaults=self.defaults, code_sets=self.code_sets,
+                              values=self.values,
                               rules=self.rules, removals=self.removals)
         meta, doc = self.meta
         extends = (meta["extends"], doc.span(("policy", "extends"))) if "extends" in meta else None
@@ -257,7 +262,7 @@ class _Builder:
             effective_from=_date(meta.get("effective_from")), effective_to=_date(meta.get("effective_to")),
             extends=extends, fictional=bool(meta.get("fictional", False)),
             description=meta.get("description", ""), settings=dict(self.settings), defaults=self.defaults,
-            code_sets=self.code_sets,
+            code_sets=self.code_sets, values=self.values,
             rules=self.rules, removals=self.removals, span=doc.span(("policy",), key=True))
 
 

@@ -64,6 +64,7 @@ class PolicySpec:
     settings: dict = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)  # per family: severity and reason for rows without their own
     code_sets: dict[str, CodeSetSpec] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)  # name -> number, or {key: number}
     rules: list[RuleSpec] = field(default_factory=list)
     removals: list[tuple[str, Span]] = field(default_factory=list)
     span: Span | None = None  # where the `policy:` section is

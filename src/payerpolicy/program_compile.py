@@ -24,7 +24,8 @@ from .rule_check import RuleChecker
 _LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", ("modifiers",): "modifiers",
                ("date",): "date", ("charge",): "charge", ("diagnoses",): "diagnoses",
                ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi",
-               ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id"}
+               ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id",
+               ("discipline",): "discipline"}
 _CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency"}
 _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
             ">=": operator.ge}
@@ -58,6 +59,8 @@ class RuleProgram:
         self.by_code = by_code
         self.for_every_code = for_every_code
         self.timed_codes = timed_codes  # the codes whose minutes turn into units (settings: timed_codes)
+        # Whether some rule looks at the patient's year: only then are claims kept in a claim history.
+        self.uses_history = any("year" in scope for scope in _scopes_of(policy))
         self.timed_method = policy.settings.get("timed_unit_method", "cms")
 
     def rules_for(self, code: str) -> tuple:
@@ -124,7 +127,7 @@ class _Compiler:
                 return lambda day, focus: not wanted.isdisjoint(focus.modifiers)
             case ast.AnotherLine(filt, scope):
                 test = self.condition(filt) if filt is not None else (lambda day, focus: True)
-                lines = _others if scope == "day" else _earlier
+                lines = _SCOPES_WITHOUT_SELF[scope]
                 return lambda day, focus: any(test(day, other) for other in lines(day))
         raise AssertionError(f"no compiled form for {type(node).__name__}")
 
@@ -177,6 +180,14 @@ class _Compiler:
                     x, y = a(day, focus), b(day, focus)
                     return None if x is None or y is None else apply(x, y)
                 return arithmetic
+            case ast.Call("value", (ast.Literal(value=name), *key)):
+                table = self.policy.values[name]  # checked to exist
+                if not isinstance(table, dict):
+                    return lambda day, focus: table
+                if not key:
+                    return lambda day, focus: None  # a table read without a key has no single figure
+                get_key = self.value(key[0])
+                return lambda day, focus: table.get(get_key(day, focus))
             case ast.Call(function, args):
                 implementation = BUILTINS[function].implementation
                 getters = tuple(self.value(a) for a in args)
@@ -187,7 +198,7 @@ class _Compiler:
                 return call
             case ast.DayLines(measure, filt, scope):
                 test = self.condition(filt) if filt is not None else None
-                lines = _whole_day if scope == "day" else _earlier
+                lines = _SCOPES[scope]
                 if measure == "count":
                     if test is None:
                         return lambda day, focus: len(lines(day))
@@ -269,6 +280,39 @@ def _others(day):
 
 def _earlier(day):
     return day.lines[:day.position]
+
+
+def _whole_year(day):
+    return day.year_lines(earlier=False)
+
+
+def _year_without_self(day):
+    return [line for line in day.year_lines(earlier=False) if line is not day.line]
+
+
+def _earlier_year(day):
+    return day.year_lines(earlier=True)
+
+
+_SCOPES = {"day": _whole_day, "earlier": _earlier, "year": _whole_year, "earlier_year": _earlier_year}
+_SCOPES_WITHOUT_SELF = {"day": _others, "earlier": _earlier, "year": _year_without_self,
+                        "earlier_year": _earlier_year}
+
+
+def _scopes_of(policy: PolicySpec):
+    """Every scope (`day`, `year`, ...) the policy's conditions, messages and fixes look at."""
+    def walk(node):
+        if isinstance(node, (ast.DayLines, ast.AnotherLine)):
+            yield node.scope
+        if isinstance(node, (tuple, list)):
+            for item in node:
+                yield from walk(item)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                if name != "span":
+                    yield from walk(getattr(node, name))
+    for rule in policy.rules:
+        yield from walk((rule.condition, rule.message, rule.fix))
 
 
 def compile_policy(policy: PolicySpec) -> RuleProgram:

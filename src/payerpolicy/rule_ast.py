@@ -88,7 +88,8 @@ class Arithmetic:
 class DayLines:
     """Lines of the patient's day: `number of lines ...` (count) or `total units of lines ...` (sum).
 
-    `scope` is `day` (every line that day, the judged one included) or `earlier` (lines before the judged one).
+    `scope` is `day` (every line that day, the judged one included), `earlier` (lines before the judged one),
+    `year` (the patient's lines in the calendar year, from the claim history too) or `earlier_year`.
     """
 
     measure: str  # "count", or the field summed: "units", "minutes", "charge"

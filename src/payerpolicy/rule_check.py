@@ -22,7 +22,7 @@ LINE_FIELDS = {
     ("date",): "date", ("charge",): "number", ("diagnoses",): "list[diagnosis]",
     ("provider", "type"): "provider_type", ("provider", "npi"): "text",
     ("supported_units",): "number", ("pta_minutes",): "number", ("ota_minutes",): "number",
-    ("claim_id",): "text",
+    ("claim_id",): "text", ("discipline",): "text",
 }
 CLAIM_FIELDS = {
     ("id",): "text", ("payer",): "text", ("diagnoses",): "list[diagnosis]", ("frequency",): "text",
@@ -179,6 +179,16 @@ class RuleChecker:
                                did_you_mean(function, BUILTINS) or
                                f"the functions are {', '.join(f'`{n}`' for n in BUILTINS)}")
                     return None
+                if function == "value" and args and isinstance(args[0], ast.Literal) and args[0].kind == "text" \
+                        and args[0].value not in self.policy.values:
+                    known = list(self.policy.values)
+                    self.error("E413", f"the policy has no value `{args[0].value}`", args[0],
+                               did_you_mean(args[0].value, known) or known_names_help("values", known))
+                elif function == "value" and (not args or not isinstance(args[0], ast.Literal)
+                                              or args[0].kind != "text"):
+                    self.error("E403", "`value` takes the name of a value in quotes first", node, builtin.doc)
+                if function == "value" and len(args) == 1:
+                    return builtin.result  # a single figure, not a table: no key needed
                 if len(args) != len(builtin.parameters):
                     self.error("E409", f"`{function}` takes {len(builtin.parameters)} value(s), "
                                        f"not {len(args)}", node, builtin.doc)

@@ -81,8 +81,9 @@ class _Lowering:
         for kid in kids:
             if isinstance(kid, Tree) and kid.data == "line_filter":
                 filt = self.condition(kid.children[0])
-        scope_tree = kids[-1]
-        return filt, "earlier" if scope_tree.data == "earlier_that_day" else "day"
+        scope = {"whole_day": "day", "earlier_that_day": "earlier", "whole_year": "year",
+                 "earlier_that_year": "earlier_year"}[kids[-1].data]
+        return filt, scope
 
     # -------------------------------------------------------------- values
     def value(self, tree) -> ast.Value:
