@@ -14,8 +14,9 @@ import datetime
 
 from .claim_model import Claim, UnreadableClaim
 from .decision import Decision, Finding, Fix, LineDecision
-from .claim_history import ClaimHistory, therapy_discipline
+from .claim_history import therapy_discipline
 from .program_compile import CompiledRule, RuleProgram
+from .run_history import RunHistory
 from .timed_units import allocate_units
 
 
@@ -60,25 +61,32 @@ def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int |
 class DayContext:
     """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
 
-    __slots__ = ("line", "lines", "position", "judge")
+    __slots__ = ("line", "lines", "position", "judge", "year")
 
     def __init__(self, line: LineView, lines: list, position: int, judge: "Judge"):
         self.line = line
         self.lines = lines
         self.position = position
         self.judge = judge
+        self.year: dict[bool, list] = {}  # year_lines, worked out once per judged line
 
     def year_lines(self, earlier: bool) -> list:
         """The patient's lines in the calendar year of the judged line: claims judged before (the claim
         history, without this claim's own earlier versions) and this claim's own lines. `earlier`: only
         those dated before the judged line, and on its date those from earlier claims or earlier lines."""
+        found = self.year.get(earlier)
+        if found is not None:
+            return found
         view = self.line
         past = self.judge.past_lines(view.claim, view.date.year)
         own = [v for v in self.judge.claim_lines(view.claim) if v.date.year == view.date.year]
         if not earlier:
-            return past + own
-        return ([p for p in past if p.date <= view.date] +
-                [v for v in own if (v.date, v.number) < (view.date, view.number)])
+            found = past + own
+        else:
+            found = ([p for p in past if p.date <= view.date] +
+                     [v for v in own if (v.date, v.number) < (view.date, view.number)])
+        self.year[earlier] = found
+        return found
 
     def supported_units(self, view: LineView) -> int | None:
         """The units the day's treatment minutes support for `view`, worked out once per day and claim."""
@@ -142,12 +150,11 @@ class PastLine:
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
-    def __init__(self, program: RuleProgram, observer=None, history: ClaimHistory | None = None):
+    def __init__(self, program: RuleProgram, observer=None, history=None):
         self.program = program
-        # Claims judged before, for rules over the patient's year. Without a history file, the run keeps
-        # its own in memory, so claims of one run still count toward each other.
-        self.history = history if history is not None else (ClaimHistory(":memory:") if program.uses_history
-                                                            else None)
+        # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
+        # or else the run's own (`RunHistory`), so claims of one run still count toward each other.
+        self.history = history if history is not None else (RunHistory() if program.uses_history else None)
         self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
         self.own_lines: dict[int, list] = {}
