@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sqlite3
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from . import cli_test
 from .claim_model import Claim, UnreadableClaim
 from .claim_formats import INPUT_FORMATS, read_claim_file
+from .claim_history import ClaimHistory, HistoryError
 from .claim_read import ClaimFileError
 from .decision import Decision
 from .diagnostics import PolicyError
@@ -55,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="what the claim files hold (default: told from their content)")
     check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                        help="judge with the policies as they were known on that date (default: today)")
+    check.add_argument("--history", metavar="FILE",
+                       help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
+                            "over the patient's year (the KX threshold) count the claims in it")
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
                        help="claims of one patient and date of service are judged together when at most N "
                             f"claims apart in the input (default {DEFAULT_WINDOW:,})")
@@ -102,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
 class _Judges:
     """One judge per policy, loaded when a claim first needs it."""
 
-    def __init__(self, fixed: str | None, as_of: datetime.date | None = None):
+    def __init__(self, fixed: str | None, as_of: datetime.date | None = None, history=None):
         self.fixed = fixed
         self.as_of = as_of
+        self.history = history  # a ClaimHistory file shared by every policy's judge, or None
         self.judges: dict[str, Judge] = {}
 
     def policy_name(self, record) -> str:
@@ -117,7 +123,7 @@ class _Judges:
             if self.fixed is None and name not in shipped_policies():
                 return None
             program, _ = load_program(name, self.as_of)
-            self.judges[name] = Judge(program)
+            self.judges[name] = Judge(program, history=self.history if program.uses_history else None)
         return self.judges[name]
 
     def judge_for(self, record):
@@ -148,7 +154,14 @@ def _check(args) -> int:
             print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
         return 2
     fixed = args.policy or args.payer
-    judges = _Judges(fixed, args.as_of)
+    history = None
+    if args.history:
+        try:
+            history = ClaimHistory(args.history)
+        except (HistoryError, sqlite3.Error) as exc:
+            print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
+            return 2
+    judges = _Judges(fixed, args.as_of, history)
     try:
         if fixed is not None:
             judges.judge(fixed)  # a bad --policy is reported before any output
@@ -167,6 +180,9 @@ def _check(args) -> int:
     except ClaimFileError as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if history is not None:
+            history.close()
     writer.finish()
     return 0 if writer.all_accepted else 1
 

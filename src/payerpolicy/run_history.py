@@ -1,45 +1,75 @@
-"""The claim history of one run, in memory: what `check_many` and the command line use without `--history`.
+"""The claim history of one run: what `check_many` and the command line use without `--history`.
 
 Same promises as the SQLite `ClaimHistory` for the calls the evaluator makes (`record`, `lines`): a
 replacement (frequency 7) takes the place of the claim's earlier version, a void (8) removes it, and a claim
-recorded again replaces itself, so no claim counts twice. Kept in dicts, so recording and asking cost
-microseconds rather than a database transaction per claim.
+recorded again replaces itself, so no claim counts twice. It starts in memory, where recording and asking
+cost microseconds; a run past `limit` claims moves to a temporary SQLite file, so that memory stays bounded
+however long the run.
 """
 from __future__ import annotations
 
 import datetime
+import os
+import tempfile
 
-from .claim_history import HistoryLine, therapy_discipline
+from .claim_history import ClaimHistory, HistoryLine, therapy_discipline
 from .claim_model import Claim
+
+DEFAULT_LIMIT = 50_000
 
 
 class RunHistory:
-    def __init__(self) -> None:
-        self.claims: dict[tuple[str, str], tuple[HistoryLine, ...]] = {}  # (patient, claim id) -> lines
-        self.by_patient: dict[str, dict[str, tuple[HistoryLine, ...]]] = {}
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self.count = 0
+        self.by_patient: dict[str, dict[str, tuple[Claim, str | None, tuple[HistoryLine, ...]]]] = {}
+        self.spilled: ClaimHistory | None = None
 
     def record(self, claim: Claim, *, payer: str | None = None) -> None:
+        if self.spilled is not None:
+            self.spilled.record(claim, payer=payer)
+            return
         patient = self.by_patient.setdefault(claim.patient_id, {})
-        patient.pop(claim.id, None)
+        if patient.pop(claim.id, None) is not None:
+            self.count -= 1
         if claim.frequency == "8":
             return
-        patient[claim.id] = tuple(
-            HistoryLine(claim.id, claim.patient_id, payer or claim.payer, claim.frequency, line.number, line.code,
-                        line.modifiers, line.units, line.charge, line.date_of_service,
-                        (claim.provider_of(line) or _NO_PROVIDER).type, therapy_discipline(claim, line))
-            for line in claim.lines)
+        patient[claim.id] = (claim, payer, _history_lines(claim, payer))
+        self.count += 1
+        if self.count > self.limit:
+            self._spill()
 
     def lines(self, patient_id: str, date_from: datetime.date, date_to: datetime.date, *,
               exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
-        found = [line for claim_id, lines in self.by_patient.get(patient_id, {}).items() if claim_id != exclude_claim
-                 for line in lines
+        if self.spilled is not None:
+            return self.spilled.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
+        found = [line for claim_id, (_, _, lines) in self.by_patient.get(patient_id, {}).items()
+                 if claim_id != exclude_claim for line in lines
                  if date_from <= line.date_of_service <= date_to and (payer is None or line.payer == payer)]
         found.sort(key=lambda line: (line.date_of_service, line.claim_id, line.number))
         return found
 
+    def _spill(self) -> None:
+        """Move to a temporary file, deleted when the run ends (or at once where the system allows)."""
+        handle, path = tempfile.mkstemp(prefix="payerpolicy-run-", suffix=".sqlite")
+        os.close(handle)
+        store = ClaimHistory(path)
+        try:
+            os.unlink(path)  # the open connection keeps the file alive on POSIX systems
+        except OSError:
+            pass
+        for patient in self.by_patient.values():
+            for claim, payer, _ in patient.values():
+                store.record(claim, payer=payer)
+        self.by_patient.clear()
+        self.spilled = store
 
-class _NoProvider:
-    type = None
 
-
-_NO_PROVIDER = _NoProvider()
+def _history_lines(claim: Claim, payer: str | None) -> tuple[HistoryLine, ...]:
+    lines = []
+    for line in claim.lines:
+        provider = claim.provider_of(line)
+        lines.append(HistoryLine(claim.id, claim.patient_id, payer or claim.payer, claim.frequency, line.number,
+                                 line.code, line.modifiers, line.units, line.charge, line.date_of_service,
+                                 provider.type if provider else None, therapy_discipline(claim, line)))
+    return tuple(lines)

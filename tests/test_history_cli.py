@@ -1,0 +1,78 @@
+"""`payerpolicy check --history FILE`: the KX threshold counts claims judged in earlier runs."""
+from __future__ import annotations
+
+import json
+
+from payerpolicy.cli import main
+
+
+def claim(claim_id, date, charge, modifiers=("GP",), frequency=None):
+    out = {"id": claim_id, "patient": {"id": "P-9"}, "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
+           "lines": [{"code": "97110", "modifiers": list(modifiers), "units": 2, "minutes": 30, "date": date,
+                      "charge": charge}]}
+    if frequency:
+        out["frequency"] = frequency
+    return out
+
+
+def run(capsys, tmp_path, name, claims, *options):
+    path = tmp_path / name
+    path.write_text(json.dumps(claims))
+    code = main(["check", str(path), *options])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_a_later_run_counts_the_claims_of_an_earlier_one(capsys, tmp_path):
+    history = str(tmp_path / "history.sqlite")
+    code, _ = run(capsys, tmp_path, "january.json", [claim("H-1", "2026-01-12", 2000)], "--history", history)
+    assert code == 0
+    code, out = run(capsys, tmp_path, "march.json", [claim("H-2", "2026-03-09", 600)], "--history", history)
+    assert code == 1
+    [finding] = out["claims"][0]["findings"]
+    assert finding["rule"] == "medicare.threshold.kx-pt-slp" and finding["fix"]["value"] == "KX"
+    # Without the history, March alone is under the threshold.
+    code, out = run(capsys, tmp_path, "march-alone.json", [claim("H-2", "2026-03-09", 600)])
+    assert code == 0
+
+
+def test_judging_the_same_claims_again_does_not_count_them_twice(capsys, tmp_path):
+    history = str(tmp_path / "history.sqlite")
+    for _ in range(3):
+        code, _ = run(capsys, tmp_path, "january.json", [claim("H-1", "2026-01-12", 1500)], "--history", history)
+        assert code == 0  # 1,500 once, not 4,500
+
+
+def test_a_void_in_a_later_run_takes_a_claim_out_of_the_year(capsys, tmp_path):
+    history = str(tmp_path / "history.sqlite")
+    run(capsys, tmp_path, "a.json", [claim("H-1", "2026-01-12", 2000)], "--history", history)
+    run(capsys, tmp_path, "void.json", [claim("H-1", "2026-01-12", 2000, frequency="8")], "--history", history)
+    code, _ = run(capsys, tmp_path, "b.json", [claim("H-3", "2026-03-09", 600)], "--history", history)
+    assert code == 0
+
+
+def test_a_file_that_is_not_a_history_exits_2(capsys, tmp_path):
+    bad = tmp_path / "not-a-db.sqlite"
+    bad.write_text("this is not SQLite")
+    claims = tmp_path / "c.json"
+    claims.write_text(json.dumps(claim("H-1", "2026-01-12", 100)))
+    assert main(["check", str(claims), "--history", str(bad)]) == 2
+    assert "cannot use" in capsys.readouterr().err
+
+
+def test_a_long_run_moves_its_history_to_disk_with_the_same_answers():
+    import datetime
+
+    from payerpolicy.claim_read import claim_from_dict
+    from payerpolicy.run_history import RunHistory
+
+    small, large = RunHistory(limit=3), RunHistory()
+    claims = [claim_from_dict(claim(f"S-{i}", f"2026-0{1 + i % 9}-10", 100 + i)) for i in range(8)]
+    claims.append(claim_from_dict(claim("S-2", "2026-03-10", 999, frequency="7")))  # replaces S-2
+    for c in claims:
+        small.record(c, payer="medicare")
+        large.record(c, payer="medicare")
+    assert small.spilled is not None and large.spilled is None
+    year = (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
+    assert small.lines("P-9", *year) == large.lines("P-9", *year)
+    assert sum(line.charge for line in large.lines("P-9", *year, exclude_claim="S-0")) == \
+        sum(100 + i for i in range(1, 8) if i != 2) + 999
