@@ -27,9 +27,22 @@ def test_claims_within_the_window_are_judged_together():
     assert statuses(10_000)["B"] == ("denied", [1])
 
 
-def test_claims_further_apart_than_the_window_are_not():
-    assert statuses(1)["B"] == ("accepted", [])
-    assert statuses(0)["B"] == ("accepted", [])
+def test_a_claim_further_back_than_the_window_still_counts_through_the_run_history():
+    # Medicare looks at the patient's year, so the run keeps a history of the claims it judged: B still
+    # sees A's 3 units. (What lies further ahead than the window is not seen: see the next test.)
+    assert statuses(1)["B"] == ("denied", [1])
+    assert statuses(0)["B"] == ("denied", [1])
+
+
+def test_a_claim_further_ahead_than_the_window_is_not_seen():
+    # The column-2 line comes first; its column-1 partner arrives two claims later.
+    def visit(claim_id, patient, code):
+        return {"id": claim_id, "patient": {"id": patient}, "provider": {"type": "PT"},
+                "lines": [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-06"}]}
+    stream = [visit("G", "P-5", "97116"), visit("Y", "P-6", "97110"), visit("W", "P-5", "97530")]
+    policy = payerpolicy.load("medicare")
+    assert [d.status for d in policy.check_many(stream, window=2)][0] == "denied"
+    assert [d.status for d in policy.check_many(stream, window=1)][0] == "accepted"
 
 
 def test_a_later_claim_is_seen_by_an_earlier_one_within_the_window():

@@ -76,3 +76,19 @@ def test_a_long_run_moves_its_history_to_disk_with_the_same_answers():
     assert small.lines("P-9", *year) == large.lines("P-9", *year)
     assert sum(line.charge for line in large.lines("P-9", *year, exclude_claim="S-0")) == \
         sum(100 + i for i in range(1, 8) if i != 2) + 999
+
+
+def test_a_daily_cap_counts_a_claim_of_the_same_day_sent_in_an_earlier_run(capsys, tmp_path):
+    history = str(tmp_path / "history.sqlite")
+
+    def visit(claim_id, units):
+        return {"id": claim_id, "patient": {"id": "P-7"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
+                "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
+                           "date": "2026-03-02"}]}
+    code, _ = run(capsys, tmp_path, "morning.json", [visit("D-1", 3)], "--history", history)
+    assert code == 0
+    code, out = run(capsys, tmp_path, "afternoon.json", [visit("D-2", 3)], "--history", history)
+    assert code == 1
+    [finding] = out["claims"][0]["findings"]
+    assert finding["rule"] == "medicare.unit-cap.97112" and finding["fix"] == {"action": "set_units", "line": 1,
+                                                                                "value": 1}

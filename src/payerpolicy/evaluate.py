@@ -70,6 +70,11 @@ class DayContext:
         self.judge = judge
         self.year: dict[bool, list] = {}  # year_lines, worked out once per judged line
 
+    def past_day(self) -> list:
+        """Lines of this patient-day from claims judged before that are no longer in the day book (an
+        earlier run kept in the claim history, or a claim further back than the window): they come first."""
+        return self.judge.past_day(self.line)
+
     def year_lines(self, earlier: bool) -> list:
         """The patient's lines in the calendar year of the judged line: claims judged before (the claim
         history, without this claim's own earlier versions) and this claim's own lines. `earlier`: only
@@ -156,6 +161,7 @@ class Judge:
         # or else the run's own (`RunHistory`), so claims of one run still count toward each other.
         self.history = history if history is not None else (RunHistory() if program.uses_history else None)
         self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
+        self.past_days: dict[tuple, list] = {}  # and its patient-days
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
         self.own_lines: dict[int, list] = {}
         # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
@@ -217,6 +223,7 @@ class Judge:
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
         self.allocations.clear()  # the day book may have changed since the last claim
         self.past.clear()
+        self.past_days.clear()
         self.own_lines = {id(record): lines}
         findings: list[Finding] = []
         line_decisions = []
@@ -239,6 +246,19 @@ class Judge:
                                        exclude_claim=claim.id, payer=self.program.policy.payer)
             self.past[key] = [PastLine(line) for line in found]
         return self.past[key]
+
+    def past_day(self, view: LineView) -> list:
+        if self.history is None:
+            return []
+        key = (view.claim.patient_id, view.date)
+        found = self.past_days.get(key)
+        if found is None:
+            in_book = {v.claim_id for v in self.days.get(key, ())}
+            found = [PastLine(line) for line in self.history.lines(
+                view.claim.patient_id, view.date, view.date, exclude_claim=view.claim.id,
+                payer=self.program.policy.payer) if line.claim_id not in in_book]
+            self.past_days[key] = found
+        return found
 
     def claim_lines(self, claim: Claim) -> list:
         return self.own_lines.get(id(claim), [])

@@ -271,15 +271,17 @@ def _either(first: Callable, second: Callable) -> Callable:
 
 # The lines of the judged line's day that a condition may look at.
 def _whole_day(day):
-    return day.lines
+    past = day.past_day()
+    return past + day.lines if past else day.lines
 
 
 def _others(day):
-    return [line for line in day.lines if line is not day.line]
+    return day.past_day() + [line for line in day.lines if line is not day.line]
 
 
 def _earlier(day):
-    return day.lines[:day.position]
+    past = day.past_day()
+    return past + day.lines[:day.position] if past else day.lines[:day.position]
 
 
 def _whole_year(day):
