@@ -53,7 +53,7 @@ class RunHistory:
         """Move to a temporary file, deleted when the run ends (or at once where the system allows)."""
         handle, path = tempfile.mkstemp(prefix="payerpolicy-run-", suffix=".sqlite")
         os.close(handle)
-        store = ClaimHistory(path)
+        store = ClaimHistory(path, durable=False)
         try:
             os.unlink(path)  # the open connection keeps the file alive on POSIX systems
         except OSError:
