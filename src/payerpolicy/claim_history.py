@@ -244,6 +244,25 @@ class ClaimHistory:
         action = "replaced" if removed is not None else "added"
         return Recorded(claim.id, claim.patient_id, action, len(rows), removed or 0)
 
+    def import_lines(self, lines: Iterable[HistoryLine]) -> None:
+        """Add many claims' lines at once, in one transaction (a run moving its history to disk). The claims
+        must not be in the store yet: this is a bulk load, not `record`'s replace-or-void."""
+        claims: dict[tuple[str, str], HistoryLine] = {}
+        rows = []
+        for line in lines:
+            claims.setdefault((line.patient_id, line.claim_id), line)
+            rows.append((line.patient_id, line.claim_id, line.number, line.code, " ".join(line.modifiers),
+                         line.units, _cents(line.charge), line.date_of_service.isoformat(), line.provider_type,
+                         line.discipline, line.payer))
+        now = _now()
+        with self._write() as db:
+            db.executemany("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           [(p, c, first.payer, first.frequency, now) for (p, c), first in claims.items()])
+            db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
+                           "charge_cents, date_of_service, provider_type, discipline, payer) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
     # -- queries ---------------------------------------------------------------------------------------
     # Every query is for one patient and can leave out one claim (`exclude_claim`): the engine judging a
     # resubmission must not count that claim's earlier version against itself. `payer` narrows to claims

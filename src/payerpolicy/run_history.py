@@ -15,14 +15,14 @@ import tempfile
 from .claim_history import ClaimHistory, HistoryLine, therapy_discipline
 from .claim_model import Claim
 
-DEFAULT_LIMIT = 50_000
+DEFAULT_LIMIT = 200_000  # about 0.8 KB a claim in memory: some 160 MB before moving to disk
 
 
 class RunHistory:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self.count = 0
-        self.by_patient: dict[str, dict[str, tuple[Claim, str | None, tuple[HistoryLine, ...]]]] = {}
+        self.by_patient: dict[str, dict[str, tuple[HistoryLine, ...]]] = {}
         self.spilled: ClaimHistory | None = None
 
     def record(self, claim: Claim, *, payer: str | None = None) -> None:
@@ -34,7 +34,7 @@ class RunHistory:
             self.count -= 1
         if claim.frequency == "8":
             return
-        patient[claim.id] = (claim, payer, _history_lines(claim, payer))
+        patient[claim.id] = _history_lines(claim, payer)
         self.count += 1
         if self.count > self.limit:
             self._spill()
@@ -43,7 +43,7 @@ class RunHistory:
               exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
         if self.spilled is not None:
             return self.spilled.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
-        found = [line for claim_id, (_, _, lines) in self.by_patient.get(patient_id, {}).items()
+        found = [line for claim_id, lines in self.by_patient.get(patient_id, {}).items()
                  if claim_id != exclude_claim for line in lines
                  if date_from <= line.date_of_service <= date_to and (payer is None or line.payer == payer)]
         found.sort(key=lambda line: (line.date_of_service, line.claim_id, line.number))
@@ -58,9 +58,8 @@ class RunHistory:
             os.unlink(path)  # the open connection keeps the file alive on POSIX systems
         except OSError:
             pass
-        for patient in self.by_patient.values():
-            for claim, payer, _ in patient.values():
-                store.record(claim, payer=payer)
+        store.import_lines(line for patient in self.by_patient.values() for lines in patient.values()
+                           for line in lines)
         self.by_patient.clear()
         self.spilled = store
 
