@@ -15,7 +15,8 @@ import os
 from typing import IO, Iterator
 
 from .claim_model import ClaimProblem, ClaimRecord, UnreadableClaim
-from .claim_read import ClaimFileError, read_claims
+from .claim_read import read_claims
+from .claim_read_files import open_claim_file
 
 INPUT_FORMATS = ("json", "x12", "fhir")
 _SNIFF = 64 * 1024
@@ -52,28 +53,17 @@ def sniff(head: bytes) -> str:
 
 
 def _head(path) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            return file.read(_SNIFF)
-    except FileNotFoundError:
-        raise ClaimFileError(f"cannot read claims from {os.fspath(path)}: no such file") from None
-    except IsADirectoryError:
-        raise ClaimFileError(f"cannot read claims from {os.fspath(path)}: it is a folder, not a file") from None
-    except OSError as err:
-        raise ClaimFileError(f"cannot read claims from {os.fspath(path)}: {err.strerror or err}") from None
+    with open_claim_file(path) as file:
+        return file.read(_SNIFF)
 
 
 def _text(path) -> str:
-    raw = _head_all(path)
+    with open_claim_file(path) as file:
+        raw = file.read()
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # X12 is ASCII by rule; a stray byte is reported where it stands
-
-
-def _head_all(path) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
 
 
 def _read_whole(kind: str, text: str, label: str) -> Iterator[ClaimRecord]:

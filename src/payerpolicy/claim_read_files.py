@@ -67,9 +67,15 @@ def _open(source: str | os.PathLike | IO, name: str | None) -> tuple[IO, str, bo
         stream_name = getattr(source, "name", None)
         return source, name or (stream_name if isinstance(stream_name, str) else "<input>"), False
     path = os.fspath(source)
+    # Binary, so that a JSON Lines line that is not UTF-8 spoils only its own claim.
+    return open_claim_file(path), name or str(path), True
+
+
+def open_claim_file(path) -> IO[bytes]:
+    """A claim file opened for reading bytes, or `ClaimFileError` saying in plain words why it cannot be."""
+    path = os.fspath(path)
     try:
-        # Binary, so that a JSON Lines line that is not UTF-8 spoils only its own claim.
-        return open(path, "rb"), name or str(path), True
+        return open(path, "rb")
     except FileNotFoundError:
         raise ClaimFileError(f"cannot read claims from {path}: no such file") from None
     except IsADirectoryError:
