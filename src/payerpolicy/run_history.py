@@ -15,7 +15,7 @@ import tempfile
 from .claim_history import ClaimHistory, HistoryLine, therapy_discipline
 from .claim_model import Claim
 
-DEFAULT_LIMIT = 200_000  # about 0.8 KB a claim in memory: some 160 MB before moving to disk
+DEFAULT_LIMIT = 100_000  # a few KB a claim in memory (with what its lines share with the claim): some 300 MB
 
 
 class RunHistory:
