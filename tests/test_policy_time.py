@@ -86,3 +86,54 @@ def test_the_command_line_answers_as_of_a_date(capsys, acme, tmp_path):
         main(["check", str(claims), "--as-of", "2024-02-30"])
     assert bad.value.code == 2
     assert "expected a date written YYYY-MM-DD" in capsys.readouterr().err
+
+
+WINDOW_POLICY = """\
+policy: {payer: acme, name: Acme (test), version: "1"}
+rules:
+  - id: acme.reevaluation-too-soon
+    family: evaluation
+    codes: 97164
+    when: another line with code in 97161-97163 and date > line.date - 30 earlier that year
+    severity: deny
+    reason: {group: CO, carc: "151"}
+    message: "a re-evaluation within 30 days of the evaluation"
+    source: test
+  - id: acme.visits
+    family: threshold
+    codes: 97110
+    when: number of days with code = 97110 and date < line.date that year >= 2
+    severity: deny
+    reason: {group: PR, carc: "119"}
+    message: "{number of days with code = 97110 and date < line.date that year} visits before this one"
+    source: test
+"""
+
+
+def test_a_date_window_over_the_patients_year(tmp_path):
+    (tmp_path / "policy.yaml").write_text(WINDOW_POLICY)
+    policy = payerpolicy.load(tmp_path)
+
+    def visits(*pairs):
+        return {"id": "W", "patient": {"id": "P"},
+                "lines": [{"code": code, "units": 1, "date": date} for code, date in pairs]}
+    soon = policy.check(visits(("97161", "2026-03-01"), ("97164", "2026-03-20")))
+    assert [(f.rule, f.line) for f in soon.findings] == [("acme.reevaluation-too-soon", 2)]
+    later = policy.check(visits(("97161", "2026-03-01"), ("97164", "2026-04-15")))
+    assert later.findings == ()
+
+
+def test_counting_visits_counts_dates_not_lines(tmp_path):
+    (tmp_path / "policy.yaml").write_text(WINDOW_POLICY)
+    policy = payerpolicy.load(tmp_path)
+    lines = [{"code": "97110", "units": 1, "date": d} for d in ("2026-01-05", "2026-01-05", "2026-01-12",
+                                                                "2026-01-19")]
+    decision = policy.check({"id": "V", "patient": {"id": "P"}, "lines": lines})
+    assert [(f.line, f.message) for f in decision.findings] == [(4, "2 visits before this one")]
+
+
+def test_a_date_takes_only_days_added_or_taken(tmp_path):
+    (tmp_path / "policy.yaml").write_text(WINDOW_POLICY.replace("line.date - 30", "line.date * 30"))
+    with pytest.raises(payerpolicy.PolicyError) as error:
+        payerpolicy.load(tmp_path)
+    assert "a date takes + or - a number of days" in error.value.render()

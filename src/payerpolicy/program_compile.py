@@ -175,6 +175,11 @@ class _Compiler:
             case ast.Arithmetic(op, left, right):
                 a, b = self.value(left), self.value(right)
                 apply = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op]
+                if op in "+-" and _is_date(left):
+                    days = self.value(right)
+                    shift = operator.add if op == "+" else operator.sub
+                    return lambda day, focus: (None if (d := a(day, focus)) is None or (n := days(day, focus)) is None
+                                               else shift(d, datetime.timedelta(days=n)))
 
                 def arithmetic(day, focus):
                     x, y = a(day, focus), b(day, focus)
@@ -199,6 +204,10 @@ class _Compiler:
             case ast.DayLines(measure, filt, scope):
                 test = self.condition(filt) if filt is not None else None
                 lines = _SCOPES[scope]
+                if measure == "days":  # distinct dates of service: visits
+                    if test is None:
+                        return lambda day, focus: len({o.date for o in lines(day)})
+                    return lambda day, focus: len({o.date for o in lines(day) if test(day, o)})
                 if measure == "count":
                     if test is None:
                         return lambda day, focus: len(lines(day))
@@ -248,6 +257,18 @@ def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
     template = lower_template(text, origin, diagnostics)
     assert not diagnostics, f"generated message of {spec.id} does not parse: {diagnostics}"
     return template.parts
+
+
+def _is_date(node) -> bool:
+    """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
+    match node:
+        case ast.Field(path=("date",)):
+            return True
+        case ast.Literal(kind="date"):
+            return True
+        case ast.Arithmetic(op, left, _) if op in "+-":
+            return _is_date(left)
+    return False
 
 
 def _set_kind(value) -> str:

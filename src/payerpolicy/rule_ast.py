@@ -92,7 +92,7 @@ class DayLines:
     `year` (the patient's lines in the calendar year, from the claim history too) or `earlier_year`.
     """
 
-    measure: str  # "count", or the field summed: "units", "minutes", "charge"
+    measure: str  # "count" (lines), "days" (distinct dates), or the field summed: "units", "minutes", "charge"
     filter: "Condition | None"
     scope: str
     span: Span | None = _span()

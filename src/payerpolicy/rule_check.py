@@ -202,12 +202,16 @@ class RuleChecker:
                 return builtin.result
             case ast.Arithmetic(op, left, right):
                 lk, rk = self.value(left, in_filter), self.value(right, in_filter)
+                if lk == "date" and op in "+-" and rk in (None, "number"):
+                    return "date"  # a date moved by a number of days
                 for kind, side in ((lk, left), (rk, right)):
                     if kind not in (None, "number"):
-                        self.error("E403", f"`{op}` works on numbers, not {_kind_words(kind)}", side)
+                        self.error("E403", f"`{op}` works on numbers, not {_kind_words(kind)}", side,
+                                   "a date takes + or - a number of days: line.date - 30" if kind == "date"
+                                   else None)
                 return "number"
             case ast.DayLines(measure, filt):
-                if measure != "count" and measure not in _SUMMABLE:
+                if measure not in ("count", "days") and measure not in _SUMMABLE:
                     self.error("E401", f"cannot total `{measure}` over lines", node,
                                did_you_mean(measure, _SUMMABLE) or "total units, minutes or charge")
                 if filt is not None:

@@ -111,9 +111,9 @@ class _Lowering:
                 name = kids[0]
                 args = tuple(self.value(k) for k in kids[1:])
                 return ast.Call(str(name), args, span)
-            case "count_lines":
+            case "count_lines" | "count_days":
                 filt, scope = self._filter_and_scope(kids)
-                return ast.DayLines("count", filt, scope, span)
+                return ast.DayLines("count" if kind == "count_lines" else "days", filt, scope, span)
             case "total_of_lines":
                 filt, scope = self._filter_and_scope(kids[1:])
                 return ast.DayLines(str(kids[0]), filt, scope, span)
