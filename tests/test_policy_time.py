@@ -137,3 +137,16 @@ def test_a_date_takes_only_days_added_or_taken(tmp_path):
     with pytest.raises(payerpolicy.PolicyError) as error:
         payerpolicy.load(tmp_path)
     assert "a date takes + or - a number of days" in error.value.render()
+
+
+def test_a_window_across_new_year_uses_the_whole_record(tmp_path):
+    (tmp_path / "policy.yaml").write_text(WINDOW_POLICY.replace("line.date - 30 earlier that year",
+                                                                "line.date - 30 earlier on record"))
+    policy = payerpolicy.load(tmp_path)
+    evaluation = {"id": "E", "patient": {"id": "P"}, "lines": [{"code": "97161", "units": 1, "date": "2025-12-20"}]}
+    reevaluation = {"id": "R", "patient": {"id": "P"}, "lines": [{"code": "97164", "units": 1, "date": "2026-01-05"}]}
+    [_, decision] = policy.check_many([evaluation, reevaluation])
+    assert [f.rule for f in decision.findings] == ["acme.reevaluation-too-soon"]
+    (tmp_path / "policy.yaml").write_text(WINDOW_POLICY)  # "that year" does not reach back into 2025
+    [_, decision] = payerpolicy.load(tmp_path).check_many([evaluation, reevaluation])
+    assert decision.findings == ()

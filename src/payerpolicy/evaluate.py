@@ -68,29 +68,30 @@ class DayContext:
         self.lines = lines
         self.position = position
         self.judge = judge
-        self.year: dict[bool, list] = {}  # year_lines, worked out once per judged line
+        self.year: dict[tuple, list] = {}  # year_lines, worked out once per judged line
 
     def past_day(self) -> list:
         """Lines of this patient-day from claims judged before that are no longer in the day book (an
         earlier run kept in the claim history, or a claim further back than the window): they come first."""
         return self.judge.past_day(self.line)
 
-    def year_lines(self, earlier: bool) -> list:
+    def year_lines(self, earlier: bool, whole_record: bool = False) -> list:
         """The patient's lines in the calendar year of the judged line: claims judged before (the claim
         history, without this claim's own earlier versions) and this claim's own lines. `earlier`: only
         those dated before the judged line, and on its date those from earlier claims or earlier lines."""
-        found = self.year.get(earlier)
+        found = self.year.get((earlier, whole_record))
         if found is not None:
             return found
         view = self.line
-        past = self.judge.past_lines(view.claim, view.date.year)
-        own = [v for v in self.judge.claim_lines(view.claim) if v.date.year == view.date.year]
+        year = None if whole_record else view.date.year
+        past = self.judge.past_lines(view.claim, year)
+        own = [v for v in self.judge.claim_lines(view.claim) if year is None or v.date.year == year]
         if not earlier:
             found = past + own
         else:
             found = ([p for p in past if p.date <= view.date] +
                      [v for v in own if (v.date, v.number) < (view.date, view.number)])
-        self.year[earlier] = found
+        self.year[(earlier, whole_record)] = found
         return found
 
     def supported_units(self, view: LineView) -> int | None:
@@ -237,12 +238,15 @@ class Judge:
         return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
                         tuple(line_decisions), tuple(findings))
 
-    def past_lines(self, claim: Claim, year: int) -> list:
+    def past_lines(self, claim: Claim, year: int | None) -> list:
+        """The patient's lines judged before, in `year` (None: whatever their date)."""
         if self.history is None:
             return []
         key = (claim.patient_id, year)
         if key not in self.past:
-            found = self.history.lines(claim.patient_id, datetime.date(year, 1, 1), datetime.date(year, 12, 31),
+            first, last = ((datetime.date(year, 1, 1), datetime.date(year, 12, 31)) if year is not None
+                           else (datetime.date.min, datetime.date.max))
+            found = self.history.lines(claim.patient_id, first, last,
                                        exclude_claim=claim.id, payer=self.program.policy.payer)
             self.past[key] = [PastLine(line) for line in found]
         return self.past[key]

@@ -60,7 +60,7 @@ class RuleProgram:
         self.for_every_code = for_every_code
         self.timed_codes = timed_codes  # the codes whose minutes turn into units (settings: timed_codes)
         # Whether some rule looks at the patient's year: only then are claims kept in a claim history.
-        self.uses_history = any("year" in scope for scope in _scopes_of(policy))
+        self.uses_history = any(("year" in scope or "record" in scope) for scope in _scopes_of(policy))
         self.timed_method = policy.settings.get("timed_unit_method", "cms")
 
     def rules_for(self, code: str) -> tuple:
@@ -317,9 +317,23 @@ def _earlier_year(day):
     return day.year_lines(earlier=True)
 
 
-_SCOPES = {"day": _whole_day, "earlier": _earlier, "year": _whole_year, "earlier_year": _earlier_year}
+def _on_record(day):
+    return day.year_lines(earlier=False, whole_record=True)
+
+
+def _record_without_self(day):
+    return [line for line in _on_record(day) if line is not day.line]
+
+
+def _earlier_record(day):
+    return day.year_lines(earlier=True, whole_record=True)
+
+
+_SCOPES = {"day": _whole_day, "earlier": _earlier, "year": _whole_year, "earlier_year": _earlier_year,
+           "record": _on_record, "earlier_record": _earlier_record}
 _SCOPES_WITHOUT_SELF = {"day": _others, "earlier": _earlier, "year": _year_without_self,
-                        "earlier_year": _earlier_year}
+                        "earlier_year": _earlier_year, "record": _record_without_self,
+                        "earlier_record": _earlier_record}
 
 
 def _scopes_of(policy: PolicySpec):

@@ -89,7 +89,8 @@ class DayLines:
     """Lines of the patient's day: `number of lines ...` (count) or `total units of lines ...` (sum).
 
     `scope` is `day` (every line that day, the judged one included), `earlier` (lines before the judged one),
-    `year` (the patient's lines in the calendar year, from the claim history too) or `earlier_year`.
+    `year` (the patient's lines in the calendar year, from the claim history too), `earlier_year`, `record`
+    (all the patient's lines judged before, whatever their date) or `earlier_record`.
     """
 
     measure: str  # "count" (lines), "days" (distinct dates), or the field summed: "units", "minutes", "charge"

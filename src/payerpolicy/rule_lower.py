@@ -82,7 +82,8 @@ class _Lowering:
             if isinstance(kid, Tree) and kid.data == "line_filter":
                 filt = self.condition(kid.children[0])
         scope = {"whole_day": "day", "earlier_that_day": "earlier", "whole_year": "year",
-                 "earlier_that_year": "earlier_year"}[kids[-1].data]
+                 "earlier_that_year": "earlier_year", "on_record": "record",
+                 "earlier_on_record": "earlier_record"}[kids[-1].data]
         return filt, scope
 
     # -------------------------------------------------------------- values
