@@ -49,8 +49,8 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
         code_sets={**base.code_sets, **child.code_sets},
         values={**base.values, **child.values},
         rules=[rules[rule_id] for rule_id in order],
-        effective_from=child.effective_from or base.effective_from,
-        effective_to=child.effective_to or base.effective_to,
+        effective_from=child.effective_from,  # the payer's own period, not its base's
+        effective_to=child.effective_to,
         removals=[],
     )
 

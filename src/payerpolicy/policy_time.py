@@ -21,9 +21,24 @@ _DAY = datetime.timedelta(days=1)
 
 
 def as_known_on(policy: PolicySpec, as_of: datetime.date) -> PolicySpec:
-    """The policy's rules as known on `as_of`, each with the effective period in force then."""
-    rules = [known for rule in policy.rules if (known := _as_known_on(rule, as_of)) is not None]
+    """The policy's rules as known on `as_of`, each with the effective period in force then. The policy's
+    own effective period (from its `policy:` section) bounds every rule's: a plan's rules, inherited ones
+    included, do not reach dates of service before the plan existed."""
+    rules = [known for rule in policy.rules
+             if (known := _within_policy(_as_known_on(rule, as_of), policy)) is not None]
     return replace(policy, rules=rules)
+
+
+def _within_policy(rule: RuleSpec | None, policy: PolicySpec) -> RuleSpec | None:
+    if rule is None or (policy.effective_from is None and policy.effective_to is None):
+        return rule
+    start = max(d for d in (rule.effective_from, policy.effective_from) if d is not None) \
+        if (rule.effective_from or policy.effective_from) else None
+    end = min(d for d in (rule.effective_to, policy.effective_to) if d is not None) \
+        if (rule.effective_to or policy.effective_to) else None
+    if start is not None and end is not None and end < start:
+        return None
+    return replace(rule, effective_from=start, effective_to=end)
 
 
 def _as_known_on(rule: RuleSpec, as_of: datetime.date) -> RuleSpec | None:
