@@ -63,6 +63,7 @@ def test_standard_input_in_any_format(capsys, monkeypatch):
     code = main(["check", "-", "--payer", "medicare"])
     out = json.loads(capsys.readouterr().out)
     assert out["summary"]["claims"] == 2
+    assert code == 1  # the bundle carries planted mistakes
 
 
 def test_a_fhir_file_that_is_not_json_is_one_unreadable_record(tmp_path):

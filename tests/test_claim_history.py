@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from payerpolicy.claim_history import (KX_THRESHOLDS, SCHEMA_VERSION, TARGETED_REVIEW, ClaimHistory,
-                                       HistoryError, therapy_discipline)
+import payerpolicy
+from payerpolicy.claim_history import SCHEMA_VERSION, ClaimHistory, HistoryError, therapy_discipline
 from payerpolicy.claim_model import Claim, Provider, ServiceLine
 
 D = datetime.date
@@ -240,8 +240,10 @@ def test_discipline_of_can_be_replaced(history):
 def test_kx_threshold_crossing_in_service_order(history):
     """How the engine will use `before`: the KX threshold is crossed by the line whose earlier total plus its
     own charge passes the amount; the order is date of service, then claim id, whatever the arrival order."""
-    threshold = KX_THRESHOLDS[2024]
-    assert (threshold, TARGETED_REVIEW) == (2330, 3000)
+    # The figures live in the Medicare policy (policies/medicare/threshold.yaml), not in Python.
+    values = payerpolicy.load("medicare").program.policy.values
+    threshold = values["kx_threshold"][2024]
+    assert (threshold, values["targeted_review"]) == (2330, 3000)
     # sent out of order: the June claim first
     history.record(claim("C-JUN", line(1, "97110", D(2024, 6, 1), charge=500.0)))
     history.record(claim("C-MAR-B", line(1, "92507", D(2024, 3, 1), modifiers=["GN"], charge=1000.0)))

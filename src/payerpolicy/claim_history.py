@@ -35,20 +35,8 @@ from typing import Callable, Iterable
 from .claim_model import Claim, ServiceLine
 
 __all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
-           "DISCIPLINES", "KX_THRESHOLDS", "TARGETED_REVIEW", "SCHEMA_VERSION"]
+           "DISCIPLINES", "SCHEMA_VERSION"]
 
-# Policy facts, kept here ONLY as data for this module's tests and as a reminder of what the engine will
-# ask: their final home is the policy files (policies/medicare/...), where they carry sources and effective
-# dates and can change without touching Python. Nothing in this module uses them.
-# Medicare therapy threshold (KX modifier), PT+SLP combined and OT separately, per patient per calendar year.
-KX_THRESHOLDS = {
-    2022: 2150,  # [CMS: Noridian, NGS]
-    2023: 2230,  # [CMS: Noridian, NGS]
-    2024: 2330,  # [CMS: Noridian, NGS]
-    2025: 2410,  # [2nd]
-    2026: 2480,  # [2nd]
-}
-TARGETED_REVIEW = 3000  # targeted medical review above $3,000 per discipline group per year [CMS: NGS]
 
 DISCIPLINES = ("PT", "OT", "SLP")
 SCHEMA_VERSION = 1

@@ -83,12 +83,3 @@ class Decision:
         if self.where:
             out["where"] = self.where
         return out
-
-
-def summarize(decisions) -> dict:
-    summary = {"claims": 0, "accepted": 0, "denied": 0, "needs_fix": 0, "errors": 0}
-    for decision in decisions:
-        summary["claims"] += 1
-        summary["errors" if decision.status == "error" else decision.status] += 1
-        summary["needs_fix"] += decision.needs_fix
-    return summary

@@ -16,7 +16,7 @@ from typing import Callable
 
 from . import rule_ast as ast
 from .builtins import BUILTINS
-from .codes import CODE_RANGE, DiagnosisSet, range_codes
+from .codes import DiagnosisSet, range_codes
 from .policy_model import PolicySpec, RuleSpec
 from .rule_check import RuleChecker
 
@@ -373,4 +373,4 @@ def compile_policy(policy: PolicySpec) -> RuleProgram:
     return RuleProgram(policy, index, tuple(for_every_code), frozenset(timed_codes or ()))
 
 
-__all__ = ["compile_policy", "RuleProgram", "CompiledRule", "CODE_RANGE"]
+__all__ = ["compile_policy", "RuleProgram", "CompiledRule"]

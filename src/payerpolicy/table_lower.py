@@ -22,7 +22,7 @@ rule. The conditions, in the rule language:
 from __future__ import annotations
 
 from . import rule_ast as ast
-from .diagnostics import Diagnostic, Span
+from .diagnostics import Span
 
 _CODE = ast.Field("focus", ("code",))
 _UNITS = ast.Field("focus", ("units",))
@@ -139,7 +139,3 @@ def _rule_text(codes) -> str:
     if isinstance(codes, ast.CodeRange):
         return f"{codes.low}-{codes.high}"
     return "[" + ", ".join(_rule_text(i) if not isinstance(i, ast.Literal) else i.text for i in codes.items) + "]"
-
-
-def needs(diagnostics: list[Diagnostic], span: Span, what: str, key: str) -> None:
-    diagnostics.append(Diagnostic("E202", f"{what} is missing `{key}`", span))
