@@ -45,3 +45,14 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
             "the discipline modifier of a provider type: GP for PT and PTA, GO for OT and OTA, GN for SLP",
             DISCIPLINE_MODIFIER.get),
 )}
+
+
+def format_value(value) -> str:
+    """A worked-out value as a message shows it: 3 rather than 3.0, modifiers as GP, CQ."""
+    if value is None:
+        return "(not given)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (tuple, list, frozenset)):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value)

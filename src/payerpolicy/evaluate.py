@@ -61,7 +61,7 @@ def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int |
 class DayContext:
     """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
 
-    __slots__ = ("line", "lines", "position", "judge", "year")
+    __slots__ = ("line", "lines", "position", "judge", "year", "memo")
 
     def __init__(self, line: LineView, lines: list, position: int, judge: "Judge"):
         self.line = line
@@ -69,6 +69,7 @@ class DayContext:
         self.position = position
         self.judge = judge
         self.year: dict[tuple, list] = {}  # year_lines, worked out once per judged line
+        self.memo: dict[int, object] = {}  # counts over lines, once per judged line (see program_source)
 
     def past_day(self) -> list:
         """Lines of this patient-day from claims judged before that are no longer in the day book (an
@@ -85,7 +86,7 @@ class DayContext:
         view = self.line
         year = None if whole_record else view.date.year
         past = self.judge.past_lines(view.claim, year)
-        own = [v for v in self.judge.claim_lines(view.claim) if year is None or v.date.year == year]
+        own = self.judge.claim_lines_in(view.claim, year)
         if not earlier:
             found = past + own
         else:
@@ -165,6 +166,7 @@ class Judge:
         self.past_days: dict[tuple, list] = {}  # and its patient-days
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
         self.own_lines: dict[int, list] = {}
+        self.own_years: dict[tuple, list] = {}
         # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
         self.observer = observer
         spec = program.policy
@@ -226,6 +228,7 @@ class Judge:
         self.past.clear()
         self.past_days.clear()
         self.own_lines = {id(record): lines}
+        self.own_years.clear()
         findings: list[Finding] = []
         line_decisions = []
         for view in lines:
@@ -267,8 +270,18 @@ class Judge:
     def claim_lines(self, claim: Claim) -> list:
         return self.own_lines.get(id(claim), [])
 
+    def claim_lines_in(self, claim: Claim, year: int | None) -> list:
+        """The claim's own lines in `year` (None: all of them), worked out once per claim judged."""
+        key = (id(claim), year)
+        found = self.own_years.get(key)
+        if found is None:
+            found = [v for v in self.claim_lines(claim) if year is None or v.date.year == year]
+            self.own_years[key] = found
+        return found
+
     def _judge_line(self, view: LineView) -> list[Finding]:
-        rules = self.program.rules_for(view.code)
+        program = self.program
+        rules = program.rules_for(view.code)
         if not rules:
             return []
         day_lines = self.days.get((view.claim.patient_id, view.date))
@@ -277,16 +290,17 @@ class Judge:
             # judged on its own day, as the payer judged it before the replacement arrived.
             day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
         day = DayContext(view, day_lines, day_lines.index(view), self)
-        found = []
         observer = self.observer
-        for rule in rules:
+        if observer is None:  # the generated function of the line's code runs every rule in one go
+            return [_finding(rule, day, view) for rule in program.judge_for(view.code)(day, view)]
+        found = []
+        for rule in rules:  # one rule at a time, so that the observer hears of each rule met
             if rule.dated and not _in_effect(rule, view.date):
                 continue
             fired = rule.applies(day, view)
             if fired:
                 found.append(_finding(rule, day, view))
-            if observer is not None:
-                observer(rule, view, bool(fired))
+            observer(rule, view, bool(fired))
         return found
 
 
@@ -298,7 +312,7 @@ def _in_effect(rule: CompiledRule, date: datetime.date) -> bool:
 
 def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
     spec = rule.spec
-    message = "".join(p if isinstance(p, str) else format_value(p(day, view)) for p in rule.message)
+    message = rule.message(day, view)
     fix = None
     if rule.fix is not None:
         f = rule.fix
@@ -337,16 +351,6 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
         status, allowed = "denied", 0
     return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
                         view.charge)
-
-
-def format_value(value) -> str:
-    if value is None:
-        return "(not given)"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (tuple, list, frozenset)):
-        return ", ".join(map(str, value)) or "(none)"
-    return str(value)
 
 
 def judge_in_order(records, judge_for, window: int):

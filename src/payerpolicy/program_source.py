@@ -1,0 +1,306 @@
+"""Stage 6, compile (first half): checked rules written out as Python source.
+
+A rule's condition, message and fix become plain Python functions of `(d, f)`: `d` is the judged line's
+place in its patient-day (`evaluate.DayContext`, whose `.line` is the judged line) and `f` the line the rule
+looks at (the judged line itself at the top). Written out this way, `units > 4 and lacks modifier 59` is one
+function doing two attribute reads and two tests, where a tree of closures would make a call per node; the
+interpreter cost per line drops severalfold (bench/run.py measures it).
+
+Two things the source does on purpose:
+
+- A value looked up in a rule may be missing (a line without minutes). Comparisons and arithmetic on a
+  missing value are false and missing, exactly as the rule language says; the generated code tests for
+  None only where a value can be missing.
+- Counting over the day or the year (`total units of lines ... earlier that day`, `another line ...`) depends
+  only on the judged line, never on the rule asking. Each distinct count gets a slot in the judged line's
+  memo (`d.memo`), so when five rules ask for the patient's charges earlier that year, the lines of the year
+  are summed once.
+
+Everything that is not source (code sets, value tables, functions) is handed to the generated code as a named
+constant, so the source stays short and readable: `print(program.source)` shows what a policy became.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+from . import rule_ast as ast
+from .builtins import BUILTINS
+from .codes import DiagnosisSet, range_codes
+
+# The attribute of a judged line (`evaluate.LineView`) behind each field of the rule language.
+LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", ("modifiers",): "modifiers",
+              ("date",): "date", ("charge",): "charge", ("diagnoses",): "diagnoses",
+              ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi",
+              ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id",
+              ("discipline",): "discipline"}
+CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency"}
+# Fields a line always has: comparisons on them need no test for a missing value.
+_NEVER_MISSING = {"code", "modifiers", "date", "claim_id", "number"}
+_COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$|^-?[0-9.]+$|^'[^'\\]*'$")
+# Missing, as the rule language means it: no value, no modifiers, empty text.
+MISSING = (None, (), "")
+
+
+class SourceWriter:
+    """Writes rules as Python function source, collecting the constants the source names."""
+
+    def __init__(self, policy, expand_codes):
+        self.policy = policy
+        self.expand_codes = expand_codes  # SetExpr -> set of codes (the checker's expansion)
+        self.constants: dict[str, object] = {}
+        self._constant_names: dict[object, str] = {}
+        self.memo_slots: dict[object, int] = {}  # a count over lines -> its slot in the judged line's memo
+        self._temps = 0
+        self._loops = 0
+
+    # ---------------------------------------------------------------- names
+    def constant(self, value, key=None) -> str:
+        """A name for `value` in the generated module; equal constants (by `key`) share one name."""
+        key = key if key is not None else (type(value).__name__, value)
+        name = self._constant_names.get(key)
+        if name is None:
+            name = f"K{len(self._constant_names)}"
+            self._constant_names[key] = name
+            self.constants[name] = value
+        return name
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def _hold(self, text: str) -> tuple[str, str]:
+        """(first use, later uses) of an expression read twice: plain when cheap, else via a temporary."""
+        if _SIMPLE.match(text):
+            return text, text
+        name = self.temp()
+        return f"({name} := {text})", name
+
+    # ---------------------------------------------------------------- sets
+    def member_set(self, set_expr, kind: str) -> str:
+        if kind == "diagnosis":
+            entries = tuple(self._entries(set_expr))
+            return self.constant(DiagnosisSet(entries), key=("diagnoses", entries))
+        if kind == "code":
+            codes = frozenset(self.expand_codes(set_expr) or ())
+            return self.constant(codes, key=("codes", codes))
+        modifiers = frozenset(e.upper() for e in self._entries(set_expr))
+        return self.constant(modifiers, key=("codes", modifiers))
+
+    def _entries(self, set_expr) -> list[str]:
+        match set_expr:
+            case ast.SetRef(name):
+                return list(self.policy.code_sets[name].entries)
+            case ast.SetList(items):
+                out = []
+                for item in items:
+                    out += self._entries(item) if isinstance(item, (ast.SetRef, ast.SetList)) else [
+                        str(item.value) if isinstance(item, ast.Literal) else f"{item.low}-{item.high}"]
+                return out
+            case ast.CodeRange(low, high):
+                return range_codes(low, high)
+        return []
+
+    # ---------------------------------------------------------------- conditions
+    def condition(self, node, focus: str) -> str:
+        """A Python expression, true when the condition holds for the line named `focus`."""
+        match node:
+            case ast.Always():
+                return "True"
+            case ast.AllOf(items):
+                return "(" + " and ".join(self.condition(i, focus) for i in items) + ")"
+            case ast.AnyOf(items):
+                return "(" + " or ".join(self.condition(i, focus) for i in items) + ")"
+            case ast.Not(item):
+                return f"(not {self.condition(item, focus)})"
+            case ast.Compare(op, left, right):
+                return self.compare(op, left, right, focus)
+            case ast.InSet():
+                return self.in_set(node, focus)
+            case ast.IsMissing(value, negated):
+                return f"({self.value(value, focus)} {'not in' if negated else 'in'} MISSING)"
+            case ast.HasModifier(modifiers, negated):
+                wanted = self.member_set(modifiers, "modifier")
+                return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
+            case ast.AnotherLine(filt, scope):
+                loop = self.loop_name()
+                lines = f"{_SCOPES_WITHOUT_SELF[scope]}(d)"
+                if filt is None:
+                    return self.memo(node, f"bool({lines})")
+                return self.memo(node, f"any({self.condition(filt, loop)} for {loop} in {lines})")
+        raise AssertionError(f"no compiled form for {type(node).__name__}")
+
+    def compare(self, op, left, right, focus: str) -> str:
+        python_op = _COMPARE[op]
+        a, b = self.value(left, focus), self.value(right, focus)
+        if all(isinstance(side, ast.Field) and side.path == ("modifiers",) for side in (left, right)):
+            return f"(frozenset({a}) {python_op} frozenset({b}))"  # GP CQ and CQ GP are the same modifiers
+        if op == "=" and isinstance(right, ast.Literal) and right.value is not None:
+            return f"({a} == {b})"  # a missing value equals no constant: no test needed
+        checks = []
+        if self.may_be_missing(left):
+            first, a = self._hold(a)
+            checks.append(f"{first} is not None")
+        if self.may_be_missing(right):
+            first, b = self._hold(b)
+            checks.append(f"{first} is not None")
+        return "(" + " and ".join(checks + [f"{a} {python_op} {b}"]) + ")"
+
+    def in_set(self, node: ast.InSet, focus: str) -> str:
+        kind = _set_kind(node.value)
+        members = self.member_set(node.set, kind)
+        value = self.value(node.value, focus)
+        loop = self.loop_name()
+        if node.quantifier == "any":
+            return f"any({loop} in {members} for {loop} in ({value} or ()))"
+        if node.quantifier == "none":
+            return f"(not any({loop} in {members} for {loop} in ({value} or ())))"
+        if node.negated:
+            if not self.may_be_missing(node.value):
+                return f"({value} not in {members})"
+            first, later = self._hold(value)
+            return f"({first} is not None and {later} not in {members})"
+        return f"({value} in {members})"
+
+    # ---------------------------------------------------------------- values
+    def value(self, node, focus: str) -> str:
+        """A Python expression for a value; it is None when the value is missing."""
+        match node:
+            case ast.Literal(kind="symbol", value=value):
+                return repr(str(value).upper())
+            case ast.Literal(value=value):
+                if isinstance(value, (bool, int, float, str)):
+                    return repr(value)
+                return self.constant(value)
+            case ast.Field(subject, path):
+                return self.field(subject, path, focus)
+            case ast.Arithmetic(op, left, right):
+                return self.arithmetic(op, left, right, focus)
+            case ast.Call("value", (ast.Literal(value=name), *key)):
+                table = self.policy.values[name]  # the checker made sure it exists
+                if not isinstance(table, dict):
+                    return self.constant(table, key=("value", name))
+                if not key:
+                    return "None"  # a table read without a key has no single figure
+                return f"{self.constant(table, key=('value', name))}.get({self.value(key[0], focus)})"
+            case ast.Call(function, args):
+                implementation = self.constant(BUILTINS[function].implementation, key=("builtin", function))
+                return self.guarded([self.value(a, focus) for a in args], list(args),
+                                    lambda held: f"{implementation}({', '.join(held)})")
+            case ast.DayLines(measure, filt, scope):
+                return self.day_lines(node, measure, filt, scope)
+        raise AssertionError(f"no compiled form for {type(node).__name__}")
+
+    def arithmetic(self, op, left, right, focus: str) -> str:
+        a, b = self.value(left, focus), self.value(right, focus)
+        if op in "+-" and _is_date(left):
+            days = self.constant(datetime.timedelta, key=("timedelta",))
+            return self.guarded([a, b], [left, right], lambda held: f"({held[0]} {op} {days}(days={held[1]}))")
+        return self.guarded([a, b], [left, right], lambda held: f"({held[0]} {op} {held[1]})")
+
+    def guarded(self, texts: list[str], nodes: list, body) -> str:
+        """`body` of the values, or None when one that may be missing is."""
+        held, checks = [], []
+        for text, node in zip(texts, nodes):
+            if self.may_be_missing(node):
+                first, later = self._hold(text)
+                checks.append(f"{first} is None")
+                held.append(later)
+            else:
+                held.append(text)
+        if not checks:
+            return body(held)
+        return f"(None if {' or '.join(checks)} else {body(held)})"
+
+    def day_lines(self, node, measure: str, filt, scope: str) -> str:
+        loop = self.loop_name()
+        lines = f"{_SCOPES[scope]}(d)"
+        test = f" if {self.condition(filt, loop)}" if filt is not None else ""
+        if measure == "days":  # distinct dates of service: visits
+            text = f"len({{{loop}.date for {loop} in {lines}{test}}})"
+        elif measure == "count":
+            text = f"sum(1 for {loop} in {lines}{test})" if test else f"len({lines})"
+        else:
+            text = f"sum({loop}.{measure} or 0 for {loop} in {lines}{test})"
+        return self.memo(node, text)
+
+    def memo(self, node, text: str) -> str:
+        """Work a count over lines out once per judged line, however many rules and messages ask for it."""
+        slot = self.memo_slots.setdefault(node, len(self.memo_slots))
+        return f"(_v if (_v := m.get({slot}, NOT_YET)) is not NOT_YET else remember(m, {slot}, {text}))"
+
+    def loop_name(self) -> str:
+        self._loops += 1
+        return f"o{self._loops}"
+
+    def field(self, subject: str, path: tuple, focus: str) -> str:
+        line = focus if subject == "focus" else "l"
+        if path == ("supported_units",):  # depends on the whole day: the day works it out once per claim
+            if line in ("l", "f"):  # the judged line's own: once per judged line, like a count
+                return self.memo(("supported_units",), "d.supported_units(l)")
+            return f"d.supported_units({line})"
+        if subject in ("focus", "line"):
+            return f"{line}.{LINE_ATTRS[path]}"
+        if subject == "patient":
+            return "l.claim.patient_id"
+        if path[0] == "provider":
+            attr = "type" if path[1] == "type" else "npi"
+            return f"getattr(l.claim.provider, {attr!r}, None)"
+        return f"l.claim.{CLAIM_ATTRS[path]}"
+
+    def may_be_missing(self, node) -> bool:
+        match node:
+            case ast.Literal():
+                return False
+            case ast.Field(subject, path) if subject in ("focus", "line") and path in LINE_ATTRS:
+                return LINE_ATTRS[path] not in _NEVER_MISSING
+            case ast.DayLines():
+                return False
+        return True
+
+    # ---------------------------------------------------------------- functions
+    def function(self, name: str, expression: str) -> str:
+        """A generated function of `(d, f)` returning `expression`."""
+        head = [f"def {name}(d, f):"]
+        if re.search(r"\bl\.|\bl\b", expression):
+            head.append("    l = d.line")
+        if "m.get(" in expression:
+            head.append("    m = d.memo")
+        return "\n".join(head + [f"    return {expression}", "", ""])
+
+    def message(self, parts: tuple) -> str:
+        """One expression joining a message's text and its worked-out values."""
+        pieces = [repr(p) if isinstance(p, str) else f"format_value({self.value(p, 'f')})" for p in parts]
+        if not pieces:
+            return "''"
+        return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"
+
+
+def _is_date(node) -> bool:
+    """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
+    match node:
+        case ast.Field(path=("date",)):
+            return True
+        case ast.Literal(kind="date"):
+            return True
+        case ast.Arithmetic(op, left, _) if op in "+-":
+            return _is_date(left)
+    return False
+
+
+def _set_kind(value) -> str:
+    if isinstance(value, ast.Field):
+        if value.path == ("code",):
+            return "code"
+        if value.path == ("diagnoses",):
+            return "diagnosis"
+    return "other"
+
+
+# The functions (in program_compile) giving the lines of the judged line's day or year a count looks at.
+_SCOPES = {"day": "whole_day", "earlier": "earlier_that_day", "year": "whole_year",
+           "earlier_year": "earlier_that_year", "record": "on_record", "earlier_record": "earlier_on_record"}
+_SCOPES_WITHOUT_SELF = {"day": "others_that_day", "earlier": "earlier_that_day", "year": "year_without_self",
+                        "earlier_year": "earlier_that_year", "record": "record_without_self",
+                        "earlier_record": "earlier_on_record"}
