@@ -61,6 +61,6 @@ def _same_rule(base, child) -> bool:
             "effective_to", "announced", "deleted", "limit")
     if any(getattr(base, k) != getattr(child, k) for k in keys):
         return False
-    if base.message is None and base.default_message is not None:  # generated messages: compare their text
+    if base.message is None and base.default_message is not None:  # generated messages: compare their parts
         return base.default_message({}) == child.default_message({})
     return True

@@ -40,7 +40,7 @@ class RuleSpec:
     span: Span  # the rule's id, for diagnostics about the rule as a whole
     codes: ast.SetList | ast.SetRef | ast.CodeRange | None = None  # the codes it concerns; None: every code
     message: ast.Template | None = None
-    default_message: Callable[[dict], str] | None = None  # for table rows without a message of their own
+    default_message: Callable[[dict], tuple] | None = None  # template parts, for table rows without a message
     fix: ast.Fix | None = None
     effective_from: datetime.date | None = None
     effective_to: datetime.date | None = None

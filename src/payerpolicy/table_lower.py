@@ -26,6 +26,19 @@ from .diagnostics import Span
 
 _CODE = ast.Field("focus", ("code",))
 _UNITS = ast.Field("focus", ("units",))
+_LINE_CODE = ast.Field("line", ("code",))  # `{line.code}` in a message
+
+
+def _parts(*pieces) -> tuple:
+    """A message as template parts: text, and the values (syntax trees) shown in its holes. Written as parts
+    rather than as text to lower, so that a table of thousands of rows costs no parsing."""
+    out: list = []
+    for piece in pieces:
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] += piece
+        elif piece != "":
+            out.append(piece)
+    return tuple(out)
 
 
 def code_in(codes) -> ast.InSet:
@@ -59,13 +72,12 @@ def unit_cap(codes, limit: int, span: Span) -> tuple:
     room = ast.Call("max", (ast.Literal("number", 0, "0", span), ast.Arithmetic("-", n, earlier, span)), span)
     fix = ast.Fix("set_units", units=room, span=span)
 
-    def message(code_sets: dict) -> str:
+    def message(code_sets: dict) -> tuple:
         several = not (isinstance(codes, ast.SetList) and len(codes.items) == 1 and
                        isinstance(codes.items[0], ast.Literal))
         together = f" ({set_text(codes, code_sets)} together)" if several else ""
-        return (f"{{line.code}} is limited to {limit} unit{'s' if limit != 1 else ''} per patient per day"
-                f"{together}; this line brings the day to "
-                f"{{total units of lines with code in {_rule_text(codes)} earlier that day + units}}")
+        return _parts(_LINE_CODE, f" is limited to {limit} unit{'s' if limit != 1 else ''} per patient per day"
+                      f"{together}; this line brings the day to ", ast.Arithmetic("+", earlier, _UNITS, span))
     return condition, fix, message
 
 
@@ -76,10 +88,10 @@ def modifier_requirement(codes, required, when, span: Span) -> tuple:
     fix = ast.Fix("add_modifier", modifier=single, span=span) if single else ast.Fix(
         "review", note="add the modifier that fits the service", span=span)
 
-    def message(code_sets: dict) -> str:
+    def message(code_sets: dict) -> tuple:
         if single:
-            return f"{{line.code}} needs modifier {single}"
-        return f"{{line.code}} needs one of the modifiers {set_text(required, code_sets)}"
+            return _parts(_LINE_CODE, f" needs modifier {single}")
+        return _parts(_LINE_CODE, f" needs one of the modifiers {set_text(required, code_sets)}")
     return condition, fix, message
 
 
@@ -93,17 +105,16 @@ def code_pair(column1, column2, indicator: int, bypass, span: Span) -> tuple | N
         condition = ast.AllOf((other, ast.HasModifier(bypass, negated=True, span=span)), span)
         fix = ast.Fix("add_modifier", modifier="59", span=span)
 
-    def message(code_sets: dict) -> str:
-        text = (f"{{line.code}} is not paid on the same day as {set_text(column1, code_sets)} "
-                f"for the same patient (code pair edit, {{line.code}} in column 2)")
+    def message(code_sets: dict) -> tuple:
         if indicator == 1:
             shown = set_text(bypass, code_sets)
             if shown.count(",") > 5:
                 shown = "59 or an X modifier (XE, XS, XP, XU)"
-            text += f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
+            tail = f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
         else:
-            text += "; no modifier overrides this pair"
-        return text
+            tail = "; no modifier overrides this pair"
+        return _parts(_LINE_CODE, f" is not paid on the same day as {set_text(column1, code_sets)} "
+                      "for the same patient (code pair edit, ", _LINE_CODE, " in column 2)" + tail)
     return condition, fix, message
 
 
@@ -113,10 +124,10 @@ def evaluation_limit(evaluations, limit: int, span: Span) -> tuple:
     condition = ast.Compare(">=", earlier, n, span)
     fix = ast.Fix("remove_line", span=span)
 
-    def message(code_sets: dict) -> str:
-        return (f"only {limit} evaluation{'s' if limit != 1 else ''} or re-evaluation"
-                f"{'s' if limit != 1 else ''} ({set_text(evaluations, code_sets)}) per patient per day; "
-                f"{{line.code}} is one too many")
+    def message(code_sets: dict) -> tuple:
+        return _parts(f"only {limit} evaluation{'s' if limit != 1 else ''} or re-evaluation"
+                      f"{'s' if limit != 1 else ''} ({set_text(evaluations, code_sets)}) per patient per day; ",
+                      _LINE_CODE, " is one too many")
     return condition, fix, message
 
 
@@ -126,16 +137,7 @@ def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, spa
                            ast.HasModifier(modifiers, negated=True, span=span)), span)
     fix = ast.Fix("add_modifier", modifier=first_modifier(modifiers) or "59", span=span)
 
-    def message(code_sets: dict) -> str:
-        return (f"{{line.code}} billed on the same day as {set_text(other, code_sets)} needs a distinct-service "
-                f"modifier ({set_text(modifiers, code_sets)}) on {{line.code}}")
+    def message(code_sets: dict) -> tuple:
+        return _parts(_LINE_CODE, f" billed on the same day as {set_text(other, code_sets)} needs a "
+                      f"distinct-service modifier ({set_text(modifiers, code_sets)}) on ", _LINE_CODE)
     return judged, condition, fix, message
-
-
-def _rule_text(codes) -> str:
-    """Codes written back in the rule language, for the holes of a generated message."""
-    if isinstance(codes, ast.SetRef):
-        return "@" + codes.name
-    if isinstance(codes, ast.CodeRange):
-        return f"{codes.low}-{codes.high}"
-    return "[" + ", ".join(_rule_text(i) if not isinstance(i, ast.Literal) else i.text for i in codes.items) + "]"
