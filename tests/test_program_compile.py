@@ -108,7 +108,10 @@ def _wide_policy(tmp_path: Path) -> Path:
 def test_a_rule_over_many_groups_is_called_not_written_in_line(tmp_path):
     policy = payerpolicy.load(_wide_policy(tmp_path))
     source = policy.program.source
-    assert "when_0(d, f)" in source and "when_1(d, f)" in source  # called from the groups
+    assert "W_0(d, f)" in source and "W_1(d, f)" in source  # called from the groups, not written in line
+    # Thirty caps differ only in their figures: their conditions, messages and fixes share shapes.
+    shapes = policy.program.shapes_source.count("# shape ")
+    assert shapes < 20 < source.count("\ndef ")
     claims = []
     for i in range(400):
         lines = []
@@ -129,11 +132,11 @@ def test_a_rule_over_many_groups_is_called_not_written_in_line(tmp_path):
     assert all(next(ln for ln in d.lines if ln.line == f.line).date_of_service.startswith("2026-03") for d, f in dated)
 
 
-def test_the_generated_source_names_each_rule_and_is_what_runs():
+def test_the_generated_source_names_each_rule_and_tracebacks_show_what_runs():
     program = payerpolicy.load("medicare").program
     for spec in program.policy.rules:
         assert f"# {spec.id}" in program.source
-    # Tracebacks and profiles show the generated lines.
+    # Tracebacks and profiles show the compiled lines.
     import linecache
-    name = program.judge_for("97112").__code__.co_filename
-    assert linecache.getline(name, 1).startswith("# ")
+    code = program.judge_for("97112").__code__
+    assert linecache.getline(code.co_filename, code.co_firstlineno).strip() == "def run(d, f):"

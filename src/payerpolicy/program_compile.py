@@ -1,7 +1,8 @@
-"""Stage 6, compile (second half): the generated rule functions, indexed by procedure code.
+"""Stage 6, compile: the generated rule functions, indexed by procedure code.
 
-`program_source` writes every rule's condition, message and fix as Python source; here that source is
-compiled once into one module and each rule gets its functions back. The program maps each code to the
+`program_source` writes every rule's condition, message and fix as Python source, and a function per group
+of codes running all their rules; `program_link` compiles each distinct shape of function once and binds it
+to its rule's figures. The program maps each code to the
 tuple of rules that can concern it, in policy order, so judging a line costs one dict lookup plus the rules
 for its code: no parsing, no YAML, no scanning of unrelated rules.
 """
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 import collections
 import datetime
-import linecache
 from dataclasses import dataclass
 from typing import Callable
 
 from . import rule_ast as ast
 from .builtins import format_value
 from .policy_model import PolicySpec, RuleSpec
+from .program_link import Linker
 from .program_source import MISSING, SourceWriter
 from .rule_check import RuleChecker
 
@@ -73,37 +74,44 @@ class RuleProgram:
 _INLINE_UP_TO = 16
 
 
-def _write_program(policy: PolicySpec, writer: SourceWriter, groups: list[tuple[int, ...]]) -> str:
-    """The source of a policy: per rule its condition, message and fix units; per group of codes (codes
-    concerned by the same rules) one function judging a line by all of them, conditions written in line."""
+def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
+    """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
+    group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
+    conditions written in line. Returns the whole text, for people to read."""
     chunks = []
+
+    def add(name: str, text: str) -> None:
+        linker.add(name, text)
+        chunks.append(text)
     conditions = []
     for i, spec in enumerate(policy.rules):
         conditions.append(writer.condition(spec.condition, "f"))
         chunks.append(f"# {spec.id}\n")
-        chunks.append(writer.function(f"when_{i}", conditions[i]))
+        add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
         template = spec.message.parts if spec.message is not None else _default_message(spec, policy.code_sets)
-        chunks.append(writer.function(f"message_{i}", writer.message(template)))
+        add(f"message_{i}", writer.function(f"message_{i}", writer.message(template)))
         if spec.fix is not None and spec.fix.units is not None:
-            chunks.append(writer.function(f"units_{i}", writer.value(spec.fix.units, "f")))
+            add(f"units_{i}", writer.function(f"units_{i}", writer.value(spec.fix.units, "f")))
     in_groups = collections.Counter(i for group in groups for i in group)
     for number, group in enumerate(groups):
         body = [f"def group_{number}(d, f):", "    l = d.line", "    m = d.memo", "    fired = []"]
         for i in group:
             spec = policy.rules[i]
-            test = conditions[i] if in_groups[i] <= _INLINE_UP_TO else f"when_{i}(d, f)"
+            test = conditions[i] if in_groups[i] <= _INLINE_UP_TO else f"W_{i}(d, f)"
             if spec.effective_from is not None:
                 test = f"{writer.constant(spec.effective_from)} <= f.date and {test}"
             if spec.effective_to is not None:
                 test = f"f.date <= {writer.constant(spec.effective_to)} and {test}"
-            body.append(f"    if {test}:  # {spec.id}")
-            body.append(f"        fired.append(R{i})")
-        chunks.append("\n".join(body + ["    return fired", "", ""]))
+            body.append(f"    if {test}:")
+            body.append(f"        fired.append(R_{i})")
+        chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
+                      f"{' ...' if len(group) > 5 else ''}\n")
+        add(f"group_{number}", "\n".join(body + ["    return fired", "", ""]))
     return "".join(chunks)
 
 
 def _compile_rules(policy: PolicySpec, checker: RuleChecker):
-    """Compile the rules once into one generated module; index the rules and their groups by code."""
+    """Compile the rules once; index the rules and their groups by code."""
     for_every_code: list[int] = []
     by_code: dict[str, list[int]] = {}
     for i, spec in enumerate(policy.rules):
@@ -119,26 +127,29 @@ def _compile_rules(policy: PolicySpec, checker: RuleChecker):
     group_number = {group: n for n, group in enumerate(groups)}
 
     writer = SourceWriter(policy, checker.expand)
-    source = _write_program(policy, writer, groups)
-    # Named for tracebacks and profiles; linecache lets both show the generated lines.
-    filename = f"<payerpolicy {policy.payer} {policy.version}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = dict(writer.constants, **_RUNTIME)
-    exec(compile(source, filename, "exec"), namespace)
-    compiled = []
+    linker = Linker(f"{policy.payer} {policy.version}", _RUNTIME)
+    source = _write_program(policy, writer, linker, groups)
+    functions = linker.link(writer.constants.__getitem__,
+                            only={n for n, _, _ in linker.functions if not n.startswith("group_")})
+    compiled: list[CompiledRule] = []
     for i, spec in enumerate(policy.rules):
         fix = None
         if spec.fix is not None:
-            fix = CompiledFix(spec.fix.action, spec.fix.modifier, namespace.get(f"units_{i}"), spec.fix.note)
-        compiled.append(CompiledRule(spec, namespace[f"when_{i}"], namespace[f"message_{i}"], fix,
+            fix = CompiledFix(spec.fix.action, spec.fix.modifier, functions.get(f"units_{i}"), spec.fix.note)
+        compiled.append(CompiledRule(spec, functions[f"when_{i}"], functions[f"message_{i}"], fix,
                                      spec.effective_from, spec.effective_to,
                                      spec.effective_from is not None or spec.effective_to is not None))
-        namespace[f"R{i}"] = compiled[-1]  # what a group function reports as fired
-    judges = [namespace[f"group_{n}"] for n in range(len(groups))]
+
+    def resolve(name: str):  # a group names constants, the rules it reports and the conditions it calls
+        kind, number = name[0], int(name[2:])
+        if kind == "R":
+            return compiled[number]
+        return functions[f"when_{number}"] if kind == "W" else writer.constants[name]
+    judges = linker.link(resolve, only={f"group_{n}" for n in range(len(groups))})
     rules = {code: tuple(compiled[i] for i in group) for code, group in index.items()}
-    judge_by_code = {code: judges[group_number[group]] for code, group in index.items()}
-    every = (tuple(compiled[i] for i in for_every_code), judges[0])
-    return rules, judge_by_code, every, source
+    judge_by_code = {code: judges[f"group_{group_number[group]}"] for code, group in index.items()}
+    every = (tuple(compiled[i] for i in for_every_code), judges["group_0"])
+    return rules, judge_by_code, every, source, linker.source
 
 
 def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
@@ -222,11 +233,13 @@ def _scopes_of(policy: PolicySpec):
 
 def compile_policy(policy: PolicySpec) -> RuleProgram:
     checker = RuleChecker(policy, [])  # reused for its expansion of code sets
-    by_code, judge_by_code, (for_every_code, judge_any_code), source = _compile_rules(policy, checker)
+    by_code, judge_by_code, (for_every_code, judge_any_code), source, shapes = _compile_rules(policy, checker)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
-    return RuleProgram(policy, by_code, for_every_code, judge_by_code, judge_any_code,
-                       frozenset(timed_codes or ()), source)
+    program = RuleProgram(policy, by_code, for_every_code, judge_by_code, judge_any_code,
+                          frozenset(timed_codes or ()), source)
+    program.shapes_source = shapes  # what was compiled: each distinct shape of function once
+    return program
 
 
 __all__ = ["compile_policy", "RuleProgram", "CompiledRule"]

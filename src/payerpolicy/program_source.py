@@ -16,8 +16,10 @@ Two things the source does on purpose:
   memo (`d.memo`), so when five rules ask for the patient's charges earlier that year, the lines of the year
   are summed once.
 
-Everything that is not source (code sets, value tables, functions) is handed to the generated code as a named
-constant, so the source stays short and readable: `print(program.source)` shows what a policy became.
+Everything the policy supplies (numbers, text, code sets, value tables, functions) is handed to the generated
+code as a named constant (`K_12`), never written into the source. So the source of a rule says only what the
+rule does, and rules that do the same with other figures (six thousand unit caps) have the same source,
+compiled once (see program_compile). `print(program.source)` shows what a policy became.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class SourceWriter:
         key = key if key is not None else (type(value).__name__, value)
         name = self._constant_names.get(key)
         if name is None:
-            name = f"K{len(self._constant_names)}"
+            name = f"K_{len(self._constant_names)}"
             self._constant_names[key] = name
             self.constants[name] = value
         return name
@@ -168,10 +170,8 @@ class SourceWriter:
         """A Python expression for a value; it is None when the value is missing."""
         match node:
             case ast.Literal(kind="symbol", value=value):
-                return repr(str(value).upper())
+                return self.constant(str(value).upper())
             case ast.Literal(value=value):
-                if isinstance(value, (bool, int, float, str)):
-                    return repr(value)
                 return self.constant(value)
             case ast.Field(subject, path):
                 return self.field(subject, path, focus)
@@ -228,7 +228,8 @@ class SourceWriter:
     def memo(self, node, text: str) -> str:
         """Work a count over lines out once per judged line, however many rules and messages ask for it."""
         slot = self.memo_slots.setdefault(node, len(self.memo_slots))
-        return f"(_v if (_v := m.get({slot}, NOT_YET)) is not NOT_YET else remember(m, {slot}, {text}))"
+        name = self.constant(slot, key=("memo slot", slot))
+        return f"(_v if (_v := m.get({name}, NOT_YET)) is not NOT_YET else remember(m, {name}, {text}))"
 
     def loop_name(self) -> str:
         self._loops += 1
@@ -271,7 +272,7 @@ class SourceWriter:
 
     def message(self, parts: tuple) -> str:
         """One expression joining a message's text and its worked-out values."""
-        pieces = [repr(p) if isinstance(p, str) else f"format_value({self.value(p, 'f')})" for p in parts]
+        pieces = [self.constant(p) if isinstance(p, str) else f"format_value({self.value(p, 'f')})" for p in parts]
         if not pieces:
             return "''"
         return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"

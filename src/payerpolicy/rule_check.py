@@ -409,17 +409,23 @@ def _check_caps_agree(checker: RuleChecker, policy: PolicySpec, diagnostics: lis
     which is rarely what the author of the higher one meant (often a payer adding its own cap without
     removing the base's)."""
     caps = [(rule, checker.expand(rule.codes) or set()) for rule in policy.rules if rule.limit is not None]
-    for i, (first, first_codes) in enumerate(caps):
-        for second, second_codes in caps[i + 1:]:
-            shared = first_codes & second_codes
-            if not shared or not _periods_meet(first, second):
-                continue
-            code = sorted(shared)[0]
-            diagnostics.append(Diagnostic(
-                "W504", f"two daily caps for {code}: `{first.id}` ({first.limit}) and `{second.id}` "
-                        f"({second.limit}); only the lower one ever counts", second.span,
-                f"remove one (`remove: [{first.id}]` in a policy that extends it), or give them different "
-                "effective dates", severity="warning"))
+    # Compare only caps that share a code: a payer's table of thousands of caps, one per code, costs one pass.
+    by_code: dict[str, list[int]] = {}
+    for i, (_, codes) in enumerate(caps):
+        for code in codes:
+            by_code.setdefault(code, []).append(i)
+    pairs = sorted({(a, b) for sharing in by_code.values() if len(sharing) > 1
+                    for n, a in enumerate(sharing) for b in sharing[n + 1:]})
+    for i, j in pairs:
+        (first, first_codes), (second, second_codes) = caps[i], caps[j]
+        if not _periods_meet(first, second):
+            continue
+        code = sorted(first_codes & second_codes)[0]
+        diagnostics.append(Diagnostic(
+            "W504", f"two daily caps for {code}: `{first.id}` ({first.limit}) and `{second.id}` "
+                    f"({second.limit}); only the lower one ever counts", second.span,
+            f"remove one (`remove: [{first.id}]` in a policy that extends it), or give them different "
+            "effective dates", severity="warning"))
 
 
 def _periods_meet(a, b) -> bool:
