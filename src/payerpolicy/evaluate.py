@@ -314,7 +314,9 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
     spec = rule.spec
     message = rule.message(day, view)
     fix = None
-    if rule.fix is not None:
+    if rule.fix_of is not None:
+        fix = rule.fix_of(day, view)
+    elif rule.fix is not None:
         f = rule.fix
         if f.action == "set_units":
             units = f.units(day, view)

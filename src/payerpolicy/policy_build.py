@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime
 import re
+from pathlib import Path, PurePosixPath
 
 from . import rule_ast as ast
 from . import table_lower as tables
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, SourceFiles
 from .policy_files import PolicyDocument, WholeNumber
+from .policy_pair_table import read_pair_table
 from .policy_model import CodeSetSpec, PolicySpec, RuleSpec
 from .policy_schema import where
 from .rule_lower import lower_condition, lower_fix, lower_template
@@ -38,9 +40,10 @@ def _date(value) -> datetime.date | None:
 
 
 class _Builder:
-    def __init__(self, folder: str, diagnostics: list[Diagnostic], base: PolicySpec | None):
+    def __init__(self, folder: str, diagnostics: list[Diagnostic], base: PolicySpec | None, sources: SourceFiles):
         self.folder = folder
         self.diagnostics = diagnostics
+        self.sources = sources  # texts of files with mistakes, to quote them
         self.meta: tuple[dict, PolicyDocument] | None = None
         self.meta_unusable = False
         self.settings: dict = {}
@@ -80,7 +83,7 @@ class _Builder:
         data = doc.data or {}
         for index, row in enumerate(data.get("rules") or []):
             self.add_rule(doc, ("rules", index), row)
-        for section in _TABLE_FAMILY:
+        for section in (*_TABLE_FAMILY, "code_pair_tables"):
             for index, row in enumerate(data.get(section) or []):
                 self.add_table_row(doc, section, (section, index), row)
         for index, rule_id in enumerate(data.get("remove") or []):
@@ -164,7 +167,7 @@ class _Builder:
     def add_table_row(self, doc: PolicyDocument, section: str, path: tuple, row: dict) -> None:
         if not self._claim_id(doc, path, row["id"]):
             return
-        family = _TABLE_FAMILY[section]
+        family = _TABLE_FAMILY.get(section, "code_pair")
         common = self._common(doc, path, row, family, section)
         span = doc.span(path + ("id",))
         built = getattr(self, "_" + section)(doc, path, row, span)
@@ -202,6 +205,19 @@ class _Builder:
         if built is None:  # indicator 9: the edit does not apply; the row stays for the record only
             return None
         return (column2, *built)
+
+    def _code_pair_tables(self, doc, path, row, span):
+        """A whole table of pairs from a file: one rule, indexed by its column-2 codes."""
+        bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
+        bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
+        folder = doc.path.parent if doc.path is not None else Path(".")
+        display = str(PurePosixPath(doc.file).parent / row["file"])
+        table = read_pair_table(folder / row["file"], display, self.sources, self.diagnostics,
+                                doc.span(path + ("file",)))
+        if table is None or bypass is None:
+            return None
+        codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
+        return codes, ast.PairEdit(table, bypass, span), None, None
 
     def _evaluations(self, doc, path, row, span):
         evaluations = self.codes(doc, path + ("evaluations",), row["evaluations"])
@@ -286,8 +302,9 @@ def infer_codes(condition: ast.Condition):
 
 
 def build_policy(folder: str, documents: list[PolicyDocument], diagnostics: list[Diagnostic],
-                 some_files_unread: bool = False, base: PolicySpec | None = None) -> PolicySpec | None:
-    builder = _Builder(folder, diagnostics, base)
+                 some_files_unread: bool = False, base: PolicySpec | None = None,
+                 sources: SourceFiles | None = None) -> PolicySpec | None:
+    builder = _Builder(folder, diagnostics, base, sources or SourceFiles())
     if base is None:
         for doc in documents:
             for index, _ in enumerate((doc.data or {}).get("remove") or []):

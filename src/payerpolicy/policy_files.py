@@ -71,6 +71,7 @@ class PolicyDocument:
     key_nodes: dict = field(default_factory=dict)
     text: str = ""
     merged: set = field(default_factory=set)  # mappings whose `<<` merge key was refused
+    path: Path | None = None  # where it was read from: files it names are found beside it
 
     def span(self, path: Path_, key: bool = False) -> Span:
         """The place of the value at `path` (or of its key, with key=True); the nearest parent when unknown."""
@@ -122,7 +123,7 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
     except yaml.YAMLError as exc:
         diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {exc}", Span(display, 1, 1)))
         return None
-    doc = PolicyDocument(display, None, text=text)
+    doc = PolicyDocument(display, None, text=text, path=path)
     if root is not None:
         doc.data = _build(root, (), doc, diagnostics)
     return doc

@@ -98,7 +98,7 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
         folder = path if path.is_dir() else path.parent
         base = load_spec(base_name, diagnostics, sources, relative_to=folder.parent,
                          chain=chain + (path.resolve(),), span=base_span)
-    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files), base)
+    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files), base, sources)
     if spec is None or extends is None:
         return spec
     return merge(base, spec, diagnostics) if base is not None else None

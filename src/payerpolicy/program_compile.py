@@ -15,6 +15,7 @@ from typing import Callable
 
 from . import rule_ast as ast
 from .builtins import format_value
+from .decision import Fix
 from .policy_model import PolicySpec, RuleSpec
 from .program_link import Linker
 from .program_source import MISSING, SourceWriter
@@ -38,6 +39,7 @@ class CompiledRule:
     effective_from: datetime.date | None
     effective_to: datetime.date | None
     dated: bool  # has an effective period: the line's date of service must be checked against it
+    fix_of: Callable | None = None  # (day, line) -> Fix, for a fix that depends on what hit (pair tables)
 
 
 class RuleProgram:
@@ -88,6 +90,11 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         conditions.append(writer.condition(spec.condition, "f"))
         chunks.append(f"# {spec.id}\n")
         add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
+        if isinstance(spec.condition, ast.PairEdit):  # the message and fix name the pairs that hit
+            bypass = writer.member_set(spec.condition.bypass, "modifier")
+            add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
+            add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
+            continue
         template = spec.message.parts if spec.message is not None else _default_message(spec, policy.code_sets)
         add(f"message_{i}", writer.function(f"message_{i}", writer.message(template)))
         if spec.fix is not None and spec.fix.units is not None:
@@ -133,12 +140,14 @@ def _compile_rules(policy: PolicySpec, checker: RuleChecker):
                             only={n for n, _, _ in linker.functions if not n.startswith("group_")})
     compiled: list[CompiledRule] = []
     for i, spec in enumerate(policy.rules):
-        fix = None
+        fix = fix_of = None
         if spec.fix is not None:
             fix = CompiledFix(spec.fix.action, spec.fix.modifier, functions.get(f"units_{i}"), spec.fix.note)
+        if f"hits_{i}" in functions:
+            fix_of = _pair_fix(functions[f"hits_{i}"], spec.fix)
         compiled.append(CompiledRule(spec, functions[f"when_{i}"], functions[f"message_{i}"], fix,
                                      spec.effective_from, spec.effective_to,
-                                     spec.effective_from is not None or spec.effective_to is not None))
+                                     spec.effective_from is not None or spec.effective_to is not None, fix_of))
 
     def resolve(name: str):  # a group names constants, the rules it reports and the conditions it calls
         kind, number = name[0], int(name[2:])
@@ -157,6 +166,34 @@ def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
     if spec.default_message is None:
         return (f"rule {spec.id} applies",)
     return spec.default_message(code_sets)
+
+
+def _pair_message(hits: tuple, code: str, bypass: frozenset) -> str:
+    """What a pair table's finding says: the column-1 codes billed that day, and whether a modifier helps."""
+    paired = " and ".join(column1 for column1, _ in hits)
+    text = (f"{code} is not paid on the same day as {paired} for the same patient "
+            f"(code pair edit{'s' if len(hits) > 1 else ''} {', '.join(f'{c}/{code}' for c, _ in hits)}, "
+            f"{code} in column 2)")
+    if any(indicator == 0 for _, indicator in hits):
+        return text + "; no modifier overrides this pair"
+    shown = ", ".join(sorted(bypass))
+    if len(bypass) > 6 and "59" in bypass:  # the NCCI list runs to forty modifiers: name the usual ones
+        shown = "59, XE, XS, XP, XU or another NCCI-associated modifier"
+    return text + f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
+
+
+def _pair_fix(hits_of: Callable, written: ast.Fix | None) -> Callable:
+    """A pair table's fix: remove the line when an edit allows no modifier, else add the bypass modifier
+    (the table's own `fix:`, or 59)."""
+    def fix_of(day, view) -> Fix:
+        if any(indicator == 0 for _, indicator in hits_of(day, view)):
+            return Fix("remove_line", view.number)
+        if written is not None and written.action == "add_modifier":
+            return Fix("add_modifier", view.number, written.modifier)
+        if written is not None:
+            return Fix(written.action, view.number, note=written.note)
+        return Fix("add_modifier", view.number, "59")
+    return fix_of
 
 
 # The lines of the judged line's day or year that a count looks at (named in program_source._SCOPES).
@@ -211,7 +248,8 @@ _RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier
             "whole_year": whole_year, "year_without_self": year_without_self,
             "earlier_that_year": earlier_that_year, "on_record": on_record,
             "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
-            "NOT_YET": _NOT_YET, "remember": _remember, "MISSING": MISSING, "format_value": format_value,
+            "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
+            "format_value": format_value,
             "__builtins__": __builtins__}
 
 

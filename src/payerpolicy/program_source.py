@@ -125,6 +125,8 @@ class SourceWriter:
             case ast.HasModifier(modifiers, negated):
                 wanted = self.member_set(modifiers, "modifier")
                 return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
+            case ast.PairEdit(table, bypass):
+                return self.pair_hits(node)
             case ast.AnotherLine(filt, scope):
                 loop = self.loop_name()
                 lines = f"{_SCOPES_WITHOUT_SELF[scope]}(d)"
@@ -132,6 +134,13 @@ class SourceWriter:
                     return self.memo(node, f"bool({lines})")
                 return self.memo(node, f"any({self.condition(filt, loop)} for {loop} in {lines})")
         raise AssertionError(f"no compiled form for {type(node).__name__}")
+
+    def pair_hits(self, node: ast.PairEdit) -> str:
+        """The edits of a pair table the judged line fails, once per judged line: the condition asks whether
+        there are any, the message and the fix which they are."""
+        table = self.constant(node.table, key=("pair table", id(node.table)))
+        bypass = self.member_set(node.bypass, "modifier")
+        return self.memo(node, f"{table}.hits(l, others_that_day(d), {bypass})")
 
     def compare(self, op, left, right, focus: str) -> str:
         python_op = _COMPARE[op]

@@ -174,7 +174,18 @@ class Always:
     span: Span | None = _span()
 
 
-Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always]
+@dataclass(frozen=True, slots=True)
+class PairEdit:
+    """The condition of a code pair table (`code_pair_tables:`), not written in the rule language: some other
+    line of the day has a code that the table pairs in column 1 with the judged line's code in column 2, the
+    edit is in force on the date of service, and no `bypass` modifier on the line lifts it (indicator 1)."""
+
+    table: object  # a policy_pair_table.PairTable; compared by identity
+    bypass: "SetExpr"
+    span: Span | None = _span()
+
+
+Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit]
 
 
 # ------------------------------------------------------------------ fixes and messages

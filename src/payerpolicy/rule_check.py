@@ -128,7 +128,7 @@ class RuleChecker:
                 self.set_type(set_expr, kind)
             case ast.IsMissing(value):
                 self.value(value, in_filter)
-            case ast.HasModifier(modifiers):
+            case ast.HasModifier(modifiers) | ast.PairEdit(bypass=modifiers):
                 self.set_type(modifiers, "modifier")
             case ast.AnotherLine(filt):
                 if filt is not None:

@@ -1,0 +1,219 @@
+"""Stage 1, read (tables): a code pair table file (the NCCI procedure-to-procedure edits, a million rows a quarter).
+
+A policy names the file under `code_pair_tables:`; this module reads it into a `PairTable`, an index from the
+column-2 code to its column-1 codes, so that judging a line costs one lookup per other line of its day
+however many pairs the table holds. Hand-written `code_pairs:` rows stay rules of their own, each with its id,
+message and source; a table is one rule whose findings name the pair that hit.
+
+The file is text, comma- or tab-separated, with a header naming the columns (any order, any case; spaces and
+underscores alike; the CMS headings "Column 1", "Column 2", "Effective Date", "Deletion Date" and "Modifier"
+are understood too; other columns, such as the edit rationale, are ignored):
+
+    column1,column2,effective_from,deleted,modifier_indicator
+    97530,97116,2020-10-01,,1
+    97161,97530,20200101,20201231,0
+
+`effective_from` and `deleted` (the first date of service the edit no longer applies to) are optional, as
+YYYY-MM-DD or YYYYMMDD (the CMS files' form); `*` or an empty cell means none. `modifier_indicator` is 0 (no
+modifier bypasses the edit), 1 (a bypass modifier does) or 9 (the edit does not apply: the row is skipped).
+Every mistake is reported with file:line:column, all of them in one go (up to a limit), and a table with
+mistakes is not used at all.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+from pathlib import Path
+
+from .diagnostics import Diagnostic, SourceFiles, Span
+
+REQUIRED = ("column1", "column2", "modifier_indicator")
+OPTIONAL = ("effective_from", "deleted")
+MISTAKES_SHOWN = 50  # a file wrong in every row says so once it has shown this many
+
+# An edit is packed into one int: first day, day it stops (exclusive), indicator. Dates are ordinals
+# (day numbers): a million edits take one small int each rather than a tuple of dates.
+_DAY_BITS = 20  # ordinals stay below 2**20 until the year 2870
+_NO_END = (1 << _DAY_BITS) - 1
+
+
+def _pack(start: int, end: int, indicator: int) -> int:
+    return (((start << _DAY_BITS) | end) << 2) | indicator
+
+
+class PairTable:
+    """Column-2 code -> {column-1 code -> edit, or a tuple of edits for a pair listed more than once}."""
+
+    __slots__ = ("file", "by_column2", "rows")
+
+    def __init__(self, file: str, by_column2: dict, rows: int):
+        self.file = file  # as shown to people
+        self.by_column2 = by_column2
+        self.rows = rows  # edits kept (indicator 9 rows are not)
+
+    def column2_codes(self) -> list[str]:
+        return sorted(self.by_column2)
+
+    def hits(self, line, others, bypass: frozenset) -> tuple:
+        """The edits `line` fails on its day: (column-1 code, indicator) for each other line whose code is
+        column 1 of an edit with `line`'s code in column 2, in force on its date, and not bypassed by one of
+        `line`'s modifiers (indicator 1 only). Empty when none: a line is judged once per table."""
+        edits = self.by_column2.get(line.code)
+        if edits is None:
+            return ()
+        day = line.date.toordinal()
+        bypassed = not bypass.isdisjoint(line.modifiers)
+        found = []
+        for other in others:
+            packed = edits.get(other.code)
+            if packed is None:
+                continue
+            for edit in (packed if isinstance(packed, tuple) else (packed,)):
+                indicator = edit & 3
+                if (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END) and not (indicator == 1 and bypassed):
+                    hit = (other.code, indicator)
+                    if hit not in found:
+                        found.append(hit)
+                    break
+        return tuple(found)
+
+    def __repr__(self) -> str:
+        return f"<PairTable {self.file}: {self.rows} edits>"
+
+
+def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic],
+                    at: Span) -> PairTable | None:
+    """Read a table file; on any mistake, report them all and return None (a table is used whole or not)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        diagnostics.append(Diagnostic("E101", f"no code pair table file `{display}`", at,
+                                      "the path is read from the folder of the policy file that names it"))
+        return None
+    except UnicodeDecodeError:
+        diagnostics.append(Diagnostic("E102", f"`{display}` is not UTF-8 text", at, "save the file as UTF-8"))
+        return None
+    except OSError as exc:
+        diagnostics.append(Diagnostic("E101", f"cannot read `{display}`: {exc.strerror}", at))
+        return None
+    lines = text.splitlines()
+    reader = _Reader(display, diagnostics)
+    table = reader.read(lines)
+    if reader.mistakes:
+        sources.texts[display] = text  # so each mistake is shown with its line
+        if reader.mistakes > MISTAKES_SHOWN:
+            diagnostics.append(Diagnostic(
+                "E208", f"{reader.mistakes - MISTAKES_SHOWN} more rows of `{display}` have mistakes", at,
+                f"only the first {MISTAKES_SHOWN} are shown"))
+        return None
+    return table
+
+
+class _Reader:
+    def __init__(self, display: str, diagnostics: list[Diagnostic]):
+        self.display = display
+        self.diagnostics = diagnostics
+        self.mistakes = 0
+        self.days: dict[str, int | None] = {"": None, "*": None}  # date text -> ordinal, read once each
+
+    def mistake(self, message: str, line: int, column: int, hint: str | None = None, width: int = 1) -> None:
+        self.mistakes += 1
+        if self.mistakes <= MISTAKES_SHOWN:
+            self.diagnostics.append(Diagnostic("E208", message, Span(self.display, line, column, line,
+                                                                     column + max(width, 1)), hint))
+
+    def read(self, lines: list[str]) -> PairTable | None:
+        first = next((n for n, line in enumerate(lines) if line.strip() and not line.startswith("#")), None)
+        if first is None:
+            self.mistake("the code pair table is empty: it needs a header and rows", 1, 1,
+                         f"the header names the columns: {', '.join(REQUIRED + OPTIONAL)}")
+            return None
+        header = lines[first]
+        delimiter = "\t" if "\t" in header else ","
+        names = [_column_name(c) for c in _split(header, delimiter)]
+        where = {}
+        for name in REQUIRED + OPTIONAL:
+            if name in names:
+                where[name] = names.index(name)
+            elif name in REQUIRED:
+                self.mistake(f"the header has no `{name}` column", first + 1, 1,
+                             f"the columns it needs are {', '.join(REQUIRED)} (and may have "
+                             f"{', '.join(OPTIONAL)}); it has {', '.join(n for n in names if n) or 'none'}",
+                             len(header))
+        if self.mistakes:
+            return None
+        by_column2: dict[str, dict] = {}
+        codes: dict[str, str] = {}  # one string object per code, however many rows name it
+        rows = 0
+        c1, c2, ind = where["column1"], where["column2"], where["modifier_indicator"]
+        start_at, end_at = where.get("effective_from"), where.get("deleted")
+        width = max(where.values()) + 1
+        for number in range(first + 1, len(lines)):
+            line = lines[number]
+            if not line.strip() or line.startswith("#"):
+                continue
+            cells = _split(line, delimiter)
+            if len(cells) < width:
+                self.mistake(f"this row has {len(cells)} cells; the header has {len(names)}", number + 1, 1,
+                             f"cells are separated by {'tabs' if delimiter == chr(9) else 'commas'}", len(line))
+                continue
+            column1 = self.code(cells, c1, number, "column 1")
+            column2 = self.code(cells, c2, number, "column 2")
+            indicator = cells[ind].strip()
+            if indicator not in ("0", "1", "9"):
+                self.cell_mistake(cells, ind, number, f"`{indicator}` is not a modifier indicator",
+                                  "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied")
+                continue
+            start = self.day(cells, start_at, number) if start_at is not None else None
+            end = self.day(cells, end_at, number) if end_at is not None else None
+            if column1 is None or column2 is None or start is False or end is False or indicator == "9":
+                continue
+            edit = _pack(start or 0, end or _NO_END, int(indicator))
+            column1 = codes.setdefault(column1, column1)
+            edits = by_column2.setdefault(codes.setdefault(column2, column2), {})
+            known = edits.get(column1)
+            edits[column1] = edit if known is None else (
+                known + (edit,) if isinstance(known, tuple) else (known, edit))
+            rows += 1
+        return None if self.mistakes else PairTable(self.display, by_column2, rows)
+
+    def code(self, cells: list[str], index: int, number: int, what: str) -> str | None:
+        code = cells[index].strip().upper()
+        if len(code) == 5 and code.isalnum():
+            return code
+        self.cell_mistake(cells, index, number, f"`{cells[index].strip()}` in {what} is not a procedure code",
+                          "procedure codes have five letters or digits (97530, G0283)")
+        return None
+
+    def day(self, cells: list[str], index: int, number: int) -> int | None | bool:
+        text = cells[index].strip()
+        if text in self.days:
+            return self.days[text]
+        try:
+            value = datetime.date.fromisoformat(text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}")
+        except ValueError:
+            self.cell_mistake(cells, index, number, f"`{text}` is not a date",
+                              "write dates as YYYY-MM-DD or YYYYMMDD; `*` or nothing for none")
+            return False
+        self.days[text] = value.toordinal()
+        return self.days[text]
+
+    def cell_mistake(self, cells: list[str], index: int, number: int, message: str, hint: str) -> None:
+        column = sum(len(c) + 1 for c in cells[:index]) + 1  # exact for rows without quotes
+        self.mistake(message, number + 1, column, hint, len(cells[index]))
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    if '"' in line:
+        return next(csv.reader([line], delimiter=delimiter))
+    return line.split(delimiter)
+
+
+# The CMS files' own headings for the same columns.
+_ALIASES = {"column_1": "column1", "column_2": "column2", "effective_date": "effective_from",
+            "deletion_date": "deleted", "modifier": "modifier_indicator"}
+
+
+def _column_name(text: str) -> str:
+    name = "_".join(text.strip().strip('"').lower().replace("-", " ").replace("_", " ").split())
+    return _ALIASES.get(name, name)
