@@ -47,8 +47,8 @@ def _bill_by_the_minutes(lines: list[dict]) -> list[dict]:
     return lines
 
 
-def claim(rng: random.Random, number: int) -> dict:
-    date = (datetime.date(2026, 1, 5) + datetime.timedelta(days=rng.randrange(300))).isoformat()
+def claim(rng: random.Random, number: int, patients: int = 20_000, days: int = 300) -> dict:
+    date = (datetime.date(2026, 1, 5) + datetime.timedelta(days=rng.randrange(days))).isoformat()
     provider_type = rng.choice(["PT", "PT", "PT", "PTA"])
     count = rng.randint(1, 8)
     codes = rng.sample(TIMED + UNTIMED, k=min(count, len(TIMED + UNTIMED)))
@@ -75,11 +75,14 @@ def claim(rng: random.Random, number: int) -> dict:
         else:
             lines.append(_line(rng, "97116", date, provider_type) if "97530" in codes
                          else _line(rng, "97161", date, "PT"))
-    return {"id": f"B-{number}", "payer": "medicare", "patient": {"id": f"P-{rng.randrange(20_000)}"},
+    return {"id": f"B-{number}", "payer": "medicare", "patient": {"id": f"P-{rng.randrange(patients)}"},
             "provider": {"npi": "1234567893", "type": provider_type},
             "diagnoses": rng.sample(DIAGNOSES, k=2), "lines": lines}
 
 
-def claims(count: int, seed: int = 2026) -> list[dict]:
+def claims(count: int, seed: int = 2026, *, patients: int = 20_000, days: int = 300) -> list[dict]:
+    """`count` claims of `patients` patients over `days` dates of service from 2026-01-05. The defaults spread
+    claims thinly (a patient-day rarely has two claims); few patients and days make a dense population, whose
+    patient-days span several claims and whose patients pass the year's KX threshold (for tests)."""
     rng = random.Random(seed)
-    return [claim(rng, i) for i in range(count)]
+    return [claim(rng, i, patients, days) for i in range(count)]

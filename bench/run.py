@@ -1,14 +1,22 @@
-"""Benchmark: compile time and judging speed of the shipped Medicare policy.
+"""Benchmark: compile time and judging speed of the shipped Medicare policy, against a hand-written floor.
 
     python bench/run.py [--claims N]
 
 Prints the cold compile time, claims/s and lines/s for `check_many` over N generated claims and for `check`
 one claim per call, the p50/p99 latency of one `check`, and peak memory. Claims are read into the claim model
 before timing, so the figures are the engine's, not the JSON reader's (reading is timed on its own line).
+
+The same figures are then taken for the floor (`bench/floor.py`): the same rules written by hand as plain
+Python, building the same decisions, the speed no rule engine can beat. A table sets the two side by side
+with payerpolicy's throughput as a share of the floor's. Last, every claim's decision is compared between
+the two (through `check_many` and `check`); the run exits with status 1, naming the first claim that
+differs, if any does, since figures for two programs that decide differently compare nothing.
 """
 from __future__ import annotations
 
 import argparse
+import gc
+import itertools
 import statistics
 import sys
 import time
@@ -17,11 +25,85 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import floor  # noqa: E402
 import generate  # noqa: E402
 
 import payerpolicy  # noqa: E402
 from payerpolicy.claim_read import claim_from_dict  # noqa: E402
 from payerpolicy.rule_parse import parser  # noqa: E402
+
+
+def measure(check, check_many, claims: list) -> dict:
+    """Time `check_many` over all claims and `check` claim by claim, and trace `check_many`'s peak memory."""
+    gc.collect()  # each program starts from the same heap: the claims, nothing left by the other
+    start = time.perf_counter()
+    decisions = list(check_many(claims))
+    many_seconds = time.perf_counter() - start
+    denied = sum(d.status == "denied" for d in decisions)
+    del decisions
+    gc.collect()
+    # Memory is measured on a second pass: tracing allocations slows them several times over.
+    tracemalloc.start()
+    for _ in check_many(claims):
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    gc.collect()
+
+    latencies = []
+    start = time.perf_counter()
+    for claim in claims:
+        t = time.perf_counter()
+        check(claim)
+        latencies.append(time.perf_counter() - t)
+    one_seconds = time.perf_counter() - start
+    latencies.sort()
+    return {"many_seconds": many_seconds, "denied": denied, "peak": peak, "one_seconds": one_seconds,
+            "p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1]}
+
+
+def first_difference(policy, claims: list) -> tuple[str, object, object, object] | None:
+    """The first claim the engine and the floor decide differently: (how judged, claim, engine's, floor's)."""
+    for claim, engine, hand in zip(claims, policy.check_many(claims), floor.check_many(claims)):
+        if engine != hand:
+            return "check_many", claim, engine, hand
+    for claim in claims:
+        engine, hand = policy.check(claim), floor.check(claim)
+        if engine != hand:
+            return "check", claim, engine, hand
+    return None
+
+
+def what_differs(mine, theirs) -> str:
+    """The first part of two decisions that differs, both sides shown."""
+    for part in ("findings", "lines"):
+        for a, b in itertools.zip_longest(getattr(mine, part), getattr(theirs, part)):
+            if a != b:
+                return f"  {part}: payerpolicy has {a}\n  {' ' * len(part)}  the floor has   {b}"
+    return f"  payerpolicy: {mine}\n  the floor:   {theirs}"
+
+
+def table(engine: dict, hand: dict, claims: int, lines: int) -> str:
+    def rate(count, seconds):
+        return count / seconds
+
+    many, one = (engine["many_seconds"], hand["many_seconds"]), (engine["one_seconds"], hand["one_seconds"])
+    rows = [  # (what, payerpolicy's figure, the floor's figure, format, whether the ratio is shown)
+        ("check_many  claims/s", rate(claims, many[0]), rate(claims, many[1]), "{:,.0f}", True),
+        ("            lines/s", rate(lines, many[0]), rate(lines, many[1]), "{:,.0f}", True),
+        ("check       claims/s", rate(claims, one[0]), rate(claims, one[1]), "{:,.0f}", True),
+        ("            lines/s", rate(lines, one[0]), rate(lines, one[1]), "{:,.0f}", True),
+        ("            latency p50 (us)", engine["p50"] * 1e6, hand["p50"] * 1e6, "{:,.0f}", False),
+        ("            latency p99 (us)", engine["p99"] * 1e6, hand["p99"] * 1e6, "{:,.0f}", False),
+        ("check_many  peak traced memory (MiB)", engine["peak"] / 2**20, hand["peak"] / 2**20, "{:,.1f}", False),
+    ]
+    out = [f"{'':38}{'payerpolicy':>13}{'floor':>13}{'payerpolicy / floor':>22}"]
+    for what, mine, theirs, form, ratio in rows:
+        out.append(f"{what:38}{form.format(mine):>13}{form.format(theirs):>13}"
+                   + (f"{mine / theirs:>22.2f}" if ratio else ""))
+    out.append("payerpolicy / floor: the engine's throughput as a share of the hand-written floor's "
+               "(1.00: as fast; 0.50: half as fast)")
+    return "\n".join(out)
 
 
 def main() -> None:
@@ -46,30 +128,32 @@ def main() -> None:
     print(f"{len(claims):,} claims, {lines:,} lines; read into the claim model at "
           f"{len(claims) / read_seconds:,.0f} claims/s")
 
-    start = time.perf_counter()
-    decisions = list(policy.check_many(claims))
-    many_seconds = time.perf_counter() - start
-    # Memory is measured on a second pass: tracing allocations slows them several times over.
-    tracemalloc.start()
-    for _ in policy.check_many(claims):
-        pass
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    denied = sum(d.status == "denied" for d in decisions)
-    print(f"check_many: {len(claims) / many_seconds:,.0f} claims/s, {lines / many_seconds:,.0f} lines/s "
-          f"({denied:,} denied); peak traced memory while judging {peak / 2**20:,.0f} MiB")
+    engine = measure(policy.check, policy.check_many, claims)
+    print(f"check_many: {len(claims) / engine['many_seconds']:,.0f} claims/s, "
+          f"{lines / engine['many_seconds']:,.0f} lines/s ({engine['denied']:,} denied); peak traced memory "
+          f"while judging {engine['peak'] / 2**20:,.0f} MiB")
+    print(f"check (one claim a call): {len(claims) / engine['one_seconds']:,.0f} claims/s, "
+          f"{lines / engine['one_seconds']:,.0f} lines/s; latency p50 {engine['p50'] * 1e6:,.0f} us, "
+          f"p99 {engine['p99'] * 1e6:,.0f} us")
 
-    latencies = []
-    start = time.perf_counter()
-    for claim in claims:
-        t = time.perf_counter()
-        policy.check(claim)
-        latencies.append(time.perf_counter() - t)
-    one_seconds = time.perf_counter() - start
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99) - 1]
-    print(f"check (one claim a call): {len(claims) / one_seconds:,.0f} claims/s, {lines / one_seconds:,.0f} "
-          f"lines/s; latency p50 {statistics.median(latencies) * 1e6:,.0f} us, p99 {p99 * 1e6:,.0f} us")
+    hand = measure(floor.check, floor.check_many, claims)
+    print()
+    print(f"payerpolicy against the hand-written floor (bench/floor.py), {len(claims):,} claims, {lines:,} lines:")
+    print(table(engine, hand, len(claims), lines))
+    print()
+
+    difference = first_difference(policy, claims)
+    if difference is not None:
+        how, claim, mine, theirs = difference
+        print(f"DISAGREE: payerpolicy and the floor decide claim {claim.id} differently ({how}); the figures "
+              f"above compare two different things.\n{what_differs(mine, theirs)}", file=sys.stderr)
+        sys.exit(1)
+    if engine["denied"] != hand["denied"]:  # cannot happen when every decision agrees; a last guard
+        print(f"DISAGREE: payerpolicy denied {engine['denied']:,} claims, the floor {hand['denied']:,}",
+              file=sys.stderr)
+        sys.exit(1)
+    print(f"decisions agree: payerpolicy and the floor decide all {len(claims):,} claims alike "
+          f"(check_many and check; {engine['denied']:,} denied)")
 
 
 if __name__ == "__main__":

@@ -31,14 +31,12 @@ REQUIRED = ("column1", "column2", "modifier_indicator")
 OPTIONAL = ("effective_from", "deleted")
 MISTAKES_SHOWN = 50  # a file wrong in every row says so once it has shown this many
 
-# An edit is packed into one int: first day, day it stops (exclusive), indicator. Dates are ordinals
-# (day numbers): a million edits take one small int each rather than a tuple of dates.
+# An edit is packed into one int: first day, day it stops (exclusive), indicator, as
+# (first << 22) | (stops << 2) | indicator. Dates are ordinals (day numbers): a million edits take one small
+# int each rather than a tuple of dates.
 _DAY_BITS = 20  # ordinals stay below 2**20 until the year 2870
 _NO_END = (1 << _DAY_BITS) - 1
-
-
-def _pack(start: int, end: int, indicator: int) -> int:
-    return (((start << _DAY_BITS) | end) << 2) | indicator
+_MISTAKE = object()  # a cell that could not be read (and has been reported)
 
 
 class PairTable:
@@ -114,7 +112,6 @@ class _Reader:
         self.display = display
         self.diagnostics = diagnostics
         self.mistakes = 0
-        self.days: dict[str, int | None] = {"": None, "*": None}  # date text -> ordinal, read once each
 
     def mistake(self, message: str, line: int, column: int, hint: str | None = None, width: int = 1) -> None:
         self.mistakes += 1
@@ -143,60 +140,98 @@ class _Reader:
         if self.mistakes:
             return None
         by_column2: dict[str, dict] = {}
-        codes: dict[str, str] = {}  # one string object per code, however many rows name it
         rows = 0
         c1, c2, ind = where["column1"], where["column2"], where["modifier_indicator"]
         start_at, end_at = where.get("effective_from"), where.get("deleted")
         width = max(where.values()) + 1
+        # A million rows name a few thousand distinct codes and dates: each distinct cell text is checked
+        # once (`self.cell`) and remembered, with its value ready to pack, so that a well-formed row costs a
+        # split and a few dict lookups. A row with anything not seen before takes the slow path once.
+        self.codes: dict[str, str] = {}
+        self.starts: dict[str, int] = {}  # date text -> its day number, shifted into place
+        self.ends: dict[str, int] = {}
+        self.indicators = {"0": 0, "1": 1, "9": 9}
+        codes, starts, ends, indicators = self.codes, self.starts, self.ends, self.indicators
         for number in range(first + 1, len(lines)):
             line = lines[number]
-            if not line.strip() or line.startswith("#"):
+            cells = line.split(delimiter) if '"' not in line else _split(line, delimiter)
+            try:
+                column1, column2 = codes[cells[c1]], codes[cells[c2]]
+                indicator = indicators[cells[ind]]
+                edit = ((starts[cells[start_at]] if start_at is not None else 0)
+                        + (ends[cells[end_at]] if end_at is not None else ends[""]) + indicator)
+            except (KeyError, IndexError):
+                read = self.slow_row(line, cells, number, width, len(names), delimiter,
+                                     (c1, c2, ind, start_at, end_at))
+                if read is None:
+                    continue
+                column1, column2, indicator, edit = read
+            if indicator == 9:
                 continue
-            cells = _split(line, delimiter)
-            if len(cells) < width:
-                self.mistake(f"this row has {len(cells)} cells; the header has {len(names)}", number + 1, 1,
-                             f"cells are separated by {'tabs' if delimiter == chr(9) else 'commas'}", len(line))
-                continue
-            column1 = self.code(cells, c1, number, "column 1")
-            column2 = self.code(cells, c2, number, "column 2")
-            indicator = cells[ind].strip()
-            if indicator not in ("0", "1", "9"):
-                self.cell_mistake(cells, ind, number, f"`{indicator}` is not a modifier indicator",
-                                  "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied")
-                continue
-            start = self.day(cells, start_at, number) if start_at is not None else None
-            end = self.day(cells, end_at, number) if end_at is not None else None
-            if column1 is None or column2 is None or start is False or end is False or indicator == "9":
-                continue
-            edit = _pack(start or 0, end or _NO_END, int(indicator))
-            column1 = codes.setdefault(column1, column1)
-            edits = by_column2.setdefault(codes.setdefault(column2, column2), {})
+            edits = by_column2.get(column2)
+            if edits is None:
+                edits = by_column2[column2] = {}
             known = edits.get(column1)
             edits[column1] = edit if known is None else (
                 known + (edit,) if isinstance(known, tuple) else (known, edit))
             rows += 1
         return None if self.mistakes else PairTable(self.display, by_column2, rows)
 
-    def code(self, cells: list[str], index: int, number: int, what: str) -> str | None:
-        code = cells[index].strip().upper()
-        if len(code) == 5 and code.isalnum():
-            return code
-        self.cell_mistake(cells, index, number, f"`{cells[index].strip()}` in {what} is not a procedure code",
-                          "procedure codes have five letters or digits (97530, G0283)")
-        return None
+    def slow_row(self, line, cells, number, width, columns, delimiter, at):
+        """Read a row with a cell not seen before: check each cell, remember the good ones, report the rest."""
+        if line.startswith("#") or not line.strip():
+            return None
+        if len(cells) < width:
+            self.mistake(f"this row has {len(cells)} cells; the header has {columns}", number + 1, 1,
+                         f"cells are separated by {'tabs' if delimiter == chr(9) else 'commas'}", len(line))
+            return None
+        c1, c2, ind, start_at, end_at = at
+        column1 = self.code(cells, c1, number, "column 1")
+        column2 = self.code(cells, c2, number, "column 2")
+        indicator = self.indicator(cells, ind, number)
+        start = self.day(cells, start_at, number) if start_at is not None else 0
+        end = self.day(cells, end_at, number) if end_at is not None else 0
+        if _MISTAKE in (column1, column2, indicator, start, end):
+            return None
+        start_text = cells[start_at] if start_at is not None else ""
+        end_text = cells[end_at] if end_at is not None else ""
+        self.starts[start_text] = start << (_DAY_BITS + 2)
+        self.ends[end_text] = (end or _NO_END) << 2
+        self.ends.setdefault("", _NO_END << 2)
+        return column1, column2, indicator, self.starts[start_text] + self.ends[end_text] + indicator
 
-    def day(self, cells: list[str], index: int, number: int) -> int | None | bool:
+    def code(self, cells: list[str], index: int, number: int, what: str):
+        raw = cells[index]
+        code = raw.strip().upper()
+        if len(code) == 5 and code.isalnum():
+            known = self.codes.setdefault(code, code)  # one string object per code, however many rows
+            self.codes[raw] = known
+            return known
+        self.cell_mistake(cells, index, number, f"`{raw.strip()}` in {what} is not a procedure code",
+                          "procedure codes have five letters or digits (97530, G0283)")
+        return _MISTAKE
+
+    def indicator(self, cells: list[str], index: int, number: int):
+        raw = cells[index]
+        if raw.strip() in ("0", "1", "9"):
+            self.indicators[raw] = int(raw)
+            return int(raw)
+        self.cell_mistake(cells, index, number, f"`{raw.strip()}` is not a modifier indicator",
+                          "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied")
+        return _MISTAKE
+
+    def day(self, cells: list[str], index: int, number: int):
+        """A date cell as a day number; 0 for none."""
         text = cells[index].strip()
-        if text in self.days:
-            return self.days[text]
+        if text in ("", "*"):
+            return 0
         try:
-            value = datetime.date.fromisoformat(text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}")
+            iso = text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}"
+            return datetime.date.fromisoformat(iso).toordinal()
         except ValueError:
             self.cell_mistake(cells, index, number, f"`{text}` is not a date",
                               "write dates as YYYY-MM-DD or YYYYMMDD; `*` or nothing for none")
-            return False
-        self.days[text] = value.toordinal()
-        return self.days[text]
+            return _MISTAKE
 
     def cell_mistake(self, cells: list[str], index: int, number: int, message: str, hint: str) -> None:
         column = sum(len(c) + 1 for c in cells[:index]) + 1  # exact for rows without quotes
