@@ -242,7 +242,7 @@ def test_file_that_cannot_be_read(tmp_path, monkeypatch):
 def test_three_mistakes_in_two_files_are_reported_at_once_and_nothing_loads(folder, monkeypatch):
     """The issue's acceptance check: every mistake, each with file:line:column; the policy never half-loads."""
     compiled = []
-    monkeypatch.setattr(policy_load, "compile_policy", lambda spec: compiled.append(spec))
+    monkeypatch.setattr(policy_load, "plan_program", lambda spec: compiled.append(spec))
     result = "not assigned"
     with pytest.raises(PolicyError) as info:
         result = payerpolicy.load(CASES_DIR / folder)
@@ -275,7 +275,7 @@ def test_a_rule_a_table_row_and_the_yaml_of_another_file_at_once():
 
 def test_a_policy_with_an_error_and_a_base_does_not_load(monkeypatch):
     compiled = []
-    monkeypatch.setattr(policy_load, "compile_policy", lambda spec: compiled.append(spec))
+    monkeypatch.setattr(policy_load, "plan_program", lambda spec: compiled.append(spec))
     error = load_errors(CASES_DIR / "remove_unknown_base_rule")
     assert [d.code for d in errors_of(error)] == ["E410"]
     assert compiled == []

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
 
-from .claim_model import Claim, ServiceLine
+from .claim_model import Claim, Provider, ServiceLine
 
 __all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
            "DISCIPLINES", "SCHEMA_VERSION"]
@@ -51,9 +51,10 @@ class HistoryError(ValueError):
     """A claim or a history file the store cannot accept, with a message a user can act on."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class HistoryLine:
-    """One stored service line, as the rule engine sees history."""
+    """One stored service line, as the rule engine sees history. Read-only by convention: not a frozen
+    dataclass because a run makes one per line it judges, and frozen ones take six times longer to make."""
 
     claim_id: str
     patient_id: str
@@ -80,7 +81,7 @@ class Recorded:
     lines_removed: int
 
 
-def therapy_discipline(claim: Claim, line: ServiceLine) -> str | None:
+def therapy_discipline(claim: Claim, line: ServiceLine, provider: Provider | None | bool = False) -> str | None:
     """The therapy discipline a line counts toward: "PT", "OT", "SLP", or None for a non-therapy line.
 
     The plan-of-care modifier decides first (GP PT, GO OT, GN SLP), because it is what the payer reads and a
@@ -92,7 +93,8 @@ def therapy_discipline(claim: Claim, line: ServiceLine) -> str | None:
         discipline = _THERAPY_MODIFIERS.get(modifier.upper())
         if discipline:
             return discipline
-    provider = claim.provider_of(line)
+    if provider is False:  # not looked up by the caller already
+        provider = claim.provider_of(line)
     if provider is None or provider.type is None:
         return None
     return _PROVIDER_DISCIPLINES.get(provider.type.upper())

@@ -31,6 +31,9 @@ class Span:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    def __reduce__(self):  # for the compiled-policy cache: see rule_ast._rebuild
+        return Span, (self.file, self.line, self.column, self.end_line, self.end_column)
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -77,6 +80,10 @@ class SourceFiles:
     """The text of each policy file read, so a diagnostic can quote the offending line."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    # Every file read and folder listed while loading, for the compiled-policy cache (`program_cache`) to
+    # tell whether any has changed since.
+    read: list = field(default_factory=list)
+    listed: dict = field(default_factory=dict)  # folder -> the names of the policy files found in it
 
     def line(self, file: str, number: int) -> str | None:
         text = self.texts.get(file)

@@ -33,66 +33,81 @@ class LineView:
         self.number = line.number
         self.code = line.code
         self.units = line.units
-        self.minutes = line.minutes
+        self.minutes = minutes = line.minutes
         self.modifiers = line.modifiers
         self.date = line.date_of_service
         self.charge = line.charge
         self.diagnoses = claim.diagnoses_of(line)
-        self.provider_type = provider.type if provider else None
+        self.provider_type = provider_type = provider.type if provider else None
         self.provider_npi = provider.npi if provider else None
-        self.discipline = therapy_discipline(claim, line)
-        self.pta_minutes = _assistant_minutes(line, self.provider_type, "PTA")
-        self.ota_minutes = _assistant_minutes(line, self.provider_type, "OTA")
+        self.discipline = therapy_discipline(claim, line, provider)
+        if minutes is None:
+            self.pta_minutes = self.ota_minutes = None
+        elif line.periods and any(period.provider is not None and period.provider.type for period in line.periods):
+            self.pta_minutes = _assistant_minutes(line, provider_type, "PTA")
+            self.ota_minutes = _assistant_minutes(line, provider_type, "OTA")
+        elif provider_type is None:
+            self.pta_minutes = self.ota_minutes = None
+        else:  # the line's provider furnished all of it
+            self.pta_minutes = minutes if provider_type == "PTA" else 0
+            self.ota_minutes = minutes if provider_type == "OTA" else 0
 
 
-def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int | None:
-    """Minutes of the line furnished by an assistant: its periods' own providers when they name one (a
-    PTA's 10 minutes within a PT's session), else all or none of the line by the line's provider."""
-    if line.minutes is None:
-        return None
-    if any(period.provider is not None and period.provider.type for period in line.periods):
-        return sum(period.minutes for period in line.periods
-                   if ((period.provider.type if period.provider else None) or provider_type) == assistant)
-    if provider_type is None:
-        return None
-    return line.minutes if provider_type == assistant else 0
+def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int:
+    """Minutes of the line furnished by an assistant, when its periods name their own providers (a PTA's 10
+    minutes within a PT's session); a period without one is the line's provider's."""
+    return sum(period.minutes for period in line.periods
+               if ((period.provider.type if period.provider else None) or provider_type) == assistant)
 
 
 class DayContext:
     """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
 
-    __slots__ = ("line", "lines", "position", "judge", "year", "memo")
+    __slots__ = ("line", "lines", "position", "judge", "memo")
 
     def __init__(self, line: LineView, lines: list, position: int, judge: "Judge"):
         self.line = line
         self.lines = lines
         self.position = position
         self.judge = judge
-        self.year: dict[tuple, list] = {}  # year_lines, worked out once per judged line
-        self.memo: dict[int, object] = {}  # counts over lines, once per judged line (see program_source)
+        # Counts over lines (see program_source) and the lines they count over, once per judged line.
+        self.memo: dict = {}
 
     def past_day(self) -> list:
         """Lines of this patient-day from claims judged before that are no longer in the day book (an
         earlier run kept in the claim history, or a claim further back than the window): they come first."""
+        if self.judge.history is None:
+            return []
         return self.judge.past_day(self.line)
+
+    def scope(self, name: str, make) -> list:
+        """The lines a scope (`others that day`, ...) gives for the judged line, made once however many
+        rules count over it."""
+        found = self.memo.get(name)
+        if found is None:
+            found = self.memo[name] = make(self)
+        return found
 
     def year_lines(self, earlier: bool, whole_record: bool = False) -> list:
         """The patient's lines in the calendar year of the judged line: claims judged before (the claim
         history, without this claim's own earlier versions) and this claim's own lines. `earlier`: only
         those dated before the judged line, and on its date those from earlier claims or earlier lines."""
-        found = self.year.get((earlier, whole_record))
+        key = ("year", earlier, whole_record)
+        found = self.memo.get(key)
         if found is not None:
             return found
         view = self.line
         year = None if whole_record else view.date.year
-        past = self.judge.past_lines(view.claim, year)
-        own = self.judge.claim_lines_in(view.claim, year)
+        judge = self.judge
+        past = judge.past_lines(view.claim, year) if judge.history is not None else None
+        own = judge.claim_lines_in(view.claim, year)
         if not earlier:
-            found = past + own
+            found = past + own if past else own
         else:
-            found = ([p for p in past if p.date <= view.date] +
-                     [v for v in own if (v.date, v.number) < (view.date, view.number)])
-        self.year[(earlier, whole_record)] = found
+            date, number = view.date, view.number
+            found = [p for p in past if p.date <= date] if past else []
+            found += [v for v in own if v.date < date or (v.date == date and v.number < number)]
+        self.memo[key] = found
         return found
 
     def supported_units(self, view: LineView) -> int | None:
@@ -157,11 +172,13 @@ class PastLine:
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
-    def __init__(self, program: RuleProgram, observer=None, history=None):
+    def __init__(self, program: RuleProgram, observer=None, history=None, remember: bool = True):
         self.program = program
         # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
-        # or else the run's own (`RunHistory`), so claims of one run still count toward each other.
-        self.history = history if history is not None else (RunHistory() if program.uses_history else None)
+        # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
+        # of one claim alone (`remember=False`) keeps none: no claim after it would read it.
+        self.history = history if history is not None else (
+            RunHistory() if program.uses_history and remember else None)
         self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
         self.past_days: dict[tuple, list] = {}  # and its patient-days
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
@@ -236,7 +253,9 @@ class Judge:
             findings.extend(found)
             line_decisions.append(_line_decision(view, found))
         denied = any(f.severity == "deny" for f in findings)
-        if self.history is not None:  # later claims, of this run or of later runs, count this one
+        if isinstance(self.history, RunHistory):  # later claims of this run count this one
+            self.history.record(record, payer=self.program.policy.payer, views=lines)
+        elif self.history is not None:  # ... and of later runs
             self.history.record(record, payer=self.program.policy.payer)
         return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
                         tuple(line_decisions), tuple(findings))
@@ -260,10 +279,11 @@ class Judge:
         key = (view.claim.patient_id, view.date)
         found = self.past_days.get(key)
         if found is None:
+            # Taken from the patient's year (asked of the history once per claim and year, and wanted by
+            # the year's rules anyway): the lines of this date, but for claims still in the day book.
             in_book = {v.claim_id for v in self.days.get(key, ())}
-            found = [PastLine(line) for line in self.history.lines(
-                view.claim.patient_id, view.date, view.date, exclude_claim=view.claim.id,
-                payer=self.program.policy.payer) if line.claim_id not in in_book]
+            found = [line for line in self.past_lines(view.claim, view.date.year)
+                     if line.date == view.date and line.claim_id not in in_book]
             self.past_days[key] = found
         return found
 
@@ -285,14 +305,18 @@ class Judge:
         if not rules:
             return []
         day_lines = self.days.get((view.claim.patient_id, view.date))
-        if day_lines is None or view not in day_lines:
+        try:
+            position = day_lines.index(view)
+        except (AttributeError, ValueError):
             # The claim was replaced or voided by a later one in the window before its turn came: it is
             # judged on its own day, as the payer judged it before the replacement arrived.
             day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
-        day = DayContext(view, day_lines, day_lines.index(view), self)
+            position = day_lines.index(view)
+        day = DayContext(view, day_lines, position, self)
         observer = self.observer
         if observer is None:  # the generated function of the line's code runs every rule in one go
-            return [_finding(rule, day, view) for rule in program.judge_for(view.code)(day, view)]
+            fired = program.judge_for(view.code)(day, view)
+            return [_finding(rule, day, view) for rule in fired] if fired else []
         found = []
         for rule in rules:  # one rule at a time, so that the observer hears of each rule met
             if rule.dated and not _in_effect(rule, view.date):

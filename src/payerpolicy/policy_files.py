@@ -38,6 +38,9 @@ class WholeNumber(int):
         obj.text = text
         return obj
 
+    def __reduce__(self):  # kept in the compiled-policy cache with its written form
+        return WholeNumber, (int(self), self.text)
+
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$")
@@ -115,6 +118,7 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
         diagnostics.append(Diagnostic("E101", f"cannot read the file: {exc.strerror}", Span(display, 1, 1)))
         return None
     sources.texts[display] = text
+    sources.read.append(path)
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:

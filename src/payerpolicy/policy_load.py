@@ -21,7 +21,8 @@ from .policy_inherit import merge
 from .policy_model import PolicySpec
 from .policy_schema import validate_document
 from .policy_time import as_known_on
-from .program_compile import RuleProgram, compile_policy
+from . import program_cache
+from .program_compile import RuleProgram, assemble, plan_program
 from .resources import policies_dir
 from .rule_check import check_policy
 
@@ -79,6 +80,7 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
                                       "a base policy cannot extend, directly or through others, a policy built on it"))
         return None
     files = policy_files(path)
+    sources.listed[path] = [f.name for f in files]
     if not files:
         diagnostics.append(Diagnostic("E100", f"`{display_name(path)}` holds no .yaml policy files", span))
         return None
@@ -111,11 +113,20 @@ def _extends(doc) -> tuple | None:
     return None
 
 
-def load_program(source, as_of: datetime.date | None = None) -> tuple[RuleProgram, PolicyError | None]:
+def load_program(source, as_of: datetime.date | None = None,
+                 cache: bool = True) -> tuple[RuleProgram, PolicyError | None]:
     """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error.
 
     Returns the program and, when there are warnings, a `PolicyError` holding them (not raised) so they can
-    be rendered with their source lines."""
+    be rendered with their source lines. A policy loaded before, unchanged since, comes from the compiled-
+    policy cache (`program_cache`) unless `cache` is False."""
+    as_of = as_of or datetime.date.today()
+    path = resolve(source)
+    if cache and path is not None:
+        cached = program_cache.load(path, as_of)
+        if cached is not None:
+            spec, plan, warnings, texts = cached
+            return assemble(spec, plan), (PolicyError(warnings, SourceFiles(texts)) if warnings else None)
     diagnostics: list[Diagnostic] = []
     sources = SourceFiles()
     spec = load_spec(source, diagnostics, sources)
@@ -123,5 +134,10 @@ def load_program(source, as_of: datetime.date | None = None) -> tuple[RuleProgra
         check_policy(spec, diagnostics)
     if spec is None or any(d.severity == "error" for d in diagnostics):
         raise PolicyError(diagnostics, sources)
-    spec = as_known_on(spec, as_of or datetime.date.today())
-    return compile_policy(spec), (PolicyError(diagnostics, sources) if diagnostics else None)
+    spec = as_known_on(spec, as_of)
+    plan = plan_program(spec)
+    program = assemble(spec, plan)
+    warnings = PolicyError(diagnostics, sources) if diagnostics else None
+    if cache and path is not None:
+        program_cache.save(path, as_of, spec, plan, warnings.diagnostics if warnings else [], sources)
+    return program, warnings

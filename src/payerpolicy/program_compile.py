@@ -46,7 +46,8 @@ class RuleProgram:
     """A compiled policy: rules by code, plus the rules that concern every code."""
 
     def __init__(self, policy: PolicySpec, by_code: dict[str, tuple], for_every_code: tuple,
-                 judge_by_code: dict[str, Callable], judge_any_code: Callable, timed_codes: frozenset, source: str):
+                 judge_by_code: dict[str, Callable], judge_any_code: Callable, timed_codes: frozenset, source: str,
+                 uses_history: bool):
         self.policy = policy
         self.source = source  # the generated Python the rules became: print it to see what runs
         self.by_code = by_code
@@ -57,7 +58,7 @@ class RuleProgram:
         self.judge_any_code = judge_any_code
         self.timed_codes = timed_codes  # the codes whose minutes turn into units (settings: timed_codes)
         # Whether some rule looks at the patient's year: only then are claims kept in a claim history.
-        self.uses_history = any(("year" in scope or "record" in scope) for scope in _scopes_of(policy))
+        self.uses_history = uses_history
         self.timed_method = policy.settings.get("timed_unit_method", "cms")
 
     def rules_for(self, code: str) -> tuple:
@@ -117,8 +118,24 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
     return "".join(chunks)
 
 
-def _compile_rules(policy: PolicySpec, checker: RuleChecker):
-    """Compile the rules once; index the rules and their groups by code."""
+@dataclass
+class ProgramPlan:
+    """Everything compiling a policy works out before Python compiles anything: plain data, so that it can be
+    kept in the compiled-policy cache (`program_cache`) and a later run skips parsing and writing source."""
+
+    index: dict  # code -> the rules (numbers, policy order) that concern it
+    for_every_code: tuple  # rules that concern every code
+    groups: list  # the distinct rule tuples of `index`; group n has function group_n
+    linker: Linker  # the written functions, by shape
+    constants: dict  # the bound names (K_...) and their values
+    source: str  # the whole text, for people
+    timed_codes: frozenset
+    uses_history: bool  # some rule looks at the patient's year or record
+
+
+def plan_program(policy: PolicySpec) -> ProgramPlan:
+    """Index the rules by code, and write every function of the policy."""
+    checker = RuleChecker(policy, [])  # reused for its expansion of code sets
     for_every_code: list[int] = []
     by_code: dict[str, list[int]] = {}
     for i, spec in enumerate(policy.rules):
@@ -131,34 +148,92 @@ def _compile_rules(policy: PolicySpec, checker: RuleChecker):
     # A rule for every code also concerns the codes that have rules of their own; keep policy order.
     index = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
     groups = list(dict.fromkeys([tuple(for_every_code), *index.values()]))
-    group_number = {group: n for n, group in enumerate(groups)}
-
     writer = SourceWriter(policy, checker.expand)
-    linker = Linker(f"{policy.payer} {policy.version}", _RUNTIME)
+    linker = Linker(f"{policy.payer} {policy.version}")
     source = _write_program(policy, writer, linker, groups)
-    functions = linker.link(writer.constants.__getitem__,
-                            only={n for n, _, _ in linker.functions if not n.startswith("group_")})
-    compiled: list[CompiledRule] = []
-    for i, spec in enumerate(policy.rules):
-        fix = fix_of = None
-        if spec.fix is not None:
-            fix = CompiledFix(spec.fix.action, spec.fix.modifier, functions.get(f"units_{i}"), spec.fix.note)
-        if f"hits_{i}" in functions:
-            fix_of = _pair_fix(functions[f"hits_{i}"], spec.fix)
-        compiled.append(CompiledRule(spec, functions[f"when_{i}"], functions[f"message_{i}"], fix,
-                                     spec.effective_from, spec.effective_to,
-                                     spec.effective_from is not None or spec.effective_to is not None, fix_of))
+    timed = policy.settings.get("timed_codes", "@timed")
+    timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
+    uses_history = any(("year" in scope or "record" in scope) for scope in _scopes_of(policy))
+    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, source,
+                       frozenset(timed_codes or ()), uses_history)
 
-    def resolve(name: str):  # a group names constants, the rules it reports and the conditions it calls
+
+def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
+    """Compile the plan's shapes and make the program. Functions are bound to their figures when first
+    used: a policy of 10,000 rules over 16,000 codes judged on a few dozen codes binds only what it uses."""
+    linker = plan.linker
+    linker.compile_shapes(_RUNTIME)
+    compiled: list[CompiledRule] = []
+    made: dict[str, Callable] = {}
+
+    def bind(name: str) -> Callable:  # each function is made once per program
+        function = made.get(name)
+        if function is None:
+            function = made[name] = linker.make(name, resolve)
+        return function
+
+    def resolve(name: str):  # what a bound name stands for: a constant, a rule, or a rule's condition
         kind, number = name[0], int(name[2:])
         if kind == "R":
             return compiled[number]
-        return functions[f"when_{number}"] if kind == "W" else writer.constants[name]
-    judges = linker.link(resolve, only={f"group_{n}" for n in range(len(groups))})
-    rules = {code: tuple(compiled[i] for i in group) for code, group in index.items()}
-    judge_by_code = {code: judges[f"group_{group_number[group]}"] for code, group in index.items()}
-    every = (tuple(compiled[i] for i in for_every_code), judges["group_0"])
-    return rules, judge_by_code, every, source, linker.source
+        return bind(f"when_{number}") if kind == "W" else plan.constants[name]
+
+    def function(name: str):
+        return _Lazy(bind, name) if linker.has(name) else None
+    for i, spec in enumerate(policy.rules):
+        fix = fix_of = None
+        if spec.fix is not None:
+            fix = CompiledFix(spec.fix.action, spec.fix.modifier, function(f"units_{i}"), spec.fix.note)
+        if linker.has(f"hits_{i}"):
+            fix_of = _pair_fix(function(f"hits_{i}"), spec.fix)
+        compiled.append(CompiledRule(spec, function(f"when_{i}"), function(f"message_{i}"), fix,
+                                     spec.effective_from, spec.effective_to,
+                                     spec.effective_from is not None or spec.effective_to is not None, fix_of))
+    group_number = {group: n for n, group in enumerate(plan.groups)}
+    by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
+    judges = _Judges({code: group_number[group] for code, group in plan.index.items()}, bind)
+    program = RuleProgram(policy, by_code, tuple(compiled[i] for i in plan.for_every_code), judges,
+                          bind("group_0"), plan.timed_codes, plan.source, plan.uses_history)
+    program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
+    return program
+
+
+class _Judges(dict):
+    """Code -> its group's function, bound the first time a line of the code is judged."""
+
+    def __init__(self, groups: dict, bind):
+        super().__init__()
+        self.groups, self.bind = groups, bind
+
+    def get(self, code, default=None):
+        judge = dict.get(self, code)
+        if judge is None:
+            number = self.groups.get(code)
+            if number is None:
+                return default
+            judge = self[code] = self.bind(f"group_{number}")
+        return judge
+
+    def __contains__(self, code) -> bool:
+        return code in self.groups
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+
+class _Lazy:
+    """A rule's function (message, fix units, condition) bound on its first call: most rules of a large
+    policy never fire, and their messages are never written."""
+
+    __slots__ = ("bind", "name", "bound")
+
+    def __init__(self, bind, name: str):
+        self.bind, self.name, self.bound = bind, name, None
+
+    def __call__(self, day, focus):
+        if self.bound is None:
+            self.bound = self.bind(self.name)
+        return self.bound(day, focus)
 
 
 def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
@@ -196,19 +271,40 @@ def _pair_fix(hits_of: Callable, written: ast.Fix | None) -> Callable:
     return fix_of
 
 
-# The lines of the judged line's day or year that a count looks at (named in program_source._SCOPES).
-def whole_day(day):
+# The lines of the judged line's day or year that a count looks at (named in program_source._SCOPES). Each
+# is made once per judged line (`DayContext.scope`), however many counts of its rules look at it.
+def _whole_day(day):
     past = day.past_day()
     return past + day.lines if past else day.lines
 
 
-def others_that_day(day):
+def _others_that_day(day):
     return day.past_day() + [line for line in day.lines if line is not day.line]
 
 
-def earlier_that_day(day):
+def _earlier_that_day(day):
     past = day.past_day()
     return past + day.lines[:day.position] if past else day.lines[:day.position]
+
+
+def _year_without_self(day):
+    return [line for line in day.year_lines(earlier=False) if line is not day.line]
+
+
+def _record_without_self(day):
+    return [line for line in day.year_lines(earlier=False, whole_record=True) if line is not day.line]
+
+
+def whole_day(day):
+    return day.scope("day", _whole_day)
+
+
+def others_that_day(day):
+    return day.scope("others", _others_that_day)
+
+
+def earlier_that_day(day):
+    return day.scope("earlier", _earlier_that_day)
 
 
 def whole_year(day):
@@ -216,7 +312,7 @@ def whole_year(day):
 
 
 def year_without_self(day):
-    return [line for line in day.year_lines(earlier=False) if line is not day.line]
+    return day.scope("year without self", _year_without_self)
 
 
 def earlier_that_year(day):
@@ -228,7 +324,7 @@ def on_record(day):
 
 
 def record_without_self(day):
-    return [line for line in on_record(day) if line is not day.line]
+    return day.scope("record without self", _record_without_self)
 
 
 def earlier_on_record(day):
@@ -270,14 +366,7 @@ def _scopes_of(policy: PolicySpec):
 
 
 def compile_policy(policy: PolicySpec) -> RuleProgram:
-    checker = RuleChecker(policy, [])  # reused for its expansion of code sets
-    by_code, judge_by_code, (for_every_code, judge_any_code), source, shapes = _compile_rules(policy, checker)
-    timed = policy.settings.get("timed_codes", "@timed")
-    timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
-    program = RuleProgram(policy, by_code, for_every_code, judge_by_code, judge_any_code,
-                          frozenset(timed_codes or ()), source)
-    program.shapes_source = shapes  # what was compiled: each distinct shape of function once
-    return program
+    return assemble(policy, plan_program(policy))
 
 
-__all__ = ["compile_policy", "RuleProgram", "CompiledRule"]
+__all__ = ["compile_policy", "plan_program", "assemble", "ProgramPlan", "RuleProgram", "CompiledRule"]

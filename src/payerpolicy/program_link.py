@@ -34,12 +34,12 @@ def _shape_of(text: str) -> tuple[str, list[str]]:
 class Linker:
     """Collects generated functions (`def NAME(d, f): ...`), then compiles each distinct shape once."""
 
-    def __init__(self, label: str, runtime: dict):
+    def __init__(self, label: str):
         self.label = label
-        self.runtime = runtime  # names every generated function may use (scopes, NOT_YET, format_value...)
         self.shapes: dict[str, int] = {}  # shape text -> its number
         self.arity: list[int] = []  # per shape, how many names it binds
         self.functions: list[tuple[str, int, list[str]]] = []  # (name, shape number, bound names)
+        self.where: dict[str, int] = {}  # name -> its place in `functions`
 
     def add(self, name: str, text: str) -> None:
         body = text.split("\n", 1)[1]  # the text after `def NAME(d, f):`
@@ -48,19 +48,23 @@ class Linker:
         if number is None:
             number = self.shapes[shape] = len(self.shapes)
             self.arity.append(len(names))
+        self.where[name] = len(self.functions)
         self.functions.append((name, number, names))
 
-    def link(self, resolve, only=None) -> dict:
-        """Compile the shapes not compiled yet and bind the functions (those named in `only`, or all):
-        `resolve(name)` gives the value of a bound name. Returns the functions by name."""
-        self._compile_new_shapes()
-        out = {}
-        for name, number, names in self.functions:
-            if only is None or name in only:
-                out[name] = self._factories[number](*[resolve(n) for n in names])
-        return out
+    def has(self, name: str) -> bool:
+        return name in self.where
 
-    def _compile_new_shapes(self) -> None:
+    def compile_shapes(self, runtime: dict) -> None:
+        """Compile the shapes not compiled yet; `runtime` holds the names every generated function may use
+        (scopes, NOT_YET, format_value...)."""
+        self._compile_new_shapes(runtime)
+
+    def make(self, name: str, resolve):
+        """The function `name`: its shape called with its figures, `resolve(bound name)` giving each."""
+        _, number, names = self.functions[self.where[name]]
+        return self._factories[number](*[resolve(n) for n in names])
+
+    def _compile_new_shapes(self, runtime: dict) -> None:
         factories = getattr(self, "_factories", [])
         new = list(self.shapes)[len(factories):]
         if not new:
@@ -76,9 +80,17 @@ class Linker:
         # Named for tracebacks and profiles; linecache lets both show the generated lines.
         filename = f"<payerpolicy {self.label} shapes {len(factories)}+>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace = dict(self.runtime)
+        namespace = dict(runtime)
         exec(compile(source, filename, "exec"), namespace)
         self._factories = factories + [namespace[f"shape_{len(factories) + i}"] for i in range(len(new))]
+
+    def __getstate__(self) -> dict:
+        """What the compiled-policy cache keeps: the shapes as text, not the functions compiled from them."""
+        return {"label": self.label, "shapes": self.shapes, "arity": self.arity, "functions": self.functions}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.where = {name: i for i, (name, _, _) in enumerate(self.functions)}
 
     @property
     def source(self) -> str:

@@ -267,6 +267,8 @@ class SourceWriter:
                 return LINE_ATTRS[path] not in _NEVER_MISSING
             case ast.DayLines():
                 return False
+            case ast.Call("value", (ast.Literal(value=name),)):
+                return isinstance(self.policy.values.get(name), dict)  # a single figure is always there
         return True
 
     # ---------------------------------------------------------------- functions

@@ -25,7 +25,9 @@ class RunHistory:
         self.by_patient: dict[str, dict[str, tuple[HistoryLine, ...]]] = {}
         self.spilled: ClaimHistory | None = None
 
-    def record(self, claim: Claim, *, payer: str | None = None) -> None:
+    def record(self, claim: Claim, *, payer: str | None = None, views=None) -> None:
+        """Count `claim` for the claims judged after it. `views`: its lines as the judge saw them
+        (`evaluate.LineView`), whose provider and discipline are worked out already."""
         if self.spilled is not None:
             self.spilled.record(claim, payer=payer)
             return
@@ -34,7 +36,7 @@ class RunHistory:
             self.count -= 1
         if claim.frequency == "8":
             return
-        patient[claim.id] = _history_lines(claim, payer)
+        patient[claim.id] = _history_lines(claim, payer) if views is None else _lines_seen(claim, payer, views)
         self.count += 1
         if self.count > self.limit:
             self._spill()
@@ -72,3 +74,9 @@ def _history_lines(claim: Claim, payer: str | None) -> tuple[HistoryLine, ...]:
                                  line.code, line.modifiers, line.units, line.charge, line.date_of_service,
                                  provider.type if provider else None, therapy_discipline(claim, line)))
     return tuple(lines)
+
+
+def _lines_seen(claim: Claim, payer: str | None, views) -> tuple[HistoryLine, ...]:
+    payer = payer or claim.payer
+    return tuple(HistoryLine(claim.id, claim.patient_id, payer, claim.frequency, v.number, v.code, v.modifiers,
+                             v.units, v.charge, v.date, v.provider_type, v.discipline) for v in views)

@@ -1,0 +1,141 @@
+"""The compiled-policy cache: a second load skips reading and compiling, and any change to the policy's files
+(or the date it is known on) is seen at once."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import payerpolicy
+from payerpolicy import policy_load
+from payerpolicy.claim_read import claim_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import generate  # noqa: E402
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("PAYERPOLICY_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def policy_folder(tmp_path) -> Path:
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(textwrap.dedent("""\
+        policy: {payer: acme, name: Acme, version: "1", extends: medicare}
+        unit_caps:
+          - {id: acme.cap.97110, codes: 97110, max_units: 4, source: "test"}
+        rules:
+          - id: acme.everything
+            family: custom
+            severity: info
+            reason: {group: CO, carc: "16"}
+            when: units > 50
+            message: "fifty units on one line"
+            source: "test"
+        code_pair_tables:
+          - {id: acme.ptp, file: ptp.csv, source: "test edits"}
+        """))
+    (folder / "ptp.csv").write_text("column1,column2,modifier_indicator\n97530,97035,1\n")
+    return folder
+
+
+def _no_compiling(monkeypatch):
+    def refuse(spec):
+        raise AssertionError("the policy was compiled again instead of coming from the cache")
+    monkeypatch.setattr(policy_load, "plan_program", refuse)
+
+
+def _claim(units=5, codes=("97110",)):
+    return {"id": "C-1", "payer": "acme", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
+            "lines": [{"code": code, "modifiers": ["GP"], "units": units, "minutes": 15 * units,
+                       "date": "2026-03-02"} for code in codes]}
+
+
+def _rules(decision):
+    return sorted(f.rule for f in decision.findings)
+
+
+def test_a_second_load_comes_from_the_cache_and_judges_the_same(cache, policy_folder, monkeypatch):
+    first = payerpolicy.load(policy_folder)
+    assert list(cache.glob("*.pickle"))
+    claims = [claim_from_dict(dict(c, payer="acme")) for c in generate.claims(1500, seed=3)]
+    claims.append(claim_from_dict(_claim(codes=("97530", "97035"))))
+    _no_compiling(monkeypatch)
+    second = payerpolicy.load(policy_folder)
+    assert list(second.check_many(claims, window=20)) == list(first.check_many(claims, window=20))
+    assert [second.check(c) for c in claims[:300]] == [first.check(c) for c in claims[:300]]
+    assert "acme.ptp" in _rules(second.check(claims[-1]))
+    # The warnings come back too, quoting their lines.
+    assert [d.code for d in second.warnings] == [d.code for d in first.warnings] == ["W501"]
+
+
+def test_the_shipped_policy_loads_from_the_cache(cache, monkeypatch):
+    payerpolicy.load("medicare")
+    _no_compiling(monkeypatch)
+    assert payerpolicy.load("medicare").program.rule_count == payerpolicy.load("medicare").program.rule_count
+
+
+def test_an_edit_that_keeps_the_file_size_is_seen(cache, policy_folder):
+    assert "acme.cap.97110" in _rules(payerpolicy.load(policy_folder).check(_claim(units=5)))
+    path = policy_folder / "policy.yaml"
+    path.write_text(path.read_text().replace("max_units: 4", "max_units: 5"))
+    assert "acme.cap.97110" not in _rules(payerpolicy.load(policy_folder).check(_claim(units=5)))
+
+
+def test_a_changed_pair_table_is_seen(cache, policy_folder):
+    claim = _claim(units=1, codes=("97530", "97035"))
+    assert "acme.ptp" in _rules(payerpolicy.load(policy_folder).check(claim))
+    (policy_folder / "ptp.csv").write_text("column1,column2,modifier_indicator\n97530,97035,9\n")
+    assert "acme.ptp" not in _rules(payerpolicy.load(policy_folder).check(claim))
+
+
+def test_a_new_policy_file_in_the_folder_is_seen(cache, policy_folder):
+    assert "acme.cap.97112" not in _rules(payerpolicy.load(policy_folder).check(_claim(codes=("97112",))))
+    (policy_folder / "more.yaml").write_text(
+        "unit_caps:\n  - {id: acme.cap.97112, codes: 97112, max_units: 2, source: test}\n")
+    assert "acme.cap.97112" in _rules(payerpolicy.load(policy_folder).check(_claim(codes=("97112",))))
+
+
+def test_each_as_of_date_has_its_own_entry(cache, policy_folder):
+    import datetime
+    payerpolicy.load(policy_folder, as_of=datetime.date(2026, 1, 1))
+    payerpolicy.load(policy_folder, as_of=datetime.date(2020, 6, 1))
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_a_damaged_entry_is_ignored_and_rewritten(cache, policy_folder):
+    payerpolicy.load(policy_folder)
+    [entry] = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert "acme.cap.97110" in _rules(payerpolicy.load(policy_folder).check(_claim()))
+    assert entry.read_bytes() != b"not a pickle"
+
+
+def test_the_cache_can_be_turned_off(tmp_path, policy_folder, monkeypatch):
+    monkeypatch.setenv("PAYERPOLICY_CACHE", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    payerpolicy.load(policy_folder)
+    assert not (tmp_path / "xdg").exists()
+
+
+def test_a_cache_folder_that_cannot_be_written_does_not_stop_a_load(tmp_path, policy_folder, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("in the way")
+    monkeypatch.setenv("PAYERPOLICY_CACHE", str(blocked / "cache"))
+    assert "acme.cap.97110" in _rules(payerpolicy.load(policy_folder).check(_claim()))
+
+
+def test_a_policy_with_errors_is_never_kept(cache, policy_folder):
+    path = policy_folder / "policy.yaml"
+    path.write_text(path.read_text().replace("max_units: 4", "max_units: four"))
+    with pytest.raises(payerpolicy.PolicyError):
+        payerpolicy.load(policy_folder)
+    assert not list(cache.glob("*.pickle"))
