@@ -3,6 +3,8 @@
     python bench/large_policy.py DIR [--pairs N] [--rules N]     # write the policy into DIR
     python bench/large_policy.py DIR --load                      # time one load of it, in this process
 
+bench/run.py uses `measure_scale` to set the large policy against the shipped one.
+
 The policy `extends: medicare` and adds, by default, 10,000 rules and 1,000,000 code pairs, shaped the way a
 payer's own tables are:
 
@@ -20,9 +22,12 @@ claims (bench/run.py checks that) while doing the lookups a payer-scale policy c
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import resource
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -108,6 +113,65 @@ def measure_load(folder: Path) -> dict:
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
     return {"seconds": seconds, "peak_mb": peak, "rules": policy.program.rule_count}
+
+
+def _load_in_child(folder: Path, cache: Path) -> dict:
+    """Load the policy in a fresh Python (so that its peak memory is the load's own), with `cache` as the
+    compiled-policy cache."""
+    env = dict(os.environ, PAYERPOLICY_CACHE=str(cache))
+    done = subprocess.run([sys.executable, __file__, str(folder), "--load"], env=env, capture_output=True,
+                          text=True, check=True)
+    seconds, peak, rules = done.stdout.split()
+    return {"seconds": float(seconds), "peak_mb": float(peak), "rules": int(rules)}
+
+
+def _best_rate(run, claims: list, rounds: int = 2) -> float:
+    best = min(_timed(run, claims) for _ in range(rounds))
+    return len(claims) / best
+
+
+def _timed(run, claims) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    run(claims)
+    return time.perf_counter() - start
+
+
+def measure_scale(shipped, claims: list, workdir: Path, pairs: int = 1_000_000, rules: int = 10_000) -> dict:
+    """The large policy against the shipped one: its load time cold and from the compiled-policy cache (each
+    in a fresh process, with its peak memory), and claims/s of both policies on the same claims, which they
+    must decide alike."""
+    import payerpolicy
+    folder, cache = workdir / "large-policy", workdir / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    start = time.perf_counter()
+    write(folder, pairs, rules)
+    out = {"write_seconds": time.perf_counter() - start, "pairs": pairs}
+    out["cold"] = _load_in_child(folder, cache)
+    out["cached"] = _load_in_child(folder, cache)
+    previous = os.environ.get("PAYERPOLICY_CACHE")
+    os.environ["PAYERPOLICY_CACHE"] = str(cache)
+    try:
+        large = payerpolicy.load(folder)
+    finally:
+        if previous is None:
+            os.environ.pop("PAYERPOLICY_CACHE")
+        else:
+            os.environ["PAYERPOLICY_CACHE"] = previous
+    out["rules"] = large.program.rule_count
+    shipped_many = lambda cs: list(shipped.check_many(cs))  # noqa: E731
+    large_many = lambda cs: list(large.check_many(cs))  # noqa: E731
+    out["shipped_many"] = _best_rate(shipped_many, claims)
+    out["large_many"] = _best_rate(large_many, claims)
+    out["shipped_check"] = _best_rate(lambda cs: [shipped.check(c) for c in cs], claims)
+    out["large_check"] = _best_rate(lambda cs: [large.check(c) for c in cs], claims)
+
+    def plain(decision):  # the decision without the policy's name and version
+        d = decision.to_dict()
+        d.pop("policy", None)
+        return d
+    out["agree"] = all(plain(a) == plain(b) for a, b in zip(shipped.check_many(claims), large.check_many(claims)))
+    return out
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Benchmark: compile time and judging speed of the shipped Medicare policy, against a hand-written floor.
 
-    python bench/run.py [--claims N]
+    python bench/run.py [--claims N] [--large-claims N] [--skip-large]
 
 Prints the cold compile time, claims/s and lines/s for `check_many` over N generated claims and for `check`
 one claim per call, the p50/p99 latency of one `check`, and peak memory. Claims are read into the claim model
@@ -11,6 +11,10 @@ Python, building the same decisions, the speed no rule engine can beat. A table 
 with payerpolicy's throughput as a share of the floor's. Last, every claim's decision is compared between
 the two (through `check_many` and `check`); the run exits with status 1, naming the first claim that
 differs, if any does, since figures for two programs that decide differently compare nothing.
+
+Then the payer-scale policy (bench/large_policy.py: 10,000 more rules and a million code pairs) is written to
+a temporary folder and loaded cold and from the compiled-policy cache (each in a fresh process, with its
+peak memory), and judges the first --large-claims claims, which it must decide as the shipped policy does.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import gc
 import itertools
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -27,9 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import floor  # noqa: E402
 import generate  # noqa: E402
+import large_policy  # noqa: E402
 
 import payerpolicy  # noqa: E402
 from payerpolicy.claim_read import claim_from_dict  # noqa: E402
+from payerpolicy.policy_load import load_program  # noqa: E402
 from payerpolicy.rule_parse import parser  # noqa: E402
 
 
@@ -109,16 +116,24 @@ def table(engine: dict, hand: dict, claims: int, lines: int) -> str:
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--claims", type=int, default=100_000)
+    options.add_argument("--large-claims", type=int, default=20_000,
+                         help="claims judged with the payer-scale policy (default 20,000)")
+    options.add_argument("--skip-large", action="store_true", help="leave out the payer-scale policy")
     args = options.parse_args()
 
     start = time.perf_counter()
     parser()
     grammar_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    policy = payerpolicy.load("medicare")
+    load_program("medicare", cache=False)
     compile_seconds = time.perf_counter() - start
+    payerpolicy.load("medicare")  # into the compiled-policy cache, if it was not there
+    start = time.perf_counter()
+    policy = payerpolicy.load("medicare")
+    cached_seconds = time.perf_counter() - start
     print(f"grammar built in {grammar_seconds * 1000:.0f} ms; medicare policy loaded and compiled in "
-          f"{compile_seconds * 1000:.0f} ms ({policy.program.rule_count} rules)")
+          f"{compile_seconds * 1000:.0f} ms ({policy.program.rule_count} rules), "
+          f"{cached_seconds * 1000:.0f} ms from the compiled-policy cache")
 
     raw = generate.claims(args.claims)
     start = time.perf_counter()
@@ -154,6 +169,35 @@ def main() -> None:
         sys.exit(1)
     print(f"decisions agree: payerpolicy and the floor decide all {len(claims):,} claims alike "
           f"(check_many and check; {engine['denied']:,} denied)")
+    if args.skip_large:
+        return
+    print()
+    sample = claims[:args.large_claims]
+    with tempfile.TemporaryDirectory(prefix="payerpolicy-bench-") as workdir:
+        scale = large_policy.measure_scale(policy, sample, Path(workdir))
+    print(scale_report(scale, len(sample)))
+    if not scale["agree"]:
+        print("DISAGREE: the large policy decides the claims differently from the shipped one", file=sys.stderr)
+        sys.exit(1)
+
+
+def scale_report(scale: dict, claims: int) -> str:
+    cold, cached = scale["cold"], scale["cached"]
+    many = scale["large_many"] / scale["shipped_many"]
+    check = scale["large_check"] / scale["shipped_check"]
+    return "\n".join([
+        f"payer-scale policy (bench/large_policy.py): the shipped Medicare policy plus {scale['rules'] - 34:,} "
+        f"generated rules and a table of {scale['pairs']:,} code pairs ({scale['rules']:,} rules in all)",
+        f"  load, cold:                       {cold['seconds']:6.2f} s, peak memory {cold['peak_mb']:,.0f} MB "
+        f"(target: under 5 s)",
+        f"  load, from the compiled cache:    {cached['seconds']:6.2f} s, peak memory {cached['peak_mb']:,.0f} MB "
+        f"(target: under 1 s, under 500 MB)",
+        f"  check_many over {claims:,} claims: {scale['large_many']:,.0f} claims/s against {scale['shipped_many']:,.0f}"
+        f" with the shipped policy: {many:.2f} of it (target: 0.80 or more)",
+        f"  check, one claim a call:          {scale['large_check']:,.0f} claims/s against "
+        f"{scale['shipped_check']:,.0f}: {check:.2f} of it",
+        f"  decisions {'agree' if scale['agree'] else 'DIFFER'} with the shipped policy's on every claim",
+    ])
 
 
 if __name__ == "__main__":

@@ -69,6 +69,15 @@ class HistoryLine:
     provider_type: str | None
     discipline: str | None
 
+    # A line from the history is also what rules see of a past claim (`another line ... that year`): the
+    # fields of a judged line that the history does not keep are missing, whichever history it came from.
+    minutes = provider_npi = pta_minutes = ota_minutes = None
+    diagnoses = ()
+
+    @property
+    def date(self) -> datetime.date:
+        return self.date_of_service
+
 
 @dataclass(frozen=True, slots=True)
 class Recorded:

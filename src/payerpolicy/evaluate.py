@@ -155,20 +155,6 @@ def supported_units(lines, timed_codes, method: str) -> dict[int, int | None]:
     return out
 
 
-class PastLine:
-    """A line of a claim judged before, from the claim history, as rules see it (what is kept of it)."""
-
-    __slots__ = ("code", "units", "modifiers", "date", "charge", "provider_type", "discipline", "claim_id",
-                 "number", "minutes", "diagnoses", "provider_npi", "pta_minutes", "ota_minutes")
-
-    def __init__(self, line):
-        self.code, self.units, self.modifiers = line.code, line.units, line.modifiers
-        self.date, self.charge, self.claim_id = line.date_of_service, line.charge, line.claim_id
-        self.provider_type, self.discipline, self.number = line.provider_type, line.discipline, line.number
-        self.minutes = self.provider_npi = self.pta_minutes = self.ota_minutes = None
-        self.diagnoses = ()
-
-
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
@@ -270,7 +256,7 @@ class Judge:
                            else (datetime.date.min, datetime.date.max))
             found = self.history.lines(claim.patient_id, first, last,
                                        exclude_claim=claim.id, payer=self.program.policy.payer)
-            self.past[key] = [PastLine(line) for line in found]
+            self.past[key] = found
         return self.past[key]
 
     def past_day(self, view: LineView) -> list:
