@@ -139,3 +139,16 @@ def test_a_policy_with_errors_is_never_kept(cache, policy_folder):
     with pytest.raises(payerpolicy.PolicyError):
         payerpolicy.load(policy_folder)
     assert not list(cache.glob("*.pickle"))
+
+
+def test_workers_loading_from_the_cache_match_a_parent_that_compiled(tmp_path, monkeypatch):
+    """The first run with --jobs compiles in the parent and the workers find the policy in the cache: they
+    must still recognise it as the same policy (a stripped cached rule is not a different rule)."""
+    import subprocess
+    monkeypatch.setenv("PAYERPOLICY_CACHE", str(tmp_path / "fresh-cache"))
+    env = dict(__import__("os").environ, PYTHONPATH=str(ROOT / "src"))
+    command = [sys.executable, "-m", "payerpolicy", "check", "--format", "csv", str(ROOT / "examples" / "claims.json")]
+    parallel = subprocess.run(command + ["--jobs", "2"], capture_output=True, text=True, env=env, timeout=120)
+    assert parallel.returncode == 1, parallel.stderr  # 1: some claim is denied
+    single = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert parallel.stdout == single.stdout and parallel.stdout.count("\n") > 5

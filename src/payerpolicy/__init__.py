@@ -7,6 +7,9 @@
 """
 from __future__ import annotations
 
+import datetime
+import os
+
 from .decision import Decision, Finding
 from .diagnostics import Diagnostic, PolicyError
 from .policy import Policy
@@ -22,5 +25,7 @@ def load(source, as_of=None) -> Policy:
 
     `as_of` (a date, default today) loads the policy as it was known then: rules announced later are left
     out, and deletions announced by then apply (retroactively when they say so)."""
+    as_of = as_of or datetime.date.today()  # fixed now, so that worker processes load the same rules
     program, warnings = load_program(source, as_of)
-    return Policy(program, warnings=warnings.diagnostics if warnings else ())
+    return Policy(program, warnings=warnings.diagnostics if warnings else (), source=os.fspath(source),
+                  as_of=as_of, cwd=os.getcwd())

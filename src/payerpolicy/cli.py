@@ -22,6 +22,7 @@ from .claim_read import ClaimFileError
 from .decision import Decision
 from .diagnostics import PolicyError
 from .evaluate import Judge, judge_in_order
+from .judge_parallel import Route, WorkerError, judge_in_parallel, policy_source
 from .policy import DEFAULT_WINDOW
 from .policy_load import load_program, shipped_policies
 from .render_stream import FORMATS, DecisionWriter
@@ -39,6 +40,12 @@ def _date(text: str) -> datetime.date:
 def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return int(text)
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
     return int(text)
 
 
@@ -63,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
                        help="claims of one patient and date of service are judged together when at most N "
                             f"claims apart in the input (default {DEFAULT_WINDOW:,})")
+    check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                       help="judge on N processes, each taking a share of the patients; the results are the "
+                            "same as with one (default 1)")
     lint = commands.add_parser("lint", help="check policy files without judging claims")
     lint.add_argument("paths", nargs="+", metavar="PATH",
                       help="a policy folder or file, or a folder of policy folders (such as policies/)")
@@ -139,6 +149,24 @@ def _no_policy(record, name: str) -> Decision:
                                       "name one with --payer or --policy"},))
 
 
+def _judge_in_parallel(records, judges: _Judges, window: int, jobs: int, history_path: str | None):
+    """`judge_in_order` on `jobs` worker processes split by patient (judge_parallel), same decisions."""
+    sources = {}
+
+    def prepare(record):
+        target = judges.judge_for(record)
+        if isinstance(target, Decision):  # no policy for its payer
+            return target
+        if not isinstance(record, Claim):  # unreadable: decided without context, here
+            return target.decide(record, None)
+        name = judges.policy_name(record)
+        if name not in sources:
+            sources[name] = policy_source(name, judges.as_of, None, target.program)
+        return Route(record.patient_id, sources[name], record)
+
+    return judge_in_parallel(records, prepare, window=window, workers=jobs, history_path=history_path)
+
+
 def _records(files: list[str], input_format: str):
     for name in files:
         if name == "-":
@@ -161,7 +189,11 @@ def _check(args) -> int:
         except (HistoryError, sqlite3.Error) as exc:
             print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
             return 2
-    judges = _Judges(fixed, args.as_of, history)
+    parallel = args.jobs > 1
+    # In parallel the workers judge with the history (each opens the file); this process only decides
+    # claims that need no context. The date is fixed here so that every process loads the same rules.
+    as_of = (args.as_of or datetime.date.today()) if parallel else args.as_of
+    judges = _Judges(fixed, as_of, None if parallel else history)
     try:
         if fixed is not None:
             judges.judge(fixed)  # a bad --policy is reported before any output
@@ -172,12 +204,23 @@ def _check(args) -> int:
     writer = DecisionWriter(sys.stdout, args.format)
     try:
         writer.start()
-        for decision in judge_in_order(records, judges.judge_for, args.window):
+        if parallel:
+            # Each worker opens the history itself (one SQLite connection per process); ":memory:" gives
+            # each its own, which is the same for its own patients.
+            shared = None if history is None else (
+                args.history if args.history == ":memory:" else os.path.abspath(args.history))
+            decisions = _judge_in_parallel(records, judges, args.window, args.jobs, shared)
+        else:
+            decisions = judge_in_order(records, judges.judge_for, args.window)
+        for decision in decisions:
             writer.write(decision)
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
     except ClaimFileError as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    except WorkerError as exc:  # a worker process died, or found the policy changed on disk
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
     finally:

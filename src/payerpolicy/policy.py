@@ -15,9 +15,13 @@ from .program_compile import RuleProgram
 
 
 class Policy:
-    def __init__(self, program: RuleProgram, warnings=()):
+    def __init__(self, program: RuleProgram, warnings=(), *, source=None, as_of=None, cwd=None):
         self.program = program
         self.warnings = list(warnings)
+        # What it was loaded from (set by `payerpolicy.load`): worker processes load it again from there,
+        # since a compiled program does not pickle. `as_of` is the date it was known on; `cwd` the working
+        # folder, against which a relative source and the file names findings cite are read.
+        self.source, self.as_of, self.cwd = source, as_of, cwd
         spec = program.policy
         self.payer, self.name, self.version = spec.payer, spec.name, spec.version
         self.fictional = spec.fictional
@@ -27,15 +31,24 @@ class Policy:
 
     def check(self, claim: dict | ClaimRecord) -> Decision:
         """Judge one claim on its own (its lines still form days together)."""
-        return Judge(self.program).judge([_as_record(claim)])[0]
+        return Judge(self.program, remember=False).judge([_as_record(claim)])[0]
 
-    def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW) -> Iterator[Decision]:
+    def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
+                   workers: int = 1) -> Iterator[Decision]:
         """Judge a stream of claims, yielding one decision per claim in input order.
 
         Claims that share patient and date of service are judged together when they stand within `window`
         claims of each other in the input (a claim always sees every earlier claim of its day). At most
         `window` claims are held at once.
+
+        `workers` > 1 judges on that many processes, each taking a share of the patients; the decisions are
+        the same as with one. The workers load the policy again from what `payerpolicy.load` was given, so
+        a script that uses them must start from an `if __name__ == "__main__":` block (Python's rule for
+        processes it starts).
         """
+        if workers != 1:
+            from .judge_parallel import check_many
+            return check_many(self, claims, window, workers)
         judge = Judge(self.program)
         return judge_in_order((_as_record(c) for c in claims), lambda record: judge, window)
 

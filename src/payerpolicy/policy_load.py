@@ -125,8 +125,10 @@ def load_program(source, as_of: datetime.date | None = None,
     if cache and path is not None:
         cached = program_cache.load(path, as_of)
         if cached is not None:
-            spec, plan, warnings, texts = cached
-            return assemble(spec, plan), (PolicyError(warnings, SourceFiles(texts)) if warnings else None)
+            spec, plan, warnings, texts, identity = cached
+            program = assemble(spec, plan)
+            program.identity = program_cache.identity_text(identity)
+            return program, (PolicyError(warnings, SourceFiles(texts)) if warnings else None)
     diagnostics: list[Diagnostic] = []
     sources = SourceFiles()
     spec = load_spec(source, diagnostics, sources)
@@ -138,6 +140,9 @@ def load_program(source, as_of: datetime.date | None = None,
     plan = plan_program(spec)
     program = assemble(spec, plan)
     warnings = PolicyError(diagnostics, sources) if diagnostics else None
+    # What the program was made from, so that another process can tell it made the same one.
+    identity = program_cache.identity(sources, as_of)
+    program.identity = program_cache.identity_text(identity)
     if cache and path is not None:
-        program_cache.save(path, as_of, spec, plan, warnings.diagnostics if warnings else [], sources)
+        program_cache.save(path, as_of, spec, plan, warnings.diagnostics if warnings else [], sources, identity)
     return program, warnings

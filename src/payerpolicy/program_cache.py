@@ -96,8 +96,18 @@ class _Unpickler(pickle.Unpickler):
         return BUILTINS[name].implementation
 
 
+def identity(sources, as_of) -> tuple:
+    """What a load was made from: every file it read (by digest), every folder's policy files, the date it was
+    known on and the payerpolicy that made it. Two loads with the same identity made the same program."""
+    return _fingerprint(sources.read, sources.listed), as_of.isoformat(), _version()
+
+
+def identity_text(identity: tuple) -> str:
+    return hashlib.sha256(repr(identity).encode()).hexdigest()
+
+
 def load(policy_path: Path, as_of):
-    """(spec, plan, warnings, sources) from the cache, or None when there is no entry still true."""
+    """(spec, plan, warnings, sources, identity) from the cache, or None when there is no entry still true."""
     folder = cache_dir()
     if folder is None:
         return None
@@ -105,14 +115,14 @@ def load(policy_path: Path, as_of):
     try:
         with entry.open("rb") as handle:
             stored = _Unpickler(handle).load()
-        if stored["version"] != _version() or not _still_true(stored["fingerprint"]):
+        if stored["version"] != _version() or not _still_true(stored["identity"][0]):
             return None
-        return stored["spec"], stored["plan"], stored["warnings"], stored["sources"]
+        return stored["spec"], stored["plan"], stored["warnings"], stored["sources"], stored["identity"]
     except Exception:  # missing, stale, truncated or from elsewhere: load from the files instead
         return None
 
 
-def save(policy_path: Path, as_of, spec, plan, warnings, sources) -> None:
+def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tuple) -> None:
     """Keep a loaded policy for next time; any failure leaves the cache as it was."""
     folder = cache_dir()
     if folder is None:
@@ -125,7 +135,7 @@ def save(policy_path: Path, as_of, spec, plan, warnings, sources) -> None:
                  for rule in spec.rules]
         kept = dataclasses.replace(spec, rules=rules)
         quoted = {d.span.file for d in warnings if d.span is not None}
-        stored = {"version": _version(), "fingerprint": _fingerprint(sources.read, sources.listed),
+        stored = {"version": _version(), "identity": identity,
                   "spec": kept, "plan": plan, "warnings": list(warnings),
                   "sources": {f: t for f, t in sources.texts.items() if f in quoted}}
         folder.mkdir(parents=True, exist_ok=True)

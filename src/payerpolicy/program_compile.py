@@ -59,6 +59,7 @@ class RuleProgram:
         self.timed_codes = timed_codes  # the codes whose minutes turn into units (settings: timed_codes)
         # Whether some rule looks at the patient's year: only then are claims kept in a claim history.
         self.uses_history = uses_history
+        self.identity: str | None = None  # what it was loaded from (policy_load), for worker processes
         self.timed_method = policy.settings.get("timed_unit_method", "cms")
 
     def rules_for(self, code: str) -> tuple:

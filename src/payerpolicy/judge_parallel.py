@@ -1,0 +1,584 @@
+"""Judging on several cores: claims split by patient over worker processes, results exactly as with one.
+
+Why by patient: every bit of context a rule may look at belongs to one patient (the day book is keyed by
+patient and date of service, a replacement or void by patient and claim id, the claim history by patient).
+So a worker that gets all of a patient's claims, in input order, judges them exactly as one process would,
+provided it also keeps the window of the whole input: "claims within `window` claims of each other" counts
+positions in the WHOLE input, not in the worker's share. `WindowedJudging` is `evaluate.judge_in_order`
+written over (position, claim) pairs, so that a worker evicts and decides by global position.
+
+How it runs:
+- The parent reads the input lazily and routes each claim by `zlib.crc32` of its patient id (stable across
+  processes, unlike `hash()`). Claims that need no context are decided in the parent: unreadable claims
+  (they carry no usable patient) and, on the command line, claims whose payer has no policy.
+- Claims go to persistent worker processes in chunks, each chunk with the input position read so far (the
+  "frontier"), which tells a worker which of its claims the whole input order would have decided by now.
+- Workers send back (position, decision) pairs; the parent puts them back in input order. The parent reads at
+  most `window + LOOKAHEAD` claims ahead of the first decision not yet given out, so memory stays bounded.
+- Workers load the policy themselves from what it was loaded from (source, as_of, working folder): a compiled
+  program holds closures that do not pickle. They check that they compiled the same program (a fingerprint).
+- A worker's error is raised in the parent after the decisions the one-process run would have given out
+  before it; a worker that dies is reported at once; on any early stop the workers are terminated.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import copyreg
+import dataclasses
+import datetime
+import gc
+import hashlib
+import io
+import multiprocessing
+import operator
+import os
+import pickle
+import queue
+import signal
+import threading
+import traceback
+import zlib
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Callable, Iterable, Iterator, NamedTuple
+
+from .claim_model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
+from .decision import Decision, Finding, Fix
+from .evaluate import Judge
+
+__all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "check_many"]
+
+# Input positions per chunk sent to the workers. Big enough that messages cost little next to judging,
+# small enough that workers start early and the parent's buffers stay small.
+CHUNK = 512
+# How many positions beyond the window the parent may read ahead of the first decision not yet given out:
+# the chunks in flight that keep every worker busy while the parent waits.
+LOOKAHEAD = 4 * CHUNK
+# spawn: a fresh interpreter per worker. Safe everywhere (no inherited threads, locks or file descriptors,
+# and the same on Linux, macOS and Windows); it costs well under a second per run (see the module's report).
+START_METHOD = "spawn"
+
+
+def worker_of(patient_id: str, workers: int) -> int:
+    """The worker that judges a patient's claims: the same in every process and every run."""
+    return zlib.crc32(patient_id.encode("utf-8", "surrogatepass")) % workers
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The window over global positions
+
+
+class WindowedJudging:
+    """`evaluate.judge_in_order` for claims that carry their position in the whole input.
+
+    A claim at position p is decided with the day book holding exactly the claims at positions
+    p - window ... p + window (of the patients given here), and after every claim before it: the state
+    `judge_in_order` has when it decides p. Positions must increase; gaps (other workers' claims) are fine.
+    Decisions go to `decided` as (position, decision), in position order.
+
+    `add(position, record, judge)`: a claim read (judge: its policy's `Judge`, or the `Decision` of a claim
+    that cannot be judged). `advance(frontier)`: the whole input has been read up to `frontier`. `finish()`:
+    the input is over. With positions 0, 1, 2 ... and `advance` never called, this is `judge_in_order`.
+    """
+
+    def __init__(self, window: int):
+        if window < 0:
+            raise ValueError("window must be 0 or more")
+        self.window = window
+        self.pending: collections.deque = collections.deque()  # (position, record, judge, views): filed
+        self.judged: collections.deque = collections.deque()  # (position, judge, views): still in the book
+        self.decided: list[tuple[int, Decision]] = []
+        # What was being done when an exception came: ("decide", p) or ("file", q); see `limit_after_error`.
+        self.doing: tuple[str, int] | None = None
+
+    def add(self, position: int, record, judge) -> None:
+        # One process decides claim p right after filing p + window, so before filing this one it has
+        # decided every claim more than `window` before it, and none after.
+        self.advance(position - 1)
+        self.doing = ("file", position)
+        views = judge.file(record) if isinstance(judge, Judge) else None
+        self.pending.append((position, record, judge, views))
+        self.doing = None
+
+    def advance(self, frontier: int) -> None:
+        while self.pending and self.pending[0][0] + self.window <= frontier:
+            self._decide_next()
+
+    def finish(self) -> None:
+        while self.pending:
+            self._decide_next()
+        for _, judge, views in self.judged:  # the run is over: leave the judges' day books as they were
+            if isinstance(judge, Judge):
+                judge.forget(views)
+        self.judged.clear()
+
+    def _decide_next(self) -> None:
+        position, record, judge, views = self.pending[0]
+        self.doing = ("decide", position)
+        # Claims more than `window` before this one are out of its sight: one process has forgotten them
+        # by now (it forgets claim e right after deciding e + window).
+        while self.judged and self.judged[0][0] < position - self.window:
+            _, old_judge, old_views = self.judged.popleft()
+            if isinstance(old_judge, Judge):
+                old_judge.forget(old_views)
+        decision = judge.decide(record, views) if isinstance(judge, Judge) else judge
+        self.pending.popleft()
+        self.judged.append((position, judge, views))
+        self.decided.append((position, decision))
+        self.doing = None
+
+    def limit_after_error(self) -> int:
+        """After an exception: how many decisions (positions 0 .. n-1) one process would have given out
+        before raising it. Deciding p fails after every claim before p is out; filing q fails before claims
+        q - window and later are decided."""
+        what, position = self.doing or ("decide", 0)
+        return position if what == "decide" else max(position - self.window, 0)
+
+
+def judge_in_order(records: Iterable, judge_for: Callable, window: int) -> Iterator[Decision]:
+    """`evaluate.judge_in_order` written on `WindowedJudging` (same decisions; used to test the latter)."""
+    judging = WindowedJudging(window)
+    for position, record in enumerate(records):
+        judging.add(position, record, judge_for(record))
+        yield from (decision for _, decision in judging.decided)
+        judging.decided.clear()
+    judging.finish()
+    yield from (decision for _, decision in judging.decided)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the parent tells the workers
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """Where a worker loads a policy from, and how to check it compiled the same program."""
+
+    source: str
+    as_of: datetime.date
+    cwd: str  # relative paths, and the file names findings cite, depend on the working folder
+    fingerprint: str
+
+
+class Route(NamedTuple):
+    """A claim for a worker: its patient (routing), its policy, and the claim (a `Claim`, or a dict in the
+    claim JSON form that the worker reads, so that reading is done on the workers' cores too)."""
+
+    patient_id: str
+    policy: PolicySource
+    payload: object
+
+
+def fingerprint(program) -> str:
+    """What identifies a policy as loaded: the digests of the files it was loaded from, its date and the
+    payerpolicy that loaded it (`program.identity`, set by `load_program`, whether from the files or from the
+    compiled-policy cache). A program compiled some other way is identified by its settings, code sets,
+    values and every rule as written, taken from the policy's rules rather than from the Python they compile
+    to, which may list things in an order that differs from process to process."""
+    if getattr(program, "identity", None) is not None:
+        return program.identity
+    spec = program.policy
+    parts = [spec.payer, spec.version, spec.effective_from, spec.effective_to, spec.settings, spec.values,
+             [(name, code_set.entries) for name, code_set in spec.code_sets.items()]]
+    for rule in spec.rules:
+        parts.append((rule.id, rule.family, rule.severity, rule.condition, rule.reason, rule.source, rule.codes,
+                      rule.message, rule.fix, rule.effective_from, rule.effective_to, rule.section, rule.limit))
+    return hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def policy_source(source, as_of: datetime.date | None, cwd: str | None, program) -> PolicySource:
+    return PolicySource(os.fspath(source), as_of or datetime.date.today(), cwd or os.getcwd(),
+                        fingerprint(program))
+
+
+class WorkerError(RuntimeError):
+    """A worker failed with an exception that could not be carried to the parent as it was."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The worker
+
+
+def _field_reducer(cls):
+    """Pickle a frozen dataclass as its class and field values, rebuilt by its constructor. The default
+    for a slotted frozen dataclass sets each field through Python code on the way in and out, which made
+    moving claims and findings between processes cost about as much as reading them."""
+    fields = dataclasses.fields(cls)
+    assert all(f.init for f in fields), cls  # the constructor must take every field back
+    get = operator.attrgetter(*(f.name for f in fields))
+    return lambda obj: (cls, get(obj))
+
+
+_PICKLE_TABLE = dict(copyreg.dispatch_table)
+for _cls in (Claim, ServiceLine, Provider, TreatmentPeriod, UnreadableClaim, ClaimProblem, Finding, Fix):
+    _PICKLE_TABLE[_cls] = _field_reducer(_cls)
+
+
+def _dumps(value) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _PICKLE_TABLE  # this pickler's only: nothing changes for other code
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _worker_main(index: int, workers: int, window: int, history_path: str | None, inbox, outbox) -> None:
+    """A worker: judges the claims of its patients, message by message, until the input ends."""
+    # Ctrl-C reaches the whole process group; the parent decides what stops, and terminates workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    judging = WindowedJudging(window)
+    history = None
+    try:
+        if history_path is not None:
+            from .claim_history import ClaimHistory
+            history = ClaimHistory(history_path)
+        judges: dict[int, Judge] = {}
+        while True:
+            try:
+                message = _loads_at_once(inbox.recv_bytes())
+            except EOFError:
+                return  # the parent went away: nothing left to judge for
+            kind = message[0]
+            if kind == "policy":
+                _, key, where = message
+                judges[key] = _load_judge(where, history)
+                # The compiled policy lives as long as the worker: keep the collector from walking it again
+                # and again while claims come and go.
+                gc.freeze()
+            elif kind == "claims":
+                _, frontier, items = message
+                for position, key, payload in items:
+                    record = payload if isinstance(payload, (Claim, UnreadableClaim)) else _read(payload)
+                    if isinstance(record, Claim) and worker_of(record.patient_id, workers) != index:
+                        raise WorkerError(f"claim {record.id} was routed by another patient id than its own "
+                                          f"({record.patient_id!r}); this is a bug in payerpolicy")
+                    judging.add(position, record, judges[key])
+                judging.advance(frontier)
+                _send_decided(outbox, judging)
+            elif kind == "end":
+                judging.finish()
+                _send_decided(outbox, judging)
+                outbox.send_bytes(_dumps(("done",)))
+                return
+    except BaseException as exc:  # told to the parent, which raises it where one process would have
+        _send_decided(outbox, judging, quiet=True)
+        detail = "".join(traceback.format_exception(exc))
+        try:
+            payload = _dumps(("error", judging.limit_after_error(), exc, detail))
+            pickle.loads(payload)  # an exception that pickles but does not unpickle would fail in the parent
+        except Exception:
+            payload = _dumps(("error", judging.limit_after_error(), None, detail))
+        try:
+            outbox.send_bytes(payload)
+        except OSError:
+            pass  # the parent is gone
+    finally:
+        if history is not None:
+            history.close()
+
+
+def _read(payload):
+    from .claim_read import claim_from_dict
+    return claim_from_dict(payload)
+
+
+def _load_judge(where: PolicySource, history) -> Judge:
+    from .policy_load import load_program
+    if os.getcwd() != where.cwd:
+        os.chdir(where.cwd)
+    program, _ = load_program(where.source, where.as_of)
+    if fingerprint(program) != where.fingerprint:
+        raise WorkerError(f"policy {where.source} changed on disk while the run was starting; run it again")
+    return Judge(program, history=history if history is not None and program.uses_history else None)
+
+
+def _send_decided(outbox, judging: WindowedJudging, quiet: bool = False) -> None:
+    if not judging.decided:
+        return
+    try:
+        outbox.send_bytes(_dumps(("decided", judging.decided)))
+    except OSError:
+        if not quiet:
+            raise
+    judging.decided = []
+
+
+def _loads_at_once(data: bytes):
+    """Unpickle with the cycle collector paused for the few milliseconds it takes. A message holds
+    hundreds of decisions, thousands of small objects that all stay alive; built with the collector on,
+    each batch of them was traced over and over against the caller's whole heap, which made unpickling
+    decisions cost four times as much as with the collector off. The collector runs again right after."""
+    if not gc.isenabled():
+        return pickle.loads(data)
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        gc.enable()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The parent
+
+
+class _Worker:
+    """One worker process, the pipe to it (written by a thread of its own) and the pipe back."""
+
+    def __init__(self, context, index: int, workers: int, window: int, history_path: str | None):
+        inbox_read, inbox_write = context.Pipe(duplex=False)
+        outbox_read, outbox_write = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_worker_main, args=(index, workers, window, history_path, inbox_read, outbox_write),
+            name=f"payerpolicy-worker-{index}", daemon=True)
+        self.process.start()
+        inbox_read.close()  # the worker's ends: closed here so that a dead worker is seen as end of file
+        outbox_write.close()
+        self.results = outbox_read
+        self.inbox = inbox_write
+        # The parent never blocks writing to a worker: a worker busy sending its results would otherwise
+        # wait for a parent that waits for it. A thread per worker does the writing (started by
+        # `start_sending`, once every process is started: a process forked while a thread runs may inherit
+        # a lock that thread held).
+        self.outgoing: queue.SimpleQueue = queue.SimpleQueue()
+        self.sender = threading.Thread(target=self._send_all, name=f"payerpolicy-send-{index}", daemon=True)
+        self.done = False
+
+    def start_sending(self) -> None:
+        self.sender.start()
+
+    def send(self, message) -> None:
+        self.outgoing.put(_dumps(message))
+
+    def _send_all(self) -> None:
+        while True:
+            data = self.outgoing.get()
+            if data is None:
+                return
+            try:
+                self.inbox.send_bytes(data)
+            except OSError:
+                return  # the worker is gone; the parent sees it through the process's sentinel
+
+    def stop(self, graceful: bool) -> None:
+        self.outgoing.put(None)
+        if graceful:  # it has been sent "end" and gave every decision: it is finishing on its own
+            self.sender.join(timeout=10)
+            self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=5)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+        if self.sender.is_alive() or self.sender.ident is not None:
+            self.sender.join(timeout=5)
+        self.inbox.close()
+        self.results.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Start workers with Ctrl-C ignored from their first instruction (a disposition survives fork and exec),
+    so that one pressed while they start does not print their tracebacks: the parent stops them itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change signal handling
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, workers: int,
+                      history_path: str | None = None, start_method: str | None = None,
+                      chunk: int = CHUNK, lookahead: int = LOOKAHEAD) -> Iterator[Decision]:
+    """Decisions for `items`, in input order, judged by `workers` processes split by patient.
+
+    `prepare(item)` gives a `Decision` for a claim decided here without context, or a `Route` for a worker;
+    what it raises is raised where one process would have raised it. `history_path`: a claim history file
+    each worker opens (None: each judge keeps the run's own history, as `Judge` does).
+    """
+    if window < 0:
+        raise ValueError("window must be 0 or more")
+    if workers < 1:
+        raise ValueError("workers must be 1 or more")
+    context = multiprocessing.get_context(start_method or START_METHOD)
+    pool: list[_Worker] = []
+    policies: dict[PolicySource, int] = {}
+    chunks: list[list] = [[] for _ in range(workers)]
+    ready: dict[int, Decision] = {}  # decided, waiting for the claims before them
+    next_out = 0  # the position of the next decision to give out
+    read = 0  # positions read so far
+    unsent = 0  # positions read since the last chunks went out
+    source = iter(items)
+    exhausted = False
+    failure: tuple[int, BaseException] | None = None  # (decisions to give out first, what to raise)
+    graceful = False
+
+    def start() -> None:
+        with _sigint_ignored():
+            for index in range(workers):
+                pool.append(_Worker(context, index, workers, window, history_path))
+        for worker in pool:
+            worker.start_sending()
+
+    def flush() -> None:
+        nonlocal unsent
+        if not pool:
+            return  # nothing was ever routed to a worker
+        for worker, items_for_worker in zip(pool, chunks):
+            # Every worker hears the frontier, claims or not: it may hold claims that are now decidable.
+            worker.send(("claims", read - 1, items_for_worker))
+        for index in range(workers):
+            chunks[index] = []
+        unsent = 0
+
+    def fail(limit: int, exc: BaseException) -> None:
+        nonlocal failure
+        if failure is None or limit < failure[0]:
+            failure = (limit, exc)
+
+    def receive() -> None:
+        """Wait for what the workers send; file the decisions; note errors and deaths."""
+        live = {w.results: w for w in pool if not w.done}
+        sentinels = {w.process.sentinel: w for w in pool if not w.done}
+        for ready_object in wait(list(live) + list(sentinels)):
+            if ready_object in live:
+                worker = live[ready_object]
+                try:
+                    message = _loads_at_once(worker.results.recv_bytes())
+                except EOFError:
+                    message = None
+                if message is not None:
+                    _take(worker, message)
+                    continue
+            else:
+                worker = sentinels[ready_object]
+                if worker.results.poll():
+                    continue  # its last words are still to be read; the next round reads them
+            if not worker.done:
+                worker.done = True
+                fail(next_out, WorkerError(f"a worker process stopped unexpectedly (exit code "
+                                           f"{worker.process.exitcode}); the run was not completed"))
+
+    def _take(worker: _Worker, message) -> None:
+        kind = message[0]
+        if kind == "decided":
+            for position, decision in message[1]:
+                ready[position] = decision
+        elif kind == "done":
+            worker.done = True
+        elif kind == "error":
+            _, limit, exc, detail = message
+            worker.done = True
+            if exc is None:
+                last = detail.strip().splitlines()[-1] if detail.strip() else "no detail"
+                exc = WorkerError(f"a worker process failed: {last}")
+            exc.add_note(f"(in a payerpolicy worker process)\n{detail}")
+            fail(limit, exc)
+
+    try:
+        while True:
+            while next_out in ready:
+                yield ready.pop(next_out)
+                next_out += 1
+            if failure is not None and next_out >= failure[0]:
+                raise failure[1]
+            if exhausted and next_out == read:
+                graceful = True
+                return
+            if not exhausted and failure is None and read - next_out < window + lookahead:
+                position = read
+                try:
+                    item = next(source)
+                    target = prepare(item)
+                except StopIteration:
+                    exhausted = True
+                except Exception as exc:
+                    # One process meets this when it pulls the claim: by then it has given out the
+                    # decisions of every claim more than `window` before it.
+                    exhausted = True
+                    fail(max(position - window, 0), exc)
+                else:
+                    read += 1
+                    unsent += 1
+                    if isinstance(target, Decision):
+                        ready[position] = target
+                    else:
+                        if not pool:
+                            start()
+                        key = policies.get(target.policy)
+                        if key is None:
+                            key = policies[target.policy] = len(policies)
+                            for worker in pool:
+                                worker.send(("policy", key, target.policy))
+                        index = worker_of(target.patient_id, workers)
+                        chunks[index].append((position, key, target.payload))
+                    if unsent >= chunk:
+                        flush()
+                if exhausted and pool:
+                    flush()
+                    if failure is None:
+                        for worker in pool:
+                            worker.send(("end",))
+                continue
+            # Nothing more to read now: make sure the workers have all that was read, then wait for them.
+            if unsent:
+                flush()
+            if not pool or all(w.done for w in pool):
+                if failure is not None:
+                    raise failure[1]
+                raise WorkerError("the workers stopped before judging every claim; this is a bug in payerpolicy")
+            receive()
+    finally:
+        for worker in pool:
+            worker.stop(graceful)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The library's entry: Policy.check_many(..., workers=N)
+
+
+def _patient_key(claim: dict) -> str | None:
+    """The patient id `claim_read.claim_from_dict` will give this claim, if it reads it; None when it
+    cannot (then the claim is unreadable, whatever else it holds). Same rules as `claim_read._read_id`."""
+    patient = claim.get("patient")
+    if not isinstance(patient, dict):
+        return None
+    value = patient.get("id")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def check_many(policy, claims: Iterable, window: int, workers: int,
+               start_method: str | None = None) -> Iterator[Decision]:
+    """`Policy.check_many` on `workers` processes; see `Policy.check_many`."""
+    if workers < 1:
+        raise ValueError("workers must be 1 or more")
+    if getattr(policy, "source", None) is None:
+        raise ValueError("judging on several workers needs a policy loaded with payerpolicy.load(...): the "
+                         "workers load it again from where it came from")
+    where = policy_source(policy.source, policy.as_of, policy.cwd, policy.program)
+    here = Judge(policy.program)  # for claims decided in this process: only unreadable ones, no context
+
+    def prepare(claim):
+        if isinstance(claim, dict):
+            patient = _patient_key(claim)
+            if patient is not None:
+                return Route(patient, where, claim)  # read on the worker's core
+            from .claim_read import claim_from_dict
+            claim = claim_from_dict(claim)
+        if isinstance(claim, Claim):
+            return Route(claim.patient_id, where, claim)
+        if isinstance(claim, UnreadableClaim):
+            return here.decide(claim, None)
+        raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not "
+                        f"{type(claim).__name__}")
+
+    return judge_in_parallel(claims, prepare, window=window, workers=workers, start_method=start_method)
