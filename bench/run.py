@@ -1,6 +1,6 @@
 """Benchmark: compile time and judging speed of the shipped Medicare policy, against a hand-written floor.
 
-    python bench/run.py [--claims N] [--large-claims N] [--skip-large]
+    python bench/run.py [--claims N] [--large-claims N] [--skip-large] [--workers N]
 
 Prints the cold compile time, claims/s and lines/s for `check_many` over N generated claims and for `check`
 one claim per call, the p50/p99 latency of one `check`, and peak memory. Claims are read into the claim model
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -119,6 +120,8 @@ def main() -> None:
     options.add_argument("--large-claims", type=int, default=20_000,
                          help="claims judged with the payer-scale policy (default 20,000)")
     options.add_argument("--skip-large", action="store_true", help="leave out the payer-scale policy")
+    options.add_argument("--workers", type=int, default=2,
+                         help="also time check_many on this many worker processes (default 2; 1: skip)")
     args = options.parse_args()
 
     start = time.perf_counter()
@@ -155,6 +158,17 @@ def main() -> None:
     print()
     print(f"payerpolicy against the hand-written floor (bench/floor.py), {len(claims):,} claims, {lines:,} lines:")
     print(table(engine, hand, len(claims), lines))
+    if args.workers > 1:
+        gc.collect()
+        start = time.perf_counter()
+        parallel = list(policy.check_many(claims, workers=args.workers))
+        seconds = time.perf_counter() - start
+        one = len(claims) / engine["many_seconds"]
+        print(f"check_many(workers={args.workers}): {len(claims) / seconds:,.0f} claims/s, "
+              f"{len(claims) / seconds / one:.2f} of one worker's, "
+              f"{len(claims) / seconds / (len(claims) / hand['many_seconds']):.2f} of the floor's "
+              f"({os.cpu_count()} cores here); decisions "
+              f"{'the same as' if parallel == list(policy.check_many(claims)) else 'DIFFERENT FROM'} one worker's")
     print()
 
     difference = first_difference(policy, claims)
