@@ -287,8 +287,14 @@ class Judge:
 
     def _judge_line(self, view: LineView) -> list[Finding]:
         program = self.program
-        rules = program.rules_for(view.code)
-        if not rules:
+        observer = self.observer
+        if observer is None:
+            judge = program.judge_by_code.get(view.code)
+            if judge is None:
+                if not program.for_every_code:
+                    return []  # a code no rule concerns
+                judge = program.judge_any_code
+        elif not program.rules_for(view.code):
             return []
         day_lines = self.days.get((view.claim.patient_id, view.date))
         try:
@@ -299,12 +305,11 @@ class Judge:
             day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
             position = day_lines.index(view)
         day = DayContext(view, day_lines, position, self)
-        observer = self.observer
         if observer is None:  # the generated function of the line's code runs every rule in one go
-            fired = program.judge_for(view.code)(day, view)
+            fired = judge(day, view)
             return [_finding(rule, day, view) for rule in fired] if fired else []
         found = []
-        for rule in rules:  # one rule at a time, so that the observer hears of each rule met
+        for rule in program.rules_for(view.code):  # one at a time, so the observer hears of each rule met
             if rule.dated and not _in_effect(rule, view.date):
                 continue
             fired = rule.applies(day, view)

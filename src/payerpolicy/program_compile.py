@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -113,10 +114,26 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
                 test = f"f.date <= {writer.constant(spec.effective_to)} and {test}"
             body.append(f"    if {test}:")
             body.append(f"        fired.append(R_{i})")
+        body = _line_fields_once(body)
         chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
                       f"{' ...' if len(group) > 5 else ''}\n")
         add(f"group_{number}", "\n".join(body + ["    return fired", "", ""]))
     return "".join(chunks)
+
+
+_LINE_FIELD = re.compile(r"\bf\.([a-z_]+)\b")
+
+
+def _line_fields_once(body: list[str]) -> list[str]:
+    """Read each field of the judged line that a group's rules read more than once into a local first:
+    twenty rules asking for `f.modifiers` then cost one attribute lookup, not twenty."""
+    text = "\n".join(body[4:])
+    counts = collections.Counter(_LINE_FIELD.findall(text))
+    fields = sorted(name for name, n in counts.items() if n > 1)
+    if not fields:
+        return body
+    text = _LINE_FIELD.sub(lambda m: f"f_{m.group(1)}" if m.group(1) in fields else m.group(0), text)
+    return body[:4] + [f"    f_{name} = f.{name}" for name in fields] + text.split("\n")
 
 
 @dataclass
