@@ -200,8 +200,9 @@ def scale_report(scale: dict, claims: int) -> str:
     many = scale["large_many"] / scale["shipped_many"]
     check = scale["large_check"] / scale["shipped_check"]
     return "\n".join([
-        f"payer-scale policy (bench/large_policy.py): the shipped Medicare policy plus {scale['rules'] - 34:,} "
-        f"generated rules and a table of {scale['pairs']:,} code pairs ({scale['rules']:,} rules in all)",
+        f"payer-scale policy (bench/large_policy.py): the shipped Medicare policy plus {scale['rules'] - 35:,} "
+        f"generated rules and a table of {scale['pairs']:,} code pairs, itself one rule ({scale['rules']:,} "
+        f"rules in all)",
         f"  load, cold:                       {cold['seconds']:6.2f} s, peak memory {cold['peak_mb']:,.0f} MB "
         f"(target: under 5 s)",
         f"  load, from the compiled cache:    {cached['seconds']:6.2f} s, peak memory {cached['peak_mb']:,.0f} MB "
