@@ -229,9 +229,10 @@ class SourceWriter:
         if measure == "days":  # distinct dates of service: visits
             text = f"len({{{loop}.date for {loop} in {lines}{test}}})"
         elif measure == "count":
-            text = f"sum(1 for {loop} in {lines}{test})" if test else f"len({lines})"
+            text = f"len([1 for {loop} in {lines}{test}])" if test else f"len({lines})"
         else:
-            text = f"sum({loop}.{measure} or 0 for {loop} in {lines}{test})"
+            # A list, not a generator: the day's or year's lines are few, and a generator costs more to run.
+            text = f"sum([{loop}.{measure} or 0 for {loop} in {lines}{test}])"
         return self.memo(node, text)
 
     def memo(self, node, text: str) -> str:
