@@ -88,7 +88,6 @@ def split_by_patient(policy, records, window, workers, chunk_sizes):
     judges = [Judge(policy.program) for _ in range(workers)]
     judgings = [WindowedJudging(window) for _ in range(workers)]
     out = {}
-    chunk_end = 0
     sizes = iter(chunk_sizes * (len(records) // min(chunk_sizes) + 1))
     chunk_end = next(sizes)
     for position, record in enumerate(records):
