@@ -140,3 +140,19 @@ def test_the_generated_source_names_each_rule_and_tracebacks_show_what_runs():
     import linecache
     code = program.judge_for("97112").__code__
     assert linecache.getline(code.co_filename, code.co_firstlineno).strip() == "def run(d, f):"
+
+
+def test_the_generated_source_is_the_same_in_every_process():
+    """Python seeds its string hashes per process; the generated program must not depend on them."""
+    import os
+    import subprocess
+    script = ("import hashlib, payerpolicy; p = payerpolicy.load('medicare'); "
+              "print(hashlib.sha1((p.program.source + p.program.shapes_source).encode()).hexdigest())")
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PAYERPOLICY_CACHE="off",
+                   PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

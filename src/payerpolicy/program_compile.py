@@ -161,7 +161,7 @@ def plan_program(policy: PolicySpec) -> ProgramPlan:
         if codes is None:
             for_every_code.append(i)
             continue
-        for code in codes:
+        for code in sorted(codes):  # in a fixed order, so the generated source is the same in every process
             by_code.setdefault(code, []).append(i)
     # A rule for every code also concerns the codes that have rules of their own; keep policy order.
     index = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
