@@ -28,7 +28,6 @@ import copyreg
 import dataclasses
 import datetime
 import gc
-import hashlib
 import io
 import multiprocessing
 import operator
@@ -174,19 +173,9 @@ class Route(NamedTuple):
 
 def fingerprint(program) -> str:
     """What identifies a policy as loaded: the digests of the files it was loaded from, its date and the
-    payerpolicy that loaded it (`program.identity`, set by `load_program`, whether from the files or from the
-    compiled-policy cache). A program compiled some other way is identified by its settings, code sets,
-    values and every rule as written, taken from the policy's rules rather than from the Python they compile
-    to, which may list things in an order that differs from process to process."""
-    if getattr(program, "identity", None) is not None:
-        return program.identity
-    spec = program.policy
-    parts = [spec.payer, spec.version, spec.effective_from, spec.effective_to, spec.settings, spec.values,
-             [(name, code_set.entries) for name, code_set in spec.code_sets.items()]]
-    for rule in spec.rules:
-        parts.append((rule.id, rule.family, rule.severity, rule.condition, rule.reason, rule.source, rule.codes,
-                      rule.message, rule.fix, rule.effective_from, rule.effective_to, rule.section, rule.limit))
-    return hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    payerpolicy that loaded it (`program.identity`, set by `load_program` whether it read the files or the
+    compiled-policy cache). Workers get their policy only through `load_program`, so it is always set."""
+    return program.identity
 
 
 def policy_source(source, as_of: datetime.date | None, cwd: str | None, program) -> PolicySource:

@@ -67,7 +67,8 @@ class RuleProgram:
         return self.by_code.get(code, self.for_every_code)
 
     def judge_for(self, code: str) -> Callable:
-        return self.judge_by_code.get(code, self.judge_any_code)
+        judge = self.judge_by_code.get(code, self.judge_any_code)
+        return judge.bound() if isinstance(judge, _LazyGroup) else judge
 
     @property
     def rule_count(self) -> int:
@@ -209,34 +210,30 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
                                      spec.effective_from is not None or spec.effective_to is not None, fix_of))
     group_number = {group: n for n, group in enumerate(plan.groups)}
     by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
-    judges = _Judges({code: group_number[group] for code, group in plan.index.items()}, bind)
+    judges: dict = {}
+    judges.update((code, _LazyGroup(bind, f"group_{group_number[group]}", judges, code))
+                  for code, group in plan.index.items())
     program = RuleProgram(policy, by_code, tuple(compiled[i] for i in plan.for_every_code), judges,
                           bind("group_0"), plan.timed_codes, plan.source, plan.uses_history)
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
     return program
 
 
-class _Judges(dict):
-    """Code -> its group's function, bound the first time a line of the code is judged."""
+class _LazyGroup:
+    """Stands in a program's code -> function dict until a line of the code is first judged; then binds
+    the group's function and puts it in its place, so later lines find it with a plain dict lookup."""
 
-    def __init__(self, groups: dict, bind):
-        super().__init__()
-        self.groups, self.bind = groups, bind
+    __slots__ = ("bind", "name", "judges", "code")
 
-    def get(self, code, default=None):
-        judge = dict.get(self, code)
-        if judge is None:
-            number = self.groups.get(code)
-            if number is None:
-                return default
-            judge = self[code] = self.bind(f"group_{number}")
-        return judge
+    def __init__(self, bind, name: str, judges: dict, code: str):
+        self.bind, self.name, self.judges, self.code = bind, name, judges, code
 
-    def __contains__(self, code) -> bool:
-        return code in self.groups
+    def bound(self):
+        function = self.judges[self.code] = self.bind(self.name)
+        return function
 
-    def __len__(self) -> int:
-        return len(self.groups)
+    def __call__(self, day, focus):
+        return self.bound()(day, focus)
 
 
 class _Lazy:
@@ -383,8 +380,4 @@ def _scopes_of(policy: PolicySpec):
         yield from walk((rule.condition, rule.message, rule.fix))
 
 
-def compile_policy(policy: PolicySpec) -> RuleProgram:
-    return assemble(policy, plan_program(policy))
-
-
-__all__ = ["compile_policy", "plan_program", "assemble", "ProgramPlan", "RuleProgram", "CompiledRule"]
+__all__ = ["plan_program", "assemble", "ProgramPlan", "RuleProgram", "CompiledRule"]

@@ -40,7 +40,8 @@ CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", 
 # Fields a line always has: comparisons on them need no test for a missing value.
 _NEVER_MISSING = {"code", "modifiers", "date", "claim_id", "number"}
 _COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$|^-?[0-9.]+$|^'[^'\\]*'$")
+# A name or an attribute chain (`K_3`, `f.units`): cheap to read twice. Literals are never in the source.
+_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$")
 # Missing, as the rule language means it: no value, no modifiers, empty text.
 MISSING = (None, (), "")
 
