@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import payerpolicy
 from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.evaluate import Judge, supported_units
+from payerpolicy.evaluate import DayContext, Judge
 
 TIMED = frozenset({"97110", "97112", "97140"})
 
@@ -16,9 +16,20 @@ def day(*lines):
     return judge.file(claim)
 
 
+class _Program:  # what supported_units reads of a program: its timed codes and method
+    def __init__(self, method):
+        self.timed_codes, self.timed_method = TIMED, method
+
+
+class _Judge:
+    def __init__(self, method):
+        self.program = _Program(method)
+
+
 def units_of(views, method="cms"):
-    allocation = supported_units(views, TIMED, method)
-    return [allocation[id(v)] for v in views]
+    """Each line's supported units as a rule reads them, all lines of the day sharing one day memo."""
+    judge, day_memo = _Judge(method), {}
+    return [DayContext(v, views, i, judge, day_memo).supported_units(v) for i, v in enumerate(views)]
 
 
 def test_one_line_per_code_gets_the_code_units():

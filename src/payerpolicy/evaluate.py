@@ -63,15 +63,17 @@ def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int:
 class DayContext:
     """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
 
-    __slots__ = ("line", "lines", "position", "judge", "memo")
+    __slots__ = ("line", "lines", "position", "judge", "memo", "day_memo")
 
-    def __init__(self, line: LineView, lines: list, position: int, judge: "Judge"):
+    def __init__(self, line: LineView, lines: list, position: int, judge: "Judge", day_memo: dict):
         self.line = line
         self.lines = lines
         self.position = position
         self.judge = judge
         # Counts over lines (see program_source) and the lines they count over, once per judged line.
         self.memo: dict = {}
+        # Counts the same for every line of the claim on this date, and running totals over the day.
+        self.day_memo = day_memo
 
     def past_day(self) -> list:
         """Lines of this patient-day from claims judged before that are no longer in the day book (an
@@ -114,36 +116,52 @@ class DayContext:
         """The units the day's treatment minutes support for `view`, worked out once per day and claim."""
         if not isinstance(view, LineView):
             return None  # a line from the claim history: its minutes are not kept
-        key = (view.claim.patient_id, view.date)
-        allocation = self.judge.allocations.get(key)
+        program = self.judge.program
+        if view.code not in program.timed_codes:
+            return 1
+        if view.minutes is None:
+            return None
+        allocation = self.day_memo.get(_UNITS)
         if allocation is None:
-            program = self.judge.program
-            allocation = supported_units(self.lines, program.timed_codes, program.timed_method)
-            self.judge.allocations[key] = allocation
-        return allocation.get(id(view))
+            allocation = self.day_memo[_UNITS] = supported_units(self.lines, program.timed_codes,
+                                                                 program.timed_method)
+        per_code, per_line = allocation
+        return per_code[view.code] if per_line is None else per_line[id(view)]
 
 
-def supported_units(lines, timed_codes, method: str) -> dict[int, int | None]:
-    """Units per line (by id) that a patient-day's minutes support.
+_UNITS = "supported units"  # the day memo's key for `supported_units` (memo slots are numbers)
 
-    Timed lines with minutes share the day's units by the policy's method (`timed_units.allocate_units`);
-    when one code stands on several lines, its units are shared among them the same way (full blocks, then
-    the largest leftovers). Untimed lines support one unit each; a timed line without minutes, none known.
+
+def supported_units(lines, timed_codes, method: str) -> tuple[dict[str, int], dict[int, int] | None]:
+    """What a patient-day's minutes support: (units per timed code, units per timed line by id when a code
+    stands on several lines, else None). Only timed lines with minutes count.
+
+    Timed lines share the day's units by the policy's method (`timed_units.allocate_units`); when one code
+    stands on several lines, its units are shared among them the same way (full blocks, then the largest
+    leftovers). Untimed lines support one unit each; a timed line without minutes, none known.
     """
-    out: dict[int, int | None] = {}
+    minutes: dict[str, int] = {}
+    repeated = False
+    for view in lines:
+        if view.minutes is not None and view.code in timed_codes:
+            code = view.code
+            if code in minutes:
+                minutes[code] += view.minutes
+                repeated = True
+            else:
+                minutes[code] = view.minutes
+    per_code = allocate_units(minutes, method)
+    if not repeated:  # nearly always: each timed code on one line, which gets all of the code's units
+        return per_code, None
     by_code: dict[str, list[LineView]] = {}
     for view in lines:
-        if view.code not in timed_codes:
-            out[id(view)] = 1
-        elif view.minutes is None:
-            out[id(view)] = None
-        else:
+        if view.minutes is not None and view.code in timed_codes:
             by_code.setdefault(view.code, []).append(view)
-    per_code = allocate_units({code: sum(v.minutes for v in views) for code, views in by_code.items()}, method)
+    per_line: dict[int, int] = {}
     for code, views in by_code.items():
         units = per_code[code]
         if len(views) == 1:
-            out[id(views[0])] = units
+            per_line[id(views[0])] = units
             continue
         shares = [v.minutes // 15 for v in views]
         by_leftover = sorted(range(len(views)), key=lambda i: -(views[i].minutes % 15))
@@ -151,8 +169,8 @@ def supported_units(lines, timed_codes, method: str) -> dict[int, int | None]:
         for turn in range(extra):
             shares[by_leftover[turn % len(views)]] += 1
         for view, share in zip(views, shares):
-            out[id(view)] = share
-    return out
+            per_line[id(view)] = share
+    return per_code, per_line
 
 
 class Judge:
@@ -175,7 +193,14 @@ class Judge:
         spec = program.policy
         self.policy_label = {"payer": spec.payer, "version": spec.version}
         self.days: dict[tuple, list[LineView]] = {}
-        self.allocations: dict[tuple, dict] = {}  # supported units per patient-day, for the claim being judged
+        # Per date of the claim being judged, what is the same for all its lines that day (DayContext); made
+        # again for each claim, as the day book may have changed since the last.
+        self.day_memos: dict[datetime.date, dict] = {}
+        # Running totals over the year, per count (program_runtime), for the claim being judged: its line
+        # being judged, and whether all its lines share one date of service, numbered in order.
+        self.running: dict[int, list] = {}
+        self.line_index = 0
+        self.one_date = True
 
     def judge(self, records) -> list[Decision]:
         """Judge claims all together (each sees the others' lines of its patient-days)."""
@@ -227,14 +252,16 @@ class Judge:
                 self.history.record(record, payer=self.program.policy.payer)
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
-        self.allocations.clear()  # the day book may have changed since the last claim
         self.past.clear()
         self.past_days.clear()
         self.own_lines = {id(record): lines}
         self.own_years.clear()
+        self.day_memos.clear()
+        self.running.clear()
+        self.one_date = _one_date_in_order(lines)
         findings: list[Finding] = []
         line_decisions = []
-        for view in lines:
+        for self.line_index, view in enumerate(lines):
             found = self._judge_line(view)
             findings.extend(found)
             line_decisions.append(_line_decision(view, found))
@@ -304,7 +331,10 @@ class Judge:
             # judged on its own day, as the payer judged it before the replacement arrived.
             day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
             position = day_lines.index(view)
-        day = DayContext(view, day_lines, position, self)
+        day_memo = self.day_memos.get(view.date)
+        if day_memo is None:
+            day_memo = self.day_memos[view.date] = {}
+        day = DayContext(view, day_lines, position, self, day_memo)
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)
             return [_finding(rule, day, view) for rule in fired] if fired else []
@@ -317,6 +347,19 @@ class Judge:
                 found.append(_finding(rule, day, view))
             observer(rule, view, bool(fired))
         return found
+
+
+def _one_date_in_order(lines: list[LineView]) -> bool:
+    """Whether a claim's lines are all of one date, numbered down the claim (as claim readers number them):
+    then a line's earlier lines on the claim are the lines above it."""
+    if not lines:
+        return True
+    date, number = lines[0].date, lines[0].number
+    for view in lines[1:]:
+        if view.date != date or view.number <= number:
+            return False
+        number = view.number
+    return True
 
 
 def _in_effect(rule: CompiledRule, date: datetime.date) -> bool:

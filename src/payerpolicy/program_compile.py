@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import rule_ast as ast
-from .builtins import format_value
 from .decision import Fix
 from .policy_model import PolicySpec, RuleSpec
 from .program_link import Linker
-from .program_source import MISSING, SourceWriter
+from .program_runtime import RUNTIME
+from .program_source import SourceWriter
 from .rule_check import RuleChecker
 
 
@@ -90,7 +90,11 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         linker.add(name, text)
         chunks.append(text)
     conditions = []
+    totals_added = 0
     for i, spec in enumerate(policy.rules):
+        for name, text in writer.totals[totals_added:]:  # the running totals the rule before asked for
+            add(name, text)
+        totals_added = len(writer.totals)
         conditions.append(writer.condition(spec.condition, "f"))
         chunks.append(f"# {spec.id}\n")
         add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
@@ -103,9 +107,11 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         add(f"message_{i}", writer.function(f"message_{i}", writer.message(template)))
         if spec.fix is not None and spec.fix.units is not None:
             add(f"units_{i}", writer.function(f"units_{i}", writer.value(spec.fix.units, "f")))
+    for name, text in writer.totals[totals_added:]:
+        add(name, text)
     in_groups = collections.Counter(i for group in groups for i in group)
     for number, group in enumerate(groups):
-        body = [f"def group_{number}(d, f):", "    l = d.line", "    m = d.memo", "    fired = []"]
+        body = []
         for i in group:
             spec = policy.rules[i]
             test = conditions[i] if in_groups[i] <= _INLINE_UP_TO else f"W_{i}(d, f)"
@@ -115,7 +121,10 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
                 test = f"f.date <= {writer.constant(spec.effective_to)} and {test}"
             body.append(f"    if {test}:")
             body.append(f"        fired.append(R_{i})")
-        body = _line_fields_once(body)
+        head = [f"def group_{number}(d, f):", "    l = d.line", "    m = d.memo"]
+        if any("dm.get(" in text for text in body):
+            head.append("    dm = d.day_memo")
+        body = head + ["    fired = []"] + _line_fields_once(body)
         chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
                       f"{' ...' if len(group) > 5 else ''}\n")
         add(f"group_{number}", "\n".join(body + ["    return fired", "", ""]))
@@ -128,13 +137,13 @@ _LINE_FIELD = re.compile(r"\bf\.([a-z_]+)\b")
 def _line_fields_once(body: list[str]) -> list[str]:
     """Read each field of the judged line that a group's rules read more than once into a local first:
     twenty rules asking for `f.modifiers` then cost one attribute lookup, not twenty."""
-    text = "\n".join(body[4:])
+    text = "\n".join(body)
     counts = collections.Counter(_LINE_FIELD.findall(text))
     fields = sorted(name for name, n in counts.items() if n > 1)
     if not fields:
         return body
     text = _LINE_FIELD.sub(lambda m: f"f_{m.group(1)}" if m.group(1) in fields else m.group(0), text)
-    return body[:4] + [f"    f_{name} = f.{name}" for name in fields] + text.split("\n")
+    return [f"    f_{name} = f.{name}" for name in fields] + text.split("\n")
 
 
 @dataclass
@@ -181,7 +190,7 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     """Compile the plan's shapes and make the program. Functions are bound to their figures when first
     used: a policy of 10,000 rules over 16,000 codes judged on a few dozen codes binds only what it uses."""
     linker = plan.linker
-    linker.compile_shapes(_RUNTIME)
+    linker.compile_shapes(RUNTIME)
     compiled: list[CompiledRule] = []
     made: dict[str, Callable] = {}
 
@@ -191,11 +200,13 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
             function = made[name] = linker.make(name, resolve)
         return function
 
-    def resolve(name: str):  # what a bound name stands for: a constant, a rule, or a rule's condition
+    def resolve(name: str):  # a constant, a rule, a rule's condition, or a running total's function
         kind, number = name[0], int(name[2:])
         if kind == "R":
             return compiled[number]
-        return bind(f"when_{number}") if kind == "W" else plan.constants[name]
+        if kind == "W":
+            return bind(f"when_{number}")
+        return bind(f"total_{number}") if kind == "S" else plan.constants[name]
 
     def function(name: str):
         return _Lazy(bind, name) if linker.has(name) else None
@@ -258,20 +269,6 @@ def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
     return spec.default_message(code_sets)
 
 
-def _pair_message(hits: tuple, code: str, bypass: frozenset) -> str:
-    """What a pair table's finding says: the column-1 codes billed that day, and whether a modifier helps."""
-    paired = " and ".join(column1 for column1, _ in hits)
-    text = (f"{code} is not paid on the same day as {paired} for the same patient "
-            f"(code pair edit{'s' if len(hits) > 1 else ''} {', '.join(f'{c}/{code}' for c, _ in hits)}, "
-            f"{code} in column 2)")
-    if any(indicator == 0 for _, indicator in hits):
-        return text + "; no modifier overrides this pair"
-    shown = ", ".join(sorted(bypass))
-    if len(bypass) > 6 and "59" in bypass:  # the NCCI list runs to forty modifiers: name the usual ones
-        shown = "59, XE, XS, XP, XU or another NCCI-associated modifier"
-    return text + f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
-
-
 def _pair_fix(hits_of: Callable, written: ast.Fix | None) -> Callable:
     """A pair table's fix: remove the line when an edit allows no modifier, else add the bypass modifier
     (the table's own `fix:`, or 59)."""
@@ -284,84 +281,6 @@ def _pair_fix(hits_of: Callable, written: ast.Fix | None) -> Callable:
             return Fix(written.action, view.number, note=written.note)
         return Fix("add_modifier", view.number, "59")
     return fix_of
-
-
-# The lines of the judged line's day or year that a count looks at (named in program_source._SCOPES). Each
-# is made once per judged line (`DayContext.scope`), however many counts of its rules look at it.
-def _whole_day(day):
-    past = day.past_day()
-    return past + day.lines if past else day.lines
-
-
-def _others_that_day(day):
-    return day.past_day() + [line for line in day.lines if line is not day.line]
-
-
-def _earlier_that_day(day):
-    past = day.past_day()
-    return past + day.lines[:day.position] if past else day.lines[:day.position]
-
-
-def _year_without_self(day):
-    return [line for line in day.year_lines(earlier=False) if line is not day.line]
-
-
-def _record_without_self(day):
-    return [line for line in day.year_lines(earlier=False, whole_record=True) if line is not day.line]
-
-
-def whole_day(day):
-    return day.scope("day", _whole_day)
-
-
-def others_that_day(day):
-    return day.scope("others", _others_that_day)
-
-
-def earlier_that_day(day):
-    return day.scope("earlier", _earlier_that_day)
-
-
-def whole_year(day):
-    return day.year_lines(earlier=False)
-
-
-def year_without_self(day):
-    return day.scope("year without self", _year_without_self)
-
-
-def earlier_that_year(day):
-    return day.year_lines(earlier=True)
-
-
-def on_record(day):
-    return day.year_lines(earlier=False, whole_record=True)
-
-
-def record_without_self(day):
-    return day.scope("record without self", _record_without_self)
-
-
-def earlier_on_record(day):
-    return day.year_lines(earlier=True, whole_record=True)
-
-
-_NOT_YET = object()  # a memo slot not worked out yet (None is a value a count may not have, but be safe)
-
-
-def _remember(memo: dict, slot: int, value):
-    memo[slot] = value
-    return value
-
-
-# What every generated module may name besides its own constants.
-_RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier_that_day": earlier_that_day,
-            "whole_year": whole_year, "year_without_self": year_without_self,
-            "earlier_that_year": earlier_that_year, "on_record": on_record,
-            "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
-            "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
-            "format_value": format_value,
-            "__builtins__": __builtins__}
 
 
 def _scopes_of(policy: PolicySpec):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import linecache
 import re
 
-_BOUND = re.compile(r"\b[KRW]_\d+\b")  # names bound per function: constants, rules, rule conditions
+_BOUND = re.compile(r"\b[KRWS]_\d+\b")  # bound per function: constants, rules, conditions, totals
 _LOCAL = re.compile(r"\b(_t|o)\d+\b")  # temporaries and loop variables: renumbered per function
 
 

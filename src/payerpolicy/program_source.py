@@ -55,6 +55,8 @@ class SourceWriter:
         self.constants: dict[str, object] = {}
         self._constant_names: dict[object, str] = {}
         self.memo_slots: dict[object, int] = {}  # a count over lines -> its slot in the judged line's memo
+        self.totals: list[tuple[str, str]] = []  # (name, source) of the running totals' functions
+        self._total_of: dict[object, int] = {}
         self._temps = 0
         self._loops = 0
 
@@ -129,6 +131,8 @@ class SourceWriter:
             case ast.PairEdit(table, bypass):
                 return self.pair_hits(node)
             case ast.AnotherLine(filt, scope):
+                if filt is None or reads_only_counted_line(filt):
+                    return self.another_line_counted(node, filt, scope, "f" if focus == "f" else "l")
                 loop = self.loop_name()
                 lines = f"{_SCOPES_WITHOUT_SELF[scope]}(d)"
                 if filt is None:
@@ -224,6 +228,9 @@ class SourceWriter:
         return f"(None if {' or '.join(checks)} else {body(held)})"
 
     def day_lines(self, node, measure: str, filt, scope: str) -> str:
+        counted = measure != "days" and (filt is None or reads_only_counted_line(filt))
+        if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
+            return self.running(node, measure, filt, scope)
         loop = self.loop_name()
         lines = f"{_SCOPES[scope]}(d)"
         test = f" if {self.condition(filt, loop)}" if filt is not None else ""
@@ -234,13 +241,54 @@ class SourceWriter:
         else:
             # A list, not a generator: the day's or year's lines are few, and a generator costs more to run.
             text = f"sum([{loop}.{measure} or 0 for {loop} in {lines}{test}])"
+        if counted:  # the same for every line of the claim that day: once per claim and date
+            return self.day_memo(node, text)
         return self.memo(node, text)
+
+    def another_line_counted(self, node, filt, scope: str, judged: str) -> str:
+        """`another line [with C]` where C reads only the other line: a count over the scope, the judged line
+        itself left out of it (it is one of the day's lines, and of its year's)."""
+        if scope in _RUNNING:  # earlier lines: the judged line is not among them
+            return f"({self.running(node, 'count', filt, scope)} > 0)"
+        lines = f"{_SCOPES[scope]}(d)"
+        if filt is None:
+            return f"({self.day_memo(node, f'len({lines})')} > 1)"
+        loop = self.loop_name()
+        count = self.day_memo(node, f"len([1 for {loop} in {lines} if {self.condition(filt, loop)}])")
+        return f"({count} > (1 if {self.condition(filt, judged)} else 0))"
+
+    def running(self, node, measure: str, filt, scope: str) -> str:
+        """A call keeping a running total over the lines earlier that day or year (program_runtime), with
+        the generated function folding lines into it."""
+        loop = self.loop_name()
+        test = f" if {self.condition(filt, loop)}" if filt is not None else ""
+        if measure == "count":
+            body = f"d + len([1 for {loop} in f{test}])" if test else "d + len(f)"
+        else:
+            body = f"sum([{loop}.{measure} or 0 for {loop} in f{test}], d)"
+        number = self._total_of.get(node)
+        if number is None:  # a message naming the count asks for it again: one function per count
+            number = self._total_of[node] = len(self.totals)
+            # `d` is the total so far and `f` the lines to add: the shape every generated function has.
+            self.totals.append((f"total_{number}", f"def total_{number}(d, f):\n    return {body}\n\n"))
+        slot = self.constant(self.memo_slots.setdefault(node, len(self.memo_slots)),
+                             key=("memo slot", self.memo_slots[node]))
+        if scope == "earlier":
+            return f"running_in_day(d, {slot}, S_{number})"
+        return f"running_in_year(d, {slot}, S_{number}{', True' if scope == 'earlier_record' else ''})"
 
     def memo(self, node, text: str) -> str:
         """Work a count over lines out once per judged line, however many rules and messages ask for it."""
         slot = self.memo_slots.setdefault(node, len(self.memo_slots))
         name = self.constant(slot, key=("memo slot", slot))
         return f"(_v if (_v := m.get({name}, NOT_YET)) is not NOT_YET else remember(m, {name}, {text}))"
+
+    def day_memo(self, node, text: str) -> str:
+        """Work a count out once per claim and date of service: the count is the same for every line of the
+        claim on that day (`d.day_memo` is the claim's memo for the judged line's date)."""
+        slot = self.memo_slots.setdefault(node, len(self.memo_slots))
+        name = self.constant(slot, key=("memo slot", slot))
+        return f"(_v if (_v := dm.get({name}, NOT_YET)) is not NOT_YET else remember(dm, {name}, {text}))"
 
     def loop_name(self) -> str:
         self._loops += 1
@@ -279,8 +327,10 @@ class SourceWriter:
         head = [f"def {name}(d, f):"]
         if re.search(r"\bl\.|\bl\b", expression):
             head.append("    l = d.line")
-        if "m.get(" in expression:
+        if re.search(r"\bm\.get\(", expression):
             head.append("    m = d.memo")
+        if "dm.get(" in expression:
+            head.append("    dm = d.day_memo")
         return "\n".join(head + [f"    return {expression}", "", ""])
 
     def message(self, parts: tuple) -> str:
@@ -289,6 +339,24 @@ class SourceWriter:
         if not pieces:
             return "''"
         return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"
+
+
+def reads_only_counted_line(condition) -> bool:
+    """Whether a count's filter reads the counted line alone: no field of the judged line, the claim or the
+    patient, no supported units (which depend on the day), no count of its own. Such a count has the same
+    value for every line of a claim on a day, or grows line by line (earlier that day or year)."""
+    match condition:
+        case ast.Field(subject, path):
+            return subject == "focus" and path != ("supported_units",)
+        case ast.DayLines() | ast.AnotherLine() | ast.PairEdit():
+            return False
+        case tuple() | list():
+            return all(reads_only_counted_line(item) for item in condition)
+        case ast.Span():
+            return True
+    if hasattr(condition, "__dataclass_fields__"):
+        return all(reads_only_counted_line(getattr(condition, name)) for name in condition.__dataclass_fields__)
+    return True
 
 
 def _is_date(node) -> bool:
@@ -312,7 +380,9 @@ def _set_kind(value) -> str:
     return "other"
 
 
-# The functions (in program_compile) giving the lines of the judged line's day or year a count looks at.
+# Scopes of earlier lines, counted as running totals (program_runtime) when the filter allows.
+_RUNNING = ("earlier", "earlier_year", "earlier_record")
+# The functions (in program_runtime) giving the lines of the judged line's day or year a count looks at.
 _SCOPES = {"day": "whole_day", "earlier": "earlier_that_day", "year": "whole_year",
            "earlier_year": "earlier_that_year", "record": "on_record", "earlier_record": "earlier_on_record"}
 _SCOPES_WITHOUT_SELF = {"day": "others_that_day", "earlier": "earlier_that_day", "year": "year_without_self",
