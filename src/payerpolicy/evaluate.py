@@ -193,9 +193,9 @@ class Judge:
         spec = program.policy
         self.policy_label = {"payer": spec.payer, "version": spec.version}
         self.days: dict[tuple, list[LineView]] = {}
-        # Per date of the claim being judged, what is the same for all its lines that day (DayContext); made
-        # again for each claim, as the day book may have changed since the last.
-        self.day_memos: dict[datetime.date, dict] = {}
+        # Per date of the claim being judged, its place in the day (DayContext), moved from line to line and
+        # made again for each claim, as the day book may have changed since the last.
+        self.day_contexts: dict[datetime.date, DayContext] = {}
         # Running totals over the year, per count (program_runtime), for the claim being judged: its line
         # being judged, and whether all its lines share one date of service, numbered in order.
         self.running: dict[int, list] = {}
@@ -256,15 +256,19 @@ class Judge:
         self.past_days.clear()
         self.own_lines = {id(record): lines}
         self.own_years.clear()
-        self.day_memos.clear()
+        self.day_contexts.clear()
         self.running.clear()
         self.one_date = _one_date_in_order(lines)
         findings: list[Finding] = []
         line_decisions = []
         for self.line_index, view in enumerate(lines):
             found = self._judge_line(view)
-            findings.extend(found)
-            line_decisions.append(_line_decision(view, found))
+            if found:
+                findings.extend(found)
+                line_decisions.append(_line_decision(view, found))
+            else:  # most lines: nothing to say
+                line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
+                                                   view.modifiers, view.date.isoformat(), view.charge))
         denied = any(f.severity == "deny" for f in findings)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=self.program.policy.payer, views=lines)
@@ -323,18 +327,18 @@ class Judge:
                 judge = program.judge_any_code
         elif not program.rules_for(view.code):
             return []
-        day_lines = self.days.get((view.claim.patient_id, view.date))
-        try:
-            position = day_lines.index(view)
-        except (AttributeError, ValueError):
-            # The claim was replaced or voided by a later one in the window before its turn came: it is
-            # judged on its own day, as the payer judged it before the replacement arrived.
-            day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
-            position = day_lines.index(view)
-        day_memo = self.day_memos.get(view.date)
-        if day_memo is None:
-            day_memo = self.day_memos[view.date] = {}
-        day = DayContext(view, day_lines, position, self, day_memo)
+        day = self.day_contexts.get(view.date)
+        if day is None:  # the claim's first line of this date
+            day_lines = self.days.get((view.claim.patient_id, view.date))
+            if day_lines is None or view not in day_lines:
+                # The claim was replaced or voided by a later one in the window before its turn came: it is
+                # judged on its own day, as the payer judged it before the replacement arrived.
+                day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
+            day = self.day_contexts[view.date] = DayContext(view, day_lines, day_lines.index(view), self, {})
+        else:  # the same day, a later line: the context moves down to it, with a fresh memo
+            day.line = view
+            day.position = day.lines.index(view)
+            day.memo = {}
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)
             return [_finding(rule, day, view) for rule in fired] if fired else []

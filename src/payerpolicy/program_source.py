@@ -127,6 +127,9 @@ class SourceWriter:
                 return f"({self.value(value, focus)} {'not in' if negated else 'in'} MISSING)"
             case ast.HasModifier(modifiers, negated):
                 wanted = self.member_set(modifiers, "modifier")
+                if len(self.constants[wanted]) == 1:  # `lacks modifier GP`: a test on the line's few modifiers
+                    (modifier,) = self.constants[wanted]
+                    return f"({self.constant(modifier)} {'not in' if negated else 'in'} {focus}.modifiers)"
                 return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
             case ast.PairEdit(table, bypass):
                 return self.pair_hits(node)
@@ -198,6 +201,8 @@ class SourceWriter:
                 if not key:
                     return "None"  # a table read without a key has no single figure
                 return f"{self.constant(table, key=('value', name))}.get({self.value(key[0], focus)})"
+            case ast.Call("year_of", (date,)):  # an attribute read, not a call: KX rules ask it of every line
+                return self.guarded([self.value(date, focus)], [date], lambda held: f"{held[0]}.year")
             case ast.Call(function, args):
                 implementation = self.constant(BUILTINS[function].implementation, key=("builtin", function))
                 return self.guarded([self.value(a, focus) for a in args], list(args),
@@ -230,7 +235,7 @@ class SourceWriter:
     def day_lines(self, node, measure: str, filt, scope: str) -> str:
         counted = measure != "days" and (filt is None or reads_only_counted_line(filt))
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
-            return self.running(node, measure, filt, scope)
+            return self.memo(node, self.running(node, measure, filt, scope))
         loop = self.loop_name()
         lines = f"{_SCOPES[scope]}(d)"
         test = f" if {self.condition(filt, loop)}" if filt is not None else ""
@@ -249,7 +254,7 @@ class SourceWriter:
         """`another line [with C]` where C reads only the other line: a count over the scope, the judged line
         itself left out of it (it is one of the day's lines, and of its year's)."""
         if scope in _RUNNING:  # earlier lines: the judged line is not among them
-            return f"({self.running(node, 'count', filt, scope)} > 0)"
+            return f"({self.memo(node, self.running(node, 'count', filt, scope))} > 0)"
         lines = f"{_SCOPES[scope]}(d)"
         if filt is None:
             return f"({self.day_memo(node, f'len({lines})')} > 1)"
