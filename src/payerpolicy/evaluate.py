@@ -63,7 +63,7 @@ def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int:
 class DayContext:
     """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
 
-    __slots__ = ("line", "lines", "position", "judge", "memo", "day_memo")
+    __slots__ = ("line", "lines", "position", "judge", "memo", "day_memo", "past")
 
     def __init__(self, line: LineView, lines: list, position: int, judge: "Judge", day_memo: dict):
         self.line = line
@@ -74,13 +74,15 @@ class DayContext:
         self.memo: dict = {}
         # Counts the same for every line of the claim on this date, and running totals over the day.
         self.day_memo = day_memo
+        self.past: list | None = None  # `past_day`, when first asked
 
     def past_day(self) -> list:
         """Lines of this patient-day from claims judged before that are no longer in the day book (an
         earlier run kept in the claim history, or a claim further back than the window): they come first."""
-        if self.judge.history is None:
-            return []
-        return self.judge.past_day(self.line)
+        past = self.past
+        if past is None:
+            past = self.past = [] if self.judge.history is None else self.judge.past_day(self.line)
+        return past
 
     def scope(self, name: str, make) -> list:
         """The lines a scope (`others that day`, ...) gives for the judged line, made once however many

@@ -9,11 +9,15 @@ however long the run.
 from __future__ import annotations
 
 import datetime
+import operator
 import os
 import tempfile
 
 from .claim_history import ClaimHistory, HistoryLine, therapy_discipline
 from .claim_model import Claim
+
+# The order of `lines`, as the SQLite history gives it: by date, claim, line.
+_IN_ORDER = operator.attrgetter("date_of_service", "claim_id", "number")
 
 DEFAULT_LIMIT = 100_000  # a few KB a claim in memory (with what its lines share with the claim): some 300 MB
 
@@ -48,7 +52,7 @@ class RunHistory:
         found = [line for claim_id, lines in self.by_patient.get(patient_id, {}).items()
                  if claim_id != exclude_claim for line in lines
                  if date_from <= line.date_of_service <= date_to and (payer is None or line.payer == payer)]
-        found.sort(key=lambda line: (line.date_of_service, line.claim_id, line.number))
+        found.sort(key=_IN_ORDER)
         return found
 
     def _spill(self) -> None:
