@@ -337,10 +337,10 @@ class Judge:
                 # judged on its own day, as the payer judged it before the replacement arrived.
                 day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
             day = self.day_contexts[view.date] = DayContext(view, day_lines, day_lines.index(view), self, {})
-        else:  # the same day, a later line: the context moves down to it, with a fresh memo
+        else:  # the same day, a later line: the context moves down to it, its memo emptied
             day.line = view
             day.position = day.lines.index(view)
-            day.memo = {}
+            day.memo.clear()
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)
             return [_finding(rule, day, view) for rule in fired] if fired else []
