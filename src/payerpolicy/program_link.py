@@ -1,7 +1,8 @@
 """Stage 6, compile (the link step): generated functions compiled once per shape, then bound to their figures.
 
 The generated source of a rule names everything the policy supplies as a constant (`K_12`), the rules a
-group function reports as `R_3`, and a rule called from a group as `W_3` (see program_source). Six thousand
+group function reports as `R_3`, a rule called from a group as `W_3`, and the function a running total adds
+lines with as `S_3` (see program_source). Six thousand
 unit-cap rows differ only in those names, so their functions have one *shape*: the same text once the names
 are numbered in order of use. Each shape is compiled once, as a factory taking the names' values; every
 function is the factory called with its own values (a closure). A policy of 10,000 rules compiles a few

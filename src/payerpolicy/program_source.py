@@ -13,8 +13,10 @@ Two things the source does on purpose:
   None only where a value can be missing.
 - Counting over the day or the year (`total units of lines ... earlier that day`, `another line ...`) depends
   only on the judged line, never on the rule asking. Each distinct count gets a slot in the judged line's
-  memo (`d.memo`), so when five rules ask for the patient's charges earlier that year, the lines of the year
-  are summed once.
+  memo (`d.memo`), so when five rules ask for the patient's charges earlier that year, they are counted once.
+  A count whose filter reads only the counted lines (`reads_only_counted_line`) goes further: over the whole
+  day or year it is the same for every line of the claim on that date, and is kept in the day's memo
+  (`d.day_memo`); over earlier lines it is a running total each line adds to once (`program_runtime`).
 
 Everything the policy supplies (numbers, text, code sets, value tables, functions) is handed to the generated
 code as a named constant (`K_12`), never written into the source. So the source of a rule says only what the
@@ -134,7 +136,7 @@ class SourceWriter:
             case ast.PairEdit(table, bypass):
                 return self.pair_hits(node)
             case ast.AnotherLine(filt, scope):
-                if filt is None or reads_only_counted_line(filt):
+                if reads_only_counted_line(filt):
                     return self.another_line_counted(node, filt, scope, "f" if focus == "f" else "l")
                 loop = self.loop_name()
                 lines = f"{_SCOPES_WITHOUT_SELF[scope]}(d)"
@@ -233,7 +235,7 @@ class SourceWriter:
         return f"(None if {' or '.join(checks)} else {body(held)})"
 
     def day_lines(self, node, measure: str, filt, scope: str) -> str:
-        counted = measure != "days" and (filt is None or reads_only_counted_line(filt))
+        counted = measure != "days" and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
         loop = self.loop_name()
@@ -349,7 +351,8 @@ class SourceWriter:
 def reads_only_counted_line(condition) -> bool:
     """Whether a count's filter reads the counted line alone: no field of the judged line, the claim or the
     patient, no supported units (which depend on the day), no count of its own. Such a count has the same
-    value for every line of a claim on a day, or grows line by line (earlier that day or year)."""
+    value for every line of a claim on a day, or grows line by line (earlier that day or year). No filter
+    (None) reads nothing."""
     match condition:
         case ast.Field(subject, path):
             return subject == "focus" and path != ("supported_units",)

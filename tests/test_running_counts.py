@@ -1,0 +1,121 @@
+"""Counts worked out once per claim and date, and running totals: the same answers as counting line by line.
+
+A count whose filter reads only the counted lines is compiled to a faster form (program_source): over the
+whole day or year it is kept in the day's memo, over earlier lines it is a running total down the claim. These
+tests compile one policy both ways, the second time with every count written the plain way (a list of the
+scope's lines, filtered, per judged line), and judge the same claims with both: claims of several dates
+(out of date order, across a new year), patient-days spanning claims, replacements, and a claim history.
+"""
+from __future__ import annotations
+
+import random
+import textwrap
+
+import pytest
+
+from payerpolicy import program_source
+from payerpolicy.claim_history import ClaimHistory
+from payerpolicy.claim_read import claim_from_dict
+from payerpolicy.evaluate import Judge, judge_in_order
+from payerpolicy.policy_load import load_program
+
+# One rule per fast form: scope (day, earlier that day, year, earlier that year, record, earlier on record),
+# measure (total, number, another line), with and without a filter. Low figures, so that they fire.
+RULES = [
+    ("year-charges", "total charge of lines with discipline = PT earlier that year + charge > 400"),
+    ("year-charges-ot", "total charge of lines with discipline = OT earlier that year > 150"),
+    ("day-earlier-count", "number of lines with code in [97110, 97112] earlier that day >= 2"),
+    ("day-earlier-units", "total units of lines with code = 97112 earlier that day + units > 3"),
+    ("another-that-day", "another line with code = 97140 that day and lacks modifier 59"),
+    ("another-any-that-day", "another line that day and code = 97530"),
+    ("day-minutes", "total minutes of lines with code in [97110, 97112, 97140] that day >= 50"),
+    ("year-count", "number of lines with code = 97110 that year >= 4"),
+    ("another-earlier-year", "another line with code = 97112 earlier that year and code = 97112"),
+    ("record-earlier-units", "total units of lines with code = 97110 earlier on record > 6"),
+    ("another-this-year", "another line with code = 97530 that year and code = 97530"),
+    ("record-count", "number of lines on record >= 12"),
+    ("another-earlier-record", "another line earlier on record and code = 97161"),
+]
+
+
+def _policy_folder(tmp_path):
+    rules = "\n".join(f"""\
+          - id: test.{name}
+            family: threshold
+            codes: [97110, 97112, 97140, 97530, 97161]
+            when: {condition}
+            severity: deny
+            reason: {{group: CO, carc: "119"}}
+            message: "{name}"
+            source: test""" for name, condition in RULES)
+    (tmp_path / "policy.yaml").write_text(textwrap.dedent("""\
+        policy: {payer: counts, name: Counts (test), version: "1"}
+        rules:
+        """) + textwrap.dedent(rules) + "\n")
+    return tmp_path
+
+
+def _claims(seed: int = 11) -> list:
+    rng = random.Random(seed)
+    codes = ["97110", "97112", "97140", "97530", "97161"]
+    dates = ["2025-12-30", "2025-12-31", "2026-01-02", "2026-01-05", "2026-01-06"]
+    out = []
+    for number in range(400):
+        claim_dates = rng.sample(dates, rng.choice([1, 1, 2, 3]))  # several dates, in any order
+        lines = [{"code": rng.choice(codes), "units": rng.randint(1, 3), "minutes": rng.choice([8, 15, 25, 40]),
+                  "date": rng.choice(claim_dates), "charge": float(rng.choice([40, 75, 120])),
+                  "modifiers": rng.choice([["GP"], ["GO"], ["GP", "59"], []])} for _ in range(rng.randint(1, 5))]
+        claim = {"id": f"C-{number}", "patient": {"id": f"P-{rng.randrange(6)}"}, "payer": "counts",
+                 "provider": {"type": rng.choice(["PT", "OT", "PTA"])}, "lines": lines}
+        if number > 20 and rng.random() < 0.1:  # a replacement of an earlier claim of the same patient
+            earlier = rng.choice([c for c in out if c["patient"] == claim["patient"]] or [out[-1]])
+            claim = dict(claim, id=earlier["id"], patient=earlier["patient"], frequency="7")
+        out.append(claim)
+    return [claim_from_dict(c) for c in out]
+
+
+def _programs(tmp_path, monkeypatch):
+    folder = _policy_folder(tmp_path)
+    fast, _ = load_program(folder, cache=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(program_source, "reads_only_counted_line", lambda condition: False)
+        plain, _ = load_program(folder, cache=False)
+    # The two programs really are compiled differently.
+    assert "running_in_year" in fast.source and "dm.get(" in fast.source
+    assert "running_in_" not in plain.source and "dm.get(" not in plain.source
+    return fast, plain
+
+
+@pytest.mark.parametrize("window", [0, 3, 25])
+def test_fast_counts_judge_as_plain_counts(tmp_path, monkeypatch, window):
+    fast, plain = _programs(tmp_path, monkeypatch)
+    claims = _claims()
+
+    def run(program):
+        judge = Judge(program)
+        return list(judge_in_order(iter(claims), lambda record: judge, window))
+    fast_decisions, plain_decisions = run(fast), run(plain)
+    assert fast_decisions == plain_decisions
+    fired = {f.rule for d in fast_decisions for f in d.findings}
+    assert fired == {f"test.{name}" for name, _ in RULES}, "every form must fire for the comparison to count"
+
+
+def test_fast_counts_judge_as_plain_counts_with_a_claim_history(tmp_path, monkeypatch):
+    fast, plain = _programs(tmp_path, monkeypatch)
+    claims = _claims(seed=12)
+    decisions = []
+    for name, program in (("fast", fast), ("plain", plain)):
+        with ClaimHistory(tmp_path / f"{name}.sqlite") as history:
+            for record in claims[:150]:  # an earlier run, kept in the history
+                history.record(record, payer="counts")
+            judge = Judge(program, history=history)
+            decisions.append(list(judge_in_order(iter(claims[150:]), lambda record: judge, 5)))
+    assert decisions[0] == decisions[1]
+    assert any(d.findings for d in decisions[0])
+
+
+def test_one_claim_alone_fast_and_plain(tmp_path, monkeypatch):
+    fast, plain = _programs(tmp_path, monkeypatch)
+    for record in _claims(seed=13)[:200]:
+        assert (Judge(fast, remember=False).judge([record])
+                == Judge(plain, remember=False).judge([record])), record.id
