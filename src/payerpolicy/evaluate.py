@@ -27,7 +27,8 @@ class LineView:
                  "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline")
 
     def __init__(self, claim: Claim, line):
-        provider = claim.provider_of(line)
+        # Most lines name no provider and point at no diagnosis: the claim's, without a call.
+        provider = claim.provider if line.provider is None else claim.provider_of(line)
         self.claim = claim
         self.claim_id = claim.id
         self.number = line.number
@@ -37,7 +38,7 @@ class LineView:
         self.modifiers = line.modifiers
         self.date = line.date_of_service
         self.charge = line.charge
-        self.diagnoses = claim.diagnoses_of(line)
+        self.diagnoses = claim.diagnoses_of(line) if line.diagnosis_pointers else claim.diagnoses
         self.provider_type = provider_type = provider.type if provider else None
         self.provider_npi = provider.npi if provider else None
         self.discipline = therapy_discipline(claim, line, provider)
@@ -271,7 +272,7 @@ class Judge:
             else:  # most lines: nothing to say
                 line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
                                                    view.modifiers, view.date.isoformat(), view.charge))
-        denied = any(f.severity == "deny" for f in findings)
+        denied = bool(findings) and any(f.severity == "deny" for f in findings)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=self.program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs

@@ -31,7 +31,8 @@ class Policy:
 
     def check(self, claim: dict | ClaimRecord) -> Decision:
         """Judge one claim on its own (its lines still form days together)."""
-        return Judge(self.program, remember=False).judge([_as_record(claim)])[0]
+        judge, record = Judge(self.program, remember=False), _as_record(claim)
+        return judge.decide(record, judge.file(record))
 
     def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
                    workers: int = 1) -> Iterator[Decision]:

@@ -121,14 +121,66 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
                 test = f"f.date <= {writer.constant(spec.effective_to)} and {test}"
             body.append(f"    if {test}:")
             body.append(f"        fired.append(R_{i})")
-        head = [f"def group_{number}(d, f):", "    l = d.line", "    m = d.memo"]
+        body, held = _counts_as_locals(body)
+        head = [f"def group_{number}(d, f):", "    l = d.line"]
+        if any(re.search(r"\bm\.get\(", text) for text in body):
+            head.append("    m = d.memo")
         if any("dm.get(" in text for text in body):
             head.append("    dm = d.day_memo")
-        body = head + ["    fired = []"] + _line_fields_once(body)
+        body = head + [f"    {name} = NOT_YET" for name in held] + ["    fired = []"] + _line_fields_once(body)
         chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
                       f"{' ...' if len(group) > 5 else ''}\n")
         add(f"group_{number}", "\n".join(body + ["    return fired", "", ""]))
     return "".join(chunks)
+
+
+_MEMO_READ = "(_v if (_v := m.get("  # how program_source writes a count kept in the judged line's memo
+
+
+def _counts_as_locals(body: list[str]) -> tuple[list[str], list[str]]:
+    """Counts in a group function without the judged line's memo: a count its rules ask once is worked out
+    where it is asked; one asked more than once is held in a local variable (`c_12`), worked out the first
+    time. A dict lookup and a call saved per count and line. Returns the body and the locals to set up.
+
+    (Messages and fixes, run after the group for rules that fired, keep their memo: they work such a count
+    out again, to the same value.)"""
+    text = "\n".join(body)
+    held: list[str] = []
+    while True:
+        reads = list(_memo_reads(text))
+        if not reads:
+            return text.split("\n"), held
+        uses = collections.Counter(slot for _, _, slot, _ in reads)
+        start, end, slot, worked_out = reads[0]  # one at a time: a count's text may hold another
+        if uses[slot] == 1:
+            replacement = f"({worked_out})"
+        else:
+            name = f"c_{slot[2:]}"
+            if name not in held:
+                held.append(name)
+            replacement = f"({name} if {name} is not NOT_YET else ({name} := {worked_out}))"
+            text = text[:start] + replacement + text[end:]
+            # Every other read of the same count becomes a read of the local.
+            for other_start, other_end, _, _ in reversed([r for r in _memo_reads(text) if r[2] == slot]):
+                text = text[:other_start] + replacement + text[other_end:]
+            continue
+        text = text[:start] + replacement + text[end:]
+
+
+def _memo_reads(text: str):
+    """(start, end, slot, the text working the count out) of each memo read in `text`, outermost first."""
+    at = 0
+    while (start := text.find(_MEMO_READ, at)) >= 0:
+        slot_end = text.index(",", start + len(_MEMO_READ))
+        slot = text[start + len(_MEMO_READ):slot_end]
+        prefix = f"remember(m, {slot}, "
+        inner = text.index(prefix, slot_end) + len(prefix)
+        depth, i = 1, start + 1  # the read is one parenthesised expression: find its end
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        yield start, i, slot, text[inner:i - 2]
+        at = i
 
 
 _LINE_FIELD = re.compile(r"\bf\.([a-z_]+)\b")

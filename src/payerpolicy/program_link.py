@@ -15,7 +15,7 @@ import linecache
 import re
 
 _BOUND = re.compile(r"\b[KRWS]_\d+\b")  # bound per function: constants, rules, conditions, totals
-_LOCAL = re.compile(r"\b(_t|o)\d+\b")  # temporaries and loop variables: renumbered per function
+_LOCAL = re.compile(r"\b(_t|o|c_)\d+\b")  # temporaries, loop variables, counts held: renumbered per function
 
 
 def _shape_of(text: str) -> tuple[str, list[str]]:
