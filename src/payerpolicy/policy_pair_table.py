@@ -86,22 +86,34 @@ class PairTable:
         self.by_column2[column2] = edits
         return edits
 
-    def hits(self, line, others, bypass: frozenset) -> tuple:
-        """The edits `line` fails on its day: (column-1 code, indicator) for each other line whose code is
-        column 1 of an edit with `line`'s code in column 2, in force on its date, and not bypassed by one of
-        `line`'s modifiers (indicator 1 only). Empty when none: a line is judged once per table."""
+    def hits(self, day, bypass: frozenset) -> tuple:
+        """The edits the judged line of `day` (evaluate.DayContext) fails on its day: (column-1 code,
+        indicator) for each other line of the day, claims judged before first, whose code is column 1 of an
+        edit with the line's code in column 2, in force on its date, and not bypassed by one of the line's
+        modifiers (indicator 1 only). Empty when none: a line is judged once per table."""
+        line = day.line
         edits = self.by_column2.get(line.code)
         if edits is None:
             return ()
         if edits.__class__ is tuple:  # from the cache, not unpacked yet
             edits = self._unpack(line.code)
+        found: list = []
+        past = day.past_day()
+        if past:
+            self._scan(line, edits, past, bypass, found)
+        self._scan(line, edits, day.lines, bypass, found)
+        return tuple(found)
+
+    @staticmethod
+    def _scan(line, edits: dict, others, bypass: frozenset, found: list) -> None:
         day = line.date.toordinal()
-        bypassed = not bypass.isdisjoint(line.modifiers)
-        found = []
+        bypassed = None
         for other in others:
             packed = edits.get(other.code)
-            if packed is None:
+            if packed is None or other is line:
                 continue
+            if bypassed is None:
+                bypassed = not bypass.isdisjoint(line.modifiers)
             for edit in (packed if isinstance(packed, tuple) else (packed,)):
                 indicator = edit & 3
                 if (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END) and not (indicator == 1 and bypassed):
@@ -109,7 +121,6 @@ class PairTable:
                     if hit not in found:
                         found.append(hit)
                     break
-        return tuple(found)
 
     def __repr__(self) -> str:
         return f"<PairTable {self.file}: {self.rows} edits>"

@@ -78,6 +78,7 @@ class RuleProgram:
 # A rule that concerns more groups of codes than this is called from each group rather than written into it,
 # so that a rule over thousands of codes (each with rules of its own) does not multiply the source.
 _INLINE_UP_TO = 16
+_SHORT = 160  # ... unless its condition is short (a pair table's, say): a call would cost more than the text
 
 
 def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
@@ -114,7 +115,8 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         body = []
         for i in group:
             spec = policy.rules[i]
-            test = conditions[i] if in_groups[i] <= _INLINE_UP_TO else f"W_{i}(d, f)"
+            inline = in_groups[i] <= _INLINE_UP_TO or len(conditions[i]) <= _SHORT
+            test = conditions[i] if inline else f"W_{i}(d, f)"
             if spec.effective_from is not None:
                 test = f"{writer.constant(spec.effective_from)} <= f.date and {test}"
             if spec.effective_to is not None:

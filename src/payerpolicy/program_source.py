@@ -150,7 +150,7 @@ class SourceWriter:
         there are any, the message and the fix which they are."""
         table = self.constant(node.table, key=("pair table", id(node.table)))
         bypass = self.member_set(node.bypass, "modifier")
-        return self.memo(node, f"{table}.hits(l, others_that_day(d), {bypass})")
+        return self.memo(node, f"{table}.hits(d, {bypass})")
 
     def compare(self, op, left, right, focus: str) -> str:
         python_op = _COMPARE[op]
