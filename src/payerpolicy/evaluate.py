@@ -199,9 +199,10 @@ class Judge:
         # Per date of the claim being judged, its place in the day (DayContext), moved from line to line and
         # made again for each claim, as the day book may have changed since the last.
         self.day_contexts: dict[datetime.date, DayContext] = {}
-        # Running totals over the year, per count (program_runtime), for the claim being judged: its line
-        # being judged, and whether all its lines share one date of service, numbered in order.
+        # Running totals over the year, per count (program_runtime), for the claim being judged: its lines,
+        # the one being judged, and whether all its lines share one date of service, numbered in order.
         self.running: dict[int, list] = {}
+        self.lines_judged: list[LineView] = []
         self.line_index = 0
         self.one_date = True
 
@@ -258,6 +259,7 @@ class Judge:
         self.past.clear()
         self.past_days.clear()
         self.own_lines = {id(record): lines}
+        self.lines_judged = lines
         self.own_years.clear()
         self.day_contexts.clear()
         self.running.clear()

@@ -11,8 +11,10 @@ Counts come in three speeds, chosen by `program_source` when it writes a rule:
   code in @timed that day`) has one value for every line of the claim on that day: it is kept in the day's
   memo (`d.day_memo`) and worked out once per claim and date.
 - A count of lines *earlier* that day or year with such a filter is a running total: each line adds to it
-  once, by a generated `total_n(start, lines)` that folds the lines into `start` (so sums come out exactly
-  as one `sum` over all the lines would).
+  once, by a generated `total_n(start, lines)` that adds the lines to `start`, in the order the plain count
+  would take them. (Sums of charges are float sums: Python 3.12's `sum` compensates rounding within one call,
+  so there a running total and one `sum` over all the lines can differ in the last binary digit. Charges in
+  whole cents would make both exact.)
 """
 from __future__ import annotations
 
@@ -102,23 +104,22 @@ def running_in_day(d, slot, total):
 
 def running_in_year(d, slot, total, whole_record=False):
     """A count over the patient's lines earlier in the year of the judged line (the whole record with
-    `whole_record`): the lines of `earlier_that_year`, in the same order, so a sum of charges comes out the
-    same to the last digit.
+    `whole_record`): the lines of `earlier_that_year`, added in the same order.
 
     On a claim of one date of service (nearly all), the claim's earlier lines are the lines above the judged
     one: the count starts from the claims judged before, up to that date, and each line adds to it once. The
     state, kept per claim under the count's slot, is (how many of the claim's lines are counted, the count)."""
     judge = d.judge
-    index = judge.line_index
     if not judge.one_date:  # lines of several dates: which are earlier depends on the date, line by line
         return total(0, d.year_lines(earlier=True, whole_record=whole_record))
+    index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
         view = d.line
         lines = judge.past_lines(view.claim, None if whole_record else view.date.year)
         state = judge.running[slot] = [0, total(0, [p for p in lines if p.date <= view.date]) if lines else 0]
     if state[0] < index:
-        state[1] = total(state[1], judge.claim_lines(d.line.claim)[state[0]:index])
+        state[1] = total(state[1], judge.lines_judged[state[0]:index])
         state[0] = index
     return state[1]
 
