@@ -157,3 +157,42 @@ def test_the_generated_source_is_the_same_in_every_process():
         assert done.returncode == 0, done.stderr
         digests.add(done.stdout.strip())
     assert len(digests) == 1
+
+
+NESTED_POLICY = """\
+policy: {payer: nest, name: Nested counts (test), version: "1"}
+rules:
+  - id: nest.more-than-earlier-97112
+    family: unit_cap
+    codes: [97110, 97112]
+    when: another line with units > total units of lines with code = 97112 earlier that day earlier that day
+    severity: warn
+    reason: {group: CO, carc: "119"}
+    message: "more units than the {total units of lines with code = 97112 earlier that day} of 97112 before"
+    source: test
+  - id: nest.again-with-two-units
+    family: unit_cap
+    codes: [97110, 97112]
+    when: >-
+      another line with units > total units of lines with code = 97112 earlier that day earlier that day
+      and units > 1
+    severity: warn
+    reason: {group: CO, carc: "119"}
+    message: "the same, on two units or more"
+    source: test
+"""
+
+
+def test_a_count_asked_twice_inside_another_count_is_held_once(tmp_path):
+    """A group asks two counts twice each, one inside the other's filter: each is held in a local of the
+    group function, set where it is first worked out, even inside the other count's loop."""
+    (tmp_path / "policy.yaml").write_text(NESTED_POLICY)
+    policy = payerpolicy.load(tmp_path)
+    group = policy.program.source.split("def group_1(")[1]
+    assert group.count(" = NOT_YET") == 2 and "m.get(" not in group
+    raw = generate.claims(1500, seed=5)
+    for i, c in enumerate(raw):
+        c.update(payer="nest", patient={"id": f"P-{i % 30}"})
+    fast, slow = _judge_both_ways(policy, [claim_from_dict(c) for c in raw])
+    assert fast == slow
+    assert {f.rule for d in fast for f in d.findings} == {"nest.more-than-earlier-97112", "nest.again-with-two-units"}
