@@ -177,12 +177,17 @@ def _memo_reads(text: str):
         slot = text[start + len(_MEMO_READ):slot_end]
         prefix = f"remember(m, {slot}, "
         inner = text.index(prefix, slot_end) + len(prefix)
-        depth, i = 1, start + 1  # the read is one parenthesised expression: find its end
-        while depth:
-            depth += {"(": 1, ")": -1}.get(text[i], 0)
-            i += 1
-        yield start, i, slot, text[inner:i - 2]
-        at = i
+        depth = 1  # the read is one parenthesised expression: find its end, looking at parentheses only
+        for paren in _PARENS.finditer(text, start + 1):
+            depth += 1 if paren.group() == "(" else -1
+            if not depth:
+                break
+        end = paren.end()
+        yield start, end, slot, text[inner:end - 2]
+        at = end
+
+
+_PARENS = re.compile(r"[()]")
 
 
 _LINE_FIELD = re.compile(r"\bf\.([a-z_]+)\b")

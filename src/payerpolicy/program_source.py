@@ -354,17 +354,22 @@ def reads_only_counted_line(condition) -> bool:
     value for every line of a claim on a day, or grows line by line (earlier that day or year). No filter
     (None) reads nothing."""
     match condition:
+        case None | ast.Literal() | ast.SetRef() | ast.SetList() | ast.CodeRange() | ast.HasModifier() | \
+                ast.Always():
+            return True
         case ast.Field(subject, path):
             return subject == "focus" and path != ("supported_units",)
-        case ast.DayLines() | ast.AnotherLine() | ast.PairEdit():
-            return False
-        case tuple() | list():
-            return all(reads_only_counted_line(item) for item in condition)
-        case ast.Span():
-            return True
-    if hasattr(condition, "__dataclass_fields__"):
-        return all(reads_only_counted_line(getattr(condition, name)) for name in condition.__dataclass_fields__)
-    return True
+        case ast.AllOf(items) | ast.AnyOf(items):
+            return all(reads_only_counted_line(item) for item in items)
+        case ast.Not(item):
+            return reads_only_counted_line(item)
+        case ast.Compare(_, left, right) | ast.Arithmetic(_, left, right):
+            return reads_only_counted_line(left) and reads_only_counted_line(right)
+        case ast.InSet(value) | ast.IsMissing(value):
+            return reads_only_counted_line(value)
+        case ast.Call(_, args):
+            return all(reads_only_counted_line(arg) for arg in args)
+    return False  # a count, a pair table, or anything new: counted the plain way, which is always right
 
 
 def _is_date(node) -> bool:
