@@ -187,7 +187,6 @@ class Judge:
         self.history = history if history is not None else (
             RunHistory() if program.uses_history and remember else None)
         self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
-        self.past_days: dict[tuple, list] = {}  # and its patient-days
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
         self.own_lines: dict[int, list] = {}
         self.own_years: dict[tuple, list] = {}
@@ -257,7 +256,6 @@ class Judge:
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
         self.past.clear()
-        self.past_days.clear()
         self.own_lines = {id(record): lines}
         self.lines_judged = lines
         self.own_years.clear()
@@ -296,18 +294,14 @@ class Judge:
         return self.past[key]
 
     def past_day(self, view: LineView) -> list:
+        """The lines of `view`'s patient-day from claims judged before and no longer in the day book, asked
+        once per claim and date (`DayContext.past_day` keeps them). Taken from the patient's year, which is
+        asked of the history once per claim and year and wanted by the year's rules anyway."""
         if self.history is None:
             return []
-        key = (view.claim.patient_id, view.date)
-        found = self.past_days.get(key)
-        if found is None:
-            # Taken from the patient's year (asked of the history once per claim and year, and wanted by
-            # the year's rules anyway): the lines of this date, but for claims still in the day book.
-            in_book = {v.claim_id for v in self.days.get(key, ())}
-            found = [line for line in self.past_lines(view.claim, view.date.year)
-                     if line.date == view.date and line.claim_id not in in_book]
-            self.past_days[key] = found
-        return found
+        in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
+        return [line for line in self.past_lines(view.claim, view.date.year)
+                if line.date == view.date and line.claim_id not in in_book]
 
     def claim_lines(self, claim: Claim) -> list:
         return self.own_lines.get(id(claim), [])
