@@ -82,7 +82,7 @@ class DayContext:
         earlier run kept in the claim history, or a claim further back than the window): they come first."""
         past = self.past
         if past is None:
-            past = self.past = [] if self.judge.history is None else self.judge.past_day(self.line)
+            past = self.past = self.judge.past_day(self.line)
         return past
 
     def scope(self, name: str, make) -> list:
@@ -188,7 +188,7 @@ class Judge:
             RunHistory() if program.uses_history and remember else None)
         self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
-        self.own_lines: dict[int, list] = {}
+        self.claim_judged: Claim | None = None  # the claim being judged, and its lines (`lines_judged`)
         self.own_years: dict[tuple, list] = {}
         # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
         self.observer = observer
@@ -256,8 +256,7 @@ class Judge:
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
         self.past.clear()
-        self.own_lines = {id(record): lines}
-        self.lines_judged = lines
+        self.claim_judged, self.lines_judged = record, lines
         self.own_years.clear()
         self.day_contexts.clear()
         self.running.clear()
@@ -304,7 +303,7 @@ class Judge:
                 if line.date == view.date and line.claim_id not in in_book]
 
     def claim_lines(self, claim: Claim) -> list:
-        return self.own_lines.get(id(claim), [])
+        return self.lines_judged if claim is self.claim_judged else []
 
     def claim_lines_in(self, claim: Claim, year: int | None) -> list:
         """The claim's own lines in `year` (None: all of them), worked out once per claim judged."""

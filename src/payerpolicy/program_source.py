@@ -267,34 +267,36 @@ class SourceWriter:
     def running(self, node, measure: str, filt, scope: str) -> str:
         """A call keeping a running total over the lines earlier that day or year (program_runtime), with
         the generated function folding lines into it."""
-        loop = self.loop_name()
-        test = f" if {self.condition(filt, loop)}" if filt is not None else ""
-        if measure == "count":
-            body = f"d + len([1 for {loop} in f{test}])" if test else "d + len(f)"
-        else:
-            body = f"sum([{loop}.{measure} or 0 for {loop} in f{test}], d)"
         number = self._total_of.get(node)
         if number is None:  # a message naming the count asks for it again: one function per count
+            loop = self.loop_name()
+            test = f" if {self.condition(filt, loop)}" if filt is not None else ""
+            if measure == "count":
+                body = f"d + len([1 for {loop} in f{test}])" if test else "d + len(f)"
+            else:
+                body = f"sum([{loop}.{measure} or 0 for {loop} in f{test}], d)"
             number = self._total_of[node] = len(self.totals)
             # `d` is the total so far and `f` the lines to add: the shape every generated function has.
             self.totals.append((f"total_{number}", f"def total_{number}(d, f):\n    return {body}\n\n"))
-        slot = self.constant(self.memo_slots.setdefault(node, len(self.memo_slots)),
-                             key=("memo slot", self.memo_slots[node]))
+        slot = self.slot(node)
         if scope == "earlier":
             return f"running_in_day(d, {slot}, S_{number})"
         return f"running_in_year(d, {slot}, S_{number}{', True' if scope == 'earlier_record' else ''})"
 
+    def slot(self, node) -> str:
+        """The bound name of a count's slot: its key in the memo dicts and the running totals."""
+        slot = self.memo_slots.setdefault(node, len(self.memo_slots))
+        return self.constant(slot, key=("memo slot", slot))
+
     def memo(self, node, text: str) -> str:
         """Work a count over lines out once per judged line, however many rules and messages ask for it."""
-        slot = self.memo_slots.setdefault(node, len(self.memo_slots))
-        name = self.constant(slot, key=("memo slot", slot))
+        name = self.slot(node)
         return f"(_v if (_v := m.get({name}, NOT_YET)) is not NOT_YET else remember(m, {name}, {text}))"
 
     def day_memo(self, node, text: str) -> str:
         """Work a count out once per claim and date of service: the count is the same for every line of the
         claim on that day (`d.day_memo` is the claim's memo for the judged line's date)."""
-        slot = self.memo_slots.setdefault(node, len(self.memo_slots))
-        name = self.constant(slot, key=("memo slot", slot))
+        name = self.slot(node)
         return f"(_v if (_v := dm.get({name}, NOT_YET)) is not NOT_YET else remember(dm, {name}, {text}))"
 
     def loop_name(self) -> str:
