@@ -1,7 +1,12 @@
-"""The floor: the shipped Medicare policy written out by hand in plain Python, for the benchmark.
+"""The floor: the benchmark's Medicare policy written out by hand in plain Python.
+
+The benchmark's policy is `bench/policies/medicare/`, a frozen copy of the shipped Medicare policy as it
+stood at version 2026.1 before its billing corrections (issue 22). The shipped policy changes with the
+billing rules; a benchmark needs a fixed, realistic workload that the engine and this hand-written copy run
+alike, so the copy stays put (its billing content is out of date: never use it to judge real claims).
 
 This is what a competent engineer would write as a production claim scrubber for this one payer: each rule
-of `policies/medicare/*.yaml` (as loaded today: the two 2020 evaluation pairs were deleted back to their
+of `bench/policies/medicare/*.yaml` (as loaded today: the two 2020 evaluation pairs were deleted back to their
 first day, so they are not here) is a few `if` statements over dict and set lookups, a claim is judged in
 one pass over its lines, the facts of a patient-day are worked out once per claim, and the patient's year
 is kept as running totals. There is no rule interpretation, so no engine can judge these rules faster in
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from payerpolicy.claim_model import Claim
@@ -41,6 +47,7 @@ from payerpolicy.decision import Decision, Finding, Fix, LineDecision
 from payerpolicy.timed_units import allocate_units
 
 PAYER, VERSION = "medicare", "2026.1"
+POLICY_FOLDER = Path(__file__).resolve().parent / "policies" / "medicare"
 DEFAULT_WINDOW = 10_000  # as payerpolicy.policy.DEFAULT_WINDOW
 
 
@@ -57,7 +64,7 @@ def _codes(*entries: str) -> frozenset[str]:
 
 
 # --------------------------------------------------------------------------------------------------- code sets
-# From policies/medicare/code-sets.yaml.
+# From bench/policies/medicare/code-sets.yaml.
 TIMED = _codes("97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535", "97750", "97032-97039")
 THERAPY = TIMED | _codes("97150", "97161-97168", "97010-97028", "G0283")  # @therapy_services
 EVALUATIONS = _codes("97161-97168")
@@ -87,7 +94,7 @@ NEUROMUSCULAR_PROVIDERS = frozenset({"PT", "PTA", "OT", "OTA", "DC"})
 DISCIPLINE_OF_MODIFIER = {"GP": "PT", "GO": "OT", "GN": "SLP"}
 DISCIPLINE_OF_PROVIDER = {"PT": "PT", "PTA": "PT", "OT": "OT", "OTA": "OT", "SLP": "SLP"}
 
-# policies/medicare/threshold.yaml
+# bench/policies/medicare/threshold.yaml
 KX_THRESHOLD = {2022: 2150, 2023: 2230, 2024: 2330, 2025: 2410, 2026: 2480}
 TARGETED_REVIEW = 3000
 
@@ -100,7 +107,7 @@ FROM_2021_04_19 = datetime.date(2021, 4, 19)
 # --------------------------------------------------------------------------------------------------- the rules
 # (id, family, severity, reason, source) of each rule, as the policy files give them.
 def _rule(rule_id, family, severity, reason, file, line, cite):
-    return rule_id, family, severity, reason, {"file": f"policies/medicare/{file}", "line": line, "cite": cite}
+    return rule_id, family, severity, reason, {"file": f"bench/policies/medicare/{file}", "line": line, "cite": cite}
 
 
 _CO_151_N362 = {"group": "CO", "carc": "151", "rarc": "N362"}

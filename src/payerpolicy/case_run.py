@@ -169,6 +169,8 @@ def finding_matches(want: dict, finding: Finding) -> bool:
         return False
     if "severity" in want and want["severity"] != finding.severity:
         return False
+    if "kind" in want and want["kind"] != finding.kind:
+        return False
     if "message_contains" in want and want["message_contains"] not in finding.message:
         return False
     if "fix" in want:

@@ -32,10 +32,13 @@ class Finding:
     reason: dict
     source: dict
     fix: Fix | None = None
+    # payer_edit, compliance or advisory (policy_model.KINDS): only a payer edit's `reason` holds codes a
+    # payer sends; the others have an empty reason.
+    kind: str = "payer_edit"
 
     def to_dict(self) -> dict:
-        out = {"rule": self.rule, "family": self.family, "severity": self.severity, "line": self.line,
-               "message": self.message, "reason": dict(self.reason)}
+        out = {"rule": self.rule, "family": self.family, "severity": self.severity, "kind": self.kind,
+               "line": self.line, "message": self.message, "reason": dict(self.reason)}
         if self.fix is not None:
             out["fix"] = self.fix.to_dict()
         out["source"] = dict(self.source)

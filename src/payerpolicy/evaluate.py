@@ -389,7 +389,8 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
             fix = _merge_fix(day, view)
         else:
             fix = Fix(f.action, view.number, note=f.note)
-    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, spec.source, fix)
+    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, spec.source, fix,
+                   spec.kind)
 
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:

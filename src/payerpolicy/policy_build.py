@@ -117,7 +117,18 @@ class _Builder:
         place = where(path, doc.data)
         ok = True
         severity = row.get("severity") or defaults.get("severity")
+        kind = row.get("kind") or defaults.get("kind") or "payer_edit"
         reason = row.get("reason") or defaults.get("reason")
+        if kind != "payer_edit":
+            # Only a payer edit carries remittance codes: a finding the payer cannot see, or a guideline, must
+            # not show codes as if a payer had sent them. A family default's reason is simply not used.
+            if "reason" in row:
+                self.diagnostics.append(Diagnostic(
+                    "E209", f"{place} is a {kind} finding and gives a `reason`", doc.span(path + ("reason",), key=True),
+                    "only a payer edit carries the group, CARC and RARC a payer sends: remove `reason`, or make the "
+                    "rule `kind: payer_edit`"))
+                ok = False
+            reason = {}
         for key, value in (("severity", severity), ("reason", reason)):
             if value is None:
                 self.diagnostics.append(Diagnostic(
@@ -147,7 +158,7 @@ class _Builder:
             return None
         id_span = doc.span(path + ("id",))
         return dict(
-            id=row["id"], family=family, severity=severity, section=section,
+            id=row["id"], family=family, severity=severity, kind=kind, section=section,
             reason={k: text_of(v) for k, v in reason.items()},
             source={"file": doc.file, "line": id_span.line, "cite": row["source"]},
             span=id_span, message=message, fix=fix, effective_from=dates["effective_from"],

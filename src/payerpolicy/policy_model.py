@@ -16,6 +16,11 @@ from .diagnostics import Span
 FAMILIES = ("timed_units", "unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis",
             "threshold", "documentation", "custom")
 SEVERITIES = ("deny", "warn", "info")
+# What a finding is, for whoever reads it. A payer edit is what the payer's own system does to the line (it
+# carries the group, CARC and RARC the payer sends). A compliance finding is one the payer cannot see on the
+# claim (minutes, who furnished the service): the claim must not go out as it is, but no payer sends a code
+# for it, so it carries none. An advisory is a guideline, a review risk or a note about payment.
+KINDS = ("payer_edit", "compliance", "advisory")
 FIX_ACTIONS = ("add_modifier", "remove_modifier", "set_units", "remove_line", "split_line", "merge_lines", "review")
 
 
@@ -46,6 +51,7 @@ class RuleSpec:
     effective_to: datetime.date | None = None
     announced: datetime.date | None = None  # when the rule became known; unknown to an earlier --as-of
     deleted: tuple | None = None  # (announced, effective): a deletion, retroactive when effective is earlier
+    kind: str = "payer_edit"  # one of KINDS
     section: str = "rules"  # where it was written: rules, unit_caps, modifier_requirements, ...
     limit: int | None = None  # a unit cap's max_units, so two caps on one code can be told apart
 

@@ -2,7 +2,7 @@
 
 For each claim with a denied or adjusted line: a CLP segment (claim id, status code 4 = denied when every
 line is denied, else 1, and the total charge when known), then per such line an SVC segment (the code and
-modifiers, the charge, the units allowed and billed), a CAS segment per deny finding (group code, CARC, and
+modifiers, the charge, the units allowed and billed), a CAS segment per deny finding that is a payer edit (group code, CARC, and
 the amount the finding takes off the charge, when the charge is known), and an LQ*HE segment per RARC. This
 is a view for people and tools that speak the 835 vocabulary, not a complete remittance: payerpolicy does
 not know what a payer pays, so payment amounts are left empty and there is no envelope.
@@ -19,8 +19,11 @@ def _money(amount: float | None) -> str:
 def remit_segments(decision: Decision, charges: dict[int, float | None]) -> list[str]:
     if decision.status == "error":
         return []
-    denials = [f for f in decision.findings if f.severity == "deny"]
-    lines = [line for line in decision.lines if line.status != "accepted"]
+    # Only payer edits are things a remittance carries; a compliance finding holds a line back before it is
+    # sent, and no payer would report it.
+    denials = [f for f in decision.findings if f.severity == "deny" and f.kind == "payer_edit"]
+    edited = {f.line for f in denials}
+    lines = [line for line in decision.lines if line.status != "accepted" and line.line in edited]
     if not lines:
         return []
     known = [charges.get(line.line) for line in decision.lines]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .decision import Decision
 
-COLUMNS = ("claim", "claim_status", "line", "code", "severity", "rule", "family", "group", "carc", "rarc",
+COLUMNS = ("claim", "claim_status", "line", "code", "severity", "kind", "rule", "family", "group", "carc", "rarc",
            "message", "fix_action", "fix_value", "source_file", "source_line", "source")
 
 
@@ -12,9 +12,10 @@ def csv_rows(decision: Decision):
     for finding in decision.findings:
         reason, fix, source = finding.reason, finding.fix, finding.source
         yield (decision.id, decision.status, finding.line, codes.get(finding.line, ""), finding.severity,
-               finding.rule, finding.family, reason.get("group", ""), reason.get("carc", ""), reason.get("rarc", ""),
+               finding.kind, finding.rule, finding.family, reason.get("group", ""), reason.get("carc", ""),
+               reason.get("rarc", ""),
                finding.message, fix.action if fix else "", "" if fix is None or fix.value is None else fix.value,
                source.get("file", ""), source.get("line", ""), source.get("cite", ""))
     for error in decision.errors:
-        yield (decision.id or "", "error", "", "", "error", "", "", "", "", "",
+        yield (decision.id or "", "error", "", "", "error", "", "", "", "", "", "",
                f"{error['field']}: {error['message']}", "", "", "", "", "")

@@ -26,10 +26,30 @@ def fix_in_words(fix: Fix, billed_units: int | None = None) -> str:
     return f"{fix.action} on line {fix.line}"
 
 
+# Findings of a line are shown payer edits first, then what the payer cannot see, then advisories, each
+# labelled, so a specialist tells "the payer will deny this" from "we must not send this" at a glance.
+_KIND_ORDER = {"payer_edit": 0, "compliance": 1, "advisory": 2}
+_KIND_LABEL = {"payer_edit": "payer edit", "compliance": "compliance", "advisory": "advisory"}
+_KIND_WIDTH = max(map(len, _KIND_LABEL.values())) + 2
+
+
 def _reason(finding: Finding) -> str:
+    if finding.kind == "compliance":
+        return "no payer code: the payer cannot see this on the claim"
     r = finding.reason
+    if not r.get("carc"):
+        return "no payer code"
     codes = f"{r.get('group', '')}-{r.get('carc', '')}"
     return codes + (f" {r['rarc']}" if r.get("rarc") else "")
+
+
+def _headline(decision: Decision) -> str:
+    """The claim's status; a claim held back only by compliance findings says the payer would not see why."""
+    status = decision.status.upper()
+    denials = [f for f in decision.findings if f.severity == "deny"]
+    if denials and all(f.kind == "compliance" for f in denials):
+        status += " (fix before sending: the payer would not see the problem, an audit would)"
+    return status
 
 
 def render_claim(decision: Decision) -> str:
@@ -40,7 +60,7 @@ def render_claim(decision: Decision) -> str:
         out = [f"Claim {decision.id or '(no id)'}{where}: COULD NOT BE READ, nothing was judged"]
         out += [f"  - {e['field']}: {e['message']}" for e in decision.errors]
         return "\n".join(out)
-    out = [f"Claim {decision.id}  [{label}]: {decision.status.upper()}"]
+    out = [f"Claim {decision.id}  [{label}]: {_headline(decision)}"]
     by_line: dict[int, list[Finding]] = {}
     for finding in decision.findings:
         by_line.setdefault(finding.line, []).append(finding)
@@ -51,12 +71,14 @@ def render_claim(decision: Decision) -> str:
         modifiers = "".join(f" {m}" for m in line.modifiers)
         when = f"  {line.date_of_service}" if line.date_of_service else ""
         out.append(f"  line {line.line}{when}  {line.code}{modifiers}  x{line.billed_units}  {state}")
-        for finding in by_line.get(line.line, []):
-            out.append(f"    {_MARK[finding.severity]}  {finding.message}")
+        indent = " " * (10 + _KIND_WIDTH + 1)
+        for finding in sorted(by_line.get(line.line, []), key=lambda f: _KIND_ORDER.get(f.kind, 3)):
+            kind = f"[{_KIND_LABEL.get(finding.kind, finding.kind)}]".ljust(_KIND_WIDTH)
+            out.append(f"    {_MARK[finding.severity]}  {kind} {finding.message}")
             if finding.fix is not None:
-                out.append(f"          what to do: {fix_in_words(finding.fix, line.billed_units)}")
+                out.append(f"{indent}what to do: {fix_in_words(finding.fix, line.billed_units)}")
             src = finding.source
-            out.append(f"          why: {finding.rule} ({_reason(finding)}); source: {src.get('cite')} "
+            out.append(f"{indent}why: {finding.rule} ({_reason(finding)}); source: {src.get('cite')} "
                        f"[{src.get('file')}:{src.get('line')}]")
     return "\n".join(out)
 
