@@ -51,7 +51,7 @@ def test_text_output_says_what_to_do(capsys):
     assert "what to do: bill 4 units on line 1 (billed 5)" in out
     assert "what to do: add modifier GP to line 3" in out
     assert "Claim C-1007 (" in out and "COULD NOT BE READ" in out
-    assert "WARN  [payer edit] example rule: none of the diagnoses on 97112 (M54.50)" in out
+    assert "WARN  [advisory]   example rule: none of the diagnoses on 97112 (M54.50)" in out
     assert "what to do: bill 1 unit on line 2 (billed 2)" in out  # 97110 of the manual's example 1
     assert out.rstrip().endswith("12 claims: 3 accepted, 8 denied, 1 could not be read "
                                  "(2 accepted with a warning worth fixing)")

@@ -68,3 +68,46 @@ def test_accepted_claims_have_no_835_segments(capsys, tmp_path):
     ok = dict(CLAIM, lines=[CLAIM["lines"][2]])
     code, out = run(capsys, tmp_path, "--format", "835", claims=[ok])
     assert code == 0 and out == ""
+
+
+# A PT assistant's line without CQ (compliance: the payer never sees who furnished it) beside a line a payer
+# edit denies (97110 without GP) and a unit the minutes do not support (compliance).
+KINDS_CLAIM = {"id": "K-1", "patient": {"id": "P-9"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
+               "lines": [
+                   {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.0},
+                   {"code": "97112", "modifiers": ["GP"], "units": 2, "minutes": 15, "date": "2026-03-02",
+                    "charge": 90.0, "provider": {"type": "PTA"}}]}
+
+
+def test_every_finding_says_its_kind_and_only_payer_edits_carry_codes(capsys, tmp_path):
+    _, out = run(capsys, tmp_path, "--format", "json", claims=[KINDS_CLAIM])
+    findings = {(f["rule"], f["line"]): f for f in json.loads(out)["claims"][0]["findings"]}
+    gp = findings[("medicare.modifier.gp-on-pt-services", 1)]
+    assert gp["kind"] == "payer_edit" and gp["reason"] == {"group": "CO", "carc": "4"}
+    for key in (("medicare.modifier.cq-on-pta-services", 2), ("medicare.timed.more-units-than-minutes", 2)):
+        assert findings[key]["kind"] == "compliance" and findings[key]["reason"] == {}, key
+
+
+def test_csv_has_a_kind_column(capsys, tmp_path):
+    _, out = run(capsys, tmp_path, "--format", "csv", claims=[KINDS_CLAIM])
+    rows = {(r["line"], r["rule"]): r for r in csv.DictReader(io.StringIO(out))}
+    assert rows[("1", "medicare.modifier.gp-on-pt-services")]["kind"] == "payer_edit"
+    cq = rows[("2", "medicare.modifier.cq-on-pta-services")]
+    assert (cq["kind"], cq["group"], cq["carc"]) == ("compliance", "", "")
+
+
+def test_835_view_carries_payer_edits_only(capsys, tmp_path):
+    _, out = run(capsys, tmp_path, "--format", "835", claims=[KINDS_CLAIM])
+    # Line 2 is held back only by compliance findings: no remittance would report it.
+    assert "SVC*HC:97110*45***0**1~" in out and "CAS*CO*4*45~" in out
+    assert "97112" not in out and "CAS**" not in out
+
+
+def test_text_labels_each_finding_and_says_when_only_compliance_holds_a_claim(capsys, tmp_path):
+    _, out = run(capsys, tmp_path, "--format", "text", claims=[KINDS_CLAIM])
+    assert "DENY  [payer edit] 97110 by a physical therapist" in out
+    assert "DENY  [compliance] 97112 furnished by a physical therapist assistant needs modifier CQ" in out
+    assert "no payer code: the payer cannot see this on the claim" in out
+    only_compliance = dict(KINDS_CLAIM, id="K-2", lines=KINDS_CLAIM["lines"][1:])
+    _, out = run(capsys, tmp_path, "--format", "text", claims=[only_compliance])
+    assert "Claim K-2  [medicare 2026.1]: DENIED (fix before sending: the payer would not see the problem" in out

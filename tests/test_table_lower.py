@@ -69,4 +69,7 @@ def test_a_rule_is_indexed_under_the_codes_it_concerns():
     assert "medicare.unit-cap.97112" in ids("97112")
     assert "medicare.unit-cap.97112" not in ids("97110")
     assert "medicare.pair.97530-97116" in ids("97116") and "medicare.pair.97530-97116" not in ids("97530")
-    assert ids("99213") == []  # a code no rule concerns meets no rule at all
+    # A code no rule names meets only the rules written `codes: any` (Medicare's limits on what a
+    # chiropractor may bill concern every code).
+    assert ids("99213") == ["medicare.chiropractic.excluded-service", "medicare.chiropractic.excluded-service-marked-gy"]
+    assert all(program.rules_for("99213")[i].spec.every_code for i in range(2))

@@ -170,10 +170,15 @@ class _Builder:
             return
         common = self._common(doc, path, row, row["family"], "rules")
         condition = lower_condition(row["when"], doc.origin(path + ("when",)), self.diagnostics)
-        codes = self.codes(doc, path + ("codes",), row["codes"]) if "codes" in row else None
-        if common is None or condition is None or ("codes" in row and codes is None):
+        # `codes: any` says the rule is meant for every code (who billed it matters, not what), so the
+        # checker does not warn that it is judged on every line.
+        every_code = row.get("codes") == "any"
+        given = "codes" in row and not every_code
+        codes = self.codes(doc, path + ("codes",), row["codes"]) if given else None
+        if common is None or condition is None or (given and codes is None):
             return
-        self.rules.append(RuleSpec(condition=condition, codes=codes or infer_codes(condition), **common))
+        self.rules.append(RuleSpec(condition=condition, codes=codes or (None if every_code else infer_codes(condition)),
+                                   every_code=every_code, **common))
 
     def add_table_row(self, doc: PolicyDocument, section: str, path: tuple, row: dict) -> None:
         if not self._claim_id(doc, path, row["id"]):

@@ -52,6 +52,7 @@ class RuleSpec:
     announced: datetime.date | None = None  # when the rule became known; unknown to an earlier --as-of
     deleted: tuple | None = None  # (announced, effective): a deletion, retroactive when effective is earlier
     kind: str = "payer_edit"  # one of KINDS
+    every_code: bool = False  # written `codes: any`: meant for every code
     section: str = "rules"  # where it was written: rules, unit_caps, modifier_requirements, ...
     limit: int | None = None  # a unit cap's max_units, so two caps on one code can be told apart
 

@@ -76,7 +76,7 @@ class RuleChecker:
     def check_rule(self, rule: RuleSpec) -> None:
         if rule.codes is not None:
             self.set_type(rule.codes, "code")
-        else:
+        elif not rule.every_code:
             self.diagnostics.append(Diagnostic(
                 "W501", f"rule `{rule.id}` concerns every procedure code, so it is judged on every line",
                 rule.span, "give it `codes:`, or start its `when` with `code in ...`, if it is about some codes",
