@@ -44,7 +44,7 @@ from typing import Iterable, Iterator
 
 from payerpolicy.claim_model import Claim
 from payerpolicy.decision import Decision, Finding, Fix, LineDecision
-from payerpolicy.timed_units import allocate_units
+from payerpolicy.timed_splits import DaySplit
 
 PAYER, VERSION = "medicare", "2026.1"
 POLICY_FOLDER = Path(__file__).resolve().parent / "policies" / "medicare"
@@ -76,6 +76,8 @@ CHIRO_MANIPULATION = _codes("98940-98942")
 ONE_ON_ONE = _codes("97110", "97112", "97116")
 SOFT_TISSUE = _codes("97112", "97124", "97140")  # column 2 of the manipulation pair
 REEVALUATION_TREATMENTS = _codes("97110", "97112", "97113", "97116", "97140", "97530")
+UNTIMED_ONCE_A_DAY = _codes("97150", "97161-97168", "97010-97028", "G0283")  # timed-units.yaml
+SEPARATE_LINE_MODIFIERS = frozenset({"CQ", "CO", "59", "XE", "XS", "XP", "XU"})
 # Every code some rule looks at: a line of any other code gets no finding and is not worth a look.
 JUDGED = THERAPY | CHIRO_MANIPULATION
 
@@ -101,7 +103,8 @@ TARGETED_REVIEW = 3000
 # Effective dates of the rules that have one (by the line's date of service).
 FROM_2020_01_01 = datetime.date(2020, 1, 1)
 FROM_2020_10_01 = datetime.date(2020, 10, 1)
-FROM_2021_04_19 = datetime.date(2021, 4, 19)
+FROM_2021_04_19 = datetime.date(2021, 4, 19)  # one line per timed code: by the date the claims are received
+RECEIVED = datetime.date.today()  # the engine's default receipt date (`claim.received`): the day of the run
 
 
 # --------------------------------------------------------------------------------------------------- the rules
@@ -179,31 +182,32 @@ TARGETED_REVIEW_PT_SLP = _rule("medicare.threshold.targeted-review-pt-slp", "thr
 TARGETED_REVIEW_OT = _rule("medicare.threshold.targeted-review-ot", "threshold", "info", _CO_119,
                            "threshold.yaml", 60, "targeted medical review above $3,000 [CMS: NGS]; domain §5")
 MORE_UNITS_THAN_MINUTES = _rule(
-    "medicare.timed.more-units-than-minutes", "timed_units", "deny", _CO_151, "timed-units.yaml", 11,
-    "Pub 100-04 ch. 5 §20.2, the 8-minute rule [CMS]; domain §3.1")
+    "medicare.timed.more-units-than-minutes", "timed_units", "deny", _CO_151, "timed-units.yaml", 29,
+    "Pub 100-04 ch. 5 §20.2, the 8-minute rule [CMS]; domain §3.1, §12")
 FEWER_UNITS_THAN_MINUTES = _rule(
-    "medicare.timed.fewer-units-than-minutes", "timed_units", "warn", _CO_16, "timed-units.yaml", 20,
-    "Pub 100-04 ch. 5 §20.2, the 8-minute rule [CMS]; domain §3.1")
+    "medicare.timed.fewer-units-than-minutes", "timed_units", "warn", _CO_16, "timed-units.yaml", 38,
+    "Pub 100-04 ch. 5 §20.2, the 8-minute rule [CMS]; domain §3.1, §12")
 UNDER_8_MINUTES = _rule(
-    "medicare.timed.under-8-minutes", "timed_units", "deny", _CO_151, "timed-units.yaml", 33,
+    "medicare.timed.under-8-minutes", "timed_units", "deny", _CO_151, "timed-units.yaml", 53,
     "Pub 100-04 ch. 5 §20.2: a single service under 8 minutes is not billed [CMS]; domain §3.1")
 ONE_LINE_PER_CODE = _rule(
-    "medicare.timed.one-line-per-code", "timed_units", "deny", _CO_151, "timed-units.yaml", 43,
-    "one line per timed code per date of service, since 2021-04-19 [CMS: FCSO]; domain §3.1")
-MINUTES_MISSING = _rule(
-    "medicare.timed.minutes-missing", "timed_units", "warn", {"group": "CO", "carc": "16", "rarc": "M53"},
-    "timed-units.yaml", 52, "Pub 100-04 ch. 5 §20.2 (units follow the minutes) [CMS]; domain §3.1")
+    "medicare.timed.one-line-per-code", "timed_units", "deny", _CO_151, "timed-units.yaml", 68,
+    "one line per timed code per date of service, claims received from 2021-04-19 [CMS: FCSO; confirmed at "
+    "this MAC only]; domain §3.1, §12")
+UNTIMED_MORE_THAN_ONE_UNIT = _rule(
+    "medicare.timed.untimed-more-than-one-unit", "timed_units", "warn", _CO_151, "timed-units.yaml", 85,
+    "automated excessive-units reviews of untimed codes [2nd: RAC reports]; domain §12")
 CQ_FOR_PTA_MINUTES = _rule(
-    "medicare.timed.cq-for-pta-minutes", "modifier", "deny", _CO_4, "timed-units.yaml", 67,
+    "medicare.timed.cq-for-pta-minutes", "modifier", "deny", _CO_4, "timed-units.yaml", 99,
     "CQ when a PTA furnishes more than 10% of the service [2nd]; domain §5")
 CO_FOR_OTA_MINUTES = _rule(
-    "medicare.timed.co-for-ota-minutes", "modifier", "deny", _CO_4, "timed-units.yaml", 76,
+    "medicare.timed.co-for-ota-minutes", "modifier", "deny", _CO_4, "timed-units.yaml", 108,
     "CO when an OTA furnishes more than 10% of the service [2nd]; domain §5")
 CQ_WITHOUT_PTA_MINUTES = _rule(
-    "medicare.timed.cq-without-pta-minutes", "modifier", "warn", _CO_4, "timed-units.yaml", 85,
+    "medicare.timed.cq-without-pta-minutes", "modifier", "warn", _CO_4, "timed-units.yaml", 117,
     "CQ marks services furnished in whole or in part by a PTA [CMS]; domain §5")
 CO_WITHOUT_OTA_MINUTES = _rule(
-    "medicare.timed.co-without-ota-minutes", "modifier", "warn", _CO_4, "timed-units.yaml", 94,
+    "medicare.timed.co-without-ota-minutes", "modifier", "warn", _CO_4, "timed-units.yaml", 126,
     "CO marks services furnished in whole or in part by an OTA [CMS]; domain §5")
 
 # The order findings of one line come in: the policy's order (what `policy.program.policy.rules` lists).
@@ -212,7 +216,7 @@ RULES = (UNIT_CAP_97112, PAIR_97530_97116, PAIR_ONE_ON_ONE_WITH_GROUP, PAIR_CMT_
          GN_ON_SLP, DISCIPLINE_ON_EVALUATIONS, CQ_ON_PTA, CO_ON_OTA, GP_WITH_CQ, GO_WITH_CO, PT_EVALUATION_BY_PT,
          OT_EVALUATION_BY_OT, MANIPULATION_BY_CHIROPRACTOR, SELF_CARE_BY_OT, NEUROMUSCULAR_REEDUCATION, KX_PT_SLP,
          KX_OT, TARGETED_REVIEW_PT_SLP, TARGETED_REVIEW_OT, MORE_UNITS_THAN_MINUTES, FEWER_UNITS_THAN_MINUTES,
-         UNDER_8_MINUTES, ONE_LINE_PER_CODE, MINUTES_MISSING, CQ_FOR_PTA_MINUTES, CO_FOR_OTA_MINUTES,
+         UNDER_8_MINUTES, ONE_LINE_PER_CODE, UNTIMED_MORE_THAN_ONE_UNIT, CQ_FOR_PTA_MINUTES, CO_FOR_OTA_MINUTES,
          CQ_WITHOUT_PTA_MINUTES, CO_WITHOUT_OTA_MINUTES)
 
 _PAIR_97116_TEXT = (" in column 2); a bypass modifier (59 or an X modifier (XE, XS, XP, XU)) is accepted only when "
@@ -245,10 +249,11 @@ class _Line:
     """A service line with what the rules ask of it looked up once: its provider's type and its discipline."""
 
     __slots__ = ("number", "code", "units", "minutes", "modifiers", "date", "charge", "provider_type",
-                 "discipline", "line")
+                 "discipline", "line", "claim")
 
     def __init__(self, claim: Claim, line):
         self.line = line
+        self.claim = claim
         self.number = line.number
         self.code = line.code
         self.units = line.units
@@ -305,51 +310,35 @@ def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int |
     return line.minutes if provider_type == assistant else 0
 
 
-def _supported_units(book: list[_Line]) -> tuple[dict, int, dict | None]:
-    """What a patient-day's timed minutes support: (units by code, the day's timed minutes, units by line
-    when a code stands on several lines, else None).
+def _supported_units(book: list[_Line], claim: Claim) -> tuple | None:
+    """What a patient-day's timed minutes support: (units by line, the day's timed minutes, the split in
+    words, what else is allowed in words, whether every timed line has minutes), or None when none has.
 
-    The 8-minute rule pools the day's timed minutes and shares the units out by code (`allocate_units`,
-    the shared arithmetic). A code on several lines shares its units among them the same way as the
-    engine: full 15-minute blocks first, then one each by largest leftover, in turn."""
-    minutes: dict[str, int] = {}
-    repeated = False
-    for line in book:
-        if line.minutes is not None and line.code in TIMED:
-            code = line.code
-            if code in minutes:
-                minutes[code] += line.minutes
-                repeated = True
-            else:
-                minutes[code] = line.minutes
-    per_code = allocate_units(minutes, "cms")
-    total = sum(minutes.values())
-    if not repeated:  # nearly always: each timed code on one line, which gets all of the code's units
-        return per_code, total, None
-    by_code: dict[str, list[_Line]] = {}
-    for line in book:
-        if line.minutes is not None and line.code in TIMED:
-            by_code.setdefault(line.code, []).append(line)
-    by_line = {}
-    for code, lines in by_code.items():
-        units = per_code[code]
-        if len(lines) == 1:
-            by_line[lines[0]] = units
-            continue
-        shares = [line.minutes // 15 for line in lines]
-        by_leftover = sorted(range(len(lines)), key=lambda i: -(lines[i].minutes % 15))
-        for turn in range(max(units - sum(shares), 0)):
-            shares[by_leftover[turn % len(lines)]] += 1
-        for line, share in zip(lines, shares):
-            by_line[line] = share
-    return per_code, total, by_line
+    The 8-minute rule pools the day's timed minutes; the split of the units among codes, and a code's among
+    its lines, is the allowed one nearest to the bill (`DaySplit`, the shared arithmetic: ties may go to
+    any of the tied codes, so every allowed split of the bill is supported as billed)."""
+    timed = [line for line in book if line.code in TIMED]
+    known = [line for line in timed if line.minutes is not None]
+    if not known:
+        return None
+    if len(known) < len(timed):  # the others' minutes may take or leave leftover units: the sure range only
+        return ({line: min(max(line.units, line.minutes // 15), line.minutes // 15 + (line.minutes % 15 > 0))
+                 for line in known}, sum(line.minutes for line in known),
+                "each line with minutes at its full 15-minute units, or one more for the minutes left over "
+                "(other timed lines that day have no minutes, so no more can be said)", "", False)
+    split = DaySplit([(line.code, line.minutes, line.units) for line in timed], "cms",
+                     [f"line {line.number}" if line.claim is claim else f"claim {line.claim.id} line {line.number}"
+                      for line in timed])
+    return (dict(zip(timed, split.units)), sum(line.minutes for line in timed), split.proposal(),
+            split.others(), True)
 
 
 # --------------------------------------------------------------------------------------------------- judging
 class _Day:
     """One patient-day as the claim being judged sees it, kept up to date line by line down the claim."""
 
-    __slots__ = ("book", "codes", "units_97112", "pt_evaluations", "timed", "of_code", "own_year", "past_year",
+    __slots__ = ("book", "codes", "units_97112", "pt_evaluations", "timed", "of_code", "untimed_units",
+                 "gone_without_minutes", "own_year", "past_year",
                  "iso")
 
     def __init__(self, book, codes, units_97112, pt_evaluations, own_year, iso):
@@ -357,8 +346,9 @@ class _Day:
         self.codes = codes  # every code billed that day (the window, and earlier claims out of it)
         self.units_97112 = units_97112  # 97112 units earlier that day: earlier claims, then earlier lines
         self.pt_evaluations = pt_evaluations  # PT evaluations and re-evaluations earlier that day
-        self.timed = None  # what the day's timed minutes support (`_supported_units`), when first asked
+        self.timed = False  # what the day's timed minutes support (`_supported_units`), when first asked
         self.of_code = {}  # timed code -> [this claim's first line number that day, modifiers of each line]
+        self.untimed_units = {}  # untimed code -> its units on this claim's earlier lines that day
         self.own_year = own_year  # [PT+SLP, OT] charges of this claim's earlier lines that year
         self.past_year = [None, None]  # the same of claims judged before, up to this date: when first asked
         self.iso = iso
@@ -370,7 +360,8 @@ class _Run:
 
     def __init__(self):
         self.days: dict[tuple, list[_Line]] = {}  # (patient, date) -> lines of claims in the window
-        # (patient, date) -> [97112 units, PT evaluations, codes] of judged claims gone out of the window
+        # (patient, date) -> [97112 units, PT evaluations, codes, a timed line?] of judged claims gone out
+        # of the window
         self.gone: dict[tuple, list] = {}
         # (patient, year, 0 for PT+SLP or 1 for OT) -> {date: charges} of the claims judged so far
         self.years: dict[tuple, dict] = {}
@@ -404,13 +395,15 @@ class _Run:
             book = days[key]
             kept = gone.get(key)
             if kept is None:
-                kept = gone[key] = [0, 0, set()]
+                kept = gone[key] = [0, 0, set(), False]
             for line in book[:count]:
                 if line.code == "97112":
                     kept[0] += line.units
                 elif line.code in PT_EVALUATION_OR_RE:
                     kept[1] += 1
                 kept[2].add(line.code)
+                if line.code in TIMED:  # the engine's history keeps no minutes: they are unknown from now on
+                    kept[3] = True
             if count == len(book):
                 del days[key]
             else:
@@ -446,7 +439,9 @@ class _Run:
                 units_97112 += line.units
             elif line.code in PT_EVALUATION_OR_RE:
                 pt_evaluations += 1
-        return _Day(book, codes, units_97112, pt_evaluations, own_year, date.isoformat())
+        day = _Day(book, codes, units_97112, pt_evaluations, own_year, date.isoformat())
+        day.gone_without_minutes = kept is not None and kept[3]
+        return day
 
     def _past_year(self, patient: str, date: datetime.date, group: int):
         """Charges of the claims judged before, in the year of `date` up to that date, of one group."""
@@ -639,50 +634,49 @@ class _Run:
                     minutes = line.minutes
                     units = line.units
                     if minutes is not None:
-                        if day.timed is None:
-                            day.timed = _supported_units(day.book)
-                        per_code, day_minutes, by_line = day.timed
-                        supported = per_code[code] if by_line is None else by_line[line]
-                        if units > supported and day_minutes >= 8:
-                            found.append(_finding(MORE_UNITS_THAN_MINUTES, number,
-                                                  f"{code} is billed for {_plural(units)}, but the day's timed "
-                                                  f"minutes ({day_minutes} in all, {minutes} on this line) support "
-                                                  f"{_plural(supported)} for it",
-                                                  Fix("set_units", number, supported) if supported
-                                                  else Fix("remove_line", number)))
-                        if units < supported:
-                            found.append(_finding(FEWER_UNITS_THAN_MINUTES, number,
-                                                  f"{code} is billed for {_plural(units)}; the day's timed minutes "
-                                                  f"support {_plural(supported)}: money left unbilled",
-                                                  Fix("set_units", number, supported)))
-                        if minutes < 8 and day_minutes < 8:
-                            found.append(_finding(UNDER_8_MINUTES, number,
-                                                  f"{code} has {minutes} minutes, and the day's timed services come "
-                                                  "to less than 8 minutes: nothing is billable",
-                                                  Fix("remove_line", number)))
-                    if date >= FROM_2021_04_19:
+                        if day.timed is False:
+                            day.timed = _supported_units(day.book, claim)
+                        if day.timed is not None:
+                            by_line, day_minutes, split, others, all_known = day.timed
+                            supported = by_line[line]
+                            if units > supported and day_minutes >= 8:
+                                found.append(_finding(MORE_UNITS_THAN_MINUTES, number,
+                                                      f"{code} is billed for {_plural(units)}, but the day's timed "
+                                                      f"minutes ({day_minutes} in all, {minutes} on this line) "
+                                                      f"support {_plural(supported)} for it: bill the day as "
+                                                      f"{split}{others}",
+                                                      Fix("set_units", number, supported) if supported
+                                                      else Fix("remove_line", number)))
+                            if units < supported:
+                                found.append(_finding(FEWER_UNITS_THAN_MINUTES, number,
+                                                      f"{code} is billed for {_plural(units)}; the day's timed "
+                                                      f"minutes support {_plural(supported)} for it: money left "
+                                                      f"unbilled. Bill the day as {split}{others}",
+                                                      Fix("set_units", number, supported)))
+                            # Quiet when a timed line of the day, here or on a claim gone by, has no minutes.
+                            if minutes < 8 and all_known and not day.gone_without_minutes and day_minutes < 8:
+                                found.append(_finding(UNDER_8_MINUTES, number,
+                                                      f"{code} has {minutes} minutes, and the day's timed services "
+                                                      "come to less than 8 minutes: nothing is billable",
+                                                      Fix("remove_line", number)))
+                    if RECEIVED >= FROM_2021_04_19:
                         earlier_lines = day.of_code.get(code)
+                        # Lines that differ by CQ/CO or 59/X are two services; other modifiers do not count.
+                        separate = SEPARATE_LINE_MODIFIERS.intersection(modifiers)
                         if earlier_lines is None:
-                            day.of_code[code] = [number, modifiers]
+                            day.of_code[code] = [number, separate]
                         else:
-                            # The same modifiers in any order are the same modifiers.
-                            same = frozenset(modifiers)
-                            if any(frozenset(other) == same for other in earlier_lines[1:]):
+                            if any(other == separate for other in earlier_lines[1:]):
                                 first = earlier_lines[0]
                                 found.append(_finding(
                                     ONE_LINE_PER_CODE, number,
-                                    f"{code} is billed on more than one line with the same modifiers for this date "
-                                    "of service; Medicare takes one line per timed code per day",
+                                    f"{code} is billed on more than one line for this date of service; First Coast "
+                                    "(a Medicare contractor) rejects claims received from 2021-04-19 that split "
+                                    "one timed code over lines",
                                     Fix("merge_lines", number, first,
                                         note=f"add its units to line {first} and remove line {number}")))
-                            earlier_lines.append(modifiers)
-                    if minutes is None:
-                        found.append(_finding(MINUTES_MISSING, number,
-                                              f"{code} is a timed code billed without its treatment minutes: its "
-                                              f"{_plural(units)} cannot be checked against the minutes",
-                                              Fix("review", number, note="record the direct treatment minutes of "
-                                                                         "the line (or its periods)")))
-                    else:
+                            earlier_lines.append(separate)
+                    if minutes is not None:
                         if line.line.periods:
                             pta = _assistant_minutes(line.line, provider_type, "PTA")
                             ota = _assistant_minutes(line.line, provider_type, "OTA")
@@ -714,8 +708,19 @@ class _Run:
                                                   f"{code} carries CO, but no OT assistant minutes are shown on it: "
                                                   "the line would be paid at 85% for nothing",
                                                   Fix("remove_modifier", number, "CO")))
+                elif code in UNTIMED_ONCE_A_DAY:  # billed once a day: more draws excessive-units reviews
+                    so_far = day.untimed_units.get(code, 0) + line.units
+                    if so_far > 1:
+                        found.append(_finding(UNTIMED_MORE_THAN_ONE_UNIT, number,
+                                              f"{code} is an untimed service, billed once a day whatever the time; "
+                                              f"this line brings it to {_plural(so_far)} on this date of service, "
+                                              "which automated excessive-units reviews pick out",
+                                              Fix("review", number, note="check the units, since an untimed service "
+                                                                         "is billed as one unit per date of service")))
 
             # What this line adds to "earlier that day" and "earlier that year" for the lines after it.
+            if code in UNTIMED_ONCE_A_DAY:
+                day.untimed_units[code] = day.untimed_units.get(code, 0) + line.units
             if code == "97112":
                 day.units_97112 += line.units
             elif code in PT_EVALUATION_OR_RE:

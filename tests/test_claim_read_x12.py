@@ -145,7 +145,9 @@ def test_minutes_billed_as_mj_are_judged_by_the_policy():
     policy = payerpolicy.load("medicare")
     findings = _findings(policy, read_x12(_sample("therapy_pt_commercial_pretty.837"), "f"))[1]
     assert ("medicare.timed.fewer-units-than-minutes", 2, "warn") in [f[:3] for f in findings]
-    assert [f[3].value for f in findings if f[:2] == ("medicare.timed.fewer-units-than-minutes", 2)] == [3]
+    # 38 minutes are 2 full units for sure; a third depends on the minutes of the day's other timed lines,
+    # billed in units without minutes here, so the sure 2 are what the fix asks for.
+    assert [f[3].value for f in findings if f[:2] == ("medicare.timed.fewer-units-than-minutes", 2)] == [2]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -55,3 +55,58 @@ def test_untimed_lines_support_one_unit_and_timed_lines_without_minutes_none():
 def test_untimed_minutes_do_not_count():
     views = day({"code": "97010", "units": 1, "minutes": 30}, {"code": "97110", "units": 1, "minutes": 7})
     assert units_of(views) == [1, 0]
+
+
+# ------------------------------------------------------------ every allowed split is supported as billed
+
+def test_manual_example_2_either_way_is_supported_as_billed():
+    # 97112 20 min and 97110 20 min pool to 3 units: 2 on either code and 1 on the other.
+    for billed in ([2, 1], [1, 2]):
+        views = day({"code": "97112", "units": billed[0], "minutes": 20},
+                    {"code": "97110", "units": billed[1], "minutes": 20})
+        assert units_of(views) == billed
+
+
+def test_three_on_one_code_is_never_supported_and_the_nearest_split_is_proposed():
+    views = day({"code": "97112", "units": 3, "minutes": 20}, {"code": "97110", "units": 0, "minutes": 20})
+    assert units_of(views) == [2, 1]  # one unit moved, not two
+    views = day({"code": "97112", "units": 0, "minutes": 20}, {"code": "97110", "units": 3, "minutes": 20})
+    assert units_of(views) == [1, 2]
+
+
+def test_seven_seven_seven_the_unit_may_go_to_any_code():
+    codes = ["97110", "97112", "97140"]
+    for winner in codes:
+        views = day(*({"code": c, "units": int(c == winner), "minutes": 7} for c in codes))
+        assert units_of(views) == [int(c == winner) for c in codes]
+    # A unit on each: only one is supported, the tie broken to the lower code (97110).
+    views = day(*({"code": c, "units": 1, "minutes": 7} for c in codes))
+    assert units_of(views) == [1, 0, 0]
+
+
+def test_a_timed_line_without_minutes_leaves_the_others_only_their_sure_range():
+    # 97110 5 minutes could earn a unit with the unknown minutes of 97140: 0 or 1 unit, as billed.
+    views = day({"code": "97110", "units": 1, "minutes": 5}, {"code": "97140", "units": 1},
+                {"code": "97010", "units": 1})
+    assert units_of(views) == [1, None, 1]
+    # 38 minutes are 2 full units for sure and at most 3: 0 billed is held to 2, 5 to 3, 3 stays 3.
+    for billed, supported in ((0, 2), (5, 3), (3, 3), (2, 2)):
+        views = day({"code": "97110", "units": billed, "minutes": 38}, {"code": "97140", "units": 1})
+        assert units_of(views) == [supported, None]
+    # No timed line with minutes: nothing known.
+    views = day({"code": "97110", "units": 2}, {"code": "97140", "units": 1})
+    assert units_of(views) == [None, None]
+
+
+def test_the_day_split_words():
+    views = day({"code": "97112", "units": 3, "minutes": 20}, {"code": "97110", "units": 0, "minutes": 20})
+    judge, day_memo = _Judge("cms"), {}
+    context = DayContext(views[0], views, 0, judge, day_memo)
+    assert context.split_words("proposal") == "97112 x2, 97110 x1"
+    assert context.split_words("others") == (
+        " (other splits are valid too: one of the day's 3 timed units may go to either 97112 or 97110, whose "
+        "minutes left over after full 15-minute units are equal)")
+    views = day({"code": "97112", "units": 2, "minutes": 24}, {"code": "97110", "units": 1, "minutes": 23})
+    context = DayContext(views[0], views, 0, judge, {})
+    assert context.split_words("proposal") == "97112 x2, 97110 x1"
+    assert context.split_words("others") == ""  # example 1 has one split only

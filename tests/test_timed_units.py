@@ -204,9 +204,14 @@ def test_overlap_found_whatever_the_order():
 
 # -------------------------------------------------------------------------------------------- untimed
 
+def contract(report: dict) -> dict:
+    """The keys `units` output had before the allowed splits were added (still there, unchanged)."""
+    return {key: report[key] for key in ("method", "total_minutes", "total_units", "units")}
+
+
 def test_untimed_codes_bill_one_unit_and_their_minutes_do_not_count():
     report = day_report({"97112": 24, "97161": 45, "97110": 23, "97150": 30})
-    assert report == {"method": "cms", "total_minutes": 47, "total_units": 5,
+    assert contract(report) == {"method": "cms", "total_minutes": 47, "total_units": 5,
                       "units": {"97112": 2, "97161": 1, "97110": 1, "97150": 1}}
 
 
@@ -376,13 +381,15 @@ def run(capsys, *args):
 def test_cli_acceptance_command(capsys):
     code, out, err = run(capsys, "--method", "cms", "97112=24", "97110=23")
     assert code == 0 and err == ""
-    assert out == '{"method": "cms", "total_minutes": 47, "total_units": 3, "units": {"97112": 2, "97110": 1}}\n'
+    # The keys the contract had before the allowed splits were added come first, as they were.
+    assert out.startswith('{"method": "cms", "total_minutes": 47, "total_units": 3, "units": {"97112": 2, "97110": 1}, ')
+    assert json.loads(out)["split_count"] == 1
 
 
 def test_cli_default_method_is_cms_and_keeps_the_order_given(capsys):
     code, out, _ = run(capsys, "97110=23", "97112=24")
     assert code == 0
-    assert json.loads(out) == {"method": "cms", "total_minutes": 47, "total_units": 3,
+    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 3,
                                "units": {"97110": 1, "97112": 2}}
     assert list(json.loads(out)["units"]) == ["97110", "97112"]
 
@@ -396,7 +403,7 @@ def test_cli_ama(capsys):
 def test_cli_periods_that_add_up(capsys):
     code, out, _ = run(capsys, "97112=20+25")
     assert code == 0
-    assert json.loads(out) == {"method": "cms", "total_minutes": 45, "total_units": 3, "units": {"97112": 3}}
+    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 45, "total_units": 3, "units": {"97112": 3}}
 
 
 def test_cli_a_code_given_twice_adds_up(capsys):
@@ -407,7 +414,7 @@ def test_cli_a_code_given_twice_adds_up(capsys):
 def test_cli_times(capsys):
     code, out, _ = run(capsys, "97112=09:00-09:24", "97110=09:24-09:40,13:00-13:07")
     assert code == 0
-    assert json.loads(out) == {"method": "cms", "total_minutes": 47, "total_units": 3,
+    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 3,
                                "units": {"97112": 2, "97110": 1}}
     code, out, _ = run(capsys, "97112=08:00-08:20+14:00-14:25")
     assert code == 0 and json.loads(out)["units"] == {"97112": 3}
@@ -416,28 +423,28 @@ def test_cli_times(capsys):
 def test_cli_untimed(capsys):
     code, out, err = run(capsys, "97112=24", "97110=23", "97999=30", "--untimed", "97999")
     assert code == 0 and err == ""
-    assert json.loads(out) == {"method": "cms", "total_minutes": 47, "total_units": 4,
+    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 4,
                                "units": {"97112": 2, "97110": 1, "97999": 1}}
 
 
 def test_cli_untimed_code_named_only_there_bills_one_unit(capsys):
     code, out, _ = run(capsys, "--untimed", "97161", "97112=24", "97110=23")
     assert code == 0
-    assert json.loads(out) == {"method": "cms", "total_minutes": 47, "total_units": 4,
+    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 4,
                                "units": {"97161": 1, "97112": 2, "97110": 1}}
 
 
 def test_cli_medicare_untimed_code_with_minutes(capsys):
     code, out, _ = run(capsys, "97112=24", "97150=45")
     assert code == 0
-    assert json.loads(out) == {"method": "cms", "total_minutes": 24, "total_units": 3,
+    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 24, "total_units": 3,
                                "units": {"97112": 2, "97150": 1}}
 
 
 def test_cli_options_may_follow_codes(capsys):
     code, out, _ = run(capsys, "97112=24", "--untimed", "97150", "97110=23", "--method", "ama")
     assert code == 0
-    assert json.loads(out) == {"method": "ama", "total_minutes": 47, "total_units": 5,
+    assert contract(json.loads(out)) == {"method": "ama", "total_minutes": 47, "total_units": 5,
                                "units": {"97112": 2, "97150": 1, "97110": 2}}
 
 
@@ -468,3 +475,218 @@ def test_parse_assignment():
     assert parse_assignment("97112=24") == ("97112", [24])
     assert parse_assignment("97112 = 20+25") == ("97112", [20, 25])
     assert parse_assignment("97112=09:00-09:24,10:00-10:05+3") == ("97112", ["09:00-09:24", "10:00-10:05", 3])
+
+
+# ----------------------------------------------------------- every split the rule allows (domain section 12)
+
+import itertools  # noqa: E402
+
+from payerpolicy.timed_splits import DaySplit, allowed_splits, day_share, share  # noqa: E402
+
+
+def _greedy(minutes: list[int], units: int, order: list[int]) -> tuple[int, ...]:
+    """One reading of the 8-minute rule with ties broken by `order` (the item's place in it): full blocks,
+    then one unit each to the largest leftovers. Written apart from timed_splits, as the oracle."""
+    out = [m // 15 for m in minutes]
+    extra = units - sum(out)
+    contenders = sorted((i for i, m in enumerate(minutes) if m % 15), key=lambda i: (-(minutes[i] % 15), order[i]))
+    for i in contenders[:extra]:
+        out[i] += 1
+    return tuple(out)
+
+
+def _valid_code_splits(minutes: list[int]) -> set[tuple[int, ...]]:
+    """Every split of the day's units among codes that some way of breaking ties gives: brute force."""
+    units = table_units(sum(minutes))
+    return {_greedy(minutes, units, list(order)) for order in itertools.permutations(range(len(minutes)))}
+
+
+def _valid_line_splits(lines: list[tuple[str, int]]) -> set[tuple[int, ...]]:
+    """The same for lines: codes first (the code's minutes pooled), then each code's units among its lines,
+    every tie-break order of codes and of lines tried."""
+    codes = list(dict.fromkeys(code for code, _ in lines))
+    of_code = {c: [i for i, (code, _) in enumerate(lines) if code == c] for c in codes}
+    code_minutes = [sum(lines[i][1] for i in of_code[c]) for c in codes]
+    found = set()
+    for code_units in _valid_code_splits(code_minutes):
+        per_code = []
+        for c, n in zip(codes, code_units):
+            line_minutes = [lines[i][1] for i in of_code[c]]
+            per_code.append({_greedy(line_minutes, n, list(o)) for o in itertools.permutations(range(len(line_minutes)))})
+        for choice in itertools.product(*per_code):
+            split = [0] * len(lines)
+            for c, shares in zip(codes, choice):
+                for i, n in zip(of_code[c], shares):
+                    split[i] = n
+            found.add(tuple(split))
+    return found
+
+
+def test_brute_force_every_split_of_small_random_days_is_accepted_and_nothing_else():
+    rnd = random.Random(22)
+    for _ in range(400):
+        minutes = [rnd.choice([0, 3, 5, 6, 7, 8, 10, 12, 14, 15, 20, 22, 23, 25, 33, 35, 37, 40, 50])
+                   for _ in range(rnd.randint(1, 4))]
+        valid = _valid_code_splits(minutes)
+        found = day_share(minutes)
+        assert found.count == len(valid), minutes
+        assert set(found.splits()) == valid, minutes
+        # Every billed split in range, valid or not: accepted exactly when the brute force has it.
+        for billed in itertools.product(*(range(m // 15 + 3) for m in minutes)):
+            assert found.allows(billed) == (billed in valid), (minutes, billed)
+
+
+def test_brute_force_nearest_split_of_small_random_days_with_codes_on_several_lines():
+    rnd = random.Random(2022)
+    for _ in range(300):
+        lines = [(rnd.choice(["97110", "97112", "97140"]), rnd.choice([0, 4, 5, 6, 7, 10, 12, 15, 20, 25, 35]))
+                 for _ in range(rnd.randint(1, 4))]
+        valid = _valid_line_splits(lines)
+        for billed in itertools.product(*(range(m // 15 + 3) for _, m in lines)):
+            split = DaySplit([(code, m, b) for (code, m), b in zip(lines, billed)])
+            assert tuple(split.units) in valid, (lines, billed)
+            if billed in valid:  # a right bill comes back unchanged, line for line
+                assert tuple(split.units) == billed
+            distance = sum(abs(a - b) for a, b in zip(split.units, billed))
+            assert distance == min(sum(abs(a - b) for a, b in zip(v, billed)) for v in valid), (lines, billed)
+        assert DaySplit([(code, m, 0) for code, m in lines]).count == len(valid), lines
+
+
+def test_the_proposed_split_of_an_unbilled_day_is_allocate_units():
+    # With nothing billed every choice costs the same: the tie goes as allocate_units breaks it.
+    rnd = random.Random(7)
+    for _ in range(200):
+        day = {c: rnd.choice([5, 7, 10, 20, 22, 35]) for c in rnd.sample(["97110", "97112", "97140", "97530"], 3)}
+        split = DaySplit([(c, m, 0) for c, m in day.items()])
+        assert dict(zip(day, split.units)) == allocate_units(day)
+
+
+def test_manual_example_2_allows_2_on_either_code_never_3():
+    found = allowed_splits({"97112": 20, "97110": 20})
+    assert found["count"] == 2
+    assert found["splits"] == [{"97112": 2, "97110": 1}, {"97112": 1, "97110": 2}]
+    assert found["allowed"] == {"97112": [1, 2], "97110": [1, 2]}
+    assert "either 97112 or 97110" in found["choice"]
+    assert not day_share([20, 20]).allows([3, 0]) and not day_share([20, 20]).allows([0, 3])
+
+
+def test_seven_seven_seven_allows_the_unit_on_any_code():
+    found = allowed_splits({"97110": 7, "97112": 7, "97140": 7})
+    assert found["count"] == 3
+    assert found["choice"].startswith("the day's timed unit may go to any one of 97110, 97112 or 97140")
+    assert not day_share([7, 7, 7]).allows([1, 1, 0])
+
+
+def test_manual_examples_1_and_3_have_one_split():
+    assert allowed_splits({"97112": 24, "97110": 23})["count"] == 1
+    assert allowed_splits({"97110": 33, "97140": 7}) == {
+        "allowed": {"97110": [2, 2], "97140": [1, 1]}, "count": 1, "splits": [{"97110": 2, "97140": 1}],
+        "choice": None}
+
+
+def test_two_services_of_7_minutes_or_less_one_unit_to_the_longer():
+    # 5 + 4 = 9 minutes: 1 unit, to the 5 minutes; 6 + 6: to either.
+    assert allocate_units({"97110": 5, "97140": 4}) == {"97110": 1, "97140": 0}
+    assert allocate_units({"97140": 4, "97110": 5}) == {"97140": 0, "97110": 1}
+    assert allowed_splits({"97110": 5, "97140": 4})["splits"] == [{"97110": 1, "97140": 0}]
+    assert allowed_splits({"97110": 6, "97140": 6})["count"] == 2
+    assert allowed_splits({"97110": 3, "97140": 4})["splits"] == [{"97110": 0, "97140": 0}]  # 7 minutes: none
+
+
+def test_many_tied_codes_are_counted_without_listing_them():
+    day = {code: 10 for code in ["97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535",
+                                 "97750", "97032", "97033", "97034", "97035", "97036", "97039"]}
+    found = allowed_splits(day)  # 150 minutes = 10 units among 15 tied codes: C(15, 10) = 3003 splits
+    assert found["count"] == 3003 and len(found["splits"]) == 20
+    assert share([10] * 15, 10).allows([1] * 10 + [0] * 5)
+    assert not share([10] * 15, 10).allows([1] * 11 + [0] * 4)
+
+
+def test_ama_has_one_split_per_day():
+    assert allowed_splits({"97112": 20, "97110": 20}, "ama") == {
+        "allowed": {"97112": [1, 1], "97110": [1, 1]}, "count": 1, "splits": [{"97112": 1, "97110": 1}],
+        "choice": None}
+
+
+def test_library_splits_function_and_units_unchanged():
+    assert payerpolicy.splits({"97112": 20, "97110": 20, "97010": 15})["allowed"] == {
+        "97112": [1, 2], "97110": [1, 2], "97010": [1, 1]}
+    assert payerpolicy.units({"97112": 20, "97110": 20}) == {"97112": 1, "97110": 2}  # still one split
+    assert "splits" in payerpolicy.__all__
+
+
+def test_cli_shows_the_allowed_splits(capsys):
+    assert main(["units", "97112=20", "97110=20"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["units"] == {"97112": 1, "97110": 2} and out["total_units"] == 3  # the keys kept
+    assert out["allowed"] == {"97112": [1, 2], "97110": [1, 2]}
+    assert out["split_count"] == 2
+    assert out["splits"] == [{"97112": 2, "97110": 1}, {"97112": 1, "97110": 2}]
+    assert "either 97112 or 97110" in out["choice"]
+
+
+def test_cli_text_form(capsys):
+    assert main(["units", "--format", "text", "97112=20", "97110=20"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "97112 x1, 97110 x2: 3 units from 40 timed minutes (cms)",
+        "2 splits are allowed: one of the day's 3 timed units may go to either 97112 or 97110, whose minutes "
+        "left over after full 15-minute units are equal",
+        "  97112 x2, 97110 x1",
+        "  97112 x1, 97110 x2"]
+    assert main(["units", "97112=24", "97110=23", "--format=text"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "this is the only split the rule allows"
+    assert main(["units", "--format", "xml", "97110=3"]) == 2
+    assert "unknown format" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- the receipt date (one line per code)
+
+def _split_claim(modifiers=("GP",), other=("GP",), date="2021-04-16"):
+    return {"id": "R-1", "patient": {"id": "P-R"}, "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
+            "lines": [{"code": "97110", "modifiers": list(modifiers), "units": 1, "minutes": 15, "date": date},
+                      {"code": "97110", "modifiers": list(other), "units": 1, "minutes": 15, "date": date}]}
+
+
+def _rules(decision):
+    return [f.rule for f in decision.findings]
+
+
+def test_library_received_sets_the_receipt_date():
+    import datetime
+    policy = payerpolicy.load("medicare")
+    edit = "medicare.timed.one-line-per-code"
+    assert _rules(policy.check(_split_claim(), received=datetime.date(2021, 4, 18))) == []
+    assert _rules(policy.check(_split_claim(), received=datetime.date(2021, 4, 19))) == [edit]
+    assert _rules(policy.check(_split_claim())) == [edit]  # default: today
+    many = list(policy.check_many([_split_claim()], received=datetime.date(2021, 4, 18)))
+    assert _rules(many[0]) == []
+
+
+def test_separate_line_modifiers():
+    policy = payerpolicy.load("medicare")
+    edit = ["medicare.timed.one-line-per-code"]
+    for other, expected in [(("GP", "XS"), []), (("GP", "59"), []), (("GP", "XU"), []), (("GP", "KX"), edit),
+                            (("GP",), edit)]:
+        assert _rules(policy.check(_split_claim(other=other, date="2026-03-02"))) == expected, other
+    # 59 on one line and XS on the other still differ by a distinct-service modifier.
+    assert _rules(policy.check(_split_claim(("GP", "59"), ("GP", "XS"), date="2026-03-02"))) == []
+
+
+def test_cli_received_option(tmp_path, capsys):
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps([_split_claim()]))
+    assert main(["check", str(path), "--received", "2021-04-18"]) == 0
+    assert json.loads(capsys.readouterr().out)["claims"][0]["findings"] == []
+    assert main(["check", str(path), "--received", "2021-04-19"]) == 1
+    found = json.loads(capsys.readouterr().out)["claims"][0]["findings"]
+    assert [f["rule"] for f in found] == ["medicare.timed.one-line-per-code"]
+    with pytest.raises(SystemExit) as stopped:  # argparse's own refusal, exit status 2
+        main(["check", str(path), "--received", "2021-04-31"])
+    assert stopped.value.code == 2 and "2021-04-31" in capsys.readouterr().err
+
+
+def test_cli_received_with_jobs(tmp_path, capsys):
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps([_split_claim()]))
+    assert main(["check", str(path), "--received", "2021-04-18", "--jobs", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["claims"][0]["findings"] == []

@@ -14,9 +14,9 @@ from .decision import Decision, Finding
 from .diagnostics import Diagnostic, PolicyError
 from .policy import Policy
 from .policy_load import load_program
-from .timed_units import units
+from .timed_units import splits, units
 
-__all__ = ["load", "units", "Policy", "Decision", "Finding", "PolicyError", "Diagnostic"]
+__all__ = ["load", "units", "splits", "Policy", "Decision", "Finding", "PolicyError", "Diagnostic"]
 __version__ = "0.1.0"
 
 

@@ -26,6 +26,11 @@ def _plural(count, noun: str) -> str:
     return f"{shown} {noun}" + ("" if shown == 1 else "s")
 
 
+def _modifier_difference(a, b) -> tuple:
+    """The modifiers on one of two lines and not on the other, in a stable order."""
+    return tuple(sorted(set(a or ()) ^ set(b or ())))
+
+
 def _days_between(a: datetime.date, b: datetime.date) -> int:
     return abs((b - a).days)
 
@@ -41,6 +46,9 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
             _days_between),
     Builtin("plural", ("number", "text"), "text",
             'a number with its noun, for messages: plural(units, "unit") is "1 unit" or "3 units"', _plural),
+    Builtin("modifier_difference", ("list[modifier]", "list[modifier]"), "list[modifier]",
+            "the modifiers on one of two lines but not on both: modifier_difference(modifiers, line.modifiers) is "
+            "CQ for a line with GP CQ beside one with GP", _modifier_difference),
     Builtin("discipline_modifier", ("provider_type",), "modifier",
             "the discipline modifier of a provider type: GP for PT and PTA, GO for OT and OTA, GN for SLP",
             DISCIPLINE_MODIFIER.get),

@@ -51,6 +51,7 @@ class PolicyCase:
     single: bool = True  # `expect` was written as one mapping, not a list
     exact: bool = False  # the file's default for expectations that do not say `exact:`
     as_of: datetime.date | None = None  # judge with the policy as known on this date
+    received: datetime.date | None = None  # the date the payer receives the claims (default: today)
 
 
 @dataclass
@@ -127,7 +128,8 @@ def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
         expect=expectations, single=isinstance(expect, dict),
         claims=[as_claim_json(c) for c in claims] if claims is not None else None, claim_file=claim_file,
         window=raw.get("window"), index=index, exact=exact,
-        as_of=datetime.date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None)
+        as_of=datetime.date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None,
+        received=datetime.date.fromisoformat(raw["received"]) if raw.get("received") else None)
 
 
 def as_claim_json(value):

@@ -91,7 +91,7 @@ class CaseRunner:
             records = self._records(case)
         except ClaimFileError as exc:
             return CaseResult(case, "error", [str(exc)])
-        judge = Judge(program, observer=self._observer(program))
+        judge = Judge(program, observer=self._observer(program), received=case.received)
         window = case.window if case.window is not None else DEFAULT_WINDOW
         decisions = list(judge_in_order(iter(records), lambda record: judge, window))
         problems = compare_case(case, decisions)

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="what the claim files hold (default: told from their content)")
     check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                        help="judge with the policies as they were known on that date (default: today)")
+    check.add_argument("--received", type=_date, metavar="YYYY-MM-DD",
+                       help="the date the payer receives the claims, for rules that key on it (`claim.received`; "
+                            "Medicare's one line per timed code a day): default today, as if sent now")
     check.add_argument("--history", metavar="FILE",
                        help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
                             "over the patient's year (the KX threshold) count the claims in it")
@@ -79,13 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=("text", "json"), default="text")
     units = commands.add_parser(
         "units", help="the units a day's treatment minutes bill",
-        usage="payerpolicy units [--method cms|ama] CODE=MINUTES... [--untimed CODE...]",
-        description="The units one patient-day's minutes bill, as JSON. MINUTES is 24, periods that add up "
+        usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
+        description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
+                    "or text. MINUTES is 24, periods that add up "
                     "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
                     "Options may come anywhere among the codes.")
     units.add_argument("--method", default="cms", metavar="cms|ama",
                        help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
                             "rule, each code on its own")
+    units.add_argument("--format", default="json", metavar="json|text",
+                       help="json (default) or text, for people")
     units.add_argument("--untimed", action="extend", nargs="+", default=[], metavar="CODE",
                        help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
                             "besides Medicare's untimed codes; a code named only here bills 1 unit")
@@ -117,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 class _Judges:
     """One judge per policy, loaded when a claim first needs it."""
 
-    def __init__(self, fixed: str | None, as_of: datetime.date | None = None, history=None):
+    def __init__(self, fixed: str | None, as_of: datetime.date | None = None, history=None,
+                 received: datetime.date | None = None):
         self.fixed = fixed
         self.as_of = as_of
+        self.received = received or datetime.date.today()  # `claim.received`: one date for the whole run
         self.history = history  # a ClaimHistory file shared by every policy's judge, or None
         self.judges: dict[str, Judge] = {}
 
@@ -133,7 +141,8 @@ class _Judges:
             if self.fixed is None and name not in shipped_policies():
                 return None
             program, _ = load_program(name, self.as_of)
-            self.judges[name] = Judge(program, history=self.history if program.uses_history else None)
+            self.judges[name] = Judge(program, history=self.history if program.uses_history else None,
+                                      received=self.received)
         return self.judges[name]
 
     def judge_for(self, record):
@@ -161,7 +170,7 @@ def _judge_in_parallel(records, judges: _Judges, window: int, jobs: int, history
             return target.decide(record, None)
         name = judges.policy_name(record)
         if name not in sources:
-            sources[name] = policy_source(name, judges.as_of, None, target.program)
+            sources[name] = policy_source(name, judges.as_of, None, target.program, judges.received)
         return Route(record.patient_id, sources[name], record)
 
     return judge_in_parallel(records, prepare, window=window, workers=jobs, history_path=history_path)
@@ -193,7 +202,7 @@ def _check(args) -> int:
     # In parallel the workers judge with the history (each opens the file); this process only decides
     # claims that need no context. The date is fixed here so that every process loads the same rules.
     as_of = (args.as_of or datetime.date.today()) if parallel else args.as_of
-    judges = _Judges(fixed, as_of, None if parallel else history)
+    judges = _Judges(fixed, as_of, None if parallel else history, received=args.received)
     try:
         if fixed is not None:
             judges.judge(fixed)  # a bad --policy is reported before any output
@@ -271,12 +280,23 @@ def _lint(args) -> int:
 
 # ------------------------------------------------------------------------------------------------ units
 
+def _units_option_value(tokens: list[str], i: int, token: str, option: str, choices: str) -> tuple[str, int]:
+    """The value of `--option VALUE` or `--option=VALUE` at tokens[i - 1], and where reading goes on."""
+    if token != option:
+        return token.removeprefix(option + "="), i
+    if i == len(tokens):
+        from .timed_units import UnitsError
+
+        raise UnitsError(f"{option} needs a value: {choices}")
+    return tokens[i], i + 1
+
+
 def _units(args) -> int:
     from .timed_units import UnitsError, day_report, parse_assignment
     # argparse reads options only before the first CODE=MINUTES; the rest are read here, so `--method` and
     # `--untimed` may come anywhere, and codes after `--untimed` that carry minutes are still timed input.
     tokens = (["--untimed", *args.untimed] if args.untimed else []) + args.given
-    method, untimed, given = args.method, [], {}
+    method, untimed, given, form = args.method, [], {}, args.format
     after_untimed = False
     try:
         i = 0
@@ -286,18 +306,17 @@ def _units(args) -> int:
             if token in ("-h", "--help"):
                 _parser().parse_args(["units", "--help"])
             elif token == "--method" or token.startswith("--method="):
-                if token == "--method":
-                    if i == len(tokens):
-                        raise UnitsError("--method needs a value: cms or ama")
-                    token, i = tokens[i], i + 1
-                method = token.removeprefix("--method=")
+                method, i = _units_option_value(tokens, i, token, "--method", "cms or ama")
+                after_untimed = False
+            elif token == "--format" or token.startswith("--format="):
+                form, i = _units_option_value(tokens, i, token, "--format", "json or text")
                 after_untimed = False
             elif token == "--untimed":
                 after_untimed = True
             elif token.startswith("--untimed="):
                 untimed += token.removeprefix("--untimed=").split(",")
             elif token.startswith("-"):
-                raise UnitsError(f"unknown option {token}; the options are --method and --untimed")
+                raise UnitsError(f"unknown option {token}; the options are --method, --format and --untimed")
             elif "=" in token:
                 code, pieces = parse_assignment(token)
                 given.setdefault(code, []).extend(pieces)
@@ -310,12 +329,31 @@ def _units(args) -> int:
             given.setdefault(code.strip(), [])
         if not given:
             raise UnitsError("no codes given: write CODE=MINUTES, such as payerpolicy units 97112=24 97110=23")
+        if form not in ("json", "text"):
+            raise UnitsError(f"unknown format `{form}`: use json or text")
         report = day_report(given, method, untimed=[code.strip() for code in untimed])
     except UnitsError as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(report))
+    print(json.dumps(report) if form == "json" else _units_text(report))
     return 0
+
+
+def _units_text(report: dict) -> str:
+    """`payerpolicy units --format text`: the day's units, then every split the rule allows."""
+    def split(units: dict) -> str:
+        return ", ".join(f"{code} x{n}" for code, n in units.items())
+    out = [f"{split(report['units'])}: {report['total_units']} unit{'' if report['total_units'] == 1 else 's'} "
+           f"from {report['total_minutes']} timed minutes ({report['method']})"]
+    if report["choice"] is None:
+        out.append("this is the only split the rule allows")
+    else:
+        count = report["split_count"]
+        out.append(f"{count} splits are allowed: {report['choice']}")
+        out += [f"  {split(units)}" for units in report["splits"]]
+        if count > len(report["splits"]):
+            out.append(f"  ... and {count - len(report['splits'])} more")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

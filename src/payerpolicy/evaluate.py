@@ -17,7 +17,7 @@ from .decision import Decision, Finding, Fix, LineDecision
 from .claim_history import therapy_discipline
 from .program_compile import CompiledRule, RuleProgram
 from .run_history import RunHistory
-from .timed_units import allocate_units
+from .timed_splits import DaySplit
 
 
 class LineView:
@@ -116,71 +116,83 @@ class DayContext:
         return found
 
     def supported_units(self, view: LineView) -> int | None:
-        """The units the day's treatment minutes support for `view`, worked out once per day and claim."""
+        """The units the day's treatment minutes support for `view`: its units in the allowed split of the
+        day nearest to the bill (so a bill that is an allowed split is supported line for line). Missing for
+        a timed line when any timed line of the day has no minutes: then the day's units are not known."""
         if not isinstance(view, LineView):
             return None  # a line from the claim history: its minutes are not kept
-        program = self.judge.program
-        if view.code not in program.timed_codes:
+        if view.code not in self.judge.program.timed_codes:
             return 1
-        if view.minutes is None:
+        split = self.day_split()
+        return None if split is None else split.get(id(view))
+
+    def day_split(self) -> "DayUnits | None":
+        """The day's timed units (`DayUnits`), worked out once per claim and date; None when not known."""
+        found = self.day_memo.get(_UNITS, _UNITS)
+        if found is _UNITS:
+            program = self.judge.program
+            found = self.day_memo[_UNITS] = DayUnits.of(self.lines, program.timed_codes, program.timed_method,
+                                                        self.line.claim)
+        return found
+
+    def split_words(self, which: str) -> str | None:
+        """`day_split` (the proposed split, "97112 x2, 97110 x1") or `other_splits` (what else the rule
+        allows, "" when nothing) for messages; missing when the day's units are not known."""
+        split = self.day_split()
+        if split is None:
             return None
-        allocation = self.day_memo.get(_UNITS)
-        if allocation is None:
-            allocation = self.day_memo[_UNITS] = supported_units(self.lines, program.timed_codes,
-                                                                 program.timed_method)
-        per_code, per_line = allocation
-        return per_code[view.code] if per_line is None else per_line[id(view)]
+        if split.split is None:  # some timed lines of the day have no minutes
+            return _PARTIAL_DAY if which == "proposal" else ""
+        return split.split.proposal() if which == "proposal" else split.split.others()
 
 
-_UNITS = "supported units"  # the day memo's key for `supported_units` (memo slots are numbers)
+_UNITS = "supported units"  # the day memo's key for the day's timed units (memo slots are numbers)
+_PARTIAL_DAY = ("each line with minutes at its full 15-minute units, or one more for the minutes left over "
+                "(other timed lines that day have no minutes, so no more can be said)")
 
 
-def supported_units(lines, timed_codes, method: str) -> tuple[dict[str, int], dict[int, int] | None]:
-    """What a patient-day's minutes support: (units per timed code, units per timed line by id when a code
-    stands on several lines, else None). Only timed lines with minutes count.
+class DayUnits:
+    """A patient-day's timed lines and the allowed split nearest to their bill (`timed_splits.DaySplit`)."""
 
-    Timed lines share the day's units by the policy's method (`timed_units.allocate_units`); when one code
-    stands on several lines, its units are shared among them the same way (full blocks, then the largest
-    leftovers). Untimed lines support one unit each; a timed line without minutes, none known.
-    """
-    minutes: dict[str, int] = {}
-    repeated = False
-    for view in lines:
-        if view.minutes is not None and view.code in timed_codes:
-            code = view.code
-            if code in minutes:
-                minutes[code] += view.minutes
-                repeated = True
-            else:
-                minutes[code] = view.minutes
-    per_code = allocate_units(minutes, method)
-    if not repeated:  # nearly always: each timed code on one line, which gets all of the code's units
-        return per_code, None
-    by_code: dict[str, list[LineView]] = {}
-    for view in lines:
-        if view.minutes is not None and view.code in timed_codes:
-            by_code.setdefault(view.code, []).append(view)
-    per_line: dict[int, int] = {}
-    for code, views in by_code.items():
-        units = per_code[code]
-        if len(views) == 1:
-            per_line[id(views[0])] = units
-            continue
-        shares = [v.minutes // 15 for v in views]
-        by_leftover = sorted(range(len(views)), key=lambda i: -(views[i].minutes % 15))
-        extra = max(units - sum(shares), 0)
-        for turn in range(extra):
-            shares[by_leftover[turn % len(views)]] += 1
-        for view, share in zip(views, shares):
-            per_line[id(view)] = share
-    return per_code, per_line
+    __slots__ = ("split", "by_line")
+
+    def __init__(self, split: DaySplit | None, by_line: dict[int, int]):
+        self.split, self.by_line = split, by_line
+
+    def get(self, key: int) -> int | None:
+        return self.by_line.get(key)
+
+    @classmethod
+    def of(cls, lines, timed_codes, method: str, claim=None) -> "DayUnits | None":
+        """The day's timed lines and their units in the allowed split nearest to the bill; None when no timed
+        line has minutes (real 837P lines carry units only: normal input, about which nothing is said).
+
+        When some timed lines have minutes and others not (a line billed in minutes, MJ, beside lines billed
+        in units), the unknown minutes may take or leave the day's leftover units, so all that is sure of a
+        line with minutes is its full 15-minute blocks, and at most one unit more: it is held to that range
+        (its billed units when they fall in it), and no split of the day is proposed."""
+        timed = [view for view in lines if view.code in timed_codes]
+        if any(view.minutes is None for view in timed):
+            known = [view for view in timed if view.minutes is not None]
+            if not known:
+                return None
+            return cls(None, {id(view): min(max(view.units, view.minutes // 15),
+                                            view.minutes // 15 + (view.minutes % 15 > 0)) for view in known})
+        split = DaySplit([(view.code, view.minutes, view.units) for view in timed], method,
+                         [f"line {view.number}" if view.claim is claim else f"claim {view.claim_id} line {view.number}"
+                          for view in timed])
+        return cls(split, {id(view): units for view, units in zip(timed, split.units)})
 
 
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
-    def __init__(self, program: RuleProgram, observer=None, history=None, remember: bool = True):
+    def __init__(self, program: RuleProgram, observer=None, history=None, remember: bool = True,
+                 received: datetime.date | None = None):
         self.program = program
+        # The date the payer receives the claims (`claim.received`): a claim does not carry it, so it is the
+        # run's, by default the day of the run, as if the claims went out today.
+        self.received = received or datetime.date.today()
         # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
         # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
         # of one claim alone (`remember=False`) keeps none: no claim after it would read it.

@@ -160,6 +160,7 @@ class PolicySource:
     as_of: datetime.date
     cwd: str  # relative paths, and the file names findings cite, depend on the working folder
     fingerprint: str
+    received: datetime.date | None = None  # the date the payer receives the claims (`claim.received`)
 
 
 class Route(NamedTuple):
@@ -178,9 +179,11 @@ def fingerprint(program) -> str:
     return program.identity
 
 
-def policy_source(source, as_of: datetime.date | None, cwd: str | None, program) -> PolicySource:
+def policy_source(source, as_of: datetime.date | None, cwd: str | None, program,
+                  received: datetime.date | None = None) -> PolicySource:
+    # The receipt date is fixed here, so that a run that passes midnight gives every worker the same one.
     return PolicySource(os.fspath(source), as_of or datetime.date.today(), cwd or os.getcwd(),
-                        fingerprint(program))
+                        fingerprint(program), received or datetime.date.today())
 
 
 class WorkerError(RuntimeError):
@@ -281,7 +284,8 @@ def _load_judge(where: PolicySource, history) -> Judge:
     program, _ = load_program(where.source, where.as_of)
     if fingerprint(program) != where.fingerprint:
         raise WorkerError(f"policy {where.source} changed on disk while the run was starting; run it again")
-    return Judge(program, history=history if history is not None and program.uses_history else None)
+    return Judge(program, history=history if history is not None and program.uses_history else None,
+                 received=where.received)
 
 
 def _send_decided(outbox, judging: WindowedJudging, quiet: bool = False) -> None:
@@ -548,15 +552,15 @@ def _patient_key(claim: dict) -> str | None:
 
 
 def check_many(policy, claims: Iterable, window: int, workers: int,
-               start_method: str | None = None) -> Iterator[Decision]:
+               start_method: str | None = None, received: datetime.date | None = None) -> Iterator[Decision]:
     """`Policy.check_many` on `workers` processes; see `Policy.check_many`."""
     if workers < 1:
         raise ValueError("workers must be 1 or more")
     if getattr(policy, "source", None) is None:
         raise ValueError("judging on several workers needs a policy loaded with payerpolicy.load(...): the "
                          "workers load it again from where it came from")
-    where = policy_source(policy.source, policy.as_of, policy.cwd, policy.program)
-    here = Judge(policy.program)  # for claims decided in this process: only unreadable ones, no context
+    where = policy_source(policy.source, policy.as_of, policy.cwd, policy.program, received)
+    here = Judge(policy.program, received=received)  # for claims decided in this process: only unreadable ones, no context
 
     def prepare(claim):
         if isinstance(claim, dict):

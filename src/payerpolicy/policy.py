@@ -1,6 +1,7 @@
 """`Policy`: a loaded, compiled policy, and the library's way to judge claims with it."""
 from __future__ import annotations
 
+import datetime
 from typing import Iterable, Iterator
 
 from .claim_model import Claim, ClaimRecord, UnreadableClaim
@@ -29,13 +30,14 @@ class Policy:
     def __repr__(self) -> str:
         return f"<Policy {self.payer} {self.version}: {self.program.rule_count} rules>"
 
-    def check(self, claim: dict | ClaimRecord) -> Decision:
-        """Judge one claim on its own (its lines still form days together)."""
-        judge, record = Judge(self.program, remember=False), _as_record(claim)
+    def check(self, claim: dict | ClaimRecord, received: datetime.date | None = None) -> Decision:
+        """Judge one claim on its own (its lines still form days together). `received`: the date the payer
+        receives it (`claim.received` in rules; a claim does not carry it), by default today."""
+        judge, record = Judge(self.program, remember=False, received=received), _as_record(claim)
         return judge.decide(record, judge.file(record))
 
     def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
-                   workers: int = 1) -> Iterator[Decision]:
+                   workers: int = 1, received: datetime.date | None = None) -> Iterator[Decision]:
         """Judge a stream of claims, yielding one decision per claim in input order.
 
         Claims that share patient and date of service are judged together when they stand within `window`
@@ -46,11 +48,13 @@ class Policy:
         the same as with one. The workers load the policy again from what `payerpolicy.load` was given, so
         a script that uses them must start from an `if __name__ == "__main__":` block (Python's rule for
         processes it starts).
+
+        `received` is the date the payer receives the claims (`claim.received` in rules), by default today.
         """
         if workers != 1:
             from .judge_parallel import check_many
-            return check_many(self, claims, window, workers)
-        judge = Judge(self.program)
+            return check_many(self, claims, window, workers, received=received)
+        judge = Judge(self.program, received=received)
         return judge_in_order((_as_record(c) for c in claims), lambda record: judge, window)
 
 

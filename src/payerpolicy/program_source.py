@@ -39,6 +39,8 @@ LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", (
               ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id",
               ("discipline",): "discipline"}
 CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency"}
+# Fields about the whole day's timed units, worked out by the day (evaluate.DayContext), not read off a line.
+_DAY_SPLIT_WORDS = {("day_split",): "proposal", ("other_splits",): "others"}
 # Fields a line always has: comparisons on them need no test for a missing value.
 _NEVER_MISSING = {"code", "modifiers", "date", "claim_id", "number"}
 _COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -309,6 +311,10 @@ class SourceWriter:
             if line in ("l", "f"):  # the judged line's own: once per judged line, like a count
                 return self.memo(("supported_units",), "d.supported_units(l)")
             return f"d.supported_units({line})"
+        if path in _DAY_SPLIT_WORDS:  # the same for every line of the day
+            return f"d.split_words({_DAY_SPLIT_WORDS[path]!r})"
+        if subject == "claim" and path == ("received",):  # the run's, not the claim's: see evaluate.Judge
+            return "d.judge.received"
         if subject in ("focus", "line"):
             return f"{line}.{LINE_ATTRS[path]}"
         if subject == "patient":
@@ -360,7 +366,7 @@ def reads_only_counted_line(condition) -> bool:
                 ast.Always():
             return True
         case ast.Field(subject, path):
-            return subject == "focus" and path != ("supported_units",)
+            return subject == "focus" and path != ("supported_units",) and path not in _DAY_SPLIT_WORDS
         case ast.AllOf(items) | ast.AnyOf(items):
             return all(reads_only_counted_line(item) for item in items)
         case ast.Not(item):
@@ -377,7 +383,7 @@ def reads_only_counted_line(condition) -> bool:
 def _is_date(node) -> bool:
     """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
     match node:
-        case ast.Field(path=("date",)):
+        case ast.Field(path=("date",)) | ast.Field(subject="claim", path=("received",)):
             return True
         case ast.Literal(kind="date"):
             return True

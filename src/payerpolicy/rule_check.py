@@ -22,10 +22,11 @@ LINE_FIELDS = {
     ("date",): "date", ("charge",): "number", ("diagnoses",): "list[diagnosis]",
     ("provider", "type"): "provider_type", ("provider", "npi"): "text",
     ("supported_units",): "number", ("pta_minutes",): "number", ("ota_minutes",): "number",
-    ("claim_id",): "text", ("discipline",): "text",
+    ("claim_id",): "text", ("discipline",): "text", ("day_split",): "text", ("other_splits",): "text",
 }
 CLAIM_FIELDS = {
     ("id",): "text", ("payer",): "text", ("diagnoses",): "list[diagnosis]", ("frequency",): "text",
+    ("received",): "date",
     ("provider", "type"): "provider_type", ("provider", "npi"): "text",
 }
 PATIENT_FIELDS = {("id",): "text"}

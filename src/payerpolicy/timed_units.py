@@ -56,7 +56,7 @@ from typing import Iterable, Mapping
 
 from .codes import CODE_RANGE, PROCEDURE_CODE, range_codes
 
-__all__ = ["METHODS", "UnitsError", "table_units", "allocate_units", "day_units", "units", "day_report",
+__all__ = ["METHODS", "UnitsError", "table_units", "allocate_units", "day_units", "units", "splits", "day_report",
            "parse_assignment", "medicare_untimed"]
 
 METHODS = ("cms", "ama")
@@ -276,8 +276,13 @@ def _read(minutes_by_code, method: str, untimed) -> dict:
     _check_overlaps(periods)
     allocated = allocate_units(timed, method)
     per_code = {code: 1 if code in other else allocated[code] for code in order}
+    from .timed_splits import allowed_splits  # here: timed_splits builds on this module
+    found = allowed_splits(timed, method)
+    allowed = {code: [1, 1] if code in other else found["allowed"][code] for code in order}
+    splits = [{code: 1 if code in other else split[code] for code in order} for split in found["splits"]]
     return {"method": method, "total_minutes": sum(timed.values()), "total_units": sum(per_code.values()),
-            "units": per_code}
+            "units": per_code, "allowed": allowed, "split_count": found["count"], "splits": splits,
+            "choice": found["choice"]}
 
 
 def units(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ()) -> dict[str, int]:
@@ -296,8 +301,27 @@ def units(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ())
     return _read(minutes_by_code, method, untimed)["units"]
 
 
+def splits(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ()) -> dict:
+    """Every split of one patient-day's units the rule allows (ties may go to any of the tied codes):
+
+        payerpolicy.splits({"97112": 20, "97110": 20})
+        # -> {"allowed": {"97112": [1, 2], "97110": [1, 2]}, "count": 2,
+        #     "splits": [{"97112": 2, "97110": 1}, {"97112": 1, "97110": 2}],
+        #     "choice": "one of the day's 3 units may go to either 97112 or 97110, whose minutes left over ..."}
+
+    `allowed`: each code's fewest and most units in any allowed split; `count`: how many splits; `splits`:
+    the first 20 of them (many tied codes make many splits); `choice`: the freedom in words, None when there
+    is one split only. Input as for `units`.
+    """
+    report = _read(minutes_by_code, method, untimed)
+    return {"allowed": report["allowed"], "count": report["split_count"], "splits": report["splits"],
+            "choice": report["choice"]}
+
+
 def day_report(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ()) -> dict:
-    """What `payerpolicy units` prints: the method, the timed minutes, the day's units and each code's units.
+    """What `payerpolicy units` prints: the method, the timed minutes, the day's units and each code's units
+    (`units`: one split, the one ties are broken to), then every split the rule allows: `allowed` (each code's
+    fewest and most units), `split_count`, `splits` (the first 20) and `choice` (in words, or None).
 
     `total_minutes` counts timed minutes only; `total_units` includes the untimed codes' units.
     """
