@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import payerpolicy
 from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.evaluate import Judge, judge_in_order
+from payerpolicy.evaluate import Judge
+from payerpolicy.judge_window import judge_in_order
 
 
 def claim(claim_id, patient, units, date="2026-03-02"):

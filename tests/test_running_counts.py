@@ -16,7 +16,8 @@ import pytest
 from payerpolicy import program_source
 from payerpolicy.claim_history import ClaimHistory
 from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.evaluate import Judge, judge_in_order
+from payerpolicy.evaluate import Judge
+from payerpolicy.judge_window import judge_in_order
 from payerpolicy.policy_load import load_program
 
 # One rule per fast form: scope (day, earlier that day, year, earlier that year, record, earlier on record),

@@ -4,6 +4,13 @@
     policy = payerpolicy.load("medicare")        # a shipped payer, or a path to policy files
     decision = policy.check(claim)               # a claim in the claim JSON form -> Decision
     decision.to_dict()                           # the decision JSON
+
+A whole run, as `payerpolicy check` makes it (routing by payer, history, the window, any claim format):
+
+    policies = payerpolicy.Policies(["my-payers"])   # your payers' folders, then the shipped ones
+    with payerpolicy.Session(policies, history="history.sqlite") as session:
+        decisions = session.check_many(payerpolicy.read_claims("claims.837"))
+        payerpolicy.write_decisions(decisions, sys.stdout, "text")
 """
 from __future__ import annotations
 
@@ -14,9 +21,12 @@ from .decision import Decision, Finding
 from .diagnostics import Diagnostic, PolicyError
 from .policy import Policy
 from .policy_load import load_program
+from .render_stream import write_decisions
+from .session import Policies, Session, read_claims
 from .timed_units import splits, units
 
-__all__ = ["load", "units", "splits", "Policy", "Decision", "Finding", "PolicyError", "Diagnostic"]
+__all__ = ["load", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
+           "Decision", "Finding", "PolicyError", "Diagnostic"]
 __version__ = "0.1.0"
 
 

@@ -16,7 +16,8 @@ from .claim_formats import read_claim_file
 from .claim_read import ClaimFileError, claim_from_dict
 from .decision import Decision, Finding, Fix
 from .diagnostics import PolicyError
-from .evaluate import Judge, judge_in_order
+from .evaluate import Judge
+from .judge_window import judge_in_order
 from .policy import DEFAULT_WINDOW
 from .policy_load import load_program, resolve
 from .program_compile import RuleProgram

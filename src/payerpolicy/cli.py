@@ -15,19 +15,15 @@ import sys
 from pathlib import Path
 
 from . import cli_test
-from .claim_model import Claim, UnreadableClaim
-from .claim_formats import INPUT_FORMATS, read_claim_file
-from .claim_history import ClaimHistory, HistoryError
+from .claim_formats import INPUT_FORMATS
+from .claim_history import HistoryError
 from .claim_read import ClaimFileError
-from .decision import Decision
 from .diagnostics import PolicyError
-from .evaluate import Judge, judge_in_order
-from .judge_parallel import Route, WorkerError, judge_in_parallel, policy_source
+from .judge_parallel import WorkerError
 from .policy import DEFAULT_WINDOW
 from .policy_load import load_program, shipped_policies
 from .render_stream import FORMATS, DecisionWriter
-
-DEFAULT_PAYER = "medicare"
+from .session import Policies, Session, read_claims
 
 
 def _date(text: str) -> datetime.date:
@@ -57,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     which = check.add_mutually_exclusive_group()
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(shipped_policies())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
+    check.add_argument("--policies", action="append", default=[], metavar="DIR",
+                       help="a folder of your own payers' policy folders (or one policy folder), searched by "
+                            "payer name before the shipped ones; may be given more than once")
     check.add_argument("--format", choices=FORMATS, default="json",
                        help="json (the decision contract, default), text (for people), csv (one row per finding), "
                             "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)")
@@ -120,121 +119,44 @@ def main(argv: list[str] | None = None) -> int:
 
 # ------------------------------------------------------------------------------------------------ check
 
-class _Judges:
-    """One judge per policy, loaded when a claim first needs it."""
-
-    def __init__(self, fixed: str | None, as_of: datetime.date | None = None, history=None,
-                 received: datetime.date | None = None):
-        self.fixed = fixed
-        self.as_of = as_of
-        self.received = received or datetime.date.today()  # `claim.received`: one date for the whole run
-        self.history = history  # a ClaimHistory file shared by every policy's judge, or None
-        self.judges: dict[str, Judge] = {}
-
-    def policy_name(self, record) -> str:
-        if self.fixed is not None:
-            return self.fixed
-        return (record.payer or DEFAULT_PAYER) if isinstance(record, (Claim, UnreadableClaim)) else DEFAULT_PAYER
-
-    def judge(self, name: str) -> Judge | None:
-        if name not in self.judges:
-            if self.fixed is None and name not in shipped_policies():
-                return None
-            program, _ = load_program(name, self.as_of)
-            self.judges[name] = Judge(program, history=self.history if program.uses_history else None,
-                                      received=self.received)
-        return self.judges[name]
-
-    def judge_for(self, record):
-        """The judge of the claim's policy, or an error decision when no policy serves its payer."""
-        name = self.policy_name(record)
-        return self.judge(name) or _no_policy(record, name)
-
-
-def _no_policy(record, name: str) -> Decision:
-    known = ", ".join(shipped_policies())
-    return Decision(getattr(record, "id", None), None, "error", errors=(
-        {"field": "payer", "message": f"no shipped policy for payer `{name}` (shipped: {known}); "
-                                      "name one with --payer or --policy"},))
-
-
-def _judge_in_parallel(records, judges: _Judges, window: int, jobs: int, history_path: str | None):
-    """`judge_in_order` on `jobs` worker processes split by patient (judge_parallel), same decisions."""
-    sources = {}
-
-    def prepare(record):
-        target = judges.judge_for(record)
-        if isinstance(target, Decision):  # no policy for its payer
-            return target
-        if not isinstance(record, Claim):  # unreadable: decided without context, here
-            return target.decide(record, None)
-        name = judges.policy_name(record)
-        if name not in sources:
-            sources[name] = policy_source(name, judges.as_of, None, target.program, judges.received)
-        return Route(record.patient_id, sources[name], record)
-
-    return judge_in_parallel(records, prepare, window=window, workers=jobs, history_path=history_path)
-
-
-def _records(files: list[str], input_format: str):
-    for name in files:
-        if name == "-":
-            yield from read_claim_file(sys.stdin, name="stdin", input_format=input_format)
-        else:
-            yield from read_claim_file(name, input_format=input_format)
-
-
 def _check(args) -> int:
     missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
     if missing:
         for f in missing:
             print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
         return 2
-    fixed = args.policy or args.payer
-    history = None
-    if args.history:
-        try:
-            history = ClaimHistory(args.history)
-        except (HistoryError, sqlite3.Error) as exc:
-            print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
-            return 2
-    parallel = args.jobs > 1
-    # In parallel the workers judge with the history (each opens the file); this process only decides
-    # claims that need no context. The date is fixed here so that every process loads the same rules.
-    as_of = (args.as_of or datetime.date.today()) if parallel else args.as_of
-    judges = _Judges(fixed, as_of, None if parallel else history, received=args.received)
     try:
-        if fixed is not None:
-            judges.judge(fixed)  # a bad --policy is reported before any output
-    except PolicyError as exc:
+        # Every policy of the run is known on one date, fixed here, so that worker processes load the same rules.
+        policies = Policies(args.policies, as_of=args.as_of or datetime.date.today())
+        # --payer names a payer of the search path; one not there is loaded as a name, for its diagnostic.
+        target = policies.get(args.payer) if args.payer in policies else (args.policy or args.payer or policies)
+        session = Session(target, as_of=policies.as_of,
+                          received=args.received, history=args.history, window=args.window, workers=args.jobs)
+    except PolicyError as exc:  # a bad policy is reported before any output
         print(exc.render(), file=sys.stderr)
         return 2
-    records = _records(args.files, args.input_format)
+    except FileNotFoundError as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    except (HistoryError, sqlite3.Error) as exc:
+        print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
+        return 2
     writer = DecisionWriter(sys.stdout, args.format)
-    try:
-        writer.start()
-        if parallel:
-            # Each worker opens the history itself (one SQLite connection per process); ":memory:" gives
-            # each its own, which is the same for its own patients.
-            shared = None if history is None else (
-                args.history if args.history == ":memory:" else os.path.abspath(args.history))
-            decisions = _judge_in_parallel(records, judges, args.window, args.jobs, shared)
-        else:
-            decisions = judge_in_order(records, judges.judge_for, args.window)
-        for decision in decisions:
-            writer.write(decision)
-    except PolicyError as exc:
-        print(exc.render(), file=sys.stderr)
-        return 2
-    except ClaimFileError as exc:
-        print(f"payerpolicy: {exc}", file=sys.stderr)
-        return 2
-    except WorkerError as exc:  # a worker process died, or found the policy changed on disk
-        print(f"payerpolicy: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        if history is not None:
-            history.close()
+    with session:
+        try:
+            writer.start()
+            records = (record for name in args.files for record in read_claims(name, args.input_format))
+            for decision in session.check_many(records):
+                writer.write(decision)
+        except PolicyError as exc:
+            print(exc.render(), file=sys.stderr)
+            return 2
+        except ClaimFileError as exc:
+            print(f"payerpolicy: {exc}", file=sys.stderr)
+            return 2
+        except WorkerError as exc:  # a worker process died, or found the policy changed on disk
+            print(f"payerpolicy: {exc}", file=sys.stderr)
+            return 2
     writer.finish()
     return 0 if writer.all_accepted else 1
 

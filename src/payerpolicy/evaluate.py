@@ -9,7 +9,6 @@ have received them. Memory holds about twice the window, whatever the size of th
 """
 from __future__ import annotations
 
-import collections
 import datetime
 
 from .claim_model import Claim, UnreadableClaim
@@ -426,35 +425,3 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
         status, allowed = "denied", 0
     return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
                         view.charge)
-
-
-def judge_in_order(records, judge_for, window: int):
-    """Decisions for a stream of claims, in input order, each claim judged with the `window` claims before
-    and after it in the day book. `judge_for(record)` gives the `Judge` of the claim's policy, or a
-    `Decision` when the claim cannot be judged at all (no policy for its payer)."""
-    if window < 0:
-        raise ValueError("window must be 0 or more")
-    pending: collections.deque = collections.deque()  # read, not yet judged
-    judged: collections.deque = collections.deque()  # judged, still seen by the claims around them
-
-    def next_decision() -> Decision:
-        record, judge, views = pending.popleft()
-        decision = judge.decide(record, views) if isinstance(judge, Judge) else judge
-        judged.append((judge, views))
-        if len(judged) > window:  # now `window + 1` behind the next claim to be judged
-            old_judge, old_views = judged.popleft()
-            if isinstance(old_judge, Judge):
-                old_judge.forget(old_views)
-        return decision
-
-    for record in records:
-        judge = judge_for(record)
-        views = judge.file(record) if isinstance(judge, Judge) else None
-        pending.append((record, judge, views))
-        if len(pending) > window:
-            yield next_decision()
-    while pending:
-        yield next_decision()
-    for judge, views in judged:  # the run is over: leave the judges' day books as they were
-        if isinstance(judge, Judge):
-            judge.forget(views)

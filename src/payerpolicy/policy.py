@@ -7,7 +7,8 @@ from typing import Iterable, Iterator
 from .claim_model import Claim, ClaimRecord, UnreadableClaim
 from .claim_read import claim_from_dict
 from .decision import Decision
-from .evaluate import Judge, judge_in_order
+from .evaluate import Judge
+from .judge_window import judge_in_order
 
 # How many claims after a claim are read before it is judged: claims of one visit sent a little apart in
 # the input are still judged together.
@@ -27,13 +28,21 @@ class Policy:
         self.payer, self.name, self.version = spec.payer, spec.name, spec.version
         self.fictional = spec.fictional
 
+    def __reduce__(self):
+        """A policy pickles as its compiled plan (the checked rules and their generated functions as text),
+        not as its files: a worker process or a Spark task gets it without reading YAML or parsing rules,
+        and compiles only the functions' shapes."""
+        from . import program_cache
+        made = program_cache.pack(self.program.policy, self.program.plan)
+        return _unpickle_policy, (made, self.program.identity, self.warnings, self.source, self.as_of, self.cwd)
+
     def __repr__(self) -> str:
         return f"<Policy {self.payer} {self.version}: {self.program.rule_count} rules>"
 
     def check(self, claim: dict | ClaimRecord, received: datetime.date | None = None) -> Decision:
         """Judge one claim on its own (its lines still form days together). `received`: the date the payer
         receives it (`claim.received` in rules; a claim does not carry it), by default today."""
-        judge, record = Judge(self.program, remember=False, received=received), _as_record(claim)
+        judge, record = Judge(self.program, remember=False, received=received), as_record(claim)
         return judge.decide(record, judge.file(record))
 
     def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
@@ -55,10 +64,20 @@ class Policy:
             from .judge_parallel import check_many
             return check_many(self, claims, window, workers, received=received)
         judge = Judge(self.program, received=received)
-        return judge_in_order((_as_record(c) for c in claims), lambda record: judge, window)
+        return judge_in_order((as_record(c) for c in claims), lambda record: judge, window)
 
 
-def _as_record(claim) -> ClaimRecord:
+def _unpickle_policy(made: bytes, identity, warnings, source, as_of, cwd) -> Policy:
+    from . import program_cache
+    from .program_compile import assemble
+    spec, plan = program_cache.unpack(made)
+    program = assemble(spec, plan)
+    program.identity = identity
+    return Policy(program, warnings, source=source, as_of=as_of, cwd=cwd)
+
+
+def as_record(claim) -> ClaimRecord:
+    """A claim as the judge takes it: a claim JSON dict is read (an unreadable one becomes its error record)."""
     if isinstance(claim, (Claim, UnreadableClaim)):
         return claim
     if isinstance(claim, dict):

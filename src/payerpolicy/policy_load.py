@@ -30,7 +30,12 @@ from .rule_check import check_policy
 def shipped_policies() -> dict[str, Path]:
     """The policies that come with the package, by folder name."""
     root = policies_dir()
-    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and any(p.glob("*.yaml"))}
+    return {p.name: p for p in sorted(root.iterdir()) if looks_like_policy_folder(p)}
+
+
+def looks_like_policy_folder(path: Path) -> bool:
+    """A folder that holds policy files itself (not only folders of them)."""
+    return path.is_dir() and (any(path.glob("*.yaml")) or any(path.glob("*.yml")))
 
 
 def resolve(source: str | os.PathLike, relative_to: Path | None = None) -> Path | None:

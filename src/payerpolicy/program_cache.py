@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import io
 import os
 import pickle
 import sys
@@ -122,18 +123,36 @@ def load(policy_path: Path, as_of):
         return None
 
 
+def _kept_spec(spec):
+    """What a compiled program still reads of its rules: ids, reasons, sources, dates, fixes. Their
+    conditions, messages and code lists live on in the plan, and would cost most of a load to unpickle
+    (and a table row's message maker is a closure, which does not pickle)."""
+    if all(rule.condition is None and rule.codes is None for rule in spec.rules):
+        return spec  # kept already (a program assembled from the cache)
+    rules = [dataclasses.replace(rule, default_message=None, condition=None, message=None, codes=None)
+             for rule in spec.rules]
+    return dataclasses.replace(spec, rules=rules)
+
+
+def pack(spec, plan) -> bytes:
+    """A compiled program's makings as bytes, for another process (`Policy` pickles through this)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((_kept_spec(spec), plan))
+    return buffer.getvalue()
+
+
+def unpack(data: bytes):
+    """(spec, plan) from `pack`."""
+    return _Unpickler(io.BytesIO(data)).load()
+
+
 def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tuple) -> None:
     """Keep a loaded policy for next time; any failure leaves the cache as it was."""
     folder = cache_dir()
     if folder is None:
         return
     try:
-        # A table row's message maker is a closure; its text is in the plan already.
-        # What a compiled program still reads of its rules: ids, reasons, sources, dates, fixes. Their
-        # conditions, messages and code lists live on in the plan, and would cost most of a load to unpickle.
-        rules = [dataclasses.replace(rule, default_message=None, condition=None, message=None, codes=None)
-                 for rule in spec.rules]
-        kept = dataclasses.replace(spec, rules=rules)
+        kept = _kept_spec(spec)
         quoted = {d.span.file for d in warnings if d.span is not None}
         stored = {"version": _version(), "identity": identity,
                   "spec": kept, "plan": plan, "warnings": list(warnings),

@@ -286,6 +286,7 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     program = RuleProgram(policy, by_code, tuple(compiled[i] for i in plan.for_every_code), judges,
                           bind("group_0"), plan.timed_codes, plan.source, plan.uses_history)
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
+    program.plan = plan  # kept so that the program can be sent to another process (`Policy` pickles)
     return program
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import TextIO
+from typing import Iterable, TextIO
 
 from .decision import Decision
 from .render_835 import remit_segments
@@ -59,3 +59,16 @@ class DecisionWriter:
     @property
     def all_accepted(self) -> bool:
         return self.summary["claims"] == self.summary["accepted"]
+
+
+def write_decisions(decisions: Iterable[Decision], out: TextIO, format: str = "json") -> dict:
+    """Write decisions as `payerpolicy check --format FORMAT` does (json, text, csv or 835), streaming,
+    and return the run's summary (claims, accepted, denied, needs_fix, errors)."""
+    if format not in FORMATS:
+        raise ValueError(f"format is one of {', '.join(FORMATS)}, not {format!r}")
+    writer = DecisionWriter(out, format)
+    writer.start()
+    for decision in decisions:
+        writer.write(decision)
+    writer.finish()
+    return dict(writer.summary)

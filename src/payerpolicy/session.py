@@ -1,0 +1,201 @@
+"""The library's front door for judging runs: which policy judges each claim, and a session that judges a
+stream of claims with history, dates, the window and worker processes, exactly as `payerpolicy check` does.
+
+    import payerpolicy
+    policies = payerpolicy.Policies(["my-payers"])           # the shipped payers plus the user's folders
+    with payerpolicy.Session(policies, history="history.sqlite") as session:
+        for decision in session.check_many(payerpolicy.read_claims("claims.jsonl")):
+            print(decision.to_dict())
+
+The command line is a client of this module: it adds only argument parsing and writing the decisions out.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from .claim_formats import read_claim_file
+from .claim_history import ClaimHistory
+from .claim_model import Claim, ClaimRecord, UnreadableClaim
+from .decision import Decision
+from .evaluate import Judge
+from .judge_window import judge_in_order
+from .policy import DEFAULT_WINDOW, Policy, as_record
+from .policy_load import looks_like_policy_folder, shipped_policies
+
+__all__ = ["Policies", "Session", "read_claims", "DEFAULT_PAYER"]
+
+# The payer of a claim that names none.
+DEFAULT_PAYER = "medicare"
+
+
+def read_claims(source: str | os.PathLike | IO, format: str = "auto") -> Iterator[ClaimRecord]:
+    """The claims of a file or stream, one record per claim in the order they stand in it, read lazily
+    (JSON Lines and JSON arrays claim by claim). `format` is auto (told from the content), json, x12 or
+    fhir. A claim that cannot be read is an `UnreadableClaim` naming its field, in its place: the n-th
+    record is the n-th claim of the input whatever happened to it, so results can be reported in order.
+    "-" reads standard input. A file that cannot be read at all raises `ClaimFileError`."""
+    if isinstance(source, str) and source == "-":
+        return read_claim_file(sys.stdin, name="stdin", input_format=format)
+    return read_claim_file(source, input_format=format)
+
+
+class Policies:
+    """The policies a run can judge with, found by payer name: folders of the search path first (each a
+    folder of policy folders, like the package's `policies/`, or one policy folder), then the shipped ones.
+    A user's payer is found exactly like a shipped one; a folder of the search path named like a shipped
+    payer stands in for it. Each policy is loaded and compiled once, when a claim first needs it."""
+
+    def __init__(self, search_path: Iterable[str | os.PathLike] = (), *, as_of: datetime.date | None = None,
+                 shipped: bool = True):
+        # Fixed now, so that every policy of the run (and every worker process) is known on one date.
+        self.as_of = as_of or datetime.date.today()
+        self._folders: dict[str, Path] = {}
+        for entry in search_path:
+            for name, folder in _policy_folders(Path(entry)).items():
+                self._folders.setdefault(name, folder)
+        if shipped:
+            for name, folder in shipped_policies().items():
+                self._folders.setdefault(name, folder)
+        self._loaded: dict[str, Policy] = {}
+
+    def names(self) -> list[str]:
+        return sorted(self._folders)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._folders
+
+    def get(self, name: str) -> Policy:
+        """The policy of payer `name`; `KeyError` when no folder serves it, `PolicyError` when its files
+        have errors (every one of them)."""
+        policy = self._loaded.get(name)
+        if policy is None:
+            from . import load
+            policy = self._loaded[name] = load(self._folders[name], as_of=self.as_of)
+        return policy
+
+    def __repr__(self) -> str:
+        return f"<Policies {', '.join(self.names())}>"
+
+
+def _policy_folders(path: Path) -> dict[str, Path]:
+    if looks_like_policy_folder(path):
+        return {path.resolve().name: path}
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such policy folder: {path}")
+    return {p.name: p for p in sorted(path.iterdir()) if p.is_dir() and looks_like_policy_folder(p)}
+
+
+class Session:
+    """A judging run: claims routed to their payer's policy, judged with the claims around them (the window)
+    and, when given, the patient's earlier claims in a history file, which the run adds to.
+
+    `policies`: a `Policies` (route each claim by its `payer`), or one `Policy` or policy name or path for
+    every claim. `as_of`: the date the policies are known on (default today). `received`: the date the payer
+    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory`.
+    `window`: claims of one patient and date of service are judged together when at most this many claims
+    apart. `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
+    """
+
+    def __init__(self, policies: Policies | Policy | str | os.PathLike | None = None, *,
+                 as_of: datetime.date | None = None, received: datetime.date | None = None,
+                 history: str | os.PathLike | ClaimHistory | None = None, window: int = DEFAULT_WINDOW,
+                 workers: int = 1):
+        if window < 0:
+            raise ValueError("window must be 0 or more")
+        if workers < 1:
+            raise ValueError("workers must be 1 or more")
+        self.as_of = as_of or (policies.as_of if isinstance(policies, (Policies, Policy)) and policies.as_of
+                               else datetime.date.today())
+        self.received = received or datetime.date.today()  # one date for the whole run
+        self.window, self.workers = window, workers
+        if policies is None:
+            policies = Policies(as_of=self.as_of)
+        elif not isinstance(policies, (Policies, Policy)):
+            from . import load
+            policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
+        self.policies = policies
+        self._owns_history = history is not None and not isinstance(history, ClaimHistory)
+        self.history = ClaimHistory(history) if self._owns_history else history
+        self._judges: dict[str, Judge] = {}
+
+    # -- routing -------------------------------------------------------------------------------------
+
+    def policy_name(self, record) -> str:
+        if isinstance(self.policies, Policy):
+            return self.policies.source or self.policies.payer
+        payer = record.payer if isinstance(record, (Claim, UnreadableClaim)) else None
+        return payer or DEFAULT_PAYER
+
+    def policy_for(self, record) -> Policy | None:
+        if isinstance(self.policies, Policy):
+            return self.policies
+        name = self.policy_name(record)
+        return self.policies.get(name) if name in self.policies else None
+
+    def judge_for(self, record) -> Judge | Decision:
+        """The judge of the claim's policy, or an error decision when no policy serves its payer."""
+        name = self.policy_name(record)
+        judge = self._judges.get(name)
+        if judge is None:
+            policy = self.policy_for(record)
+            if policy is None:
+                return _no_policy(record, name, self.policies)
+            program = policy.program
+            judge = self._judges[name] = Judge(program, history=self.history if program.uses_history else None,
+                                               received=self.received)
+        return judge
+
+    # -- judging -------------------------------------------------------------------------------------
+
+    def check(self, claim: dict | ClaimRecord) -> Decision:
+        """One claim, judged with the claims this session judged before it (through its history)."""
+        return next(iter(self.check_many([claim])))
+
+    def check_many(self, claims: Iterable[dict | ClaimRecord]) -> Iterator[Decision]:
+        """One decision per claim, in input order, streamed (at most `window` claims held at once)."""
+        records = (as_record(c) for c in claims)
+        if self.workers == 1:
+            return judge_in_order(records, self.judge_for, self.window)
+        from .judge_parallel import Route, judge_in_parallel, policy_source
+        sources = {}
+
+        def prepare(record):
+            target = self.judge_for(record)
+            if isinstance(target, Decision):  # no policy for its payer
+                return target
+            if not isinstance(record, Claim):  # unreadable: decided without context, here
+                return target.decide(record, None)
+            name = self.policy_name(record)
+            if name not in sources:
+                policy = self.policy_for(record)
+                sources[name] = policy_source(policy.source, self.as_of, policy.cwd, policy.program, self.received)
+            return Route(record.patient_id, sources[name], record)
+
+        # Each worker opens the history itself (one SQLite connection per process); ":memory:" gives each
+        # its own, which is the same for its own patients.
+        shared = None
+        if self.history is not None:
+            shared = self.history.path if self.history.path == ":memory:" else os.path.abspath(self.history.path)
+        return judge_in_parallel(records, prepare, window=self.window, workers=self.workers, history_path=shared)
+
+    def close(self) -> None:
+        if self._owns_history and self.history is not None:
+            self.history.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _no_policy(record, name: str, policies) -> Decision:
+    known = ", ".join(policies.names())
+    return Decision(getattr(record, "id", None), None, "error", errors=(
+        {"field": "payer", "message": f"no policy for payer `{name}` (known: {known}); "
+                                      "name one with --payer or --policy, or add its folder with --policies"},))
+
