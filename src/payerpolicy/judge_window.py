@@ -53,17 +53,18 @@ class WindowedJudging:
 
     def advance(self, frontier: int) -> None:
         while self.pending and self.pending[0][0] + self.window <= frontier:
-            self._decide_next()
+            self.decide_next()
 
     def finish(self) -> None:
         while self.pending:
-            self._decide_next()
+            self.decide_next()
         for _, judge, views in self.judged:  # the run is over: leave the judges' day books as they were
             if isinstance(judge, Judge):
                 judge.forget(views)
         self.judged.clear()
 
-    def _decide_next(self) -> None:
+    def decide_next(self) -> None:
+        """Decide the first claim filed and not yet decided."""
         position, record, judge, views = self.pending[0]
         self.doing = ("decide", position)
         # Claims more than `window` before this one are out of its sight: one process has forgotten them
@@ -91,10 +92,13 @@ def judge_in_order(records: Iterable, judge_for: Callable, window: int) -> Itera
     and after it in the day book. `judge_for(record)` gives the `Judge` of the claim's policy, or a
     `Decision` when the claim cannot be judged at all (no policy for its payer)."""
     judging = WindowedJudging(window)
+    pending, decided = judging.pending, judging.decided
+    # `add` and `advance` with positions 0, 1, 2 ..., unrolled: this is every serial run's inner loop.
     for position, record in enumerate(records):
-        judging.add(position, record, judge_for(record))
-        judging.advance(position)  # one process knows the input up to here: decide what it can
-        yield from (decision for _, decision in judging.decided)
-        judging.decided.clear()
+        judge = judge_for(record)
+        pending.append((position, record, judge, judge.file(record) if isinstance(judge, Judge) else None))
+        if position >= window:  # the claim `window` back now has its whole window filed
+            judging.decide_next()
+            yield decided.pop()[1]
     judging.finish()
-    yield from (decision for _, decision in judging.decided)
+    yield from (decision for _, decision in decided)
