@@ -201,16 +201,32 @@ def test_a_worker_that_dies_is_reported_and_nothing_hangs(medicare, claims):
     assert multiprocessing.active_children() == []
 
 
-def test_a_worker_that_fails_raises_in_the_parent(tmp_path, claims):
-    # The policy changes on disk after it was loaded: the workers load another one, and say so.
+def test_workers_judge_with_the_policy_the_parent_loaded(tmp_path, claims):
+    # The policy changes on disk after it was loaded: the workers get the loaded one, not the files.
     folder = tmp_path / "medicare"
     shutil.copytree(ROOT / "policies" / "medicare", folder, ignore=shutil.ignore_patterns("tests"))
     policy = payerpolicy.load(str(folder))
     caps = folder / "caps.yaml"
     caps.write_text(caps.read_text().replace("max_units: 4", "max_units: 3", 1))
-    with pytest.raises(judge_parallel.WorkerError, match="changed on disk"):
-        list(policy.check_many(claims[:100], workers=2))
+    expected = [d.to_dict() for d in policy.check_many(claims[:300])]
+    assert [d.to_dict() for d in policy.check_many(claims[:300], workers=2)] == expected
     assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_fails_raises_in_the_parent(medicare, claims, tmp_path):
+    # Every worker opens the history itself; a folder is not a history file, so each fails at once.
+    with pytest.raises(Exception, match="history|database|directory"):
+        list(judge_parallel.judge_in_parallel(
+            [c for c in claims[:100] if "patient" in c], _route_all(medicare), window=5, workers=2, history_path=str(tmp_path)))
+    assert multiprocessing.active_children() == []
+
+
+def _route_all(policy):
+    where = judge_parallel.policy_source(policy)
+
+    def prepare(claim):
+        return judge_parallel.Route(claim["patient"]["id"], where, claim)
+    return prepare
 
 
 def test_stopping_early_leaves_no_worker_behind(medicare, claims):
@@ -223,9 +239,12 @@ def test_stopping_early_leaves_no_worker_behind(medicare, claims):
 def test_bad_workers(medicare):
     with pytest.raises(ValueError, match="workers"):
         medicare.check_many([], workers=0)
-    bare = payerpolicy.Policy(medicare.program)  # not loaded from anywhere a worker could load it again
-    with pytest.raises(ValueError, match="payerpolicy.load"):
-        bare.check_many([], workers=2)
+
+
+def test_a_policy_made_in_memory_goes_to_workers_too(medicare, claims):
+    bare = payerpolicy.Policy(medicare.program)  # not loaded from files: the workers get it pickled
+    expected = [d.to_dict() for d in bare.check_many(claims[:200])]
+    assert [d.to_dict() for d in bare.check_many(claims[:200], workers=2)] == expected
 
 
 # ---------------------------------------------------------------------------------------------------------

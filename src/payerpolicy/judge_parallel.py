@@ -15,8 +15,8 @@ How it runs:
   "frontier"), which tells a worker which of its claims the whole input order would have decided by now.
 - Workers send back (position, decision) pairs; the parent puts them back in input order. The parent reads at
   most `window + LOOKAHEAD` claims ahead of the first decision not yet given out, so memory stays bounded.
-- Workers load the policy themselves from what it was loaded from (source, as_of, working folder): a compiled
-  program holds closures that do not pickle. They check that they compiled the same program (a fingerprint).
+- Each policy goes to the workers once, pickled as its compiled plan (`Policy.__reduce__`): they compile only
+  its function shapes, never read policy files, and judge with exactly what the parent loaded.
 - A worker's error is raised in the parent after the decisions the one-process run would have given out
   before it; a worker that dies is reported at once; on any early stop the workers are terminated.
 """
@@ -70,14 +70,12 @@ def worker_of(patient_id: str, workers: int) -> int:
 # What the parent tells the workers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolicySource:
-    """Where a worker loads a policy from, and how to check it compiled the same program."""
+    """A policy for the workers: the `Policy` itself (it pickles as its compiled plan, so a worker neither
+    reads policy files nor finds them changed since the parent loaded them), and the run's receipt date."""
 
-    source: str
-    as_of: datetime.date
-    cwd: str  # relative paths, and the file names findings cite, depend on the working folder
-    fingerprint: str
+    policy: object  # a payerpolicy.Policy
     received: datetime.date | None = None  # the date the payer receives the claims (`claim.received`)
 
 
@@ -90,18 +88,9 @@ class Route(NamedTuple):
     payload: object
 
 
-def fingerprint(program) -> str:
-    """What identifies a policy as loaded: the digests of the files it was loaded from, its date and the
-    payerpolicy that loaded it (`program.identity`, set by `load_program` whether it read the files or the
-    compiled-policy cache). Workers get their policy only through `load_program`, so it is always set."""
-    return program.identity
-
-
-def policy_source(source, as_of: datetime.date | None, cwd: str | None, program,
-                  received: datetime.date | None = None) -> PolicySource:
+def policy_source(policy, received: datetime.date | None = None) -> PolicySource:
     # The receipt date is fixed here, so that a run that passes midnight gives every worker the same one.
-    return PolicySource(os.fspath(source), as_of or datetime.date.today(), cwd or os.getcwd(),
-                        fingerprint(program), received or datetime.date.today())
+    return PolicySource(policy, received or datetime.date.today())
 
 
 class WorkerError(RuntimeError):
@@ -196,12 +185,7 @@ def _read(payload):
 
 
 def _load_judge(where: PolicySource, history) -> Judge:
-    from .policy_load import load_program
-    if os.getcwd() != where.cwd:
-        os.chdir(where.cwd)
-    program, _ = load_program(where.source, where.as_of)
-    if fingerprint(program) != where.fingerprint:
-        raise WorkerError(f"policy {where.source} changed on disk while the run was starting; run it again")
+    program = where.policy.program
     return Judge(program, history=history if history is not None and program.uses_history else None,
                  received=where.received)
 
@@ -474,10 +458,7 @@ def check_many(policy, claims: Iterable, window: int, workers: int,
     """`Policy.check_many` on `workers` processes; see `Policy.check_many`."""
     if workers < 1:
         raise ValueError("workers must be 1 or more")
-    if getattr(policy, "source", None) is None:
-        raise ValueError("judging on several workers needs a policy loaded with payerpolicy.load(...): the "
-                         "workers load it again from where it came from")
-    where = policy_source(policy.source, policy.as_of, policy.cwd, policy.program, received)
+    where = policy_source(policy, received)
     here = Judge(policy.program, received=received)  # for claims decided in this process: only unreadable ones, no context
 
     def prepare(claim):

@@ -171,8 +171,7 @@ class Session:
                 return target.decide(record, None)
             name = self.policy_name(record)
             if name not in sources:
-                policy = self.policy_for(record)
-                sources[name] = policy_source(policy.source, self.as_of, policy.cwd, policy.program, self.received)
+                sources[name] = policy_source(self.policy_for(record), self.received)
             return Route(record.patient_id, sources[name], record)
 
         # Each worker opens the history itself (one SQLite connection per process); ":memory:" gives each
