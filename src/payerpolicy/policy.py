@@ -20,8 +20,7 @@ class Policy:
     def __init__(self, program: RuleProgram, warnings=(), *, source=None, as_of=None, cwd=None):
         self.program = program
         self.warnings = list(warnings)
-        # What it was loaded from (set by `payerpolicy.load`): worker processes load it again from there,
-        # since a compiled program does not pickle. `as_of` is the date it was known on; `cwd` the working
+        # What it was loaded from (set by `payerpolicy.load`). `as_of` is the date it was known on; `cwd` the working
         # folder, against which a relative source and the file names findings cite are read.
         self.source, self.as_of, self.cwd = source, as_of, cwd
         spec = program.policy
@@ -54,7 +53,7 @@ class Policy:
         `window` claims are held at once.
 
         `workers` > 1 judges on that many processes, each taking a share of the patients; the decisions are
-        the same as with one. The workers load the policy again from what `payerpolicy.load` was given, so
+        the same as with one. The workers get this policy pickled (its compiled plan), so
         a script that uses them must start from an `if __name__ == "__main__":` block (Python's rule for
         processes it starts).
 
