@@ -46,7 +46,9 @@ class _Builder:
         self.sources = sources  # texts of files with mistakes, to quote them
         self.meta: tuple[dict, PolicyDocument] | None = None
         self.meta_unusable = False
-        self.settings: dict = {}
+        # A payer built on another starts from its settings (its own replace them key by key), so that its
+        # own table rows are lowered with the pair settings it inherits.
+        self.settings: dict = dict(base.settings) if base else {}
         # A payer's rows fall back on its base policy's defaults, family by family.
         self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
         self.code_sets: dict[str, CodeSetSpec] = {}
@@ -215,9 +217,10 @@ class _Builder:
         column2 = self.codes(doc, path + ("column2",), row["column2"])
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
-        if column1 is None or column2 is None or bypass is None:
+        settings = self.pair_bypass(doc, path, row)
+        if column1 is None or column2 is None or bypass is None or settings is None:
             return None
-        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span)
+        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span, settings)
         if built is None:  # indicator 9: the edit does not apply; the row stays for the record only
             return None
         return (column2, *built)
@@ -226,14 +229,16 @@ class _Builder:
         """A whole table of pairs from a file: one rule, indexed by its column-2 codes."""
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
+        settings = self.pair_bypass(doc, path, row)
         folder = doc.path.parent if doc.path is not None else Path(".")
         display = str(PurePosixPath(doc.file).parent / row["file"])
         table = read_pair_table(folder / row["file"], display, self.sources, self.diagnostics,
                                 doc.span(path + ("file",)))
-        if table is None or bypass is None:
+        if table is None or bypass is None or settings is None:
             return None
         codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
-        return codes, ast.PairEdit(table, bypass, span), None, None
+        return codes, ast.PairEdit(table, bypass, span, settings.either, settings.either_from, settings.sites), \
+            None, None
 
     def _evaluations(self, doc, path, row, span):
         evaluations = self.codes(doc, path + ("evaluations",), row["evaluations"])
@@ -243,9 +248,36 @@ class _Builder:
             return (evaluations, *tables.evaluation_limit(evaluations, int(row["at_most_per_day"]), span))
         treatments = self.codes(doc, path + ("with",), row["with"])
         modifiers = self.modifiers(doc, path + ("modifiers",), row.get("modifiers", "@distinct_service"))
-        if treatments is None or modifiers is None:
+        settings = self.pair_bypass(doc, path, row)
+        if treatments is None or modifiers is None or settings is None:
             return None
-        return tables.evaluation_pairing(evaluations, treatments, row["modifier_on"], modifiers, span)
+        return tables.evaluation_pairing(evaluations, treatments, row["modifier_on"], modifiers, span, settings)
+
+    def pair_bypass(self, doc: PolicyDocument, path: tuple, row: dict) -> tables.PairBypass | None:
+        """How an indicator-1 pair is lifted besides a modifier on its column-2 line: the row's own
+        `bypass_on_either_line`, `bypass_on_either_line_from` and `bypass_site_modifiers`, else the policy's
+        settings of those names. None after a mistake (reported)."""
+        values = {}
+        for key in ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers"):
+            if key in row:
+                values[key] = (row[key], doc.span(path + (key,)), path + (key,))
+            elif key in self.settings:
+                values[key] = (self.settings[key], doc.span(path, key=True), None)
+        either = sites = start = None
+        if "bypass_on_either_line" in values:
+            value, _, at = values["bypass_on_either_line"]
+            either = self.modifiers(doc, at or path, value)
+        if "bypass_site_modifiers" in values:
+            value, _, at = values["bypass_site_modifiers"]
+            sites = self.modifiers(doc, at or path, value)
+        if "bypass_on_either_line_from" in values:
+            value, at_span, _ = values["bypass_on_either_line_from"]
+            start = _date(value)
+            if start is None:
+                self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date", at_span,
+                                                   "dates are written YYYY-MM-DD"))
+                return None
+        return tables.PairBypass(either, start, sites)
 
     # ------------------------------------------------------------------ code and modifier lists
     def codes(self, doc: PolicyDocument, path: tuple, value):
