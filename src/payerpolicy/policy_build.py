@@ -25,6 +25,12 @@ _TABLE_FAMILY = {"unit_caps": "unit_cap", "modifier_requirements": "modifier", "
                  "evaluations": "evaluation"}
 
 
+# How an indicator-1 code pair is lifted besides a modifier on its column-2 line (table_lower.PairBypass): a
+# policy setting, or a row's own key of the same name.
+_PAIR_SETTINGS = ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers")
+_MISTAKE = object()  # a pair setting that was wrong (and has been reported)
+
+
 def text_of(value) -> str:
     """A YAML scalar as written: 00100 stays 00100, 59 stays 59."""
     return value.text if isinstance(value, WholeNumber) else str(value)
@@ -49,6 +55,12 @@ class _Builder:
         # A payer built on another starts from its settings (its own replace them key by key), so that its
         # own table rows are lowered with the pair settings it inherits.
         self.settings: dict = dict(base.settings) if base else {}
+        # The code pair settings, read once (settings are `@set` names and dates): a mistake is reported at
+        # the setting, not at every row that uses it. A base policy's were checked when it was read.
+        self.pair_settings: dict = {}
+        for key, value in self.settings.items():
+            if key in _PAIR_SETTINGS:
+                self.pair_settings[key] = _date(value) if key.endswith("_from") else ast.SetRef(str(value)[1:])
         # A payer's rows fall back on its base policy's defaults, family by family.
         self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
         self.code_sets: dict[str, CodeSetSpec] = {}
@@ -73,6 +85,9 @@ class _Builder:
             else:
                 self.meta = (data["policy"], doc)
         self.settings.update(data.get("settings") or {})
+        for key, value in (data.get("settings") or {}).items():
+            if key in _PAIR_SETTINGS:
+                self.pair_settings[key] = self.pair_setting(doc, ("settings", key), key, value)
         for family, values in (data.get("defaults") or {}).items():
             self.defaults.setdefault(family, {}).update(values)
         for name, entries in (data.get("code_sets") or {}).items():
@@ -256,28 +271,26 @@ class _Builder:
     def pair_bypass(self, doc: PolicyDocument, path: tuple, row: dict) -> tables.PairBypass | None:
         """How an indicator-1 pair is lifted besides a modifier on its column-2 line: the row's own
         `bypass_on_either_line`, `bypass_on_either_line_from` and `bypass_site_modifiers`, else the policy's
-        settings of those names. None after a mistake (reported)."""
-        values = {}
-        for key in ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers"):
-            if key in row:
-                values[key] = (row[key], doc.span(path + (key,)), path + (key,))
-            elif key in self.settings:
-                values[key] = (self.settings[key], doc.span(path, key=True), None)
-        either = sites = start = None
-        if "bypass_on_either_line" in values:
-            value, _, at = values["bypass_on_either_line"]
-            either = self.modifiers(doc, at or path, value)
-        if "bypass_site_modifiers" in values:
-            value, _, at = values["bypass_site_modifiers"]
-            sites = self.modifiers(doc, at or path, value)
-        if "bypass_on_either_line_from" in values:
-            value, at_span, _ = values["bypass_on_either_line_from"]
-            start = _date(value)
-            if start is None:
-                self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date", at_span,
-                                                   "dates are written YYYY-MM-DD"))
+        settings of those names. None after a mistake in the row (reported)."""
+        values = []
+        for key in _PAIR_SETTINGS:
+            value = self.pair_setting(doc, path + (key,), key, row[key]) if key in row else self.pair_settings.get(key)
+            if value is _MISTAKE and key in row:
                 return None
+            values.append(None if value is _MISTAKE else value)
+        either, start, sites = values
         return tables.PairBypass(either, start, sites)
+
+    def pair_setting(self, doc: PolicyDocument, path: tuple, key: str, value):
+        """A pair setting or row key read: a date for `..._from`, else a modifier set; _MISTAKE if wrong."""
+        if not key.endswith("_from"):
+            return self.modifiers(doc, path, value)
+        start = _date(value)
+        if start is None:
+            self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date", doc.span(path),
+                                               "dates are written YYYY-MM-DD"))
+            return _MISTAKE
+        return start
 
     # ------------------------------------------------------------------ code and modifier lists
     def codes(self, doc: PolicyDocument, path: tuple, value):
