@@ -101,15 +101,16 @@ class PairTable:
         if edits.__class__ is tuple:  # from the cache, not unpacked yet
             edits = self._unpack(line.code)
         found: list = []
-        lifts = _Lifts(line, bypass, either, either_from, sites)
+        how = (bypass, either, either_from, sites)
         past = day.past_day()
-        if past:
-            self._scan(line, edits, past, lifts, found)
-        self._scan(line, edits, day.lines, lifts, found)
+        lifts = self._scan(line, edits, past, how, found, None) if past else None
+        self._scan(line, edits, day.lines, how, found, lifts)
         return tuple(found)
 
     @staticmethod
-    def _scan(line, edits: dict, others, lifts: "_Lifts", found: list) -> None:
+    def _scan(line, edits: dict, others, how: tuple, found: list, lifts):
+        """Add the edits `line` fails against `others` to `found`; returns the line's `_Lifts`, made when
+        first needed (most lines meet no other line of an edit)."""
         day = line.date.toordinal()
         for other in others:
             packed = edits.get(other.code)
@@ -117,12 +118,18 @@ class PairTable:
                 continue
             for edit in (packed if isinstance(packed, tuple) else (packed,)):
                 indicator = edit & 3
-                if (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END) and not (
-                        indicator == 1 and lifts.lifted(other)):
-                    hit = (other.code, indicator)
-                    if hit not in found:
-                        found.append(hit)
-                    break
+                if not (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END):
+                    continue
+                if indicator == 1:
+                    if lifts is None:
+                        lifts = _Lifts(line, *how)
+                    if lifts.lifted(other):
+                        continue
+                hit = (other.code, indicator)
+                if hit not in found:
+                    found.append(hit)
+                break
+        return lifts
 
     def __repr__(self) -> str:
         return f"<PairTable {self.file}: {self.rows} edits>"

@@ -156,20 +156,31 @@ def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span:
     return ast.AllOf((ast.AnotherLine(pairing, "day", span), ast.HasModifier(bypass, negated=True, span=span)), span)
 
 
+def _modifier_entries(modifiers, code_sets: dict) -> list[str]:
+    """A modifier set's entries in order (a @name's own), for messages."""
+    return [entry.strip() for entry in set_text(modifiers, code_sets).split(",") if entry.strip()]
+
+
 def bypass_words(bypass, settings: PairBypass, code_sets: dict) -> str:
     """Which modifiers lift an indicator-1 pair, and on which line, for a finding's message."""
-    shown = set_text(bypass, code_sets)
-    if shown.count(",") > 5:
-        shown = "59 or an X modifier (XE, XS, XP, XU)"
     if settings.either is None and settings.sites is None:
+        shown = set_text(bypass, code_sets)
+        if shown.count(",") > 5:
+            shown = "59 or an X modifier (XE, XS, XP, XU)"
         return f"a bypass modifier ({shown}) is accepted only when the services were truly separate"
-    ways = [f"a bypass modifier ({shown}) on this line"]
+    ways = []
+    own = _modifier_entries(bypass, code_sets)
     if settings.either is not None:
-        when = f" (dates of service from {settings.either_from.isoformat()})" if settings.either_from else ""
-        ways.append(f"{set_text(settings.either, code_sets)} on either line{when}")
+        either = _modifier_entries(settings.either, code_sets)
+        before = f" (before {settings.either_from.isoformat()}: on this line only)" if settings.either_from else ""
+        ways.append(f"{', '.join(either)} on either line{before}")
+        own = [m for m in own if m not in either]
+    if own:
+        ways.append(f"{'another ' if settings.either is not None else 'a '}bypass modifier ({', '.join(own)}) "
+                    "on this line")
     if settings.sites is not None:
         ways.append("site modifiers showing different sites on the two lines (LT on one, RT on the other)")
-    listed = ", ".join(ways[:-1]) + " or " + ways[-1]
+    listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]
     return f"{listed}, is accepted only when the services were truly separate"
 
 
