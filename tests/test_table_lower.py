@@ -20,6 +20,11 @@ def parsed(text, lower=lower_condition):
     return node
 
 
+_OTHER_LINE_BYPASS = ("and not (date >= 2019-07-01 and any of modifiers in @distinct_service) "
+                      "and not (any of modifiers in @anatomic and any of line.modifiers in @anatomic "
+                      "and any of modifier_difference(modifiers, line.modifiers) in @anatomic)")
+
+
 @pytest.fixture(scope="module")
 def medicare_rules():
     # The rules as built from the files: a program from the compiled-policy cache keeps their conditions
@@ -35,21 +40,21 @@ def medicare_rules():
     ("medicare.modifier.gp-on-pt-services",
      "provider.type in [PT, PTA] and has no modifier in [GP]",
      "add modifier GP"),
+    # Medicare's pair settings (policy.yaml): a distinct-service modifier on the other line (column 1) from
+    # 2019-07-01, and site modifiers that differ, keep it from making a pair with the judged (column-2) line.
     ("medicare.pair.97530-97116",
-     "another line with code in [97530] that day and has no modifier in @ncci_bypass",
+     "another line with code in [97530] " + _OTHER_LINE_BYPASS + " that day and has no modifier in @ncci_bypass",
      "add modifier 59"),
-    ("medicare.pair.cmt-with-soft-tissue",
-     "another line with code in @chiropractic_manipulation that day and has no modifier in [59, XS]",
-     "add modifier XS"),
     ("medicare.evaluation.one-pt-evaluation-per-day",
      "number of lines with code in @pt_evaluation_or_reevaluation earlier that day >= 1",
      "remove line"),
     ("medicare.evaluation.manual-therapy-with-evaluation",
-     "another line with code in @pt_evaluation that day and has no modifier in @distinct_service",
+     "another line with code in @pt_evaluation " + _OTHER_LINE_BYPASS + " that day "
+     "and has no modifier in @distinct_service",
      "add modifier 59"),
     ("medicare.evaluation.reevaluation-with-treatment",
-     "another line with code in [97110, 97112, 97113, 97116, 97140, 97530] that day "
-     "and has no modifier in @distinct_service",
+     "another line with code in [97110, 97112, 97113, 97116, 97140, 97530, 97150] "
+     + _OTHER_LINE_BYPASS + " that day and has no modifier in @distinct_service",
      "add modifier 59"),
 ])
 def test_a_table_row_is_the_rule_written_out(medicare_rules, rule_id, condition, fix):

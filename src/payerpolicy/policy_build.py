@@ -25,6 +25,12 @@ _TABLE_FAMILY = {"unit_caps": "unit_cap", "modifier_requirements": "modifier", "
                  "evaluations": "evaluation"}
 
 
+# How an indicator-1 code pair is lifted besides a modifier on its column-2 line (table_lower.PairBypass): a
+# policy setting, or a row's own key of the same name.
+_PAIR_SETTINGS = ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers")
+_MISTAKE = object()  # a pair setting that was wrong (and has been reported)
+
+
 def text_of(value) -> str:
     """A YAML scalar as written: 00100 stays 00100, 59 stays 59."""
     return value.text if isinstance(value, WholeNumber) else str(value)
@@ -46,7 +52,15 @@ class _Builder:
         self.sources = sources  # texts of files with mistakes, to quote them
         self.meta: tuple[dict, PolicyDocument] | None = None
         self.meta_unusable = False
-        self.settings: dict = {}
+        # A payer built on another starts from its settings (its own replace them key by key), so that its
+        # own table rows are lowered with the pair settings it inherits.
+        self.settings: dict = dict(base.settings) if base else {}
+        # The code pair settings, read once (settings are `@set` names and dates): a mistake is reported at
+        # the setting, not at every row that uses it. A base policy's were checked when it was read.
+        self.pair_settings: dict = {}
+        for key, value in self.settings.items():
+            if key in _PAIR_SETTINGS:
+                self.pair_settings[key] = _date(value) if key.endswith("_from") else ast.SetRef(str(value)[1:])
         # A payer's rows fall back on its base policy's defaults, family by family.
         self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
         self.code_sets: dict[str, CodeSetSpec] = {}
@@ -71,6 +85,9 @@ class _Builder:
             else:
                 self.meta = (data["policy"], doc)
         self.settings.update(data.get("settings") or {})
+        for key, value in (data.get("settings") or {}).items():
+            if key in _PAIR_SETTINGS:
+                self.pair_settings[key] = self.pair_setting(doc, ("settings", key), key, value)
         for family, values in (data.get("defaults") or {}).items():
             self.defaults.setdefault(family, {}).update(values)
         for name, entries in (data.get("code_sets") or {}).items():
@@ -215,9 +232,10 @@ class _Builder:
         column2 = self.codes(doc, path + ("column2",), row["column2"])
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
-        if column1 is None or column2 is None or bypass is None:
+        settings = self.pair_bypass(doc, path, row)
+        if column1 is None or column2 is None or bypass is None or settings is None:
             return None
-        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span)
+        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span, settings)
         if built is None:  # indicator 9: the edit does not apply; the row stays for the record only
             return None
         return (column2, *built)
@@ -226,14 +244,16 @@ class _Builder:
         """A whole table of pairs from a file: one rule, indexed by its column-2 codes."""
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
+        settings = self.pair_bypass(doc, path, row)
         folder = doc.path.parent if doc.path is not None else Path(".")
         display = str(PurePosixPath(doc.file).parent / row["file"])
         table = read_pair_table(folder / row["file"], display, self.sources, self.diagnostics,
                                 doc.span(path + ("file",)))
-        if table is None or bypass is None:
+        if table is None or bypass is None or settings is None:
             return None
         codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
-        return codes, ast.PairEdit(table, bypass, span), None, None
+        return codes, ast.PairEdit(table, bypass, span, settings.either, settings.either_from, settings.sites), \
+            None, None
 
     def _evaluations(self, doc, path, row, span):
         evaluations = self.codes(doc, path + ("evaluations",), row["evaluations"])
@@ -243,9 +263,34 @@ class _Builder:
             return (evaluations, *tables.evaluation_limit(evaluations, int(row["at_most_per_day"]), span))
         treatments = self.codes(doc, path + ("with",), row["with"])
         modifiers = self.modifiers(doc, path + ("modifiers",), row.get("modifiers", "@distinct_service"))
-        if treatments is None or modifiers is None:
+        settings = self.pair_bypass(doc, path, row)
+        if treatments is None or modifiers is None or settings is None:
             return None
-        return tables.evaluation_pairing(evaluations, treatments, row["modifier_on"], modifiers, span)
+        return tables.evaluation_pairing(evaluations, treatments, row["modifier_on"], modifiers, span, settings)
+
+    def pair_bypass(self, doc: PolicyDocument, path: tuple, row: dict) -> tables.PairBypass | None:
+        """How an indicator-1 pair is lifted besides a modifier on its column-2 line: the row's own
+        `bypass_on_either_line`, `bypass_on_either_line_from` and `bypass_site_modifiers`, else the policy's
+        settings of those names. None after a mistake in the row (reported)."""
+        values = []
+        for key in _PAIR_SETTINGS:
+            value = self.pair_setting(doc, path + (key,), key, row[key]) if key in row else self.pair_settings.get(key)
+            if value is _MISTAKE and key in row:
+                return None
+            values.append(None if value is _MISTAKE else value)
+        either, start, sites = values
+        return tables.PairBypass(either, start, sites)
+
+    def pair_setting(self, doc: PolicyDocument, path: tuple, key: str, value):
+        """A pair setting or row key read: a date for `..._from`, else a modifier set; _MISTAKE if wrong."""
+        if not key.endswith("_from"):
+            return self.modifiers(doc, path, value)
+        start = _date(value)
+        if start is None:
+            self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date", doc.span(path),
+                                               "dates are written YYYY-MM-DD"))
+            return _MISTAKE
+        return start
 
     # ------------------------------------------------------------------ code and modifier lists
     def codes(self, doc: PolicyDocument, path: tuple, value):

@@ -86,11 +86,14 @@ class PairTable:
         self.by_column2[column2] = edits
         return edits
 
-    def hits(self, day, bypass: frozenset) -> tuple:
+    def hits(self, day, bypass: frozenset, either: frozenset | None = None, either_from: int = 0,
+             sites: frozenset | None = None) -> tuple:
         """The edits the judged line of `day` (evaluate.DayContext) fails on its day: (column-1 code,
         indicator) for each other line of the day, claims judged before first, whose code is column 1 of an
-        edit with the line's code in column 2, in force on its date, and not bypassed by one of the line's
-        modifiers (indicator 1 only). Empty when none: a line is judged once per table."""
+        edit with the line's code in column 2, in force on its date, and not lifted (indicator 1 only) by one
+        of the line's `bypass` modifiers, by an `either` modifier on either line (dates of service from the
+        day number `either_from`), or by `sites` showing different sites on the two lines. Empty when none:
+        a line is judged once per table."""
         line = day.line
         edits = self.by_column2.get(line.code)
         if edits is None:
@@ -98,32 +101,62 @@ class PairTable:
         if edits.__class__ is tuple:  # from the cache, not unpacked yet
             edits = self._unpack(line.code)
         found: list = []
+        how = (bypass, either, either_from, sites)
         past = day.past_day()
-        if past:
-            self._scan(line, edits, past, bypass, found)
-        self._scan(line, edits, day.lines, bypass, found)
+        lifts = self._scan(line, edits, past, how, found, None) if past else None
+        self._scan(line, edits, day.lines, how, found, lifts)
         return tuple(found)
 
     @staticmethod
-    def _scan(line, edits: dict, others, bypass: frozenset, found: list) -> None:
+    def _scan(line, edits: dict, others, how: tuple, found: list, lifts):
+        """Add the edits `line` fails against `others` to `found`; returns the line's `_Lifts`, made when
+        first needed (most lines meet no other line of an edit)."""
         day = line.date.toordinal()
-        bypassed = None
         for other in others:
             packed = edits.get(other.code)
             if packed is None or other is line:
                 continue
-            if bypassed is None:
-                bypassed = not bypass.isdisjoint(line.modifiers)
             for edit in (packed if isinstance(packed, tuple) else (packed,)):
                 indicator = edit & 3
-                if (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END) and not (indicator == 1 and bypassed):
-                    hit = (other.code, indicator)
-                    if hit not in found:
-                        found.append(hit)
-                    break
+                if not (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END):
+                    continue
+                if indicator == 1:
+                    if lifts is None:
+                        lifts = _Lifts(line, *how)
+                    if lifts.lifted(other):
+                        continue
+                hit = (other.code, indicator)
+                if hit not in found:
+                    found.append(hit)
+                break
+        return lifts
 
     def __repr__(self) -> str:
         return f"<PairTable {self.file}: {self.rows} edits>"
+
+
+class _Lifts:
+    """Whether an indicator-1 edit between the judged (column-2) line and another line is lifted by their
+    modifiers: the same test as a `code_pairs` row's condition (table_lower.PairBypass), worked out in Python
+    here because a table's edits are found by lookup, not written as rules."""
+
+    __slots__ = ("own", "either", "sites", "line_sites")
+
+    def __init__(self, line, bypass: frozenset, either, either_from: int, sites):
+        self.own = not bypass.isdisjoint(line.modifiers)  # on the column-2 line: lifts every edit
+        self.either = either if either is not None and line.date.toordinal() >= either_from else None
+        self.sites = sites
+        self.line_sites = sites.intersection(line.modifiers) if sites is not None else None
+
+    def lifted(self, other) -> bool:
+        if self.own:
+            return True
+        if self.either is not None and not self.either.isdisjoint(other.modifiers):
+            return True
+        if self.line_sites:  # both lines show a site, and not the same sites
+            other_sites = self.sites.intersection(other.modifiers)
+            return bool(other_sites) and other_sites != self.line_sites
+        return False
 
 
 def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import rule_ast as ast
+from . import table_lower as tables
 from .decision import Fix
 from .policy_model import PolicySpec, RuleSpec
 from .program_link import Linker
@@ -100,7 +101,9 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         chunks.append(f"# {spec.id}\n")
         add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
         if isinstance(spec.condition, ast.PairEdit):  # the message and fix name the pairs that hit
-            bypass = writer.member_set(spec.condition.bypass, "modifier")
+            edit = spec.condition
+            settings = tables.PairBypass(edit.either, edit.either_from, edit.sites)
+            bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
             add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
             add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
             continue

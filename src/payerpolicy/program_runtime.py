@@ -132,18 +132,16 @@ def _remember(memo: dict, slot: int, value):
     return value
 
 
-def _pair_message(hits: tuple, code: str, bypass: frozenset) -> str:
-    """What a pair table's finding says: the column-1 codes billed that day, and whether a modifier helps."""
+def _pair_message(hits: tuple, code: str, bypass_words: str) -> str:
+    """What a pair table's finding says: the column-1 codes billed that day, and whether a modifier helps
+    (`bypass_words`, written once per table by table_lower.bypass_words, as a `code_pairs` row's message)."""
     paired = " and ".join(column1 for column1, _ in hits)
     text = (f"{code} is not paid on the same day as {paired} for the same patient "
             f"(code pair edit{'s' if len(hits) > 1 else ''} {', '.join(f'{c}/{code}' for c, _ in hits)}, "
             f"{code} in column 2)")
     if any(indicator == 0 for _, indicator in hits):
         return text + "; no modifier overrides this pair"
-    shown = ", ".join(sorted(bypass))
-    if len(bypass) > 6 and "59" in bypass:  # the NCCI list runs to forty modifiers: name the usual ones
-        shown = "59, XE, XS, XP, XU or another NCCI-associated modifier"
-    return text + f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
+    return text + "; " + bypass_words
 
 
 # What every generated module may name besides its own constants.

@@ -135,7 +135,7 @@ class SourceWriter:
                     (modifier,) = self.constants[wanted]
                     return f"({self.constant(modifier)} {'not in' if negated else 'in'} {focus}.modifiers)"
                 return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
-            case ast.PairEdit(table, bypass):
+            case ast.PairEdit():
                 return self.pair_hits(node)
             case ast.AnotherLine(filt, scope):
                 if reads_only_counted_line(filt):
@@ -152,7 +152,10 @@ class SourceWriter:
         there are any, the message and the fix which they are."""
         table = self.constant(node.table, key=("pair table", id(node.table)))
         bypass = self.member_set(node.bypass, "modifier")
-        return self.memo(node, f"{table}.hits(d, {bypass})")
+        either = self.member_set(node.either, "modifier") if node.either is not None else "None"
+        start = self.constant(node.either_from.toordinal()) if node.either_from is not None else "0"
+        sites = self.member_set(node.sites, "modifier") if node.sites is not None else "None"
+        return self.memo(node, f"{table}.hits(d, {bypass}, {either}, {start}, {sites})")
 
     def compare(self, op, left, right, focus: str) -> str:
         python_op = _COMPARE[op]

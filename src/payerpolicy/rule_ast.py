@@ -178,11 +178,16 @@ class Always:
 class PairEdit:
     """The condition of a code pair table (`code_pair_tables:`), not written in the rule language: some other
     line of the day has a code that the table pairs in column 1 with the judged line's code in column 2, the
-    edit is in force on the date of service, and no `bypass` modifier on the line lifts it (indicator 1)."""
+    edit is in force on the date of service, and no `bypass` modifier on the line lifts it (indicator 1), nor
+    an `either` modifier on either line (from the date `either_from`), nor `sites` showing different sites on
+    the two lines (table_lower.PairBypass says the same for `code_pairs` rows)."""
 
     table: object  # a policy_pair_table.PairTable; compared by identity
     bypass: "SetExpr"
     span: Span | None = _span()
+    either: "SetExpr | None" = None
+    either_from: object = None  # a datetime.date, or None
+    sites: "SetExpr | None" = None
 
 
 Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit]

@@ -129,8 +129,12 @@ class RuleChecker:
                 self.set_type(set_expr, kind)
             case ast.IsMissing(value):
                 self.value(value, in_filter)
-            case ast.HasModifier(modifiers) | ast.PairEdit(bypass=modifiers):
+            case ast.HasModifier(modifiers):
                 self.set_type(modifiers, "modifier")
+            case ast.PairEdit(bypass=bypass, either=either, sites=sites):
+                for modifiers in (bypass, either, sites):
+                    if modifiers is not None:
+                        self.set_type(modifiers, "modifier")
             case ast.AnotherLine(filt):
                 if filt is not None:
                     self.condition(filt, in_filter=True)

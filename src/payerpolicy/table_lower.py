@@ -14,12 +14,21 @@ rule. The conditions, in the rule language:
     code pair (column 1 A, column 2 B, indicator 1, bypass P), on the column-2 line
         when:  another line with code in A that day and has no modifier in P     (indicator 0: no modifier clause;
                                                                                   indicator 9: the edit is off)
+        with the policy's pair settings (`PairBypass`), the other line's part of the bypass goes in its filter:
+               another line with code in A
+                   and not (date >= F and any of modifiers in E)                  (E on either line, from F)
+                   and not (any of modifiers in S and any of line.modifiers in S
+                            and any of modifier_difference(modifiers, line.modifiers) in S)   (different sites)
+               that day and has no modifier in P
     evaluation pairing
         at most N per day:     number of lines with code in E earlier that day >= N
-        with treatments T:     another line with code in T that day and has no modifier in M   (on the line named
-                               by modifier_on)
+        with treatments T:     a code pair whose column-2 line is the one named by modifier_on (the line the
+                               modifier goes on, and the one denied), column 1 the other, bypass M
 """
 from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
 
 from . import rule_ast as ast
 from .diagnostics import Span
@@ -95,22 +104,98 @@ def modifier_requirement(codes, required, when, span: Span) -> tuple:
     return condition, fix, message
 
 
-def code_pair(column1, column2, indicator: int, bypass, span: Span) -> tuple | None:
+@dataclass(frozen=True)
+class PairBypass:
+    """How a code pair edit with modifier indicator 1 is lifted, beyond a bypass modifier on the column-2 line
+    (policy settings, or a row's own keys):
+
+    - `either`: modifiers that lift the edit on either line, column 1 or column 2 (CMS: a distinct-service
+      modifier, for professional claims with dates of service from 2019-07-01), from the date `either_from`
+      (None: always);
+    - `sites`: site (anatomic) modifiers, which lift it only when both lines show a site and the sites differ
+      (LT on one line and RT on the other; not LT on both, nor a site on one line only). They belong in this
+      set and not in the column-2 bypass set, where one would lift the edit whatever the other line shows.
+    """
+
+    either: object = None  # a modifier SetExpr, or None
+    either_from: datetime.date | None = None
+    sites: object = None  # a modifier SetExpr, or None
+
+
+NO_PAIR_BYPASS = PairBypass()
+
+
+def _other_line_bypass(settings: PairBypass, span: Span) -> list:
+    """Conditions on the column-1 line (the other line, in focus in a `with` filter) that keep it from
+    making a pair with the judged line: each is negated in the filter."""
+    other_modifiers = ast.Field("focus", ("modifiers",), span)
+    kept = []
+    if settings.either is not None:
+        has_either = ast.InSet(other_modifiers, settings.either, quantifier="any", span=span)
+        if settings.either_from is not None:
+            start = ast.Literal("date", settings.either_from, settings.either_from.isoformat(), span)
+            has_either = ast.AllOf((ast.Compare(">=", ast.Field("focus", ("date",), span), start, span),
+                                    has_either), span)
+        kept.append(ast.Not(has_either, span))
+    if settings.sites is not None:
+        judged_modifiers = ast.Field("line", ("modifiers",), span)
+        difference = ast.Call("modifier_difference", (other_modifiers, judged_modifiers), span)
+        different_sites = ast.AllOf((ast.InSet(other_modifiers, settings.sites, quantifier="any", span=span),
+                                     ast.InSet(judged_modifiers, settings.sites, quantifier="any", span=span),
+                                     ast.InSet(difference, settings.sites, quantifier="any", span=span)), span)
+        kept.append(ast.Not(different_sites, span))
+    return kept
+
+
+def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span: Span):
+    """The condition of a code pair on its column-2 line (see the module's docstring)."""
+    if indicator == 0:
+        return ast.AnotherLine(code_in(column1), "day", span)
+    other_line = _other_line_bypass(settings, span)
+    pairing = ast.AllOf((code_in(column1), *other_line), span) if other_line else code_in(column1)
+    return ast.AllOf((ast.AnotherLine(pairing, "day", span), ast.HasModifier(bypass, negated=True, span=span)), span)
+
+
+def _modifier_entries(modifiers, code_sets: dict) -> list[str]:
+    """A modifier set's entries in order (a @name's own), for messages."""
+    return [entry.strip() for entry in set_text(modifiers, code_sets).split(",") if entry.strip()]
+
+
+def bypass_words(bypass, settings: PairBypass, code_sets: dict) -> str:
+    """Which modifiers lift an indicator-1 pair, and on which line, for a finding's message."""
+    if settings.either is None and settings.sites is None:
+        shown = set_text(bypass, code_sets)
+        if shown.count(",") > 5:
+            shown = "59 or an X modifier (XE, XS, XP, XU)"
+        return f"a bypass modifier ({shown}) is accepted only when the services were truly separate"
+    ways = []
+    own = _modifier_entries(bypass, code_sets)
+    if settings.either is not None:
+        either = _modifier_entries(settings.either, code_sets)
+        before = f" (before {settings.either_from.isoformat()}: on this line only)" if settings.either_from else ""
+        ways.append(f"{', '.join(either)} on either line{before}")
+        own = [m for m in own if m not in either]
+    if own:
+        ways.append(f"{'another ' if settings.either is not None else 'a '}bypass modifier ({', '.join(own)}) "
+                    "on this line")
+    if settings.sites is not None:
+        ways.append("site modifiers showing different sites on the two lines (LT on one, RT on the other)")
+    listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]
+    return f"{listed}, is accepted only when the services were truly separate"
+
+
+def code_pair(column1, column2, indicator: int, bypass, span: Span, settings: PairBypass = NO_PAIR_BYPASS) -> tuple | None:
     if indicator == 9:
         return None  # the edit is deleted: it never applies
-    other = ast.AnotherLine(code_in(column1), "day", span)
+    condition = _pair_condition(column1, indicator, bypass, settings, span)
     if indicator == 0:
-        condition, fix = other, ast.Fix("remove_line", span=span)
+        fix = ast.Fix("remove_line", span=span)
     else:
-        condition = ast.AllOf((other, ast.HasModifier(bypass, negated=True, span=span)), span)
         fix = ast.Fix("add_modifier", modifier="59", span=span)
 
     def message(code_sets: dict) -> tuple:
         if indicator == 1:
-            shown = set_text(bypass, code_sets)
-            if shown.count(",") > 5:
-                shown = "59 or an X modifier (XE, XS, XP, XU)"
-            tail = f"; a bypass modifier ({shown}) is accepted only when the services were truly separate"
+            tail = "; " + bypass_words(bypass, settings, code_sets)
         else:
             tail = "; no modifier overrides this pair"
         return _parts(_LINE_CODE, f" is not paid on the same day as {set_text(column1, code_sets)} "
@@ -131,13 +216,21 @@ def evaluation_limit(evaluations, limit: int, span: Span) -> tuple:
     return condition, fix, message
 
 
-def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, span: Span) -> tuple:
+def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, span: Span,
+                       settings: PairBypass = NO_PAIR_BYPASS) -> tuple:
+    """An evaluation billed with a treatment is a code pair: the line named by `modifier_on` is column 2 (the
+    line the modifier goes on, and the only one denied), the other column 1."""
     judged, other = (treatments, evaluations) if modifier_on == "treatment" else (evaluations, treatments)
-    condition = ast.AllOf((ast.AnotherLine(code_in(other), "day", span),
-                           ast.HasModifier(modifiers, negated=True, span=span)), span)
+    condition = _pair_condition(other, 1, modifiers, settings, span)
     fix = ast.Fix("add_modifier", modifier=first_modifier(modifiers) or "59", span=span)
 
     def message(code_sets: dict) -> tuple:
-        return _parts(_LINE_CODE, f" billed on the same day as {set_text(other, code_sets)} needs a "
-                      f"distinct-service modifier ({set_text(modifiers, code_sets)}) on ", _LINE_CODE)
+        text = (f" billed on the same day as {set_text(other, code_sets)} needs a distinct-service modifier "
+                f"({set_text(modifiers, code_sets)}) on ")
+        if settings.either is None:
+            return _parts(_LINE_CODE, text, _LINE_CODE)
+        when = f", for dates of service from {settings.either_from.isoformat()}," if settings.either_from else ""
+        either = set_text(settings.either, code_sets)
+        which = "" if either == set_text(modifiers, code_sets) else f" ({either})"
+        return _parts(_LINE_CODE, text, _LINE_CODE, f" or{when} on the other line{which}")
     return judged, condition, fix, message
