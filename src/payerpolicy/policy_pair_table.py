@@ -129,19 +129,9 @@ class PairTable:
 def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic],
                     at: Span) -> PairTable | None:
     """Read a table file; on any mistake, report them all and return None (a table is used whole or not)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        diagnostics.append(Diagnostic("E101", f"no code pair table file `{display}`", at,
-                                      "the path is read from the folder of the policy file that names it"))
+    text = read_table_text(path, display, "code pair table", sources, diagnostics, at)
+    if text is None:
         return None
-    except UnicodeDecodeError:
-        diagnostics.append(Diagnostic("E102", f"`{display}` is not UTF-8 text", at, "save the file as UTF-8"))
-        return None
-    except OSError as exc:
-        diagnostics.append(Diagnostic("E101", f"cannot read `{display}`: {exc.strerror}", at))
-        return None
-    sources.read.append(path)
     lines = text.splitlines()
     reader = _Reader(display, diagnostics)
     table = reader.read(lines)
@@ -153,6 +143,26 @@ def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics:
                 f"only the first {MISTAKES_SHOWN} are shown"))
         return None
     return table
+
+
+def read_table_text(path: Path, display: str, what: str, sources: SourceFiles, diagnostics: list[Diagnostic],
+                    at: Span) -> str | None:
+    """The text of a table file a policy names, recorded among the files the load read (for the compiled-
+    policy cache); None, with the reason reported at the policy's `file:`, when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        diagnostics.append(Diagnostic("E101", f"no {what} file `{display}`", at,
+                                      "the path is read from the folder of the policy file that names it"))
+        return None
+    except UnicodeDecodeError:
+        diagnostics.append(Diagnostic("E102", f"`{display}` is not UTF-8 text", at, "save the file as UTF-8"))
+        return None
+    except OSError as exc:
+        diagnostics.append(Diagnostic("E101", f"cannot read `{display}`: {exc.strerror}", at))
+        return None
+    sources.read.append(path)
+    return text
 
 
 class _Reader:

@@ -145,24 +145,53 @@ def import_table(kind: str, files: list[Path], quarter: str, out: Path,
     last = effective_to or period.last_day
     if last < first:
         raise ValueError(f"the table would stop ({last}) before it starts ({first})")
-    read = _Rows()
-    reader = _READERS[kind]
-    for path in files:
-        text = _read_text(path)
-        reader(str(path), text, read)
-    _check_duplicates(kind, read, {Path(p).name: str(p) for p in files})
-    if read.count:
-        raise TableImportError(read.mistakes, max(0, read.count - MISTAKES_SHOWN))
-    if not read.rows:
-        raise TableImportError([Mistake(str(files[0]), 1, "no rows found: is this the right kind of file?")])
     names = [Path(p).name for p in files]
     header = [f"# payerpolicy reference table: {kind}",
               f"# quarter: {period}",
               f"# effective_from: {first.isoformat()}",
               f"# effective_to: {last.isoformat()}",
               f"# imported_from: {', '.join(names)}"]
-    _write(out, kind, header, read.rows)
+    # Written beside the target and renamed over it: a reader sees the old table or the new one, never half of
+    # one, and a failed import leaves nothing behind.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write("\n".join(header) + "\n")
+            writer = csv.writer(stream, delimiter="\t" if kind == "ptp" else ",", lineterminator="\n")
+            writer.writerow(COLUMNS[kind])
+            # A quarter's million PTP edits go straight to the file; the other tables, a few thousand rows,
+            # are held until every row is checked against the others (a code listed twice).
+            read = _Rows(rows=_Written(writer) if kind == "ptp" else [])
+            for path in files:
+                _READERS[kind](str(path), _read_text(path), read)
+            _check_duplicates(kind, read, {Path(p).name: str(p) for p in files})
+            if read.count:
+                raise TableImportError(read.mistakes, max(0, read.count - MISTAKES_SHOWN))
+            if not len(read.rows):
+                raise TableImportError([Mistake(str(files[0]), 1, "no rows found: is this the right kind of file?")])
+            if kind != "ptp":
+                writer.writerows(read.rows)
+        os.replace(temporary, out)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
     return ImportResult(kind, out, len(read.rows), names, str(period), first, last, read.skipped)
+
+
+class _Written:
+    """Rows written as they are read (the PTP edits), counted."""
+
+    def __init__(self, writer):
+        self.writer, self.count = writer, 0
+
+    def append(self, row: tuple) -> None:
+        self.writer.writerow(row)
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
 
 
 def _read_text(path: Path) -> str:
@@ -171,24 +200,6 @@ def _read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:  # CMS files are plain ASCII; the odd description in Latin-1
         return data.decode("latin-1")
-
-
-def _write(out: Path, kind: str, header: list[str], rows: list) -> None:
-    """Write beside the target and rename: a reader sees the old table or the new one, never half of one."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            delimiter = "\t" if kind == "ptp" else ","
-            stream.write("\n".join(header) + "\n")
-            writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
-            writer.writerow(COLUMNS[kind])
-            writer.writerows(rows)
-        os.replace(temporary, out)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 # ------------------------------------------------------------------------------------------ cells
@@ -220,7 +231,8 @@ def _number(cell: str) -> str | None:
 
 def _csv_rows(text: str, delimiter: str = ","):
     """(line number, cells) of each line, numbered as in the file."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(io.StringIO(text), start=1):  # not splitlines: no list of a million lines
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
         cells = next(csv.reader(io.StringIO(line), delimiter=delimiter)) if '"' in line else line.split(delimiter)
