@@ -226,14 +226,21 @@ class _Reader:
                 column1, column2, indicator, edit = read
             if indicator == 9:
                 continue
+            # Kept in the packed form of the compiled-policy cache (column-1 codes as one string, the edits as
+            # an array), built from two lists per column-2 code: a million edits then cost two appends each
+            # here, and writing the cache copies bytes instead of walking every edit again. A code's edits are
+            # unpacked when a line of it is first judged (`_unpack`).
             edits = by_column2.get(column2)
             if edits is None:
-                edits = by_column2[column2] = {}
-            known = edits.get(column1)
-            edits[column1] = edit if known is None else (
-                known + (edit,) if isinstance(known, tuple) else (known, edit))
+                edits = by_column2[column2] = ([], [])
+            edits[0].append(column1)
+            edits[1].append(edit)
             rows += 1
-        return None if self.mistakes else PairTable(self.display, by_column2, rows)
+        if self.mistakes:
+            return None
+        for column2, (column1s, packed) in by_column2.items():
+            by_column2[column2] = ("".join(column1s), array.array("Q", packed).tobytes())
+        return PairTable(self.display, by_column2, rows)
 
     def slow_row(self, line, cells, number, width, columns, delimiter, at):
         """Read a row with a cell not seen before: check each cell, remember the good ones, report the rest."""
