@@ -127,17 +127,23 @@ def test_therapy_files_raise_the_findings_they_were_written_for():
     denials = {stem: [[(rule, line, fix.action, fix.value) for rule, line, severity, fix in claim if severity == "deny"]
                       for claim in _findings(policy, read_x12(_sample(stem + ".837"), stem))]
                for stem in THERAPY_FILES}
+    # 97112 over seed 003's 4 units a day is a practice guideline warning under Medicare (no MUE is confirmed),
+    # not a denial: see test_the_97112_guideline_warns_across_claims below.
     assert denials["therapy_pt_ot_medicare"] == [
         [("medicare.evaluation.manual-therapy-with-evaluation", 2, "add_modifier", "59"),
-         ("medicare.unit-cap.97112", 3, "set_units", 4),
          ("medicare.modifier.cq-on-pta-services", 4, "add_modifier", "CQ")],
         [("medicare.modifier.go-on-ot-services", 3, "add_modifier", "GO")],
     ]
-    assert denials["therapy_pt_commercial_pretty"] == [
-        [("medicare.pair.97530-97116", 2, "add_modifier", "59")],
-        # 2 units of 97112 on the first claim, 3 on this one: one patient, one day, across claims.
-        [("medicare.unit-cap.97112", 1, "set_units", 2)],
-    ]
+    assert denials["therapy_pt_commercial_pretty"] == [[("medicare.pair.97530-97116", 2, "add_modifier", "59")], []]
+
+
+def test_the_97112_guideline_warns_across_claims():
+    """2 units of 97112 on the first claim, 3 on the second: one patient, one day, across claims; a warning."""
+    policy = payerpolicy.load("medicare")
+    found = [[(rule, line, severity) for rule, line, severity, _ in claim if rule == "medicare.unit-cap.97112"]
+             for claim in _findings(policy, read_x12(_sample("therapy_pt_commercial_pretty.837"),
+                                                     "therapy_pt_commercial_pretty"))]
+    assert found == [[], [("medicare.unit-cap.97112", 1, "warn")]]
 
 
 def test_minutes_billed_as_mj_are_judged_by_the_policy():

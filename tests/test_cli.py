@@ -36,7 +36,7 @@ def test_examples_json_has_one_record_per_claim_in_order(capsys):
     result = json.loads(out)
     given = json.loads(EXAMPLES.read_text())
     assert [c["id"] for c in result["claims"]] == [c["id"] for c in given]
-    assert result["summary"] == {"claims": 12, "accepted": 3, "denied": 8, "needs_fix": 2, "errors": 1}
+    assert result["summary"] == {"claims": 12, "accepted": 4, "denied": 7, "needs_fix": 3, "errors": 1}
     by_id = {c["id"]: c for c in result["claims"]}
     assert by_id["C-1008"]["policy"] == {"payer": "example-commercial", "version": "2026.1"}
     assert by_id["C-1007"]["status"] == "error"
@@ -46,15 +46,16 @@ def test_examples_json_has_one_record_per_claim_in_order(capsys):
 def test_text_output_says_what_to_do(capsys):
     code, out, _ = run(capsys, "check", "--format", "text", EXAMPLES)
     assert code == 1
-    assert "Claim C-1002  [medicare 2026.1]: DENIED" in out
-    assert "line 1  2026-03-03  97112 GP  x5  ADJUSTED to 4 units" in out
-    assert "what to do: bill 4 units on line 1 (billed 5)" in out
+    assert "Claim C-1002  [medicare 2026.1]: ACCEPTED" in out
+    # Medicare's 97112 figure is seed 003's practice guideline: a warning, not a denial (no MUE is confirmed)
+    assert "line 1  2026-03-03  97112 GP  x5  ACCEPTED" in out
+    assert "WARN  [advisory]   practice guideline (seed 003), not a Medicare limit" in out
     assert "what to do: add modifier GP to line 3" in out
     assert "Claim C-1007 (" in out and "COULD NOT BE READ" in out
     assert "WARN  [advisory]   example rule: none of the diagnoses on 97112 (M54.50)" in out
     assert "what to do: bill 1 unit on line 2 (billed 2)" in out  # 97110 of the manual's example 1
-    assert out.rstrip().endswith("12 claims: 3 accepted, 8 denied, 1 could not be read "
-                                 "(2 accepted with a warning worth fixing)")
+    assert out.rstrip().endswith("12 claims: 4 accepted, 7 denied, 1 could not be read "
+                                 "(3 accepted with a warning worth fixing)")
 
 
 def test_all_accepted_exits_0(capsys, tmp_path):

@@ -90,7 +90,7 @@ def test_a_daily_cap_counts_a_claim_of_the_same_day_sent_in_an_earlier_run(capsy
     code, _ = run(capsys, tmp_path, "morning.json", [visit("D-1", 3)], "--history", history)
     assert code == 0
     code, out = run(capsys, tmp_path, "afternoon.json", [visit("D-2", 3)], "--history", history)
-    assert code == 1
+    assert code == 0  # Medicare's 97112 figure is a practice guideline: a warning counted across the day
     [finding] = out["claims"][0]["findings"]
-    assert finding["rule"] == "medicare.unit-cap.97112" and finding["fix"] == {"action": "set_units", "line": 1,
-                                                                                "value": 1}
+    assert finding["rule"] == "medicare.unit-cap.97112" and finding["kind"] == "advisory"
+    assert "brings the patient's day to 6 units" in finding["message"]

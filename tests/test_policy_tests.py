@@ -171,7 +171,7 @@ def test_the_shipped_policies_pass_their_cases_with_full_coverage(capsys):
 
 @pytest.mark.parametrize("breakage, case_name, finding", [
     (("medicare/caps.yaml", "    max_units: 4", "    max_units: 5"),
-     "97112 billed at 5 units on one line is cut to the 4-unit daily limit", "medicare.unit-cap.97112"),
+     "97112 billed at 5 units on one line - a practice guideline warning (seed 003)", "medicare.unit-cap.97112"),
     (("medicare/code-pairs.yaml", "    column1: 97530\n    column2: 97116\n    modifier_indicator: 1",
       "    column1: 97530\n    column2: 97116\n    modifier_indicator: 9"),
      "97116 gait training with 97530 the same day is denied on the column-2 line (97116)",

@@ -24,17 +24,22 @@ def run(capsys, tmp_path, *args, claims=(CLAIM,)):
     return code, capsys.readouterr().out
 
 
+# Medicare's 97112 figure is a guideline warning; the fictional commercial plan denies past 3 units a day, which
+# shows an adjusted line.
+PLAN = ("--payer", "example-commercial")
+
+
 def test_csv_has_one_row_per_finding(capsys, tmp_path):
-    code, out = run(capsys, tmp_path, "--format", "csv")
+    code, out = run(capsys, tmp_path, "--format", "csv", *PLAN)
     assert code == 1
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [(r["line"], r["rule"]) for r in rows] == [("1", "medicare.unit-cap.97112"),
+    assert [(r["line"], r["rule"]) for r in rows] == [("1", "example-commercial.unit-cap.97112"),
                                                       ("2", "medicare.modifier.gp-on-pt-services")]
     cap = rows[0]
     assert (cap["claim"], cap["claim_status"], cap["code"], cap["severity"]) == ("R-1", "denied", "97112", "deny")
     assert (cap["group"], cap["carc"], cap["rarc"]) == ("CO", "151", "N362")
-    assert (cap["fix_action"], cap["fix_value"]) == ("set_units", "4")
-    assert cap["source_file"] == "policies/medicare/caps.yaml"
+    assert (cap["fix_action"], cap["fix_value"]) == ("set_units", "3")
+    assert cap["source_file"] == "policies/example-commercial/policy.yaml"
 
 
 def test_csv_reports_an_unreadable_claim_as_a_row(capsys, tmp_path):
@@ -46,12 +51,12 @@ def test_csv_reports_an_unreadable_claim_as_a_row(capsys, tmp_path):
 
 
 def test_835_view_of_denied_and_adjusted_lines(capsys, tmp_path):
-    code, out = run(capsys, tmp_path, "--format", "835")
+    code, out = run(capsys, tmp_path, "--format", "835", *PLAN)
     assert code == 1
     assert out.splitlines() == [
         "CLP*R-1*1*335.5**~",             # partly denied; the claim's total charge
-        "SVC*HC:97112:GP*250***4**5~",     # 4 of 5 units allowed
-        "CAS*CO*151*50~",                  # one fifth of the charge taken off
+        "SVC*HC:97112:GP*250***3**5~",     # 3 of 5 units allowed
+        "CAS*CO*151*100~",                 # two fifths of the charge taken off
         "LQ*HE*N362~",
         "SVC*HC:97110*45.5***0**1~",       # denied for the missing GP
         "CAS*CO*4*45.5~",

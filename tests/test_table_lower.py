@@ -34,9 +34,9 @@ def medicare_rules():
 
 
 @pytest.mark.parametrize("rule_id, condition, fix", [
-    ("medicare.unit-cap.97112",
+    ("medicare.unit-cap.97112",  # a practice guideline in the Medicare policy: its own fix, a review
      "total units of lines with code in [97112] earlier that day + units > 4",
-     "set units to max(0, 4 - total units of lines with code in [97112] earlier that day)"),
+     'review "check that the treatment notes say why more than 4 units of 97112 were needed that day"'),
     ("medicare.modifier.gp-on-pt-services",
      "provider.type in [PT, PTA] and has no modifier in [GP]",
      "add modifier GP"),

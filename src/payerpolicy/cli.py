@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import cli_test
+from . import cli_tables, cli_test
 from .claim_formats import INPUT_FORMATS
 from .claim_history import HistoryError
 from .claim_read import ClaimFileError
@@ -96,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
                             "besides Medicare's untimed codes; a code named only here bills 1 unit")
     units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
     cli_test.add_parser(commands)
+    cli_tables.add_parser(commands)
     return parser
 
 
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             return _units(args)
         if args.command == "test":
             return cli_test.run(args)
+        if args.command == "tables":
+            return cli_tables.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0

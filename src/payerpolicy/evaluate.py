@@ -400,7 +400,8 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
             fix = _merge_fix(day, view)
         else:
             fix = Fix(f.action, view.number, note=f.note)
-    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, spec.source, fix,
+    source = spec.source if rule.source_of is None else {**spec.source, **rule.source_of(day, view)}
+    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix,
                    spec.kind)
 
 

@@ -16,13 +16,14 @@ from . import table_lower as tables
 from .diagnostics import Diagnostic, SourceFiles
 from .policy_files import PolicyDocument, WholeNumber
 from .policy_pair_table import read_pair_table
+from . import policy_reference_table as reference
 from .policy_model import CodeSetSpec, PolicySpec, RuleSpec
 from .policy_schema import where
 from .rule_lower import lower_condition, lower_fix, lower_template
 
 _RANGE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})-([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 _TABLE_FAMILY = {"unit_caps": "unit_cap", "modifier_requirements": "modifier", "code_pairs": "code_pair",
-                 "evaluations": "evaluation"}
+                 "evaluations": "evaluation", "unit_cap_tables": "unit_cap", "fee_status": "fee_schedule"}
 
 
 # How an indicator-1 code pair is lifted besides a modifier on its column-2 line (table_lower.PairBypass): a
@@ -68,6 +69,7 @@ class _Builder:
         self.rules: list[RuleSpec] = []
         self.removals: list = []
         self.ids: dict[str, object] = {}
+        self.fee_statuses: reference.FeeStatusTable | None = None  # `fee_status_table:`, for `fee_status:` rows
 
     # ------------------------------------------------------------------ sections
     def add_declarations(self, doc: PolicyDocument) -> None:
@@ -92,6 +94,8 @@ class _Builder:
             self.defaults.setdefault(family, {}).update(values)
         for name, entries in (data.get("code_sets") or {}).items():
             self.add_code_set(doc, name, entries)
+        if data.get("fee_status_table"):
+            self.add_fee_status_table(doc, data["fee_status_table"])
         for name, value in (data.get("values") or {}).items():
             self.values[name] = ({int(text_of(k)): v for k, v in value.items()} if isinstance(value, dict)
                                  else value)
@@ -101,10 +105,36 @@ class _Builder:
         for index, row in enumerate(data.get("rules") or []):
             self.add_rule(doc, ("rules", index), row)
         for section in (*_TABLE_FAMILY, "code_pair_tables"):
+            if section == "fee_status" and data.get(section) and self.fee_statuses is None:
+                self.diagnostics.append(Diagnostic(
+                    "E210", "`fee_status:` rules need a `fee_status_table:`", doc.span((section,), key=True),
+                    "name an imported RVU table (`file:`) or write the statuses (`rows:`) under `fee_status_table:`"))
+                continue
             for index, row in enumerate(data.get(section) or []):
                 self.add_table_row(doc, section, (section, index), row)
         for index, rule_id in enumerate(data.get("remove") or []):
             self.removals.append((rule_id, doc.span(("remove", index))))
+
+    def add_fee_status_table(self, doc: PolicyDocument, table: dict) -> None:
+        """The fee schedule status of codes: an imported RVU table (`file:`) and rows written by hand."""
+        if self.fee_statuses is not None:
+            self.diagnostics.append(Diagnostic("E205", "a policy has one `fee_status_table:`",
+                                               doc.span(("fee_status_table",), key=True)))
+            return
+        file = None
+        if "file" in table:
+            file = reference.read_table_file(*self._table_path(doc, table["file"]), "rvu", self.sources,
+                                             self.diagnostics, doc.span(("fee_status_table", "file")))
+            if file is None:
+                return
+        rows = table.get("rows") or []
+        lines = [doc.span(("fee_status_table", "rows", i)).line for i in range(len(rows))]
+        self.fee_statuses = reference.fee_status_rows(file, rows, doc.file, lines, self.diagnostics, self.sources)
+
+    def _table_path(self, doc: PolicyDocument, name: str) -> tuple[Path, str]:
+        """A table file named in a policy file: read from that file's folder, shown as the policy shows it."""
+        folder = doc.path.parent if doc.path is not None else Path(".")
+        return folder / name, str(PurePosixPath(doc.file).parent / name)
 
     def add_code_set(self, doc: PolicyDocument, name: str, entries: list) -> None:
         span = doc.span(("code_sets", name), key=True)
@@ -209,6 +239,8 @@ class _Builder:
         codes, condition, fix, message = built
         if common["fix"] is None:
             common["fix"] = fix
+        if section == "code_pair_tables":  # which table and quarter (its rows are not told apart yet)
+            common["source"].update(reference.table_facts(*self._table_path(doc, row["file"])))
         limit = int(row["max_units"]) if section == "unit_caps" else None
         self.rules.append(RuleSpec(condition=condition, codes=codes, default_message=message, limit=limit, **common))
 
@@ -254,6 +286,26 @@ class _Builder:
         codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
         return codes, ast.PairEdit(table, bypass, span, settings.either, settings.either_from, settings.sites), \
             None, None
+
+    def _unit_cap_tables(self, doc, path, row, span):
+        """An imported MUE table: one rule over all its codes, judged by the table (policy_reference_table)."""
+        file = reference.read_table_file(*self._table_path(doc, row["file"]), "mue", self.sources,
+                                         self.diagnostics, doc.span(path + ("file",)))
+        table = reference.unit_limit_table(file, self.diagnostics, self.sources) if file is not None else None
+        if table is None:
+            return None
+        codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.codes()), span)
+        return codes, ast.TableEdit(table, span), None, None
+
+    def _fee_status(self, doc, path, row, span):
+        """Deny the lines whose code has one fee schedule status. The rule concerns every code of the table
+        (it looks each one's status up), so a line of another status meets it without firing."""
+        status = str(row["status"]).upper()
+        if not self.fee_statuses.codes_with(status):
+            return None  # no code of the table has that status (yet): the rule has nothing to judge
+        codes = sorted(self.fee_statuses.statuses)
+        return (ast.SetList(tuple(ast.Literal("code", c, c, span) for c in codes), span),
+                ast.TableEdit(reference.StatusEdit(self.fee_statuses, status), span), None, None)
 
     def _evaluations(self, doc, path, row, span):
         evaluations = self.codes(doc, path + ("evaluations",), row["evaluations"])

@@ -162,19 +162,9 @@ class _Lifts:
 def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic],
                     at: Span) -> PairTable | None:
     """Read a table file; on any mistake, report them all and return None (a table is used whole or not)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        diagnostics.append(Diagnostic("E101", f"no code pair table file `{display}`", at,
-                                      "the path is read from the folder of the policy file that names it"))
+    text = read_table_text(path, display, "code pair table", sources, diagnostics, at)
+    if text is None:
         return None
-    except UnicodeDecodeError:
-        diagnostics.append(Diagnostic("E102", f"`{display}` is not UTF-8 text", at, "save the file as UTF-8"))
-        return None
-    except OSError as exc:
-        diagnostics.append(Diagnostic("E101", f"cannot read `{display}`: {exc.strerror}", at))
-        return None
-    sources.read.append(path)
     lines = text.splitlines()
     reader = _Reader(display, diagnostics)
     table = reader.read(lines)
@@ -186,6 +176,26 @@ def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics:
                 f"only the first {MISTAKES_SHOWN} are shown"))
         return None
     return table
+
+
+def read_table_text(path: Path, display: str, what: str, sources: SourceFiles, diagnostics: list[Diagnostic],
+                    at: Span) -> str | None:
+    """The text of a table file a policy names, recorded among the files the load read (for the compiled-
+    policy cache); None, with the reason reported at the policy's `file:`, when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        diagnostics.append(Diagnostic("E101", f"no {what} file `{display}`", at,
+                                      "the path is read from the folder of the policy file that names it"))
+        return None
+    except UnicodeDecodeError:
+        diagnostics.append(Diagnostic("E102", f"`{display}` is not UTF-8 text", at, "save the file as UTF-8"))
+        return None
+    except OSError as exc:
+        diagnostics.append(Diagnostic("E101", f"cannot read `{display}`: {exc.strerror}", at))
+        return None
+    sources.read.append(path)
+    return text
 
 
 class _Reader:
@@ -249,14 +259,21 @@ class _Reader:
                 column1, column2, indicator, edit = read
             if indicator == 9:
                 continue
+            # Kept in the packed form of the compiled-policy cache (column-1 codes as one string, the edits as
+            # an array), built from two lists per column-2 code: a million edits then cost two appends each
+            # here, and writing the cache copies bytes instead of walking every edit again. A code's edits are
+            # unpacked when a line of it is first judged (`_unpack`).
             edits = by_column2.get(column2)
             if edits is None:
-                edits = by_column2[column2] = {}
-            known = edits.get(column1)
-            edits[column1] = edit if known is None else (
-                known + (edit,) if isinstance(known, tuple) else (known, edit))
+                edits = by_column2[column2] = ([], [])
+            edits[0].append(column1)
+            edits[1].append(edit)
             rows += 1
-        return None if self.mistakes else PairTable(self.display, by_column2, rows)
+        if self.mistakes:
+            return None
+        for column2, (column1s, packed) in by_column2.items():
+            by_column2[column2] = ("".join(column1s), array.array("Q", packed).tobytes())
+        return PairTable(self.display, by_column2, rows)
 
     def slow_row(self, line, cells, number, width, columns, delimiter, at):
         """Read a row with a cell not seen before: check each cell, remember the good ones, report the rest."""

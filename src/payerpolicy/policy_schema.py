@@ -20,7 +20,8 @@ from .resources import schema_file
 
 _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "array": "a list", "object": "a mapping of keys to values", "null": "empty"}
-_SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "code_pair_tables", "evaluations", "rules"}
+_SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "code_pair_tables", "evaluations", "rules",
+                 "unit_cap_tables", "fee_status"}
 
 
 @functools.lru_cache(maxsize=None)

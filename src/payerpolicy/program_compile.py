@@ -42,6 +42,8 @@ class CompiledRule:
     effective_to: datetime.date | None
     dated: bool  # has an effective period: the line's date of service must be checked against it
     fix_of: Callable | None = None  # (day, line) -> Fix, for a fix that depends on what hit (pair tables)
+    # (day, line) -> the table, quarter and row a reference table's finding came from, added to its source
+    source_of: Callable | None = None
 
 
 class RuleProgram:
@@ -107,6 +109,14 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
             add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
             add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
             continue
+        if isinstance(spec.condition, ast.TableEdit):  # the table says what hit, and where it was read
+            table = writer.table(spec.condition)
+            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]})"))
+            if spec.fix is None:
+                add(f"table_fix_{i}", writer.function(f"table_fix_{i}", f"{table}.fix({conditions[i]}, l)"))
+            if spec.message is None:
+                add(f"message_{i}", writer.function(f"message_{i}", f"{table}.message({conditions[i]}, l)"))
+                continue
         template = spec.message.parts if spec.message is not None else _default_message(spec, policy.code_sets)
         add(f"message_{i}", writer.function(f"message_{i}", writer.message(template)))
         if spec.fix is not None and spec.fix.units is not None:
@@ -278,9 +288,12 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
             fix = CompiledFix(spec.fix.action, spec.fix.modifier, function(f"units_{i}"), spec.fix.note)
         if linker.has(f"hits_{i}"):
             fix_of = _pair_fix(function(f"hits_{i}"), spec.fix)
+        if linker.has(f"table_fix_{i}"):
+            fix_of = function(f"table_fix_{i}")
         compiled.append(CompiledRule(spec, function(f"when_{i}"), function(f"message_{i}"), fix,
                                      spec.effective_from, spec.effective_to,
-                                     spec.effective_from is not None or spec.effective_to is not None, fix_of))
+                                     spec.effective_from is not None or spec.effective_to is not None, fix_of,
+                                     function(f"provenance_{i}")))
     group_number = {group: n for n, group in enumerate(plan.groups)}
     by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
     judges: dict = {}

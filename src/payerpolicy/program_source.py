@@ -137,6 +137,8 @@ class SourceWriter:
                 return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
             case ast.PairEdit():
                 return self.pair_hits(node)
+            case ast.TableEdit(table):
+                return self.memo(node, f"{self.table(node)}.hits(d)")
             case ast.AnotherLine(filt, scope):
                 if reads_only_counted_line(filt):
                     return self.another_line_counted(node, filt, scope, "f" if focus == "f" else "l")
@@ -146,6 +148,10 @@ class SourceWriter:
                     return self.memo(node, f"bool({lines})")
                 return self.memo(node, f"any({self.condition(filt, loop)} for {loop} in {lines})")
         raise AssertionError(f"no compiled form for {type(node).__name__}")
+
+    def table(self, node: ast.TableEdit) -> str:
+        """The name of a reference table in the generated module (one name per table)."""
+        return self.constant(node.table, key=("reference table", id(node.table)))
 
     def pair_hits(self, node: ast.PairEdit) -> str:
         """The edits of a pair table the judged line fails, once per judged line: the condition asks whether

@@ -190,7 +190,18 @@ class PairEdit:
     sites: "SetExpr | None" = None
 
 
-Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit]
+@dataclass(frozen=True, slots=True)
+class TableEdit:
+    """The condition of a rule made from a reference table (`unit_cap_tables:`, `fee_status:`), not written in
+    the rule language: the table itself judges the line (`table.hits(day)`, empty when nothing hits) and says
+    what hit (`message`, `fix`), and from which row of which file (`provenance`). See policy_reference_table."""
+
+    table: object  # compared by identity
+    span: Span | None = _span()
+
+
+Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit,
+                  TableEdit]
 
 
 # ------------------------------------------------------------------ fixes and messages
@@ -272,5 +283,5 @@ def _rebuild(self):
 
 
 for _node in (Literal, CodeRange, SetRef, SetList, Field, Call, Arithmetic, DayLines, AllOf, AnyOf, Not, Compare,
-              InSet, IsMissing, HasModifier, AnotherLine, PairEdit, Always, Fix, Template):
+              InSet, IsMissing, HasModifier, AnotherLine, PairEdit, TableEdit, Always, Fix, Template):
     _node.__reduce__ = _rebuild

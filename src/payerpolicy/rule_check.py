@@ -107,7 +107,7 @@ class RuleChecker:
                     self.condition(item, in_filter)
             case ast.Not(item):
                 self.condition(item, in_filter)
-            case ast.Always():
+            case ast.Always() | ast.TableEdit():
                 pass
             case ast.Compare(op, left, right):
                 lk, rk = self.value(left, in_filter), self.value(right, in_filter)
