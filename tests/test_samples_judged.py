@@ -87,3 +87,18 @@ def test_a_claim_with_data_faults_still_gets_its_other_findings(medicare):
 def test_each_public_fhir_sample(medicare, name, outcome):
     document = json.loads((SAMPLES / "fhir" / name).read_text(encoding="utf-8"))
     assert _outcome(list(medicare.check_many(read_fhir(document, name)))) == outcome
+
+
+def test_timed_lines_in_units_only_get_one_note_for_the_run_not_one_per_line(capsys):
+    """Real 837P lines carry units, not minutes: normal input. moov-io's 8 claims bill 97530 (timed) on 10
+    lines in units: no line says a word about minutes, and the run says once what was not checked."""
+    from payerpolicy.cli import main
+
+    main(["check", "--format", "text", str(SAMPLES / "x12" / "moov-io_837p_sample_97530.txt")])
+    out = capsys.readouterr().out
+    assert "minutes" not in out[:out.index("Note:")]  # no line says a word about minutes
+    assert out.rstrip().endswith("Note: 10 timed lines were billed in units without treatment minutes (as 837P "
+                                 "claims are), so the 8-minute rule could not check their units; send the minutes "
+                                 "(claim JSON `minutes` or `periods`) to have them checked.")
+    main(["check", "--format", "text", str(SAMPLES / "x12" / "stupidedi_X222A1_wheelchair_3mods.edi")])
+    assert "Note:" not in capsys.readouterr().out  # no timed line, no note

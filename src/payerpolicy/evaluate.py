@@ -328,12 +328,17 @@ class Judge:
                 line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
                                                    view.modifiers, view.date.isoformat(), view.charge))
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
+        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
+        # line says anything; the run says once that the 8-minute rule was not checked on them.
+        timed = self.program.timed_codes
+        units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=self.program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs
             self.history.record(record, payer=self.program.policy.payer)
         return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
-                        tuple(line_decisions), tuple(findings))
+                        tuple(line_decisions), tuple(findings),
+                        extra={"timed_units_only": units_only} if units_only else {})
 
     def past_lines(self, claim: Claim, year: int | None) -> list:
         """The patient's lines judged before, in `year` (None: whatever their date)."""
