@@ -2,7 +2,9 @@
 
 Readers (JSON today; X12 837P and FHIR later) turn their input into these objects, so the evaluator never
 sees a file format. A claim that cannot be read becomes an `UnreadableClaim` carrying every problem found,
-so that a batch still yields exactly one record per claim read.
+so that a batch still yields exactly one record per claim read. A fault that a payer's front end rejects a
+claim for but that leaves its lines meaningful (a 9-digit NPI, a pointer to no diagnosis) is a `DataFault`
+on a readable `Claim`: the claim is judged, and the policy reports the fault.
 """
 from __future__ import annotations
 

@@ -7,7 +7,10 @@ never stops a batch, and no exception leaves this module for bad data; the only 
 `ClaimFileError`, for a file that cannot be opened at all.
 
 `claim_from_dict` turns one decoded claim into the model. It checks every field and collects every problem
-it finds, so that a billing specialist can fix a claim in one pass. Field names in problems are those of the
+it finds, so that a billing specialist can fix a claim in one pass. What a payer's front end would reject
+but which leaves the lines meaningful (an NPI of the wrong length or check digit, a pointer to no diagnosis,
+a place of service, birth date or date treatment began that is wrong) is a data fault on a readable claim,
+judged like any other (`claim_model.DataFault`). Field names in problems are those of the
 JSON (`lines[2].units`), with lines and diagnoses counted from 1 as on the claim form; messages say what was
 found and what is expected, in plain words.
 

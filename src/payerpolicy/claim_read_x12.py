@@ -27,8 +27,19 @@ Decisions taken here, and why:
   otherwise None, so that the default policy applies. A payer's name is never passed on as `payer`: the
   evaluator takes `payer` as the name of a shipped policy.
 - ICD-9 diagnoses (qualifiers BK, BF) are kept as written, without a dot, so that they cannot pass for
-  ICD-10 codes; a claim with one is unreadable only when a line's date of service is on or after
-  2015-10-01, when ICD-9 stopped being valid.
+  ICD-10 codes; on a claim with a line's date of service on or after 2015-10-01, when ICD-9 stopped being
+  valid, they are a data fault.
+- Data faults (`claim_model.DataFault`): what a payer's front end rejects the claim for, but which leaves
+  the lines meaningful, is recorded on the claim rather than making it unreadable, so that the claim is
+  judged and every other finding produced: an NPI not announced by XX, of the wrong length or failing its
+  check digit (kept as written: it still names the provider), a pointer to no diagnosis (kept: the line
+  just has fewer diagnoses), ICD-9 after 2015-10-01, a diagnosis written as two elements (HI*BK*8901, read
+  as meant), a taxonomy code that is not one, a place of service that is not two digits, a birth date or
+  date treatment began that is not a date or falls after a service. A claim unreadable for other reasons
+  lists its data faults among its problems.
+- Claim fields payer rules need: place of service (CLM05-1, SV105 for a line), prior authorization (REF*G1
+  in 2300, or 2400 for a line), the patient's birth date (DMG of 2010CA, else 2010BA), the referring or
+  certifying provider's NPI (2310A: NM1*DN, else NM1*P3), the date treatment began (DTP*454).
 - Patient: the subscriber's member id (NM109 of 2010BA) when the subscriber is the patient; for a patient
   of their own (HL 23, 2010CA, who has no member id in 5010) the subscriber's member id, the patient's name
   and birth date, so that two children on one policy are two patients on the same day.
