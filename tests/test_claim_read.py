@@ -295,3 +295,53 @@ def test_schema_accepts_every_good_claim(schema_validator):
 @pytest.mark.parametrize("case", BAD, ids=[case["name"] for case in BAD])
 def test_schema_rejects_bad_claims_it_has_words_for(schema_validator, case):
     assert schema_validator.is_valid(case["claim"]) == (case.get("schema") == "accepts")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data faults: what a payer's front end rejects the claim for, though its lines can be judged. The claim is
+# read, the fault recorded (kind, field, line), the value kept as written where it still means something.
+
+FAULTY = [
+    ("an NPI of nine digits", {"provider": {"npi": "123456789", "type": "PT"}},
+     [("rendering_npi", "provider.npi", None, "the NPI of the claim's provider `123456789` has 9 digits")]),
+    ("an NPI failing its check digit, on a line", {"lines": [{"code": "97110", "units": 1, "date": "2026-03-02",
+                                                              "provider": {"npi": "1234567890"}}]},
+     [("rendering_npi", "lines[1].provider.npi", 1, "`1234567890` fails the NPI check digit")]),
+    ("a pointer on a claim without diagnoses", {"lines": [{"code": "97110", "units": 1, "date": "2026-03-02",
+                                                           "diagnosis_pointers": [1]}]},
+     [("diagnosis_pointer", "lines[1].diagnosis_pointers", 1,
+       "line 1: diagnosis pointer 1 points at no diagnosis: the claim lists none")]),
+    ("a referring NPI of the wrong length", {"referring_npi": "12345678901"},
+     [("referring_npi", "referring_npi", None, "the referring provider's NPI `12345678901` has 11 digits")]),
+    ("a place of service that is not one", {"place_of_service": "1A"},
+     [("place_of_service", "place_of_service", None, "the place of service `1A` is not a place of service code")]),
+    ("a birth date after the service", {"patient": {"id": "P-1", "birth_date": "2026-05-01"}},
+     [("patient_birth_date", "patient.birth_date", None,
+       "the patient's date of birth 2026-05-01 is after a date of service (2026-03-02)")]),
+    ("a date treatment began that is not a date", {"treatment_began": "02/01/2026"},
+     [("date_treatment_began", "treatment_began", None, "must be a real date written YYYY-MM-DD")]),
+]
+
+
+@pytest.mark.parametrize("case", FAULTY, ids=[case[0] for case in FAULTY])
+def test_a_data_fault_is_recorded_and_the_claim_read(case):
+    _, changes, expected = case
+    claim = {"id": "C-1", "patient": {"id": "P-1"}, "lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}]}
+    claim.update(changes)
+    record = claim_from_dict(claim)
+    assert isinstance(record, Claim), record
+    assert [(f.fault, f.field, f.line) for f in record.faults] == [e[:3] for e in expected]
+    for fault, want in zip(record.faults, expected):
+        assert want[3] in fault.message, fault.message
+
+
+def test_claim_fields_payer_rules_need():
+    record = claim_from_dict({
+        "id": "C-1", "patient": {"id": "P-1", "birth_date": "1950-03-15"}, "place_of_service": "11",
+        "prior_authorization": "PA-778", "referring_npi": "1234567893", "treatment_began": "2026-02-01",
+        "lines": [{"code": "98940", "modifiers": ["AT"], "units": 1, "date": "2026-03-02", "place_of_service": 22,
+                   "prior_authorization": "PA-999"}]})
+    assert isinstance(record, Claim) and record.faults == ()
+    assert (record.place_of_service, record.prior_authorization, record.referring_npi) == ("11", "PA-778", "1234567893")
+    assert (record.patient_birth_date, record.treatment_began) == (datetime.date(1950, 3, 15), datetime.date(2026, 2, 1))
+    assert (record.lines[0].place_of_service, record.lines[0].prior_authorization) == ("22", "PA-999")

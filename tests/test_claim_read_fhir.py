@@ -74,7 +74,8 @@ def test_cms1500_spec_example_reads_its_procedure_diagnoses_and_pointers():
     assert claim.provider is None  # Organization/1 and Practitioner/example are not in the file
     assert claim.diagnoses == ("M96.1", "G89.4", "M53.88", "M47.816")
     assert claim.lines == (ServiceLine(number=1, code="62264", date_of_service=datetime.date(2015, 10, 13),
-                                       units=1, charge=12500.0, diagnosis_pointers=(2, 4)),)
+                                       units=1, charge=12500.0, diagnosis_pointers=(2, 4),
+                                       place_of_service="24"),)  # item.locationCodeableConcept
     assert claim.diagnoses_of(claim.lines[0]) == ("G89.4", "M47.816")
 
 
@@ -99,8 +100,9 @@ def test_pas_bundle_resolves_the_patient_and_reports_the_practitioners_short_npi
     _assert_problems(record, [
         ("item[1].productOrService", "is an X12 service type code"),
         ("item[1].servicedDate", "missing: every line needs a date of service"),
-        ("careTeam[1].provider", 'the NPI of careTeam member 1 (Practitioner/ReferralPractitionerExample) must '
-                                 'be 10 digits; found the text "987654321"'),
+        # A data fault, listed with the problems of a claim that cannot be read for other reasons.
+        ("careTeam[1].provider", "the NPI of careTeam member 1 (Practitioner/ReferralPractitionerExample) "
+                                 "`987654321` has 9 digits; an NPI has 10"),
     ])
 
 
@@ -463,13 +465,43 @@ def test_a_practitioner_qualification_gives_the_type_and_an_identifier_reference
     assert by_identifier.provider == Provider("1003000126", None)
 
 
-def test_a_bad_npi_and_a_pointer_at_no_care_team_member_are_problems():
+def test_a_bad_npi_is_listed_with_the_problems_of_a_claim_unreadable_for_other_reasons():
     team = [{"sequence": 1, "provider": {"reference": "Practitioner/a"}}]
     record = _one(_bundle(_claim(careTeam=team, item=[_item(careTeamSequence=[1]), _item(sequence=2,
                                                                                            careTeamSequence=[1, 9])]),
                           _practitioner("a", "12345")))
-    _assert_problems(record, [("careTeam[1].provider", 'must be 10 digits; found the text "12345"'),
+    _assert_problems(record, [("careTeam[1].provider", "(Practitioner/a) `12345` has 5 digits; an NPI has 10"),
                               ("item[2].careTeamSequence", "careTeamSequence 9 points at no careTeam member")])
+
+
+def test_data_faults_leave_the_claim_readable():
+    team = [{"sequence": 1, "provider": {"reference": "Practitioner/a"}},
+            {"sequence": 2, "role": {"coding": [{"code": "referring"}]}, "provider": {"reference": "Practitioner/r"}}]
+    record = _one(_bundle(_claim(careTeam=team, item=[_item(careTeamSequence=[1], diagnosisSequence=[1, 7],
+                                                            locationCodeableConcept={"coding": [{"code": "1X"}]})]),
+                          _practitioner("a", "1234567890"), _practitioner("r", "12345678")))
+    assert isinstance(record, Claim), record
+    assert [(f.fault, f.field, f.line) for f in record.faults] == [
+        ("diagnosis_pointer", "item[1].diagnosisSequence", 1),
+        ("rendering_npi", "careTeam[1].provider", None),
+        ("place_of_service", "item[1].locationCodeableConcept", 1),
+        ("referring_npi", "careTeam[2].provider", None)]
+    assert record.lines[0].provider.npi == "1234567890"  # kept as written: still the provider the claim names
+    assert record.referring_npi == "12345678"
+    assert record.diagnoses_of(record.lines[0]) == record.diagnoses[:1]  # the line just has fewer diagnoses
+
+
+def test_claim_fields_payer_rules_need():
+    team = [{"sequence": 1, "role": {"coding": [{"code": "referring"}]}, "provider": {"reference": "Practitioner/r"}}]
+    record = _one(_bundle(_claim(careTeam=team, insurance=[{"sequence": 1, "focal": True, "preAuthRef": ["PA-778"],
+                                                            "coverage": {"reference": "Coverage/c"}}],
+                                 item=[_item(locationCodeableConcept={"coding": [{"code": "11"}]})]),
+                          _practitioner("r", "1234567893"),
+                          {"resourceType": "Patient", "id": "p1", "birthDate": "1950-03-15"}))
+    assert isinstance(record, Claim) and record.faults == (), record
+    assert (record.prior_authorization, record.referring_npi) == ("PA-778", "1234567893")
+    assert record.patient_birth_date == datetime.date(1950, 3, 15)
+    assert record.lines[0].place_of_service == "11"
 
 
 # Claim id, patient, payer

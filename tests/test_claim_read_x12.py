@@ -210,7 +210,7 @@ def test_the_template_reads():
     claim = _claim()
     assert claim == Claim(
         id="C1", patient_id="M123", payer="medicare", provider=Provider("1245319599", "PT"),
-        diagnoses=("I69.351", "R26.89"), frequency="1",
+        diagnoses=("I69.351", "R26.89"), frequency="1", place_of_service="11",
         lines=(ServiceLine(number=1, code="97110", date_of_service=datetime.date(2026, 3, 2), units=2,
                            modifiers=("GP",), charge=100.0, diagnosis_pointers=(1, 2)),))
 
@@ -246,11 +246,6 @@ BAD_CLAIMS = [
        "line 1: modifier `G` is not a modifier (two letters or digits: GP, 59, KX)")]),
     ("negative charge", (SV1, "SV1*HC:97110:GP*-100*UN*2***1:2"),
      [("SV102 in loop 2400, segment 18", "the charge must be an amount of 0 or more, e.g. 120.00; found `-100`")]),
-    ("pointer at no diagnosis", (SV1, "SV1*HC:97110:GP*100*UN*2***1:3"),
-     [("SV107 in loop 2400, segment 18",
-       "line 1: diagnosis pointer 3 points at no diagnosis: the claim lists only 2")]),
-    ("pointer out of range", (SV1, "SV1*HC:97110:GP*100*UN*2***13"),
-     [("SV107 in loop 2400, segment 18", "diagnosis pointers must be whole numbers from 1 to 12; found `13`")]),
     ("second SV1", (SV1 + "~", SV1 + "~\n" + SV1 + "~"),
      [("SV1 in loop 2400, segment 19", "line 1 has a second SV1; each service line (LX) has one")]),
     ("line without SV1", (SV1 + "~\n", ""),
@@ -277,15 +272,6 @@ BAD_CLAIMS = [
     ("unknown diagnosis qualifier", ("ABF:R2689", "ZZ:R2689"),
      [("HI02 in loop 2300, segment 14", "diagnosis qualifier `ZZ` is not one of ABK (principal) or ABF (other) for "
                                         "ICD-10-CM, BK or BF for ICD-9-CM")]),
-    ("qualifier and code as two elements", ("HI*ABK:I69351*ABF:R2689", "HI*ABK*I69351*ABF:R2689"),
-     [("HI01-HI02 in loop 2300, segment 14", "diagnosis qualifier `ABK` and code `I69351` are written as two "
-                                             "elements; write them as one, joined by `:` (ABK:I69351)")]),
-    ("ICD-9 after 2015-09-30", ("HI*ABK:I69351*ABF:R2689", "HI*BK:4359*BF:78199"),
-     [("HI01 in loop 2300, segment 14", "diagnoses `4359` (BK), `78199` (BF) are ICD-9 codes, and ICD-9 is invalid "
-                                        "for services on or after 2015-10-01: line 1 is on 2026-03-02. Code the "
-                                        "diagnoses in ICD-10-CM (qualifiers ABK, ABF)")]),
-    ("ICD-9 on 2015-10-01", ("HI*ABK:I69351*ABF:R2689", "HI*BK:4359*BF:78199"), ("D8*20260302", "D8*20151001"),
-     [("HI01 in loop 2300, segment 14", "line 1 is on 2015-10-01")]),
     ("bad ICD-9 code", ("HI*ABK:I69351*ABF:R2689", "HI*BK:43*BF:78199"), ("D8*20260302", "D8*20150930"),
      [("HI01 in loop 2300, segment 14", "diagnosis `43` (qualifier BK) is not an ICD-9-CM code")]),
     ("frequency code not allowed", ("11:B:1", "11:B:6"),
@@ -297,21 +283,6 @@ BAD_CLAIMS = [
     ("no claim id", ("CLM*C1*", "CLM**"),
      [("CLM01 in loop 2300, segment 13",
        "missing: every claim needs its claim id (CLM01, the patient control number)")]),
-    ("NPI of 9 digits", ("XX*1245319599", "XX*124531959"),
-     [("NM109 in loop 2310B, segment 15", "the rendering provider's NPI must be 10 digits; found `124531959`")]),
-    ("NM1 with an element too many", ("ANA****XX", "ANA*****XX"),
-     [("NM108 in loop 2310B, segment 15", "NM108 must be XX, saying that NM109 is the rendering provider's NPI; found "
-                                          "none (an element too many or too few before it?)")]),
-    ("malformed taxonomy", ("PXC*225100000X", "PXC*2251"),
-     [("PRV03 in loop 2310B, segment 16", "taxonomy code `2251` is not a provider taxonomy code (ten letters and "
-                                          "digits: 225100000X for a physical therapist)")]),
-    ("line's NPI", ("DTP*472*D8*20260302~\n", "DTP*472*D8*20260302~\nNM1*82*1*CHEN*LEE****XX*198765432~\n"),
-     [("NM109 in loop 2420A, segment 20", "the NPI of the line's rendering provider must be 10 digits")]),
-    ("billing NPI standing for the rendering provider",
-     ("NM1*82*1*RIVERA*ANA****XX*1245319599~\nPRV*PE*PXC*225100000X~\n", ""), ("XX*1234567893", "XX*12345"),
-     [("NM109 in loop 2010AA, segment 8",
-       "the billing provider's NPI must be 10 digits; found `12345` (the billing provider stands for the rendering "
-       "provider: the claim names none in 2310B)")]),
     ("a segment that is not one", ("HI*ABK:I69351*ABF:R2689~\n", "HI*ABK:I69351*ABF:R2689~\n12*34~\n"),
      [("segment 15", "segment `12*34` does not start with a segment id (2 or 3 capital letters or digits) followed "
                      "by `*`, the element separator declared at ISA position 4")]),
@@ -321,8 +292,6 @@ BAD_CLAIMS = [
     ("a damaged entity code", ("NM1*82*1*RIVERA", "NM1*83*1*RIVERA"),
      [("NM101, segment 15", "NM101 `83` is not an entity an 837P names: a damaged segment? Whose name and id it "
                             "holds is unknown")]),
-    ("taxonomy without PXC", ("PRV*PE*PXC", "PRV*PE*ZZ"),
-     [("PRV02 in loop 2310B, segment 16", "PRV02 must be PXC (a taxonomy code follows); found `ZZ`")]),
     ("claim id with a separator", ("CLM*C1*", "CLM*C:1*"),
      [("CLM01 in loop 2300, segment 13", "the claim id `C:1` holds a separator of the file; a claim id is plain "
                                          "text")]),
@@ -336,6 +305,109 @@ BAD_CLAIMS = [
     ("subscriber without id or name", ("NM1*IL*1*DOE*JANE****MI*M123", "NM1*IL*1"),
      [("NM109 in loop 2010BA, segment 11", "missing: the subscriber has neither a member id (NM109) nor a name")]),
 ]
+
+
+# Faults a payer's front end rejects the claim for, but that leave its lines meaningful: the claim is read,
+# with the fault recorded (kind, element, loop, segment, what is wrong), and its lines are judged.
+FAULTY_CLAIMS = [
+    ("pointer at no diagnosis", (SV1, "SV1*HC:97110:GP*100*UN*2***1:3"),
+     [("diagnosis_pointer", 1, "SV107 in loop 2400, segment 18",
+       "line 1: diagnosis pointer 3 points at no diagnosis: the claim lists only 2")]),
+    ("pointer out of range", (SV1, "SV1*HC:97110:GP*100*UN*2***13"),
+     [("diagnosis_pointer", 1, "SV107 in loop 2400, segment 18", "line 1: diagnosis pointer `13` is not one of 1 to 12")]),
+    ("qualifier and code as two elements", ("HI*ABK:I69351*ABF:R2689", "HI*ABK*I69351*ABF:R2689"),
+     [("diagnosis_format", None, "HI01-HI02 in loop 2300, segment 14",
+       "diagnosis qualifier `ABK` and code `I69351` are written as two elements; write them as one, joined by `:` "
+       "(ABK:I69351)")]),
+    ("ICD-9 after 2015-09-30", ("HI*ABK:I69351*ABF:R2689", "HI*BK:4359*BF:78199"),
+     [("diagnosis_code_set", None, "HI01 in loop 2300, segment 14",
+       "diagnoses `4359` (BK), `78199` (BF) are ICD-9 codes, and ICD-9 is invalid for services on or after "
+       "2015-10-01: line 1 is on 2026-03-02. Code the diagnoses in ICD-10-CM (qualifiers ABK, ABF)")]),
+    ("ICD-9 on 2015-10-01", ("HI*ABK:I69351*ABF:R2689", "HI*BK:4359*BF:78199"), ("D8*20260302", "D8*20151001"),
+     [("diagnosis_code_set", None, "HI01 in loop 2300, segment 14", "line 1 is on 2015-10-01")]),
+    ("NPI of 9 digits", ("XX*1245319599", "XX*124531959"),
+     [("rendering_npi", None, "NM109 in loop 2310B, segment 15",
+       "the rendering provider's NPI `124531959` has 9 digits; an NPI has 10")]),
+    ("NPI failing its check digit", ("XX*1245319599", "XX*1245319598"),
+     [("rendering_npi", None, "NM109 in loop 2310B, segment 15",
+       "the rendering provider's NPI `1245319598` fails the NPI check digit")]),
+    ("NM1 with an element too many", ("ANA****XX", "ANA*****XX"),
+     [("rendering_npi", None, "NM108 in loop 2310B, segment 15",
+       "NM108 must be XX, saying that NM109 is the rendering provider's NPI; found none (an element too many or too "
+       "few before it?)")]),
+    ("malformed taxonomy", ("PXC*225100000X", "PXC*2251"),
+     [("taxonomy", None, "PRV03 in loop 2310B, segment 16",
+       "taxonomy code `2251` is not a provider taxonomy code (ten letters and digits: 225100000X for a physical "
+       "therapist)")]),
+    ("line's NPI", ("DTP*472*D8*20260302~\n", "DTP*472*D8*20260302~\nNM1*82*1*CHEN*LEE****XX*198765432~\n"),
+     [("rendering_npi", 1, "NM109 in loop 2420A, segment 20",
+       "the NPI of the line's rendering provider `198765432` has 9 digits")]),
+    ("billing NPI standing for the rendering provider",
+     ("NM1*82*1*RIVERA*ANA****XX*1245319599~\nPRV*PE*PXC*225100000X~\n", ""), ("XX*1234567893", "XX*12345"),
+     [("billing_npi", None, "NM109 in loop 2010AA, segment 8",
+       "the billing provider's NPI `12345` has 5 digits; an NPI has 10 (the billing provider stands for the "
+       "rendering provider: the claim names none in 2310B)")]),
+    ("billing NPI beside a rendering provider", ("XX*1234567893", "XX*1234567890"),
+     [("billing_npi", None, "NM109 in loop 2010AA, segment 8",
+       "the billing provider's NPI `1234567890` fails the NPI check digit")]),
+    ("taxonomy without PXC", ("PRV*PE*PXC", "PRV*PE*ZZ"),
+     [("taxonomy", None, "PRV02 in loop 2310B, segment 16", "PRV02 must be PXC (a taxonomy code follows); found `ZZ`")]),
+    ("place of service not two digits", ("11:B:1", "O1:B:1"),
+     [("place_of_service", None, "CLM05-1 in loop 2300, segment 13",
+       "the place of service `O1` is not a place of service code (two digits")]),
+    ("birth date after the service", ("NM1*PR*2*MEDICARE PART B*****PI*12502~\n",
+                                      "DMG*D8*20270101*F~\nNM1*PR*2*MEDICARE PART B*****PI*12502~\n"),
+     [("patient_birth_date", None, "DMG02 in loop 2010BA, segment 12",
+       "the patient's date of birth 2027-01-01 is after line 1's date of service 2026-03-02")]),
+    ("date treatment began after the service", ("HI*ABK", "DTP*454*D8*20260310~\nHI*ABK"),
+     [("date_treatment_began", None, "DTP03 in loop 2300, segment 14",
+       "the date treatment began 2026-03-10 is after line 1's date of service 2026-03-02")]),
+]
+
+
+@pytest.mark.parametrize("case", FAULTY_CLAIMS, ids=[case[0] for case in FAULTY_CLAIMS])
+def test_a_data_fault_is_recorded_and_the_claim_read(case):
+    *changes, expected = case[1:]
+    record = _one(_edit(*changes))
+    assert isinstance(record, Claim), _problems(record)
+    assert len(record.faults) == len(expected), record.faults
+    for fault, (kind, line, field, fragment) in zip(record.faults, expected):
+        assert (fault.fault, fault.line, fault.field) == (kind, line, field)
+        assert fragment in fault.message
+
+
+def test_a_pointer_to_no_diagnosis_leaves_the_line_its_other_diagnoses():
+    claim = _claim((SV1, "SV1*HC:97110:GP*100*UN*2***2:3"))
+    assert claim.diagnoses_of(claim.lines[0]) == ("R26.89",)
+    only_dangling = _claim((SV1, "SV1*HC:97110:GP*100*UN*2***3"))
+    assert only_dangling.diagnoses_of(only_dangling.lines[0]) == ()
+
+
+def test_a_claim_unreadable_for_other_reasons_lists_its_faults_too():
+    record = _one(_edit(("XX*1245319599", "XX*124531959"), ("HC:97110", "HC:9711")))
+    assert isinstance(record, UnreadableClaim)
+    assert [field for field, _ in _problems(record)] == ["SV101-2 in loop 2400, segment 18",
+                                                         "NM109 in loop 2310B, segment 15"]
+
+
+def test_claim_fields_payer_rules_need():
+    claim = _claim(("CLM*C1*100***11:B:1*Y*A*Y*Y~\n", "CLM*C1*100***11:B:1*Y*A*Y*Y~\nDTP*454*D8*20260201~\n"
+                                                         "REF*G1*PA-778~\n"),
+                   ("HI*ABK:I69351*ABF:R2689~\n", "HI*ABK:I69351*ABF:R2689~\nNM1*DN*1*WELBY*MARCUS****XX*1234567893~\n"),
+                   ("NM1*PR*2", "DMG*D8*19500315*F~\nNM1*PR*2"),
+                   (SV1, "SV1*HC:97110:GP*100*UN*2*22**1:2"),
+                   ("DTP*472*D8*20260302~\n", "DTP*472*D8*20260302~\nREF*G1*PA-999~\n"))
+    assert claim.faults == ()
+    assert (claim.place_of_service, claim.prior_authorization, claim.referring_npi) == ("11", "PA-778", "1234567893")
+    assert (claim.patient_birth_date, claim.treatment_began) == (datetime.date(1950, 3, 15), datetime.date(2026, 2, 1))
+    line = claim.lines[0]
+    assert (line.place_of_service, line.prior_authorization) == ("22", "PA-999")
+    assert claim.place_of_service_of(line) == "22"
+
+
+def test_the_primary_care_provider_is_the_certifier_when_no_referring_provider_is_named():
+    claim = _claim(("HI*ABK:I69351*ABF:R2689~\n", "HI*ABK:I69351*ABF:R2689~\nNM1*P3*1*WELBY*MARCUS****XX*1245319599~\n"))
+    assert claim.referring_npi == "1245319599"
 
 
 @pytest.mark.parametrize("case", BAD_CLAIMS, ids=[case[0] for case in BAD_CLAIMS])

@@ -75,6 +75,8 @@ def test_a_rule_is_indexed_under_the_codes_it_concerns():
     assert "medicare.unit-cap.97112" not in ids("97110")
     assert "medicare.pair.97530-97116" in ids("97116") and "medicare.pair.97530-97116" not in ids("97530")
     # A code no rule names meets only the rules written `codes: any` (Medicare's limits on what a
-    # chiropractor may bill concern every code).
-    assert ids("99213") == ["medicare.chiropractic.excluded-service", "medicare.chiropractic.excluded-service-marked-gy"]
-    assert all(program.rules_for("99213")[i].spec.every_code for i in range(2))
+    # chiropractor may bill, and the claim data its front end rejects, concern every code).
+    assert ids("99213")[:2] == ["medicare.chiropractic.excluded-service",
+                                "medicare.chiropractic.excluded-service-marked-gy"]
+    assert {i for i in ids("99213")[2:]} == {i for i in ids("97110") if i.startswith("medicare.claim-data.")}
+    assert len(ids("99213")) == 12 and all(rule.spec.every_code for rule in program.rules_for("99213"))

@@ -32,7 +32,8 @@ from .policy_schema import validate_document
 CASE_FILE_PATTERNS = ("test_*.yaml", "test_*.yml")
 # Folders a search for case files does not go into: installed packages and tools' own files.
 _SKIPPED = {".venv", "venv", "site-packages", "node_modules", ".git", ".tox", "build", "dist"}
-_TEXT_KEYS = {"id", "code", "npi", "frequency", "payer", "type", "start", "end", "date"}
+_TEXT_KEYS = {"id", "code", "npi", "frequency", "payer", "type", "start", "end", "date", "referring_npi",
+              "place_of_service", "prior_authorization", "birth_date", "treatment_began"}
 _TEXT_LISTS = {"modifiers", "diagnoses"}
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
 
-from .claim_model import Claim, Provider, ServiceLine
+from .claim_model import FAULTS, Claim, Provider, ServiceLine
 
 __all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
            "DISCIPLINES", "SCHEMA_VERSION"]
@@ -71,13 +71,15 @@ class HistoryLine:
 
     # A line from the history is also what rules see of a past claim (`another line ... that year`): the
     # fields of a judged line that the history does not keep are missing, whichever history it came from.
-    minutes = provider_npi = pta_minutes = ota_minutes = None
+    minutes = provider_npi = pta_minutes = ota_minutes = place_of_service = prior_authorization = None
     diagnoses = ()
 
 
 # `date` is what rules call the date of service: the same slot under a second name (a property would cost a
 # Python call on every read, and rules over the year read the date of every past line).
 HistoryLine.date = HistoryLine.date_of_service
+for _fault in FAULTS:  # a past claim's data faults were reported when it was judged
+    setattr(HistoryLine, "fault_" + _fault, None)
 
 
 @dataclass(frozen=True, slots=True)

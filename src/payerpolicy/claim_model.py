@@ -2,7 +2,9 @@
 
 Readers (JSON today; X12 837P and FHIR later) turn their input into these objects, so the evaluator never
 sees a file format. A claim that cannot be read becomes an `UnreadableClaim` carrying every problem found,
-so that a batch still yields exactly one record per claim read.
+so that a batch still yields exactly one record per claim read. A fault that a payer's front end rejects a
+claim for but that leaves its lines meaningful (a 9-digit NPI, a pointer to no diagnosis) is a `DataFault`
+on a readable `Claim`: the claim is judged, and the policy reports the fault.
 """
 from __future__ import annotations
 
@@ -43,8 +45,10 @@ class ServiceLine:
     minutes: int | None = None  # direct treatment minutes; the sum of the periods when periods are given
     periods: tuple[TreatmentPeriod, ...] = ()
     charge: float | None = None
-    diagnosis_pointers: tuple[int, ...] = ()
+    diagnosis_pointers: tuple[int, ...] = ()  # as written: one that points at no diagnosis is a data fault
     provider: Provider | None = None  # the line's own rendering provider, when it differs from the claim's
+    place_of_service: str | None = None  # the line's own (837P SV105), when it differs from the claim's
+    prior_authorization: str | None = None  # the line's own prior-authorization number (837P 2400 REF*G1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,14 @@ class Claim:
     provider: Provider | None = None
     diagnoses: tuple[str, ...] = ()  # ICD-10-CM, written with the dot (I69.351)
     frequency: str | None = None  # claim frequency code: 1 original, 7 replacement, 8 void
+    place_of_service: str | None = None  # two digits (11 office, 22 outpatient hospital): 837P CLM05-1
+    prior_authorization: str | None = None  # the payer's prior-authorization number: 837P REF*G1
+    patient_birth_date: datetime.date | None = None  # 837P DMG02 of the patient (2010CA) or subscriber (2010BA)
+    referring_npi: str | None = None  # the referring or certifying provider: 837P loop 2310A, NM1*DN or NM1*P3
+    treatment_began: datetime.date | None = None  # the date treatment began (chiropractic): 837P DTP*454
+    # What a payer's front end would reject the claim for, though every line can still be judged (a 9-digit
+    # NPI, a pointer to no diagnosis): policies report them (`data_fault` fields), the lines are judged.
+    faults: tuple["DataFault", ...] = ()
 
     def provider_of(self, line: ServiceLine) -> Provider | None:
         """The provider who rendered `line`: its own when given, else the claim's.
@@ -69,8 +81,12 @@ class Claim:
             return Provider(own.npi or claim.npi, own.type or claim.type)
         return own
 
+    def place_of_service_of(self, line: ServiceLine) -> str | None:
+        return line.place_of_service or self.place_of_service
+
     def diagnoses_of(self, line: ServiceLine) -> tuple[str, ...]:
-        """The diagnoses a line points to; all of the claim's when the line points to none."""
+        """The diagnoses a line points to; all of the claim's when the line points to none. A pointer to no
+        diagnosis (a data fault) gives none: the line just has fewer diagnoses."""
         if not line.diagnosis_pointers:
             return self.diagnoses
         return tuple(self.diagnoses[p - 1] for p in line.diagnosis_pointers if 0 < p <= len(self.diagnoses))
@@ -85,6 +101,49 @@ class ClaimProblem:
 
     def to_dict(self) -> dict:
         return {"field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class DataFault:
+    """A fault in a claim's data that a payer's front end rejects the claim for, but that leaves the claim's
+    lines meaningful, so they are still judged: an NPI of the wrong length or check digit, a diagnosis
+    pointer to no diagnosis, an ICD-9 code after 2015-10-01, a malformed taxonomy code.
+
+    `fault` names the kind, from `FAULTS`, as policy rules ask for it (`data_fault.npi`); `field` and
+    `message` say where and what, as a `ClaimProblem` does; `line` is the line it concerns, or None for the
+    claim as a whole."""
+
+    fault: str
+    field: str
+    message: str
+    line: int | None = None
+
+    def to_dict(self) -> dict:
+        out = {"fault": self.fault, "field": self.field, "message": self.message}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+    def problem(self) -> ClaimProblem:
+        return ClaimProblem(self.field, self.message)
+
+
+FAULTS = {
+    "rendering_npi": "the rendering provider's NPI (2310B, 2420A) is not 10 digits, fails its check digit, or is "
+                     "not announced as an NPI",
+    "billing_npi": "the billing provider's NPI (2010AA) is not 10 digits, fails its check digit, or is not "
+                   "announced as an NPI",
+    "referring_npi": "the referring or certifying provider's NPI (2310A) is not 10 digits, fails its check "
+                     "digit, or is not announced as an NPI",
+    "taxonomy": "a provider taxonomy code that is not one (ten letters and digits), or not announced as one",
+    "diagnosis_pointer": "a diagnosis pointer to no diagnosis on the claim, or beyond the twelfth",
+    "diagnosis_code_set": "an ICD-9 diagnosis on a claim with a service from 2015-10-01, when ICD-10-CM began",
+    "diagnosis_format": "a diagnosis written as two elements instead of one qualifier:code composite",
+    "place_of_service": "a place of service that is not two digits",
+    "date_treatment_began": "a date treatment began that is not a date, or falls after a date of service",
+    "patient_birth_date": "a patient date of birth that is not a date, or falls after a date of service",
+}
+"""The kinds of data fault the readers record, by the name rules use (`data_fault.<name>`)."""
 
 
 @dataclass(frozen=True, slots=True)

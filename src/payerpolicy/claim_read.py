@@ -7,7 +7,10 @@ never stops a batch, and no exception leaves this module for bad data; the only 
 `ClaimFileError`, for a file that cannot be opened at all.
 
 `claim_from_dict` turns one decoded claim into the model. It checks every field and collects every problem
-it finds, so that a billing specialist can fix a claim in one pass. Field names in problems are those of the
+it finds, so that a billing specialist can fix a claim in one pass. What a payer's front end would reject
+but which leaves the lines meaningful (an NPI of the wrong length or check digit, a pointer to no diagnosis,
+a place of service, birth date or date treatment began that is wrong) is a data fault on a readable claim,
+judged like any other (`claim_model.DataFault`). Field names in problems are those of the
 JSON (`lines[2].units`), with lines and diagnoses counted from 1 as on the claim form; messages say what was
 found and what is expected, in plain words.
 
@@ -28,6 +31,7 @@ from typing import IO, Iterator
 from .claim_model import (
     Claim,
     ClaimProblem,
+    DataFault,
     ClaimRecord,
     Provider,
     ServiceLine,
@@ -41,11 +45,12 @@ from .claim_values import (
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
     MODIFIER,
-    NPI,
+    PLACE_OF_SERVICE,
     PROVIDER_TYPES,
     describe,
     icd10_with_dot,
     is_amount,
+    npi_fault,
     quote,
     upper_ascii,
     whole_number,
@@ -57,11 +62,12 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone would a
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 # Allowed fields per level; a tuple keeps the order for the "fields allowed here" hint.
-_CLAIM_FIELDS = ("id", "payer", "patient", "provider", "diagnoses", "frequency", "lines")
-_PATIENT_FIELDS = ("id",)
+_CLAIM_FIELDS = ("id", "payer", "patient", "provider", "diagnoses", "frequency", "place_of_service",
+                 "prior_authorization", "referring_npi", "treatment_began", "lines")
+_PATIENT_FIELDS = ("id", "birth_date")
 _PROVIDER_FIELDS = ("npi", "type")
 _LINE_FIELDS = ("code", "modifiers", "units", "minutes", "periods", "date", "charge", "diagnosis_pointers",
-                "provider")
+                "provider", "place_of_service", "prior_authorization")
 _PERIOD_FIELDS = ("start", "end", "provider")
 
 
@@ -79,21 +85,104 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
         problem = ClaimProblem("claim", f"a claim must be a JSON object in braces {{...}}; found {describe(obj)}")
         return UnreadableClaim(id=None, problems=(problem,), where=where)
     problems: list[ClaimProblem] = []
+    faults: list[DataFault] = []  # what a payer's front end rejects, though the claim can be judged
     _check_fields(obj, _CLAIM_FIELDS, "", "on the claim", problems)
     claim_id = _read_id(obj.get("id"), "id", "an id", "the claim id", problems)
     patient_id = _read_patient(obj.get("patient"), problems)
     payer = _read_payer(obj.get("payer"), problems)
-    provider = _read_provider(obj.get("provider"), "provider", "the claim's provider", problems)
+    provider = _read_provider(obj.get("provider"), "provider", "the claim's provider", problems, faults)
     diagnoses, listed = _read_diagnoses(obj.get("diagnoses"), problems)
     frequency = _read_frequency(obj.get("frequency"), problems)
-    lines = _read_lines(obj.get("lines"), listed, problems)
+    place = _read_place(obj.get("place_of_service"), "place_of_service", None, problems, faults)
+    authorization = _read_text(obj.get("prior_authorization"), "prior_authorization",
+                               "the prior-authorization number", problems)
+    referring = _read_npi(obj.get("referring_npi"), "referring_npi", "the referring provider's NPI",
+                          "referring_npi", None, problems, faults)
+    lines = _read_lines(obj.get("lines"), listed, problems, faults)
     if lines:
         _check_periods_across_lines(lines, problems)
-    if problems:
+    dates = [line.date_of_service for line in lines]
+    born = _read_day(obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
+                     "patient.birth_date", "the patient's date of birth", "patient_birth_date", dates, faults)
+    began = _read_day(obj.get("treatment_began"), "treatment_began", "the date treatment began",
+                      "date_treatment_began", dates, faults)
+    if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
+        problems.extend(fault.problem() for fault in faults)
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
                                patient_id=patient_id)
     return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
-                 diagnoses=diagnoses, frequency=frequency)
+                 diagnoses=diagnoses, frequency=frequency, place_of_service=place, prior_authorization=authorization,
+                 patient_birth_date=born, referring_npi=referring, treatment_began=began, faults=tuple(faults))
+
+
+def _read_text(value: object, field: str, what: str, problems: list[ClaimProblem]) -> str | None:
+    """Plain text such as a prior-authorization number; a number is taken as its digits."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    problems.append(ClaimProblem(field, f"{what} must be text; found {describe(value)}"))
+    return None
+
+
+def _read_place(value: object, field: str, line: int | None, problems: list[ClaimProblem],
+                faults: list[DataFault]) -> str | None:
+    """A place of service: two digits as text ("11"); a whole number is taken as its two digits."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99:
+        return f"{value:02d}"
+    if not isinstance(value, str):
+        problems.append(ClaimProblem(field, f'the place of service must be text of two digits, e.g. "11"; found '
+                                            f"{describe(value)}"))
+        return None
+    if PLACE_OF_SERVICE.fullmatch(value):
+        return value
+    where = f"line {line}: " if line is not None else ""
+    faults.append(DataFault("place_of_service", field, f"{where}the place of service {quote(value)} is not a place "
+                                                       f"of service code (two digits: 11 office, 22 outpatient "
+                                                       f"hospital)", line))
+    return None
+
+
+def _read_npi(value: object, field: str, whose: str, fault: str, line: int | None, problems: list[ClaimProblem],
+              faults: list[DataFault]) -> str | None:
+    """An NPI written as text. One of the wrong length or check digit is a data fault, kept as written when
+    it is digits; anything but text is a problem (a number would lose leading zeros)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(ClaimProblem(field, f'an NPI is 10 digits written as text, e.g. "1234567893"; '
+                                            f"found {describe(value)}"))
+        return None
+    wrong = npi_fault(value)
+    if wrong is not None:
+        faults.append(DataFault(fault, field, f"{whose} {quote(value)} {wrong}", line))
+    return value if wrong is None or (value.isascii() and value.isdigit()) else None
+
+
+def _read_day(value: object, field: str, what: str, fault: str, dates: list[datetime.date],
+              faults: list[DataFault]) -> datetime.date | None:
+    """A date of the claim (birth, treatment began): YYYY-MM-DD, on or before every date of service. One that
+    is not, or falls after a service, is a data fault: the lines can still be judged."""
+    if value is None:
+        return None
+    day = None
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    if day is None:
+        faults.append(DataFault(fault, field, f"{what} must be a real date written YYYY-MM-DD; found "
+                                              f"{describe(value)}"))
+        return None
+    later = [date for date in dates if date < day]
+    if later:
+        faults.append(DataFault(fault, field, f"{what} {day} is after a date of service ({min(later)})"))
+    return day
 
 
 def _check_periods_across_lines(lines, problems: list[ClaimProblem]) -> None:
@@ -162,8 +251,10 @@ def _read_payer(value: object, problems: list[ClaimProblem]) -> str | None:
     return None
 
 
-def _read_provider(value: object, field: str, what: str, problems: list[ClaimProblem]) -> Provider | None:
-    """A rendering provider. An empty object counts as no provider, so it cannot hide the claim's."""
+def _read_provider(value: object, field: str, what: str, problems: list[ClaimProblem],
+                   faults: list[DataFault] | None = None, line: int | None = None) -> Provider | None:
+    """A rendering provider. An empty object counts as no provider, so it cannot hide the claim's. An NPI of
+    the wrong length or check digit is a data fault (in `faults`, when given: a period's provider has none)."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -172,10 +263,8 @@ def _read_provider(value: object, field: str, what: str, problems: list[ClaimPro
         return None
     _check_fields(value, _PROVIDER_FIELDS, field + ".", "in " + what, problems)
     npi, kind = value.get("npi"), value.get("type")
-    if npi is not None and not (isinstance(npi, str) and NPI.fullmatch(npi)):
-        problems.append(ClaimProblem(field + ".npi", f"an NPI is 10 digits written as text, e.g. "
-                                                     f'"1234567893"; found {describe(npi)}'))
-        npi = None
+    npi = _read_npi(npi, field + ".npi", "the NPI of " + what, "rendering_npi", line, problems,
+                    faults if faults is not None else [])
     if kind is not None:
         kind = upper_ascii(kind)
         if kind not in PROVIDER_TYPES:
@@ -227,7 +316,8 @@ def _read_frequency(value: object, problems: list[ClaimProblem]) -> str | None:
 # Service lines
 
 
-def _read_lines(value: object, listed_diagnoses: int, problems: list[ClaimProblem]) -> tuple[ServiceLine, ...]:
+def _read_lines(value: object, listed_diagnoses: int, problems: list[ClaimProblem],
+                faults: list[DataFault]) -> tuple[ServiceLine, ...]:
     if value is None:
         problems.append(ClaimProblem("lines", "missing: every claim needs at least one service line"))
         return ()
@@ -237,12 +327,12 @@ def _read_lines(value: object, listed_diagnoses: int, problems: list[ClaimProble
     if not value:
         problems.append(ClaimProblem("lines", "a claim needs at least one service line; found an empty list"))
         return ()
-    lines = (_read_line(raw, number, listed_diagnoses, problems) for number, raw in enumerate(value, 1))
+    lines = (_read_line(raw, number, listed_diagnoses, problems, faults) for number, raw in enumerate(value, 1))
     return tuple(line for line in lines if line is not None)
 
 
-def _read_line(raw: object, number: int, listed_diagnoses: int,
-               problems: list[ClaimProblem]) -> ServiceLine | None:
+def _read_line(raw: object, number: int, listed_diagnoses: int, problems: list[ClaimProblem],
+               faults: list[DataFault]) -> ServiceLine | None:
     at = f"lines[{number}]"
     if not isinstance(raw, dict):
         problems.append(ClaimProblem(at, f"line {number} must be an object in braces {{...}}; found {describe(raw)}"))
@@ -259,13 +349,17 @@ def _read_line(raw: object, number: int, listed_diagnoses: int,
         minutes = _minutes_of_periods(periods, minutes, at, problems)
     date = _read_date(raw.get("date"), at, problems)
     charge = _read_charge(raw.get("charge"), at, problems)
-    pointers = _read_pointers(raw.get("diagnosis_pointers"), at, listed_diagnoses, problems)
-    provider = _read_provider(raw.get("provider"), at + ".provider", f"the provider of line {number}", problems)
+    pointers = _read_pointers(raw.get("diagnosis_pointers"), at, number, listed_diagnoses, problems, faults)
+    provider = _read_provider(raw.get("provider"), at + ".provider", f"the provider of line {number}", problems,
+                              faults, number)
+    place = _read_place(raw.get("place_of_service"), at + ".place_of_service", number, problems, faults)
+    authorization = _read_text(raw.get("prior_authorization"), at + ".prior_authorization",
+                               "the prior-authorization number", problems)
     if len(problems) > before:
         return None
     return ServiceLine(number=number, code=code, date_of_service=date, units=units, modifiers=modifiers,
                        minutes=minutes, periods=periods or (), charge=charge, diagnosis_pointers=pointers,
-                       provider=provider)
+                       provider=provider, place_of_service=place, prior_authorization=authorization)
 
 
 def _read_code(value: object, at: str, problems: list[ClaimProblem]) -> str | None:
@@ -346,6 +440,7 @@ def _read_period(raw: object, field: str, place: str, problems: list[ClaimProble
     _check_fields(raw, _PERIOD_FIELDS, field + ".", place, problems)
     start = _read_time(raw.get("start"), field + ".start", "start", problems)
     end = _read_time(raw.get("end"), field + ".end", "end", problems)
+    # Who furnished a period is in the notes, not on the claim the payer sees: no data fault for its NPI.
     provider = _read_provider(raw.get("provider"), field + ".provider", f"the provider {place}", problems)
     if start is None or end is None:
         return None
@@ -412,8 +507,10 @@ def _read_charge(value: object, at: str, problems: list[ClaimProblem]) -> float 
     return None
 
 
-def _read_pointers(value: object, at: str, listed_diagnoses: int, problems: list[ClaimProblem]) -> tuple[int, ...]:
-    """Diagnosis pointers: positions (from 1) in the claim's list of diagnoses."""
+def _read_pointers(value: object, at: str, number: int, listed_diagnoses: int, problems: list[ClaimProblem],
+                   faults: list[DataFault]) -> tuple[int, ...]:
+    """Diagnosis pointers: positions (from 1) in the claim's list of diagnoses. One that points at no
+    diagnosis, or past the twelfth, is a data fault, kept as written: the line just has fewer diagnoses."""
     field = at + ".diagnosis_pointers"
     if value is None:
         return ()
@@ -423,15 +520,18 @@ def _read_pointers(value: object, at: str, listed_diagnoses: int, problems: list
     pointers = []
     for raw in value:
         pointer = whole_number(raw)
-        if pointer is None or not 1 <= pointer <= MAX_DIAGNOSIS_POINTER:
+        if pointer is None or pointer == 0:
             problems.append(ClaimProblem(field, f"diagnosis pointers must be whole numbers from 1 to "
                                                 f"{MAX_DIAGNOSIS_POINTER}; found {describe(raw)}"))
+            continue
+        if pointer > MAX_DIAGNOSIS_POINTER:
+            faults.append(DataFault("diagnosis_pointer", field, f"line {number}: diagnosis pointer {pointer} is not "
+                                                                f"one of 1 to {MAX_DIAGNOSIS_POINTER}", number))
         elif pointer > listed_diagnoses:
             listed = f"lists only {listed_diagnoses}" if listed_diagnoses else "lists none"
-            problems.append(ClaimProblem(field, f"diagnosis pointer {pointer} points at no diagnosis: "
-                                                f"the claim {listed}"))
-        else:
-            pointers.append(pointer)
+            faults.append(DataFault("diagnosis_pointer", field, f"line {number}: diagnosis pointer {pointer} points "
+                                                                f"at no diagnosis: the claim {listed}", number))
+        pointers.append(pointer)
     return tuple(pointers)
 
 

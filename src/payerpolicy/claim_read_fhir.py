@@ -68,8 +68,15 @@ How FHIR maps to the model, and the choices made where FHIR does not say:
     the Practitioner's `qualification[].code`: a NUCC taxonomy code (2251... PT, 225200000X PTA, 225X... OT,
     224Z... OTA, 235Z00000X SLP, 111N... DC, 363L... NP, 363A... PA) or a plain PT, PTA, OT, ... as code
     or text. MD and DO cannot be told apart by taxonomy, so physicians are left without a type.
-  - not read: `item.detail`, place of service, `supportingInfo`, `status` and `use` (a preauthorization is
-    read like a claim), adjudication.
+  - place of service: `item.locationCodeableConcept` (CMS's two-digit codes); FHIR has none for the claim.
+  - prior authorization: the first `insurance[].preAuthRef`.
+  - patient's date of birth: the resolved Patient's `birthDate` (a full date; a partial one is a data fault).
+  - referring provider: the careTeam member whose role is `referring`; its NPI is the claim's referring NPI.
+  - data faults (claim_model.DataFault): an NPI of the wrong length or check digit (kept as written), a
+    `diagnosisSequence` that names no diagnosis, a place of service that is not two digits, a birth date
+    after a service: the claim is read and judged, and the policy reports what a front end rejects it for.
+  - not read: `item.detail`, the date treatment began (no standard element), `supportingInfo`, `status` and
+    `use` (a preauthorization is read like a claim), adjudication.
   - ExplanationOfBenefit and ClaimResponse are the payer's answer to a claim, already adjudicated, not a
     claim to check: each becomes an `UnreadableClaim` saying so, rather than being judged as if billed
     (an EOB's items carry what was paid and may be reversals with negative amounts).
@@ -80,7 +87,7 @@ import datetime
 import re
 from typing import Iterable, Iterator
 
-from .claim_model import Claim, ClaimProblem, ClaimRecord, Provider, ServiceLine, UnreadableClaim
+from .claim_model import Claim, ClaimProblem, ClaimRecord, DataFault, Provider, ServiceLine, UnreadableClaim
 
 # The rules every claim reader applies, so that a claim is read alike in any format.
 from .claim_values import (
@@ -88,12 +95,13 @@ from .claim_values import (
     ICD10,
     MAX_MODIFIERS,
     MODIFIER,
-    NPI,
+    PLACE_OF_SERVICE,
     PROVIDER_TYPES,
     TAXONOMY_TYPES,
     describe,
     icd10_with_dot,
     is_amount,
+    npi_fault,
     quote,
     upper_ascii,
     whole_number,
@@ -163,21 +171,65 @@ def _read_claim(resource: dict, where: str, references: References | None = None
     """Turn one FHIR Claim resource into a `Claim`, or an `UnreadableClaim` listing every problem found."""
     references = (references or References({})).with_contained(resource)
     problems: list[ClaimProblem] = []
+    faults: list[DataFault] = []  # what a payer's front end rejects, though the claim can be judged
     claim_id = resource_id(resource)
     if claim_id is None:
         problems.append(ClaimProblem("id", "missing: every claim needs an id (`id`, or an `identifier` value)"))
     patient_id = _read_patient(resource.get("patient"), references, problems)
     payer = _read_payer(resource, references)
-    team = _CareTeam(resource.get("careTeam"), references, problems)
+    team = _CareTeam(resource.get("careTeam"), references, problems, faults)
+    # Claim.provider is who bills the claim (the 837P's billing provider): it renders the lines that name no
+    # careTeam member of their own.
     provider = _read_provider(resource.get("provider"), None, references, "provider", "the claim's provider",
-                              problems)
+                              problems, faults, "billing_npi")
     diagnoses, positions = _read_diagnoses(resource.get("diagnosis"), references, problems)
-    lines = _read_items(resource, positions, team, problems)
-    if problems:
+    lines = _read_items(resource, positions, team, problems, faults)
+    dates = [line.date_of_service for line in lines]
+    born = _read_birth_date(resource.get("patient"), references, dates, faults)
+    referring = team.referring_npi()
+    if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
+        problems.extend(fault.problem() for fault in faults)
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
                                patient_id=patient_id)
     return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
-                 diagnoses=diagnoses, frequency=None)
+                 diagnoses=diagnoses, frequency=None, prior_authorization=_prior_authorization(resource),
+                 patient_birth_date=born, referring_npi=referring, faults=tuple(faults))
+
+
+def _read_birth_date(reference: object, references: References, dates: list[datetime.date],
+                     faults: list[DataFault]) -> datetime.date | None:
+    """The Patient's `birthDate`, when the patient reference resolves; one after a service is a data fault."""
+    patient = references.resolve(reference, "Patient") if reference is not None else None
+    value = patient.get("birthDate") if patient is not None else None
+    if value is None:
+        return None
+    match = _DATE.fullmatch(value) if isinstance(value, str) else None
+    born = None
+    if match is not None:
+        try:
+            born = datetime.date.fromisoformat(match[1])
+        except ValueError:
+            pass
+    if born is None:  # FHIR allows a year or year-month: too little to say an age from
+        faults.append(DataFault("patient_birth_date", "patient.birthDate",
+                                f"the patient's date of birth must be a full date (YYYY-MM-DD); found "
+                                f"{describe(value)}"))
+        return None
+    later = [date for date in dates if date < born]
+    if later:
+        faults.append(DataFault("patient_birth_date", "patient.birthDate",
+                                f"the patient's date of birth {born} is after a date of service ({min(later)})"))
+    return born
+
+
+def _prior_authorization(claim: dict) -> str | None:
+    """The first prior-authorization number of the claim's insurances (`insurance[].preAuthRef`)."""
+    for insurance in as_list(claim.get("insurance")):
+        refs = insurance.get("preAuthRef") if isinstance(insurance, dict) else None
+        for ref in as_list(refs):
+            if isinstance(ref, str) and ref.strip():
+                return ref.strip()
+    return None
 
 
 def _read_patient(reference: object, references: References, problems: list[ClaimProblem]) -> str | None:
@@ -293,8 +345,9 @@ class _CareTeam:
     """The claim's careTeam by sequence number; each member's provider is read once, when a line uses it,
     so that a bad member is reported once however many lines name it."""
 
-    def __init__(self, value: object, references: References, problems: list[ClaimProblem]):
-        self._references, self._problems = references, problems
+    def __init__(self, value: object, references: References, problems: list[ClaimProblem],
+                 faults: list[DataFault]):
+        self._references, self._problems, self._faults = references, problems, faults
         self._members: dict[int, tuple[int, dict]] = {}
         self._providers: dict[int, Provider | None] = {}
         for sequence, number, member in _in_sequence(as_list(value), "careTeam", problems):
@@ -312,13 +365,21 @@ class _CareTeam:
                 return chosen
         return next((s for s in sequences if roles[s] not in _OTHER_ROLES), None)
 
-    def provider(self, sequence: int) -> Provider | None:
+    def provider(self, sequence: int, fault: str = "rendering_npi") -> Provider | None:
         if sequence not in self._providers:
             number, member = self._members[sequence]
             self._providers[sequence] = _read_provider(
                 member.get("provider"), member.get("qualification"), self._references,
-                f"careTeam[{number}].provider", f"careTeam member {sequence}", self._problems)
+                f"careTeam[{number}].provider", f"careTeam member {sequence}", self._problems, self._faults, fault)
         return self._providers[sequence]
+
+    def referring_npi(self) -> str | None:
+        """The NPI of the member whose role is referring (the physician who referred or certifies)."""
+        for sequence, (_, member) in sorted(self._members.items()):
+            if _role(member) == "referring":
+                provider = self.provider(sequence, "referring_npi")
+                return provider.npi if provider is not None else None
+        return None
 
 
 def _role(member: dict) -> str | None:
@@ -327,7 +388,7 @@ def _role(member: dict) -> str | None:
 
 
 def _read_provider(reference: object, qualification: object, references: References, field: str, what: str,
-                   problems: list[ClaimProblem]) -> Provider | None:
+                   problems: list[ClaimProblem], faults: list[DataFault], fault: str) -> Provider | None:
     """A provider from a reference to a Practitioner, PractitionerRole or Organization (see the module
     docstring for where the NPI and the type come from). Nothing found is no provider, not a problem."""
     if reference is None:
@@ -346,23 +407,26 @@ def _read_provider(reference: object, qualification: object, references: Referen
         if resource["resourceType"] == "Practitioner":
             concepts += [q.get("code") for q in as_list(resource.get("qualification")) if isinstance(q, dict)]
     target = reference_text(reference)
-    npi = _read_npi(holders, field, f"{what} ({target})" if target else what, problems)
+    npi = _read_npi(holders, field, f"{what} ({target})" if target else what, problems, faults, fault)
     kind = _provider_type(concepts)
     return Provider(npi=npi, type=kind) if npi or kind else None
 
 
-def _read_npi(holders: list, field: str, what: str, problems: list[ClaimProblem]) -> str | None:
-    """The first NPI among the resources' identifiers (or a bare Identifier); it must be 10 digits."""
+def _read_npi(holders: list, field: str, what: str, problems: list[ClaimProblem], faults: list[DataFault],
+              fault: str) -> str | None:
+    """The first NPI among the resources' identifiers (or a bare Identifier). One of the wrong length or check
+    digit is a data fault, kept as written when it is digits."""
     for holder in holders:
         identifiers = identifiers_of(holder) if isinstance(holder, dict) and "resourceType" in holder else [holder]
         for identifier in identifiers:
             npi = identifier_value(identifier, NPI_SYSTEM)
             if npi is None:
                 continue
-            if NPI.fullmatch(npi):
+            wrong = npi_fault(npi) if isinstance(npi, str) else "is not text"
+            if wrong is None:
                 return npi
-            problems.append(ClaimProblem(field, f"the NPI of {what} must be 10 digits; found {describe(npi)}"))
-            return None
+            faults.append(DataFault(fault, field, f"the NPI of {what} {quote(str(npi))} {wrong}"))
+            return npi if isinstance(npi, str) and npi.isascii() and npi.isdigit() else None
     return None
 
 
@@ -389,8 +453,8 @@ def _provider_type(concepts: Iterable[object]) -> str | None:
 # Items (service lines)
 
 
-def _read_items(claim: dict, positions: dict[int, int], team: _CareTeam,
-                problems: list[ClaimProblem]) -> tuple[ServiceLine, ...]:
+def _read_items(claim: dict, positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem],
+                faults: list[DataFault]) -> tuple[ServiceLine, ...]:
     items = as_list(claim.get("item"))
     if not items:
         problems.append(ClaimProblem("item", "missing: every claim needs at least one service line (an `item`)"))
@@ -399,13 +463,14 @@ def _read_items(claim: dict, positions: dict[int, int], team: _CareTeam,
     # A prior-authorization request asks for services not yet given, so it often has no date: say why.
     undated = " (this Claim is a prior-authorization request, which usually has none yet)" \
         if claim.get("use") in ("preauthorization", "predetermination") else ""
-    lines = [_read_item(item, sequence, number, day, undated, positions, team, problems)
+    lines = [_read_item(item, sequence, number, day, undated, positions, team, problems, faults)
              for sequence, number, item in _in_sequence(items, "item", problems)]
     return tuple(line for line in lines if line is not None)
 
 
 def _read_item(item: dict, line_number: int, number: int, day: datetime.date | None, undated: str,
-               positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem]) -> ServiceLine | None:
+               positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem],
+               faults: list[DataFault]) -> ServiceLine | None:
     at = f"item[{number}]"
     before = len(problems)
     code = _read_code(item.get("productOrService"), at, problems)
@@ -413,12 +478,30 @@ def _read_item(item: dict, line_number: int, number: int, day: datetime.date | N
     units, minutes = _read_quantity(item.get("quantity"), at, problems)
     date = _read_service_date(item, at, day, undated, problems)
     charge = _read_charge(item, minutes if minutes is not None else units, at, problems)
-    pointers = _read_pointers(item.get("diagnosisSequence"), at, positions, problems)
+    pointers = _read_pointers(item.get("diagnosisSequence"), at, line_number, positions, problems, faults)
     provider = _read_line_provider(item.get("careTeamSequence"), at, team, problems)
+    place = _read_place(item.get("locationCodeableConcept"), at, line_number, faults)
     if len(problems) > before:
         return None
     return ServiceLine(number=line_number, code=code, date_of_service=date, units=units, modifiers=modifiers,
-                       minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider)
+                       minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider,
+                       place_of_service=place)
+
+
+def _read_place(concept: object, at: str, line: int, faults: list[DataFault]) -> str | None:
+    """The place of service of an item (`locationCodeableConcept`, CMS's place of service code set): two
+    digits. A code of another shape is a data fault; a concept without a code is no place."""
+    for coding in codings_of(concept):
+        code = coding.get("code")
+        if not isinstance(code, str) or not code.strip():
+            continue
+        if PLACE_OF_SERVICE.fullmatch(code.strip()):
+            return code.strip()
+        faults.append(DataFault("place_of_service", at + ".locationCodeableConcept",
+                                f"line {line}: the place of service {quote(code)} is not a place of service code "
+                                f"(two digits: 11 office, 22 outpatient hospital)", line))
+        return None
+    return None
 
 
 def _read_code(concept: object, at: str, problems: list[ClaimProblem]) -> str | None:
@@ -578,8 +661,11 @@ def _read_charge(item: dict, count: int | None, at: str, problems: list[ClaimPro
     return None
 
 
-def _read_pointers(value: object, at: str, positions: dict[int, int], problems: list[ClaimProblem]) -> tuple[int, ...]:
-    """`diagnosisSequence` names diagnoses by their sequence number; the model wants their positions."""
+def _read_pointers(value: object, at: str, line: int, positions: dict[int, int], problems: list[ClaimProblem],
+                   faults: list[DataFault]) -> tuple[int, ...]:
+    """`diagnosisSequence` names diagnoses by their sequence number; the model wants their positions. A
+    sequence that names no diagnosis is a data fault, kept as a position past the list: the line just has
+    fewer diagnoses."""
     field = at + ".diagnosisSequence"
     if value is None:
         return ()
@@ -591,8 +677,9 @@ def _read_pointers(value: object, at: str, positions: dict[int, int], problems: 
                                                 f"found {describe(raw)}"))
         elif sequence not in positions:
             listed = f"lists sequences {', '.join(map(str, sorted(positions)))}" if positions else "lists none"
-            problems.append(ClaimProblem(field, f"diagnosis sequence {sequence} points at no diagnosis: the claim "
-                                                f"{listed}"))
+            faults.append(DataFault("diagnosis_pointer", field, f"line {line}: diagnosis sequence {sequence} points "
+                                                                f"at no diagnosis: the claim {listed}", line))
+            pointers.append(len(positions) + 1)
         else:
             pointers.append(positions[sequence])
     return tuple(pointers)

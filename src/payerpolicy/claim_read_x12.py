@@ -27,8 +27,19 @@ Decisions taken here, and why:
   otherwise None, so that the default policy applies. A payer's name is never passed on as `payer`: the
   evaluator takes `payer` as the name of a shipped policy.
 - ICD-9 diagnoses (qualifiers BK, BF) are kept as written, without a dot, so that they cannot pass for
-  ICD-10 codes; a claim with one is unreadable only when a line's date of service is on or after
-  2015-10-01, when ICD-9 stopped being valid.
+  ICD-10 codes; on a claim with a line's date of service on or after 2015-10-01, when ICD-9 stopped being
+  valid, they are a data fault.
+- Data faults (`claim_model.DataFault`): what a payer's front end rejects the claim for, but which leaves
+  the lines meaningful, is recorded on the claim rather than making it unreadable, so that the claim is
+  judged and every other finding produced: an NPI not announced by XX, of the wrong length or failing its
+  check digit (kept as written: it still names the provider), a pointer to no diagnosis (kept: the line
+  just has fewer diagnoses), ICD-9 after 2015-10-01, a diagnosis written as two elements (HI*BK*8901, read
+  as meant), a taxonomy code that is not one, a place of service that is not two digits, a birth date or
+  date treatment began that is not a date or falls after a service. A claim unreadable for other reasons
+  lists its data faults among its problems.
+- Claim fields payer rules need: place of service (CLM05-1, SV105 for a line), prior authorization (REF*G1
+  in 2300, or 2400 for a line), the patient's birth date (DMG of 2010CA, else 2010BA), the referring or
+  certifying provider's NPI (2310A: NM1*DN, else NM1*P3), the date treatment began (DTP*454).
 - Patient: the subscriber's member id (NM109 of 2010BA) when the subscriber is the patient; for a patient
   of their own (HL 23, 2010CA, who has no member id in 5010) the subscriber's member id, the patient's name
   and birth date, so that two children on one policy are two patients on the same day.
@@ -47,7 +58,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Iterator, NamedTuple
 
-from .claim_model import Claim, ClaimProblem, Provider, ServiceLine, UnreadableClaim
+from .claim_model import Claim, ClaimProblem, DataFault, Provider, ServiceLine, UnreadableClaim
 
 # The rules every claim reader applies, so that a claim is read alike in any format.
 from .claim_values import (
@@ -56,9 +67,11 @@ from .claim_values import (
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
     MODIFIER,
-    NPI,
+    PLACE_OF_SERVICE,
+    TAXONOMY,
     TAXONOMY_TYPES,
     icd10_with_dot,
+    npi_fault,
     quote,
 )
 from .x12_segments import (
@@ -81,7 +94,6 @@ _ICD10_START = datetime.date(2015, 10, 1)
 _DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")  # X12 type R: 12, 12.5, .5, -3
 _D8 = re.compile(r"[0-9]{8}")  # CCYYMMDD
 _ICD9 = re.compile(r"[0-9]{3,5}|V[0-9]{2,4}|E[0-9]{3,4}")
-_TAXONOMY = re.compile(r"[0-9A-Z]{10}")
 _MEDICARE = re.compile(r"\bMEDICARE\b")
 
 # Qualifiers of the HI segment. Diagnoses: ABK principal and ABF other ICD-10-CM; BK and BF the same in ICD-9.
@@ -90,7 +102,8 @@ _ICD9_QUALIFIERS = ("BK", "BF")
 _OTHER_HI_QUALIFIERS = ("BP", "BO", "BG")  # anesthesia-related procedures, condition codes: not diagnoses
 
 _WHOSE_NPI = {"2310B": "the rendering provider's NPI", "2420A": "the NPI of the line's rendering provider",
-              "2010AA": "the billing provider's NPI"}
+              "2010AA": "the billing provider's NPI", "2310A": "the referring provider's NPI"}
+_NPI_FAULT = {"2310B": "rendering_npi", "2420A": "rendering_npi", "2010AA": "billing_npi", "2310A": "referring_npi"}
 _STANDS_FOR = {"2010AA": " (the billing provider stands for the rendering provider: the claim names none in 2310B)"}
 
 
@@ -102,21 +115,26 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
     """One claim: a `Claim`, or an `UnreadableClaim` with every problem found (where: its CLM segment)."""
     problems: list[ClaimProblem] = []
     reading = _ClaimReading(delimiters, problems)
-    claim_id, frequency = reading.header(block.clm)
+    claim_id, frequency, place = reading.header(block.clm)
     parts = sort_segments(block, problems)
     diagnoses, listed, icd9 = reading.diagnoses(parts.diagnoses)
     if parts.provider is not None:
         provider = reading.provider(parts.provider, parts.taxonomy, "2310B")
+        if block.billing is not None and block.billing.name is not None:  # a front end checks its NPI too
+            reading.provider(block.billing.name, block.billing.taxonomy, "2010AA", stands_for=False)
     elif block.billing is not None and block.billing.name is not None:
         provider = reading.provider(block.billing.name, block.billing.taxonomy, "2010AA")
     else:
         provider = None
+    referring = reading.provider(parts.referring, None, "2310A") if parts.referring is not None else None
     if not parts.lines:
         problems.append(ClaimProblem(block.clm.at("CLM", "2300"),
                                      "a claim needs at least one service line (LX with SV1); this one has none"))
     lines = tuple(line for line in (reading.line(raw, listed) for raw in parts.lines) if line is not None)
     reading.check_icd9(icd9)
     patient_id = reading.patient_id(block)
+    birth = reading.birth_date(block)
+    began = reading.treatment_began(parts.treatment_began)
     payer = _payer(block.subscriber)
     if block.cut_short is not None:
         last = block.cut_short
@@ -125,11 +143,15 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
             f"the file ends at segment {last.number} ({last.tag}), inside this claim, without the SE that closes "
             f"its transaction set: the file is cut short, and the claim may have lost lines or part of its "
             f"last segment"))
-    if problems:
+    if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
+        problems.extend(fault.problem() for fault in reading.faults)
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=f"{name} segment {block.clm.number}",
                                payer=payer, patient_id=patient_id)
     return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
-                 diagnoses=diagnoses, frequency=frequency)
+                 diagnoses=diagnoses, frequency=frequency, place_of_service=place,
+                 prior_authorization=_reference(parts.prior_authorization), patient_birth_date=birth,
+                 referring_npi=referring.npi if referring is not None else None, treatment_began=began,
+                 faults=tuple(reading.faults))
 
 
 class _Entry(NamedTuple):
@@ -156,10 +178,15 @@ class _ClaimReading:
     def __init__(self, delimiters: Delimiters, problems: list[ClaimProblem]):
         self.delimiters = delimiters
         self.problems = problems
+        self.faults: list[DataFault] = []  # what a front end rejects, though the claim can be judged
         self.dates: list[tuple[int, datetime.date]] = []  # (line, date of service) of every line with a good date
 
     def problem(self, segment: Segment, element: str, loop: str | None, message: str) -> None:
         self.problems.append(ClaimProblem(segment.at(element, loop), message))
+
+    def fault(self, fault: str, segment: Segment, element: str, loop: str | None, message: str,
+              line: int | None = None) -> None:
+        self.faults.append(DataFault(fault, segment.at(element, loop), message, line))
 
     def parts(self, segment: Segment, position: int) -> list[str]:
         """The components of a composite element (SV101 is parts(sv1, 1)), without surrounding spaces."""
@@ -183,8 +210,9 @@ class _ClaimReading:
 
     # -- the claim (2300)
 
-    def header(self, clm: Segment) -> tuple[str | None, str | None]:
-        """The claim id (CLM01, the patient control number) and frequency code (CLM05-3)."""
+    def header(self, clm: Segment) -> tuple[str | None, str | None, str | None]:
+        """The claim id (CLM01, the patient control number), frequency code (CLM05-3) and place of service
+        (CLM05-1)."""
         claim_id = clm.get(1) or None
         if claim_id is None:
             self.problem(clm, "CLM01", "2300", "missing: every claim needs its claim id (CLM01, the patient "
@@ -195,18 +223,32 @@ class _ClaimReading:
         facility = clm.get(5)
         parts = self.parts(clm, 5)
         frequency = parts[2] if len(parts) > 2 else ""
+        place = self.place_of_service(clm, "CLM05-1", "2300", parts[0] if frequency else "")
         if not frequency:
             c = self.delimiters.component
             found = f"CLM05 {quote(facility)} has none" if facility else "CLM05 is empty"
             self.problem(clm, "CLM05-3", "2300", f"missing: the claim frequency code is the third part of CLM05, "
                                                  f"after the place of service and B (11{c}B{c}1); {found}"
                                                  f"{self.contradiction(facility)}")
-            return claim_id, None
+            return claim_id, None, place
         if frequency not in FREQUENCIES:
             self.problem(clm, "CLM05-3", "2300", f"the claim frequency code must be 1 (original claim), "
                                                  f"7 (replacement) or 8 (void); found {quote(frequency)}")
-            return claim_id, None
-        return claim_id, frequency
+            return claim_id, None, place
+        return claim_id, frequency, place
+
+    def place_of_service(self, segment: Segment, element: str, loop: str, value: str,
+                         line: int | None = None) -> str | None:
+        """A place of service (CLM05-1, SV105): two digits; anything else is a fault, and no place."""
+        if not value:
+            return None
+        if PLACE_OF_SERVICE.fullmatch(value):
+            return value
+        where = f"line {line}: " if line is not None else ""
+        self.fault("place_of_service", segment, element, loop,
+                   f"{where}the place of service {quote(value)} is not a place of service code (two digits: 11 "
+                   f"office, 22 outpatient hospital)", line)
+        return None
 
     def diagnoses(self, his: list[Segment]) -> tuple[tuple[str, ...], int, list[_Icd9]]:
         """The claim's diagnoses, in order; how many entries the claim lists, good or bad (so that a pointer
@@ -235,17 +277,24 @@ class _ClaimReading:
             following = hi.get(position + 1)
             if parts[0] in _ICD10_QUALIFIERS + _ICD9_QUALIFIERS and following and \
                     self.delimiters.component not in following:
-                # HI*BK*8901: qualifier and code written as two elements rather than one composite.
-                self.problem(hi, f"{element}-HI{position + 1:02d}", "2300",
-                             f"diagnosis qualifier {quote(parts[0])} and code {quote(following)} are written as two "
-                             f"elements; write them as one, joined by `{self.delimiters.component}` "
-                             f"({parts[0]}{self.delimiters.component}{following})")
-                return _Entry(elements=2)
+                # HI*BK*8901: qualifier and code written as two elements rather than one composite. Which
+                # code is meant is plain, so it is read; a front end rejects the segment all the same.
+                self.fault("diagnosis_format", hi, f"{element}-HI{position + 1:02d}", "2300",
+                           f"diagnosis qualifier {quote(parts[0])} and code {quote(following)} are written as two "
+                           f"elements; write them as one, joined by `{self.delimiters.component}` "
+                           f"({parts[0]}{self.delimiters.component}{following})")
+                entry = self.coded(hi, element, parts[0].upper(), following.upper(), following, icd9)
+                return entry._replace(elements=2)
             self.problem(hi, element, "2300", f"{quote(value)} is not a diagnosis written qualifier"
                                               f"{self.delimiters.component}code (ABK{self.delimiters.component}"
                                               f"I69351){self.contradiction(value)}")
             return _Entry()
-        qualifier, code = parts[0].upper(), parts[1].upper()
+        return self.coded(hi, element, parts[0].upper(), parts[1].upper(), parts[1], icd9)
+
+    def coded(self, hi: Segment, element: str, qualifier: str, code: str, written: str,
+              icd9: list[_Icd9]) -> _Entry:
+        """One diagnosis of HI by its qualifier and code (upper case; `written` as the file has it)."""
+        parts = [qualifier, written]
         if qualifier in _OTHER_HI_QUALIFIERS:
             return _Entry(lists=False)
         if qualifier in _ICD10_QUALIFIERS:
@@ -276,43 +325,47 @@ class _ClaimReading:
         first = icd9[0]
         codes = ", ".join(f"{quote(entry.code)} ({entry.qualifier})" for entry in icd9)
         verb = "is an ICD-9 code" if len(icd9) == 1 else "are ICD-9 codes"
-        self.problem(first.hi, first.element, "2300",
-                     f"{'diagnosis' if len(icd9) == 1 else 'diagnoses'} {codes} {verb}, and ICD-9 is invalid for "
-                     f"services on or after 2015-10-01: line {late[0][0]} is on {late[0][1]}. Code the diagnoses "
-                     f"in ICD-10-CM (qualifiers ABK, ABF)")
+        self.fault("diagnosis_code_set", first.hi, first.element, "2300",
+                   f"{'diagnosis' if len(icd9) == 1 else 'diagnoses'} {codes} {verb}, and ICD-9 is invalid for "
+                   f"services on or after 2015-10-01: line {late[0][0]} is on {late[0][1]}. Code the diagnoses "
+                   f"in ICD-10-CM (qualifiers ABK, ABF)")
 
     # -- providers (2310B, 2420A; 2010AA when the billing provider rendered the service)
 
-    def provider(self, nm1: Segment, prv: Segment | None, loop: str) -> Provider | None:
+    def provider(self, nm1: Segment, prv: Segment | None, loop: str, line: int | None = None,
+                 stands_for: bool = True) -> Provider | None:
         """NPI (NM109 when NM108 is XX) and provider type (the taxonomy code of PRV) of a rendering provider."""
         npi = None
         qualifier, value = nm1.get(8), nm1.get(9)
+        note = _STANDS_FOR.get(loop, "") if stands_for else ""
         if qualifier == "XX":
-            if NPI.fullmatch(value):
-                npi = value
-            else:
-                self.problem(nm1, "NM109", loop, f"{_WHOSE_NPI[loop]} must be 10 digits; found "
-                                                 f"{quote(value) if value else 'none'}{_STANDS_FOR.get(loop, '')}")
+            wrong = npi_fault(value) if value else "is missing"
+            if wrong is None or (value.isascii() and value.isdigit()):
+                npi = value  # kept as written, fault or not: it is still the provider the claim names
+            if wrong is not None:
+                self.fault(_NPI_FAULT[loop], nm1, "NM109", loop, f"{_WHOSE_NPI[loop]} {quote(value) if value else ''}"
+                                                      f"{' ' if value else ''}{wrong}{note}", line)
         elif qualifier or any(element.strip() for element in nm1.elements[9:]):
             # 5010 names providers by NPI alone; anything else here is a shifted element or another id.
             found = f"`{qualifier}`" if qualifier else "none"
-            self.problem(nm1, "NM108", loop, f"NM108 must be XX, saying that NM109 is {_WHOSE_NPI[loop]}; found "
-                                             f"{found} (an element too many or too few before it?)"
-                                             f"{_STANDS_FOR.get(loop, '')}")
-        kind = self.provider_type(prv, "2000A" if loop == "2010AA" else loop, _STANDS_FOR.get(loop, "")) \
+            self.fault(_NPI_FAULT[loop], nm1, "NM108", loop, f"NM108 must be XX, saying that NM109 is {_WHOSE_NPI[loop]}; "
+                                                  f"found {found} (an element too many or too few before it?)"
+                                                  f"{note}", line)
+        kind = self.provider_type(prv, "2000A" if loop == "2010AA" else loop, note, line) \
             if prv is not None else None
         return Provider(npi=npi, type=kind) if npi or kind else None
 
-    def provider_type(self, prv: Segment, loop: str, note: str = "") -> str | None:
+    def provider_type(self, prv: Segment, loop: str, note: str = "", line: int | None = None) -> str | None:
         """The provider type of a taxonomy code (PRV03): PT, OT, SLP...; None for one that names no type here."""
         if prv.get(2) != "PXC":  # 5010 knows no other kind of provider code here
-            self.problem(prv, "PRV02", loop, f"PRV02 must be PXC (a taxonomy code follows); found "
-                                             f"{quote(prv.get(2)) if prv.get(2) else 'none'}{note}")
+            self.fault("taxonomy", prv, "PRV02", loop, f"PRV02 must be PXC (a taxonomy code follows); found "
+                                                       f"{quote(prv.get(2)) if prv.get(2) else 'none'}{note}", line)
             return None
         taxonomy = prv.get(3).upper()
-        if not _TAXONOMY.fullmatch(taxonomy):
-            self.problem(prv, "PRV03", loop, f"taxonomy code {quote(prv.get(3))} is not a provider taxonomy code "
-                                             f"(ten letters and digits: 225100000X for a physical therapist){note}")
+        if not TAXONOMY.fullmatch(taxonomy):
+            self.fault("taxonomy", prv, "PRV03", loop, f"taxonomy code {quote(prv.get(3))} is not a provider "
+                                                       f"taxonomy code (ten letters and digits: 225100000X for a "
+                                                       f"physical therapist){note}", line)
             return None
         return TAXONOMY_TYPES.get(taxonomy[:4])
 
@@ -333,11 +386,13 @@ class _ClaimReading:
         date = self.date_of_service(raw, number)
         if date is not None:
             self.dates.append((number, date))
-        provider = self.provider(raw.provider, raw.taxonomy, "2420A") if raw.provider is not None else None
+        provider = self.provider(raw.provider, raw.taxonomy, "2420A", number) if raw.provider is not None else None
+        place = self.place_of_service(sv1, "SV105", "2400", sv1.get(5), number)
         if len(self.problems) > before:
             return None
         return ServiceLine(number=number, code=code, date_of_service=date, units=units, modifiers=modifiers,
-                           minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider)
+                           minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider,
+                           place_of_service=place, prior_authorization=_reference(raw.prior_authorization))
 
     def procedure(self, sv1: Segment, number: int) -> tuple[str | None, tuple[str, ...]]:
         """SV101: HC, the CPT/HCPCS code, up to four modifiers (empty slots allowed), a description."""
@@ -414,7 +469,8 @@ class _ClaimReading:
         return (int(count), None) if basis == "UN" else (0, int(count))
 
     def pointers(self, sv1: Segment, number: int, listed: int) -> tuple[int, ...]:
-        """SV107: up to four diagnosis pointers, positions (from 1) in the claim's HI list."""
+        """SV107: up to four diagnosis pointers, positions (from 1) in the claim's HI list. A pointer to no
+        diagnosis is a fault, kept as written: the line just has fewer diagnoses."""
         value = sv1.get(7)
         if not value:
             return ()
@@ -425,16 +481,21 @@ class _ClaimReading:
         pointers = []
         for part in parts:
             pointer = int(part) if part.isdigit() and part.isascii() else None
-            if pointer is None or not 1 <= pointer <= MAX_DIAGNOSIS_POINTER:
+            if pointer is None:
                 self.problem(sv1, "SV107", "2400", f"line {number}: diagnosis pointers must be whole numbers from 1 "
                                                    f"to {MAX_DIAGNOSIS_POINTER}; found {quote(part)}"
                                                    f"{self.contradiction(value)}")
+                continue
+            if not 1 <= pointer <= MAX_DIAGNOSIS_POINTER:
+                self.fault("diagnosis_pointer", sv1, "SV107", "2400",
+                           f"line {number}: diagnosis pointer {quote(part)} is not one of 1 to "
+                           f"{MAX_DIAGNOSIS_POINTER}", number)
             elif pointer > listed:
                 listing = f"lists only {listed}" if listed else "lists none"
-                self.problem(sv1, "SV107", "2400", f"line {number}: diagnosis pointer {pointer} points at no "
-                                                   f"diagnosis: the claim {listing}")
-            else:
-                pointers.append(pointer)
+                self.fault("diagnosis_pointer", sv1, "SV107", "2400",
+                           f"line {number}: diagnosis pointer {pointer} points at no diagnosis: the claim "
+                           f"{listing}", number)
+            pointers.append(pointer)
         return tuple(pointers)
 
     def date_of_service(self, raw: LineSegments, number: int) -> datetime.date | None:
@@ -502,6 +563,42 @@ class _ClaimReading:
             return None
         return " / ".join(part for part in (name, _birth(subscriber.birth)) if part)
 
+    def birth_date(self, block: ClaimBlock) -> datetime.date | None:
+        """The patient's date of birth: DMG02 of the patient (2010CA), else of the subscriber (2010BA)."""
+        person, loop = (block.patient, "2010CA") if block.patient is not None else (block.subscriber, "2010BA")
+        dmg = person.birth if person is not None else None
+        if dmg is None or not (dmg.get(1) or dmg.get(2)):
+            return None
+        born = _d8(dmg.get(2)) if dmg.get(1) == "D8" else None
+        if born is None:
+            self.fault("patient_birth_date", dmg, "DMG02", loop, f"the patient's date of birth is written DMG01 D8, "
+                                                                 f"then CCYYMMDD in DMG02; found "
+                                                                 f"{quote(dmg.get(1))} {quote(dmg.get(2))}")
+            return None
+        later = [(number, date) for number, date in self.dates if date < born]
+        if later:
+            self.fault("patient_birth_date", dmg, "DMG02", loop, f"the patient's date of birth {born} is after "
+                                                                 f"line {later[0][0]}'s date of service "
+                                                                 f"{later[0][1]}")
+        return born
+
+    def treatment_began(self, dtp: Segment | None) -> datetime.date | None:
+        """DTP*454: the date treatment began (initial treatment date), which chiropractic claims carry."""
+        if dtp is None:
+            return None
+        began = _d8(dtp.get(3)) if dtp.get(2) == "D8" else None
+        if began is None:
+            self.fault("date_treatment_began", dtp, "DTP03", "2300",
+                       f"the date treatment began (DTP*454) is written D8, then CCYYMMDD; found "
+                       f"{quote(dtp.get(2))} {quote(dtp.get(3))}")
+            return None
+        earlier = [(number, date) for number, date in self.dates if date < began]
+        if earlier:
+            self.fault("date_treatment_began", dtp, "DTP03", "2300",
+                       f"the date treatment began {began} is after line {earlier[0][0]}'s date of service "
+                       f"{earlier[0][1]}")
+        return began
+
     def member_id(self, nm1: Segment) -> str | None:
         """The subscriber's member id: NM109, which NM108 MI (or II, a national health identifier) announces.
         Anything else there is an element out of place, and the id read would be someone else's."""
@@ -544,6 +641,21 @@ def _birth(dmg: Segment | None) -> str:
 
 # ---------------------------------------------------------------------------------------------------------
 # Small helpers
+
+
+def _d8(value: str) -> datetime.date | None:
+    """A date written CCYYMMDD, or None."""
+    if not _D8.fullmatch(value):
+        return None
+    try:
+        return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+def _reference(ref: Segment | None) -> str | None:
+    """The number a REF segment carries (REF02): a prior-authorization number for REF*G1."""
+    return (ref.get(2).strip() or None) if ref is not None else None
 
 
 def _decimal(value: str) -> Decimal | None:

@@ -23,7 +23,8 @@ from .codes import PROVIDER_TYPES
 
 __all__ = [
     "CPT_HCPCS", "FREQUENCIES", "ICD10", "MAX_DIAGNOSIS_POINTER", "MAX_MODIFIERS", "MODIFIER", "NPI",
-    "PROVIDER_TYPES", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount", "quote", "upper_ascii",
+    "PLACE_OF_SERVICE", "PROVIDER_TYPES", "TAXONOMY", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount",
+    "npi_fault", "quote", "upper_ascii",
     "whole_number",
 ]
 
@@ -48,11 +49,34 @@ ICD10 = re.compile(r"([A-Z][0-9][0-9A-Z])(?:\.?([0-9A-Z]{1,4}))?")
 NPI = re.compile(r"[0-9]{10}")
 """A National Provider Identifier: ten digits."""
 
+PLACE_OF_SERVICE = re.compile(r"[0-9]{2}")
+"""A place of service code (CMS's list, the CMS-1500 box 24B): two digits, 11 office, 22 outpatient hospital."""
+
+TAXONOMY = re.compile(r"[0-9A-Z]{10}")
+"""A NUCC provider taxonomy code, upper case: ten letters and digits, 225100000X."""
+
 TAXONOMY_TYPES = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC",
                   "363L": "NP", "363A": "PA"}
 """Provider types by the first four characters of a NUCC taxonomy code, which name the provider type (the
 rest names a specialty: 2251X0800X is an orthopedic PT). Physicians (207..., 208...) are MD or DO alike, so
 their taxonomy gives no type."""
+
+
+def npi_fault(npi: str) -> str | None:
+    """What is wrong with an NPI as written, in a biller's words, or None when it is a valid NPI: ten digits
+    whose last is the check digit of the Luhn formula over the other nine with the prefix 80840 (the card
+    issuer prefix of US health identifiers: CMS's NPI check-digit specification). A front end rejects both."""
+    if not (npi.isascii() and npi.isdigit()):
+        return "is not a number of 10 digits"
+    if len(npi) != 10:
+        return f"has {len(npi)} digits; an NPI has 10"
+    total = 24  # the digits of the prefix 80840, as the Luhn formula counts them
+    for position, digit in enumerate(reversed(npi[:9])):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    if (10 - total % 10) % 10 != int(npi[9]):
+        return "fails the NPI check digit (its last digit does not match the other nine): a digit is mistyped"
+    return None
 
 
 def icd10_with_dot(code: str) -> str | None:

@@ -71,7 +71,9 @@ class Decision:
     findings: tuple[Finding, ...] = ()
     errors: tuple[dict, ...] = ()  # {"field": ..., "message": ...} when the claim could not be read
     where: str = ""  # where an unreadable claim stood in the input
-    extra: dict = field(default_factory=dict)
+    # Not in the decision JSON: facts for the run's summary (`timed_units_only`: timed lines billed in units
+    # without minutes, whose units the 8-minute rule could not check).
+    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def needs_fix(self) -> bool:

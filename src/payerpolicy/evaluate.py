@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from .claim_model import Claim, UnreadableClaim
+from .claim_model import FAULTS, Claim, UnreadableClaim
 from .decision import Decision, Finding, Fix, LineDecision
 from .claim_history import therapy_discipline
 from .program_compile import CompiledRule, RuleProgram
@@ -23,7 +23,8 @@ class LineView:
     """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
 
     __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
-                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline")
+                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline",
+                 "place_of_service", "prior_authorization", "patient_age")
 
     def __init__(self, claim: Claim, line):
         # Most lines name no provider and point at no diagnosis: the claim's, without a call.
@@ -41,6 +42,10 @@ class LineView:
         self.provider_type = provider_type = provider.type if provider else None
         self.provider_npi = provider.npi if provider else None
         self.discipline = therapy_discipline(claim, line, provider)
+        self.place_of_service = line.place_of_service or claim.place_of_service
+        self.prior_authorization = line.prior_authorization or claim.prior_authorization
+        born = claim.patient_birth_date
+        self.patient_age = None if born is None else _age(born, line.date_of_service)
         if minutes is None:
             self.pta_minutes = self.ota_minutes = None
         elif line.periods and any(period.provider is not None and period.provider.type for period in line.periods):
@@ -51,6 +56,45 @@ class LineView:
         else:  # the line's provider furnished all of it
             self.pta_minutes = minutes if provider_type == "PTA" else 0
             self.ota_minutes = minutes if provider_type == "OTA" else 0
+
+
+def _age(born: datetime.date, on: datetime.date) -> int | None:
+    """Age in whole years on a date (None before birth: a data fault the reader reports)."""
+    if on < born:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# `data_fault.<kind>` (claim_model.FAULTS) is missing on every line of a claim without data faults: a class
+# attribute, so that the usual line pays nothing for it. A line of a claim with faults is a `FaultyLineView`.
+for _fault in FAULTS:
+    setattr(LineView, "fault_" + _fault, None)
+
+
+class FaultyLineView(LineView):
+    """A line of a claim with data faults (rare: a claim a payer's front end would reject, judged all the
+    same): `data_fault.<kind>` holds what concerns the line, its own faults, and those of the whole claim on
+    the claim's first line, so that each is reported once: what is wrong and where. Faults of one kind are
+    joined."""
+
+    __slots__ = tuple("fault_" + fault for fault in FAULTS)
+
+    def __init__(self, claim: Claim, line):
+        super().__init__(claim, line)
+        for name in self.__slots__:
+            setattr(self, name, None)
+        first = line is claim.lines[0]
+        for fault in claim.faults:
+            if fault.line == line.number or (fault.line is None and first):
+                name = "fault_" + fault.fault
+                found = getattr(self, name)
+                said = f"{fault.message} (at {fault.field})"  # where: an element of the 837P, a JSON field
+                setattr(self, name, said if found is None else f"{found}; {said}")
+
+
+def line_view(claim: Claim, line) -> LineView:
+    """How rules see a line of `claim`."""
+    return FaultyLineView(claim, line) if claim.faults else LineView(claim, line)
 
 
 def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int:
@@ -238,7 +282,7 @@ class Judge:
         return views
 
     def _file(self, claim: Claim, line) -> LineView:
-        view = LineView(claim, line)
+        view = line_view(claim, line)
         self.days.setdefault((claim.patient_id, line.date_of_service), []).append(view)
         return view
 
@@ -283,12 +327,17 @@ class Judge:
                 line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
                                                    view.modifiers, view.date.isoformat(), view.charge))
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
+        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
+        # line says anything; the run says once that the 8-minute rule was not checked on them.
+        timed = self.program.timed_codes
+        units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=self.program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs
             self.history.record(record, payer=self.program.policy.payer)
         return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
-                        tuple(line_decisions), tuple(findings))
+                        tuple(line_decisions), tuple(findings),
+                        extra={"timed_units_only": units_only} if units_only else {})
 
     def past_lines(self, claim: Claim, year: int | None) -> list:
         """The patient's lines judged before, in `year` (None: whatever their date)."""

@@ -14,7 +14,7 @@ from . import rule_ast as ast
 from .diagnostics import Span
 
 FAMILIES = ("timed_units", "unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis",
-            "threshold", "documentation", "custom", "fee_schedule")
+            "threshold", "documentation", "claim_data", "custom", "fee_schedule")
 SEVERITIES = ("deny", "warn", "info")
 # What a finding is, for whoever reads it. A payer edit is what the payer's own system does to the line (it
 # carries the group, CARC and RARC the payer sends). A compliance finding is one the payer cannot see on the

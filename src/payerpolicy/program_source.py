@@ -30,6 +30,7 @@ import re
 
 from . import rule_ast as ast
 from .builtins import BUILTINS
+from .claim_model import FAULTS
 from .codes import DiagnosisSet, range_codes
 
 # The attribute of a judged line (`evaluate.LineView`) behind each field of the rule language.
@@ -37,8 +38,15 @@ LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", (
               ("date",): "date", ("charge",): "charge", ("diagnoses",): "diagnoses",
               ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi",
               ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id",
-              ("discipline",): "discipline"}
-CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency"}
+              ("discipline",): "discipline", ("place_of_service",): "place_of_service",
+              ("prior_authorization",): "prior_authorization",
+              **{("data_fault", fault): "fault_" + fault for fault in FAULTS}}
+CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency",
+               ("place_of_service",): "place_of_service", ("prior_authorization",): "prior_authorization",
+               ("referring_npi",): "referring_npi", ("treatment_began",): "treatment_began"}
+# The patient's fields: the id and birth date are the claim's; the age is on the judged line's date of service.
+_PATIENT_ATTRS = {("id",): "l.claim.patient_id", ("birth_date",): "l.claim.patient_birth_date",
+                  ("age",): "l.patient_age"}
 # Fields about the whole day's timed units, worked out by the day (evaluate.DayContext), not read off a line.
 _DAY_SPLIT_WORDS = {("day_split",): "proposal", ("other_splits",): "others"}
 # Fields a line always has: comparisons on them need no test for a missing value.
@@ -327,7 +335,7 @@ class SourceWriter:
         if subject in ("focus", "line"):
             return f"{line}.{LINE_ATTRS[path]}"
         if subject == "patient":
-            return "l.claim.patient_id"
+            return _PATIENT_ATTRS[path]
         if path[0] == "provider":
             attr = "type" if path[1] == "type" else "npi"
             return f"getattr(l.claim.provider, {attr!r}, None)"
@@ -392,7 +400,9 @@ def reads_only_counted_line(condition) -> bool:
 def _is_date(node) -> bool:
     """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
     match node:
-        case ast.Field(path=("date",)) | ast.Field(subject="claim", path=("received",)):
+        case ast.Field(path=("date",)) | ast.Field(subject="claim", path=("received",) | ("treatment_began",)):
+            return True
+        case ast.Field(subject="patient", path=("birth_date",)):
             return True
         case ast.Literal(kind="date"):
             return True

@@ -12,7 +12,7 @@ from typing import Iterable, TextIO
 from .decision import Decision
 from .render_835 import remit_segments
 from .render_csv import COLUMNS, csv_rows
-from .render_text import render_claim, render_summary
+from .render_text import render_claim, render_summary, units_only_note
 
 FORMATS = ("json", "text", "csv", "835")
 
@@ -23,6 +23,7 @@ class DecisionWriter:
         self.format = output_format
         self.summary = {"claims": 0, "accepted": 0, "denied": 0, "needs_fix": 0, "errors": 0}
         self.csv = csv.writer(out, lineterminator="\n") if output_format == "csv" else None
+        self.units_only = 0  # timed lines billed in units without minutes: one note for the run (text)
 
     def start(self) -> None:
         if self.format == "json":
@@ -50,11 +51,14 @@ class DecisionWriter:
             self.out.write(tail + '],\n "summary": ' + json.dumps(self.summary) + "}\n")
         elif self.format == "text":
             self.out.write(("\n" if self.summary["claims"] else "") + render_summary(self.summary) + "\n")
+            if self.units_only:
+                self.out.write(units_only_note(self.units_only) + "\n")
 
     def _count(self, decision: Decision) -> None:
         self.summary["claims"] += 1
         self.summary["errors" if decision.status == "error" else decision.status] += 1
         self.summary["needs_fix"] += decision.needs_fix
+        self.units_only += decision.extra.get("timed_units_only", 0)
 
     @property
     def all_accepted(self) -> bool:

@@ -83,6 +83,15 @@ def render_claim(decision: Decision) -> str:
     return "\n".join(out)
 
 
+def units_only_note(lines: int) -> str:
+    """The run's one note on timed lines billed in units without minutes: normal for 837P claims, said once
+    rather than on every line, so the specialist knows what was not checked."""
+    return (f"Note: {lines} timed line{'s' if lines != 1 else ''} {'were' if lines != 1 else 'was'} billed in "
+            f"units without treatment minutes (as 837P claims are), so the 8-minute rule could not check "
+            f"{'their' if lines != 1 else 'its'} units; send the minutes (claim JSON `minutes` or `periods`) to "
+            f"have them checked.")
+
+
 def render_summary(summary: dict) -> str:
     parts = [f"{summary['accepted']} accepted", f"{summary['denied']} denied"]
     if summary["errors"]:

@@ -14,6 +14,7 @@ from .builtins import BUILTINS
 from .codes import (CODE_RANGE, DIAGNOSIS, MODIFIER, PROCEDURE_CODE, PROVIDER_TYPES, entry_kinds,
                     range_codes)
 from .diagnostics import Diagnostic, did_you_mean, known_names_help
+from .claim_model import FAULTS
 from .policy_model import PolicySpec, RuleSpec
 
 # The fields of a line (the judged one, or the one in focus inside `with ...`) and of the claim.
@@ -23,13 +24,19 @@ LINE_FIELDS = {
     ("provider", "type"): "provider_type", ("provider", "npi"): "text",
     ("supported_units",): "number", ("pta_minutes",): "number", ("ota_minutes",): "number",
     ("claim_id",): "text", ("discipline",): "text", ("day_split",): "text", ("other_splits",): "text",
+    ("place_of_service",): "text", ("prior_authorization",): "text",
+    # What a payer's front end rejects the claim for (claim_model.FAULTS): the fault's description, on the
+    # line it concerns (the claim's first line for a fault of the whole claim); missing when there is none.
+    **{("data_fault", fault): "text" for fault in FAULTS},
 }
 CLAIM_FIELDS = {
     ("id",): "text", ("payer",): "text", ("diagnoses",): "list[diagnosis]", ("frequency",): "text",
     ("received",): "date",
     ("provider", "type"): "provider_type", ("provider", "npi"): "text",
+    ("place_of_service",): "text", ("prior_authorization",): "text", ("referring_npi",): "text",
+    ("treatment_began",): "date",
 }
-PATIENT_FIELDS = {("id",): "text"}
+PATIENT_FIELDS = {("id",): "text", ("birth_date",): "date", ("age",): "number"}
 _FIELDS = {"focus": LINE_FIELDS, "line": LINE_FIELDS, "claim": CLAIM_FIELDS, "patient": PATIENT_FIELDS}
 _SUMMABLE = ("units", "minutes", "charge")
 _EARLIEST, _LATEST = datetime.date.min, datetime.date.max

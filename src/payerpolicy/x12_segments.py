@@ -21,8 +21,9 @@ This module walks a file once, in three steps; `claim_read_x12` reads the claims
    walked once; each CLM, with every segment up to the next CLM, HL or SE, becomes a `ClaimBlock` that
    remembers the billing provider, subscriber and patient above it.
 3. Loops (`sort_segments`). A claim block's segments are filed by the loop they stand in: the claim's
-   diagnoses (HI) and rendering provider (2310B), and per service line its SV1, date (DTP*472) and rendering
-   provider (2420A). Segments of loops the model does not need (2320, 2430) are passed over.
+   diagnoses (HI), prior authorization (REF*G1), date treatment began (DTP*454), referring provider (2310A)
+   and rendering provider (2310B), and per service line its SV1, date (DTP*472), prior authorization
+   (REF*G1) and rendering provider (2420A). Segments of loops the model does not need (2320, 2430) are passed over.
 
 Where the envelope or the hierarchy breaks, nothing after that point can be placed: `claim_blocks` raises
 `Unreadable`, whose record says why and where. A fault inside a claim (a damaged segment, a segment id no
@@ -396,6 +397,7 @@ class LineSegments:
     date: Segment | None = None  # DTP*472
     provider: Segment | None = None  # NM1*82 of 2420A
     taxonomy: Segment | None = None  # PRV of 2420A
+    prior_authorization: Segment | None = None  # REF*G1 of 2400, when the line has its own
 
 
 @dataclass
@@ -405,6 +407,9 @@ class ClaimSegments:
     diagnoses: list[Segment] = field(default_factory=list)  # HI
     provider: Segment | None = None  # NM1*82 of 2310B
     taxonomy: Segment | None = None  # PRV of 2310B
+    referring: Segment | None = None  # NM1*DN (referring) or NM1*P3 (primary care) of 2310A: the certifying NPI
+    prior_authorization: Segment | None = None  # REF*G1 of 2300
+    treatment_began: Segment | None = None  # DTP*454 of 2300 (the initial treatment date, chiropractic)
     lines: list[LineSegments] = field(default_factory=list)
 
 
@@ -438,10 +443,17 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
                                                                         "its service line (loop 2400)"))
             elif loop != "2320" and tag == "HI":
                 out.diagnoses.append(segment)
+            elif loop == "2300" and tag == "REF" and segment.get(1) == "G1":
+                out.prior_authorization = out.prior_authorization or segment
+            elif loop == "2300" and tag == "DTP" and segment.get(1) == "454":
+                out.treatment_began = out.treatment_began or segment
             elif loop != "2320" and tag == "NM1":
-                loop = "2310B" if segment.get(1) == "82" else "2310"
+                entity = segment.get(1)
+                loop = "2310B" if entity == "82" else "2310A" if entity in ("DN", "P3") else "2310"
                 if loop == "2310B":
                     out.provider = segment
+                elif loop == "2310A" and (out.referring is None or entity == "DN"):
+                    out.referring = segment  # the referring provider (DN) before the primary care one (P3)
             elif loop == "2310B" and tag == "PRV":
                 out.taxonomy = segment
         else:
@@ -464,6 +476,8 @@ def _line_segment(line: LineSegments, loop: str, segment: Segment, problems: lis
             line.service = segment
     elif tag == "DTP" and loop == "2400" and segment.get(1) == "472" and line.date is None:
         line.date = segment
+    elif tag == "REF" and loop == "2400" and segment.get(1) == "G1" and line.prior_authorization is None:
+        line.prior_authorization = segment
     elif tag == "NM1":
         loop = "2420A" if segment.get(1) == "82" else "2420"
         if loop == "2420A":
