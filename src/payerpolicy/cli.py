@@ -18,6 +18,7 @@ from . import cli_tables, cli_test
 from .claim_formats import INPUT_FORMATS
 from .claim_history import HistoryError
 from .claim_read import ClaimFileError
+from .diagnostic_codes import explain
 from .diagnostics import PolicyError
 from .judge_parallel import WorkerError
 from .policy import DEFAULT_WINDOW
@@ -76,8 +77,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="judge on N processes, each taking a share of the patients; the results are the "
                             "same as with one (default 1)")
     lint = commands.add_parser("lint", help="check policy files without judging claims")
-    lint.add_argument("paths", nargs="+", metavar="PATH",
+    lint.add_argument("paths", nargs="*", metavar="PATH",
                       help="a policy folder or file, or a folder of policy folders (such as policies/)")
+    lint.add_argument("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means")
     lint.add_argument("--format", choices=("text", "json"), default="text")
     units = commands.add_parser(
         "units", help="the units a day's treatment minutes bill",
@@ -173,6 +175,17 @@ def _policy_targets(path: Path) -> list[Path]:
 
 
 def _lint(args) -> int:
+    if args.explain:
+        meaning = explain(args.explain)
+        if meaning is None:
+            print(f"payerpolicy: no diagnostic code {args.explain}; `payerpolicy lint --explain E401`, say",
+                  file=sys.stderr)
+            return 2
+        print(f"{args.explain.upper()}: {meaning}")
+        return 0
+    if not args.paths:
+        print("payerpolicy: lint needs a policy folder or file (or --explain CODE)", file=sys.stderr)
+        return 2
     failed = False
     report = []
     for raw in args.paths:

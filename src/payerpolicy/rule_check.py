@@ -125,12 +125,12 @@ class RuleChecker:
                     return
                 if quantifier is not None:
                     if not kind.startswith("list["):
-                        self.error("E403", f"`{quantifier} of` needs a list such as `line.diagnoses`, "
+                        self.error("E408", f"`{quantifier} of` needs a list such as `line.diagnoses`, "
                                            f"not {_kind_words(kind)}", value)
                         return
                     kind = kind[5:-1]
                 elif kind.startswith("list["):
-                    self.error("E403", f"`{_show(value)}` is a list; ask `any of {_show(value)} in ...` or "
+                    self.error("E408", f"`{_show(value)}` is a list; ask `any of {_show(value)} in ...` or "
                                        f"`none of {_show(value)} in ...`", value)
                     return
                 self.set_type(set_expr, kind)
@@ -198,7 +198,7 @@ class RuleChecker:
                                did_you_mean(args[0].value, known) or known_names_help("values", known))
                 elif function == "value" and (not args or not isinstance(args[0], ast.Literal)
                                               or args[0].kind != "text"):
-                    self.error("E403", "`value` takes the name of a value in quotes first", node, builtin.doc)
+                    self.error("E409", "`value` takes the name of a value in quotes first", node, builtin.doc)
                 if function == "value" and len(args) == 1:
                     return builtin.result  # a single figure, not a table: no key needed
                 if len(args) != len(builtin.parameters):
@@ -209,7 +209,7 @@ class RuleChecker:
                     if kind == "symbol" and wanted in ("provider_type", "modifier"):
                         self.literal_fits(arg, wanted)
                     elif kind is not None and kind != wanted:
-                        self.error("E403", f"`{function}` needs {_kind_words(wanted)} here, not "
+                        self.error("E409", f"`{function}` needs {_kind_words(wanted)} here, not "
                                            f"{_kind_words(kind)}", arg, builtin.doc)
                 return builtin.result
             case ast.Arithmetic(op, left, right):
