@@ -94,7 +94,7 @@ def measure_both(programs: dict, claims: list, rounds: int) -> dict:
                 kept["many_seconds"] = figures["many_seconds"]
             if figures["one_seconds"] < kept["one_seconds"]:
                 kept.update({key: figures[key] for key in ("one_seconds", "p50", "p99")})
-    for name, (check, check_many) in programs.items():
+    for name, (_, check_many) in programs.items():
         best[name]["peak"] = peak_memory(check_many, claims)
     return best
 

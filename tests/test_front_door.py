@@ -6,8 +6,6 @@ import io
 import multiprocessing
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -113,7 +113,7 @@ def split_by_patient(policy, records, window, workers, chunk_sizes):
 def test_windowed_judging_split_by_patient_equals_one_judge(medicare, claims, alone, window):
     records = [claim_from_dict(c) for c in claims[:1200]]
     judge = Judge(medicare.program)
-    expected = list(judge_in_order(records, lambda record: judge, window))
+    expected = list(judge_in_order(records, lambda record, judge=judge: judge, window))
     for workers, chunk_sizes in ((2, [1]), (3, [7, 1, 40])):
         assert split_by_patient(medicare, records, window, workers, chunk_sizes) == expected
     assert depends_on_others(expected, alone[:1200]) > 100
@@ -132,7 +132,7 @@ def test_the_window_is_counted_in_the_whole_input_not_in_a_workers_share(medicar
                visit("W", "P-5", "97530")]
     for window, status in ((2, "accepted"), (3, "denied")):
         judge = Judge(medicare.program)
-        expected = list(judge_in_order(records, lambda record: judge, window))
+        expected = list(judge_in_order(records, lambda record, judge=judge: judge, window))
         assert expected[0].status == status
         assert split_by_patient(medicare, records, window, 2, [1]) == expected
         assert split_by_patient(medicare, records, window, 2, [4]) == expected

@@ -110,7 +110,7 @@ def test_fast_counts_judge_as_plain_counts_with_a_claim_history(tmp_path, monkey
             for record in claims[:150]:  # an earlier run, kept in the history
                 history.record(record, payer="counts")
             judge = Judge(program, history=history)
-            decisions.append(list(judge_in_order(iter(claims[150:]), lambda record: judge, 5)))
+            decisions.append(list(judge_in_order(iter(claims[150:]), lambda record, judge=judge: judge, 5)))
     assert decisions[0] == decisions[1]
     assert any(d.findings for d in decisions[0])
 

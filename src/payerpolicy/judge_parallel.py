@@ -30,7 +30,6 @@ import gc
 import io
 import multiprocessing
 import operator
-import os
 import pickle
 import queue
 import signal

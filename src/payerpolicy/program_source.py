@@ -145,7 +145,7 @@ class SourceWriter:
                 return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
             case ast.PairEdit():
                 return self.pair_hits(node)
-            case ast.TableEdit(table):
+            case ast.TableEdit():
                 return self.memo(node, f"{self.table(node)}.hits(d)")
             case ast.AnotherLine(filt, scope):
                 if reads_only_counted_line(filt):
