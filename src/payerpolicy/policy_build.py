@@ -274,9 +274,12 @@ class _Builder:
         settings of those names. None after a mistake in the row (reported)."""
         values = []
         for key in _PAIR_SETTINGS:
-            value = self.pair_setting(doc, path + (key,), key, row[key]) if key in row else self.pair_settings.get(key)
-            if value is _MISTAKE and key in row:
-                return None
+            if key in row:
+                value = self.pair_setting(doc, path + (key,), key, row[key])
+                if value is _MISTAKE:
+                    return None
+            else:  # a wrong setting was reported where it is written: the rows go on without it
+                value = self.pair_settings.get(key)
             values.append(None if value is _MISTAKE else value)
         either, start, sites = values
         return tables.PairBypass(either, start, sites)

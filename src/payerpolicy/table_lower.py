@@ -184,7 +184,8 @@ def bypass_words(bypass, settings: PairBypass, code_sets: dict) -> str:
     return f"{listed}, is accepted only when the services were truly separate"
 
 
-def code_pair(column1, column2, indicator: int, bypass, span: Span, settings: PairBypass = NO_PAIR_BYPASS) -> tuple | None:
+def code_pair(column1, column2, indicator: int, bypass, span: Span,
+              settings: PairBypass = NO_PAIR_BYPASS) -> tuple | None:
     if indicator == 9:
         return None  # the edit is deleted: it never applies
     condition = _pair_condition(column1, indicator, bypass, settings, span)
