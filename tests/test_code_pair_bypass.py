@@ -153,8 +153,8 @@ def test_the_message_says_which_modifiers_lift_the_edit_on_which_line(medicare_l
     assert table.startswith("97035 is not paid on the same day as 97110 for the same patient (code pair edit "
                             "97110/97035, 97035 in column 2); ")
     [evaluation] = [f.message for f in medicare_like.check(_claim(("97161",), ("97140",))).findings]
-    assert evaluation == ("97140 billed on the same day as 97161-97163 needs a distinct-service modifier (59, XE, "
-                          "XS, XP, XU) on 97140 or, for dates of service from 2019-07-01, on the other line")
+    assert evaluation == ("97140 billed on the same day as one of 97161-97163 needs a distinct-service modifier "
+                          "(59, XE, XS, XP, XU) on 97140 or, for dates of service from 2019-07-01, on the other line")
     [off] = [f.message for f in settings_off.check(_claim(("97530",), ("97035",))).findings]
     assert off.endswith("; a bypass modifier (25, 59, XE, XS, XP, XU) is accepted only when the services were "
                         "truly separate")

@@ -252,6 +252,9 @@ def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, spa
                 f"({set_text(modifiers, code_sets)}) on ")
         if settings.either is None:
             return _parts(_LINE_CODE, text, _LINE_CODE)
+        others = set_text(other, code_sets)
+        if "," in others or "-" in others:  # several codes: any one of them billed that day makes the pair
+            text = text.replace(f" as {others} ", f" as one of {others} ", 1)
         when = f", for dates of service from {settings.either_from.isoformat()}," if settings.either_from else ""
         either = set_text(settings.either, code_sets)
         which = "" if either == set_text(modifiers, code_sets) else f" ({either})"
