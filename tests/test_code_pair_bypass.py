@@ -153,8 +153,8 @@ def test_the_message_says_which_modifiers_lift_the_edit_on_which_line(medicare_l
     assert table.startswith("97035 is not paid on the same day as 97110 for the same patient (code pair edit "
                             "97110/97035, 97035 in column 2); ")
     [evaluation] = [f.message for f in medicare_like.check(_claim(("97161",), ("97140",))).findings]
-    assert evaluation == ("97140 billed on the same day as 97161-97163 needs a distinct-service modifier (59, XE, "
-                          "XS, XP, XU) on 97140 or, for dates of service from 2019-07-01, on the other line")
+    assert evaluation == ("97140 billed on the same day as one of 97161-97163 needs a distinct-service modifier "
+                          "(59, XE, XS, XP, XU) on 97140 or, for dates of service from 2019-07-01, on the other line")
     [off] = [f.message for f in settings_off.check(_claim(("97530",), ("97035",))).findings]
     assert off.endswith("; a bypass modifier (25, 59, XE, XS, XP, XU) is accepted only when the services were "
                         "truly separate")
@@ -235,3 +235,67 @@ def test_a_payer_built_on_medicare_inherits_its_pair_settings_and_may_change_the
     assert row_findings(inherits, ("97530", "GP", "LT"), ("97035", "GP", "LT")) == [2]
     later = child('settings:\n  bypass_on_either_line_from: 2030-01-01\n')
     assert row_findings(later, ("97530", "GP", "59"), ("97035", "GP")) == [2]
+
+
+_EM_POLICY = """\
+policy: {payer: acme, name: Acme E/M pairs, version: "1"}
+defaults:
+  code_pair: {severity: deny, reason: {group: CO, carc: "97"}}
+code_sets:
+  bypass: [25, 59, XE, XS, XP, XU]
+  distinct: [59, XE, XS, XP, XU]
+  em: [99211-99215]
+settings:
+  bypass_modifiers: "@bypass"
+  bypass_on_either_line: "@distinct"
+  bypass_ignored_on: "@em"
+code_pairs:
+  - {id: acme.em-in-column-2, column1: 97530, column2: 99213, modifier_indicator: 1, source: "test"}
+  - {id: acme.em-in-column-1, column1: 99214, column2: 97035, modifier_indicator: 1, source: "test"}
+code_pair_tables:
+  - {id: acme.table, file: ptp.csv, source: "test"}
+"""
+
+
+@pytest.fixture(scope="module")
+def em_policy(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("em") / "acme"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(_EM_POLICY)
+    (folder / "ptp.csv").write_text("column1,column2,modifier_indicator\n97110,99213,1\n99214,97036,1\n")
+    return payerpolicy.load(folder)
+
+
+def _rules(policy, *lines) -> list[tuple[str, int]]:
+    return [(f.rule, f.line) for f in policy.check(_claim(*lines)).findings]
+
+
+def test_distinct_service_modifiers_do_not_count_on_an_ignored_code_on_either_line(em_policy):
+    # The E/M line in column 2: 59 on it is ignored, 25 is not; 59 on the other line still counts.
+    assert _rules(em_policy, ("97530",), ("99213", "59")) == [("acme.em-in-column-2", 2)]
+    assert _rules(em_policy, ("97110",), ("99213", "XU")) == [("acme.table", 2)]
+    assert _rules(em_policy, ("97530",), ("99213", "25")) == []
+    assert _rules(em_policy, ("97110",), ("99213", "25")) == []
+    assert _rules(em_policy, ("97530", "59"), ("99213",)) == []
+    assert _rules(em_policy, ("97110", "59"), ("99213",)) == []
+    # The E/M line in column 1: 59 on it is ignored; on the column-2 line it counts.
+    assert _rules(em_policy, ("99214", "59"), ("97035",)) == [("acme.em-in-column-1", 2)]
+    assert _rules(em_policy, ("99214", "XS"), ("97036",)) == [("acme.table", 2)]
+    assert _rules(em_policy, ("99214",), ("97035", "59")) == []
+    assert _rules(em_policy, ("99214",), ("97036", "59")) == []
+
+
+def test_the_message_says_where_the_either_line_modifiers_do_not_count(em_policy):
+    [finding] = em_policy.check(_claim(("97530",), ("99213",))).findings
+    assert "59, XE, XS, XP, XU on either line (never on 99211-99215) or another bypass modifier (25) on this line" \
+        in finding.message
+
+
+def test_on_a_line_where_59_does_not_count_the_fix_is_not_to_add_59(em_policy):
+    for lines, rule in (((("97530",), ("99213",)), "acme.em-in-column-2"), ((("97110",), ("99213",)), "acme.table")):
+        [finding] = em_policy.check(_claim(*lines)).findings
+        assert finding.rule == rule and finding.fix.action == "review"
+        assert finding.fix.note.startswith("59 and the X modifiers do not lift this pair on this code")
+    for lines in ((("99214",), ("97035",)), (("99214",), ("97036",))):
+        [finding] = em_policy.check(_claim(*lines)).findings
+        assert (finding.fix.action, finding.fix.value) == ("add_modifier", "59")

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from . import rule_ast as ast
 from . import table_lower as tables
+from .codes import range_codes
 from .diagnostics import Diagnostic, SourceFiles
 from .policy_files import PolicyDocument, WholeNumber
 from .policy_pair_table import read_pair_table
@@ -28,7 +29,8 @@ _TABLE_FAMILY = {"unit_caps": "unit_cap", "modifier_requirements": "modifier", "
 
 # How an indicator-1 code pair is lifted besides a modifier on its column-2 line (table_lower.PairBypass): a
 # policy setting, or a row's own key of the same name.
-_PAIR_SETTINGS = ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers")
+_PAIR_SETTINGS = ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers",
+                  "bypass_ignored_on")
 _MISTAKE = object()  # a pair setting that was wrong (and has been reported)
 
 
@@ -62,6 +64,7 @@ class _Builder:
         for key, value in self.settings.items():
             if key in _PAIR_SETTINGS:
                 self.pair_settings[key] = _date(value) if key.endswith("_from") else ast.SetRef(str(value)[1:])
+        self.base_code_sets: dict = base.code_sets if base else {}
         # A payer's rows fall back on its base policy's defaults, family by family.
         self.defaults: dict = {f: dict(v) for f, v in base.defaults.items()} if base else {}
         self.code_sets: dict[str, CodeSetSpec] = {}
@@ -264,10 +267,12 @@ class _Builder:
         column2 = self.codes(doc, path + ("column2",), row["column2"])
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
-        settings = self.pair_bypass(doc, path, row)
+        settings = self.pair_bypass(doc, path, row, bypass)
         if column1 is None or column2 is None or bypass is None or settings is None:
             return None
-        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span, settings)
+        ignored = settings.ignored_on is not None and settings.either is not None and \
+            set(self.code_entries(column2)) <= set(self.code_entries(settings.ignored_on))
+        built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span, settings, ignored)
         if built is None:  # indicator 9: the edit does not apply; the row stays for the record only
             return None
         return (column2, *built)
@@ -276,7 +281,7 @@ class _Builder:
         """A whole table of pairs from a file: one rule, indexed by its column-2 codes."""
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
-        settings = self.pair_bypass(doc, path, row)
+        settings = self.pair_bypass(doc, path, row, bypass)
         folder = doc.path.parent if doc.path is not None else Path(".")
         display = str(PurePosixPath(doc.file).parent / row["file"])
         table = read_pair_table(folder / row["file"], display, self.sources, self.diagnostics,
@@ -284,8 +289,8 @@ class _Builder:
         if table is None or bypass is None or settings is None:
             return None
         codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
-        return codes, ast.PairEdit(table, bypass, span, settings.either, settings.either_from, settings.sites), \
-            None, None
+        return codes, ast.PairEdit(table, bypass, span, settings.either, settings.either_from, settings.sites,
+                                   settings.ignored_on), None, None
 
     def _unit_cap_tables(self, doc, path, row, span):
         """An imported MUE table: one rule over all its codes, judged by the table (policy_reference_table)."""
@@ -315,26 +320,75 @@ class _Builder:
             return (evaluations, *tables.evaluation_limit(evaluations, int(row["at_most_per_day"]), span))
         treatments = self.codes(doc, path + ("with",), row["with"])
         modifiers = self.modifiers(doc, path + ("modifiers",), row.get("modifiers", "@distinct_service"))
-        settings = self.pair_bypass(doc, path, row)
+        settings = self.pair_bypass(doc, path, row, modifiers)
         if treatments is None or modifiers is None or settings is None:
             return None
         return tables.evaluation_pairing(evaluations, treatments, row["modifier_on"], modifiers, span, settings)
 
-    def pair_bypass(self, doc: PolicyDocument, path: tuple, row: dict) -> tables.PairBypass | None:
-        """How an indicator-1 pair is lifted besides a modifier on its column-2 line: the row's own
-        `bypass_on_either_line`, `bypass_on_either_line_from` and `bypass_site_modifiers`, else the policy's
-        settings of those names. None after a mistake in the row (reported)."""
+    def pair_bypass(self, doc: PolicyDocument, path: tuple, row: dict, bypass) -> tables.PairBypass | None:
+        """How an indicator-1 pair is lifted besides a modifier in `bypass` on its column-2 line: the row's own
+        `bypass_on_either_line`, `bypass_on_either_line_from`, `bypass_site_modifiers` and `bypass_ignored_on`,
+        else the policy's settings of those names. None after a mistake in the row (reported)."""
         values = []
         for key in _PAIR_SETTINGS:
-            value = self.pair_setting(doc, path + (key,), key, row[key]) if key in row else self.pair_settings.get(key)
-            if value is _MISTAKE and key in row:
-                return None
+            if key in row:
+                value = self.pair_setting(doc, path + (key,), key, row[key])
+                if value is _MISTAKE:
+                    return None
+            else:  # a wrong setting was reported where it is written: the rows go on without it
+                value = self.pair_settings.get(key)
             values.append(None if value is _MISTAKE else value)
-        either, start, sites = values
-        return tables.PairBypass(either, start, sites)
+        either, start, sites, ignored_on = values
+        kept = None
+        if ignored_on is not None and either is not None and bypass is not None:
+            lifting = set(self.entries(either))
+            kept = ast.SetList(tuple(ast.Literal("symbol", m, m, None) for m in self.entries(bypass)
+                                     if m not in lifting), None)
+        return tables.PairBypass(either, start, sites, ignored_on, kept)
+
+    def entries(self, modifiers) -> list[str]:
+        """The modifiers of a set expression, its @names looked up (in this policy, then its base)."""
+        match modifiers:
+            case ast.SetRef(name):
+                spec = self.code_sets.get(name) or self.base_code_sets.get(name)
+                if spec is None:
+                    return []  # an unknown set: the checker reports it
+                return [m for entry in spec.entries for m in (
+                    self.entries(ast.SetRef(entry[1:])) if entry.startswith("@") else [entry.upper()])]
+            case ast.SetList(items):
+                return [m for item in items for m in (
+                    self.entries(item) if isinstance(item, ast.SetRef) else [str(item.value).upper()])]
+        return []
+
+    def code_entries(self, codes) -> list[str]:
+        """The codes of a set expression, ranges spelled out and @names looked up; [] for a mistake (which
+        the checker reports)."""
+        match codes:
+            case ast.SetRef(name):
+                spec = self.code_sets.get(name) or self.base_code_sets.get(name)
+                if spec is None:
+                    return []
+                out = []
+                for entry in spec.entries:
+                    low, _, high = entry.upper().partition("-")
+                    item = ast.SetRef(entry[1:]) if entry.startswith("@") else (
+                        ast.CodeRange(low, high) if high else ast.Literal("code", low, low))
+                    out += self.code_entries(item)
+                return out
+            case ast.CodeRange(low, high):
+                spelled = range_codes(low, high)
+                return [] if isinstance(spelled, str) else spelled
+            case ast.SetList(items):
+                return [code for item in items for code in self.code_entries(item)]
+            case ast.Literal(value=value):
+                return [str(value).upper()]
+        return []
 
     def pair_setting(self, doc: PolicyDocument, path: tuple, key: str, value):
-        """A pair setting or row key read: a date for `..._from`, else a modifier set; _MISTAKE if wrong."""
+        """A pair setting or row key read: a date for `..._from`, codes for `bypass_ignored_on`, else a
+        modifier set; _MISTAKE if wrong."""
+        if key == "bypass_ignored_on":
+            return self.codes(doc, path, value)
         if not key.endswith("_from"):
             return self.modifiers(doc, path, value)
         start = _date(value)

@@ -87,13 +87,13 @@ class PairTable:
         return edits
 
     def hits(self, day, bypass: frozenset, either: frozenset | None = None, either_from: int = 0,
-             sites: frozenset | None = None) -> tuple:
+             sites: frozenset | None = None, ignored_on: frozenset | None = None) -> tuple:
         """The edits the judged line of `day` (evaluate.DayContext) fails on its day: (column-1 code,
         indicator) for each other line of the day, claims judged before first, whose code is column 1 of an
         edit with the line's code in column 2, in force on its date, and not lifted (indicator 1 only) by one
         of the line's `bypass` modifiers, by an `either` modifier on either line (dates of service from the
-        day number `either_from`), or by `sites` showing different sites on the two lines. Empty when none:
-        a line is judged once per table."""
+        day number `either_from`; never on a line of an `ignored_on` code), or by `sites` showing different
+        sites on the two lines. Empty when none: a line is judged once per table."""
         line = day.line
         edits = self.by_column2.get(line.code)
         if edits is None:
@@ -101,7 +101,7 @@ class PairTable:
         if edits.__class__ is tuple:  # from the cache, not unpacked yet
             edits = self._unpack(line.code)
         found: list = []
-        how = (bypass, either, either_from, sites)
+        how = (bypass, either, either_from, sites, ignored_on)
         past = day.past_day()
         lifts = self._scan(line, edits, past, how, found, None) if past else None
         self._scan(line, edits, day.lines, how, found, lifts)
@@ -140,18 +140,22 @@ class _Lifts:
     modifiers: the same test as a `code_pairs` row's condition (table_lower.PairBypass), worked out in Python
     here because a table's edits are found by lookup, not written as rules."""
 
-    __slots__ = ("own", "either", "sites", "line_sites")
+    __slots__ = ("own", "either", "sites", "line_sites", "ignored_on")
 
-    def __init__(self, line, bypass: frozenset, either, either_from: int, sites):
+    def __init__(self, line, bypass: frozenset, either, either_from: int, sites, ignored_on):
+        if ignored_on is not None and either is not None and line.code in ignored_on:
+            bypass = bypass - either  # the either-line modifiers do not count on this code's line
         self.own = not bypass.isdisjoint(line.modifiers)  # on the column-2 line: lifts every edit
         self.either = either if either is not None and line.date.toordinal() >= either_from else None
         self.sites = sites
         self.line_sites = sites.intersection(line.modifiers) if sites is not None else None
+        self.ignored_on = ignored_on or ()
 
     def lifted(self, other) -> bool:
         if self.own:
             return True
-        if self.either is not None and not self.either.isdisjoint(other.modifiers):
+        if self.either is not None and other.code not in self.ignored_on and \
+                not self.either.isdisjoint(other.modifiers):
             return True
         if self.line_sites:  # both lines show a site, and not the same sites
             other_sites = self.sites.intersection(other.modifiers)

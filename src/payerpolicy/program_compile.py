@@ -104,10 +104,13 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
         if isinstance(spec.condition, ast.PairEdit):  # the message and fix name the pairs that hit
             edit = spec.condition
-            settings = tables.PairBypass(edit.either, edit.either_from, edit.sites)
+            settings = tables.PairBypass(edit.either, edit.either_from, edit.sites, edit.ignored_on)
             bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
             add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
             add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
+            if edit.ignored_on is not None and edit.either is not None:  # the fix differs on those codes' lines
+                ignored = writer.member_set(edit.ignored_on, "code")
+                add(f"ignored_{i}", writer.function(f"ignored_{i}", f"(l.code in {ignored})"))
             continue
         if isinstance(spec.condition, ast.TableEdit):  # the table says what hit, and where it was read
             table = writer.table(spec.condition)
@@ -287,7 +290,7 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
         if spec.fix is not None:
             fix = CompiledFix(spec.fix.action, spec.fix.modifier, function(f"units_{i}"), spec.fix.note)
         if linker.has(f"hits_{i}"):
-            fix_of = _pair_fix(function(f"hits_{i}"), spec.fix)
+            fix_of = _pair_fix(function(f"hits_{i}"), spec.fix, function(f"ignored_{i}"))
         if linker.has(f"table_fix_{i}"):
             fix_of = function(f"table_fix_{i}")
         compiled.append(CompiledRule(spec, function(f"when_{i}"), function(f"message_{i}"), fix,
@@ -345,12 +348,14 @@ def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
     return spec.default_message(code_sets)
 
 
-def _pair_fix(hits_of: Callable, written: ast.Fix | None) -> Callable:
+def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable | None = None) -> Callable:
     """A pair table's fix: remove the line when an edit allows no modifier, else add the bypass modifier
-    (the table's own `fix:`, or 59)."""
+    (the table's own `fix:`, or 59; on a line of a code where 59 does not count, a review)."""
     def fix_of(day, view) -> Fix:
         if any(indicator == 0 for _, indicator in hits_of(day, view)):
             return Fix("remove_line", view.number)
+        if written is None and ignored_of is not None and ignored_of(day, view):
+            return Fix("review", view.number, note=tables.IGNORED_CODE_FIX)
         if written is not None and written.action == "add_modifier":
             return Fix("add_modifier", view.number, written.modifier)
         if written is not None:

@@ -169,7 +169,8 @@ class SourceWriter:
         either = self.member_set(node.either, "modifier") if node.either is not None else "None"
         start = self.constant(node.either_from.toordinal()) if node.either_from is not None else "0"
         sites = self.member_set(node.sites, "modifier") if node.sites is not None else "None"
-        return self.memo(node, f"{table}.hits(d, {bypass}, {either}, {start}, {sites})")
+        ignored = self.member_set(node.ignored_on, "code") if node.ignored_on is not None else "None"
+        return self.memo(node, f"{table}.hits(d, {bypass}, {either}, {start}, {sites}, {ignored})")
 
     def compare(self, op, left, right, focus: str) -> str:
         python_op = _COMPARE[op]

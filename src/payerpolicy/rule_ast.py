@@ -188,6 +188,7 @@ class PairEdit:
     either: "SetExpr | None" = None
     either_from: object = None  # a datetime.date, or None
     sites: "SetExpr | None" = None
+    ignored_on: "SetExpr | None" = None  # codes on whose lines `either` does not count
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,10 +138,12 @@ class RuleChecker:
                 self.value(value, in_filter)
             case ast.HasModifier(modifiers):
                 self.set_type(modifiers, "modifier")
-            case ast.PairEdit(bypass=bypass, either=either, sites=sites):
+            case ast.PairEdit(bypass=bypass, either=either, sites=sites, ignored_on=ignored_on):
                 for modifiers in (bypass, either, sites):
                     if modifiers is not None:
                         self.set_type(modifiers, "modifier")
+                if ignored_on is not None:
+                    self.set_type(ignored_on, "code")
             case ast.AnotherLine(filt):
                 if filt is not None:
                     self.condition(filt, in_filter=True)

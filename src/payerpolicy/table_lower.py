@@ -20,6 +20,9 @@ rule. The conditions, in the rule language:
                    and not (any of modifiers in S and any of line.modifiers in S
                             and any of modifier_difference(modifiers, line.modifiers) in S)   (different sites)
                that day and has no modifier in P
+        and with codes I on whose lines E does not count (E/M codes), `code not in I and` goes before
+        `any of modifiers in E`, and `has no modifier in P` becomes
+               (has no modifier in P or (code in I and has no modifier in K))            (K: P less E)
     evaluation pairing
         at most N per day:     number of lines with code in E earlier that day >= N
         with treatments T:     a code pair whose column-2 line is the one named by modifier_on (the line the
@@ -120,9 +123,16 @@ class PairBypass:
     either: object = None  # a modifier SetExpr, or None
     either_from: datetime.date | None = None
     sites: object = None  # a modifier SetExpr, or None
+    # Codes on whose lines the `either` modifiers do not count, on either line (MACs ignore 59/X on an E/M
+    # code), and the column-2 bypass modifiers that still count there (the bypass set less `either`).
+    ignored_on: object = None  # a code SetExpr, or None
+    bypass_kept: object = None  # a modifier SetExpr, given with ignored_on
 
 
 NO_PAIR_BYPASS = PairBypass()
+# The fix of a pair whose column-2 line is of a code on which the either-line modifiers do not count.
+IGNORED_CODE_FIX = ("59 and the X modifiers do not lift this pair on this code: add another bypass modifier if "
+                    "one fits the service (25 for a separately identifiable E/M service), or remove the line")
 
 
 def _other_line_bypass(settings: PairBypass, span: Span) -> list:
@@ -132,6 +142,8 @@ def _other_line_bypass(settings: PairBypass, span: Span) -> list:
     kept = []
     if settings.either is not None:
         has_either = ast.InSet(other_modifiers, settings.either, quantifier="any", span=span)
+        if settings.ignored_on is not None:
+            has_either = ast.AllOf((ast.InSet(_CODE, settings.ignored_on, negated=True, span=span), has_either), span)
         if settings.either_from is not None:
             start = ast.Literal("date", settings.either_from, settings.either_from.isoformat(), span)
             has_either = ast.AllOf((ast.Compare(">=", ast.Field("focus", ("date",), span), start, span),
@@ -153,7 +165,13 @@ def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span:
         return ast.AnotherLine(code_in(column1), "day", span)
     other_line = _other_line_bypass(settings, span)
     pairing = ast.AllOf((code_in(column1), *other_line), span) if other_line else code_in(column1)
-    return ast.AllOf((ast.AnotherLine(pairing, "day", span), ast.HasModifier(bypass, negated=True, span=span)), span)
+    not_lifted_here = ast.HasModifier(bypass, negated=True, span=span)
+    if settings.ignored_on is not None and settings.either is not None:
+        # On a line of an ignored code only the bypass modifiers outside `either` count.
+        not_lifted_here = ast.AnyOf((not_lifted_here, ast.AllOf((
+            ast.InSet(_CODE, settings.ignored_on, span=span),
+            ast.HasModifier(settings.bypass_kept, negated=True, span=span)), span)), span)
+    return ast.AllOf((ast.AnotherLine(pairing, "day", span), not_lifted_here), span)
 
 
 def _modifier_entries(modifiers, code_sets: dict) -> list[str]:
@@ -173,7 +191,8 @@ def bypass_words(bypass, settings: PairBypass, code_sets: dict) -> str:
     if settings.either is not None:
         either = _modifier_entries(settings.either, code_sets)
         before = f" (before {settings.either_from.isoformat()}: on this line only)" if settings.either_from else ""
-        ways.append(f"{', '.join(either)} on either line{before}")
+        never = f" (never on {set_text(settings.ignored_on, code_sets)})" if settings.ignored_on is not None else ""
+        ways.append(f"{', '.join(either)} on either line{before}{never}")
         own = [m for m in own if m not in either]
     if own:
         ways.append(f"{'another ' if settings.either is not None else 'a '}bypass modifier ({', '.join(own)}) "
@@ -184,12 +203,16 @@ def bypass_words(bypass, settings: PairBypass, code_sets: dict) -> str:
     return f"{listed}, is accepted only when the services were truly separate"
 
 
-def code_pair(column1, column2, indicator: int, bypass, span: Span, settings: PairBypass = NO_PAIR_BYPASS) -> tuple | None:
+def code_pair(column1, column2, indicator: int, bypass, span: Span,
+              settings: PairBypass = NO_PAIR_BYPASS, column2_ignored: bool = False) -> tuple | None:
+    """`column2_ignored`: the column-2 codes are all codes on which the either-line modifiers do not count."""
     if indicator == 9:
         return None  # the edit is deleted: it never applies
     condition = _pair_condition(column1, indicator, bypass, settings, span)
     if indicator == 0:
         fix = ast.Fix("remove_line", span=span)
+    elif column2_ignored:
+        fix = ast.Fix("review", note=IGNORED_CODE_FIX, span=span)
     else:
         fix = ast.Fix("add_modifier", modifier="59", span=span)
 
@@ -229,6 +252,9 @@ def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, spa
                 f"({set_text(modifiers, code_sets)}) on ")
         if settings.either is None:
             return _parts(_LINE_CODE, text, _LINE_CODE)
+        others = set_text(other, code_sets)
+        if "," in others or "-" in others:  # several codes: any one of them billed that day makes the pair
+            text = text.replace(f" as {others} ", f" as one of {others} ", 1)
         when = f", for dates of service from {settings.either_from.isoformat()}," if settings.either_from else ""
         either = set_text(settings.either, code_sets)
         which = "" if either == set_text(modifiers, code_sets) else f" ({either})"
