@@ -152,3 +152,18 @@ def test_a_policy_goes_to_a_worker_process_as_it_is():
     claim = group_claim("W-1", "medicare")
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         assert pool.apply(_judge_in_child, (policy, claim)) == policy.check(claim).to_dict()
+
+
+def test_lint_in_the_library_gives_what_the_command_line_prints(capsys):
+    bad = ROOT / "tests" / "cases" / "bad_policies" / "list_where_one_value.yaml"
+    [result] = payerpolicy.lint(bad)
+    assert not result.ok and result.rules is None
+    assert [d.code for d in result.diagnostics] == ["E408", "E408"]
+    assert main(["lint", str(bad)]) == 1
+    assert capsys.readouterr().out == result.render() + f"\n{bad}: cannot be loaded\n\n"
+    shipped = payerpolicy.lint(ROOT / "policies")
+    assert [r.ok for r in shipped] == [True] * len(shipped) and len(shipped) >= 2
+    [medicare] = payerpolicy.lint("medicare")
+    assert medicare.ok and medicare.rules == payerpolicy.load("medicare").program.rule_count
+    with pytest.raises(FileNotFoundError):
+        payerpolicy.lint("no/such/folder")

@@ -22,11 +22,11 @@ from .diagnostics import Diagnostic, PolicyError
 from .policy import Policy
 from .policy_load import load_program
 from .render_stream import write_decisions
-from .session import Policies, Session, read_claims
+from .session import LintResult, Policies, Session, lint, read_claims
 from .timed_units import splits, units
 
-__all__ = ["load", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
-           "Decision", "Finding", "PolicyError", "Diagnostic"]
+__all__ = ["load", "lint", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
+           "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic"]
 __version__ = "0.1.0"
 
 

@@ -12,7 +12,6 @@ import sqlite3
 import json
 import os
 import sys
-from pathlib import Path
 
 from . import cli_tables, cli_test
 from .claim_formats import INPUT_FORMATS
@@ -22,9 +21,9 @@ from .diagnostic_codes import explain
 from .diagnostics import PolicyError
 from .judge_parallel import WorkerError
 from .policy import DEFAULT_WINDOW
-from .policy_load import load_program, shipped_policies
+from .policy_load import shipped_policies
 from .render_stream import FORMATS, DecisionWriter
-from .session import Policies, Session, read_claims
+from .session import Policies, Session, lint, read_claims
 
 
 def _date(text: str) -> datetime.date:
@@ -168,12 +167,6 @@ def _check(args) -> int:
 
 # ------------------------------------------------------------------------------------------------ lint
 
-def _policy_targets(path: Path) -> list[Path]:
-    if path.is_dir() and not any(path.glob("*.yaml")) and not any(path.glob("*.yml")):
-        return sorted(p for p in path.iterdir() if p.is_dir() and (any(p.glob("*.yaml")) or any(p.glob("*.yml"))))
-    return [path]
-
-
 def _lint(args) -> int:
     if args.explain:
         meaning = explain(args.explain)
@@ -189,28 +182,23 @@ def _lint(args) -> int:
     failed = False
     report = []
     for raw in args.paths:
-        path = Path(raw)
-        if not path.exists():
-            print(f"payerpolicy: no such policy file or folder: {raw}", file=sys.stderr)
+        try:
+            results = lint(raw)
+        except FileNotFoundError as exc:
+            print(f"payerpolicy: {exc}", file=sys.stderr)
             failed = True
             continue
-        for target in _policy_targets(path):
-            try:
-                program, warnings = load_program(str(target))
-            except PolicyError as exc:
-                failed = True
-                report.append({"policy": str(target), "ok": False,
-                               "diagnostics": [d.to_dict() for d in exc.diagnostics]})
-                if args.format == "text":
-                    print(exc.render() + f"\n{target}: cannot be loaded\n")
+        for result in results:
+            failed = failed or not result.ok
+            report.append(result.to_dict())
+            if args.format != "text":
                 continue
-            found = warnings.diagnostics if warnings else []
-            report.append({"policy": str(target), "ok": True, "rules": program.rule_count,
-                           "diagnostics": [d.to_dict() for d in found]})
-            if args.format == "text":
-                if warnings:
-                    print(warnings.render() + "\n")
-                print(f"{target}: ok, {program.rule_count} rule{'' if program.rule_count == 1 else 's'}")
+            if not result.ok:
+                print(result.render() + f"\n{result.policy}: cannot be loaded\n")
+                continue
+            if result.diagnostics:
+                print(result.render() + "\n")
+            print(f"{result.policy}: ok, {result.rules} rule{'' if result.rules == 1 else 's'}")
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))
     return 1 if failed else 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -24,9 +25,10 @@ from .decision import Decision
 from .evaluate import Judge
 from .judge_window import judge_in_order
 from .policy import DEFAULT_WINDOW, Policy, as_record
-from .policy_load import looks_like_policy_folder, shipped_policies
+from .diagnostics import Diagnostic, PolicyError
+from .policy_load import load_program, looks_like_policy_folder, shipped_policies
 
-__all__ = ["Policies", "Session", "read_claims", "DEFAULT_PAYER"]
+__all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_PAYER"]
 
 # The payer of a claim that names none.
 DEFAULT_PAYER = "medicare"
@@ -41,6 +43,53 @@ def read_claims(source: str | os.PathLike | IO, format: str = "auto") -> Iterato
     if isinstance(source, str) and source == "-":
         return read_claim_file(sys.stdin, name="stdin", input_format=format)
     return read_claim_file(source, input_format=format)
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """What `lint` found in one policy: `ok` when it loads (warnings allowed), its rule count, and every
+    diagnostic placed at file:line:column. `render()` gives them as `payerpolicy lint` prints them."""
+
+    policy: str
+    ok: bool
+    rules: int | None
+    diagnostics: tuple[Diagnostic, ...]
+    _rendered: str = ""
+
+    def render(self) -> str:
+        return self._rendered
+
+    def to_dict(self) -> dict:
+        out: dict = {"policy": self.policy, "ok": self.ok}
+        if self.rules is not None:
+            out["rules"] = self.rules
+        out["diagnostics"] = [d.to_dict() for d in self.diagnostics]
+        return out
+
+
+def lint(source: str | os.PathLike) -> list[LintResult]:
+    """Check policies without judging claims: a policy folder or file, a shipped payer's name, or a folder of
+    policy folders (such as `policies/`), one result per policy. `FileNotFoundError` when there is nothing."""
+    path = Path(source)
+    if not path.exists():
+        if os.fspath(source) in shipped_policies():
+            path = shipped_policies()[os.fspath(source)]
+        else:
+            raise FileNotFoundError(f"no such policy file or folder: {os.fspath(source)}")
+    targets = [path]
+    if path.is_dir() and not looks_like_policy_folder(path):
+        targets = [p for p in sorted(path.iterdir()) if looks_like_policy_folder(p)]
+    results = []
+    for target in targets:
+        try:
+            program, warnings = load_program(str(target if target != path else source))
+        except PolicyError as exc:
+            results.append(LintResult(os.fspath(target), False, None, tuple(exc.diagnostics), exc.render()))
+            continue
+        found = tuple(warnings.diagnostics) if warnings else ()
+        results.append(LintResult(os.fspath(target), True, program.rule_count, found,
+                                  warnings.render() if warnings else ""))
+    return results
 
 
 class Policies:
