@@ -42,6 +42,24 @@ class WholeNumber(int):
         return WholeNumber, (int(self), self.text)
 
 
+# Bounds on what one policy file may make, so a hostile or broken file costs a diagnostic, not the machine.
+# A payer-scale policy of 10,000 rules is about 60,000 values in 3 MB; pair tables are files of their own.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# YAML aliases (`*name`) repeat a value where they stand: ten nested aliases of ten make 10^10 values from a
+# few hundred bytes ("billion laughs"). Counting values as they are built stops that within this budget.
+MAX_VALUES = 1_000_000
+# Policies are a few levels deep (section, row, key, list); anything much deeper is a mistake or an attack.
+MAX_DEPTH = 64
+
+
+class _Refused(Exception):
+    """A file that may not be built at all; carries its one diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$")
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -105,6 +123,13 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
                      diagnostics: list[Diagnostic]) -> PolicyDocument | None:
     """Read one YAML file; on a YAML mistake, record a diagnostic and return None."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            diagnostics.append(Diagnostic(
+                "E105", f"the file is {size / 1024 / 1024:.0f} MB; a policy file may be at most "
+                        f"{MAX_FILE_BYTES // 1024 // 1024} MB", Span(display, 1, 1),
+                "put large tables in a table file (`code_pair_tables`, `unit_cap_tables`) beside the policy"))
+            return None
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -121,6 +146,10 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
     sources.read.append(path)
     try:
         root = _compose(text)
+    except RecursionError:
+        diagnostics.append(Diagnostic("E106", f"the file is nested too deeply (more than {MAX_DEPTH} levels)",
+                                      Span(display, 1, 1)))
+        return None
     except yaml.MarkedYAMLError as exc:
         diagnostics.append(_yaml_diagnostic(exc, display, text))
         return None
@@ -129,7 +158,11 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
         return None
     doc = PolicyDocument(display, None, text=text, path=path)
     if root is not None:
-        doc.data = _build(root, (), doc, diagnostics)
+        try:
+            doc.data = _build(root, (), doc, diagnostics, [MAX_VALUES])
+        except _Refused as refused:
+            diagnostics.append(refused.diagnostic)
+            return None
     return doc
 
 
@@ -175,7 +208,17 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diag
     return Diagnostic("E103", f"this is not valid YAML: {problem}", span, hint)
 
 
-def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagnostic]):
+def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagnostic], budget: list[int]):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Refused(Diagnostic(
+            "E107", f"the file makes more than {MAX_VALUES:,} values (YAML aliases repeated inside each other?)",
+            # An alias is the very node it names, so its own place is not known: point at the entry it is in.
+            node_span(doc.file, doc.key_nodes.get(path[:2]) or doc.key_nodes.get(path[:1]) or node),
+            "write the values out, or put large tables in a table file"))
+    if len(path) > MAX_DEPTH:
+        raise _Refused(Diagnostic("E106", f"the file is nested too deeply (more than {MAX_DEPTH} levels)",
+                                  node_span(doc.file, node)))
     doc.nodes[path] = node
     if isinstance(node, MappingNode):
         out: dict = {}
@@ -193,10 +236,10 @@ def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagn
                     f"the first `{key}` is on line {first.start_mark.line + 1}; keep one"))
                 continue
             doc.key_nodes[path + (key,)] = key_node
-            out[key] = _build(value_node, path + (key,), doc, diagnostics)
+            out[key] = _build(value_node, path + (key,), doc, diagnostics, budget)
         return out
     if isinstance(node, SequenceNode):
-        return [_build(item, path + (i,), doc, diagnostics) for i, item in enumerate(node.value)]
+        return [_build(item, path + (i,), doc, diagnostics, budget) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 
