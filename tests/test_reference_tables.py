@@ -159,3 +159,8 @@ def test_a_generated_2000_row_ptp_file_imports_and_judges(tmp_path):
         """))
     [finding] = [f for f in policy.check(_claim("C", ("97530", 1), ("97116", 1))).findings if f.rule == "acme.ptp"]
     assert finding.line == 2 and finding.source["quarter"] == "2026Q4" and finding.source["table"].endswith("ptp.tsv")
+    assert finding.source["row"] == 2006  # 5 `#` lines and the heading, then the 2,000th edit
+    # The same from the compiled-policy cache, whose packed pair table keeps the rows too
+    policy = payerpolicy.load(folder)
+    [again] = [f for f in policy.check(_claim("C", ("97530", 1), ("97116", 1))).findings if f.rule == "acme.ptp"]
+    assert again.source == finding.source

@@ -89,21 +89,6 @@ class TableFile:
         return out
 
 
-def table_facts(path: Path, display: str) -> dict:
-    """The table and quarter of a table file, from its leading `#` lines (for a pair table's findings)."""
-    facts = {"table": display}
-    try:
-        with path.open(encoding="utf-8-sig") as stream:
-            for line in stream:
-                if not line.startswith("#"):
-                    break
-                if line.startswith("# quarter:"):
-                    facts["quarter"] = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return facts
-
-
 def _iso(text) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(str(text)) if text else None
@@ -327,5 +312,5 @@ def fee_status_rows(file: TableFile | None, hand_rows: list, hand_file: str, han
     return None if bad or (file is not None and file.mistakes) else FeeStatusTable(file, statuses)
 
 
-__all__ = ["TableFile", "read_table_file", "table_facts", "UnitLimitTable", "unit_limit_table", "FeeStatusTable", "StatusEdit",
+__all__ = ["TableFile", "read_table_file", "UnitLimitTable", "unit_limit_table", "FeeStatusTable", "StatusEdit",
            "fee_status_rows", "STATUS_WORDS"]

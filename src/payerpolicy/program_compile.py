@@ -105,6 +105,8 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
             bypass = writer.member_set(spec.condition.bypass, "modifier")
             add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
             add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
+            table = writer.constant(spec.condition.table, key=("pair table", id(spec.condition.table)))
+            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]}, l.code)"))
             continue
         if isinstance(spec.condition, ast.TableEdit):  # the table says what hit, and where it was read
             table = writer.table(spec.condition)
