@@ -58,6 +58,13 @@ def test_an_mue_finding_names_its_table_quarter_and_rows_in_the_decision_json(mu
     assert source["cite"] == "CMS practitioner MUE, 2026Q4 (test sample)"
 
 
+def test_the_text_output_names_the_table_row(mue_policy, tmp_path, capsys):
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps([_claim("C-1", ("97530", 7))]))
+    assert main(["check", str(claims), "--policy", str(mue_policy), "--format", "text"]) == 1
+    assert "reference/mue.csv row 11 (2026Q4), from mue-practitioner-2026q4.csv:8" in capsys.readouterr().out
+
+
 def test_indicator_1_is_per_line_and_indicators_2_and_3_count_the_day_across_claims(mue_policy):
     policy = payerpolicy.load(mue_policy)
     # 97530 (MAI 1, 6): 4 + 4 on two claims is fine; 97140 (MAI 2, 4): 3 + 2 is not; 97110 (MAI 3, 6): 4 + 3 not.

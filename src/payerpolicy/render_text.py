@@ -80,7 +80,25 @@ def render_claim(decision: Decision) -> str:
             src = finding.source
             out.append(f"{indent}why: {finding.rule} ({_reason(finding)}); source: {src.get('cite')} "
                        f"[{src.get('file')}:{src.get('line')}]")
+            if "table" in src:  # a reference table's row: say which
+                out.append(f"{indent}table: {_table_row(src)}")
     return "\n".join(out)
+
+
+def _table_row(src: dict) -> str:
+    """`reference/mue-2026q4.csv row 11 (2026Q4), from MCR_MUE.csv:8` for a finding a table row caused."""
+    rows = src.get("row")
+    text = src["table"]
+    if rows is not None:
+        text += f" row{'s' if isinstance(rows, list) else ''} " + (
+            ", ".join(map(str, rows)) if isinstance(rows, list) else str(rows))
+    if src.get("quarter"):
+        text += f" ({src['quarter']})"
+    if src.get("published"):
+        text += f", from {src['published']}"
+    if src.get("status_source"):
+        text += f"; status: {src['status_source']}"
+    return text
 
 
 def render_summary(summary: dict) -> str:
