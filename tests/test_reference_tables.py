@@ -149,6 +149,21 @@ def test_mistakes_in_reference_tables_are_placed_and_reported_together(tmp_path)
     assert any(d.code == "E210" for d in raised.value.diagnostics)
 
 
+def test_a_table_of_another_kind_is_refused_with_the_command_that_makes_the_right_one(tmp_path):
+    folder = tmp_path / "acme"
+    import_table("rvu", [CMS / "rvu-2026-pprrvu.csv"], "2026Q4", folder / "rvu.csv")
+    _policy(folder, """\
+        policy: {payer: acme, name: Acme, version: "1", extends: medicare}
+        unit_cap_tables:
+          - {id: acme.mue, file: rvu.csv, source: "test"}
+        """)
+    with pytest.raises(PolicyError) as raised:
+        payerpolicy.load(folder)
+    [problem] = raised.value.diagnostics
+    assert problem.code == "E208" and "is a table of kind `rvu`, not `mue`" in problem.message
+    assert "payerpolicy tables import mue" in problem.help
+
+
 def test_a_generated_2000_row_ptp_file_imports_and_judges(tmp_path):
     rng = random.Random(3)
     rows = [f"{10000 + rng.randrange(80000):05d}\t{10000 + rng.randrange(80000):05d}\t\t20200101\t*\t1\tr\n"

@@ -130,7 +130,7 @@ def read_table_file(path: Path, display: str, kind: str, sources: SourceFiles, d
             names = [c.strip().lower() for c in cells]
             missing = [n for n in _NEEDED[kind] if n not in names]
             if kind_seen not in (None, kind):
-                mistake(f"`{display}` is a {kind_seen} table, not a {kind} table", number, 1,
+                mistake(f"`{display}` is a table of kind `{kind_seen}`, not `{kind}`", number, 1,
                         f"import the right CMS file: payerpolicy tables import {kind} FILE --quarter ... --out "
                         f"{Path(display).name}", len(line))
                 break
