@@ -58,6 +58,13 @@ def test_an_mue_finding_names_its_table_quarter_and_rows_in_the_decision_json(mu
     assert source["cite"] == "CMS practitioner MUE, 2026Q4 (test sample)"
 
 
+def test_the_text_output_names_the_table_row(mue_policy, tmp_path, capsys):
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps([_claim("C-1", ("97530", 7))]))
+    assert main(["check", str(claims), "--policy", str(mue_policy), "--format", "text"]) == 1
+    assert "reference/mue.csv row 11 (2026Q4), from mue-practitioner-2026q4.csv:8" in capsys.readouterr().out
+
+
 def test_indicator_1_is_per_line_and_indicators_2_and_3_count_the_day_across_claims(mue_policy):
     policy = payerpolicy.load(mue_policy)
     # 97530 (MAI 1, 6): 4 + 4 on two claims is fine; 97140 (MAI 2, 4): 3 + 2 is not; 97110 (MAI 3, 6): 4 + 3 not.
@@ -142,6 +149,21 @@ def test_mistakes_in_reference_tables_are_placed_and_reported_together(tmp_path)
     assert any(d.code == "E210" for d in raised.value.diagnostics)
 
 
+def test_a_table_of_another_kind_is_refused_with_the_command_that_makes_the_right_one(tmp_path):
+    folder = tmp_path / "acme"
+    import_table("rvu", [CMS / "rvu-2026-pprrvu.csv"], "2026Q4", folder / "rvu.csv")
+    _policy(folder, """\
+        policy: {payer: acme, name: Acme, version: "1", extends: medicare}
+        unit_cap_tables:
+          - {id: acme.mue, file: rvu.csv, source: "test"}
+        """)
+    with pytest.raises(PolicyError) as raised:
+        payerpolicy.load(folder)
+    [problem] = raised.value.diagnostics
+    assert problem.code == "E208" and "is a table of kind `rvu`, not `mue`" in problem.message
+    assert "payerpolicy tables import mue" in problem.help
+
+
 def test_a_generated_2000_row_ptp_file_imports_and_judges(tmp_path):
     rng = random.Random(3)
     rows = [f"{10000 + rng.randrange(80000):05d}\t{10000 + rng.randrange(80000):05d}\t\t20200101\t*\t1\tr\n"
@@ -159,3 +181,8 @@ def test_a_generated_2000_row_ptp_file_imports_and_judges(tmp_path):
         """))
     [finding] = [f for f in policy.check(_claim("C", ("97530", 1), ("97116", 1))).findings if f.rule == "acme.ptp"]
     assert finding.line == 2 and finding.source["quarter"] == "2026Q4" and finding.source["table"].endswith("ptp.tsv")
+    assert finding.source["row"] == 2006  # 5 `#` lines and the heading, then the 2,000th edit
+    # The same from the compiled-policy cache, whose packed pair table keeps the rows too
+    policy = payerpolicy.load(folder)
+    [again] = [f for f in policy.check(_claim("C", ("97530", 1), ("97116", 1))).findings if f.rule == "acme.ptp"]
+    assert again.source == finding.source

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .table_import import KINDS, TableImportError, import_table
 
-_WHAT = {"ptp": "code pair edits", "mue": "MUE values", "rvu": "fee schedule statuses", "fees": "fee amounts"}
+_WHAT = {"ptp": ("code pair edit", "code pair edits"), "mue": ("MUE value", "MUE values"),
+         "rvu": ("fee schedule row", "fee schedule rows"), "fees": ("fee amount", "fee amounts")}
 
 
 def _date(text: str) -> datetime.date:
@@ -69,6 +70,6 @@ def run(args) -> int:
     # PTP edits carry their own effective and deletion dates; the other tables apply to the quarter's dates.
     dates = ("each edit with its own dates" if result.kind == "ptp" else
              f"dates of service {result.effective_from} to {result.effective_to}")
-    print(f"{result.rows:,} {_WHAT[result.kind]} from {len(result.files)} file{'s' if len(result.files) > 1 else ''} "
+    print(f"{result.rows:,} {_WHAT[result.kind][result.rows != 1]} from {len(result.files)} file{'s' if len(result.files) > 1 else ''} "
           f"({result.quarter}, {dates}) written to {result.out}{skipped}")
     return 0

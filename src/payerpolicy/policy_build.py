@@ -242,8 +242,6 @@ class _Builder:
         codes, condition, fix, message = built
         if common["fix"] is None:
             common["fix"] = fix
-        if section == "code_pair_tables":  # which table and quarter (its rows are not told apart yet)
-            common["source"].update(reference.table_facts(*self._table_path(doc, row["file"])))
         limit = int(row["max_units"]) if section == "unit_caps" else None
         self.rules.append(RuleSpec(condition=condition, codes=codes, default_message=message, limit=limit, **common))
 

@@ -43,12 +43,29 @@ _MISTAKE = object()  # a cell that could not be read (and has been reported)
 class PairTable:
     """Column-2 code -> {column-1 code -> edit, or a tuple of edits for a pair listed more than once}."""
 
-    __slots__ = ("file", "by_column2", "rows")
+    __slots__ = ("file", "by_column2", "rows", "lines", "quarter")
 
-    def __init__(self, file: str, by_column2: dict, rows: int):
+    def __init__(self, file: str, by_column2: dict, rows: int, lines: dict | None = None, quarter: str = ""):
         self.file = file  # as shown to people
         self.by_column2 = by_column2
         self.rows = rows  # edits kept (indicator 9 rows are not)
+        # Where each edit is in the file, for the findings' provenance: column-2 code -> (its column-1 codes,
+        # five characters each, and an array of line numbers in the same order). Read only for a finding.
+        self.lines = lines or {}
+        self.quarter = quarter  # from the file's `# quarter:` line (`payerpolicy tables import ptp`)
+
+    def provenance(self, hits: tuple, code: str) -> dict:
+        """The table, quarter and line(s) of the file holding the edits that hit a line of `code`."""
+        column1s, raw = self.lines.get(code, ("", b""))
+        numbers = array.array("I")
+        numbers.frombytes(raw)
+        wanted = {column1 for column1, _ in hits}
+        rows = [numbers[n // 5] for n in range(0, len(column1s), 5) if column1s[n:n + 5] in wanted]
+        out = {"table": self.file}
+        if self.quarter:
+            out["quarter"] = self.quarter
+        out["row"] = rows[0] if len(rows) == 1 else rows
+        return out
 
     def column2_codes(self) -> list[str]:
         return sorted(self.by_column2)
@@ -68,10 +85,10 @@ class PairTable:
                     codes.append(column1)
                     values.append(one)
             packed[column2] = ("".join(codes), values.tobytes())
-        return self.file, packed, self.rows
+        return self.file, packed, self.rows, self.lines, self.quarter
 
     def __setstate__(self, state: tuple) -> None:
-        self.file, self.by_column2, self.rows = state
+        self.file, self.by_column2, self.rows, self.lines, self.quarter = state
 
     def _unpack(self, column2: str) -> dict:
         text, raw = self.by_column2[column2]
@@ -264,20 +281,24 @@ class _Reader:
             if indicator == 9:
                 continue
             # Kept in the packed form of the compiled-policy cache (column-1 codes as one string, the edits as
-            # an array), built from two lists per column-2 code: a million edits then cost two appends each
-            # here, and writing the cache copies bytes instead of walking every edit again. A code's edits are
-            # unpacked when a line of it is first judged (`_unpack`).
+            # an array, and their line numbers for provenance), built from one list per column-2 code: a million
+            # edits then cost one call each here, and writing the cache copies bytes instead of walking every
+            # edit again. A code's edits are unpacked when a line of it is first judged (`_unpack`).
             edits = by_column2.get(column2)
             if edits is None:
-                edits = by_column2[column2] = ([], [])
-            edits[0].append(column1)
-            edits[1].append(edit)
+                by_column2[column2] = [column1, edit, number + 1]
+            else:
+                edits.extend((column1, edit, number + 1))  # one call for the three
             rows += 1
         if self.mistakes:
             return None
-        for column2, (column1s, packed) in by_column2.items():
-            by_column2[column2] = ("".join(column1s), array.array("Q", packed).tobytes())
-        return PairTable(self.display, by_column2, rows)
+        line_numbers = {}
+        for column2, edits in by_column2.items():
+            text = "".join(edits[0::3])
+            by_column2[column2] = (text, array.array("Q", edits[1::3]).tobytes())
+            line_numbers[column2] = (text, array.array("I", edits[2::3]).tobytes())
+        quarter = next((line.split(":", 1)[1].strip() for line in lines[:first] if line.startswith("# quarter:")), "")
+        return PairTable(self.display, by_column2, rows, line_numbers, quarter)
 
     def slow_row(self, line, cells, number, width, columns, delimiter, at):
         """Read a row with a cell not seen before: check each cell, remember the good ones, report the rest."""

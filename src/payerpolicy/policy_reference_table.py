@@ -60,9 +60,15 @@ class TableFile:
         self.text: str | None = None
 
     def cell_mistake(self, diagnostics: list, sources: SourceFiles, message: str, line: int, hint: str) -> None:
+        """A row whose cells are wrong, found after reading: reported like the others, the first fifty shown."""
+        self.mistakes += 1
         if self.text is not None:
             sources.texts[self.display] = self.text
-        diagnostics.append(Diagnostic("E208", message, Span(self.display, line, 1, line, 2), hint))
+        if self.mistakes <= MISTAKES_SHOWN:
+            diagnostics.append(Diagnostic("E208", message, Span(self.display, line, 1, line, 2), hint))
+        elif self.mistakes == MISTAKES_SHOWN + 1:
+            diagnostics.append(Diagnostic("E208", f"more rows of `{self.display}` have mistakes", None,
+                                          f"only the first {MISTAKES_SHOWN} are shown"))
 
     def __getstate__(self):  # the text is not kept in the compiled-policy cache
         return self.display, self.meta, [], self.mistakes  # rows are read only while the policy is built
@@ -87,21 +93,6 @@ class TableFile:
         if published:
             out["published"] = published
         return out
-
-
-def table_facts(path: Path, display: str) -> dict:
-    """The table and quarter of a table file, from its leading `#` lines (for a pair table's findings)."""
-    facts = {"table": display}
-    try:
-        with path.open(encoding="utf-8-sig") as stream:
-            for line in stream:
-                if not line.startswith("#"):
-                    break
-                if line.startswith("# quarter:"):
-                    facts["quarter"] = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return facts
 
 
 def _iso(text) -> datetime.date | None:
@@ -145,7 +136,7 @@ def read_table_file(path: Path, display: str, kind: str, sources: SourceFiles, d
             names = [c.strip().lower() for c in cells]
             missing = [n for n in _NEEDED[kind] if n not in names]
             if kind_seen not in (None, kind):
-                mistake(f"`{display}` is a {kind_seen} table, not a {kind} table", number, 1,
+                mistake(f"`{display}` is a table of kind `{kind_seen}`, not `{kind}`", number, 1,
                         f"import the right CMS file: payerpolicy tables import {kind} FILE --quarter ... --out "
                         f"{Path(display).name}", len(line))
                 break
@@ -241,22 +232,19 @@ class UnitLimitTable:
 
 def unit_limit_table(file: TableFile, diagnostics: list[Diagnostic], sources: SourceFiles) -> UnitLimitTable | None:
     limits: dict = {}
-    bad = 0
     for number, row in file.rows:
         code, value, indicator = row["code"].strip().upper(), row["mue"].strip(), row["indicator"].strip()
         if not (len(code) == 5 and code.isalnum()) or not value.isdigit() or indicator not in ("1", "2", "3"):
-            bad += 1
             file.cell_mistake(diagnostics, sources, f"row `{code},{value},{indicator}` is not a code, a whole "
                                                     "number of units and an indicator 1, 2 or 3", number,
                               "import the MUE file again: payerpolicy tables import mue")
             continue
         if code in limits:
-            bad += 1
             file.cell_mistake(diagnostics, sources, f"{code} has two MUE rows (the first at line {limits[code][2]})",
                               number, "a code has one MUE value a quarter: import the MUE file again")
             continue
         limits[code] = (int(value), int(indicator), number, row.get("cms_row", "").strip())
-    return None if bad or file.mistakes else UnitLimitTable(file, limits)
+    return None if file.mistakes else UnitLimitTable(file, limits)
 
 
 # --------------------------------------------------------------------------------------------- fee status
@@ -309,23 +297,21 @@ def fee_status_rows(file: TableFile | None, hand_rows: list, hand_file: str, han
     """The status table from an imported RVU table (codes with a modifier are left out: a status is the
     code's own), then the rows written in the policy, which take precedence."""
     statuses: dict = {}
-    bad = 0
     for number, row in (file.rows if file else ()):
         code, status = row["code"].strip().upper(), row["status"].strip().upper()
         if row.get("modifier", "").strip():
             continue
         if not (len(code) == 5 and code.isalnum()) or len(status) != 1 or not status.isalpha():
-            bad += 1
             file.cell_mistake(diagnostics, sources, f"row `{code},{status}` is not a code and a status letter",
                               number, "import the RVU file again: payerpolicy tables import rvu")
             continue
         statuses[code] = (status, file.provenance(number, row.get("cms_row", "").strip()))
     for row, line in zip(hand_rows, hand_lines):
-        code = str(row["code"]).strip().upper()
+        code = str(getattr(row["code"], "text", row["code"])).strip().upper()  # 00100 as written, not 100
         statuses[code] = (str(row["status"]).strip().upper(),
                           {"table": hand_file, "row": line, "status_source": row["source"]})
-    return None if bad or (file is not None and file.mistakes) else FeeStatusTable(file, statuses)
+    return None if file is not None and file.mistakes else FeeStatusTable(file, statuses)
 
 
-__all__ = ["TableFile", "read_table_file", "table_facts", "UnitLimitTable", "unit_limit_table", "FeeStatusTable", "StatusEdit",
+__all__ = ["TableFile", "read_table_file", "UnitLimitTable", "unit_limit_table", "FeeStatusTable", "StatusEdit",
            "fee_status_rows", "STATUS_WORDS"]

@@ -111,6 +111,8 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
             if edit.ignored_on is not None and edit.either is not None:  # the fix differs on those codes' lines
                 ignored = writer.member_set(edit.ignored_on, "code")
                 add(f"ignored_{i}", writer.function(f"ignored_{i}", f"(l.code in {ignored})"))
+            table = writer.constant(spec.condition.table, key=("pair table", id(spec.condition.table)))
+            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]}, l.code)"))
             continue
         if isinstance(spec.condition, ast.TableEdit):  # the table says what hit, and where it was read
             table = writer.table(spec.condition)

@@ -80,6 +80,8 @@ def render_claim(decision: Decision) -> str:
             src = finding.source
             out.append(f"{indent}why: {finding.rule} ({_reason(finding)}); source: {src.get('cite')} "
                        f"[{src.get('file')}:{src.get('line')}]")
+            if "table" in src:  # a reference table's row: say which
+                out.append(f"{indent}table: {_table_row(src)}")
     return "\n".join(out)
 
 
@@ -90,6 +92,22 @@ def units_only_note(lines: int) -> str:
             f"units without treatment minutes (as 837P claims are), so the 8-minute rule could not check "
             f"{'their' if lines != 1 else 'its'} units; send the minutes (claim JSON `minutes` or `periods`) to "
             f"have them checked.")
+
+
+def _table_row(src: dict) -> str:
+    """`reference/mue-2026q4.csv row 11 (2026Q4), from MCR_MUE.csv:8` for a finding a table row caused."""
+    rows = src.get("row")
+    text = src["table"]
+    if rows is not None:
+        text += f" row{'s' if isinstance(rows, list) else ''} " + (
+            ", ".join(map(str, rows)) if isinstance(rows, list) else str(rows))
+    if src.get("quarter"):
+        text += f" ({src['quarter']})"
+    if src.get("published"):
+        text += f", from {src['published']}"
+    if src.get("status_source"):
+        text += f"; status: {src['status_source']}"
+    return text
 
 
 def render_summary(summary: dict) -> str:

@@ -46,7 +46,9 @@ STATUSES = frozenset("ABCDEFGHIJMNPRTX")
 
 # The columns each kind's table file has, in order (the loaders find them by these names).
 COLUMNS = {
-    "ptp": ("column1", "column2", "effective_from", "deleted", "modifier_indicator", "rationale"),
+    # The PTP edit rationale is left out: a quarter's table is read whole on every cold load (and its bytes
+    # hashed on every cached one), and the rationale text would more than double it.
+    "ptp": ("column1", "column2", "effective_from", "deleted", "modifier_indicator"),
     "mue": ("code", "mue", "indicator", "rationale", "cms_row"),
     "rvu": ("code", "modifier", "status", "work_rvu", "pe_nonfacility_rvu", "pe_facility_rvu", "mp_rvu",
             "mult_proc", "cms_row"),
@@ -282,9 +284,7 @@ def _read_ptp(file: str, text: str, read: _Rows) -> None:
         if indicator == "9":  # not applied: CMS lists it for the record only
             read.skipped += 1
             continue
-        rationale = cells[6].strip() if len(cells) > 6 else ""
-        read.rows.append((column1, column2, start.isoformat(), end.isoformat() if end else "", indicator,
-                          rationale))
+        read.rows.append((column1, column2, start.isoformat(), end.isoformat() if end else "", indicator))
     if not in_body:
         read.mistake(file, 1, "no column headings (a line starting `Column 1`): is this a PTP edit file?")
 
