@@ -94,3 +94,30 @@ def test_a_daily_cap_counts_a_claim_of_the_same_day_sent_in_an_earlier_run(capsy
     [finding] = out["claims"][0]["findings"]
     assert finding["rule"] == "medicare.unit-cap.97112" and finding["kind"] == "advisory"
     assert "brings the patient's day to 6 units" in finding["message"]
+
+
+def test_a_history_file_is_readable_by_its_owner_only(capsys, tmp_path):
+    import os
+    import stat
+    history = tmp_path / "history.sqlite"
+    code, _ = run(capsys, tmp_path, "claims.json", [claim("H-1", "2026-01-12", 200)], "--history", str(history))
+    assert code == 0
+    for path in tmp_path.glob("history.sqlite*"):  # the file and any -wal / -shm beside it
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def test_a_spilled_run_history_leaves_no_file_behind(tmp_path, monkeypatch):
+    import datetime
+    import tempfile
+
+    from payerpolicy.claim_read import claim_from_dict
+    from payerpolicy.run_history import RunHistory
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    history = RunHistory(limit=2)
+    for i in range(6):
+        history.record(claim_from_dict(claim(f"T-{i}", "2026-02-10", 100)), payer="medicare")
+    assert history.spilled is not None
+    year = (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
+    assert len(history.lines("P-9", *year)) == 6
+    assert list(tmp_path.iterdir()) == []  # judged from a file that no longer has a name on disk

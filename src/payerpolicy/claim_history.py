@@ -150,6 +150,15 @@ _SCHEMA = [
 _MIGRATIONS: dict[int, list[str]] = {}
 
 
+def _create_private(path: str) -> None:
+    """Create an empty history file readable by its owner only: it holds patient data. SQLite gives its
+    -wal and -shm files the same permissions."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # made meanwhile by another process of the run
+
+
 class ClaimHistory:
     """The claim history in one SQLite file. `ClaimHistory(path)`; use it as a context manager or `close()`.
 
@@ -159,11 +168,16 @@ class ClaimHistory:
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS,
                  durable: bool = True) -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not os.path.exists(self.path):
+            _create_private(self.path)
         # isolation_level=None: the module issues BEGIN IMMEDIATE / COMMIT itself (see _write).
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            self._use_wal()
+            if durable:
+                self._use_wal()
+            else:  # a scratch file: its journal in memory, so no -wal or -shm file is left beside it
+                self._db.execute("PRAGMA journal_mode = MEMORY")
             # In WAL mode, NORMAL keeps every committed claim through a crash of the program (not of the
             # machine) without a disk flush per claim; a scratch file (durable=False) needs no flush at all.
             self._db.execute(f"PRAGMA synchronous = {'NORMAL' if durable else 'OFF'}")

@@ -8,9 +8,11 @@ however long the run.
 """
 from __future__ import annotations
 
+import atexit
 import datetime
 import operator
 import os
+import shutil
 import tempfile
 
 from .claim_history import ClaimHistory, HistoryLine, therapy_discipline
@@ -56,14 +58,17 @@ class RunHistory:
         return found
 
     def _spill(self) -> None:
-        """Move to a temporary file, deleted when the run ends (or at once where the system allows)."""
-        handle, path = tempfile.mkstemp(prefix="payerpolicy-run-", suffix=".sqlite")
-        os.close(handle)
+        """Move to a scratch file in a private folder (0700), with its journal in memory. On POSIX systems the
+        file and folder are removed at once (the open connection keeps the data), so nothing with patient
+        data is left on disk whatever way the run ends; elsewhere they are removed when the run closes."""
+        folder = tempfile.mkdtemp(prefix="payerpolicy-run-")
+        path = os.path.join(folder, "history.sqlite")
         store = ClaimHistory(path, durable=False)
         try:
-            os.unlink(path)  # the open connection keeps the file alive on POSIX systems
+            os.unlink(path)
+            os.rmdir(folder)
         except OSError:
-            pass
+            atexit.register(shutil.rmtree, folder, True)
         store.import_lines(line for patient in self.by_patient.values() for lines in patient.values()
                            for line in lines)
         self.by_patient.clear()
