@@ -2,6 +2,8 @@
 (or the date it is known on) is seen at once."""
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import textwrap
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy import policy_load
+from payerpolicy import policy_load, program_cache
 from payerpolicy.claim_read import claim_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,8 +117,41 @@ def test_a_damaged_entry_is_ignored_and_rewritten(cache, policy_folder):
     payerpolicy.load(policy_folder)
     [entry] = cache.glob("*.pickle")
     entry.write_bytes(b"not a pickle")
-    assert "acme.cap.97110" in _rules(payerpolicy.load(policy_folder).check(_claim()))
+    with pytest.warns(program_cache.CacheWarning, match="damaged"):
+        assert "acme.cap.97110" in _rules(payerpolicy.load(policy_folder).check(_claim()))
     assert entry.read_bytes() != b"not a pickle"
+
+
+class _Planted:
+    def __reduce__(self):  # what a planted pickle would do when loaded
+        return (Path.write_text, (Path(__file__).parent / "planted-ran", "yes"))
+
+
+def test_a_planted_entry_is_never_unpickled(cache, policy_folder, tmp_path):
+    import pickle
+    payerpolicy.load(policy_folder)
+    [entry] = cache.glob("*.pickle")
+    ran = Path(__file__).parent / "planted-ran"
+    entry.write_bytes(pickle.dumps({"version": "x", "spec": _Planted()}))
+    program_cache._warned.clear()
+    with pytest.warns(program_cache.CacheWarning, match="not written by payerpolicy"):
+        payerpolicy.load(policy_folder)
+    assert not ran.exists()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE((cache / "key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_cache_folder_others_may_write_is_not_used(cache, policy_folder):
+    payerpolicy.load(policy_folder)
+    cache.chmod(0o777)
+    program_cache._warned.clear()
+    try:
+        with pytest.warns(program_cache.CacheWarning, match="may be written by others"):
+            assert "acme.cap.97110" in _rules(payerpolicy.load(policy_folder).check(_claim()))
+    finally:
+        cache.chmod(0o700)
 
 
 def test_the_cache_can_be_turned_off(tmp_path, policy_folder, monkeypatch):

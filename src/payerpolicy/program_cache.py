@@ -12,18 +12,25 @@ new payerpolicy or Python version, or an entry that cannot be read means the pol
 again, and the entry rewritten. The cache is an optimisation only: when it cannot be written (a read-only
 home, say) loading simply goes on without it.
 
-Entries are pickles, read only from the user's own cache folder, as tools such as pip and mypy keep theirs.
+Entries are pickles, and unpickling can run code, so an entry is read only when (1) the cache folder and the
+entry belong to the user and no one else may write them (POSIX), and (2) the entry carries a valid HMAC-SHA256
+made with the folder's own key (a file readable by the user only). A planted, damaged or foreign entry is
+ignored with a warning (`CacheWarning`) and the policy compiled from its files; the folder is made 0700.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import hashlib
+import hmac
 import io
 import os
 import pickle
 import sys
+import secrets
+import stat
 import tempfile
+import warnings
 from pathlib import Path
 
 from .builtins import BUILTINS
@@ -49,6 +56,64 @@ def _version() -> str:
             digest.update(path.name.encode() + path.read_bytes())
     digest.update(grammar_file().read_bytes())
     return f"{__version__} py{sys.version_info[0]}.{sys.version_info[1]} {digest.hexdigest()}"
+
+
+class CacheWarning(UserWarning):
+    """A compiled-policy cache folder or entry that cannot be trusted was passed over."""
+
+
+_MAGIC = b"payerpolicy-cache-1\n"
+_warned: set = set()
+
+
+def _warn(text: str) -> None:
+    if text not in _warned:  # once per run and cause, not once per load
+        _warned.add(text)
+        warnings.warn(text, CacheWarning, stacklevel=3)
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else (always true where POSIX ownership does not exist)."""
+    if not hasattr(os, "getuid"):
+        return True
+    info = path.stat()
+    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _key(folder: Path, create: bool) -> bytes | None:
+    """The folder's HMAC key, made (0600) on first use when `create`."""
+    path = folder / "key"
+    try:
+        if not path.exists():
+            if not create:
+                return None
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(secrets.token_bytes(32))
+        if not _private(path) or (hasattr(os, "getuid") and path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH)):
+            _warn(f"compiled-policy cache key {path} may be read or written by others; the cache is not used")
+            return None
+        key = path.read_bytes()
+        return key if len(key) == 32 else None
+    except FileExistsError:  # made meanwhile by another process
+        return _key(folder, create=False)
+    except OSError:
+        return None
+
+
+def _usable_folder(folder: Path, create: bool) -> bool:
+    try:
+        if not folder.exists():
+            if not create:
+                return False
+            folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        if not _private(folder):
+            _warn(f"compiled-policy cache folder {folder} may be written by others; the cache is not used "
+                  "(make it yours with `chmod 700`, or set PAYERPOLICY_CACHE)")
+            return False
+        return True
+    except OSError:
+        return False
 
 
 def _entry_path(folder: Path, policy_path: Path, as_of) -> Path:
@@ -113,13 +178,26 @@ def load(policy_path: Path, as_of):
     if folder is None:
         return None
     entry = _entry_path(folder, policy_path, as_of)
+    if not entry.exists() or not _usable_folder(folder, create=False):
+        return None
+    key = _key(folder, create=False)
     try:
-        with entry.open("rb") as handle:
-            stored = _Unpickler(handle).load()
+        if key is None or not _private(entry):
+            raise ValueError("not ours")
+        data = entry.read_bytes()
+        mac, payload = data[len(_MAGIC):len(_MAGIC) + 32], data[len(_MAGIC) + 32:]
+        if not data.startswith(_MAGIC) or not hmac.compare_digest(mac, hmac.new(key, payload, "sha256").digest()):
+            raise ValueError("not authentic")
+    except (OSError, ValueError):
+        _warn(f"compiled-policy cache entry {entry} is damaged or was not written by payerpolicy for this "
+              "user; it is ignored and the policy compiled from its files")
+        return None
+    try:
+        stored = _Unpickler(io.BytesIO(payload)).load()
         if stored["version"] != _version() or not _still_true(stored["identity"][0]):
             return None
         return stored["spec"], stored["plan"], stored["warnings"], stored["sources"], stored["identity"]
-    except Exception:  # missing, stale, truncated or from elsewhere: load from the files instead
+    except Exception:  # stale, or from another version: load from the files instead
         return None
 
 
@@ -157,11 +235,18 @@ def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tupl
         stored = {"version": _version(), "identity": identity,
                   "spec": kept, "plan": plan, "warnings": list(warnings),
                   "sources": {f: t for f, t in sources.texts.items() if f in quoted}}
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        if not _usable_folder(folder, create=True):
+            return
+        key = _key(folder, create=True)
+        if key is None:
+            return
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(stored)
+        payload = buffer.getvalue()
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")  # made 0600
         try:
             with os.fdopen(handle, "wb") as out:
-                _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(stored)
+                out.write(_MAGIC + hmac.new(key, payload, "sha256").digest() + payload)
             os.replace(temporary, _entry_path(folder, policy_path, as_of))
         except BaseException:
             os.unlink(temporary)
