@@ -116,3 +116,16 @@ def test_text_labels_each_finding_and_says_when_only_compliance_holds_a_claim(ca
     only_compliance = dict(KINDS_CLAIM, id="K-2", lines=KINDS_CLAIM["lines"][1:])
     _, out = run(capsys, tmp_path, "--format", "text", claims=[only_compliance])
     assert "Claim K-2  [medicare 2026.1]: DENIED (fix before sending: the payer would not see the problem" in out
+
+
+def test_text_output_shows_claim_text_escaped_and_cut():
+    import payerpolicy
+    from payerpolicy.render_text import render_claim
+    hostile = {"id": "C-\x1b[31mRED\u2028\x07", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
+               "lines": [{"code": "97110", "modifiers": ["GP"], "units": "x" * 5000, "date": "2026-03-02"}]}
+    text = render_claim(payerpolicy.load("medicare").check(hostile))
+    assert "\x1b" not in text and "\u2028" not in text and "\x07" not in text
+    assert "C-\\x1b[31mRED\\u2028\\x07" in text
+    assert len(text) < 1500  # the reader cuts what it quotes; the renderer cuts what it prints, too
+    from payerpolicy.render_text import shown
+    assert shown("y" * 5000) == "y" * 200 + "... (4,800 more characters)"

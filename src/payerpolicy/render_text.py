@@ -5,6 +5,18 @@ from .decision import Decision, Finding, Fix
 
 _MARK = {"deny": "DENY", "warn": "WARN", "info": "INFO"}
 
+# Text from a claim file (ids, values quoted in error messages) reaches a terminal: control characters,
+# ANSI escapes and line separators are shown escaped, and a long echo is cut.
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_UNPRINTABLE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+ECHO_LIMIT = 200
+
+
+def shown(text: object, limit: int = ECHO_LIMIT) -> str:
+    """`text` safe to print: escaped where it is not printable, and at most `limit` characters long."""
+    text = str(text).translate(_UNPRINTABLE)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit:,} more characters)"
+
 
 def fix_in_words(fix: Fix, billed_units: int | None = None) -> str:
     match fix.action:
@@ -56,11 +68,11 @@ def render_claim(decision: Decision) -> str:
     policy = decision.policy or {}
     label = f"{policy.get('payer', '?')} {policy.get('version', '')}".strip()
     if decision.status == "error":
-        where = f" ({decision.where})" if decision.where else ""
-        out = [f"Claim {decision.id or '(no id)'}{where}: COULD NOT BE READ, nothing was judged"]
-        out += [f"  - {e['field']}: {e['message']}" for e in decision.errors]
+        where = f" ({shown(decision.where)})" if decision.where else ""
+        out = [f"Claim {shown(decision.id) if decision.id else '(no id)'}{where}: COULD NOT BE READ, nothing was judged"]
+        out += [f"  - {shown(e['field'])}: {shown(e['message'], 2 * ECHO_LIMIT)}" for e in decision.errors]
         return "\n".join(out)
-    out = [f"Claim {decision.id}  [{label}]: {_headline(decision)}"]
+    out = [f"Claim {shown(decision.id)}  [{label}]: {_headline(decision)}"]
     by_line: dict[int, list[Finding]] = {}
     for finding in decision.findings:
         by_line.setdefault(finding.line, []).append(finding)
@@ -74,7 +86,7 @@ def render_claim(decision: Decision) -> str:
         indent = " " * (10 + _KIND_WIDTH + 1)
         for finding in sorted(by_line.get(line.line, []), key=lambda f: _KIND_ORDER.get(f.kind, 3)):
             kind = f"[{_KIND_LABEL.get(finding.kind, finding.kind)}]".ljust(_KIND_WIDTH)
-            out.append(f"    {_MARK[finding.severity]}  {kind} {finding.message}")
+            out.append(f"    {_MARK[finding.severity]}  {kind} {shown(finding.message, 2 * ECHO_LIMIT)}")
             if finding.fix is not None:
                 out.append(f"{indent}what to do: {fix_in_words(finding.fix, line.billed_units)}")
             src = finding.source
