@@ -15,6 +15,7 @@ import os
 from typing import IO, Iterator
 
 from .claim_model import ClaimProblem, ClaimRecord, UnreadableClaim
+from .claim_values import read_json
 from .claim_read import read_claims
 from .claim_read_files import open_claim_file
 
@@ -71,7 +72,7 @@ def _read_whole(kind: str, text: str, label: str) -> Iterator[ClaimRecord]:
         from .claim_read_x12 import read_x12
         return read_x12(text, label)
     try:
-        document = json.loads(text)
+        document = read_json(text)
     except json.JSONDecodeError as err:
         problem = ClaimProblem("json", f"{label} is not valid JSON: {err.msg} at line {err.lineno}, "
                                        f"column {err.colno}")

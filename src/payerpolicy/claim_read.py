@@ -42,6 +42,8 @@ from .claim_read_files import SAMPLE_CHARS, ClaimFileError, read_json_claims
 from .claim_values import (
     CPT_HCPCS,
     FREQUENCIES,
+    MAX_AMOUNT,
+    MAX_COUNT,
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
     MODIFIER,
@@ -50,8 +52,10 @@ from .claim_values import (
     describe,
     icd10_with_dot,
     is_amount,
+    is_text,
     npi_fault,
     quote,
+    too_large,
     upper_ascii,
     whole_number,
 )
@@ -222,9 +226,16 @@ def _read_id(value: object, field: str, noun: str, name: str, problems: list[Cla
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         problems.append(ClaimProblem(field, f"{name} must be text or a whole number; found {describe(value)}"))
         return None
+    if isinstance(value, int) and value.bit_length() > 64:
+        problems.append(ClaimProblem(field, f"{name} is {describe(value)}: too long to be an id"))
+        return None
     text = str(value)
     if not text.strip():
         problems.append(ClaimProblem(field, f"{name} is empty; every claim needs {noun}"))
+        return None
+    if not is_text(text):
+        problems.append(ClaimProblem(field, f"{name} holds a character that is not text (a lone UTF-16 "
+                                            f"surrogate such as \\ud800)"))
         return None
     return text
 
@@ -406,7 +417,9 @@ def _read_count(value: object, field: str, noun: str, problems: list[ClaimProble
             problems.append(ClaimProblem(field, missing))
         return None
     number = whole_number(value)
-    if number is None:
+    if number is None and too_large(value):
+        problems.append(ClaimProblem(field, f"{noun} must be at most {MAX_COUNT:,}; found {describe(value)}"))
+    elif number is None:
         problems.append(ClaimProblem(field, f"{noun} must be a whole number of 0 or more; found {describe(value)}"))
     return number
 
@@ -502,6 +515,10 @@ def _read_charge(value: object, at: str, problems: list[ClaimProblem]) -> float 
         return None
     if is_amount(value):
         return float(value)
+    if too_large(value, MAX_AMOUNT):
+        problems.append(ClaimProblem(at + ".charge", f"charge must be at most {MAX_AMOUNT:,.2f}; "
+                                                     f"found {describe(value)}"))
+        return None
     problems.append(ClaimProblem(at + ".charge", f"charge must be an amount of 0 or more, e.g. 120.00; "
                                                  f"found {describe(value)}"))
     return None

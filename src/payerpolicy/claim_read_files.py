@@ -25,6 +25,7 @@ import os
 from typing import IO, Callable, Iterable, Iterator, NamedTuple
 
 from .claim_model import ClaimProblem, ClaimRecord, UnreadableClaim
+from .claim_values import read_json
 
 __all__ = ["ClaimFileError", "SAMPLE_CHARS", "read_json_claims"]
 
@@ -130,7 +131,7 @@ def _records(lines: Iterator[_Line], label: str, decode: Decode,
             head.append(line)
             if line.text is None or line.text.strip():
                 return _json_lines(itertools.chain(head, lines), label, decode), True
-        return iter([decode(json.loads(first.text), label)]), False
+        return iter([decode(read_json(first.text), label)]), False
     return _unclear_layout(head, lines, label, decode, sample_chars)
 
 
@@ -149,7 +150,7 @@ def _unclear_layout(head: list[_Line], lines: Iterator[_Line], label: str, decod
     failure = None
     if complete and all(line.text is not None for line in head):
         try:
-            value = json.loads("".join(line.text for line in head))
+            value = read_json("".join(line.text for line in head))
         except (ValueError, RecursionError) as err:
             failure = err
         else:
@@ -170,7 +171,7 @@ def _mostly_claim_lines(head: list[_Line]) -> bool:
 
 def _parse_alone(text: str) -> object:
     try:
-        return json.loads(text)
+        return read_json(text)
     except (ValueError, RecursionError):
         return None
 
@@ -183,7 +184,7 @@ def _document(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[Cl
             raise ClaimFileError(_not_utf8(label, line))
         parts.append(line.text)
     try:
-        value = json.loads("".join(parts))
+        value = read_json("".join(parts))
     except (ValueError, RecursionError) as err:
         return iter([_unparsable_file(label, err)])
     return _from_document(value, label, decode)
@@ -206,7 +207,7 @@ def _json_lines(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[
             continue
         else:
             try:  # without the line break, an error at the end of the line is not reported on the next one
-                yield decode(json.loads(line.text.rstrip("\r\n")), where)
+                yield decode(read_json(line.text.rstrip("\r\n")), where)
                 continue
             except (ValueError, RecursionError) as err:
                 problem = ClaimProblem("json", f"this line is not valid JSON: {_json_reason(err, with_line=False)}")

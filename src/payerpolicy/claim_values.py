@@ -15,6 +15,7 @@ they carry no anchors.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -24,7 +25,7 @@ from .codes import PROVIDER_TYPES
 __all__ = [
     "CPT_HCPCS", "FREQUENCIES", "ICD10", "MAX_DIAGNOSIS_POINTER", "MAX_MODIFIERS", "MODIFIER", "NPI",
     "PLACE_OF_SERVICE", "PROVIDER_TYPES", "TAXONOMY", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount",
-    "npi_fault", "quote", "upper_ascii",
+    "MAX_AMOUNT", "MAX_COUNT", "is_text", "read_json", "npi_fault", "quote", "too_large", "upper_ascii",
     "whole_number",
 ]
 
@@ -36,6 +37,13 @@ MAX_MODIFIERS = 4
 
 MAX_DIAGNOSIS_POINTER = 12
 """The highest diagnosis pointer: a claim lists at most twelve diagnoses."""
+
+MAX_COUNT = 99_999
+"""The largest count a claim may give (units, minutes): far past any a payer pays for one line, small enough
+that no later step (a SQLite history, a message) meets a number it cannot hold."""
+
+MAX_AMOUNT = 99_999_999.99
+"""The largest amount of money a claim may give (a line's charge)."""
 
 CPT_HCPCS = re.compile(r"[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}")
 """A procedure code, upper case: CPT (97112, 0001F) or HCPCS Level II (G0283)."""
@@ -89,20 +97,47 @@ def icd10_with_dot(code: str) -> str | None:
     return f"{category}.{rest}" if rest else category
 
 
-def whole_number(value: object) -> int | None:
-    """A whole number of 0 or more; 2.0 counts (some systems write every number as a float), true does not."""
+def read_json(text: str):
+    """`json.loads` for claim files: a number too long to be a real figure (Python refuses ints of more than
+    4,300 digits, and reading a long one is slow) is read as infinity, which every later check refuses as
+    too large, naming its field, instead of failing the whole file."""
+    return json.loads(text, parse_int=_bounded_int)
+
+
+def _bounded_int(digits: str):
+    return int(digits) if len(digits) <= 30 else math.inf
+
+
+def whole_number(value: object, limit: int = MAX_COUNT) -> int | None:
+    """A whole number from 0 to `limit`; 2.0 counts (some systems write every number as a float), true does
+    not."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return value if 0 <= value <= limit else None
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= limit:
         return int(value)
     return None
 
 
+def too_large(value: object, limit: float = MAX_COUNT) -> bool:
+    """A number past `limit`: its problem says so, rather than that it is not a number."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit
+
+
 def is_amount(value: object) -> bool:
-    """Whether a JSON value is an amount of money: a finite number of 0 or more (true and false are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    """Whether a JSON value is an amount of money: a finite number from 0 to MAX_AMOUNT (not true or false)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 <= value <= MAX_AMOUNT)
+
+
+def is_text(value: str) -> bool:
+    """Text that can be written out: no lone surrogate (a JSON `\\ud800` escape makes one)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def upper_ascii(value: object) -> str | None:
@@ -122,8 +157,12 @@ def describe(value: object) -> str:
         return "null (no value)"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 64:  # str() of a huge number is slow, or refused
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return str(int(value)) if abs(value) < 1e18 else repr(value)
+    if value == math.inf:
+        return "a number too long to read"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
