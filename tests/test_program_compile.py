@@ -197,3 +197,30 @@ def test_a_count_asked_twice_inside_another_count_is_held_once(tmp_path):
     fast, slow = _judge_both_ways(policy, [claim_from_dict(c) for c in raw])
     assert fast == slow
     assert {f.rule for d in fast for f in d.findings} == {"nest.more-than-earlier-97112", "nest.again-with-two-units"}
+
+
+NUMBER_SET_POLICY = """\
+policy: {payer: numbers, name: numbers, version: "1"}
+rules:
+  - id: numbers.units-in-a-list
+    family: custom
+    codes: any
+    when: units in [2, 4] and number of lines that day not in [3]
+    severity: warn
+    kind: advisory
+    message: "{units}"
+    source: test
+"""
+
+
+def test_a_number_in_a_list_of_numbers(tmp_path):
+    """`units in [2, 4]` compares numbers with numbers (once it compared them with the text "2", "4", and no
+    number was ever in the list)."""
+    (tmp_path / "policy.yaml").write_text(NUMBER_SET_POLICY)
+    policy = payerpolicy.load(tmp_path)
+    claim = claim_from_dict({"id": "C-1", "patient": {"id": "P-1"}, "lines": [
+        {"code": "97110", "units": units, "date": "2026-03-02"} for units in (1, 2, 4)]})
+    assert [f.line for f in policy.check(claim).findings] == []  # three lines that day
+    claim = claim_from_dict({"id": "C-2", "patient": {"id": "P-1"}, "lines": [
+        {"code": "97110", "units": units, "date": "2026-03-02"} for units in (2, 3)]})
+    assert [f.line for f in policy.check(claim).findings] == [1]

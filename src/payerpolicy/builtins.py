@@ -44,6 +44,9 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
             'year, value("targeted_review") for a single figure', None),
     Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
             _days_between),
+    Builtin("remainder", ("number", "number"), "number",
+            "what is left after dividing the first number by the second: remainder(visit, 10) = 0 on every 10th "
+            "visit", lambda a, b: a % b if b else None),
     Builtin("plural", ("number", "text"), "text",
             'a number with its noun, for messages: plural(units, "unit") is "1 unit" or "3 units"', _plural),
     Builtin("modifier_difference", ("list[modifier]", "list[modifier]"), "list[modifier]",

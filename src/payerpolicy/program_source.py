@@ -102,7 +102,8 @@ class SourceWriter:
         if kind == "code":
             codes = frozenset(self.expand_codes(set_expr) or ())
             return self.constant(codes, key=("codes", codes))
-        modifiers = frozenset(e.upper() for e in self._entries(set_expr))
+        # Modifiers, provider types and text upper-cased; numbers stay numbers (`count in [9, 19]`).
+        modifiers = frozenset(e.upper() if isinstance(e, str) else e for e in self._entries(set_expr))
         return self.constant(modifiers, key=("codes", modifiers))
 
     def _entries(self, set_expr) -> list[str]:
@@ -113,7 +114,8 @@ class SourceWriter:
                 out = []
                 for item in items:
                     out += self._entries(item) if isinstance(item, (ast.SetRef, ast.SetList)) else [
-                        str(item.value) if isinstance(item, ast.Literal) else f"{item.low}-{item.high}"]
+                        item.value if isinstance(item, ast.Literal) and item.kind == "number"
+                        else str(item.value) if isinstance(item, ast.Literal) else f"{item.low}-{item.high}"]
                 return out
             case ast.CodeRange(low, high):
                 return range_codes(low, high)
