@@ -3,6 +3,8 @@ are judged, and the output stays well-formed, with a history file or without."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,27 @@ def test_each_bad_claim_is_its_own_error_and_the_rest_are_judged(capsys, tmp_pat
         assert bad["status"] == "error"
         assert any(e["field"] == field and words in e["message"] for e in bad["errors"]), bad["errors"]
     assert all(r["status"] == "accepted" for r in results[::2])
+
+
+X12 = Path(__file__).resolve().parent / "samples" / "x12" / "therapy_pt_ot_medicare.837"
+
+
+@pytest.mark.parametrize("element, field_words", [(4, "units must be at most 99,999"),
+                                                  (2, "the charge must be at most"),
+                                                  (7, "diagnosis pointer")])
+def test_an_x12_number_too_long_is_that_claims_own_problem(capsys, tmp_path, element, field_words):
+    text = X12.read_text()
+    first = re.search(r"SV1\*[^~]*~", text).group(0)
+    parts = first.rstrip("~").split("*")
+    parts += [""] * (8 - len(parts))
+    parts[element] = HUGE
+    path = tmp_path / "claims.837"
+    path.write_text(text.replace(first, "*".join(parts) + "~", 1))
+    expected = len(re.findall(r"~\s*CLM\*", text))
+    code = main(["check", "--format", "json", str(path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and len(out["claims"]) == expected
+    messages = [e["message"] for c in out["claims"] for e in c["errors"]] + \
+               [f["message"] for c in out["claims"] for f in c["findings"]]
+    assert any(field_words in m for m in messages)
+    assert sum(c["status"] != "error" for c in out["claims"]) >= expected - 1

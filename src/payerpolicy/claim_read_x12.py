@@ -64,6 +64,8 @@ from .claim_model import Claim, ClaimProblem, DataFault, Provider, ServiceLine, 
 from .claim_values import (
     CPT_HCPCS,
     FREQUENCIES,
+    MAX_AMOUNT,
+    MAX_COUNT,
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
     MODIFIER,
@@ -439,7 +441,11 @@ class _ClaimReading:
         if not value:
             return None  # required by the guide, but no rule needs it
         if _DECIMAL.fullmatch(value) and not value.startswith("-"):
-            return float(value)
+            if len(value) <= 18 and float(value) <= MAX_AMOUNT:  # SV102 is at most 18 characters
+                return float(value)
+            self.problem(sv1, "SV102", "2400", f"line {number}: the charge must be at most {MAX_AMOUNT:,.2f}; "
+                                               f"found {quote(value)}")
+            return None
         self.problem(sv1, "SV102", "2400", f"line {number}: the charge must be an amount of 0 or more, e.g. 120.00; "
                                            f"found {quote(value)}")
         return None
@@ -462,6 +468,10 @@ class _ClaimReading:
             self.problem(sv1, "SV104", "2400", f"line {number}: {noun} must be a number of 0 or more; found "
                                                f"{quote(value)}")
             return None, None
+        if count > MAX_COUNT:
+            self.problem(sv1, "SV104", "2400", f"line {number}: {noun} must be at most {MAX_COUNT:,}; found "
+                                               f"{quote(value)}")
+            return None, None
         if count != count.to_integral_value():
             self.problem(sv1, "SV104", "2400", f"line {number}: {value} {noun} is not a whole number; {noun} are "
                                                f"billed whole (1, 2, 3)")
@@ -480,7 +490,9 @@ class _ClaimReading:
                                                f"found {len(parts)}")
         pointers = []
         for part in parts:
-            pointer = int(part) if part.isdigit() and part.isascii() else None
+            # A pointer is 1 to 12; a long run of digits is just out of range (and never read as a number).
+            pointer = (int(part) if len(part) <= 4 else MAX_DIAGNOSIS_POINTER + 1) \
+                if part.isdigit() and part.isascii() else None
             if pointer is None:
                 self.problem(sv1, "SV107", "2400", f"line {number}: diagnosis pointers must be whole numbers from 1 "
                                                    f"to {MAX_DIAGNOSIS_POINTER}; found {quote(part)}"
