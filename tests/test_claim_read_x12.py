@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import payerpolicy
 from payerpolicy.claim_model import Claim, Provider, ServiceLine, UnreadableClaim
 from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.claim_read_x12 import read_x12
+from payerpolicy.claim_read_x12 import patient_key, read_x12
 
 SAMPLES = Path(__file__).parent / "samples" / "x12"
 EXPECTED = yaml.safe_load((SAMPLES / "expected.yaml").read_text(encoding="utf-8"))
@@ -540,13 +540,13 @@ def test_payer(indicator, name, payer):
 
 def test_patient_without_member_id_is_named():
     claim = _claim(("NM1*IL*1*DOE*JANE****MI*M123~\n", "NM1*IL*1*DOE*JANE~\nDMG*D8*19480312*F~\n"))
-    assert claim.patient_id == "DOE, JANE / 1948-03-12"
+    assert claim.patient_id == patient_key(None, "DOE, JANE", "1948-03-12")
 
 
 def test_patient_below_the_subscriber():
     patient = "HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*DOE*TIM~\nDMG*D8*20150601*M~\n"
     dependent = ("NM1*PR*2*MEDICARE PART B*****PI*12502~\n", "NM1*PR*2*MEDICARE PART B*****PI*12502~\n" + patient)
-    assert _claim(dependent).patient_id == "M123 / DOE, TIM / 2015-06-01"
+    assert _claim(dependent).patient_id == patient_key("M123", "DOE, TIM", "2015-06-01")
 
 
 def test_two_dependents_on_one_policy_are_two_patients():
@@ -554,7 +554,14 @@ def test_two_dependents_on_one_policy_are_two_patients():
     text = _edit(("CLM*C1", "HL*3*2*23*0~\nNM1*QC*1*DOE*TIM~\nCLM*C1"),
                  ("SE*", "HL*4*2*23*0~\nNM1*QC*1*DOE*ANN~\n" + second + "SE*"))
     patients = [record.patient_id for record in read_x12(text, "f")]
-    assert patients == ["M123 / DOE, TIM", "M123 / DOE, ANN"]
+    assert patients == [patient_key("M123", "DOE, TIM", ""), patient_key("M123", "DOE, ANN", "")]
+    assert patients[0] != patients[1] and not any("DOE" in p for p in patients)  # no name in clear
+
+
+def test_the_patient_key_follows_the_users_secret(monkeypatch):
+    default = patient_key(None, "DOE, JANE", "1948-03-12")
+    monkeypatch.setenv("PAYERPOLICY_PATIENT_KEY", "our own secret")
+    assert patient_key(None, "DOE, JANE", "1948-03-12") not in (default, "DOE, JANE / 1948-03-12")
 
 
 # ---------------------------------------------------------------------------------------------------------

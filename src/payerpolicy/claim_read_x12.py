@@ -42,7 +42,9 @@ Decisions taken here, and why:
   certifying provider's NPI (2310A: NM1*DN, else NM1*P3), the date treatment began (DTP*454).
 - Patient: the subscriber's member id (NM109 of 2010BA) when the subscriber is the patient; for a patient
   of their own (HL 23, 2010CA, who has no member id in 5010) the subscriber's member id, the patient's name
-  and birth date, so that two children on one policy are two patients on the same day.
+  and birth date, so that two children on one policy are two patients on the same day. Where name and birth
+  date are part of the key, the key is their keyed hash (`patient_key`), never the name in clear: the key
+  goes into claim histories and worker messages.
 - Rendering provider: 2310B on the claim, 2420A on a line. Without 2310B, the billing provider (2010AA,
   with the taxonomy of PRV*BI) is the rendering provider, as the implementation guide says.
 - Lines are numbered by their position on the claim (1, 2, ...), which is what LX01 should say.
@@ -54,6 +56,8 @@ Decisions taken here, and why:
 from __future__ import annotations
 
 import datetime
+import hashlib
+import os
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Iterator, NamedTuple
@@ -565,7 +569,7 @@ class _ClaimReading:
                 self.problem(block.clm, "CLM", "2300", "missing: the patient level (HL*...*23) above this claim "
                                                        "names no patient (NM1*QC with a last name)")
                 return None
-            return " / ".join(part for part in (member, _person(person), _birth(block.patient.birth)) if part)
+            return patient_key(member, _person(person), _birth(block.patient.birth))
         if member:
             return member
         name = _person(subscriber.name)
@@ -573,7 +577,7 @@ class _ClaimReading:
             self.problem(subscriber.name, "NM109", "2010BA", "missing: the subscriber has neither a member id "
                                                              "(NM109) nor a name, so the patient is unknown")
             return None
-        return " / ".join(part for part in (name, _birth(subscriber.birth)) if part)
+        return patient_key(None, name, _birth(subscriber.birth))
 
     def birth_date(self, block: ClaimBlock) -> datetime.date | None:
         """The patient's date of birth: DMG02 of the patient (2010CA), else of the subscriber (2010BA)."""
@@ -663,6 +667,18 @@ def _d8(value: str) -> datetime.date | None:
         return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         return None
+
+
+def patient_key(member: str | None, name: str, birth: str) -> str:
+    """A patient identified by name and birth date (and the subscriber's member id, if any), as a keyed hash:
+    the same patient gives the same key in every run that uses the same key, and the key reveals neither.
+    The hash key is $PAYERPOLICY_PATIENT_KEY when set (keep it secret, and the same across runs that share a
+    claim history); without it a fixed key is used, which keeps names out of files but can be reversed by
+    someone who guesses a name and birth date."""
+    secret = os.environ.get("PAYERPOLICY_PATIENT_KEY", "payerpolicy patient key").encode("utf-8", "replace")
+    text = "\x1f".join((member or "", name, birth)).encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(text, key=secret[:64], digest_size=16).hexdigest()
+    return f"{member} / {digest}" if member else f"patient {digest}"
 
 
 def _reference(ref: Segment | None) -> str | None:
