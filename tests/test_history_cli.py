@@ -121,3 +121,28 @@ def test_a_spilled_run_history_leaves_no_file_behind(tmp_path, monkeypatch):
     year = (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
     assert len(history.lines("P-9", *year)) == 6
     assert list(tmp_path.iterdir()) == []  # judged from a file that no longer has a name on disk
+
+
+def test_someone_elses_sqlite_database_is_left_alone(capsys, tmp_path):
+    import sqlite3
+    other = tmp_path / "accounts.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER, total REAL)")
+    claims = tmp_path / "c.json"
+    claims.write_text(json.dumps([claim("H-1", "2026-01-12", 200)]))
+    assert main(["check", str(claims), "--history", str(other)]) == 2
+    assert "database of something else" in capsys.readouterr().err
+    with sqlite3.connect(other) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["invoices"]
+
+
+def test_a_history_with_the_right_version_but_wrong_columns_is_refused(capsys, tmp_path):
+    import sqlite3
+    history = tmp_path / "history.sqlite"
+    code, _ = run(capsys, tmp_path, "claims.json", [claim("H-1", "2026-01-12", 200)], "--history", str(history))
+    with sqlite3.connect(history) as db:
+        db.execute("ALTER TABLE claims ADD COLUMN surprise TEXT")
+    claims = tmp_path / "more.json"
+    claims.write_text(json.dumps([claim("H-2", "2026-02-12", 200)]))
+    assert main(["check", str(claims), "--history", str(history)]) == 2
+    assert "columns differ" in capsys.readouterr().err

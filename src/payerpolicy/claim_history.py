@@ -26,6 +26,7 @@ Standard library only.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -150,6 +151,24 @@ _SCHEMA = [
 _MIGRATIONS: dict[int, list[str]] = {}
 
 
+def _columns_of(db: sqlite3.Connection) -> dict[str, set[tuple]]:
+    """Each table's columns (name, declared type), in any order: a migration adds a column at the end."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {t: {(c[1], c[2].upper()) for c in db.execute(f'PRAGMA table_info("{t}")')} for t in tables}
+
+
+@functools.lru_cache(maxsize=1)
+def _expected_columns() -> dict[str, set[tuple]]:
+    """The tables and columns a history of the current schema has, made once in memory from `_SCHEMA`."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for statement in _SCHEMA:
+            db.execute(statement)
+        return _columns_of(db)
+    finally:
+        db.close()
+
+
 def _create_private(path: str) -> None:
     """Create an empty history file readable by its owner only: it holds patient data. SQLite gives its
     -wal and -shm files the same permissions."""
@@ -196,6 +215,11 @@ class ClaimHistory:
 
     def _create_or_migrate(self) -> None:
         with self._write() as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "schema_version" not in tables:
+                # Someone else's database: never add our tables to it silently.
+                raise HistoryError(f"{self.path} is an SQLite database of something else (it has tables "
+                                   f"{', '.join(sorted(tables)[:5])}), not a claim history; give a new file")
             for statement in _SCHEMA[:1]:
                 db.execute(statement)
             row = db.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -213,6 +237,10 @@ class ClaimHistory:
                     db.execute(statement)
             if version < SCHEMA_VERSION:
                 db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            wrong = _columns_of(db) != _expected_columns()
+            if wrong:
+                raise HistoryError(f"{self.path}: its tables are not those of a claim history of schema version "
+                                   f"{SCHEMA_VERSION} (columns differ); it was changed by hand or by another tool")
 
     def _write(self) -> "_Transaction":
         return _Transaction(self._db)
