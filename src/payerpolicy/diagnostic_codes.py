@@ -1,8 +1,8 @@
 """Every diagnostic code payerpolicy gives about a policy or case file, with what it means, in one place.
 
 A code is stable: CI scripts and editors key on it. Each means one kind of mistake (its message says the
-particulars). The README's table of codes is written from this one (`python -m payerpolicy.diagnostic_codes`
-prints it), and a test checks that every code the package emits is here and in the README.
+particulars). The README's table of codes is written from this one (`python -m payerpolicy.diagnostic_codes
+README.md` rewrites it), and a test checks that every code the package emits is here and in the README.
 
 E1xx reading files, E2xx the policy's shape, E3xx rule syntax, E4xx rule meaning, E5xx policy test cases,
 W5xx warnings (the policy still loads).
@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "E208": "a row of a table file (code pairs, unit caps, fee status) is wrong",
     "E209": "a compliance or advisory rule gives remittance codes (`reason`): only payer edits carry them",
     "E210": "`fee_status` rules without a `fee_status_table:`",
+    "E211": "a table file named by a path outside the policy's folder",
     "E301": "a condition, fix or message holds text that cannot stand there",
     "E302": "a condition or fix stops too soon",
     "E303": "unexpected text in a condition, fix or message",
@@ -67,5 +68,18 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def rewrite_readme(path) -> None:
+    """Put the current table in place of the README's (`python -m payerpolicy.diagnostic_codes README.md`)."""
+    from pathlib import Path
+    text = Path(path).read_text(encoding="utf-8")
+    start = text.index("| code | what it means |")
+    end = text.index("\n\n", start)
+    Path(path).write_text(text[:start] + markdown_table() + text[end:], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+    if len(sys.argv) > 1:
+        rewrite_readme(sys.argv[1])
+    else:
+        print(markdown_table())

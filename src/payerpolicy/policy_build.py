@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from . import rule_ast as ast
 from . import table_lower as tables
 from .codes import range_codes
-from .diagnostics import Diagnostic, SourceFiles
+from .diagnostics import Diagnostic, SourceFiles, Span
 from .policy_files import PolicyDocument, WholeNumber
 from .policy_pair_table import read_pair_table
 from . import policy_reference_table as reference
@@ -126,18 +126,31 @@ class _Builder:
             return
         file = None
         if "file" in table:
-            file = reference.read_table_file(*self._table_path(doc, table["file"]), "rvu", self.sources,
-                                             self.diagnostics, doc.span(("fee_status_table", "file")))
+            at = doc.span(("fee_status_table", "file"))
+            file = reference.read_table_file(*self._table_path(doc, table["file"], at), "rvu", self.sources,
+                                             self.diagnostics, at)
             if file is None:
                 return
         rows = table.get("rows") or []
         lines = [doc.span(("fee_status_table", "rows", i)).line for i in range(len(rows))]
         self.fee_statuses = reference.fee_status_rows(file, rows, doc.file, lines, self.diagnostics, self.sources)
 
-    def _table_path(self, doc: PolicyDocument, name: str) -> tuple[Path, str]:
-        """A table file named in a policy file: read from that file's folder, shown as the policy shows it."""
+    def _table_path(self, doc: PolicyDocument, name: str, at: Span) -> tuple[Path | None, str]:
+        """A table file named in a policy file: read from that file's folder, shown as the policy shows it.
+        A path that leaves the folder is refused (None, with E211): a policy may not show other files'
+        lines through its diagnostics."""
         folder = doc.path.parent if doc.path is not None else Path(".")
-        return folder / name, str(PurePosixPath(doc.file).parent / name)
+        path, display = folder / name, str(PurePosixPath(doc.file).parent / name)
+        try:
+            inside = path.resolve().is_relative_to(folder.resolve())
+        except (OSError, ValueError):
+            inside = False
+        if not inside:
+            self.diagnostics.append(Diagnostic(
+                "E211", f"`{name}` is outside the policy's folder", at,
+                "keep table files in the policy's folder (or a folder inside it) and name them from there"))
+            return None, display
+        return path, display
 
     def add_code_set(self, doc: PolicyDocument, name: str, entries: list) -> None:
         span = doc.span(("code_sets", name), key=True)
@@ -280,10 +293,9 @@ class _Builder:
         bypass_text = row.get("bypass", self.settings.get("bypass_modifiers", "@ncci_bypass"))
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
         settings = self.pair_bypass(doc, path, row, bypass)
-        folder = doc.path.parent if doc.path is not None else Path(".")
-        display = str(PurePosixPath(doc.file).parent / row["file"])
-        table = read_pair_table(folder / row["file"], display, self.sources, self.diagnostics,
-                                doc.span(path + ("file",)))
+        file, display = self._table_path(doc, row["file"], doc.span(path + ("file",)))
+        table = None if file is None else read_pair_table(file, display, self.sources, self.diagnostics,
+                                                          doc.span(path + ("file",)))
         if table is None or bypass is None or settings is None:
             return None
         codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
@@ -292,8 +304,9 @@ class _Builder:
 
     def _unit_cap_tables(self, doc, path, row, span):
         """An imported MUE table: one rule over all its codes, judged by the table (policy_reference_table)."""
-        file = reference.read_table_file(*self._table_path(doc, row["file"]), "mue", self.sources,
-                                         self.diagnostics, doc.span(path + ("file",)))
+        at = doc.span(path + ("file",))
+        file = reference.read_table_file(*self._table_path(doc, row["file"], at), "mue", self.sources,
+                                         self.diagnostics, at)
         table = reference.unit_limit_table(file, self.diagnostics, self.sources) if file is not None else None
         if table is None:
             return None
@@ -437,6 +450,10 @@ class _Builder:
                               values=self.values,
                               rules=self.rules, removals=self.removals)
         meta, doc = self.meta
+        for key in ("effective_from", "effective_to"):  # the schema checks the shape; here, the calendar
+            if meta.get(key) is not None and _date(meta[key]) is None:
+                self.diagnostics.append(Diagnostic("E203", f"`{meta[key]}` is not a real date",
+                                                   doc.span(("policy", key)), "dates are written YYYY-MM-DD"))
         extends = (meta["extends"], doc.span(("policy", "extends"))) if "extends" in meta else None
         return PolicySpec(
             payer=meta["payer"], name=meta["name"], version=text_of(meta["version"]), folder=self.folder,

@@ -199,10 +199,13 @@ def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics:
     return table
 
 
-def read_table_text(path: Path, display: str, what: str, sources: SourceFiles, diagnostics: list[Diagnostic],
+def read_table_text(path: Path | None, display: str, what: str, sources: SourceFiles, diagnostics: list[Diagnostic],
                     at: Span) -> str | None:
     """The text of a table file a policy names, recorded among the files the load read (for the compiled-
-    policy cache); None, with the reason reported at the policy's `file:`, when it cannot be read."""
+    policy cache); None, with the reason reported at the policy's `file:`, when it cannot be read (or was
+    refused already: `path` None)."""
+    if path is None:
+        return None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

@@ -102,7 +102,7 @@ def _iso(text) -> datetime.date | None:
         return None
 
 
-def read_table_file(path: Path, display: str, kind: str, sources: SourceFiles, diagnostics: list[Diagnostic],
+def read_table_file(path: Path | None, display: str, kind: str, sources: SourceFiles, diagnostics: list[Diagnostic],
                     at: Span) -> TableFile | None:
     """Read an imported table of `kind` (mue, rvu): None when it cannot be read at all; else the table, with
     the rows of the wrong shape reported and counted in `mistakes` (the caller checks the others' cells)."""
