@@ -18,6 +18,8 @@ Counts come in three speeds, chosen by `program_source` when it writes a rule:
 """
 from __future__ import annotations
 
+import operator
+
 from .builtins import format_value
 from .program_source import MISSING
 
@@ -111,7 +113,7 @@ def running_in_year(d, slot, total, whole_record=False):
     state, kept per claim under the count's slot, is (how many of the claim's lines are counted, the count)."""
     judge = d.judge
     if not judge.one_date:  # lines of several dates: which are earlier depends on the date, line by line
-        return total(0, d.year_lines(earlier=True, whole_record=whole_record))
+        return _running_by_date(d, slot, total, whole_record)
     index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
@@ -122,6 +124,34 @@ def running_in_year(d, slot, total, whole_record=False):
         state[1] = total(state[1], judge.lines_judged[state[0]:index])
         state[0] = index
     return state[1]
+
+
+def _running_by_date(d, slot, total, whole_record):
+    """`running_in_year` for a claim of several dates: the count before each of the claim's lines, worked out
+    for all of them in one walk in date order (claims judged before, up to and on each date, then the claim's
+    own lines by date and number), so a claim of n lines costs n steps, not n * n."""
+    judge, view = d.judge, d.line
+    year = None if whole_record else view.date.year
+    key = (slot, year)
+    before = judge.running.get(key)
+    if before is None:
+        own = sorted(judge.claim_lines_in(view.claim, year), key=_DATE_NUMBER)
+        past = sorted(judge.past_lines(view.claim, year), key=_DATE)
+        before = judge.running[key] = {}
+        count, taken = 0, 0
+        for line in own:
+            upto = taken
+            while upto < len(past) and past[upto].date <= line.date:
+                upto += 1
+            if upto > taken:
+                count, taken = total(count, past[taken:upto]), upto
+            before[line.number] = count
+            count = total(count, [line])
+    return before[view.number]
+
+
+_DATE = operator.attrgetter("date")
+_DATE_NUMBER = operator.attrgetter("date", "number")
 
 
 _NOT_YET = object()  # a memo slot not worked out yet (None is a value a count may not have, but be safe)
