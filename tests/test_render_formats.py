@@ -127,5 +127,5 @@ def test_text_output_shows_claim_text_escaped_and_cut():
     assert "\x1b" not in text and "\u2028" not in text and "\x07" not in text
     assert "C-\\x1b[31mRED\\u2028\\x07" in text
     assert len(text) < 1500  # the reader cuts what it quotes; the renderer cuts what it prints, too
-    from payerpolicy.render_text import shown
+    from payerpolicy.diagnostics import shown
     assert shown("y" * 5000) == "y" * 200 + "... (4,800 more characters)"

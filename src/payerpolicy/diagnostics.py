@@ -18,6 +18,20 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 
+
+# Text from a file (claim ids, values quoted in messages) reaches a terminal: control characters, ANSI
+# escapes and line separators are shown escaped, and a long echo is cut.
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_UNPRINTABLE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+ECHO_LIMIT = 200
+SOURCE_LINE_LIMIT = 240  # characters of a policy line shown under a diagnostic
+
+
+def shown(text: object, limit: int = ECHO_LIMIT) -> str:
+    """`text` safe to print: escaped where it is not printable, and at most `limit` characters long."""
+    text = str(text).translate(_UNPRINTABLE)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit:,} more characters)"
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A place in a policy file. Lines and columns count from 1; `end_column` is exclusive."""
@@ -106,7 +120,16 @@ def render(d: Diagnostic, sources: SourceFiles) -> str:
                 width = max(d.span.end_column - d.span.column, 1)
             else:
                 width = max(len(text.rstrip()) - start, 1)
-            out.append(f" {gutter} | {text.rstrip()}")
+            text = text.rstrip()
+            # A very long line is cut (keeping what is underlined in sight, within reason), and control
+            # characters (but tabs) are shown as `?`, one for one, so the underline stays under its text.
+            keep = max(SOURCE_LINE_LIMIT, start + 40)
+            if len(text) > keep:
+                text = text[:keep] + f" ... ({len(text) - keep:,} more characters)"
+                width = min(width, keep - start)
+            text = "".join("?" if (ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
+                           else c for c in text)
+            out.append(f" {gutter} | {text}")
             out.append(f" {pad} | {' ' * start}{'^' * width}")
     if d.help:
         out.append(f"   = help: {d.help}")

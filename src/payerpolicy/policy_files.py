@@ -252,9 +252,11 @@ def _scalar(node: ScalarNode):
     if text in _BOOLS:
         return _BOOLS[text]
     if _INT.match(text):
-        return WholeNumber(int(text), text)
+        # A number longer than any figure a policy holds stays text: the schema then says it is not a
+        # number, where reading it would take long (or be refused: Python reads at most 4,300 digits).
+        return WholeNumber(int(text), text) if len(text) <= 30 else text
     if _FLOAT.match(text):
-        return float(text)
+        return float(text) if len(text) <= 60 else text
     return text
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import jsonschema
 
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic, did_you_mean, shown
 from .policy_files import PolicyDocument
 from .resources import schema_file
 
@@ -24,9 +25,22 @@ _SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "code_pair_
                  "unit_cap_tables", "fee_status"}
 
 
+def _strict_pattern(validator, pattern: str, instance, schema):
+    """JSON Schema's `pattern`, with `$` meaning the end of the text: in Python's regular expressions it also
+    matches before a final newline, so `payer: "acme\\n"` would pass `^[a-z0-9-]*$`."""
+    if not validator.is_type(instance, "string"):
+        return
+    strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if not re.search(strict, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _strict_pattern})
+
+
 @functools.lru_cache(maxsize=None)
-def _validator(schema: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(schema_file(schema).read_text(encoding="utf-8")))
+def _validator(schema: str):
+    return _Validator(json.loads(schema_file(schema).read_text(encoding="utf-8")))
 
 
 def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic],
@@ -104,7 +118,7 @@ def _show(value) -> str:
     if isinstance(value, (dict, list)):
         return _TYPE_WORDS["object" if isinstance(value, dict) else "array"]
     text = getattr(value, "text", None) or str(value)
-    return f"`{text}`"
+    return f"`{shown(text, 60)}`"
 
 
 def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
@@ -159,6 +173,9 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
                          f"expected {described}")
     elif kind in ("minItems", "minLength"):
         yield Diagnostic("E203", f"{place} is empty", doc.span(path))
+    elif kind == "maximum":
+        yield Diagnostic("E203", f"{place} must be {error.validator_value:,} or less; found {_show(error.instance)}",
+                         doc.span(path))
     elif kind == "minimum":
         yield Diagnostic("E203", f"{place} must be {error.validator_value} or more; found {_show(error.instance)}",
                          doc.span(path))

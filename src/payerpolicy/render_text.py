@@ -2,21 +2,9 @@
 from __future__ import annotations
 
 from .decision import Decision, Finding, Fix
+from .diagnostics import ECHO_LIMIT, shown
 
 _MARK = {"deny": "DENY", "warn": "WARN", "info": "INFO"}
-
-# Text from a claim file (ids, values quoted in error messages) reaches a terminal: control characters,
-# ANSI escapes and line separators are shown escaped, and a long echo is cut.
-_UNPRINTABLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_UNPRINTABLE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
-ECHO_LIMIT = 200
-
-
-def shown(text: object, limit: int = ECHO_LIMIT) -> str:
-    """`text` safe to print: escaped where it is not printable, and at most `limit` characters long."""
-    text = str(text).translate(_UNPRINTABLE)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit:,} more characters)"
-
 
 def fix_in_words(fix: Fix, billed_units: int | None = None) -> str:
     match fix.action:
