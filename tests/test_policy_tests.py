@@ -133,6 +133,26 @@ def test_junit_report(capsys, acme, tmp_path):
     assert failure.get("message").startswith("claim A-1")
 
 
+def test_a_typo_inside_expect_is_placed_with_a_suggestion(capsys, acme):
+    (acme / "tests" / "test_caps.yaml").write_text(CASES.replace("      status: denied", "      staus: denied", 1))
+    code, _, err = run(capsys, acme)
+    assert code == 2
+    assert "test_caps.yaml:9:7: error[E201]: unknown key `staus`" in err and "did you mean `status`?" in err
+
+
+def test_a_case_file_that_cannot_be_read_is_an_errored_test_in_junit(capsys, acme, tmp_path):
+    (acme / "tests" / "test_broken.yaml").write_text("cases:\n  - name: broken\n    claim: [oops\n")
+    report = tmp_path / "report.xml"
+    code, _, _ = run(capsys, acme, "--junit", report)
+    assert code == 2
+    root = ET.parse(report).getroot()
+    assert root.get("errors") == "1" and int(root.get("tests")) == 3
+    [broken] = [s for s in root.findall("testsuite") if s.get("name").endswith("test_broken.yaml")]
+    [case] = broken.findall("testcase")
+    error = case.find("error")
+    assert error is not None and "E103" in error.get("message") and "never closed" in error.text
+
+
 def test_update_records_the_current_decisions_and_keeps_the_rest_of_the_file(capsys, acme):
     (acme / "policy.yaml").write_text(POLICY.replace("max_units: 2", "max_units: 1"))
     code, out, _ = run(capsys, acme, "--update")

@@ -60,7 +60,7 @@ def run(args) -> int:
         results += file_results
         if args.update and update_case_file(case_file, file_results):
             print(f"updated {case_file.display}")
-    return _summary(args, runner, results, seconds, broken)
+    return _summary(args, runner, results, seconds, broken, _broken_files(diagnostics, sources))
 
 
 def _print_result(result: CaseResult, quiet: bool) -> None:
@@ -72,10 +72,20 @@ def _print_result(result: CaseResult, quiet: bool) -> None:
     print("\n".join("      " + line for line in result.report().splitlines()[1:]))
 
 
-def _summary(args, runner: CaseRunner, results: list[CaseResult], seconds: dict, broken: bool) -> int:
+def _broken_files(diagnostics: list, sources: SourceFiles) -> dict[str, str]:
+    """Each case file with errors, and its diagnostics rendered."""
+    by_file: dict[str, list] = {}
+    for d in diagnostics:
+        if d.severity == "error":
+            by_file.setdefault(d.span.file if d.span else "(case files)", []).append(d)
+    return {file: PolicyError(found, sources).render() for file, found in by_file.items()}
+
+
+def _summary(args, runner: CaseRunner, results: list[CaseResult], seconds: dict, broken: bool,
+             broken_files: dict[str, str]) -> int:
     counts = {o: sum(r.outcome == o for r in results) for o in ("passed", "failed", "error")}
     if args.junit:
-        write_junit(results, Path(args.junit), seconds)
+        write_junit(results, Path(args.junit), seconds, broken_files)
     print()
     for policy, table in runner.coverage.items():
         never_fired = [e for e in table.values() if not e.fired]

@@ -167,6 +167,11 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
         described = error.schema.get("description")
         yield Diagnostic("E203", f"{_show(error.instance)} is not a valid value for {place}", doc.span(path),
                          f"expected {described}" if described else f"it must match {error.validator_value}")
+    elif kind == "anyOf" and isinstance(error.instance, (dict, list)) and _within_branch(error):
+        # A mapping or list of the right kind with a mistake inside (a misspelt key, say): say what is wrong
+        # inside it, not only that the whole has the wrong form.
+        for inner in _within_branch(error):
+            yield from _explain(inner, doc)
     elif kind == "anyOf":
         described = error.schema.get("description", "another kind of value")
         yield Diagnostic("E203", f"{place} has the wrong form: {_show(error.instance)}", doc.span(path),
@@ -181,6 +186,16 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
                          doc.span(path))
     else:
         yield Diagnostic("E203", f"{place}: {error.message}", doc.span(path))
+
+
+def _within_branch(error: jsonschema.ValidationError) -> list:
+    """The errors inside the one branch of an `anyOf` whose type the value has, if exactly one has it."""
+    branches: dict[int, list] = {}
+    for inner in error.context or ():
+        branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+    fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path
+                                                             for e in errs)]
+    return fitting[0] if len(fitting) == 1 else []
 
 
 _REQUIRED_HELP = {

@@ -7,7 +7,10 @@ from pathlib import Path
 from .case_run import CaseResult
 
 
-def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float]) -> None:
+def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float],
+                broken: dict[str, str] | None = None) -> None:
+    """`broken`: case files that could not be read, each with its rendered diagnostics; each is reported as a
+    suite with one errored test case, so a CI dashboard shows it rather than counting nothing."""
     by_file: dict[str, list[CaseResult]] = {}
     for result in results:
         by_file.setdefault(result.case.file, []).append(result)
@@ -33,6 +36,15 @@ def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float]
         totals["failures"] += failures
         totals["errors"] += errors
         total_time += suite_time
+    for file, rendered in (broken or {}).items():
+        suite = ET.SubElement(root, "testsuite", name=file, tests="1", failures="0", errors="1", skipped="0",
+                              time="0.000")
+        case = ET.SubElement(suite, "testcase", classname=file.rsplit(".", 1)[0].replace("/", "."),
+                             name="(the case file could not be read)", file=file, time="0.000")
+        element = ET.SubElement(case, "error", message=rendered.splitlines()[0], type="case file not read")
+        element.text = rendered
+        totals["tests"] += 1
+        totals["errors"] += 1
     root.set("tests", str(totals["tests"]))
     root.set("failures", str(totals["failures"]))
     root.set("errors", str(totals["errors"]))
