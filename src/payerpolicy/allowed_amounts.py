@@ -32,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 __all__ = ["Pricing", "pricing_of"]
 
 _CENT = Decimal("0.01")
+_NOT_YET = object()
 
 
 def _date(text) -> datetime.date:
@@ -59,6 +60,9 @@ class Pricing:
         self.assistant_share = float(assistant["share"]) if assistant else 1.0
         self.assistant_from = _date(assistant.get("from")) if assistant else datetime.date.max
         self.facility = frozenset(_text(p) for p in settings.get("facility_places_of_service") or ())
+        # One unit of a code, worked out once per period, code, modifiers and facility or not. The MPPR's
+        # start date is the only date it depends on: kept apart on either side of it.
+        self._units: dict = {}
 
     def tables_at(self, date: datetime.date):
         for tables in self.tables:
@@ -89,21 +93,13 @@ class Pricing:
         priced = []  # (view, fee per unit, PE part per unit, PE RVU, reduced by the MPPR)
         for view in day:
             view.fee_schedule = tables.label
-            fee_row = tables.fee(view.code, view.modifiers)
-            if fee_row is None:
-                continue  # no fee at the locality: allowed stays missing
             facility = view.place_of_service in self.facility
-            fee = fee_row[1] if facility else fee_row[0]
-            rvu = tables.rvu(view.code, view.modifiers)
-            pe_part, pe_rvu, reduced = 0.0, 0.0, False
-            if rvu is not None:
-                work, pe_nonfacility, pe_facility, mp, indicator = rvu
-                pe_rvu = pe_facility if facility else pe_nonfacility
-                total = work + pe_rvu + mp
-                pe_part = fee * pe_rvu / total if total else 0.0
-                reduced = (self.mppr_indicator is not None and indicator == self.mppr_indicator
-                           and date >= self.mppr_from)
-            priced.append((view, fee, pe_part, pe_rvu, reduced))
+            key = (id(tables), view.code, view.modifiers, facility, date >= self.mppr_from)
+            unit = self._units.get(key, _NOT_YET)
+            if unit is _NOT_YET:
+                unit = self._units[key] = self._unit(tables, view.code, view.modifiers, facility, date)
+            if unit is not None:  # None: no fee at the locality, allowed stays missing
+                priced.append((view, *unit))
         full = None  # the line holding the day's one unit paid in full
         if any(p[4] and p[0].units for p in priced) and not self._earlier_claim_reduced(judge, day[0]):
             full = max((p for p in priced if p[4] and p[0].units), key=lambda p: (p[3], p[1]))[0]
@@ -116,6 +112,21 @@ class Pricing:
             if date >= self.assistant_from and not self.assistant_modifiers.isdisjoint(view.modifiers):
                 amount *= self.assistant_share
             view.allowed = float(Decimal(repr(amount)).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+    def _unit(self, tables, code: str, modifiers: tuple, facility: bool, date: datetime.date) -> tuple | None:
+        """(fee, PE part, PE RVU, reduced by the MPPR) of one unit of a code; None without a fee."""
+        fee_row = tables.fee(code, modifiers)
+        if fee_row is None:
+            return None
+        fee = fee_row[1] if facility else fee_row[0]
+        rvu = tables.rvu(code, modifiers)
+        if rvu is None:
+            return fee, 0.0, 0.0, False
+        work, pe_nonfacility, pe_facility, mp, indicator = rvu
+        pe_rvu = pe_facility if facility else pe_nonfacility
+        total = work + pe_rvu + mp
+        reduced = self.mppr_indicator is not None and indicator == self.mppr_indicator and date >= self.mppr_from
+        return fee, (fee * pe_rvu / total if total else 0.0), pe_rvu, reduced
 
     def _earlier_claim_reduced(self, judge, view) -> bool:
         """Whether a claim received before this one has a reduced code on the same patient-day: then it had
