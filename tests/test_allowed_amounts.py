@@ -182,3 +182,28 @@ def test_a_locality_the_fee_table_does_not_have_is_reported(tmp_path):
         load_program(folder, datetime.date(2026, 12, 1))
     text = raised.value.render()
     assert "E211" in text and "has no fee for carrier 01112 locality 07" in text and "policy.yaml:3" in text
+
+
+def test_a_setting_with_a_date_that_does_not_exist_is_reported(tmp_path):
+    folder = tmp_path / "payer"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
+        "settings:\n"
+        "  assistant_payment: {modifiers: '@assistant_payment_modifiers', share: 0.85, from: 2022-02-30}\n")
+    with pytest.raises(PolicyError) as raised:
+        load_program(folder, datetime.date(2026, 12, 1))
+    text = raised.value.render()
+    assert "policy.yaml:3:" in text and "`2022-02-30` is not a real date" in text
+
+
+def test_an_assistant_payment_setting_naming_no_code_set_is_reported(tmp_path):
+    folder = tmp_path / "payer"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
+        "settings:\n"
+        "  assistant_payment: {modifiers: '@assistants', share: 0.85}\n")
+    with pytest.raises(PolicyError) as raised:
+        load_program(folder, datetime.date(2026, 12, 1))
+    assert "unknown code set `@assistants` in the setting `assistant_payment`" in raised.value.render()

@@ -92,6 +92,12 @@ class _Builder:
         for key, value in (data.get("settings") or {}).items():
             if key in _PAIR_SETTINGS:
                 self.pair_settings[key] = self.pair_setting(doc, ("settings", key), key, value)
+        for key in ("multiple_procedure_reduction", "assistant_payment"):  # dates allowed_amounts reads
+            start = ((data.get("settings") or {}).get(key) or {}).get("from")
+            if start is not None and _date(start) is None:
+                self.diagnostics.append(Diagnostic("E203", f"`{start}` is not a real date",
+                                                   doc.span(("settings", key, "from")), "dates are written YYYY-MM-DD"))
+                del self.settings[key]
         for family, values in (data.get("defaults") or {}).items():
             self.defaults.setdefault(family, {}).update(values)
         for name, entries in (data.get("code_sets") or {}).items():

@@ -417,6 +417,13 @@ def check_policy(policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
     for rule in policy.rules:
         checker.check_rule(rule)
     _check_caps_agree(checker, policy, diagnostics)
+    assistant = policy.settings.get("assistant_payment")
+    if assistant and str(assistant["modifiers"])[1:] not in policy.code_sets:
+        # Settings keep no position once merged with a base policy's: the policy's own section is shown.
+        diagnostics.append(Diagnostic(
+            "E402", f"unknown code set `{assistant['modifiers']}` in the setting `assistant_payment`", policy.span,
+            did_you_mean(str(assistant["modifiers"])[1:], list(policy.code_sets)) or
+            "name a code set of the policy that lists the assistant modifiers (CQ, CO)"))
 
 
 def _check_caps_agree(checker: RuleChecker, policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
