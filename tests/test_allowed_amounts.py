@@ -152,58 +152,44 @@ carrier,locality,code,modifier,nonfacility_fee,facility_fee,cms_row
 """
 
 
-def test_a_bad_fee_schedule_is_reported_with_file_and_line(tmp_path):
+HEAD = "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
+RVU = (FEE_POLICY / "reference" / "rvu-2026.csv").read_text()
+
+
+def load_errors(tmp_path, policy: str, **tables: str) -> str:
+    """The rendered errors of loading a payer built on Medicare from `policy` and table files."""
     folder = tmp_path / "payer"
     folder.mkdir()
-    (folder / "fees.csv").write_text(BAD_FEES)
-    (folder / "rvu.csv").write_text((FEE_POLICY / "reference" / "rvu-2026.csv").read_text())
-    (folder / "policy.yaml").write_text(
-        "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
-        "fee_schedule_tables:\n"
-        "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n"
-        "  - {fees: missing.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n")
+    (folder / "policy.yaml").write_text(HEAD + policy)
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
     with pytest.raises(PolicyError) as raised:
         load_program(folder, datetime.date(2026, 12, 1))
-    text = raised.value.render()
+    return raised.value.render()
+
+
+def test_a_bad_fee_schedule_is_reported_with_file_and_line(tmp_path):
+    text = load_errors(tmp_path, "fee_schedule_tables:\n"
+                                 "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n"
+                                 "  - {fees: missing.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n",
+                       fees=BAD_FEES, rvu=RVU)
     assert "fees.csv:4:1" in text and "the fees of 97110 are not amounts of dollars" in text
     assert "policy.yaml:4:12" in text and "no fee table (`payerpolicy tables import fees`) file" in text
 
 
 def test_a_locality_the_fee_table_does_not_have_is_reported(tmp_path):
-    folder = tmp_path / "payer"
-    folder.mkdir()
-    (folder / "policy.yaml").write_text(
-        "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
-        "fee_schedule_tables:\n"
-        "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '07'}\n")
-    (folder / "fees.csv").write_text((FEE_POLICY / "reference" / "fees-2026.csv").read_text())
-    (folder / "rvu.csv").write_text((FEE_POLICY / "reference" / "rvu-2026.csv").read_text())
-    with pytest.raises(PolicyError) as raised:
-        load_program(folder, datetime.date(2026, 12, 1))
-    text = raised.value.render()
+    text = load_errors(tmp_path, "fee_schedule_tables:\n"
+                                 "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '07'}\n",
+                       fees=(FEE_POLICY / "reference" / "fees-2026.csv").read_text(), rvu=RVU)
     assert "E211" in text and "has no fee for carrier 01112 locality 07" in text and "policy.yaml:3" in text
 
 
 def test_a_setting_with_a_date_that_does_not_exist_is_reported(tmp_path):
-    folder = tmp_path / "payer"
-    folder.mkdir()
-    (folder / "policy.yaml").write_text(
-        "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
-        "settings:\n"
-        "  assistant_payment: {modifiers: '@assistant_payment_modifiers', share: 0.85, from: 2022-02-30}\n")
-    with pytest.raises(PolicyError) as raised:
-        load_program(folder, datetime.date(2026, 12, 1))
-    text = raised.value.render()
+    text = load_errors(tmp_path, "settings:\n  assistant_payment: {modifiers: '@assistant_payment_modifiers', "
+                                 "share: 0.85, from: 2022-02-30}\n")
     assert "policy.yaml:3:" in text and "`2022-02-30` is not a real date" in text
 
 
 def test_an_assistant_payment_setting_naming_no_code_set_is_reported(tmp_path):
-    folder = tmp_path / "payer"
-    folder.mkdir()
-    (folder / "policy.yaml").write_text(
-        "policy: {payer: fee-test, name: Fee test, version: '1', extends: medicare}\n"
-        "settings:\n"
-        "  assistant_payment: {modifiers: '@assistants', share: 0.85}\n")
-    with pytest.raises(PolicyError) as raised:
-        load_program(folder, datetime.date(2026, 12, 1))
-    assert "unknown code set `@assistants` in the setting `assistant_payment`" in raised.value.render()
+    text = load_errors(tmp_path, "settings:\n  assistant_payment: {modifiers: '@assistants', share: 0.85}\n")
+    assert "unknown code set `@assistants` in the setting `assistant_payment`" in text
