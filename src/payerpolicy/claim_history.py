@@ -240,7 +240,7 @@ class ClaimHistory:
         kind = _frequency_kind(claim.frequency)
         _check_lines(claim)
         allowed = allowed or {}
-        rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of) + (_cents(allowed.get(line.number)),)
+        rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number))
                                           for line in claim.lines]
         with self._write() as db:
             removed = _delete_claim(db, claim.patient_id, claim.id)
@@ -400,7 +400,7 @@ def _check_lines(claim: Claim) -> None:
 
 
 def _line_row(claim: Claim, line: ServiceLine, payer: str | None,
-              discipline_of: Callable[[Claim, ServiceLine], str | None]) -> tuple:
+              discipline_of: Callable[[Claim, ServiceLine], str | None], allowed: float | None) -> tuple:
     provider = claim.provider_of(line)
     discipline = discipline_of(claim, line)
     if discipline is not None and discipline not in DISCIPLINES:
@@ -408,7 +408,7 @@ def _line_row(claim: Claim, line: ServiceLine, payer: str | None,
                            f"{', '.join(DISCIPLINES)}")
     return (claim.patient_id, claim.id, line.number, line.code, " ".join(line.modifiers), line.units,
             _cents(line.charge), line.date_of_service.isoformat(), provider.type if provider else None,
-            discipline, payer or claim.payer)
+            discipline, payer or claim.payer, _cents(allowed))
 
 
 def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int | None:
