@@ -16,7 +16,8 @@ language, worked out before any rule runs on the claim:
   disciplines. The one unit with the highest PE RVU (ties: the higher fee) is paid in full, the PE part of
   every other unit at `pe_share`. The PE part of a fee is fee x PE RVU / (work + PE + MP RVU). Claims are
   priced in the order a payer receives them: when an earlier claim of the day (in the run or in the claim
-  history) has a reduced code, that claim took the full unit and every unit of this claim is reduced.
+  history) has a reduced code, that claim took the full unit and every unit of this claim is reduced. All
+  claims of the patient's day count as one practice's (a MAC reduces per practice: not told apart here).
 - The assistant payment (setting `assistant_payment`): a line with one of the modifiers, dated from `from`,
   is paid `share` of its amount (Medicare: CQ/CO at 85% from 2022-01-01).
 
