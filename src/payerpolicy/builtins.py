@@ -31,6 +31,11 @@ def _modifier_difference(a, b) -> tuple:
     return tuple(sorted(set(a or ()) ^ set(b or ())))
 
 
+def _dollars(amount) -> str:
+    """An amount of money as a biller writes it: $2,310.40."""
+    return f"${amount:,.2f}"
+
+
 def _days_between(a: datetime.date, b: datetime.date) -> int:
     return abs((b - a).days)
 
@@ -47,6 +52,8 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("remainder", ("number", "number"), "number",
             "what is left after dividing the first number by the second: remainder(visit, 10) = 0 on every 10th "
             "visit", lambda a, b: a % b if b else None),
+    Builtin("dollars", ("number",), "text", 'an amount of money, for messages: dollars(allowed) is "$2,310.40"',
+            _dollars),
     Builtin("plural", ("number", "text"), "text",
             'a number with its noun, for messages: plural(units, "unit") is "1 unit" or "3 units"', _plural),
     Builtin("modifier_difference", ("list[modifier]", "list[modifier]"), "list[modifier]",

@@ -40,7 +40,7 @@ __all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_d
 
 
 DISCIPLINES = ("PT", "OT", "SLP")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: each line keeps its estimated allowed amount (`allowed_cents`)
 BUSY_TIMEOUT_SECONDS = 60.0  # how long a writer waits for another process's transaction before giving up
 
 _THERAPY_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
@@ -69,10 +69,14 @@ class HistoryLine:
     date_of_service: datetime.date
     provider_type: str | None
     discipline: str | None
+    # The line's allowed amount as the policy's fee schedule estimated it when the line was judged (dollars);
+    # None when no fee schedule priced it (judged without one, or by a history file older than the column).
+    allowed: float | None = None
 
     # A line from the history is also what rules see of a past claim (`another line ... that year`): the
     # fields of a judged line that the history does not keep are missing, whichever history it came from.
     minutes = provider_npi = pta_minutes = ota_minutes = place_of_service = prior_authorization = None
+    fee_schedule = None
     diagnoses = ()
 
 
@@ -134,6 +138,7 @@ _SCHEMA = [
         modifiers TEXT NOT NULL,          -- space separated, in claim order
         units INTEGER NOT NULL,
         charge_cents INTEGER,             -- NULL when the line had no charge
+        allowed_cents INTEGER,            -- the fee schedule's estimated allowed amount; NULL when not priced
         date_of_service TEXT NOT NULL,    -- ISO YYYY-MM-DD
         provider_type TEXT,
         discipline TEXT,                  -- PT, OT, SLP or NULL
@@ -147,8 +152,9 @@ _SCHEMA = [
     " ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)",
 ]
 
-# Migrations from version N to N + 1, run in order inside the opening transaction. None yet.
-_MIGRATIONS: dict[int, list[str]] = {}
+# Migrations from version N to N + 1, run in order inside the opening transaction. Version 2 keeps each
+# line's estimated allowed amount: lines stored before it have none (NULL), which counts as not priced.
+_MIGRATIONS: dict[int, list[str]] = {1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"]}
 
 
 def _columns_of(db: sqlite3.Connection) -> dict[str, set[tuple]]:
@@ -257,7 +263,8 @@ class ClaimHistory:
     # -- writing ---------------------------------------------------------------------------------------
 
     def record(self, claim: Claim, *, payer: str | None = None,
-               discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline) -> Recorded:
+               discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+               allowed: dict[int, float | None] | None = None) -> Recorded:
         """Store a judged claim, in one transaction, so that it counts exactly once.
 
         - frequency "7" (replacement): every earlier version of (patient, claim id) goes, this one stays;
@@ -269,11 +276,14 @@ class ClaimHistory:
           will see. (The result's action says "replaced", so a caller can warn if it wants to.)
         Any other frequency code raises `HistoryError`: guessing what it means could count a claim twice.
         `payer` overrides the claim's own (the policy that judged it); `discipline_of` says which therapy
-        discipline a line counts toward.
+        discipline a line counts toward; `allowed` the estimated allowed amount of each line, by line number
+        (when a fee schedule priced the claim).
         """
         kind = _frequency_kind(claim.frequency)
         _check_lines(claim)
-        rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of) for line in claim.lines]
+        allowed = allowed or {}
+        rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number))
+                                          for line in claim.lines]
         with self._write() as db:
             removed = _delete_claim(db, claim.patient_id, claim.id)
             if kind == "void":
@@ -283,8 +293,8 @@ class ClaimHistory:
                        "VALUES (?, ?, ?, ?, ?)",
                        (claim.patient_id, claim.id, payer or claim.payer, claim.frequency, _now()))
             db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
-                           "charge_cents, date_of_service, provider_type, discipline, payer) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                           "charge_cents, date_of_service, provider_type, discipline, payer, allowed_cents) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         action = "replaced" if removed is not None else "added"
         return Recorded(claim.id, claim.patient_id, action, len(rows), removed or 0)
 
@@ -297,15 +307,15 @@ class ClaimHistory:
             claims.setdefault((line.patient_id, line.claim_id), line)
             rows.append((line.patient_id, line.claim_id, line.number, line.code, " ".join(line.modifiers),
                          line.units, _cents(line.charge), line.date_of_service.isoformat(), line.provider_type,
-                         line.discipline, line.payer))
+                         line.discipline, line.payer, _cents(line.allowed)))
         now = _now()
         with self._write() as db:
             db.executemany("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
                            "VALUES (?, ?, ?, ?, ?)",
                            [(p, c, first.payer, first.frequency, now) for (p, c), first in claims.items()])
             db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
-                           "charge_cents, date_of_service, provider_type, discipline, payer) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                           "charge_cents, date_of_service, provider_type, discipline, payer, allowed_cents) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     # -- queries ---------------------------------------------------------------------------------------
     # Every query is for one patient and can leave out one claim (`exclude_claim`): the engine judging a
@@ -370,7 +380,7 @@ class ClaimHistory:
         """The patient's stored lines with dates of service from `date_from` to `date_to`, both included,
         in service order (date, claim id, line number)."""
         sql = ("SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
-               " l.charge_cents, l.date_of_service, l.provider_type, l.discipline"
+               " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
                " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
                " WHERE l.patient_id = ? AND l.date_of_service BETWEEN ? AND ?")
         args: list = [patient_id, _iso(date_from), _iso(date_to)]
@@ -432,7 +442,7 @@ def _check_lines(claim: Claim) -> None:
 
 
 def _line_row(claim: Claim, line: ServiceLine, payer: str | None,
-              discipline_of: Callable[[Claim, ServiceLine], str | None]) -> tuple:
+              discipline_of: Callable[[Claim, ServiceLine], str | None], allowed: float | None) -> tuple:
     provider = claim.provider_of(line)
     discipline = discipline_of(claim, line)
     if discipline is not None and discipline not in DISCIPLINES:
@@ -440,7 +450,7 @@ def _line_row(claim: Claim, line: ServiceLine, payer: str | None,
                            f"{', '.join(DISCIPLINES)}")
     return (claim.patient_id, claim.id, line.number, line.code, " ".join(line.modifiers), line.units,
             _cents(line.charge), line.date_of_service.isoformat(), provider.type if provider else None,
-            discipline, payer or claim.payer)
+            discipline, payer or claim.payer, _cents(allowed))
 
 
 def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int | None:
@@ -452,10 +462,10 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
 
 def _history_line(row: tuple) -> HistoryLine:
     (claim_id, patient_id, payer, frequency, number, code, modifiers, units, cents, dos, provider_type,
-     discipline) = row
+     discipline, allowed) = row
     return HistoryLine(claim_id, patient_id, payer, frequency, number, code, tuple(modifiers.split()), units,
                        None if cents is None else cents / 100, datetime.date.fromisoformat(dos), provider_type,
-                       discipline)
+                       discipline, None if allowed is None else allowed / 100)
 
 
 def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None,

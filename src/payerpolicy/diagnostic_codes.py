@@ -29,6 +29,7 @@ CODES: dict[str, str] = {
     "E209": "a compliance or advisory rule gives remittance codes (`reason`): only payer edits carry them",
     "E210": "`fee_status` rules without a `fee_status_table:`",
     "E211": "a table file named by a path outside the policy's folder",
+    "E212": "a fee schedule table with no fee for the policy's carrier and locality",
     "E301": "a condition, fix or message holds text that cannot stand there",
     "E302": "a condition or fix stops too soon",
     "E303": "unexpected text in a condition, fix or message",

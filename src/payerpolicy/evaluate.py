@@ -24,7 +24,7 @@ class LineView:
 
     __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
                  "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline",
-                 "place_of_service", "prior_authorization", "patient_age")
+                 "place_of_service", "prior_authorization", "patient_age", "allowed", "fee_schedule")
 
     def __init__(self, claim: Claim, line):
         # Most lines name no provider and point at no diagnosis: the claim's, without a call.
@@ -46,6 +46,8 @@ class LineView:
         self.prior_authorization = line.prior_authorization or claim.prior_authorization
         born = claim.patient_birth_date
         self.patient_age = None if born is None else _age(born, line.date_of_service)
+        # Set when the claim is judged, by a policy with a fee schedule (allowed_amounts): missing otherwise.
+        self.allowed = self.fee_schedule = None
         if minutes is None:
             self.pta_minutes = self.ota_minutes = None
         elif line.periods and any(period.provider is not None and period.provider.type for period in line.periods):
@@ -316,6 +318,8 @@ class Judge:
         self.day_contexts.clear()
         self.running.clear()
         self.one_date = _one_date_in_order(lines)
+        if self.program.pricing is not None:  # each line's allowed amount, before any rule reads it
+            self.program.pricing.price_claim(self, lines)
         findings: list[Finding] = []
         line_decisions = []
         for self.line_index, view in enumerate(lines):
@@ -333,8 +337,9 @@ class Judge:
         units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=self.program.policy.payer, views=lines)
-        elif self.history is not None:  # ... and of later runs
-            self.history.record(record, payer=self.program.policy.payer)
+        elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
+            self.history.record(record, payer=self.program.policy.payer,
+                                allowed={v.number: v.allowed for v in lines} if self.program.pricing else None)
         return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
                         tuple(line_decisions), tuple(findings),
                         extra={"timed_units_only": units_only} if units_only else {})

@@ -18,6 +18,7 @@ from .diagnostics import Diagnostic, SourceFiles, Span
 from .policy_files import PolicyDocument, WholeNumber
 from .policy_pair_table import read_pair_table
 from . import policy_reference_table as reference
+from .policy_fee_schedule import fee_tables
 from .policy_model import CodeSetSpec, PolicySpec, RuleSpec
 from .policy_schema import where
 from .rule_lower import lower_condition, lower_fix, lower_template
@@ -73,6 +74,7 @@ class _Builder:
         self.removals: list = []
         self.ids: dict[str, object] = {}
         self.fee_statuses: reference.FeeStatusTable | None = None  # `fee_status_table:`, for `fee_status:` rows
+        self.fee_schedule: list | None = None  # `fee_schedule_tables:`, one FeeTables per entry
 
     # ------------------------------------------------------------------ sections
     def add_declarations(self, doc: PolicyDocument) -> None:
@@ -93,12 +95,20 @@ class _Builder:
         for key, value in (data.get("settings") or {}).items():
             if key in _PAIR_SETTINGS:
                 self.pair_settings[key] = self.pair_setting(doc, ("settings", key), key, value)
+        for key in ("multiple_procedure_reduction", "assistant_payment"):  # dates allowed_amounts reads
+            start = ((data.get("settings") or {}).get(key) or {}).get("from")
+            if start is not None and _date(start) is None:
+                self.diagnostics.append(Diagnostic("E203", f"`{start}` is not a real date",
+                                                   doc.span(("settings", key, "from")), "dates are written YYYY-MM-DD"))
+                del self.settings[key]
         for family, values in (data.get("defaults") or {}).items():
             self.defaults.setdefault(family, {}).update(values)
         for name, entries in (data.get("code_sets") or {}).items():
             self.add_code_set(doc, name, entries)
         if data.get("fee_status_table"):
             self.add_fee_status_table(doc, data["fee_status_table"])
+        if data.get("fee_schedule_tables"):
+            self.add_fee_schedule(doc, data["fee_schedule_tables"])
         for name, value in (data.get("values") or {}).items():
             self.values[name] = ({int(text_of(k)): v for k, v in value.items()} if isinstance(value, dict)
                                  else value)
@@ -134,6 +144,23 @@ class _Builder:
         rows = table.get("rows") or []
         lines = [doc.span(("fee_status_table", "rows", i)).line for i in range(len(rows))]
         self.fee_statuses = reference.fee_status_rows(file, rows, doc.file, lines, self.diagnostics, self.sources)
+
+    def add_fee_schedule(self, doc: PolicyDocument, entries: list) -> None:
+        """The fee schedule lines are priced by (policy_fee_schedule): fee and RVU tables per period."""
+        if self.fee_schedule is not None:
+            self.diagnostics.append(Diagnostic("E205", "a policy has one `fee_schedule_tables:`",
+                                               doc.span(("fee_schedule_tables",), key=True)))
+            return
+        found = []
+        for index, entry in enumerate(entries):
+            path = ("fee_schedule_tables", index)
+            entry = {**entry, "carrier": text_of(entry["carrier"]), "locality": text_of(entry["locality"])}
+            at = {key: doc.span(path + (key,)) for key in ("fees", "rvu", "locality")}
+            paths = {key: self._table_path(doc, entry[key], at[key]) for key in ("fees", "rvu")}
+            tables = fee_tables(entry, paths, at, self.diagnostics, self.sources)
+            if tables is not None:
+                found.append(tables)
+        self.fee_schedule = found
 
     def _table_path(self, doc: PolicyDocument, name: str, at: Span) -> tuple[Path | None, str]:
         """A table file named in a policy file: read from that file's folder, shown as the policy shows it.
@@ -460,7 +487,7 @@ class _Builder:
             effective_from=_date(meta.get("effective_from")), effective_to=_date(meta.get("effective_to")),
             extends=extends, fictional=bool(meta.get("fictional", False)),
             description=meta.get("description", ""), settings=dict(self.settings), defaults=self.defaults,
-            code_sets=self.code_sets, values=self.values,
+            code_sets=self.code_sets, values=self.values, fee_schedule=self.fee_schedule,
             rules=self.rules, removals=self.removals, span=doc.span(("policy",), key=True))
 
 

@@ -48,6 +48,8 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
         defaults={**base.defaults, **child.defaults},
         code_sets={**base.code_sets, **child.code_sets},
         values={**base.values, **child.values},
+        # A payer's own fee schedule replaces its base's whole (its locality and periods are its own).
+        fee_schedule=child.fee_schedule if child.fee_schedule is not None else base.fee_schedule,
         rules=[rules[rule_id] for rule_id in order],
         effective_from=child.effective_from,  # the payer's own period, not its base's
         effective_to=child.effective_to,

@@ -72,6 +72,8 @@ class PolicySpec:
     defaults: dict = field(default_factory=dict)  # per family: severity and reason for rows without their own
     code_sets: dict[str, CodeSetSpec] = field(default_factory=dict)
     values: dict[str, object] = field(default_factory=dict)  # name -> number, or {key: number}
+    # `fee_schedule_tables:` (policy_fee_schedule.FeeTables, one per period); None when the policy names none
+    fee_schedule: list | None = None
     rules: list[RuleSpec] = field(default_factory=list)
     removals: list[tuple[str, Span]] = field(default_factory=list)
     span: Span | None = None  # where the `policy:` section is

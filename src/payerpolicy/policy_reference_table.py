@@ -28,8 +28,10 @@ from .diagnostics import Diagnostic, SourceFiles, Span
 from .policy_pair_table import read_table_text
 
 MISTAKES_SHOWN = 50
-_NEEDED = {"mue": ("code", "mue", "indicator"), "rvu": ("code", "status")}
-_WHAT = {"mue": "MUE table (`payerpolicy tables import mue`)", "rvu": "fee status table (`payerpolicy tables import rvu`)"}
+_NEEDED = {"mue": ("code", "mue", "indicator"), "rvu": ("code", "status"),
+           "fees": ("carrier", "locality", "code", "modifier", "nonfacility_fee", "facility_fee")}
+_WHAT = {"mue": "MUE table (`payerpolicy tables import mue`)", "rvu": "fee status table (`payerpolicy tables import rvu`)",
+         "fees": "fee table (`payerpolicy tables import fees`)"}
 
 # What each MUE adjudication indicator means for the billing specialist (domain §4 and §12).
 _MAI_WORDS = {

@@ -22,7 +22,7 @@ from .resources import schema_file
 _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "array": "a list", "object": "a mapping of keys to values", "null": "empty"}
 _SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "code_pair_tables", "evaluations", "rules",
-                 "unit_cap_tables", "fee_status"}
+                 "unit_cap_tables", "fee_status", "fee_schedule_tables"}
 
 
 def _strict_pattern(validator, pattern: str, instance, schema):

@@ -16,6 +16,7 @@ from typing import Callable
 
 from . import rule_ast as ast
 from . import table_lower as tables
+from .allowed_amounts import pricing_of
 from .decision import Fix
 from .policy_model import PolicySpec, RuleSpec
 from .program_link import Linker
@@ -65,6 +66,8 @@ class RuleProgram:
         self.uses_history = uses_history
         self.identity: str | None = None  # what it was loaded from (policy_load), for worker processes
         self.timed_method = policy.settings.get("timed_unit_method", "cms")
+        # The fee schedule's pricing of lines (their `allowed` amounts); None when the policy names none.
+        self.pricing = pricing_of(policy)
 
     def rules_for(self, code: str) -> tuple:
         return self.by_code.get(code, self.for_every_code)

@@ -39,7 +39,8 @@ LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", (
               ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi",
               ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id",
               ("discipline",): "discipline", ("place_of_service",): "place_of_service",
-              ("prior_authorization",): "prior_authorization",
+              ("prior_authorization",): "prior_authorization", ("allowed",): "allowed",
+              ("fee_schedule",): "fee_schedule",
               **{("data_fault", fault): "fault_" + fault for fault in FAULTS}}
 CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency",
                ("place_of_service",): "place_of_service", ("prior_authorization",): "prior_authorization",
@@ -257,7 +258,7 @@ class SourceWriter:
         return f"(None if {' or '.join(checks)} else {body(held)})"
 
     def day_lines(self, node, measure: str, filt, scope: str) -> str:
-        counted = measure != "days" and reads_only_counted_line(filt)
+        counted = measure not in ("days", "claims") and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
         loop = self.loop_name()
@@ -265,6 +266,8 @@ class SourceWriter:
         test = f" if {self.condition(filt, loop)}" if filt is not None else ""
         if measure == "days":  # distinct dates of service: visits
             text = f"len({{{loop}.date for {loop} in {lines}{test}}})"
+        elif measure == "claims":  # distinct claims
+            text = f"len({{{loop}.claim_id for {loop} in {lines}{test}}})"
         elif measure == "count":
             text = f"len([1 for {loop} in {lines}{test}])" if test else f"len({lines})"
         else:

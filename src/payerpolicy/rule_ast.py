@@ -93,7 +93,7 @@ class DayLines:
     (all the patient's lines judged before, whatever their date) or `earlier_record`.
     """
 
-    measure: str  # "count" (lines), "days" (distinct dates), or the field summed: "units", "minutes", "charge"
+    measure: str  # "count" (lines), "days" (distinct dates), "claims" (distinct claims), or the field summed: "units", "minutes", "charge", "allowed"
     filter: "Condition | None"
     scope: str
     span: Span | None = _span()

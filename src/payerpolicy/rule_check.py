@@ -25,6 +25,9 @@ LINE_FIELDS = {
     ("supported_units",): "number", ("pta_minutes",): "number", ("ota_minutes",): "number",
     ("claim_id",): "text", ("discipline",): "text", ("day_split",): "text", ("other_splits",): "text",
     ("place_of_service",): "text", ("prior_authorization",): "text",
+    # The fee schedule's estimated allowed amount of the line, and which schedule priced it (allowed_amounts):
+    # missing when the policy names no `fee_schedule_tables:` covering the line's date.
+    ("allowed",): "number", ("fee_schedule",): "text",
     # What a payer's front end rejects the claim for (claim_model.FAULTS): the fault's description, on the
     # line it concerns (the claim's first line for a fault of the whole claim); missing when there is none.
     **{("data_fault", fault): "text" for fault in FAULTS},
@@ -38,7 +41,7 @@ CLAIM_FIELDS = {
 }
 PATIENT_FIELDS = {("id",): "text", ("birth_date",): "date", ("age",): "number"}
 _FIELDS = {"focus": LINE_FIELDS, "line": LINE_FIELDS, "claim": CLAIM_FIELDS, "patient": PATIENT_FIELDS}
-_SUMMABLE = ("units", "minutes", "charge")
+_SUMMABLE = ("units", "minutes", "charge", "allowed")
 _EARLIEST, _LATEST = datetime.date.min, datetime.date.max
 _ORDERED = {"number", "date"}
 
@@ -225,9 +228,9 @@ class RuleChecker:
                                    else None)
                 return "number"
             case ast.DayLines(measure, filt):
-                if measure not in ("count", "days") and measure not in _SUMMABLE:
+                if measure not in ("count", "days", "claims") and measure not in _SUMMABLE:
                     self.error("E401", f"cannot total `{measure}` over lines", node,
-                               did_you_mean(measure, _SUMMABLE) or "total units, minutes or charge")
+                               did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed")
                 if filt is not None:
                     self.condition(filt, in_filter=True)
                 return "number"
@@ -416,6 +419,13 @@ def check_policy(policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
     for rule in policy.rules:
         checker.check_rule(rule)
     _check_caps_agree(checker, policy, diagnostics)
+    assistant = policy.settings.get("assistant_payment")
+    if assistant and str(assistant["modifiers"])[1:] not in policy.code_sets:
+        # Settings keep no position once merged with a base policy's: the policy's own section is shown.
+        diagnostics.append(Diagnostic(
+            "E402", f"unknown code set `{assistant['modifiers']}` in the setting `assistant_payment`", policy.span,
+            did_you_mean(str(assistant["modifiers"])[1:], list(policy.code_sets)) or
+            "name a code set of the policy that lists the assistant modifiers (CQ, CO)"))
 
 
 def _check_caps_agree(checker: RuleChecker, policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:

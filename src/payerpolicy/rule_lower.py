@@ -112,9 +112,10 @@ class _Lowering:
                 name = kids[0]
                 args = tuple(self.value(k) for k in kids[1:])
                 return ast.Call(str(name), args, span)
-            case "count_lines" | "count_days":
+            case "count_lines" | "count_days" | "count_claims":
                 filt, scope = self._filter_and_scope(kids)
-                return ast.DayLines("count" if kind == "count_lines" else "days", filt, scope, span)
+                measure = {"count_lines": "count", "count_days": "days", "count_claims": "claims"}[kind]
+                return ast.DayLines(measure, filt, scope, span)
             case "total_of_lines":
                 filt, scope = self._filter_and_scope(kids[1:])
                 return ast.DayLines(str(kids[0]), filt, scope, span)

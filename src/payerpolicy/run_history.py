@@ -31,11 +31,11 @@ class RunHistory:
         self.by_patient: dict[str, dict[str, tuple[HistoryLine, ...]]] = {}
         self.spilled: ClaimHistory | None = None
 
-    def record(self, claim: Claim, *, payer: str | None = None, views=None) -> None:
+    def record(self, claim: Claim, *, payer: str | None = None, views=None, allowed=None) -> None:
         """Count `claim` for the claims judged after it. `views`: its lines as the judge saw them
         (`evaluate.LineView`), whose provider and discipline are worked out already."""
         if self.spilled is not None:
-            self.spilled.record(claim, payer=payer)
+            self.spilled.record(claim, payer=payer, allowed=allowed or {v.number: v.allowed for v in views or ()})
             return
         patient = self.by_patient.setdefault(claim.patient_id, {})
         if patient.pop(claim.id, None) is not None:
@@ -88,4 +88,4 @@ def _history_lines(claim: Claim, payer: str | None) -> tuple[HistoryLine, ...]:
 def _lines_seen(claim: Claim, payer: str | None, views) -> tuple[HistoryLine, ...]:
     payer = payer or claim.payer
     return tuple(HistoryLine(claim.id, claim.patient_id, payer, claim.frequency, v.number, v.code, v.modifiers,
-                             v.units, v.charge, v.date, v.provider_type, v.discipline) for v in views)
+                             v.units, v.charge, v.date, v.provider_type, v.discipline, v.allowed) for v in views)
