@@ -9,7 +9,7 @@ from payerpolicy.cli import main
 from payerpolicy.diagnostic_codes import CODES, markdown_table
 
 PACKAGE = Path(payerpolicy.__file__).resolve().parent
-README = PACKAGE.parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "README.md"
 CODE = re.compile(r"""["']([EW]\d{3})["']""")
 
 
