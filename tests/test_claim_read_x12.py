@@ -595,13 +595,6 @@ FILE_PROBLEMS = [
      "GS08 `005010X223A2`: it holds institutional claims (837I); this reader takes professional claims (837P)"),
     ("835, not 837", _edit(("ST*837", "ST*835")), "ST, segment 3",
      "ST01 `835` is not 837: this transaction set holds no health care claims"),
-    ("unknown HL level", _edit(("HL*1**20*1", "HL*1**19*1")), "HL, segment 7",
-     "HL03 `19` is not a level of an 837P (20 billing provider, 22 subscriber, 23 patient)"),
-    ("a damaged segment id before the claim", _edit(("CLM*C1", "CL*C1")), "CL, segment 13",
-     "`CL` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? What follows "
-     "cannot be placed, so the file cannot be read from here on"),
-    ("a damaged entity code before the claim", _edit(("NM1*IL", "NM1*IK")), "NM1, segment 11",
-     "NM101 `IK` is not an entity an 837P names"),
     ("no ST", _edit(("ST*837*0001*005010X222A1~\n", "")), "BHT, segment 3",
      "BHT stands outside a transaction set (ST ... SE)"),
     # The body contradicts the ISA header: another element separator, another segment terminator.
@@ -614,6 +607,35 @@ FILE_PROBLEMS = [
     ("ISA declares line breaks, body uses tildes", TEMPLATE.replace("*:~", "*:", 1), "GS08, segment 2",
      "GS08 `005010X222A1~`: it ends with `~`: if the file ends its segments with `~`, the ISA header must say so"),
 ]
+
+
+LEVEL_PROBLEMS = [
+    ("unknown HL level", _edit(("HL*1**20*1", "HL*1**19*1")), "HL, segment 7",
+     "HL03 `19` is not a level of an 837P (20 billing provider, 22 subscriber, 23 patient)"),
+    ("a damaged segment id before the claim", _edit(("CLM*C1", "CL*C1")), "CL, segment 13",
+     "`CL` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The claims of "
+     "this level cannot be placed; reading goes on at the next level (HL)"),
+    ("a damaged entity code before the claim", _edit(("NM1*IL", "NM1*IK")), "NM1, segment 11",
+     "NM101 `IK` is not an entity an 837P names"),
+]
+
+
+@pytest.mark.parametrize("name, text, field, message", LEVEL_PROBLEMS, ids=[case[0] for case in LEVEL_PROBLEMS])
+def test_a_broken_level_spoils_its_claim_only(name, text, field, message):
+    record = _one(text)  # the claim under the broken level: still one record for it
+    assert isinstance(record, UnreadableClaim)
+    assert record.problems[0].field == field
+    assert message in record.problems[0].message
+
+
+def test_reading_goes_on_at_the_next_level_after_a_broken_one():
+    sample = (SAMPLES / "moov-io_837p_sample_97530.txt").read_text()
+    sound = list(read_x12(sample, "f"))
+    for broken in (sample.replace("NM1*IL", "NM1*LI", 1), sample.replace("*2*1*22*", "*2*1*99*", 1)):
+        records = list(read_x12(broken, "f"))
+        assert len(records) == len(sound) == 8
+        assert isinstance(records[0], UnreadableClaim) and records[0].id == sound[0].id
+        assert records[1:] == sound[1:]
 
 
 @pytest.mark.parametrize("name, text, field, message", FILE_PROBLEMS, ids=[case[0] for case in FILE_PROBLEMS])

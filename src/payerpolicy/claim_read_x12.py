@@ -119,7 +119,7 @@ _STANDS_FOR = {"2010AA": " (the billing provider stands for the rendering provid
 
 def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim | UnreadableClaim:
     """One claim: a `Claim`, or an `UnreadableClaim` with every problem found (where: its CLM segment)."""
-    problems: list[ClaimProblem] = []
+    problems: list[ClaimProblem] = [block.damage] if block.damage is not None else []
     reading = _ClaimReading(delimiters, problems)
     claim_id, frequency, place = reading.header(block.clm)
     parts = sort_segments(block, problems)

@@ -25,9 +25,12 @@ This module walks a file once, in three steps; `claim_read_x12` reads the claims
    and rendering provider (2310B), and per service line its SV1, date (DTP*472), prior authorization
    (REF*G1) and rendering provider (2420A). Segments of loops the model does not need (2320, 2430) are passed over.
 
-Where the envelope or the hierarchy breaks, nothing after that point can be placed: `claim_blocks` raises
-`Unreadable`, whose record says why and where. A fault inside a claim (a damaged segment, a segment id no
-837P claim holds) is a problem of that claim only, collected by `sort_segments`.
+Where the envelope breaks, nothing after that point can be placed: `claim_blocks` raises `Unreadable`, whose
+record says why and where. Where the hierarchy breaks (a damaged NM1 or HL, a segment no 837P holds before a
+claim), only the claims of that level are spoiled: each carries the damage (`ClaimBlock.damage`) and is
+reported unreadable, and reading goes on sound from the next HL of that level or a higher one (or the next
+ST). A fault inside a claim (a damaged segment, a segment id no 837P claim holds) is a problem of that claim
+only, collected by `sort_segments`.
 
 Control counts and numbers (SE01, GE01, IEA01, ...) are not checked: they say nothing about the claims, and
 validating the envelope is the clearinghouse's work. What is checked is what could make a claim's data wrong
@@ -68,6 +71,8 @@ _CLAIM_SEGMENTS = frozenset({"DTP", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR
 _ENTITIES = frozenset({"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45",
                        "QB", "DK"})
 _HL_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
+_RANK = {"20": 0, "22": 1, "23": 2}  # higher levels first
+_CLAIM_BODY = {"LX", "SV1"}  # segments only a claim holds: a service line
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -225,6 +230,7 @@ class ClaimBlock:
     patient: Patient | None
     segments: list[Segment] = field(default_factory=list)
     cut_short: Segment | None = None  # the file's last segment, when the file ends inside this claim
+    damage: ClaimProblem | None = None  # a broken level above it: what, and where
 
 
 class _Walk:
@@ -237,6 +243,11 @@ class _Walk:
         self.subscriber: Subscriber | None = None
         self.patient: Patient | None = None
         self.entity: str | None = None  # NM101 of the last NM1 of the current level, for the DMG after it
+        self.level: str | None = None  # the level the walk stands in: 20, 22 or 23
+        self.levels: dict[str, str] = {}  # HL01 -> its level, to tell a damaged HL's level from its parent
+        # A broken level: (its level, the problem, the broken segment while no CLM has followed it). Claims
+        # under it are spoiled until an HL of that level or a higher one (or a new transaction set).
+        self.damage: tuple[str, ClaimProblem, Segment | None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -255,18 +266,35 @@ def claim_blocks(segments: list[Segment], delimiters: Delimiters) -> Iterator[Cl
                 continue
             yield block
             block = None
-        if segment.fault:
+        if segment.fault and not walk.transaction:  # the envelope itself is damaged
             raise Unreadable(f"segment {segment.number}", segment.fault, segment.number)
-        if segment.tag in ("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"):
+        if segment.tag in ("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1") and not segment.fault:
             _envelope(walk, segment, delimiters)
+            walk.damage = None
             continue
         _expect(walk.transaction, segment, f"{segment.tag} stands outside a transaction set (ST ... SE)")
-        if segment.tag == "CLM":
-            block = ClaimBlock(segment, walk.billing, walk.subscriber, walk.patient)
-        elif segment.tag == "HL":
-            _level(walk, segment)
-        else:
-            _hierarchy(walk, segment)
+        if walk.damage is not None and segment.tag in _CLAIM_BODY and walk.damage[2] is not None:
+            # A service line under a broken level with no CLM since: the break took the claim's CLM with it.
+            # It is still a claim, reported unreadable, so the count of results stays the count of claims.
+            block = ClaimBlock(walk.damage[2], walk.billing, walk.subscriber, walk.patient, [segment],
+                               damage=walk.damage[1])
+            walk.damage = (walk.damage[0], walk.damage[1], None)
+            continue
+        try:
+            if segment.fault:
+                raise Unreadable(f"segment {segment.number}", segment.fault, segment.number)
+            if segment.tag == "CLM":
+                block = ClaimBlock(segment, walk.billing, walk.subscriber, walk.patient,
+                                   damage=walk.damage[1] if walk.damage else None)
+                if walk.damage is not None:
+                    walk.damage = (walk.damage[0], walk.damage[1], None)  # its claims have their CLM
+            elif segment.tag == "HL":
+                _level(walk, segment)
+            else:
+                _hierarchy(walk, segment)
+        except Unreadable as broken:  # this level is spoiled; the claims of other levels are not
+            if walk.damage is None:
+                walk.damage = (walk.level or "20", broken.problem, segment)
     if block is not None:
         block.cut_short = segments[-1]
         yield block
@@ -340,8 +368,21 @@ def _check_version(gs: Segment) -> None:
 def _level(walk: _Walk, hl: Segment) -> None:
     """HL starts a level of the hierarchy; a new level forgets what the levels below the old one said."""
     level = hl.get(3)
-    _expect(level in _HL_LEVELS, hl, f"HL03 `{level}` is not a level of an 837P (20 billing provider, "
-                                     f"22 subscriber, 23 patient)")
+    if level not in _HL_LEVELS:
+        # Which level it stands for is told by its parent (HL02): below a billing provider, a subscriber.
+        parent = walk.levels.get(hl.get(2))
+        guessed = {"20": "22", "22": "23"}.get(parent, "20")
+        _start_level(walk, hl, guessed)
+        raise Unreadable(f"HL, segment {hl.number}", f"HL03 `{level}` is not a level of an 837P (20 billing "
+                                                       f"provider, 22 subscriber, 23 patient)", hl.number)
+    _start_level(walk, hl, level)
+
+
+def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
+    if walk.damage is not None and _RANK[level] <= _RANK[walk.damage[0]]:
+        walk.damage = None  # a new level as high as the broken one, or higher: sound again
+    walk.level = level
+    walk.levels[hl.get(1)] = level
     if level == "20":
         walk.billing, walk.subscriber, walk.patient = BillingProvider(), None, None
     elif level == "22":
@@ -355,11 +396,11 @@ def _hierarchy(walk: _Walk, segment: Segment) -> None:
     """Keep the segments of the billing provider, subscriber, payer and patient that claims below need."""
     tag, entity = segment.tag, segment.get(1)
     _expect(tag in _HIERARCHY_SEGMENTS, segment,
-            f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? What "
-            f"follows cannot be placed, so the file cannot be read from here on")
+            f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
+            f"claims of this level cannot be placed; reading goes on at the next level (HL)")
     _expect(tag != "NM1" or entity in _ENTITIES, segment,
             f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
-            f"unknown, so the file cannot be read from here on")
+            f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)")
     if walk.patient is not None:
         if tag == "NM1" and entity == "QC":
             walk.patient.name = segment
