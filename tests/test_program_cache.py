@@ -187,3 +187,12 @@ def test_workers_loading_from_the_cache_match_a_parent_that_compiled(tmp_path, m
     assert parallel.returncode == 1, parallel.stderr  # 1: some claim is denied
     single = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert parallel.stdout == single.stdout and parallel.stdout.count("\n") > 5
+
+
+def test_a_load_from_another_working_folder_names_files_from_there(cache, policy_folder, monkeypatch):
+    first = payerpolicy.load(policy_folder)
+    monkeypatch.chdir(policy_folder)
+    again = payerpolicy.load(".")
+    def own(policy):  # the files of the test policy itself, not of medicare below it
+        return {r.span.file for r in policy.program.policy.rules if r.span and not r.span.file.startswith("policies/")}
+    assert own(again) == {"policy.yaml"} and own(first) != own(again)

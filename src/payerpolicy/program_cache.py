@@ -117,7 +117,9 @@ def _usable_folder(folder: Path, create: bool) -> bool:
 
 
 def _entry_path(folder: Path, policy_path: Path, as_of) -> Path:
-    key = f"{policy_path.resolve()}|{as_of.isoformat()}|{_version()}"
+    # The working folder is part of the key: a policy's files are named relative to it in diagnostics,
+    # findings and coverage, so a load from another folder must not get the names of the first.
+    key = f"{policy_path.resolve()}|{Path.cwd()}|{as_of.isoformat()}|{_version()}"
     return folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".pickle")
 
 
