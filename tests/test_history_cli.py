@@ -146,3 +146,26 @@ def test_a_history_with_the_right_version_but_wrong_columns_is_refused(capsys, t
     claims.write_text(json.dumps([claim("H-2", "2026-02-12", 200)]))
     assert main(["check", str(claims), "--history", str(history)]) == 2
     assert "columns differ" in capsys.readouterr().err
+
+
+def test_a_history_that_fails_mid_run_stops_cleanly_with_the_output_closed(capsys, tmp_path, monkeypatch):
+    import sqlite3
+
+    from payerpolicy.claim_history import ClaimHistory
+    real, calls = ClaimHistory.record, []
+
+    def record(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClaimHistory, "record", record)
+    claims = tmp_path / "c.json"
+    claims.write_text(json.dumps([claim(f"F-{i}", f"2026-0{i + 1}-10", 100) for i in range(5)]))
+    code = main(["check", str(claims), "--history", str(tmp_path / "h.sqlite"), "--window", "0"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    document = json.loads(out)  # closed, well-formed
+    assert [c["id"] for c in document["claims"]] == ["F-0", "F-1"]
+    assert "could not be written after 2 claims" in err and "disk is full" in err

@@ -146,6 +146,7 @@ def _check(args) -> int:
         print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
         return 2
     writer = DecisionWriter(sys.stdout, args.format)
+    stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
     with session:
         try:
             writer.start()
@@ -153,15 +154,17 @@ def _check(args) -> int:
             for decision in session.check_many(records):
                 writer.write(decision)
         except PolicyError as exc:
-            print(exc.render(), file=sys.stderr)
-            return 2
-        except ClaimFileError as exc:
-            print(f"payerpolicy: {exc}", file=sys.stderr)
-            return 2
-        except WorkerError as exc:  # a worker process died, or found the policy changed on disk
-            print(f"payerpolicy: {exc}", file=sys.stderr)
-            return 2
+            stopped = exc.render()
+        except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
+            stopped = f"payerpolicy: {exc}"
+        except (HistoryError, sqlite3.Error) as exc:  # a full disk, a file made read-only mid-run
+            stopped = (f"payerpolicy: the claim history {args.history} could not be written after "
+                       f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
+                       f"reported above")
     writer.finish()
+    if stopped is not None:
+        print(stopped, file=sys.stderr)
+        return 2
     return 0 if writer.all_accepted else 1
 
 
