@@ -93,7 +93,9 @@ class DayLines:
     (all the patient's lines judged before, whatever their date) or `earlier_record`.
     """
 
-    measure: str  # "count" (lines), "days" (distinct dates), or the field summed: "units", "minutes", "charge"
+    # "count" (lines), "days" (distinct dates), the field summed ("units", "minutes", "charge"), or "earliest
+    # date" / "latest date" (the first or last date of service among the lines; missing when there is none).
+    measure: str
     filter: "Condition | None"
     scope: str
     span: Span | None = _span()
