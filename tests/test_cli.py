@@ -13,7 +13,7 @@ from payerpolicy.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims.json"
 
-GOOD = {"id": "G-1", "payer": "medicare", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
+GOOD = {"id": "G-1", "payer": "medicare", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"},
         "diagnoses": ["I69.351"],
         "lines": [{"code": "97112", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02"}]}
 

@@ -71,7 +71,7 @@ rules:
 
 
 def group_claim(claim_id: str, payer: str) -> dict:
-    return {"id": claim_id, "payer": payer, "patient": {"id": "P-" + claim_id}, "provider": {"type": "PT"},
+    return {"id": claim_id, "payer": payer, "patient": {"id": "P-" + claim_id}, "referring_npi": "1245319599", "provider": {"type": "PT"},
             "diagnoses": ["M54.50"],
             "lines": [{"code": "97150", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}]}
 
@@ -93,7 +93,7 @@ def test_a_users_payer_is_found_by_name_like_a_shipped_one(tmp_path):
 def test_the_command_line_searches_the_same_folders(capsys, tmp_path):
     _own_payer(tmp_path / "payers", "acme", "acme")
     claims = tmp_path / "claims.jsonl"
-    claims.write_text('{"id": "A-1", "payer": "acme", "patient": {"id": "P-1"}, "provider": {"type": "PT"}, '
+    claims.write_text('{"id": "A-1", "payer": "acme", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, '
                       '"lines": [{"code": "97150", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}]}\n')
     code, out = cli_output(capsys, "check", "--policies", tmp_path / "payers", "--format", "text", claims)
     assert code == 1 and "Acme does not pay group therapy" in out
@@ -107,7 +107,7 @@ def test_a_session_keeps_history_between_runs(tmp_path):
     history = tmp_path / "history.sqlite"
 
     def therapy(claim_id, date, charge):
-        return {"id": claim_id, "patient": {"id": "P-9"}, "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
+        return {"id": claim_id, "patient": {"id": "P-9"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
                 "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": date,
                            "charge": charge}]}
 
@@ -125,7 +125,7 @@ def test_read_claims_keeps_every_claim_in_its_place():
     records = list(payerpolicy.read_claims(EXAMPLES))
     assert [r.id for r in records][:3] == ["C-1001", "C-1002", "C-1003"]
     bad = io.StringIO('{"id": "A", "patient": {"id": "P"}, "lines": []}\n'
-                      '{"id": "B", "patient": {"id": "P"}, "provider": {"type": "PT"}, '
+                      '{"id": "B", "patient": {"id": "P"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, '
                       '"lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}]}\n')
     first, second = payerpolicy.read_claims(bad)
     assert type(first).__name__ == "UnreadableClaim" and first.id == "A"

@@ -7,7 +7,7 @@ from payerpolicy.cli import main
 
 
 def claim(claim_id, date, charge, modifiers=("GP",), frequency=None):
-    out = {"id": claim_id, "patient": {"id": "P-9"}, "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
+    out = {"id": claim_id, "patient": {"id": "P-9"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
            "lines": [{"code": "97110", "modifiers": list(modifiers), "units": 2, "minutes": 30, "date": date,
                       "charge": charge}]}
     if frequency:
@@ -84,7 +84,7 @@ def test_a_daily_cap_counts_a_claim_of_the_same_day_sent_in_an_earlier_run(capsy
     history = str(tmp_path / "history.sqlite")
 
     def visit(claim_id, units):
-        return {"id": claim_id, "patient": {"id": "P-7"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
+        return {"id": claim_id, "patient": {"id": "P-7"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
                 "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
                            "date": "2026-03-02"}]}
     code, _ = run(capsys, tmp_path, "morning.json", [visit("D-1", 3)], "--history", history)

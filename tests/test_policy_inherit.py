@@ -36,7 +36,7 @@ def chain(tmp_path):
 
 
 def claim(units):
-    return {"id": "I-1", "patient": {"id": "P"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
+    return {"id": "I-1", "patient": {"id": "P"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
             "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
                        "date": "2026-03-02"}]}
 

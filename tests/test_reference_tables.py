@@ -26,7 +26,7 @@ def _policy(folder: Path, text: str) -> Path:
 
 
 def _claim(claim_id: str, *lines, date="2026-10-05") -> dict:
-    return {"id": claim_id, "payer": "acme", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
+    return {"id": claim_id, "payer": "acme", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"},
             "diagnoses": ["M54.50"],
             "lines": [{"code": code, "modifiers": ["GP"], "units": units, "date": date} for code, units in lines]}
 

@@ -10,7 +10,7 @@ from payerpolicy.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims.json"
 
-CLAIM = {"id": "R-1", "patient": {"id": "P-1"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
+CLAIM = {"id": "R-1", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
          "lines": [
              {"code": "97112", "modifiers": ["GP"], "units": 5, "minutes": 75, "date": "2026-03-02", "charge": 250.0},
              {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.5},

@@ -80,5 +80,6 @@ def test_a_rule_is_indexed_under_the_codes_it_concerns():
                                 "medicare.chiropractic.excluded-service-marked-gy"]
     assert {i for i in ids("99213") if i.startswith("medicare.claim-data.")} == {
         i for i in ids("97110") if i.startswith("medicare.claim-data.")}
-    assert "medicare.plan-of-care.progress-report-due" in ids("99213")
+    assert "medicare.plan-of-care.progress-report-due" in ids("97110")  # therapy codes only
+    assert "medicare.plan-of-care.progress-report-due" not in ids("99213")
     assert all(rule.spec.every_code for rule in program.rules_for("99213"))

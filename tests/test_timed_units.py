@@ -642,7 +642,7 @@ def test_cli_text_form(capsys):
 # ------------------------------------------------------------------- the receipt date (one line per code)
 
 def _split_claim(modifiers=("GP",), other=("GP",), date="2021-04-16"):
-    return {"id": "R-1", "patient": {"id": "P-R"}, "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
+    return {"id": "R-1", "patient": {"id": "P-R"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
             "lines": [{"code": "97110", "modifiers": list(modifiers), "units": 1, "minutes": 15, "date": date},
                       {"code": "97110", "modifiers": list(other), "units": 1, "minutes": 15, "date": date}]}
 

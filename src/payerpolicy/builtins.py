@@ -40,6 +40,16 @@ def _days_between(a: datetime.date, b: datetime.date) -> int:
     return abs((b - a).days)
 
 
+def _quotient(a, b):
+    """Whole times b goes into a: quotient(95, 90) = 1. Missing for b = 0 (no figure, not a crash)."""
+    return None if not b else int(a // b)
+
+
+def _remainder(a, b):
+    """What is left of a after whole b's: remainder(20, 10) = 0, for "every 10th" rules."""
+    return None if not b else (int(a % b) if float(a % b).is_integer() else a % b)
+
+
 BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("max", ("number", "number"), "number", "the larger of two numbers", max),
     Builtin("min", ("number", "number"), "number", "the smaller of two numbers", min),
@@ -49,9 +59,15 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
             'year, value("targeted_review") for a single figure', None),
     Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
             _days_between),
+    Builtin("quotient", ("number", "number"), "number",
+            "how many whole times the second number goes into the first: quotient(95, 90) = 1 (which 90-day "
+            "period of a plan of care a day falls in)", _quotient),
     Builtin("remainder", ("number", "number"), "number",
-            "what is left after dividing the first number by the second: remainder(visit, 10) = 0 on every 10th "
-            "visit", lambda a, b: a % b if b else None),
+            "what is left of the first number after whole times the second: remainder(20, 10) = 0 (every "
+            "10th treatment day)", _remainder),
+    Builtin("first_present", ("date", "date"), "date",
+            "the first of two dates that is given: first_present(claim.treatment_began, earliest date of lines "
+            "... on record); missing only when both are", None),
     Builtin("dollars", ("number",), "text", 'an amount of money, for messages: dollars(allowed) is "$2,310.40"',
             _dollars),
     Builtin("plural", ("number", "text"), "text",

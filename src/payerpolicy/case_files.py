@@ -5,6 +5,8 @@ A case file is YAML, usually beside the policy it tests (`policies/medicare/test
 
     policy: medicare                # optional; by default the policy folder above this `tests/` folder
     exact: true                     # optional: every expectation lists all the findings (default: some)
+    claim_defaults:                 # optional: fields every claim of the file has unless it gives its own
+      referring_npi: "1234567893"
     cases:
       - name: 97112 over the daily cap of 4 units
         claim: {id: C-1, patient: {id: P-1}, provider: {type: PT}, lines: [...]}   # or claims: [...]
@@ -97,14 +99,15 @@ def read_case_file(path: Path, sources: SourceFiles, diagnostics: list[Diagnosti
     case_file = CaseFile(path, display, document)
     file_policy = data.get("policy") or default_policy(path)
     for index, raw in enumerate(data.get("cases") or []):
-        case = _case(raw, index, case_file, file_policy, diagnostics, bool(data.get("exact")))
+        case = _case(raw, index, case_file, file_policy, diagnostics, bool(data.get("exact")),
+                     data.get("claim_defaults") or {})
         if case is not None:
             case_file.cases.append(case)
     return case_file if ok else None
 
 
 def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
-          diagnostics: list[Diagnostic], exact: bool) -> PolicyCase | None:
+          diagnostics: list[Diagnostic], exact: bool, claim_defaults: dict) -> PolicyCase | None:
     doc, base = case_file.document, case_file.path.parent
     span = doc.span(("cases", index, "name"))
     policy = raw.get("policy") or file_policy
@@ -122,6 +125,10 @@ def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
                                           doc.span(("cases", index, "claim_file"))))
             return None
     claims = [raw["claim"]] if "claim" in raw else raw.get("claims")
+    if claims is not None and claim_defaults:
+        # What every real claim of the file would carry (the certifying NPI, say), written once: a claim's
+        # own value, even null, wins.
+        claims = [{**claim_defaults, **claim} if isinstance(claim, dict) else claim for claim in claims]
     expect = raw["expect"]
     expectations = [expect] if isinstance(expect, dict) else list(expect)
     return PolicyCase(

@@ -228,6 +228,11 @@ class SourceWriter:
                 return f"{self.constant(table, key=('value', name))}.get({self.value(key[0], focus)})"
             case ast.Call("year_of", (date,)):  # an attribute read, not a call: KX rules ask it of every line
                 return self.guarded([self.value(date, focus)], [date], lambda held: f"{held[0]}.year")
+            case ast.Call("first_present", (first, second)):  # not guarded: a missing first is the point
+                if not self.may_be_missing(first):
+                    return self.value(first, focus)
+                held, later = self._hold(self.value(first, focus))
+                return f"({later} if {held} is not None else {self.value(second, focus)})"
             case ast.Call(function, args):
                 implementation = self.constant(BUILTINS[function].implementation, key=("builtin", function))
                 return self.guarded([self.value(a, focus) for a in args], list(args),
@@ -258,7 +263,7 @@ class SourceWriter:
         return f"(None if {' or '.join(checks)} else {body(held)})"
 
     def day_lines(self, node, measure: str, filt, scope: str) -> str:
-        counted = measure not in ("days", "claims") and reads_only_counted_line(filt)
+        counted = measure not in ("days", "claims", "earliest date", "latest date") and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
         loop = self.loop_name()
@@ -268,6 +273,9 @@ class SourceWriter:
             text = f"len({{{loop}.date for {loop} in {lines}{test}}})"
         elif measure == "claims":  # distinct claims
             text = f"len({{{loop}.claim_id for {loop} in {lines}{test}}})"
+        elif measure in ("earliest date", "latest date"):  # missing (None) when no line is counted
+            pick = "min" if measure == "earliest date" else "max"
+            text = f"{pick}([{loop}.date for {loop} in {lines}{test}], default=None)"
         elif measure == "count":
             text = f"len([1 for {loop} in {lines}{test}])" if test else f"len({lines})"
         else:
@@ -353,8 +361,8 @@ class SourceWriter:
                 return False
             case ast.Field(subject, path) if subject in ("focus", "line") and path in LINE_ATTRS:
                 return LINE_ATTRS[path] not in _NEVER_MISSING
-            case ast.DayLines():
-                return False
+            case ast.DayLines(measure):
+                return measure in ("earliest date", "latest date")
             case ast.Call("value", (ast.Literal(value=name),)):
                 return isinstance(self.policy.values.get(name), dict)  # a single figure is always there
         return True
@@ -412,6 +420,10 @@ def _is_date(node) -> bool:
             return True
         case ast.Literal(kind="date"):
             return True
+        case ast.DayLines(measure=("earliest date" | "latest date")):
+            return True
+        case ast.Call("first_present", (first, *_)):
+            return _is_date(first)
         case ast.Arithmetic(op, left, _) if op in "+-":
             return _is_date(left)
     return False

@@ -93,7 +93,10 @@ class DayLines:
     (all the patient's lines judged before, whatever their date) or `earlier_record`.
     """
 
-    measure: str  # "count" (lines), "days" (distinct dates), "claims" (distinct claims), or the field summed: "units", "minutes", "charge", "allowed"
+    # "count" (lines), "days" (distinct dates), "claims" (distinct claims), the field summed ("units",
+    # "minutes", "charge", "allowed"), or "earliest date" / "latest date" (the first or last date of service
+    # among the lines; missing when there is none).
+    measure: str
     filter: "Condition | None"
     scope: str
     span: Span | None = _span()

@@ -42,6 +42,8 @@ CLAIM_FIELDS = {
 PATIENT_FIELDS = {("id",): "text", ("birth_date",): "date", ("age",): "number"}
 _FIELDS = {"focus": LINE_FIELDS, "line": LINE_FIELDS, "claim": CLAIM_FIELDS, "patient": PATIENT_FIELDS}
 _SUMMABLE = ("units", "minutes", "charge", "allowed")
+# `earliest date of lines ...` / `latest date of lines ...`: a date, missing when no line is counted.
+DATE_MEASURES = ("earliest date", "latest date")
 _EARLIEST, _LATEST = datetime.date.min, datetime.date.max
 _ORDERED = {"number", "date"}
 
@@ -228,11 +230,17 @@ class RuleChecker:
                                    else None)
                 return "number"
             case ast.DayLines(measure, filt):
+                if filt is not None:
+                    self.condition(filt, in_filter=True)
+                if measure in DATE_MEASURES:
+                    return "date"
+                if measure.startswith(("earliest ", "latest ")):
+                    self.error("E401", f"`{measure.split()[0]}` takes the date of lines, not `{measure.split()[1]}`",
+                               node, f"{measure.split()[0]} date of lines ...")
+                    return None
                 if measure not in ("count", "days", "claims") and measure not in _SUMMABLE:
                     self.error("E401", f"cannot total `{measure}` over lines", node,
                                did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed")
-                if filt is not None:
-                    self.condition(filt, in_filter=True)
                 return "number"
         return None
 
@@ -390,6 +398,8 @@ def _show(node) -> str:
         case ast.Call(function):
             return f"{function}(...)"
         case ast.DayLines(measure):
+            if measure in DATE_MEASURES:
+                return f"{measure} of lines"
             return "number of lines" if measure == "count" else f"total {measure}"
     return "this value"
 

@@ -119,6 +119,9 @@ class _Lowering:
             case "total_of_lines":
                 filt, scope = self._filter_and_scope(kids[1:])
                 return ast.DayLines(str(kids[0]), filt, scope, span)
+            case "earliest_of_lines" | "latest_of_lines":  # the checker makes sure the field is `date`
+                filt, scope = self._filter_and_scope(kids[1:])
+                return ast.DayLines(f"{kind.split('_')[0]} {kids[0]}", filt, scope, span)
         raise AssertionError(f"value node {kind} has no lowering")
 
     def literal(self, token: Token):
