@@ -87,3 +87,12 @@ def test_the_functions():
     assert BUILTINS["quotient"].implementation(5, 0) is None
     assert BUILTINS["remainder"].implementation(20, 10) == 0
     assert BUILTINS["remainder"].implementation(21.0, 10) == 1
+
+
+def test_a_count_inside_a_counts_filter_is_worked_out_once_per_judged_line(policy):
+    # The plan start (a `latest date of lines ...`) inside the day count's filter is worked out before the
+    # loop over the counted lines: the source holds it once outside the set of dates, not inside it.
+    source = policy.program.source
+    counted = source[source.index("len({"):]
+    counted = counted[:counted.index("})")]
+    assert "max(" not in counted

@@ -72,6 +72,7 @@ class SourceWriter:
         self._total_of: dict[object, int] = {}
         self._temps = 0
         self._loops = 0
+        self._hoisted: dict[object, str] = {}  # a count inside a count's filter -> the temporary holding it
 
     # ---------------------------------------------------------------- names
     def constant(self, value, key=None) -> str:
@@ -238,6 +239,8 @@ class SourceWriter:
                 return self.guarded([self.value(a, focus) for a in args], list(args),
                                     lambda held: f"{implementation}({', '.join(held)})")
             case ast.DayLines(measure, filt, scope):
+                if node in self._hoisted:
+                    return self._hoisted[node]
                 return self.day_lines(node, measure, filt, scope)
         raise AssertionError(f"no compiled form for {type(node).__name__}")
 
@@ -266,9 +269,28 @@ class SourceWriter:
         counted = measure not in ("days", "claims", "earliest date", "latest date") and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
+        # A count inside the filter (`date >= latest date of lines ... on record`) has one value for the judged
+        # line, whichever line is counted: work it out once, before the loop, not once per counted line.
+        inner = list(dict.fromkeys(n for n in _day_lines_in(filt) if n not in self._hoisted))
+        before = []
+        for nested in inner:
+            name = self.temp()
+            before.append(f"({name} := {self.value(nested, 'l')})")
+            self._hoisted[nested] = name
         loop = self.loop_name()
         lines = f"{_SCOPES[scope]}(d)"
         test = f" if {self.condition(filt, loop)}" if filt is not None else ""
+        for nested in inner:
+            del self._hoisted[nested]
+        text = self._day_lines_text(measure, loop, lines, test)
+        if before:
+            text = f"({', '.join(before)}, {text})[-1]"
+        if counted:  # the same for every line of the claim that day: once per claim and date
+            return self.day_memo(node, text)
+        return self.memo(node, text)
+
+    @staticmethod
+    def _day_lines_text(measure: str, loop: str, lines: str, test: str) -> str:
         if measure == "days":  # distinct dates of service: visits
             text = f"len({{{loop}.date for {loop} in {lines}{test}}})"
         elif measure == "claims":  # distinct claims
@@ -281,9 +303,7 @@ class SourceWriter:
         else:
             # A list, not a generator: the day's or year's lines are few, and a generator costs more to run.
             text = f"sum([{loop}.{measure} or 0 for {loop} in {lines}{test}])"
-        if counted:  # the same for every line of the claim that day: once per claim and date
-            return self.day_memo(node, text)
-        return self.memo(node, text)
+        return text
 
     def another_line_counted(self, node, filt, scope: str, judged: str) -> str:
         """`another line [with C]` where C reads only the other line: a count over the scope, the judged line
@@ -409,6 +429,21 @@ def reads_only_counted_line(condition) -> bool:
         case ast.Call(_, args):
             return all(reads_only_counted_line(arg) for arg in args)
     return False  # a count, a pair table, or anything new: counted the plain way, which is always right
+
+
+def _day_lines_in(node):
+    """The counts over lines (`DayLines`) inside a condition or value, outermost first (not inside them)."""
+    if isinstance(node, ast.DayLines):
+        yield node
+        return
+    if isinstance(node, (str, int, float, type(None))) or not hasattr(node, "__slots__"):
+        if isinstance(node, tuple):
+            for item in node:
+                yield from _day_lines_in(item)
+        return
+    for name in node.__slots__:
+        if name != "span":
+            yield from _day_lines_in(getattr(node, name))
 
 
 def _is_date(node) -> bool:
