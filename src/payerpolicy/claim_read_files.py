@@ -2,7 +2,8 @@
 
 A claims file holds one claim (a JSON object), a JSON array of claims, or JSON Lines (one claim per line).
 Which, is told from the content, not from the file name:
-- a file whose first non-blank line starts with `[` is an array, read whole;
+- a file whose first non-blank line starts with `[` is an array, read claim by claim (never held whole); a
+  mistake in it spoils the claim it is in and those after it, which become one record saying where;
 - a first line that is a complete claim by itself, with more lines after it, starts JSON Lines, which are
   read and yielded one line at a time, so that a large batch is never held in memory;
 - otherwise the first `SAMPLE_CHARS` of the file decide: text that is valid JSON as a whole is one document
@@ -25,7 +26,7 @@ import os
 from typing import IO, Callable, Iterable, Iterator, NamedTuple
 
 from .claim_model import ClaimProblem, ClaimRecord, UnreadableClaim
-from .claim_values import read_json
+from .claim_values import JSON_DECODER, read_json
 
 __all__ = ["ClaimFileError", "SAMPLE_CHARS", "read_json_claims"]
 
@@ -124,7 +125,7 @@ def _records(lines: Iterator[_Line], label: str, decode: Decode,
     if first.text is None:
         raise ClaimFileError(_not_utf8(label, first))
     if first.text.lstrip().startswith("["):
-        return _document(itertools.chain(head, lines), label, decode), False
+        return _array(itertools.chain(head, lines), label, decode), True
     if isinstance(_parse_alone(first.text), dict):
         # A complete claim on the first line: JSON Lines, unless nothing else follows.
         for line in lines:
@@ -188,6 +189,90 @@ def _document(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[Cl
     except (ValueError, RecursionError) as err:
         return iter([_unparsable_file(label, err)])
     return _from_document(value, label, decode)
+
+
+def _array(lines: Iterator[_Line], label: str, decode: Decode) -> Iterator[ClaimRecord]:
+    """A JSON array of claims, read one claim at a time, so that a large batch is never held in memory.
+
+    Text is taken line by line into a buffer; each element is decoded when the buffer holds all of it (a
+    decode that fails only because the text runs out reads on). Claims before a mistake are read as usual;
+    the mistake, and everything after it, becomes one record saying where it is. A comma after the last
+    claim (`[{...}, {...},]`, which strict JSON refuses) is let pass: nothing is lost by it."""
+    buffer, pos, first_line, number = "", 0, 1, 0  # first_line: the file line where `buffer` starts
+    source = iter(lines)
+    ended = False
+
+    def more() -> bool:
+        nonlocal buffer, pos, first_line, ended
+        line = next(source, None)
+        if line is None:
+            ended = True
+            return False
+        if line.text is None:
+            raise ClaimFileError(_not_utf8(label, line))
+        first_line += buffer.count("\n", 0, pos)
+        buffer, pos = buffer[pos:] + line.text, 0
+        return True
+
+    def skip_space() -> bool:  # False at the end of the file
+        nonlocal pos
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buffer):
+                return True
+            if not more():
+                return False
+
+    def broken(reason: str, at: int) -> UnreadableClaim:
+        line = first_line + buffer.count("\n", 0, at)
+        column = at - (buffer.rfind("\n", 0, at) + 1) + 1
+        what = f"claim {number + 1} and after" if number else label
+        problem = ClaimProblem("json", f"{label} is not valid JSON: {reason} at line {line}, column {column}; "
+                                       f"{what} could not be read")
+        return UnreadableClaim(id=None, problems=(problem,), where=f"{label} claim {number + 1}")
+
+    if not skip_space() or buffer[pos] != "[":
+        yield broken("expected `[` to open the array", pos)
+        return
+    pos += 1
+    while True:
+        if not skip_space():
+            yield broken("the array is not closed with `]`", len(buffer))
+            return
+        if buffer[pos] == "]" and number == 0:
+            pos += 1
+            break
+        while True:
+            try:
+                value, end = JSON_DECODER.raw_decode(buffer, pos)
+                break
+            except json.JSONDecodeError as err:
+                if err.pos >= len(buffer) - 1 and not ended and more():  # the value goes on below
+                    continue
+                yield broken(_json_reason(err, with_line=False).rsplit(" at ", 1)[0], err.pos)
+                return
+            except RecursionError:
+                yield broken("it is nested too deeply", pos)
+                return
+        pos = end
+        number += 1
+        yield decode(value, f"{label} claim {number}")
+        if not skip_space():
+            yield broken("the array is not closed with `]`", len(buffer))
+            return
+        if buffer[pos] == "]":
+            pos += 1
+            break
+        if buffer[pos] != ",":
+            yield broken("expected a comma between two claims, or `]` to close the array", pos)
+            return
+        pos += 1
+        if skip_space() and buffer[pos] == "]":  # a comma after the last claim, as people often leave: harmless
+            pos += 1
+            break
+    if skip_space():
+        yield broken("more text after the end of the JSON value", pos)
 
 
 def _from_document(value: object, label: str, decode: Decode) -> Iterator[ClaimRecord]:

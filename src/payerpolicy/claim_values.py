@@ -25,7 +25,7 @@ from .codes import PROVIDER_TYPES
 __all__ = [
     "CPT_HCPCS", "FREQUENCIES", "ICD10", "MAX_DIAGNOSIS_POINTER", "MAX_MODIFIERS", "MODIFIER", "NPI",
     "PLACE_OF_SERVICE", "PROVIDER_TYPES", "TAXONOMY", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount",
-    "MAX_AMOUNT", "MAX_COUNT", "is_text", "read_json", "npi_fault", "quote", "too_large", "upper_ascii",
+    "JSON_DECODER", "MAX_AMOUNT", "MAX_COUNT", "is_text", "read_json", "npi_fault", "quote", "too_large", "upper_ascii",
     "whole_number",
 ]
 
@@ -102,6 +102,10 @@ def read_json(text: str):
     4,300 digits, and reading a long one is slow) is read as infinity, which every later check refuses as
     too large, naming its field, instead of failing the whole file."""
     return json.loads(text, parse_int=_bounded_int)
+
+
+JSON_DECODER = json.JSONDecoder(parse_int=lambda digits: _bounded_int(digits))
+"""A decoder that reads numbers as `read_json` does, for reading a value at a time (`raw_decode`)."""
 
 
 def _bounded_int(digits: str):
