@@ -167,3 +167,15 @@ def test_lint_in_the_library_gives_what_the_command_line_prints(capsys):
     assert medicare.ok and medicare.rules == payerpolicy.load("medicare").program.rule_count
     with pytest.raises(FileNotFoundError):
         payerpolicy.lint("no/such/folder")
+
+
+def test_the_command_line_imports_the_public_api_at_its_top():
+    import ast
+
+    import payerpolicy.cli as cli
+    tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
+    imported = [(node.module, alias.name) for node in tree.body if isinstance(node, ast.ImportFrom)
+                and node.level == 1 for alias in node.names]
+    assert imported, "the command line imports nothing from the package?"
+    for module, name in imported:
+        assert module is None and (name in payerpolicy.__all__ or name.startswith("cli_")), (module, name)

@@ -21,12 +21,20 @@ from .decision import Decision, Finding
 from .diagnostics import Diagnostic, PolicyError
 from .policy import Policy
 from .policy_load import load_program
-from .render_stream import write_decisions
+from .claim_formats import INPUT_FORMATS
+from .claim_history import HistoryError
+from .claim_read import ClaimFileError
+from .diagnostic_codes import explain as explain_code
+from .judge_parallel import WorkerError
+from .policy import DEFAULT_WINDOW
+from .render_stream import FORMATS as OUTPUT_FORMATS
+from .render_stream import DecisionWriter, write_decisions
 from .session import LintResult, Policies, Session, lint, read_claims
 from .timed_units import splits, units
 
 __all__ = ["load", "lint", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
-           "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic"]
+           "DecisionWriter", "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic", "explain_code",
+           "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS"]
 __version__ = "0.1.0"
 
 

@@ -13,17 +13,24 @@ import json
 import os
 import sys
 
-from . import cli_tables, cli_test
-from .claim_formats import INPUT_FORMATS
-from .claim_history import HistoryError
-from .claim_read import ClaimFileError
-from .diagnostic_codes import explain
-from .diagnostics import PolicyError
-from .judge_parallel import WorkerError
-from .policy import DEFAULT_WINDOW
-from .policy_load import shipped_policies
-from .render_stream import FORMATS, DecisionWriter
-from .session import Policies, Session, lint, read_claims
+# The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
+from . import (
+    DEFAULT_WINDOW,
+    INPUT_FORMATS,
+    OUTPUT_FORMATS,
+    ClaimFileError,
+    DecisionWriter,
+    HistoryError,
+    Policies,
+    PolicyError,
+    Session,
+    WorkerError,
+    cli_tables,
+    cli_test,
+    explain_code,
+    lint,
+    read_claims,
+)
 
 
 def _date(text: str) -> datetime.date:
@@ -51,12 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)")
     check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
     which = check.add_mutually_exclusive_group()
-    which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(shipped_policies())})")
+    which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
     check.add_argument("--policies", action="append", default=[], metavar="DIR",
                        help="a folder of your own payers' policy folders (or one policy folder), searched by "
                             "payer name before the shipped ones; may be given more than once")
-    check.add_argument("--format", choices=FORMATS, default="json",
+    check.add_argument("--format", choices=OUTPUT_FORMATS, default="json",
                        help="json (the decision contract, default), text (for people), csv (one row per finding), "
                             "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)")
     check.add_argument("--input-format", choices=("auto",) + INPUT_FORMATS, default="auto",
@@ -172,7 +179,7 @@ def _check(args) -> int:
 
 def _lint(args) -> int:
     if args.explain:
-        meaning = explain(args.explain)
+        meaning = explain_code(args.explain)
         if meaning is None:
             print(f"payerpolicy: no diagnostic code {args.explain}; `payerpolicy lint --explain E401`, say",
                   file=sys.stderr)
