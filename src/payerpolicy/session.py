@@ -82,7 +82,7 @@ def lint(source: str | os.PathLike) -> list[LintResult]:
     results = []
     for target in targets:
         try:
-            program, warnings = load_program(str(target if target != path else source))
+            program, warnings = load_program(str(target))
         except PolicyError as exc:
             results.append(LintResult(os.fspath(target), False, None, tuple(exc.diagnostics), exc.render()))
             continue
