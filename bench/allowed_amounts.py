@@ -21,9 +21,9 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-from payerpolicy.claim_read import claim_from_dict  # noqa: E402
-from payerpolicy.evaluate import Judge  # noqa: E402
-from payerpolicy.policy_load import load_program  # noqa: E402
+from payerpolicy.claims.json_claims import claim_from_dict  # noqa: E402
+from payerpolicy.judge.judge import Judge  # noqa: E402
+from payerpolicy.pipeline import load_program  # noqa: E402
 
 POLICIES = (("medicare (no fee schedule)", "medicare"),
             ("medicare + invented fee schedule", str(HERE.parent / "policies" / "medicare" / "tests" / "fee-schedule")))

@@ -19,13 +19,13 @@ sources and message texts are copied from the policy files; if those files chang
 this file has to be brought up to date by hand, as a hand-written scrubber would be.
 
 What it supports is what `bench/generate.py` produces and a little more: claims read into the claim model
-(`payerpolicy.claim_model.Claim`), original claims only (frequency 1 or none), claim- or line-level
+(`payerpolicy.claims.model.Claim`), original claims only (frequency 1 or none), claim- or line-level
 providers, treatment periods, claims over several dates. It raises ValueError or TypeError for what it does
 not support (replacements and voids, unreadable claims, a patient's claim id seen twice in one run, line
 numbers out of order, charges that are not whole dollars or binary fractions of one) rather than give a
 different answer from the engine's.
 
-The window semantics follow `payerpolicy.evaluate.judge_in_order`: a claim is judged once the `window`
+The window semantics follow `payerpolicy.judge.judge.judge_in_order`: a claim is judged once the `window`
 claims after it have been read, and it sees the lines of its patient-day from
   - every claim before it in the input (those more than `window` back only by what the rules need of
     them: codes and units, not minutes, as the engine's run history keeps them),
@@ -42,13 +42,13 @@ import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from payerpolicy.claim_model import Claim
+from payerpolicy.claims.model import Claim
 from payerpolicy.decision import Decision, Finding, Fix, LineDecision
-from payerpolicy.timed_splits import DaySplit
+from payerpolicy.judge.timed_splits import DaySplit
 
 PAYER, VERSION = "medicare", "2026.1"
 POLICY_FOLDER = Path(__file__).resolve().parent / "policies" / "medicare"
-DEFAULT_WINDOW = 10_000  # as payerpolicy.policy.DEFAULT_WINDOW
+DEFAULT_WINDOW = 10_000  # as payerpolicy.api.DEFAULT_WINDOW
 
 
 def _codes(*entries: str) -> frozenset[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import random
 
-from payerpolicy.timed_units import allocate_units
+from payerpolicy.judge.timed_units import allocate_units
 
 # Codes a clean claim may combine freely: no code pair among them (97116 with 97530 and 97150 with
 # one-on-one exercise are pairs, so they appear only as mistakes).

@@ -92,7 +92,7 @@ def step(name: str, argument: str) -> dict:
     _one_core()
     import payerpolicy
     if name == "import":
-        from payerpolicy.table_import import import_table
+        from payerpolicy.policy.table_import import import_table
         folder = Path(argument)
         start, cpu = time.perf_counter(), time.process_time()
         result = import_table("ptp", sorted(folder.glob("ccipra-*.txt")), "2026Q4", folder / "policy" / "ptp.tsv")
@@ -105,7 +105,7 @@ def step(name: str, argument: str) -> dict:
                 "rules": policy.program.rule_count}
     if name == "judge":
         import generate as claims_generator
-        from payerpolicy.claim_read import claim_from_dict
+        from payerpolicy.claims.json_claims import claim_from_dict
         policy_path, count = argument.split("|")
         policy = payerpolicy.load(policy_path)
         claims = [claim_from_dict(c) for c in claims_generator.claims(int(count))]

@@ -38,9 +38,9 @@ import generate  # noqa: E402
 import large_policy  # noqa: E402
 
 import payerpolicy  # noqa: E402
-from payerpolicy.claim_read import claim_from_dict  # noqa: E402
-from payerpolicy.policy_load import load_program  # noqa: E402
-from payerpolicy.rule_parse import parser  # noqa: E402
+from payerpolicy.claims.json_claims import claim_from_dict  # noqa: E402
+from payerpolicy.pipeline import load_program  # noqa: E402
+from payerpolicy.rules.parse import parser  # noqa: E402
 
 
 def measure(check, check_many, claims: list) -> dict:

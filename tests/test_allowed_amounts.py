@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from payerpolicy.claim_history import SCHEMA_VERSION, ClaimHistory
-from payerpolicy.cli import main
-from payerpolicy.claim_read import claim_from_dict
+from payerpolicy.judge.history import SCHEMA_VERSION, ClaimHistory
+from payerpolicy.cli.main import main
+from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.diagnostics import PolicyError
-from payerpolicy.evaluate import Judge
-from payerpolicy.policy_load import load_program
+from payerpolicy.judge.judge import Judge
+from payerpolicy.pipeline import load_program
 
 ROOT = Path(__file__).resolve().parent.parent
 FEE_POLICY = ROOT / "policies" / "medicare" / "tests" / "fee-schedule"

@@ -27,8 +27,8 @@ import floor  # noqa: E402
 import generate  # noqa: E402
 
 import payerpolicy  # noqa: E402
-from payerpolicy.claim_model import Claim  # noqa: E402
-from payerpolicy.claim_read import claim_from_dict  # noqa: E402
+from payerpolicy.claims.model import Claim  # noqa: E402
+from payerpolicy.claims.json_claims import claim_from_dict  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """`claim_defaults:` in a case file: fields every claim of the file has unless it gives its own."""
 from __future__ import annotations
 
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 POLICY = """\
 policy: {payer: acme, name: Acme Health (test), version: "1"}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from payerpolicy.claim_formats import read_claim_file, sniff
-from payerpolicy.cli import main
+from payerpolicy.claims.formats import read_claim_file, sniff
+from payerpolicy.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 

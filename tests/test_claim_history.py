@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.claim_history import SCHEMA_VERSION, ClaimHistory, HistoryError, therapy_discipline
-from payerpolicy.claim_model import Claim, Provider, ServiceLine
+from payerpolicy.claims.values import therapy_discipline
+from payerpolicy.judge.history import SCHEMA_VERSION, ClaimHistory, HistoryError
+from payerpolicy.claims.model import Claim, Provider, ServiceLine
 
 D = datetime.date
 PT = Provider("1234567893", "PT")
@@ -308,8 +309,8 @@ def test_a_writer_waits_for_another_writer_instead_of_failing(tmp_path):
 
 WORKER = textwrap.dedent("""
     import datetime, os, sys, time
-    from payerpolicy.claim_history import ClaimHistory
-    from payerpolicy.claim_model import Claim, Provider, ServiceLine
+    from payerpolicy.judge.history import ClaimHistory
+    from payerpolicy.claims.model import Claim, Provider, ServiceLine
 
     path, worker, claims, shared, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     while not os.path.exists(go):  # start together, so the writes really overlap (and the file is new)

@@ -1,4 +1,4 @@
-"""Tests of the read stage (payerpolicy.claim_read), driven by the cases in tests/cases/claims/.
+"""Tests of the read stage (payerpolicy.claims.json_claims), driven by the cases in tests/cases/claims/.
 
 good.yaml: a claim in, the model out. bad.yaml: a claim in, every problem out (field and message).
 files.yaml: a claims file in, one record per claim out. The tests below the data-driven ones cover what
@@ -16,13 +16,14 @@ import jsonschema
 import pytest
 import yaml
 
-from payerpolicy import claim_read
-from payerpolicy.claim_model import Claim, ClaimProblem, UnreadableClaim
-from payerpolicy.claim_read import ClaimFileError, claim_from_dict, read_claims
+from payerpolicy._resources import schema_file
+from payerpolicy.claims import json_claims as claim_read
+from payerpolicy.claims.model import Claim, ClaimProblem, UnreadableClaim
+from payerpolicy.claims.json_claims import ClaimFileError, claim_from_dict, read_claims
 
 CASES = Path(__file__).parent / "cases" / "claims"
 FILES = CASES / "files"
-SCHEMA_PATH = Path(claim_read.__file__).parent / "schemas" / "claim.schema.json"
+SCHEMA_PATH = schema_file("claim.schema.json")
 
 
 class _CaseLoader(yaml.SafeLoader):

@@ -1,4 +1,4 @@
-"""Tests of the FHIR R4 read stage (payerpolicy.claim_read_fhir).
+"""Tests of the FHIR R4 read stage (payerpolicy.claims.fhir).
 
 The samples in tests/samples/fhir/ (their sources in SOURCES.md there) are real public FHIR files, each
 tested for what it yields, plus files written here: a therapy Bundle with its equivalent claim JSON (the
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.claim_model import Claim, Provider, ServiceLine, UnreadableClaim
-from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.claim_read_fhir import read_fhir
+from payerpolicy.claims.model import Claim, Provider, ServiceLine, UnreadableClaim
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.claims.fhir import read_fhir
 
 SAMPLES = Path(__file__).parent / "samples" / "fhir"
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -581,7 +581,7 @@ def test_odd_values_never_raise(document):
 
 
 def test_a_resource_type_that_is_not_a_name_is_reported_not_raised():
-    from payerpolicy.claim_read_fhir import read_fhir
+    from payerpolicy.claims.fhir import read_fhir
 
     [record] = list(read_fhir({"resourceType": {"text": "Claim"}}, "odd.json"))
     assert record.problems

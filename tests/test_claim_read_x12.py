@@ -1,4 +1,4 @@
-"""Tests of the X12 837P reader (payerpolicy.claim_read_x12).
+"""Tests of the X12 837P reader (payerpolicy.claims.x12).
 
 tests/samples/x12/expected.yaml holds what every sample file gives, record by record: the fields and lines of
 a claim, or the problems of an unreadable one, verbatim. The two therapy files written for this project have a
@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payerpolicy
-from payerpolicy.claim_model import Claim, Provider, ServiceLine, UnreadableClaim
-from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.claim_read_x12 import patient_key, read_x12
+from payerpolicy.claims.model import Claim, Provider, ServiceLine, UnreadableClaim
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.claims.x12 import patient_key, read_x12
 
 SAMPLES = Path(__file__).parent / "samples" / "x12"
 EXPECTED = yaml.safe_load((SAMPLES / "expected.yaml").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims.json"

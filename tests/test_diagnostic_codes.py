@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import payerpolicy
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 from payerpolicy.diagnostic_codes import CODES, markdown_table
 
 PACKAGE = Path(payerpolicy.__file__).resolve().parent

@@ -82,7 +82,7 @@ def test_mistakes_are_reported(tmp_path, text, expected):
 
 
 def test_the_functions():
-    from payerpolicy.builtins import BUILTINS
+    from payerpolicy.rules.builtins import BUILTINS
     assert BUILTINS["quotient"].implementation(95, 90) == 1
     assert BUILTINS["quotient"].implementation(5, 0) is None
     assert BUILTINS["remainder"].implementation(20, 10) == 0

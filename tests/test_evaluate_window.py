@@ -3,9 +3,9 @@ the day book forgets claims once no claim still to be judged can see them."""
 from __future__ import annotations
 
 import payerpolicy
-from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.evaluate import Judge
-from payerpolicy.judge_window import judge_in_order
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.window import judge_in_order
 
 
 def claim(claim_id, patient, units, date="2026-03-02"):

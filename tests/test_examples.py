@@ -54,7 +54,7 @@ EXAMPLE_FAMILIES = {"unit_cap", "modifier", "code_pair", "evaluation", "provider
 
 
 def test_example_claims_give_one_decision_per_claim_in_order(capsys):
-    from payerpolicy.cli import main
+    from payerpolicy.cli.main import main
 
     claims = json.loads(EXAMPLES.read_text(encoding="utf-8"))
     assert [c["id"] for c in claims] == list(EXAMPLE_EXPECT), "the example file changed: update EXAMPLE_EXPECT"
@@ -77,7 +77,7 @@ def test_example_claims_give_one_decision_per_claim_in_order(capsys):
 
 
 def test_example_claims_through_the_library_keep_input_order():
-    from payerpolicy.claim_read import read_claims
+    from payerpolicy.claims.json_claims import read_claims
 
     records = list(read_claims(EXAMPLES))
     decisions = list(_policy("medicare").check_many(records))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 
 def claim(claim_id, date, charge, modifiers=("GP",), frequency=None):
@@ -64,8 +64,8 @@ def test_a_file_that_is_not_a_history_exits_2(capsys, tmp_path):
 def test_a_long_run_moves_its_history_to_disk_with_the_same_answers():
     import datetime
 
-    from payerpolicy.claim_read import claim_from_dict
-    from payerpolicy.run_history import RunHistory
+    from payerpolicy.claims.json_claims import claim_from_dict
+    from payerpolicy.judge.run_history import RunHistory
 
     small, large = RunHistory(limit=3), RunHistory()
     claims = [claim_from_dict(claim(f"S-{i}", f"2026-0{1 + i % 9}-10", 100 + i)) for i in range(8)]
@@ -110,8 +110,8 @@ def test_a_spilled_run_history_leaves_no_file_behind(tmp_path, monkeypatch):
     import datetime
     import tempfile
 
-    from payerpolicy.claim_read import claim_from_dict
-    from payerpolicy.run_history import RunHistory
+    from payerpolicy.claims.json_claims import claim_from_dict
+    from payerpolicy.judge.run_history import RunHistory
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     history = RunHistory(limit=2)
@@ -151,7 +151,7 @@ def test_a_history_with_the_right_version_but_wrong_columns_is_refused(capsys, t
 def test_a_history_that_fails_mid_run_stops_cleanly_with_the_output_closed(capsys, tmp_path, monkeypatch):
     import sqlite3
 
-    from payerpolicy.claim_history import ClaimHistory
+    from payerpolicy.judge.history import ClaimHistory
     real, calls = ClaimHistory.record, []
 
     def record(self, *args, **kwargs):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 
 def good(claim_id: str, patient: str) -> dict:

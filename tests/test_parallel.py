@@ -29,14 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import generate  # noqa: E402
 
 import payerpolicy  # noqa: E402
-from payerpolicy import judge_parallel  # noqa: E402
-from payerpolicy.claim_model import Claim  # noqa: E402
-from payerpolicy.claim_read import claim_from_dict  # noqa: E402
-from payerpolicy.cli import main  # noqa: E402
-from payerpolicy.evaluate import Judge
-from payerpolicy.judge_window import judge_in_order  # noqa: E402
-from payerpolicy.judge_parallel import worker_of
-from payerpolicy.judge_window import WindowedJudging  # noqa: E402
+from payerpolicy import parallel as judge_parallel  # noqa: E402
+from payerpolicy.claims.model import Claim  # noqa: E402
+from payerpolicy.claims.json_claims import claim_from_dict  # noqa: E402
+from payerpolicy.cli.main import main  # noqa: E402
+from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.window import judge_in_order  # noqa: E402
+from payerpolicy.parallel import worker_of
+from payerpolicy.judge.window import WindowedJudging  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims.json"

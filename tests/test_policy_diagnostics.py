@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 import payerpolicy
-from payerpolicy import PolicyError, policy_load
+from payerpolicy import PolicyError
+from payerpolicy import pipeline as policy_load
 from payerpolicy.diagnostics import Diagnostic, render
 
 CASES_DIR = Path(__file__).parent / "cases" / "bad_policies"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import payerpolicy
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 PAYER = """\
 policy: {payer: acme, name: Acme Health (test), version: "1", extends: medicare}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.cli import main
-from payerpolicy.resources import policies_dir
+from payerpolicy.cli.main import main
+from payerpolicy._resources import policies_dir
 
 SHIPPED = policies_dir()
 
@@ -209,7 +209,7 @@ def test_breaking_a_shipped_rule_fails_both_pytest_and_payerpolicy_test(capsys, 
     assert code == 1
     assert case_name in out and finding in out
     env = plugin_env()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "payerpolicy.pytest_plugin", "-q",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "payerpolicy.cases.pytest_plugin", "-q",
                            "-p", "no:cacheprovider", str(copy)], capture_output=True, text=True, env=env,
                           cwd=tmp_path, timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -219,7 +219,7 @@ def test_breaking_a_shipped_rule_fails_both_pytest_and_payerpolicy_test(capsys, 
 
 def test_the_pytest_plugin_collects_each_case_as_an_item(tmp_path, acme):
     env = plugin_env()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "payerpolicy.pytest_plugin", "-v",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "payerpolicy.cases.pytest_plugin", "-v",
                            "-p", "no:cacheprovider", str(acme)], capture_output=True, text=True, env=env,
                           cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import payerpolicy
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 D = datetime.date
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy import policy_load, program_cache
-from payerpolicy.claim_read import claim_from_dict
+from payerpolicy import pipeline as policy_load
+from payerpolicy.program import cache as program_cache
+from payerpolicy.claims.json_claims import claim_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

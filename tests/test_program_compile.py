@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.claim_read import claim_from_dict, read_claims
-from payerpolicy.evaluate import Judge
-from payerpolicy.judge_window import judge_in_order
+from payerpolicy.claims.json_claims import claim_from_dict, read_claims
+from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.window import judge_in_order
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 from payerpolicy.diagnostics import PolicyError
-from payerpolicy.table_import import import_table
+from payerpolicy.policy.table_import import import_table
 
 CMS = Path(__file__).parent / "samples" / "cms"
 

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from payerpolicy.cli import main
+from payerpolicy.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims.json"
 
@@ -120,7 +120,7 @@ def test_text_labels_each_finding_and_says_when_only_compliance_holds_a_claim(ca
 
 def test_text_output_shows_claim_text_escaped_and_cut():
     import payerpolicy
-    from payerpolicy.render_text import render_claim
+    from payerpolicy.render.text import render_claim
     hostile = {"id": "C-\x1b[31mRED\u2028\x07", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
                "lines": [{"code": "97110", "modifiers": ["GP"], "units": "x" * 5000, "date": "2026-03-02"}]}
     text = render_claim(payerpolicy.load("medicare").check(hostile))

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from payerpolicy import rule_ast
-from payerpolicy.policy_files import TextOrigin
-from payerpolicy.rule_lower import lower_condition, lower_fix, lower_template, lower_value
+from payerpolicy.rules import ast as rule_ast
+from payerpolicy.diagnostics import TextOrigin
+from payerpolicy.rules.lower import lower_condition, lower_fix, lower_template, lower_value
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "rule_language" / "parse.yaml").read_text())
 LOWER = {"condition": lower_condition, "value": lower_value, "fix": lower_fix, "message": lower_template}

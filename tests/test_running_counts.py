@@ -13,12 +13,12 @@ import textwrap
 
 import pytest
 
-from payerpolicy import program_source
-from payerpolicy.claim_history import ClaimHistory
-from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.evaluate import Judge
-from payerpolicy.judge_window import judge_in_order
-from payerpolicy.policy_load import load_program
+from payerpolicy.program import source as program_source
+from payerpolicy.judge.history import ClaimHistory
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.window import judge_in_order
+from payerpolicy.pipeline import load_program
 
 # One rule per fast form: scope (day, earlier that day, year, earlier that year, record, earlier on record),
 # measure (total, number, another line), with and without a filter. Low figures, so that they fire.

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.claim_read_fhir import read_fhir
-from payerpolicy.claim_read_x12 import read_x12
+from payerpolicy.claims.fhir import read_fhir
+from payerpolicy.claims.x12 import read_x12
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -92,7 +92,7 @@ def test_each_public_fhir_sample(medicare, name, outcome):
 def test_timed_lines_in_units_only_get_one_note_for_the_run_not_one_per_line(capsys):
     """Real 837P lines carry units, not minutes: normal input. moov-io's 8 claims bill 97530 (timed) on 10
     lines in units: no line says a word about minutes, and the run says once what was not checked."""
-    from payerpolicy.cli import main
+    from payerpolicy.cli.main import main
 
     main(["check", "--format", "text", str(SAMPLES / "x12" / "moov-io_837p_sample_97530.txt")])
     out = capsys.readouterr().out

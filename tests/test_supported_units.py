@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import payerpolicy
-from payerpolicy.claim_read import claim_from_dict
-from payerpolicy.evaluate import DayContext, Judge
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.judge.judge import DayContext, Judge
 
 TIMED = frozenset({"97110", "97112", "97140"})
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
-from payerpolicy.cli import main
-from payerpolicy.table_import import TableImportError, import_table
+from payerpolicy.cli.main import main
+from payerpolicy.policy.table_import import TableImportError, import_table
 
 CMS = Path(__file__).parent / "samples" / "cms"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 import payerpolicy
-from payerpolicy.policy_load import load_program
-from payerpolicy.policy_files import TextOrigin
-from payerpolicy.rule_lower import lower_condition, lower_fix
+from payerpolicy.pipeline import load_program
+from payerpolicy.diagnostics import TextOrigin
+from payerpolicy.rules.lower import lower_condition, lower_fix
 
 
 def parsed(text, lower=lower_condition):

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payerpolicy
-from payerpolicy.cli import main
-from payerpolicy.timed_units import (METHODS, UnitsError, allocate_units, day_report, day_units,
-                                     medicare_untimed, parse_assignment, table_units, units)
+from payerpolicy.cli.main import main
+from payerpolicy.api import day_report, medicare_untimed, units
+from payerpolicy.judge.timed_units import METHODS, UnitsError, allocate_units, day_units, parse_assignment, table_units
 
 # ------------------------------------------------------------------------------------- the manual's examples
 
@@ -481,7 +481,7 @@ def test_parse_assignment():
 
 import itertools  # noqa: E402
 
-from payerpolicy.timed_splits import DaySplit, allowed_splits, day_share, share  # noqa: E402
+from payerpolicy.judge.timed_splits import DaySplit, allowed_splits, day_share, share  # noqa: E402
 
 
 def _greedy(minutes: list[int], units: int, order: list[int]) -> tuple[int, ...]:

@@ -32,7 +32,7 @@ class Finding:
     reason: dict
     source: dict
     fix: Fix | None = None
-    # payer_edit, compliance or advisory (policy_model.KINDS): only a payer edit's `reason` holds codes a
+    # payer_edit, compliance or advisory (policy.model.KINDS): only a payer edit's `reason` holds codes a
     # payer sends; the others have an empty reason.
     kind: str = "payer_edit"
 

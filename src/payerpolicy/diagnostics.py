@@ -45,8 +45,24 @@ class Span:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
-    def __reduce__(self):  # for the compiled-policy cache: see rule_ast._rebuild
+    def __reduce__(self):  # for the compiled-policy cache: see rules.ast._rebuild
         return Span, (self.file, self.line, self.column, self.end_line, self.end_column)
+
+
+@dataclass(frozen=True)
+class TextOrigin:
+    """Where each character of a text value stands in its file: `positions[i]` is (line, column) of char i."""
+
+    file: str
+    positions: tuple
+
+    def span(self, start: int, end: int) -> Span:
+        last = len(self.positions) - 1
+        line, column = self.positions[min(max(start, 0), last)]
+        end_line, end_column = self.positions[min(max(end, 0), last)]
+        if end_line != line:
+            end_line, end_column = line, None
+        return Span(self.file, line, column, end_line, end_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +110,7 @@ class SourceFiles:
     """The text of each policy file read, so a diagnostic can quote the offending line."""
 
     texts: dict[str, str] = field(default_factory=dict)
-    # Every file read and folder listed while loading, for the compiled-policy cache (`program_cache`) to
+    # Every file read and folder listed while loading, for the compiled-policy cache (`program.cache`) to
     # tell whether any has changed since.
     read: list = field(default_factory=list)
     listed: dict = field(default_factory=dict)  # folder -> the names of the policy files found in it

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from .claim_formats import read_claim_file
-from .claim_history import ClaimHistory
-from .claim_model import Claim, ClaimRecord, UnreadableClaim
-from .decision import Decision
-from .evaluate import Judge
-from .judge_window import judge_in_order
-from .policy import DEFAULT_WINDOW, Policy, as_record
-from .diagnostics import Diagnostic, PolicyError
-from .policy_load import load_program, looks_like_policy_folder, shipped_policies
+from payerpolicy.claims.formats import read_claim_file
+from payerpolicy.judge.history import ClaimHistory
+from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
+from payerpolicy.decision import Decision
+from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.window import judge_in_order
+from payerpolicy.api import DEFAULT_WINDOW, Policy, as_record, load
+from payerpolicy.diagnostics import Diagnostic, PolicyError
+from payerpolicy.pipeline import load_program, looks_like_policy_folder, shipped_policies
 
 __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_PAYER"]
 
@@ -122,7 +122,6 @@ class Policies:
         have errors (every one of them)."""
         policy = self._loaded.get(name)
         if policy is None:
-            from . import load
             policy = self._loaded[name] = load(self._folders[name], as_of=self.as_of)
         return policy
 
@@ -164,7 +163,6 @@ class Session:
         if policies is None:
             policies = Policies(as_of=self.as_of)
         elif not isinstance(policies, (Policies, Policy)):
-            from . import load
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
         self._owns_history = history is not None and not isinstance(history, ClaimHistory)
@@ -209,7 +207,7 @@ class Session:
         records = (as_record(c) for c in claims)
         if self.workers == 1:
             return judge_in_order(records, self.judge_for, self.window)
-        from .judge_parallel import Route, judge_in_parallel, policy_source
+        from payerpolicy.parallel import Route, judge_in_parallel, policy_source
         sources = {}
 
         def prepare(record):

@@ -1,0 +1,128 @@
+"""`Policy`: a loaded, compiled policy, and the library's way to judge claims with it."""
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+from typing import Iterable, Iterator, Mapping
+
+from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.decision import Decision
+from payerpolicy.judge.judge import Judge
+from payerpolicy.judge import timed_units
+from payerpolicy.judge.window import judge_in_order
+from payerpolicy.pipeline import load_program
+from payerpolicy.program.compile import RuleProgram
+
+# How many claims after a claim are read before it is judged: claims of one visit sent a little apart in
+# the input are still judged together.
+DEFAULT_WINDOW = 10_000
+
+
+class Policy:
+    def __init__(self, program: RuleProgram, warnings=(), *, source=None, as_of=None, cwd=None):
+        self.program = program
+        self.warnings = list(warnings)
+        # What it was loaded from (set by `payerpolicy.load`). `as_of` is the date it was known on; `cwd` the working
+        # folder, against which a relative source and the file names findings cite are read.
+        self.source, self.as_of, self.cwd = source, as_of, cwd
+        spec = program.policy
+        self.payer, self.name, self.version = spec.payer, spec.name, spec.version
+        self.fictional = spec.fictional
+
+    def __reduce__(self):
+        """A policy pickles as its compiled plan (the checked rules and their generated functions as text),
+        not as its files: a worker process or a Spark task gets it without reading YAML or parsing rules,
+        and compiles only the functions' shapes."""
+        from payerpolicy.program import cache as program_cache
+        made = program_cache.pack(self.program.policy, self.program.plan)
+        return _unpickle_policy, (made, self.program.identity, self.warnings, self.source, self.as_of, self.cwd)
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.payer} {self.version}: {self.program.rule_count} rules>"
+
+    def check(self, claim: dict | ClaimRecord, received: datetime.date | None = None) -> Decision:
+        """Judge one claim on its own (its lines still form days together). `received`: the date the payer
+        receives it (`claim.received` in rules; a claim does not carry it), by default today."""
+        judge, record = Judge(self.program, remember=False, received=received), as_record(claim)
+        return judge.decide(record, judge.file(record))
+
+    def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
+                   workers: int = 1, received: datetime.date | None = None) -> Iterator[Decision]:
+        """Judge a stream of claims, yielding one decision per claim in input order.
+
+        Claims that share patient and date of service are judged together when they stand within `window`
+        claims of each other in the input (a claim always sees every earlier claim of its day). At most
+        `window` claims are held at once.
+
+        `workers` > 1 judges on that many processes, each taking a share of the patients; the decisions are
+        the same as with one. The workers get this policy pickled (its compiled plan), so
+        a script that uses them must start from an `if __name__ == "__main__":` block (Python's rule for
+        processes it starts).
+
+        `received` is the date the payer receives the claims (`claim.received` in rules), by default today.
+        """
+        if workers != 1:
+            from payerpolicy.parallel import check_many
+            return check_many(self, claims, window, workers, received=received)
+        judge = Judge(self.program, received=received)
+        return judge_in_order((as_record(c) for c in claims), lambda record: judge, window)
+
+
+def _unpickle_policy(made: bytes, identity, warnings, source, as_of, cwd) -> Policy:
+    from payerpolicy.program import cache as program_cache
+    from payerpolicy.program.compile import assemble
+    spec, plan = program_cache.unpack(made)
+    program = assemble(spec, plan)
+    program.identity = identity
+    return Policy(program, warnings, source=source, as_of=as_of, cwd=cwd)
+
+
+def as_record(claim) -> ClaimRecord:
+    """A claim as the judge takes it: a claim JSON dict is read (an unreadable one becomes its error record)."""
+    if isinstance(claim, (Claim, UnreadableClaim)):
+        return claim
+    if isinstance(claim, dict):
+        return claim_from_dict(claim)
+    raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not {type(claim).__name__}")
+
+
+def load(source, as_of=None) -> Policy:
+    """Load a policy by shipped payer name (`medicare`) or path; raises `PolicyError` listing every problem.
+
+    `as_of` (a date, default today) loads the policy as it was known then: rules announced later are left
+    out, and deletions announced by then apply (retroactively when they say so)."""
+    as_of = as_of or datetime.date.today()  # fixed now, so that worker processes load the same rules
+    program, warnings = load_program(source, as_of)
+    return Policy(program, warnings=warnings.diagnostics if warnings else (), source=os.fspath(source),
+                  as_of=as_of, cwd=os.getcwd())
+
+
+# ------------------------------------------------------------------------------------- timed units alone
+
+@functools.lru_cache(maxsize=1)
+def medicare_untimed() -> frozenset[str]:
+    """The untimed codes of the shipped Medicare policy (its `untimed` code set, ranges expanded)."""
+    return frozenset(timed_units.expand_codes(load("medicare").program.policy.code_sets["untimed"].entries))
+
+
+def _with_medicare_untimed(untimed) -> frozenset[str]:
+    if isinstance(untimed, (str, int)):
+        untimed = (untimed,)
+    return medicare_untimed() | timed_units.expand_codes(untimed)
+
+
+@functools.wraps(timed_units.units)
+def units(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict[str, int]:
+    return timed_units.units(minutes_by_code, method, _with_medicare_untimed(untimed))
+
+
+@functools.wraps(timed_units.splits)
+def splits(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict:
+    return timed_units.splits(minutes_by_code, method, _with_medicare_untimed(untimed))
+
+
+@functools.wraps(timed_units.day_report)
+def day_report(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict:
+    return timed_units.day_report(minutes_by_code, method, _with_medicare_untimed(untimed))

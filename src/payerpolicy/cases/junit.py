@@ -1,0 +1,53 @@
+"""Render policy test results as JUnit XML, the report format CI systems read (one suite per case file)."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from payerpolicy.cases.run import CaseResult
+
+
+def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float],
+                broken: dict[str, str] | None = None) -> None:
+    """`broken`: case files that could not be read, each with its rendered diagnostics; each is reported as a
+    suite with one errored test case, so a CI dashboard shows it rather than counting nothing."""
+    by_file: dict[str, list[CaseResult]] = {}
+    for result in results:
+        by_file.setdefault(result.case.file, []).append(result)
+    root = ET.Element("testsuites", name="payerpolicy policy tests")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    total_time = 0.0
+    for file, file_results in by_file.items():
+        failures = sum(r.outcome == "failed" for r in file_results)
+        errors = sum(r.outcome == "error" for r in file_results)
+        suite_time = sum(seconds.get(id(r), 0.0) for r in file_results)
+        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(file_results)), failures=str(failures),
+                              errors=str(errors), skipped="0", time=f"{suite_time:.3f}")
+        classname = file.rsplit(".", 1)[0].replace("/", ".")
+        for result in file_results:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=result.case.name,
+                                 file=file, line=str(result.case.line), time=f"{seconds.get(id(result), 0.0):.3f}")
+            if result.outcome != "passed":
+                tag = "failure" if result.outcome == "failed" else "error"
+                first = result.problems[0].splitlines()[0] if result.problems else result.outcome
+                element = ET.SubElement(case, tag, message=first, type=f"policy case {result.outcome}")
+                element.text = result.report()
+        totals["tests"] += len(file_results)
+        totals["failures"] += failures
+        totals["errors"] += errors
+        total_time += suite_time
+    for file, rendered in (broken or {}).items():
+        suite = ET.SubElement(root, "testsuite", name=file, tests="1", failures="0", errors="1", skipped="0",
+                              time="0.000")
+        case = ET.SubElement(suite, "testcase", classname=file.rsplit(".", 1)[0].replace("/", "."),
+                             name="(the case file could not be read)", file=file, time="0.000")
+        element = ET.SubElement(case, "error", message=rendered.splitlines()[0], type="case file not read")
+        element.text = rendered
+        totals["tests"] += 1
+        totals["errors"] += 1
+    root.set("tests", str(totals["tests"]))
+    root.set("failures", str(totals["failures"]))
+    root.set("errors", str(totals["errors"]))
+    root.set("time", f"{total_time:.3f}")
+    ET.indent(root)
+    Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")

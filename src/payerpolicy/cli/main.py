@@ -1,0 +1,283 @@
+"""The command line: `payerpolicy check`, `payerpolicy lint` and `payerpolicy units`.
+
+Exit codes (check): 0 every claim accepted; 1 a claim denied or unreadable; 2 nothing could be checked (bad
+arguments, a policy with errors, a missing file). lint: 0 clean, 1 errors. No traceback reaches the user:
+an unexpected failure is reported in one line with a request to report it.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import sqlite3
+import json
+import os
+import sys
+
+# The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
+from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
+from payerpolicy.cli import tables as cli_tables
+from payerpolicy.cli import test as cli_test
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return int(text)
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)")
+    check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
+    which = check.add_mutually_exclusive_group()
+    which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
+    which.add_argument("--policy", help="a policy folder or file for every claim")
+    check.add_argument("--policies", action="append", default=[], metavar="DIR",
+                       help="a folder of your own payers' policy folders (or one policy folder), searched by "
+                            "payer name before the shipped ones; may be given more than once")
+    check.add_argument("--format", choices=OUTPUT_FORMATS, default="json",
+                       help="json (the decision contract, default), text (for people), csv (one row per finding), "
+                            "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)")
+    check.add_argument("--input-format", choices=("auto",) + INPUT_FORMATS, default="auto",
+                       help="what the claim files hold (default: told from their content)")
+    check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                       help="judge with the policies as they were known on that date (default: today)")
+    check.add_argument("--received", type=_date, metavar="YYYY-MM-DD",
+                       help="the date the payer receives the claims, for rules that key on it (`claim.received`; "
+                            "Medicare's one line per timed code a day): default today, as if sent now")
+    check.add_argument("--history", metavar="FILE",
+                       help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
+                            "over the patient's year (the KX threshold) count the claims in it")
+    check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
+                       help="claims of one patient and date of service are judged together when at most N "
+                            f"claims apart in the input (default {DEFAULT_WINDOW:,})")
+    check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                       help="judge on N processes, each taking a share of the patients; the results are the "
+                            "same as with one (default 1)")
+    lint = commands.add_parser("lint", help="check policy files without judging claims")
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="a policy folder or file, or a folder of policy folders (such as policies/)")
+    lint.add_argument("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    units = commands.add_parser(
+        "units", help="the units a day's treatment minutes bill",
+        usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
+        description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
+                    "or text. MINUTES is 24, periods that add up "
+                    "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
+                    "Options may come anywhere among the codes.")
+    units.add_argument("--method", default="cms", metavar="cms|ama",
+                       help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
+                            "rule, each code on its own")
+    units.add_argument("--format", default="json", metavar="json|text",
+                       help="json (default) or text, for people")
+    units.add_argument("--untimed", action="extend", nargs="+", default=[], metavar="CODE",
+                       help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
+                            "besides Medicare's untimed codes; a code named only here bills 1 unit")
+    units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
+    cli_test.add_parser(commands)
+    cli_tables.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "units":
+            return _units(args)
+        if args.command == "test":
+            return cli_test.run(args)
+        if args.command == "tables":
+            return cli_tables.run(args)
+        return _check(args) if args.command == "check" else _lint(args)
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: never show a traceback to a biller
+        print(f"payerpolicy: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in payerpolicy; please report it with the command you ran.", file=sys.stderr)
+        return 2
+
+
+# ------------------------------------------------------------------------------------------------ check
+
+def _check(args) -> int:
+    missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
+    if missing:
+        for f in missing:
+            print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
+        return 2
+    try:
+        # Every policy of the run is known on one date, fixed here, so that worker processes load the same rules.
+        policies = Policies(args.policies, as_of=args.as_of or datetime.date.today())
+        # --payer names a payer of the search path; one not there is loaded as a name, for its diagnostic.
+        target = policies.get(args.payer) if args.payer in policies else (args.policy or args.payer or policies)
+        session = Session(target, as_of=policies.as_of,
+                          received=args.received, history=args.history, window=args.window, workers=args.jobs)
+    except PolicyError as exc:  # a bad policy is reported before any output
+        print(exc.render(), file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    except (HistoryError, sqlite3.Error) as exc:
+        print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
+        return 2
+    writer = DecisionWriter(sys.stdout, args.format)
+    stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
+    with session:
+        try:
+            writer.start()
+            records = (record for name in args.files for record in read_claims(name, args.input_format))
+            for decision in session.check_many(records):
+                writer.write(decision)
+        except PolicyError as exc:
+            stopped = exc.render()
+        except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
+            stopped = f"payerpolicy: {exc}"
+        except (HistoryError, sqlite3.Error) as exc:  # a full disk, a file made read-only mid-run
+            stopped = (f"payerpolicy: the claim history {args.history} could not be written after "
+                       f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
+                       f"reported above")
+    writer.finish()
+    if stopped is not None:
+        print(stopped, file=sys.stderr)
+        return 2
+    return 0 if writer.all_accepted else 1
+
+
+# ------------------------------------------------------------------------------------------------ lint
+
+def _lint(args) -> int:
+    if args.explain:
+        meaning = explain_code(args.explain)
+        if meaning is None:
+            print(f"payerpolicy: no diagnostic code {args.explain}; `payerpolicy lint --explain E401`, say",
+                  file=sys.stderr)
+            return 2
+        print(f"{args.explain.upper()}: {meaning}")
+        return 0
+    if not args.paths:
+        print("payerpolicy: lint needs a policy folder or file (or --explain CODE)", file=sys.stderr)
+        return 2
+    failed = False
+    report = []
+    for raw in args.paths:
+        try:
+            results = lint(raw)
+        except FileNotFoundError as exc:
+            print(f"payerpolicy: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        for result in results:
+            failed = failed or not result.ok
+            report.append(result.to_dict())
+            if args.format != "text":
+                continue
+            if not result.ok:
+                print(result.render() + f"\n{result.policy}: cannot be loaded\n")
+                continue
+            if result.diagnostics:
+                print(result.render() + "\n")
+            print(f"{result.policy}: ok, {result.rules} rule{'' if result.rules == 1 else 's'}")
+    if args.format == "json":
+        print(json.dumps({"policies": report}, indent=2))
+    return 1 if failed else 0
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+def _units_option_value(tokens: list[str], i: int, token: str, option: str, choices: str) -> tuple[str, int]:
+    """The value of `--option VALUE` or `--option=VALUE` at tokens[i - 1], and where reading goes on."""
+    if token != option:
+        return token.removeprefix(option + "="), i
+    if i == len(tokens):
+        from payerpolicy.judge.timed_units import UnitsError
+
+        raise UnitsError(f"{option} needs a value: {choices}")
+    return tokens[i], i + 1
+
+
+def _units(args) -> int:
+    from payerpolicy.api import day_report
+    from payerpolicy.judge.timed_units import UnitsError, parse_assignment
+    # argparse reads options only before the first CODE=MINUTES; the rest are read here, so `--method` and
+    # `--untimed` may come anywhere, and codes after `--untimed` that carry minutes are still timed input.
+    tokens = (["--untimed", *args.untimed] if args.untimed else []) + args.given
+    method, untimed, given, form = args.method, [], {}, args.format
+    after_untimed = False
+    try:
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            i += 1
+            if token in ("-h", "--help"):
+                _parser().parse_args(["units", "--help"])
+            elif token == "--method" or token.startswith("--method="):
+                method, i = _units_option_value(tokens, i, token, "--method", "cms or ama")
+                after_untimed = False
+            elif token == "--format" or token.startswith("--format="):
+                form, i = _units_option_value(tokens, i, token, "--format", "json or text")
+                after_untimed = False
+            elif token == "--untimed":
+                after_untimed = True
+            elif token.startswith("--untimed="):
+                untimed += token.removeprefix("--untimed=").split(",")
+            elif token.startswith("-"):
+                raise UnitsError(f"unknown option {token}; the options are --method, --format and --untimed")
+            elif "=" in token:
+                code, pieces = parse_assignment(token)
+                given.setdefault(code, []).extend(pieces)
+            elif after_untimed:
+                untimed += token.split(",")
+            else:
+                raise UnitsError(f"{token!r} has no minutes: write CODE=MINUTES, such as 97112=24, or name an "
+                                 "untimed code after --untimed")
+        for code in untimed:
+            given.setdefault(code.strip(), [])
+        if not given:
+            raise UnitsError("no codes given: write CODE=MINUTES, such as payerpolicy units 97112=24 97110=23")
+        if form not in ("json", "text"):
+            raise UnitsError(f"unknown format `{form}`: use json or text")
+        report = day_report(given, method, untimed=[code.strip() for code in untimed])
+    except UnitsError as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report) if form == "json" else _units_text(report))
+    return 0
+
+
+def _units_text(report: dict) -> str:
+    """`payerpolicy units --format text`: the day's units, then every split the rule allows."""
+    def split(units: dict) -> str:
+        return ", ".join(f"{code} x{n}" for code, n in units.items())
+    out = [f"{split(report['units'])}: {report['total_units']} unit{'' if report['total_units'] == 1 else 's'} "
+           f"from {report['total_minutes']} timed minutes ({report['method']})"]
+    if report["choice"] is None:
+        out.append("this is the only split the rule allows")
+    else:
+        count = report["split_count"]
+        out.append(f"{count} splits are allowed: {report['choice']}")
+        out += [f"  {split(units)}" for units in report["splits"]]
+        if count > len(report["splits"]):
+            out.append(f"  ... and {count - len(report['splits'])} more")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

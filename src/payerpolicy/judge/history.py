@@ -1,0 +1,498 @@
+"""Claim history: an embedded SQLite store of judged claims, so rules can look beyond the claim in hand.
+
+Some payer rules count across claims sent separately: a daily unit cap spans every claim for the patient
+that day; the Medicare KX threshold adds up a patient's therapy charges over the calendar year (PT and SLP
+together, OT on its own); commercial plans limit visits per year. `ClaimHistory` keeps the lines of every
+claim judged so far in one SQLite file (`--history FILE`) and answers those questions with indexed queries.
+
+Guarantees
+- No claim is ever counted twice. A claim is known by (patient id, claim id). Recording it again replaces
+  every earlier version: a replacement (frequency code 7) does so by definition, and an original (1 or no
+  code) sent a second time does the same, so judging the same file twice leaves the history as it was
+  (see `record` for why this replaces rather than refuses). A void (8) removes the claim.
+- Each `record` is one transaction: the old version goes and the new one arrives together, or neither does.
+- Several processes may write one file at once and nothing is lost: the file is in WAL mode (readers never
+  block the writer), every write transaction starts with BEGIN IMMEDIATE (it takes the write lock before
+  reading anything, so two writers can never both hold a read snapshot and then fail to upgrade), and a
+  busy timeout makes a writer wait for the lock instead of failing with "database is locked".
+- The file carries a `schema_version` table; a file written by a newer payerpolicy is refused rather than
+  misread, and older versions are migrated on open.
+
+Charges are stored as whole cents, so a year of charges adds up exactly; queries return dollars as float.
+Dates of service are stored as ISO text (YYYY-MM-DD), which sorts and ranges like the dates themselves.
+One `ClaimHistory` object belongs to one thread (sqlite3's rule); open one per process or thread.
+Standard library only.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+import sqlite3
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable, Iterable
+
+from payerpolicy.claims.model import FAULTS, Claim, ServiceLine
+from payerpolicy.claims.values import therapy_discipline
+
+__all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
+           "DISCIPLINES", "SCHEMA_VERSION"]
+
+
+DISCIPLINES = ("PT", "OT", "SLP")
+SCHEMA_VERSION = 2  # 2: each line keeps its estimated allowed amount (`allowed_cents`)
+BUSY_TIMEOUT_SECONDS = 60.0  # how long a writer waits for another process's transaction before giving up
+
+_FREQUENCIES = {None: "original", "1": "original", "7": "replacement", "8": "void"}
+
+
+class HistoryError(ValueError):
+    """A claim or a history file the store cannot accept, with a message a user can act on."""
+
+
+@dataclass(slots=True, unsafe_hash=True)
+class HistoryLine:
+    """One stored service line, as the rule engine sees history. Read-only by convention: not a frozen
+    dataclass because a run makes one per line it judges, and frozen ones take six times longer to make."""
+
+    claim_id: str
+    patient_id: str
+    payer: str | None
+    frequency: str | None
+    number: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: float | None
+    date_of_service: datetime.date
+    provider_type: str | None
+    discipline: str | None
+    # The line's allowed amount as the policy's fee schedule estimated it when the line was judged (dollars);
+    # None when no fee schedule priced it (judged without one, or by a history file older than the column).
+    allowed: float | None = None
+
+    # A line from the history is also what rules see of a past claim (`another line ... that year`): the
+    # fields of a judged line that the history does not keep are missing, whichever history it came from.
+    minutes = provider_npi = pta_minutes = ota_minutes = place_of_service = prior_authorization = None
+    fee_schedule = None
+    diagnoses = ()
+
+
+# `date` is what rules call the date of service: the same slot under a second name (a property would cost a
+# Python call on every read, and rules over the year read the date of every past line).
+HistoryLine.date = HistoryLine.date_of_service
+for _fault in FAULTS:  # a past claim's data faults were reported when it was judged
+    setattr(HistoryLine, "fault_" + _fault, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What `record` did: `action` is "added", "replaced", "voided" or "nothing_to_void"."""
+
+    claim_id: str
+    patient_id: str
+    action: str
+    lines_stored: int
+    lines_removed: int
+
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+    # One row per claim currently counted; (patient_id, claim_id) is the claim's identity.
+    """CREATE TABLE IF NOT EXISTS claims (
+        patient_id TEXT NOT NULL,
+        claim_id TEXT NOT NULL,
+        payer TEXT,
+        frequency TEXT,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (patient_id, claim_id)
+    ) WITHOUT ROWID""",
+    # A rowid table rather than WITHOUT ROWID: with the identity as the primary key the planner preferred
+    # scanning all of a patient's lines by it over the date and discipline indexes below.
+    """CREATE TABLE IF NOT EXISTS lines (
+        patient_id TEXT NOT NULL,
+        claim_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        modifiers TEXT NOT NULL,          -- space separated, in claim order
+        units INTEGER NOT NULL,
+        charge_cents INTEGER,             -- NULL when the line had no charge
+        allowed_cents INTEGER,            -- the fee schedule's estimated allowed amount; NULL when not priced
+        date_of_service TEXT NOT NULL,    -- ISO YYYY-MM-DD
+        provider_type TEXT,
+        discipline TEXT,                  -- PT, OT, SLP or NULL
+        payer TEXT,                       -- copied from the claim so queries need no join
+        UNIQUE (patient_id, claim_id, number)
+    )""",
+    # Every query asks about one patient on a day or over a year. The indexes carry what the sums need
+    # (units, charges, claim id for exclude_claim and before), so those queries never touch the table.
+    "CREATE INDEX IF NOT EXISTS lines_by_day ON lines (patient_id, date_of_service, code, claim_id, units, payer)",
+    "CREATE INDEX IF NOT EXISTS lines_by_discipline"
+    " ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)",
+]
+
+# Migrations from version N to N + 1, run in order inside the opening transaction. Version 2 keeps each
+# line's estimated allowed amount: lines stored before it have none (NULL), which counts as not priced.
+_MIGRATIONS: dict[int, list[str]] = {1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"]}
+
+
+def _columns_of(db: sqlite3.Connection) -> dict[str, set[tuple]]:
+    """Each table's columns (name, declared type), in any order: a migration adds a column at the end."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {t: {(c[1], c[2].upper()) for c in db.execute(f'PRAGMA table_info("{t}")')} for t in tables}
+
+
+@functools.lru_cache(maxsize=1)
+def _expected_columns() -> dict[str, set[tuple]]:
+    """The tables and columns a history of the current schema has, made once in memory from `_SCHEMA`."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for statement in _SCHEMA:
+            db.execute(statement)
+        return _columns_of(db)
+    finally:
+        db.close()
+
+
+def _create_private(path: str) -> None:
+    """Create an empty history file readable by its owner only: it holds patient data. SQLite gives its
+    -wal and -shm files the same permissions."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # made meanwhile by another process of the run
+
+
+class ClaimHistory:
+    """The claim history in one SQLite file. `ClaimHistory(path)`; use it as a context manager or `close()`.
+
+    ":memory:" gives a private history that lives as long as the object (handy for tests of the engine).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS,
+                 durable: bool = True) -> None:
+        self.path = str(path)
+        if self.path != ":memory:" and not os.path.exists(self.path):
+            _create_private(self.path)
+        # isolation_level=None: the module issues BEGIN IMMEDIATE / COMMIT itself (see _write).
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if durable:
+                self._use_wal()
+            else:  # a scratch file: its journal in memory, so no -wal or -shm file is left beside it
+                self._db.execute("PRAGMA journal_mode = MEMORY")
+            # In WAL mode, NORMAL keeps every committed claim through a crash of the program (not of the
+            # machine) without a disk flush per claim; a scratch file (durable=False) needs no flush at all.
+            self._db.execute(f"PRAGMA synchronous = {'NORMAL' if durable else 'OFF'}")
+            self._create_or_migrate()
+        except Exception:
+            self._db.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------------------
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (it stays so); skipped when it already is, as switching needs a lock."""
+        mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode.lower() not in ("wal", "memory"):
+            self._db.execute("PRAGMA journal_mode = WAL")
+
+    def _create_or_migrate(self) -> None:
+        with self._write() as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "schema_version" not in tables:
+                # Someone else's database: never add our tables to it silently.
+                raise HistoryError(f"{self.path} is an SQLite database of something else (it has tables "
+                                   f"{', '.join(sorted(tables)[:5])}), not a claim history; give a new file")
+            for statement in _SCHEMA[:1]:
+                db.execute(statement)
+            row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0]
+            if version is None:  # a new file: the whole current schema
+                for statement in _SCHEMA[1:]:
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                return
+            if version > SCHEMA_VERSION:
+                raise HistoryError(f"{self.path}: claim history schema version {version} is newer than this "
+                                   f"payerpolicy understands ({SCHEMA_VERSION}); upgrade payerpolicy")
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step]:
+                    db.execute(statement)
+            if version < SCHEMA_VERSION:
+                db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            wrong = _columns_of(db) != _expected_columns()
+            if wrong:
+                raise HistoryError(f"{self.path}: its tables are not those of a claim history of schema version "
+                                   f"{SCHEMA_VERSION} (columns differ); it was changed by hand or by another tool")
+
+    def _write(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ClaimHistory":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------------------
+
+    def record(self, claim: Claim, *, payer: str | None = None,
+               discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+               allowed: dict[int, float | None] | None = None) -> Recorded:
+        """Store a judged claim, in one transaction, so that it counts exactly once.
+
+        - frequency "7" (replacement): every earlier version of (patient, claim id) goes, this one stays;
+        - frequency "8" (void): the claim goes; its lines are not stored. Voiding an unknown claim is
+          not an error (the original may predate the history file) and reports "nothing_to_void";
+        - frequency "1" or None (original): stored; if the same claim id is already there for the patient,
+          it is REPLACED, not refused. Judging the same file twice, or re-judging a claim after fixing it,
+          is ordinary use and must not fail or double count; the latest judged version is what the payer
+          will see. (The result's action says "replaced", so a caller can warn if it wants to.)
+        Any other frequency code raises `HistoryError`: guessing what it means could count a claim twice.
+        `payer` overrides the claim's own (the policy that judged it); `discipline_of` says which therapy
+        discipline a line counts toward; `allowed` the estimated allowed amount of each line, by line number
+        (when a fee schedule priced the claim).
+        """
+        kind = _frequency_kind(claim.frequency)
+        _check_lines(claim)
+        allowed = allowed or {}
+        rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number))
+                                          for line in claim.lines]
+        with self._write() as db:
+            removed = _delete_claim(db, claim.patient_id, claim.id)
+            if kind == "void":
+                action = "voided" if removed is not None else "nothing_to_void"
+                return Recorded(claim.id, claim.patient_id, action, 0, removed or 0)
+            db.execute("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       (claim.patient_id, claim.id, payer or claim.payer, claim.frequency, _now()))
+            db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
+                           "charge_cents, date_of_service, provider_type, discipline, payer, allowed_cents) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        action = "replaced" if removed is not None else "added"
+        return Recorded(claim.id, claim.patient_id, action, len(rows), removed or 0)
+
+    def import_lines(self, lines: Iterable[HistoryLine]) -> None:
+        """Add many claims' lines at once, in one transaction (a run moving its history to disk). The claims
+        must not be in the store yet: this is a bulk load, not `record`'s replace-or-void."""
+        claims: dict[tuple[str, str], HistoryLine] = {}
+        rows = []
+        for line in lines:
+            claims.setdefault((line.patient_id, line.claim_id), line)
+            rows.append((line.patient_id, line.claim_id, line.number, line.code, " ".join(line.modifiers),
+                         line.units, _cents(line.charge), line.date_of_service.isoformat(), line.provider_type,
+                         line.discipline, line.payer, _cents(line.allowed)))
+        now = _now()
+        with self._write() as db:
+            db.executemany("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           [(p, c, first.payer, first.frequency, now) for (p, c), first in claims.items()])
+            db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
+                           "charge_cents, date_of_service, provider_type, discipline, payer, allowed_cents) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    # -- queries ---------------------------------------------------------------------------------------
+    # Every query is for one patient and can leave out one claim (`exclude_claim`): the engine judging a
+    # resubmission must not count that claim's earlier version against itself. `payer` narrows to claims
+    # sent to one payer (the Medicare threshold counts Medicare claims only); None counts every payer.
+
+    def year_to_date_charges(self, patient_id: str, year: int, disciplines: Iterable[str], *,
+                             before: tuple[datetime.date, str] | None = None,
+                             exclude_claim: str | None = None, payer: str | None = None) -> float:
+        """Sum of charges (dollars) of the patient's lines of `disciplines` in calendar `year`.
+
+        The KX threshold counts ("PT", "SLP") together and ("OT",) alone. `before=(date, claim_id)` counts
+        only lines ahead of that point in service order: earlier dates of service, and on the same date,
+        lower claim ids; so the order claims happen to arrive in never changes which line crosses the
+        threshold. Lines without a charge count as 0.
+        """
+        wanted = _disciplines(disciplines)
+        if not wanted:
+            return 0.0
+        sql = (f"SELECT total(charge_cents) FROM lines WHERE patient_id = ? AND discipline IN ({_marks(wanted)})"
+               " AND date_of_service >= ? AND date_of_service < ?")
+        args: list = [patient_id, *wanted, *_year_range(year)]
+        if before is not None:
+            day, claim_id = before
+            sql += " AND (date_of_service < ? OR (date_of_service = ? AND claim_id < ?))"
+            args += [_iso(day), _iso(day), claim_id]
+        sql, args = _narrow(sql, args, exclude_claim, payer)
+        cents = self._db.execute(sql, args).fetchone()[0]
+        return round(cents / 100, 2)
+
+    def day_units(self, patient_id: str, date: datetime.date, codes: Iterable[str] | None = None, *,
+                  exclude_claim: str | None = None, payer: str | None = None) -> int:
+        """Units the patient was billed on `date` for `codes` (every code when None), across all claims."""
+        sql, args = "SELECT total(units) FROM lines WHERE patient_id = ? AND date_of_service = ?", [patient_id,
+                                                                                                  _iso(date)]
+        if codes is not None:
+            wanted = sorted(set(codes))
+            if not wanted:
+                return 0
+            sql += f" AND code IN ({_marks(wanted)})"
+            args += wanted
+        sql, args = _narrow(sql, args, exclude_claim, payer)
+        return int(self._db.execute(sql, args).fetchone()[0])
+
+    def visits(self, patient_id: str, year: int, *, disciplines: Iterable[str] | None = None,
+               exclude_claim: str | None = None, payer: str | None = None) -> int:
+        """Visits in calendar `year`: distinct dates of service (of `disciplines` when given)."""
+        sql = ("SELECT count(DISTINCT date_of_service) FROM lines WHERE patient_id = ?"
+               " AND date_of_service >= ? AND date_of_service < ?")
+        args: list = [patient_id, *_year_range(year)]
+        if disciplines is not None:
+            wanted = _disciplines(disciplines)
+            if not wanted:
+                return 0
+            sql += f" AND discipline IN ({_marks(wanted)})"
+            args += wanted
+        sql, args = _narrow(sql, args, exclude_claim, payer)
+        return int(self._db.execute(sql, args).fetchone()[0])
+
+    def lines(self, patient_id: str, date_from: datetime.date, date_to: datetime.date, *,
+              exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
+        """The patient's stored lines with dates of service from `date_from` to `date_to`, both included,
+        in service order (date, claim id, line number)."""
+        sql = ("SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
+               " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
+               " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
+               " WHERE l.patient_id = ? AND l.date_of_service BETWEEN ? AND ?")
+        args: list = [patient_id, _iso(date_from), _iso(date_to)]
+        sql, args = _narrow(sql, args, exclude_claim, payer, table="l.")
+        sql += " ORDER BY l.date_of_service, l.claim_id, l.number"
+        return [_history_line(row) for row in self._db.execute(sql, args)]
+
+    def claim_ids(self, patient_id: str) -> list[str]:
+        """The ids of the patient's claims currently counted, sorted."""
+        rows = self._db.execute("SELECT claim_id FROM claims WHERE patient_id = ? ORDER BY claim_id",
+                                (patient_id,))
+        return [row[0] for row in rows]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+
+    IMMEDIATE takes the write lock at the start, waiting (busy timeout) while another process holds it. A
+    plain BEGIN would read first and upgrade later, and in WAL mode an upgrade from a stale snapshot fails
+    at once with "database is locked" whatever the timeout.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._db.execute("BEGIN IMMEDIATE")
+        return self._db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self._db.execute("ROLLBACK")
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:  # never leave the connection holding the write lock
+                self._db.execute("ROLLBACK")
+            raise
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+def _frequency_kind(frequency: str | None) -> str:
+    try:
+        return _FREQUENCIES[frequency]
+    except KeyError:
+        raise HistoryError(f"claim frequency code {frequency!r} is not supported by the claim history; "
+                           "use 1 (original), 7 (replacement) or 8 (void)") from None
+
+
+def _check_lines(claim: Claim) -> None:
+    """Line numbers identify lines in the history; two lines with one number would make one overwrite."""
+    seen: set[int] = set()
+    for line in claim.lines:
+        if line.number in seen:
+            raise HistoryError(f"claim {claim.id}: line number {line.number} appears twice")
+        seen.add(line.number)
+
+
+def _line_row(claim: Claim, line: ServiceLine, payer: str | None,
+              discipline_of: Callable[[Claim, ServiceLine], str | None], allowed: float | None) -> tuple:
+    provider = claim.provider_of(line)
+    discipline = discipline_of(claim, line)
+    if discipline is not None and discipline not in DISCIPLINES:
+        raise HistoryError(f"claim {claim.id} line {line.number}: discipline {discipline!r} is not one of "
+                           f"{', '.join(DISCIPLINES)}")
+    return (claim.patient_id, claim.id, line.number, line.code, " ".join(line.modifiers), line.units,
+            _cents(line.charge), line.date_of_service.isoformat(), provider.type if provider else None,
+            discipline, payer or claim.payer, _cents(allowed))
+
+
+def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int | None:
+    """Remove a claim and its lines; the number of lines removed, or None when the claim was not there."""
+    gone = db.execute("DELETE FROM claims WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
+    lines = db.execute("DELETE FROM lines WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
+    return lines.rowcount if gone.rowcount else None
+
+
+def _history_line(row: tuple) -> HistoryLine:
+    (claim_id, patient_id, payer, frequency, number, code, modifiers, units, cents, dos, provider_type,
+     discipline, allowed) = row
+    return HistoryLine(claim_id, patient_id, payer, frequency, number, code, tuple(modifiers.split()), units,
+                       None if cents is None else cents / 100, datetime.date.fromisoformat(dos), provider_type,
+                       discipline, None if allowed is None else allowed / 100)
+
+
+def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None,
+            table: str = "") -> tuple[str, list]:
+    if exclude_claim is not None:
+        sql += f" AND {table}claim_id <> ?"
+        args = [*args, exclude_claim]
+    if payer is not None:
+        sql += f" AND {table}payer = ?"
+        args = [*args, payer]
+    return sql, args
+
+
+def _disciplines(disciplines: Iterable[str]) -> list[str]:
+    if isinstance(disciplines, str):  # "PT" would otherwise be read as "P", "T"
+        disciplines = [disciplines]
+    wanted = sorted(set(disciplines))
+    unknown = [d for d in wanted if d not in DISCIPLINES]
+    if unknown:
+        raise HistoryError(f"unknown therapy discipline {unknown[0]!r}; use {', '.join(DISCIPLINES)}")
+    return wanted
+
+
+def _year_range(year: int) -> tuple[str, str]:
+    """A calendar year as a half-open range of ISO dates: [Jan 1 of year, Jan 1 of the next)."""
+    return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
+
+
+def _iso(day: datetime.date | str) -> str:
+    """ISO text of a date; a string must already be one (checked, so a typo cannot match nothing silently)."""
+    if isinstance(day, str):
+        return datetime.date.fromisoformat(day).isoformat()
+    if isinstance(day, datetime.datetime):  # a datetime is a date too, but its isoformat has the time
+        day = day.date()
+    return day.isoformat()
+
+
+def _marks(values: list) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _cents(charge: float | None) -> int | None:
+    """Dollars to whole cents, half up (Decimal via str, so 0.285 is 29 cents as written, not 28)."""
+    if charge is None:
+        return None
+    return int((Decimal(str(charge)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,482 @@
+"""Stage 7, evaluate: claims in, decisions out, by running a compiled `RuleProgram`.
+
+Every line is filed under its patient-day (same patient, same date of service) when its claim is read; a
+claim is judged once the `window` claims after it have been filed too, and its lines leave the day book
+when it is `window` claims behind. So a rule sees the whole day across claims (a daily cap spans two claims
+sent for one visit; a code pair spans a claim and its follow-up) whenever they stand within `window` claims
+of each other in the input. "Earlier that day" means earlier in the input, the order in which a payer would
+have received them. Memory holds about twice the window, whatever the size of the input.
+"""
+from __future__ import annotations
+
+import datetime
+
+from payerpolicy.claims.model import FAULTS, Claim, UnreadableClaim
+from payerpolicy.decision import Decision, Finding, Fix, LineDecision
+from payerpolicy.claims.values import therapy_discipline
+from payerpolicy.program.compile import CompiledRule, RuleProgram
+from payerpolicy.judge.run_history import RunHistory
+from payerpolicy.judge.timed_splits import DaySplit
+
+
+class LineView:
+    """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
+
+    __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
+                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline",
+                 "place_of_service", "prior_authorization", "patient_age", "allowed", "fee_schedule")
+
+    def __init__(self, claim: Claim, line):
+        # Most lines name no provider and point at no diagnosis: the claim's, without a call.
+        provider = claim.provider if line.provider is None else claim.provider_of(line)
+        self.claim = claim
+        self.claim_id = claim.id
+        self.number = line.number
+        self.code = line.code
+        self.units = line.units
+        self.minutes = minutes = line.minutes
+        self.modifiers = line.modifiers
+        self.date = line.date_of_service
+        self.charge = line.charge
+        self.diagnoses = claim.diagnoses_of(line) if line.diagnosis_pointers else claim.diagnoses
+        self.provider_type = provider_type = provider.type if provider else None
+        self.provider_npi = provider.npi if provider else None
+        self.discipline = therapy_discipline(claim, line, provider)
+        self.place_of_service = line.place_of_service or claim.place_of_service
+        self.prior_authorization = line.prior_authorization or claim.prior_authorization
+        born = claim.patient_birth_date
+        self.patient_age = None if born is None else _age(born, line.date_of_service)
+        # Set when the claim is judged, by a policy with a fee schedule (program.allowed_amounts): missing otherwise.
+        self.allowed = self.fee_schedule = None
+        if minutes is None:
+            self.pta_minutes = self.ota_minutes = None
+        elif line.periods and any(period.provider is not None and period.provider.type for period in line.periods):
+            self.pta_minutes = _assistant_minutes(line, provider_type, "PTA")
+            self.ota_minutes = _assistant_minutes(line, provider_type, "OTA")
+        elif provider_type is None:
+            self.pta_minutes = self.ota_minutes = None
+        else:  # the line's provider furnished all of it
+            self.pta_minutes = minutes if provider_type == "PTA" else 0
+            self.ota_minutes = minutes if provider_type == "OTA" else 0
+
+
+def _age(born: datetime.date, on: datetime.date) -> int | None:
+    """Age in whole years on a date (None before birth: a data fault the reader reports)."""
+    if on < born:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# `data_fault.<kind>` (claims.model.FAULTS) is missing on every line of a claim without data faults: a class
+# attribute, so that the usual line pays nothing for it. A line of a claim with faults is a `FaultyLineView`.
+for _fault in FAULTS:
+    setattr(LineView, "fault_" + _fault, None)
+
+
+class FaultyLineView(LineView):
+    """A line of a claim with data faults (rare: a claim a payer's front end would reject, judged all the
+    same): `data_fault.<kind>` holds what concerns the line, its own faults, and those of the whole claim on
+    the claim's first line, so that each is reported once: what is wrong and where. Faults of one kind are
+    joined."""
+
+    __slots__ = tuple("fault_" + fault for fault in FAULTS)
+
+    def __init__(self, claim: Claim, line):
+        super().__init__(claim, line)
+        for name in self.__slots__:
+            setattr(self, name, None)
+        first = line is claim.lines[0]
+        for fault in claim.faults:
+            if fault.line == line.number or (fault.line is None and first):
+                name = "fault_" + fault.fault
+                found = getattr(self, name)
+                said = f"{fault.message} (at {fault.field})"  # where: an element of the 837P, a JSON field
+                setattr(self, name, said if found is None else f"{found}; {said}")
+
+
+def line_view(claim: Claim, line) -> LineView:
+    """How rules see a line of `claim`."""
+    return FaultyLineView(claim, line) if claim.faults else LineView(claim, line)
+
+
+def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int:
+    """Minutes of the line furnished by an assistant, when its periods name their own providers (a PTA's 10
+    minutes within a PT's session); a period without one is the line's provider's."""
+    return sum(period.minutes for period in line.periods
+               if ((period.provider.type if period.provider else None) or provider_type) == assistant)
+
+
+class DayContext:
+    """The judged line (`line`), every line of its patient-day in order (`lines`), and where it stands."""
+
+    __slots__ = ("line", "lines", "position", "judge", "memo", "day_memo", "past")
+
+    def __init__(self, line: LineView, lines: list, position: int, judge: "Judge", day_memo: dict):
+        self.line = line
+        self.lines = lines
+        self.position = position
+        self.judge = judge
+        # Counts over lines (see program.source) and the lines they count over, once per judged line.
+        self.memo: dict = {}
+        # Counts the same for every line of the claim on this date, and running totals over the day.
+        self.day_memo = day_memo
+        self.past: list | None = None  # `past_day`, when first asked
+
+    def past_day(self) -> list:
+        """Lines of this patient-day from claims judged before that are no longer in the day book (an
+        earlier run kept in the claim history, or a claim further back than the window): they come first."""
+        past = self.past
+        if past is None:
+            past = self.past = self.judge.past_day(self.line)
+        return past
+
+    def scope(self, name: str, make) -> list:
+        """The lines a scope (`others that day`, ...) gives for the judged line, made once however many
+        rules count over it."""
+        found = self.memo.get(name)
+        if found is None:
+            found = self.memo[name] = make(self)
+        return found
+
+    def year_lines(self, earlier: bool, whole_record: bool = False) -> list:
+        """The patient's lines in the calendar year of the judged line: claims judged before (the claim
+        history, without this claim's own earlier versions) and this claim's own lines. `earlier`: only
+        those dated before the judged line, and on its date those from earlier claims or earlier lines."""
+        key = ("year", earlier, whole_record)
+        found = self.memo.get(key)
+        if found is not None:
+            return found
+        view = self.line
+        year = None if whole_record else view.date.year
+        judge = self.judge
+        past = judge.past_lines(view.claim, year) if judge.history is not None else None
+        own = judge.claim_lines_in(view.claim, year)
+        if not earlier:
+            found = past + own if past else own
+        else:
+            date, number = view.date, view.number
+            found = [p for p in past if p.date <= date] if past else []
+            found += [v for v in own if v.date < date or (v.date == date and v.number < number)]
+        self.memo[key] = found
+        return found
+
+    def supported_units(self, view: LineView) -> int | None:
+        """The units the day's treatment minutes support for `view`: its units in the allowed split of the
+        day nearest to the bill (so a bill that is an allowed split is supported line for line). Missing for
+        a timed line when any timed line of the day has no minutes: then the day's units are not known."""
+        if not isinstance(view, LineView):
+            return None  # a line from the claim history: its minutes are not kept
+        if view.code not in self.judge.program.timed_codes:
+            return 1
+        split = self.day_split()
+        return None if split is None else split.get(id(view))
+
+    def day_split(self) -> "DayUnits | None":
+        """The day's timed units (`DayUnits`), worked out once per claim and date; None when not known."""
+        found = self.day_memo.get(_UNITS, _UNITS)
+        if found is _UNITS:
+            program = self.judge.program
+            found = self.day_memo[_UNITS] = DayUnits.of(self.lines, program.timed_codes, program.timed_method,
+                                                        self.line.claim)
+        return found
+
+    def split_words(self, which: str) -> str | None:
+        """`day_split` (the proposed split, "97112 x2, 97110 x1") or `other_splits` (what else the rule
+        allows, "" when nothing) for messages; missing when the day's units are not known."""
+        split = self.day_split()
+        if split is None:
+            return None
+        if split.split is None:  # some timed lines of the day have no minutes
+            return _PARTIAL_DAY if which == "proposal" else ""
+        return split.split.proposal() if which == "proposal" else split.split.others()
+
+
+_UNITS = "supported units"  # the day memo's key for the day's timed units (memo slots are numbers)
+_PARTIAL_DAY = ("each line with minutes at its full 15-minute units, or one more for the minutes left over "
+                "(other timed lines that day have no minutes, so no more can be said)")
+
+
+class DayUnits:
+    """A patient-day's timed lines and the allowed split nearest to their bill (`judge.timed_splits.DaySplit`)."""
+
+    __slots__ = ("split", "by_line")
+
+    def __init__(self, split: DaySplit | None, by_line: dict[int, int]):
+        self.split, self.by_line = split, by_line
+
+    def get(self, key: int) -> int | None:
+        return self.by_line.get(key)
+
+    @classmethod
+    def of(cls, lines, timed_codes, method: str, claim=None) -> "DayUnits | None":
+        """The day's timed lines and their units in the allowed split nearest to the bill; None when no timed
+        line has minutes (real 837P lines carry units only: normal input, about which nothing is said).
+
+        When some timed lines have minutes and others not (a line billed in minutes, MJ, beside lines billed
+        in units), the unknown minutes may take or leave the day's leftover units, so all that is sure of a
+        line with minutes is its full 15-minute blocks, and at most one unit more: it is held to that range
+        (its billed units when they fall in it), and no split of the day is proposed."""
+        timed = [view for view in lines if view.code in timed_codes]
+        if any(view.minutes is None for view in timed):
+            known = [view for view in timed if view.minutes is not None]
+            if not known:
+                return None
+            return cls(None, {id(view): min(max(view.units, view.minutes // 15),
+                                            view.minutes // 15 + (view.minutes % 15 > 0)) for view in known})
+        split = DaySplit([(view.code, view.minutes, view.units) for view in timed], method,
+                         [f"line {view.number}" if view.claim is claim else f"claim {view.claim_id} line {view.number}"
+                          for view in timed])
+        return cls(split, {id(view): units for view, units in zip(timed, split.units)})
+
+
+class Judge:
+    """Judges batches of claims against one program, remembering each patient-day across batches."""
+
+    def __init__(self, program: RuleProgram, observer=None, history=None, remember: bool = True,
+                 received: datetime.date | None = None):
+        self.program = program
+        # The date the payer receives the claims (`claim.received`): a claim does not carry it, so it is the
+        # run's, by default the day of the run, as if the claims went out today.
+        self.received = received or datetime.date.today()
+        # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
+        # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
+        # of one claim alone (`remember=False`) keeps none: no claim after it would read it.
+        self.history = history if history is not None else (
+            RunHistory() if program.uses_history and remember else None)
+        self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
+        self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
+        self.claim_judged: Claim | None = None  # the claim being judged, and its lines (`lines_judged`)
+        self.own_years: dict[tuple, list] = {}
+        # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
+        self.observer = observer
+        spec = program.policy
+        self.policy_label = {"payer": spec.payer, "version": spec.version}
+        self.days: dict[tuple, list[LineView]] = {}
+        # Per date of the claim being judged, its place in the day (DayContext), moved from line to line and
+        # made again for each claim, as the day book may have changed since the last.
+        self.day_contexts: dict[datetime.date, DayContext] = {}
+        # Running totals over the year, per count (program.runtime), for the claim being judged: its lines,
+        # the one being judged, and whether all its lines share one date of service, numbered in order.
+        self.running: dict[int, list] = {}
+        self.lines_judged: list[LineView] = []
+        self.line_index = 0
+        self.one_date = True
+
+    def judge(self, records) -> list[Decision]:
+        """Judge claims all together (each sees the others' lines of its patient-days)."""
+        filed = [self.file(record) for record in records]
+        return [self.decide(record, views) for record, views in zip(records, filed)]
+
+    def file(self, record) -> list[LineView] | None:
+        """Put a claim's lines in the day book, so that rules judging other claims see them.
+
+        A replacement (frequency 7) takes the place of the claim's earlier version, and a void (8) removes
+        it: the same service is never in the day book twice. A void's own lines are not filed."""
+        if not isinstance(record, Claim):
+            return None
+        key = (record.patient_id, record.id)
+        if record.frequency in ("7", "8"):
+            self.forget(self.filed.pop(key, None))
+        if record.frequency == "8":
+            return []
+        views = [self._file(record, line) for line in record.lines]
+        self.filed[key] = views
+        return views
+
+    def _file(self, claim: Claim, line) -> LineView:
+        view = line_view(claim, line)
+        self.days.setdefault((claim.patient_id, line.date_of_service), []).append(view)
+        return view
+
+    def forget(self, views: list[LineView] | None) -> None:
+        """Take a claim's lines out of the day book: no claim judged from now on is near enough to see them."""
+        for view in views or ():
+            key = (view.claim.patient_id, view.date)
+            day = self.days.get(key)
+            if day is None or view not in day:
+                continue  # already taken out when a replacement or void of its claim came in
+            day.remove(view)
+            if not day:
+                del self.days[key]
+        if views:
+            claim = views[0].claim
+            if self.filed.get((claim.patient_id, claim.id)) is views:
+                del self.filed[(claim.patient_id, claim.id)]
+
+    def decide(self, record, lines) -> Decision:
+        if isinstance(record, UnreadableClaim):
+            return Decision(record.id, self.policy_label, "error",
+                            errors=tuple(p.to_dict() for p in record.problems), where=record.where)
+        if record.frequency == "8":  # a void cancels a claim: nothing of it is judged, the history forgets it
+            if self.history is not None:
+                self.history.record(record, payer=self.program.policy.payer)
+            return Decision(record.id, self.policy_label, "accepted", tuple(
+                LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
+        self.past.clear()
+        self.claim_judged, self.lines_judged = record, lines
+        self.own_years.clear()
+        self.day_contexts.clear()
+        self.running.clear()
+        self.one_date = _one_date_in_order(lines)
+        if self.program.pricing is not None:  # each line's allowed amount, before any rule reads it
+            self.program.pricing.price_claim(self, lines)
+        findings: list[Finding] = []
+        line_decisions = []
+        for self.line_index, view in enumerate(lines):
+            found = self._judge_line(view)
+            if found:
+                findings.extend(found)
+                line_decisions.append(_line_decision(view, found))
+            else:  # most lines: nothing to say
+                line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
+                                                   view.modifiers, view.date.isoformat(), view.charge))
+        denied = bool(findings) and any(f.severity == "deny" for f in findings)
+        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
+        # line says anything; the run says once that the 8-minute rule was not checked on them.
+        timed = self.program.timed_codes
+        units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
+        if isinstance(self.history, RunHistory):  # later claims of this run count this one
+            self.history.record(record, payer=self.program.policy.payer, views=lines)
+        elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
+            self.history.record(record, payer=self.program.policy.payer,
+                                allowed={v.number: v.allowed for v in lines} if self.program.pricing else None)
+        return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
+                        tuple(line_decisions), tuple(findings),
+                        extra={"timed_units_only": units_only} if units_only else {})
+
+    def past_lines(self, claim: Claim, year: int | None) -> list:
+        """The patient's lines judged before, in `year` (None: whatever their date)."""
+        if self.history is None:
+            return []
+        key = (claim.patient_id, year)
+        if key not in self.past:
+            first, last = ((datetime.date(year, 1, 1), datetime.date(year, 12, 31)) if year is not None
+                           else (datetime.date.min, datetime.date.max))
+            found = self.history.lines(claim.patient_id, first, last,
+                                       exclude_claim=claim.id, payer=self.program.policy.payer)
+            self.past[key] = found
+        return self.past[key]
+
+    def past_day(self, view: LineView) -> list:
+        """The lines of `view`'s patient-day from claims judged before and no longer in the day book, asked
+        once per claim and date (`DayContext.past_day` keeps them). Taken from the patient's year, which is
+        asked of the history once per claim and year and wanted by the year's rules anyway."""
+        if self.history is None:
+            return []
+        in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
+        return [line for line in self.past_lines(view.claim, view.date.year)
+                if line.date == view.date and line.claim_id not in in_book]
+
+    def claim_lines(self, claim: Claim) -> list:
+        return self.lines_judged if claim is self.claim_judged else []
+
+    def claim_lines_in(self, claim: Claim, year: int | None) -> list:
+        """The claim's own lines in `year` (None: all of them), worked out once per claim judged."""
+        key = (id(claim), year)
+        found = self.own_years.get(key)
+        if found is None:
+            found = [v for v in self.claim_lines(claim) if year is None or v.date.year == year]
+            self.own_years[key] = found
+        return found
+
+    def _judge_line(self, view: LineView) -> list[Finding]:
+        program = self.program
+        observer = self.observer
+        if observer is None:
+            judge = program.judge_by_code.get(view.code)
+            if judge is None:
+                if not program.for_every_code:
+                    return []  # a code no rule concerns
+                judge = program.judge_any_code
+        elif not program.rules_for(view.code):
+            return []
+        day = self.day_contexts.get(view.date)
+        if day is None:  # the claim's first line of this date
+            day_lines = self.days.get((view.claim.patient_id, view.date))
+            if day_lines is None or view not in day_lines:
+                # The claim was replaced or voided by a later one in the window before its turn came: it is
+                # judged on its own day, as the payer judged it before the replacement arrived.
+                day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
+            day = self.day_contexts[view.date] = DayContext(view, day_lines, day_lines.index(view), self, {})
+        else:  # the same day, a later line: the context moves down to it, its memo emptied
+            day.line = view
+            day.position = day.lines.index(view)
+            day.memo.clear()
+        if observer is None:  # the generated function of the line's code runs every rule in one go
+            fired = judge(day, view)
+            return [_finding(rule, day, view) for rule in fired] if fired else []
+        found = []
+        for rule in program.rules_for(view.code):  # one at a time, so the observer hears of each rule met
+            if rule.dated and not _in_effect(rule, view.date):
+                continue
+            fired = rule.applies(day, view)
+            if fired:
+                found.append(_finding(rule, day, view))
+            observer(rule, view, bool(fired))
+        return found
+
+
+def _one_date_in_order(lines: list[LineView]) -> bool:
+    """Whether a claim's lines are all of one date, numbered down the claim (as claim readers number them):
+    then a line's earlier lines on the claim are the lines above it."""
+    if not lines:
+        return True
+    date, number = lines[0].date, lines[0].number
+    for view in lines[1:]:
+        if view.date != date or view.number <= number:
+            return False
+        number = view.number
+    return True
+
+
+def _in_effect(rule: CompiledRule, date: datetime.date) -> bool:
+    if rule.effective_from is not None and date < rule.effective_from:
+        return False
+    return rule.effective_to is None or date <= rule.effective_to
+
+
+def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
+    spec = rule.spec
+    message = rule.message(day, view)
+    fix = None
+    if rule.fix_of is not None:
+        fix = rule.fix_of(day, view)
+    elif rule.fix is not None:
+        f = rule.fix
+        if f.action == "set_units":
+            units = f.units(day, view)
+            units = None if units is None else max(int(units), 0)
+            # Setting a line to no units is removing it; say so in the payer's words.
+            fix = Fix("remove_line", view.number) if units == 0 else Fix("set_units", view.number, units)
+        elif f.action in ("add_modifier", "remove_modifier"):
+            fix = Fix(f.action, view.number, f.modifier)
+        elif f.action == "merge_lines":
+            fix = _merge_fix(day, view)
+        else:
+            fix = Fix(f.action, view.number, note=f.note)
+    source = spec.source if rule.source_of is None else {**spec.source, **rule.source_of(day, view)}
+    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix,
+                   spec.kind)
+
+
+def _merge_fix(day: DayContext, view: LineView) -> Fix:
+    """Merge a line into the first line of its code that day on the same claim; across claims, say so."""
+    for other in day.lines[:day.position]:
+        if other.code == view.code and other.claim is view.claim:
+            return Fix("merge_lines", view.number, other.number,
+                       note=f"add its units to line {other.number} and remove line {view.number}")
+    return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
+                                           "bill the day's units of a code on one line")
+
+
+def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
+    denials = [f for f in found if f.severity == "deny"]
+    reduced = [f.fix.value for f in denials if f.fix is not None and f.fix.action == "set_units"]
+    if not denials:
+        status, allowed = "accepted", view.units
+    elif len(reduced) == len(denials):
+        status, allowed = "adjusted", min(reduced)
+    else:
+        status, allowed = "denied", 0
+    return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
+                        view.charge)

@@ -1,0 +1,92 @@
+"""The claim history of one run: what `check_many` and the command line use without `--history`.
+
+Same promises as the SQLite `ClaimHistory` for the calls the evaluator makes (`record`, `lines`): a
+replacement (frequency 7) takes the place of the claim's earlier version, a void (8) removes it, and a claim
+recorded again replaces itself, so no claim counts twice. It starts in memory, where recording and asking
+cost microseconds; a run past `limit` claims moves to a temporary SQLite file, so that memory stays bounded
+however long the run.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime
+import operator
+import os
+import shutil
+import tempfile
+
+from payerpolicy.claims.values import therapy_discipline
+from payerpolicy.judge.history import ClaimHistory, HistoryLine
+from payerpolicy.claims.model import Claim
+
+# The order of `lines`, as the SQLite history gives it: by date, claim, line.
+_IN_ORDER = operator.attrgetter("date_of_service", "claim_id", "number")
+
+DEFAULT_LIMIT = 100_000  # a few KB a claim in memory (with what its lines share with the claim): some 300 MB
+
+
+class RunHistory:
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self.count = 0
+        self.by_patient: dict[str, dict[str, tuple[HistoryLine, ...]]] = {}
+        self.spilled: ClaimHistory | None = None
+
+    def record(self, claim: Claim, *, payer: str | None = None, views=None, allowed=None) -> None:
+        """Count `claim` for the claims judged after it. `views`: its lines as the judge saw them
+        (`judge.judge.LineView`), whose provider and discipline are worked out already."""
+        if self.spilled is not None:
+            self.spilled.record(claim, payer=payer, allowed=allowed or {v.number: v.allowed for v in views or ()})
+            return
+        patient = self.by_patient.setdefault(claim.patient_id, {})
+        if patient.pop(claim.id, None) is not None:
+            self.count -= 1
+        if claim.frequency == "8":
+            return
+        patient[claim.id] = _history_lines(claim, payer) if views is None else _lines_seen(claim, payer, views)
+        self.count += 1
+        if self.count > self.limit:
+            self._spill()
+
+    def lines(self, patient_id: str, date_from: datetime.date, date_to: datetime.date, *,
+              exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
+        if self.spilled is not None:
+            return self.spilled.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
+        found = [line for claim_id, lines in self.by_patient.get(patient_id, {}).items()
+                 if claim_id != exclude_claim for line in lines
+                 if date_from <= line.date_of_service <= date_to and (payer is None or line.payer == payer)]
+        found.sort(key=_IN_ORDER)
+        return found
+
+    def _spill(self) -> None:
+        """Move to a scratch file in a private folder (0700), with its journal in memory. On POSIX systems the
+        file and folder are removed at once (the open connection keeps the data), so nothing with patient
+        data is left on disk whatever way the run ends; elsewhere they are removed when the run closes."""
+        folder = tempfile.mkdtemp(prefix="payerpolicy-run-")
+        path = os.path.join(folder, "history.sqlite")
+        store = ClaimHistory(path, durable=False)
+        try:
+            os.unlink(path)
+            os.rmdir(folder)
+        except OSError:
+            atexit.register(shutil.rmtree, folder, True)
+        store.import_lines(line for patient in self.by_patient.values() for lines in patient.values()
+                           for line in lines)
+        self.by_patient.clear()
+        self.spilled = store
+
+
+def _history_lines(claim: Claim, payer: str | None) -> tuple[HistoryLine, ...]:
+    lines = []
+    for line in claim.lines:
+        provider = claim.provider_of(line)
+        lines.append(HistoryLine(claim.id, claim.patient_id, payer or claim.payer, claim.frequency, line.number,
+                                 line.code, line.modifiers, line.units, line.charge, line.date_of_service,
+                                 provider.type if provider else None, therapy_discipline(claim, line)))
+    return tuple(lines)
+
+
+def _lines_seen(claim: Claim, payer: str | None, views) -> tuple[HistoryLine, ...]:
+    payer = payer or claim.payer
+    return tuple(HistoryLine(claim.id, claim.patient_id, payer, claim.frequency, v.number, v.code, v.modifiers,
+                             v.units, v.charge, v.date, v.provider_type, v.discipline, v.allowed) for v in views)

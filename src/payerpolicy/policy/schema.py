@@ -1,0 +1,205 @@
+"""Stage 2, validate: each policy file against the policy JSON Schema, errors placed on the file's lines.
+
+Policy test case files are checked the same way against `schemas/cases.schema.json`.
+
+The schema (`schemas/policy.schema.json`) ships with the package and says which keys each section takes;
+an unknown key is an error because it is nearly always a typo (`max_unit`, `modifers`). jsonschema's own
+messages are written for programmers, so each kind of failure is re-worded here for a policy author and
+pointed at the key or value it concerns.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+
+import jsonschema
+
+from payerpolicy.diagnostics import Diagnostic, did_you_mean, shown
+from payerpolicy.policy.files import PolicyDocument
+from payerpolicy._resources import schema_file
+
+_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "array": "a list", "object": "a mapping of keys to values", "null": "empty"}
+_SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "code_pair_tables", "evaluations", "rules",
+                 "unit_cap_tables", "fee_status", "fee_schedule_tables"}
+
+
+def _strict_pattern(validator, pattern: str, instance, schema):
+    """JSON Schema's `pattern`, with `$` meaning the end of the text: in Python's regular expressions it also
+    matches before a final newline, so `payer: "acme\\n"` would pass `^[a-z0-9-]*$`."""
+    if not validator.is_type(instance, "string"):
+        return
+    strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if not re.search(strict, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _strict_pattern})
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema: str):
+    return _Validator(json.loads(schema_file(schema).read_text(encoding="utf-8")))
+
+
+def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic],
+                      schema: str = "policy.schema.json") -> bool:
+    """Add a diagnostic for every schema violation in `doc`, then drop the parts that failed from `doc.data`
+    (a row, a code set, a section), so later stages can still check everything else in the file.
+    True when nothing failed."""
+    if doc.data is None:
+        return True
+    bad: set[tuple] = set()
+    for error in sorted(_validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            bad.update(path + (key,) for key in extras)
+        else:
+            bad.add(path)
+        if error.validator == "required" and path in doc.merged:
+            continue  # the keys it lacks were to come from the refused `<<`, already reported
+        diagnostics.extend(_explain(error, doc))
+    if bad:
+        doc.data = _without(doc.data, bad)
+    return not bad
+
+
+_INTACT = object()
+
+
+def _without(data, bad: set[tuple]):
+    """`data` less every top-level section, row or code set that holds a failed path."""
+    if not isinstance(data, dict) or () in bad:
+        return {}
+    drop: dict[str, set] = {}
+    for path in bad:
+        section = path[0]
+        if section == "policy" or len(path) < 2 or not isinstance(data.get(section), (list, dict)):
+            drop[section] = {_INTACT}  # the whole section
+        else:
+            drop.setdefault(section, set()).add(path[1])
+    kept = {}
+    for section, value in data.items():
+        parts = drop.get(section)
+        if parts is None:
+            kept[section] = value
+        elif _INTACT in parts:
+            if section == "policy":
+                kept[section] = None  # there was a policy section, but it cannot be used
+        elif isinstance(value, list):
+            kept[section] = [row for i, row in enumerate(value) if i not in parts]
+        else:
+            kept[section] = {k: v for k, v in value.items() if k not in parts}
+    return kept
+
+
+def where(path: tuple, data) -> str:
+    """A place in a policy file in words: "unit_caps row 2 (`medicare.unit-cap.97112`)"."""
+    if not path:
+        return "the top of the file"
+    words = [str(path[0])]
+    node = data.get(path[0]) if isinstance(data, dict) else None
+    rest = path[1:]
+    if rest and isinstance(rest[0], int) and isinstance(node, list):
+        row = node[rest[0]] if rest[0] < len(node) else None
+        name = row.get("id") or row.get("name") if isinstance(row, dict) else None
+        label = f" (`{name}`)" if isinstance(name, str) else ""
+        words = [f"{path[0]} row {rest[0] + 1}{label}"]
+        rest = rest[1:]
+    words += [str(p) if not isinstance(p, int) else f"item {p + 1}" for p in rest]
+    return " > ".join(words)
+
+
+def _show(value) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, (dict, list)):
+        return _TYPE_WORDS["object" if isinstance(value, dict) else "array"]
+    text = getattr(value, "text", None) or str(value)
+    return f"`{shown(text, 60)}`"
+
+
+def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
+    path = tuple(error.absolute_path)
+    place = where(path, doc.data)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            hint = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
+            yield Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint)
+    elif "propertyNames" in error.relative_schema_path and kind == "pattern":
+        yield Diagnostic("E201", f"`{error.instance}` cannot be the name of a code set",
+                         doc.span(path + (error.instance,), key=True),
+                         "names are one word of letters, digits, `_` and `-`: pt_evaluation")
+    elif kind == "propertyNames":
+        key = error.instance
+        allowed = error.schema.get("enum") or []
+        hint = did_you_mean(str(key), allowed) if allowed else error.schema.get("pattern")
+        yield Diagnostic("E201", f"`{key}` is not allowed as a name in {place}",
+                         doc.span(path + (key,), key=True), hint)
+    elif kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        known = error.schema.get("properties", {})
+        if isinstance(error.instance, dict) and any(
+                did_you_mean(k, [missing]) for k in error.instance if k not in known):
+            return  # a misspelt key is the cause, and it is reported as an unknown key with this very hint
+        yield Diagnostic("E202", f"{place} is missing `{missing}`", doc.span(path, key=True),
+                         _REQUIRED_HELP.get(missing))
+    elif kind == "oneOf" and all("required" in s for s in error.validator_value):
+        keys = [s["required"][0] for s in error.validator_value]
+        names = " or ".join(f"`{k}`" for k in keys)
+        given = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
+        problem = "gives both" if len(given) > 1 else "needs one of"
+        yield Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True),
+                         f"give exactly one of {names}")
+    elif kind == "enum":
+        options = [str(o) for o in error.validator_value]
+        hint = did_you_mean(str(error.instance), options) or f"write one of: {', '.join(options)}"
+        yield Diagnostic("E203", f"{_show(error.instance)} is not allowed for {place}", doc.span(path), hint)
+    elif kind == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        yield Diagnostic("E203", f"{place} must be {wanted}; found {_show(error.instance)}", doc.span(path))
+    elif kind == "pattern":
+        described = error.schema.get("description")
+        yield Diagnostic("E203", f"{_show(error.instance)} is not a valid value for {place}", doc.span(path),
+                         f"expected {described}" if described else f"it must match {error.validator_value}")
+    elif kind == "anyOf" and isinstance(error.instance, (dict, list)) and _within_branch(error):
+        # A mapping or list of the right kind with a mistake inside (a misspelt key, say): say what is wrong
+        # inside it, not only that the whole has the wrong form.
+        for inner in _within_branch(error):
+            yield from _explain(inner, doc)
+    elif kind == "anyOf":
+        described = error.schema.get("description", "another kind of value")
+        yield Diagnostic("E203", f"{place} has the wrong form: {_show(error.instance)}", doc.span(path),
+                         f"expected {described}")
+    elif kind in ("minItems", "minLength"):
+        yield Diagnostic("E203", f"{place} is empty", doc.span(path))
+    elif kind == "maximum":
+        yield Diagnostic("E203", f"{place} must be {error.validator_value:,} or less; found {_show(error.instance)}",
+                         doc.span(path))
+    elif kind == "minimum":
+        yield Diagnostic("E203", f"{place} must be {error.validator_value} or more; found {_show(error.instance)}",
+                         doc.span(path))
+    else:
+        yield Diagnostic("E203", f"{place}: {error.message}", doc.span(path))
+
+
+def _within_branch(error: jsonschema.ValidationError) -> list:
+    """The errors inside the one branch of an `anyOf` whose type the value has, if exactly one has it."""
+    branches: dict[int, list] = {}
+    for inner in error.context or ():
+        branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+    fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path
+                                                             for e in errs)]
+    return fitting[0] if len(fitting) == 1 else []
+
+
+_REQUIRED_HELP = {
+    "source": "say where the rule comes from: a CMS manual section, a payer bulletin, a seed document",
+    "id": "give the row a stable id such as `acme.unit-cap.97112`",
+    "when": "write the condition under which the rule fires, in the rule language",
+}

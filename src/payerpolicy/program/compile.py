@@ -1,0 +1,388 @@
+"""Stage 6, compile: the generated rule functions, indexed by procedure code.
+
+`program.source` writes every rule's condition, message and fix as Python source, and a function per group
+of codes running all their rules; `program.link` compiles each distinct shape of function once and binds it
+to its rule's figures. The program maps each code to the
+tuple of rules that can concern it, in policy order, so judging a line costs one dict lookup plus the rules
+for its code: no parsing, no YAML, no scanning of unrelated rules.
+"""
+from __future__ import annotations
+
+import collections
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from payerpolicy.rules import ast
+from payerpolicy.policy import tables
+from payerpolicy.program.allowed_amounts import pricing_of
+from payerpolicy.decision import Fix
+from payerpolicy.policy.model import PolicySpec, RuleSpec
+from payerpolicy.program.link import Linker
+from payerpolicy.program.runtime import RUNTIME
+from payerpolicy.program.source import SourceWriter
+from payerpolicy.policy.check import RuleChecker
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFix:
+    action: str
+    modifier: str | None
+    units: Callable | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    spec: RuleSpec
+    applies: Callable  # (day, focus) -> bool
+    message: Callable  # (day, focus) -> str
+    fix: CompiledFix | None
+    effective_from: datetime.date | None
+    effective_to: datetime.date | None
+    dated: bool  # has an effective period: the line's date of service must be checked against it
+    fix_of: Callable | None = None  # (day, line) -> Fix, for a fix that depends on what hit (pair tables)
+    # (day, line) -> the table, quarter and row a reference table's finding came from, added to its source
+    source_of: Callable | None = None
+
+
+class RuleProgram:
+    """A compiled policy: rules by code, plus the rules that concern every code."""
+
+    def __init__(self, policy: PolicySpec, by_code: dict[str, tuple], for_every_code: tuple,
+                 judge_by_code: dict[str, Callable], judge_any_code: Callable, timed_codes: frozenset, source: str,
+                 uses_history: bool):
+        self.policy = policy
+        self.source = source  # the generated Python the rules became: print it to see what runs
+        self.by_code = by_code
+        self.for_every_code = for_every_code
+        # Per code, one generated function judging a line by every rule of the code: (day, line) -> the
+        # rules that fired, in policy order. `rules_for` gives the same rules one by one, for observers.
+        self.judge_by_code = judge_by_code
+        self.judge_any_code = judge_any_code
+        self.timed_codes = timed_codes  # the codes whose minutes turn into units (settings: timed_codes)
+        # Whether some rule looks at the patient's year: only then are claims kept in a claim history.
+        self.uses_history = uses_history
+        self.identity: str | None = None  # what it was loaded from (pipeline), for worker processes
+        self.timed_method = policy.settings.get("timed_unit_method", "cms")
+        # The fee schedule's pricing of lines (their `allowed` amounts); None when the policy names none.
+        self.pricing = pricing_of(policy)
+
+    def rules_for(self, code: str) -> tuple:
+        return self.by_code.get(code, self.for_every_code)
+
+    def judge_for(self, code: str) -> Callable:
+        judge = self.judge_by_code.get(code, self.judge_any_code)
+        return judge.bound() if isinstance(judge, _LazyGroup) else judge
+
+    @property
+    def rule_count(self) -> int:
+        return len(self.policy.rules)
+
+
+# A rule that concerns more groups of codes than this is called from each group rather than written into it,
+# so that a rule over thousands of codes (each with rules of its own) does not multiply the source.
+_INLINE_UP_TO = 16
+_SHORT = 160  # ... unless its condition is short (a pair table's, say): a call would cost more than the text
+
+
+def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
+    """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
+    group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
+    conditions written in line. Returns the whole text, for people to read."""
+    chunks = []
+
+    def add(name: str, text: str) -> None:
+        linker.add(name, text)
+        chunks.append(text)
+    conditions = []
+    totals_added = 0
+    for i, spec in enumerate(policy.rules):
+        for name, text in writer.totals[totals_added:]:  # the running totals the rule before asked for
+            add(name, text)
+        totals_added = len(writer.totals)
+        conditions.append(writer.condition(spec.condition, "f"))
+        chunks.append(f"# {spec.id}\n")
+        add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
+        if isinstance(spec.condition, ast.PairEdit):  # the message and fix name the pairs that hit
+            edit = spec.condition
+            settings = tables.PairBypass(edit.either, edit.either_from, edit.sites, edit.ignored_on)
+            bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
+            add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
+            add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
+            if edit.ignored_on is not None and edit.either is not None:  # the fix differs on those codes' lines
+                ignored = writer.member_set(edit.ignored_on, "code")
+                add(f"ignored_{i}", writer.function(f"ignored_{i}", f"(l.code in {ignored})"))
+            table = writer.constant(spec.condition.table, key=("pair table", id(spec.condition.table)))
+            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]}, l.code)"))
+            continue
+        if isinstance(spec.condition, ast.TableEdit):  # the table says what hit, and where it was read
+            table = writer.table(spec.condition)
+            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]})"))
+            if spec.fix is None:
+                add(f"table_fix_{i}", writer.function(f"table_fix_{i}", f"{table}.fix({conditions[i]}, l)"))
+            if spec.message is None:
+                add(f"message_{i}", writer.function(f"message_{i}", f"{table}.message({conditions[i]}, l)"))
+                continue
+        template = spec.message.parts if spec.message is not None else _default_message(spec, policy.code_sets)
+        add(f"message_{i}", writer.function(f"message_{i}", writer.message(template)))
+        if spec.fix is not None and spec.fix.units is not None:
+            add(f"units_{i}", writer.function(f"units_{i}", writer.value(spec.fix.units, "f")))
+    for name, text in writer.totals[totals_added:]:
+        add(name, text)
+    in_groups = collections.Counter(i for group in groups for i in group)
+    for number, group in enumerate(groups):
+        body = []
+        for i in group:
+            spec = policy.rules[i]
+            inline = in_groups[i] <= _INLINE_UP_TO or len(conditions[i]) <= _SHORT
+            test = conditions[i] if inline else f"W_{i}(d, f)"
+            if spec.effective_from is not None:
+                test = f"{writer.constant(spec.effective_from)} <= f.date and {test}"
+            if spec.effective_to is not None:
+                test = f"f.date <= {writer.constant(spec.effective_to)} and {test}"
+            body.append(f"    if {test}:")
+            body.append(f"        fired.append(R_{i})")
+        body, held = _counts_as_locals(body)
+        head = [f"def group_{number}(d, f):", "    l = d.line"]
+        if any(re.search(r"\bm\.get\(", text) for text in body):
+            head.append("    m = d.memo")
+        if any("dm.get(" in text for text in body):
+            head.append("    dm = d.day_memo")
+        body = head + [f"    {name} = NOT_YET" for name in held] + ["    fired = []"] + _line_fields_once(body)
+        chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
+                      f"{' ...' if len(group) > 5 else ''}\n")
+        add(f"group_{number}", "\n".join(body + ["    return fired", "", ""]))
+    return "".join(chunks)
+
+
+_MEMO_READ = "(_v if (_v := m.get("  # how program.source writes a count kept in the judged line's memo
+
+
+def _counts_as_locals(body: list[str]) -> tuple[list[str], list[str]]:
+    """Counts in a group function without the judged line's memo: a count its rules ask once is worked out
+    where it is asked; one asked more than once is held in a local variable (`c_12`), worked out the first
+    time. A dict lookup and a call saved per count and line. Returns the body and the locals to set up.
+
+    (Messages and fixes, run after the group for rules that fired, keep their memo: they work such a count
+    out again, to the same value.)"""
+    text = "\n".join(body)
+    held: list[str] = []
+    while True:
+        reads = list(_memo_reads(text))
+        if not reads:
+            return text.split("\n"), held
+        uses = collections.Counter(slot for _, _, slot, _ in reads)
+        start, end, slot, worked_out = reads[0]  # one at a time: a count's text may hold another
+        if uses[slot] == 1:
+            replacement = f"({worked_out})"
+        else:
+            name = f"c_{slot[2:]}"
+            if name not in held:
+                held.append(name)
+            replacement = f"({name} if {name} is not NOT_YET else ({name} := {worked_out}))"
+            text = text[:start] + replacement + text[end:]
+            # Every other read of the same count becomes a read of the local.
+            for other_start, other_end, _, _ in reversed([r for r in _memo_reads(text) if r[2] == slot]):
+                text = text[:other_start] + replacement + text[other_end:]
+            continue
+        text = text[:start] + replacement + text[end:]
+
+
+def _memo_reads(text: str):
+    """(start, end, slot, the text working the count out) of each memo read in `text`, outermost first."""
+    at = 0
+    while (start := text.find(_MEMO_READ, at)) >= 0:
+        slot_end = text.index(",", start + len(_MEMO_READ))
+        slot = text[start + len(_MEMO_READ):slot_end]
+        prefix = f"remember(m, {slot}, "
+        inner = text.index(prefix, slot_end) + len(prefix)
+        depth = 1  # the read is one parenthesised expression: find its end, looking at parentheses only
+        for paren in _PARENS.finditer(text, start + 1):
+            depth += 1 if paren.group() == "(" else -1
+            if not depth:
+                break
+        end = paren.end()
+        yield start, end, slot, text[inner:end - 2]
+        at = end
+
+
+_PARENS = re.compile(r"[()]")
+
+
+_LINE_FIELD = re.compile(r"\bf\.([a-z_]+)\b")
+
+
+def _line_fields_once(body: list[str]) -> list[str]:
+    """Read each field of the judged line that a group's rules read more than once into a local first:
+    twenty rules asking for `f.modifiers` then cost one attribute lookup, not twenty."""
+    text = "\n".join(body)
+    counts = collections.Counter(_LINE_FIELD.findall(text))
+    fields = sorted(name for name, n in counts.items() if n > 1)
+    if not fields:
+        return body
+    text = _LINE_FIELD.sub(lambda m: f"f_{m.group(1)}" if m.group(1) in fields else m.group(0), text)
+    return [f"    f_{name} = f.{name}" for name in fields] + text.split("\n")
+
+
+@dataclass
+class ProgramPlan:
+    """Everything compiling a policy works out before Python compiles anything: plain data, so that it can be
+    kept in the compiled-policy cache (`program.cache`) and a later run skips parsing and writing source."""
+
+    index: dict  # code -> the rules (numbers, policy order) that concern it
+    for_every_code: tuple  # rules that concern every code
+    groups: list  # the distinct rule tuples of `index`; group n has function group_n
+    linker: Linker  # the written functions, by shape
+    constants: dict  # the bound names (K_...) and their values
+    source: str  # the whole text, for people
+    timed_codes: frozenset
+    uses_history: bool  # some rule looks at the patient's year or record
+
+
+def plan_program(policy: PolicySpec) -> ProgramPlan:
+    """Index the rules by code, and write every function of the policy."""
+    checker = RuleChecker(policy, [])  # reused for its expansion of code sets
+    for_every_code: list[int] = []
+    by_code: dict[str, list[int]] = {}
+    for i, spec in enumerate(policy.rules):
+        codes = checker.expand(spec.codes) if spec.codes is not None else None
+        if codes is None:
+            for_every_code.append(i)
+            continue
+        for code in sorted(codes):  # in a fixed order, so the generated source is the same in every process
+            by_code.setdefault(code, []).append(i)
+    # A rule for every code also concerns the codes that have rules of their own; keep policy order.
+    index = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
+    groups = list(dict.fromkeys([tuple(for_every_code), *index.values()]))
+    writer = SourceWriter(policy, checker.expand)
+    linker = Linker(f"{policy.payer} {policy.version}")
+    source = _write_program(policy, writer, linker, groups)
+    timed = policy.settings.get("timed_codes", "@timed")
+    timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
+    uses_history = any(("year" in scope or "record" in scope) for scope in _scopes_of(policy))
+    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, source,
+                       frozenset(timed_codes or ()), uses_history)
+
+
+def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
+    """Compile the plan's shapes and make the program. Functions are bound to their figures when first
+    used: a policy of 10,000 rules over 16,000 codes judged on a few dozen codes binds only what it uses."""
+    linker = plan.linker
+    linker.compile_shapes(RUNTIME)
+    compiled: list[CompiledRule] = []
+    made: dict[str, Callable] = {}
+
+    def bind(name: str) -> Callable:  # each function is made once per program
+        function = made.get(name)
+        if function is None:
+            function = made[name] = linker.make(name, resolve)
+        return function
+
+    def resolve(name: str):  # a constant, a rule, a rule's condition, or a running total's function
+        kind, number = name[0], int(name[2:])
+        if kind == "R":
+            return compiled[number]
+        if kind == "W":
+            return bind(f"when_{number}")
+        return bind(f"total_{number}") if kind == "S" else plan.constants[name]
+
+    def function(name: str):
+        return _Lazy(bind, name) if linker.has(name) else None
+    for i, spec in enumerate(policy.rules):
+        fix = fix_of = None
+        if spec.fix is not None:
+            fix = CompiledFix(spec.fix.action, spec.fix.modifier, function(f"units_{i}"), spec.fix.note)
+        if linker.has(f"hits_{i}"):
+            fix_of = _pair_fix(function(f"hits_{i}"), spec.fix, function(f"ignored_{i}"))
+        if linker.has(f"table_fix_{i}"):
+            fix_of = function(f"table_fix_{i}")
+        compiled.append(CompiledRule(spec, function(f"when_{i}"), function(f"message_{i}"), fix,
+                                     spec.effective_from, spec.effective_to,
+                                     spec.effective_from is not None or spec.effective_to is not None, fix_of,
+                                     function(f"provenance_{i}")))
+    group_number = {group: n for n, group in enumerate(plan.groups)}
+    by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
+    judges: dict = {}
+    judges.update((code, _LazyGroup(bind, f"group_{group_number[group]}", judges, code))
+                  for code, group in plan.index.items())
+    program = RuleProgram(policy, by_code, tuple(compiled[i] for i in plan.for_every_code), judges,
+                          bind("group_0"), plan.timed_codes, plan.source, plan.uses_history)
+    program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
+    program.plan = plan  # kept so that the program can be sent to another process (`Policy` pickles)
+    return program
+
+
+class _LazyGroup:
+    """Stands in a program's code -> function dict until a line of the code is first judged; then binds
+    the group's function and puts it in its place, so later lines find it with a plain dict lookup."""
+
+    __slots__ = ("bind", "name", "judges", "code")
+
+    def __init__(self, bind, name: str, judges: dict, code: str):
+        self.bind, self.name, self.judges, self.code = bind, name, judges, code
+
+    def bound(self):
+        function = self.judges[self.code] = self.bind(self.name)
+        return function
+
+    def __call__(self, day, focus):
+        return self.bound()(day, focus)
+
+
+class _Lazy:
+    """A rule's function (message, fix units, condition) bound on its first call: most rules of a large
+    policy never fire, and their messages are never written."""
+
+    __slots__ = ("bind", "name", "bound")
+
+    def __init__(self, bind, name: str):
+        self.bind, self.name, self.bound = bind, name, None
+
+    def __call__(self, day, focus):
+        if self.bound is None:
+            self.bound = self.bind(self.name)
+        return self.bound(day, focus)
+
+
+def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
+    """The message of a table row without one of its own: template parts made by `policy.tables`."""
+    if spec.default_message is None:
+        return (f"rule {spec.id} applies",)
+    return spec.default_message(code_sets)
+
+
+def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable | None = None) -> Callable:
+    """A pair table's fix: remove the line when an edit allows no modifier, else add the bypass modifier
+    (the table's own `fix:`, or 59; on a line of a code where 59 does not count, a review)."""
+    def fix_of(day, view) -> Fix:
+        if any(indicator == 0 for _, indicator in hits_of(day, view)):
+            return Fix("remove_line", view.number)
+        if written is None and ignored_of is not None and ignored_of(day, view):
+            return Fix("review", view.number, note=tables.IGNORED_CODE_FIX)
+        if written is not None and written.action == "add_modifier":
+            return Fix("add_modifier", view.number, written.modifier)
+        if written is not None:
+            return Fix(written.action, view.number, note=written.note)
+        return Fix("add_modifier", view.number, "59")
+    return fix_of
+
+
+def _scopes_of(policy: PolicySpec):
+    """Every scope (`day`, `year`, ...) the policy's conditions, messages and fixes look at."""
+    def walk(node):
+        if isinstance(node, (ast.DayLines, ast.AnotherLine)):
+            yield node.scope
+        if isinstance(node, (tuple, list)):
+            for item in node:
+                yield from walk(item)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                if name != "span":
+                    yield from walk(getattr(node, name))
+    for rule in policy.rules:
+        yield from walk((rule.condition, rule.message, rule.fix))
+
+
+__all__ = ["plan_program", "assemble", "ProgramPlan", "RuleProgram", "CompiledRule"]

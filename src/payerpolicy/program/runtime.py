@@ -1,0 +1,185 @@
+"""Stage 7, evaluate (what generated code calls): the lines a count looks at, and totals kept as they run.
+
+The functions `program.source` writes name these, and nothing else of the package. Each takes `d`, the judged
+line's place in its patient-day (`judge.judge.DayContext`).
+
+Counts come in three speeds, chosen by `program.source` when it writes a rule:
+
+- A count whose filter reads the judged line (`another line with the same code`) is worked out for each
+  judged line, over the lines its scope gives (`earlier_that_day(d)`, ...).
+- A count over the whole day or year whose filter reads only the counted lines (`total minutes of lines with
+  code in @timed that day`) has one value for every line of the claim on that day: it is kept in the day's
+  memo (`d.day_memo`) and worked out once per claim and date.
+- A count of lines *earlier* that day or year with such a filter is a running total: each line adds to it
+  once, by a generated `total_n(start, lines)` that adds the lines to `start`, in the order the plain count
+  would take them. (Sums of charges are float sums: Python 3.12's `sum` compensates rounding within one call,
+  so there a running total and one `sum` over all the lines can differ in the last binary digit. Charges in
+  whole cents would make both exact.)
+"""
+from __future__ import annotations
+
+import operator
+
+from payerpolicy.rules.builtins import format_value
+from payerpolicy.program.source import MISSING
+
+
+# --------------------------------------------------------------------------------- scopes, per judged line
+# The lines of the judged line's day or year that a count looks at (named in program.source._SCOPES). Each
+# is made once per judged line (`DayContext.scope`), however many counts of its rules look at it.
+def _whole_day(day):
+    past = day.past_day()
+    return past + day.lines if past else day.lines
+
+
+def _others_that_day(day):
+    return day.past_day() + [line for line in day.lines if line is not day.line]
+
+
+def _earlier_that_day(day):
+    past = day.past_day()
+    return past + day.lines[:day.position] if past else day.lines[:day.position]
+
+
+def _year_without_self(day):
+    return [line for line in day.year_lines(earlier=False) if line is not day.line]
+
+
+def _record_without_self(day):
+    return [line for line in day.year_lines(earlier=False, whole_record=True) if line is not day.line]
+
+
+def whole_day(day):
+    return day.scope("day", _whole_day)
+
+
+def others_that_day(day):
+    return day.scope("others", _others_that_day)
+
+
+def earlier_that_day(day):
+    return day.scope("earlier", _earlier_that_day)
+
+
+def whole_year(day):
+    return day.year_lines(earlier=False)
+
+
+def year_without_self(day):
+    return day.scope("year without self", _year_without_self)
+
+
+def earlier_that_year(day):
+    return day.year_lines(earlier=True)
+
+
+def on_record(day):
+    return day.year_lines(earlier=False, whole_record=True)
+
+
+def record_without_self(day):
+    return day.scope("record without self", _record_without_self)
+
+
+def earlier_on_record(day):
+    return day.year_lines(earlier=True, whole_record=True)
+
+
+# --------------------------------------------------------------------------------- running totals
+def running_in_day(d, slot, total):
+    """A count over the lines earlier that day, carried from one judged line to the next of the claim.
+
+    The state, kept in the day's memo under the count's slot, is (how many of the day's lines are counted,
+    the total over them). The claim's lines of a date stand together in the day book and are judged in
+    order, so each step adds the lines between the last judged line and this one."""
+    memo = d.day_memo
+    state = memo.get(slot)
+    position = d.position
+    if state is None or state[0] > position:  # first line of the day, or (never in practice) going back
+        past = d.past_day()
+        state = memo[slot] = [0, total(0, past) if past else 0]
+    if state[0] < position:
+        state[1] = total(state[1], d.lines[state[0]:position])
+        state[0] = position
+    return state[1]
+
+
+def running_in_year(d, slot, total, whole_record=False):
+    """A count over the patient's lines earlier in the year of the judged line (the whole record with
+    `whole_record`): the lines of `earlier_that_year`, added in the same order.
+
+    On a claim of one date of service (nearly all), the claim's earlier lines are the lines above the judged
+    one: the count starts from the claims judged before, up to that date, and each line adds to it once. The
+    state, kept per claim under the count's slot, is (how many of the claim's lines are counted, the count)."""
+    judge = d.judge
+    if not judge.one_date:  # lines of several dates: which are earlier depends on the date, line by line
+        return _running_by_date(d, slot, total, whole_record)
+    index = judge.line_index
+    state = judge.running.get(slot)
+    if state is None or state[0] > index:
+        view = d.line
+        lines = judge.past_lines(view.claim, None if whole_record else view.date.year)
+        state = judge.running[slot] = [0, total(0, [p for p in lines if p.date <= view.date]) if lines else 0]
+    if state[0] < index:
+        state[1] = total(state[1], judge.lines_judged[state[0]:index])
+        state[0] = index
+    return state[1]
+
+
+def _running_by_date(d, slot, total, whole_record):
+    """`running_in_year` for a claim of several dates: the count before each of the claim's lines, worked out
+    for all of them in one walk in date order (claims judged before, up to and on each date, then the claim's
+    own lines by date and number), so a claim of n lines costs n steps, not n * n."""
+    judge, view = d.judge, d.line
+    year = None if whole_record else view.date.year
+    key = (slot, year)
+    before = judge.running.get(key)
+    if before is None:
+        own = sorted(judge.claim_lines_in(view.claim, year), key=_DATE_NUMBER)
+        past = sorted(judge.past_lines(view.claim, year), key=_DATE)
+        before = judge.running[key] = {}
+        count, taken = 0, 0
+        for line in own:
+            upto = taken
+            while upto < len(past) and past[upto].date <= line.date:
+                upto += 1
+            if upto > taken:
+                count, taken = total(count, past[taken:upto]), upto
+            before[line.number] = count
+            count = total(count, [line])
+    return before[view.number]
+
+
+_DATE = operator.attrgetter("date")
+_DATE_NUMBER = operator.attrgetter("date", "number")
+
+
+_NOT_YET = object()  # a memo slot not worked out yet (None is a value a count may not have, but be safe)
+
+
+def _remember(memo: dict, slot: int, value):
+    memo[slot] = value
+    return value
+
+
+def _pair_message(hits: tuple, code: str, bypass_words: str) -> str:
+    """What a pair table's finding says: the column-1 codes billed that day, and whether a modifier helps
+    (`bypass_words`, written once per table by policy.tables.bypass_words, as a `code_pairs` row's message)."""
+    paired = " and ".join(column1 for column1, _ in hits)
+    text = (f"{code} is not paid on the same day as {paired} for the same patient "
+            f"(code pair edit{'s' if len(hits) > 1 else ''} {', '.join(f'{c}/{code}' for c, _ in hits)}, "
+            f"{code} in column 2)")
+    if any(indicator == 0 for _, indicator in hits):
+        return text + "; no modifier overrides this pair"
+    return text + "; " + bypass_words
+
+
+# What every generated module may name besides its own constants.
+RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier_that_day": earlier_that_day,
+           "whole_year": whole_year, "year_without_self": year_without_self,
+           "earlier_that_year": earlier_that_year, "on_record": on_record,
+           "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
+           "running_in_day": running_in_day, "running_in_year": running_in_year,
+           "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
+           "format_value": format_value,
+           "__builtins__": __builtins__}

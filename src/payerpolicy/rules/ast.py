@@ -1,0 +1,291 @@
+"""The rule language's syntax tree: our own nodes between Lark and everything after the parser.
+
+Lark's tree exists only inside `rules.parse` and `rules.lower`; the checker and the compiler see these frozen
+dataclasses. Every node keeps the `span` it came from (so the checker can underline it) but spans are left
+out of equality: two rules that say the same thing are equal wherever they were written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from payerpolicy.diagnostics import Span
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)
+
+
+# ------------------------------------------------------------------ values
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A constant. `kind`: code, number, date, text, or symbol (an upper-case word: PT, GP, XU)."""
+
+    kind: str
+    value: object
+    text: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRange:
+    low: str
+    high: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetRef:
+    """`@name`: a named code set of the policy."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetList:
+    """`[a, b, 97161-97163]`: items are Literal or CodeRange."""
+
+    items: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field of something on the claim.
+
+    `subject` is `focus` (the line in focus: the judged line, or inside `with ...` the other line),
+    `line` (always the judged line), `claim` or `patient`. `path` is what follows, e.g. ("provider", "type").
+    """
+
+    subject: str
+    path: tuple[str, ...]
+    span: Span | None = _span()
+
+    @property
+    def dotted(self) -> str:
+        prefix = "" if self.subject == "focus" else self.subject + "."
+        return prefix + ".".join(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    function: str
+    args: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic:
+    operator: str  # "+", "-" or "*"
+    left: "Value"
+    right: "Value"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DayLines:
+    """Lines of the patient's day: `number of lines ...` (count) or `total units of lines ...` (sum).
+
+    `scope` is `day` (every line that day, the judged one included), `earlier` (lines before the judged one),
+    `year` (the patient's lines in the calendar year, from the claim history too), `earlier_year`, `record`
+    (all the patient's lines judged before, whatever their date) or `earlier_record`.
+    """
+
+    # "count" (lines), "days" (distinct dates), "claims" (distinct claims), the field summed ("units",
+    # "minutes", "charge", "allowed"), or "earliest date" / "latest date" (the first or last date of service
+    # among the lines; missing when there is none).
+    measure: str
+    filter: "Condition | None"
+    scope: str
+    span: Span | None = _span()
+
+
+SetExpr = Union[SetRef, SetList, CodeRange]
+Value = Union[Literal, Field, Call, Arithmetic, DayLines]
+
+
+# ------------------------------------------------------------------ conditions
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: "Condition"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    operator: str  # = != < <= > >=
+    left: Value
+    right: Value
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class InSet:
+    """`value in set`; with `quantifier` "any"/"none" the value is a list (`none of line.diagnoses in @x`)."""
+
+    value: Value
+    set: SetExpr
+    negated: bool = False
+    quantifier: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class IsMissing:
+    value: Value
+    negated: bool = False  # True for `is present`
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class HasModifier:
+    """`has modifier GP` / `has any modifier in S` (negated False); `lacks ...` / `has no ...` (negated True)."""
+
+    modifiers: SetExpr
+    negated: bool = False
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AnotherLine:
+    """`another line [with C] that day`: some line of the day other than the judged one meets C."""
+
+    filter: "Condition | None"
+    scope: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Always:
+    """The condition of a rule with no `when`: it fires on every line it concerns."""
+
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class PairEdit:
+    """The condition of a code pair table (`code_pair_tables:`), not written in the rule language: some other
+    line of the day has a code that the table pairs in column 1 with the judged line's code in column 2, the
+    edit is in force on the date of service, and no `bypass` modifier on the line lifts it (indicator 1), nor
+    an `either` modifier on either line (from the date `either_from`), nor `sites` showing different sites on
+    the two lines (policy.tables.PairBypass says the same for `code_pairs` rows)."""
+
+    table: object  # a policy.pair_table.PairTable; compared by identity
+    bypass: "SetExpr"
+    span: Span | None = _span()
+    either: "SetExpr | None" = None
+    either_from: object = None  # a datetime.date, or None
+    sites: "SetExpr | None" = None
+    ignored_on: "SetExpr | None" = None  # codes on whose lines `either` does not count
+
+
+@dataclass(frozen=True, slots=True)
+class TableEdit:
+    """The condition of a rule made from a reference table (`unit_cap_tables:`, `fee_status:`), not written in
+    the rule language: the table itself judges the line (`table.hits(day)`, empty when nothing hits) and says
+    what hit (`message`, `fix`), and from which row of which file (`provenance`). See policy.reference_table."""
+
+    table: object  # compared by identity
+    span: Span | None = _span()
+
+
+Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit,
+                  TableEdit]
+
+
+# ------------------------------------------------------------------ fixes and messages
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What to do about a finding. `action` is one of the decision contract's fix actions."""
+
+    action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, merge_lines, review
+    modifier: str | None = None
+    units: Value | None = None
+    note: str | None = None
+    span: Span | None = _span()
+    modifier_span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message with `{value}` holes: parts are plain strings and values, in order."""
+
+    parts: tuple
+    span: Span | None = _span()
+
+
+def show(node) -> str:
+    """A compact, stable text form of a syntax tree, for tests and for debugging: (and (in code @x) ...)."""
+    match node:
+        case Literal(kind="text", value=value):
+            return f'"{value}"'
+        case Literal(kind="date", text=text) | Literal(text=text):
+            return text if node.kind != "symbol" else str(node.value)
+        case CodeRange(low, high):
+            return f"{low}-{high}"
+        case SetRef(name):
+            return "@" + name
+        case SetList(items):
+            return "[" + " ".join(show(i) for i in items) + "]"
+        case Field():
+            return node.dotted
+        case Call(function, args):
+            return f"({function} " + " ".join(show(a) for a in args) + ")"
+        case Arithmetic(op, left, right):
+            return f"({op} {show(left)} {show(right)})"
+        case DayLines(measure, filt, scope):
+            where = f" {show(filt)}" if filt is not None else ""
+            return f"({measure}-lines {scope}{where})"
+        case AllOf(items):
+            return "(and " + " ".join(show(i) for i in items) + ")"
+        case AnyOf(items):
+            return "(or " + " ".join(show(i) for i in items) + ")"
+        case Not(item):
+            return f"(not {show(item)})"
+        case Compare(op, left, right):
+            return f"({op} {show(left)} {show(right)})"
+        case InSet(value, set_expr, negated, quantifier):
+            head = f"{quantifier}-in" if quantifier else ("not-in" if negated else "in")
+            return f"({head} {show(value)} {show(set_expr)})"
+        case IsMissing(value, negated):
+            return f"({'present' if negated else 'missing'} {show(value)})"
+        case HasModifier(modifiers, negated):
+            return f"({'lacks' if negated else 'has'}-modifier {show(modifiers)})"
+        case AnotherLine(filt, scope):
+            where = f" {show(filt)}" if filt is not None else ""
+            return f"(another-line {scope}{where})"
+        case Always():
+            return "(always)"
+        case Fix(action, modifier, units, note):
+            extra = modifier or (show(units) if units is not None else None) or (f'"{note}"' if note else None)
+            return f"({action}{' ' + extra if extra else ''})"
+        case Template(parts):
+            return "".join(p if isinstance(p, str) else "{" + show(p) + "}" for p in parts)
+    raise TypeError(f"not a syntax tree node: {node!r}")
+
+
+def _rebuild(self):
+    """Pickle a node as a call of its class: the compiled-policy cache holds tens of thousands of nodes, and
+    a frozen dataclass's own way back from a pickle takes several times longer per node."""
+    return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
+
+for _node in (Literal, CodeRange, SetRef, SetList, Field, Call, Arithmetic, DayLines, AllOf, AnyOf, Not, Compare,
+              InSet, IsMissing, HasModifier, AnotherLine, PairEdit, TableEdit, Always, Fix, Template):
+    _node.__reduce__ = _rebuild
