@@ -14,7 +14,7 @@ A whole run, as `payerpolicy check` makes it (routing by payer, history, the win
 """
 from __future__ import annotations
 
-from payerpolicy._version import __version__ as __version__  # the release, for `payerpolicy --version` and callers
+from payerpolicy._version import __version__
 from payerpolicy.decision import Decision, Finding
 from payerpolicy.diagnostics import Diagnostic, PolicyError
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load, splits, units
@@ -29,4 +29,4 @@ from payerpolicy.session import LintResult, Policies, Session, lint, read_claims
 
 __all__ = ["load", "lint", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
            "DecisionWriter", "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic", "explain_code",
-           "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS"]
+           "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS", "__version__"]

@@ -14,7 +14,7 @@ import os
 import sys
 
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
-from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
+from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -40,6 +40,7 @@ def _jobs(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
+    parser.add_argument("--version", action="version", version=f"payerpolicy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)")
     check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
