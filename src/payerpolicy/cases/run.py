@@ -62,11 +62,12 @@ class CaseRunner:
         key = (str(path.resolve()) if path is not None else case.policy, case.as_of)
         if key not in self.programs:
             try:
-                self.programs[key], _ = load_program(path if path is not None else case.policy, case.as_of)
+                program, _ = load_program(path if path is not None else case.policy, case.as_of)
+                self.programs[key] = program
             except PolicyError as exc:
                 self.programs[key] = exc
             else:
-                for rule in self.programs[key].policy.rules:
+                for rule in program.policy.rules:
                     source = f"{rule.source['file']}:{rule.source['line']}"
                     table = self.coverage.setdefault(rule.source["file"].rsplit("/", 1)[0], {})
                     table.setdefault((rule.id, source), RuleCoverage(rule.id, rule.family, source))
@@ -101,7 +102,7 @@ class CaseRunner:
     def _records(self, case: PolicyCase) -> list:
         if case.claim_file is not None:
             return list(read_claim_file(case.claim_file))
-        return [claim_from_dict(claim, where=f"{case.file} case `{case.name}`") for claim in case.claims]
+        return [claim_from_dict(claim, where=f"{case.file} case `{case.name}`") for claim in case.claims or ()]
 
     def coverage_percent(self) -> float:
         goals = [goal for table in self.coverage.values() for entry in table.values()

@@ -191,6 +191,7 @@ def _read_claim(resource: dict, where: str, references: References | None = None
         problems.extend(fault.problem() for fault in faults)
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
                                patient_id=patient_id)
+    assert claim_id is not None and patient_id is not None  # either missing is a problem, returned above
     return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
                  diagnoses=diagnoses, frequency=None, prior_authorization=_prior_authorization(resource),
                  patient_birth_date=born, referring_npi=referring, faults=tuple(faults))
@@ -394,7 +395,7 @@ def _read_provider(reference: object, qualification: object, references: Referen
     if reference is None:
         return None
     resource = references.resolve(reference, ("Practitioner", "PractitionerRole", "Organization"))
-    holders: list[dict] = [reference.get("identifier")] if isinstance(reference, dict) else []
+    holders: list = [reference.get("identifier")] if isinstance(reference, dict) else []
     concepts: list[object] = [qualification]
     if resource is not None:
         holders = [resource] + holders
@@ -483,6 +484,7 @@ def _read_item(item: dict, line_number: int, number: int, day: datetime.date | N
     place = _read_place(item.get("locationCodeableConcept"), at, line_number, faults)
     if len(problems) > before:
         return None
+    assert code is not None and date is not None and units is not None  # each missing one is a problem above
     return ServiceLine(number=line_number, code=code, date_of_service=date, units=units, modifiers=modifiers,
                        minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider,
                        place_of_service=place)
@@ -517,7 +519,7 @@ def _read_code(concept: object, at: str, problems: list[ClaimProblem]) -> str | 
         code = upper_ascii(coding.get("code"))
         if code is not None and CPT_HCPCS.fullmatch(code):
             return code
-    if not codings and CPT_HCPCS.fullmatch(text.strip()):
+    if not codings and text is not None and CPT_HCPCS.fullmatch(text.strip()):
         return text.strip()  # a bare code written as text, as some feeds do
     problems.append(ClaimProblem(field, _not_a_procedure(named or codings, concept)))
     return None
@@ -525,7 +527,8 @@ def _read_code(concept: object, at: str, problems: list[ClaimProblem]) -> str | 
 
 def _not_a_procedure(codings: list[dict], concept: object) -> str:
     if not codings:
-        return f"{describe(concept.get('text'))} is not a CPT/HCPCS code (five characters: 97112, G0283)"
+        text = concept.get("text") if isinstance(concept, dict) else None
+        return f"{describe(text)} is not a CPT/HCPCS code (five characters: 97112, G0283)"
     coding = codings[0]
     raw = coding.get("code")
     shown = quote(raw) if isinstance(raw, str) else describe(raw)
@@ -649,7 +652,7 @@ def _read_charge(item: dict, count: int | None, at: str, problems: list[ClaimPro
         if money is None:
             continue
         value = money.get("value") if isinstance(money, dict) else money
-        if not is_amount(value):
+        if value is None or not is_amount(value):
             problems.append(ClaimProblem(f"{at}.{key}", f'{key} must be an amount of 0 or more, e.g. {{"value": '
                                                         f'120.00, "currency": "USD"}}; found {describe(value)}'))
             return None
@@ -708,7 +711,8 @@ def _in_sequence(entries: list, name: str, problems: list[ClaimProblem]) -> list
     """The entries of a sequenced list (item, diagnosis, careTeam) as (sequence, position, entry), sorted by
     sequence. An entry without a sequence takes its position. Two entries with one sequence are a problem:
     lines and pointers name entries by it."""
-    found, seen = [], {}
+    found: list[tuple] = []
+    seen: dict[object, int] = {}
     for number, entry in enumerate(entries, 1):
         field = f"{name}[{number}]"
         if not isinstance(entry, dict):

@@ -57,15 +57,16 @@ def read_document(document: object, name: str, read_claim: ReadClaim) -> Iterato
 def _read_resource(resource: object, where: str, references: References, read_claim: ReadClaim,
                    top: bool = False) -> Iterator[ClaimRecord]:
     """One resource: a Claim is read, a Bundle opened, an answer to a claim refused; others are context."""
-    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    fields = resource if isinstance(resource, dict) else {}  # a list or a value has no resource type
+    kind = fields.get("resourceType")
     if not isinstance(kind, str):  # an object or list where a name belongs is no resource type at all
         kind = None
     if kind == "Claim":
-        yield read_claim(resource, where, references)
+        yield read_claim(fields, where, references)
     elif kind == "Bundle":
-        yield from _read_bundle(resource, where, read_claim)
+        yield from _read_bundle(fields, where, read_claim)
     elif kind in _ANSWERS:
-        yield _answer_not_claim(resource, kind, where)
+        yield _answer_not_claim(fields, kind, where)
     elif top or not isinstance(kind, str):
         yield _not_a_claim(resource, where)
     # Other resources inside a Bundle or an array (Patient, Practitioner, ...) only resolve references.

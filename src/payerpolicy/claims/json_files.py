@@ -149,9 +149,10 @@ def _unclear_layout(head: list[_Line], lines: Iterator[_Line], label: str, decod
             complete = False
             break
     failure = None
-    if complete and all(line.text is not None for line in head):
+    texts = [line.text for line in head]
+    if complete and all(text is not None for text in texts):
         try:
-            value = read_json("".join(line.text for line in head))
+            value = read_json("".join(text for text in texts if text is not None))
         except (ValueError, RecursionError) as err:
             failure = err
         else:
@@ -286,7 +287,8 @@ def _json_lines(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[
     for line in lines:
         where = f"{label} line {line.number}"
         if line.text is None:
-            problem = ClaimProblem("encoding", f"this line is not UTF-8 text (byte {line.error.start + 1} of the "
+            byte = line.error.start + 1 if line.error else 1
+            problem = ClaimProblem("encoding", f"this line is not UTF-8 text (byte {byte} of the "
                                                f"line cannot be read); save the file as UTF-8")
         elif not line.text.strip():
             continue

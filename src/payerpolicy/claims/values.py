@@ -201,7 +201,7 @@ def therapy_discipline(claim: Claim, line: ServiceLine, provider: Provider | Non
         discipline = _THERAPY_MODIFIERS.get(modifier.upper())
         if discipline:
             return discipline
-    if provider is False:  # not looked up by the caller already
+    if isinstance(provider, bool):  # False: not looked up by the caller already
         provider = claim.provider_of(line)
     if provider is None or provider.type is None:
         return None

@@ -220,7 +220,9 @@ def _units(args) -> int:
     # argparse reads options only before the first CODE=MINUTES; the rest are read here, so `--method` and
     # `--untimed` may come anywhere, and codes after `--untimed` that carry minutes are still timed input.
     tokens = (["--untimed", *args.untimed] if args.untimed else []) + args.given
-    method, untimed, given, form = args.method, [], {}, args.format
+    method, form = args.method, args.format
+    untimed: list[str] = []
+    given: dict[str, list] = {}
     after_untimed = False
     try:
         i = 0

@@ -327,7 +327,7 @@ def parse_assignment(text: str) -> tuple[str, list]:
     code, equals, minutes = text.partition("=")
     if not equals or not code.strip():
         raise UnitsError(f"{text!r} is not CODE=MINUTES, such as 97112=24")
-    pieces = []
+    pieces: list[int | str] = []
     for piece in re.split(r"[+,]", minutes):
         piece = piece.strip()
         if piece.isdigit():

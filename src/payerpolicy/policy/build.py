@@ -72,7 +72,7 @@ class _Builder:
         self.values: dict[str, object] = {}
         self.rules: list[RuleSpec] = []
         self.removals: list = []
-        self.ids: dict[str, object] = {}
+        self.ids: dict[str, Span] = {}
         self.fee_statuses: reference.FeeStatusTable | None = None  # `fee_status_table:`, for `fee_status:` rows
         self.fee_schedule: list | None = None  # `fee_schedule_tables:`, one FeeTables per entry
 
@@ -440,7 +440,7 @@ class _Builder:
     def codes(self, doc: PolicyDocument, path: tuple, value):
         """A `codes:`-like value (one entry, @set, or a list) as a set expression of the rule language."""
         entries = value if isinstance(value, list) else [value]
-        items = []
+        items: list[ast.SetRef | ast.CodeRange | ast.Literal] = []
         for i, entry in enumerate(entries):
             entry_path = path + (i,) if isinstance(value, list) else path
             text = text_of(entry).strip()
@@ -498,9 +498,9 @@ def infer_codes(condition: ast.Condition):
     """
     conjuncts = condition.items if isinstance(condition, ast.AllOf) else (condition,)
     for item in conjuncts:
-        judged = isinstance(getattr(item, "value", None), ast.Field) and item.value.path == ("code",)
-        if isinstance(item, ast.InSet) and judged and not item.negated and item.quantifier is None \
-                and item.value.subject in ("focus", "line"):
+        value = getattr(item, "value", None)
+        judged = isinstance(value, ast.Field) and value.path == ("code",) and value.subject in ("focus", "line")
+        if isinstance(item, ast.InSet) and judged and not item.negated and item.quantifier is None:
             return item.set
         if isinstance(item, ast.Compare) and item.operator == "=":
             for side, other in ((item.left, item.right), (item.right, item.left)):

@@ -78,8 +78,9 @@ def fee_tables(entry: dict, paths: dict, at: dict, diagnostics: list[Diagnostic]
     """The tables of one `fee_schedule_tables:` entry. `paths`: for `fees` and `rvu`, (file path, display
     name); `at`: the span of each key of the entry, where mistakes of the entry itself are reported."""
     carrier, locality = str(entry["carrier"]).strip(), str(entry["locality"]).strip()
-    fees_file = reference.read_table_file(*paths["fees"], "fees", sources, diagnostics, at["fees"])
-    rvu_file = reference.read_table_file(*paths["rvu"], "rvu", sources, diagnostics, at["rvu"])
+    (fees_path, fees_name), (rvu_path, rvu_name) = paths["fees"], paths["rvu"]
+    fees_file = reference.read_table_file(fees_path, fees_name, "fees", sources, diagnostics, at["fees"])
+    rvu_file = reference.read_table_file(rvu_path, rvu_name, "rvu", sources, diagnostics, at["rvu"])
     if fees_file is None or rvu_file is None:
         return None
     quarter = fees_file.meta.get("quarter")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import yaml
@@ -71,7 +72,7 @@ class PolicyDocument:
     """One YAML file of a policy: its values, and the node behind every value and key."""
 
     file: str
-    data: object
+    data: Any  # what YAML gave: any value; a mapping in a file that passed the schema
     nodes: dict = field(default_factory=dict)
     key_nodes: dict = field(default_factory=dict)
     text: str = ""
@@ -180,8 +181,9 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diag
         hint = "close it on the same line" if "quoted" in context else "close it with the matching bracket"
     elif "mapping values are not allowed" in problem:
         lines = text.splitlines()
-        here = lines[mark.line] if mark and mark.line < len(lines) else ""
-        above = next((l for l in reversed(lines[:mark.line]) if l.strip() and not l.lstrip().startswith("#")), "")
+        at = mark.line if mark else 0
+        here = lines[at] if at < len(lines) else ""
+        above = next((l for l in reversed(lines[:at]) if l.strip() and not l.lstrip().startswith("#")), "")
         indent = lambda l: len(l) - len(l.lstrip())  # noqa: E731
         if here.strip() and ":" in here.strip() and indent(here) > indent(above) and not above.rstrip().endswith(":"):
             hint = "this key is indented more than the key above it; line them up"
@@ -224,6 +226,7 @@ def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagn
         return out
     if isinstance(node, SequenceNode):
         return [_build(item, path + (i,), doc, diagnostics, budget) for i, item in enumerate(node.value)]
+    assert isinstance(node, ScalarNode)  # PyYAML composes three kinds of node only
     return _scalar(node)
 
 

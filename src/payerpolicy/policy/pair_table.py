@@ -21,6 +21,8 @@ mistakes is not used at all.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import array
 import csv
 import datetime
@@ -61,7 +63,7 @@ class PairTable:
         numbers.frombytes(raw)
         wanted = {column1 for column1, _ in hits}
         rows = [numbers[n // 5] for n in range(0, len(column1s), 5) if column1s[n:n + 5] in wanted]
-        out = {"table": self.file}
+        out: dict[str, object] = {"table": self.file}
         if self.quarter:
             out["quarter"] = self.quarter
         out["row"] = rows[0] if len(rows) == 1 else rows
@@ -254,7 +256,7 @@ class _Reader:
                              len(header))
         if self.mistakes:
             return None
-        by_column2: dict[str, dict] = {}
+        by_column2: dict[str, Any] = {}  # a flat list per code while reading, then packed (text, bytes)
         rows = 0
         c1, c2, ind = where["column1"], where["column2"], where["modifier_indicator"]
         start_at, end_at = where.get("effective_from"), where.get("deleted")

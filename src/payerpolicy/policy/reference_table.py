@@ -88,7 +88,7 @@ class TableFile:
         return _iso(self.meta.get("effective_to")) or datetime.date.max
 
     def provenance(self, line: int, published: str) -> dict:
-        out = {"table": self.display}
+        out: dict[str, object] = {"table": self.display}
         if self.meta.get("quarter"):
             out["quarter"] = self.meta["quarter"]
         out["row"] = line
@@ -300,6 +300,7 @@ def fee_status_rows(file: TableFile | None, hand_rows: list, hand_file: str, han
     code's own), then the rows written in the policy, which take precedence."""
     statuses: dict = {}
     for number, row in (file.rows if file else ()):
+        assert file is not None
         code, status = row["code"].strip().upper(), row["status"].strip().upper()
         if row.get("modifier", "").strip():
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from typing import Any, Iterator
 
 import jsonschema
 
@@ -121,68 +122,73 @@ def _show(value) -> str:
     return f"`{shown(text, 60)}`"
 
 
-def _explain(error: jsonschema.ValidationError, doc: PolicyDocument):
+def _explain(error: jsonschema.ValidationError, doc: PolicyDocument) -> Iterator[Diagnostic]:
     path = tuple(error.absolute_path)
     place = where(path, doc.data)
-    kind = error.validator
+    # The error's parts as plain values (jsonschema types them loosely: a schema may be a bool, a value unset).
+    kind = str(error.validator)
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    hint: str | None
     if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        for key in sorted(set(error.instance) - set(allowed)):
+        allowed = list(schema.get("properties", {}))
+        for key in sorted(set(instance) - set(allowed)):
             hint = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
             yield Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint)
     elif "propertyNames" in error.relative_schema_path and kind == "pattern":
-        yield Diagnostic("E201", f"`{error.instance}` cannot be the name of a code set",
-                         doc.span(path + (error.instance,), key=True),
+        yield Diagnostic("E201", f"`{instance}` cannot be the name of a code set",
+                         doc.span(path + (instance,), key=True),
                          "names are one word of letters, digits, `_` and `-`: pt_evaluation")
     elif kind == "propertyNames":
-        key = error.instance
-        allowed = error.schema.get("enum") or []
-        hint = did_you_mean(str(key), allowed) if allowed else error.schema.get("pattern")
+        key = instance
+        allowed = schema.get("enum") or []
+        hint = did_you_mean(str(key), allowed) if allowed else schema.get("pattern")
         yield Diagnostic("E201", f"`{key}` is not allowed as a name in {place}",
                          doc.span(path + (key,), key=True), hint)
     elif kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        known = error.schema.get("properties", {})
-        if isinstance(error.instance, dict) and any(
-                did_you_mean(k, [missing]) for k in error.instance if k not in known):
+        known = schema.get("properties", {})
+        if isinstance(instance, dict) and any(
+                did_you_mean(k, [missing]) for k in instance if k not in known):
             return  # a misspelt key is the cause, and it is reported as an unknown key with this very hint
         yield Diagnostic("E202", f"{place} is missing `{missing}`", doc.span(path, key=True),
                          _REQUIRED_HELP.get(missing))
-    elif kind == "oneOf" and all("required" in s for s in error.validator_value):
-        keys = [s["required"][0] for s in error.validator_value]
+    elif kind == "oneOf" and all("required" in s for s in value):
+        keys = [s["required"][0] for s in value]
         names = " or ".join(f"`{k}`" for k in keys)
-        given = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
+        given = [k for k in keys if isinstance(instance, dict) and k in instance]
         problem = "gives both" if len(given) > 1 else "needs one of"
         yield Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True),
                          f"give exactly one of {names}")
     elif kind == "enum":
-        options = [str(o) for o in error.validator_value]
-        hint = did_you_mean(str(error.instance), options) or f"write one of: {', '.join(options)}"
-        yield Diagnostic("E203", f"{_show(error.instance)} is not allowed for {place}", doc.span(path), hint)
+        options = [str(o) for o in value]
+        hint = did_you_mean(str(instance), options) or f"write one of: {', '.join(options)}"
+        yield Diagnostic("E203", f"{_show(instance)} is not allowed for {place}", doc.span(path), hint)
     elif kind == "type":
-        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
-        yield Diagnostic("E203", f"{place} must be {wanted}; found {_show(error.instance)}", doc.span(path))
+        types = value if isinstance(value, list) else [value]
+        wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
+        yield Diagnostic("E203", f"{place} must be {wanted}; found {_show(instance)}", doc.span(path))
     elif kind == "pattern":
-        described = error.schema.get("description")
-        yield Diagnostic("E203", f"{_show(error.instance)} is not a valid value for {place}", doc.span(path),
-                         f"expected {described}" if described else f"it must match {error.validator_value}")
-    elif kind == "anyOf" and isinstance(error.instance, (dict, list)) and _within_branch(error):
+        described = schema.get("description")
+        yield Diagnostic("E203", f"{_show(instance)} is not a valid value for {place}", doc.span(path),
+                         f"expected {described}" if described else f"it must match {value}")
+    elif kind == "anyOf" and isinstance(instance, (dict, list)) and _within_branch(error):
         # A mapping or list of the right kind with a mistake inside (a misspelt key, say): say what is wrong
         # inside it, not only that the whole has the wrong form.
         for inner in _within_branch(error):
             yield from _explain(inner, doc)
     elif kind == "anyOf":
-        described = error.schema.get("description", "another kind of value")
-        yield Diagnostic("E203", f"{place} has the wrong form: {_show(error.instance)}", doc.span(path),
+        described = schema.get("description", "another kind of value")
+        yield Diagnostic("E203", f"{place} has the wrong form: {_show(instance)}", doc.span(path),
                          f"expected {described}")
     elif kind in ("minItems", "minLength"):
         yield Diagnostic("E203", f"{place} is empty", doc.span(path))
     elif kind == "maximum":
-        yield Diagnostic("E203", f"{place} must be {error.validator_value:,} or less; found {_show(error.instance)}",
+        yield Diagnostic("E203", f"{place} must be {value:,} or less; found {_show(instance)}",
                          doc.span(path))
     elif kind == "minimum":
-        yield Diagnostic("E203", f"{place} must be {error.validator_value} or more; found {_show(error.instance)}",
+        yield Diagnostic("E203", f"{place} must be {value} or more; found {_show(instance)}",
                          doc.span(path))
     else:
         yield Diagnostic("E203", f"{place}: {error.message}", doc.span(path))
@@ -192,7 +198,7 @@ def _within_branch(error: jsonschema.ValidationError) -> list:
     """The errors inside the one branch of an `anyOf` whose type the value has, if exactly one has it."""
     branches: dict[int, list] = {}
     for inner in error.context or ():
-        branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+        branches.setdefault(int(inner.relative_schema_path[0]), []).append(inner)
     fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path
                                                              for e in errs)]
     return fitting[0] if len(fitting) == 1 else []

@@ -123,7 +123,7 @@ class ImportResult:
 class _Rows:
     """What reading the files gives: good rows (as table cells) and every mistake."""
 
-    rows: list = field(default_factory=list)
+    rows: list | _Written = field(default_factory=list)  # _Written: the PTP edits, straight to the file
     mistakes: list = field(default_factory=list)
     count: int = 0  # mistakes found, shown or not
     skipped: int = 0
@@ -172,7 +172,7 @@ def import_table(kind: str, files: list[Path], quarter: str, out: Path,
                 raise TableImportError(read.mistakes, max(0, read.count - MISTAKES_SHOWN))
             if not len(read.rows):
                 raise TableImportError([Mistake(str(files[0]), 1, "no rows found: is this the right kind of file?")])
-            if kind != "ptp":
+            if isinstance(read.rows, list):  # the PTP edits went to the file as they were read
                 writer.writerows(read.rows)
         os.replace(temporary, out)
     except BaseException:
@@ -284,6 +284,7 @@ def _read_ptp(file: str, text: str, read: _Rows) -> None:
         if indicator == "9":  # not applied: CMS lists it for the record only
             read.skipped += 1
             continue
+        assert isinstance(start, datetime.date) and not isinstance(end, str)  # a bad date is a problem above
         read.rows.append((column1, column2, start.isoformat(), end.isoformat() if end else "", indicator))
     if not in_body:
         read.mistake(file, 1, "no column headings (a line starting `Column 1`): is this a PTP edit file?")
@@ -436,7 +437,8 @@ def _read_fees(file: str, text: str, read: _Rows) -> None:
             fee = _number(cells[columns[name]])
             if not fee:
                 problems.append(f"`{cells[columns[name]].strip()}` in {name.replace('_', ' ')} is not an amount")
-            fees.append(fee)
+            else:
+                fees.append(fee)
         if problems:
             read.mistake(file, number, "; ".join(problems))
             continue
@@ -447,7 +449,7 @@ def _read_fees(file: str, text: str, read: _Rows) -> None:
 def _check_duplicates(kind: str, read: _Rows, paths: dict) -> None:
     """A code has one MUE, one status per modifier, one fee per carrier, locality and modifier: a second row
     for the same key is a mistake (two quarters' files mixed, say), reported at the second."""
-    if kind == "ptp":
+    if not isinstance(read.rows, list):  # the PTP edits: written as read, not held
         return
     key_of = {"mue": lambda r: r[0], "rvu": lambda r: (r[0], r[1]), "fees": lambda r: r[:4]}[kind]
     seen: dict = {}

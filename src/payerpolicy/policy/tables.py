@@ -120,13 +120,13 @@ class PairBypass:
       set and not in the column-2 bypass set, where one would lift the edit whatever the other line shows.
     """
 
-    either: object = None  # a modifier SetExpr, or None
+    either: ast.SetExpr | None = None  # modifiers
     either_from: datetime.date | None = None
-    sites: object = None  # a modifier SetExpr, or None
+    sites: ast.SetExpr | None = None  # modifiers
     # Codes on whose lines the `either` modifiers do not count, on either line (MACs ignore 59/X on an E/M
     # code), and the column-2 bypass modifiers that still count there (the bypass set less `either`).
-    ignored_on: object = None  # a code SetExpr, or None
-    bypass_kept: object = None  # a modifier SetExpr, given with ignored_on
+    ignored_on: ast.SetExpr | None = None  # codes
+    bypass_kept: ast.SetExpr | None = None  # modifiers, given with ignored_on
 
 
 NO_PAIR_BYPASS = PairBypass()
@@ -141,7 +141,7 @@ def _other_line_bypass(settings: PairBypass, span: Span) -> list:
     other_modifiers = ast.Field("focus", ("modifiers",), span)
     kept = []
     if settings.either is not None:
-        has_either = ast.InSet(other_modifiers, settings.either, quantifier="any", span=span)
+        has_either: ast.Condition = ast.InSet(other_modifiers, settings.either, quantifier="any", span=span)
         if settings.ignored_on is not None:
             has_either = ast.AllOf((ast.InSet(_CODE, settings.ignored_on, negated=True, span=span), has_either), span)
         if settings.either_from is not None:
@@ -165,8 +165,8 @@ def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span:
         return ast.AnotherLine(code_in(column1), "day", span)
     other_line = _other_line_bypass(settings, span)
     pairing = ast.AllOf((code_in(column1), *other_line), span) if other_line else code_in(column1)
-    not_lifted_here = ast.HasModifier(bypass, negated=True, span=span)
-    if settings.ignored_on is not None and settings.either is not None:
+    not_lifted_here: ast.Condition = ast.HasModifier(bypass, negated=True, span=span)
+    if settings.ignored_on is not None and settings.either is not None and settings.bypass_kept is not None:
         # On a line of an ignored code only the bypass modifiers outside `either` count.
         not_lifted_here = ast.AnyOf((not_lifted_here, ast.AllOf((
             ast.InSet(_CODE, settings.ignored_on, span=span),

@@ -26,8 +26,8 @@ def remit_segments(decision: Decision, charges: dict[int, float | None]) -> list
     lines = [line for line in decision.lines if line.status != "accepted" and line.line in edited]
     if not lines:
         return []
-    known = [charges.get(line.line) for line in decision.lines]
-    total = sum(known) if known and all(c is not None for c in known) else None
+    known = [charge for line in decision.lines if (charge := charges.get(line.line)) is not None]
+    total = sum(known) if known and len(known) == len(decision.lines) else None
     status = "4" if all(line.status == "denied" for line in decision.lines) else "1"
     segments = [f"CLP*{decision.id}*{status}*{_money(total)}**"]
     for line in lines:
