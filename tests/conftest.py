@@ -20,7 +20,7 @@ def _compiled_policy_cache(tmp_path_factory):
 
 # The slow tests (several seconds each: worker processes, every group of a policy compiled one by one, a
 # file cut at every byte). `pytest -m "not slow"` leaves them out for a quick loop while editing; CI runs all.
-SLOW_MODULES = {"test_parallel.py", "test_program_cache.py"}
+SLOW_MODULES = {"test_parallel.py", "test_program_cache.py", "test_spark.py"}
 SLOW_TESTS = {
     "test_generated_groups_judge_as_the_rules_one_by_one",
     "test_a_file_cut_anywhere_gives_records_not_exceptions",

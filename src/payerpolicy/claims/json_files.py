@@ -292,13 +292,21 @@ def _json_lines(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[
                                                f"line cannot be read); save the file as UTF-8")
         elif not line.text.strip():
             continue
-        else:
-            try:  # without the line break, an error at the end of the line is not reported on the next one
-                yield decode(read_json(line.text.rstrip("\r\n")), where)
-                continue
-            except (ValueError, RecursionError) as err:
-                problem = ClaimProblem("json", f"this line is not valid JSON: {_json_reason(err, with_line=False)}")
+        else:  # without the line break, an error at the end of the line is not reported on the next one
+            yield read_claim_text(line.text.rstrip("\r\n"), where, decode, "this line")
+            continue
         yield UnreadableClaim(id=None, problems=(problem,), where=where)
+
+
+def read_claim_text(text: str, where: str, decode: Decode, what: str = "this claim") -> ClaimRecord:
+    """One claim written as JSON text (a line of JSON Lines, a cell of a table) to its record; text that is
+    not JSON is an unreadable claim saying why, `what` naming the text in the message."""
+    try:
+        value = read_json(text)
+    except (ValueError, RecursionError) as err:
+        problem = ClaimProblem("json", f"{what} is not valid JSON: {_json_reason(err, with_line=False)}")
+        return UnreadableClaim(id=None, problems=(problem,), where=where)
+    return decode(value, where)
 
 
 def _unparsable_file(label: str, err: Exception) -> UnreadableClaim:
