@@ -32,7 +32,7 @@ def write(tmp_path, name, content):
 
 def test_examples_json_has_one_record_per_claim_in_order(capsys):
     code, out, err = run(capsys, "check", EXAMPLES)
-    assert code == 1 and err == ""
+    assert code == 3 and err == ""  # C-1007 cannot be read
     result = json.loads(out)
     given = json.loads(EXAMPLES.read_text())
     assert [c["id"] for c in result["claims"]] == [c["id"] for c in given]
@@ -45,7 +45,7 @@ def test_examples_json_has_one_record_per_claim_in_order(capsys):
 
 def test_text_output_says_what_to_do(capsys):
     code, out, _ = run(capsys, "check", "--format", "text", EXAMPLES)
-    assert code == 1
+    assert code == 3  # C-1007 cannot be read
     assert "Claim C-1002  [medicare 2026.1]: ACCEPTED" in out
     # Medicare's 97112 figure is seed 003's practice guideline: a warning, not a denial (no MUE is confirmed)
     assert "line 1  2026-03-03  97112 GP  x5  ACCEPTED" in out
@@ -79,7 +79,7 @@ def test_claim_for_an_unknown_payer_is_an_error_record_and_the_rest_is_judged(ca
     lines = [json.dumps(dict(GOOD, id="A", payer="acme-health")), json.dumps(GOOD)]
     code, out, _ = run(capsys, "check", write(tmp_path, "c.jsonl", "\n".join(lines)))
     claims = json.loads(out)["claims"]
-    assert code == 1
+    assert code == 3
     assert [c["status"] for c in claims] == ["error", "accepted"]
     assert claims[0]["errors"][0]["field"] == "payer"
     assert "acme-health" in claims[0]["errors"][0]["message"]
@@ -89,7 +89,7 @@ def test_jsonl_with_a_broken_line_still_judges_the_others(capsys, tmp_path):
     text = json.dumps(GOOD) + "\n{not json\n" + json.dumps(dict(GOOD, id="G-2")) + "\n"
     code, out, _ = run(capsys, "check", write(tmp_path, "c.jsonl", text))
     claims = json.loads(out)["claims"]
-    assert code == 1
+    assert code == 3
     assert [c["status"] for c in claims] == ["accepted", "error", "accepted"]
     assert claims[1]["errors"][0]["field"] == "json"
 

@@ -15,6 +15,7 @@ import sys
 
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
+from payerpolicy.cli import lint_formats
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
                        help="claims of one patient and date of service are judged together when at most N "
                             f"claims apart in the input (default {DEFAULT_WINDOW:,})")
+    check.add_argument("--fail-on", choices=("deny", "warn", "never"), default="deny",
+                       help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
+                            "claim that could not be read; default), warn (also a warning), never (only a run "
+                            "that cannot finish fails)")
     check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                        help="judge on N processes, each taking a share of the patients; the results are the "
                             "same as with one (default 1)")
@@ -73,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("paths", nargs="*", metavar="PATH",
                       help="a policy folder or file, or a folder of policy folders (such as policies/)")
     lint.add_argument("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+                      help="text (for people, default), json, sarif (SARIF 2.1.0, for code scanning) or github "
+                           "(workflow annotations on the pull request)")
+    lint.add_argument("--strict", action="store_true", help="fail on warnings too, not only on errors")
     units = commands.add_parser(
         "units", help="the units a day's treatment minutes bill",
         usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
@@ -141,12 +149,14 @@ def _check(args) -> int:
         return 2
     writer = DecisionWriter(sys.stdout, args.format)
     stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
+    warned = False  # some claim has a warning (for --fail-on warn)
     with session:
         try:
             writer.start()
             records = (record for name in args.files for record in read_claims(name, args.input_format))
             for decision in session.check_many(records):
                 writer.write(decision)
+                warned = warned or any(f.severity == "warn" for f in decision.findings)
         except PolicyError as exc:
             stopped = exc.render()
         except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
@@ -159,7 +169,19 @@ def _check(args) -> int:
     if stopped is not None:
         print(stopped, file=sys.stderr)
         return 2
-    return 0 if writer.all_accepted else 1
+    return _check_exit(writer.summary, warned, args.fail_on)
+
+
+# Exit codes of `check` (the README's table): 0 nothing to fail on, 1 a claim denied or adjusted (or with a
+# warning, under --fail-on warn), 2 the run could not finish, 3 a claim could not be read.
+def _check_exit(summary: dict, warned: bool, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    if summary["errors"]:
+        return 3
+    if summary["claims"] != summary["accepted"] or (fail_on == "warn" and warned):
+        return 1
+    return 0
 
 
 # ------------------------------------------------------------------------------------------------ lint
@@ -178,6 +200,7 @@ def _lint(args) -> int:
         return 2
     failed = False
     report = []
+    checked = []
     for raw in args.paths:
         try:
             results = lint(raw)
@@ -187,6 +210,7 @@ def _lint(args) -> int:
             continue
         for result in results:
             failed = failed or not result.ok
+            checked.append(result)
             report.append(result.to_dict())
             if args.format != "text":
                 continue
@@ -198,6 +222,13 @@ def _lint(args) -> int:
             print(f"{result.policy}: ok, {result.rules} rule{'' if result.rules == 1 else 's'}")
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))
+    elif args.format == "sarif":
+        lint_formats.write_sarif(checked, sys.stdout)
+    elif args.format == "github":
+        for line in lint_formats.github(checked):
+            print(line)
+    if args.strict and any(d.severity == "warning" for result in checked for d in result.diagnostics):
+        failed = True
     return 1 if failed else 0
 
 
