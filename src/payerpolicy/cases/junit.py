@@ -9,8 +9,14 @@ from payerpolicy.cases.run import CaseResult
 
 def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float],
                 broken: dict[str, str] | None = None) -> None:
-    """`broken`: case files that could not be read, each with its rendered diagnostics; each is reported as a
-    suite with one errored test case, so a CI dashboard shows it rather than counting nothing."""
+    Path(path).write_bytes(junit_bytes(results, seconds, broken))
+
+
+def junit_bytes(results: list[CaseResult], seconds: dict[int, float], broken: dict[str, str] | None = None) -> bytes:
+    """The JUnit XML of a run. `broken`: case files that could not be read, each with its rendered
+    diagnostics; each is reported as a suite with one errored test case, so a CI dashboard shows it rather
+    than counting nothing. A failure's message is its first problem; its text, the whole report (what was
+    expected of which claim, and what came out)."""
     by_file: dict[str, list[CaseResult]] = {}
     for result in results:
         by_file.setdefault(result.case.file, []).append(result)
@@ -50,4 +56,4 @@ def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float]
     root.set("errors", str(totals["errors"]))
     root.set("time", f"{total_time:.3f}")
     ET.indent(root)
-    Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -76,3 +76,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for line in missing:
             terminalreporter.write_line(f"  {line}")
     terminalreporter.write_line(f"rule coverage: {runner.coverage_percent():.1f}%")
+    for line in _shortfalls(config):
+        terminalreporter.write_line(line, red=True)
+
+
+def _selected(config) -> bool:
+    """Whether only some tests were asked for (-k, -m, --lf, a node id): a policy's coverage gate is for a
+    whole run of its cases."""
+    option = config.option
+    return bool(getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "lf", False)
+                or any("::" in str(arg) for arg in config.args))
+
+
+def _shortfalls(config) -> list[str]:
+    runner = config.stash.get(_RUNNER, None)
+    if runner is None or _selected(config):
+        return []
+    return runner.coverage_shortfalls()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A policy whose rules' coverage is below its `tests: min_coverage:` fails the run, as in `payerpolicy
+    test`."""
+    if exitstatus == 0 and _shortfalls(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

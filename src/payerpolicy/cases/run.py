@@ -50,11 +50,25 @@ class RuleCoverage:
     passed: bool = False  # met without firing
 
 
+COVERAGE_SCOPES = ("own", "all")
+
+
 class CaseRunner:
-    def __init__(self):
+    """Runs policy cases, loading each policy once, and keeps the rule coverage they reach.
+
+    `scope`: which rules a policy's cases count for coverage: `own` (the rules written in that policy's
+    folder), `all` (every rule they judge with, a base policy's too), or None for what each policy's
+    `tests: coverage_scope:` says (default `all`)."""
+
+    def __init__(self, scope: str | None = None):
+        if scope is not None and scope not in COVERAGE_SCOPES:
+            raise ValueError(f"coverage scope is one of {', '.join(COVERAGE_SCOPES)}, not {scope!r}")
+        self.scope = scope
         self.programs: dict[tuple, RuleProgram | PolicyError] = {}  # by (policy, as_of)
         # Where rules are written (a policy folder) -> (rule id, file:line) -> coverage.
         self.coverage: dict[str, dict[tuple, RuleCoverage]] = {}
+        # The policies whose cases ran, by folder, with their `tests:` settings.
+        self.tested: dict[str, dict] = {}
 
     # ------------------------------------------------------------------ policies
     def program(self, case: PolicyCase) -> RuleProgram | PolicyError:
@@ -67,9 +81,15 @@ class CaseRunner:
             except PolicyError as exc:
                 self.programs[key] = exc
             else:
-                for rule in program.policy.rules:
+                spec = program.policy
+                self.tested[spec.folder] = spec.tests
+                scope = self.scope or spec.tests.get("coverage_scope", "all")
+                for rule in spec.rules:
+                    folder = rule.source["file"].rsplit("/", 1)[0]
+                    if scope == "own" and folder != spec.folder:
+                        continue  # a base policy's rule: its own cases cover it
                     source = f"{rule.source['file']}:{rule.source['line']}"
-                    table = self.coverage.setdefault(rule.source["file"].rsplit("/", 1)[0], {})
+                    table = self.coverage.setdefault(folder, {})
                     table.setdefault((rule.id, source), RuleCoverage(rule.id, rule.family, source))
         return self.programs[key]
 
@@ -77,7 +97,9 @@ class CaseRunner:
         def observe(rule, view, fired: bool) -> None:
             source = rule.spec.source
             where = f"{source['file']}:{source['line']}"
-            entry = self.coverage[source["file"].rsplit("/", 1)[0]][(rule.spec.id, where)]
+            entry = self.coverage.get(source["file"].rsplit("/", 1)[0], {}).get((rule.spec.id, where))
+            if entry is None:  # outside the coverage scope
+                return
             if fired:
                 entry.fired = True
             else:
@@ -104,10 +126,22 @@ class CaseRunner:
             return list(read_claim_file(case.claim_file))
         return [claim_from_dict(claim, where=f"{case.file} case `{case.name}`") for claim in case.claims or ()]
 
-    def coverage_percent(self) -> float:
-        goals = [goal for table in self.coverage.values() for entry in table.values()
-                 for goal in (entry.fired, entry.passed)]
+    def coverage_percent(self, folder: str | None = None) -> float:
+        """The share of goals reached (each rule fires in some case, and is met without firing in another),
+        over every rule counted, or over the rules written in one policy `folder`."""
+        tables = self.coverage.values() if folder is None else [self.coverage.get(folder, {})]
+        goals = [goal for table in tables for entry in table.values() for goal in (entry.fired, entry.passed)]
         return 100.0 * sum(goals) / len(goals) if goals else 100.0
+
+    def coverage_shortfalls(self) -> list[str]:
+        """Each tested policy whose `tests: min_coverage:` its rules' coverage does not reach, in words."""
+        out = []
+        for folder, tests in self.tested.items():
+            least = tests.get("min_coverage")
+            if least is not None and self.coverage_percent(folder) < least:
+                out.append(f"{folder}: rule coverage {self.coverage_percent(folder):.1f}% is below the policy's "
+                           f"minimum of {least:g}% (policy: tests: min_coverage)")
+        return out
 
 
 # ---------------------------------------------------------------------- comparing

@@ -486,7 +486,7 @@ class _Builder:
             payer=meta["payer"], name=meta["name"], version=text_of(meta["version"]), folder=self.folder,
             effective_from=_date(meta.get("effective_from")), effective_to=_date(meta.get("effective_to")),
             extends=extends, fictional=bool(meta.get("fictional", False)),
-            description=meta.get("description", ""), settings=dict(self.settings), defaults=self.defaults,
+            description=meta.get("description", ""), tests=dict(meta.get("tests") or {}), settings=dict(self.settings), defaults=self.defaults,
             code_sets=self.code_sets, values=self.values, fee_schedule=self.fee_schedule,
             rules=self.rules, removals=self.removals, span=doc.span(("policy",), key=True))
 

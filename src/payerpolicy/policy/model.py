@@ -68,6 +68,7 @@ class PolicySpec:
     extends: tuple[str, Span] | None = None
     fictional: bool = False
     description: str = ""
+    tests: dict = field(default_factory=dict)  # `policy: tests:`: min_coverage, coverage_scope (for its cases)
     settings: dict = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)  # per family: severity and reason for rows without their own
     code_sets: dict[str, CodeSetSpec] = field(default_factory=dict)
