@@ -17,6 +17,7 @@ import sys
 from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
 from payerpolicy.cli import lint_formats
 from payerpolicy.cli import new as cli_new
+from payerpolicy.cli.progress import Progress
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -44,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
     parser.add_argument("--version", action="version", version=f"payerpolicy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)")
+    check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
+                                    "payerpolicy check --format text examples/claims.json",
+                                    "payerpolicy check day.837 --history claims.sqlite > decisions.json",
+                                    "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
+                                    "payerpolicy check claims.jsonl --fail-on warn --quiet > /dev/null"))
     check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
     which = check.add_mutually_exclusive_group()
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
@@ -72,10 +78,17 @@ def _parser() -> argparse.ArgumentParser:
                        help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
                             "claim that could not be read; default), warn (also a warning), never (only a run "
                             "that cannot finish fails)")
+    check.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress line on standard error (it is shown only on a terminal anyway)")
     check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                        help="judge on N processes, each taking a share of the patients; the results are the "
                             "same as with one (default 1)")
-    lint = commands.add_parser("lint", help="check policy files without judging claims")
+    lint = commands.add_parser("lint", help="check policy files without judging claims",
+                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
+                                   "payerpolicy lint policies",
+                                   "payerpolicy lint my-payers/acme --strict --format github",
+                                   "payerpolicy lint my-payers --format sarif > lint.sarif",
+                                   "payerpolicy lint --explain E401"))
     lint.add_argument("paths", nargs="*", metavar="PATH",
                       help="a policy folder or file, or a folder of policy folders (such as policies/)")
     lint.add_argument("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means")
@@ -89,7 +102,10 @@ def _parser() -> argparse.ArgumentParser:
         description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
                     "or text. MINUTES is 24, periods that add up "
                     "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
-                    "Options may come anywhere among the codes.")
+                    "Options may come anywhere among the codes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
+            "payerpolicy units 97112=24 97110=23", "payerpolicy units --method ama --format text 97140=20+10",
+            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010"))
     units.add_argument("--method", default="cms", metavar="cms|ama",
                        help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
                             "rule, each code on its own")
@@ -103,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     cli_tables.add_parser(commands)
     cli_new.add_parser(commands)
     return parser
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +174,7 @@ def _check(args) -> int:
     writer = DecisionWriter(sys.stdout, args.format)
     stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
     warned = False  # some claim has a warning (for --fail-on warn)
+    progress = Progress(enabled=False if args.quiet else None)
     with session:
         try:
             writer.start()
@@ -161,6 +182,7 @@ def _check(args) -> int:
             for decision in session.check_many(records):
                 writer.write(decision)
                 warned = warned or any(f.severity == "warn" for f in decision.findings)
+                progress.tick()
         except PolicyError as exc:
             stopped = exc.render()
         except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
@@ -169,6 +191,7 @@ def _check(args) -> int:
             stopped = (f"payerpolicy: the claim history {args.history} could not be written after "
                        f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
                        f"reported above")
+    progress.finish()
     writer.finish()
     if stopped is not None:
         print(stopped, file=sys.stderr)

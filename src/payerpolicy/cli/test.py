@@ -5,6 +5,7 @@ Exit status: 0 every case passed (and coverage reached --min-coverage, and each 
 """
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import json
 import sys
@@ -23,7 +24,12 @@ LAST_FAILED = Path(".payerpolicy") / "last-failed.json"
 
 def add_parser(commands) -> None:
     test = commands.add_parser("test", help="run policy regression cases (test_*.yaml)",
-                               description="Run the policy test cases in test_*.yaml files under PATHS.")
+                               description="Run the policy test cases in test_*.yaml files under PATHS.",
+                               formatter_class=argparse.RawDescriptionHelpFormatter,
+                               epilog="examples:\n  payerpolicy test policies --min-coverage 100\n"
+                                      "  payerpolicy test policies/acme --coverage-scope own --format tap\n"
+                                      "  payerpolicy test policies --run 97112 --update\n"
+                                      "  payerpolicy test policies --fail-only")
     test.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                       help="case files, or folders to search for test_*.yaml (default: the current folder)")
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML, for CI")
