@@ -114,6 +114,8 @@ class SourceFiles:
     # tell whether any has changed since.
     read: list = field(default_factory=list)
     listed: dict = field(default_factory=dict)  # folder -> the names of the policy files found in it
+    # Files being edited and not saved (an editor's buffers, by resolved path): read instead of the disk.
+    unsaved: dict = field(default_factory=dict)
 
     def line(self, file: str, number: int) -> str | None:
         text = self.texts.get(file)

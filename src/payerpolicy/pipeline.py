@@ -118,14 +118,17 @@ def _extends(doc) -> tuple | None:
     return None
 
 
-def load_program(source, as_of: datetime.date | None = None,
-                 cache: bool = True) -> tuple[RuleProgram, PolicyError | None]:
+def load_program(source, as_of: datetime.date | None = None, cache: bool = True,
+                 unsaved: dict[Path, str] | None = None) -> tuple[RuleProgram, PolicyError | None]:
     """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error.
 
     Returns the program and, when there are warnings, a `PolicyError` holding them (not raised) so they can
     be rendered with their source lines. A policy loaded before, unchanged since, comes from the compiled-
-    policy cache (`program.cache`) unless `cache` is False."""
+    policy cache (`program.cache`) unless `cache` is False. `unsaved`: the text of files being edited (by
+    path), read instead of what is on disk (an editor's buffers: nothing is cached then)."""
     as_of = as_of or datetime.date.today()
+    if unsaved:
+        cache = False
     path = resolve(source)
     if cache and path is not None:
         cached = program_cache.load(path, as_of)
@@ -135,7 +138,7 @@ def load_program(source, as_of: datetime.date | None = None,
             program.identity = program_cache.identity_text(identity)
             return program, (PolicyError(warnings, SourceFiles(texts)) if warnings else None)
     diagnostics: list[Diagnostic] = []
-    sources = SourceFiles()
+    sources = SourceFiles(unsaved={Path(p).resolve(): text for p, text in (unsaved or {}).items()})
     spec = load_spec(source, diagnostics, sources)
     if spec is not None:
         check_policy(spec, diagnostics)

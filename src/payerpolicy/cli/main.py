@@ -16,6 +16,7 @@ import sys
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
 from payerpolicy.cli import lint_formats
+from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
 from payerpolicy.cli import tables as cli_tables
@@ -118,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_test.add_parser(commands)
     cli_tables.add_parser(commands)
     cli_new.add_parser(commands)
+    cli_lsp.add_parser(commands)
     return parser
 
 
@@ -136,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_tables.run(args)
         if args.command == "new":
             return cli_new.run(args)
+        if args.command == "lsp":
+            return cli_lsp.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0

@@ -108,14 +108,15 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
                      diagnostics: list[Diagnostic]) -> PolicyDocument | None:
     """Read one YAML file; on a YAML mistake, record a diagnostic and return None."""
     try:
-        size = path.stat().st_size
+        unsaved = sources.unsaved.get(path.resolve()) if sources.unsaved else None
+        size = len(unsaved.encode("utf-8")) if unsaved is not None else path.stat().st_size
         if size > MAX_FILE_BYTES:
             diagnostics.append(Diagnostic(
                 "E105", f"the file is {size / 1024 / 1024:.0f} MB; a policy file may be at most "
                         f"{MAX_FILE_BYTES // 1024 // 1024} MB", Span(display, 1, 1),
                 "put large tables in a table file (`code_pair_tables`, `unit_cap_tables`) beside the policy"))
             return None
-        raw = path.read_bytes()
+        raw = unsaved.encode("utf-8", "surrogatepass") if unsaved is not None else path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[:exc.start]

@@ -1,0 +1,153 @@
+"""`payerpolicy lsp`: a language server for policy files (the optional extra `lsp`, built on pygls).
+
+- Diagnostics as the author types: the policy folder of the file is loaded with the editor's unsaved text
+  (the same checks as `payerpolicy lint`, nothing written to disk), and each file of the policy gets its
+  diagnostics, or an empty list once it is clean.
+- Hover on a rule id, a `@code_set`, a procedure code, a modifier or a diagnostic code (E401).
+- Go to definition of a rule id or a code set name.
+- Completion of the rule language's fields and of code set names (after `@`).
+
+Hover, definition and completion answer from the policy as it last loaded without errors, so they keep
+working while the file has a mistake in it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from payerpolicy import PolicyError, __version__
+from payerpolicy.diagnostics import Diagnostic, Span
+from payerpolicy.lsp.index import PolicyIndex, word_at
+from payerpolicy.pipeline import display_name, load_program, looks_like_policy_folder, policy_files
+
+_SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
+
+
+class PolicyServer(LanguageServer):
+    def __init__(self):
+        super().__init__("payerpolicy", __version__)
+        self.indexes: dict[Path, PolicyIndex] = {}  # policy folder -> its index, as it last loaded
+
+    def folder_of(self, uri: str) -> Path | None:
+        path = _path(uri)
+        if path is None:
+            return None
+        folder = path.parent
+        return folder if looks_like_policy_folder(folder) else None
+
+    def check(self, uri: str) -> None:
+        """Load the document's policy with every open buffer of it, and publish each file's diagnostics."""
+        folder = self.folder_of(uri)
+        if folder is None:
+            return
+        unsaved = {}
+        for document in self.workspace.text_documents.values():
+            path = _path(document.uri)
+            if path is not None and path.parent == folder:
+                unsaved[path] = document.source
+        found: list[Diagnostic] = []
+        try:
+            program, warnings = load_program(folder, unsaved=unsaved)
+            self.indexes[folder.resolve()] = PolicyIndex.of(program)
+            found = list(warnings.diagnostics) if warnings else []
+        except PolicyError as error:
+            found = list(error.diagnostics)
+        files = {display_name(f): f for f in policy_files(folder)}
+        by_file: dict[Path, list[types.Diagnostic]] = {path: [] for path in files.values()}
+        for d in found:
+            path = files.get(d.span.file) if d.span else None
+            if path is not None:
+                by_file[path].append(_protocol(d))
+        for path, diagnostics in by_file.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=path.resolve().as_uri(), diagnostics=diagnostics))
+
+    def index_for(self, uri: str) -> PolicyIndex | None:
+        folder = self.folder_of(uri)
+        return self.indexes.get(folder.resolve()) if folder is not None else None
+
+
+def _path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+def _protocol(d: Diagnostic) -> types.Diagnostic:
+    span = d.span
+    assert span is not None
+    start = types.Position(line=span.line - 1, character=span.column - 1)
+    end_line = span.end_line if span.end_line is not None else span.line
+    end_column = span.end_column if span.end_column is not None else span.column + 1
+    end = types.Position(line=end_line - 1, character=max(end_column - 1, start.character + 1))
+    message = d.message + (f"\nhelp: {d.help}" if d.help else "")
+    return types.Diagnostic(range=types.Range(start=start, end=end), message=message, code=d.code,
+                            source="payerpolicy", severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error))
+
+
+def _location(span: Span, base: Path) -> types.Location:
+    path = Path(span.file)
+    if not path.is_absolute():
+        path = (base / path) if (base / path).exists() else Path.cwd() / path
+    position = types.Position(line=span.line - 1, character=span.column - 1)
+    return types.Location(uri=path.resolve().as_uri(), range=types.Range(start=position, end=position))
+
+
+def build() -> PolicyServer:
+    server = PolicyServer()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.check(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.check(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.check(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
+        index = ls.index_for(params.text_document.uri)
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        word = word_at(document.source, params.position.line, params.position.character)
+        text = index.hover(word) if index is not None and word else None
+        if text is None:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: PolicyServer, params: types.DefinitionParams) -> types.Location | None:
+        index = ls.index_for(params.text_document.uri)
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        word = word_at(document.source, params.position.line, params.position.character)
+        span = index.definition(word) if index is not None and word else None
+        if span is None:
+            return None
+        return _location(span, Path.cwd())
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "."]))
+    def completion(ls: PolicyServer, params: types.CompletionParams) -> types.CompletionList:
+        index = ls.index_for(params.text_document.uri)
+        if index is None:
+            return types.CompletionList(is_incomplete=False, items=[])
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        lines = document.source.splitlines()
+        line = lines[params.position.line] if params.position.line < len(lines) else ""
+        typed = line[:params.position.character].split()
+        after_at = bool(typed) and typed[-1].lstrip("([").startswith("@")
+        kinds = {"field": types.CompletionItemKind.Field, "code set": types.CompletionItemKind.Constant}
+        items = [types.CompletionItem(label=label, kind=kinds[what], detail=detail)
+                 for label, what, detail in index.completions(after_at)]
+        return types.CompletionList(is_incomplete=False, items=items)
+
+    return server
+
+
+def serve() -> None:
+    """Speak the protocol on standard input and output, as editors start language servers."""
+    build().start_io()
