@@ -69,6 +69,13 @@ class PolicyServer(LanguageServer):
         folder = self.folder_of(uri)
         return self.indexes.get(folder.resolve()) if folder is not None else None
 
+    def asked_about(self, params) -> tuple[PolicyIndex, str] | None:
+        """The policy's index and the word under the cursor of a hover or definition request."""
+        index = self.index_for(params.text_document.uri)
+        document = self.workspace.get_text_document(params.text_document.uri)
+        word = word_at(document.source, params.position.line, params.position.character)
+        return (index, word) if index is not None and word else None
+
 
 def _path(uri: str) -> Path | None:
     parsed = urlparse(uri)
@@ -112,20 +119,16 @@ def build() -> PolicyServer:
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
-        index = ls.index_for(params.text_document.uri)
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        word = word_at(document.source, params.position.line, params.position.character)
-        text = index.hover(word) if index is not None and word else None
+        asked = ls.asked_about(params)
+        text = asked[0].hover(asked[1]) if asked else None
         if text is None:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: PolicyServer, params: types.DefinitionParams) -> types.Location | None:
-        index = ls.index_for(params.text_document.uri)
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        word = word_at(document.source, params.position.line, params.position.character)
-        span = index.definition(word) if index is not None and word else None
+        asked = ls.asked_about(params)
+        span = asked[0].definition(asked[1]) if asked else None
         if span is None:
             return None
         return _location(span, Path.cwd())
