@@ -17,7 +17,7 @@ from __future__ import annotations
 from payerpolicy._version import __version__
 from payerpolicy.decision import Decision, Finding
 from payerpolicy.diagnostics import Diagnostic, PolicyError
-from payerpolicy.api import DEFAULT_WINDOW, Policy, load, splits, units
+from payerpolicy.api import DEFAULT_WINDOW, Policy, load, load_text, splits, units
 from payerpolicy.claims.formats import INPUT_FORMATS
 from payerpolicy.judge.history import HistoryError
 from payerpolicy.claims.json_claims import ClaimFileError
@@ -27,6 +27,6 @@ from payerpolicy.render.stream import FORMATS as OUTPUT_FORMATS
 from payerpolicy.render.stream import DecisionWriter, write_decisions
 from payerpolicy.session import LintResult, Policies, Session, lint, read_claims
 
-__all__ = ["load", "lint", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
+__all__ = ["load", "load_text", "lint", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
            "DecisionWriter", "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic", "explain_code",
            "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS", "__version__"]

@@ -126,3 +126,47 @@ def splits(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict:
 @functools.wraps(timed_units.day_report)
 def day_report(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict:
     return timed_units.day_report(minutes_by_code, method, _with_medicare_untimed(untimed))
+
+
+# ---------------------------------------------------------------------------------- policies not in files
+
+def load_text(policy, as_of=None, name: str = "<policy>") -> Policy:
+    """Load a one-file policy given as YAML text, or as the mapping that text holds (a `dict` with a
+    `policy:` section, `rules:`, `unit_caps:` ...), as an application that keeps policies in a database does.
+    `extends: medicare` finds a shipped payer; files a policy names by path (tables) are not reachable.
+    Diagnostics and findings name the policy `name` (line and column count in the YAML text; for a mapping,
+    in its YAML form). Raises `PolicyError` with every problem, as `load` does. Nothing is cached."""
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from payerpolicy.diagnostics import PolicyError, SourceFiles
+    from payerpolicy.pipeline import display_name
+
+    text = policy if isinstance(policy, str) else yaml.safe_dump(policy, sort_keys=False, allow_unicode=True)
+    as_of = as_of or datetime.date.today()
+    with tempfile.TemporaryDirectory(prefix="payerpolicy-text-") as scratch:  # private (0700), removed after
+        file = Path(scratch) / "policy.yaml"
+        file.write_text(text, encoding="utf-8")
+        shown = display_name(file)
+        try:
+            program, warnings = load_program(Path(scratch), as_of, cache=False)
+        except PolicyError as error:
+            raise PolicyError(_renamed(error.diagnostics, shown, name), _renamed_texts(error.sources, shown, name,
+                                                                                       SourceFiles)) from None
+    for rule in program.policy.rules:  # findings cite the policy by its name, not a scratch file's
+        if rule.source.get("file") == shown:
+            rule.source["file"] = name
+    kept = _renamed(warnings.diagnostics, shown, name) if warnings else ()
+    return Policy(program, warnings=kept, source=name, as_of=as_of, cwd=os.getcwd())
+
+
+def _renamed(diagnostics, shown: str, name: str) -> list:
+    import dataclasses
+    return [dataclasses.replace(d, span=dataclasses.replace(d.span, file=name))
+            if d.span is not None and d.span.file == shown else d for d in diagnostics]
+
+
+def _renamed_texts(sources, shown: str, name: str, kind):
+    return kind(texts={(name if file == shown else file): text for file, text in sources.texts.items()})
