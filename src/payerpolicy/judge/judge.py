@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 
+from payerpolicy._frozen import maker
 from payerpolicy.claims.model import FAULTS, Claim, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix, LineDecision
 from payerpolicy.claims.values import therapy_discipline
@@ -312,37 +313,51 @@ class Judge:
                 self.history.record(record, payer=self.program.policy.payer)
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
-        self.past.clear()
+        program = self.program
+        self._forget_claim()  # nothing of an earlier claim's is left, even after an error in one
         self.claim_judged, self.lines_judged = record, lines
-        self.own_years.clear()
-        self.day_contexts.clear()
-        self.running.clear()
         self.one_date = _one_date_in_order(lines)
-        if self.program.pricing is not None:  # each line's allowed amount, before any rule reads it
-            self.program.pricing.price_claim(self, lines)
+        if program.pricing is not None:  # each line's allowed amount, before any rule reads it
+            program.pricing.price_claim(self, lines)
         findings: list[Finding] = []
         line_decisions = []
-        for self.line_index, view in enumerate(lines):
-            found = self._judge_line(view)
-            if found:
-                findings.extend(found)
-                line_decisions.append(_line_decision(view, found))
-            else:  # most lines: nothing to say
-                line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
-                                                   view.modifiers, view.date.isoformat(), view.charge))
+        day, iso = None, ""  # the date last written out, as text: most claims are of one date
+        try:
+            for self.line_index, view in enumerate(lines):
+                found = self._judge_line(view)
+                if found:
+                    findings.extend(found)
+                    line_decisions.append(_line_decision(view, found))
+                else:  # most lines: nothing to say
+                    if view.date is not day:
+                        day, iso = view.date, view.date.isoformat()
+                    line_decisions.append(_make_line_decision(view.number, view.code, view.units, view.units,
+                                                              "accepted", view.modifiers, iso, view.charge))
+        finally:
+            self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
         # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
         # line says anything; the run says once that the 8-minute rule was not checked on them.
-        timed = self.program.timed_codes
+        timed = program.timed_codes
         units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
-            self.history.record(record, payer=self.program.policy.payer, views=lines)
+            self.history.record(record, payer=program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
-            self.history.record(record, payer=self.program.policy.payer,
-                                allowed={v.number: v.allowed for v in lines} if self.program.pricing else None)
-        return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
-                        tuple(line_decisions), tuple(findings),
-                        extra={"timed_units_only": units_only} if units_only else {})
+            self.history.record(record, payer=program.policy.payer,
+                                allowed={v.number: v.allowed for v in lines} if program.pricing else None)
+        return _make_decision(record.id, self.policy_label, "denied" if denied else "accepted",
+                              tuple(line_decisions), tuple(findings), (), "",
+                              {"timed_units_only": units_only} if units_only else {})
+
+    def _forget_claim(self) -> None:
+        """Let go of what was worked out for the claim just judged. The day contexts point back at the judge:
+        kept, they would make a reference cycle per claim, left for the garbage collector to find (slow in
+        an application with a large heap of its own); and the claim itself need not live on until the next."""
+        self.past.clear()
+        self.own_years.clear()
+        self.day_contexts.clear()
+        self.running.clear()
+        self.claim_judged, self.lines_judged = None, []
 
     def past_lines(self, claim: Claim, year: int | None) -> list:
         """The patient's lines judged before, in `year` (None: whatever their date)."""
@@ -467,6 +482,10 @@ def _merge_fix(day: DayContext, view: LineView) -> Fix:
                        note=f"add its units to line {other.number} and remove line {view.number}")
     return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
                                            "bill the day's units of a code on one line")
+
+
+_make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
+_make_decision = maker(Decision)
 
 
 def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
