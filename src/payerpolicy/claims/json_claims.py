@@ -93,6 +93,11 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
         claim = quick_claim(obj)
         if claim is not None:
             return claim
+    return claim_field_by_field(obj, where)
+
+
+def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClaim:
+    """The careful road of `claim_from_dict`: every field read and checked, every problem found."""
     if not isinstance(obj, dict):
         problem = ClaimProblem("claim", f"a claim must be a JSON object in braces {{...}}; found {describe(obj)}")
         return UnreadableClaim(id=None, problems=(problem,), where=where)
