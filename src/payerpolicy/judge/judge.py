@@ -10,6 +10,7 @@ have received them. Memory holds about twice the window, whatever the size of th
 from __future__ import annotations
 
 import datetime
+import time
 
 from payerpolicy._frozen import maker
 from payerpolicy.claims.model import FAULTS, Claim, UnreadableClaim
@@ -238,7 +239,7 @@ class Judge:
         self.program = program
         # The date the payer receives the claims (`claim.received`): a claim does not carry it, so it is the
         # run's, by default the day of the run, as if the claims went out today.
-        self.received = received or datetime.date.today()
+        self.received = received or today()
         # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
         # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
         # of one claim alone (`remember=False`) keeps none: no claim after it would read it.
@@ -314,15 +315,14 @@ class Judge:
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
         program = self.program
-        self._forget_claim()  # nothing of an earlier claim's is left, even after an error in one
         self.claim_judged, self.lines_judged = record, lines
         self.one_date = _one_date_in_order(lines)
-        if program.pricing is not None:  # each line's allowed amount, before any rule reads it
-            program.pricing.price_claim(self, lines)
         findings: list[Finding] = []
         line_decisions = []
         day, iso = None, ""  # the date last written out, as text: most claims are of one date
         try:
+            if program.pricing is not None:  # each line's allowed amount, before any rule reads it
+                program.pricing.price_claim(self, lines)
             for self.line_index, view in enumerate(lines):
                 found = self._judge_line(view)
                 if found:
@@ -333,7 +333,7 @@ class Judge:
                         day, iso = view.date, view.date.isoformat()
                     line_decisions.append(_make_line_decision(view.number, view.code, view.units, view.units,
                                                               "accepted", view.modifiers, iso, view.charge))
-        finally:
+        finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
         # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
@@ -394,14 +394,14 @@ class Judge:
             self.own_years[key] = found
         return found
 
-    def _judge_line(self, view: LineView) -> list[Finding]:
+    def _judge_line(self, view: LineView) -> "list[Finding] | tuple":
         program = self.program
         observer = self.observer
         if observer is None:
             judge = program.judge_by_code.get(view.code)
             if judge is None:
                 if not program.for_every_code:
-                    return []  # a code no rule concerns
+                    return _NO_FINDINGS  # a code no rule concerns
                 judge = program.judge_any_code
         elif not program.rules_for(view.code):
             return []
@@ -419,7 +419,7 @@ class Judge:
             day.memo.clear()
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)
-            return [_finding(rule, day, view) for rule in fired] if fired else []
+            return [_finding(rule, day, view) for rule in fired] if fired else _NO_FINDINGS
         found = []
         for rule in program.rules_for(view.code):  # one at a time, so the observer hears of each rule met
             if rule.dated and not _in_effect(rule, view.date):
@@ -429,6 +429,22 @@ class Judge:
                 found.append(_finding(rule, day, view))
             observer(rule, view, bool(fired))
         return found
+
+
+_today = (datetime.date.min, 0.0)  # today's date, and the time (time.time()) of the next local midnight
+
+
+def today() -> datetime.date:
+    """Today's date, as `datetime.date.today()` gives it, looked up again only after midnight: asking the
+    clock and the time zone cost a third as much as judging a claim, and `Policy.check` makes a judge per
+    claim."""
+    global _today
+    known, until = _today  # one tuple: two threads never see one's date with the other's midnight
+    if time.time() < until:
+        return known
+    now = datetime.date.today()
+    _today = (now, datetime.datetime.combine(now + datetime.timedelta(days=1), datetime.time.min).timestamp())
+    return now
 
 
 def _one_date_in_order(lines: list[LineView]) -> bool:
@@ -484,6 +500,7 @@ def _merge_fix(day: DayContext, view: LineView) -> Fix:
                                            "bill the day's units of a code on one line")
 
 
+_NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)
 
