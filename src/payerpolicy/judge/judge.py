@@ -285,6 +285,12 @@ class Judge:
         self.filed[key] = views
         return views
 
+    def start_over(self) -> None:
+        """Empty the day book: the judge is as new (for `Policy.check`, which judges one claim at a time
+        and keeps its judges between calls)."""
+        self.days.clear()
+        self.filed.clear()
+
     def _file(self, claim: Claim, line) -> LineView:
         view = line_view(claim, line)
         self.days.setdefault((claim.patient_id, line.date_of_service), []).append(view)
