@@ -281,7 +281,12 @@ class Judge:
             self.forget(self.filed.pop(key, None))
         if record.frequency == "8":
             return []
-        views = [self._file(record, line) for line in record.lines]
+        view_of = FaultyLineView if record.faults else LineView  # as `line_view`, asked once per claim
+        days, patient, views = self.days, record.patient_id, []
+        for line in record.lines:
+            view = view_of(record, line)
+            days.setdefault((patient, line.date_of_service), []).append(view)
+            views.append(view)
         self.filed[key] = views
         return views
 
@@ -290,11 +295,6 @@ class Judge:
         and keeps its judges between calls)."""
         self.days.clear()
         self.filed.clear()
-
-    def _file(self, claim: Claim, line) -> LineView:
-        view = line_view(claim, line)
-        self.days.setdefault((claim.patient_id, line.date_of_service), []).append(view)
-        return view
 
     def forget(self, views: list[LineView] | None) -> None:
         """Take a claim's lines out of the day book: no claim judged from now on is near enough to see them."""
@@ -326,10 +326,15 @@ class Judge:
         findings: list[Finding] = []
         line_decisions = []
         day, iso = None, ""  # the date last written out, as text: most claims are of one date
+        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
+        # line says anything; the run says once that the 8-minute rule was not checked on them.
+        timed, units_only = program.timed_codes, 0
         try:
             if program.pricing is not None:  # each line's allowed amount, before any rule reads it
                 program.pricing.price_claim(self, lines)
             for self.line_index, view in enumerate(lines):
+                if view.minutes is None and view.code in timed:
+                    units_only += 1
                 found = self._judge_line(view)
                 if found:
                     findings.extend(found)
@@ -342,10 +347,6 @@ class Judge:
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
-        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
-        # line says anything; the run says once that the 8-minute rule was not checked on them.
-        timed = program.timed_codes
-        units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
         if isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
