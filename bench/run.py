@@ -7,9 +7,13 @@ one claim per call, the p50/p99 latency of one `check`, and peak memory. Claims 
 before timing, so the figures are the engine's, not the JSON reader's (reading is timed on its own line).
 
 The same figures are then taken for the floor (`bench/floor.py`): the same rules written by hand as plain
-Python, building the same decisions, the speed no rule engine can beat. A table sets the two side by side
-with payerpolicy's throughput as a share of the floor's. Each figure is the best of --rounds runs (3), the
-engine and the floor taking turns, so that other load on the machine slows both alike. Last, every claim's
+Python, building the same decisions. A table sets the two side by side with payerpolicy's throughput as a
+share of the floor's. Each figure is the median of --rounds runs (3), the engine and the floor taking turns
+with the garbage collector on, and each share the median of the rounds' paired ratios, so that other load on
+the machine slows both alike. This floor judges claims already read and builds payerpolicy's own decisions:
+a same-output reference for judging alone. The lean floor (plain results, reading included) is in
+bench/peers (`python bench/peers/run.py`), where payerpolicy runs against the peer engines. `check` from
+the claim JSON dicts, reading included, is timed too. Last, every claim's
 decision is compared between the two (through `check_many` and `check`); the run exits with status 1, naming
 the first claim that differs, if any does, since figures for two programs that decide differently compare
 nothing.
@@ -77,26 +81,45 @@ def peak_memory(check_many, claims: list) -> int:
 
 
 def measure_both(programs: dict, claims: list, rounds: int) -> dict:
-    """Each program's best figures over `rounds` rounds, the programs taking turns within a round and
-    starting in turn from round to round: whatever else the machine runs meanwhile slows both alike, and
-    the best of several runs is the one it disturbed least."""
-    best: dict = {name: None for name in programs}
+    """Each program's median figures over `rounds` rounds, the programs taking turns within a round and
+    starting in turn from round to round, the garbage collector on (as in any application), and each ratio
+    of the first program to the second taken within a round (paired), then its median: whatever else the
+    machine runs meanwhile slows both alike. (This used to keep the best of the rounds, which hides the
+    collector's pauses and the machine's noise alike, and flattered.)"""
+    runs: dict = {name: [] for name in programs}
     names = list(programs)
     for round_number in range(rounds):
         for name in names[round_number % len(names):] + names[:round_number % len(names)]:
             check, check_many = programs[name]
-            figures = measure(check, check_many, claims)
-            kept = best[name]
-            if kept is None:
-                best[name] = figures
-                continue
-            if figures["many_seconds"] < kept["many_seconds"]:
-                kept["many_seconds"] = figures["many_seconds"]
-            if figures["one_seconds"] < kept["one_seconds"]:
-                kept.update({key: figures[key] for key in ("one_seconds", "p50", "p99")})
-    for name, (_, check_many) in programs.items():
-        best[name]["peak"] = peak_memory(check_many, claims)
-    return best
+            runs[name].append(measure(check, check_many, claims))
+    medians: dict = {}
+    for name, figures in runs.items():
+        medians[name] = {key: statistics.median(f[key] for f in figures) for key in figures[0]}
+        medians[name]["peak"] = peak_memory(programs[name][1], claims)
+    first, second = names[0], names[1]
+    medians["paired"] = {key: statistics.median(b[key] / a[key] for a, b in zip(runs[first], runs[second]))
+                         for key in ("many_seconds", "one_seconds")}  # first's speed as a share of second's
+    return medians
+
+
+def read_and_check(policy, raw: list[dict], claims: list, rounds: int) -> dict:
+    """`Policy.check` from the claim JSON dicts (what a user's claim goes through) against `check` on the
+    same claims read beforehand, taking turns: the median seconds from the dicts, and the median of the
+    rounds' paired shares (check from dicts as a share of check on read claims)."""
+    from_dicts, shares = [], []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        for claim in raw:
+            policy.check(claim)
+        seconds = time.perf_counter() - start
+        gc.collect()
+        start = time.perf_counter()
+        for claim in claims:
+            policy.check(claim)
+        shares.append((time.perf_counter() - start) / seconds)
+        from_dicts.append(seconds)
+    return {"dict": statistics.median(from_dicts), "share": statistics.median(shares)}
 
 
 def first_difference(policy, claims: list) -> tuple[str, object, object, object] | None:
@@ -120,26 +143,29 @@ def what_differs(mine, theirs) -> str:
     return f"  payerpolicy: {mine}\n  the floor:   {theirs}"
 
 
-def table(engine: dict, hand: dict, claims: int, lines: int) -> str:
+def table(engine: dict, hand: dict, paired: dict, claims: int, lines: int) -> str:
     def rate(count, seconds):
         return count / seconds
 
     many, one = (engine["many_seconds"], hand["many_seconds"]), (engine["one_seconds"], hand["one_seconds"])
-    rows = [  # (what, payerpolicy's figure, the floor's figure, format, whether the ratio is shown)
-        ("check_many  claims/s", rate(claims, many[0]), rate(claims, many[1]), "{:,.0f}", True),
-        ("            lines/s", rate(lines, many[0]), rate(lines, many[1]), "{:,.0f}", True),
-        ("check       claims/s", rate(claims, one[0]), rate(claims, one[1]), "{:,.0f}", True),
-        ("            lines/s", rate(lines, one[0]), rate(lines, one[1]), "{:,.0f}", True),
-        ("            latency p50 (us)", engine["p50"] * 1e6, hand["p50"] * 1e6, "{:,.0f}", False),
-        ("            latency p99 (us)", engine["p99"] * 1e6, hand["p99"] * 1e6, "{:,.0f}", False),
-        ("check_many  peak traced memory (MiB)", engine["peak"] / 2**20, hand["peak"] / 2**20, "{:,.1f}", False),
+    rows = [  # (what, payerpolicy's figure, the floor's figure, format, the paired ratio or None)
+        ("check_many  claims/s", rate(claims, many[0]), rate(claims, many[1]), "{:,.0f}", paired["many_seconds"]),
+        ("            lines/s", rate(lines, many[0]), rate(lines, many[1]), "{:,.0f}", None),
+        ("check       claims/s", rate(claims, one[0]), rate(claims, one[1]), "{:,.0f}", paired["one_seconds"]),
+        ("            lines/s", rate(lines, one[0]), rate(lines, one[1]), "{:,.0f}", None),
+        ("            latency p50 (us)", engine["p50"] * 1e6, hand["p50"] * 1e6, "{:,.0f}", None),
+        ("            latency p99 (us)", engine["p99"] * 1e6, hand["p99"] * 1e6, "{:,.0f}", None),
+        ("check_many  peak traced memory (MiB)", engine["peak"] / 2**20, hand["peak"] / 2**20, "{:,.1f}", None),
     ]
     out = [f"{'':38}{'payerpolicy':>13}{'floor':>13}{'payerpolicy / floor':>22}"]
     for what, mine, theirs, form, ratio in rows:
         out.append(f"{what:38}{form.format(mine):>13}{form.format(theirs):>13}"
-                   + (f"{mine / theirs:>22.2f}" if ratio else ""))
-    out.append("payerpolicy / floor: the engine's throughput as a share of the hand-written floor's "
-               "(1.00: as fast; 0.50: half as fast)")
+                   + (f"{ratio:>22.2f}" if ratio is not None else ""))
+    out.append("payerpolicy / floor: the engine's throughput as a share of the floor's, the median of the rounds' "
+               "paired ratios (1.00: as fast; 0.50: half as fast). Judging only: both take claims already read "
+               "into the claim model, and this floor builds payerpolicy's own Decision objects, so it is a "
+               "same-output reference, not the floor of a scrubber; bench/peers/run.py holds the lean floor "
+               "(plain results, reading included) against payerpolicy and the peer engines.")
     return "\n".join(out)
 
 
@@ -150,7 +176,7 @@ def main() -> None:
                          help="claims judged with the payer-scale policy (default 20,000)")
     options.add_argument("--skip-large", action="store_true", help="leave out the payer-scale policy")
     options.add_argument("--rounds", type=int, default=3,
-                         help="time each program this many times, taking turns, and keep the best (default 3)")
+                         help="time each program this many times, taking turns; medians are kept (default 3)")
     options.add_argument("--workers", type=int, default=2,
                          help="also time check_many on this many worker processes (default 2; 1: skip)")
     args = options.parse_args()
@@ -180,7 +206,7 @@ def main() -> None:
     figures = measure_both({"payerpolicy": (policy.check, policy.check_many),
                             "floor": (floor.check, floor.check_many)}, claims, args.rounds)
     engine, hand = figures["payerpolicy"], figures["floor"]
-    print(f"best of {args.rounds} rounds, payerpolicy and the floor taking turns:")
+    print(f"median of {args.rounds} rounds, payerpolicy and the floor taking turns, the garbage collector on:")
     print(f"check_many: {len(claims) / engine['many_seconds']:,.0f} claims/s, "
           f"{lines / engine['many_seconds']:,.0f} lines/s ({engine['denied']:,} denied); peak traced memory "
           f"while judging {engine['peak'] / 2**20:,.0f} MiB")
@@ -190,7 +216,10 @@ def main() -> None:
 
     print()
     print(f"payerpolicy against the hand-written floor (bench/floor.py), {len(claims):,} claims, {lines:,} lines:")
-    print(table(engine, hand, len(claims), lines))
+    print(table(engine, hand, figures["paired"], len(claims), lines))
+    reading = read_and_check(policy, raw, claims, args.rounds)
+    print(f"check from the claim JSON dict (reading included): {len(raw) / reading['dict']:,.0f} claims/s, "
+          f"{reading['share']:.2f} of check on claims already read (median of {args.rounds} paired rounds)")
     if args.workers > 1:
         gc.collect()
         start = time.perf_counter()

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator, Mapping
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.decision import Decision
-from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.judge import Judge, today
 from payerpolicy.judge import timed_units
 from payerpolicy.judge.window import judge_in_order
 from payerpolicy.pipeline import load_program
@@ -30,6 +30,8 @@ class Policy:
         spec = program.policy
         self.payer, self.name, self.version = spec.payer, spec.name, spec.version
         self.fictional = spec.fictional
+        # Judges for `check`, kept between calls: making one per claim cost as much as reading the claim.
+        self._spare_judges: list[Judge] = []
 
     def __reduce__(self):
         """A policy pickles as its compiled plan (the checked rules and their generated functions as text),
@@ -45,8 +47,16 @@ class Policy:
     def check(self, claim: dict | ClaimRecord, received: datetime.date | None = None) -> Decision:
         """Judge one claim on its own (its lines still form days together). `received`: the date the payer
         receives it (`claim.received` in rules; a claim does not carry it), by default today."""
-        judge, record = Judge(self.program, remember=False, received=received), as_record(claim)
-        return judge.decide(record, judge.file(record))
+        record = as_record(claim)
+        try:  # a judge of one claim alone, left clean by the last call; two threads never get the same one
+            judge = self._spare_judges.pop()
+        except IndexError:
+            judge = Judge(self.program, remember=False)
+        judge.received = received or today()
+        decision = judge.decide(record, judge.file(record))
+        judge.start_over()  # not reached after an error: that judge is dropped, whatever it holds
+        self._spare_judges.append(judge)
+        return decision
 
     def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
                    workers: int = 1, received: datetime.date | None = None) -> Iterator[Decision]:

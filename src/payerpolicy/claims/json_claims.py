@@ -38,6 +38,7 @@ from payerpolicy.claims.model import (
     TreatmentPeriod,
     UnreadableClaim,
 )
+from payerpolicy.claims.json_quick import quick_claim
 from payerpolicy.claims.json_files import SAMPLE_CHARS, ClaimFileError, read_json_claims
 from payerpolicy.claims.values import (
     CPT_HCPCS,
@@ -84,7 +85,19 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
 
     `where` says where the claim stood in its input ("claims.jsonl line 7"); it is kept on an unreadable
     claim so that a claim without a usable id can still be found. Never raises for bad data.
+
+    A claim in the usual shape takes the quick road (`claims.json_quick`), which gives the same `Claim`;
+    anything else is read here, field by field, and every problem in it is found.
     """
+    if type(obj) is dict:
+        claim = quick_claim(obj)
+        if claim is not None:
+            return claim
+    return claim_field_by_field(obj, where)
+
+
+def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClaim:
+    """The careful road of `claim_from_dict`: every field read and checked, every problem found."""
     if not isinstance(obj, dict):
         problem = ClaimProblem("claim", f"a claim must be a JSON object in braces {{...}}; found {describe(obj)}")
         return UnreadableClaim(id=None, problems=(problem,), where=where)

@@ -10,7 +10,9 @@ have received them. Memory holds about twice the window, whatever the size of th
 from __future__ import annotations
 
 import datetime
+import time
 
+from payerpolicy._frozen import maker
 from payerpolicy.claims.model import FAULTS, Claim, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix, LineDecision
 from payerpolicy.claims.values import therapy_discipline
@@ -237,7 +239,7 @@ class Judge:
         self.program = program
         # The date the payer receives the claims (`claim.received`): a claim does not carry it, so it is the
         # run's, by default the day of the run, as if the claims went out today.
-        self.received = received or datetime.date.today()
+        self.received = received or today()
         # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
         # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
         # of one claim alone (`remember=False`) keeps none: no claim after it would read it.
@@ -279,14 +281,20 @@ class Judge:
             self.forget(self.filed.pop(key, None))
         if record.frequency == "8":
             return []
-        views = [self._file(record, line) for line in record.lines]
+        view_of = FaultyLineView if record.faults else LineView  # as `line_view`, asked once per claim
+        days, patient, views = self.days, record.patient_id, []
+        for line in record.lines:
+            view = view_of(record, line)
+            days.setdefault((patient, line.date_of_service), []).append(view)
+            views.append(view)
         self.filed[key] = views
         return views
 
-    def _file(self, claim: Claim, line) -> LineView:
-        view = line_view(claim, line)
-        self.days.setdefault((claim.patient_id, line.date_of_service), []).append(view)
-        return view
+    def start_over(self) -> None:
+        """Empty the day book: the judge is as new (for `Policy.check`, which judges one claim at a time
+        and keeps its judges between calls)."""
+        self.days.clear()
+        self.filed.clear()
 
     def forget(self, views: list[LineView] | None) -> None:
         """Take a claim's lines out of the day book: no claim judged from now on is near enough to see them."""
@@ -312,37 +320,51 @@ class Judge:
                 self.history.record(record, payer=self.program.policy.payer)
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
-        self.past.clear()
+        program = self.program
         self.claim_judged, self.lines_judged = record, lines
+        self.one_date = _one_date_in_order(lines)
+        findings: list[Finding] = []
+        line_decisions = []
+        day, iso = None, ""  # the date last written out, as text: most claims are of one date
+        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
+        # line says anything; the run says once that the 8-minute rule was not checked on them.
+        timed, units_only = program.timed_codes, 0
+        try:
+            if program.pricing is not None:  # each line's allowed amount, before any rule reads it
+                program.pricing.price_claim(self, lines)
+            for self.line_index, view in enumerate(lines):
+                if view.minutes is None and view.code in timed:
+                    units_only += 1
+                found = self._judge_line(view)
+                if found:
+                    findings.extend(found)
+                    line_decisions.append(_line_decision(view, found))
+                else:  # most lines: nothing to say
+                    if view.date is not day:
+                        day, iso = view.date, view.date.isoformat()
+                    line_decisions.append(_make_line_decision(view.number, view.code, view.units, view.units,
+                                                              "accepted", view.modifiers, iso, view.charge))
+        finally:  # also after an error: nothing of this claim's is left for the next
+            self._forget_claim()
+        denied = bool(findings) and any(f.severity == "deny" for f in findings)
+        if isinstance(self.history, RunHistory):  # later claims of this run count this one
+            self.history.record(record, payer=program.policy.payer, views=lines)
+        elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
+            self.history.record(record, payer=program.policy.payer,
+                                allowed={v.number: v.allowed for v in lines} if program.pricing else None)
+        return _make_decision(record.id, self.policy_label, "denied" if denied else "accepted",
+                              tuple(line_decisions), tuple(findings), (), "",
+                              {"timed_units_only": units_only} if units_only else {})
+
+    def _forget_claim(self) -> None:
+        """Let go of what was worked out for the claim just judged. The day contexts point back at the judge:
+        kept, they would make a reference cycle per claim, left for the garbage collector to find (slow in
+        an application with a large heap of its own); and the claim itself need not live on until the next."""
+        self.past.clear()
         self.own_years.clear()
         self.day_contexts.clear()
         self.running.clear()
-        self.one_date = _one_date_in_order(lines)
-        if self.program.pricing is not None:  # each line's allowed amount, before any rule reads it
-            self.program.pricing.price_claim(self, lines)
-        findings: list[Finding] = []
-        line_decisions = []
-        for self.line_index, view in enumerate(lines):
-            found = self._judge_line(view)
-            if found:
-                findings.extend(found)
-                line_decisions.append(_line_decision(view, found))
-            else:  # most lines: nothing to say
-                line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
-                                                   view.modifiers, view.date.isoformat(), view.charge))
-        denied = bool(findings) and any(f.severity == "deny" for f in findings)
-        # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
-        # line says anything; the run says once that the 8-minute rule was not checked on them.
-        timed = self.program.timed_codes
-        units_only = sum(1 for view in lines if view.minutes is None and view.code in timed)
-        if isinstance(self.history, RunHistory):  # later claims of this run count this one
-            self.history.record(record, payer=self.program.policy.payer, views=lines)
-        elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
-            self.history.record(record, payer=self.program.policy.payer,
-                                allowed={v.number: v.allowed for v in lines} if self.program.pricing else None)
-        return Decision(record.id, self.policy_label, "denied" if denied else "accepted",
-                        tuple(line_decisions), tuple(findings),
-                        extra={"timed_units_only": units_only} if units_only else {})
+        self.claim_judged, self.lines_judged = None, []
 
     def past_lines(self, claim: Claim, year: int | None) -> list:
         """The patient's lines judged before, in `year` (None: whatever their date)."""
@@ -379,14 +401,14 @@ class Judge:
             self.own_years[key] = found
         return found
 
-    def _judge_line(self, view: LineView) -> list[Finding]:
+    def _judge_line(self, view: LineView) -> "list[Finding] | tuple":
         program = self.program
         observer = self.observer
         if observer is None:
             judge = program.judge_by_code.get(view.code)
             if judge is None:
                 if not program.for_every_code:
-                    return []  # a code no rule concerns
+                    return _NO_FINDINGS  # a code no rule concerns
                 judge = program.judge_any_code
         elif not program.rules_for(view.code):
             return []
@@ -404,7 +426,7 @@ class Judge:
             day.memo.clear()
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)
-            return [_finding(rule, day, view) for rule in fired] if fired else []
+            return [_finding(rule, day, view) for rule in fired] if fired else _NO_FINDINGS
         found = []
         for rule in program.rules_for(view.code):  # one at a time, so the observer hears of each rule met
             if rule.dated and not _in_effect(rule, view.date):
@@ -414,6 +436,22 @@ class Judge:
                 found.append(_finding(rule, day, view))
             observer(rule, view, bool(fired))
         return found
+
+
+_today = (datetime.date.min, 0.0)  # today's date, and the time (time.time()) of the next local midnight
+
+
+def today() -> datetime.date:
+    """Today's date, as `datetime.date.today()` gives it, looked up again only after midnight: asking the
+    clock and the time zone cost a third as much as judging a claim, and `Policy.check` makes a judge per
+    claim."""
+    global _today
+    known, until = _today  # one tuple: two threads never see one's date with the other's midnight
+    if time.time() < until:
+        return known
+    now = datetime.date.today()
+    _today = (now, datetime.datetime.combine(now + datetime.timedelta(days=1), datetime.time.min).timestamp())
+    return now
 
 
 def _one_date_in_order(lines: list[LineView]) -> bool:
@@ -467,6 +505,11 @@ def _merge_fix(day: DayContext, view: LineView) -> Fix:
                        note=f"add its units to line {other.number} and remove line {view.number}")
     return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
                                            "bill the day's units of a code on one line")
+
+
+_NO_FINDINGS = ()  # what most lines find, shared rather than made each time
+_make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
+_make_decision = maker(Decision)
 
 
 def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
