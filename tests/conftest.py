@@ -37,3 +37,29 @@ def pytest_collection_modifyitems(config, items):
         name = getattr(item, "originalname", None) or item.name
         if item.path.name in SLOW_MODULES or name in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+# Optional parts (the service's extra `server`, a browser for the page's tests): their tests skip, saying what
+# is missing, where the dependency is not installed, unless PAYERPOLICY_REQUIRE_OPTIONAL=1 (set by .ci/run),
+# where a missing dependency fails them, so that CI cannot pass by skipping.
+REQUIRE_OPTIONAL = os.environ.get("PAYERPOLICY_REQUIRE_OPTIONAL") == "1"
+
+
+def missing_optional(what: str) -> None:
+    """Skip (or, when optional parts are required, fail) the test for want of `what`."""
+    if REQUIRE_OPTIONAL:
+        pytest.fail(f"{what}, and PAYERPOLICY_REQUIRE_OPTIONAL=1 requires it", pytrace=False)
+    pytest.skip(f"{what} (set PAYERPOLICY_REQUIRE_OPTIONAL=1 to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def optional_module():
+    """`optional_module("starlette", "pip install '.[test-server]'")`: the module, or a skip saying how to get it."""
+    import importlib
+
+    def need(name: str, how: str):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            missing_optional(f"{name} is not installed ({how})")
+    return need
