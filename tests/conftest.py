@@ -20,7 +20,7 @@ def _compiled_policy_cache(tmp_path_factory):
 
 # The slow tests (several seconds each: worker processes, every group of a policy compiled one by one, a
 # file cut at every byte). `pytest -m "not slow"` leaves them out for a quick loop while editing; CI runs all.
-SLOW_MODULES = {"test_parallel.py", "test_program_cache.py"}
+SLOW_MODULES = {"test_parallel.py", "test_program_cache.py", "test_page.py"}
 SLOW_TESTS = {
     "test_generated_groups_judge_as_the_rules_one_by_one",
     "test_a_file_cut_anywhere_gives_records_not_exceptions",
@@ -29,6 +29,8 @@ SLOW_TESTS = {
     "test_several_processes_write_one_file_and_nothing_is_lost_or_doubled",
     "test_a_policy_goes_to_a_worker_process_as_it_is",
     "test_cli_received_with_jobs",
+    "test_a_changed_policy_is_swapped_in_and_a_broken_one_keeps_the_last_good",
+    "test_the_background_thread_reloads_changed_files",
 }
 
 
@@ -54,7 +56,7 @@ def missing_optional(what: str) -> None:
 
 @pytest.fixture(scope="session")
 def optional_module():
-    """`optional_module("starlette", "pip install '.[test-server]'")`: the module, or a skip saying how to get it."""
+    """`optional_module("starlette", "pip install '.[server,test-server]'")`: the module, or a skip saying how to get it."""
     import importlib
 
     def need(name: str, how: str):
@@ -63,3 +65,9 @@ def optional_module():
         except ImportError:
             missing_optional(f"{name} is not installed ({how})")
     return need
+
+
+@pytest.fixture(scope="session")
+def missing_optional_part():
+    """`missing_optional` for a test that found something else missing (a browser)."""
+    return missing_optional

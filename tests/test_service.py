@@ -1,7 +1,7 @@
 """`payerpolicy serve`: the HTTP service judges as `payerpolicy check` does, says what went wrong with the
 right status, keeps policies fresh without ever serving a broken one, and keeps patient data out of its log.
 
-Needs the extra `server` and httpx (`pip install '.[test-server]'`); skips without them (fails under
+Needs the extra `server` and httpx (`pip install '.[server,test-server]'`); skips without them (fails under
 PAYERPOLICY_REQUIRE_OPTIONAL=1)."""
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ BAD = {"id": "C-2", "payer": "medicare", "provider": {"type": "PT"}, "lines": []
 
 @pytest.fixture(scope="module")
 def web(optional_module):
-    optional_module("starlette", "the extra `server`: pip install '.[test-server]'")
-    optional_module("httpx", "pip install '.[test-server]'")
+    optional_module("starlette", "the extra `server`: pip install '.[server,test-server]'")
+    optional_module("httpx", "pip install '.[server,test-server]'")
     from starlette.testclient import TestClient
 
     from payerpolicy.service import ServiceSettings, make_app
@@ -186,7 +186,13 @@ def test_no_cors_unless_asked(web, client):
         assert c.get("/health", headers=origin).headers["access-control-allow-origin"] == "https://portal.example"
 
 
-def test_serve_refuses_another_address_without_a_token(monkeypatch, capsys, tmp_path):
+def test_serve_without_the_extra_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "uvicorn", None)  # as if not installed
+    assert main(["serve"]) == 2
+    assert "pip install 'payerpolicy[server]'" in capsys.readouterr().err
+
+
+def test_serve_refuses_another_address_without_a_token(web, monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("PAYERPOLICY_TOKEN", raising=False)
     assert main(["serve", "--host", "0.0.0.0"]) == 2
     assert "PAYERPOLICY_TOKEN" in capsys.readouterr().err

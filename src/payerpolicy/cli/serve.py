@@ -56,7 +56,7 @@ def run(args) -> int:
         from payerpolicy.service import ServiceSettings, make_app
         from payerpolicy.service.security import StartError, check_bind, is_loopback, read_token
     except ImportError as exc:
-        print(f"payerpolicy: serve needs the extra `server` ({exc.name} is not installed): "
+        print(f"payerpolicy: serve needs the extra `server` ({exc.name or exc} is not installed): "
               "pip install 'payerpolicy[server]'", file=sys.stderr)
         return 2
     try:

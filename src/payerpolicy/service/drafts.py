@@ -93,6 +93,8 @@ def _report(payer: str, ok: bool, rules: int | None, found: PolicyError | None, 
         item = diagnostic.to_dict()
         if "file" in item:
             item["file"] = renamed(item["file"], names)
+            # Where the underlined text ends, for the page to underline it in place.
+            item.update(end_line=diagnostic.span.end_line, end_column=diagnostic.span.end_column)
         diagnostics.append(item)
     out: dict = {"policy": payer, "ok": ok}
     if rules is not None:
