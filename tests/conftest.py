@@ -71,3 +71,46 @@ def optional_module():
 def missing_optional_part():
     """`missing_optional` for a test that found something else missing (a browser)."""
     return missing_optional
+
+
+@pytest.fixture(scope="session")
+def live_service(optional_module):
+    """`with live_service(settings) as base_url:` the service on a free loopback port, run by uvicorn in a
+    thread of this process, until the block ends."""
+    import contextlib
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    uvicorn = optional_module("uvicorn", "the extra `server`: pip install '.[server,test-server]'")
+    optional_module("starlette", "the extra `server`: pip install '.[server,test-server]'")
+    from payerpolicy.service import make_app
+
+    @contextlib.contextmanager
+    def running(settings):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = uvicorn.Config(make_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                access_log=False)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/ready", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the service did not get ready"
+            time.sleep(0.1)
+        try:
+            yield base
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    return running

@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -36,37 +33,14 @@ def _browser_path() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def live_server(optional_module, tmp_path_factory):
-    """The service on a free loopback port, in a thread of this process, over a copy of the commercial
-    payer's folder (so nothing a test does could touch the shipped files)."""
-    uvicorn = optional_module("uvicorn", "the extra `server`: pip install '.[server,test-server]'")
-    optional_module("starlette", "the extra `server`: pip install '.[server,test-server]'")
-    from payerpolicy.service import ServiceSettings, make_app
+def live_server(live_service, tmp_path_factory):
+    """The service over a copy of the commercial payer's folder (so nothing a test does touches the shipped files)."""
+    from payerpolicy.service import ServiceSettings
 
     payers = tmp_path_factory.mktemp("payers")
     shutil.copytree(ROOT / "policies" / "example-commercial", payers / "example-commercial")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = make_app(ServiceSettings(policies=(str(payers),), reload_interval=0))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    import urllib.request
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/ready") as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "the service did not get ready"
-        time.sleep(0.2)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_service(ServiceSettings(policies=(str(payers),), reload_interval=0)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -206,6 +206,30 @@ def test_serve_refuses_another_address_without_a_token(web, monkeypatch, capsys,
     assert "chmod 600" in capsys.readouterr().err
 
 
+def test_a_slow_body_gets_408_and_a_dropped_one_holds_nothing(web, live_service):
+    import socket
+    import urllib.request
+    from urllib.parse import urlsplit
+    _, Settings, _ = web
+    with live_service(Settings(reload_interval=0, body_timeout=1.0)) as base:
+        address = (urlsplit(base).hostname, urlsplit(base).port)
+        head = (b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100000\r\n\r\n{\"id\": ")
+        with socket.create_connection(address, timeout=30) as slow:
+            slow.sendall(head)
+            with socket.create_connection(address, timeout=30) as gone:
+                gone.sendall(head)
+            started = time.monotonic()
+            with urllib.request.urlopen(base + "/health", timeout=5) as answer:  # answered meanwhile
+                assert answer.status == 200
+            reply = slow.recv(300).decode()
+            assert reply.startswith("HTTP/1.1 408 ") and time.monotonic() - started < 10
+            assert "did not arrive within 1 seconds" in reply
+        request = urllib.request.Request(base + "/v1/check", data=jsonl(GOOD), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+
+
 # ------------------------------------------------------------------------------------- policies, reloading
 
 def test_policies_lists_names_versions_dates_and_state(client):

@@ -41,6 +41,8 @@ def add_parser(commands) -> None:
                        help="judge with the policies as known on that date (default: today, following the date)")
     serve.add_argument("--max-body", type=_size, default="64M", metavar="SIZE",
                        help="the largest request body taken (default 64M); a larger one gets 413")
+    serve.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="the longest a request body may take to arrive (default 60); a slower one gets 408")
     serve.add_argument("--token-file", metavar="FILE",
                        help="a file (readable by you only) holding the token callers must send")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -63,7 +65,7 @@ def run(args) -> int:
         token = read_token(args.token_file)
         check_bind(args.host, token)
         settings = ServiceSettings(
-            policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, token=token,
+            policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, body_timeout=args.body_timeout, token=token,
             allowed_hosts=("127.0.0.1", "localhost", "[::1]", "::1") if is_loopback(args.host) else None,
             cors_origins=tuple(args.cors_origin), reload_interval=args.reload_interval)
         app = make_app(settings)
