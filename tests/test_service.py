@@ -337,6 +337,35 @@ def test_try_judges_with_the_saved_policy_and_the_draft(client):
     assert json.loads(client.post("/v1/check", content=_cap_claim(4)).text)["claims"][0]["status"] == "denied"
 
 
+def test_edits_are_saved_only_when_allowed_only_clean_and_keeping_the_previous_file(web, client, tmp_path):
+    body = {"payer": "example-commercial", "files": {"policy.yaml": "policy: {}\n"}}
+    refused = client.post("/v1/save", json=body)
+    assert refused.status_code == 403 and "--allow-edits" in refused.json()["error"]
+    assert client.get("/v1/policies/example-commercial/files").json()["editable"] is False
+
+    make, Settings, _ = web
+    payers = tmp_path / "payers"
+    shutil.copytree(ROOT / "policies" / "example-commercial", payers / "example-commercial")
+    policy_file = payers / "example-commercial" / "policy.yaml"
+    original = policy_file.read_text()
+    with make(Settings(policies=(str(payers),), reload_interval=0, allow_edits=True)) as c:
+        wait_ready(c)
+        assert c.get("/v1/policies/example-commercial/files").json()["editable"] is True
+        broken = c.post("/v1/save", json={"payer": "example-commercial",
+                                          "files": {"policy.yaml": original.replace("max_units: 3", "max_units: x")}})
+        assert broken.status_code == 422 and broken.json()["diagnostics"][0]["code"] == "E203"
+        assert policy_file.read_text() == original and not policy_file.with_name("policy.yaml.previous").exists()
+        as_text = c.post("/v1/save", content=json.dumps(body), headers={"content-type": "text/plain"})
+        assert as_text.status_code == 415  # what another site's page could send without asking
+        saved = c.post("/v1/save", json={"payer": "example-commercial",
+                                         "files": {"policy.yaml": original.replace("max_units: 3", "max_units: 4")}})
+        assert saved.status_code == 200 and saved.json()["policy"]["state"] == "loaded"
+        assert "max_units: 4" in policy_file.read_text()
+        assert policy_file.with_name("policy.yaml.previous").read_text() == original
+        assert not [p for p in policy_file.parent.iterdir() if p.name.endswith(".saving")]
+        assert json.loads(c.post("/v1/check", content=_cap_claim(4)).text)["claims"][0]["status"] == "accepted"
+
+
 # ------------------------------------------------------------------------------------------------ OpenAPI
 
 def _schema_at(doc: dict, *path: str) -> dict:
@@ -365,6 +394,8 @@ def test_the_openapi_document_lists_exactly_the_routes_served(client):
     ("post", "/v1/lint", {"json": {"payer": "nobody"}}),
     ("post", "/v1/try", {"json": {"payer": "example-commercial", "claims": _cap_claim(4).decode(),
                                   "files": {"policy.yaml": "policy: {\n"}}}),
+    ("post", "/v1/save", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: []\n"}}}),
+    ("post", "/v1/lint", {"content": b"{}", "headers": {"content-type": "text/plain"}}),
     ("get", "/v1/policies", {}),
     ("get", "/v1/policies/medicare/files", {}),
     ("get", "/health", {}),

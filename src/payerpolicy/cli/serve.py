@@ -47,6 +47,9 @@ def add_parser(commands) -> None:
                        help="a file (readable by you only) holding the token callers must send")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="a web origin allowed to call the service from a browser (none by default)")
+    serve.add_argument("--allow-edits", action="store_true",
+                       help="let the page save edited policy files (only edits that load clean; the file replaced "
+                            "is kept as NAME.previous); without it, edits are tried and never saved")
     serve.add_argument("--reload-interval", type=float, default=1.0, metavar="SECONDS",
                        help="how often to look for changed policy files (default 1; 0 turns reloading off)")
 
@@ -67,7 +70,8 @@ def run(args) -> int:
         settings = ServiceSettings(
             policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, body_timeout=args.body_timeout, token=token,
             allowed_hosts=("127.0.0.1", "localhost", "[::1]", "::1") if is_loopback(args.host) else None,
-            cors_origins=tuple(args.cors_origin), reload_interval=args.reload_interval)
+            cors_origins=tuple(args.cors_origin), allow_edits=args.allow_edits,
+            reload_interval=args.reload_interval)
         app = make_app(settings)
     except (StartError, FileNotFoundError) as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)

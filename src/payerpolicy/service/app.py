@@ -68,6 +68,10 @@ class Service:
         return b"".join(chunks)
 
     async def json_body(self, request: Request) -> dict:
+        # Only application/json: another web site's page can send a form or text/plain to the loopback
+        # without asking, but not JSON (the browser asks first, and the service says no unless --cors-origin).
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise RequestError(415, "send this as Content-Type: application/json")
         raw = await self.body(request)
         try:
             data = json.loads(raw)
@@ -137,6 +141,27 @@ class Service:
                 out["draft"], out["draft_status"] = None, None
         return out
 
+    async def save(self, request: Request) -> Response:
+        if not self.settings.allow_edits:
+            raise RequestError(403, "this service was not started with --allow-edits: edits are tried, not saved")
+        data = await self.json_body(request)
+        payer, files = data.get("payer"), data.get("files")
+        if not isinstance(payer, str) or not isinstance(files, dict) or not files:
+            raise RequestError(400, "send {\"payer\": ..., \"files\": {\"caps.yaml\": \"...\"}}")
+        return JSONResponse(await run_in_threadpool(self._save, payer, files))
+
+    def _save(self, payer: str, files: dict) -> dict:
+        with self.store.files_lock:  # no reload reads the files between the check and the writes
+            folders = self.store.folders()
+            with drafts.draft_folder(folders, payer, files) as (draft, names):
+                report, policy = drafts.lint_draft(draft, names, payer, self.store.as_of)
+            if policy is None:
+                raise RequestError(422, "the edited policy does not load, so nothing was saved",
+                                   diagnostics=report["diagnostics"])
+            written = drafts.save_files(folders[payer], files)
+            self.store.refresh()
+        return {"saved": written, "policy": self.store.snapshot().state(payer).to_dict()}
+
     async def list_policies(self, request: Request) -> Response:
         snapshot = self.store.snapshot()
         return JSONResponse({"as_of": snapshot.as_of.isoformat(), "ready": self.store.ready,
@@ -148,7 +173,7 @@ class Service:
         if payer not in folders:
             raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
         files = await run_in_threadpool(drafts.policy_files, folders[payer])
-        return JSONResponse({"payer": payer, "editable": False, "files": files})
+        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files})
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -227,6 +252,7 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/v1/check", service.check, methods=["POST"]),
         Route("/v1/lint", service.lint, methods=["POST"]),
         Route("/v1/try", service.try_draft, methods=["POST"]),
+        Route("/v1/save", service.save, methods=["POST"]),
         Route("/v1/policies", service.list_policies, methods=["GET"]),
         Route("/v1/policies/{payer}/files", service.policy_files, methods=["GET"]),
     ]

@@ -68,6 +68,32 @@ def _inside(folder: Path, name: str) -> Path:
     return folder.joinpath(*relative.parts)
 
 
+def save_files(folder: Path, files: dict) -> list[str]:
+    """Write checked edits over a payer's files, each atomically (a new file renamed over the old one), the
+    file it replaces kept beside it as `<name>.previous`. The caller holds the store's `files_lock` and has
+    checked that the edited policy loads."""
+    written = []
+    for name, text in files.items():
+        target = _inside(folder, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            if target.exists():
+                shutil.copy2(target, target.with_name(target.name + ".previous"))
+                shutil.copymode(target, scratch)
+            os.replace(scratch, target)
+        except BaseException:
+            if os.path.exists(scratch):
+                os.unlink(scratch)
+            raise
+        written.append(display_name(target))
+    return written
+
+
 def renamed(text: str, names: dict[str, str]) -> str:
     for scratch, real in names.items():
         text = text.replace(scratch, real)

@@ -14,4 +14,5 @@ class ServiceSettings:
     token: str | None = None  # when set, every /v1 request needs `Authorization: Bearer <token>`
     allowed_hosts: tuple[str, ...] | None = ("127.0.0.1", "localhost", "[::1]", "::1")  # None: any Host header
     cors_origins: tuple[str, ...] = ()  # no CORS unless asked
+    allow_edits: bool = False  # whether POST /v1/save may write policy files (`--allow-edits`)
     reload_interval: float = 1.0  # seconds between looks at the policy files; 0 turns reloading off

@@ -102,6 +102,9 @@ class PolicyStore:
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Held while policy files are read for a reload and while saved edits are written, so that a reload
+        # never reads a half-written set of files.
+        self.files_lock = threading.RLock()
         self.folders()  # a search path folder that does not exist is an error at start, not later
 
     # -- what is served --------------------------------------------------------------------------------
@@ -124,6 +127,10 @@ class PolicyStore:
 
     def refresh(self) -> bool:
         """Compile every payer again if a policy file changed (or the date did); True when it did."""
+        with self.files_lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         today = self.pinned or datetime.date.today()
         folders = self.folders()
         seen = _fingerprint(folders)

@@ -79,6 +79,10 @@ async function choosePayer(payer, known) {
   const {status, data} = await call("GET", `/v1/policies/${encodeURIComponent(payer)}/files`);
   if (status !== 200) { say(data.error); return; }
   state.files = data.files;
+  state.editable = data.editable;
+  $("save").hidden = !data.editable;
+  if (data.editable) $("edit-note").textContent = "Edits are tried against the claims as you type; Save writes them " +
+    "to the policy files (only when the policy loads; each file replaced is kept as NAME.previous).";
   const select = $("policy-file");
   select.replaceChildren(...data.files.map((f) => el("option", {value: f.path}, f.path)));
   openFile(data.files.some((f) => f.path === "policy.yaml") ? "policy.yaml" : (data.files[0] || {}).path, null);
@@ -185,6 +189,20 @@ async function tryEdits() {
   else showDecisions(data.saved, null);
 }
 
+async function saveEdits() {
+  if (!Object.keys(state.edits).length) { say("Nothing to save: no file is edited."); return; }
+  const {status, data} = await call("POST", "/v1/save", JSON.stringify({payer: state.payer, files: state.edits}));
+  if (status !== 200) {
+    say(data.error);
+    if (data.diagnostics) showDiagnostics(data.diagnostics, false);
+    return;
+  }
+  say("Saved " + data.saved.join(", ") + ".");
+  const current = state.current;
+  await loadPayers();  // the new version, rule count and files
+  openFile(current, null);
+}
+
 // ---------------------------------------------------------------------------------------------- claims
 
 async function checkClaims() {
@@ -285,6 +303,7 @@ function wire() {
   $("policy-file").addEventListener("change", (e) => openFile(e.target.value, null));
   $("policy-text").addEventListener("input", edited);
   $("policy-text").addEventListener("scroll", syncScroll);
+  $("save").addEventListener("click", () => saveEdits().catch(fail));
   $("reset").addEventListener("click", () => { state.edits = {}; openFile(state.current, null); tryEdits().catch(fail); });
   $("token-save").addEventListener("click", () => {
     state.token = $("token").value.trim();
