@@ -230,6 +230,28 @@ def test_a_slow_body_gets_408_and_a_dropped_one_holds_nothing(web, live_service)
             assert answer.status == 200
 
 
+def test_requests_judged_at_once_get_the_answers_they_get_one_by_one(web, live_service):
+    import sys
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+    bodies = [jsonl(*generate.claims(4, seed=n)) for n in range(12)]
+    _, Settings, _ = web
+    with live_service(Settings(reload_interval=0)) as base:
+        def ask(body):
+            request = urllib.request.Request(base + "/v1/check", data=body, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    return answer.read()
+            except urllib.error.HTTPError as failed:  # 422 still carries the decisions
+                return failed.read()
+        one_by_one = [ask(b) for b in bodies]
+        with ThreadPoolExecutor(4) as pool:
+            at_once = list(pool.map(ask, bodies))
+    assert at_once == one_by_one and all(b'"summary"' in a for a in at_once)
+
+
 # ------------------------------------------------------------------------------------- policies, reloading
 
 def test_policies_lists_names_versions_dates_and_state(client):
