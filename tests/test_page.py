@@ -132,3 +132,31 @@ def test_the_page_reads_an_837_and_works_by_keyboard(page):
     # Tab leaves the claims box to the buttons, in order.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "check"
+
+
+def test_with_edits_allowed_a_clean_edit_is_saved_and_judges_at_once(browser, live_service, tmp_path):
+    from payerpolicy.service import ServiceSettings
+
+    shutil.copytree(ROOT / "policies" / "example-commercial", tmp_path / "example-commercial")
+    policy_file = tmp_path / "example-commercial" / "policy.yaml"
+    with live_service(ServiceSettings(policies=(str(tmp_path),), reload_interval=0, allow_edits=True)) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(base + "/")
+        page.wait_for_selector("#payer option[value='example-commercial']", state="attached")
+        page.select_option("#payer", "example-commercial")
+        page.fill("#claims", json.dumps(CLAIM))
+        page.click("#check")
+        _claim_row(page).locator("h3 .badge.denied").wait_for()
+        assert "not saved" not in page.inner_text("#edit-note")
+        editor = page.locator("#policy-text")
+        page.wait_for_function("document.getElementById('policy-text').value.includes('max_units: 3')")
+        editor.fill(editor.input_value().replace("max_units: 3", "max_units: 4"))
+        page.wait_for_function("document.getElementById('change-summary').textContent.includes('denied → accepted')")
+        page.click("#save")
+        page.wait_for_function("document.getElementById('service-state').textContent.startsWith('Saved')")
+        assert "max_units: 4" in policy_file.read_text()
+        assert policy_file.with_name("policy.yaml.previous").exists()
+        _claim_row(page).locator("h3 .badge.accepted").wait_for()
+        assert page.inner_text("#change-summary") == ""  # the saved policy itself now accepts the claim
+        context.close()

@@ -229,7 +229,7 @@ function showDecisions(decisions, before) {
     return renderClaim(claim, old);
   }));
   const s = decisions.summary;
-  box.prepend(el("p", {class: "muted"}, `${s.claims} claims: ${s.accepted} accepted, ${s.denied} denied, ${s.errors} could not be read` + (before ? " (with your edit)" : "")));
+  box.prepend(el("p", {class: "muted"}, `${s.claims} claim${s.claims === 1 ? "" : "s"}: ${s.accepted} accepted, ${s.denied} denied, ${s.errors} could not be read` + (before ? " (with your edit)" : "")));
   $("change-summary").textContent = before ? (changes.length ? "Your edit changes " + changes.join("; ") : "Your edit changes no claim's status.") : "";
 }
 
