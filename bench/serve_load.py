@@ -3,8 +3,9 @@
     python bench/serve_load.py [--clients 8] [--seconds 10] [--bulk 10000] [--rounds 3]
 
 1. Single-claim requests: `--clients` connections (keep-alive) each post one generated claim at a time for
-   `--seconds`; prints claims/s and the latency's median and 99th percentile, and the server's resident
-   memory before and after (flat means no growth per request).
+   `--seconds`, in turns with the library judging the same bodies one per call in this process, for
+   `--rounds`; prints the best claims/s of each and their ratio, the latency's median and 99th percentile,
+   and the server's resident memory before and after (flat means no growth per request).
 2. A `--bulk`-claim JSON Lines body posted whole, against the same claims judged and written by the library
    as `payerpolicy check` does (Session + DecisionWriter, in this process), in turns for `--rounds` rounds;
    prints each one's best claims/s and the service's as a share of the command line's.
@@ -101,16 +102,29 @@ def single_claims(port: int, bodies: list[bytes], clients: int, seconds: float) 
     return len(flat), flat
 
 
-def judged_by_library(body: bytes) -> int:
+def judged_by_library(body: bytes, policies=None) -> int:
     """What `payerpolicy check --format json` does with a file of these claims, minus starting Python."""
     out = io.StringIO()
     writer = payerpolicy.DecisionWriter(out, "json")
     writer.start()
-    with payerpolicy.Session(payerpolicy.Policies()) as session:
+    with payerpolicy.Session(policies or payerpolicy.Policies()) as session:
         for decision in session.check_many(payerpolicy.read_claims(io.BytesIO(body), "json")):
             writer.write(decision)
     writer.finish()
     return writer.summary["claims"]
+
+
+def library_single_claims(bodies: list[bytes], seconds: float) -> int:
+    """The same single-claim bodies judged one per call by the library in this process, for `seconds`."""
+    policies = payerpolicy.Policies()
+    stop, count = time.monotonic() + seconds, 0
+    while time.monotonic() < stop and count < 1_000_000:
+        judged_by_library(bodies[count % len(bodies)], policies)
+        count += 1
+    return count
+
+
+port_pid = [0]  # the server's process id, for its memory
 
 
 def bulk(port: int, body: bytes, count: int, rounds: int) -> dict[str, list[float]]:
@@ -127,6 +141,7 @@ def bulk(port: int, body: bytes, count: int, rounds: int) -> dict[str, list[floa
         started = time.perf_counter()
         assert judged_by_library(body) == count
         rates["command line"].append(count / (time.perf_counter() - started))
+        print(f"  after a {count:,}-claim body: server memory {rss_mib(port_pid[0]):.0f} MiB")
     return rates
 
 
@@ -163,18 +178,26 @@ def main() -> None:
     bulk_body = "".join(json.dumps(c) + "\n" for c in claims[:args.bulk]).encode()
     port = free_port()
     server = start_service(port, args.body_timeout)
+    port_pid[0] = server.pid
     try:
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for body in singles[:200]:
             post(warm, body)
         warm.close()
         before = rss_mib(server.pid)
-        count, latencies = single_claims(port, singles, args.clients, args.seconds)
+        served, alone, latencies = [], [], []
+        for _ in range(args.rounds):  # in turns, so that the machine's other load slows both alike
+            count, times = single_claims(port, singles, args.clients, args.seconds)
+            served.append(count / args.seconds)
+            latencies += times
+            alone.append(library_single_claims(singles, args.seconds) / args.seconds)
         after = rss_mib(server.pid)
         latencies.sort()
         p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-        print(f"single claims, {args.clients} clients for {args.seconds:g} s: {count / args.seconds:,.0f} claims/s, "
-              f"median {1000 * statistics.median(latencies):.1f} ms, p99 {1000 * p99:.1f} ms; "
+        print(f"single claims, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s: best "
+              f"{max(served):,.0f} claims/s, median latency {1000 * statistics.median(latencies):.1f} ms, "
+              f"p99 {1000 * p99:.1f} ms; the library one claim per call in this process, in turns: best "
+              f"{max(alone):,.0f} claims/s; service/library {max(served) / max(alone):.2f}; "
               f"server memory {before:.0f} -> {after:.0f} MiB")
         rates = bulk(port, bulk_body, args.bulk, args.rounds)
         best = {name: max(values) for name, values in rates.items()}
