@@ -41,6 +41,8 @@ def add_parser(commands) -> None:
                        help="judge with the policies as known on that date (default: today, following the date)")
     serve.add_argument("--max-body", type=_size, default="64M", metavar="SIZE",
                        help="the largest request body taken (default 64M); a larger one gets 413")
+    serve.add_argument("--max-connections", type=int, default=64, metavar="N",
+                       help="connections served at once (default 64); past that a caller gets 503 and tries again")
     serve.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
                        help="the longest a request body may take to arrive (default 60); a slower one gets 408")
     serve.add_argument("--token-file", metavar="FILE",
@@ -82,5 +84,5 @@ def run(args) -> int:
           file=sys.stderr)
     # uvicorn's own access log prints query strings; ours (payerpolicy.access) prints the path only.
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning",
-                timeout_keep_alive=5, server_header=False)
+                timeout_keep_alive=5, server_header=False, limit_concurrency=args.max_connections)
     return 0

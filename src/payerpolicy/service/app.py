@@ -15,8 +15,9 @@ import json
 import logging
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -41,6 +42,15 @@ OPENAPI = HERE / "openapi.json"
 class Service:
     def __init__(self, settings: ServiceSettings, store: PolicyStore):
         self.settings, self.store = settings, store
+        self._working: anyio.CapacityLimiter | None = None
+
+    async def work(self, function, *args, **kwargs):
+        """Run judging or compiling in a worker thread, at most `settings.workers` at once: Python's lock lets
+        only one run at a time anyway, and each holds its body's decisions until it answers, so more at once
+        would add memory, not speed. A request waiting here has its body already; the event loop stays free."""
+        if self._working is None:  # made on the event loop that uses it
+            self._working = anyio.CapacityLimiter(self.settings.workers)
+        return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=self._working)
 
     # -- reading requests ----------------------------------------------------------------------------
 
@@ -94,7 +104,7 @@ class Service:
         body = await self.body(request)
         policies = self.policies()
         try:
-            result = await run_in_threadpool(
+            result = await self.work(
                 check_body, body, policies, content_type=request.headers.get("content-type"),
                 asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
                 output=params.get("format", "json"))
@@ -107,7 +117,7 @@ class Service:
         payer = data.get("payer")
         if not isinstance(payer, str):
             raise RequestError(400, "name the policy to check: {\"payer\": \"medicare\", \"files\": {...}}")
-        report = await run_in_threadpool(self._lint, payer, data.get("files") or {})
+        report = await self.work(self._lint, payer, data.get("files") or {})
         return JSONResponse({"policies": [report]})
 
     def _lint(self, payer: str, files: dict) -> dict:
@@ -121,7 +131,7 @@ class Service:
         if not isinstance(payer, str) or not isinstance(claims, str):
             raise RequestError(400, "send {\"payer\": ..., \"files\": {...}, \"claims\": \"<claims as text>\"}")
         policies = self.policies()
-        return JSONResponse(await run_in_threadpool(self._try, policies, payer, data.get("files") or {},
+        return JSONResponse(await self.work(self._try, policies, payer, data.get("files") or {},
                                                     claims.encode("utf-8")))
 
     def _try(self, policies, payer: str, files: dict, claims: bytes) -> dict:
@@ -148,7 +158,7 @@ class Service:
         payer, files = data.get("payer"), data.get("files")
         if not isinstance(payer, str) or not isinstance(files, dict) or not files:
             raise RequestError(400, "send {\"payer\": ..., \"files\": {\"caps.yaml\": \"...\"}}")
-        return JSONResponse(await run_in_threadpool(self._save, payer, files))
+        return JSONResponse(await self.work(self._save, payer, files))
 
     def _save(self, payer: str, files: dict) -> dict:
         with self.store.files_lock:  # no reload reads the files between the check and the writes
@@ -172,7 +182,7 @@ class Service:
         folders = self.store.folders()
         if payer not in folders:
             raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
-        files = await run_in_threadpool(drafts.policy_files, folders[payer])
+        files = await self.work(drafts.policy_files, folders[payer])
         return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files})
 
     async def health(self, request: Request) -> Response:
