@@ -37,6 +37,7 @@ log = logging.getLogger("payerpolicy.service")
 HERE = Path(__file__).resolve().parent
 PAGE = HERE / "page"
 OPENAPI = HERE / "openapi.json"
+HEAVY_BODY = 256 * 1024  # bytes: a larger body of claims waits for one of the few judging slots
 
 
 class Service:
@@ -44,13 +45,16 @@ class Service:
         self.settings, self.store = settings, store
         self._working: anyio.CapacityLimiter | None = None
 
-    async def work(self, function, *args, **kwargs):
-        """Run judging or compiling in a worker thread, at most `settings.workers` at once: Python's lock lets
-        only one run at a time anyway, and each holds its body's decisions until it answers, so more at once
-        would add memory, not speed. A request waiting here has its body already; the event loop stays free."""
+    async def work(self, function, *args, heavy: bool = True, **kwargs):
+        """Run judging or compiling in a worker thread, so the event loop stays free. Heavy work (a large body,
+        a policy compiled) runs at most `settings.workers` at once: Python's lock lets only one run at a time
+        anyway, and each holds its body's decisions until it answers, so more at once would add memory, not
+        speed. Light work (a few claims) is not queued behind it, so that one claim never waits for a
+        10,000-claim body to be judged."""
         if self._working is None:  # made on the event loop that uses it
             self._working = anyio.CapacityLimiter(self.settings.workers)
-        return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=self._working)
+        limiter = self._working if heavy else None
+        return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=limiter)
 
     # -- reading requests ----------------------------------------------------------------------------
 
@@ -105,7 +109,8 @@ class Service:
         policies = self.policies()
         try:
             result = await self.work(
-                check_body, body, policies, content_type=request.headers.get("content-type"),
+                check_body, body, policies, heavy=len(body) > HEAVY_BODY,
+                content_type=request.headers.get("content-type"),
                 asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
                 output=params.get("format", "json"))
         except PolicyNotServing as exc:
