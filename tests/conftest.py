@@ -20,7 +20,7 @@ def _compiled_policy_cache(tmp_path_factory):
 
 # The slow tests (several seconds each: worker processes, every group of a policy compiled one by one, a
 # file cut at every byte). `pytest -m "not slow"` leaves them out for a quick loop while editing; CI runs all.
-SLOW_MODULES = {"test_parallel.py", "test_program_cache.py", "test_spark.py"}
+SLOW_MODULES = {"test_parallel.py", "test_program_cache.py", "test_spark.py", "test_page.py"}
 SLOW_TESTS = {
     "test_generated_groups_judge_as_the_rules_one_by_one",
     "test_a_file_cut_anywhere_gives_records_not_exceptions",
@@ -29,6 +29,8 @@ SLOW_TESTS = {
     "test_several_processes_write_one_file_and_nothing_is_lost_or_doubled",
     "test_a_policy_goes_to_a_worker_process_as_it_is",
     "test_cli_received_with_jobs",
+    "test_a_changed_policy_is_swapped_in_and_a_broken_one_keeps_the_last_good",
+    "test_the_background_thread_reloads_changed_files",
 }
 
 
@@ -37,3 +39,78 @@ def pytest_collection_modifyitems(config, items):
         name = getattr(item, "originalname", None) or item.name
         if item.path.name in SLOW_MODULES or name in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+# Optional parts (the service's extra `server`, a browser for the page's tests): their tests skip, saying what
+# is missing, where the dependency is not installed, unless PAYERPOLICY_REQUIRE_OPTIONAL=1 (set by .ci/run),
+# where a missing dependency fails them, so that CI cannot pass by skipping.
+REQUIRE_OPTIONAL = os.environ.get("PAYERPOLICY_REQUIRE_OPTIONAL") == "1"
+
+
+def missing_optional(what: str) -> None:
+    """Skip (or, when optional parts are required, fail) the test for want of `what`."""
+    if REQUIRE_OPTIONAL:
+        pytest.fail(f"{what}, and PAYERPOLICY_REQUIRE_OPTIONAL=1 requires it", pytrace=False)
+    pytest.skip(f"{what} (set PAYERPOLICY_REQUIRE_OPTIONAL=1 to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def optional_module():
+    """`optional_module("starlette", "pip install '.[server,test-server]'")`: the module, or a skip saying how to get it."""
+    import importlib
+
+    def need(name: str, how: str):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            missing_optional(f"{name} is not installed ({how})")
+    return need
+
+
+@pytest.fixture(scope="session")
+def missing_optional_part():
+    """`missing_optional` for a test that found something else missing (a browser)."""
+    return missing_optional
+
+
+@pytest.fixture(scope="session")
+def live_service(optional_module):
+    """`with live_service(settings) as base_url:` the service on a free loopback port, run by uvicorn in a
+    thread of this process, until the block ends."""
+    import contextlib
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    uvicorn = optional_module("uvicorn", "the extra `server`: pip install '.[server,test-server]'")
+    optional_module("starlette", "the extra `server`: pip install '.[server,test-server]'")
+    from payerpolicy.service import make_app
+
+    @contextlib.contextmanager
+    def running(settings):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = uvicorn.Config(make_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                access_log=False)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/ready", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the service did not get ready"
+            time.sleep(0.1)
+        try:
+            yield base
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    return running

@@ -1,0 +1,88 @@
+"""`payerpolicy serve`: the HTTP service and the page, on uvicorn (needs the extra `server`)."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import sys
+
+DEFAULT_PORT = 8642
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
+
+
+def _size(text: str) -> int:
+    """A size in bytes, with an optional K, M or G (1024s): 64M."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    number, unit = (text[:-1], units[text[-1].upper()]) if text and text[-1].upper() in units else (text, 1)
+    if not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"expected a size such as 64M or 1048576, not {text!r}")
+    return int(number) * unit
+
+
+def add_parser(commands) -> None:
+    serve = commands.add_parser(
+        "serve", help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
+        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
+                    "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
+                    "when their files change. Binds 127.0.0.1; another address needs a token, from the "
+                    "PAYERPOLICY_TOKEN environment variable or --token-file.")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument("--policies", action="append", default=[], metavar="DIR",
+                       help="a folder of your own payers' policy folders (or one policy folder), searched by "
+                            "payer name before the shipped ones; may be given more than once")
+    serve.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                       help="judge with the policies as known on that date (default: today, following the date)")
+    serve.add_argument("--max-body", type=_size, default="64M", metavar="SIZE",
+                       help="the largest request body taken (default 64M); a larger one gets 413")
+    serve.add_argument("--max-connections", type=int, default=64, metavar="N",
+                       help="connections served at once (default 64); past that a caller gets 503 and tries again")
+    serve.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="the longest a request body may take to arrive (default 60); a slower one gets 408")
+    serve.add_argument("--token-file", metavar="FILE",
+                       help="a file (readable by you only) holding the token callers must send")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="a web origin allowed to call the service from a browser (none by default)")
+    serve.add_argument("--allow-edits", action="store_true",
+                       help="let the page save edited policy files (only edits that load clean; the file replaced "
+                            "is kept as NAME.previous); without it, edits are tried and never saved")
+    serve.add_argument("--reload-interval", type=float, default=1.0, metavar="SECONDS",
+                       help="how often to look for changed policy files (default 1; 0 turns reloading off)")
+
+
+def run(args) -> int:
+    try:
+        import uvicorn
+
+        from payerpolicy.service import ServiceSettings, make_app
+        from payerpolicy.service.security import StartError, check_bind, is_loopback, read_token
+    except ImportError as exc:
+        print(f"payerpolicy: serve needs the extra `server` ({exc.name or exc} is not installed): "
+              "pip install 'payerpolicy[server]'", file=sys.stderr)
+        return 2
+    try:
+        token = read_token(args.token_file)
+        check_bind(args.host, token)
+        settings = ServiceSettings(
+            policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, body_timeout=args.body_timeout, token=token,
+            allowed_hosts=("127.0.0.1", "localhost", "[::1]", "::1") if is_loopback(args.host) else None,
+            cors_origins=tuple(args.cors_origin), allow_edits=args.allow_edits,
+            reload_interval=args.reload_interval)
+        app = make_app(settings)
+    except (StartError, FileNotFoundError) as exc:
+        print(f"payerpolicy: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"payerpolicy {'(token required) ' if token else ''}serving on http://{shown}:{args.port}/",
+          file=sys.stderr)
+    # uvicorn's own access log prints query strings; ours (payerpolicy.access) prints the path only.
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning",
+                timeout_keep_alive=5, server_header=False, limit_concurrency=args.max_connections)
+    return 0

@@ -1,0 +1,283 @@
+"""The routes of `payerpolicy serve` (Starlette), each a thin client of the library.
+
+Judging and compiling are CPU work, done in a worker thread so that `/health` and `/ready` answer while a
+large body is judged. A body is read to its configured limit (413 past it) within a time limit (408), so a
+client that sends slowly or stops mid-body does not hold the service. Any unexpected failure is answered
+with a short JSON error and logged by its type and place only (`security.Guard`).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import functools
+import json
+import logging
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from payerpolicy import __version__
+from payerpolicy.service import drafts
+from payerpolicy.service.judging import RequestError, check_body, judge_body
+from payerpolicy.service.security import Guard
+from payerpolicy.service.settings import ServiceSettings
+from payerpolicy.service.store import PolicyNotServing, PolicyStore
+
+log = logging.getLogger("payerpolicy.service")
+HERE = Path(__file__).resolve().parent
+PAGE = HERE / "page"
+OPENAPI = HERE / "openapi.json"
+HEAVY_BODY = 256 * 1024  # bytes: a larger body of claims waits for one of the few judging slots
+
+
+class Service:
+    def __init__(self, settings: ServiceSettings, store: PolicyStore):
+        self.settings, self.store = settings, store
+        self._working: anyio.CapacityLimiter | None = None
+
+    async def work(self, function, *args, heavy: bool = True, **kwargs):
+        """Run judging or compiling in a worker thread, so the event loop stays free. Heavy work (a large body,
+        a policy compiled) runs at most `settings.workers` at once: Python's lock lets only one run at a time
+        anyway, and each holds its body's decisions until it answers, so more at once would add memory, not
+        speed. Light work (a few claims) is not queued behind it, so that one claim never waits for a
+        10,000-claim body to be judged."""
+        if self._working is None:  # made on the event loop that uses it
+            self._working = anyio.CapacityLimiter(self.settings.workers)
+        limiter = self._working if heavy else None
+        return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=limiter)
+
+    # -- reading requests ----------------------------------------------------------------------------
+
+    async def body(self, request: Request) -> bytes:
+        limit = self.settings.max_body
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
+                                    "send the claims in smaller batches")
+        chunks, size = [], 0
+
+        async def collect():
+            nonlocal size
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
+                                            "send the claims in smaller batches")
+                chunks.append(chunk)
+
+        try:
+            await asyncio.wait_for(collect(), self.settings.body_timeout)
+        except asyncio.TimeoutError:
+            raise RequestError(408, f"the body did not arrive within {self.settings.body_timeout:g} seconds") from None
+        return b"".join(chunks)
+
+    async def json_body(self, request: Request) -> dict:
+        # Only application/json: another web site's page can send a form or text/plain to the loopback
+        # without asking, but not JSON (the browser asks first, and the service says no unless --cors-origin).
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise RequestError(415, "send this as Content-Type: application/json")
+        raw = await self.body(request)
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RequestError(400, f"the body is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise RequestError(400, "the body is a JSON object")
+        return data
+
+    def policies(self):
+        if not self.store.ready:
+            raise RequestError(503, "the policies are still being loaded; try again in a moment (see /ready)")
+        return self.store.snapshot()
+
+    # -- routes ----------------------------------------------------------------------------------------
+
+    async def check(self, request: Request) -> Response:
+        params = request.query_params
+        received = _date(params.get("received"), "received")
+        body = await self.body(request)
+        policies = self.policies()
+        try:
+            result = await self.work(
+                check_body, body, policies, heavy=len(body) > HEAVY_BODY,
+                content_type=request.headers.get("content-type"),
+                asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
+                output=params.get("format", "json"))
+        except PolicyNotServing as exc:
+            raise _not_serving(exc) from None
+        return Response(result.body, status_code=result.status, media_type=result.media_type)
+
+    async def lint(self, request: Request) -> Response:
+        data = await self.json_body(request)
+        payer = data.get("payer")
+        if not isinstance(payer, str):
+            raise RequestError(400, "name the policy to check: {\"payer\": \"medicare\", \"files\": {...}}")
+        report = await self.work(self._lint, payer, data.get("files") or {})
+        return JSONResponse({"policies": [report]})
+
+    def _lint(self, payer: str, files: dict) -> dict:
+        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
+            report, _ = drafts.lint_draft(draft, names, payer, self.store.as_of)
+        return report
+
+    async def try_draft(self, request: Request) -> Response:
+        data = await self.json_body(request)
+        payer, claims = data.get("payer"), data.get("claims")
+        if not isinstance(payer, str) or not isinstance(claims, str):
+            raise RequestError(400, "send {\"payer\": ..., \"files\": {...}, \"claims\": \"<claims as text>\"}")
+        policies = self.policies()
+        return JSONResponse(await self.work(self._try, policies, payer, data.get("files") or {},
+                                                    claims.encode("utf-8")))
+
+    def _try(self, policies, payer: str, files: dict, claims: bytes) -> dict:
+        try:
+            saved = check_body(claims, policies, payer=payer)
+        except PolicyNotServing as exc:
+            raise _not_serving(exc) from None
+        out = {"saved": json.loads(saved.body), "saved_status": saved.status}
+        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
+            report, policy = drafts.lint_draft(draft, names, payer, policies.as_of)
+            out["lint"] = report
+            if policy is not None:
+                tried = judge_body(claims, policy, policies.as_of)
+                out["draft"] = json.loads(drafts.renamed(tried.body, names))
+                out["draft_status"] = tried.status
+            else:
+                out["draft"], out["draft_status"] = None, None
+        return out
+
+    async def save(self, request: Request) -> Response:
+        if not self.settings.allow_edits:
+            raise RequestError(403, "this service was not started with --allow-edits: edits are tried, not saved")
+        data = await self.json_body(request)
+        payer, files = data.get("payer"), data.get("files")
+        if not isinstance(payer, str) or not isinstance(files, dict) or not files:
+            raise RequestError(400, "send {\"payer\": ..., \"files\": {\"caps.yaml\": \"...\"}}")
+        return JSONResponse(await self.work(self._save, payer, files))
+
+    def _save(self, payer: str, files: dict) -> dict:
+        with self.store.files_lock:  # no reload reads the files between the check and the writes
+            folders = self.store.folders()
+            with drafts.draft_folder(folders, payer, files) as (draft, names):
+                report, policy = drafts.lint_draft(draft, names, payer, self.store.as_of)
+            if policy is None:
+                raise RequestError(422, "the edited policy does not load, so nothing was saved",
+                                   diagnostics=report["diagnostics"])
+            written = drafts.save_files(folders[payer], files)
+            self.store.refresh()
+        return {"saved": written, "policy": self.store.snapshot().state(payer).to_dict()}
+
+    async def list_policies(self, request: Request) -> Response:
+        snapshot = self.store.snapshot()
+        return JSONResponse({"as_of": snapshot.as_of.isoformat(), "ready": self.store.ready,
+                             "policies": [snapshot.state(name).to_dict() for name in snapshot.names()]})
+
+    async def policy_files(self, request: Request) -> Response:
+        payer = request.path_params["payer"]
+        folders = self.store.folders()
+        if payer not in folders:
+            raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
+        files = await self.work(drafts.policy_files, folders[payer])
+        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files})
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def ready(self, request: Request) -> Response:
+        if not self.store.ready:
+            return JSONResponse({"status": "loading"}, status_code=503)
+        snapshot = self.store.snapshot()
+        serving = [n for n in snapshot.names() if snapshot.state(n).policy is not None]
+        if not serving:
+            return JSONResponse({"status": "no policy loads", "serving": []}, status_code=503)
+        return JSONResponse({"status": "ready", "serving": serving})
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(_openapi_document())
+
+    async def page(self, request: Request) -> Response:
+        return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _openapi_document() -> dict:
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    document["info"]["version"] = __version__  # the one version number, not a copy of it
+    return document
+
+
+def _date(text: str | None, name: str) -> datetime.date | None:
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise RequestError(400, f"{name} is a date written YYYY-MM-DD, not `{text}`") from None
+
+
+def _not_serving(exc: PolicyNotServing) -> RequestError:
+    state = exc.state
+    return RequestError(503, f"the policy of payer `{state.payer}` does not load, so its claims cannot be judged; "
+                             "fix its files (see /v1/policies)", diagnostics=list(state.diagnostics))
+
+
+async def _request_error(request: Request, exc: RequestError) -> Response:
+    return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _disconnected(request: Request, exc: ClientDisconnect) -> Response:
+    return Response(status_code=400)  # nobody is there to read it
+
+
+def _lifespan(store: PolicyStore):
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        store.start()
+        try:
+            yield
+        finally:
+            store.stop()
+    return lifespan
+
+
+def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Starlette:
+    if store is None:
+        store = PolicyStore(settings.policies, as_of=settings.as_of, interval=settings.reload_interval)
+    service = Service(settings, store)
+    routes = [
+        Route("/", service.page, methods=["GET"]),
+        Mount("/page", app=StaticFiles(directory=PAGE), name="page"),
+        Route("/health", service.health, methods=["GET"]),
+        Route("/ready", service.ready, methods=["GET"]),
+        Route("/openapi.json", service.openapi, methods=["GET"]),
+        Route("/v1/check", service.check, methods=["POST"]),
+        Route("/v1/lint", service.lint, methods=["POST"]),
+        Route("/v1/try", service.try_draft, methods=["POST"]),
+        Route("/v1/save", service.save, methods=["POST"]),
+        Route("/v1/policies", service.list_policies, methods=["GET"]),
+        Route("/v1/policies/{payer}/files", service.policy_files, methods=["GET"]),
+    ]
+    middleware = [Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts)]
+    if settings.cors_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                                     allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"]))
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={RequestError: _request_error, HTTPException: _http_error,
+                                        ClientDisconnect: _disconnected},
+                    lifespan=_lifespan(store))
+    app.state.store = store
+    return app
