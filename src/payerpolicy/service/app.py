@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -275,9 +276,10 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                                      allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"]))
-    app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={RequestError: _request_error, HTTPException: _http_error,
-                                        ClientDisconnect: _disconnected},
+    # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
+    handlers: dict[Any, Any] = {RequestError: _request_error, HTTPException: _http_error,
+                                ClientDisconnect: _disconnected}
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers,
                     lifespan=_lifespan(store))
     app.state.store = store
     return app

@@ -117,7 +117,7 @@ def _report(payer: str, ok: bool, rules: int | None, found: PolicyError | None, 
     diagnostics = []
     for diagnostic in found.diagnostics if found else ():
         item = diagnostic.to_dict()
-        if "file" in item:
+        if "file" in item and diagnostic.span is not None:
             item["file"] = renamed(item["file"], names)
             # Where the underlined text ends, for the page to underline it in place.
             item.update(end_line=diagnostic.span.end_line, end_column=diagnostic.span.end_column)

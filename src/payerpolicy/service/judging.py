@@ -63,6 +63,7 @@ def input_format(content_type: str | None, asked: str | None, body: bytes) -> st
 
 def claim_records(body: bytes, kind: str):
     """The body's claims as `payerpolicy.read_claims` reads a file of that format."""
+    stream: io.BytesIO | io.StringIO
     if kind == "json":
         stream = io.BytesIO(body)  # bytes, so that a JSON Lines line that is not UTF-8 spoils only its claim
     else:

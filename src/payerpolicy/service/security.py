@@ -44,6 +44,7 @@ def is_loopback(host: str) -> bool:
 
 def read_token(token_file: str | None) -> str | None:
     """The token from `--token-file` or else `PAYERPOLICY_TOKEN`; None when neither is given."""
+    token: str | None
     if token_file:
         path = Path(token_file)
         try:
