@@ -1,7 +1,7 @@
 """The functions of the rule language, declared once: name, parameters, result, what it does, how.
 
 The checker reads the signatures, the README's table is written from the docs (`python -m
-payerpolicy.rules.builtins README.md`), and the compiled rules call the implementations. A missing value (a line
+payerpolicy.rules.readme README.md`), and the compiled rules call the implementations. A missing value (a line
 without minutes, say) passed to a function gives a missing result.
 
 A function that is more than a call carries its own parts, so that neither the checker nor the code writer
@@ -21,6 +21,7 @@ from typing import Callable
 from payerpolicy.codes import DISCIPLINE_MODIFIER
 from payerpolicy.diagnostics import did_you_mean, known_names_help
 from payerpolicy.rules import ast
+from payerpolicy.rules.fields import KIND_WORDS
 
 
 @dataclass(frozen=True)
@@ -150,3 +151,14 @@ def format_value(value) -> str:
     if isinstance(value, (tuple, list, frozenset)):
         return ", ".join(map(str, value)) or "(none)"
     return str(value)
+
+
+def markdown_table() -> str:
+    """The README's table of functions."""
+    rows = ["| function | takes | gives | what it does |", "|---|---|---|---|"]
+    for builtin in BUILTINS.values():
+        takes = ", ".join(KIND_WORDS.get(kind, kind) for kind in builtin.parameters)
+        rows.append(f"| `{builtin.name}` | {takes} | {KIND_WORDS.get(builtin.result, builtin.result)} | "
+                    f"{builtin.doc} |")
+    return "\n".join(rows)
+

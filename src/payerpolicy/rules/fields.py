@@ -5,7 +5,7 @@ Everything that knows a field reads it from here: the rule checker (`policy.chec
 kind), the code writer (`program.source`: how the generated code reads it, whether it tests for a missing
 value), the judged line (`judge.judge.LineView`: its attributes), a past line from the claim history
 (`judge.history.HistoryLine`: the fields it does not keep are missing) and the README's table of fields
-(`python -m payerpolicy.rules.fields README.md` writes it; a test checks that they agree).
+(`python -m payerpolicy.rules.readme README.md` writes it; a test checks that they agree).
 
 To add a field: declare it here, give `LineView` (for a line field) the value, read it in each claim reader,
 then rewrite the README's table.
@@ -129,8 +129,11 @@ _BY_SUBJECT["focus"] = _BY_SUBJECT["line"]
 LINE_FIELDS = _BY_SUBJECT["line"]
 # `total NAME of lines ...`: the fields that add up.
 SUMMABLE = tuple(f.path[0] for f in FIELDS if f.summable)
-# The attributes of a line that a count over lines reads (`judge.judge.LineView`, `judge.history.HistoryLine`).
-LINE_ATTRIBUTES = tuple(f.attribute for f in FIELDS if f.subject == "line" and f.read == LINE)
+# The attributes of a line that rules read (`judge.judge.LineView`; a past line, `judge.history.HistoryLine`,
+# has them too), the data faults' among them, and those read of the judged line only.
+LINE_ATTRIBUTES = tuple(f.attribute for f in FIELDS if f.read == LINE)
+FAULT_ATTRIBUTES = tuple(f.attribute for f in FIELDS if f.path[0] == "data_fault")
+JUDGED_LINE_ATTRIBUTES = tuple(f.attribute for f in FIELDS if f.read == JUDGED_LINE)
 
 
 def fields_of(subject: str) -> dict[tuple[str, ...], Field]:
@@ -147,8 +150,9 @@ def summed(measure: str) -> Field:
     return _BY_SUBJECT["line"][(measure,)]
 
 
-_KIND_WORDS = {"code": "code", "number": "number", "date": "date", "text": "text", "provider_type": "provider type",
-               "list[modifier]": "modifiers", "list[diagnosis]": "diagnoses"}
+# Kinds as the README's tables name them.
+KIND_WORDS = {"code": "code", "number": "number", "date": "date", "text": "text", "provider_type": "provider type",
+              "modifier": "modifier", "list[modifier]": "modifiers", "list[diagnosis]": "diagnoses"}
 
 
 def markdown_table() -> str:
@@ -164,15 +168,6 @@ def markdown_table() -> str:
             name = ", ".join(f"`data_fault.{fault}`" for fault in FAULTS)
             doc = ("what a payer's front end rejects the claim for (see \"Claim data faults\"), on the line it "
                    "concerns (the claim's first line for the whole claim); missing when there is none")
-        rows.append(f"| {name} | {_KIND_WORDS.get(f.kind, f.kind)} | {'yes' if f.missing else 'no'} | {doc} |")
+        rows.append(f"| {name} | {KIND_WORDS.get(f.kind, f.kind)} | {'yes' if f.missing else 'no'} | {doc} |")
     return "\n".join(rows)
 
-
-if __name__ == "__main__":
-    import sys
-
-    from payerpolicy.diagnostic_codes import rewrite_table
-    if len(sys.argv) > 1:
-        rewrite_table(sys.argv[1], markdown_table())
-    else:
-        print(markdown_table())
