@@ -155,7 +155,7 @@ class Frame:
             elif isinstance(part, Bound):
                 out.append(self.bound.setdefault(part.name, len(self.bound)))
             elif isinstance(part, Temp):
-                out.append(self._temp(part))
+                out.append(self.temp_name(part))
             elif isinstance(part, FocusField):
                 out.append(f"f_{part.attribute}" if part.attribute in self.fields else f"f.{part.attribute}")
             elif part is JUDGED:
@@ -166,7 +166,7 @@ class Frame:
             else:
                 raise AssertionError(f"not a piece of code: {part!r}")
 
-    def _temp(self, temp: Temp) -> str:
+    def temp_name(self, temp: Temp) -> str:
         name = self.temps.get(temp)
         if name is None:
             name = self.temps[temp] = f"{temp.prefix}{len(self.temps)}"
@@ -187,14 +187,10 @@ class Frame:
         self.write(py(f"(_v if (_v := {name}.get(", memo.slot, f", NOT_YET)) is not NOT_YET else remember({name}, ",
                       memo.slot, ", ", memo.compute, "))"))
 
-    def text(self) -> str:
-        """What has been written (and not taken yet), with the bound names numbered as in the shape."""
-        return self._take(lambda number: f"P{number}")
-
-    def _take(self, name_of) -> str:
-        text = "".join(p if isinstance(p, str) else name_of(p) for p in self.out)
-        self.out = []
-        return text
+    def take(self) -> list:
+        """What has been written since the last take: text, and the numbers of bound names."""
+        out, self.out = self.out, []
+        return out
 
 
 class FunctionWriter:
@@ -208,8 +204,7 @@ class FunctionWriter:
 
     def line(self, indent: int, *pieces) -> None:
         self.frame.write(py(*pieces))
-        self.lines.append((indent, self.frame.out))
-        self.frame.out = []
+        self.lines.append((indent, self.frame.take()))
 
     def finish(self, set_up: tuple[str, ...] = ()) -> Function:
         frame = self.frame
@@ -220,7 +215,7 @@ class FunctionWriter:
             head.append("m = d.memo")
         if frame.uses_day_memo:
             head.append("dm = d.day_memo")
-        head += [f"{frame._temp(temp)} = NOT_YET" for temp in frame.held_counts.values()]
+        head += [f"{frame.temp_name(temp)} = NOT_YET" for temp in frame.held_counts.values()]
         head += set_up
         head += [f"f_{name} = f.{name}" for name in frame.fields]
         names = sorted(frame.bound, key=frame.bound.get)
@@ -245,4 +240,4 @@ def measure(code: Code) -> int:
     """The length of `code` written out on its own: what it costs to write it in line."""
     frame = Frame()
     frame.write(code)
-    return len(frame.text())
+    return sum(len(p) if isinstance(p, str) else 4 for p in frame.take())  # a bound name: about `K_12`

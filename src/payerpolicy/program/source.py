@@ -18,10 +18,17 @@ Two things the source does on purpose:
   day or year it is the same for every line of the claim on that date, and is kept in the day's memo
   (`d.day_memo`); over earlier lines it is a running total each line adds to once (`program.runtime`).
 
-Everything the policy supplies (numbers, text, code sets, value tables, functions) is handed to the generated
-code as a named constant (`K_12`), never written into the source. So the source of a rule says only what the
-rule does, and rules that do the same with other figures (six thousand unit caps) have the same source,
-compiled once (see program.compile). `print(program.source)` shows what a policy became.
+Everything the policy supplies (numbers, text, code sets, value tables, functions, the names of its code sets
+and values) is handed to the generated code as a named constant (`K_12`), never written into the source; the
+attributes the code reads come from the field declarations (`rules.fields`), never from the rule's text. So the
+source of a rule says only what the rule does, and rules that do the same with other figures (six thousand unit
+caps) have the same source, compiled once (see program.link). `print(program.source)` shows what a policy
+became, after a legend saying what each constant is.
+
+The writer builds code as data (`program.pycode`): a count kept in a memo, a field of the line in focus, the
+judged line are pieces of it, not text. Writing a function (`pycode.Frame`) decides from those pieces which
+counts and fields a group function holds in locals and which set-up lines it needs; nothing reads written
+text back.
 """
 from __future__ import annotations
 
