@@ -21,7 +21,7 @@ from payerpolicy.policy.model import PolicySpec, RuleSpec
 from payerpolicy.program.link import Linker
 from payerpolicy.program.runtime import RUNTIME
 from payerpolicy.program.pycode import JUDGED, Function, function, py
-from payerpolicy.program.source import SourceWriter
+from payerpolicy.program.source import SourceWriter, legend
 from payerpolicy.policy.check import RuleChecker
 
 
@@ -54,7 +54,7 @@ class RuleProgram:
                  judge_by_code: dict[str, Callable], judge_any_code: Callable, timed_codes: frozenset, source: str,
                  uses_history: bool):
         self.policy = policy
-        self.source = source  # the generated Python the rules became: print it to see what runs
+        self.functions_source = source  # the generated functions, as written
         self.by_code = by_code
         self.for_every_code = for_every_code
         # Per code, one generated function judging a line by every rule of the code: (day, line) -> the
@@ -68,6 +68,11 @@ class RuleProgram:
         self.timed_method = policy.settings.get("timed_unit_method", "cms")
         # The fee schedule's pricing of lines (their `allowed` amounts); None when the policy names none.
         self.pricing = pricing_of(policy)
+
+    @property
+    def source(self) -> str:
+        """The generated Python the rules became, after a legend of its constants: print it to see what runs."""
+        return legend(self.plan.constants, self.plan.described) + self.functions_source
 
     def rules_for(self, code: str) -> tuple:
         return self.by_code.get(code, self.for_every_code)
@@ -84,8 +89,8 @@ class RuleProgram:
 def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line. Returns the whole text, for people to read: what each constant is, then the
-    functions."""
+    conditions written in line. Returns the whole text, for people to read (`RuleProgram.source` puts the
+    constants' legend before it)."""
     chunks = []
 
     def add(made: Function) -> None:
@@ -122,8 +127,7 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
                       f"{' ...' if len(group) > 5 else ''}\n")
         add(writer.group(number, [(i, policy.rules[i], conditions[i]) for i in group], calls))
-    legend = "".join(f"# {name} = {what}\n" for name, what in writer.legend.items())
-    return f"# The constants: each K_n is handed to the functions that name it.\n{legend}\n" + "".join(chunks)
+    return "".join(chunks)
 
 
 def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writer: SourceWriter, add) -> None:
@@ -150,6 +154,7 @@ class ProgramPlan:
     groups: list  # the distinct rule tuples of `index`; group n has function group_n
     linker: Linker  # the written functions, by shape
     constants: dict  # the bound names (K_...) and their values
+    described: dict  # what the constants whose values do not say it are, in words (for the source's legend)
     source: str  # the whole text, for people
     timed_codes: frozenset
     uses_history: bool  # some rule looks at the patient's year or record
@@ -176,7 +181,7 @@ def plan_program(policy: PolicySpec) -> ProgramPlan:
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
-    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, source,
+    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, writer.described, source,
                        frozenset(timed_codes or ()), uses_history)
 
 

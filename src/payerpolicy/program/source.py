@@ -55,13 +55,15 @@ _SHORT = 160  # ... unless its condition is short (a pair table's, say): a call 
 class SourceWriter:
     """Writes rules as Python function source (`program.pycode.Code`), collecting the constants it names.
 
-    Each constant is described as it is named (`legend`), so the source people read says what `K_12` is."""
+    A constant whose value does not say what it is gets words as it is named (`described`), so that the source
+    people read (`legend`) says what each `K_12` is."""
 
     def __init__(self, policy, expand_codes):
         self.policy = policy
         self.expand_codes = expand_codes  # SetExpr -> set of codes (the checker's expansion)
         self.constants: dict[str, object] = {}
-        self.legend: dict[str, str] = {}  # constant name -> what it is, in words
+        # Constant name -> what it is, in words, where its value does not say (a memo slot, a value's name).
+        self.described: dict[str, str] = {}
         self._constant_names: dict[object, str] = {}
         self.memo_slots: dict[object, int] = {}  # a count over lines -> its slot in the judged line's memo
         self.totals: list[Function] = []  # the running totals' functions
@@ -79,7 +81,8 @@ class SourceWriter:
             name = f"K_{len(self._constant_names)}"
             self._constant_names[key] = name
             self.constants[name] = value
-            self.legend[name] = what if what is not None else _shown(value)
+            if what is not None:
+                self.described[name] = what
         return simple(Bound(name))
 
     def constant_value(self, code: Code):
@@ -103,15 +106,13 @@ class SourceWriter:
     def member_set(self, set_expr, kind: str) -> Code:
         if kind == "diagnosis":
             entries = tuple(self._entries(set_expr))
-            return self.constant(DiagnosisSet(entries), key=("diagnoses", entries),
-                                 what=f"diagnoses: {_listed(entries)}")
+            return self.constant(DiagnosisSet(entries), key=("diagnoses", entries))
         if kind == "code":
             codes = frozenset(self.expand_codes(set_expr) or ())
-            return self.constant(codes, key=("codes", codes), what=f"codes: {_listed(sorted(codes))}")
+            return self.constant(codes, key=("codes", codes))
         # Modifiers, provider types and text upper-cased; numbers stay numbers (`count in [9, 19]`).
         modifiers = frozenset(e.upper() if isinstance(e, str) else e for e in self._entries(set_expr))
-        return self.constant(modifiers, key=("codes", modifiers),
-                             what=f"set of {_listed(sorted(map(str, modifiers)))}")
+        return self.constant(modifiers, key=("codes", modifiers))
 
     def _entries(self, set_expr) -> list[str]:
         match set_expr:
@@ -441,8 +442,19 @@ class SourceWriter:
         return writer.finish(set_up=("fired = []",))
 
 
+def legend(constants: dict, described: dict) -> str:
+    """Comment lines saying what each constant of the generated code is: its words, else its value. Written
+    when someone reads the source, not when a policy is compiled (a large policy has 100,000 constants)."""
+    lines = [f"# {name} = {described.get(name) or _shown(value)}\n" for name, value in constants.items()]
+    return "# The constants: each K_n is handed to the functions that name it.\n" + "".join(lines) + "\n"
+
+
 def _shown(value) -> str:
     """A constant's value for the legend, on one line (repr escapes line breaks)."""
+    if isinstance(value, frozenset):
+        return f"set of {_listed(sorted(map(str, value)))}"
+    if isinstance(value, DiagnosisSet):
+        return f"diagnoses {_listed(sorted(value.keys))}"
     text = repr(value)
     return text if len(text) <= 100 else text[:97] + "..."
 
