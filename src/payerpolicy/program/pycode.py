@@ -31,7 +31,7 @@ def py(*pieces) -> Code:
     """Code made of text, other code and the pieces below, in order."""
     parts: list = []
     for piece in pieces:
-        if isinstance(piece, Code):
+        if piece.__class__ is Code:
             parts.extend(piece.parts)
         else:
             parts.append(piece)
@@ -150,7 +150,7 @@ class Frame:
     def write(self, code: Code) -> None:
         out = self.out
         for part in code.parts:
-            if isinstance(part, str):
+            if part.__class__ is str:  # most pieces: first, and the cheapest test
                 out.append(part)
             elif isinstance(part, Bound):
                 out.append(self.bound.setdefault(part.name, len(self.bound)))
@@ -220,12 +220,12 @@ class FunctionWriter:
         head += [f"f_{name} = f.{name}" for name in frame.fields]
         names = sorted(frame.bound, key=frame.bound.get)
 
-        def render(name_of) -> str:
-            body = ["    " * (indent + 1) + "".join(p if isinstance(p, str) else name_of(p) for p in pieces)
+        def render(named: list[str]) -> str:
+            body = ["    " * (indent + 1) + "".join([p if p.__class__ is str else named[p] for p in pieces])
                     for indent, pieces in self.lines]
             return "\n".join(["    " + h for h in head] + body) + "\n\n"
-        shape = render(lambda number: f"P{number}")
-        text = f"def {self.name}(d, f):\n" + render(lambda number: names[number])
+        shape = render([f"P{number}" for number in range(len(names))])
+        text = f"def {self.name}(d, f):\n" + render(names)
         return Function(self.name, text, shape, tuple(names))
 
 
