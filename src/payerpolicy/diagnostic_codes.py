@@ -71,11 +71,16 @@ def markdown_table() -> str:
 
 def rewrite_readme(path) -> None:
     """Put the current table in place of the README's (`python -m payerpolicy.diagnostic_codes README.md`)."""
+    rewrite_table(path, markdown_table())
+
+
+def rewrite_table(path, table: str) -> None:
+    """Put `table` in place of the README's table that has the same header row (its first line)."""
     from pathlib import Path
     text = Path(path).read_text(encoding="utf-8")
-    start = text.index("| code | what it means |")
+    start = text.index(table.split("\n", 1)[0])
     end = text.index("\n\n", start)
-    Path(path).write_text(text[:start] + markdown_table() + text[end:], encoding="utf-8")
+    Path(path).write_text(text[:start] + table + text[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

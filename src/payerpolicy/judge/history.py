@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable
 
-from payerpolicy.claims.model import FAULTS, Claim, ServiceLine
+from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
+from payerpolicy.rules.fields import FIELDS, LINE
 
 __all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
            "DISCIPLINES", "SCHEMA_VERSION"]
@@ -72,18 +73,17 @@ class HistoryLine:
     # None when no fee schedule priced it (judged without one, or by a history file older than the column).
     allowed: float | None = None
 
-    # A line from the history is also what rules see of a past claim (`another line ... that year`): the
-    # fields of a judged line that the history does not keep are missing, whichever history it came from.
-    minutes = provider_npi = pta_minutes = ota_minutes = place_of_service = prior_authorization = None
-    fee_schedule = None
-    diagnoses = ()
 
 
 # `date` is what rules call the date of service: the same slot under a second name (a property would cost a
 # Python call on every read, and rules over the year read the date of every past line).
 HistoryLine.date = HistoryLine.date_of_service
-for _fault in FAULTS:  # a past claim's data faults were reported when it was judged
-    setattr(HistoryLine, "fault_" + _fault, None)
+# A line from the history is also what rules see of a past claim (`another line ... that year`): the fields
+# of a judged line that the history does not keep (rules.fields) are missing, whichever history it came from.
+# (A past claim's data faults were reported when it was judged.)
+for _field in FIELDS:
+    if _field.read == LINE and not _field.in_history:
+        setattr(HistoryLine, _field.attribute, _field.empty)
 
 
 @dataclass(frozen=True, slots=True)

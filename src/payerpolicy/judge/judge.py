@@ -13,20 +13,21 @@ import datetime
 import time
 
 from payerpolicy._frozen import maker
-from payerpolicy.claims.model import FAULTS, Claim, UnreadableClaim
+from payerpolicy.claims.model import Claim, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix, LineDecision
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.program.compile import CompiledRule, RuleProgram
 from payerpolicy.judge.run_history import RunHistory
 from payerpolicy.judge.timed_splits import DaySplit
+from payerpolicy.rules.fields import FAULT_ATTRIBUTES, JUDGED_LINE_ATTRIBUTES, LINE_ATTRIBUTES
 
 
 class LineView:
     """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
 
-    __slots__ = ("claim", "number", "code", "units", "minutes", "modifiers", "date", "charge", "diagnoses",
-                 "provider_type", "provider_npi", "pta_minutes", "ota_minutes", "claim_id", "discipline",
-                 "place_of_service", "prior_authorization", "patient_age", "allowed", "fee_schedule")
+    # The attributes of the rule language's fields (rules.fields), less the data faults (below).
+    __slots__ = ("claim", "number", *JUDGED_LINE_ATTRIBUTES,
+                 *(name for name in LINE_ATTRIBUTES if name not in FAULT_ATTRIBUTES))
 
     def __init__(self, claim: Claim, line):
         # Most lines name no provider and point at no diagnosis: the claim's, without a call.
@@ -71,8 +72,8 @@ def _age(born: datetime.date, on: datetime.date) -> int | None:
 
 # `data_fault.<kind>` (claims.model.FAULTS) is missing on every line of a claim without data faults: a class
 # attribute, so that the usual line pays nothing for it. A line of a claim with faults is a `FaultyLineView`.
-for _fault in FAULTS:
-    setattr(LineView, "fault_" + _fault, None)
+for _fault in FAULT_ATTRIBUTES:
+    setattr(LineView, _fault, None)
 
 
 class FaultyLineView(LineView):
@@ -81,7 +82,7 @@ class FaultyLineView(LineView):
     the claim's first line, so that each is reported once: what is wrong and where. Faults of one kind are
     joined."""
 
-    __slots__ = tuple("fault_" + fault for fault in FAULTS)
+    __slots__ = FAULT_ATTRIBUTES
 
     def __init__(self, claim: Claim, line):
         super().__init__(claim, line)

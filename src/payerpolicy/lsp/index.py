@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from payerpolicy import explain_code
 from payerpolicy.codes import CODE_RANGE, MODIFIER, PROCEDURE_CODE, range_codes
 from payerpolicy.diagnostics import Span
-from payerpolicy.policy.check import CLAIM_FIELDS, LINE_FIELDS
+from payerpolicy.rules.fields import FIELDS
 
 # What the cursor may stand on: rule ids (medicare.unit-cap.97112), @code_sets, codes, modifiers, E401.
 WORD = re.compile(r"@?[A-Za-z0-9_][A-Za-z0-9_.\-]*")
@@ -103,9 +103,9 @@ class PolicyIndex:
                 sorted(self.code_sets.items())]
         if after_at:
             return sets
-        fields = [(f"{prefix}{'.'.join(path)}", "field", f"a field of the rule language: {kind}")
-                  for prefix, table in (("", LINE_FIELDS), ("line.", LINE_FIELDS), ("claim.", CLAIM_FIELDS))
-                  for path, kind in sorted(table.items())]
+        fields = [(label, "field", f"{field.kind}: {field.doc}") for field in FIELDS
+                  for label in ((field.name, f"line.{field.name}") if field.subject == "line"
+                                else (field.name,))]
         return fields + sets
 
 

@@ -9,39 +9,19 @@ from __future__ import annotations
 
 import datetime
 
-from payerpolicy.rules import ast
+from payerpolicy.rules import ast, fields
 from payerpolicy.rules.builtins import BUILTINS
 from payerpolicy.codes import (CODE_RANGE, DIAGNOSIS, MODIFIER, PROCEDURE_CODE, PROVIDER_TYPES, entry_kinds,
                     range_codes)
 from payerpolicy.diagnostics import Diagnostic, did_you_mean, known_names_help
-from payerpolicy.claims.model import FAULTS
 from payerpolicy.policy.model import PolicySpec, RuleSpec
 
-# The fields of a line (the judged one, or the one in focus inside `with ...`) and of the claim.
-LINE_FIELDS = {
-    ("code",): "code", ("units",): "number", ("minutes",): "number", ("modifiers",): "list[modifier]",
-    ("date",): "date", ("charge",): "number", ("diagnoses",): "list[diagnosis]",
-    ("provider", "type"): "provider_type", ("provider", "npi"): "text",
-    ("supported_units",): "number", ("pta_minutes",): "number", ("ota_minutes",): "number",
-    ("claim_id",): "text", ("discipline",): "text", ("day_split",): "text", ("other_splits",): "text",
-    ("place_of_service",): "text", ("prior_authorization",): "text",
-    # The fee schedule's estimated allowed amount of the line, and which schedule priced it (program.allowed_amounts):
-    # missing when the policy names no `fee_schedule_tables:` covering the line's date.
-    ("allowed",): "number", ("fee_schedule",): "text",
-    # What a payer's front end rejects the claim for (claims.model.FAULTS): the fault's description, on the
-    # line it concerns (the claim's first line for a fault of the whole claim); missing when there is none.
-    **{("data_fault", fault): "text" for fault in FAULTS},
-}
-CLAIM_FIELDS = {
-    ("id",): "text", ("payer",): "text", ("diagnoses",): "list[diagnosis]", ("frequency",): "text",
-    ("received",): "date",
-    ("provider", "type"): "provider_type", ("provider", "npi"): "text",
-    ("place_of_service",): "text", ("prior_authorization",): "text", ("referring_npi",): "text",
-    ("treatment_began",): "date",
-}
-PATIENT_FIELDS = {("id",): "text", ("birth_date",): "date", ("age",): "number"}
+# The fields a rule may name (declared in rules.fields), by subject and path: their kinds.
+LINE_FIELDS = {path: f.kind for path, f in fields.fields_of("line").items()}
+CLAIM_FIELDS = {path: f.kind for path, f in fields.fields_of("claim").items()}
+PATIENT_FIELDS = {path: f.kind for path, f in fields.fields_of("patient").items()}
 _FIELDS = {"focus": LINE_FIELDS, "line": LINE_FIELDS, "claim": CLAIM_FIELDS, "patient": PATIENT_FIELDS}
-_SUMMABLE = ("units", "minutes", "charge", "allowed")
+_SUMMABLE = fields.SUMMABLE
 # `earliest date of lines ...` / `latest date of lines ...`: a date, missing when no line is counted.
 DATE_MEASURES = ("earliest date", "latest date")
 _EARLIEST, _LATEST = datetime.date.min, datetime.date.max
@@ -198,27 +178,9 @@ class RuleChecker:
                                did_you_mean(function, BUILTINS) or
                                f"the functions are {', '.join(f'`{n}`' for n in BUILTINS)}")
                     return None
-                if function == "value" and args and isinstance(args[0], ast.Literal) and args[0].kind == "text" \
-                        and args[0].value not in self.policy.values:
-                    known = list(self.policy.values)
-                    self.error("E413", f"the policy has no value `{args[0].value}`", args[0],
-                               did_you_mean(args[0].value, known) or known_names_help("values", known))
-                elif function == "value" and (not args or not isinstance(args[0], ast.Literal)
-                                              or args[0].kind != "text"):
-                    self.error("E409", "`value` takes the name of a value in quotes first", node, builtin.doc)
-                if function == "value" and len(args) == 1:
-                    return builtin.result  # a single figure, not a table: no key needed
-                if len(args) != len(builtin.parameters):
-                    self.error("E409", f"`{function}` takes {len(builtin.parameters)} value(s), "
-                                       f"not {len(args)}", node, builtin.doc)
-                    return builtin.result
-                for arg, kind, wanted in zip(args, kinds, builtin.parameters):
-                    if kind == "symbol" and wanted in ("provider_type", "modifier"):
-                        self.literal_fits(arg, wanted)
-                    elif kind is not None and kind != wanted:
-                        self.error("E409", f"`{function}` needs {_kind_words(wanted)} here, not "
-                                           f"{_kind_words(kind)}", arg, builtin.doc)
-                return builtin.result
+                if builtin.check is not None:  # a function with checks of its own (`value`)
+                    return builtin.check(self, node, args, kinds)
+                return self.check_arguments(node, builtin, args, kinds)
             case ast.Arithmetic(op, left, right):
                 lk, rk = self.value(left, in_filter), self.value(right, in_filter)
                 if lk == "date" and op in "+-" and rk in (None, "number"):
@@ -243,6 +205,20 @@ class RuleChecker:
                                did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed")
                 return "number"
         return None
+
+    def check_arguments(self, node, builtin, args, kinds) -> str:
+        """A call's values: as many as the function takes, each of the kind it takes."""
+        if len(args) != len(builtin.parameters):
+            self.error("E409", f"`{builtin.name}` takes {len(builtin.parameters)} value(s), not {len(args)}", node,
+                       builtin.doc)
+            return builtin.result
+        for arg, kind, wanted in zip(args, kinds, builtin.parameters):
+            if kind == "symbol" and wanted in ("provider_type", "modifier"):
+                self.literal_fits(arg, wanted)
+            elif kind is not None and kind != wanted:
+                self.error("E409", f"`{builtin.name}` needs {_kind_words(wanted)} here, not {_kind_words(kind)}",
+                           arg, builtin.doc)
+        return builtin.result
 
     # ------------------------------------------------------------------ sets and literals
     def set_type(self, set_expr, kind: str) -> None:

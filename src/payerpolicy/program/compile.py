@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import datetime
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,7 +20,8 @@ from payerpolicy.decision import Fix
 from payerpolicy.policy.model import PolicySpec, RuleSpec
 from payerpolicy.program.link import Linker
 from payerpolicy.program.runtime import RUNTIME
-from payerpolicy.program.source import SourceWriter
+from payerpolicy.program.pycode import JUDGED, Function, function, py
+from payerpolicy.program.source import SourceWriter, legend
 from payerpolicy.policy.check import RuleChecker
 
 
@@ -54,7 +54,7 @@ class RuleProgram:
                  judge_by_code: dict[str, Callable], judge_any_code: Callable, timed_codes: frozenset, source: str,
                  uses_history: bool):
         self.policy = policy
-        self.source = source  # the generated Python the rules became: print it to see what runs
+        self.functions_source = source  # the generated functions, as written
         self.by_code = by_code
         self.for_every_code = for_every_code
         # Per code, one generated function judging a line by every rule of the code: (day, line) -> the
@@ -69,6 +69,11 @@ class RuleProgram:
         # The fee schedule's pricing of lines (their `allowed` amounts); None when the policy names none.
         self.pricing = pricing_of(policy)
 
+    @property
+    def source(self) -> str:
+        """The generated Python the rules became, after a legend of its constants: print it to see what runs."""
+        return legend(self.plan.constants, self.plan.described) + self.functions_source
+
     def rules_for(self, code: str) -> tuple:
         return self.by_code.get(code, self.for_every_code)
 
@@ -81,149 +86,62 @@ class RuleProgram:
         return len(self.policy.rules)
 
 
-# A rule that concerns more groups of codes than this is called from each group rather than written into it,
-# so that a rule over thousands of codes (each with rules of its own) does not multiply the source.
-_INLINE_UP_TO = 16
-_SHORT = 160  # ... unless its condition is short (a pair table's, say): a call would cost more than the text
-
-
 def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line. Returns the whole text, for people to read."""
+    conditions written in line. Returns the whole text, for people to read (`RuleProgram.source` puts the
+    constants' legend before it)."""
     chunks = []
 
-    def add(name: str, text: str) -> None:
-        linker.add(name, text)
-        chunks.append(text)
+    def add(made: Function) -> None:
+        linker.add(made)
+        chunks.append(made.text)
     conditions = []
     totals_added = 0
     for i, spec in enumerate(policy.rules):
-        for name, text in writer.totals[totals_added:]:  # the running totals the rule before asked for
-            add(name, text)
+        for total in writer.totals[totals_added:]:  # the running totals the rule before asked for
+            add(total)
         totals_added = len(writer.totals)
-        conditions.append(writer.condition(spec.condition, "f"))
+        conditions.append(writer.condition(spec.condition, None))
         chunks.append(f"# {spec.id}\n")
-        add(f"when_{i}", writer.function(f"when_{i}", conditions[i]))
+        add(function(f"when_{i}", conditions[i]))
         if isinstance(spec.condition, ast.PairEdit):  # the message and fix name the pairs that hit
-            edit = spec.condition
-            settings = tables.PairBypass(edit.either, edit.either_from, edit.sites, edit.ignored_on)
-            bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
-            add(f"message_{i}", writer.function(f"message_{i}", f"pair_message({conditions[i]}, l.code, {bypass})"))
-            add(f"hits_{i}", writer.function(f"hits_{i}", conditions[i]))
-            if edit.ignored_on is not None and edit.either is not None:  # the fix differs on those codes' lines
-                ignored = writer.member_set(edit.ignored_on, "code")
-                add(f"ignored_{i}", writer.function(f"ignored_{i}", f"(l.code in {ignored})"))
-            table = writer.constant(spec.condition.table, key=("pair table", id(spec.condition.table)))
-            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]}, l.code)"))
+            _write_pair_edit(i, spec, conditions[i], policy, writer, add)
             continue
         if isinstance(spec.condition, ast.TableEdit):  # the table says what hit, and where it was read
             table = writer.table(spec.condition)
-            add(f"provenance_{i}", writer.function(f"provenance_{i}", f"{table}.provenance({conditions[i]})"))
+            add(function(f"provenance_{i}", py(table, ".provenance(", conditions[i], ")")))
             if spec.fix is None:
-                add(f"table_fix_{i}", writer.function(f"table_fix_{i}", f"{table}.fix({conditions[i]}, l)"))
+                add(function(f"table_fix_{i}", py(table, ".fix(", conditions[i], ", ", JUDGED, ")")))
             if spec.message is None:
-                add(f"message_{i}", writer.function(f"message_{i}", f"{table}.message({conditions[i]}, l)"))
+                add(function(f"message_{i}", py(table, ".message(", conditions[i], ", ", JUDGED, ")")))
                 continue
         template = spec.message.parts if spec.message is not None else _default_message(spec, policy.code_sets)
-        add(f"message_{i}", writer.function(f"message_{i}", writer.message(template)))
+        add(function(f"message_{i}", writer.message(template)))
         if spec.fix is not None and spec.fix.units is not None:
-            add(f"units_{i}", writer.function(f"units_{i}", writer.value(spec.fix.units, "f")))
-    for name, text in writer.totals[totals_added:]:
-        add(name, text)
-    in_groups = collections.Counter(i for group in groups for i in group)
+            add(function(f"units_{i}", writer.value(spec.fix.units, None)))
+    for total in writer.totals[totals_added:]:
+        add(total)
+    calls = collections.Counter(i for group in groups for i in group)
     for number, group in enumerate(groups):
-        body = []
-        for i in group:
-            spec = policy.rules[i]
-            inline = in_groups[i] <= _INLINE_UP_TO or len(conditions[i]) <= _SHORT
-            test = conditions[i] if inline else f"W_{i}(d, f)"
-            if spec.effective_from is not None:
-                test = f"{writer.constant(spec.effective_from)} <= f.date and {test}"
-            if spec.effective_to is not None:
-                test = f"f.date <= {writer.constant(spec.effective_to)} and {test}"
-            body.append(f"    if {test}:")
-            body.append(f"        fired.append(R_{i})")
-        body, held = _counts_as_locals(body)
-        head = [f"def group_{number}(d, f):", "    l = d.line"]
-        if any(re.search(r"\bm\.get\(", text) for text in body):
-            head.append("    m = d.memo")
-        if any("dm.get(" in text for text in body):
-            head.append("    dm = d.day_memo")
-        body = head + [f"    {name} = NOT_YET" for name in held] + ["    fired = []"] + _line_fields_once(body)
         chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
                       f"{' ...' if len(group) > 5 else ''}\n")
-        add(f"group_{number}", "\n".join(body + ["    return fired", "", ""]))
+        add(writer.group(number, [(i, policy.rules[i], conditions[i]) for i in group], calls))
     return "".join(chunks)
 
 
-_MEMO_READ = "(_v if (_v := m.get("  # how program.source writes a count kept in the judged line's memo
-
-
-def _counts_as_locals(body: list[str]) -> tuple[list[str], list[str]]:
-    """Counts in a group function without the judged line's memo: a count its rules ask once is worked out
-    where it is asked; one asked more than once is held in a local variable (`c_12`), worked out the first
-    time. A dict lookup and a call saved per count and line. Returns the body and the locals to set up.
-
-    (Messages and fixes, run after the group for rules that fired, keep their memo: they work such a count
-    out again, to the same value.)"""
-    text = "\n".join(body)
-    held: list[str] = []
-    while True:
-        reads = list(_memo_reads(text))
-        if not reads:
-            return text.split("\n"), held
-        uses = collections.Counter(slot for _, _, slot, _ in reads)
-        start, end, slot, worked_out = reads[0]  # one at a time: a count's text may hold another
-        if uses[slot] == 1:
-            replacement = f"({worked_out})"
-        else:
-            name = f"c_{slot[2:]}"
-            if name not in held:
-                held.append(name)
-            replacement = f"({name} if {name} is not NOT_YET else ({name} := {worked_out}))"
-            text = text[:start] + replacement + text[end:]
-            # Every other read of the same count becomes a read of the local.
-            for other_start, other_end, _, _ in reversed([r for r in _memo_reads(text) if r[2] == slot]):
-                text = text[:other_start] + replacement + text[other_end:]
-            continue
-        text = text[:start] + replacement + text[end:]
-
-
-def _memo_reads(text: str):
-    """(start, end, slot, the text working the count out) of each memo read in `text`, outermost first."""
-    at = 0
-    while (start := text.find(_MEMO_READ, at)) >= 0:
-        slot_end = text.index(",", start + len(_MEMO_READ))
-        slot = text[start + len(_MEMO_READ):slot_end]
-        prefix = f"remember(m, {slot}, "
-        inner = text.index(prefix, slot_end) + len(prefix)
-        depth = 1  # the read is one parenthesised expression: find its end, looking at parentheses only
-        for paren in _PARENS.finditer(text, start + 1):
-            depth += 1 if paren.group() == "(" else -1
-            if not depth:
-                break
-        end = paren.end()
-        yield start, end, slot, text[inner:end - 2]
-        at = end
-
-
-_PARENS = re.compile(r"[()]")
-
-
-_LINE_FIELD = re.compile(r"\bf\.([a-z_]+)\b")
-
-
-def _line_fields_once(body: list[str]) -> list[str]:
-    """Read each field of the judged line that a group's rules read more than once into a local first:
-    twenty rules asking for `f.modifiers` then cost one attribute lookup, not twenty."""
-    text = "\n".join(body)
-    counts = collections.Counter(_LINE_FIELD.findall(text))
-    fields = sorted(name for name, n in counts.items() if n > 1)
-    if not fields:
-        return body
-    text = _LINE_FIELD.sub(lambda m: f"f_{m.group(1)}" if m.group(1) in fields else m.group(0), text)
-    return [f"    f_{name} = f.{name}" for name in fields] + text.split("\n")
+def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writer: SourceWriter, add) -> None:
+    """A pair table's message, the edits that hit (for its fix) and where they were read."""
+    edit = spec.condition
+    settings = tables.PairBypass(edit.either, edit.either_from, edit.sites, edit.ignored_on)
+    bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
+    add(function(f"message_{i}", py("pair_message(", condition, ", ", JUDGED, ".code, ", bypass, ")")))
+    add(function(f"hits_{i}", condition))
+    if edit.ignored_on is not None and edit.either is not None:  # the fix differs on those codes' lines
+        ignored = writer.member_set(edit.ignored_on, "code")
+        add(function(f"ignored_{i}", py("(", JUDGED, ".code in ", ignored, ")")))
+    table = writer.pair_table(edit)
+    add(function(f"provenance_{i}", py(table, ".provenance(", condition, ", ", JUDGED, ".code)")))
 
 
 @dataclass
@@ -236,6 +154,7 @@ class ProgramPlan:
     groups: list  # the distinct rule tuples of `index`; group n has function group_n
     linker: Linker  # the written functions, by shape
     constants: dict  # the bound names (K_...) and their values
+    described: dict  # what the constants whose values do not say it are, in words (for the source's legend)
     source: str  # the whole text, for people
     timed_codes: frozenset
     uses_history: bool  # some rule looks at the patient's year or record
@@ -261,8 +180,8 @@ def plan_program(policy: PolicySpec) -> ProgramPlan:
     source = _write_program(policy, writer, linker, groups)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
-    uses_history = any(("year" in scope or "record" in scope) for scope in _scopes_of(policy))
-    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, source,
+    uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
+    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, writer.described, source,
                        frozenset(timed_codes or ()), uses_history)
 
 
@@ -367,22 +286,6 @@ def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable |
             return Fix(written.action, view.number, note=written.note)
         return Fix("add_modifier", view.number, "59")
     return fix_of
-
-
-def _scopes_of(policy: PolicySpec):
-    """Every scope (`day`, `year`, ...) the policy's conditions, messages and fixes look at."""
-    def walk(node):
-        if isinstance(node, (ast.DayLines, ast.AnotherLine)):
-            yield node.scope
-        if isinstance(node, (tuple, list)):
-            for item in node:
-                yield from walk(item)
-        elif hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                if name != "span":
-                    yield from walk(getattr(node, name))
-    for rule in policy.rules:
-        yield from walk((rule.condition, rule.message, rule.fix))
 
 
 __all__ = ["plan_program", "assemble", "ProgramPlan", "RuleProgram", "CompiledRule"]

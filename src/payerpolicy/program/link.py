@@ -4,7 +4,7 @@ The generated source of a rule names everything the policy supplies as a constan
 group function reports as `R_3`, a rule called from a group as `W_3`, and the function a running total adds
 lines with as `S_3` (see program.source). Six thousand
 unit-cap rows differ only in those names, so their functions have one *shape*: the same text once the names
-are numbered in order of use. Each shape is compiled once, as a factory taking the names' values; every
+are numbered in order of use (`P0`, `P1`: program.pycode writes the shape beside the text people read). Each shape is compiled once, as a factory taking the names' values; every
 function is the factory called with its own values (a closure). A policy of 10,000 rules compiles a few
 hundred shapes instead of 30,000 functions, and the judged line pays nothing for it: a closure reads its
 figures as fast as a module reads its globals.
@@ -12,24 +12,8 @@ figures as fast as a module reads its globals.
 from __future__ import annotations
 
 import linecache
-import re
 
-_BOUND = re.compile(r"\b[KRWS]_\d+\b")  # bound per function: constants, rules, conditions, totals
-_LOCAL = re.compile(r"\b(_t|o|c_)\d+\b")  # temporaries, loop variables, counts held: renumbered per function
-
-
-def _shape_of(text: str) -> tuple[str, list[str]]:
-    """The function's text with its bound names as P0, P1, ... (in order of first use), and those names."""
-    names: dict[str, str] = {}
-
-    def bound(match: re.Match) -> str:
-        return names.setdefault(match.group(0), f"P{len(names)}")
-    shape = _BOUND.sub(bound, text)
-    locals_: dict[str, str] = {}
-
-    def local(match: re.Match) -> str:
-        return locals_.setdefault(match.group(0), f"{match.group(1)}{len(locals_)}")
-    return _LOCAL.sub(local, shape), list(names)
+from payerpolicy.program.pycode import Function
 
 
 class Linker:
@@ -42,15 +26,14 @@ class Linker:
         self.functions: list[tuple[str, int, list[str]]] = []  # (name, shape number, bound names)
         self.where: dict[str, int] = {}  # name -> its place in `functions`
 
-    def add(self, name: str, text: str) -> None:
-        body = text.split("\n", 1)[1]  # the text after `def NAME(d, f):`
-        shape, names = _shape_of(body)
-        number = self.shapes.get(shape)
+    def add(self, function: Function) -> None:
+        """Add a written function (program.pycode): its shape, and the names it binds in order."""
+        number = self.shapes.get(function.shape)
         if number is None:
-            number = self.shapes[shape] = len(self.shapes)
-            self.arity.append(len(names))
-        self.where[name] = len(self.functions)
-        self.functions.append((name, number, names))
+            number = self.shapes[function.shape] = len(self.shapes)
+            self.arity.append(len(function.bound))
+        self.where[function.name] = len(self.functions)
+        self.functions.append((function.name, number, list(function.bound)))
 
     def has(self, name: str) -> bool:
         return name in self.where

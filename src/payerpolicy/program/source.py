@@ -18,86 +18,92 @@ Two things the source does on purpose:
   day or year it is the same for every line of the claim on that date, and is kept in the day's memo
   (`d.day_memo`); over earlier lines it is a running total each line adds to once (`program.runtime`).
 
-Everything the policy supplies (numbers, text, code sets, value tables, functions) is handed to the generated
-code as a named constant (`K_12`), never written into the source. So the source of a rule says only what the
-rule does, and rules that do the same with other figures (six thousand unit caps) have the same source,
-compiled once (see program.compile). `print(program.source)` shows what a policy became.
+Everything the policy supplies (numbers, text, code sets, value tables, functions, the names of its code sets
+and values) is handed to the generated code as a named constant (`K_12`), never written into the source; the
+attributes the code reads come from the field declarations (`rules.fields`), never from the rule's text. So the
+source of a rule says only what the rule does, and rules that do the same with other figures (six thousand unit
+caps) have the same source, compiled once (see program.link). `print(program.source)` shows what a policy
+became, after a legend saying what each constant is.
+
+The writer builds code as data (`program.pycode`): a count kept in a memo, a field of the line in focus, the
+judged line are pieces of it, not text. Writing a function (`pycode.Frame`) decides from those pieces which
+counts and fields a group function holds in locals and which set-up lines it needs; nothing reads written
+text back.
 """
 from __future__ import annotations
 
+import collections
 import datetime
-import re
 
-from payerpolicy.rules import ast
-from payerpolicy.rules.builtins import BUILTINS
-from payerpolicy.claims.model import FAULTS
 from payerpolicy.codes import DiagnosisSet, range_codes
+from payerpolicy.program.pycode import (JUDGED, Bound, Code, FocusField, Frame, Function, FunctionWriter, Memo, Temp,
+                                        function, joined, measure, py, simple)
+from payerpolicy.rules import ast, fields
+from payerpolicy.rules.builtins import BUILTINS
 
-# The attribute of a judged line (`judge.judge.LineView`) behind each field of the rule language.
-LINE_ATTRS = {("code",): "code", ("units",): "units", ("minutes",): "minutes", ("modifiers",): "modifiers",
-              ("date",): "date", ("charge",): "charge", ("diagnoses",): "diagnoses",
-              ("provider", "type"): "provider_type", ("provider", "npi"): "provider_npi",
-              ("pta_minutes",): "pta_minutes", ("ota_minutes",): "ota_minutes", ("claim_id",): "claim_id",
-              ("discipline",): "discipline", ("place_of_service",): "place_of_service",
-              ("prior_authorization",): "prior_authorization", ("allowed",): "allowed",
-              ("fee_schedule",): "fee_schedule",
-              **{("data_fault", fault): "fault_" + fault for fault in FAULTS}}
-CLAIM_ATTRS = {("id",): "id", ("payer",): "payer", ("diagnoses",): "diagnoses", ("frequency",): "frequency",
-               ("place_of_service",): "place_of_service", ("prior_authorization",): "prior_authorization",
-               ("referring_npi",): "referring_npi", ("treatment_began",): "treatment_began"}
-# The patient's fields: the id and birth date are the claim's; the age is on the judged line's date of service.
-_PATIENT_ATTRS = {("id",): "l.claim.patient_id", ("birth_date",): "l.claim.patient_birth_date",
-                  ("age",): "l.patient_age"}
-# Fields about the whole day's timed units, worked out by the day (judge.judge.DayContext), not read off a line.
-_DAY_SPLIT_WORDS = {("day_split",): "proposal", ("other_splits",): "others"}
-# Fields a line always has: comparisons on them need no test for a missing value.
-_NEVER_MISSING = {"code", "modifiers", "date", "claim_id", "number"}
 _COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-# A name or an attribute chain (`K_3`, `f.units`): cheap to read twice. Literals are never in the source.
-_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$")
 # Missing, as the rule language means it: no value, no modifiers, empty text.
 MISSING = (None, (), "")
+# `earliest date of lines ...`, `latest date of lines ...`: dates, missing when no line is counted.
+_DATE_MEASURES = ("earliest date", "latest date")
+# A rule that concerns more groups of codes than this is called from each group rather than written into it,
+# so that a rule over thousands of codes (each with rules of its own) does not multiply the source.
+_INLINE_UP_TO = 16
+_SHORT = 160  # ... unless its condition is short (a pair table's, say): a call would cost more than the text
 
 
 class SourceWriter:
-    """Writes rules as Python function source, collecting the constants the source names."""
+    """Writes rules as Python function source (`program.pycode.Code`), collecting the constants it names.
+
+    A constant whose value does not say what it is gets words as it is named (`described`), so that the source
+    people read (`legend`) says what each `K_12` is."""
 
     def __init__(self, policy, expand_codes):
         self.policy = policy
         self.expand_codes = expand_codes  # SetExpr -> set of codes (the checker's expansion)
         self.constants: dict[str, object] = {}
+        # Constant name -> what it is, in words, where its value does not say (a memo slot, a value's name).
+        self.described: dict[str, str] = {}
         self._constant_names: dict[object, str] = {}
         self.memo_slots: dict[object, int] = {}  # a count over lines -> its slot in the judged line's memo
-        self.totals: list[tuple[str, str]] = []  # (name, source) of the running totals' functions
+        self.totals: list[Function] = []  # the running totals' functions
         self._total_of: dict[object, int] = {}
-        self._temps = 0
-        self._loops = 0
-        self._hoisted: dict[object, str] = {}  # a count inside a count's filter -> the temporary holding it
+        self._hoisted: dict[object, Temp] = {}  # a count inside a count's filter -> the temporary holding it
+        self.scopes: set[str] = set()  # every scope (`day`, `year`, ...) a count written so far looks at
 
     # ---------------------------------------------------------------- names
-    def constant(self, value, key=None) -> str:
-        """A name for `value` in the generated module; equal constants (by `key`) share one name."""
+    def constant(self, value, key=None, what: str | None = None) -> Code:
+        """A name for `value` in the generated module; equal constants (by `key`) share one name. `what` says
+        what it is, for the legend (else its value)."""
         key = key if key is not None else (type(value).__name__, value)
         name = self._constant_names.get(key)
         if name is None:
             name = f"K_{len(self._constant_names)}"
             self._constant_names[key] = name
             self.constants[name] = value
-        return name
+            if what is not None:
+                self.described[name] = what
+        return simple(Bound(name))
 
-    def temp(self) -> str:
-        self._temps += 1
-        return f"_t{self._temps}"
+    def constant_value(self, code: Code):
+        """The value of a constant named by `constant`."""
+        (bound,) = code.parts
+        return self.constants[bound.name]
 
-    def _hold(self, text: str) -> tuple[str, str]:
+    @staticmethod
+    def py(*pieces) -> Code:
+        """Code of text and pieces (for builtins' `emit` parts, which cannot import this stage)."""
+        return py(*pieces)
+
+    def hold(self, code: Code) -> tuple[Code, Code]:
         """(first use, later uses) of an expression read twice: plain when cheap, else via a temporary."""
-        if _SIMPLE.match(text):
-            return text, text
-        name = self.temp()
-        return f"({name} := {text})", name
+        if code.simple:
+            return code, code
+        temp = Temp("_t")
+        return py("(", temp, " := ", code, ")"), simple(temp)
 
     # ---------------------------------------------------------------- sets
-    def member_set(self, set_expr, kind: str) -> str:
+    def member_set(self, set_expr, kind: str) -> Code:
         if kind == "diagnosis":
             entries = tuple(self._entries(set_expr))
             return self.constant(DiagnosisSet(entries), key=("diagnoses", entries))
@@ -124,92 +130,98 @@ class SourceWriter:
         return []
 
     # ---------------------------------------------------------------- conditions
-    def condition(self, node, focus: str) -> str:
-        """A Python expression, true when the condition holds for the line named `focus`."""
+    def condition(self, node, focus) -> Code:
+        """A Python expression, true when the condition holds for the line `focus` (a `Temp` loop variable,
+        or None for the line the rule looks at, `f`)."""
         match node:
             case ast.Always():
-                return "True"
+                return py("True")
             case ast.AllOf(items):
-                return "(" + " and ".join(self.condition(i, focus) for i in items) + ")"
+                return py("(", joined([self.condition(i, focus) for i in items], " and "), ")")
             case ast.AnyOf(items):
-                return "(" + " or ".join(self.condition(i, focus) for i in items) + ")"
+                return py("(", joined([self.condition(i, focus) for i in items], " or "), ")")
             case ast.Not(item):
-                return f"(not {self.condition(item, focus)})"
+                return py("(not ", self.condition(item, focus), ")")
             case ast.Compare(op, left, right):
                 return self.compare(op, left, right, focus)
             case ast.InSet():
                 return self.in_set(node, focus)
             case ast.IsMissing(value, negated):
-                return f"({self.value(value, focus)} {'not in' if negated else 'in'} MISSING)"
+                return py("(", self.value(value, focus), " not in MISSING)" if negated else " in MISSING)")
             case ast.HasModifier(modifiers, negated):
                 wanted = self.member_set(modifiers, "modifier")
-                if len(self.constants[wanted]) == 1:  # `lacks modifier GP`: a test on the line's few modifiers
-                    (modifier,) = self.constants[wanted]
-                    return f"({self.constant(modifier)} {'not in' if negated else 'in'} {focus}.modifiers)"
-                return f"({'' if negated else 'not '}{wanted}.isdisjoint({focus}.modifiers))"
+                modifiers_read = self.line_attribute(focus, "modifiers")
+                if len(self.constant_value(wanted)) == 1:  # `lacks modifier GP`: a test on the line's few modifiers
+                    (modifier,) = self.constant_value(wanted)
+                    return py("(", self.constant(modifier), " not in " if negated else " in ", modifiers_read, ")")
+                return py("(" if negated else "(not ", wanted, ".isdisjoint(", modifiers_read, "))")
             case ast.PairEdit():
                 return self.pair_hits(node)
             case ast.TableEdit():
-                return self.memo(node, f"{self.table(node)}.hits(d)")
+                return self.memo(node, py(self.table(node), ".hits(d)"))
             case ast.AnotherLine(filt, scope):
+                self.scopes.add(scope)
                 if reads_only_counted_line(filt):
-                    return self.another_line_counted(node, filt, scope, "f" if focus == "f" else "l")
-                loop = self.loop_name()
-                lines = f"{_SCOPES_WITHOUT_SELF[scope]}(d)"
+                    return self.another_line_counted(node, filt, scope, focus)
+                lines = py(_SCOPES_WITHOUT_SELF[scope], "(d)")
                 if filt is None:
-                    return self.memo(node, f"bool({lines})")
-                return self.memo(node, f"any({self.condition(filt, loop)} for {loop} in {lines})")
+                    return self.memo(node, py("bool(", lines, ")"))
+                loop = Temp("o")
+                return self.memo(node, py("any(", self.condition(filt, loop), " for ", loop, " in ", lines, ")"))
         raise AssertionError(f"no compiled form for {type(node).__name__}")
 
-    def table(self, node: ast.TableEdit) -> str:
+    def table(self, node: ast.TableEdit) -> Code:
         """The name of a reference table in the generated module (one name per table)."""
-        return self.constant(node.table, key=("reference table", id(node.table)))
+        return self.constant(node.table, key=("reference table", id(node.table)), what=_table_words(node.table))
 
-    def pair_hits(self, node: ast.PairEdit) -> str:
+    def pair_table(self, node: ast.PairEdit) -> Code:
+        return self.constant(node.table, key=("pair table", id(node.table)), what=_table_words(node.table))
+
+    def pair_hits(self, node: ast.PairEdit) -> Code:
         """The edits of a pair table the judged line fails, once per judged line: the condition asks whether
         there are any, the message and the fix which they are."""
-        table = self.constant(node.table, key=("pair table", id(node.table)))
         bypass = self.member_set(node.bypass, "modifier")
         either = self.member_set(node.either, "modifier") if node.either is not None else "None"
-        start = self.constant(node.either_from.toordinal()) if node.either_from is not None else "0"
+        start = self.constant(node.either_from.toordinal(), what=f"{node.either_from} as a day number") \
+            if node.either_from is not None else "0"
         sites = self.member_set(node.sites, "modifier") if node.sites is not None else "None"
         ignored = self.member_set(node.ignored_on, "code") if node.ignored_on is not None else "None"
-        return self.memo(node, f"{table}.hits(d, {bypass}, {either}, {start}, {sites}, {ignored})")
+        return self.memo(node, py(self.pair_table(node), ".hits(d, ", bypass, ", ", either, ", ", start, ", ", sites,
+                                  ", ", ignored, ")"))
 
-    def compare(self, op, left, right, focus: str) -> str:
+    def compare(self, op, left, right, focus) -> Code:
         python_op = _COMPARE[op]
         a, b = self.value(left, focus), self.value(right, focus)
         if all(isinstance(side, ast.Field) and side.path == ("modifiers",) for side in (left, right)):
-            return f"(frozenset({a}) {python_op} frozenset({b}))"  # GP CQ and CQ GP are the same modifiers
+            return py("(frozenset(", a, f") {python_op} frozenset(", b, "))")  # GP CQ and CQ GP are the same
         if op == "=" and isinstance(right, ast.Literal) and right.value is not None:
-            return f"({a} == {b})"  # a missing value equals no constant: no test needed
+            return py("(", a, " == ", b, ")")  # a missing value equals no constant: no test needed
         checks = []
         if self.may_be_missing(left):
-            first, a = self._hold(a)
-            checks.append(f"{first} is not None")
+            first, a = self.hold(a)
+            checks.append(py(first, " is not None"))
         if self.may_be_missing(right):
-            first, b = self._hold(b)
-            checks.append(f"{first} is not None")
-        return "(" + " and ".join(checks + [f"{a} {python_op} {b}"]) + ")"
+            first, b = self.hold(b)
+            checks.append(py(first, " is not None"))
+        return py("(", joined(checks + [py(a, f" {python_op} ", b)], " and "), ")")
 
-    def in_set(self, node: ast.InSet, focus: str) -> str:
+    def in_set(self, node: ast.InSet, focus) -> Code:
         kind = _set_kind(node.value)
         members = self.member_set(node.set, kind)
         value = self.value(node.value, focus)
-        loop = self.loop_name()
-        if node.quantifier == "any":
-            return f"any({loop} in {members} for {loop} in ({value} or ()))"
-        if node.quantifier == "none":
-            return f"(not any({loop} in {members} for {loop} in ({value} or ())))"
+        if node.quantifier in ("any", "none"):
+            loop = Temp("o")
+            test = py("any(", loop, " in ", members, " for ", loop, " in (", value, " or ()))")
+            return test if node.quantifier == "any" else py("(not ", test, ")")
         if node.negated:
             if not self.may_be_missing(node.value):
-                return f"({value} not in {members})"
-            first, later = self._hold(value)
-            return f"({first} is not None and {later} not in {members})"
-        return f"({value} in {members})"
+                return py("(", value, " not in ", members, ")")
+            first, later = self.hold(value)
+            return py("(", first, " is not None and ", later, " not in ", members, ")")
+        return py("(", value, " in ", members, ")")
 
     # ---------------------------------------------------------------- values
-    def value(self, node, focus: str) -> str:
+    def value(self, node, focus) -> Code:
         """A Python expression for a value; it is None when the value is missing."""
         match node:
             case ast.Literal(kind="symbol", value=value):
@@ -217,56 +229,48 @@ class SourceWriter:
             case ast.Literal(value=value):
                 return self.constant(value)
             case ast.Field(subject, path):
-                return self.field(subject, path, focus)
+                return self.field(fields.field(subject, path), focus if subject == "focus" else JUDGED)
             case ast.Arithmetic(op, left, right):
                 return self.arithmetic(op, left, right, focus)
-            case ast.Call("value", (ast.Literal(value=name), *key)):
-                table = self.policy.values[name]  # the checker made sure it exists
-                if not isinstance(table, dict):
-                    return self.constant(table, key=("value", name))
-                if not key:
-                    return "None"  # a table read without a key has no single figure
-                return f"{self.constant(table, key=('value', name))}.get({self.value(key[0], focus)})"
-            case ast.Call("year_of", (date,)):  # an attribute read, not a call: KX rules ask it of every line
-                return self.guarded([self.value(date, focus)], [date], lambda held: f"{held[0]}.year")
-            case ast.Call("first_present", (first, second)):  # not guarded: a missing first is the point
-                if not self.may_be_missing(first):
-                    return self.value(first, focus)
-                held, later = self._hold(self.value(first, focus))
-                return f"({later} if {held} is not None else {self.value(second, focus)})"
             case ast.Call(function, args):
-                implementation = self.constant(BUILTINS[function].implementation, key=("builtin", function))
+                builtin = BUILTINS[function]
+                if builtin.emit is not None:  # a builtin written its own way (`value`, `year_of`...)
+                    return builtin.emit(self, args, focus)
+                implementation = self.constant(builtin.implementation, key=("builtin", function),
+                                               what=f"the function `{function}`")
                 return self.guarded([self.value(a, focus) for a in args], list(args),
-                                    lambda held: f"{implementation}({', '.join(held)})")
+                                    lambda held: py(implementation, "(", joined(held, ", "), ")"))
             case ast.DayLines(measure, filt, scope):
                 if node in self._hoisted:
-                    return self._hoisted[node]
+                    return simple(self._hoisted[node])
                 return self.day_lines(node, measure, filt, scope)
         raise AssertionError(f"no compiled form for {type(node).__name__}")
 
-    def arithmetic(self, op, left, right, focus: str) -> str:
+    def arithmetic(self, op, left, right, focus) -> Code:
         a, b = self.value(left, focus), self.value(right, focus)
-        if op in "+-" and _is_date(left):
-            days = self.constant(datetime.timedelta, key=("timedelta",))
-            return self.guarded([a, b], [left, right], lambda held: f"({held[0]} {op} {days}(days={held[1]}))")
-        return self.guarded([a, b], [left, right], lambda held: f"({held[0]} {op} {held[1]})")
+        if op in "+-" and self.is_date(left):
+            days = self.constant(datetime.timedelta, key=("timedelta",), what="datetime.timedelta")
+            return self.guarded([a, b], [left, right], lambda held: py("(", held[0], f" {op} ", days, "(days=",
+                                                                       held[1], "))"))
+        return self.guarded([a, b], [left, right], lambda held: py("(", held[0], f" {op} ", held[1], ")"))
 
-    def guarded(self, texts: list[str], nodes: list, body) -> str:
+    def guarded(self, codes: list[Code], nodes: list, body) -> Code:
         """`body` of the values, or None when one that may be missing is."""
         held, checks = [], []
-        for text, node in zip(texts, nodes):
+        for code, node in zip(codes, nodes):
             if self.may_be_missing(node):
-                first, later = self._hold(text)
-                checks.append(f"{first} is None")
+                first, later = self.hold(code)
+                checks.append(py(first, " is None"))
                 held.append(later)
             else:
-                held.append(text)
+                held.append(code)
         if not checks:
             return body(held)
-        return f"(None if {' or '.join(checks)} else {body(held)})"
+        return py("(None if ", joined(checks, " or "), " else ", body(held), ")")
 
-    def day_lines(self, node, measure: str, filt, scope: str) -> str:
-        counted = measure not in ("days", "claims", "earliest date", "latest date") and reads_only_counted_line(filt)
+    def day_lines(self, node, measure: str, filt, scope: str) -> Code:
+        self.scopes.add(scope)
+        counted = measure not in ("days", "claims", *_DATE_MEASURES) and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
         # A count inside the filter (`date >= latest date of lines ... on record`) has one value for the judged
@@ -274,137 +278,196 @@ class SourceWriter:
         inner = list(dict.fromkeys(n for n in _day_lines_in(filt) if n not in self._hoisted))
         before = []
         for nested in inner:
-            name = self.temp()
-            before.append(f"({name} := {self.value(nested, 'l')})")
-            self._hoisted[nested] = name
-        loop = self.loop_name()
-        lines = f"{_SCOPES[scope]}(d)"
-        test = f" if {self.condition(filt, loop)}" if filt is not None else ""
+            temp = Temp("_t")
+            before.append(py("(", temp, " := ", self.value(nested, JUDGED), ")"))
+            self._hoisted[nested] = temp
+        loop = Temp("o")
+        lines = py(_SCOPES[scope], "(d)")
+        test = py(" if ", self.condition(filt, loop)) if filt is not None else py()
         for nested in inner:
             del self._hoisted[nested]
-        text = self._day_lines_text(measure, loop, lines, test)
+        code = self._day_lines_code(measure, loop, lines, test, filt is not None)
         if before:
-            text = f"({', '.join(before)}, {text})[-1]"
+            code = py("(", joined(before, ", "), ", ", code, ")[-1]")
         if counted:  # the same for every line of the claim that day: once per claim and date
-            return self.day_memo(node, text)
-        return self.memo(node, text)
+            return self.day_memo(node, code)
+        return self.memo(node, code)
 
-    @staticmethod
-    def _day_lines_text(measure: str, loop: str, lines: str, test: str) -> str:
+    def _day_lines_code(self, measure: str, loop: Temp, lines: Code, test: Code, filtered: bool) -> Code:
         if measure == "days":  # distinct dates of service: visits
-            text = f"len({{{loop}.date for {loop} in {lines}{test}}})"
-        elif measure == "claims":  # distinct claims
-            text = f"len({{{loop}.claim_id for {loop} in {lines}{test}}})"
-        elif measure in ("earliest date", "latest date"):  # missing (None) when no line is counted
+            return py("len({", loop, ".date for ", loop, " in ", lines, test, "})")
+        if measure == "claims":  # distinct claims
+            return py("len({", loop, ".claim_id for ", loop, " in ", lines, test, "})")
+        if measure in _DATE_MEASURES:  # missing (None) when no line is counted
             pick = "min" if measure == "earliest date" else "max"
-            text = f"{pick}([{loop}.date for {loop} in {lines}{test}], default=None)"
-        elif measure == "count":
-            text = f"len([1 for {loop} in {lines}{test}])" if test else f"len({lines})"
-        else:
-            # A list, not a generator: the day's or year's lines are few, and a generator costs more to run.
-            text = f"sum([{loop}.{measure} or 0 for {loop} in {lines}{test}])"
-        return text
+            return py(f"{pick}([", loop, ".date for ", loop, " in ", lines, test, "], default=None)")
+        if measure == "count":
+            return py("len([1 for ", loop, " in ", lines, test, "])") if filtered else py("len(", lines, ")")
+        # A list, not a generator: the day's or year's lines are few, and a generator costs more to run.
+        added = fields.summed(measure).attribute  # the field's own attribute, never the rule's text
+        return py("sum([", loop, f".{added} or 0 for ", loop, " in ", lines, test, "])")
 
-    def another_line_counted(self, node, filt, scope: str, judged: str) -> str:
+    def another_line_counted(self, node, filt, scope: str, focus) -> Code:
         """`another line [with C]` where C reads only the other line: a count over the scope, the judged line
         itself left out of it (it is one of the day's lines, and of its year's)."""
         if scope in _RUNNING:  # earlier lines: the judged line is not among them
-            return f"({self.memo(node, self.running(node, 'count', filt, scope))} > 0)"
-        lines = f"{_SCOPES[scope]}(d)"
+            return py("(", self.memo(node, self.running(node, "count", filt, scope)), " > 0)")
+        lines = py(_SCOPES[scope], "(d)")
         if filt is None:
-            return f"({self.day_memo(node, f'len({lines})')} > 1)"
-        loop = self.loop_name()
-        count = self.day_memo(node, f"len([1 for {loop} in {lines} if {self.condition(filt, loop)}])")
-        return f"({count} > (1 if {self.condition(filt, judged)} else 0))"
+            return py("(", self.day_memo(node, py("len(", lines, ")")), " > 1)")
+        loop = Temp("o")
+        count = self.day_memo(node, py("len([1 for ", loop, " in ", lines, " if ", self.condition(filt, loop), "])"))
+        judged = None if focus is None else JUDGED  # the judged line: `f` at the top, `l` inside a filter
+        return py("(", count, " > (1 if ", self.condition(filt, judged), " else 0))")
 
-    def running(self, node, measure: str, filt, scope: str) -> str:
+    def running(self, node, measure: str, filt, scope: str) -> Code:
         """A call keeping a running total over the lines earlier that day or year (program.runtime), with
         the generated function folding lines into it."""
         number = self._total_of.get(node)
         if number is None:  # a message naming the count asks for it again: one function per count
-            loop = self.loop_name()
-            test = f" if {self.condition(filt, loop)}" if filt is not None else ""
+            loop = Temp("o")
+            test = py(" if ", self.condition(filt, loop)) if filt is not None else py()
             if measure == "count":
-                body = f"d + len([1 for {loop} in f{test}])" if test else "d + len(f)"
+                body = py("d + len([1 for ", loop, " in f", test, "])") if filt is not None else py("d + len(f)")
             else:
-                body = f"sum([{loop}.{measure} or 0 for {loop} in f{test}], d)"
+                added = fields.summed(measure).attribute
+                body = py("sum([", loop, f".{added} or 0 for ", loop, " in f", test, "], d)")
             number = self._total_of[node] = len(self.totals)
             # `d` is the total so far and `f` the lines to add: the shape every generated function has.
-            self.totals.append((f"total_{number}", f"def total_{number}(d, f):\n    return {body}\n\n"))
+            self.totals.append(function(f"total_{number}", body))
         slot = self.slot(node)
+        total = Bound(f"S_{number}")
         if scope == "earlier":
-            return f"running_in_day(d, {slot}, S_{number})"
-        return f"running_in_year(d, {slot}, S_{number}{', True' if scope == 'earlier_record' else ''})"
+            return py("running_in_day(d, ", slot, ", ", total, ")")
+        return py("running_in_year(d, ", slot, ", ", total, ", True)" if scope == "earlier_record" else ")")
 
-    def slot(self, node) -> str:
+    def slot(self, node) -> Code:
         """The bound name of a count's slot: its key in the memo dicts and the running totals."""
         slot = self.memo_slots.setdefault(node, len(self.memo_slots))
-        return self.constant(slot, key=("memo slot", slot))
+        return self.constant(slot, key=("memo slot", slot), what=f"memo slot {slot}")
 
-    def memo(self, node, text: str) -> str:
+    def memo(self, node, code: Code) -> Code:
         """Work a count over lines out once per judged line, however many rules and messages ask for it."""
-        name = self.slot(node)
-        return f"(_v if (_v := m.get({name}, NOT_YET)) is not NOT_YET else remember(m, {name}, {text}))"
+        return py(Memo(self.slot(node).parts[0], False, code))
 
-    def day_memo(self, node, text: str) -> str:
+    def day_memo(self, node, code: Code) -> Code:
         """Work a count out once per claim and date of service: the count is the same for every line of the
         claim on that day (`d.day_memo` is the claim's memo for the judged line's date)."""
-        name = self.slot(node)
-        return f"(_v if (_v := dm.get({name}, NOT_YET)) is not NOT_YET else remember(dm, {name}, {text}))"
+        return py(Memo(self.slot(node).parts[0], True, code))
 
-    def loop_name(self) -> str:
-        self._loops += 1
-        return f"o{self._loops}"
+    @staticmethod
+    def line_attribute(focus, attribute: str) -> Code:
+        """An attribute of the line `focus` (None: the line the rule looks at, `f`; else a loop variable or
+        JUDGED)."""
+        if focus is None:
+            return simple(FocusField(attribute))
+        return simple(focus, f".{attribute}")
 
-    def field(self, subject: str, path: tuple, focus: str) -> str:
-        line = focus if subject == "focus" else "l"
-        if path == ("supported_units",):  # depends on the whole day: the day works it out once per claim
-            if line in ("l", "f"):  # the judged line's own: once per judged line, like a count
-                return self.memo(("supported_units",), "d.supported_units(l)")
-            return f"d.supported_units({line})"
-        if path in _DAY_SPLIT_WORDS:  # the same for every line of the day
-            return f"d.split_words({_DAY_SPLIT_WORDS[path]!r})"
-        if subject == "claim" and path == ("received",):  # the run's, not the claim's: see judge.judge.Judge
-            return "d.judge.received"
-        if subject in ("focus", "line"):
-            return f"{line}.{LINE_ATTRS[path]}"
-        if subject == "patient":
-            return _PATIENT_ATTRS[path]
-        if path[0] == "provider":
-            attr = "type" if path[1] == "type" else "npi"
-            return f"getattr(l.claim.provider, {attr!r}, None)"
-        return f"l.claim.{CLAIM_ATTRS[path]}"
+    def field(self, declared: fields.Field, line) -> Code:
+        """How the generated code reads a field (`rules.fields` says where each is)."""
+        read = declared.read
+        if read == fields.LINE:
+            return self.line_attribute(line, declared.attribute)
+        if read == fields.DAY_UNITS:  # depends on the whole day: the day works it out once per claim
+            if line is None or line is JUDGED:  # the judged line's own: once per judged line, like a count
+                return self.memo(("supported_units",), py("d.supported_units(", JUDGED, ")"))
+            return py("d.supported_units(", line, ")")
+        if read == fields.DAY_WORDS:  # the same for every line of the day
+            return py(f"d.split_words({declared.attribute!r})")
+        if read == fields.RUN:  # the run's, not the claim's: see judge.judge.Judge
+            return simple(f"d.judge.{declared.attribute}")
+        if read == fields.JUDGED_LINE:
+            return simple(JUDGED, f".{declared.attribute}")
+        if read == fields.CLAIM_PROVIDER:
+            return py("getattr(", JUDGED, f".claim.provider, {declared.attribute!r}, None)")
+        return simple(JUDGED, f".claim.{declared.attribute}")
 
     def may_be_missing(self, node) -> bool:
         match node:
             case ast.Literal():
                 return False
-            case ast.Field(subject, path) if subject in ("focus", "line") and path in LINE_ATTRS:
-                return LINE_ATTRS[path] not in _NEVER_MISSING
+            case ast.Field(subject, path):
+                return fields.field(subject, path).missing
             case ast.DayLines(measure):
-                return measure in ("earliest date", "latest date")
-            case ast.Call("value", (ast.Literal(value=name),)):
-                return isinstance(self.policy.values.get(name), dict)  # a single figure is always there
+                return measure in _DATE_MEASURES
+            case ast.Call(function, args) if BUILTINS[function].may_be_missing is not None:
+                return BUILTINS[function].may_be_missing(self, args)
         return True
 
-    # ---------------------------------------------------------------- functions
-    def function(self, name: str, expression: str) -> str:
-        """A generated function of `(d, f)` returning `expression`."""
-        head = [f"def {name}(d, f):"]
-        if re.search(r"\bl\.|\bl\b", expression):
-            head.append("    l = d.line")
-        if re.search(r"\bm\.get\(", expression):
-            head.append("    m = d.memo")
-        if "dm.get(" in expression:
-            head.append("    dm = d.day_memo")
-        return "\n".join(head + [f"    return {expression}", "", ""])
+    def is_date(self, node) -> bool:
+        """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
+        match node:
+            case ast.Field(subject, path):
+                return fields.field(subject, path).kind == "date"
+            case ast.Literal(kind="date"):
+                return True
+            case ast.DayLines(measure=measure):
+                return measure in _DATE_MEASURES
+            case ast.Call(function):
+                return BUILTINS[function].result == "date"
+            case ast.Arithmetic(op, left, _) if op in "+-":
+                return self.is_date(left)
+        return False
 
-    def message(self, parts: tuple) -> str:
+    # ---------------------------------------------------------------- functions
+    def message(self, parts: tuple) -> Code:
         """One expression joining a message's text and its worked-out values."""
-        pieces = [self.constant(p) if isinstance(p, str) else f"format_value({self.value(p, 'f')})" for p in parts]
+        pieces = [self.constant(p) if isinstance(p, str) else py("format_value(", self.value(p, None), ")")
+                  for p in parts]
         if not pieces:
-            return "''"
-        return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"
+            return py("''")
+        return pieces[0] if len(pieces) == 1 else py("''.join((", joined(pieces, ", "), ",))")
+
+    def group(self, number: int, rules: list[tuple[int, object, Code]], calls: collections.Counter) -> Function:
+        """The function judging a line by every rule of a group of codes, in policy order: `rules` holds each
+        rule's number, spec and condition; a rule in more groups than `_INLINE_UP_TO` (`calls`) is called,
+        not written in line, unless its condition is short."""
+        tests = []
+        for i, spec, condition in rules:
+            inline = calls[i] <= _INLINE_UP_TO or measure(condition) <= _SHORT
+            test = condition if inline else py(Bound(f"W_{i}"), "(d, f)")
+            if spec.effective_from is not None:
+                test = py(self.constant(spec.effective_from), " <= ", FocusField("date"), " and ", test)
+            if spec.effective_to is not None:
+                test = py(FocusField("date"), " <= ", self.constant(spec.effective_to), " and ", test)
+            tests.append((i, test))
+        frame = Frame(in_line_counts=True, held_fields=True)
+        frame.plan(test for _, test in tests)
+        writer = FunctionWriter(f"group_{number}", frame)
+        writer.frame.uses_judged = True  # `l` is set once: most groups read the judged line somewhere
+        for i, test in tests:
+            writer.line(0, "if ", test, ":")
+            writer.line(1, "fired.append(", Bound(f"R_{i}"), ")")
+        writer.line(0, "return fired")
+        return writer.finish(set_up=("fired = []",))
+
+
+def legend(constants: dict, described: dict) -> str:
+    """Comment lines saying what each constant of the generated code is: its words, else its value. Written
+    when someone reads the source, not when a policy is compiled (a large policy has 100,000 constants)."""
+    lines = [f"# {name} = {described.get(name) or _shown(value)}\n" for name, value in constants.items()]
+    return "# The constants: each K_n is handed to the functions that name it.\n" + "".join(lines) + "\n"
+
+
+def _shown(value) -> str:
+    """A constant's value for the legend, on one line (repr escapes line breaks)."""
+    if isinstance(value, frozenset):
+        return f"set of {_listed(sorted(map(str, value)))}"
+    if isinstance(value, DiagnosisSet):
+        return f"diagnoses {_listed(sorted(value.keys))}"
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _listed(entries) -> str:
+    entries = [str(e) for e in entries]
+    shown = ", ".join(entries[:8])
+    return repr(shown + (f" (+{len(entries) - 8} more)" if len(entries) > 8 else ""))
+
+
+def _table_words(table) -> str:
+    where = getattr(table, "path", None) or getattr(table, "file", None) or getattr(table, "name", None)
+    return f"the {type(table).__name__}" + (f" from {str(where)!r}" if where else "")
 
 
 def reads_only_counted_line(condition) -> bool:
@@ -417,7 +480,8 @@ def reads_only_counted_line(condition) -> bool:
                 ast.Always():
             return True
         case ast.Field(subject, path):
-            return subject == "focus" and path != ("supported_units",) and path not in _DAY_SPLIT_WORDS
+            declared = fields.field(subject, path)
+            return subject == "focus" and declared is not None and declared.read == fields.LINE
         case ast.AllOf(items) | ast.AnyOf(items):
             return all(reads_only_counted_line(item) for item in items)
         case ast.Not(item):
@@ -446,29 +510,14 @@ def _day_lines_in(node):
             yield from _day_lines_in(getattr(node, name))
 
 
-def _is_date(node) -> bool:
-    """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
-    match node:
-        case ast.Field(path=("date",)) | ast.Field(subject="claim", path=("received",) | ("treatment_began",)):
-            return True
-        case ast.Field(subject="patient", path=("birth_date",)):
-            return True
-        case ast.Literal(kind="date"):
-            return True
-        case ast.DayLines(measure=("earliest date" | "latest date")):
-            return True
-        case ast.Call("first_present", (first, *_)):
-            return _is_date(first)
-        case ast.Arithmetic(op, left, _) if op in "+-":
-            return _is_date(left)
-    return False
-
-
 def _set_kind(value) -> str:
+    """What the members of a set a value is looked up in are: codes (ranges expanded), diagnoses (a category
+    holds its codes), or other entries (modifiers, provider types, text)."""
     if isinstance(value, ast.Field):
-        if value.path == ("code",):
+        kind = fields.field(value.subject, value.path).kind
+        if kind == "code":
             return "code"
-        if value.path == ("diagnoses",):
+        if kind == "list[diagnosis]":
             return "diagnosis"
     return "other"
 

@@ -1,7 +1,16 @@
 """The functions of the rule language, declared once: name, parameters, result, what it does, how.
 
-The checker reads the signatures, the README's table is written from the docs, and the compiler calls the
-implementations. A missing value (a line without minutes, say) passed to a function gives a missing result.
+The checker reads the signatures, the README's table is written from the docs (`python -m
+payerpolicy.rules.readme README.md`), and the compiled rules call the implementations. A missing value (a line
+without minutes, say) passed to a function gives a missing result.
+
+A function that is more than a call carries its own parts, so that neither the checker nor the code writer
+knows any function by name:
+- `check(checker, node, args, kinds)`: its own checks (`value` names a value of the policy), returning the
+  kind of its result; `checker.check_arguments` does the usual ones;
+- `emit(writer, args, focus)`: its generated code (`year_of` is an attribute read; `value` a table lookup);
+- `may_be_missing(writer, args)`: whether its result can be missing (a single figure of `values:` cannot).
+These take the checker and the writer as arguments: the stages that hold them come after this one.
 """
 from __future__ import annotations
 
@@ -10,6 +19,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from payerpolicy.codes import DISCIPLINE_MODIFIER
+from payerpolicy.diagnostics import did_you_mean, known_names_help
+from payerpolicy.rules import ast
+from payerpolicy.rules.fields import KIND_WORDS
 
 
 @dataclass(frozen=True)
@@ -18,7 +30,54 @@ class Builtin:
     parameters: tuple[str, ...]  # types, as the checker names them
     result: str
     doc: str
-    implementation: Callable
+    implementation: Callable | None  # called by the compiled rules, with the values given (none: see emit)
+    check: Callable | None = None  # (checker, node, args, kinds) -> result kind; else the usual checks
+    emit: Callable | None = None  # (writer, args, focus) -> code; else a call of the implementation
+    may_be_missing: Callable | None = None  # (writer, args) -> bool; else its result may be missing
+
+
+def _check_value(checker, node, args, kinds) -> str | None:
+    """`value("name")` or `value("name", key)`: the name is a value of the policy, given in quotes."""
+    builtin = BUILTINS["value"]
+    if not args or not isinstance(args[0], ast.Literal) or args[0].kind != "text":
+        checker.error("E409", "`value` takes the name of a value in quotes first", node, builtin.doc)
+    elif args[0].value not in checker.policy.values:
+        known = list(checker.policy.values)
+        checker.error("E413", f"the policy has no value `{args[0].value}`", args[0],
+                      did_you_mean(args[0].value, known) or known_names_help("values", known))
+    if len(args) == 1:
+        return builtin.result  # a single figure, not a table: no key needed
+    return checker.check_arguments(node, builtin, args, kinds)
+
+
+def _emit_value(writer, args, focus):
+    """A single figure is a constant; a table by year is looked up with its key."""
+    name = args[0].value
+    table = writer.policy.values[name]  # the checker made sure it exists
+    figure = writer.constant(table, key=("value", name), what=f"the policy's value {name!r}")
+    if not isinstance(table, dict):
+        return figure
+    if len(args) == 1:
+        return writer.py("None")  # a table read without a key has no single figure
+    return writer.py(figure, ".get(", writer.value(args[1], focus), ")")
+
+
+def _value_may_be_missing(writer, args) -> bool:
+    return len(args) != 1 or isinstance(writer.policy.values.get(args[0].value), dict)
+
+
+def _emit_year_of(writer, args, focus):
+    """An attribute read, not a call: KX rules ask it of every line."""
+    return writer.guarded([writer.value(args[0], focus)], list(args), lambda held: writer.py(held[0], ".year"))
+
+
+def _emit_first_present(writer, args, focus):
+    """Not guarded like a call: a missing first value is the point."""
+    first, second = args
+    if not writer.may_be_missing(first):
+        return writer.value(first, focus)
+    held, later = writer.hold(writer.value(first, focus))
+    return writer.py("(", later, " if ", held, " is not None else ", writer.value(second, focus), ")")
 
 
 def _plural(count, noun: str) -> str:
@@ -53,10 +112,12 @@ def _remainder(a, b):
 BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("max", ("number", "number"), "number", "the larger of two numbers", max),
     Builtin("min", ("number", "number"), "number", "the smaller of two numbers", min),
-    Builtin("year_of", ("date",), "number", "the year of a date: year_of(line.date) = 2026", lambda d: d.year),
+    Builtin("year_of", ("date",), "number", "the year of a date: year_of(line.date) = 2026", lambda d: d.year,
+            emit=_emit_year_of),
     Builtin("value", ("text", "number"), "number",
             'a figure from the policy\'s `values`: value("kx_threshold", year_of(line.date)) for a table by '
-            'year, value("targeted_review") for a single figure', None),
+            'year, value("targeted_review") for a single figure', None,
+            check=_check_value, emit=_emit_value, may_be_missing=_value_may_be_missing),
     Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
             _days_between),
     Builtin("quotient", ("number", "number"), "number",
@@ -67,7 +128,7 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
             "10th treatment day)", _remainder),
     Builtin("first_present", ("date", "date"), "date",
             "the first of two dates that is given: first_present(claim.treatment_began, earliest date of lines "
-            "... on record); missing only when both are", None),
+            "... on record); missing only when both are", None, emit=_emit_first_present),
     Builtin("dollars", ("number",), "text", 'an amount of money, for messages: dollars(allowed) is "$2,310.40"',
             _dollars),
     Builtin("plural", ("number", "text"), "text",
@@ -90,3 +151,14 @@ def format_value(value) -> str:
     if isinstance(value, (tuple, list, frozenset)):
         return ", ".join(map(str, value)) or "(none)"
     return str(value)
+
+
+def markdown_table() -> str:
+    """The README's table of functions."""
+    rows = ["| function | takes | gives | what it does |", "|---|---|---|---|"]
+    for builtin in BUILTINS.values():
+        takes = ", ".join(KIND_WORDS.get(kind, kind) for kind in builtin.parameters)
+        rows.append(f"| `{builtin.name}` | {takes} | {KIND_WORDS.get(builtin.result, builtin.result)} | "
+                    f"{builtin.doc} |")
+    return "\n".join(rows)
+
