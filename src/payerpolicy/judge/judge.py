@@ -329,7 +329,8 @@ class Judge:
                 line_decisions.append(_line_decision(view, found))
             else:  # most lines: nothing to say
                 line_decisions.append(LineDecision(view.number, view.code, view.units, view.units, "accepted",
-                                                   view.modifiers, view.date.isoformat(), view.charge))
+                                                   view.modifiers, view.date.isoformat(), view.charge,
+                                                   view.allowed))
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
         # Timed lines billed in units without minutes (as real 837P lines are): normal input, about which no
         # line says anything; the run says once that the 8-minute rule was not checked on them.
@@ -479,4 +480,4 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
     else:
         status, allowed = "denied", 0
     return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
-                        view.charge)
+                        view.charge, view.allowed)
