@@ -15,6 +15,7 @@ import sys
 
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
+from payerpolicy.cli import diff as cli_diff
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
     cli_test.add_parser(commands)
     cli_tables.add_parser(commands)
+    cli_diff.add_parser(commands)
     return parser
 
 
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_test.run(args)
         if args.command == "tables":
             return cli_tables.run(args)
+        if args.command == "diff":
+            return cli_diff.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0
