@@ -402,3 +402,15 @@ def test_base_rev_diffs_the_work_tree_against_a_commit(tmp_path, capsys, monkeyp
     assert list(scratch.iterdir()) == []  # the revision's files were removed once compiled
     code, _, err = run_cli(capsys, "diff", "--base", "no-such-rev", folder, claims)
     assert code == 2 and "no-such-rev" in err and "Traceback" not in err
+
+
+def test_the_readme_worked_example_is_what_the_command_prints(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ payerpolicy diff bench/policies/medicare medicare examples/claims.json --format text\n")[1]
+    shown = [line for line in block.split("```")[0].splitlines() if "..." not in line]
+    code, out, _ = run_cli(capsys, "diff", "bench/policies/medicare", "medicare", "examples/claims.json",
+                           "--format", "text")
+    printed = out.splitlines()
+    assert code == 0 and len(shown) > 30
+    assert [line for line in shown if line not in printed] == []

@@ -157,7 +157,8 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
     out.append(f"Money at stake (billed charges of lines whose status changes): {_money(money['at_stake_charges'])}; "
                f"newly denied {_money(money['newly_denied_charges'])}, newly passed {_money(money['newly_passed_charges'])}")
     if money["lines_without_charge"]:
-        out.append(f"  ({_plural(money['lines_without_charge'], 'line')} of them carry no charge)")
+        n = money["lines_without_charge"]
+        out.append(f"  ({n:,} of those lines {'has' if n == 1 else 'have'} no charge)")
     if money["allowed"] is not None:
         allowed = money["allowed"]
         out.append(f"Estimated allowed amounts (fee schedule): {_money(allowed['at_stake'])} at stake; newly denied "
@@ -173,7 +174,10 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
     out += ["  " + line for line in _policy_change_lines(head["policy_changes"], RULES_SHOWN["text"])]
     idle = summary["changed_rules_without_effect"]
     if idle:
-        out.append(f"  changed rules that changed no decision on these claims: {', '.join(idle)}")
+        limit = RULES_SHOWN["text"]
+        more = f" and {len(idle) - limit:,} more" if len(idle) > limit else ""
+        out.append(f"  changed rules that changed no decision on these claims ({len(idle):,}): "
+                   f"{', '.join(idle[:limit])}{more}")
     if kept:
         out += ["", "Changed lines:"]
         place = impact.old.place
@@ -207,7 +211,7 @@ def _cell(text: str) -> str:
 def render_markdown(impact: PolicyDiff, summary: dict, kept: list, show: int) -> str:
     head = impact.head()
     money = summary["money"]
-    out = [f"### Policy impact: {head['new']['payer']} {head['old']['version']} → {head['new']['version']}", "",
+    out = [f"### Policy impact: {_policy_label(head['old'])} → {_policy_label(head['new'])}", "",
            f"**{_plural(summary['lines_changed'], 'line')}** on **{_plural(summary['claims_changed'], 'claim')}** "
            f"of {summary['claims']:,} decided differently; **{_money(money['at_stake_charges'])}** billed charges "
            "change status"
@@ -227,9 +231,11 @@ def render_markdown(impact: PolicyDiff, summary: dict, kept: list, show: int) ->
             out.append(f"\n… and {len(rules) - limit:,} more rules")
     out += ["", "<details><summary>What differs between the policies</summary>", ""]
     out += ["- " + _cell(line) for line in _policy_change_lines(head["policy_changes"], RULES_SHOWN["markdown"])]
-    if summary["changed_rules_without_effect"]:
-        out.append("- changed no decision on these claims: "
-                   + ", ".join(f"`{r}`" for r in summary["changed_rules_without_effect"]))
+    idle = summary["changed_rules_without_effect"]
+    if idle:
+        limit = RULES_SHOWN["markdown"]
+        out.append(f"- {len(idle):,} changed rules changed no decision on these claims: "
+                   + ", ".join(f"`{r}`" for r in idle[:limit]) + (" …" if len(idle) > limit else ""))
     out += ["", "</details>"]
     if kept:
         out += ["", "| claim | line | code | change | was | now |", "|---|---:|---|---|---|---|"]
