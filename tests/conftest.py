@@ -29,6 +29,9 @@ SLOW_TESTS = {
     "test_several_processes_write_one_file_and_nothing_is_lost_or_doubled",
     "test_a_policy_goes_to_a_worker_process_as_it_is",
     "test_cli_received_with_jobs",
+    # the impact diff's heaviest: three diffs of freshly compiled copies, a history written then diffed
+    "test_base_rev_diffs_the_work_tree_against_a_commit",
+    "test_a_yearly_limit_moved_counts_the_history_each_side_its_own",
 }
 
 
