@@ -31,6 +31,9 @@ SLOW_TESTS = {
     "test_cli_received_with_jobs",
     "test_a_changed_policy_is_swapped_in_and_a_broken_one_keeps_the_last_good",
     "test_the_background_thread_reloads_changed_files",
+    # the impact diff's heaviest: three diffs of freshly compiled copies, a history written then diffed
+    "test_base_rev_diffs_the_work_tree_against_a_commit",
+    "test_a_yearly_limit_moved_counts_the_history_each_side_its_own",
 }
 
 

@@ -11,6 +11,11 @@ A whole run, as `payerpolicy check` makes it (routing by payer, history, the win
     with payerpolicy.Session(policies, history="history.sqlite") as session:
         decisions = session.check_many(payerpolicy.read_claims("claims.837"))
         payerpolicy.write_decisions(decisions, sys.stdout, "text")
+
+What a policy change changes (`payerpolicy diff`):
+
+    impact = payerpolicy.diff("medicare", "my-edit/medicare", payerpolicy.read_claims("q3.jsonl"))
+    for change in impact: ...                      # the changed claims, streamed; impact.summary after
 """
 from __future__ import annotations
 
@@ -26,7 +31,9 @@ from payerpolicy.parallel import WorkerError
 from payerpolicy.render.stream import FORMATS as OUTPUT_FORMATS
 from payerpolicy.render.stream import DecisionWriter, write_decisions
 from payerpolicy.session import LintResult, Policies, Session, lint, read_claims
+from payerpolicy.impact import ImpactError, PolicyAtRevision, diff
 
-__all__ = ["load", "load_text", "lint", "units", "splits", "Policy", "Policies", "Session", "read_claims", "write_decisions",
+__all__ = ["load", "load_text", "lint", "units", "splits", "diff", "PolicyAtRevision", "ImpactError", "Policy", "Policies",
+           "Session", "read_claims", "write_decisions",
            "DecisionWriter", "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic", "explain_code",
            "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS", "__version__"]

@@ -56,6 +56,9 @@ class LineDecision:
     modifiers: tuple[str, ...] = field(default=(), compare=False)
     date_of_service: str = field(default="", compare=False)
     charge: float | None = field(default=None, compare=False)  # for the 835 view
+    # The line's estimated allowed amount when its policy names a fee schedule (program.allowed_amounts), for
+    # the money an impact diff puts at stake; not in the decision JSON.
+    allowed_amount: float | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         return {"line": self.line, "code": self.code, "billed_units": self.billed_units,

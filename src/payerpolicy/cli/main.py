@@ -20,6 +20,7 @@ from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
 from payerpolicy.cli import serve as cli_serve
+from payerpolicy.cli import diff as cli_diff
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -122,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_new.add_parser(commands)
     cli_lsp.add_parser(commands)
     cli_serve.add_parser(commands)
+    cli_diff.add_parser(commands)
     return parser
 
 
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_lsp.run(args)
         if args.command == "serve":
             return cli_serve.run(args)
+        if args.command == "diff":
+            return cli_diff.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0

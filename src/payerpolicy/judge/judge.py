@@ -344,7 +344,8 @@ class Judge:
                     if view.date is not day:
                         day, iso = view.date, view.date.isoformat()
                     line_decisions.append(_make_line_decision(view.number, view.code, view.units, view.units,
-                                                              "accepted", view.modifiers, iso, view.charge))
+                                                              "accepted", view.modifiers, iso, view.charge,
+                                                              view.allowed))
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
@@ -523,4 +524,4 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
     else:
         status, allowed = "denied", 0
     return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
-                        view.charge)
+                        view.charge, view.allowed)
