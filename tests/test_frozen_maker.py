@@ -16,7 +16,7 @@ DATE = datetime.date(2026, 3, 2)
 
 @pytest.mark.parametrize("cls, fields", [
     (ServiceLine, (1, "97110", DATE, 2, ("GP",), 30, (), 70.0, (1,), None, "11", None)),  # slotted
-    (LineDecision, (1, "97110", 2, 2, "accepted", ("GP",), "2026-03-02", None)),  # a plain __dict__
+    (LineDecision, (1, "97110", 2, 2, "accepted", ("GP",), "2026-03-02", None, None)),  # a plain __dict__
     (Decision, ("C-1", {"payer": "medicare"}, "accepted", (), (), (), "", {})),
 ])
 def test_made_quickly_is_made_alike(cls, fields):
