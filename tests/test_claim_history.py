@@ -368,3 +368,89 @@ def test_several_processes_write_one_file_and_nothing_is_lost_or_doubled(tmp_pat
         shared_lines = history.lines("SHARED", D(2026, 1, 1), D(2026, 12, 31))
         assert len(shared_lines) == 2 * shared  # one version of each, whoever wrote last
         assert {s.charge for s in shared_lines if s.number == 1} <= {100.0 + w for w in range(workers)}
+
+
+# -- batches, the memory of recent patients, and a run killed mid-way -------------------------------------
+
+def test_a_batch_counts_at_once_and_is_written_together(tmp_path):
+    path = tmp_path / "history.db"
+    with ClaimHistory(path, batch=10) as h:
+        for k in range(4):
+            h.record(claim(f"C-{k}", line(1, "97110", D(2026, 3, 2 + k), 1, charge=10.0)))
+        assert len(h.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))) == 4  # counted before they are written
+        assert h.unwritten == 4
+        with ClaimHistory(path) as other:
+            assert other.claim_ids("P-1") == []  # ... and written only together
+        h.flush()
+        with ClaimHistory(path) as other:
+            assert other.claim_ids("P-1") == [f"C-{k}" for k in range(4)]
+        h.record(claim("C-0", frequency="8"))
+    with ClaimHistory(path) as h:  # closing wrote the void
+        assert h.claim_ids("P-1") == ["C-1", "C-2", "C-3"]
+
+
+def test_another_process_writing_a_patient_drops_it_from_memory(tmp_path):
+    path = tmp_path / "history.db"
+    with ClaimHistory(path) as mine, ClaimHistory(path) as theirs:
+        mine.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 1, charge=10.0)))
+        mine.record(claim("C-9", line(1, "97110", D(2026, 3, 2), 1), patient="P-2"))
+        assert [s.claim_id for s in mine.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))] == ["C-1"]
+        assert [s.claim_id for s in theirs.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))] == ["C-1"]
+        theirs.record(claim("C-2", line(1, "97110", D(2026, 3, 3), 1, charge=20.0)))
+        theirs.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 1, charge=30.0), frequency="7"))
+        assert [(s.claim_id, s.charge) for s in mine.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))] == [
+            ("C-1", 30.0), ("C-2", 20.0)]
+        assert "P-2" in mine._cache  # a patient nobody else wrote stays in memory
+
+
+def test_memory_keeps_to_its_limit_and_answers_stay_the_same(tmp_path):
+    with ClaimHistory(tmp_path / "small.db", cache_lines=5, batch=3) as small, \
+            ClaimHistory(tmp_path / "large.db") as large:
+        for k in range(40):
+            c = claim(f"C-{k}", line(1, "97110", D(2026, 1 + k % 12, 3), 1, charge=float(k)),
+                      line(2, "97112", D(2026, 1 + k % 12, 3), 1), patient=f"P-{k % 7}")
+            small.record(c)
+            large.record(c)
+            # Past the limit, only patients with claims not yet written (at most 3) and the one in hand stay.
+            assert small._cache.lines_kept <= 5 or len(small._cache) <= 4
+        for p in range(7):
+            year = (D(2026, 1, 1), D(2026, 12, 31))
+            assert small.lines(f"P-{p}", *year) == large.lines(f"P-{p}", *year)
+
+
+KILLED = textwrap.dedent("""
+    import json, sys
+    from payerpolicy.cli.main import main
+    sys.exit(main(["check", "--payer", "medicare", "--window", "0", "--history", sys.argv[1], sys.argv[2]]))
+""")
+
+
+def test_a_run_killed_mid_way_has_every_reported_claim_in_the_history(tmp_path):
+    import json
+    import signal
+    claims = [{"id": f"K-{i}", "payer": "medicare", "patient": {"id": f"P-{i % 50}"},
+               "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["M54.50"],
+               "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15,
+                          "date": f"2026-03-{1 + i % 28:02d}", "charge": 30.0}]} for i in range(20_000)]
+    source = tmp_path / "claims.jsonl"
+    source.write_text("\n".join(json.dumps(c) for c in claims))
+    path = tmp_path / "history.sqlite"
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+           "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen([sys.executable, "-c", KILLED, str(path), str(source)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    reported = []
+    for row in child.stdout:
+        if row.startswith("  {"):
+            reported.append(json.loads(row.rstrip().rstrip(","))["id"])
+        if len(reported) >= 2500:  # past two batches: decisions are out, more claims are being judged
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    with ClaimHistory(path) as history:
+        stored = {claim_id for p in range(50) for claim_id in history.claim_ids(f"P-{p}")}
+    assert len(reported) >= 2500
+    assert set(reported) <= stored  # nothing reported is missing
+    assert len(stored) < len(claims)  # the kill came before the end

@@ -716,3 +716,26 @@ def test_a_file_with_characters_changed_gives_records_not_exceptions(changes):
         text[position] = char
     records = list(read_x12("".join(text), "f"))
     assert records and all(isinstance(record, (Claim, UnreadableClaim)) for record in records)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_a_file_read_in_chunks_reads_as_the_whole_text(monkeypatch, chunk):
+    """Streamed, the segments may break at any character between chunks: the records are the same."""
+    import io
+
+    import payerpolicy.claims.x12 as x12
+    monkeypatch.setattr(x12, "_CHUNK", chunk)
+    for name in X12_FILES:
+        text = _sample(name)
+        assert list(read_x12(io.StringIO(text), name)) == list(read_x12(text, name)), name
+    damaged = "ISA*00*          *00*          *ZZ*S*ZZ*R*260101*1200*^*00501*000000001*0*P*:~\nGS*HC~ST*837~CLM"
+    assert list(read_x12(io.StringIO(damaged), "d")) == list(read_x12(damaged, "d"))
+
+
+def test_a_claim_file_on_disk_is_streamed_not_read_whole(tmp_path, monkeypatch):
+    import payerpolicy.claims.formats as formats
+    monkeypatch.setattr(formats, "_read_whole", lambda *a: pytest.fail("an 837P file was read whole"))
+    name = "moov-io_837p_sample_97530.txt"
+    (tmp_path / name).write_bytes((SAMPLES / name).read_bytes())
+    streamed = list(formats.read_claim_file(tmp_path / name))
+    assert streamed and streamed == list(read_x12(_sample(name), str(tmp_path / name)))

@@ -132,7 +132,8 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | None
     try:
         if history_path is not None:
             from payerpolicy.judge.history import ClaimHistory
-            history = ClaimHistory(history_path)
+            from payerpolicy.judge.history import RUN_BATCH
+            history = ClaimHistory(history_path, batch=RUN_BATCH)  # written before decisions go out
         judges: dict[int, Judge] = {}
         while True:
             try:
@@ -155,14 +156,23 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | None
                                           f"({record.patient_id!r}); this is a bug in payerpolicy")
                     judging.add(position, record, judges[key])
                 judging.advance(frontier)
+                if history is not None:
+                    history.flush()
                 _send_decided(outbox, judging)
             elif kind == "end":
                 judging.finish()
+                if history is not None:
+                    history.flush()
                 _send_decided(outbox, judging)
                 outbox.send_bytes(_dumps(("done",)))
                 return
     except BaseException as exc:  # told to the parent, which raises it where one process would have
-        _send_decided(outbox, judging, quiet=True)
+        try:
+            if history is not None:
+                history.flush()
+            _send_decided(outbox, judging, quiet=True)
+        except Exception:
+            pass  # decisions whose claims could not be written are not given out
         detail = "".join(traceback.format_exception(exc))
         try:
             payload = _dumps(("error", judging.limit_after_error(), exc, detail))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from payerpolicy.claims.formats import read_claim_file
-from payerpolicy.judge.history import ClaimHistory
+from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge
@@ -166,7 +166,8 @@ class Session:
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
         self._owns_history = history is not None and not isinstance(history, ClaimHistory)
-        self.history = ClaimHistory(history) if self._owns_history else history
+        # A history the session opens writes in batches: `check_many` gives out decisions once written.
+        self.history = ClaimHistory(history, batch=RUN_BATCH) if self._owns_history else history
         self._judges: dict[str, Judge] = {}
 
     # -- routing -------------------------------------------------------------------------------------
@@ -206,7 +207,8 @@ class Session:
         """One decision per claim, in input order, streamed (at most `window` claims held at once)."""
         records = (as_record(c) for c in claims)
         if self.workers == 1:
-            return judge_in_order(records, self.judge_for, self.window)
+            decisions = judge_in_order(records, self.judge_for, self.window)
+            return self.history.written_first(decisions) if self.history is not None else decisions
         from payerpolicy.parallel import Route, judge_in_parallel, policy_source
         sources = {}
 

@@ -9,6 +9,7 @@ record, and a file that cannot be read at all raises `ClaimFileError` before any
 """
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -33,6 +34,10 @@ def read_claim_file(source: str | os.PathLike | IO, name: str | None = None,
         kind = input_format if input_format != "auto" else sniff(head)
         if kind == "json":
             return read_claims(source, name)
+        if kind == "x12":  # streamed: an 837P is read in the memory of a chunk, however large
+            from payerpolicy.claims.x12 import read_x12
+            stream = open(source, encoding=_encoding(source), newline="")
+            return _closing(read_x12(stream, label), stream)
         return _read_whole(kind, _text(source), label)
     # A stream (standard input) cannot be rewound: read it whole to tell its format.
     text = source.read()
@@ -56,6 +61,27 @@ def sniff(head: bytes) -> str:
 def _head(path) -> bytes:
     with open_claim_file(path) as file:
         return file.read(_SNIFF)
+
+
+def _encoding(path) -> str:
+    """UTF-8 (a byte order mark skipped) when the whole file is UTF-8, else Latin-1, as `_text` decides;
+    checked a chunk at a time, so the file is never held whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open_claim_file(path) as file:
+        try:
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"  # X12 is ASCII by rule; a stray byte is reported where it stands
+    return "utf-8-sig"
+
+
+def _closing(records: Iterator[ClaimRecord], stream: IO) -> Iterator[ClaimRecord]:
+    try:
+        yield from records
+    finally:
+        stream.close()
 
 
 def _text(path) -> str:

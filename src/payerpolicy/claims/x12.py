@@ -57,10 +57,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import os
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Iterator, NamedTuple
+from typing import IO, Iterator, NamedTuple
 
 from payerpolicy.claims.model import Claim, ClaimProblem, DataFault, Provider, ServiceLine, UnreadableClaim
 
@@ -90,7 +91,7 @@ from payerpolicy.claims.x12_segments import (
     claim_blocks,
     read_delimiters,
     sort_segments,
-    split_segments,
+    iter_segments,
 )
 
 __all__ = ["read_x12"]
@@ -699,18 +700,27 @@ def _decimal(value: str) -> Decimal | None:
 # The stage
 
 
-def read_x12(text: str, name: str) -> Iterator[Claim | UnreadableClaim]:
+def read_x12(text: str | IO[str], name: str) -> Iterator[Claim | UnreadableClaim]:
     """Read the claims of an X12 837P file: one `Claim` or `UnreadableClaim` per CLM, in file order.
 
-    `text` is the whole file; `name` is shown in `where` ("claims.837 segment 23"). After the claims read
-    so far, a file that cannot be read from some point on yields one `UnreadableClaim` naming the problem
-    and the segment. Never raises for bad data.
+    `text` is the whole file, or a text stream read a chunk at a time (the file is never held whole: a
+    claim is read from the segments of its own block); `name` is shown in `where` ("claims.837 segment
+    23"). After the claims read so far, a file that cannot be read from some point on yields one
+    `UnreadableClaim` naming the problem and the segment. Never raises for bad data.
     """
-    text = text.lstrip("\ufeff \t\r\n")  # a byte order mark, blank lines before the header
+    chunks = iter([text]) if isinstance(text, str) else iter(lambda: text.read(_CHUNK), "")
+    head = ""
+    for chunk in chunks:  # enough of the file for the ISA header, without the blank lines before it
+        head = (head + chunk).lstrip("\ufeff \t\r\n")  # a byte order mark, blank lines before the header
+        if len(head) >= _HEADER:
+            break
     try:
-        delimiters = read_delimiters(text, name)
-        segments = split_segments(text, delimiters)
-        for block in claim_blocks(segments, delimiters):
+        delimiters = read_delimiters(head, name)
+        for block in claim_blocks(iter_segments(itertools.chain([head], chunks), delimiters), delimiters):
             yield _read_claim(block, delimiters, name)
     except Unreadable as err:
         yield err.record(name)
+
+
+_CHUNK = 1 << 20  # characters read at a time from a stream
+_HEADER = 4000  # characters enough for any ISA header (106 with its padding; 2,000 searched for separators)

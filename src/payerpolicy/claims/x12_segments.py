@@ -41,14 +41,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from payerpolicy.claims.model import ClaimProblem, UnreadableClaim
 from payerpolicy.claims.values import quote
 
 __all__ = [
     "BillingProvider", "ClaimBlock", "ClaimSegments", "Delimiters", "LineSegments", "Patient", "Segment",
-    "Subscriber", "Unreadable", "claim_blocks", "read_delimiters", "sort_segments", "split_segments",
+    "Subscriber", "Unreadable", "claim_blocks", "iter_segments", "read_delimiters", "sort_segments",
+    "split_segments",
 ]
 
 _VERSIONS = re.compile(r"005010X222(A1|A2)?")  # GS08 of an 837P and of its addenda A1 and A2, read alike
@@ -161,17 +162,33 @@ def _check_delimiters(element: str, component: str, segment: str, repetition: st
 
 
 def split_segments(text: str, delimiters: Delimiters) -> list[Segment]:
-    """The file's segments, numbered from 1. Whitespace around a segment (line breaks, indentation) is not
-    part of it; whitespace inside one is, and X12 allows no line break there, so one is a fault."""
-    segments = []
-    for piece in text.split(delimiters.segment):
-        piece = piece.strip()
-        if not piece:
-            continue
-        number = len(segments) + 1
-        elements = tuple(piece.split(delimiters.element))
-        segments.append(Segment(number, elements[0], elements, _fault(piece, elements[0], delimiters)))
-    return segments
+    """The segments of a whole file, numbered from 1 (see `iter_segments`)."""
+    return list(iter_segments([text], delimiters))
+
+
+def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Segment]:
+    """The segments of a file read in chunks (any sizes), numbered from 1, one at a time: a file of any size
+    is read in the memory of one chunk. Whitespace around a segment (line breaks, indentation) is not part
+    of it; whitespace inside one is, and X12 allows no line break there, so one is a fault."""
+    number = 0
+    split, element, tag_ok = delimiters.segment, delimiters.element, _TAG.fullmatch
+    rest = ""
+    for chunk in chunks:
+        pieces = (rest + chunk).split(split)
+        rest = pieces.pop()  # the segment the next chunk goes on with
+        for piece in pieces:
+            piece = piece.strip()
+            if piece:
+                number += 1
+                elements = tuple(piece.split(element))
+                tag = elements[0]
+                # The fault's words are made only for a faulty segment: most are sound.
+                faulty = not tag_ok(tag) or "\n" in piece or "\r" in piece
+                yield Segment(number, tag, elements, _fault(piece, tag, delimiters) if faulty else None)
+    piece = rest.strip()
+    if piece:
+        elements = tuple(piece.split(element))
+        yield Segment(number + 1, elements[0], elements, _fault(piece, elements[0], delimiters))
 
 
 def _fault(piece: str, tag: str, delimiters: Delimiters) -> str | None:
@@ -254,12 +271,15 @@ class _Walk:
         return not (self.interchange or self.group or self.transaction)
 
 
-def claim_blocks(segments: list[Segment], delimiters: Delimiters) -> Iterator[ClaimBlock]:
-    """Cut the file into claims. Raises `Unreadable` where the envelope or the hierarchy breaks: nothing
-    after that point can be placed."""
+def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterator[ClaimBlock]:
+    """Cut the file into claims, segment by segment as they come. Raises `Unreadable` where the envelope or
+    the hierarchy breaks: nothing after that point can be placed."""
     walk = _Walk()
     block: ClaimBlock | None = None
-    for segment in segments[1:]:
+    segments = iter(segments)
+    last = next(segments, None)  # ISA, read with the delimiters
+    for segment in segments:
+        last = segment
         if block is not None:
             if segment.tag not in _ENDS_A_CLAIM:
                 block.segments.append(segment)  # a faulty segment too: it spoils this claim only
@@ -296,10 +316,9 @@ def claim_blocks(segments: list[Segment], delimiters: Delimiters) -> Iterator[Cl
             if walk.damage is None:
                 walk.damage = (walk.level or "20", broken.problem, segment)
     if block is not None:
-        block.cut_short = segments[-1]
+        block.cut_short = last
         yield block
     elif not walk.closed:
-        last = segments[-1]
         missing = "SE, GE and IEA" if walk.transaction else "GE and IEA" if walk.group else "IEA"
         raise Unreadable(f"{last.tag}, segment {last.number}",
                          f"the file ends at segment {last.number} ({last.tag}) without the {missing} that close "

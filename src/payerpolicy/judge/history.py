@@ -10,7 +10,14 @@ Guarantees
   every earlier version: a replacement (frequency code 7) does so by definition, and an original (1 or no
   code) sent a second time does the same, so judging the same file twice leaves the history as it was
   (see `record` for why this replaces rather than refuses). A void (8) removes the claim.
-- Each `record` is one transaction: the old version goes and the new one arrives together, or neither does.
+- Claims are written in transactions of `batch` claims (1 unless asked: each `record` its own); in each the
+  old versions go and the new ones arrive together, or nothing does. A run that batches gives out a claim's
+  decision only after its transaction committed (`written_first`), so a run killed at any point (kill -9)
+  has every claim it reported in the file, and judging the same input again replaces rather than doubles.
+- Reading a patient's lines does not reread the file each claim: the lines of recently asked patients are
+  kept in memory (`judge.history_cache`), up to `cache_lines` lines, and kept current as claims are recorded.
+  Each write also logs which patients it touched (the `changes` table), so that another process's writes
+  drop exactly those patients from this one's memory before it answers again.
 - Several processes may write one file at once and nothing is lost: the file is in WAL mode (readers never
   block the writer), every write transaction starts with BEGIN IMMEDIATE (it takes the write lock before
   reading anything, so two writers can never both hold a read snapshot and then fail to upgrade), and a
@@ -29,21 +36,27 @@ import datetime
 import functools
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.rules.fields import FIELDS, LINE
+from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, PatientCache, PatientLines
 
 __all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
            "DISCIPLINES", "SCHEMA_VERSION"]
 
 
 DISCIPLINES = ("PT", "OT", "SLP")
-SCHEMA_VERSION = 2  # 2: each line keeps its estimated allowed amount (`allowed_cents`)
+# 2: each line keeps its estimated allowed amount (`allowed_cents`); 3: the `changes` log of patients written
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 60.0  # how long a writer waits for another process's transaction before giving up
+RUN_BATCH = 1000  # claims per transaction in a run that gives out decisions only once written
+HOLD_SECONDS = 1.0  # ... and the longest it holds a decision back for a batch to fill
+_CHANGES_KEPT = 100_000  # entries of the change log kept; a process further behind forgets every patient
 
 _FREQUENCIES = {None: "original", "1": "original", "7": "replacement", "8": "void"}
 
@@ -97,6 +110,7 @@ class Recorded:
     lines_removed: int
 
 
+_CHANGES = "CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, patient_id TEXT NOT NULL)"
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
     # One row per claim currently counted; (patient_id, claim_id) is the claim's identity.
@@ -130,11 +144,16 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS lines_by_day ON lines (patient_id, date_of_service, code, claim_id, units, payer)",
     "CREATE INDEX IF NOT EXISTS lines_by_discipline"
     " ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)",
+    # The patients each transaction wrote, in order: how another process's memory of them is kept true.
+    _CHANGES,
 ]
 
 # Migrations from version N to N + 1, run in order inside the opening transaction. Version 2 keeps each
 # line's estimated allowed amount: lines stored before it have none (NULL), which counts as not priced.
-_MIGRATIONS: dict[int, list[str]] = {1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"]}
+# Version 3 logs the patients each transaction wrote (`changes`): a version 2 file gets the empty table, and
+# an older payerpolicy refuses a version 3 file (its writes would not be logged, and other processes' memory
+# of those patients would go stale).
+_MIGRATIONS: dict[int, list[str]] = {1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"], 2: [_CHANGES]}
 
 
 def _columns_of(db: sqlite3.Connection) -> dict[str, set[tuple]]:
@@ -168,11 +187,24 @@ class ClaimHistory:
     """The claim history in one SQLite file. `ClaimHistory(path)`; use it as a context manager or `close()`.
 
     ":memory:" gives a private history that lives as long as the object (handy for tests of the engine).
+    `batch`: claims written per transaction (1: each `record` commits before it returns); recorded claims
+    not yet written count in every answer all the same, and `flush` or `close` writes them. `cache_lines`:
+    how many lines of recently asked patients are kept in memory.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS,
-                 durable: bool = True) -> None:
+                 durable: bool = True, batch: int = 1, cache_lines: int = DEFAULT_CACHE_LINES) -> None:
+        if batch < 1:
+            raise ValueError("batch must be 1 or more")
         self.path = str(path)
+        self.batch = batch
+        # Claims recorded and not yet written, in order: (patient id, claim id, claim row or None for a void,
+        # line rows); and how many of them each patient has, so the cache never drops such a patient.
+        self._pending: list[tuple] = []
+        self._pending_patients: dict[str, int] = {}
+        self._cache = PatientCache(cache_lines, pinned=self._pending_patients.__contains__)
+        self._seen_change = 0  # the last entry of the change log this process has taken into account
+        self._data_version = None
         if self.path != ":memory:" and not os.path.exists(self.path):
             _create_private(self.path)
         # isolation_level=None: the module issues BEGIN IMMEDIATE / COMMIT itself (see _write).
@@ -187,6 +219,8 @@ class ClaimHistory:
             # machine) without a disk flush per claim; a scratch file (durable=False) needs no flush at all.
             self._db.execute(f"PRAGMA synchronous = {'NORMAL' if durable else 'OFF'}")
             self._create_or_migrate()
+            self._seen_change = self._db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+            self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         except Exception:
             self._db.close()
             raise
@@ -232,7 +266,11 @@ class ClaimHistory:
         return _Transaction(self._db)
 
     def close(self) -> None:
-        self._db.close()
+        """Write the claims recorded and not yet written, and close the file."""
+        try:
+            self.flush()
+        finally:
+            self._db.close()
 
     def __enter__(self) -> "ClaimHistory":
         return self
@@ -264,23 +302,130 @@ class ClaimHistory:
         allowed = allowed or {}
         rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number))
                                           for line in claim.lines]
-        with self._write() as db:
-            removed = _delete_claim(db, claim.patient_id, claim.id)
-            if kind == "void":
-                action = "voided" if removed is not None else "nothing_to_void"
-                return Recorded(claim.id, claim.patient_id, action, 0, removed or 0)
-            db.execute("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (claim.patient_id, claim.id, payer or claim.payer, claim.frequency, _now()))
-            db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
-                           "charge_cents, date_of_service, provider_type, discipline, payer, allowed_cents) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        patient = self._patient(claim.patient_id)
+        if kind == "void":
+            removed = self._cache.remove(patient, claim.id)
+            self._queue(claim.patient_id, claim.id, None, ())
+            return Recorded(claim.id, claim.patient_id, "voided" if removed is not None else "nothing_to_void",
+                            0, len(removed or ()))
+        stored = payer or claim.payer
+        removed = self._cache.put(patient, claim.id, tuple(_stored_line(row, claim.frequency) for row in rows))
+        self._queue(claim.patient_id, claim.id, (claim.patient_id, claim.id, stored, claim.frequency), rows)
         action = "replaced" if removed is not None else "added"
-        return Recorded(claim.id, claim.patient_id, action, len(rows), removed or 0)
+        return Recorded(claim.id, claim.patient_id, action, len(rows), len(removed or ()))
+
+    def _queue(self, patient_id: str, claim_id: str, claim_row: tuple | None, rows) -> None:
+        self._pending.append((patient_id, claim_id, claim_row, rows))
+        self._pending_patients[patient_id] = self._pending_patients.get(patient_id, 0) + 1
+        if len(self._pending) >= self.batch:
+            self.flush()
+        elif self._cache.over() and not self._cache.trim():
+            self.flush()  # the patients to let go have claims not yet written: write them first
+
+    @property
+    def unwritten(self) -> int:
+        """How many recorded claims are not yet written to the file."""
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Write every claim recorded and not yet written, in one transaction. When it fails nothing of them
+        is written, and the patients they belong to are forgotten (read again from the file when asked)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        touched = list(self._pending_patients)
+        self._pending_patients.clear()
+        now = _now()
+        try:
+            with self._write() as db:
+                self._catch_up(db)
+                for patient_id, claim_id, claim_row, rows in pending:
+                    _delete_claim(db, patient_id, claim_id)
+                    if claim_row is not None:
+                        db.execute("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
+                                   "VALUES (?, ?, ?, ?, ?)", (*claim_row, now))
+                        db.executemany(_INSERT_LINE, rows)
+                self._log_changes(db, touched)
+        except BaseException:
+            for patient_id in touched:
+                self._cache.drop(patient_id)
+            raise
+        self._cache.trim()
+
+    def _log_changes(self, db: sqlite3.Connection, patients: list[str]) -> None:
+        """Log the patients this transaction wrote, and take them as seen: this process knows its own."""
+        db.executemany("INSERT INTO changes (patient_id) VALUES (?)", [(p,) for p in patients])
+        last = db.execute("SELECT max(seq) FROM changes").fetchone()[0] or 0
+        db.execute("DELETE FROM changes WHERE seq <= ?", (last - _CHANGES_KEPT,))
+        self._seen_change = last
+
+    def _catch_up(self, db: sqlite3.Connection | None = None) -> None:
+        """Forget the patients other processes wrote since this one last looked. Inside a write transaction
+        (`db`), nobody else can write meanwhile; outside, only when the file changed (`data_version`)."""
+        if db is None:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version == self._data_version:
+                return
+            if self._pending:  # their patients are about to be read again: write them first
+                self.flush()
+            self._data_version = version
+            db = self._db
+        rows = db.execute("SELECT seq, patient_id FROM changes WHERE seq > ? ORDER BY seq",
+                          (self._seen_change,)).fetchall()
+        if not rows:
+            return
+        if rows[0][0] != self._seen_change + 1:  # the log was trimmed past what this process saw
+            self._cache.clear()
+        else:
+            for _, patient_id in rows:
+                self._cache.drop(patient_id)
+        self._seen_change = rows[-1][0]
+
+    def _patient(self, patient_id: str) -> PatientLines:
+        """The patient's stored claims and lines, from memory, or read from the file once."""
+        self._catch_up()
+        patient = self._cache.get(patient_id)
+        if patient is not None:
+            return patient
+        patient = PatientLines()
+        lines: dict[str, list[HistoryLine]] = {row[0]: [] for row in self._db.execute(
+            "SELECT claim_id FROM claims WHERE patient_id = ?", (patient_id,))}
+        for row in self._db.execute(_PATIENT_LINES, (patient_id,)):
+            lines[row[0]].append(_history_line(row))
+        for claim_id, found in lines.items():
+            patient.put(claim_id, tuple(found))
+        return self._cache.add(patient_id, patient)
+
+    def written_first(self, decisions: Iterable[_T]) -> Iterator[_T]:
+        """`decisions`, each given out only once the claims recorded before it are written: held back until
+        a batch is written (at most `batch` claims or `HOLD_SECONDS`), so that a run stopped at any point,
+        even killed, has every claim it reported in the file. An exception from `decisions` comes after the
+        decisions before it, written."""
+        held: list = []
+        since = time.monotonic()
+        try:
+            for decision in decisions:
+                held.append(decision)
+                if self._pending and len(held) < self.batch and time.monotonic() - since < HOLD_SECONDS:
+                    continue
+                self.flush()
+                out, held = held, []
+                yield from out
+                since = time.monotonic()
+        except GeneratorExit:
+            self.flush()
+            raise
+        except BaseException:
+            self.flush()
+            yield from held
+            raise
+        self.flush()
+        yield from held
 
     def import_lines(self, lines: Iterable[HistoryLine]) -> None:
         """Add many claims' lines at once, in one transaction (a run moving its history to disk). The claims
         must not be in the store yet: this is a bulk load, not `record`'s replace-or-void."""
+        self.flush()
         claims: dict[tuple[str, str], HistoryLine] = {}
         rows = []
         for line in lines:
@@ -293,9 +438,10 @@ class ClaimHistory:
             db.executemany("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
                            "VALUES (?, ?, ?, ?, ?)",
                            [(p, c, first.payer, first.frequency, now) for (p, c), first in claims.items()])
-            db.executemany("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, "
-                           "charge_cents, date_of_service, provider_type, discipline, payer, allowed_cents) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(_INSERT_LINE, rows)
+            self._log_changes(db, sorted({p for p, _ in claims}))
+        for patient_id, _ in claims:
+            self._cache.drop(patient_id)
 
     # -- queries ---------------------------------------------------------------------------------------
     # Every query is for one patient and can leave out one claim (`exclude_claim`): the engine judging a
@@ -315,6 +461,7 @@ class ClaimHistory:
         wanted = _disciplines(disciplines)
         if not wanted:
             return 0.0
+        self.flush()
         sql = (f"SELECT total(charge_cents) FROM lines WHERE patient_id = ? AND discipline IN ({_marks(wanted)})"
                " AND date_of_service >= ? AND date_of_service < ?")
         args: list = [patient_id, *wanted, *_year_range(year)]
@@ -329,6 +476,7 @@ class ClaimHistory:
     def day_units(self, patient_id: str, date: datetime.date, codes: Iterable[str] | None = None, *,
                   exclude_claim: str | None = None, payer: str | None = None) -> int:
         """Units the patient was billed on `date` for `codes` (every code when None), across all claims."""
+        self.flush()
         sql, args = "SELECT total(units) FROM lines WHERE patient_id = ? AND date_of_service = ?", [patient_id,
                                                                                                   _iso(date)]
         if codes is not None:
@@ -343,6 +491,7 @@ class ClaimHistory:
     def visits(self, patient_id: str, year: int, *, disciplines: Iterable[str] | None = None,
                exclude_claim: str | None = None, payer: str | None = None) -> int:
         """Visits in calendar `year`: distinct dates of service (of `disciplines` when given)."""
+        self.flush()
         sql = ("SELECT count(DISTINCT date_of_service) FROM lines WHERE patient_id = ?"
                " AND date_of_service >= ? AND date_of_service < ?")
         args: list = [patient_id, *_year_range(year)]
@@ -359,20 +508,21 @@ class ClaimHistory:
               exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
         """The patient's stored lines with dates of service from `date_from` to `date_to`, both included,
         in service order (date, claim id, line number)."""
-        sql = ("SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
-               " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
-               " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
-               " WHERE l.patient_id = ? AND l.date_of_service BETWEEN ? AND ?")
-        args: list = [patient_id, _iso(date_from), _iso(date_to)]
-        sql, args = _narrow(sql, args, exclude_claim, payer, table="l.")
-        sql += " ORDER BY l.date_of_service, l.claim_id, l.number"
-        return [_history_line(row) for row in self._db.execute(sql, args)]
+        return self._patient(patient_id).between(date_from, date_to, exclude_claim, payer)
 
     def claim_ids(self, patient_id: str) -> list[str]:
         """The ids of the patient's claims currently counted, sorted."""
-        rows = self._db.execute("SELECT claim_id FROM claims WHERE patient_id = ? ORDER BY claim_id",
-                                (patient_id,))
-        return [row[0] for row in rows]
+        return sorted(self._patient(patient_id).claims)
+
+
+_T = TypeVar("_T")
+_INSERT_LINE = ("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, charge_cents, "
+                "date_of_service, provider_type, discipline, payer, allowed_cents) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_PATIENT_LINES = ("SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
+                  " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
+                  " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
+                  " WHERE l.patient_id = ?")
 
 
 class _Transaction:
@@ -441,11 +591,44 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
 
 
 def _history_line(row: tuple) -> HistoryLine:
+    """A line as read from the file (a row of `_PATIENT_LINES`)."""
     (claim_id, patient_id, payer, frequency, number, code, modifiers, units, cents, dos, provider_type,
      discipline, allowed) = row
-    return HistoryLine(claim_id, patient_id, payer, frequency, number, code, tuple(modifiers.split()), units,
-                       None if cents is None else cents / 100, datetime.date.fromisoformat(dos), provider_type,
-                       discipline, None if allowed is None else allowed / 100)
+    return HistoryLine(claim_id, patient_id, _shared(payer), frequency, number, _shared(code),
+                       _modifiers(modifiers), units, None if cents is None else cents / 100, _date(dos),
+                       _shared(provider_type), discipline, None if allowed is None else allowed / 100)
+
+
+def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
+    """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
+    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer,
+     allowed) = row
+    return _history_line((claim_id, patient_id, payer, frequency, number, code, modifiers, units, cents, dos,
+                          provider_type, discipline, allowed))
+
+
+# Values many stored lines share (codes, modifier lists, dates), kept once: the memory of recent patients
+# holds hundreds of thousands of lines. Emptied when they grow past a bound, as a run of odd values could.
+_SHARED: dict = {}
+
+
+def _keep(key, value):
+    if len(_SHARED) > 100_000:
+        _SHARED.clear()
+    _SHARED[key] = value
+    return value
+
+
+def _shared(text: str | None) -> str | None:
+    return None if text is None else _SHARED.get(text) or _keep(text, text)
+
+
+def _modifiers(text: str) -> tuple[str, ...]:
+    return _SHARED.get(("modifiers", text)) or _keep(("modifiers", text), tuple(text.split()))
+
+
+def _date(iso: str) -> datetime.date:
+    return _SHARED.get(("date", iso)) or _keep(("date", iso), datetime.date.fromisoformat(iso))
 
 
 def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None,

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 
 from payerpolicy.claims.values import therapy_discipline
-from payerpolicy.judge.history import ClaimHistory, HistoryLine
+from payerpolicy.judge.history import RUN_BATCH, ClaimHistory, HistoryLine
 from payerpolicy.claims.model import Claim
 
 # The order of `lines`, as the SQLite history gives it: by date, claim, line.
@@ -64,7 +64,8 @@ class RunHistory:
         data is left on disk whatever way the run ends; elsewhere they are removed when the run closes."""
         folder = tempfile.mkdtemp(prefix="payerpolicy-run-")
         path = os.path.join(folder, "history.sqlite")
-        store = ClaimHistory(path, durable=False)
+        # Batched: a scratch file needs no claim written before its decision goes out.
+        store = ClaimHistory(path, durable=False, batch=RUN_BATCH)
         try:
             os.unlink(path)
             os.rmdir(folder)

@@ -1,0 +1,138 @@
+"""Benchmark: is `payerpolicy check` flat over a long run? Throughput per slice of the input and memory.
+
+    python bench/scale.py [--claims N] [--slice N] [--history | --no-history] [--format jsonl|x12]
+                          [--corpus FILE] [--keep-corpus]
+
+Writes N generated claims (bench/generate.py, the defaults: 20,000 patients over 300 days, so a patient's
+year grows to about N / 20,000 claims) to a corpus file, then runs the command line on it as a user would,
+
+    payerpolicy check --payer medicare --format json [--history TMP] CORPUS
+
+in a child process, reading its decisions as they come (one a line) and noting the time and the child's
+resident memory (VmRSS) at the end of every slice of --slice claims. It prints claims/s per slice, the
+last slice's throughput as a share of the first's (the run is flat when that stays near 1), the whole run's
+claims/s, the resident memory at each slice end and the peak (VmHWM). Start-up (imports, compiling the
+policy) is before the first decision and in no slice.
+
+The figures are end to end: reading the file, judging, the claim history, writing the decisions. The corpus
+and the history file are in a private temporary folder, removed at the end (--keep-corpus keeps the corpus
+at --corpus for the next run). --format x12 writes the same claims as one 837P interchange instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate  # noqa: E402
+
+
+WINDOW = 10_000  # the command's default --window
+
+
+def write_corpus(path: str, count: int, kind: str, seed: int = 2026) -> None:
+    rng = random.Random(seed)
+    claims = (generate.claim(rng, i) for i in range(count))
+    with open(path, "w") as out:
+        if kind == "jsonl":
+            for claim in claims:
+                out.write(json.dumps(claim) + "\n")
+        else:
+            import x12_corpus
+            x12_corpus.write_837p(out, claims)
+
+
+def memory_of(pid: int) -> dict[str, int]:
+    """The child's VmRSS and VmHWM in kB (Linux /proc)."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for row in status:
+                if row.startswith(("VmRSS:", "VmHWM:")):
+                    name, value = row.split(":")
+                    found[name] = int(value.split()[0])
+    except OSError:
+        pass
+    return found
+
+
+def run(corpus: str, history: str | None, count: int, slice_size: int, extra: list[str]) -> dict:
+    command = [sys.executable, "-m", "payerpolicy.cli.main", "check", "--payer", "medicare", "--format", "json",
+               *(["--history", history] if history else []), *extra, corpus]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1 << 20)
+    marks, rss, peak = [], [], 0
+    decided = 0
+    start = None
+    for row in child.stdout:
+        if not row.startswith("  {"):
+            continue  # the document's opening and closing rows
+        decided += 1
+        if start is None:
+            start = time.perf_counter()
+            marks.append((1, start))
+        if decided % slice_size == 0 or decided == count:
+            marks.append((decided, time.perf_counter()))
+            memory = memory_of(child.pid)
+            rss.append(memory.get("VmRSS", 0))
+            peak = max(peak, memory.get("VmHWM", 0))
+    child.wait()
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"payerpolicy check exited {child.returncode}")
+    if decided != count:
+        raise SystemExit(f"{decided} decisions for {count} claims")
+    return {"marks": marks, "rss": rss, "peak": peak}
+
+
+def report(figures: dict, slice_size: int) -> None:
+    marks = figures["marks"]
+    rates = []
+    for (n0, t0), (n1, t1), rss in zip(marks, marks[1:], figures["rss"]):
+        rates.append((n1 - n0) / (t1 - t0))
+        print(f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rates[-1]:>9,.0f} claims/s   RSS {rss / 1024:7.1f} MB")
+    whole = (marks[-1][0] - 1) / (marks[-1][1] - marks[0][1])
+    # The last `window` claims are decided after the input ends, with nothing left to read: a slice that
+    # holds them is not the steady state, so the share compares the last slice ending before them.
+    steady = [rate for (n1, _), rate in zip(marks[1:], rates) if n1 <= marks[-1][0] - WINDOW] or rates
+    print(f"  whole run: {whole:,.0f} claims/s; last steady slice / first slice = {steady[-1] / rates[0]:.2f}; "
+          f"RSS last / first slice end = {figures['rss'][-1] / figures['rss'][0]:.2f}; "
+          f"peak RSS {figures['peak'] / 1024:.1f} MB")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=200_000)
+    parser.add_argument("--slice", type=int, default=None, help="claims per slice (default: a tenth of the run)")
+    parser.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
+                        help="judge with --history FILE (a new file in the temporary folder); default on")
+    parser.add_argument("--format", choices=["jsonl", "x12"], default="jsonl")
+    parser.add_argument("--corpus", help="the corpus file to use, written first if it is not there")
+    parser.add_argument("--keep-corpus", action="store_true")
+    args = parser.parse_args(argv)
+    slice_size = args.slice or max(args.claims // 10, 1)
+    folder = tempfile.mkdtemp(prefix="payerpolicy-bench-")
+    try:
+        corpus = args.corpus or os.path.join(folder, f"claims.{args.format}")
+        if not os.path.exists(corpus):
+            write_corpus(corpus, args.claims, args.format)
+        history = os.path.join(folder, "history.sqlite") if args.history else None
+        print(f"payerpolicy check, {args.claims:,} {args.format} claims, "
+              f"{'with' if history else 'without'} --history, slices of {slice_size:,}")
+        report(run(corpus, history, args.claims, slice_size, []), slice_size)
+        if args.corpus and not args.keep_corpus and corpus.startswith(folder):
+            os.unlink(corpus)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

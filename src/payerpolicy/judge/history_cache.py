@@ -1,0 +1,133 @@
+"""The claim history's memory of recent patients: each one's stored lines, so judging a claim reads nothing.
+
+Rules over the patient's year (the KX threshold, the plan of care) ask the history for every line of the
+patient's year and record, once per claim judged. Read from SQLite each time, that is a reread of the whole
+patient-year per claim, which grows with the run: the cost that made long runs slow down. `PatientCache`
+keeps the lines of the patients asked about most recently, as `HistoryLine`s in service order, up to a number
+of lines (least recently asked patients go first), and the history keeps it current as it records claims.
+
+It holds no SQL: `ClaimHistory` fills it from the file (one query for a patient not in it), writes through
+it, and drops the patients another process wrote meanwhile.
+"""
+from __future__ import annotations
+
+import bisect
+import collections
+import datetime
+import operator
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:  # the history imports this module
+    from payerpolicy.judge.history import HistoryLine
+
+# The order of `lines`, as SQL gives it: by date, claim, line.
+IN_ORDER = operator.attrgetter("date_of_service", "claim_id", "number")
+_DATE = operator.attrgetter("date_of_service")
+
+DEFAULT_CACHE_LINES = 400_000  # some 100 MB of lines; a patient's year is a few hundred at most
+
+
+class PatientLines:
+    """One patient's stored claims: claim id -> its lines; and all of them in service order when asked."""
+
+    __slots__ = ("claims", "_ordered", "size")
+
+    def __init__(self) -> None:
+        self.claims: dict[str, tuple[HistoryLine, ...]] = {}
+        self._ordered: list[HistoryLine] | None = None
+        self.size = 0
+
+    def put(self, claim_id: str, lines: tuple[HistoryLine, ...]) -> tuple[HistoryLine, ...] | None:
+        """Store the claim's lines in place of any earlier version; the earlier version's lines, if any."""
+        earlier = self.remove(claim_id)
+        self.claims[claim_id] = lines
+        self.size += len(lines)
+        self._ordered = None
+        return earlier
+
+    def remove(self, claim_id: str) -> tuple[HistoryLine, ...] | None:
+        earlier = self.claims.pop(claim_id, None)
+        if earlier is not None:
+            self.size -= len(earlier)
+            self._ordered = None
+        return earlier
+
+    def between(self, date_from: datetime.date, date_to: datetime.date, exclude_claim: str | None,
+                payer: str | None) -> list[HistoryLine]:
+        ordered = self._ordered
+        if ordered is None:
+            ordered = self._ordered = sorted((line for lines in self.claims.values() for line in lines),
+                                             key=IN_ORDER)
+        if ordered and (ordered[0].date_of_service < date_from or ordered[-1].date_of_service > date_to):
+            ordered = ordered[bisect.bisect_left(ordered, date_from, key=_DATE):
+                              bisect.bisect_right(ordered, date_to, key=_DATE)]
+        if exclude_claim is None and payer is None:
+            return list(ordered)
+        return [line for line in ordered
+                if line.claim_id != exclude_claim and (payer is None or line.payer == payer)]
+
+
+class PatientCache:
+    """The most recently asked patients' lines, up to `limit` lines in all. `get` or `add` a patient, then
+    `put` and `remove` its claims through the cache (which counts the lines it keeps). `pinned(patient_id)`
+    says whether a patient may not be dropped yet (it has claims not yet written)."""
+
+    def __init__(self, limit: int = DEFAULT_CACHE_LINES, pinned: Callable[[str], bool] = lambda _: False):
+        self.limit = limit
+        self.pinned = pinned
+        self.lines_kept = 0
+        self._patients: collections.OrderedDict[str, PatientLines] = collections.OrderedDict()
+
+    def get(self, patient_id: str) -> PatientLines | None:
+        found = self._patients.get(patient_id)
+        if found is not None:
+            self._patients.move_to_end(patient_id)
+        return found
+
+    def add(self, patient_id: str, patient: PatientLines) -> PatientLines:
+        self.drop(patient_id)
+        self._patients[patient_id] = patient
+        self.lines_kept += patient.size
+        return patient
+
+    def put(self, patient: PatientLines, claim_id: str, lines: tuple[HistoryLine, ...]):
+        before = patient.size
+        earlier = patient.put(claim_id, lines)
+        self.lines_kept += patient.size - before
+        return earlier
+
+    def remove(self, patient: PatientLines, claim_id: str):
+        before = patient.size
+        earlier = patient.remove(claim_id)
+        self.lines_kept += patient.size - before
+        return earlier
+
+    def drop(self, patient_id: str) -> None:
+        patient = self._patients.pop(patient_id, None)
+        if patient is not None:
+            self.lines_kept -= patient.size
+
+    def clear(self) -> None:
+        self._patients.clear()
+        self.lines_kept = 0
+
+    def __contains__(self, patient_id: str) -> bool:
+        return patient_id in self._patients
+
+    def __len__(self) -> int:
+        return len(self._patients)
+
+    def over(self) -> bool:
+        return self.lines_kept > self.limit and len(self._patients) > 1
+
+    def trim(self) -> bool:
+        """Drop the least recently asked patients until the lines kept fit the limit (the most recent one
+        always stays). A `pinned` patient is not dropped: False when one stood in the way, so that the
+        history writes what it holds and trims again."""
+        patients = self._patients
+        while self.lines_kept > self.limit and len(patients) > 1:
+            patient_id = next(iter(patients))
+            if self.pinned(patient_id):
+                return False
+            self.lines_kept -= patients.pop(patient_id).size
+        return True
