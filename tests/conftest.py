@@ -29,6 +29,7 @@ SLOW_TESTS = {
     "test_several_processes_write_one_file_and_nothing_is_lost_or_doubled",
     "test_a_policy_goes_to_a_worker_process_as_it_is",
     "test_cli_received_with_jobs",
+    "test_two_workers_judge_a_shuffled_file_as_one_process",
 }
 
 

@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
                             "over the patient's year (the KX threshold) count the claims in it")
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
-                       help="claims of one patient and date of service are judged together when at most N "
-                            f"claims apart in the input (default {DEFAULT_WINDOW:,})")
+                       help="a patient's claims are judged together, in date-of-service order, when read within N "
+                            f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README")
     check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                        help="judge on N processes, each taking a share of the patients; the results are the "
                             "same as with one (default 1)")
