@@ -30,6 +30,7 @@ SLOW_TESTS = {
     "test_a_policy_goes_to_a_worker_process_as_it_is",
     "test_cli_received_with_jobs",
     "test_two_workers_judge_a_shuffled_file_as_one_process",
+    "test_yaml_nested_100000_deep_is_a_diagnostic",
 }
 
 
