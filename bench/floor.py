@@ -25,19 +25,18 @@ not support (replacements and voids, unreadable claims, a patient's claim id see
 numbers out of order, charges that are not whole dollars or binary fractions of one) rather than give a
 different answer from the engine's.
 
-The window semantics follow `payerpolicy.judge.judge.judge_in_order`: a claim is judged once the `window`
-claims after it have been read, and it sees the lines of its patient-day from
-  - every claim before it in the input (those more than `window` back only by what the rules need of
-    them: codes and units, not minutes, as the engine's run history keeps them),
-  - its own lines,
-  - the claims after it up to `window` ahead.
-The timed-unit rules share out the minutes of the claims within the window only (the engine's history does
-not keep minutes). "Earlier that year" counts the claims judged before this one, of any date on or before
-the judged line's, plus this claim's own earlier lines.
+The window semantics follow `payerpolicy.judge.window`: a patient's claims read within `window` claims of
+the first of them not yet judged form a group, judged together in date-of-service order (first date, then
+claim id), and a claim sees the lines of its patient-day from
+  - every claim of its group, those before it in that order first,
+  - claims of the patient's earlier groups, only by what the rules need of them (codes and units, not
+    minutes, as the engine's run history keeps them).
+The timed-unit rules share out the minutes of the group's claims only (the engine's history does not keep
+minutes). "Earlier that year" counts the claims judged before this one, of any date on or before the judged
+line's, plus this claim's own earlier lines.
 """
 from __future__ import annotations
 
-import collections
 import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -773,29 +772,42 @@ def check_many(claims: Iterable[Claim], window: int = DEFAULT_WINDOW) -> Iterato
 
 
 def _check_many(claims: Iterable[Claim], window: int) -> Iterator[Decision]:
+    """The groups of `judge.window`, written out again: a patient's claims read within `window` claims of
+    the first of them not yet judged are judged together, in date-of-service order (first date, claim id);
+    decisions go out in input order, each once the input is read `window` claims past it."""
     run = _Run()
     seen: set[tuple] = set()  # (patient, claim id): a claim sent twice would replace itself in the engine
-    pending: collections.deque = collections.deque()  # read, not yet judged
-    judged: collections.deque = collections.deque()  # judged, still in the day book
+    groups: dict[str, tuple[int, list]] = {}  # patient -> (first position, [(position, claim)]), oldest first
+    ready: dict[int, Decision] = {}
 
-    def next_decision() -> Decision:
-        claim, lines = pending.popleft()
-        decision = run.decide(claim, lines)
-        run.remember(claim, lines)
-        judged.append((claim, lines))
-        if len(judged) > window:
-            run.forget(*judged.popleft())
-        return decision
+    def judge_oldest() -> None:
+        patient = next(iter(groups))
+        _, members = groups.pop(patient)
+        members.sort(key=lambda member: (min(line.date_of_service for line in member[1].lines), member[1].id))
+        filed = [(position, claim, run.file(claim)) for position, claim in members]
+        for position, claim, lines in filed:
+            ready[position] = run.decide(claim, lines)
+            run.remember(claim, lines)
+        for _, claim, lines in filed:  # each the oldest in the book when it goes
+            run.forget(claim, lines)
 
-    for claim in claims:
-        lines = run.file(claim)
+    next_out = 0
+    for position, claim in enumerate(claims):
+        while groups and next(iter(groups.values()))[0] + window <= position - 1:
+            judge_oldest()
         key = (claim.patient_id, claim.id)
         if key in seen:
             raise ValueError(f"claim {claim.id} of patient {claim.patient_id} is sent twice; the floor does not "
                              "support a claim replacing itself")
         seen.add(key)
-        pending.append((claim, lines))
-        if len(pending) > window:
-            yield next_decision()
-    while pending:
-        yield next_decision()
+        groups.setdefault(claim.patient_id, (position, []))[1].append((position, claim))
+        while groups and next(iter(groups.values()))[0] + window <= position:
+            judge_oldest()
+        while next_out + window <= position:
+            yield ready.pop(next_out)
+            next_out += 1
+    while groups:
+        judge_oldest()
+    while next_out in ready:
+        yield ready.pop(next_out)
+        next_out += 1

@@ -62,9 +62,9 @@ class Policy:
                    workers: int = 1, received: datetime.date | None = None) -> Iterator[Decision]:
         """Judge a stream of claims, yielding one decision per claim in input order.
 
-        Claims that share patient and date of service are judged together when they stand within `window`
-        claims of each other in the input (a claim always sees every earlier claim of its day). At most
-        `window` claims are held at once.
+        A patient's claims are judged together, in date-of-service order, when read within `window` claims of
+        the first of them (README "Which claims are judged together"): decisions do not depend on the order
+        of the input within that reach. At most about `window` claims are held at once.
 
         `workers` > 1 judges on that many processes, each taking a share of the patients; the decisions are
         the same as with one. The workers get this policy pickled (its compiled plan), so

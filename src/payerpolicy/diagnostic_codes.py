@@ -35,6 +35,7 @@ CODES: dict[str, str] = {
     "E303": "unexpected text in a condition, fix or message",
     "E304": "a date in a rule that is not a real date",
     "E305": "unbalanced braces in a message",
+    "E306": "a condition, value or fix nested too deeply (the limit is 50 levels; chains of `and` or `or` are one)",
     "E401": "an unknown field, or a field that cannot be totalled",
     "E402": "an unknown code set",
     "E403": "a value of the wrong kind: values of different kinds compared or added, a code set or range of "

@@ -2,9 +2,9 @@
 
 Why by patient: every bit of context a rule may look at belongs to one patient (the day book is keyed by
 patient and date of service, a replacement or void by patient and claim id, the claim history by patient).
-So a worker that gets all of a patient's claims, in input order, judges them exactly as one process would,
-provided it also keeps the window of the whole input: "claims within `window` claims of each other" counts
-positions in the WHOLE input, not in the worker's share. `WindowedJudging` (judge.window) works
+So a worker that gets all of a patient's claims judges them exactly as one process would, provided it
+also keeps the window of the whole input: a patient's group takes the claims read within `window` claims of
+its first, counted in positions of the WHOLE input, not of the worker's share. `WindowedJudging` (judge.window) works
 over (position, claim) pairs, so that a worker evicts and decides by global position.
 
 How it runs:
@@ -404,7 +404,8 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
                     exhausted = True
                 except Exception as exc:
                     # One process meets this when it pulls the claim: by then it has given out the
-                    # decisions of every claim more than `window` before it.
+                    # decisions of every claim more than `window` before it (judge.window gives each out
+                    # once the input is read `window` past it).
                     exhausted = True
                     fail(max(position - window, 0), exc)
                 else:

@@ -144,8 +144,8 @@ class Session:
     `policies`: a `Policies` (route each claim by its `payer`), or one `Policy` or policy name or path for
     every claim. `as_of`: the date the policies are known on (default today). `received`: the date the payer
     receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory`.
-    `window`: claims of one patient and date of service are judged together when at most this many claims
-    apart. `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
+    `window`: a patient's claims are judged together, in date-of-service order, when read within this
+    many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
 
     def __init__(self, policies: Policies | Policy | str | os.PathLike | None = None, *,

@@ -75,8 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
                             "over the patient's year (the KX threshold) count the claims in it")
     check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
-                       help="claims of one patient and date of service are judged together when at most N "
-                            f"claims apart in the input (default {DEFAULT_WINDOW:,})")
+                       help="a patient's claims are judged together, in date-of-service order, when read within N "
+                            f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README")
     check.add_argument("--fail-on", choices=("deny", "warn", "never"), default="deny",
                        help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
                             "claim that could not be read; default), warn (also a warning), never (only a run "

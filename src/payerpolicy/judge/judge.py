@@ -1,11 +1,10 @@
 """Stage 7, evaluate: claims in, decisions out, by running a compiled `RuleProgram`.
 
-Every line is filed under its patient-day (same patient, same date of service) when its claim is read; a
-claim is judged once the `window` claims after it have been filed too, and its lines leave the day book
-when it is `window` claims behind. So a rule sees the whole day across claims (a daily cap spans two claims
-sent for one visit; a code pair spans a claim and its follow-up) whenever they stand within `window` claims
-of each other in the input. "Earlier that day" means earlier in the input, the order in which a payer would
-have received them. Memory holds about twice the window, whatever the size of the input.
+Every line of a group of a patient's claims (judge.window) is filed under its patient-day (same patient,
+same date of service), in date-of-service order; the group's claims are judged in that order and their
+lines leave the day book after. So a rule sees the whole day across claims (a daily cap spans two claims
+sent for one visit; a code pair spans a claim and its follow-up). "Earlier that day" means earlier in that
+order, never earlier in the input.
 """
 from __future__ import annotations
 
@@ -312,12 +311,15 @@ class Judge:
             if self.filed.get((claim.patient_id, claim.id)) is views:
                 del self.filed[(claim.patient_id, claim.id)]
 
-    def decide(self, record, lines) -> Decision:
+    def decide(self, record, lines, counts: bool = True) -> Decision:
+        """The decision on a claim filed with `file` (its lines `lines`). `counts=False`: a version of a
+        claim that a replacement or void judged with it stands for: it is judged, but not kept in the
+        history for the claims after it (judge.window)."""
         if isinstance(record, UnreadableClaim):
             return Decision(record.id, self.policy_label, "error",
                             errors=tuple(p.to_dict() for p in record.problems), where=record.where)
         if record.frequency == "8":  # a void cancels a claim: nothing of it is judged, the history forgets it
-            if self.history is not None:
+            if self.history is not None and counts:
                 self.history.record(record, payer=self.program.policy.payer)
             return Decision(record.id, self.policy_label, "accepted", tuple(
                 LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
@@ -349,7 +351,9 @@ class Judge:
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
-        if isinstance(self.history, RunHistory):  # later claims of this run count this one
+        if not counts:  # a version a replacement or void in its group stands for: kept for no later claim
+            pass
+        elif isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
             self.history.record(record, payer=program.policy.payer,
@@ -418,13 +422,18 @@ class Judge:
         if day is None:  # the claim's first line of this date
             day_lines = self.days.get((view.claim.patient_id, view.date))
             if day_lines is None or view not in day_lines:
-                # The claim was replaced or voided by a later one in the window before its turn came: it is
+                # A replacement or void of the claim in its group stands for it (judge.window): it is
                 # judged on its own day, as the payer judged it before the replacement arrived.
                 day_lines = [v for v in self.claim_lines(view.claim) if v.date == view.date]
             day = self.day_contexts[view.date] = DayContext(view, day_lines, day_lines.index(view), self, {})
         else:  # the same day, a later line: the context moves down to it, its memo emptied
             day.line = view
-            day.position = day.lines.index(view)
+            # A claim's lines of a date stand together in the day book, in order: the next one is usually
+            # right after the last (looking it up from the start made a claim of n lines cost n * n).
+            following = day.position + 1
+            lines = day.lines
+            day.position = (following if following < len(lines) and lines[following] is view
+                            else lines.index(view))
             day.memo.clear()
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)

@@ -1,104 +1,197 @@
 """The judging window: which claims a claim is judged together with, in one algorithm for every run.
 
-Claims of one patient and date of service that stand within `window` claims of each other in the input are
-judged together (a claim always sees every earlier claim of its day), and at most about `window` claims are
-held at once. A run in one process numbers the claims 0, 1, 2 ...; a worker process of a parallel run
-(parallel) gets only its patients' claims, with their positions in the whole input, and is told how far
-the whole input has been read, so that it decides each claim in exactly the state one process would.
+The rule (README, "Which claims are judged together"): a claim's decision depends on its patient's claims
+(and the claim history), never on where it stands in the input.
+
+- A patient's claims are gathered into a *group*, which starts at the patient's first claim not yet judged
+  and takes every claim of the patient read in the `window` claims after it. When the input has been read
+  `window` claims past the group's first claim (or is over), the group is judged, all together.
+- Within a group, claims are judged in date-of-service order: by the claim's first date of service, then
+  claim id, then frequency (an original before its replacement before its void), then the claim's content:
+  never by input position. Every claim of the group is in the day book while the group is judged, so a
+  claim sees every line of its patient-days in the group, in that order ("earlier that day" is earlier in
+  it), and the patient's year as judged before it (the history: earlier groups, earlier runs).
+- A replacement (7) or void (8) in a group stands for its claim id: the other versions in the group are
+  judged alone on their own lines and count for no other claim.
+- A claim of the patient read more than `window` claims after the group's first starts a new group, which
+  sees the earlier groups as it sees an earlier run: through the claim history (the run's own when none is
+  given), for policies that count over the year or the record.
+
+So, within a patient's `window`, the same claims in any order give the same decisions, claim by claim; a
+file no longer than the window (10,000 claims by default) is judged the same in every order. At most about
+`window` claims are held at once. Groups start and end by position in the WHOLE input, so a worker process
+(parallel), which gets only its patients' claims with their positions and is told how far the whole input
+has been read, forms exactly the groups one process forms.
 """
 from __future__ import annotations
 
-import collections
 from typing import Callable, Iterable, Iterator
 
+from payerpolicy.claims.model import Claim
 from payerpolicy.decision import Decision
-from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.judge import Judge, line_view
 
-__all__ = ["WindowedJudging", "judge_in_order"]
+__all__ = ["WindowedJudging", "judge_in_order", "judging_order"]
+
+# A replacement is judged after the claim it replaces, a void after both (claim frequency codes).
+_FREQUENCY_RANK = {"7": 1, "8": 2}
 
 
+class _Content:
+    """The last tie-break of the judging order: the claim's whole content (its repr, made only when two
+    claims of a patient share first date, id and frequency), so that not even identical keys fall back on
+    input position."""
+
+    __slots__ = ("claim", "_text")
+
+    def __init__(self, claim: Claim):
+        self.claim, self._text = claim, None
+
+    def text(self) -> str:
+        if self._text is None:
+            self._text = repr(self.claim)
+        return self._text
+
+    def __lt__(self, other: "_Content") -> bool:
+        return self.text() < other.text()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Content) and self.text() == other.text()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def judging_order(claim: Claim) -> tuple:
+    """The key claims of one patient are judged in: first date of service, claim id, frequency, content."""
+    first = min(line.date_of_service for line in claim.lines)
+    return (first, claim.id, _FREQUENCY_RANK.get(claim.frequency or "", 0), _Content(claim))
+
+
+class _Group:
+    """A patient's claims read since the first of them not yet judged: (position, claim, judge)."""
+
+    __slots__ = ("first", "claims")
+
+    def __init__(self, first: int):
+        self.first = first
+        self.claims: list[tuple[int, Claim, Judge]] = []
 
 
 class WindowedJudging:
-    """The window over claims that carry their position in the whole input.
-
-    A claim at position p is decided with the day book holding exactly the claims at positions
-    p - window ... p + window (of the patients given here), and after every claim before it: the state
-    `judge_in_order` has when it decides p. Positions must increase; gaps (other workers' claims) are fine.
-    Decisions go to `decided` as (position, decision), in position order.
+    """The groups of claims that carry their position in the whole input.
 
     `add(position, record, judge)`: a claim read (judge: its policy's `Judge`, or the `Decision` of a claim
-    that cannot be judged). `advance(frontier)`: the whole input has been read up to `frontier`. `finish()`:
-    the input is over. With positions 0, 1, 2 ... and `advance` never called, this is `judge_in_order`.
+    that cannot be judged). `advance(frontier)`: the whole input has been read up to position `frontier`.
+    `finish()`: the input is over. Decisions go to `decided` as (position, decision), in the order they are
+    made (not input order). Positions must increase; gaps (other workers' claims) are fine.
     """
 
     def __init__(self, window: int):
         if window < 0:
             raise ValueError("window must be 0 or more")
         self.window = window
-        self.pending: collections.deque = collections.deque()  # (position, record, judge, views): filed
-        self.judged: collections.deque = collections.deque()  # (position, judge, views): still in the book
+        self.groups: dict[str, _Group] = {}  # by patient, oldest first
         self.decided: list[tuple[int, Decision]] = []
-        # What was being done when an exception came: ("decide", p) or ("file", q); see `limit_after_error`.
-        self.doing: tuple[str, int] | None = None
+        self.judging: _Group | None = None  # the group being judged, for `limit_after_error`
 
     def add(self, position: int, record, judge) -> None:
-        # One process decides claim p right after filing p + window, so before filing this one it has
-        # decided every claim more than `window` before it, and none after.
+        # Groups due before this claim was read are judged first: it must not join them.
         self.advance(position - 1)
-        self.doing = ("file", position)
-        views = judge.file(record) if isinstance(judge, Judge) else None
-        self.pending.append((position, record, judge, views))
-        self.doing = None
+        if isinstance(judge, Decision):  # no policy for its payer: decided without context
+            self.decided.append((position, judge))
+        elif not isinstance(record, Claim):  # unreadable: its error, without context
+            self.decided.append((position, judge.decide(record, None)))
+        else:
+            group = self.groups.get(record.patient_id)
+            if group is None:
+                group = self.groups[record.patient_id] = _Group(position)
+            group.claims.append((position, record, judge))
 
     def advance(self, frontier: int) -> None:
-        while self.pending and self.pending[0][0] + self.window <= frontier:
-            self.decide_next()
+        groups, window = self.groups, self.window
+        while groups:
+            oldest = next(iter(groups.values()))
+            if oldest.first + window > frontier:
+                return
+            self.judge_next()
 
     def finish(self) -> None:
-        while self.pending:
-            self.decide_next()
-        for _, judge, views in self.judged:  # the run is over: leave the judges' day books as they were
-            if isinstance(judge, Judge):
-                judge.forget(views)
-        self.judged.clear()
+        while self.groups:
+            self.judge_next()
 
-    def decide_next(self) -> None:
-        """Decide the first claim filed and not yet decided."""
-        position, record, judge, views = self.pending[0]
-        self.doing = ("decide", position)
-        # Claims more than `window` before this one are out of its sight: one process has forgotten them
-        # by now (it forgets claim e right after deciding e + window).
-        while self.judged and self.judged[0][0] < position - self.window:
-            _, old_judge, old_views = self.judged.popleft()
-            if isinstance(old_judge, Judge):
-                old_judge.forget(old_views)
-        decision = judge.decide(record, views) if isinstance(judge, Judge) else judge
-        self.pending.popleft()
-        self.judged.append((position, judge, views))
-        self.decided.append((position, decision))
-        self.doing = None
+    def judge_next(self) -> None:
+        """Judge the oldest group: file its claims in judging order, decide each, take them out again."""
+        patient = next(iter(self.groups))
+        group = self.judging = self.groups[patient]
+        entries = sorted(group.claims, key=lambda entry: judging_order(entry[1]))
+        superseded = _superseded(entries)
+        filed = []
+        for _, claim, judge in entries:
+            if id(claim) in superseded:
+                filed.append([line_view(claim, line) for line in claim.lines])  # its own lines only
+            else:
+                filed.append(judge.file(claim))
+        try:
+            for (position, claim, judge), views in zip(entries, filed):
+                counts = id(claim) not in superseded
+                self.decided.append((position, judge.decide(claim, views, counts=counts)))
+        finally:
+            for (_, claim, judge), views in zip(entries, filed):
+                if id(claim) not in superseded:
+                    judge.forget(views)
+        del self.groups[patient]
+        self.judging = None
 
     def limit_after_error(self) -> int:
-        """After an exception: how many decisions (positions 0 .. n-1) one process would have given out
-        before raising it. Deciding p fails after every claim before p is out; filing q fails before claims
-        q - window and later are decided."""
-        what, position = self.doing or ("decide", 0)
-        return position if what == "decide" else max(position - self.window, 0)
+        """After an exception while judging: how many decisions (positions 0 .. n-1) one process gives out
+        before raising it. One process gives out position p once the input is read to p + window, and
+        judges a group when the input is read to its first + window: every position before the group's
+        first, and none from it on."""
+        return self.judging.first if self.judging is not None else 0
+
+
+def _superseded(entries) -> set[int]:
+    """The claims (by id()) of a group that a replacement or void of their claim id in the group stands for:
+    of the versions of a claim id, the one of highest frequency rank (a void over a replacement over an
+    original), the last in judging order among equals, when any version is a replacement or void."""
+    versions: dict[str, list[Claim]] = {}
+    for _, claim, _ in entries:
+        versions.setdefault(claim.id, []).append(claim)
+    out: set[int] = set()
+    for claims in versions.values():
+        if len(claims) < 2 or not any(c.frequency in _FREQUENCY_RANK for c in claims):
+            continue
+        standing = max(reversed(claims), key=lambda c: _FREQUENCY_RANK.get(c.frequency or "", 0))
+        out.update(id(c) for c in claims if c is not standing)
+    return out
 
 
 def judge_in_order(records: Iterable, judge_for: Callable, window: int) -> Iterator[Decision]:
-    """Decisions for a stream of claims, in input order, each claim judged with the `window` claims before
-    and after it in the day book. `judge_for(record)` gives the `Judge` of the claim's policy, or a
-    `Decision` when the claim cannot be judged at all (no policy for its payer)."""
+    """Decisions for a stream of claims, in input order, each claim judged in its patient's group (see the
+    module's doc). `judge_for(record)` gives the `Judge` of the claim's policy, or a `Decision` when the
+    claim cannot be judged at all (no policy for its payer). A decision is given out once the input is read
+    `window` claims past it, so that what one process has given out before an error depends on positions
+    only (worker processes give out the same)."""
     judging = WindowedJudging(window)
-    pending, decided = judging.pending, judging.decided
-    # `add` and `advance` with positions 0, 1, 2 ..., unrolled: this is every serial run's inner loop.
+    decided = judging.decided
+    ready: dict[int, Decision] = {}
+    next_out = 0
     for position, record in enumerate(records):
-        judge = judge_for(record)
-        pending.append((position, record, judge, judge.file(record) if isinstance(judge, Judge) else None))
-        if position >= window:  # the claim `window` back now has its whole window filed
-            judging.decide_next()
-            yield decided.pop()[1]
-    judging.finish()
-    yield from (decision for _, decision in decided)
+        judging.add(position, record, judge_for(record))
+        judging.advance(position)
+        if decided:
+            ready.update(decided)
+            decided.clear()
+        while next_out + window <= position:
+            yield ready.pop(next_out)
+            next_out += 1
+    while True:  # the input is over: each group in turn, giving out what is ready after each
+        while next_out in ready:
+            yield ready.pop(next_out)
+            next_out += 1
+        if not judging.groups:
+            break
+        judging.judge_next()
+        ready.update(decided)
+        decided.clear()
+    assert not ready, "a decision was made for a position that was never read"

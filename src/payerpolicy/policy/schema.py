@@ -63,8 +63,38 @@ def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic],
             continue  # the keys it lacks were to come from the refused `<<`, already reported
         diagnostics.extend(_explain(error, doc))
     if bad:
+        before = doc.data
         doc.data = _without(doc.data, bad)
+        _renumber_places(doc, before)
     return not bad
+
+
+def _renumber_places(doc: PolicyDocument, before) -> None:
+    """After rows were dropped from a list section, the rows after them moved up: move the places of their
+    values (`doc.nodes`, keyed by path) with them, so that every later diagnostic of a row still points at
+    that row, whatever rows before it were dropped."""
+    if not isinstance(before, dict) or not isinstance(doc.data, dict):
+        return
+    moved: dict[str, dict[int, int | None]] = {}
+    for section, rows in before.items():
+        kept = doc.data.get(section)
+        if not isinstance(rows, list) or not isinstance(kept, list) or len(kept) == len(rows):
+            continue
+        survivors = iter(range(len(kept)))
+        ids = {id(row) for row in kept}
+        moved[section] = {index: (next(survivors) if id(row) in ids else None) for index, row in enumerate(rows)}
+    if not moved:
+        return
+    for places in (doc.nodes, doc.key_nodes):
+        renumbered = {}
+        for path, node in places.items():
+            renumber = moved.get(path[0]) if len(path) >= 2 and isinstance(path[1], int) else None
+            if renumber is None:
+                renumbered[path] = node
+            elif renumber.get(path[1]) is not None:
+                renumbered[(path[0], renumber[path[1]]) + path[2:]] = node
+        places.clear()
+        places.update(renumbered)
 
 
 _INTACT = object()

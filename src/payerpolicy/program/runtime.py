@@ -18,6 +18,7 @@ Counts come in three speeds, chosen by `program.source` when it writes a rule:
 """
 from __future__ import annotations
 
+import bisect
 import operator
 
 from payerpolicy.rules.builtins import format_value
@@ -83,6 +84,98 @@ def record_without_self(day):
 
 def earlier_on_record(day):
     return day.year_lines(earlier=True, whole_record=True)
+
+
+# --------------------------------------------------------------------------------- the day's index by code
+# A count over the day whose filter asks for a code (`another line that day with code in @evaluations`)
+# looks only at the day's lines of those codes (program.source.scope_lines). Without the index, every line of
+# a claim of n lines on one day walked all n lines of the day for each such count: n * n steps, 143 s for a
+# claim of 100,000 lines.
+_INDEX = "lines by code"  # the day memo's key (memo slots are numbers)
+_WHOLE, _OTHERS, _EARLIER, _YEAR, _YEAR_OTHERS, _RECORD, _RECORD_OTHERS = range(7)
+
+
+def day_index(d) -> dict:
+    """{code: (positions, lines)} of the judged line's day (`whole_day`: the past lines, then the day
+    book's), made once per claim and date; positions count in that order."""
+    index = d.day_memo.get(_INDEX)
+    if index is None:
+        index = d.day_memo[_INDEX] = _index_of(_whole_day(d))
+    return index
+
+
+def day_lines_of(d, which: int, codes) -> list:
+    """The lines of `whole_day` (which 0), `others_that_day` (1) or `earlier_that_day` (2) whose code is
+    `codes` (one code) or in it (a set), in the same order as the scope gives them."""
+    if codes is None:
+        return []
+    if which >= _YEAR:
+        return _year_lines_of(d, which, codes)
+    positions, lines = _of_codes(d, codes)
+    if not lines:
+        return lines
+    if which == _EARLIER:  # lines before the judged one: all the past lines, then the book's before it
+        past = d.past
+        return lines[:bisect.bisect_left(positions, len(past) + d.position if past else d.position)]
+    if which == _OTHERS:
+        me = d.line
+        return [line for line in lines if line is not me]
+    return lines
+
+
+def _year_lines_of(d, which: int, codes) -> list:
+    """The lines of `whole_year` / `on_record` (without the judged line for `year_without_self` and
+    `record_without_self`) whose code is or is in `codes`. The year's lines are the same for every line of the
+    claim dated in that year, so their index is made once per claim (`Judge.running` is emptied per claim)."""
+    whole_record = which >= _RECORD
+    year = None if whole_record else d.line.date.year
+    running = d.judge.running
+    key = (_INDEX, year, codes)
+    found = running.get(key)
+    if found is None:
+        index = running.get((_INDEX, year))
+        if index is None:
+            index = running[(_INDEX, year)] = _index_of(d.year_lines(earlier=False, whole_record=whole_record))
+        found = running[key] = _merged(index, codes)
+    lines = found[1]
+    if which in (_YEAR_OTHERS, _RECORD_OTHERS):
+        me = d.line
+        return [line for line in lines if line is not me]
+    return lines
+
+
+def _index_of(lines) -> dict:
+    index: dict = {}
+    for position, line in enumerate(lines):
+        entry = index.get(line.code)
+        if entry is None:
+            index[line.code] = ([position], [line])
+        else:
+            entry[0].append(position)
+            entry[1].append(line)
+    return index
+
+
+def _merged(index: dict, codes) -> tuple[list, list]:
+    """(positions, lines) of the index's lines of `codes`, in the order the index was made in."""
+    if isinstance(codes, str):
+        return index.get(codes, ([], []))
+    entries = ([index[code] for code in codes if code in index] if len(codes) < len(index)
+               else [entry for code, entry in index.items() if code in codes])
+    if len(entries) == 1:
+        return entries[0]
+    pairs = sorted((p, line) for positions, lines in entries for p, line in zip(positions, lines))
+    return [p for p, _ in pairs], [line for _, line in pairs]
+
+
+def _of_codes(d, codes) -> tuple[list, list]:
+    """(positions, lines) of the day's lines of `codes`, made once per claim, date and set of codes."""
+    memo = d.day_memo
+    key = (_INDEX, codes)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _merged(day_index(d), codes)
+    return found
 
 
 # --------------------------------------------------------------------------------- running totals
@@ -179,7 +272,7 @@ RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier_
            "whole_year": whole_year, "year_without_self": year_without_self,
            "earlier_that_year": earlier_that_year, "on_record": on_record,
            "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
-           "running_in_day": running_in_day, "running_in_year": running_in_year,
+           "running_in_day": running_in_day, "day_lines_of": day_lines_of, "running_in_year": running_in_year,
            "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
            "format_value": format_value,
            "__builtins__": __builtins__}

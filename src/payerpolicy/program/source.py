@@ -163,7 +163,7 @@ class SourceWriter:
                 self.scopes.add(scope)
                 if reads_only_counted_line(filt):
                     return self.another_line_counted(node, filt, scope, focus)
-                lines = py(_SCOPES_WITHOUT_SELF[scope], "(d)")
+                lines = self.scope_lines(_SCOPES_WITHOUT_SELF[scope], filt)
                 if filt is None:
                     return self.memo(node, py("bool(", lines, ")"))
                 loop = Temp("o")
@@ -282,7 +282,7 @@ class SourceWriter:
             before.append(py("(", temp, " := ", self.value(nested, JUDGED), ")"))
             self._hoisted[nested] = temp
         loop = Temp("o")
-        lines = py(_SCOPES[scope], "(d)")
+        lines = self.scope_lines(_SCOPES[scope], filt)
         test = py(" if ", self.condition(filt, loop)) if filt is not None else py()
         for nested in inner:
             del self._hoisted[nested]
@@ -312,13 +312,24 @@ class SourceWriter:
         itself left out of it (it is one of the day's lines, and of its year's)."""
         if scope in _RUNNING:  # earlier lines: the judged line is not among them
             return py("(", self.memo(node, self.running(node, "count", filt, scope)), " > 0)")
-        lines = py(_SCOPES[scope], "(d)")
+        lines = self.scope_lines(_SCOPES[scope], filt)
         if filt is None:
             return py("(", self.day_memo(node, py("len(", lines, ")")), " > 1)")
         loop = Temp("o")
         count = self.day_memo(node, py("len([1 for ", loop, " in ", lines, " if ", self.condition(filt, loop), "])"))
         judged = None if focus is None else JUDGED  # the judged line: `f` at the top, `l` inside a filter
         return py("(", count, " > (1 if ", self.condition(filt, judged), " else 0))")
+
+    def scope_lines(self, scope_function: str, filt) -> Code:
+        """The lines a count over a scope looks at. For a scope of the day whose filter asks for a code
+        (`code in @timed`, `code = 97110`, `code = line.code`), only the day's lines of those codes, from the
+        day's index by code (program.runtime.day_lines_of): a claim of n lines on one day then costs about
+        n times the lines of the codes asked for, not n * n. The filter is still applied to them."""
+        wanted = _codes_required(filt) if scope_function in _INDEXED_SCOPES else None
+        if wanted is None:
+            return py(scope_function, "(d)")
+        codes = self.member_set(wanted.set, "code") if isinstance(wanted, ast.InSet) else self.value(wanted, JUDGED)
+        return py("day_lines_of(d, ", str(_INDEXED_SCOPES[scope_function]), ", ", codes, ")")
 
     def running(self, node, measure: str, filt, scope: str) -> Code:
         """A call keeping a running total over the lines earlier that day or year (program.runtime), with
@@ -522,6 +533,30 @@ def _set_kind(value) -> str:
     return "other"
 
 
+def _codes_required(filt):
+    """What a filter requires of the counted line's code, when it requires one: the `code in SET` test
+    (ast.InSet), or the value its code must equal (a literal code or the judged line's code); else None."""
+    items = filt.items if isinstance(filt, ast.AllOf) else (filt,)
+    for item in items:
+        if (isinstance(item, ast.InSet) and not item.negated and item.quantifier is None
+                and _is_counted_code(item.value)):
+            return item
+        if isinstance(item, ast.Compare) and item.operator == "=":
+            for mine, other in ((item.left, item.right), (item.right, item.left)):
+                if _is_counted_code(mine) and (
+                        (isinstance(other, ast.Literal) and other.kind == "code")
+                        or (isinstance(other, ast.Field) and other.subject == "line" and other.path == ("code",))):
+                    return other
+    return None
+
+
+def _is_counted_code(node) -> bool:
+    return isinstance(node, ast.Field) and node.subject == "focus" and node.path == ("code",)
+
+
+# The day's scopes that the day's index by code serves (program.runtime.day_lines_of), and how it names them.
+_INDEXED_SCOPES = {"whole_day": 0, "others_that_day": 1, "earlier_that_day": 2, "whole_year": 3,
+                   "year_without_self": 4, "on_record": 5, "record_without_self": 6}
 # Scopes of earlier lines, counted as running totals (program.runtime) when the filter allows.
 _RUNNING = ("earlier", "earlier_year", "earlier_record")
 # The functions (in program.runtime) giving the lines of the judged line's day or year a count looks at.

@@ -68,12 +68,16 @@ class _Lowering:
         raise AssertionError(f"condition node {kind} has no lowering")
 
     def _flatten(self, tree: Tree, kind: str) -> tuple:
+        """The items of a chain `a and b and c ...` (Lark nests it one level per `and`), in order, walked
+        with a stack of its own: a chain of a thousand terms is as good as one of two."""
         items = []
-        for kid in tree.children:
-            if isinstance(kid, Tree) and kid.data == kind:
-                items.extend(self._flatten(kid, kind))
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Tree) and node.data == kind:
+                stack.extend(reversed(node.children))
             else:
-                items.append(self.condition(kid))
+                items.append(self.condition(node))
         return tuple(items)
 
     def _filter_and_scope(self, kids):

@@ -26,6 +26,14 @@ _TOKEN_WORDS = {
 
 START_SYMBOLS = {"condition": "start", "value": "value_start", "fix": "fix_start"}
 
+# How deeply a condition, value or fix may nest (`not not ...`, `a + b + c ...`, `another line with (another
+# line with ...)`, parentheses). Each level becomes nested Python in the generated program, which CPython
+# refuses past about 200 parentheses, and lowering, checking and writing walk it recursively. The shipped
+# policies nest at most 16 deep. A chain of one `and` or one `or` (`a and b and c ...`) is one level however
+# long: it is lowered and written flat.
+MAX_DEPTH = 50
+_CHAINS = ("and_", "or_")
+
 
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
@@ -44,10 +52,35 @@ def keywords() -> frozenset[str]:
 def parse(text: str, kind: str, origin: TextOrigin, diagnostics: list[Diagnostic]) -> Tree | None:
     """Parse `text` as a `condition`, `value` or `fix`; on a syntax error add a diagnostic, return None."""
     try:
-        return parser().parse(text, start=START_SYMBOLS[kind])
+        tree = parser().parse(text, start=START_SYMBOLS[kind])
     except UnexpectedInput as exc:
         diagnostics.append(_syntax_diagnostic(exc, text, kind, origin))
         return None
+    deepest = too_deep(tree)
+    if deepest is not None:
+        start = deepest.meta.start_pos if not getattr(deepest.meta, "empty", True) else 0
+        end = deepest.meta.end_pos if not getattr(deepest.meta, "empty", True) else len(text)
+        diagnostics.append(Diagnostic(
+            "E306", f"this {kind} is nested more than {MAX_DEPTH} levels deep", origin.span(start, end),
+            "write it as several rules, or name the codes in a code set; a chain of `and` (or of `or`) is "
+            "fine at any length"))
+        return None
+    return tree
+
+
+def too_deep(tree: Tree) -> Tree | None:
+    """The first subtree found more than `MAX_DEPTH` levels down (chains of one `and` or `or` counting as one
+    level), or None. Walked with a stack of its own: the tree may be far deeper than Python's recursion."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        for kid in node.children:
+            if isinstance(kid, Tree):
+                same_chain = kid.data == node.data and kid.data in _CHAINS
+                stack.append((kid, depth if same_chain else depth + 1))
+    return None
 
 
 def _describe(terminal: str) -> str:
