@@ -111,6 +111,9 @@ def day_lines_of(d, which: int, codes) -> list:
         return []
     if which >= _YEAR:
         return _year_lines_of(d, which, codes)
+    past = d.past if d.past is not None else d.past_day()
+    if not past and len(d.lines) <= _SMALL:  # a usual day: the scope itself costs less than an index
+        return d.lines if which == _WHOLE else d.scope(*_PLAIN[which])
     positions, lines = _of_codes(d, codes)
     if not lines:
         return lines
@@ -128,6 +131,9 @@ def _year_lines_of(d, which: int, codes) -> list:
     `record_without_self`) whose code is or is in `codes`. The year's lines are the same for every line of the
     claim dated in that year, so their index is made once per claim (`Judge.running` is emptied per claim)."""
     whole_record = which >= _RECORD
+    every = d.year_lines(False, whole_record)
+    if len(every) <= _SMALL:  # a usual year: the scope itself costs less than an index
+        return every if which in (_YEAR, _RECORD) else d.scope(*_PLAIN[which])
     year = None if whole_record else d.line.date.year
     running = d.judge.running
     key = (_INDEX, year, codes)
@@ -176,6 +182,15 @@ def _of_codes(d, codes) -> tuple[list, list]:
     if found is None:
         found = memo[key] = _merged(day_index(d), codes)
     return found
+
+
+# Up to this many lines, a count walks the scope itself (and its filter skips the other codes): making the
+# index costs more than it saves on the few lines of a usual day or year.
+_SMALL = 64
+# The memo key and maker of each scope that is not the whole day or year (as `others_that_day` ... use them).
+_PLAIN = {_OTHERS: ("others", _others_that_day), _EARLIER: ("earlier", _earlier_that_day),
+          _YEAR_OTHERS: ("year without self", _year_without_self),
+          _RECORD_OTHERS: ("record without self", _record_without_self)}
 
 
 # --------------------------------------------------------------------------------- running totals
