@@ -45,7 +45,8 @@ class _Content:
     __slots__ = ("claim", "_text")
 
     def __init__(self, claim: Claim):
-        self.claim, self._text = claim, None
+        self.claim = claim
+        self._text: str | None = None
 
     def text(self) -> str:
         if self._text is None:
@@ -125,7 +126,7 @@ class WindowedJudging:
         group = self.judging = self.groups[patient]
         entries = sorted(group.claims, key=lambda entry: judging_order(entry[1]))
         superseded = _superseded(entries)
-        filed = []
+        filed: list = []  # each claim's line views, as filed (None: nothing to file)
         for _, claim, judge in entries:
             if id(claim) in superseded:
                 filed.append([line_view(claim, line) for line in claim.lines])  # its own lines only
