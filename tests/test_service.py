@@ -359,6 +359,23 @@ def test_try_judges_with_the_saved_policy_and_the_draft(client):
     assert json.loads(client.post("/v1/check", content=_cap_claim(4)).text)["claims"][0]["status"] == "denied"
 
 
+def test_diff_gives_the_impact_of_an_unsaved_edit(client):
+    text = next(f["text"] for f in client.get("/v1/policies/example-commercial/files").json()["files"]
+                if f["path"] == "policy.yaml")
+    edit = {"policy.yaml": text.replace("max_units: 3", "max_units: 4")}
+    found = client.post("/v1/diff", json={"payer": "example-commercial", "claims": _cap_claim(4).decode(),
+                                          "files": edit}).json()
+    assert found["lint"]["ok"] and found["diff"]["summary"]["lines_changed"] == 1
+    [claim] = found["diff"]["claims"]
+    [line] = claim["lines"]
+    assert line["kind"] == "units_changed" and "example-commercial.unit-cap.97112" in json.dumps(line)  # 3 -> 4
+    assert "payerpolicy-draft-" not in json.dumps(found)  # files named as the real ones
+    broken = client.post("/v1/diff", json={"payer": "example-commercial", "claims": _cap_claim(4).decode(),
+                                           "files": {"policy.yaml": "policy: {\n"}}).json()
+    assert broken["diff"] is None and broken["lint"]["ok"] is False
+    assert client.post("/v1/diff", json={"payer": "nobody", "claims": ""}).status_code == 404
+
+
 def test_edits_are_saved_only_when_allowed_only_clean_and_keeping_the_previous_file(web, client, tmp_path):
     body = {"payer": "example-commercial", "files": {"policy.yaml": "policy: {}\n"}}
     refused = client.post("/v1/save", json=body)
@@ -416,6 +433,7 @@ def test_the_openapi_document_lists_exactly_the_routes_served(client):
     ("post", "/v1/lint", {"json": {"payer": "nobody"}}),
     ("post", "/v1/try", {"json": {"payer": "example-commercial", "claims": _cap_claim(4).decode(),
                                   "files": {"policy.yaml": "policy: {\n"}}}),
+    ("post", "/v1/diff", {"json": {"payer": "example-commercial", "claims": _cap_claim(4).decode(), "files": {}}}),
     ("post", "/v1/save", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: []\n"}}}),
     ("post", "/v1/lint", {"content": b"{}", "headers": {"content-type": "text/plain"}}),
     ("get", "/v1/policies", {}),

@@ -29,7 +29,8 @@ from starlette.staticfiles import StaticFiles
 
 from payerpolicy import __version__
 from payerpolicy.service import drafts
-from payerpolicy.service.judging import RequestError, check_body, judge_body
+from payerpolicy.impact import diff
+from payerpolicy.service.judging import RequestError, check_body, claim_records, input_format, judge_body
 from payerpolicy.service.security import Guard
 from payerpolicy.service.settings import ServiceSettings
 from payerpolicy.service.store import PolicyNotServing, PolicyStore
@@ -157,6 +158,35 @@ class Service:
                 out["draft"], out["draft_status"] = None, None
         return out
 
+    async def diff(self, request: Request) -> Response:
+        """What an unsaved edit changes on some claims, as `payerpolicy diff` reports it (the impact JSON):
+        the saved policy is OLD, the policy with the edit NEW."""
+        data = await self.json_body(request)
+        payer, claims = data.get("payer"), data.get("claims")
+        if not isinstance(payer, str) or not isinstance(claims, str):
+            raise RequestError(400, "send {\"payer\": ..., \"files\": {...}, \"claims\": \"<claims as text>\"}")
+        policies = self.policies()
+        return JSONResponse(await self.work(self._diff, policies, payer, data.get("files") or {},
+                                            claims.encode("utf-8")))
+
+    def _diff(self, policies, payer: str, files: dict, claims: bytes) -> dict:
+        try:
+            saved = policies.get(payer)
+        except KeyError:
+            raise RequestError(404, f"no payer `{payer}`") from None
+        except PolicyNotServing as exc:
+            raise _not_serving(exc) from None
+        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
+            report, edited = drafts.lint_draft(draft, names, payer, policies.as_of)
+            if edited is None:  # the edit does not load: its diagnostics, and no diff
+                return {"lint": report, "diff": None}
+            records = claim_records(claims, input_format(None, None, claims))
+            impact = diff(saved, edited, records, as_of=policies.as_of).to_dict()
+            # The scratch folder is named as the real one, with or without its trailing slash (the policy's own
+            # name in the report's head is the folder itself).
+            folders = {**names, **{scratch.rstrip("/"): real.rstrip("/") for scratch, real in names.items()}}
+            return {"lint": report, "diff": json.loads(drafts.renamed(json.dumps(impact), folders))}
+
     async def save(self, request: Request) -> Response:
         if not self.settings.allow_edits:
             raise RequestError(403, "this service was not started with --allow-edits: edits are tried, not saved")
@@ -268,6 +298,7 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/v1/check", service.check, methods=["POST"]),
         Route("/v1/lint", service.lint, methods=["POST"]),
         Route("/v1/try", service.try_draft, methods=["POST"]),
+        Route("/v1/diff", service.diff, methods=["POST"]),
         Route("/v1/save", service.save, methods=["POST"]),
         Route("/v1/policies", service.list_policies, methods=["GET"]),
         Route("/v1/policies/{payer}/files", service.policy_files, methods=["GET"]),
