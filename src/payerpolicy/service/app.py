@@ -132,14 +132,18 @@ class Service:
             report, _ = drafts.lint_draft(draft, names, payer, self.store.as_of)
         return report
 
-    async def try_draft(self, request: Request) -> Response:
+    async def with_draft(self, request: Request, answer) -> Response:
+        """A draft's request (`{"payer", "files", "claims"}`) answered by `answer(policies, payer, files,
+        claims)`, off the event loop."""
         data = await self.json_body(request)
         payer, claims = data.get("payer"), data.get("claims")
         if not isinstance(payer, str) or not isinstance(claims, str):
             raise RequestError(400, "send {\"payer\": ..., \"files\": {...}, \"claims\": \"<claims as text>\"}")
         policies = self.policies()
-        return JSONResponse(await self.work(self._try, policies, payer, data.get("files") or {},
-                                                    claims.encode("utf-8")))
+        return JSONResponse(await self.work(answer, policies, payer, data.get("files") or {}, claims.encode("utf-8")))
+
+    async def try_draft(self, request: Request) -> Response:
+        return await self.with_draft(request, self._try)
 
     def _try(self, policies, payer: str, files: dict, claims: bytes) -> dict:
         try:
@@ -161,13 +165,7 @@ class Service:
     async def diff(self, request: Request) -> Response:
         """What an unsaved edit changes on some claims, as `payerpolicy diff` reports it (the impact JSON):
         the saved policy is OLD, the policy with the edit NEW."""
-        data = await self.json_body(request)
-        payer, claims = data.get("payer"), data.get("claims")
-        if not isinstance(payer, str) or not isinstance(claims, str):
-            raise RequestError(400, "send {\"payer\": ..., \"files\": {...}, \"claims\": \"<claims as text>\"}")
-        policies = self.policies()
-        return JSONResponse(await self.work(self._diff, policies, payer, data.get("files") or {},
-                                            claims.encode("utf-8")))
+        return await self.with_draft(request, self._diff)
 
     def _diff(self, policies, payer: str, files: dict, claims: bytes) -> dict:
         try:
