@@ -14,21 +14,9 @@ import sqlite3
 import sys
 
 from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, PolicyError, read_claims
+from payerpolicy.cli.arguments import count as _count, date_value as _date
 from payerpolicy.impact import (IMPACT_FORMATS, ImpactError, ImpactWriter, PolicyAtRevision, RevisionError, diff,
                                 side)
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
-
-
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
-    return int(text)
 
 
 def _dollars(text: str) -> float:
