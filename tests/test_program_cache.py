@@ -197,3 +197,32 @@ def test_a_load_from_another_working_folder_names_files_from_there(cache, policy
     def own(policy):  # the files of the test policy itself, not of medicare below it
         return {r.span.file for r in policy.program.policy.rules if r.span and not r.span.file.startswith("policies/")}
     assert own(again) == {"policy.yaml"} and own(first) != own(again)
+
+
+def test_a_cap_from_the_cache_still_says_how_many_units_to_bill(cache, policy_folder, monkeypatch):
+    """The cache keeps a fix's units as the compiled function only (not its expression): the fix must still
+    carry the number of units the cap allows."""
+    payerpolicy.load(policy_folder)
+    _no_compiling(monkeypatch)
+    decision = payerpolicy.load(policy_folder).check(_claim(units=6))
+    fixes = [(f.fix.action, f.fix.value) for f in decision.findings if f.fix is not None]
+    assert ("set_units", 4) in fixes
+    assert "acme.cap.97110" in _rules(decision)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_garbage_collector_as_it_found_it(cache, policy_folder, enabled):
+    """Loading holds the collector off (every object it makes stays alive) and puts it back as it was."""
+    import gc
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        payerpolicy.load(policy_folder)  # compiled
+        assert gc.isenabled() is enabled
+        payerpolicy.load(policy_folder)  # from the cache
+        assert gc.isenabled() is enabled
+        with pytest.raises(payerpolicy.PolicyError):
+            payerpolicy.load_text("policy: {payer: broken}\nrules: [")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

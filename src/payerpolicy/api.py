@@ -14,6 +14,7 @@ from payerpolicy.judge import timed_units
 from payerpolicy.judge.window import judge_in_order
 from payerpolicy.pipeline import load_program
 from payerpolicy.program.compile import RuleProgram
+from payerpolicy._gc import paused as gc_paused
 
 # How many claims after a claim are read before it is judged: claims of one visit sent a little apart in
 # the input are still judged together.
@@ -83,8 +84,9 @@ class Policy:
 def _unpickle_policy(made: bytes, identity, warnings, source, as_of, cwd) -> Policy:
     from payerpolicy.program import cache as program_cache
     from payerpolicy.program.compile import assemble
-    spec, plan = program_cache.unpack(made)
-    program = assemble(spec, plan)
+    with gc_paused():
+        spec, plan = program_cache.unpack(made)
+        program = assemble(spec, plan)
     program.identity = identity
     return Policy(program, warnings, source=source, as_of=as_of, cwd=cwd)
 

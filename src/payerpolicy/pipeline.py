@@ -23,6 +23,7 @@ from payerpolicy.policy.schema import validate_document
 from payerpolicy.policy.as_of import as_known_on
 from payerpolicy.program import cache as program_cache
 from payerpolicy.program.compile import RuleProgram, assemble, plan_program
+from payerpolicy._gc import paused as gc_paused
 from payerpolicy._resources import policies_dir
 from payerpolicy.policy.check import check_policy
 
@@ -126,9 +127,12 @@ def load_program(source, as_of: datetime.date | None = None, cache: bool = True,
     be rendered with their source lines. A policy loaded before, unchanged since, comes from the compiled-
     policy cache (`program.cache`) unless `cache` is False. `unsaved`: the text of files being edited (by
     path), read instead of what is on disk (an editor's buffers: nothing is cached then)."""
-    as_of = as_of or datetime.date.today()
-    if unsaved:
-        cache = False
+    with gc_paused():
+        return _load_program(source, as_of or datetime.date.today(), cache and not unsaved, unsaved)
+
+
+def _load_program(source, as_of: datetime.date, cache: bool,
+                  unsaved: dict[Path, str] | None) -> tuple[RuleProgram, PolicyError | None]:
     path = resolve(source)
     if cache and path is not None:
         cached = program_cache.load(path, as_of)

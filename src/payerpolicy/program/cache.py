@@ -147,21 +147,24 @@ def _still_true(fingerprint: tuple) -> bool:
     return True
 
 
-# Functions among a plan's constants (the rule language's functions) are kept by name, not pickled.
+# Functions among a plan's constants (the rule language's functions) are kept by name, not pickled: some are
+# lambdas. `reducer_override` rather than `persistent_id`, because pickle asks it only about objects of types
+# other than str, int, tuple, dict and the like, where `persistent_id` was asked about every one of a payer-scale
+# policy's millions of objects (a third of writing the cache).
 class _Pickler(pickle.Pickler):
     _names = {id(b.implementation): name for name, b in BUILTINS.items() if b.implementation is not None}
 
-    def persistent_id(self, obj):
+    def reducer_override(self, obj):
         name = self._names.get(id(obj))
-        return ("builtin", name) if name is not None else None
+        return (builtin, (name,)) if name is not None else NotImplemented
 
 
-class _Unpickler(pickle.Unpickler):
-    def persistent_load(self, pid):
-        kind, name = pid
-        if kind != "builtin":
-            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
-        return BUILTINS[name].implementation
+def builtin(name: str):
+    """A rule-language function from its name (how `_Pickler` keeps them)."""
+    return BUILTINS[name].implementation
+
+
+_Unpickler = pickle.Unpickler
 
 
 def identity(sources, as_of) -> tuple:
@@ -204,12 +207,15 @@ def load(policy_path: Path, as_of):
 
 
 def _kept_spec(spec):
-    """What a compiled program still reads of its rules: ids, reasons, sources, dates, fixes. Their
-    conditions, messages and code lists live on in the plan, and would cost most of a load to unpickle
+    """What a compiled program still reads of its rules: ids, reasons, sources, dates, fixes' actions. Their
+    conditions, messages, code lists and fixes' units live on in the plan, and would cost most of a load to unpickle
     (and a table row's message maker is a closure, which does not pickle)."""
-    if all(rule.condition is None and rule.codes is None for rule in spec.rules):
+    def kept_fix(fix):  # its units expression lives on as the plan's `units_<i>` function
+        return fix if fix is None or fix.units is None else dataclasses.replace(fix, units=None)
+    if all(rule.condition is None and rule.codes is None and kept_fix(rule.fix) is rule.fix for rule in spec.rules):
         return spec  # kept already (a program assembled from the cache)
-    rules = [dataclasses.replace(rule, default_message=None, condition=None, message=None, codes=None)
+    rules = [dataclasses.replace(rule, default_message=None, condition=None, message=None, codes=None,
+                                 fix=kept_fix(rule.fix))
              for rule in spec.rules]
     return dataclasses.replace(spec, rules=rules)
 
