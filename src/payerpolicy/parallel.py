@@ -38,12 +38,13 @@ import traceback
 import zlib
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import WindowedJudging
+from payerpolicy.program.compile import RuleProgram
 
 __all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "check_many"]
 
@@ -69,12 +70,19 @@ def worker_of(patient_id: str, workers: int) -> int:
 # What the parent tells the workers
 
 
+class CompiledPolicy(Protocol):
+    """What a worker needs of a `payerpolicy.Policy` (a later stage, so named here by what it offers)."""
+
+    @property
+    def program(self) -> RuleProgram: ...
+
+
 @dataclass(frozen=True, eq=False)
 class PolicySource:
     """A policy for the workers: the `Policy` itself (it pickles as its compiled plan, so a worker neither
     reads policy files nor finds them changed since the parent loaded them), and the run's receipt date."""
 
-    policy: object  # a payerpolicy.Policy
+    policy: CompiledPolicy  # a payerpolicy.Policy
     received: datetime.date | None = None  # the date the payer receives the claims (`claim.received`)
 
 

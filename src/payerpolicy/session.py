@@ -165,9 +165,14 @@ class Session:
         elif not isinstance(policies, (Policies, Policy)):
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
+        # A history the session opens (given a path) writes in batches: `check_many` gives out decisions once
+        # written. One given open belongs to the caller, who closes it.
+        self.history: ClaimHistory | None
         self._owns_history = history is not None and not isinstance(history, ClaimHistory)
-        # A history the session opens writes in batches: `check_many` gives out decisions once written.
-        self.history = ClaimHistory(history, batch=RUN_BATCH) if self._owns_history else history
+        if history is None or isinstance(history, ClaimHistory):
+            self.history = history
+        else:
+            self.history = ClaimHistory(history, batch=RUN_BATCH)
         self._judges: dict[str, Judge] = {}
 
     # -- routing -------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import math
 import re
 
 # The provider types policies name (`provider.type in @...`); a claim may carry only these.
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from payerpolicy.codes import PROVIDER_TYPES
 
@@ -134,7 +134,7 @@ def too_large(value: object, limit: float = MAX_COUNT) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit
 
 
-def is_amount(value: object) -> bool:
+def is_amount(value: object) -> TypeGuard[int | float]:
     """Whether a JSON value is an amount of money: a finite number from 0 to MAX_AMOUNT (not true or false)."""
     return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             and 0 <= value <= MAX_AMOUNT)

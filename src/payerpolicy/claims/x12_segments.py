@@ -278,6 +278,8 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
     block: ClaimBlock | None = None
     segments = iter(segments)
     last = next(segments, None)  # ISA, read with the delimiters
+    if last is None:
+        return
     for segment in segments:
         last = segment
         if block is not None:
@@ -389,7 +391,7 @@ def _level(walk: _Walk, hl: Segment) -> None:
     level = hl.get(3)
     if level not in _HL_LEVELS:
         # Which level it stands for is told by its parent (HL02): below a billing provider, a subscriber.
-        parent = walk.levels.get(hl.get(2))
+        parent = walk.levels.get(hl.get(2), "")
         guessed = {"20": "22", "22": "23"}.get(parent, "20")
         _start_level(walk, hl, guessed)
         raise Unreadable(f"HL, segment {hl.number}", f"HL03 `{level}` is not a level of an 837P (20 billing "
