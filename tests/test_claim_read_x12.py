@@ -810,3 +810,14 @@ def test_a_clm_broken_over_a_line_break_is_its_own_error_only():
     assert records[0].problems[0].field.startswith("CLM in loop 2300, segment ")
     assert "runs over a line break" in records[0].problems[0].message
     assert records[1] == sound[1]  # before: the broken CLM spoiled the level, and the next claim with it
+
+
+@pytest.mark.parametrize("clm", ["CLM~", "CLM*X~", "CLM**{id}**505***11:B:1*Y*A*Y*Y~"])
+def test_a_clm_with_elements_missing_or_shifted_is_its_own_error_only(clm):
+    text = _sample("therapy_pt_ot_medicare.837")
+    sound = list(read_x12(text, "f"))
+    first = re.search(r"CLM\*([^*~]*)[^~]*~", text)
+    records = list(read_x12(text.replace(first[0], clm.format(id=first[1])), "f"))
+    assert len(records) == 2 and isinstance(records[0], UnreadableClaim)
+    assert any("CLM" in problem.field for problem in records[0].problems)
+    assert records[1] == sound[1]
