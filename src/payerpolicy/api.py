@@ -6,15 +6,16 @@ import functools
 import os
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
-from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.claims.model import Claim, ClaimRecord
 from payerpolicy.decision import Decision
 from payerpolicy.diagnostics import Diagnostic, SourceFiles
 from payerpolicy.judge.judge import Judge, today
 from payerpolicy.judge import timed_units
-from payerpolicy.judge.window import judge_in_order
+from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program
 from payerpolicy.program.compile import RuleProgram
+from payerpolicy.run import as_record as as_record  # re-exported: the readers of later stages use it too
+from payerpolicy.run import judge_claims
 
 # How many claims after a claim are read before it is judged: claims of one visit sent a little apart in
 # the input are still judged together.
@@ -76,11 +77,22 @@ class Policy:
 
         `received` is the date the payer receives the claims (`claim.received` in rules), by default today.
         """
-        if workers != 1:
-            from payerpolicy.parallel import check_many
-            return check_many(self, claims, window, workers, received=received)
-        judge = Judge(self.program, received=received)
-        return judge_in_order((as_record(c) for c in claims), lambda record: judge, window)
+        return judge_claims(claims, OnePolicy(self, received), window=window, workers=workers)
+
+
+class OnePolicy:
+    """The routing of `Policy.check_many` (payerpolicy.run): every claim to this policy's judge."""
+
+    def __init__(self, policy: Policy, received: datetime.date | None = None):
+        received = received or today()  # one date for the whole run, on every worker
+        self.only_source: PolicySource = policy_source(policy, received)
+        self._judge = Judge(policy.program, received=received)
+
+    def judge_for(self, record: ClaimRecord) -> Judge:
+        return self._judge
+
+    def source_for(self, record: Claim) -> PolicySource:
+        return self.only_source
 
 
 def _unpickle_policy(made: bytes, identity: str | None, warnings: list[Diagnostic], source: str | None,
@@ -91,15 +103,6 @@ def _unpickle_policy(made: bytes, identity: str | None, warnings: list[Diagnosti
     program = assemble(spec, plan)
     program.identity = identity
     return Policy(program, warnings, source=source, as_of=as_of, cwd=cwd)
-
-
-def as_record(claim: object) -> ClaimRecord:
-    """A claim as the judge takes it: a claim JSON dict is read (an unreadable one becomes its error record)."""
-    if isinstance(claim, (Claim, UnreadableClaim)):
-        return claim
-    if isinstance(claim, dict):
-        return claim_from_dict(claim)
-    raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not {type(claim).__name__}")
 
 
 def load(source: str | os.PathLike[str], as_of: datetime.date | None = None) -> Policy:

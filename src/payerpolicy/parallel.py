@@ -38,7 +38,7 @@ import traceback
 import zlib
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Callable, Iterable, Iterator, NamedTuple, Protocol
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix
@@ -46,7 +46,7 @@ from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import WindowedJudging
 from payerpolicy.program.compile import RuleProgram
 
-__all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "check_many"]
+__all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "patient_key_of"]
 
 # Input positions per chunk sent to the workers. Big enough that messages cost little next to judging,
 # small enough that workers start early and the parent's buffers stay small.
@@ -453,10 +453,10 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The library's entry: Policy.check_many(..., workers=N)
+# A claim in JSON form sent to a worker unread (payerpolicy.run)
 
 
-def _patient_key(claim: dict) -> str | None:
+def patient_key_of(claim: dict[str, Any]) -> str | None:
     """The patient id `claims.json_claims.claim_from_dict` will give this claim, if it reads it; None when it
     cannot (then the claim is unreadable, whatever else it holds). Same rules as `claims.json_claims._read_id`."""
     patient = claim.get("patient")
@@ -469,28 +469,3 @@ def _patient_key(claim: dict) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
-
-
-def check_many(policy, claims: Iterable, window: int, workers: int,
-               start_method: str | None = None, received: datetime.date | None = None) -> Iterator[Decision]:
-    """`Policy.check_many` on `workers` processes; see `Policy.check_many`."""
-    if workers < 1:
-        raise ValueError("workers must be 1 or more")
-    where = policy_source(policy, received)
-    here = Judge(policy.program, received=received)  # for claims decided in this process: only unreadable ones, no context
-
-    def prepare(claim):
-        if isinstance(claim, dict):
-            patient = _patient_key(claim)
-            if patient is not None:
-                return Route(patient, where, claim)  # read on the worker's core
-            from payerpolicy.claims.json_claims import claim_from_dict
-            claim = claim_from_dict(claim)
-        if isinstance(claim, Claim):
-            return Route(claim.patient_id, where, claim)
-        if isinstance(claim, UnreadableClaim):
-            return here.decide(claim, None)
-        raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not "
-                        f"{type(claim).__name__}")
-
-    return judge_in_parallel(claims, prepare, window=window, workers=workers, start_method=start_method)

@@ -23,10 +23,11 @@ from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge
-from payerpolicy.judge.window import judge_in_order
-from payerpolicy.api import DEFAULT_WINDOW, Policy, as_record, load
+from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.diagnostics import Diagnostic, PolicyError
+from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program, looks_like_policy_folder, shipped_policies
+from payerpolicy.run import judge_claims
 
 __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_PAYER"]
 
@@ -174,6 +175,7 @@ class Session:
         else:
             self.history = ClaimHistory(history, batch=RUN_BATCH)
         self._judges: dict[str, Judge] = {}
+        self._sources: dict[str, PolicySource] = {}  # the policies as workers get them, by name
 
     # -- routing -------------------------------------------------------------------------------------
 
@@ -211,30 +213,28 @@ class Session:
 
     def check_many(self, claims: Iterable[dict[str, Any] | ClaimRecord]) -> Iterator[Decision]:
         """One decision per claim, in input order, streamed (at most `window` claims held at once)."""
-        records = (as_record(c) for c in claims)
-        if self.workers == 1:
-            decisions = judge_in_order(records, self.judge_for, self.window)
-            return self.history.written_first(decisions) if self.history is not None else decisions
-        from payerpolicy.parallel import PolicySource, Route, judge_in_parallel, policy_source
-        sources: dict[str, PolicySource] = {}
+        return judge_claims(claims, self, window=self.window, workers=self.workers, history=self.history)
 
-        def prepare(record: ClaimRecord) -> Decision | Route:
-            target = self.judge_for(record)
-            if isinstance(target, Decision):  # no policy for its payer
-                return target
-            if not isinstance(record, Claim):  # unreadable: decided without context, here
-                return target.decide(record, None)
-            name = self.policy_name(record)
-            if name not in sources:
-                sources[name] = policy_source(self.policy_for(record), self.received)
-            return Route(record.patient_id, sources[name], record)
+    # -- for worker processes (payerpolicy.run) -------------------------------------------------------
 
-        # Each worker opens the history itself (one SQLite connection per process); ":memory:" gives each
-        # its own, which is the same for its own patients.
-        shared = None
-        if self.history is not None:
-            shared = self.history.path if self.history.path == ":memory:" else os.path.abspath(self.history.path)
-        return judge_in_parallel(records, prepare, window=self.window, workers=self.workers, history_path=shared)
+    def source_for(self, record: Claim) -> PolicySource:
+        policy = self.policy_for(record)
+        if policy is None:  # judge_for answered for this claim already: no policy, no worker
+            raise LookupError(f"no policy for payer `{self.policy_name(record)}`")
+        return self._source(self.policy_name(record), policy)
+
+    @property
+    def only_source(self) -> PolicySource | None:
+        """One policy for every claim: claims in JSON form are read on the workers."""
+        if not isinstance(self.policies, Policy):
+            return None
+        return self._source(self.policies.source or self.policies.payer, self.policies)
+
+    def _source(self, name: str, policy: Policy) -> PolicySource:
+        source = self._sources.get(name)
+        if source is None:
+            source = self._sources[name] = policy_source(policy, self.received)
+        return source
 
     def close(self) -> None:
         if self._owns_history and self.history is not None:
