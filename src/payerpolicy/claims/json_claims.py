@@ -59,6 +59,7 @@ from payerpolicy.claims.values import (
     too_large,
     upper_ascii,
     whole_number,
+    written_as,
 )
 
 __all__ = ["ClaimFileError", "claim_from_dict", "read_claims"]
@@ -484,14 +485,9 @@ def _read_time(value: object, field: str, noun: str, problems: list[ClaimProblem
     if value is None:
         problems.append(ClaimProblem(field, f"missing: every period needs its {noun} time (HH:MM)"))
         return None
-    if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'{noun} time must be text written HH:MM, e.g. "09:00"; '
-                                            f"found {describe(value)}"))
-        return None
-    match = _TIME.fullmatch(value)
+    match = written_as(value, _TIME, field, problems, must=f"{noun} time", named=f"{noun} time", form="HH:MM",
+                       example="09:00", not_one="a time of day written HH:MM (24-hour clock: 09:00, 14:30)")
     if match is None:
-        problems.append(ClaimProblem(field, f"{noun} time {quote(value)} is not a time of day written HH:MM "
-                                            f"(24-hour clock: 09:00, 14:30)"))
         return None
     return int(match[1]) * 60 + int(match[2])
 
