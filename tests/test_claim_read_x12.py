@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -603,7 +604,7 @@ FILE_PROBLEMS = [
      "letters or digits) followed by `*`, the element separator declared at ISA position 4; it seems to use `|`: "
      "the file's body contradicts its ISA header"),
     ("body uses another segment terminator", TEMPLATE[:106] + TEMPLATE[106:].replace("~", ""), "segment 2",
-     "runs over a line break; X12 allows none inside a segment. Segments must end with `~`"),
+     "ends with a line break instead of `~`, the segment terminator declared after ISA16"),
     ("ISA declares line breaks, body uses tildes", TEMPLATE.replace("*:~", "*:", 1), "GS08, segment 2",
      "GS08 `005010X222A1~`: it ends with `~`: if the file ends its segments with `~`, the ISA header must say so"),
 ]
@@ -739,3 +740,84 @@ def test_a_claim_file_on_disk_is_streamed_not_read_whole(tmp_path, monkeypatch):
     (tmp_path / name).write_bytes((SAMPLES / name).read_bytes())
     streamed = list(formats.read_claim_file(tmp_path / name))
     assert streamed and streamed == list(read_x12(_sample(name), str(tmp_path / name)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Line breaks where a segment terminator was lost, or inside a CLM: the reader resynchronises
+
+
+def _clm_starts(text: str) -> list[int]:
+    """Where each CLM segment starts in a sound file (after a terminator and any line break or indent)."""
+    element, terminator = text[3], text[105]
+    return [m.start() for m in re.finditer(rf"(?<=[{re.escape(terminator)}\s])CLM{re.escape(element)}", text)]
+
+
+def _damaged(text: str) -> list[tuple[str, int, str]]:
+    """Each CLM of a sample damaged two ways: the terminator before it lost (its line break kept, or one put
+    in its place), and a line break inside the CLM itself."""
+    out = []
+    for number, start in enumerate(_clm_starts(text)):
+        end = start
+        while text[end - 1].isspace():
+            end -= 1
+        if text[end - 1] == text[105]:
+            out.append(("terminator lost", number, text[:end - 1] + ("\n" if end == start else "") + text[end:]))
+        out.append(("line break in CLM", number, text[:start + 6] + "\n" + text[start + 6:]))
+    return out
+
+
+@pytest.mark.parametrize("name", [name for name in X12_FILES if len(_clm_starts(_sample(name))) > 1])
+def test_a_lost_terminator_or_a_broken_clm_spoils_one_claim_only(name):
+    text = _sample(name)
+    sound = list(read_x12(text, "f"))
+    assert len(sound) == len(_clm_starts(text))
+    for how, number, damaged in _damaged(text):
+        records = list(read_x12(damaged, "f"))
+        # One record per CLM, in order: the next claim is never taken into the damaged segment.
+        assert len(records) == len(sound), (how, number)
+        # The damaged segment belongs to this claim (its CLM), to the one before it (its last segment), or to
+        # the level above this claim (a subscriber's DMG): then the claims of that level, and no others, are
+        # spoiled, each naming that one segment first.
+        spoiled = [index for index, (before, after) in enumerate(zip(sound, records)) if after != before]
+        assert spoiled and spoiled[0] in (number - 1, number), (how, number, spoiled)
+        assert spoiled == list(range(spoiled[0], spoiled[-1] + 1))
+        assert all(isinstance(records[index], UnreadableClaim) for index in spoiled)
+        assert len({records[index].problems[0] for index in spoiled}) == 1, (how, number)
+        if how == "terminator lost":  # the claim's own CLM is whole: its id is read
+            assert records[number].id == sound[number].id
+
+
+def test_the_damaged_segment_is_named_and_the_next_claim_read():
+    text = _sample("imsweb_x12_complex.txt")
+    sound = list(read_x12(text, "f"))
+    start = _clm_starts(text)[2]
+    lost = text[:start - 2] + text[start - 1:]  # `~\n` before the third CLM becomes `\n`
+    records = list(read_x12(lost, "f"))
+    assert [r.id for r in records] == [r.id for r in sound]
+    problem = records[1].problems[0]
+    assert problem.field.startswith("segment ")
+    assert problem.message.startswith("segment `") and "ends with a line break instead of `~`" in problem.message
+    assert "the next segment is read from the next line" in problem.message
+    assert records[2] == sound[2]
+
+
+def test_a_clm_broken_over_a_line_break_is_its_own_error_only():
+    text = _sample("therapy_pt_ot_medicare.837")
+    sound = list(read_x12(text, "f"))
+    start = _clm_starts(text)[0]
+    records = list(read_x12(text[:start + 7] + "\n" + text[start + 7:], "f"))
+    assert len(records) == 2 and isinstance(records[0], UnreadableClaim)
+    assert records[0].problems[0].field.startswith("CLM in loop 2300, segment ")
+    assert "runs over a line break" in records[0].problems[0].message
+    assert records[1] == sound[1]  # before: the broken CLM spoiled the level, and the next claim with it
+
+
+@pytest.mark.parametrize("clm", ["CLM~", "CLM*X~", "CLM**{id}**505***11:B:1*Y*A*Y*Y~"])
+def test_a_clm_with_elements_missing_or_shifted_is_its_own_error_only(clm):
+    text = _sample("therapy_pt_ot_medicare.837")
+    sound = list(read_x12(text, "f"))
+    first = re.search(r"CLM\*([^*~]*)[^~]*~", text)
+    records = list(read_x12(text.replace(first[0], clm.format(id=first[1])), "f"))
+    assert len(records) == 2 and isinstance(records[0], UnreadableClaim)
+    assert any("CLM" in problem.field for problem in records[0].problems)
+    assert records[1] == sound[1]

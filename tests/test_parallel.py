@@ -36,6 +36,8 @@ from payerpolicy.cli.main import main  # noqa: E402
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import judge_in_order  # noqa: E402
 from payerpolicy.parallel import worker_of
+from payerpolicy.api import OnePolicy  # noqa: E402
+from payerpolicy.run import judge_claims  # noqa: E402
 from payerpolicy.judge.window import WindowedJudging  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,7 +170,7 @@ def test_fork_gives_the_same_decisions(medicare, claims):
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this system")
     some = claims[:800]
-    forked = list(judge_parallel.check_many(medicare, some, 4, 2, start_method="fork"))
+    forked = list(judge_claims(some, OnePolicy(medicare), window=4, workers=2, start_method="fork"))
     assert forked == list(medicare.check_many(some, window=4))
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 import datetime
 import functools
 import os
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
-from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.claims.model import Claim, ClaimRecord
 from payerpolicy.decision import Decision
+from payerpolicy.diagnostics import Diagnostic, SourceFiles
 from payerpolicy.judge.judge import Judge, today
 from payerpolicy.judge import timed_units
-from payerpolicy.judge.window import judge_in_order
+from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program
 from payerpolicy.program.compile import RuleProgram
 from payerpolicy._gc import paused as gc_paused
+from payerpolicy.run import as_record as as_record  # re-exported: the readers of later stages use it too
+from payerpolicy.run import judge_claims
 
 # How many claims after a claim are read before it is judged: claims of one visit sent a little apart in
 # the input are still judged together.
@@ -22,30 +24,32 @@ DEFAULT_WINDOW = 10_000
 
 
 class Policy:
-    def __init__(self, program: RuleProgram, warnings=(), *, source=None, as_of=None, cwd=None):
+    def __init__(self, program: RuleProgram, warnings: Iterable[Diagnostic] = (), *, source: str | None = None,
+                 as_of: datetime.date | None = None, cwd: str | None = None):
         self.program = program
         self.warnings = list(warnings)
         # What it was loaded from (set by `payerpolicy.load`). `as_of` is the date it was known on; `cwd` the working
         # folder, against which a relative source and the file names findings cite are read.
-        self.source, self.as_of, self.cwd = source, as_of, cwd
+        self.source, self.cwd = source, cwd
+        self.as_of = as_of or datetime.date.today()
         spec = program.policy
         self.payer, self.name, self.version = spec.payer, spec.name, spec.version
         self.fictional = spec.fictional
         # Judges for `check`, kept between calls: making one per claim cost as much as reading the claim.
         self._spare_judges: list[Judge] = []
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., Policy], tuple[Any, ...]]:
         """A policy pickles as its compiled plan (the checked rules and their generated functions as text),
         not as its files: a worker process or a Spark task gets it without reading YAML or parsing rules,
         and compiles only the functions' shapes."""
         from payerpolicy.program import cache as program_cache
-        made = program_cache.pack(self.program.policy, self.program.plan)
+        made = program_cache.pack(self.program.policy, self.program.plan)  # type: ignore[attr-defined]  # set by compile
         return _unpickle_policy, (made, self.program.identity, self.warnings, self.source, self.as_of, self.cwd)
 
     def __repr__(self) -> str:
         return f"<Policy {self.payer} {self.version}: {self.program.rule_count} rules>"
 
-    def check(self, claim: dict | ClaimRecord, received: datetime.date | None = None) -> Decision:
+    def check(self, claim: dict[str, Any] | ClaimRecord, received: datetime.date | None = None) -> Decision:
         """Judge one claim on its own (its lines still form days together). `received`: the date the payer
         receives it (`claim.received` in rules; a claim does not carry it), by default today."""
         record = as_record(claim)
@@ -59,7 +63,7 @@ class Policy:
         self._spare_judges.append(judge)
         return decision
 
-    def check_many(self, claims: Iterable[dict | ClaimRecord], window: int = DEFAULT_WINDOW,
+    def check_many(self, claims: Iterable[dict[str, Any] | ClaimRecord], window: int = DEFAULT_WINDOW,
                    workers: int = 1, received: datetime.date | None = None) -> Iterator[Decision]:
         """Judge a stream of claims, yielding one decision per claim in input order.
 
@@ -74,14 +78,26 @@ class Policy:
 
         `received` is the date the payer receives the claims (`claim.received` in rules), by default today.
         """
-        if workers != 1:
-            from payerpolicy.parallel import check_many
-            return check_many(self, claims, window, workers, received=received)
-        judge = Judge(self.program, received=received)
-        return judge_in_order((as_record(c) for c in claims), lambda record: judge, window)
+        return judge_claims(claims, OnePolicy(self, received), window=window, workers=workers)
 
 
-def _unpickle_policy(made: bytes, identity, warnings, source, as_of, cwd) -> Policy:
+class OnePolicy:
+    """The routing of `Policy.check_many` (payerpolicy.run): every claim to this policy's judge."""
+
+    def __init__(self, policy: Policy, received: datetime.date | None = None):
+        received = received or today()  # one date for the whole run, on every worker
+        self.only_source: PolicySource = policy_source(policy, received)
+        self._judge = Judge(policy.program, received=received)
+
+    def judge_for(self, record: ClaimRecord) -> Judge:
+        return self._judge
+
+    def source_for(self, record: Claim) -> PolicySource:
+        return self.only_source
+
+
+def _unpickle_policy(made: bytes, identity: str | None, warnings: list[Diagnostic], source: str | None,
+                     as_of: datetime.date | None, cwd: str | None) -> Policy:
     from payerpolicy.program import cache as program_cache
     from payerpolicy.program.compile import assemble
     with gc_paused():
@@ -91,16 +107,7 @@ def _unpickle_policy(made: bytes, identity, warnings, source, as_of, cwd) -> Pol
     return Policy(program, warnings, source=source, as_of=as_of, cwd=cwd)
 
 
-def as_record(claim) -> ClaimRecord:
-    """A claim as the judge takes it: a claim JSON dict is read (an unreadable one becomes its error record)."""
-    if isinstance(claim, (Claim, UnreadableClaim)):
-        return claim
-    if isinstance(claim, dict):
-        return claim_from_dict(claim)
-    raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not {type(claim).__name__}")
-
-
-def load(source, as_of=None) -> Policy:
+def load(source: str | os.PathLike[str], as_of: datetime.date | None = None) -> Policy:
     """Load a policy by shipped payer name (`medicare`) or path; raises `PolicyError` listing every problem.
 
     `as_of` (a date, default today) loads the policy as it was known then: rules announced later are left
@@ -119,30 +126,33 @@ def medicare_untimed() -> frozenset[str]:
     return frozenset(timed_units.expand_codes(load("medicare").program.policy.code_sets["untimed"].entries))
 
 
-def _with_medicare_untimed(untimed) -> frozenset[str]:
+def _with_medicare_untimed(untimed: str | int | Iterable[str | int]) -> frozenset[str]:
     if isinstance(untimed, (str, int)):
         untimed = (untimed,)
     return medicare_untimed() | timed_units.expand_codes(untimed)
 
 
 @functools.wraps(timed_units.units)
-def units(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict[str, int]:
+def units(minutes_by_code: Mapping[str, Any], method: str = "cms",
+          untimed: str | int | Iterable[str | int] = ()) -> dict[str, int]:
     return timed_units.units(minutes_by_code, method, _with_medicare_untimed(untimed))
 
 
 @functools.wraps(timed_units.splits)
-def splits(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict:
+def splits(minutes_by_code: Mapping[str, Any], method: str = "cms",
+           untimed: str | int | Iterable[str | int] = ()) -> dict[str, Any]:
     return timed_units.splits(minutes_by_code, method, _with_medicare_untimed(untimed))
 
 
 @functools.wraps(timed_units.day_report)
-def day_report(minutes_by_code: Mapping, method: str = "cms", untimed=()) -> dict:
+def day_report(minutes_by_code: Mapping[str, Any], method: str = "cms",
+               untimed: str | int | Iterable[str | int] = ()) -> dict[str, Any]:
     return timed_units.day_report(minutes_by_code, method, _with_medicare_untimed(untimed))
 
 
 # ---------------------------------------------------------------------------------- policies not in files
 
-def load_text(policy, as_of=None, name: str = "<policy>") -> Policy:
+def load_text(policy: str | Mapping[str, Any], as_of: datetime.date | None = None, name: str = "<policy>") -> Policy:
     """Load a one-file policy given as YAML text, or as the mapping that text holds (a `dict` with a
     `policy:` section, `rules:`, `unit_caps:` ...), as an application that keeps policies in a database does.
     `extends: medicare` finds a shipped payer; files a policy names by path (tables) are not reachable.
@@ -153,7 +163,7 @@ def load_text(policy, as_of=None, name: str = "<policy>") -> Policy:
 
     import yaml
 
-    from payerpolicy.diagnostics import PolicyError, SourceFiles
+    from payerpolicy.diagnostics import PolicyError
     from payerpolicy.pipeline import display_name
 
     text = policy if isinstance(policy, str) else yaml.safe_dump(policy, sort_keys=False, allow_unicode=True)
@@ -166,7 +176,7 @@ def load_text(policy, as_of=None, name: str = "<policy>") -> Policy:
             program, warnings = load_program(Path(scratch), as_of, cache=False)
         except PolicyError as error:
             raise PolicyError(_renamed(error.diagnostics, shown, name), _renamed_texts(error.sources, shown, name,
-                                                                                       SourceFiles)) from None
+                                                                                       )) from None
     for rule in program.policy.rules:  # findings cite the policy by its name, not a scratch file's
         if rule.source.get("file") == shown:
             rule.source["file"] = name
@@ -174,11 +184,11 @@ def load_text(policy, as_of=None, name: str = "<policy>") -> Policy:
     return Policy(program, warnings=kept, source=name, as_of=as_of, cwd=os.getcwd())
 
 
-def _renamed(diagnostics, shown: str, name: str) -> list:
+def _renamed(diagnostics: Iterable[Diagnostic], shown: str, name: str) -> list[Diagnostic]:
     import dataclasses
     return [dataclasses.replace(d, span=dataclasses.replace(d.span, file=name))
             if d.span is not None and d.span.file == shown else d for d in diagnostics]
 
 
-def _renamed_texts(sources, shown: str, name: str, kind):
-    return kind(texts={(name if file == shown else file): text for file, text in sources.texts.items()})
+def _renamed_texts(sources: SourceFiles, shown: str, name: str) -> SourceFiles:
+    return SourceFiles(texts={(name if file == shown else file): text for file, text in sources.texts.items()})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 SEVERITY_ORDER = {"deny": 0, "warn": 1, "info": 2}
 
@@ -13,8 +14,8 @@ class Fix:
     value: object = None  # the modifier, or the number of units
     note: str | None = None
 
-    def to_dict(self) -> dict:
-        out = {"action": self.action, "line": self.line}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "line": self.line}
         if self.value is not None:
             out["value"] = self.value
         if self.note:
@@ -29,14 +30,14 @@ class Finding:
     severity: str
     line: int
     message: str
-    reason: dict
-    source: dict
+    reason: dict[str, Any]
+    source: dict[str, Any]
     fix: Fix | None = None
     # payer_edit, compliance or advisory (policy.model.KINDS): only a payer edit's `reason` holds codes a
     # payer sends; the others have an empty reason.
     kind: str = "payer_edit"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {"rule": self.rule, "family": self.family, "severity": self.severity, "kind": self.kind,
                "line": self.line, "message": self.message, "reason": dict(self.reason)}
         if self.fix is not None:
@@ -60,7 +61,7 @@ class LineDecision:
     # the money an impact diff puts at stake; not in the decision JSON.
     allowed_amount: float | None = field(default=None, compare=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "code": self.code, "billed_units": self.billed_units,
                 "allowed_units": self.allowed_units, "status": self.status}
 
@@ -68,22 +69,22 @@ class LineDecision:
 @dataclass(frozen=True)
 class Decision:
     id: str | None
-    policy: dict | None  # {"payer": ..., "version": ...}
+    policy: dict[str, Any] | None  # {"payer": ..., "version": ...}
     status: str  # accepted, denied, error
     lines: tuple[LineDecision, ...] = ()
     findings: tuple[Finding, ...] = ()
-    errors: tuple[dict, ...] = ()  # {"field": ..., "message": ...} when the claim could not be read
+    errors: tuple[dict[str, Any], ...] = ()  # {"field": ..., "message": ...} when the claim could not be read
     where: str = ""  # where an unreadable claim stood in the input
     # Not in the decision JSON: facts for the run's summary (`timed_units_only`: timed lines billed in units
     # without minutes, whose units the 8-minute rule could not check).
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def needs_fix(self) -> bool:
         """Accepted, but with a warning that proposes a fix (money left on the table, say)."""
         return self.status == "accepted" and any(f.severity == "warn" and f.fix for f in self.findings)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {"id": self.id, "policy": self.policy, "status": self.status,
                "lines": [line.to_dict() for line in self.lines],
                "findings": [f.to_dict() for f in self.findings],

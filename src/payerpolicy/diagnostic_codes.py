@@ -9,6 +9,8 @@ W5xx warnings (the policy still loads).
 """
 from __future__ import annotations
 
+import os
+
 CODES: dict[str, str] = {
     "E100": "no such policy: not a file or folder, not a shipped payer, or a folder with no policy files",
     "E101": "a file cannot be read (missing, or no permission)",
@@ -70,12 +72,12 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-def rewrite_readme(path) -> None:
+def rewrite_readme(path: str | os.PathLike[str]) -> None:
     """Put the current table in place of the README's (`python -m payerpolicy.diagnostic_codes README.md`)."""
     rewrite_table(path, markdown_table())
 
 
-def rewrite_table(path, table: str) -> None:
+def rewrite_table(path: str | os.PathLike[str], table: str) -> None:
     """Put `table` in place of the README's table that has the same header row (its first line)."""
     from pathlib import Path
     text = Path(path).read_text(encoding="utf-8")

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable
+from pathlib import Path
+from typing import Any, Iterable
 
 
 
@@ -45,7 +46,8 @@ class Span:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
-    def __reduce__(self):  # for the compiled-policy cache: see rules.ast._rebuild
+    # For the compiled-policy cache: see rules.ast._rebuild.
+    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int | None, int | None]]:
         return Span, (self.file, self.line, self.column, self.end_line, self.end_column)
 
 
@@ -54,14 +56,14 @@ class TextOrigin:
     """Where each character of a text value stands in its file: `positions[i]` is (line, column) of char i."""
 
     file: str
-    positions: tuple
+    positions: tuple[tuple[int, int], ...]
 
     def span(self, start: int, end: int) -> Span:
         last = len(self.positions) - 1
         line, column = self.positions[min(max(start, 0), last)]
         end_line, end_column = self.positions[min(max(end, 0), last)]
-        if end_line != line:
-            end_line, end_column = line, None
+        if end_line != line:  # a span over lines is shown on its first: no end column
+            return Span(self.file, line, column, line, None)
         return Span(self.file, line, column, end_line, end_column)
 
 
@@ -73,8 +75,8 @@ class Diagnostic:
     help: str | None = None
     severity: str = "error"  # "error" or "warning"
 
-    def to_dict(self) -> dict:
-        out: dict = {"code": self.code, "severity": self.severity, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message}
         if self.span is not None:
             out.update(file=self.span.file, line=self.span.line, column=self.span.column)
         if self.help:
@@ -100,7 +102,7 @@ class PolicyError(Exception):
         return self.render()
 
 
-def _order(d: Diagnostic):
+def _order(d: Diagnostic) -> tuple[bool, str, int, int, str]:
     s = d.span
     return (s is None, s.file if s else "", s.line if s else 0, s.column if s else 0, d.code)
 
@@ -112,10 +114,10 @@ class SourceFiles:
     texts: dict[str, str] = field(default_factory=dict)
     # Every file read and folder listed while loading, for the compiled-policy cache (`program.cache`) to
     # tell whether any has changed since.
-    read: list = field(default_factory=list)
-    listed: dict = field(default_factory=dict)  # folder -> the names of the policy files found in it
+    read: list[Path] = field(default_factory=list)
+    listed: dict[Path, list[str]] = field(default_factory=dict)  # folder -> the names of the policy files found in it
     # Files being edited and not saved (an editor's buffers, by resolved path): read instead of the disk.
-    unsaved: dict = field(default_factory=dict)
+    unsaved: dict[Path, str] = field(default_factory=dict)
 
     def line(self, file: str, number: int) -> str | None:
         text = self.texts.get(file)

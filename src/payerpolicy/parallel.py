@@ -38,14 +38,15 @@ import traceback
 import zlib
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import WindowedJudging
+from payerpolicy.program.compile import RuleProgram
 
-__all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "check_many"]
+__all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "patient_key_of"]
 
 # Input positions per chunk sent to the workers. Big enough that messages cost little next to judging,
 # small enough that workers start early and the parent's buffers stay small.
@@ -69,12 +70,19 @@ def worker_of(patient_id: str, workers: int) -> int:
 # What the parent tells the workers
 
 
+class CompiledPolicy(Protocol):
+    """What a worker needs of a `payerpolicy.Policy` (a later stage, so named here by what it offers)."""
+
+    @property
+    def program(self) -> RuleProgram: ...
+
+
 @dataclass(frozen=True, eq=False)
 class PolicySource:
     """A policy for the workers: the `Policy` itself (it pickles as its compiled plan, so a worker neither
     reads policy files nor finds them changed since the parent loaded them), and the run's receipt date."""
 
-    policy: object  # a payerpolicy.Policy
+    policy: CompiledPolicy  # a payerpolicy.Policy
     received: datetime.date | None = None  # the date the payer receives the claims (`claim.received`)
 
 
@@ -310,46 +318,118 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
         raise ValueError("window must be 0 or more")
     if workers < 1:
         raise ValueError("workers must be 1 or more")
-    context = multiprocessing.get_context(start_method or START_METHOD)
-    pool: list[_Worker] = []
-    policies: dict[PolicySource, int] = {}
-    chunks: list[list] = [[] for _ in range(workers)]
-    ready: dict[int, Decision] = {}  # decided, waiting for the claims before them
-    next_out = 0  # the position of the next decision to give out
-    read = 0  # positions read so far
-    unsent = 0  # positions read since the last chunks went out
-    source = iter(items)
-    exhausted = False
-    failure: tuple[int, BaseException] | None = None  # (decisions to give out first, what to raise)
-    graceful = False
+    run = _ParallelRun(prepare, window, workers, history_path, start_method, chunk, lookahead)
+    return run.decisions(iter(items))
 
-    def start() -> None:
+
+class _ParallelRun:
+    """The parent's side of one parallel run: it reads claims up to `window + lookahead` ahead of the next
+    decision to give out, sends them in chunks to the worker of their patient, and files what comes back."""
+
+    def __init__(self, prepare: Callable, window: int, workers: int, history_path: str | None,
+                 start_method: str | None, chunk: int, lookahead: int):
+        self.prepare, self.window, self.workers, self.history_path = prepare, window, workers, history_path
+        self.chunk, self.lookahead = chunk, lookahead
+        self.context = multiprocessing.get_context(start_method or START_METHOD)
+        self.pool: list[_Worker] = []
+        self.policies: dict[PolicySource, int] = {}
+        self.chunks: list[list] = [[] for _ in range(workers)]
+        self.ready: dict[int, Decision] = {}  # decided, waiting for the claims before them
+        self.next_out = 0  # the position of the next decision to give out
+        self.read = 0  # positions read so far
+        self.unsent = 0  # positions read since the last chunks went out
+        self.exhausted = False
+        self.failure: tuple[int, BaseException] | None = None  # (decisions to give out first, what to raise)
+
+    def decisions(self, source: Iterator) -> Iterator[Decision]:
+        graceful = False
+        try:
+            while True:
+                while self.next_out in self.ready:
+                    yield self.ready.pop(self.next_out)
+                    self.next_out += 1
+                if self.failure is not None and self.next_out >= self.failure[0]:
+                    raise self.failure[1]
+                if self.exhausted and self.next_out == self.read:
+                    graceful = True
+                    return
+                if (not self.exhausted and self.failure is None
+                        and self.read - self.next_out < self.window + self.lookahead):
+                    self.read_one(source)
+                    continue
+                # Nothing more to read now: make sure the workers have all that was read, then wait for them.
+                if self.unsent:
+                    self.flush()
+                if not self.pool or all(w.done for w in self.pool):
+                    if self.failure is not None:
+                        raise self.failure[1]
+                    raise WorkerError("the workers stopped before judging every claim; this is a bug in payerpolicy")
+                self.receive()
+        finally:
+            for worker in self.pool:
+                worker.stop(graceful)
+
+    def read_one(self, source: Iterator) -> None:
+        position = self.read
+        try:
+            target = self.prepare(next(source))
+        except StopIteration:
+            self.exhausted = True
+        except Exception as exc:
+            # One process meets this when it pulls the claim: by then it has given out the decisions of
+            # every claim more than `window` before it (judge.window gives each out once the input is read
+            # `window` past it).
+            self.exhausted = True
+            self.fail(max(position - self.window, 0), exc)
+        else:
+            self.read += 1
+            self.unsent += 1
+            if isinstance(target, Decision):
+                self.ready[position] = target
+            else:
+                self.route(position, target)
+            if self.unsent >= self.chunk:
+                self.flush()
+        if self.exhausted and self.pool:
+            self.flush()
+            if self.failure is None:
+                for worker in self.pool:
+                    worker.send(("end",))
+
+    def route(self, position: int, target: Route) -> None:
+        if not self.pool:
+            self.start()
+        key = self.policies.get(target.policy)
+        if key is None:
+            key = self.policies[target.policy] = len(self.policies)
+            for worker in self.pool:
+                worker.send(("policy", key, target.policy))
+        self.chunks[worker_of(target.patient_id, self.workers)].append((position, key, target.payload))
+
+    def start(self) -> None:
         with _sigint_ignored():
-            for index in range(workers):
-                pool.append(_Worker(context, index, workers, window, history_path))
-        for worker in pool:
+            for index in range(self.workers):
+                self.pool.append(_Worker(self.context, index, self.workers, self.window, self.history_path))
+        for worker in self.pool:
             worker.start_sending()
 
-    def flush() -> None:
-        nonlocal unsent
-        if not pool:
+    def flush(self) -> None:
+        if not self.pool:
             return  # nothing was ever routed to a worker
-        for worker, items_for_worker in zip(pool, chunks):
+        for worker, items_for_worker in zip(self.pool, self.chunks):
             # Every worker hears the frontier, claims or not: it may hold claims that are now decidable.
-            worker.send(("claims", read - 1, items_for_worker))
-        for index in range(workers):
-            chunks[index] = []
-        unsent = 0
+            worker.send(("claims", self.read - 1, items_for_worker))
+        self.chunks = [[] for _ in range(self.workers)]
+        self.unsent = 0
 
-    def fail(limit: int, exc: BaseException) -> None:
-        nonlocal failure
-        if failure is None or limit < failure[0]:
-            failure = (limit, exc)
+    def fail(self, limit: int, exc: BaseException) -> None:
+        if self.failure is None or limit < self.failure[0]:
+            self.failure = (limit, exc)
 
-    def receive() -> None:
+    def receive(self) -> None:
         """Wait for what the workers send; file the decisions; note errors and deaths."""
-        live = {w.results: w for w in pool if not w.done}
-        sentinels = {w.process.sentinel: w for w in pool if not w.done}
+        live = {w.results: w for w in self.pool if not w.done}
+        sentinels = {w.process.sentinel: w for w in self.pool if not w.done}
         for ready_object in wait(list(live) + list(sentinels)):
             if ready_object in live:
                 worker = live[ready_object]
@@ -358,7 +438,7 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
                 except EOFError:
                     message = None
                 if message is not None:
-                    _take(worker, message)
+                    self.take(worker, message)
                     continue
             else:
                 worker = sentinels[ready_object]
@@ -366,14 +446,14 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
                     continue  # its last words are still to be read; the next round reads them
             if not worker.done:
                 worker.done = True
-                fail(next_out, WorkerError(f"a worker process stopped unexpectedly (exit code "
-                                           f"{worker.process.exitcode}); the run was not completed"))
+                self.fail(self.next_out, WorkerError(f"a worker process stopped unexpectedly (exit code "
+                                                     f"{worker.process.exitcode}); the run was not completed"))
 
-    def _take(worker: _Worker, message) -> None:
+    def take(self, worker: _Worker, message: tuple) -> None:
         kind = message[0]
         if kind == "decided":
             for position, decision in message[1]:
-                ready[position] = decision
+                self.ready[position] = decision
         elif kind == "done":
             worker.done = True
         elif kind == "error":
@@ -383,72 +463,14 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
                 last = detail.strip().splitlines()[-1] if detail.strip() else "no detail"
                 exc = WorkerError(f"a worker process failed: {last}")
             exc.add_note(f"(in a payerpolicy worker process)\n{detail}")
-            fail(limit, exc)
-
-    try:
-        while True:
-            while next_out in ready:
-                yield ready.pop(next_out)
-                next_out += 1
-            if failure is not None and next_out >= failure[0]:
-                raise failure[1]
-            if exhausted and next_out == read:
-                graceful = True
-                return
-            if not exhausted and failure is None and read - next_out < window + lookahead:
-                position = read
-                try:
-                    item = next(source)
-                    target = prepare(item)
-                except StopIteration:
-                    exhausted = True
-                except Exception as exc:
-                    # One process meets this when it pulls the claim: by then it has given out the
-                    # decisions of every claim more than `window` before it (judge.window gives each out
-                    # once the input is read `window` past it).
-                    exhausted = True
-                    fail(max(position - window, 0), exc)
-                else:
-                    read += 1
-                    unsent += 1
-                    if isinstance(target, Decision):
-                        ready[position] = target
-                    else:
-                        if not pool:
-                            start()
-                        key = policies.get(target.policy)
-                        if key is None:
-                            key = policies[target.policy] = len(policies)
-                            for worker in pool:
-                                worker.send(("policy", key, target.policy))
-                        index = worker_of(target.patient_id, workers)
-                        chunks[index].append((position, key, target.payload))
-                    if unsent >= chunk:
-                        flush()
-                if exhausted and pool:
-                    flush()
-                    if failure is None:
-                        for worker in pool:
-                            worker.send(("end",))
-                continue
-            # Nothing more to read now: make sure the workers have all that was read, then wait for them.
-            if unsent:
-                flush()
-            if not pool or all(w.done for w in pool):
-                if failure is not None:
-                    raise failure[1]
-                raise WorkerError("the workers stopped before judging every claim; this is a bug in payerpolicy")
-            receive()
-    finally:
-        for worker in pool:
-            worker.stop(graceful)
+            self.fail(limit, exc)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The library's entry: Policy.check_many(..., workers=N)
+# A claim in JSON form sent to a worker unread (payerpolicy.run)
 
 
-def _patient_key(claim: dict) -> str | None:
+def patient_key_of(claim: dict[str, Any]) -> str | None:
     """The patient id `claims.json_claims.claim_from_dict` will give this claim, if it reads it; None when it
     cannot (then the claim is unreadable, whatever else it holds). Same rules as `claims.json_claims._read_id`."""
     patient = claim.get("patient")
@@ -461,28 +483,3 @@ def _patient_key(claim: dict) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
-
-
-def check_many(policy, claims: Iterable, window: int, workers: int,
-               start_method: str | None = None, received: datetime.date | None = None) -> Iterator[Decision]:
-    """`Policy.check_many` on `workers` processes; see `Policy.check_many`."""
-    if workers < 1:
-        raise ValueError("workers must be 1 or more")
-    where = policy_source(policy, received)
-    here = Judge(policy.program, received=received)  # for claims decided in this process: only unreadable ones, no context
-
-    def prepare(claim):
-        if isinstance(claim, dict):
-            patient = _patient_key(claim)
-            if patient is not None:
-                return Route(patient, where, claim)  # read on the worker's core
-            from payerpolicy.claims.json_claims import claim_from_dict
-            claim = claim_from_dict(claim)
-        if isinstance(claim, Claim):
-            return Route(claim.patient_id, where, claim)
-        if isinstance(claim, UnreadableClaim):
-            return here.decide(claim, None)
-        raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not "
-                        f"{type(claim).__name__}")
-
-    return judge_in_parallel(claims, prepare, window=window, workers=workers, start_method=start_method)

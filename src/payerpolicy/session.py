@@ -16,17 +16,18 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge
-from payerpolicy.judge.window import judge_in_order
-from payerpolicy.api import DEFAULT_WINDOW, Policy, as_record, load
+from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.diagnostics import Diagnostic, PolicyError
+from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program, looks_like_policy_folder, shipped_policies
+from payerpolicy.run import judge_claims
 
 __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_PAYER"]
 
@@ -34,7 +35,7 @@ __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_
 DEFAULT_PAYER = "medicare"
 
 
-def read_claims(source: str | os.PathLike | IO, format: str = "auto") -> Iterator[ClaimRecord]:
+def read_claims(source: str | os.PathLike[str] | IO[Any], format: str = "auto") -> Iterator[ClaimRecord]:
     """The claims of a file or stream, one record per claim in the order they stand in it, read lazily
     (JSON Lines and JSON arrays claim by claim). `format` is auto (told from the content), json, x12 or
     fhir. A claim that cannot be read is an `UnreadableClaim` naming its field, in its place: the n-th
@@ -59,15 +60,15 @@ class LintResult:
     def render(self) -> str:
         return self._rendered
 
-    def to_dict(self) -> dict:
-        out: dict = {"policy": self.policy, "ok": self.ok}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"policy": self.policy, "ok": self.ok}
         if self.rules is not None:
             out["rules"] = self.rules
         out["diagnostics"] = [d.to_dict() for d in self.diagnostics]
         return out
 
 
-def lint(source: str | os.PathLike) -> list[LintResult]:
+def lint(source: str | os.PathLike[str]) -> list[LintResult]:
     """Check policies without judging claims: a policy folder or file, a shipped payer's name, or a folder of
     policy folders (such as `policies/`), one result per policy. `FileNotFoundError` when there is nothing."""
     path = Path(source)
@@ -98,7 +99,7 @@ class Policies:
     A user's payer is found exactly like a shipped one; a folder of the search path named like a shipped
     payer stands in for it. Each policy is loaded and compiled once, when a claim first needs it."""
 
-    def __init__(self, search_path: Iterable[str | os.PathLike] = (), *, as_of: datetime.date | None = None,
+    def __init__(self, search_path: Iterable[str | os.PathLike[str]] = (), *, as_of: datetime.date | None = None,
                  shipped: bool = True):
         # Fixed now, so that every policy of the run (and every worker process) is known on one date.
         self.as_of = as_of or datetime.date.today()
@@ -148,9 +149,9 @@ class Session:
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
 
-    def __init__(self, policies: Policies | Policy | str | os.PathLike | None = None, *,
+    def __init__(self, policies: Policies | Policy | str | os.PathLike[str] | None = None, *,
                  as_of: datetime.date | None = None, received: datetime.date | None = None,
-                 history: str | os.PathLike | ClaimHistory | None = None, window: int = DEFAULT_WINDOW,
+                 history: str | os.PathLike[str] | ClaimHistory | None = None, window: int = DEFAULT_WINDOW,
                  workers: int = 1):
         if window < 0:
             raise ValueError("window must be 0 or more")
@@ -165,33 +166,40 @@ class Session:
         elif not isinstance(policies, (Policies, Policy)):
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
+        # A history the session opens (given a path) writes in batches: `check_many` gives out decisions once
+        # written. One given open belongs to the caller, who closes it.
+        self.history: ClaimHistory | None
         self._owns_history = history is not None and not isinstance(history, ClaimHistory)
-        # A history the session opens writes in batches: `check_many` gives out decisions once written.
-        self.history = ClaimHistory(history, batch=RUN_BATCH) if self._owns_history else history
+        if history is None or isinstance(history, ClaimHistory):
+            self.history = history
+        else:
+            self.history = ClaimHistory(history, batch=RUN_BATCH)
         self._judges: dict[str, Judge] = {}
+        self._sources: dict[str, PolicySource] = {}  # the policies as workers get them, by name
 
     # -- routing -------------------------------------------------------------------------------------
 
-    def policy_name(self, record) -> str:
+    def policy_name(self, record: ClaimRecord) -> str:
         if isinstance(self.policies, Policy):
             return self.policies.source or self.policies.payer
         payer = record.payer if isinstance(record, (Claim, UnreadableClaim)) else None
         return payer or DEFAULT_PAYER
 
-    def policy_for(self, record) -> Policy | None:
+    def policy_for(self, record: ClaimRecord) -> Policy | None:
         if isinstance(self.policies, Policy):
             return self.policies
         name = self.policy_name(record)
         return self.policies.get(name) if name in self.policies else None
 
-    def judge_for(self, record) -> Judge | Decision:
+    def judge_for(self, record: ClaimRecord) -> Judge | Decision:
         """The judge of the claim's policy, or an error decision when no policy serves its payer."""
         name = self.policy_name(record)
         judge = self._judges.get(name)
         if judge is None:
             policy = self.policy_for(record)
             if policy is None:
-                return _no_policy(record, name, self.policies)
+                known = self.policies.names() if isinstance(self.policies, Policies) else []
+                return _no_policy(record, name, known)
             program = policy.program
             judge = self._judges[name] = Judge(program, history=self.history if program.uses_history else None,
                                                received=self.received)
@@ -199,36 +207,34 @@ class Session:
 
     # -- judging -------------------------------------------------------------------------------------
 
-    def check(self, claim: dict | ClaimRecord) -> Decision:
+    def check(self, claim: dict[str, Any] | ClaimRecord) -> Decision:
         """One claim, judged with the claims this session judged before it (through its history)."""
         return next(iter(self.check_many([claim])))
 
-    def check_many(self, claims: Iterable[dict | ClaimRecord]) -> Iterator[Decision]:
+    def check_many(self, claims: Iterable[dict[str, Any] | ClaimRecord]) -> Iterator[Decision]:
         """One decision per claim, in input order, streamed (at most `window` claims held at once)."""
-        records = (as_record(c) for c in claims)
-        if self.workers == 1:
-            decisions = judge_in_order(records, self.judge_for, self.window)
-            return self.history.written_first(decisions) if self.history is not None else decisions
-        from payerpolicy.parallel import Route, judge_in_parallel, policy_source
-        sources = {}
+        return judge_claims(claims, self, window=self.window, workers=self.workers, history=self.history)
 
-        def prepare(record):
-            target = self.judge_for(record)
-            if isinstance(target, Decision):  # no policy for its payer
-                return target
-            if not isinstance(record, Claim):  # unreadable: decided without context, here
-                return target.decide(record, None)
-            name = self.policy_name(record)
-            if name not in sources:
-                sources[name] = policy_source(self.policy_for(record), self.received)
-            return Route(record.patient_id, sources[name], record)
+    # -- for worker processes (payerpolicy.run) -------------------------------------------------------
 
-        # Each worker opens the history itself (one SQLite connection per process); ":memory:" gives each
-        # its own, which is the same for its own patients.
-        shared = None
-        if self.history is not None:
-            shared = self.history.path if self.history.path == ":memory:" else os.path.abspath(self.history.path)
-        return judge_in_parallel(records, prepare, window=self.window, workers=self.workers, history_path=shared)
+    def source_for(self, record: Claim) -> PolicySource:
+        policy = self.policy_for(record)
+        if policy is None:  # judge_for answered for this claim already: no policy, no worker
+            raise LookupError(f"no policy for payer `{self.policy_name(record)}`")
+        return self._source(self.policy_name(record), policy)
+
+    @property
+    def only_source(self) -> PolicySource | None:
+        """One policy for every claim: claims in JSON form are read on the workers."""
+        if not isinstance(self.policies, Policy):
+            return None
+        return self._source(self.policies.source or self.policies.payer, self.policies)
+
+    def _source(self, name: str, policy: Policy) -> PolicySource:
+        source = self._sources.get(name)
+        if source is None:
+            source = self._sources[name] = policy_source(policy, self.received)
+        return source
 
     def close(self) -> None:
         if self._owns_history and self.history is not None:
@@ -237,12 +243,12 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _no_policy(record, name: str, policies) -> Decision:
-    known = ", ".join(policies.names())
+def _no_policy(record: ClaimRecord, name: str, names: list[str]) -> Decision:
+    known = ", ".join(names)
     return Decision(getattr(record, "id", None), None, "error", errors=(
         {"field": "payer", "message": f"no policy for payer `{name}` (known: {known}); "
                                       "name one with --payer or --policy, or add its folder with --policies"},))

@@ -105,6 +105,7 @@ from payerpolicy.claims.values import (
     quote,
     upper_ascii,
     whole_number,
+    written_as,
 )
 from payerpolicy.claims.fhir_resources import (
     References,
@@ -620,19 +621,14 @@ def _read_service_date(item: dict, at: str, day: datetime.date | None, undated: 
 
 def _read_date(value: object, field: str, problems: list[ClaimProblem]) -> datetime.date | None:
     """A FHIR date, or the date of a dateTime (as written, in the sender's own time zone)."""
-    if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'a date must be text written YYYY-MM-DD, e.g. "2026-03-02"; '
-                                            f"found {describe(value)}"))
-        return None
-    match = _DATE.fullmatch(value)
+    match = written_as(value, _DATE, field, problems, must="a date", named="date", form="YYYY-MM-DD",
+                       example="2026-03-02", not_one="a full date written YYYY-MM-DD (e.g. 2026-03-02)")
     if match is None:
-        problems.append(ClaimProblem(field, f"date {quote(value)} is not a full date written YYYY-MM-DD "
-                                            f"(e.g. 2026-03-02)"))
         return None
     try:
         return datetime.date.fromisoformat(match[1])
     except ValueError:
-        problems.append(ClaimProblem(field, f"date {quote(value)} is not a real date (expected YYYY-MM-DD)"))
+        problems.append(ClaimProblem(field, f"date {quote(match.string)} is not a real date (expected YYYY-MM-DD)"))
         return None
 
 

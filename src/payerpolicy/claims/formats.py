@@ -41,7 +41,7 @@ def read_claim_file(source: str | os.PathLike | IO, name: str | None = None,
         return _read_whole(kind, _text(source), label)
     # A stream (standard input) cannot be rewound: read it whole to tell its format.
     text = source.read()
-    label = name or getattr(source, "name", "<input>")
+    label = name or str(getattr(source, "name", "<input>"))
     kind = input_format if input_format != "auto" else sniff(text[:_SNIFF].encode("utf-8", "replace"))
     if kind == "json":
         return read_claims(io.StringIO(text), label)

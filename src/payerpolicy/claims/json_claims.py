@@ -59,6 +59,7 @@ from payerpolicy.claims.values import (
     too_large,
     upper_ascii,
     whole_number,
+    written_as,
 )
 
 __all__ = ["ClaimFileError", "claim_from_dict", "read_claims"]
@@ -123,7 +124,8 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
                      "patient.birth_date", "the patient's date of birth", "patient_birth_date", dates, faults)
     began = _read_day(obj.get("treatment_began"), "treatment_began", "the date treatment began",
                       "date_treatment_began", dates, faults)
-    if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
+    # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
+    if problems or claim_id is None or patient_id is None:
         problems.extend(fault.problem() for fault in faults)
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
                                patient_id=patient_id)
@@ -379,7 +381,7 @@ def _read_line(raw: object, number: int, listed_diagnoses: int, problems: list[C
     place = _read_place(raw.get("place_of_service"), at + ".place_of_service", number, problems, faults)
     authorization = _read_text(raw.get("prior_authorization"), at + ".prior_authorization",
                                "the prior-authorization number", problems)
-    if len(problems) > before:
+    if len(problems) > before or code is None or date is None or units is None:  # each None has its problem
         return None
     return ServiceLine(number=number, code=code, date_of_service=date, units=units, modifiers=modifiers,
                        minutes=minutes, periods=periods or (), charge=charge, diagnosis_pointers=pointers,
@@ -483,14 +485,9 @@ def _read_time(value: object, field: str, noun: str, problems: list[ClaimProblem
     if value is None:
         problems.append(ClaimProblem(field, f"missing: every period needs its {noun} time (HH:MM)"))
         return None
-    if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'{noun} time must be text written HH:MM, e.g. "09:00"; '
-                                            f"found {describe(value)}"))
-        return None
-    match = _TIME.fullmatch(value)
+    match = written_as(value, _TIME, field, problems, must=f"{noun} time", named=f"{noun} time", form="HH:MM",
+                       example="09:00", not_one="a time of day written HH:MM (24-hour clock: 09:00, 14:30)")
     if match is None:
-        problems.append(ClaimProblem(field, f"{noun} time {quote(value)} is not a time of day written HH:MM "
-                                            f"(24-hour clock: 09:00, 14:30)"))
         return None
     return int(match[1]) * 60 + int(match[2])
 

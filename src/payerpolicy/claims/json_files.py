@@ -192,6 +192,73 @@ def _document(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[Cl
     return _from_document(value, label, decode)
 
 
+class _ArrayText:
+    """The text of a JSON array as it is read: a buffer taken line by line, and the place read up to."""
+
+    def __init__(self, lines: Iterator[_Line], label: str):
+        self.source, self.label = lines, label
+        self.buffer, self.pos, self.first_line = "", 0, 1  # first_line: the file line where `buffer` starts
+        self.ended = False
+        self.claims = 0  # claims read so far
+
+    def more(self) -> bool:
+        """Take the next line into the buffer (dropping what was read); False at the end of the file."""
+        line = next(self.source, None)
+        if line is None:
+            self.ended = True
+            return False
+        if line.text is None:
+            raise ClaimFileError(_not_utf8(self.label, line))
+        self.first_line += self.buffer.count("\n", 0, self.pos)
+        self.buffer, self.pos = self.buffer[self.pos:] + line.text, 0
+        return True
+
+    def skip_space(self) -> bool:
+        """Move past white space, reading on as needed; False at the end of the file."""
+        while True:
+            while self.pos < len(self.buffer) and self.buffer[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buffer):
+                return True
+            if not self.more():
+                return False
+
+    def at(self, char: str) -> bool:
+        """Whether the next character, after white space, is `char` (taken when it is)."""
+        if self.skip_space() and self.buffer[self.pos] == char:
+            self.pos += 1
+            return True
+        return False
+
+    def value(self) -> object:
+        """The next JSON value; raises `_Broken` where it is not one."""
+        while True:
+            try:
+                value, self.pos = JSON_DECODER.raw_decode(self.buffer, self.pos)
+                return value
+            except json.JSONDecodeError as err:
+                if err.pos >= len(self.buffer) - 1 and not self.ended and self.more():  # the value goes on below
+                    continue
+                raise _Broken(_json_reason(err, with_line=False).rsplit(" at ", 1)[0], err.pos) from None
+            except RecursionError:
+                raise _Broken("it is nested too deeply", self.pos) from None
+
+    def broken(self, reason: str, at: int) -> UnreadableClaim:
+        """The record of a mistake at buffer position `at`: it, and every claim after it, unread."""
+        line = self.first_line + self.buffer.count("\n", 0, at)
+        column = at - (self.buffer.rfind("\n", 0, at) + 1) + 1
+        what = f"claim {self.claims + 1} and after" if self.claims else self.label
+        problem = ClaimProblem("json", f"{self.label} is not valid JSON: {reason} at line {line}, column {column}; "
+                                       f"{what} could not be read")
+        return UnreadableClaim(id=None, problems=(problem,), where=f"{self.label} claim {self.claims + 1}")
+
+
+class _Broken(Exception):
+    def __init__(self, reason: str, at: int):
+        super().__init__(reason)
+        self.reason, self.at = reason, at
+
+
 def _array(lines: Iterator[_Line], label: str, decode: Decode) -> Iterator[ClaimRecord]:
     """A JSON array of claims, read one claim at a time, so that a large batch is never held in memory.
 
@@ -199,81 +266,28 @@ def _array(lines: Iterator[_Line], label: str, decode: Decode) -> Iterator[Claim
     decode that fails only because the text runs out reads on). Claims before a mistake are read as usual;
     the mistake, and everything after it, becomes one record saying where it is. A comma after the last
     claim (`[{...}, {...},]`, which strict JSON refuses) is let pass: nothing is lost by it."""
-    buffer, pos, first_line, number = "", 0, 1, 0  # first_line: the file line where `buffer` starts
-    source = iter(lines)
-    ended = False
-
-    def more() -> bool:
-        nonlocal buffer, pos, first_line, ended
-        line = next(source, None)
-        if line is None:
-            ended = True
-            return False
-        if line.text is None:
-            raise ClaimFileError(_not_utf8(label, line))
-        first_line += buffer.count("\n", 0, pos)
-        buffer, pos = buffer[pos:] + line.text, 0
-        return True
-
-    def skip_space() -> bool:  # False at the end of the file
-        nonlocal pos
-        while True:
-            while pos < len(buffer) and buffer[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(buffer):
-                return True
-            if not more():
-                return False
-
-    def broken(reason: str, at: int) -> UnreadableClaim:
-        line = first_line + buffer.count("\n", 0, at)
-        column = at - (buffer.rfind("\n", 0, at) + 1) + 1
-        what = f"claim {number + 1} and after" if number else label
-        problem = ClaimProblem("json", f"{label} is not valid JSON: {reason} at line {line}, column {column}; "
-                                       f"{what} could not be read")
-        return UnreadableClaim(id=None, problems=(problem,), where=f"{label} claim {number + 1}")
-
-    if not skip_space() or buffer[pos] != "[":
-        yield broken("expected `[` to open the array", pos)
-        return
-    pos += 1
-    while True:
-        if not skip_space():
-            yield broken("the array is not closed with `]`", len(buffer))
-            return
-        if buffer[pos] == "]" and number == 0:
-            pos += 1
-            break
-        while True:
-            try:
-                value, end = JSON_DECODER.raw_decode(buffer, pos)
+    text = _ArrayText(iter(lines), label)
+    try:
+        if not text.at("["):
+            raise _Broken("expected `[` to open the array", text.pos)
+        closed = text.at("]")  # an empty array
+        while not closed:
+            if not text.skip_space():
+                raise _Broken("the array is not closed with `]`", len(text.buffer))
+            value = text.value()
+            text.claims += 1
+            yield decode(value, f"{label} claim {text.claims}")
+            if not text.skip_space():
+                raise _Broken("the array is not closed with `]`", len(text.buffer))
+            if text.at("]"):
                 break
-            except json.JSONDecodeError as err:
-                if err.pos >= len(buffer) - 1 and not ended and more():  # the value goes on below
-                    continue
-                yield broken(_json_reason(err, with_line=False).rsplit(" at ", 1)[0], err.pos)
-                return
-            except RecursionError:
-                yield broken("it is nested too deeply", pos)
-                return
-        pos = end
-        number += 1
-        yield decode(value, f"{label} claim {number}")
-        if not skip_space():
-            yield broken("the array is not closed with `]`", len(buffer))
-            return
-        if buffer[pos] == "]":
-            pos += 1
-            break
-        if buffer[pos] != ",":
-            yield broken("expected a comma between two claims, or `]` to close the array", pos)
-            return
-        pos += 1
-        if skip_space() and buffer[pos] == "]":  # a comma after the last claim, as people often leave: harmless
-            pos += 1
-            break
-    if skip_space():
-        yield broken("more text after the end of the JSON value", pos)
+            if not text.at(","):
+                raise _Broken("expected a comma between two claims, or `]` to close the array", text.pos)
+            closed = text.at("]")  # a comma after the last claim, as people often leave: harmless
+        if text.skip_space():
+            raise _Broken("more text after the end of the JSON value", text.pos)
+    except _Broken as broken:
+        yield text.broken(broken.reason, broken.at)
 
 
 def _from_document(value: object, label: str, decode: Decode) -> Iterator[ClaimRecord]:

@@ -119,7 +119,7 @@ class DataFault:
     line: int | None = None
 
     def to_dict(self) -> dict:
-        out = {"fault": self.fault, "field": self.field, "message": self.message}
+        out: dict[str, str | int] = {"fault": self.fault, "field": self.field, "message": self.message}
         if self.line is not None:
             out["line"] = self.line
         return out

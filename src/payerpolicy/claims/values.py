@@ -20,8 +20,9 @@ import math
 import re
 
 # The provider types policies name (`provider.type in @...`); a claim may carry only these.
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
+from payerpolicy.claims.model import ClaimProblem
 from payerpolicy.codes import PROVIDER_TYPES
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ __all__ = [
     "CPT_HCPCS", "FREQUENCIES", "ICD10", "MAX_DIAGNOSIS_POINTER", "MAX_MODIFIERS", "MODIFIER", "NPI",
     "PLACE_OF_SERVICE", "PROVIDER_TYPES", "TAXONOMY", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount",
     "JSON_DECODER", "MAX_AMOUNT", "MAX_COUNT", "is_text", "read_json", "npi_fault", "quote", "too_large", "upper_ascii",
-    "whole_number",
+    "whole_number", "written_as",
 ]
 
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
@@ -134,7 +135,7 @@ def too_large(value: object, limit: float = MAX_COUNT) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit
 
 
-def is_amount(value: object) -> bool:
+def is_amount(value: object) -> TypeGuard[int | float]:
     """Whether a JSON value is an amount of money: a finite number from 0 to MAX_AMOUNT (not true or false)."""
     return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             and 0 <= value <= MAX_AMOUNT)
@@ -153,6 +154,20 @@ def upper_ascii(value: object) -> str | None:
     """Text in upper case, for matching codes; None for anything that is not ASCII text."""
     # isascii first: upper() maps some non-ASCII letters to ASCII ones ("ſ" -> "S").
     return value.upper() if isinstance(value, str) and value.isascii() else None
+
+
+def written_as(value: object, pattern: re.Pattern[str], field: str, problems: list[ClaimProblem], *,
+               must: str, named: str, form: str, example: str, not_one: str) -> re.Match[str] | None:
+    """Text in a set form (a date, a time of day): its match, or None with the problem in `problems`. The
+    words: `{must} must be text written {form}, e.g. "{example}"`, `{named} `value` is not {not_one}`."""
+    if not isinstance(value, str):
+        problems.append(ClaimProblem(field, f'{must} must be text written {form}, e.g. "{example}"; '
+                                            f"found {describe(value)}"))
+        return None
+    match = pattern.fullmatch(value)
+    if match is None:
+        problems.append(ClaimProblem(field, f"{named} {quote(value)} is not {not_one}"))
+    return match
 
 
 def quote(text: str, limit: int = 40) -> str:

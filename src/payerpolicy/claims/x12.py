@@ -150,7 +150,8 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
             f"the file ends at segment {last.number} ({last.tag}), inside this claim, without the SE that closes "
             f"its transaction set: the file is cut short, and the claim may have lost lines or part of its "
             f"last segment"))
-    if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
+    # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
+    if problems or claim_id is None or patient_id is None:
         problems.extend(fault.problem() for fault in reading.faults)
         return UnreadableClaim(id=claim_id, problems=tuple(problems), where=f"{name} segment {block.clm.number}",
                                payer=payer, patient_id=patient_id)
@@ -395,7 +396,7 @@ class _ClaimReading:
             self.dates.append((number, date))
         provider = self.provider(raw.provider, raw.taxonomy, "2420A", number) if raw.provider is not None else None
         place = self.place_of_service(sv1, "SV105", "2400", sv1.get(5), number)
-        if len(self.problems) > before:
+        if len(self.problems) > before or code is None or date is None or units is None:  # each None: a problem
             return None
         return ServiceLine(number=number, code=code, date_of_service=date, units=units, modifiers=modifiers,
                            minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider,
@@ -418,7 +419,7 @@ class _ClaimReading:
             found = f"code {quote(raw_code)} is" if raw_code else "the code is missing: SV101-2 is"
             self.problem(sv1, "SV101-2", "2400", f"line {number}: {found} not a CPT/HCPCS code (five characters: "
                                                  f"97112, G0283)")
-            code = None
+            return None, self.modifiers(sv1, parts, number)
         return code, self.modifiers(sv1, parts, number)
 
     def modifiers(self, sv1: Segment, parts: list[str], number: int) -> tuple[str, ...]:

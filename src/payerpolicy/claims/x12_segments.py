@@ -178,17 +178,59 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
         rest = pieces.pop()  # the segment the next chunk goes on with
         for piece in pieces:
             piece = piece.strip()
-            if piece:
-                number += 1
-                elements = tuple(piece.split(element))
-                tag = elements[0]
-                # The fault's words are made only for a faulty segment: most are sound.
-                faulty = not tag_ok(tag) or "\n" in piece or "\r" in piece
-                yield Segment(number, tag, elements, _fault(piece, tag, delimiters) if faulty else None)
+            if not piece:
+                continue
+            if "\n" in piece or "\r" in piece:  # rare: a damaged file; a sound one takes the loop below
+                for segment in _over_line_breaks(piece, number, delimiters):
+                    number = segment.number
+                    yield segment
+                continue
+            number += 1
+            elements = tuple(piece.split(element))
+            tag = elements[0]
+            # The fault's words are made only for a faulty segment: most are sound.
+            yield Segment(number, tag, elements, None if tag_ok(tag) else _fault(piece, tag, delimiters))
     piece = rest.strip()
-    if piece:
-        elements = tuple(piece.split(element))
-        yield Segment(number + 1, elements[0], elements, _fault(piece, elements[0], delimiters))
+    if piece:  # the file ends without a terminator after its last segment
+        yield from _over_line_breaks(piece, number, delimiters)
+
+
+def _over_line_breaks(piece: str, number: int, delimiters: Delimiters) -> Iterator[Segment]:
+    """The segments of text between two terminators (or after the last one) that holds line breaks.
+
+    X12 allows no line break inside a segment, so this is a damaged file. Where the text after a line break
+    starts with a segment id and the element separator, a segment terminator was lost there (or the file
+    ends its segments with line breaks against its ISA header): a careful reader starts a new segment at
+    each such line, so that the next claim (its CLM) is not taken into the damaged segment. The segment
+    before each lost terminator is faulty, and so is a segment that still holds a line break."""
+    starts = re.compile(_TAG.pattern + re.escape(delimiters.element))
+    parts: list[str] = []
+    for line in re.split(r"\r\n|\r|\n", piece):
+        line = line.strip()
+        if not line:
+            continue
+        if parts and starts.match(line):
+            parts.append(line)
+        elif parts:
+            parts[-1] += "\n" + line  # a line break inside a segment: kept, so that the segment is faulty
+        else:
+            parts.append(line)
+    for index, part in enumerate(parts):
+        elements = tuple(part.split(delimiters.element))
+        fault = _fault(part, elements[0], delimiters) if index == len(parts) - 1 else _unended(part, elements[0],
+                                                                                                 delimiters)
+        yield Segment(number + 1 + index, elements[0], elements, fault)
+
+
+def _unended(part: str, tag: str, delimiters: Delimiters) -> str:
+    """Why a segment followed by a line break and another segment, with no terminator between, is faulty."""
+    fault = _fault(part, tag, delimiters)
+    if fault is not None:
+        return fault
+    terminator = _describe_char(delimiters.segment)
+    return (f"segment {quote(part)} ends with a line break instead of {terminator}, the segment terminator declared "
+            f"after ISA16, so it may be cut short; the next segment is read from the next line. If the file ends "
+            f"its segments with line breaks, its body contradicts its ISA header")
 
 
 def _fault(piece: str, tag: str, delimiters: Delimiters) -> str | None:
@@ -278,6 +320,8 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
     block: ClaimBlock | None = None
     segments = iter(segments)
     last = next(segments, None)  # ISA, read with the delimiters
+    if last is None:
+        return
     for segment in segments:
         last = segment
         if block is not None:
@@ -301,13 +345,13 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
             walk.damage = (walk.damage[0], walk.damage[1], None)
             continue
         try:
-            if segment.fault:
-                raise Unreadable(f"segment {segment.number}", segment.fault, segment.number)
-            if segment.tag == "CLM":
-                block = ClaimBlock(segment, walk.billing, walk.subscriber, walk.patient,
-                                   damage=walk.damage[1] if walk.damage else None)
+            if segment.tag == "CLM":  # a damaged CLM still starts a claim: that claim is the error, no other
+                damage = walk.damage[1] if walk.damage else _claim_fault(segment)
+                block = ClaimBlock(segment, walk.billing, walk.subscriber, walk.patient, damage=damage)
                 if walk.damage is not None:
                     walk.damage = (walk.damage[0], walk.damage[1], None)  # its claims have their CLM
+            elif segment.fault:
+                raise Unreadable(f"segment {segment.number}", segment.fault, segment.number)
             elif segment.tag == "HL":
                 _level(walk, segment)
             else:
@@ -323,6 +367,10 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
         raise Unreadable(f"{last.tag}, segment {last.number}",
                          f"the file ends at segment {last.number} ({last.tag}) without the {missing} that close "
                          f"it: it is cut short, and claims after this point may be missing", last.number)
+
+
+def _claim_fault(clm: Segment) -> ClaimProblem | None:
+    return ClaimProblem(clm.at("CLM", "2300"), clm.fault) if clm.fault else None
 
 
 def _expect(condition: bool, segment: Segment, message: str) -> None:
@@ -389,7 +437,7 @@ def _level(walk: _Walk, hl: Segment) -> None:
     level = hl.get(3)
     if level not in _HL_LEVELS:
         # Which level it stands for is told by its parent (HL02): below a billing provider, a subscriber.
-        parent = walk.levels.get(hl.get(2))
+        parent = walk.levels.get(hl.get(2), "")
         guessed = {"20": "22", "22": "23"}.get(parent, "20")
         _start_level(walk, hl, guessed)
         raise Unreadable(f"HL, segment {hl.number}", f"HL03 `{level}` is not a level of an 837P (20 billing "

@@ -30,6 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
     parser.add_argument("--version", action="version", version=f"payerpolicy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_check(commands)
+    _add_lint(commands)
+    _add_units(commands)
+    cli_test.add_parser(commands)
+    cli_tables.add_parser(commands)
+    cli_new.add_parser(commands)
+    cli_lsp.add_parser(commands)
+    cli_serve.add_parser(commands)
+    cli_diff.add_parser(commands)
+    return parser
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
                                     "payerpolicy check --format text examples/claims.json",
@@ -68,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                        help="judge on N processes, each taking a share of the patients; the results are the "
                             "same as with one (default 1)")
+
+
+def _add_lint(commands: argparse._SubParsersAction) -> None:
     lint = commands.add_parser("lint", help="check policy files without judging claims",
                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
                                    "payerpolicy lint policies",
@@ -81,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="text (for people, default), json, sarif (SARIF 2.1.0, for code scanning) or github "
                            "(workflow annotations on the pull request)")
     lint.add_argument("--strict", action="store_true", help="fail on warnings too, not only on errors")
+
+
+def _add_units(commands: argparse._SubParsersAction) -> None:
     units = commands.add_parser(
         "units", help="the units a day's treatment minutes bill",
         usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
@@ -100,13 +119,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
                             "besides Medicare's untimed codes; a code named only here bills 1 unit")
     units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
-    cli_test.add_parser(commands)
-    cli_tables.add_parser(commands)
-    cli_new.add_parser(commands)
-    cli_lsp.add_parser(commands)
-    cli_serve.add_parser(commands)
-    cli_diff.add_parser(commands)
-    return parser
 
 
 def _examples(*lines: str) -> str:

@@ -44,7 +44,7 @@ class RuleChecker:
     # ------------------------------------------------------------------ code sets
     def check_code_sets(self) -> None:
         for spec in self.policy.code_sets.values():
-            kinds = None
+            kinds: set[str] | None = None
             for entry, span in zip(spec.entries, spec.entry_spans or [spec.span] * len(spec.entries)):
                 node = ast.Literal("text", entry, entry, span)
                 possible = entry_kinds(entry)
@@ -124,9 +124,9 @@ class RuleChecker:
             case ast.HasModifier(modifiers):
                 self.set_type(modifiers, "modifier")
             case ast.PairEdit(bypass=bypass, either=either, sites=sites, ignored_on=ignored_on):
-                for modifiers in (bypass, either, sites):
-                    if modifiers is not None:
-                        self.set_type(modifiers, "modifier")
+                for modifier_set in (bypass, either, sites):
+                    if modifier_set is not None:
+                        self.set_type(modifier_set, "modifier")
                 if ignored_on is not None:
                     self.set_type(ignored_on, "code")
             case ast.AnotherLine(filt):
@@ -150,7 +150,7 @@ class RuleChecker:
     def value(self, node, in_filter: bool) -> str | None:
         """The kind of a value (code, number, date, ...), or None after an error already reported."""
         match node:
-            case ast.Literal(kind="code", value=code):
+            case ast.Literal(kind="code", value=str() as code):
                 if not PROCEDURE_CODE.match(code):
                     self.error("E406", f"`{code}` is not a procedure code", node)
                 return "code"
@@ -185,10 +185,10 @@ class RuleChecker:
                 lk, rk = self.value(left, in_filter), self.value(right, in_filter)
                 if lk == "date" and op in "+-" and rk in (None, "number"):
                     return "date"  # a date moved by a number of days
-                for kind, side in ((lk, left), (rk, right)):
-                    if kind not in (None, "number"):
-                        self.error("E403", f"`{op}` works on numbers, not {_kind_words(kind)}", side,
-                                   "a date takes + or - a number of days: line.date - 30" if kind == "date"
+                for side_kind, side in ((lk, left), (rk, right)):
+                    if side_kind is not None and side_kind != "number":
+                        self.error("E403", f"`{op}` works on numbers, not {_kind_words(side_kind)}", side,
+                                   "a date takes + or - a number of days: line.date - 30" if side_kind == "date"
                                    else None)
                 return "number"
             case ast.DayLines(measure, filt):
@@ -277,7 +277,7 @@ class RuleChecker:
         conjuncts = rule.condition.items if isinstance(rule.condition, ast.AllOf) else (rule.condition,)
         codes = self.expand(rule.codes)
         bounds: dict = {}
-        has: dict[str, object] = {}
+        has: dict[object, bool] = {}  # a modifier asked for: present (False) or absent (True)
         for item in conjuncts:
             if isinstance(item, ast.Compare) and isinstance(item.left, ast.Literal) and \
                     isinstance(item.right, ast.Literal) and item.left.kind == item.right.kind == "number":
@@ -288,7 +288,7 @@ class RuleChecker:
                 cannot("its condition asks for codes the rule does not concern "
                        f"({', '.join(sorted(asked)[:5])} vs {', '.join(sorted(codes)[:5])})", item)
             if isinstance(item, ast.Compare) and isinstance(item.left, ast.Field) and \
-                    isinstance(item.right, ast.Literal) and item.right.kind == "number":
+                    isinstance(item.right, ast.Literal) and isinstance(item.right.value, (int, float)):
                 key = (item.left.subject if item.left.subject != "line" else "focus", item.left.path)
                 low, high = bounds.get(key, (float("-inf"), float("inf")))
                 v, op = item.right.value, item.operator
@@ -319,7 +319,8 @@ class RuleChecker:
                     return None
                 out: set[str] = set()
                 for entry in spec.entries:
-                    got = self.expand(ast.CodeRange(*entry.split("-")) if CODE_RANGE.match(entry)
+                    low, _, high = entry.partition("-")
+                    got = self.expand(ast.CodeRange(low, high) if CODE_RANGE.match(entry)
                                       else ast.Literal("code", entry, entry))
                     if got is None:
                         return None
@@ -348,7 +349,7 @@ def _asked_codes(item, checker: RuleChecker) -> set[str] | None:
     if isinstance(item, ast.Compare) and item.operator == "=" and isinstance(item.left, ast.Field) and \
             item.left.path == ("code",) and item.left.subject in ("focus", "line") and \
             isinstance(item.right, ast.Literal) and item.right.kind == "code":
-        return {item.right.value}
+        return {str(item.right.value)}
     return None
 
 
@@ -356,13 +357,12 @@ def _holds(op: str, a, b) -> bool:
     return {"=": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
-def _pick_kind(kinds: set[str] | None) -> str | None:
-    if not kinds:
-        return None
+def _pick_kind(kinds: set[str]) -> str:
+    """The kind to name for a set that could hold several (a set's kinds come from `entry_kinds`)."""
     for kind in ("code", "provider_type", "modifier", "diagnosis"):
         if kind in kinds:
             return kind
-    return None
+    return min(kinds)
 
 
 def _show(node) -> str:

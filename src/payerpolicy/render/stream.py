@@ -65,7 +65,7 @@ class DecisionWriter:
         return self.summary["claims"] == self.summary["accepted"]
 
 
-def write_decisions(decisions: Iterable[Decision], out: TextIO, format: str = "json") -> dict:
+def write_decisions(decisions: Iterable[Decision], out: TextIO, format: str = "json") -> dict[str, int]:
     """Write decisions as `payerpolicy check --format FORMAT` does (json, text, csv or 835), streaming,
     and return the run's summary (claims, accepted, denied, needs_fix, errors)."""
     if format not in FORMATS:

@@ -288,4 +288,4 @@ def _rebuild(self):
 
 for _node in (Literal, CodeRange, SetRef, SetList, Field, Call, Arithmetic, DayLines, AllOf, AnyOf, Not, Compare,
               InSet, IsMissing, HasModifier, AnotherLine, PairEdit, TableEdit, Always, Fix, Template):
-    _node.__reduce__ = _rebuild
+    setattr(_node, "__reduce__", _rebuild)  # noqa: B010 (mypy refuses a method assigned after the class)

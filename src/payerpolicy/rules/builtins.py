@@ -41,10 +41,10 @@ def _check_value(checker, node, args, kinds) -> str | None:
     builtin = BUILTINS["value"]
     if not args or not isinstance(args[0], ast.Literal) or args[0].kind != "text":
         checker.error("E409", "`value` takes the name of a value in quotes first", node, builtin.doc)
-    elif args[0].value not in checker.policy.values:
+    elif (name := str(args[0].value)) not in checker.policy.values:  # a text literal's value is a str
         known = list(checker.policy.values)
-        checker.error("E413", f"the policy has no value `{args[0].value}`", args[0],
-                      did_you_mean(args[0].value, known) or known_names_help("values", known))
+        checker.error("E413", f"the policy has no value `{name}`", args[0],
+                      did_you_mean(name, known) or known_names_help("values", known))
     if len(args) == 1:
         return builtin.result  # a single figure, not a table: no key needed
     return checker.check_arguments(node, builtin, args, kinds)

@@ -165,9 +165,9 @@ class _Lowering:
             case "set_ref":
                 return ast.SetRef(str(tree.children[0])[1:], span)
             case "code_range":
-                return self.literal(tree.children[0])
+                return self.literal(_token(tree.children[0]))
             case "set_list":
-                return ast.SetList(tuple(self.literal(item.children[0]) for item in tree.children), span)
+                return ast.SetList(tuple(self.literal(_token(item.children[0])) for item in tree.children), span)
         raise AssertionError(f"set node {tree.data} has no lowering")
 
     # -------------------------------------------------------------- fixes
@@ -177,8 +177,8 @@ class _Lowering:
             return self.fix(kids[0])
         match kind:
             case "add_modifier" | "remove_modifier":
-                modifier = self.modifier(kids[0])
-                return ast.Fix(kind, modifier=modifier.value, span=span, modifier_span=modifier.span)
+                token = _token(kids[0].children[0])
+                return ast.Fix(kind, modifier=str(token).upper(), span=span, modifier_span=self.span_of(token))
             case "set_units":
                 if str(kids[0]) != "units":
                     self.diagnostics.append(Diagnostic("E303", f"unexpected `{kids[0]}` in this fix",
@@ -192,6 +192,13 @@ class _Lowering:
                 note = str(kids[0])[1:-1] if kids else None
                 return ast.Fix("review", note=note, span=span)
         raise AssertionError(f"fix node {kind} has no lowering")
+
+
+def _token(node: Token | Tree) -> Token:
+    """The token the grammar puts at this place (a set item, a modifier): a tree here is a grammar change."""
+    if not isinstance(node, Token):
+        raise AssertionError(f"expected a token, the grammar gave {node.data}")
+    return node
 
 
 def _as_modifiers(set_expr):

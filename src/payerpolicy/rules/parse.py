@@ -110,7 +110,7 @@ def _accepted(exc: UnexpectedInput) -> set[str]:
     interactive = getattr(exc, "interactive_parser", None)
     if interactive is not None:
         try:
-            return set(interactive.accepts()) - {"$END"} or set(exc.expected)
+            return set(interactive.accepts()) - {"$END"} or set(getattr(exc, "expected", ()))
         except Exception:  # accepts() replays the parser; fall back to the wider set if it cannot
             pass
     return set(getattr(exc, "expected", ()) or ())
@@ -119,7 +119,7 @@ def _accepted(exc: UnexpectedInput) -> set[str]:
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, kind: str, origin: TextOrigin) -> Diagnostic:
     what = {"condition": "condition", "value": "value", "fix": "fix"}[kind]
     if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0  # Lark types it optional; the lexer always sets it
         bad = text[pos]
         return Diagnostic("E301", f"this {what} cannot contain `{bad}` here", origin.span(pos, pos + 1),
                           _SYMBOL_HINTS.get(bad))
