@@ -150,6 +150,41 @@ def test_an_unexpected_failure_is_a_500_without_traceback_or_claim_in_the_log(we
     assert "ValueError" in logged and "P-SECRET" not in logged and "Traceback" not in caplog.text
 
 
+def test_a_claim_or_two_is_judged_on_the_event_loop_and_a_large_body_in_a_worker_thread(web, monkeypatch):
+    # Handing one claim to a thread and back cost more than judging it (bench/serve_load.py); a large body
+    # still goes to a thread, so that /health answers while it is judged.
+    from payerpolicy.service import app as service_app
+    threaded = []
+    real = service_app.anyio.to_thread.run_sync
+
+    async def counted(function, *args, **kwargs):
+        threaded.append(function)
+        return await real(function, *args, **kwargs)
+    monkeypatch.setattr(service_app.anyio.to_thread, "run_sync", counted)
+    with web[0]() as c:
+        wait_ready(c)
+        one = c.post("/v1/check", content=jsonl(GOOD))
+        assert one.status_code == 200 and json.loads(one.text)["summary"]["claims"] == 1
+        assert threaded == []
+        many = jsonl(*[{**GOOD, "id": f"C-{i}"} for i in range(40)])
+        assert len(many) > service_app.INLINE_BODY
+        answer = c.post("/v1/check", content=many)
+        assert answer.status_code == 200 and json.loads(answer.text)["summary"]["claims"] == 40
+        assert len(threaded) == 1
+
+
+def test_serve_no_access_log_turns_the_request_log_off(web, monkeypatch):
+    import uvicorn
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    access = logging.getLogger("payerpolicy.access")
+    monkeypatch.setattr(access, "level", access.level)  # put back after the test
+    monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)  # leave the test run's logging alone
+    assert main(["serve", "--no-access-log", "--reload-interval", "0"]) == 0
+    assert not access.isEnabledFor(logging.INFO)
+    assert started["host"] == "127.0.0.1" and started["proxy_headers"] is False
+
+
 # ---------------------------------------------------------------------------------------------- security
 
 def test_the_access_log_has_no_patient_data(client, caplog):

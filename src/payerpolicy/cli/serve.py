@@ -52,6 +52,8 @@ def add_parser(commands) -> None:
     serve.add_argument("--allow-edits", action="store_true",
                        help="let the page save edited policy files (only edits that load clean; the file replaced "
                             "is kept as NAME.previous); without it, edits are tried and never saved")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
+                       help="do not log each request (method, path, status, size, time; never a body or a query)")
     serve.add_argument("--reload-interval", type=float, default=1.0, metavar="SECONDS",
                        help="how often to look for changed policy files (default 1; 0 turns reloading off)")
 
@@ -79,10 +81,14 @@ def run(args) -> int:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not args.access_log:
+        logging.getLogger("payerpolicy.access").setLevel(logging.WARNING)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"payerpolicy {'(token required) ' if token else ''}serving on http://{shown}:{args.port}/",
           file=sys.stderr)
     # uvicorn's own access log prints query strings; ours (payerpolicy.access) prints the path only.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning",
+    # Forwarded headers are not read (proxy_headers): nothing here uses the caller's address, and reading
+    # them is work on every request. uvicorn picks httptools and uvloop when installed (`uvicorn[standard]`).
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning", proxy_headers=False,
                 timeout_keep_alive=5, server_header=False, limit_concurrency=args.max_connections)
     return 0

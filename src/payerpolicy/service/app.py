@@ -7,7 +7,6 @@ with a short JSON error and logged by its type and place only (`security.Guard`)
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import functools
@@ -40,6 +39,10 @@ HERE = Path(__file__).resolve().parent
 PAGE = HERE / "page"
 OPENAPI = HERE / "openapi.json"
 HEAVY_BODY = 256 * 1024  # bytes: a larger body of claims waits for one of the few judging slots
+# bytes: a body this small (a claim or a few, judged in about a millisecond) is judged on the event loop
+# itself. Handing it to a worker thread and back costs more than judging it; and since Python runs one thread
+# at a time, a thread would not let other requests go faster meanwhile.
+INLINE_BODY = 8 * 1024
 
 
 class Service:
@@ -47,12 +50,14 @@ class Service:
         self.settings, self.store = settings, store
         self._working: anyio.CapacityLimiter | None = None
 
-    async def work(self, function, *args, heavy: bool = True, **kwargs):
+    async def work(self, function, *args, heavy: bool = True, inline: bool = False, **kwargs):
         """Run judging or compiling in a worker thread, so the event loop stays free. Heavy work (a large body,
         a policy compiled) runs at most `settings.workers` at once: Python's lock lets only one run at a time
         anyway, and each holds its body's decisions until it answers, so more at once would add memory, not
         speed. Light work (a few claims) is not queued behind it, so that one claim never waits for a
-        10,000-claim body to be judged."""
+        10,000-claim body to be judged. Inline work (a claim or two) runs here, on the event loop."""
+        if inline:
+            return function(*args, **kwargs)
         if self._working is None:  # made on the event loop that uses it
             self._working = anyio.CapacityLimiter(self.settings.workers)
         limiter = self._working if heavy else None
@@ -78,8 +83,10 @@ class Service:
                 chunks.append(chunk)
 
         try:
-            await asyncio.wait_for(collect(), self.settings.body_timeout)
-        except asyncio.TimeoutError:
+            # A cancel scope, not asyncio.wait_for, which would start a task for every request.
+            with anyio.fail_after(self.settings.body_timeout):
+                await collect()
+        except TimeoutError:
             raise RequestError(408, f"the body did not arrive within {self.settings.body_timeout:g} seconds") from None
         return b"".join(chunks)
 
@@ -111,7 +118,7 @@ class Service:
         policies = self.policies()
         try:
             result = await self.work(
-                check_body, body, policies, heavy=len(body) > HEAVY_BODY,
+                check_body, body, policies, heavy=len(body) > HEAVY_BODY, inline=len(body) <= INLINE_BODY,
                 content_type=request.headers.get("content-type"),
                 asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
                 output=params.get("format", "json"))
