@@ -117,6 +117,11 @@ class Policies:
     def __contains__(self, name: str) -> bool:
         return name in self._folders
 
+    def folder(self, name: str) -> Path:
+        """The folder payer `name` is loaded from (the first on the search path that serves it), without
+        loading it; `KeyError` when no folder serves it."""
+        return self._folders[name]
+
     def get(self, name: str) -> Policy:
         """The policy of payer `name`; `KeyError` when no folder serves it, `PolicyError` when its files
         have errors (every one of them)."""

@@ -121,7 +121,8 @@ class PolicyStore:
         """Each payer's folder, found as `payerpolicy check --policies ...` finds them."""
         # Policies knows the search order (the user's folders first, then the shipped ones); it loads
         # nothing until asked, so building one is only a listing of folders.
-        return dict(Policies(self.search_path, shipped=self.shipped)._folders)
+        found = Policies(self.search_path, shipped=self.shipped)
+        return {name: found.folder(name) for name in found.names()}
 
     # -- loading -----------------------------------------------------------------------------------------
 
