@@ -120,6 +120,51 @@ def test_a_specialist_sees_the_denial_fixes_the_cap_and_sees_it_pass(page, tmp_p
     assert overflowing == []
 
 
+def test_beside_the_decisions_the_page_sums_up_what_an_edit_changes(page):
+    # Two claims, one the cap touches: what changes, the billed charges at stake, and the rule behind it.
+    capped = {**CLAIM, "lines": [{**CLAIM["lines"][0], "charge": 200}]}
+    other = {**CLAIM, "id": "C-78", "patient": {"id": "P-2"},
+             "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02",
+                        "charge": 90}]}
+    page.select_option("#payer", "example-commercial")
+    page.fill("#claims", json.dumps(capped) + "\n" + json.dumps(other))
+    page.click("#check")
+    _claim_row(page).locator(".badge.denied").first.wait_for()
+    assert page.locator("#impact").is_hidden()  # nothing edited, nothing to sum up
+    page.wait_for_function("document.getElementById('policy-text').value.includes('max_units: 3')")
+    editor = page.locator("#policy-text")
+    text = editor.input_value()
+
+    editor.fill(text.replace("max_units: 3", "max_units: 4", 1))  # the cap raised: the 4 units are allowed
+    page.locator("#impact tr[data-kind='units_changed']").wait_for()
+    impact = page.locator("#impact")
+    assert impact.is_visible()
+    assert "1 line on 1 claim decided differently, of 2 claims (2 lines)" in impact.inner_text()
+    row = page.locator("#impact tr[data-kind='units_changed']").inner_text().split("\t")
+    assert row == ["Units allowed changed", "1", "1", "$200.00"]
+    assert "Money at stake (billed charges of lines whose status changes): $200.00; newly denied $0.00, " \
+           "newly passed $0.00" in impact.inner_text()
+    rule = page.locator("#impact tr[data-rule='example-commercial.unit-cap.97112']")
+    assert rule.inner_text().split("\t")[1:] == ["0 lines", "1 line"]  # no longer fires on the 4-unit line
+    assert "Claim C-77" in page.inner_text("#results")  # the decisions stay beside the summary
+
+    editor.fill(text.replace("max_units: 3", "max_units: 0", 1))  # no unit at all: the line is denied
+    page.locator("#impact tr[data-kind='newly_denied']").wait_for()
+    assert page.locator("#impact tr[data-kind='units_changed']").count() == 0
+    assert "newly denied $200.00" in impact.inner_text()
+
+    # The rule behind the change opens in the editor, selected.
+    editor.fill(text.replace("max_units: 3", "max_units: 4", 1))
+    page.locator("#impact tr[data-kind='units_changed']").wait_for()
+    page.locator("#impact").get_by_role("button", name="example-commercial.unit-cap.97112").click()
+    selected = editor.evaluate("a => a.value.slice(a.selectionStart, a.selectionEnd)")
+    assert "example-commercial.unit-cap.97112" in selected
+
+    page.click("#reset")  # back to the saved policy: nothing to sum up
+    page.wait_for_function("document.getElementById('impact').hidden")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
 def test_the_page_reads_an_837_and_works_by_keyboard(page):
     x12 = (ROOT / "tests" / "samples" / "x12" / "therapy_pt_ot_medicare.837").read_text()
     page.select_option("#payer", "medicare")

@@ -69,6 +69,7 @@ async function loadPayers() {
 async function choosePayer(payer, known) {
   state.payer = payer;
   state.edits = {};
+  showImpact(null);
   const info = (known || state.known || []).find((p) => p.payer === payer);
   if (info) {
     const stale = info.state === "stale" ? " (its files do not load now: the last good version is serving)" : "";
@@ -181,12 +182,83 @@ async function tryEdits() {
     return;
   }
   $("lint-state").textContent = "Trying your edit on the claims...";
-  const {status, data} = await call("POST", "/v1/try", JSON.stringify({payer: state.payer, files: state.edits, claims}));
+  const draft = JSON.stringify({payer: state.payer, files: state.edits, claims});
+  const edits = Object.keys(state.edits).length > 0;
+  // The decisions side by side (/v1/try) and, with an edit, what it changes in sum (/v1/diff), asked at once.
+  const [tried, diffed] = await Promise.all([call("POST", "/v1/try", draft),
+                                            edits ? call("POST", "/v1/diff", draft) : null]);
   if (seq !== state.seq) return;
+  const {status, data} = tried;
   if (status !== 200) { say(data.error); return; }
   showDiagnostics(data.lint.diagnostics, data.lint.ok);
-  if (data.draft && Object.keys(state.edits).length) showDecisions(data.draft, data.saved);
+  if (data.draft && edits) showDecisions(data.draft, data.saved);
   else showDecisions(data.saved, null);
+  if (diffed && diffed.status !== 200) say(diffed.data.error);
+  showImpact(diffed && diffed.status === 200 ? diffed.data.diff : null);
+}
+
+// ---------------------------------------------------------------------------------------------- impact
+
+const CHANGE_WORDS = {
+  newly_denied: "Newly denied", newly_passed: "Newly passed", denied_for_another_reason: "Denied for another reason",
+  units_changed: "Units allowed changed", fixes_changed: "What to do changed", warnings_changed: "Warnings changed",
+};
+const dollars = new Intl.NumberFormat("en-US", {style: "currency", currency: "USD"});
+function plural(n, word) { return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`; }
+
+// Where each rule of the diff is written, from the findings and the changed rules it carries.
+function ruleSources(impact) {
+  const found = {};
+  for (const r of impact.policy_changes.rules.changed.concat(impact.policy_changes.rules.added)) found[r.id] = r.source;
+  for (const claim of impact.claims) for (const line of claim.lines || [])
+    for (const side of [line.old, line.new]) for (const f of (side && side.findings) || []) found[f.rule] = found[f.rule] || f.source;
+  return found;
+}
+
+function ruleLink(rule, sources) {
+  const src = sources[rule] || {};
+  const path = src.file ? fileOfDisplay(src.file) : null;
+  return path ? el("button", {class: "link", type: "button", title: `open ${src.file} at line ${src.line}`,
+                              onclick: () => openFile(path, src.line)}, rule) : rule;
+}
+
+function showImpact(impact) {
+  const box = $("impact");
+  if (!impact) { box.hidden = true; $("impact-body").replaceChildren(); return; }
+  const s = impact.summary, money = s.money, sources = ruleSources(impact);
+  const parts = [el("p", {class: "impact-head"}, s.lines_changed
+    ? `${plural(s.lines_changed, "line")} on ${plural(s.claims_changed, "claim")} decided differently, of ${plural(s.claims, "claim")} (${plural(s.lines, "line")}).`
+    : `No decision changes on these ${plural(s.claims, "claim")}.`)];
+  const kinds = Object.entries(s.by_kind).filter(([, n]) => n.lines);
+  if (kinds.length) {
+    parts.push(el("table", {class: "impact-kinds"},
+      el("thead", {}, el("tr", {}, ...["Change", "Lines", "Claims", "Billed charges"].map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, ...kinds.map(([kind, n]) => el("tr", {"data-kind": kind}, el("td", {}, CHANGE_WORDS[kind] || kind),
+        el("td", {}, n.lines), el("td", {}, n.claims), el("td", {}, dollars.format(n.charges)))))));
+    const bare = money.lines_without_charge;
+    const unpriced = bare ? ` (${plural(bare, "line")} of those ${bare === 1 ? "carries" : "carry"} no charge)` : "";
+    parts.push(el("p", {class: "money"}, `Money at stake (billed charges of lines whose status changes): ` +
+      `${dollars.format(money.at_stake_charges)}; newly denied ${dollars.format(money.newly_denied_charges)}, ` +
+      `newly passed ${dollars.format(money.newly_passed_charges)}${unpriced}.`));
+    if (money.allowed) parts.push(el("p", {class: "money"}, `Estimated allowed amounts (fee schedule): ` +
+      `${dollars.format(money.allowed.at_stake)} at stake; newly denied ${dollars.format(money.allowed.newly_denied)}, ` +
+      `newly passed ${dollars.format(money.allowed.newly_passed)}.`));
+  }
+  const rules = Object.entries(s.by_rule);
+  if (rules.length) {
+    parts.push(el("table", {class: "impact-rules"},
+      el("thead", {}, el("tr", {}, ...["Rule", "Now fires on", "No longer fires on"].map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, ...rules.map(([rule, n]) => el("tr", {"data-rule": rule}, el("td", {}, ruleLink(rule, sources)),
+        el("td", {}, plural(n.now_fires, "line")), el("td", {}, plural(n.no_longer_fires, "line")))))));
+  }
+  if (s.changed_rules_without_effect.length) {
+    parts.push(el("p", {class: "muted"}, "Changed rules that change no decision on these claims: ",
+      ...s.changed_rules_without_effect.flatMap((rule, i) => [i ? ", " : "", ruleLink(rule, sources)])));
+  }
+  if (s.unreadable) parts.push(el("p", {class: "muted"}, `${plural(s.unreadable, "claim")} could not be read and are left out.`));
+  if (s.other_payers) parts.push(el("p", {class: "muted"}, `${plural(s.other_payers, "claim")} of other payers are left out.`));
+  $("impact-body").replaceChildren(...parts);
+  box.hidden = false;
 }
 
 async function saveEdits() {
@@ -210,6 +282,7 @@ async function checkClaims() {
   if (!claims.trim()) { say("Paste or drop claims first."); return; }
   if (Object.keys(state.edits).length) { await tryEdits(); return; }
   const seq = ++state.seq;
+  showImpact(null);
   say("Checking...");
   const {status, data} = await call("POST", `/v1/check?payer=${encodeURIComponent(state.payer)}`, claims, "text/plain");
   if (seq !== state.seq) return;
