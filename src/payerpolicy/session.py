@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Mapping, Union
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
@@ -32,6 +32,10 @@ __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_
 
 # The payer of a claim that names none.
 DEFAULT_PAYER = "medicare"
+# In a history given per payer, the key of the file for every payer not named.
+EVERY_PAYER = "*"
+
+HistorySource = Union[str, os.PathLike, ClaimHistory]
 
 
 def read_claims(source: str | os.PathLike | IO, format: str = "auto") -> Iterator[ClaimRecord]:
@@ -148,15 +152,17 @@ class Session:
 
     `policies`: a `Policies` (route each claim by its `payer`), or one `Policy` or policy name or path for
     every claim. `as_of`: the date the policies are known on (default today). `received`: the date the payer
-    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory`.
+    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory` for
+    every claim, or a history per payer: a mapping of payer name (the judging policy's payer; "*" for every
+    payer not named) to a path or `ClaimHistory`; a payer with none is judged without history.
     `window`: a patient's claims are judged together, in date-of-service order, when read within this
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
 
     def __init__(self, policies: Policies | Policy | str | os.PathLike | None = None, *,
                  as_of: datetime.date | None = None, received: datetime.date | None = None,
-                 history: str | os.PathLike | ClaimHistory | None = None, window: int = DEFAULT_WINDOW,
-                 workers: int = 1):
+                 history: HistorySource | Mapping[str, HistorySource] | None = None,
+                 window: int = DEFAULT_WINDOW, workers: int = 1):
         if window < 0:
             raise ValueError("window must be 0 or more")
         if workers < 1:
@@ -170,10 +176,32 @@ class Session:
         elif not isinstance(policies, (Policies, Policy)):
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
+        self._per_payer: dict[str, ClaimHistory] = {}
+        self._opened: list[ClaimHistory] = []  # the per-payer histories this session opened (and closes)
+        if isinstance(history, Mapping):
+            if workers > 1:
+                raise ValueError("a history per payer is for workers=1: give one history file for every payer")
+            self._open_per_payer(history)
+            history = None
         self._owns_history = history is not None and not isinstance(history, ClaimHistory)
         # A history the session opens writes in batches: `check_many` gives out decisions once written.
         self.history = ClaimHistory(history, batch=RUN_BATCH) if self._owns_history else history
         self._judges: dict[str, Judge] = {}
+
+    def _open_per_payer(self, histories: Mapping[str, HistorySource]) -> None:
+        by_file: dict[str, ClaimHistory] = {}  # two payers named to one file share one connection to it
+        try:
+            for payer, source in histories.items():
+                if not isinstance(source, ClaimHistory):
+                    key = os.path.abspath(source)
+                    if key not in by_file:
+                        by_file[key] = ClaimHistory(source, batch=RUN_BATCH)
+                        self._opened.append(by_file[key])
+                    source = by_file[key]
+                self._per_payer[payer] = source
+        except BaseException:
+            self.close()
+            raise
 
     # -- routing -------------------------------------------------------------------------------------
 
@@ -198,9 +226,14 @@ class Session:
             if policy is None:
                 return _no_policy(record, name, self.policies)
             program = policy.program
-            judge = self._judges[name] = Judge(program, history=self.history if program.uses_history else None,
-                                               received=self.received)
+            history = self._history_of(policy.payer) if program.uses_history else None
+            judge = self._judges[name] = Judge(program, history=history, received=self.received)
         return judge
+
+    def _history_of(self, payer: str) -> ClaimHistory | None:
+        if not self._per_payer:
+            return self.history
+        return self._per_payer.get(payer, self._per_payer.get(EVERY_PAYER))
 
     # -- judging -------------------------------------------------------------------------------------
 
@@ -213,6 +246,10 @@ class Session:
         records = (as_record(c) for c in claims)
         if self.workers == 1:
             decisions = judge_in_order(records, self.judge_for, self.window)
+            # Each history gives a decision out only once it has written the claims recorded before it, so
+            # a decision that passes through every one of them is out only once all have.
+            for history in {id(h): h for h in self._per_payer.values()}.values():
+                decisions = history.written_first(decisions)
             return self.history.written_first(decisions) if self.history is not None else decisions
         from payerpolicy.parallel import Route, judge_in_parallel, policy_source
         sources = {}
@@ -238,6 +275,9 @@ class Session:
     def close(self) -> None:
         if self._owns_history and self.history is not None:
             self.history.close()
+        for history in self._opened:
+            history.close()
+        self._opened.clear()
 
     def __enter__(self) -> Session:
         return self
