@@ -173,16 +173,26 @@ def test_a_claim_or_two_is_judged_on_the_event_loop_and_a_large_body_in_a_worker
         assert len(threaded) == 1
 
 
-def test_serve_no_access_log_turns_the_request_log_off(web, monkeypatch):
+def test_serve_options_reach_the_service(web, monkeypatch, tmp_path, capsys):
     import uvicorn
-    started = {}
+
+    import payerpolicy.service
+    started, made = {}, []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    real = payerpolicy.service.make_app
+    monkeypatch.setattr(payerpolicy.service, "make_app", lambda settings: made.append(settings) or real(settings))
     access = logging.getLogger("payerpolicy.access")
     monkeypatch.setattr(access, "level", access.level)  # put back after the test
     monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)  # leave the test run's logging alone
-    assert main(["serve", "--no-access-log", "--reload-interval", "0"]) == 0
+    odd = tmp_path / "a=b.sqlite"  # a file name with `=` in it, given with its folder, is a file for every payer
+    assert main(["serve", "--no-access-log", "--reload-interval", "0", "--history", f"medicare={tmp_path}/m.sqlite",
+                 "--history", str(odd)]) == 0
     assert not access.isEnabledFor(logging.INFO)
     assert started["host"] == "127.0.0.1" and started["proxy_headers"] is False
+    assert made[0].histories == (("medicare", f"{tmp_path}/m.sqlite"), ("*", str(odd)))
+    assert (tmp_path / "m.sqlite").exists() and odd.exists()  # opened at start, not at the first request
+    assert main(["serve", "--history", f"nobody={tmp_path}/n.sqlite"]) == 2
+    assert "--history names payer `nobody`" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------- security
@@ -285,6 +295,83 @@ def test_requests_judged_at_once_get_the_answers_they_get_one_by_one(web, live_s
         with ThreadPoolExecutor(4) as pool:
             at_once = list(pool.map(ask, bodies))
     assert at_once == one_by_one and all(b'"summary"' in a for a in at_once)
+
+
+# --------------------------------------------------------------------------- dates and history per request
+
+# An evaluation and 97530 on one day in January 2020: an NCCI pair edit that CMS lifted on 2020-01-24, back to
+# the first of the month (policies/medicare/code-pairs.yaml). Judged as known on 2020-01-15 it is denied.
+LIFTED_PAIR = {"id": "E-1", "payer": "medicare", "patient": {"id": "P-1"},
+               "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"],
+               "lines": [{"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2020-01-10"},
+                         {"code": "97530", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2020-01-10"}]}
+
+
+def test_as_of_and_received_per_request_answer_what_check_answers(client, tmp_path, monkeypatch, capsys):
+    body = jsonl(LIFTED_PAIR)
+    (tmp_path / "body").write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    for dates in (["--as-of", "2020-01-15", "--received", "2020-01-16"], ["--received", "2020-01-16"]):
+        main(["check", "body", "--format", "json", *dates])
+        printed = capsys.readouterr().out
+        query = "&".join(f"{dates[i][2:].replace('-', '_')}={dates[i + 1]}" for i in range(0, len(dates), 2))
+        answered = client.post(f"/v1/check?{query}", content=body)
+        assert answered.status_code == 200 and answered.text == printed
+    then = json.loads(client.post("/v1/check?as_of=2020-01-15", content=body).text)["claims"][0]
+    now = json.loads(client.post("/v1/check", content=body).text)["claims"][0]
+    assert then["status"] == "denied" and "medicare.pair.evaluation-97530-2020" in [f["rule"] for f in then["findings"]]
+    assert now["status"] == "accepted"
+
+
+@pytest.mark.parametrize("query,named", [("as_of=2020-02-30", "as_of"), ("as_of=15.01.2020", "as_of"),
+                                         ("received=yesterday", "received"), ("as_of=", None)])
+def test_a_bad_date_is_a_400_that_says_how_to_write_it(client, query, named):
+    answer = client.post(f"/v1/check?{query}", content=jsonl(GOOD))
+    if named is None:  # empty: the default date
+        assert answer.status_code == 200
+        return
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(f"{named} is a date written YYYY-MM-DD, not `")
+    bad = client.post("/v1/check?history=sometimes", content=jsonl(GOOD))
+    assert bad.status_code == 400 and "history is on" in bad.json()["error"]
+
+
+def test_a_history_per_payer_is_read_and_added_to_unless_a_request_asks_for_none(web, tmp_path):
+    from payerpolicy.judge.history import ClaimHistory
+    make, Settings, _ = web
+    medicare = tmp_path / "medicare.sqlite"
+    visit = {**GOOD, "patient": {"id": "P-7"}}
+    settings = Settings(reload_interval=0, histories=(("medicare", str(medicare)),))
+    with make(settings) as c:
+        wait_ready(c)
+        assert c.post("/v1/check", content=jsonl({**visit, "id": "V-1"})).status_code == 200
+        assert c.post("/v1/check?history=off", content=jsonl({**visit, "id": "V-2"})).status_code == 200
+        commercial = {**visit, "id": "X-1", "payer": "example-commercial"}
+        assert c.post("/v1/check", content=jsonl(commercial)).status_code == 200
+    with ClaimHistory(medicare) as history:
+        assert history.claim_ids("P-7") == ["V-1"]  # not the one asked without, nor the other payer's
+    assert medicare.stat().st_mode & 0o077 == 0  # made readable by its owner only: it holds patient data
+
+    with pytest.raises(Exception, match="payer `nobody`"):
+        make(Settings(reload_interval=0, histories=(("nobody", str(medicare)),)))
+    (tmp_path / "junk.sqlite").write_text("not a database")
+    with pytest.raises(Exception, match="cannot be used"):
+        make(Settings(reload_interval=0, histories=(("*", str(tmp_path / "junk.sqlite")),)))
+
+
+def test_a_payers_history_counts_its_earlier_claims_over_the_service(web, tmp_path):
+    # The commercial plan pays 20 visits a year: the 21st, sent in a request of its own, is denied.
+    make, Settings, _ = web
+    visits = [{**GOOD, "id": f"V-{day}", "payer": "example-commercial", "patient": {"id": "P-8"},
+               "lines": [{**GOOD["lines"][0], "date": f"2026-02-{day:02d}"}]} for day in range(1, 21)]
+    last = {**visits[0], "id": "V-21", "lines": [{**GOOD["lines"][0], "date": "2026-03-02"}]}
+    with make(Settings(reload_interval=0, histories=(("*", str(tmp_path / "all.sqlite")),))) as c:
+        wait_ready(c)
+        assert c.post("/v1/check", content=jsonl(*visits)).status_code == 200
+        alone = json.loads(c.post("/v1/check?history=off", content=jsonl(last)).text)["claims"][0]
+        counted = json.loads(c.post("/v1/check", content=jsonl(last)).text)["claims"][0]
+    assert "example-commercial.visits.yearly-limit" not in [f["rule"] for f in alone["findings"]]
+    assert "example-commercial.visits.yearly-limit" in [f["rule"] for f in counted["findings"]]
 
 
 # ------------------------------------------------------------------------------------- policies, reloading
@@ -463,6 +550,8 @@ def test_the_openapi_document_lists_exactly_the_routes_served(client):
     ("post", "/v1/check", {"content": jsonl(GOOD, BAD)}),
     ("post", "/v1/check", {"content": jsonl(BAD)}),
     ("post", "/v1/check", {"content": b""}),
+    ("post", "/v1/check?as_of=2020-01-15&received=2020-01-16&history=off", {"content": jsonl(LIFTED_PAIR)}),
+    ("post", "/v1/check?as_of=2020-02-30", {"content": jsonl(GOOD)}),
     ("post", "/v1/check", {"content": (ROOT / "examples" / "claims.json").read_bytes()}),
     ("post", "/v1/lint", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: [\n"}}}),
     ("post", "/v1/lint", {"json": {"payer": "nobody"}}),
@@ -479,7 +568,11 @@ def test_the_openapi_document_lists_exactly_the_routes_served(client):
 def test_every_answer_matches_the_openapi_document(client, method, path, kwargs):
     doc = client.get("/openapi.json").json()
     answer = getattr(client, method)(path, **kwargs)
+    path, _, query = path.partition("?")
     template = "/v1/policies/{payer}/files" if path.startswith("/v1/policies/") else path
+    documented = {p["name"] for p in doc["paths"][template][method].get("parameters", ())}
+    asked = {pair.split("=")[0] for pair in query.split("&") if pair}
+    assert asked <= documented, f"{asked - documented} not documented for {path}"
     responses = doc["paths"][template][method]["responses"]
     assert str(answer.status_code) in responses, f"{answer.status_code} is not documented for {path}"
     schema = _schema_at(doc, "paths", template, method, "responses", str(answer.status_code), "content",

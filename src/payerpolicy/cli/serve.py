@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import logging
+import os
 import sys
 
 DEFAULT_PORT = 8642
@@ -25,6 +26,16 @@ def _size(text: str) -> int:
     return int(number) * unit
 
 
+def _history(text: str) -> tuple[str, str]:
+    """`PAYER=FILE` (that payer's claim history) or `FILE` (every payer not named otherwise)."""
+    payer, given, path = text.partition("=")
+    if given and payer and path and "/" not in payer and os.sep not in payer:
+        return payer, path
+    if not text:
+        raise argparse.ArgumentTypeError("expected FILE or PAYER=FILE")
+    return "*", text
+
+
 def add_parser(commands) -> None:
     serve = commands.add_parser(
         "serve", help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
@@ -39,6 +50,11 @@ def add_parser(commands) -> None:
                             "payer name before the shipped ones; may be given more than once")
     serve.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                        help="judge with the policies as known on that date (default: today, following the date)")
+    serve.add_argument("--history", type=_history, action="append", default=[], metavar="[PAYER=]FILE",
+                       help="judge each payer's claims with its patients' earlier claims in a claim history file, "
+                            "and add them to it (as check --history): PAYER=FILE for one payer, FILE for every "
+                            "payer not named; may be given more than once. A payer with none is judged without "
+                            "history; a request may ask for none with ?history=off")
     serve.add_argument("--max-body", type=_size, default="64M", metavar="SIZE",
                        help="the largest request body taken (default 64M); a larger one gets 413")
     serve.add_argument("--max-connections", type=int, default=64, metavar="N",
@@ -75,7 +91,7 @@ def run(args) -> int:
             policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, body_timeout=args.body_timeout, token=token,
             allowed_hosts=("127.0.0.1", "localhost", "[::1]", "::1") if is_loopback(args.host) else None,
             cors_origins=tuple(args.cors_origin), allow_edits=args.allow_edits,
-            reload_interval=args.reload_interval)
+            reload_interval=args.reload_interval, histories=tuple(args.history))
         app = make_app(settings)
     except (StartError, FileNotFoundError) as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)

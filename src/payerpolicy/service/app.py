@@ -12,6 +12,8 @@ import datetime
 import functools
 import json
 import logging
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +29,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from payerpolicy import __version__
+from payerpolicy.judge.history import ClaimHistory, HistoryError
+from payerpolicy.session import EVERY_PAYER
 from payerpolicy.service import drafts
 from payerpolicy.impact import diff
 from payerpolicy.service.judging import RequestError, check_body, claim_records, input_format, judge_body
-from payerpolicy.service.security import Guard
+from payerpolicy.service.security import Guard, StartError
 from payerpolicy.service.settings import ServiceSettings
-from payerpolicy.service.store import PolicyNotServing, PolicyStore
+from payerpolicy.service.store import DatedPolicies, PolicyNotServing, PolicyStore
 
 log = logging.getLogger("payerpolicy.service")
 HERE = Path(__file__).resolve().parent
@@ -49,6 +53,9 @@ class Service:
     def __init__(self, settings: ServiceSettings, store: PolicyStore):
         self.settings, self.store = settings, store
         self._working: anyio.CapacityLimiter | None = None
+        # Requests that read and add to a claim history are judged one at a time, so that each sees the
+        # claims of the one before, as one `payerpolicy check` after another would.
+        self._history_lock = threading.Lock()
 
     async def work(self, function, *args, heavy: bool = True, inline: bool = False, **kwargs):
         """Run judging or compiling in a worker thread, so the event loop stays free. Heavy work (a large body,
@@ -104,24 +111,42 @@ class Service:
             raise RequestError(400, "the body is a JSON object")
         return data
 
-    def policies(self):
+    def policies(self, as_of: datetime.date | None = None):
         if not self.store.ready:
             raise RequestError(503, "the policies are still being loaded; try again in a moment (see /ready)")
-        return self.store.snapshot()
+        return self.store.on(as_of)
+
+    def histories(self, asked: str | None) -> dict[str, str] | None:
+        """The claim history files a check request uses: the service's (`--history`), unless it asks for
+        none (`history=off`)."""
+        if asked not in (None, "", "on", "off"):
+            raise RequestError(400, f"history is on (the default: the service's history files) or off, not `{asked}`")
+        return dict(self.settings.histories) if self.settings.histories and asked != "off" else None
+
+    def _check_in_turn(self, *args, **kwargs):
+        with self._history_lock:
+            return check_body(*args, **kwargs)
 
     # -- routes ----------------------------------------------------------------------------------------
 
     async def check(self, request: Request) -> Response:
         params = request.query_params
         received = _date(params.get("received"), "received")
+        as_of = _date(params.get("as_of"), "as_of")
+        histories = self.histories(params.get("history"))
         body = await self.body(request)
-        policies = self.policies()
+        policies = self.policies(as_of)
+        # Judged right here only when nothing can wait: no policy to compile for another date, no history
+        # file to wait for its turn at.
+        dated = isinstance(policies, DatedPolicies)
+        inline = len(body) <= INLINE_BODY and not dated and not histories
         try:
             result = await self.work(
-                check_body, body, policies, heavy=len(body) > HEAVY_BODY, inline=len(body) <= INLINE_BODY,
+                self._check_in_turn if histories else check_body, body, policies,
+                heavy=len(body) > HEAVY_BODY or dated, inline=inline,
                 content_type=request.headers.get("content-type"),
                 asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
-                output=params.get("format", "json"))
+                output=params.get("format", "json"), history=histories)
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
         return Response(result.body, status_code=result.status, media_type=result.media_type)
@@ -290,9 +315,27 @@ def _lifespan(store: PolicyStore):
     return lifespan
 
 
+def _check_histories(settings: ServiceSettings, store: PolicyStore) -> None:
+    """Each history file named at start opens, for a payer the service knows, once per payer."""
+    known = store.folders()
+    named = [payer for payer, _ in settings.histories]
+    for payer, path in settings.histories:
+        if payer != EVERY_PAYER and payer not in known:
+            raise StartError(f"--history names payer `{payer}`, which no policy folder serves "
+                             f"(known: {', '.join(sorted(known))})")
+        if named.count(payer) > 1:
+            raise StartError(f"--history gives {'every payer' if payer == EVERY_PAYER else 'payer `' + payer + '`'} "
+                             "two files: give one")
+        try:
+            ClaimHistory(path).close()  # made (readable by its owner only) or migrated now, not mid-request
+        except (HistoryError, OSError, sqlite3.Error) as exc:
+            raise StartError(f"the claim history {path} cannot be used: {exc}") from None
+
+
 def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Starlette:
     if store is None:
         store = PolicyStore(settings.policies, as_of=settings.as_of, interval=settings.reload_interval)
+    _check_histories(settings, store)
     service = Service(settings, store)
     routes = [
         Route("/", service.page, methods=["GET"]),

@@ -284,7 +284,8 @@ async function checkClaims() {
   const seq = ++state.seq;
   showImpact(null);
   say("Checking...");
-  const {status, data} = await call("POST", `/v1/check?payer=${encodeURIComponent(state.payer)}`, claims, "text/plain");
+  // history=off: claims tried here are not the payer's real ones, and must not count in its claim history.
+  const {status, data} = await call("POST", `/v1/check?payer=${encodeURIComponent(state.payer)}&history=off`, claims, "text/plain");
   if (seq !== state.seq) return;
   if (!data.claims) { say(data.error || `the service answered ${status}`); $("results").replaceChildren(); return; }
   say(status === 200 ? "Checked." : status === 422 ? "Checked; some claims could not be read." : "No claim could be read.");
