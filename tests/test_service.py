@@ -452,6 +452,37 @@ def test_a_payer_that_never_loaded_is_a_503_with_its_diagnostics(web, tmp_path):
 
 # --------------------------------------------------------------------------------------- drafts: lint, try
 
+def test_a_payers_files_come_with_its_base_and_where_it_overrides_the_base(web, tmp_path):
+    make, Settings, _ = web
+    payers = tmp_path / "payers"
+    shutil.copytree(ROOT / "policies" / "example-commercial", payers / "example-commercial")
+    policy_file = payers / "example-commercial" / "policy.yaml"
+    # Medicare's 97112 guideline replaced by a rule of the same id, rather than removed as the plan ships it.
+    text = policy_file.read_text().replace("  - medicare.unit-cap.97112\n", "", 1).replace(
+        "unit_caps:\n", "unit_caps:\n  - id: medicare.unit-cap.97112\n    codes: 97112\n    max_units: 5\n"
+        "    source: \"a test of the service\"\n", 1)
+    policy_file.write_text(text)
+    with make(Settings(policies=(str(payers),), reload_interval=0)) as c:
+        wait_ready(c)
+        answer = c.get("/v1/policies/example-commercial/files").json()
+        assert c.get("/v1/policies/medicare/files").json()["bases"] == []
+    (base,) = answer["bases"]
+    assert base["payer"] == "medicare" and "caps.yaml" in [f["path"] for f in base["files"]]
+    assert all(f["file"].startswith("policies/medicare/") for f in base["files"])
+    how = {o["rule"]: o for o in answer["overrides"]}
+    removed = how["medicare.chiropractic.excluded-service"]
+    assert removed["how"] == "removed" and removed["file"].endswith("example-commercial/policy.yaml")
+    assert "- medicare.chiropractic.excluded-service" in text.splitlines()[removed["line"] - 1]
+    assert removed["base"]["file"] == "policies/medicare/chiropractic.yaml"
+    chiropractic = next(f["text"] for f in base["files"] if f["path"] == "chiropractic.yaml").splitlines()
+    assert "medicare.chiropractic.excluded-service" in chiropractic[removed["base"]["line"] - 1]
+    replaced = how["medicare.unit-cap.97112"]
+    assert replaced["how"] == "replaced" and "id: medicare.unit-cap.97112" in text.splitlines()[replaced["line"] - 1]
+    assert replaced["base"]["file"] == "policies/medicare/caps.yaml"
+    assert "medicare.plan-of-care.certifying-npi" not in how  # a base rule the plan keeps as it is
+
+
+
 def test_lint_underlines_a_typo_in_an_unsaved_edit_by_the_real_file_name(client):
     files = client.get("/v1/policies/example-commercial/files").json()["files"]
     text = next(f["text"] for f in files if f["path"] == "policy.yaml")

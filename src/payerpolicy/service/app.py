@@ -32,6 +32,7 @@ from payerpolicy import __version__
 from payerpolicy.judge.history import ClaimHistory, HistoryError
 from payerpolicy.session import EVERY_PAYER
 from payerpolicy.service import drafts
+from payerpolicy.service.bases import bases_of
 from payerpolicy.impact import diff
 from payerpolicy.service.judging import RequestError, check_body, claim_records, input_format, judge_body
 from payerpolicy.service.security import Guard, StartError
@@ -249,7 +250,11 @@ class Service:
         if payer not in folders:
             raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
         files = await self.work(drafts.policy_files, folders[payer])
-        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files})
+        bases, overrides = [], []
+        if self.store.ready and payer in self.store.snapshot():
+            bases, overrides = await self.work(bases_of, self.store.snapshot(), payer, files)
+        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files,
+                             "bases": bases, "overrides": overrides})
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})

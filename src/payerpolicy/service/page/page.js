@@ -7,7 +7,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   token: sessionStorage.getItem("payerpolicy-token") || "",
   payer: "",
-  files: [],          // [{path, file, text}] as saved
+  files: [],          // [{path, file, text}] as saved; a base policy's files too, with `base` (its payer)
+  overrides: [],      // the base's rules the payer removes or replaces, and where
   edits: {},          // path -> edited text
   current: "",        // the path in the editor
   diagnostics: [],    // of the last lint
@@ -79,13 +80,19 @@ async function choosePayer(payer, known) {
   }
   const {status, data} = await call("GET", `/v1/policies/${encodeURIComponent(payer)}/files`);
   if (status !== 200) { say(data.error); return; }
-  state.files = data.files;
+  // A base policy's files are keyed "@base/path", so they never collide with the payer's own, and never
+  // go into an edit of this payer (they are read only here).
+  const bases = (data.bases || []).flatMap((b) => b.files.map((f) => ({...f, path: `@${b.payer}/${f.path}`, base: b.payer})));
+  state.files = data.files.concat(bases);
+  state.overrides = data.overrides || [];
   state.editable = data.editable;
   $("save").hidden = !data.editable;
   if (data.editable) $("edit-note").textContent = "Edits are tried against the claims as you type; Save writes them " +
     "to the policy files (only when the policy loads; each file replaced is kept as NAME.previous).";
   const select = $("policy-file");
-  select.replaceChildren(...data.files.map((f) => el("option", {value: f.path}, f.path)));
+  select.replaceChildren(el("optgroup", {label: `${payer}'s own files`}, ...data.files.map((f) => el("option", {value: f.path}, f.path))),
+    ...(data.bases || []).map((b) => el("optgroup", {label: `${b.payer}: the base it extends (read only here)`},
+      ...b.files.map((f) => el("option", {value: `@${b.payer}/${f.path}`}, `${b.payer}/${f.path}`)))));
   openFile(data.files.some((f) => f.path === "policy.yaml") ? "policy.yaml" : (data.files[0] || {}).path, null);
   showDiagnostics([]);
   if ($("claims").value.trim()) await checkClaims();
@@ -102,6 +109,9 @@ function openFile(path, line) {
   $("policy-file").value = path;
   const area = $("policy-text");
   area.value = editorText(path);
+  const shown = state.files.find((f) => f.path === path) || {};
+  area.readOnly = Boolean(shown.base);
+  showBaseNote(shown);
   paintUnderlines();
   if (line) {
     const lines = area.value.split("\n");
@@ -113,8 +123,52 @@ function openFile(path, line) {
   }
 }
 
+// Over a base policy's file: whose it is, and where the payer removes or replaces its rules. Over the
+// payer's own file: the base rules it overrides there, each opening the base's rule.
+function showBaseNote(shown) {
+  const note = $("base-note"), list = $("overrides");
+  if (shown.base) {
+    const edit = state.editable ? el("button", {type: "button", class: "secondary",
+      onclick: () => editBase(shown)}, `Edit it as payer ${shown.base}`) : null;
+    note.replaceChildren(`This file is ${shown.base}'s, the base policy ${state.payer} extends: read only here. ` +
+      `A change to it changes every payer built on ${shown.base}. `, edit ||
+      `To change it, start the service with --allow-edits and choose payer ${shown.base}.`);
+  }
+  note.hidden = !shown.base;
+  const here = state.overrides.filter((o) => shown.base ? o.base.file === shown.file : o.file === shown.file);
+  const items = here.map((o) => {
+    const own = o.file ? fileOfDisplay(o.file) : null, base = fileOfDisplay(o.base.file);
+    const verb = o.how === "removed" ? "removes" : "replaces";
+    return shown.base
+      ? el("li", {"data-rule": o.rule}, `${o.rule} (line ${o.base.line}): ${state.payer} ${verb} it, `,
+          own ? el("button", {type: "button", class: "link", onclick: () => openFile(own, o.line)},
+                   `at ${o.file.split("/").pop()}:${o.line}`) : "in its files")
+      : el("li", {"data-rule": o.rule}, `line ${o.line} ${verb} the base rule `,
+          base ? el("button", {type: "button", class: "link", onclick: () => openFile(base, o.base.line)}, o.rule) : o.rule);
+  });
+  const bases = [...new Set(state.files.filter((f) => f.base).map((f) => f.base))].join(", ");
+  // Over a base file the overrides are what the reader looks for; over the payer's own file, a summary to open.
+  list.replaceChildren(shown.base ? el("ul", {}, ...items)
+    : el("details", {}, el("summary", {}, `This file overrides ${here.length} rule${here.length === 1 ? "" : "s"} of ${bases}`), el("ul", {}, ...items)));
+  list.hidden = here.length === 0;
+}
+
+async function editBase(shown) {
+  const path = shown.path.slice(shown.base.length + 2), line = lineOfSelection();
+  $("payer").value = shown.base;
+  await choosePayer(shown.base, null);
+  openFile(path, line);
+}
+
+function lineOfSelection() {
+  const area = $("policy-text");
+  return area.value.slice(0, area.selectionStart).split("\n").length;
+}
+
 function fileOfDisplay(display) {
-  const f = state.files.find((f) => f.file === display || display.endsWith("/" + f.path));
+  // The file named exactly first: a base's policy.yaml must not be taken for the payer's own.
+  const f = state.files.find((f) => f.file === display) ||
+    state.files.find((f) => !f.base && display.endsWith("/" + f.path));
   return f ? f.path : null;
 }
 
