@@ -529,6 +529,32 @@ def test_diff_gives_the_impact_of_an_unsaved_edit(client):
     assert client.post("/v1/diff", json={"payer": "nobody", "claims": ""}).status_code == 404
 
 
+def test_a_draft_is_loaded_in_memory_tables_and_new_files_included(client, tmp_path):
+    import tempfile
+    scratch = Path(tempfile.gettempdir())
+    before = {p.name for p in scratch.iterdir()}
+    claim = {**GOOD, "id": "T-1", "payer": "example-commercial",
+             "lines": [{**GOOD["lines"][0], "code": "97110", "units": 3, "minutes": 45, "date": "2026-11-02"}]}
+    files = {f["path"]: f["text"] for f in client.get("/v1/policies/example-commercial/files").json()["files"]}
+    table = files["reference/mue-2026q4.csv"]
+    assert "97110,4,3," in table
+    tried = client.post("/v1/try", json={"payer": "example-commercial", "claims": json.dumps(claim),
+                                         "files": {"reference/mue-2026q4.csv": table.replace("97110,4,3,", "97110,2,3,")}})
+    answer = tried.json()
+    assert answer["lint"]["ok"] and answer["saved"]["claims"][0]["lines"][0]["allowed_units"] == 3
+    (line,) = answer["draft"]["claims"][0]["lines"]
+    assert line["status"] == "denied"  # 3 units over the edited row's 2, read from the request, not the disk
+    assert "example-commercial.mue" in [f["rule"] for f in answer["draft"]["claims"][0]["findings"]]
+    new_file = ("unit_caps:\n  - id: example-commercial.unit-cap.97110\n    codes: 97110\n    max_units: 1\n"
+                "    source: \"a test of drafts\"\n")
+    added = client.post("/v1/try", json={"payer": "example-commercial", "claims": json.dumps(claim),
+                                         "files": {"extra-caps.yaml": new_file}}).json()
+    (finding,) = [f for f in added["draft"]["claims"][0]["findings"] if f["rule"] == "example-commercial.unit-cap.97110"]
+    assert finding["source"]["file"] == "policies/example-commercial/extra-caps.yaml"
+    assert not (ROOT / "policies" / "example-commercial" / "extra-caps.yaml").exists()
+    assert {p.name for p in scratch.iterdir()} - before == set()  # no scratch copy of the folder
+
+
 def test_edits_are_saved_only_when_allowed_only_clean_and_keeping_the_previous_file(web, client, tmp_path):
     body = {"payer": "example-commercial", "files": {"policy.yaml": "policy: {}\n"}}
     refused = client.post("/v1/save", json=body)

@@ -161,8 +161,8 @@ class Service:
         return JSONResponse({"policies": [report]})
 
     def _lint(self, payer: str, files: dict) -> dict:
-        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
-            report, _ = drafts.lint_draft(draft, names, payer, self.store.as_of)
+        folder, unsaved = drafts.draft_edits(self.store.folders(), payer, files)
+        report, _ = drafts.lint_draft(folder, unsaved, payer, self.store.as_of)
         return report
 
     async def with_draft(self, request: Request, answer) -> Response:
@@ -184,15 +184,14 @@ class Service:
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
         out = {"saved": json.loads(saved.body), "saved_status": saved.status}
-        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
-            report, policy = drafts.lint_draft(draft, names, payer, policies.as_of)
-            out["lint"] = report
-            if policy is not None:
-                tried = judge_body(claims, policy, policies.as_of)
-                out["draft"] = json.loads(drafts.renamed(tried.body, names))
-                out["draft_status"] = tried.status
-            else:
-                out["draft"], out["draft_status"] = None, None
+        folder, unsaved = drafts.draft_edits(self.store.folders(), payer, files)
+        report, policy = drafts.lint_draft(folder, unsaved, payer, policies.as_of)
+        out["lint"] = report
+        if policy is not None:
+            tried = judge_body(claims, policy, policies.as_of)
+            out["draft"], out["draft_status"] = json.loads(tried.body), tried.status
+        else:
+            out["draft"], out["draft_status"] = None, None
         return out
 
     async def diff(self, request: Request) -> Response:
@@ -207,16 +206,12 @@ class Service:
             raise RequestError(404, f"no payer `{payer}`") from None
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
-        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
-            report, edited = drafts.lint_draft(draft, names, payer, policies.as_of)
-            if edited is None:  # the edit does not load: its diagnostics, and no diff
-                return {"lint": report, "diff": None}
-            records = claim_records(claims, input_format(None, None, claims))
-            impact = diff(saved, edited, records, as_of=policies.as_of).to_dict()
-            # The scratch folder is named as the real one, with or without its trailing slash (the policy's own
-            # name in the report's head is the folder itself).
-            folders = {**names, **{scratch.rstrip("/"): real.rstrip("/") for scratch, real in names.items()}}
-            return {"lint": report, "diff": json.loads(drafts.renamed(json.dumps(impact), folders))}
+        folder, unsaved = drafts.draft_edits(self.store.folders(), payer, files)
+        report, edited = drafts.lint_draft(folder, unsaved, payer, policies.as_of)
+        if edited is None:  # the edit does not load: its diagnostics, and no diff
+            return {"lint": report, "diff": None}
+        records = claim_records(claims, input_format(None, None, claims))
+        return {"lint": report, "diff": diff(saved, edited, records, as_of=policies.as_of).to_dict()}
 
     async def save(self, request: Request) -> Response:
         if not self.settings.allow_edits:
@@ -230,8 +225,8 @@ class Service:
     def _save(self, payer: str, files: dict) -> dict:
         with self.store.files_lock:  # no reload reads the files between the check and the writes
             folders = self.store.folders()
-            with drafts.draft_folder(folders, payer, files) as (draft, names):
-                report, policy = drafts.lint_draft(draft, names, payer, self.store.as_of)
+            folder, unsaved = drafts.draft_edits(folders, payer, files)
+            report, policy = drafts.lint_draft(folder, unsaved, payer, self.store.as_of)
             if policy is None:
                 raise RequestError(422, "the edited policy does not load, so nothing was saved",
                                    diagnostics=report["diagnostics"])
