@@ -173,6 +173,20 @@ def test_a_claim_or_two_is_judged_on_the_event_loop_and_a_large_body_in_a_worker
         assert len(threaded) == 1
 
 
+def test_check_called_past_the_router_still_keeps_the_routers_rules(web, client):
+    # POST /v1/check goes straight from the Guard to its handler: other methods still get the router's 405,
+    # and the token and Host checks still come first.
+    assert client.get("/v1/check").status_code == 405
+    assert client.post("/v1/check", content=jsonl(GOOD), headers={"host": "evil.example"}).status_code == 403
+    make, Settings, _ = web
+    with make(Settings(reload_interval=0, token="a-token-of-enough-length")) as c:
+        wait_ready(c)
+        assert c.post("/v1/check", content=jsonl(GOOD)).status_code == 401
+    answer = client.post("/v1/check?format=text", content=jsonl(GOOD))
+    assert answer.status_code == 200 and answer.headers["content-type"] == "text/plain; charset=utf-8"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+
+
 def test_serve_options_reach_the_service(web, monkeypatch, tmp_path, capsys):
     import uvicorn
 

@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -34,7 +35,8 @@ from payerpolicy.session import EVERY_PAYER
 from payerpolicy.service import drafts
 from payerpolicy.service.bases import bases_of
 from payerpolicy.impact import diff
-from payerpolicy.service.judging import RequestError, check_body, claim_records, input_format, judge_body
+from payerpolicy.service.judging import (CheckResult, RequestError, check_body, claim_records, input_format,
+                                         judge_body)
 from payerpolicy.service.security import Guard, StartError
 from payerpolicy.service.settings import ServiceSettings
 from payerpolicy.service.store import DatedPolicies, PolicyNotServing, PolicyStore
@@ -74,8 +76,11 @@ class Service:
     # -- reading requests ----------------------------------------------------------------------------
 
     async def body(self, request: Request) -> bytes:
+        return await self.read_body(request.headers.get("content-length", ""), request.receive)
+
+    async def read_body(self, declared: str, receive) -> bytes:
+        """The request body from ASGI `receive`, within the size limit (413) and the time limit (408)."""
         limit = self.settings.max_body
-        declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
                                     "send the claims in smaller batches")
@@ -83,12 +88,18 @@ class Service:
 
         async def collect():
             nonlocal size
-            async for chunk in request.stream():
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
                                             "send the claims in smaller batches")
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return
 
         try:
             # A cancel scope, not asyncio.wait_for, which would start a task for every request.
@@ -130,27 +141,43 @@ class Service:
 
     # -- routes ----------------------------------------------------------------------------------------
 
-    async def check(self, request: Request) -> Response:
-        params = request.query_params
+    async def check(self, scope, receive, send) -> None:
+        """POST /v1/check, as a plain ASGI app: the route most called, one claim at a time, is called straight
+        from `security.Guard` (which still checks, logs and catches it), without Starlette's router, request
+        and response objects and exception layers, which cost a large share of a one-claim request besides
+        judging it. Its errors are answered here as the other routes' are (`_request_error`)."""
+        headers = Headers(scope=scope)
+        try:
+            result = await self._check(QueryParams(scope["query_string"]), headers, receive)
+            status, media_type, body = result.status, result.media_type, result.body.encode("utf-8")
+        except RequestError as exc:
+            status, media_type, body = exc.status, "application/json", json.dumps(exc.to_dict()).encode()
+        except ClientDisconnect:
+            return  # nobody is there to read an answer
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", media_type.encode("latin-1")),
+                                (b"content-length", str(len(body)).encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _check(self, params: QueryParams, headers: Headers, receive) -> CheckResult:
         received = _date(params.get("received"), "received")
         as_of = _date(params.get("as_of"), "as_of")
         histories = self.histories(params.get("history"))
-        body = await self.body(request)
+        body = await self.read_body(headers.get("content-length", ""), receive)
         policies = self.policies(as_of)
         # Judged right here only when nothing can wait: no policy to compile for another date, no history
         # file to wait for its turn at.
         dated = isinstance(policies, DatedPolicies)
         inline = len(body) <= INLINE_BODY and not dated and not histories
         try:
-            result = await self.work(
+            return await self.work(
                 self._check_in_turn if histories else check_body, body, policies,
                 heavy=len(body) > HEAVY_BODY or dated, inline=inline,
-                content_type=request.headers.get("content-type"),
+                content_type=headers.get("content-type"),
                 asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
                 output=params.get("format", "json"), history=histories)
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
-        return Response(result.body, status_code=result.status, media_type=result.media_type)
 
     async def lint(self, request: Request) -> Response:
         data = await self.json_body(request)
@@ -270,6 +297,17 @@ class Service:
         return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8")
 
 
+class _Asgi:
+    """A plain ASGI app for a `Route` (Starlette wraps a function or method given as the endpoint as a
+    request handler instead)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
 @functools.lru_cache(maxsize=1)
 def _openapi_document() -> dict:
     document = json.loads(OPENAPI.read_text(encoding="utf-8"))
@@ -343,7 +381,7 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/health", service.health, methods=["GET"]),
         Route("/ready", service.ready, methods=["GET"]),
         Route("/openapi.json", service.openapi, methods=["GET"]),
-        Route("/v1/check", service.check, methods=["POST"]),
+        Route("/v1/check", _Asgi(service.check), methods=["POST"]),
         Route("/v1/lint", service.lint, methods=["POST"]),
         Route("/v1/try", service.try_draft, methods=["POST"]),
         Route("/v1/diff", service.diff, methods=["POST"]),
@@ -351,7 +389,8 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/v1/policies", service.list_policies, methods=["GET"]),
         Route("/v1/policies/{payer}/files", service.policy_files, methods=["GET"]),
     ]
-    middleware = [Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts)]
+    middleware = [Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts,
+                             direct={("POST", "/v1/check"): service.check})]
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                                      allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"]))
