@@ -5,7 +5,8 @@
 1. Single-claim requests: `--clients` connections (keep-alive) each post one generated claim at a time for
    `--seconds`, in turns with the library judging the same bodies one per call in this process, for
    `--rounds`; prints the best claims/s of each and their ratio, the latency's median and 99th percentile,
-   and the server's resident memory before and after (flat means no growth per request).
+   and the server's resident memory before and after (flat means no growth per request); then the CPU time
+   the service and the load generator (this process, a thread per client) each spent per request.
 2. A `--bulk`-claim JSON Lines body posted whole, against the same claims judged and written by the library
    as `payerpolicy check` does (Session + DecisionWriter, in this process), in turns for `--rounds` rounds;
    prints each one's best claims/s and the service's as a share of the command line's.
@@ -20,6 +21,8 @@ import argparse
 import http.client
 import io
 import json
+import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -66,6 +69,18 @@ def start_service(port: int, body_timeout: float) -> subprocess.Popen:
         time.sleep(0.2)
     server.kill()
     raise SystemExit("the service did not get ready in 120 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def post(connection: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
@@ -186,8 +201,13 @@ def main() -> None:
         warm.close()
         before = rss_mib(server.pid)
         served, alone, latencies = [], [], []
+        requests, server_cpu, client_cpu = 0, 0.0, 0.0
         for _ in range(args.rounds):  # in turns, so that the machine's other load slows both alike
+            server_before, client_before = cpu_seconds(server.pid), own_cpu_seconds()
             count, times = single_claims(port, singles, args.clients, args.seconds)
+            server_cpu += cpu_seconds(server.pid) - server_before
+            client_cpu += own_cpu_seconds() - client_before
+            requests += count
             served.append(count / args.seconds)
             latencies += times
             alone.append(library_single_claims(singles, args.seconds) / args.seconds)
@@ -199,6 +219,13 @@ def main() -> None:
               f"p99 {1000 * p99:.1f} ms; the library one claim per call in this process, in turns: best "
               f"{max(alone):,.0f} claims/s; service/library {max(served) / max(alone):.2f}; "
               f"server memory {before:.0f} -> {after:.0f} MiB")
+        # The clients share the machine with the service: what each side spends per request says how much of
+        # the machine the load generator took, and how many requests the service would answer on a core of
+        # its own.
+        print(f"  CPU per request: service {1e6 * server_cpu / requests:,.0f} us "
+              f"(so at most {requests / server_cpu:,.0f} requests/s on one core), "
+              f"load generator {1e6 * client_cpu / requests:,.0f} us; the library per claim "
+              f"{1e6 / max(alone):,.0f} us of wall time")
         rates = bulk(port, bulk_body, args.bulk, args.rounds)
         best = {name: max(values) for name, values in rates.items()}
         print(f"{args.bulk:,}-claim JSON Lines body: service {best['service']:,.0f} claims/s, command line "

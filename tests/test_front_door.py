@@ -12,6 +12,7 @@ import pytest
 
 import payerpolicy
 from payerpolicy.cli.main import main
+from payerpolicy.pipeline import shipped_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims.json"
@@ -88,6 +89,19 @@ def test_a_users_payer_is_found_by_name_like_a_shipped_one(tmp_path):
     assert medicare.policy["payer"] == "medicare" and medicare.status == "accepted"
     assert nobody.status == "error" and "no policy for payer `nobody`" in nobody.errors[0]["message"]
     assert "acme" in nobody.errors[0]["message"]  # the known payers are listed
+
+
+def test_policies_says_which_folder_serves_a_payer_without_loading_it(tmp_path):
+    _own_payer(tmp_path / "payers", "acme", "acme")
+    (tmp_path / "payers" / "acme" / "caps.yaml").write_text("not: [closed\n")  # would not load
+    (tmp_path / "medicare").mkdir()
+    shutil.copytree(shipped_policies()["medicare"], tmp_path / "medicare", dirs_exist_ok=True)
+    policies = payerpolicy.Policies([tmp_path / "payers", tmp_path / "medicare"])
+    assert policies.folder("acme") == tmp_path / "payers" / "acme"
+    assert policies.folder("medicare") == tmp_path / "medicare"  # the search path stands in for the shipped one
+    assert payerpolicy.Policies().folder("medicare") == shipped_policies()["medicare"]
+    with pytest.raises(KeyError):
+        policies.folder("nobody")
 
 
 def test_the_command_line_searches_the_same_folders(capsys, tmp_path):

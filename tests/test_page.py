@@ -120,6 +120,87 @@ def test_a_specialist_sees_the_denial_fixes_the_cap_and_sees_it_pass(page, tmp_p
     assert overflowing == []
 
 
+def test_beside_the_decisions_the_page_sums_up_what_an_edit_changes(page):
+    # Two claims, one the cap touches: what changes, the billed charges at stake, and the rule behind it.
+    capped = {**CLAIM, "lines": [{**CLAIM["lines"][0], "charge": 200}]}
+    other = {**CLAIM, "id": "C-78", "patient": {"id": "P-2"},
+             "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02",
+                        "charge": 90}]}
+    page.select_option("#payer", "example-commercial")
+    page.fill("#claims", json.dumps(capped) + "\n" + json.dumps(other))
+    page.click("#check")
+    _claim_row(page).locator(".badge.denied").first.wait_for()
+    assert page.locator("#impact").is_hidden()  # nothing edited, nothing to sum up
+    page.wait_for_function("document.getElementById('policy-text').value.includes('max_units: 3')")
+    editor = page.locator("#policy-text")
+    text = editor.input_value()
+
+    editor.fill(text.replace("max_units: 3", "max_units: 4", 1))  # the cap raised: the 4 units are allowed
+    page.locator("#impact tr[data-kind='units_changed']").wait_for()
+    impact = page.locator("#impact")
+    assert impact.is_visible()
+    assert "1 line on 1 claim decided differently, of 2 claims (2 lines)" in impact.inner_text()
+    row = page.locator("#impact tr[data-kind='units_changed']").inner_text().split("\t")
+    assert row == ["Units allowed changed", "1", "1", "$200.00"]
+    assert "Money at stake (billed charges of lines whose status changes): $200.00; newly denied $0.00, " \
+           "newly passed $0.00" in impact.inner_text()
+    rule = page.locator("#impact tr[data-rule='example-commercial.unit-cap.97112']")
+    assert rule.inner_text().split("\t")[1:] == ["0 lines", "1 line"]  # no longer fires on the 4-unit line
+    assert "Claim C-77" in page.inner_text("#results")  # the decisions stay beside the summary
+
+    editor.fill(text.replace("max_units: 3", "max_units: 0", 1))  # no unit at all: the line is denied
+    page.locator("#impact tr[data-kind='newly_denied']").wait_for()
+    assert page.locator("#impact tr[data-kind='units_changed']").count() == 0
+    assert "newly denied $200.00" in impact.inner_text()
+
+    # The rule behind the change opens in the editor, selected.
+    editor.fill(text.replace("max_units: 3", "max_units: 4", 1))
+    page.locator("#impact tr[data-kind='units_changed']").wait_for()
+    page.locator("#impact").get_by_role("button", name="example-commercial.unit-cap.97112").click()
+    selected = editor.evaluate("a => a.value.slice(a.selectionStart, a.selectionEnd)")
+    assert "example-commercial.unit-cap.97112" in selected
+
+    page.click("#reset")  # back to the saved policy: nothing to sum up
+    page.wait_for_function("document.getElementById('impact').hidden")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_the_base_rule_behind_a_finding_opens_read_only_with_where_the_payer_overrides_it(page):
+    # The commercial plan extends Medicare: the advisory on the certifying NPI is Medicare's rule.
+    page.select_option("#payer", "example-commercial")
+    page.fill("#claims", json.dumps(CLAIM))
+    page.click("#check")
+    claim = _claim_row(page)
+    claim.locator(".badge.denied").first.wait_for()
+    claim.get_by_role("button", name="medicare.plan-of-care.certifying-npi").click()
+    assert page.input_value("#policy-file") == "@medicare/plan-of-care.yaml"
+    editor = page.locator("#policy-text")
+    assert editor.evaluate("a => a.readOnly")
+    assert "medicare.plan-of-care.certifying-npi" in editor.evaluate(
+        "a => a.value.slice(a.selectionStart, a.selectionEnd)")
+    note = page.inner_text("#base-note")
+    assert "medicare's, the base policy example-commercial extends: read only here" in note
+    assert "--allow-edits" in note  # how to change it, as this service does not save edits
+    before = editor.input_value()
+    editor.press("End")
+    page.keyboard.type("x")
+    assert editor.input_value() == before  # read only: nothing typed lands
+
+    # Medicare's 97112 cap, which the commercial plan removes in its own policy.yaml (and caps itself).
+    page.select_option("#policy-file", "@medicare/caps.yaml")
+    removed = page.locator("#overrides li[data-rule='medicare.unit-cap.97112']")
+    assert "example-commercial removes it, at policy.yaml:" in removed.inner_text()
+    removed.get_by_role("button").click()
+    assert page.input_value("#policy-file") == "policy.yaml" and not editor.evaluate("a => a.readOnly")
+    selected = editor.evaluate("a => a.value.slice(a.selectionStart, a.selectionEnd)")
+    assert "medicare.unit-cap.97112" in selected and page.locator("#base-note").is_hidden()
+    # From the payer's own file, the overrides it holds open the base's rule.
+    page.click("#overrides summary")
+    page.locator("#overrides li[data-rule='medicare.unit-cap.97112']").get_by_role("button").click()
+    assert page.input_value("#policy-file") == "@medicare/caps.yaml"
+    assert "medicare.unit-cap.97112" in editor.evaluate("a => a.value.slice(a.selectionStart, a.selectionEnd)")
+
+
 def test_the_page_reads_an_837_and_works_by_keyboard(page):
     x12 = (ROOT / "tests" / "samples" / "x12" / "therapy_pt_ot_medicare.837").read_text()
     page.select_option("#payer", "medicare")
@@ -161,4 +242,10 @@ def test_with_edits_allowed_a_clean_edit_is_saved_and_judges_at_once(browser, li
         # The saved policy itself now accepts the claim: no change is left to show (cleared once the page has
         # compared again, which may come a moment after the new decision).
         page.wait_for_function("document.getElementById('change-summary').textContent === ''")
+        # With edits allowed, a base file offers to be edited as its own payer.
+        page.select_option("#policy-file", "@medicare/caps.yaml")
+        page.get_by_role("button", name="Edit it as payer medicare").click()
+        page.wait_for_function("document.getElementById('policy-file').value === 'caps.yaml'")
+        assert page.input_value("#payer") == "medicare"
+        assert not page.locator("#policy-text").evaluate("a => a.readOnly")
         context.close()

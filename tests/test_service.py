@@ -150,6 +150,65 @@ def test_an_unexpected_failure_is_a_500_without_traceback_or_claim_in_the_log(we
     assert "ValueError" in logged and "P-SECRET" not in logged and "Traceback" not in caplog.text
 
 
+def test_a_claim_or_two_is_judged_on_the_event_loop_and_a_large_body_in_a_worker_thread(web, monkeypatch):
+    # Handing one claim to a thread and back cost more than judging it (bench/serve_load.py); a large body
+    # still goes to a thread, so that /health answers while it is judged.
+    from payerpolicy.service import app as service_app
+    threaded = []
+    real = service_app.anyio.to_thread.run_sync
+
+    async def counted(function, *args, **kwargs):
+        threaded.append(function)
+        return await real(function, *args, **kwargs)
+    monkeypatch.setattr(service_app.anyio.to_thread, "run_sync", counted)
+    with web[0]() as c:
+        wait_ready(c)
+        one = c.post("/v1/check", content=jsonl(GOOD))
+        assert one.status_code == 200 and json.loads(one.text)["summary"]["claims"] == 1
+        assert threaded == []
+        many = jsonl(*[{**GOOD, "id": f"C-{i}"} for i in range(40)])
+        assert len(many) > service_app.INLINE_BODY
+        answer = c.post("/v1/check", content=many)
+        assert answer.status_code == 200 and json.loads(answer.text)["summary"]["claims"] == 40
+        assert len(threaded) == 1
+
+
+def test_check_called_past_the_router_still_keeps_the_routers_rules(web, client):
+    # POST /v1/check goes straight from the Guard to its handler: other methods still get the router's 405,
+    # and the token and Host checks still come first.
+    assert client.get("/v1/check").status_code == 405
+    assert client.post("/v1/check", content=jsonl(GOOD), headers={"host": "evil.example"}).status_code == 403
+    make, Settings, _ = web
+    with make(Settings(reload_interval=0, token="a-token-of-enough-length")) as c:
+        wait_ready(c)
+        assert c.post("/v1/check", content=jsonl(GOOD)).status_code == 401
+    answer = client.post("/v1/check?format=text", content=jsonl(GOOD))
+    assert answer.status_code == 200 and answer.headers["content-type"] == "text/plain; charset=utf-8"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+
+
+def test_serve_options_reach_the_service(web, monkeypatch, tmp_path, capsys):
+    import uvicorn
+
+    import payerpolicy.service
+    started, made = {}, []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    real = payerpolicy.service.make_app
+    monkeypatch.setattr(payerpolicy.service, "make_app", lambda settings: made.append(settings) or real(settings))
+    access = logging.getLogger("payerpolicy.access")
+    monkeypatch.setattr(access, "level", access.level)  # put back after the test
+    monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)  # leave the test run's logging alone
+    odd = tmp_path / "a=b.sqlite"  # a file name with `=` in it, given with its folder, is a file for every payer
+    assert main(["serve", "--no-access-log", "--reload-interval", "0", "--history", f"medicare={tmp_path}/m.sqlite",
+                 "--history", str(odd)]) == 0
+    assert not access.isEnabledFor(logging.INFO)
+    assert started["host"] == "127.0.0.1" and started["proxy_headers"] is False
+    assert made[0].histories == (("medicare", f"{tmp_path}/m.sqlite"), ("*", str(odd)))
+    assert (tmp_path / "m.sqlite").exists() and odd.exists()  # opened at start, not at the first request
+    assert main(["serve", "--history", f"nobody={tmp_path}/n.sqlite"]) == 2
+    assert "--history names payer `nobody`" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------------------- security
 
 def test_the_access_log_has_no_patient_data(client, caplog):
@@ -252,6 +311,83 @@ def test_requests_judged_at_once_get_the_answers_they_get_one_by_one(web, live_s
     assert at_once == one_by_one and all(b'"summary"' in a for a in at_once)
 
 
+# --------------------------------------------------------------------------- dates and history per request
+
+# An evaluation and 97530 on one day in January 2020: an NCCI pair edit that CMS lifted on 2020-01-24, back to
+# the first of the month (policies/medicare/code-pairs.yaml). Judged as known on 2020-01-15 it is denied.
+LIFTED_PAIR = {"id": "E-1", "payer": "medicare", "patient": {"id": "P-1"},
+               "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"],
+               "lines": [{"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2020-01-10"},
+                         {"code": "97530", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2020-01-10"}]}
+
+
+def test_as_of_and_received_per_request_answer_what_check_answers(client, tmp_path, monkeypatch, capsys):
+    body = jsonl(LIFTED_PAIR)
+    (tmp_path / "body").write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    for dates in (["--as-of", "2020-01-15", "--received", "2020-01-16"], ["--received", "2020-01-16"]):
+        main(["check", "body", "--format", "json", *dates])
+        printed = capsys.readouterr().out
+        query = "&".join(f"{dates[i][2:].replace('-', '_')}={dates[i + 1]}" for i in range(0, len(dates), 2))
+        answered = client.post(f"/v1/check?{query}", content=body)
+        assert answered.status_code == 200 and answered.text == printed
+    then = json.loads(client.post("/v1/check?as_of=2020-01-15", content=body).text)["claims"][0]
+    now = json.loads(client.post("/v1/check", content=body).text)["claims"][0]
+    assert then["status"] == "denied" and "medicare.pair.evaluation-97530-2020" in [f["rule"] for f in then["findings"]]
+    assert now["status"] == "accepted"
+
+
+@pytest.mark.parametrize("query,named", [("as_of=2020-02-30", "as_of"), ("as_of=15.01.2020", "as_of"),
+                                         ("received=yesterday", "received"), ("as_of=", None)])
+def test_a_bad_date_is_a_400_that_says_how_to_write_it(client, query, named):
+    answer = client.post(f"/v1/check?{query}", content=jsonl(GOOD))
+    if named is None:  # empty: the default date
+        assert answer.status_code == 200
+        return
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(f"{named} is a date written YYYY-MM-DD, not `")
+    bad = client.post("/v1/check?history=sometimes", content=jsonl(GOOD))
+    assert bad.status_code == 400 and "history is on" in bad.json()["error"]
+
+
+def test_a_history_per_payer_is_read_and_added_to_unless_a_request_asks_for_none(web, tmp_path):
+    from payerpolicy.judge.history import ClaimHistory
+    make, Settings, _ = web
+    medicare = tmp_path / "medicare.sqlite"
+    visit = {**GOOD, "patient": {"id": "P-7"}}
+    settings = Settings(reload_interval=0, histories=(("medicare", str(medicare)),))
+    with make(settings) as c:
+        wait_ready(c)
+        assert c.post("/v1/check", content=jsonl({**visit, "id": "V-1"})).status_code == 200
+        assert c.post("/v1/check?history=off", content=jsonl({**visit, "id": "V-2"})).status_code == 200
+        commercial = {**visit, "id": "X-1", "payer": "example-commercial"}
+        assert c.post("/v1/check", content=jsonl(commercial)).status_code == 200
+    with ClaimHistory(medicare) as history:
+        assert history.claim_ids("P-7") == ["V-1"]  # not the one asked without, nor the other payer's
+    assert medicare.stat().st_mode & 0o077 == 0  # made readable by its owner only: it holds patient data
+
+    with pytest.raises(Exception, match="payer `nobody`"):
+        make(Settings(reload_interval=0, histories=(("nobody", str(medicare)),)))
+    (tmp_path / "junk.sqlite").write_text("not a database")
+    with pytest.raises(Exception, match="cannot be used"):
+        make(Settings(reload_interval=0, histories=(("*", str(tmp_path / "junk.sqlite")),)))
+
+
+def test_a_payers_history_counts_its_earlier_claims_over_the_service(web, tmp_path):
+    # The commercial plan pays 20 visits a year: the 21st, sent in a request of its own, is denied.
+    make, Settings, _ = web
+    visits = [{**GOOD, "id": f"V-{day}", "payer": "example-commercial", "patient": {"id": "P-8"},
+               "lines": [{**GOOD["lines"][0], "date": f"2026-02-{day:02d}"}]} for day in range(1, 21)]
+    last = {**visits[0], "id": "V-21", "lines": [{**GOOD["lines"][0], "date": "2026-03-02"}]}
+    with make(Settings(reload_interval=0, histories=(("*", str(tmp_path / "all.sqlite")),))) as c:
+        wait_ready(c)
+        assert c.post("/v1/check", content=jsonl(*visits)).status_code == 200
+        alone = json.loads(c.post("/v1/check?history=off", content=jsonl(last)).text)["claims"][0]
+        counted = json.loads(c.post("/v1/check", content=jsonl(last)).text)["claims"][0]
+    assert "example-commercial.visits.yearly-limit" not in [f["rule"] for f in alone["findings"]]
+    assert "example-commercial.visits.yearly-limit" in [f["rule"] for f in counted["findings"]]
+
+
 # ------------------------------------------------------------------------------------- policies, reloading
 
 def test_policies_lists_names_versions_dates_and_state(client):
@@ -330,6 +466,37 @@ def test_a_payer_that_never_loaded_is_a_503_with_its_diagnostics(web, tmp_path):
 
 # --------------------------------------------------------------------------------------- drafts: lint, try
 
+def test_a_payers_files_come_with_its_base_and_where_it_overrides_the_base(web, tmp_path):
+    make, Settings, _ = web
+    payers = tmp_path / "payers"
+    shutil.copytree(ROOT / "policies" / "example-commercial", payers / "example-commercial")
+    policy_file = payers / "example-commercial" / "policy.yaml"
+    # Medicare's 97112 guideline replaced by a rule of the same id, rather than removed as the plan ships it.
+    text = policy_file.read_text().replace("  - medicare.unit-cap.97112\n", "", 1).replace(
+        "unit_caps:\n", "unit_caps:\n  - id: medicare.unit-cap.97112\n    codes: 97112\n    max_units: 5\n"
+        "    source: \"a test of the service\"\n", 1)
+    policy_file.write_text(text)
+    with make(Settings(policies=(str(payers),), reload_interval=0)) as c:
+        wait_ready(c)
+        answer = c.get("/v1/policies/example-commercial/files").json()
+        assert c.get("/v1/policies/medicare/files").json()["bases"] == []
+    (base,) = answer["bases"]
+    assert base["payer"] == "medicare" and "caps.yaml" in [f["path"] for f in base["files"]]
+    assert all(f["file"].startswith("policies/medicare/") for f in base["files"])
+    how = {o["rule"]: o for o in answer["overrides"]}
+    removed = how["medicare.chiropractic.excluded-service"]
+    assert removed["how"] == "removed" and removed["file"].endswith("example-commercial/policy.yaml")
+    assert "- medicare.chiropractic.excluded-service" in text.splitlines()[removed["line"] - 1]
+    assert removed["base"]["file"] == "policies/medicare/chiropractic.yaml"
+    chiropractic = next(f["text"] for f in base["files"] if f["path"] == "chiropractic.yaml").splitlines()
+    assert "medicare.chiropractic.excluded-service" in chiropractic[removed["base"]["line"] - 1]
+    replaced = how["medicare.unit-cap.97112"]
+    assert replaced["how"] == "replaced" and "id: medicare.unit-cap.97112" in text.splitlines()[replaced["line"] - 1]
+    assert replaced["base"]["file"] == "policies/medicare/caps.yaml"
+    assert "medicare.plan-of-care.certifying-npi" not in how  # a base rule the plan keeps as it is
+
+
+
 def test_lint_underlines_a_typo_in_an_unsaved_edit_by_the_real_file_name(client):
     files = client.get("/v1/policies/example-commercial/files").json()["files"]
     text = next(f["text"] for f in files if f["path"] == "policy.yaml")
@@ -374,6 +541,32 @@ def test_diff_gives_the_impact_of_an_unsaved_edit(client):
                                            "files": {"policy.yaml": "policy: {\n"}}).json()
     assert broken["diff"] is None and broken["lint"]["ok"] is False
     assert client.post("/v1/diff", json={"payer": "nobody", "claims": ""}).status_code == 404
+
+
+def test_a_draft_is_loaded_in_memory_tables_and_new_files_included(client, tmp_path):
+    import tempfile
+    scratch = Path(tempfile.gettempdir())
+    before = {p.name for p in scratch.iterdir()}
+    claim = {**GOOD, "id": "T-1", "payer": "example-commercial",
+             "lines": [{**GOOD["lines"][0], "code": "97110", "units": 3, "minutes": 45, "date": "2026-11-02"}]}
+    files = {f["path"]: f["text"] for f in client.get("/v1/policies/example-commercial/files").json()["files"]}
+    table = files["reference/mue-2026q4.csv"]
+    assert "97110,4,3," in table
+    tried = client.post("/v1/try", json={"payer": "example-commercial", "claims": json.dumps(claim),
+                                         "files": {"reference/mue-2026q4.csv": table.replace("97110,4,3,", "97110,2,3,")}})
+    answer = tried.json()
+    assert answer["lint"]["ok"] and answer["saved"]["claims"][0]["lines"][0]["allowed_units"] == 3
+    (line,) = answer["draft"]["claims"][0]["lines"]
+    assert line["status"] == "denied"  # 3 units over the edited row's 2, read from the request, not the disk
+    assert "example-commercial.mue" in [f["rule"] for f in answer["draft"]["claims"][0]["findings"]]
+    new_file = ("unit_caps:\n  - id: example-commercial.unit-cap.97110\n    codes: 97110\n    max_units: 1\n"
+                "    source: \"a test of drafts\"\n")
+    added = client.post("/v1/try", json={"payer": "example-commercial", "claims": json.dumps(claim),
+                                         "files": {"extra-caps.yaml": new_file}}).json()
+    (finding,) = [f for f in added["draft"]["claims"][0]["findings"] if f["rule"] == "example-commercial.unit-cap.97110"]
+    assert finding["source"]["file"] == "policies/example-commercial/extra-caps.yaml"
+    assert not (ROOT / "policies" / "example-commercial" / "extra-caps.yaml").exists()
+    assert {p.name for p in scratch.iterdir()} - before == set()  # no scratch copy of the folder
 
 
 def test_edits_are_saved_only_when_allowed_only_clean_and_keeping_the_previous_file(web, client, tmp_path):
@@ -428,6 +621,8 @@ def test_the_openapi_document_lists_exactly_the_routes_served(client):
     ("post", "/v1/check", {"content": jsonl(GOOD, BAD)}),
     ("post", "/v1/check", {"content": jsonl(BAD)}),
     ("post", "/v1/check", {"content": b""}),
+    ("post", "/v1/check?as_of=2020-01-15&received=2020-01-16&history=off", {"content": jsonl(LIFTED_PAIR)}),
+    ("post", "/v1/check?as_of=2020-02-30", {"content": jsonl(GOOD)}),
     ("post", "/v1/check", {"content": (ROOT / "examples" / "claims.json").read_bytes()}),
     ("post", "/v1/lint", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: [\n"}}}),
     ("post", "/v1/lint", {"json": {"payer": "nobody"}}),
@@ -444,7 +639,11 @@ def test_the_openapi_document_lists_exactly_the_routes_served(client):
 def test_every_answer_matches_the_openapi_document(client, method, path, kwargs):
     doc = client.get("/openapi.json").json()
     answer = getattr(client, method)(path, **kwargs)
+    path, _, query = path.partition("?")
     template = "/v1/policies/{payer}/files" if path.startswith("/v1/policies/") else path
+    documented = {p["name"] for p in doc["paths"][template][method].get("parameters", ())}
+    asked = {pair.split("=")[0] for pair in query.split("&") if pair}
+    assert asked <= documented, f"{asked - documented} not documented for {path}"
     responses = doc["paths"][template][method]["responses"]
     assert str(answer.status_code) in responses, f"{answer.status_code} is not documented for {path}"
     schema = _schema_at(doc, "paths", template, method, "responses", str(answer.status_code), "content",

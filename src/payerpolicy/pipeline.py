@@ -66,10 +66,15 @@ def display_name(path: Path) -> str:
         return path.as_posix()
 
 
-def policy_files(path: Path) -> list[Path]:
+def policy_files(path: Path, unsaved: dict | None = None) -> list[Path]:
+    """The policy files of a folder (or the one file), with any `unsaved` one (by resolved path) that is not
+    on disk yet: an editor's new file is loaded as if saved."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    found = {p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()}
+    folder = path.resolve()
+    found |= {path / p.name for p in unsaved or () if p.parent == folder and p.suffix in (".yaml", ".yml")}
+    return sorted(found)
 
 
 def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, relative_to: Path | None = None,
@@ -85,7 +90,7 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
         diagnostics.append(Diagnostic("E411", f"policies extend each other in a circle: `{source}`", span,
                                       "a base policy cannot extend, directly or through others, a policy built on it"))
         return None
-    files = policy_files(path)
+    files = policy_files(path, sources.unsaved)
     sources.listed[path] = [f.name for f in files]
     if not files:
         diagnostics.append(Diagnostic("E100", f"`{display_name(path)}` holds no .yaml policy files", span))
@@ -152,6 +157,8 @@ def _load_program(source, as_of: datetime.date, cache: bool,
     plan = plan_program(spec)
     program = assemble(spec, plan)
     warnings = PolicyError(diagnostics, sources) if diagnostics else None
+    if unsaved:  # made from text that is on no disk: nothing there can tell whether it is the same
+        return program, warnings
     # What the program was made from, so that another process can tell it made the same one.
     identity = program_cache.identity(sources, as_of)
     program.identity = program_cache.identity_text(identity)

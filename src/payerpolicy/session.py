@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator, Mapping, Union
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
@@ -33,6 +33,10 @@ __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_
 
 # The payer of a claim that names none.
 DEFAULT_PAYER = "medicare"
+# In a history given per payer, the key of the file for every payer not named.
+EVERY_PAYER = "*"
+
+HistorySource = Union[str, "os.PathLike[str]", ClaimHistory]
 
 
 def read_claims(source: str | os.PathLike[str] | IO[Any], format: str = "auto") -> Iterator[ClaimRecord]:
@@ -118,6 +122,11 @@ class Policies:
     def __contains__(self, name: str) -> bool:
         return name in self._folders
 
+    def folder(self, name: str) -> Path:
+        """The folder payer `name` is loaded from (the first on the search path that serves it), without
+        loading it; `KeyError` when no folder serves it."""
+        return self._folders[name]
+
     def get(self, name: str) -> Policy:
         """The policy of payer `name`; `KeyError` when no folder serves it, `PolicyError` when its files
         have errors (every one of them)."""
@@ -144,15 +153,17 @@ class Session:
 
     `policies`: a `Policies` (route each claim by its `payer`), or one `Policy` or policy name or path for
     every claim. `as_of`: the date the policies are known on (default today). `received`: the date the payer
-    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory`.
+    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory` for
+    every claim, or a history per payer: a mapping of payer name (the judging policy's payer; "*" for every
+    payer not named) to a path or `ClaimHistory`; a payer with none is judged without history.
     `window`: a patient's claims are judged together, in date-of-service order, when read within this
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
 
     def __init__(self, policies: Policies | Policy | str | os.PathLike[str] | None = None, *,
                  as_of: datetime.date | None = None, received: datetime.date | None = None,
-                 history: str | os.PathLike[str] | ClaimHistory | None = None, window: int = DEFAULT_WINDOW,
-                 workers: int = 1):
+                 history: HistorySource | Mapping[str, HistorySource] | None = None,
+                 window: int = DEFAULT_WINDOW, workers: int = 1):
         if window < 0:
             raise ValueError("window must be 0 or more")
         if workers < 1:
@@ -166,6 +177,13 @@ class Session:
         elif not isinstance(policies, (Policies, Policy)):
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
+        self._per_payer: dict[str, ClaimHistory] = {}
+        self._opened: list[ClaimHistory] = []  # the per-payer histories this session opened (and closes)
+        if isinstance(history, Mapping):
+            if workers > 1:
+                raise ValueError("a history per payer is for workers=1: give one history file for every payer")
+            self._open_per_payer(history)
+            history = None
         # A history the session opens (given a path) writes in batches: `check_many` gives out decisions once
         # written. One given open belongs to the caller, who closes it.
         self.history: ClaimHistory | None
@@ -176,6 +194,21 @@ class Session:
             self.history = ClaimHistory(history, batch=RUN_BATCH)
         self._judges: dict[str, Judge] = {}
         self._sources: dict[str, PolicySource] = {}  # the policies as workers get them, by name
+
+    def _open_per_payer(self, histories: Mapping[str, HistorySource]) -> None:
+        by_file: dict[str, ClaimHistory] = {}  # two payers named to one file share one connection to it
+        try:
+            for payer, source in histories.items():
+                if not isinstance(source, ClaimHistory):
+                    key = os.path.abspath(source)
+                    if key not in by_file:
+                        by_file[key] = ClaimHistory(source, batch=RUN_BATCH)
+                        self._opened.append(by_file[key])
+                    source = by_file[key]
+                self._per_payer[payer] = source
+        except BaseException:
+            self.close()
+            raise
 
     # -- routing -------------------------------------------------------------------------------------
 
@@ -201,9 +234,14 @@ class Session:
                 known = self.policies.names() if isinstance(self.policies, Policies) else []
                 return _no_policy(record, name, known)
             program = policy.program
-            judge = self._judges[name] = Judge(program, history=self.history if program.uses_history else None,
-                                               received=self.received)
+            history = self._history_of(policy.payer) if program.uses_history else None
+            judge = self._judges[name] = Judge(program, history=history, received=self.received)
         return judge
+
+    def _history_of(self, payer: str) -> ClaimHistory | None:
+        if not self._per_payer:
+            return self.history
+        return self._per_payer.get(payer, self._per_payer.get(EVERY_PAYER))
 
     # -- judging -------------------------------------------------------------------------------------
 
@@ -213,7 +251,12 @@ class Session:
 
     def check_many(self, claims: Iterable[dict[str, Any] | ClaimRecord]) -> Iterator[Decision]:
         """One decision per claim, in input order, streamed (at most `window` claims held at once)."""
-        return judge_claims(claims, self, window=self.window, workers=self.workers, history=self.history)
+        decisions = judge_claims(claims, self, window=self.window, workers=self.workers, history=self.history)
+        # Each history per payer (one worker only) gives a decision out only once it has written the claims
+        # recorded before it, so a decision that passes through every one of them is out once all have.
+        for history in {id(h): h for h in self._per_payer.values()}.values():
+            decisions = history.written_first(decisions)
+        return decisions
 
     # -- for worker processes (payerpolicy.run) -------------------------------------------------------
 
@@ -239,6 +282,9 @@ class Session:
     def close(self) -> None:
         if self._owns_history and self.history is not None:
             self.history.close()
+        for history in self._opened:
+            history.close()
+        self._opened.clear()
 
     def __enter__(self) -> Session:
         return self

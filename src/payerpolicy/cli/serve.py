@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import logging
+import os
 import sys
 
 DEFAULT_PORT = 8642
@@ -25,6 +26,16 @@ def _size(text: str) -> int:
     return int(number) * unit
 
 
+def _history(text: str) -> tuple[str, str]:
+    """`PAYER=FILE` (that payer's claim history) or `FILE` (every payer not named otherwise)."""
+    payer, given, path = text.partition("=")
+    if given and payer and path and "/" not in payer and os.sep not in payer:
+        return payer, path
+    if not text:
+        raise argparse.ArgumentTypeError("expected FILE or PAYER=FILE")
+    return "*", text
+
+
 def add_parser(commands) -> None:
     serve = commands.add_parser(
         "serve", help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
@@ -39,6 +50,11 @@ def add_parser(commands) -> None:
                             "payer name before the shipped ones; may be given more than once")
     serve.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                        help="judge with the policies as known on that date (default: today, following the date)")
+    serve.add_argument("--history", type=_history, action="append", default=[], metavar="[PAYER=]FILE",
+                       help="judge each payer's claims with its patients' earlier claims in a claim history file, "
+                            "and add them to it (as check --history): PAYER=FILE for one payer, FILE for every "
+                            "payer not named; may be given more than once. A payer with none is judged without "
+                            "history; a request may ask for none with ?history=off")
     serve.add_argument("--max-body", type=_size, default="64M", metavar="SIZE",
                        help="the largest request body taken (default 64M); a larger one gets 413")
     serve.add_argument("--max-connections", type=int, default=64, metavar="N",
@@ -52,6 +68,8 @@ def add_parser(commands) -> None:
     serve.add_argument("--allow-edits", action="store_true",
                        help="let the page save edited policy files (only edits that load clean; the file replaced "
                             "is kept as NAME.previous); without it, edits are tried and never saved")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
+                       help="do not log each request (method, path, status, size, time; never a body or a query)")
     serve.add_argument("--reload-interval", type=float, default=1.0, metavar="SECONDS",
                        help="how often to look for changed policy files (default 1; 0 turns reloading off)")
 
@@ -73,16 +91,20 @@ def run(args) -> int:
             policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, body_timeout=args.body_timeout, token=token,
             allowed_hosts=("127.0.0.1", "localhost", "[::1]", "::1") if is_loopback(args.host) else None,
             cors_origins=tuple(args.cors_origin), allow_edits=args.allow_edits,
-            reload_interval=args.reload_interval)
+            reload_interval=args.reload_interval, histories=tuple(args.history))
         app = make_app(settings)
     except (StartError, FileNotFoundError) as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not args.access_log:
+        logging.getLogger("payerpolicy.access").setLevel(logging.WARNING)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"payerpolicy {'(token required) ' if token else ''}serving on http://{shown}:{args.port}/",
           file=sys.stderr)
     # uvicorn's own access log prints query strings; ours (payerpolicy.access) prints the path only.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning",
+    # Forwarded headers are not read (proxy_headers): nothing here uses the caller's address, and reading
+    # them is work on every request. uvicorn picks httptools and uvloop when installed (`uvicorn[standard]`).
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning", proxy_headers=False,
                 timeout_keep_alive=5, server_header=False, limit_concurrency=args.max_connections)
     return 0

@@ -208,8 +208,10 @@ def read_table_text(path: Path | None, display: str, what: str, sources: SourceF
     refused already: `path` None)."""
     if path is None:
         return None
+    unsaved = sources.unsaved.get(path.resolve()) if sources.unsaved else None
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # An editor's unsaved text is read instead of the disk, as for the policy files.
+        text = unsaved.removeprefix("\ufeff") if unsaved is not None else path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         diagnostics.append(Diagnostic("E101", f"no {what} file `{display}`", at,
                                       "the path is read from the folder of the policy file that names it"))

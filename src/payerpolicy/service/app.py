@@ -7,18 +7,20 @@ with a short JSON error and logged by its type and place only (`security.Guard`)
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import functools
 import json
 import logging
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -28,31 +30,44 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from payerpolicy import __version__
+from payerpolicy.judge.history import ClaimHistory, HistoryError
+from payerpolicy.session import EVERY_PAYER
 from payerpolicy.service import drafts
+from payerpolicy.service.bases import bases_of
 from payerpolicy.impact import diff
-from payerpolicy.service.judging import RequestError, check_body, claim_records, input_format, judge_body
-from payerpolicy.service.security import Guard
+from payerpolicy.service.judging import (CheckResult, RequestError, check_body, claim_records, input_format,
+                                         judge_body)
+from payerpolicy.service.security import Guard, StartError
 from payerpolicy.service.settings import ServiceSettings
-from payerpolicy.service.store import PolicyNotServing, PolicyStore
+from payerpolicy.service.store import DatedPolicies, PolicyNotServing, PolicyStore
 
 log = logging.getLogger("payerpolicy.service")
 HERE = Path(__file__).resolve().parent
 PAGE = HERE / "page"
 OPENAPI = HERE / "openapi.json"
 HEAVY_BODY = 256 * 1024  # bytes: a larger body of claims waits for one of the few judging slots
+# bytes: a body this small (a claim or a few, judged in about a millisecond) is judged on the event loop
+# itself. Handing it to a worker thread and back costs more than judging it; and since Python runs one thread
+# at a time, a thread would not let other requests go faster meanwhile.
+INLINE_BODY = 8 * 1024
 
 
 class Service:
     def __init__(self, settings: ServiceSettings, store: PolicyStore):
         self.settings, self.store = settings, store
         self._working: anyio.CapacityLimiter | None = None
+        # Requests that read and add to a claim history are judged one at a time, so that each sees the
+        # claims of the one before, as one `payerpolicy check` after another would.
+        self._history_lock = threading.Lock()
 
-    async def work(self, function, *args, heavy: bool = True, **kwargs):
+    async def work(self, function, *args, heavy: bool = True, inline: bool = False, **kwargs):
         """Run judging or compiling in a worker thread, so the event loop stays free. Heavy work (a large body,
         a policy compiled) runs at most `settings.workers` at once: Python's lock lets only one run at a time
         anyway, and each holds its body's decisions until it answers, so more at once would add memory, not
         speed. Light work (a few claims) is not queued behind it, so that one claim never waits for a
-        10,000-claim body to be judged."""
+        10,000-claim body to be judged. Inline work (a claim or two) runs here, on the event loop."""
+        if inline:
+            return function(*args, **kwargs)
         if self._working is None:  # made on the event loop that uses it
             self._working = anyio.CapacityLimiter(self.settings.workers)
         limiter = self._working if heavy else None
@@ -61,8 +76,11 @@ class Service:
     # -- reading requests ----------------------------------------------------------------------------
 
     async def body(self, request: Request) -> bytes:
+        return await self.read_body(request.headers.get("content-length", ""), request.receive)
+
+    async def read_body(self, declared: str, receive) -> bytes:
+        """The request body from ASGI `receive`, within the size limit (413) and the time limit (408)."""
         limit = self.settings.max_body
-        declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
                                     "send the claims in smaller batches")
@@ -70,16 +88,24 @@ class Service:
 
         async def collect():
             nonlocal size
-            async for chunk in request.stream():
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
                                             "send the claims in smaller batches")
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return
 
         try:
-            await asyncio.wait_for(collect(), self.settings.body_timeout)
-        except asyncio.TimeoutError:
+            # A cancel scope, not asyncio.wait_for, which would start a task for every request.
+            with anyio.fail_after(self.settings.body_timeout):
+                await collect()
+        except TimeoutError:
             raise RequestError(408, f"the body did not arrive within {self.settings.body_timeout:g} seconds") from None
         return b"".join(chunks)
 
@@ -97,27 +123,61 @@ class Service:
             raise RequestError(400, "the body is a JSON object")
         return data
 
-    def policies(self):
+    def policies(self, as_of: datetime.date | None = None):
         if not self.store.ready:
             raise RequestError(503, "the policies are still being loaded; try again in a moment (see /ready)")
-        return self.store.snapshot()
+        return self.store.on(as_of)
+
+    def histories(self, asked: str | None) -> dict[str, str] | None:
+        """The claim history files a check request uses: the service's (`--history`), unless it asks for
+        none (`history=off`)."""
+        if asked not in (None, "", "on", "off"):
+            raise RequestError(400, f"history is on (the default: the service's history files) or off, not `{asked}`")
+        return dict(self.settings.histories) if self.settings.histories and asked != "off" else None
+
+    def _check_in_turn(self, *args, **kwargs):
+        with self._history_lock:
+            return check_body(*args, **kwargs)
 
     # -- routes ----------------------------------------------------------------------------------------
 
-    async def check(self, request: Request) -> Response:
-        params = request.query_params
-        received = _date(params.get("received"), "received")
-        body = await self.body(request)
-        policies = self.policies()
+    async def check(self, scope, receive, send) -> None:
+        """POST /v1/check, as a plain ASGI app: the route most called, one claim at a time, is called straight
+        from `security.Guard` (which still checks, logs and catches it), without Starlette's router, request
+        and response objects and exception layers, which cost a large share of a one-claim request besides
+        judging it. Its errors are answered here as the other routes' are (`_request_error`)."""
+        headers = Headers(scope=scope)
         try:
-            result = await self.work(
-                check_body, body, policies, heavy=len(body) > HEAVY_BODY,
-                content_type=request.headers.get("content-type"),
+            result = await self._check(QueryParams(scope["query_string"]), headers, receive)
+            status, media_type, body = result.status, result.media_type, result.body.encode("utf-8")
+        except RequestError as exc:
+            status, media_type, body = exc.status, "application/json", json.dumps(exc.to_dict()).encode()
+        except ClientDisconnect:
+            return  # nobody is there to read an answer
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", media_type.encode("latin-1")),
+                                (b"content-length", str(len(body)).encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _check(self, params: QueryParams, headers: Headers, receive) -> CheckResult:
+        received = _date(params.get("received"), "received")
+        as_of = _date(params.get("as_of"), "as_of")
+        histories = self.histories(params.get("history"))
+        body = await self.read_body(headers.get("content-length", ""), receive)
+        policies = self.policies(as_of)
+        # Judged right here only when nothing can wait: no policy to compile for another date, no history
+        # file to wait for its turn at.
+        dated = isinstance(policies, DatedPolicies)
+        inline = len(body) <= INLINE_BODY and not dated and not histories
+        try:
+            return await self.work(
+                self._check_in_turn if histories else check_body, body, policies,
+                heavy=len(body) > HEAVY_BODY or dated, inline=inline,
+                content_type=headers.get("content-type"),
                 asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
-                output=params.get("format", "json"))
+                output=params.get("format", "json"), history=histories)
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
-        return Response(result.body, status_code=result.status, media_type=result.media_type)
 
     async def lint(self, request: Request) -> Response:
         data = await self.json_body(request)
@@ -128,8 +188,8 @@ class Service:
         return JSONResponse({"policies": [report]})
 
     def _lint(self, payer: str, files: dict) -> dict:
-        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
-            report, _ = drafts.lint_draft(draft, names, payer, self.store.as_of)
+        folder, unsaved = drafts.draft_edits(self.store.folders(), payer, files)
+        report, _ = drafts.lint_draft(folder, unsaved, payer, self.store.as_of)
         return report
 
     async def with_draft(self, request: Request, answer) -> Response:
@@ -151,15 +211,14 @@ class Service:
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
         out = {"saved": json.loads(saved.body), "saved_status": saved.status}
-        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
-            report, policy = drafts.lint_draft(draft, names, payer, policies.as_of)
-            out["lint"] = report
-            if policy is not None:
-                tried = judge_body(claims, policy, policies.as_of)
-                out["draft"] = json.loads(drafts.renamed(tried.body, names))
-                out["draft_status"] = tried.status
-            else:
-                out["draft"], out["draft_status"] = None, None
+        folder, unsaved = drafts.draft_edits(self.store.folders(), payer, files)
+        report, policy = drafts.lint_draft(folder, unsaved, payer, policies.as_of)
+        out["lint"] = report
+        if policy is not None:
+            tried = judge_body(claims, policy, policies.as_of)
+            out["draft"], out["draft_status"] = json.loads(tried.body), tried.status
+        else:
+            out["draft"], out["draft_status"] = None, None
         return out
 
     async def diff(self, request: Request) -> Response:
@@ -174,16 +233,12 @@ class Service:
             raise RequestError(404, f"no payer `{payer}`") from None
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
-        with drafts.draft_folder(self.store.folders(), payer, files) as (draft, names):
-            report, edited = drafts.lint_draft(draft, names, payer, policies.as_of)
-            if edited is None:  # the edit does not load: its diagnostics, and no diff
-                return {"lint": report, "diff": None}
-            records = claim_records(claims, input_format(None, None, claims))
-            impact = diff(saved, edited, records, as_of=policies.as_of).to_dict()
-            # The scratch folder is named as the real one, with or without its trailing slash (the policy's own
-            # name in the report's head is the folder itself).
-            folders = {**names, **{scratch.rstrip("/"): real.rstrip("/") for scratch, real in names.items()}}
-            return {"lint": report, "diff": json.loads(drafts.renamed(json.dumps(impact), folders))}
+        folder, unsaved = drafts.draft_edits(self.store.folders(), payer, files)
+        report, edited = drafts.lint_draft(folder, unsaved, payer, policies.as_of)
+        if edited is None:  # the edit does not load: its diagnostics, and no diff
+            return {"lint": report, "diff": None}
+        records = claim_records(claims, input_format(None, None, claims))
+        return {"lint": report, "diff": diff(saved, edited, records, as_of=policies.as_of).to_dict()}
 
     async def save(self, request: Request) -> Response:
         if not self.settings.allow_edits:
@@ -197,8 +252,8 @@ class Service:
     def _save(self, payer: str, files: dict) -> dict:
         with self.store.files_lock:  # no reload reads the files between the check and the writes
             folders = self.store.folders()
-            with drafts.draft_folder(folders, payer, files) as (draft, names):
-                report, policy = drafts.lint_draft(draft, names, payer, self.store.as_of)
+            folder, unsaved = drafts.draft_edits(folders, payer, files)
+            report, policy = drafts.lint_draft(folder, unsaved, payer, self.store.as_of)
             if policy is None:
                 raise RequestError(422, "the edited policy does not load, so nothing was saved",
                                    diagnostics=report["diagnostics"])
@@ -217,7 +272,11 @@ class Service:
         if payer not in folders:
             raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
         files = await self.work(drafts.policy_files, folders[payer])
-        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files})
+        bases, overrides = [], []
+        if self.store.ready and payer in self.store.snapshot():
+            bases, overrides = await self.work(bases_of, self.store.snapshot(), payer, files)
+        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files,
+                             "bases": bases, "overrides": overrides})
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -236,6 +295,17 @@ class Service:
 
     async def page(self, request: Request) -> Response:
         return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8")
+
+
+class _Asgi:
+    """A plain ASGI app for a `Route` (Starlette wraps a function or method given as the endpoint as a
+    request handler instead)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
 
 
 @functools.lru_cache(maxsize=1)
@@ -283,9 +353,27 @@ def _lifespan(store: PolicyStore):
     return lifespan
 
 
+def _check_histories(settings: ServiceSettings, store: PolicyStore) -> None:
+    """Each history file named at start opens, for a payer the service knows, once per payer."""
+    known = store.folders()
+    named = [payer for payer, _ in settings.histories]
+    for payer, path in settings.histories:
+        if payer != EVERY_PAYER and payer not in known:
+            raise StartError(f"--history names payer `{payer}`, which no policy folder serves "
+                             f"(known: {', '.join(sorted(known))})")
+        if named.count(payer) > 1:
+            raise StartError(f"--history gives {'every payer' if payer == EVERY_PAYER else 'payer `' + payer + '`'} "
+                             "two files: give one")
+        try:
+            ClaimHistory(path).close()  # made (readable by its owner only) or migrated now, not mid-request
+        except (HistoryError, OSError, sqlite3.Error) as exc:
+            raise StartError(f"the claim history {path} cannot be used: {exc}") from None
+
+
 def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Starlette:
     if store is None:
         store = PolicyStore(settings.policies, as_of=settings.as_of, interval=settings.reload_interval)
+    _check_histories(settings, store)
     service = Service(settings, store)
     routes = [
         Route("/", service.page, methods=["GET"]),
@@ -293,7 +381,7 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/health", service.health, methods=["GET"]),
         Route("/ready", service.ready, methods=["GET"]),
         Route("/openapi.json", service.openapi, methods=["GET"]),
-        Route("/v1/check", service.check, methods=["POST"]),
+        Route("/v1/check", _Asgi(service.check), methods=["POST"]),
         Route("/v1/lint", service.lint, methods=["POST"]),
         Route("/v1/try", service.try_draft, methods=["POST"]),
         Route("/v1/diff", service.diff, methods=["POST"]),
@@ -301,7 +389,8 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/v1/policies", service.list_policies, methods=["GET"]),
         Route("/v1/policies/{payer}/files", service.policy_files, methods=["GET"]),
     ]
-    middleware = [Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts)]
+    middleware = [Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts,
+                             direct={("POST", "/v1/check"): service.check})]
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                                      allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"]))

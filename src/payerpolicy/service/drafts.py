@@ -1,9 +1,9 @@
 """A billing specialist's unsaved edit of a policy: checked (`POST /v1/lint`) and tried on claims (`POST /v1/try`).
 
-The edited files are written over a scratch copy of the payer's folder (the other payers' folders stand
-beside it as links, so `extends: medicare` finds its base as it would), the copy is loaded and compiled as
-`payerpolicy lint` would, and it is removed when the request ends. Nothing is saved: the service serves only
-the policy files on disk. File names in diagnostics and findings are given back as the real files' names.
+The payer's folder is loaded and compiled as `payerpolicy lint` would, with the edited files' text read
+instead of what is on disk (the loader's `unsaved`, as for an editor's buffers): nothing is written, not even
+a scratch copy, and `extends: medicare` finds its base exactly as the saved policy does. Nothing is saved
+either: the service serves only the policy files on disk (`save_files` writes them, on `--allow-edits`).
 
 Policies are not patient data; the claims tried against a draft are judged in memory and never written.
 """
@@ -13,9 +13,7 @@ import datetime
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from payerpolicy import Policy, PolicyError
 from payerpolicy.pipeline import display_name, load_program
@@ -36,28 +34,16 @@ def policy_files(folder: Path) -> list[dict]:
     return found
 
 
-@contextmanager
-def draft_folder(folders: dict[str, Path], payer: str, files: dict) -> Iterator[tuple[Path, dict[str, str]]]:
-    """A scratch copy of `payer`'s folder with `files` (path in the folder -> new text) written over it, and
-    how to name its files as the real ones (scratch display name -> real display name)."""
+def draft_edits(folders: dict[str, Path], payer: str, files: dict) -> tuple[Path, dict[Path, str]]:
+    """`payer`'s folder, and `files` (path in the folder -> new text) as the loader takes an editor's unsaved
+    buffers (by resolved path): read instead of the disk, nothing written anywhere."""
     if payer not in folders:
         raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
     if not isinstance(files, dict) or len(files) > MAX_DRAFT_FILES or \
             not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         raise RequestError(400, f"`files` is an object of at most {MAX_DRAFT_FILES} file names to their text")
-    real = folders[payer]
-    with tempfile.TemporaryDirectory(prefix="payerpolicy-draft-") as scratch:
-        root = Path(scratch)
-        for name, folder in folders.items():
-            if name != payer:
-                os.symlink(folder.resolve(), root / name, target_is_directory=True)
-        draft = root / payer
-        shutil.copytree(real, draft, ignore=shutil.ignore_patterns("tests", ".*"))
-        for name, text in files.items():
-            target = _inside(draft, name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        yield draft, {display_name(draft) + "/": display_name(real) + "/"}
+    folder = folders[payer]
+    return folder, {_inside(folder, name).resolve(): text for name, text in files.items()}
 
 
 def _inside(folder: Path, name: str) -> Path:
@@ -94,31 +80,24 @@ def save_files(folder: Path, files: dict) -> list[str]:
     return written
 
 
-def renamed(text: str, names: dict[str, str]) -> str:
-    for scratch, real in names.items():
-        text = text.replace(scratch, real)
-    return text
-
-
-def lint_draft(draft: Path, names: dict[str, str], payer: str,
+def lint_draft(folder: Path, unsaved: dict[Path, str], payer: str,
                as_of: datetime.date) -> tuple[dict, Policy | None]:
-    """What `payerpolicy lint` says of the draft (with the real file names), and the draft as a `Policy`
+    """What `payerpolicy lint` says of the payer's folder with the unsaved edits, and the draft as a `Policy`
     when it loads. Never written to the compiled-policy cache: drafts come and go with every keystroke."""
     try:
-        program, warnings = load_program(str(draft), as_of, cache=False)
+        program, warnings = load_program(str(folder), as_of, cache=False, unsaved=unsaved)
     except PolicyError as exc:
-        return _report(payer, False, None, exc, names), None
-    policy = Policy(program, warnings.diagnostics if warnings else (), source=str(draft), as_of=as_of,
+        return _report(payer, False, None, exc), None
+    policy = Policy(program, warnings.diagnostics if warnings else (), source=str(folder), as_of=as_of,
                     cwd=os.getcwd())
-    return _report(payer, True, program.rule_count, warnings, names), policy
+    return _report(payer, True, program.rule_count, warnings), policy
 
 
-def _report(payer: str, ok: bool, rules: int | None, found: PolicyError | None, names: dict[str, str]) -> dict:
+def _report(payer: str, ok: bool, rules: int | None, found: PolicyError | None) -> dict:
     diagnostics = []
     for diagnostic in found.diagnostics if found else ():
         item = diagnostic.to_dict()
         if "file" in item and diagnostic.span is not None:
-            item["file"] = renamed(item["file"], names)
             # Where the underlined text ends, for the page to underline it in place.
             item.update(end_line=diagnostic.span.end_line, end_column=diagnostic.span.end_column)
         diagnostics.append(item)
@@ -126,5 +105,5 @@ def _report(payer: str, ok: bool, rules: int | None, found: PolicyError | None, 
     if rules is not None:
         out["rules"] = rules
     out["diagnostics"] = diagnostics
-    out["rendered"] = renamed(found.render(), names) if found else ""
+    out["rendered"] = found.render() if found else ""
     return out

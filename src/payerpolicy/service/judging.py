@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime
 import io
+import sqlite3
 from dataclasses import dataclass
 
 from payerpolicy import ClaimFileError, DecisionWriter, OUTPUT_FORMATS, Session, read_claims
 from payerpolicy.claims.formats import sniff
 from payerpolicy.claims.model import UnreadableClaim
+from payerpolicy.judge.history import HistoryError
 
 BODY_NAME = "body"  # how the input is named in `where` ("body line 7"), as a file's name is on the command line
 
@@ -78,21 +80,22 @@ def claim_records(body: bytes, kind: str):
 
 def check_body(body: bytes, policies, *, content_type: str | None = None, asked_format: str | None = None,
                payer: str | None = None, received: datetime.date | None = None,
-               output: str = "json") -> CheckResult:
+               output: str = "json", history: dict[str, str] | None = None) -> CheckResult:
     """Judge a request body with `policies` (a `ServedPolicies`, routed by each claim's payer, or by `payer`
-    for every claim, as `--payer` does): the status and the rendered decisions."""
+    for every claim, as `--payer` does): the status and the rendered decisions. `history`: the claim
+    history files by payer ("*" for every other payer), read and added to as `payerpolicy check` does."""
     target = policies
     if payer:
         if payer not in policies:
             raise RequestError(400, f"no policy for payer `{payer}` (known: {', '.join(policies.names())})")
         target = policies.get(payer)
     return judge_body(body, target, policies.as_of, content_type=content_type, asked_format=asked_format,
-                      received=received, output=output)
+                      received=received, output=output, history=history)
 
 
 def judge_body(body: bytes, target, as_of: datetime.date, *, content_type: str | None = None,
                asked_format: str | None = None, received: datetime.date | None = None,
-               output: str = "json") -> CheckResult:
+               output: str = "json", history: dict[str, str] | None = None) -> CheckResult:
     """Judge a request body with `target` (what `Session` takes: policies by payer, or one `Policy`)."""
     if output not in OUTPUT_FORMATS:
         raise RequestError(400, f"format is one of {', '.join(OUTPUT_FORMATS)}, not `{output}`")
@@ -113,7 +116,11 @@ def judge_body(body: bytes, target, as_of: datetime.date, *, content_type: str |
         records = claim_records(body, kind)
     except ClaimFileError as exc:
         raise RequestError(400, str(exc)) from None
-    with Session(target, as_of=as_of, received=received) as session:
+    try:
+        session = Session(target, as_of=as_of, received=received, history=history or None)
+    except (HistoryError, OSError, sqlite3.Error) as exc:
+        raise RequestError(503, f"the claim history cannot be used now: {exc}") from None
+    with session:
         writer.start()
         try:
             for decision in session.check_many(counted(records)):

@@ -17,3 +17,6 @@ class ServiceSettings:
     cors_origins: tuple[str, ...] = ()  # no CORS unless asked
     allow_edits: bool = False  # whether POST /v1/save may write policy files (`--allow-edits`)
     reload_interval: float = 1.0  # seconds between looks at the policy files; 0 turns reloading off
+    # Claim history files, as (payer, path); payer "*" for every payer not named. A payer with none is
+    # judged without history. Requests that use a history are judged one at a time.
+    histories: tuple[tuple[str, str], ...] = ()

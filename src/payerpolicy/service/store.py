@@ -15,12 +15,14 @@ import datetime
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from payerpolicy import Policies, Policy, PolicyError, load
 
 log = logging.getLogger("payerpolicy.service")
+MAX_DATED = 16  # policies compiled for a request's own `as_of`, kept (least recently used dropped first)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,18 @@ class ServedPolicies(Policies):
         return self._states[name]
 
 
+class DatedPolicies(ServedPolicies):
+    """The store's payers as known on another date than the one it serves (a request's `as_of`): each
+    compiled from its files on first use and kept by the store until the files change."""
+
+    def __init__(self, store: PolicyStore, states: dict[str, PayerState], as_of: datetime.date):
+        super().__init__(states, as_of)
+        self._store = store
+
+    def get(self, name: str) -> Policy:
+        return self._store.policy_on(self._states[name], self.as_of)
+
+
 class PolicyStore:
     def __init__(self, search_path=(), *, as_of: datetime.date | None = None, interval: float = 1.0,
                  shipped: bool = True):
@@ -105,6 +119,11 @@ class PolicyStore:
         # Held while policy files are read for a reload and while saved edits are written, so that a reload
         # never reads a half-written set of files.
         self.files_lock = threading.RLock()
+        # Policies compiled for other dates, by (payer, date); emptied whenever the files change. The
+        # generation tells a compile that began before a change not to keep what it made.
+        self._dated: OrderedDict[tuple[str, datetime.date], Policy] = OrderedDict()
+        self._dated_lock = threading.Lock()
+        self._generation = 0
         self.folders()  # a search path folder that does not exist is an error at start, not later
 
     # -- what is served --------------------------------------------------------------------------------
@@ -117,11 +136,42 @@ class PolicyStore:
     def snapshot(self) -> ServedPolicies:
         return ServedPolicies(self._states, self.as_of)
 
+    def on(self, as_of: datetime.date | None) -> ServedPolicies:
+        """The policies as known on `as_of` (None: the date served)."""
+        states = self._states
+        if as_of is None or as_of == self.as_of:
+            return ServedPolicies(states, self.as_of)
+        return DatedPolicies(self, states, as_of)
+
+    def policy_on(self, state: PayerState, as_of: datetime.date) -> Policy:
+        """`state`'s payer as known on `as_of`, compiled from its files as they are now; `PolicyNotServing`
+        with the diagnostics when they do not load."""
+        key = (state.payer, as_of)
+        with self._dated_lock:
+            generation = self._generation
+            policy = self._dated.get(key)
+            if policy is not None:
+                self._dated.move_to_end(key)
+                return policy
+        try:
+            policy = load(state.folder, as_of=as_of)
+        except PolicyError as exc:
+            raise PolicyNotServing(PayerState(state.payer, state.folder, failed=True,
+                                              diagnostics=tuple(d.to_dict() for d in exc.diagnostics),
+                                              rendered=exc.render())) from None
+        with self._dated_lock:
+            if generation == self._generation:
+                self._dated[key] = policy
+                while len(self._dated) > MAX_DATED:
+                    self._dated.popitem(last=False)
+        return policy
+
     def folders(self) -> dict[str, Path]:
         """Each payer's folder, found as `payerpolicy check --policies ...` finds them."""
         # Policies knows the search order (the user's folders first, then the shipped ones); it loads
         # nothing until asked, so building one is only a listing of folders.
-        return dict(Policies(self.search_path, shipped=self.shipped)._folders)
+        found = Policies(self.search_path, shipped=self.shipped)
+        return {name: found.folder(name) for name in found.names()}
 
     # -- loading -----------------------------------------------------------------------------------------
 
@@ -141,6 +191,9 @@ class PolicyStore:
             states[name] = self._load_one(name, folder, today, self._states.get(name))
         self._seen, self.as_of = seen, today
         self._states = states  # one assignment: requests see the old set or the new one
+        with self._dated_lock:
+            self._dated.clear()
+            self._generation += 1
         self._ready.set()
         return True
 

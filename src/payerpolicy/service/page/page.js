@@ -7,7 +7,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   token: sessionStorage.getItem("payerpolicy-token") || "",
   payer: "",
-  files: [],          // [{path, file, text}] as saved
+  files: [],          // [{path, file, text}] as saved; a base policy's files too, with `base` (its payer)
+  overrides: [],      // the base's rules the payer removes or replaces, and where
   edits: {},          // path -> edited text
   current: "",        // the path in the editor
   diagnostics: [],    // of the last lint
@@ -69,6 +70,7 @@ async function loadPayers() {
 async function choosePayer(payer, known) {
   state.payer = payer;
   state.edits = {};
+  showImpact(null);
   const info = (known || state.known || []).find((p) => p.payer === payer);
   if (info) {
     const stale = info.state === "stale" ? " (its files do not load now: the last good version is serving)" : "";
@@ -78,13 +80,19 @@ async function choosePayer(payer, known) {
   }
   const {status, data} = await call("GET", `/v1/policies/${encodeURIComponent(payer)}/files`);
   if (status !== 200) { say(data.error); return; }
-  state.files = data.files;
+  // A base policy's files are keyed "@base/path", so they never collide with the payer's own, and never
+  // go into an edit of this payer (they are read only here).
+  const bases = (data.bases || []).flatMap((b) => b.files.map((f) => ({...f, path: `@${b.payer}/${f.path}`, base: b.payer})));
+  state.files = data.files.concat(bases);
+  state.overrides = data.overrides || [];
   state.editable = data.editable;
   $("save").hidden = !data.editable;
   if (data.editable) $("edit-note").textContent = "Edits are tried against the claims as you type; Save writes them " +
     "to the policy files (only when the policy loads; each file replaced is kept as NAME.previous).";
   const select = $("policy-file");
-  select.replaceChildren(...data.files.map((f) => el("option", {value: f.path}, f.path)));
+  select.replaceChildren(el("optgroup", {label: `${payer}'s own files`}, ...data.files.map((f) => el("option", {value: f.path}, f.path))),
+    ...(data.bases || []).map((b) => el("optgroup", {label: `${b.payer}: the base it extends (read only here)`},
+      ...b.files.map((f) => el("option", {value: `@${b.payer}/${f.path}`}, `${b.payer}/${f.path}`)))));
   openFile(data.files.some((f) => f.path === "policy.yaml") ? "policy.yaml" : (data.files[0] || {}).path, null);
   showDiagnostics([]);
   if ($("claims").value.trim()) await checkClaims();
@@ -101,6 +109,9 @@ function openFile(path, line) {
   $("policy-file").value = path;
   const area = $("policy-text");
   area.value = editorText(path);
+  const shown = state.files.find((f) => f.path === path) || {};
+  area.readOnly = Boolean(shown.base);
+  showBaseNote(shown);
   paintUnderlines();
   if (line) {
     const lines = area.value.split("\n");
@@ -112,8 +123,52 @@ function openFile(path, line) {
   }
 }
 
+// Over a base policy's file: whose it is, and where the payer removes or replaces its rules. Over the
+// payer's own file: the base rules it overrides there, each opening the base's rule.
+function showBaseNote(shown) {
+  const note = $("base-note"), list = $("overrides");
+  if (shown.base) {
+    const edit = state.editable ? el("button", {type: "button", class: "secondary",
+      onclick: () => editBase(shown)}, `Edit it as payer ${shown.base}`) : null;
+    note.replaceChildren(`This file is ${shown.base}'s, the base policy ${state.payer} extends: read only here. ` +
+      `A change to it changes every payer built on ${shown.base}. `, edit ||
+      `To change it, start the service with --allow-edits and choose payer ${shown.base}.`);
+  }
+  note.hidden = !shown.base;
+  const here = state.overrides.filter((o) => shown.base ? o.base.file === shown.file : o.file === shown.file);
+  const items = here.map((o) => {
+    const own = o.file ? fileOfDisplay(o.file) : null, base = fileOfDisplay(o.base.file);
+    const verb = o.how === "removed" ? "removes" : "replaces";
+    return shown.base
+      ? el("li", {"data-rule": o.rule}, `${o.rule} (line ${o.base.line}): ${state.payer} ${verb} it, `,
+          own ? el("button", {type: "button", class: "link", onclick: () => openFile(own, o.line)},
+                   `at ${o.file.split("/").pop()}:${o.line}`) : "in its files")
+      : el("li", {"data-rule": o.rule}, `line ${o.line} ${verb} the base rule `,
+          base ? el("button", {type: "button", class: "link", onclick: () => openFile(base, o.base.line)}, o.rule) : o.rule);
+  });
+  const bases = [...new Set(state.files.filter((f) => f.base).map((f) => f.base))].join(", ");
+  // Over a base file the overrides are what the reader looks for; over the payer's own file, a summary to open.
+  list.replaceChildren(shown.base ? el("ul", {}, ...items)
+    : el("details", {}, el("summary", {}, `This file overrides ${here.length} rule${here.length === 1 ? "" : "s"} of ${bases}`), el("ul", {}, ...items)));
+  list.hidden = here.length === 0;
+}
+
+async function editBase(shown) {
+  const path = shown.path.slice(shown.base.length + 2), line = lineOfSelection();
+  $("payer").value = shown.base;
+  await choosePayer(shown.base, null);
+  openFile(path, line);
+}
+
+function lineOfSelection() {
+  const area = $("policy-text");
+  return area.value.slice(0, area.selectionStart).split("\n").length;
+}
+
 function fileOfDisplay(display) {
-  const f = state.files.find((f) => f.file === display || display.endsWith("/" + f.path));
+  // The file named exactly first: a base's policy.yaml must not be taken for the payer's own.
+  const f = state.files.find((f) => f.file === display) ||
+    state.files.find((f) => !f.base && display.endsWith("/" + f.path));
   return f ? f.path : null;
 }
 
@@ -181,12 +236,83 @@ async function tryEdits() {
     return;
   }
   $("lint-state").textContent = "Trying your edit on the claims...";
-  const {status, data} = await call("POST", "/v1/try", JSON.stringify({payer: state.payer, files: state.edits, claims}));
+  const draft = JSON.stringify({payer: state.payer, files: state.edits, claims});
+  const edits = Object.keys(state.edits).length > 0;
+  // The decisions side by side (/v1/try) and, with an edit, what it changes in sum (/v1/diff), asked at once.
+  const [tried, diffed] = await Promise.all([call("POST", "/v1/try", draft),
+                                            edits ? call("POST", "/v1/diff", draft) : null]);
   if (seq !== state.seq) return;
+  const {status, data} = tried;
   if (status !== 200) { say(data.error); return; }
   showDiagnostics(data.lint.diagnostics, data.lint.ok);
-  if (data.draft && Object.keys(state.edits).length) showDecisions(data.draft, data.saved);
+  if (data.draft && edits) showDecisions(data.draft, data.saved);
   else showDecisions(data.saved, null);
+  if (diffed && diffed.status !== 200) say(diffed.data.error);
+  showImpact(diffed && diffed.status === 200 ? diffed.data.diff : null);
+}
+
+// ---------------------------------------------------------------------------------------------- impact
+
+const CHANGE_WORDS = {
+  newly_denied: "Newly denied", newly_passed: "Newly passed", denied_for_another_reason: "Denied for another reason",
+  units_changed: "Units allowed changed", fixes_changed: "What to do changed", warnings_changed: "Warnings changed",
+};
+const dollars = new Intl.NumberFormat("en-US", {style: "currency", currency: "USD"});
+function plural(n, word) { return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`; }
+
+// Where each rule of the diff is written, from the findings and the changed rules it carries.
+function ruleSources(impact) {
+  const found = {};
+  for (const r of impact.policy_changes.rules.changed.concat(impact.policy_changes.rules.added)) found[r.id] = r.source;
+  for (const claim of impact.claims) for (const line of claim.lines || [])
+    for (const side of [line.old, line.new]) for (const f of (side && side.findings) || []) found[f.rule] = found[f.rule] || f.source;
+  return found;
+}
+
+function ruleLink(rule, sources) {
+  const src = sources[rule] || {};
+  const path = src.file ? fileOfDisplay(src.file) : null;
+  return path ? el("button", {class: "link", type: "button", title: `open ${src.file} at line ${src.line}`,
+                              onclick: () => openFile(path, src.line)}, rule) : rule;
+}
+
+function showImpact(impact) {
+  const box = $("impact");
+  if (!impact) { box.hidden = true; $("impact-body").replaceChildren(); return; }
+  const s = impact.summary, money = s.money, sources = ruleSources(impact);
+  const parts = [el("p", {class: "impact-head"}, s.lines_changed
+    ? `${plural(s.lines_changed, "line")} on ${plural(s.claims_changed, "claim")} decided differently, of ${plural(s.claims, "claim")} (${plural(s.lines, "line")}).`
+    : `No decision changes on these ${plural(s.claims, "claim")}.`)];
+  const kinds = Object.entries(s.by_kind).filter(([, n]) => n.lines);
+  if (kinds.length) {
+    parts.push(el("table", {class: "impact-kinds"},
+      el("thead", {}, el("tr", {}, ...["Change", "Lines", "Claims", "Billed charges"].map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, ...kinds.map(([kind, n]) => el("tr", {"data-kind": kind}, el("td", {}, CHANGE_WORDS[kind] || kind),
+        el("td", {}, n.lines), el("td", {}, n.claims), el("td", {}, dollars.format(n.charges)))))));
+    const bare = money.lines_without_charge;
+    const unpriced = bare ? ` (${plural(bare, "line")} of those ${bare === 1 ? "carries" : "carry"} no charge)` : "";
+    parts.push(el("p", {class: "money"}, `Money at stake (billed charges of lines whose status changes): ` +
+      `${dollars.format(money.at_stake_charges)}; newly denied ${dollars.format(money.newly_denied_charges)}, ` +
+      `newly passed ${dollars.format(money.newly_passed_charges)}${unpriced}.`));
+    if (money.allowed) parts.push(el("p", {class: "money"}, `Estimated allowed amounts (fee schedule): ` +
+      `${dollars.format(money.allowed.at_stake)} at stake; newly denied ${dollars.format(money.allowed.newly_denied)}, ` +
+      `newly passed ${dollars.format(money.allowed.newly_passed)}.`));
+  }
+  const rules = Object.entries(s.by_rule);
+  if (rules.length) {
+    parts.push(el("table", {class: "impact-rules"},
+      el("thead", {}, el("tr", {}, ...["Rule", "Now fires on", "No longer fires on"].map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, ...rules.map(([rule, n]) => el("tr", {"data-rule": rule}, el("td", {}, ruleLink(rule, sources)),
+        el("td", {}, plural(n.now_fires, "line")), el("td", {}, plural(n.no_longer_fires, "line")))))));
+  }
+  if (s.changed_rules_without_effect.length) {
+    parts.push(el("p", {class: "muted"}, "Changed rules that change no decision on these claims: ",
+      ...s.changed_rules_without_effect.flatMap((rule, i) => [i ? ", " : "", ruleLink(rule, sources)])));
+  }
+  if (s.unreadable) parts.push(el("p", {class: "muted"}, `${plural(s.unreadable, "claim")} could not be read and are left out.`));
+  if (s.other_payers) parts.push(el("p", {class: "muted"}, `${plural(s.other_payers, "claim")} of other payers are left out.`));
+  $("impact-body").replaceChildren(...parts);
+  box.hidden = false;
 }
 
 async function saveEdits() {
@@ -210,8 +336,10 @@ async function checkClaims() {
   if (!claims.trim()) { say("Paste or drop claims first."); return; }
   if (Object.keys(state.edits).length) { await tryEdits(); return; }
   const seq = ++state.seq;
+  showImpact(null);
   say("Checking...");
-  const {status, data} = await call("POST", `/v1/check?payer=${encodeURIComponent(state.payer)}`, claims, "text/plain");
+  // history=off: claims tried here are not the payer's real ones, and must not count in its claim history.
+  const {status, data} = await call("POST", `/v1/check?payer=${encodeURIComponent(state.payer)}&history=off`, claims, "text/plain");
   if (seq !== state.seq) return;
   if (!data.claims) { say(data.error || `the service answered ${status}`); $("results").replaceChildren(); return; }
   say(status === 200 ? "Checked." : status === 422 ? "Checked; some claims could not be read." : "No claim could be read.");
