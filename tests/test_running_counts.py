@@ -36,6 +36,14 @@ RULES = [
     ("another-this-year", "another line with code = 97530 that year and code = 97530"),
     ("record-count", "number of lines on record >= 12"),
     ("another-earlier-record", "another line earlier on record and code = 97161"),
+    # Running totals per value: the counted line shares the judged line's code, claim or discipline.
+    ("same-code-earlier-units", "total units of lines with code = line.code and claim_id = claim.id earlier that day"
+                                " + units > 3"),
+    ("same-discipline-earlier", "another line with code in [97110, 97530] and discipline = line.discipline"
+                                " earlier that day and code = 97530"),
+    ("same-code-year-charges", "total charge of lines with line.code = code earlier that year > 600"),
+    ("same-code-record-count", "number of lines with code = line.code and discipline = line.discipline"
+                               " and units >= 2 earlier on record >= 3"),
 ]
 
 
@@ -80,9 +88,11 @@ def _programs(tmp_path, monkeypatch):
     fast, _ = load_program(folder, cache=False)
     with monkeypatch.context() as patch:
         patch.setattr(program_source, "reads_only_counted_line", lambda condition: False)
+        patch.setattr(program_source, "keyed_by_judged_line", lambda condition: None)
         plain, _ = load_program(folder, cache=False)
     # The two programs really are compiled differently.
     assert "running_in_year" in fast.source and "dm.get(" in fast.source
+    assert "running_in_day_by(" in fast.source and "running_in_year_by(" in fast.source
     assert "running_in_" not in plain.source and "dm.get(" not in plain.source
     return fast, plain
 

@@ -510,14 +510,20 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:
     """Merge a line into the first line of its code that day on the same claim; across claims, say so."""
-    for other in day.lines[:day.position]:
-        if other.code == view.code and other.claim is view.claim:
-            return Fix("merge_lines", view.number, other.number,
-                       note=f"add its units to line {other.number} and remove line {view.number}")
+    first = day.day_memo.get(_FIRST_OF_CODE)
+    if first is None:  # once per claim and date: walking the day for each line cost n * n on a big claim
+        first = day.day_memo[_FIRST_OF_CODE] = {}
+        for position, line in enumerate(day.lines):
+            first.setdefault((line.code, id(line.claim)), (position, line))
+    position, other = first.get((view.code, id(view.claim)), (day.position, None))
+    if other is not None and position < day.position:
+        return Fix("merge_lines", view.number, other.number,
+                   note=f"add its units to line {other.number} and remove line {view.number}")
     return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
                                            "bill the day's units of a code on one line")
 
 
+_FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo slots are numbers)
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)

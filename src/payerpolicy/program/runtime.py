@@ -121,8 +121,7 @@ def day_lines_of(d, which: int, codes) -> list:
         past = d.past
         return lines[:bisect.bisect_left(positions, len(past) + d.position if past else d.position)]
     if which == _OTHERS:
-        me = d.line
-        return [line for line in lines if line is not me]
+        return _without_judged(d.line, lines, codes)
     return lines
 
 
@@ -145,9 +144,17 @@ def _year_lines_of(d, which: int, codes) -> list:
         found = running[key] = _merged(index, codes)
     lines = found[1]
     if which in (_YEAR_OTHERS, _RECORD_OTHERS):
-        me = d.line
-        return [line for line in lines if line is not me]
+        return _without_judged(d.line, lines, codes)
     return lines
+
+
+def _without_judged(me, lines: list, codes) -> list:
+    """The lines of `codes` but the judged line `me`. A line of another code is not among them: the lines
+    as they are, not a copy (a column-2 code asking for its column-1 codes on a claim of n lines copied
+    the day's lines of those codes for every line)."""
+    if (me.code != codes) if codes.__class__ is str else (me.code not in codes):
+        return lines
+    return [line for line in lines if line is not me]
 
 
 def _index_of(lines) -> dict:
@@ -237,7 +244,57 @@ def running_in_year(d, slot, total, whole_record=False):
 def _running_by_date(d, slot, total, whole_record):
     """`running_in_year` for a claim of several dates: the count before each of the claim's lines, worked out
     for all of them in one walk in date order (claims judged before, up to and on each date, then the claim's
-    own lines by date and number), so a claim of n lines costs n steps, not n * n."""
+    own lines by date and number), so a claim of n lines costs n steps, not n * n. The walk is
+    `_keyed_by_date`'s, with one key for every line."""
+    return _keyed_by_date(d, slot, total, whole_record, _one_key, _one_key)[d.line.number]
+
+
+def _one_key(line) -> int:
+    return 0
+
+
+# --------------------------------------------------------------------------------- running totals per key
+# `total units of lines with code = line.code and claim_id = claim.id earlier that day`: the filter asks the
+# counted line to share values with the judged line (program.source.keyed_by_judged_line). Counted plainly,
+# every judged line walks the earlier lines of its code: a claim of n lines of one code costs n * n. Kept
+# here, the state is one total per value of the counted line's key (`counted_key`, an attrgetter), each line
+# added once to its own, in the order of the lines (so a sum adds the same numbers in the same order as the
+# plain count); the judged line reads its own value's (`judged_key`). A key holding None (a missing value)
+# is left out: a missing value equals nothing.
+def running_in_day_by(d, slot, total, counted_key, judged_key):
+    """`running_in_day`, one total per key: the state in the day's memo is (lines counted, totals by key)."""
+    memo = d.day_memo
+    state = memo.get(slot)
+    position = d.position
+    if state is None or state[0] > position:
+        state = memo[slot] = [0, _fold({}, d.past_day(), total, counted_key)]
+    if state[0] < position:
+        _fold(state[1], d.lines[state[0]:position], total, counted_key)
+        state[0] = position
+    return _total_of(state[1], judged_key(d.line))
+
+
+def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key):
+    """`running_in_year`, one total per key (see `running_in_day_by`)."""
+    judge = d.judge
+    view = d.line
+    if not judge.one_date:
+        before = _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key)
+        return before[view.number]
+    index = judge.line_index
+    state = judge.running.get(slot)
+    if state is None or state[0] > index:
+        lines = judge.past_lines(view.claim, None if whole_record else view.date.year)
+        state = judge.running[slot] = [0, _fold({}, [p for p in lines if p.date <= view.date], total,
+                                                counted_key)]
+    if state[0] < index:
+        _fold(state[1], judge.lines_judged[state[0]:index], total, counted_key)
+        state[0] = index
+    return _total_of(state[1], judged_key(view))
+
+
+def _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key) -> dict:
+    """`_running_by_date` per key: {line number: its total}, for all the claim's lines in one walk."""
     judge, view = d.judge, d.line
     year = None if whole_record else view.date.year
     key = (slot, year)
@@ -246,16 +303,43 @@ def _running_by_date(d, slot, total, whole_record):
         own = sorted(judge.claim_lines_in(view.claim, year), key=_DATE_NUMBER)
         past = sorted(judge.past_lines(view.claim, year), key=_DATE)
         before = judge.running[key] = {}
-        count, taken = 0, 0
+        totals: dict = {}
+        taken = 0
         for line in own:
             upto = taken
             while upto < len(past) and past[upto].date <= line.date:
                 upto += 1
             if upto > taken:
-                count, taken = total(count, past[taken:upto]), upto
-            before[line.number] = count
-            count = total(count, [line])
-    return before[view.number]
+                _fold(totals, past[taken:upto], total, counted_key)
+                taken = upto
+            before[line.number] = _total_of(totals, judged_key(line))
+            _fold(totals, [line], total, counted_key)
+    return before
+
+
+def _fold(totals: dict, lines, total, counted_key) -> dict:
+    """Add `lines` to `totals` (key -> total), each to its own key's, in their order."""
+    if not lines:
+        return totals
+    groups: dict = {}
+    for line in lines:
+        key = counted_key(line)
+        if key is None or (key.__class__ is tuple and None in key):
+            continue
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [line]
+        else:
+            group.append(line)
+    for key, group in groups.items():
+        totals[key] = total(totals.get(key, 0), group)
+    return totals
+
+
+def _total_of(totals: dict, key):
+    if key is None or (key.__class__ is tuple and None in key):
+        return 0
+    return totals.get(key, 0)
 
 
 _DATE = operator.attrgetter("date")
@@ -288,6 +372,7 @@ RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier_
            "earlier_that_year": earlier_that_year, "on_record": on_record,
            "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
            "running_in_day": running_in_day, "day_lines_of": day_lines_of, "running_in_year": running_in_year,
+           "running_in_day_by": running_in_day_by, "running_in_year_by": running_in_year_by,
            "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
            "format_value": format_value,
            "__builtins__": __builtins__}
