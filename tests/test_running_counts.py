@@ -44,6 +44,11 @@ RULES = [
     ("same-code-year-charges", "total charge of lines with line.code = code earlier that year > 600"),
     ("same-code-record-count", "number of lines with code = line.code and discipline = line.discipline"
                                " and units >= 2 earlier on record >= 3"),
+    # Exact figures, however far down a long claim: a total off by one line changes which lines fire.
+    ("same-code-units-exactly", "remainder(total units of lines with code = line.code and claim_id = claim.id"
+                                " earlier that day, 7) = 3"),
+    ("same-code-year-exactly", "remainder(number of lines with code = line.code and units >= 2 earlier that"
+                               " year, 5) = 2"),
 ]
 
 
@@ -130,3 +135,21 @@ def test_one_claim_alone_fast_and_plain(tmp_path, monkeypatch):
     for record in _claims(seed=13)[:200]:
         assert (Judge(fast, remember=False).judge([record])
                 == Judge(plain, remember=False).judge([record])), record.id
+
+
+def test_big_claims_fast_and_plain(tmp_path, monkeypatch):
+    """Claims of more lines than a usual day (program.runtime._SMALL): the running totals per value are
+    kept by key, not counted again line by line, and still judge as the plain counts do."""
+    fast, plain = _programs(tmp_path, monkeypatch)
+    rng = random.Random(14)
+    codes = ["97110", "97112", "97140", "97530", "97161"]
+    for number, dates in enumerate((["2026-01-05"], ["2026-01-05", "2026-01-06", "2025-12-31"])):
+        lines = [{"code": rng.choice(codes), "units": rng.randint(1, 3), "minutes": 15, "date": rng.choice(dates),
+                  "charge": float(rng.choice([40, 75, 120])), "modifiers": rng.choice([["GP"], ["GO"], []])}
+                 for _ in range(150)]
+        record = claim_from_dict({"id": f"BIG-{number}", "patient": {"id": "P-1"}, "payer": "counts",
+                                  "provider": {"type": "PT"}, "lines": lines})
+        decided = Judge(fast, remember=False).judge([record])
+        assert decided == Judge(plain, remember=False).judge([record])
+        fired = {f.rule for d in decided for f in d.findings}
+        assert {"test.same-code-units-exactly", "test.same-code-year-exactly"} <= fired

@@ -266,6 +266,11 @@ def running_in_day_by(d, slot, total, counted_key, judged_key):
     memo = d.day_memo
     state = memo.get(slot)
     position = d.position
+    if state is None and position < _SMALL and not d.past_day():  # a usual day: the few lines before, as
+        key = judged_key(d.line)  # the plain count takes them, cost less than keeping totals by key
+        if key is None or (key.__class__ is tuple and None in key):
+            return 0
+        return total(0, [line for line in d.lines[:position] if counted_key(line) == key])
     if state is None or state[0] > position:
         state = memo[slot] = [0, _fold({}, d.past_day(), total, counted_key)]
     if state[0] < position:
