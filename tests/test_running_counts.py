@@ -47,6 +47,8 @@ RULES = [
     # Exact figures, however far down a long claim: a total off by one line changes which lines fire.
     ("same-code-units-exactly", "remainder(total units of lines with code = line.code and claim_id = claim.id"
                                 " earlier that day, 7) = 3"),
+    ("own-claim-record", "another line with claim_id = line.claim_id and code in [97161, 97112] earlier on record"
+                         " and code = 97110"),
     ("same-code-year-exactly", "remainder(number of lines with code = line.code and units >= 2 earlier that"
                                " year, 5) = 2"),
 ]

@@ -232,13 +232,28 @@ def running_in_year(d, slot, total, whole_record=False):
     index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
-        view = d.line
-        lines = judge.past_lines(view.claim, None if whole_record else view.date.year)
-        state = judge.running[slot] = [0, total(0, [p for p in lines if p.date <= view.date]) if lines else 0]
+        past = _past_up_to(judge, d.line, whole_record)
+        state = judge.running[slot] = [0, total(0, past) if past else 0]
     if state[0] < index:
         state[1] = total(state[1], judge.lines_judged[state[0]:index])
         state[0] = index
     return state[1]
+
+
+def _past_up_to(judge, view, whole_record) -> list:
+    """The lines of the claims judged before, in the judged line's year (or record), dated up to its date.
+    They come in service order (date first), so those are a slice, found by halving, not a walk: a patient's
+    year grows over a run. Made once per claim, year and date, however many counts start from it."""
+    year = None if whole_record else view.date.year
+    key = (_PAST, year, view.date)
+    found = judge.running.get(key)
+    if found is None:
+        lines = judge.past_lines(view.claim, year)
+        found = judge.running[key] = lines[:bisect.bisect_right(lines, view.date, key=_DATE)] if lines else []
+    return found
+
+
+_PAST = "past lines up to a date"  # the key of `_past_up_to` in `Judge.running` (count slots are numbers)
 
 
 def _running_by_date(d, slot, total, whole_record):
@@ -279,26 +294,26 @@ def running_in_day_by(d, slot, total, counted_key, judged_key):
     return _total_of(state[1], judged_key(d.line))
 
 
-def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key):
-    """`running_in_year`, one total per key (see `running_in_day_by`)."""
+def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key, own_claim=False):
+    """`running_in_year`, one total per key (see `running_in_day_by`). `own_claim`: the key holds the
+    claim id, so no line of the claims judged before counts (their lines never have this claim's id)."""
     judge = d.judge
     view = d.line
     if not judge.one_date:
-        before = _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key)
+        before = _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key, own_claim)
         return before[view.number]
     index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
-        lines = judge.past_lines(view.claim, None if whole_record else view.date.year)
-        state = judge.running[slot] = [0, _fold({}, [p for p in lines if p.date <= view.date], total,
-                                                counted_key)]
+        past = () if own_claim else _past_up_to(judge, view, whole_record)
+        state = judge.running[slot] = [0, _fold({}, past, total, counted_key)]
     if state[0] < index:
         _fold(state[1], judge.lines_judged[state[0]:index], total, counted_key)
         state[0] = index
     return _total_of(state[1], judged_key(view))
 
 
-def _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key) -> dict:
+def _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key, own_claim=False) -> dict:
     """`_running_by_date` per key: {line number: its total}, for all the claim's lines in one walk."""
     judge, view = d.judge, d.line
     year = None if whole_record else view.date.year
@@ -306,7 +321,7 @@ def _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key) -> dic
     before = judge.running.get(key)
     if before is None:
         own = sorted(judge.claim_lines_in(view.claim, year), key=_DATE_NUMBER)
-        past = sorted(judge.past_lines(view.claim, year), key=_DATE)
+        past = [] if own_claim else sorted(judge.past_lines(view.claim, year), key=_DATE)
         before = judge.running[key] = {}
         totals: dict = {}
         taken = 0

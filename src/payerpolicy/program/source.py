@@ -366,8 +366,11 @@ class SourceWriter:
                                    what=f"the judged line's {', '.join(keyed.judged)}")
             if scope == "earlier":
                 return py("running_in_day_by(d, ", slot, ", ", total, ", ", counted, ", ", judged, ")")
+            # A count of the judged line's own claim (`claim_id = line.claim_id`) takes nothing from the claims
+            # judged before: the history gives their lines without this claim's (judge.Judge.past_lines).
+            own_claim = ", True" if keyed.own_claim else ""
             return py("running_in_year_by(d, ", slot, ", ", total, ", ", whole_record, ", ", counted, ", ",
-                      judged, ")")
+                      judged, own_claim, ")")
         if scope == "earlier":
             return py("running_in_day(d, ", slot, ", ", total, ")")
         return py("running_in_year(d, ", slot, ", ", total, ", True)" if scope == "earlier_record" else ")")
@@ -535,6 +538,12 @@ class Keyed:
 
     def __init__(self, counted: tuple[str, ...], judged: tuple[str, ...], rest):
         self.counted, self.judged, self.rest = counted, judged, rest
+
+    @property
+    def own_claim(self) -> bool:
+        """Whether only lines of the judged line's own claim count."""
+        return any(mine == "claim_id" and theirs in ("claim_id", "claim.id")
+                   for mine, theirs in zip(self.counted, self.judged))
 
 
 def keyed_by_judged_line(condition) -> Keyed | None:
