@@ -8,7 +8,9 @@ order, never earlier in the input.
 """
 from __future__ import annotations
 
+import bisect
 import datetime
+import operator
 import time
 
 from payerpolicy._frozen import maker
@@ -392,8 +394,12 @@ class Judge:
         if self.history is None:
             return []
         in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
-        return [line for line in self.past_lines(view.claim, view.date.year)
-                if line.date == view.date and line.claim_id not in in_book]
+        year = self.past_lines(view.claim, view.date.year)
+        # The year's lines come in service order: the day's are a slice, found by halving (a walk over the
+        # year per claim grew with the patient's year over a run).
+        date = view.date
+        day = year[bisect.bisect_left(year, date, key=_DATE):bisect.bisect_right(year, date, key=_DATE)]
+        return [line for line in day if line.claim_id not in in_book] if in_book else day
 
     def claim_lines(self, claim: Claim) -> list:
         return self.lines_judged if claim is self.claim_judged else []
@@ -523,6 +529,7 @@ def _merge_fix(day: DayContext, view: LineView) -> Fix:
                                            "bill the day's units of a code on one line")
 
 
+_DATE = operator.attrgetter("date")
 _FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo slots are numbers)
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
