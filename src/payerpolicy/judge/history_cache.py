@@ -35,13 +35,20 @@ class PatientLines:
     more than the last. `payers` counts the lines per payer, so that asking for one payer's lines of a
     patient who has no other (nearly always) is a copy, not a walk over the lines."""
 
-    __slots__ = ("claims", "_ordered", "size", "payers")
+    __slots__ = ("claims", "_ordered", "size", "payers", "removals")
 
     def __init__(self) -> None:
         self.claims: dict[str, tuple[HistoryLine, ...]] = {}
         self._ordered: list[HistoryLine] | None = None
         self.size = 0
         self.payers: collections.Counter = collections.Counter()
+        self.removals = 0  # claims taken out (replaced, voided): see `revision`
+
+    def revision(self, claim_id: str) -> int | None:
+        """What a count carried from one of the patient's claims to the next must match (program.runtime):
+        lines are only ever added in their place between two matching revisions. None when the claim is
+        stored already: its lines are left out of what the judge is given, so nothing carries."""
+        return None if claim_id in self.claims else self.removals
 
     def put(self, claim_id: str, lines: tuple[HistoryLine, ...]) -> tuple[HistoryLine, ...] | None:
         """Store the claim's lines in place of any earlier version; the earlier version's lines, if any."""
@@ -59,6 +66,7 @@ class PatientLines:
         earlier = self.claims.pop(claim_id, None)
         if earlier is not None:
             self.size -= len(earlier)
+            self.removals += 1
             self._ordered = None  # rare (a replacement, a void): sorted again when next asked
             for line in earlier:
                 self.payers[line.payer] -= 1

@@ -265,6 +265,9 @@ class Judge:
         self.lines_judged: list[LineView] = []
         self.line_index = 0
         self.one_date = True
+        # Counts over the past carried from a patient's claim to the next (program.runtime._from_past):
+        # (patient, year, count) -> where the count stopped in the patient's lines, and its value there.
+        self.carried: dict[tuple, tuple] = {}
 
     def judge(self, records) -> list[Decision]:
         """Judge claims all together (each sees the others' lines of its patient-days)."""
@@ -386,6 +389,22 @@ class Judge:
                                        exclude_claim=claim.id, payer=self.program.policy.payer)
             self.past[key] = found
         return self.past[key]
+
+    def past_revision(self, claim: Claim) -> int | None:
+        """The history's revision of the patient's lines for `claim` (None: nothing may be carried), asked
+        once per claim."""
+        key = ("revision", claim.patient_id)
+        if key not in self.past:
+            revision = getattr(self.history, "revision", None)
+            self.past[key] = None if revision is None else revision(claim.patient_id, claim.id)
+        return self.past[key]
+
+    def carry(self, key: tuple, state: tuple) -> None:
+        """Keep a count's state for the patient's next claim; a bounded number of them, as a run has many
+        patients (emptied when full: a count not carried is worked out again, to the same value)."""
+        if len(self.carried) >= _CARRIED:
+            self.carried.clear()
+        self.carried[key] = state
 
     def past_day(self, view: LineView) -> list:
         """The lines of `view`'s patient-day from claims judged before and no longer in the day book, asked
@@ -530,6 +549,7 @@ def _merge_fix(day: DayContext, view: LineView) -> Fix:
 
 
 _DATE = operator.attrgetter("date")
+_CARRIED = 200_000  # counts carried between claims (a patient has a few; tens of bytes each)
 _FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo slots are numbers)
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen

@@ -55,6 +55,13 @@ class RunHistory:
         patient = self.by_patient.get(patient_id)
         return [] if patient is None else patient.between(date_from, date_to, exclude_claim, payer)
 
+    def revision(self, patient_id: str, claim_id: str) -> int | None:
+        """See `judge.history_cache.PatientLines.revision`."""
+        if self.spilled is not None:
+            return self.spilled.revision(patient_id, claim_id)
+        patient = self.by_patient.get(patient_id)
+        return 0 if patient is None else patient.revision(claim_id)
+
     def _spill(self) -> None:
         """Move to a scratch file in a private folder (0700), with its journal in memory. On POSIX systems the
         file and folder are removed at once (the open connection keeps the data), so nothing with patient

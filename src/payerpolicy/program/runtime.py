@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+from typing import Any
 
 from payerpolicy.rules.builtins import format_value
 from payerpolicy.program.source import MISSING
@@ -233,7 +234,8 @@ def running_in_year(d, slot, total, whole_record=False):
     state = judge.running.get(slot)
     if state is None or state[0] > index:
         past = _past_up_to(judge, d.line, whole_record)
-        state = judge.running[slot] = [0, total(0, past) if past else 0]
+        state = judge.running[slot] = [0, _from_past(judge, d.line, slot, whole_record, past, total, None)
+                                       if past else 0]
     if state[0] < index:
         state[1] = total(state[1], judge.lines_judged[state[0]:index])
         state[0] = index
@@ -251,6 +253,35 @@ def _past_up_to(judge, view, whole_record) -> list:
         lines = judge.past_lines(view.claim, year)
         found = judge.running[key] = lines[:bisect.bisect_right(lines, view.date, key=_DATE)] if lines else []
     return found
+
+
+def _from_past(judge, view, slot, whole_record, past: list, total, counted_key):
+    """A count over `past` (the lines of the claims judged before, up to the judged line's date, in service
+    order), carried from the patient's last claim when it can be: a patient's year grows over a run, and
+    counting it again for every claim made each claim cost more than the last.
+
+    The patient's lines only grow in place between two claims of the same history revision
+    (`Judge.past_revision`): if the line where the count stopped is still at the same place, the lines
+    before it are the same, and the count goes on from there, adding the lines after it in the same order
+    (the same additions as counting from the start). Otherwise, and after a replacement or void, it counts
+    from the start. `counted_key`: the count is kept per key (a dict of totals, copied: the claim's own
+    lines are added to it next); None: one total."""
+    revision = judge.past_revision(view.claim)
+    key = (view.claim.patient_id, None if whole_record else view.date.year, slot)
+    start: Any = 0 if counted_key is None else {}  # a number, or totals by key
+    taken = 0
+    carried = judge.carried.get(key) if revision is not None else None
+    if carried is not None:
+        anchor, upto, value, stored = carried
+        if stored == revision and upto <= len(past) and past[upto - 1] is anchor:
+            start, taken = (value if counted_key is None else dict(value)), upto
+    if counted_key is None:
+        value = total(start, past[taken:]) if taken < len(past) else start
+    else:
+        value = _fold(start, past[taken:], total, counted_key)
+    if revision is not None:
+        judge.carry(key, (past[-1], len(past), value if counted_key is None else dict(value), revision))
+    return value
 
 
 _PAST = "past lines up to a date"  # the key of `_past_up_to` in `Judge.running` (count slots are numbers)
@@ -306,7 +337,8 @@ def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key, ow
     state = judge.running.get(slot)
     if state is None or state[0] > index:
         past = () if own_claim else _past_up_to(judge, view, whole_record)
-        state = judge.running[slot] = [0, _fold({}, past, total, counted_key)]
+        state = judge.running[slot] = [0, _from_past(judge, view, slot, whole_record, past, total, counted_key)
+                                       if past else {}]
     if state[0] < index:
         _fold(state[1], judge.lines_judged[state[0]:index], total, counted_key)
         state[0] = index
