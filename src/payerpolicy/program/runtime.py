@@ -14,7 +14,9 @@ Counts come in three speeds, chosen by `program.source` when it writes a rule:
   once, by a generated `total_n(start, lines)` that adds the lines to `start`, in the order the plain count
   would take them. (Sums of charges are float sums: Python 3.12's `sum` compensates rounding within one call,
   so there a running total and one `sum` over all the lines can differ in the last binary digit. Charges in
-  whole cents would make both exact.)
+  whole cents would make both exact.) When the filter also asks the counted line to share a value with the
+  judged line (`code = line.code`), one total is kept per value (`running_in_day_by`, `running_in_year_by`).
+  Over the patient's past, a count is carried from the patient's last claim (`_from_past`).
 """
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ Two things the source does on purpose:
   A count whose filter reads only the counted lines (`reads_only_counted_line`) goes further: over the whole
   day or year it is the same for every line of the claim on that date, and is kept in the day's memo
   (`d.day_memo`); over earlier lines it is a running total each line adds to once (`program.runtime`).
+  One whose filter also asks the counted line to equal the judged line in a field (`code = line.code and
+  claim_id = claim.id earlier that day`: `keyed_by_judged_line`) is a running total kept per value.
 
 Everything the policy supplies (numbers, text, code sets, value tables, functions, the names of its code sets
 and values) is handed to the generated code as a named constant (`K_12`), never written into the source; the
