@@ -1,7 +1,7 @@
 """Benchmark: is `payerpolicy check` flat over a long run? Throughput per slice of the input and memory.
 
     python bench/scale.py [--claims N] [--slice N] [--history | --no-history] [--format jsonl|x12]
-                          [--corpus FILE] [--keep-corpus]
+                          [--patients N] [--corpus FILE] [--keep-corpus]
 
 Writes N generated claims (bench/generate.py, the defaults: 20,000 patients over 300 days, so a patient's
 year grows to about N / 20,000 claims) to a corpus file, then runs the command line on it as a user would,
@@ -12,7 +12,11 @@ in a child process, reading its decisions as they come (one a line) and noting t
 resident memory (VmRSS) at the end of every slice of --slice claims. It prints claims/s per slice, the
 last slice's throughput as a share of the first's (the run is flat when that stays near 1), the whole run's
 claims/s, the resident memory at each slice end and the peak (VmHWM). Start-up (imports, compiling the
-policy) is before the first decision and in no slice.
+policy) is before the first decision and in no slice. Beside the wall clock, each slice gives claims per
+second of the child's own CPU time (/proc/PID/stat): on a machine other work loads, that share is what
+still says whether the run is flat. `--patients` (default 20,000) spreads the claims over fewer patients
+to fill their years sooner: 40,000 claims over 2,000 patients give each the 20 claims a patient has
+after 400,000 claims at the default.
 
 The figures are end to end: reading the file, judging, the claim history, writing the decisions. The corpus
 and the history file are in a private temporary folder, removed at the end (--keep-corpus keeps the corpus
@@ -39,9 +43,9 @@ import generate  # noqa: E402
 WINDOW = 10_000  # the command's default --window
 
 
-def write_corpus(path: str, count: int, kind: str, seed: int = 2026) -> None:
+def write_corpus(path: str, count: int, kind: str, seed: int = 2026, patients: int = 20_000) -> None:
     rng = random.Random(seed)
-    claims = (generate.claim(rng, i) for i in range(count))
+    claims = (generate.claim(rng, i, patients=patients) for i in range(count))
     with open(path, "w") as out:
         if kind == "jsonl":
             for claim in claims:
@@ -65,11 +69,21 @@ def memory_of(pid: int) -> dict[str, int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """The child's user + system CPU seconds so far (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def run(corpus: str, history: str | None, count: int, slice_size: int, extra: list[str]) -> dict:
     command = [sys.executable, "-m", "payerpolicy.cli.main", "check", "--payer", "medicare", "--format", "json",
                *(["--history", history] if history else []), *extra, corpus]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1 << 20)
-    marks, rss, peak = [], [], 0
+    marks, rss, peak, cpu = [], [], 0, []
     decided = 0
     start = None
     for row in child.stdout:
@@ -79,8 +93,10 @@ def run(corpus: str, history: str | None, count: int, slice_size: int, extra: li
         if start is None:
             start = time.perf_counter()
             marks.append((1, start))
+            cpu.append(cpu_seconds(child.pid))
         if decided % slice_size == 0 or decided == count:
             marks.append((decided, time.perf_counter()))
+            cpu.append(cpu_seconds(child.pid))
             memory = memory_of(child.pid)
             rss.append(memory.get("VmRSS", 0))
             peak = max(peak, memory.get("VmHWM", 0))
@@ -89,22 +105,27 @@ def run(corpus: str, history: str | None, count: int, slice_size: int, extra: li
         raise SystemExit(f"payerpolicy check exited {child.returncode}")
     if decided != count:
         raise SystemExit(f"{decided} decisions for {count} claims")
-    return {"marks": marks, "rss": rss, "peak": peak}
+    return {"marks": marks, "rss": rss, "peak": peak, "cpu": cpu}
 
 
 def report(figures: dict, slice_size: int) -> None:
     marks = figures["marks"]
-    rates = []
-    for (n0, t0), (n1, t1), rss in zip(marks, marks[1:], figures["rss"]):
+    rates, cpu_rates = [], []
+    cpu = figures["cpu"]
+    for (n0, t0), (n1, t1), rss, c0, c1 in zip(marks, marks[1:], figures["rss"], cpu, cpu[1:]):
         rates.append((n1 - n0) / (t1 - t0))
-        print(f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rates[-1]:>9,.0f} claims/s   RSS {rss / 1024:7.1f} MB")
+        cpu_rates.append((n1 - n0) / max(c1 - c0, 1e-9))
+        print(f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rates[-1]:>9,.0f} claims/s, "
+              f"{cpu_rates[-1]:>9,.0f} per CPU second   RSS {rss / 1024:7.1f} MB")
     whole = (marks[-1][0] - 1) / (marks[-1][1] - marks[0][1])
     # The last `window` claims are decided after the input ends, with nothing left to read: a slice that
     # holds them is not the steady state, so the share compares the last slice ending before them.
     steady = [rate for (n1, _), rate in zip(marks[1:], rates) if n1 <= marks[-1][0] - WINDOW] or rates
+    steady_cpu = [rate for (n1, _), rate in zip(marks[1:], cpu_rates) if n1 <= marks[-1][0] - WINDOW] or cpu_rates
     print(f"  whole run: {whole:,.0f} claims/s; last steady slice / first slice = {steady[-1] / rates[0]:.2f}; "
           f"RSS last / first slice end = {figures['rss'][-1] / figures['rss'][0]:.2f}; "
           f"peak RSS {figures['peak'] / 1024:.1f} MB")
+    print(f"  per CPU second: last steady slice / first slice = {steady_cpu[-1] / cpu_rates[0]:.2f}")
 
 
 def main(argv=None) -> int:
@@ -116,13 +137,14 @@ def main(argv=None) -> int:
     parser.add_argument("--format", choices=["jsonl", "x12"], default="jsonl")
     parser.add_argument("--corpus", help="the corpus file to use, written first if it is not there")
     parser.add_argument("--keep-corpus", action="store_true")
+    parser.add_argument("--patients", type=int, default=20_000, help="patients the claims are spread over")
     args = parser.parse_args(argv)
     slice_size = args.slice or max(args.claims // 10, 1)
     folder = tempfile.mkdtemp(prefix="payerpolicy-bench-")
     try:
         corpus = args.corpus or os.path.join(folder, f"claims.{args.format}")
         if not os.path.exists(corpus):
-            write_corpus(corpus, args.claims, args.format)
+            write_corpus(corpus, args.claims, args.format, patients=args.patients)
         history = os.path.join(folder, "history.sqlite") if args.history else None
         print(f"payerpolicy check, {args.claims:,} {args.format} claims, "
               f"{'with' if history else 'without'} --history, slices of {slice_size:,}")

@@ -36,6 +36,21 @@ RULES = [
     ("another-this-year", "another line with code = 97530 that year and code = 97530"),
     ("record-count", "number of lines on record >= 12"),
     ("another-earlier-record", "another line earlier on record and code = 97161"),
+    # Running totals per value: the counted line shares the judged line's code, claim or discipline.
+    ("same-code-earlier-units", "total units of lines with code = line.code and claim_id = claim.id earlier that day"
+                                " + units > 3"),
+    ("same-discipline-earlier", "another line with code in [97110, 97530] and discipline = line.discipline"
+                                " earlier that day and code = 97530"),
+    ("same-code-year-charges", "total charge of lines with line.code = code earlier that year > 600"),
+    ("same-code-record-count", "number of lines with code = line.code and discipline = line.discipline"
+                               " and units >= 2 earlier on record >= 3"),
+    # Exact figures, however far down a long claim: a total off by one line changes which lines fire.
+    ("same-code-units-exactly", "remainder(total units of lines with code = line.code and claim_id = claim.id"
+                                " earlier that day, 7) = 3"),
+    ("own-claim-record", "another line with claim_id = line.claim_id and code in [97161, 97112] earlier on record"
+                         " and code = 97110"),
+    ("same-code-year-exactly", "remainder(number of lines with code = line.code and units >= 2 earlier that"
+                               " year, 5) = 2"),
 ]
 
 
@@ -80,9 +95,11 @@ def _programs(tmp_path, monkeypatch):
     fast, _ = load_program(folder, cache=False)
     with monkeypatch.context() as patch:
         patch.setattr(program_source, "reads_only_counted_line", lambda condition: False)
+        patch.setattr(program_source, "keyed_by_judged_line", lambda condition: None)
         plain, _ = load_program(folder, cache=False)
     # The two programs really are compiled differently.
     assert "running_in_year" in fast.source and "dm.get(" in fast.source
+    assert "running_in_day_by(" in fast.source and "running_in_year_by(" in fast.source
     assert "running_in_" not in plain.source and "dm.get(" not in plain.source
     return fast, plain
 
@@ -120,3 +137,21 @@ def test_one_claim_alone_fast_and_plain(tmp_path, monkeypatch):
     for record in _claims(seed=13)[:200]:
         assert (Judge(fast, remember=False).judge([record])
                 == Judge(plain, remember=False).judge([record])), record.id
+
+
+def test_big_claims_fast_and_plain(tmp_path, monkeypatch):
+    """Claims of more lines than a usual day (program.runtime._SMALL): the running totals per value are
+    kept by key, not counted again line by line, and still judge as the plain counts do."""
+    fast, plain = _programs(tmp_path, monkeypatch)
+    rng = random.Random(14)
+    codes = ["97110", "97112", "97140", "97530", "97161"]
+    for number, dates in enumerate((["2026-01-05"], ["2026-01-05", "2026-01-06", "2025-12-31"])):
+        lines = [{"code": rng.choice(codes), "units": rng.randint(1, 3), "minutes": 15, "date": rng.choice(dates),
+                  "charge": float(rng.choice([40, 75, 120])), "modifiers": rng.choice([["GP"], ["GO"], []])}
+                 for _ in range(150)]
+        record = claim_from_dict({"id": f"BIG-{number}", "patient": {"id": "P-1"}, "payer": "counts",
+                                  "provider": {"type": "PT"}, "lines": lines})
+        decided = Judge(fast, remember=False).judge([record])
+        assert decided == Judge(plain, remember=False).judge([record])
+        fired = {f.rule for d in decided for f in d.findings}
+        assert {"test.same-code-units-exactly", "test.same-code-year-exactly"} <= fired

@@ -510,6 +510,10 @@ class ClaimHistory:
         in service order (date, claim id, line number)."""
         return self._patient(patient_id).between(date_from, date_to, exclude_claim, payer)
 
+    def revision(self, patient_id: str, claim_id: str) -> int | None:
+        """See `judge.history_cache.PatientLines.revision`."""
+        return self._patient(patient_id).revision(claim_id)
+
     def claim_ids(self, patient_id: str) -> list[str]:
         """The ids of the patient's claims currently counted, sorted."""
         return sorted(self._patient(patient_id).claims)

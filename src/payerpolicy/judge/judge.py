@@ -8,7 +8,9 @@ order, never earlier in the input.
 """
 from __future__ import annotations
 
+import bisect
 import datetime
+import operator
 import time
 
 from payerpolicy._frozen import maker
@@ -263,6 +265,9 @@ class Judge:
         self.lines_judged: list[LineView] = []
         self.line_index = 0
         self.one_date = True
+        # Counts over the past carried from a patient's claim to the next (program.runtime._from_past):
+        # (patient, year, count) -> where the count stopped in the patient's lines, and its value there.
+        self.carried: dict[tuple, tuple] = {}
 
     def judge(self, records) -> list[Decision]:
         """Judge claims all together (each sees the others' lines of its patient-days)."""
@@ -385,6 +390,22 @@ class Judge:
             self.past[key] = found
         return self.past[key]
 
+    def past_revision(self, claim: Claim) -> int | None:
+        """The history's revision of the patient's lines for `claim` (None: nothing may be carried), asked
+        once per claim."""
+        key = ("revision", claim.patient_id)
+        if key not in self.past:
+            revision = getattr(self.history, "revision", None)
+            self.past[key] = None if revision is None else revision(claim.patient_id, claim.id)
+        return self.past[key]
+
+    def carry(self, key: tuple, state: tuple) -> None:
+        """Keep a count's state for the patient's next claim; a bounded number of them, as a run has many
+        patients (emptied when full: a count not carried is worked out again, to the same value)."""
+        if len(self.carried) >= _CARRIED:
+            self.carried.clear()
+        self.carried[key] = state
+
     def past_day(self, view: LineView) -> list:
         """The lines of `view`'s patient-day from claims judged before and no longer in the day book, asked
         once per claim and date (`DayContext.past_day` keeps them). Taken from the patient's year, which is
@@ -392,8 +413,12 @@ class Judge:
         if self.history is None:
             return []
         in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
-        return [line for line in self.past_lines(view.claim, view.date.year)
-                if line.date == view.date and line.claim_id not in in_book]
+        year = self.past_lines(view.claim, view.date.year)
+        # The year's lines come in service order: the day's are a slice, found by halving (a walk over the
+        # year per claim grew with the patient's year over a run).
+        date = view.date
+        day = year[bisect.bisect_left(year, date, key=_DATE):bisect.bisect_right(year, date, key=_DATE)]
+        return [line for line in day if line.claim_id not in in_book] if in_book else day
 
     def claim_lines(self, claim: Claim) -> list:
         return self.lines_judged if claim is self.claim_judged else []
@@ -510,14 +535,22 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:
     """Merge a line into the first line of its code that day on the same claim; across claims, say so."""
-    for other in day.lines[:day.position]:
-        if other.code == view.code and other.claim is view.claim:
-            return Fix("merge_lines", view.number, other.number,
-                       note=f"add its units to line {other.number} and remove line {view.number}")
+    first = day.day_memo.get(_FIRST_OF_CODE)
+    if first is None:  # once per claim and date: walking the day for each line cost n * n on a big claim
+        first = day.day_memo[_FIRST_OF_CODE] = {}
+        for position, line in enumerate(day.lines):
+            first.setdefault((line.code, id(line.claim)), (position, line))
+    position, other = first.get((view.code, id(view.claim)), (day.position, None))
+    if other is not None and position < day.position:
+        return Fix("merge_lines", view.number, other.number,
+                   note=f"add its units to line {other.number} and remove line {view.number}")
     return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
                                            "bill the day's units of a code on one line")
 
 
+_DATE = operator.attrgetter("date")
+_CARRIED = 200_000  # counts carried between claims (a patient has a few; tens of bytes each)
+_FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo slots are numbers)
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import atexit
 import datetime
-import operator
 import os
 import shutil
 import tempfile
 
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory, HistoryLine
+from payerpolicy.judge.history_cache import PatientLines
 from payerpolicy.claims.model import Claim
-
-# The order of `lines`, as the SQLite history gives it: by date, claim, line.
-_IN_ORDER = operator.attrgetter("date_of_service", "claim_id", "number")
 
 DEFAULT_LIMIT = 100_000  # a few KB a claim in memory (with what its lines share with the claim): some 300 MB
 
@@ -29,7 +26,8 @@ class RunHistory:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self.count = 0
-        self.by_patient: dict[str, dict[str, tuple[HistoryLine, ...]]] = {}
+        # Per patient, the lines of each claim and all of them in service order (judge.history_cache).
+        self.by_patient: dict[str, PatientLines] = {}
         self.spilled: ClaimHistory | None = None
 
     def record(self, claim: Claim, *, payer: str | None = None, views=None, allowed=None) -> None:
@@ -38,12 +36,14 @@ class RunHistory:
         if self.spilled is not None:
             self.spilled.record(claim, payer=payer, allowed=allowed or {v.number: v.allowed for v in views or ()})
             return
-        patient = self.by_patient.setdefault(claim.patient_id, {})
-        if patient.pop(claim.id, None) is not None:
+        patient = self.by_patient.get(claim.patient_id)
+        if patient is None:
+            patient = self.by_patient[claim.patient_id] = PatientLines()
+        if patient.remove(claim.id) is not None:
             self.count -= 1
         if claim.frequency == "8":
             return
-        patient[claim.id] = _history_lines(claim, payer) if views is None else _lines_seen(claim, payer, views)
+        patient.put(claim.id, _history_lines(claim, payer) if views is None else _lines_seen(claim, payer, views))
         self.count += 1
         if self.count > self.limit:
             self._spill()
@@ -52,11 +52,15 @@ class RunHistory:
               exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
         if self.spilled is not None:
             return self.spilled.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
-        found = [line for claim_id, lines in self.by_patient.get(patient_id, {}).items()
-                 if claim_id != exclude_claim for line in lines
-                 if date_from <= line.date_of_service <= date_to and (payer is None or line.payer == payer)]
-        found.sort(key=_IN_ORDER)
-        return found
+        patient = self.by_patient.get(patient_id)
+        return [] if patient is None else patient.between(date_from, date_to, exclude_claim, payer)
+
+    def revision(self, patient_id: str, claim_id: str) -> int | None:
+        """See `judge.history_cache.PatientLines.revision`."""
+        if self.spilled is not None:
+            return self.spilled.revision(patient_id, claim_id)
+        patient = self.by_patient.get(patient_id)
+        return 0 if patient is None else patient.revision(claim_id)
 
     def _spill(self) -> None:
         """Move to a scratch file in a private folder (0700), with its journal in memory. On POSIX systems the
@@ -71,7 +75,7 @@ class RunHistory:
             os.rmdir(folder)
         except OSError:
             atexit.register(shutil.rmtree, folder, True)
-        store.import_lines(line for patient in self.by_patient.values() for lines in patient.values()
+        store.import_lines(line for patient in self.by_patient.values() for lines in patient.claims.values()
                            for line in lines)
         self.by_patient.clear()
         self.spilled = store

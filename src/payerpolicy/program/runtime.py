@@ -14,12 +14,15 @@ Counts come in three speeds, chosen by `program.source` when it writes a rule:
   once, by a generated `total_n(start, lines)` that adds the lines to `start`, in the order the plain count
   would take them. (Sums of charges are float sums: Python 3.12's `sum` compensates rounding within one call,
   so there a running total and one `sum` over all the lines can differ in the last binary digit. Charges in
-  whole cents would make both exact.)
+  whole cents would make both exact.) When the filter also asks the counted line to share a value with the
+  judged line (`code = line.code`), one total is kept per value (`running_in_day_by`, `running_in_year_by`).
+  Over the patient's past, a count is carried from the patient's last claim (`_from_past`).
 """
 from __future__ import annotations
 
 import bisect
 import operator
+from typing import Any
 
 from payerpolicy.rules.builtins import format_value
 from payerpolicy.program.source import MISSING
@@ -121,8 +124,7 @@ def day_lines_of(d, which: int, codes) -> list:
         past = d.past
         return lines[:bisect.bisect_left(positions, len(past) + d.position if past else d.position)]
     if which == _OTHERS:
-        me = d.line
-        return [line for line in lines if line is not me]
+        return _without_judged(d.line, lines, codes)
     return lines
 
 
@@ -145,9 +147,17 @@ def _year_lines_of(d, which: int, codes) -> list:
         found = running[key] = _merged(index, codes)
     lines = found[1]
     if which in (_YEAR_OTHERS, _RECORD_OTHERS):
-        me = d.line
-        return [line for line in lines if line is not me]
+        return _without_judged(d.line, lines, codes)
     return lines
+
+
+def _without_judged(me, lines: list, codes) -> list:
+    """The lines of `codes` but the judged line `me`. A line of another code is not among them: the lines
+    as they are, not a copy (a column-2 code asking for its column-1 codes on a claim of n lines copied
+    the day's lines of those codes for every line)."""
+    if (me.code != codes) if codes.__class__ is str else (me.code not in codes):
+        return lines
+    return [line for line in lines if line is not me]
 
 
 def _index_of(lines) -> dict:
@@ -225,37 +235,165 @@ def running_in_year(d, slot, total, whole_record=False):
     index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
-        view = d.line
-        lines = judge.past_lines(view.claim, None if whole_record else view.date.year)
-        state = judge.running[slot] = [0, total(0, [p for p in lines if p.date <= view.date]) if lines else 0]
+        past = _past_up_to(judge, d.line, whole_record)
+        state = judge.running[slot] = [0, _from_past(judge, d.line, slot, whole_record, past, total, None)
+                                       if past else 0]
     if state[0] < index:
         state[1] = total(state[1], judge.lines_judged[state[0]:index])
         state[0] = index
     return state[1]
 
 
+def _past_up_to(judge, view, whole_record) -> list:
+    """The lines of the claims judged before, in the judged line's year (or record), dated up to its date.
+    They come in service order (date first), so those are a slice, found by halving, not a walk: a patient's
+    year grows over a run. Made once per claim, year and date, however many counts start from it."""
+    year = None if whole_record else view.date.year
+    key = (_PAST, year, view.date)
+    found = judge.running.get(key)
+    if found is None:
+        lines = judge.past_lines(view.claim, year)
+        found = judge.running[key] = lines[:bisect.bisect_right(lines, view.date, key=_DATE)] if lines else []
+    return found
+
+
+def _from_past(judge, view, slot, whole_record, past: list, total, counted_key):
+    """A count over `past` (the lines of the claims judged before, up to the judged line's date, in service
+    order), carried from the patient's last claim when it can be: a patient's year grows over a run, and
+    counting it again for every claim made each claim cost more than the last.
+
+    The patient's lines only grow in place between two claims of the same history revision
+    (`Judge.past_revision`): if the line where the count stopped is still at the same place, the lines
+    before it are the same, and the count goes on from there, adding the lines after it in the same order
+    (the same additions as counting from the start). Otherwise, and after a replacement or void, it counts
+    from the start. `counted_key`: the count is kept per key (a dict of totals, copied: the claim's own
+    lines are added to it next); None: one total."""
+    revision = judge.past_revision(view.claim)
+    key = (view.claim.patient_id, None if whole_record else view.date.year, slot)
+    start: Any = 0 if counted_key is None else {}  # a number, or totals by key
+    taken = 0
+    carried = judge.carried.get(key) if revision is not None else None
+    if carried is not None:
+        anchor, upto, value, stored = carried
+        if stored == revision and upto <= len(past) and past[upto - 1] is anchor:
+            start, taken = (value if counted_key is None else dict(value)), upto
+    if counted_key is None:
+        value = total(start, past[taken:]) if taken < len(past) else start
+    else:
+        value = _fold(start, past[taken:], total, counted_key)
+    if revision is not None:
+        judge.carry(key, (past[-1], len(past), value if counted_key is None else dict(value), revision))
+    return value
+
+
+_PAST = "past lines up to a date"  # the key of `_past_up_to` in `Judge.running` (count slots are numbers)
+
+
 def _running_by_date(d, slot, total, whole_record):
     """`running_in_year` for a claim of several dates: the count before each of the claim's lines, worked out
     for all of them in one walk in date order (claims judged before, up to and on each date, then the claim's
-    own lines by date and number), so a claim of n lines costs n steps, not n * n."""
+    own lines by date and number), so a claim of n lines costs n steps, not n * n. The walk is
+    `_keyed_by_date`'s, with one key for every line."""
+    return _keyed_by_date(d, slot, total, whole_record, _one_key, _one_key)[d.line.number]
+
+
+def _one_key(line) -> int:
+    return 0
+
+
+# --------------------------------------------------------------------------------- running totals per key
+# `total units of lines with code = line.code and claim_id = claim.id earlier that day`: the filter asks the
+# counted line to share values with the judged line (program.source.keyed_by_judged_line). Counted plainly,
+# every judged line walks the earlier lines of its code: a claim of n lines of one code costs n * n. Kept
+# here, the state is one total per value of the counted line's key (`counted_key`, an attrgetter), each line
+# added once to its own, in the order of the lines (so a sum adds the same numbers in the same order as the
+# plain count); the judged line reads its own value's (`judged_key`). A key holding None (a missing value)
+# is left out: a missing value equals nothing.
+def running_in_day_by(d, slot, total, counted_key, judged_key):
+    """`running_in_day`, one total per key: the state in the day's memo is (lines counted, totals by key)."""
+    memo = d.day_memo
+    state = memo.get(slot)
+    position = d.position
+    if state is None and position < _SMALL and not d.past_day():  # a usual day: the few lines before, as
+        key = judged_key(d.line)  # the plain count takes them, cost less than keeping totals by key
+        if key is None or (key.__class__ is tuple and None in key):
+            return 0
+        return total(0, [line for line in d.lines[:position] if counted_key(line) == key])
+    if state is None or state[0] > position:
+        state = memo[slot] = [0, _fold({}, d.past_day(), total, counted_key)]
+    if state[0] < position:
+        _fold(state[1], d.lines[state[0]:position], total, counted_key)
+        state[0] = position
+    return _total_of(state[1], judged_key(d.line))
+
+
+def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key, own_claim=False):
+    """`running_in_year`, one total per key (see `running_in_day_by`). `own_claim`: the key holds the
+    claim id, so no line of the claims judged before counts (their lines never have this claim's id)."""
+    judge = d.judge
+    view = d.line
+    if not judge.one_date:
+        before = _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key, own_claim)
+        return before[view.number]
+    index = judge.line_index
+    state = judge.running.get(slot)
+    if state is None or state[0] > index:
+        past = () if own_claim else _past_up_to(judge, view, whole_record)
+        state = judge.running[slot] = [0, _from_past(judge, view, slot, whole_record, past, total, counted_key)
+                                       if past else {}]
+    if state[0] < index:
+        _fold(state[1], judge.lines_judged[state[0]:index], total, counted_key)
+        state[0] = index
+    return _total_of(state[1], judged_key(view))
+
+
+def _keyed_by_date(d, slot, total, whole_record, counted_key, judged_key, own_claim=False) -> dict:
+    """`_running_by_date` per key: {line number: its total}, for all the claim's lines in one walk."""
     judge, view = d.judge, d.line
     year = None if whole_record else view.date.year
     key = (slot, year)
     before = judge.running.get(key)
     if before is None:
         own = sorted(judge.claim_lines_in(view.claim, year), key=_DATE_NUMBER)
-        past = sorted(judge.past_lines(view.claim, year), key=_DATE)
+        past = [] if own_claim else sorted(judge.past_lines(view.claim, year), key=_DATE)
         before = judge.running[key] = {}
-        count, taken = 0, 0
+        totals: dict = {}
+        taken = 0
         for line in own:
             upto = taken
             while upto < len(past) and past[upto].date <= line.date:
                 upto += 1
             if upto > taken:
-                count, taken = total(count, past[taken:upto]), upto
-            before[line.number] = count
-            count = total(count, [line])
-    return before[view.number]
+                _fold(totals, past[taken:upto], total, counted_key)
+                taken = upto
+            before[line.number] = _total_of(totals, judged_key(line))
+            _fold(totals, [line], total, counted_key)
+    return before
+
+
+def _fold(totals: dict, lines, total, counted_key) -> dict:
+    """Add `lines` to `totals` (key -> total), each to its own key's, in their order."""
+    if not lines:
+        return totals
+    groups: dict = {}
+    for line in lines:
+        key = counted_key(line)
+        if key is None or (key.__class__ is tuple and None in key):
+            continue
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [line]
+        else:
+            group.append(line)
+    for key, group in groups.items():
+        totals[key] = total(totals.get(key, 0), group)
+    return totals
+
+
+def _total_of(totals: dict, key):
+    if key is None or (key.__class__ is tuple and None in key):
+        return 0
+    return totals.get(key, 0)
 
 
 _DATE = operator.attrgetter("date")
@@ -288,6 +426,7 @@ RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier_
            "earlier_that_year": earlier_that_year, "on_record": on_record,
            "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
            "running_in_day": running_in_day, "day_lines_of": day_lines_of, "running_in_year": running_in_year,
+           "running_in_day_by": running_in_day_by, "running_in_year_by": running_in_year_by,
            "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
            "format_value": format_value,
            "__builtins__": __builtins__}

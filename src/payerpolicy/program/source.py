@@ -17,6 +17,8 @@ Two things the source does on purpose:
   A count whose filter reads only the counted lines (`reads_only_counted_line`) goes further: over the whole
   day or year it is the same for every line of the claim on that date, and is kept in the day's memo
   (`d.day_memo`); over earlier lines it is a running total each line adds to once (`program.runtime`).
+  One whose filter also asks the counted line to equal the judged line in a field (`code = line.code and
+  claim_id = claim.id earlier that day`: `keyed_by_judged_line`) is a running total kept per value.
 
 Everything the policy supplies (numbers, text, code sets, value tables, functions, the names of its code sets
 and values) is handed to the generated code as a named constant (`K_12`), never written into the source; the
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import operator
 
 from payerpolicy.codes import DiagnosisSet, range_codes
 from payerpolicy.program.pycode import (JUDGED, Bound, Code, FocusField, Frame, Function, FunctionWriter, Memo, Temp,
@@ -163,6 +166,9 @@ class SourceWriter:
                 self.scopes.add(scope)
                 if reads_only_counted_line(filt):
                     return self.another_line_counted(node, filt, scope, focus)
+                keyed = keyed_by_judged_line(filt) if scope in _RUNNING else None
+                if keyed is not None:  # `another line with code = line.code earlier that day`
+                    return py("(", self.memo(node, self.running(node, "count", keyed.rest, scope, keyed)), " > 0)")
                 lines = self.scope_lines(_SCOPES_WITHOUT_SELF[scope], filt)
                 if filt is None:
                     return self.memo(node, py("bool(", lines, ")"))
@@ -270,9 +276,13 @@ class SourceWriter:
 
     def day_lines(self, node, measure: str, filt, scope: str) -> Code:
         self.scopes.add(scope)
-        counted = measure not in ("days", "claims", *_DATE_MEASURES) and reads_only_counted_line(filt)
+        additive = measure not in ("days", "claims", *_DATE_MEASURES)
+        counted = additive and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
+        keyed = keyed_by_judged_line(filt) if additive and scope in _RUNNING else None
+        if keyed is not None:  # running totals per code (per claim, per discipline...): one for each key
+            return self.memo(node, self.running(node, measure, keyed.rest, scope, keyed))
         # A count inside the filter (`date >= latest date of lines ... on record`) has one value for the judged
         # line, whichever line is counted: work it out once, before the loop, not once per counted line.
         inner = list(dict.fromkeys(n for n in _day_lines_in(filt) if n not in self._hoisted))
@@ -331,9 +341,11 @@ class SourceWriter:
         codes = self.member_set(wanted.set, "code") if isinstance(wanted, ast.InSet) else self.value(wanted, JUDGED)
         return py("day_lines_of(d, ", str(_INDEXED_SCOPES[scope_function]), ", ", codes, ")")
 
-    def running(self, node, measure: str, filt, scope: str) -> Code:
+    def running(self, node, measure: str, filt, scope: str, keyed: "Keyed | None" = None) -> Code:
         """A call keeping a running total over the lines earlier that day or year (program.runtime), with
-        the generated function folding lines into it."""
+        the generated function folding lines into it. `keyed`: the count asks that the counted line share
+        values with the judged line (`code = line.code`); the runtime then keeps one total per value, each
+        line adding to its own, and the judged line reads the total of its value (`_by`)."""
         number = self._total_of.get(node)
         if number is None:  # a message naming the count asks for it again: one function per count
             loop = Temp("o")
@@ -348,6 +360,19 @@ class SourceWriter:
             self.totals.append(function(f"total_{number}", body))
         slot = self.slot(node)
         total = Bound(f"S_{number}")
+        whole_record = "True" if scope == "earlier_record" else "False"
+        if keyed is not None:
+            counted = self.constant(operator.attrgetter(*keyed.counted), key=("counted key", keyed.counted),
+                                    what=f"the counted line's {', '.join(keyed.counted)}")
+            judged = self.constant(operator.attrgetter(*keyed.judged), key=("judged key", keyed.judged),
+                                   what=f"the judged line's {', '.join(keyed.judged)}")
+            if scope == "earlier":
+                return py("running_in_day_by(d, ", slot, ", ", total, ", ", counted, ", ", judged, ")")
+            # A count of the judged line's own claim (`claim_id = line.claim_id`) takes nothing from the claims
+            # judged before: the history gives their lines without this claim's (judge.Judge.past_lines).
+            own_claim = ", True" if keyed.own_claim else ""
+            return py("running_in_year_by(d, ", slot, ", ", total, ", ", whole_record, ", ", counted, ", ",
+                      judged, own_claim, ")")
         if scope == "earlier":
             return py("running_in_day(d, ", slot, ", ", total, ")")
         return py("running_in_year(d, ", slot, ", ", total, ", True)" if scope == "earlier_record" else ")")
@@ -504,6 +529,74 @@ def reads_only_counted_line(condition) -> bool:
         case ast.Call(_, args):
             return all(reads_only_counted_line(arg) for arg in args)
     return False  # a count, a pair table, or anything new: counted the plain way, which is always right
+
+
+class Keyed:
+    """A count's filter split for running totals kept per value (`keyed_by_judged_line`): the counted
+    line's attributes (`counted`) must equal the judged line's (`judged`, dotted paths from the judged
+    line: `claim.id`), and `rest` (None: nothing more) reads only the counted line."""
+
+    __slots__ = ("counted", "judged", "rest")
+
+    def __init__(self, counted: tuple[str, ...], judged: tuple[str, ...], rest):
+        self.counted, self.judged, self.rest = counted, judged, rest
+
+    @property
+    def own_claim(self) -> bool:
+        """Whether only lines of the judged line's own claim count."""
+        return any(mine == "claim_id" and theirs in ("claim_id", "claim.id")
+                   for mine, theirs in zip(self.counted, self.judged))
+
+
+def keyed_by_judged_line(condition) -> Keyed | None:
+    """Whether a count's filter is `C and X = line.Y and ...`, where C reads only the counted line and each
+    other test asks a field of the counted line to equal one of the judged line (`code = line.code`,
+    `claim_id = claim.id`, `discipline = line.discipline`). Such a count over earlier lines is a running total
+    per value of X: one pass down the day or year, each line adding to its own value's total, where the
+    plain count walks every earlier line for every judged line (n * n for a claim of n lines of one code).
+
+    A missing value equals nothing in the rule language: a counted line missing X counts for no line, and a
+    judged line missing Y counts no line (program.runtime leaves out keys holding None)."""
+    if condition is None:
+        return None
+    items = condition.items if isinstance(condition, ast.AllOf) else (condition,)
+    counted: list[str] = []
+    judged: list[str] = []
+    rest = []
+    for item in items:
+        pair = _counted_equals_judged(item)
+        if pair is not None:
+            counted.append(pair[0])
+            judged.append(pair[1])
+        elif reads_only_counted_line(item):
+            rest.append(item)
+        else:
+            return None
+    if not counted:
+        return None
+    left = None if not rest else rest[0] if len(rest) == 1 else ast.AllOf(tuple(rest), condition.span)
+    return Keyed(tuple(counted), tuple(judged), left)
+
+
+def _counted_equals_judged(item) -> tuple[str, str] | None:
+    """(the counted line's attribute, the judged line's dotted path) when `item` is `X = line.Y` (either
+    way round) with X a field of the counted line and Y a plain field of the judged line or its claim."""
+    if not (isinstance(item, ast.Compare) and item.operator == "="):
+        return None
+    for mine, other in ((item.left, item.right), (item.right, item.left)):
+        if not (isinstance(mine, ast.Field) and isinstance(other, ast.Field) and mine.subject == "focus"
+                and other.subject != "focus"):
+            continue
+        counted, judged = fields.field(mine.subject, mine.path), fields.field(other.subject, other.path)
+        # Lists (modifiers, diagnoses) compare otherwise (as sets, by category) and are no dict keys.
+        if (counted is None or judged is None or counted.read != fields.LINE or counted.kind.startswith("list")
+                or judged.kind.startswith("list")):
+            continue
+        if judged.read in (fields.LINE, fields.JUDGED_LINE):
+            return counted.attribute, judged.attribute
+        if judged.read == fields.CLAIM:
+            return counted.attribute, f"claim.{judged.attribute}"
+    return None
 
 
 def _day_lines_in(node):
