@@ -582,3 +582,28 @@ def test_policies_folder_lets_old_and_new_name_a_users_payer(tmp_path, capsys):
     assert report["old"]["source"].endswith("acme-health")
     code, out, err = run_cli(capsys, "diff", "acme-health", new, claims)  # without it: no such payer
     assert code == 2 and "acme-health" in err and "Traceback" not in err
+
+
+def test_fee_schedules_are_compared_fee_by_fee(tmp_path, capsys):
+    old, new = fee_schedule_pair(tmp_path)
+    fees, rvus = new / "reference" / "fees-2026.csv", new / "reference" / "rvu-2026.csv"
+    edit(fees, "01112,05,97110,,300.00,270.00", "01112,05,97110,,330.00,297.00")
+    edit(fees, "01112,05,97161,,900.00,800.00,PFALL26-invented.csv:7\n", "")
+    edit(rvus, "97140,,A,0.40,0.40,0.30", "97140,,A,0.40,0.45,0.30")
+    payer = "medicare-fee-schedule-test"
+    day = claim("F-2", [line("97110", 2, charge=500.0)], patient="P-F", payer=payer)
+    report = payerpolicy.diff(old, new, [day]).to_dict()
+    [table] = report["policy_changes"]["fee_schedule"]
+    assert table["table"] == "carrier 01112 locality 05, 2026Q1" and table["status"] == "changed"
+    assert table["fees"]["changed_rows"] == ["97110"] and table["fees"]["removed_rows"] == ["97161"]
+    assert table["fees"]["rows"][0] == {"code": "97110", "old": {"non_facility": 300.0, "facility": 270.0},
+                                        "new": {"non_facility": 330.0, "facility": 297.0}}
+    assert table["rvus"] == {"changed": 1, "changed_rows": ["97140"]}
+    # A dearer fee decides no line differently here: the cause is listed, with no effect claimed.
+    assert report["claims"] == [] and report["summary"]["lines_changed"] == 0
+    code, out, _ = run_cli(capsys, "diff", old, new, write_claims(tmp_path / "c.jsonl", [day]), "--format", "text")
+    assert ("fee schedule carrier 01112 locality 05, 2026Q1: 1 fee changed, 1 fee removed (97110 $300.00 -> "
+            "$330.00, facility $270.00 -> $297.00; 97161 gone ($900.00, facility $800.00)); RVUs of 1 code differ "
+            "(97140)") in out
+    # The same fee schedule: nothing listed.
+    assert payerpolicy.diff(old, old, [day]).to_dict()["policy_changes"]["fee_schedule"] == []
