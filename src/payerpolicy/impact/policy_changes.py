@@ -169,7 +169,7 @@ def fee_schedule_changes(old_tables, new_tables) -> list[dict]:
     out = []
     for table_key in [*old_by, *(k for k in new_by if k not in old_by)]:
         before, after = old_by.get(table_key), new_by.get(table_key)
-        table = after or before
+        table = after if after is not None else old_by[table_key]
         entry: dict[str, object] = {"table": table.label, "carrier": table.carrier, "locality": table.locality,
                                     "from": table.first.isoformat(), "to": table.last.isoformat()}
         if before is None or after is None:
@@ -197,7 +197,8 @@ def _fee_rows(old: dict, new: dict) -> dict:
         return {}
     rows = []
     for name in ("changed", "added", "removed"):
-        for code in out.get(name + "_rows", ()):  # type: ignore[union-attr]
+        codes: Any = out.get(name + "_rows", ())
+        for code in codes:
             rows.append({"code": code, "old": _amounts(old.get(code)), "new": _amounts(new.get(code))})
     out["rows"] = rows[:ROWS_LISTED]
     return out

@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from payerpolicy.api import DEFAULT_WINDOW, Policy, as_record, load
 from payerpolicy.claims.model import Claim
@@ -165,12 +165,13 @@ class PolicyDiff:
         programs = (self.old.policy.program, self.new.policy.program)
         histories: list = []
         folders: list[str] = []
+        decisions: Iterator[Any]  # pairs (old, new) of decisions, in input order (judge.side_by_side)
         try:
             if self.jobs == 1:
                 if self.history is not None:
                     histories = [_private_copy(self.history) for _ in range(2)]
                 pair = SideBySide(programs, histories or (None, None), self.received)
-                decisions = judge_in_order(records, lambda record: pair, self.window)
+                decisions = cast(Iterator[Any], judge_in_order(records, lambda record: pair, self.window))
             else:
                 paths = None
                 if self.history is not None:  # each worker opens them: files in private folders, for the run
@@ -191,7 +192,7 @@ class PolicyDiff:
             for folder in folders:
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def _in_parallel(self, records, programs, paths) -> Iterator:
+    def _in_parallel(self, records, programs, paths) -> Iterator[Any]:
         """Both policies' decisions, judged on `jobs` worker processes, each taking its patients' claims."""
         source = PolicySource((self.old.policy, self.new.policy), self.received)
         here = SideBySide(programs, received=self.received)  # unreadable claims: decided here, without context
