@@ -12,6 +12,7 @@ import datetime
 import os
 import sqlite3
 import sys
+import textwrap
 
 from payerpolicy import (DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError,
                          read_claims)
@@ -37,10 +38,11 @@ def add_parser(commands) -> None:
         epilog="examples:\n  payerpolicy diff medicare my-edit/medicare q3.jsonl --format text\n"
                "  payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
-                    "and report every line decided differently: newly denied, newly passed, denied for another "
-                    "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-                    "fee schedule, allowed amounts) at stake; and which rules and table rows differ.")
+        description=textwrap.fill(  # filled here: the examples below keep their lines (RawDescriptionHelpFormatter)
+            "Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
+            "and report every line decided differently: newly denied, newly passed, denied for another "
+            "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
+            "fee schedule, allowed amounts) at stake; and which rules and table rows differ.", 79))
     parser.add_argument("given", nargs="+", metavar="OLD NEW CLAIMS",
                         help="the old and new policy (a payer's name, a policy folder or file), then claim "
                              "files (- reads standard input); with --base, only NEW and the claim files")
