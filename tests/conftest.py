@@ -34,6 +34,8 @@ SLOW_TESTS = {
     # the impact diff's heaviest: three diffs of freshly compiled copies, a history written then diffed
     "test_base_rev_diffs_the_work_tree_against_a_commit",
     "test_a_yearly_limit_moved_counts_the_history_each_side_its_own",
+    "test_jobs_give_the_same_bytes_as_one_job",  # diff --jobs 2: worker processes
+    "test_jobs_with_a_history_give_the_same_as_one_job",
     "test_two_workers_judge_a_shuffled_file_as_one_process",
     "test_yaml_nested_100000_deep_is_a_diagnostic",
 }

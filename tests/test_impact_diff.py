@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import payerpolicy
+from payerpolicy.api import as_record
 from payerpolicy.cli.main import main
 from payerpolicy.judge.history import ClaimHistory
 
@@ -229,7 +230,8 @@ def test_claims_of_one_run_count_toward_each_other_on_each_side(visit_limit_of_2
 
 # ------------------------------------------------------------------------------------------------ money
 
-def test_allowed_amounts_at_stake_come_from_the_fee_schedule(tmp_path):
+def fee_schedule_pair(tmp_path) -> tuple[Path, Path]:
+    """The fee schedule test policy, and a copy with a code pair row added: 97110 is not paid beside 97112."""
     old = tmp_path / "fees-old"
     shutil.copytree(SHIPPED / "medicare" / "tests" / "fee-schedule", old)
     new = tmp_path / "fees-new"
@@ -237,6 +239,11 @@ def test_allowed_amounts_at_stake_come_from_the_fee_schedule(tmp_path):
     with open(new / "policy.yaml", "a", encoding="utf-8") as out:
         out.write("\ncode_pairs:\n  - id: test.pair.97112-97110\n    column1: 97112\n    column2: 97110\n"
                   "    modifier_indicator: 0\n    source: \"test row\"\n")
+    return old, new
+
+
+def test_allowed_amounts_at_stake_come_from_the_fee_schedule(tmp_path):
+    old, new = fee_schedule_pair(tmp_path)
     payer = "medicare-fee-schedule-test"
     day = claim("F-1", [line("97112", 2, charge=500.0), line("97110", 2, charge=500.0)], patient="P-F", payer=payer)
     report = payerpolicy.diff(old, new, [day]).to_dict()
@@ -414,3 +421,189 @@ def test_the_readme_worked_example_is_what_the_command_prints(capsys, monkeypatc
     printed = out.splitlines()
     assert code == 0 and len(shown) > 30
     assert [line for line in shown if line not in printed] == []
+
+
+# ------------------------------------------------------------------------------------------------ side by side
+
+def dense_claims(count, seed=11, patients=25, days=15):
+    """The benchmark's generated claims made dense (few patients and days), with replacements, voids and
+    unreadable claims, as tests/test_parallel.py makes them."""
+    import random
+    import sys
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+    claims = generate.claims(count, seed, patients=patients, days=days)
+    rng = random.Random(seed)
+    for i, made in enumerate(claims):
+        if i % 53 == 7:
+            made["lines"][0]["units"] = 1.5  # unreadable
+        elif i % 29 == 5 and i > 50:
+            earlier = claims[i - rng.randrange(1, 50)]
+            made.update(id=earlier["id"], patient=dict(earlier["patient"]), frequency=rng.choice("78"))
+    return claims
+
+
+@pytest.fixture(scope="module")
+def dense():
+    return dense_claims(700)
+
+
+@pytest.fixture(scope="module")
+def medicare_edited(tmp_path_factory) -> Path:
+    """Shipped Medicare with a timed-code cap lowered and a code pair row added (the benchmark's edit)."""
+    folder = copy_policy(tmp_path_factory.mktemp("edited"), "medicare")
+    edit(folder / "caps.yaml", "max_units: 4", "max_units: 3")
+    add_pair_row(folder, "test.pair.97110-97140", "97110", "97140")
+    return folder
+
+
+def alone(policy, claims, window, history=None):
+    with payerpolicy.Session(policy, history=history, window=window, received=RECEIVED) as session:
+        return list(session.check_many(claims))
+
+
+RECEIVED = __import__("datetime").date(2026, 12, 1)
+
+
+@pytest.mark.parametrize("window", [4, 10_000])
+def test_side_by_side_each_policy_decides_every_claim_as_check_does_alone(dense, medicare_edited, window):
+    from payerpolicy.judge.side_by_side import SideBySide
+    from payerpolicy.judge.window import judge_in_order
+    old, new = payerpolicy.load("medicare"), payerpolicy.load(medicare_edited)
+    pair = SideBySide([old.program, new.program], received=RECEIVED)
+    assert pair.shared_views and pair.shared_days is not None  # the fast path: one set of views, shared splits
+    both = list(judge_in_order((as_record(c) for c in dense), lambda record: pair, window))
+    assert [b for b, _ in both] == alone(old, dense, window)
+    assert [a for _, a in both] == alone(new, dense, window)
+    assert sum(b != a for b, a in both) > 20  # the edit changes decisions: the comparison is not idle
+
+
+def test_side_by_side_with_a_yearly_limit_counts_the_run_once_for_both(visit_limit_of_2):
+    from payerpolicy.judge.run_history import RunHistory
+    from payerpolicy.judge.side_by_side import SideBySide
+    old, new = payerpolicy.load("example-commercial"), payerpolicy.load(visit_limit_of_2)
+    pair = SideBySide([old.program, new.program], received=RECEIVED)
+    run = pair.judges[0].history
+    assert isinstance(run, RunHistory) and pair.judges[1].history.shared is run  # one history for the run
+    claims = [visit(f"Y-{n}", f"2026-0{n}-02") for n in range(1, 6)]
+    decided = []
+    for made in claims:
+        record = as_record(made)
+        views = pair.file(record)
+        decided.append(pair.decide(record, views))
+        pair.forget(views)
+    assert run.count == 5  # each claim recorded once, by the old policy's judge
+    assert [(b.status, a.status) for b, a in decided] == [("accepted", "accepted")] * 2 + [("accepted", "denied")] * 3
+    changed = list(payerpolicy.diff("example-commercial", visit_limit_of_2, claims))
+    assert [c.id for c in changed] == ["Y-3", "Y-4", "Y-5"]  # the 3rd to 5th visits, past the new limit of 2
+
+
+def test_side_by_side_with_fee_schedules_and_histories_decides_as_check_does(tmp_path, dense):
+    from payerpolicy.judge.side_by_side import SideBySide
+    from payerpolicy.judge.window import judge_in_order
+    old, new = (payerpolicy.load(folder) for folder in fee_schedule_pair(tmp_path))
+    assert old.program.pricing is not None
+    claims = [dict(c, payer=old.payer) for c in dense[:300]]
+    # A history each, from the same earlier claims (as the diff's private copies are).
+    earlier = [dict(c, payer=old.payer) for c in dense_claims(200, seed=5)]
+    paths = []
+    for name in ("old", "new", "old-alone", "new-alone"):
+        path = tmp_path / f"{name}.sqlite"
+        alone(old, earlier, 10_000, history=path)
+        paths.append(path)
+    histories = [ClaimHistory(paths[0]), ClaimHistory(paths[1])]
+    pair = SideBySide([old.program, new.program], histories, received=RECEIVED)
+    assert not pair.shared_views  # priced lines: each policy its own views
+    both = list(judge_in_order((as_record(c) for c in claims), lambda record: pair, 6))
+    for history in histories:
+        history.close()
+    assert [b for b, _ in both] == alone(old, claims, 6, history=paths[2])
+    assert [a for _, a in both] == alone(new, claims, 6, history=paths[3])
+    assert any(b.lines != a.lines for b, a in both)
+    assert any(line.allowed_amount for b, _ in both for line in b.lines)
+
+
+def test_the_diff_reads_and_judges_each_claim_once(tmp_path, monkeypatch, with_pair_row):
+    from payerpolicy.judge import judge as judge_module
+    made = []
+    real = judge_module.LineView.__init__
+
+    def counted(self, claim_, line_):
+        made.append(line_)
+        real(self, claim_, line_)
+
+    monkeypatch.setattr(judge_module.LineView, "__init__", counted)
+    claims = [dict(PAIR_CLAIM, id=f"C-{n}", patient={"id": f"P-{n}"}) for n in range(10)]
+    assert len(list(payerpolicy.diff("medicare", with_pair_row, claims))) == 10
+    assert len(made) == 20  # each line made into a line view once, for both policies
+
+
+@pytest.mark.parametrize("output", ["json", "text", "csv"])
+def test_jobs_give_the_same_bytes_as_one_job(tmp_path, capsys, medicare_edited, dense, output):
+    path = write_claims(tmp_path / "claims.jsonl", dense[:400])
+    one = run_cli(capsys, "diff", "medicare", medicare_edited, path, "--format", output, "--window", 5,
+                  "--received", "2026-12-01")
+    two = run_cli(capsys, "diff", "medicare", medicare_edited, path, "--format", output, "--window", 5,
+                  "--received", "2026-12-01", "--jobs", 2)
+    assert two == one and one[0] == 0 and len(one[1]) > 1000
+
+
+def test_jobs_with_a_history_give_the_same_as_one_job(tmp_path, capsys, visit_limit_of_2):
+    history = tmp_path / "history.sqlite"
+    early = write_claims(tmp_path / "early.jsonl", [visit("H-1", "2026-01-05"), visit("H-2", "2026-02-02")])
+    assert main(["check", "--payer", "example-commercial", "--history", str(history), str(early)]) == 0
+    capsys.readouterr()
+    late = write_claims(tmp_path / "late.jsonl", [visit("H-3", "2026-03-02"), visit("H-4", "2026-04-02")])
+    before = history.read_bytes()
+    outputs = [run_cli(capsys, "diff", "example-commercial", visit_limit_of_2, late, "--history", history,
+                       "--jobs", jobs, "--format", "csv") for jobs in (1, 2)]
+    assert outputs[0] == outputs[1]
+    rows = list(csv.DictReader(io.StringIO(outputs[0][1])))
+    assert [(r["claim_id"], r["kind"]) for r in rows] == [("H-3", "newly_denied"), ("H-4", "newly_denied")]
+    assert history.read_bytes() == before  # the user's file is never written
+    assert not list(Path(__import__("tempfile").gettempdir()).glob("payerpolicy-diff-*/history.sqlite"))
+
+
+def test_policies_folder_lets_old_and_new_name_a_users_payer(tmp_path, capsys):
+    mine = tmp_path / "my-payers"
+    mine.mkdir()
+    old = copy_policy(mine, "example-commercial", "acme-health")
+    edit(old / "policy.yaml", "payer: example-commercial", "payer: acme-health")
+    new_root = tmp_path / "next-quarter"
+    new_root.mkdir()
+    new = copy_policy(new_root, "example-commercial", "acme-health")
+    edit(new / "policy.yaml", "payer: example-commercial", "payer: acme-health")
+    edit(new / "policy.yaml", "visit_limit: 20", "visit_limit: 2")
+    claims = write_claims(tmp_path / "claims.jsonl", [dict(visit(f"A-{n}", f"2026-0{n}-02"), payer="acme-health")
+                                                      for n in range(1, 4)])
+    code, out, err = run_cli(capsys, "diff", "acme-health", new, claims, "--policies", mine)
+    report = json.loads(out)
+    assert code == 0 and report["old"]["payer"] == "acme-health" and report["summary"]["lines_changed"] == 1
+    assert report["old"]["source"].endswith("acme-health")
+    code, out, err = run_cli(capsys, "diff", "acme-health", new, claims)  # without it: no such payer
+    assert code == 2 and "acme-health" in err and "Traceback" not in err
+
+
+def test_fee_schedules_are_compared_fee_by_fee(tmp_path, capsys):
+    old, new = fee_schedule_pair(tmp_path)
+    fees, rvus = new / "reference" / "fees-2026.csv", new / "reference" / "rvu-2026.csv"
+    edit(fees, "01112,05,97110,,300.00,270.00", "01112,05,97110,,330.00,297.00")
+    edit(fees, "01112,05,97161,,900.00,800.00,PFALL26-invented.csv:7\n", "")
+    edit(rvus, "97140,,A,0.40,0.40,0.30", "97140,,A,0.40,0.45,0.30")
+    payer = "medicare-fee-schedule-test"
+    day = claim("F-2", [line("97110", 2, charge=500.0)], patient="P-F", payer=payer)
+    report = payerpolicy.diff(old, new, [day]).to_dict()
+    [table] = report["policy_changes"]["fee_schedule"]
+    assert table["table"] == "carrier 01112 locality 05, 2026Q1" and table["status"] == "changed"
+    assert table["fees"]["changed_rows"] == ["97110"] and table["fees"]["removed_rows"] == ["97161"]
+    assert table["fees"]["rows"][0] == {"code": "97110", "old": {"non_facility": 300.0, "facility": 270.0},
+                                        "new": {"non_facility": 330.0, "facility": 297.0}}
+    assert table["rvus"] == {"changed": 1, "changed_rows": ["97140"]}
+    # A dearer fee decides no line differently here: the cause is listed, with no effect claimed.
+    assert report["claims"] == [] and report["summary"]["lines_changed"] == 0
+    code, out, _ = run_cli(capsys, "diff", old, new, write_claims(tmp_path / "c.jsonl", [day]), "--format", "text")
+    assert ("fee schedule carrier 01112 locality 05, 2026Q1: 1 fee changed, 1 fee removed (97110 $300.00 -> "
+            "$330.00, facility $270.00 -> $297.00; 97161 gone ($900.00, facility $800.00)); RVUs of 1 code differ "
+            "(97140)") in out
+    # The same fee schedule: nothing listed.
+    assert payerpolicy.diff(old, old, [day]).to_dict()["policy_changes"]["fee_schedule"] == []

@@ -22,6 +22,8 @@ class _Program:  # what supported_units reads of a program: its timed codes and 
 
 
 class _Judge:
+    shared_days = None  # judging alone, not side by side with another policy (judge.side_by_side)
+
     def __init__(self, method):
         self.program = _Program(method)
 

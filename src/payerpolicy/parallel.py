@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix
 from payerpolicy.judge.judge import Judge
+from payerpolicy.judge.side_by_side import SideBySide
 from payerpolicy.judge.window import WindowedJudging
 from payerpolicy.program.compile import RuleProgram
 
@@ -82,7 +83,8 @@ class PolicySource:
     """A policy for the workers: the `Policy` itself (it pickles as its compiled plan, so a worker neither
     reads policy files nor finds them changed since the parent loaded them), and the run's receipt date."""
 
-    policy: CompiledPolicy  # a payerpolicy.Policy
+    # a payerpolicy.Policy, or a pair (old, new) judged side by side (judge.side_by_side)
+    policy: CompiledPolicy | tuple[CompiledPolicy, CompiledPolicy]
     received: datetime.date | None = None  # the date the payer receives the claims (`claim.received`)
 
 
@@ -131,18 +133,19 @@ def _dumps(value) -> bytes:
     return buffer.getvalue()
 
 
-def _worker_main(index: int, workers: int, window: int, history_path: str | None, inbox, outbox) -> None:
+def _worker_main(index: int, workers: int, window: int, history_path: str | tuple[str, ...] | None, inbox, outbox) -> None:
     """A worker: judges the claims of its patients, message by message, until the input ends."""
     # Ctrl-C reaches the whole process group; the parent decides what stops, and terminates workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     judging = WindowedJudging(window)
-    history = None
+    histories: list = []
     try:
         if history_path is not None:
             from payerpolicy.judge.history import ClaimHistory
             from payerpolicy.judge.history import RUN_BATCH
-            history = ClaimHistory(history_path, batch=RUN_BATCH)  # written before decisions go out
-        judges: dict[int, Judge] = {}
+            for path in (history_path,) if isinstance(history_path, str) else history_path:
+                histories.append(ClaimHistory(path, batch=RUN_BATCH))  # written before decisions go out
+        judges: dict[int, Judge | SideBySide] = {}
         while True:
             try:
                 message = _loads_at_once(inbox.recv_bytes())
@@ -151,7 +154,7 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | None
             kind = message[0]
             if kind == "policy":
                 _, key, where = message
-                judges[key] = _load_judge(where, history)
+                judges[key] = _load_judge(where, histories)
                 # The compiled policy lives as long as the worker: keep the collector from walking it again
                 # and again while claims come and go.
                 gc.freeze()
@@ -164,19 +167,19 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | None
                                           f"({record.patient_id!r}); this is a bug in payerpolicy")
                     judging.add(position, record, judges[key])
                 judging.advance(frontier)
-                if history is not None:
+                for history in histories:
                     history.flush()
                 _send_decided(outbox, judging)
             elif kind == "end":
                 judging.finish()
-                if history is not None:
+                for history in histories:
                     history.flush()
                 _send_decided(outbox, judging)
                 outbox.send_bytes(_dumps(("done",)))
                 return
     except BaseException as exc:  # told to the parent, which raises it where one process would have
         try:
-            if history is not None:
+            for history in histories:
                 history.flush()
             _send_decided(outbox, judging, quiet=True)
         except Exception:
@@ -192,7 +195,7 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | None
         except OSError:
             pass  # the parent is gone
     finally:
-        if history is not None:
+        for history in histories:
             history.close()
 
 
@@ -201,8 +204,11 @@ def _read(payload):
     return claim_from_dict(payload)
 
 
-def _load_judge(where: PolicySource, history) -> Judge:
+def _load_judge(where: PolicySource, histories: list) -> Judge | SideBySide:
+    if isinstance(where.policy, tuple):  # two policies side by side (the impact diff), each its own history
+        return SideBySide([policy.program for policy in where.policy], histories or (None, None), where.received)
     program = where.policy.program
+    history = histories[0] if histories else None
     return Judge(program, history=history if history is not None and program.uses_history else None,
                  received=where.received)
 
@@ -239,7 +245,7 @@ def _loads_at_once(data: bytes):
 class _Worker:
     """One worker process, the pipe to it (written by a thread of its own) and the pipe back."""
 
-    def __init__(self, context, index: int, workers: int, window: int, history_path: str | None):
+    def __init__(self, context, index: int, workers: int, window: int, history_path: str | tuple[str, ...] | None):
         inbox_read, inbox_write = context.Pipe(duplex=False)
         outbox_read, outbox_write = context.Pipe(duplex=False)
         self.process = context.Process(
@@ -306,13 +312,14 @@ def _sigint_ignored():
 
 
 def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, workers: int,
-                      history_path: str | None = None, start_method: str | None = None,
+                      history_path: str | tuple[str, ...] | None = None, start_method: str | None = None,
                       chunk: int = CHUNK, lookahead: int = LOOKAHEAD) -> Iterator[Decision]:
     """Decisions for `items`, in input order, judged by `workers` processes split by patient.
 
-    `prepare(item)` gives a `Decision` for a claim decided here without context, or a `Route` for a worker;
-    what it raises is raised where one process would have raised it. `history_path`: a claim history file
-    each worker opens (None: each judge keeps the run's own history, as `Judge` does).
+    `prepare(item)` gives a `Decision` for a claim decided here without context (a pair of them for policies
+    judged side by side), or a `Route` for a worker; what it raises is raised where one process would have
+    raised it. `history_path`: a claim history file each worker opens, or one per policy of a pair judged side
+    by side (None: each judge keeps the run's own history, as `Judge` does).
     """
     if window < 0:
         raise ValueError("window must be 0 or more")
@@ -326,7 +333,7 @@ class _ParallelRun:
     """The parent's side of one parallel run: it reads claims up to `window + lookahead` ahead of the next
     decision to give out, sends them in chunks to the worker of their patient, and files what comes back."""
 
-    def __init__(self, prepare: Callable, window: int, workers: int, history_path: str | None,
+    def __init__(self, prepare: Callable, window: int, workers: int, history_path: str | tuple[str, ...] | None,
                  start_method: str | None, chunk: int, lookahead: int):
         self.prepare, self.window, self.workers, self.history_path = prepare, window, workers, history_path
         self.chunk, self.lookahead = chunk, lookahead
@@ -384,7 +391,7 @@ class _ParallelRun:
         else:
             self.read += 1
             self.unsent += 1
-            if isinstance(target, Decision):
+            if not isinstance(target, Route):  # decided here (a pair of decisions side by side)
                 self.ready[position] = target
             else:
                 self.route(position, target)

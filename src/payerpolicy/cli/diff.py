@@ -12,9 +12,11 @@ import datetime
 import os
 import sqlite3
 import sys
+import textwrap
 
-from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, PolicyError, read_claims
-from payerpolicy.cli.arguments import count as _count, date_value as _date
+from payerpolicy import (DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError,
+                         read_claims)
+from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
 from payerpolicy.impact import (IMPACT_FORMATS, ImpactError, ImpactWriter, PolicyAtRevision, RevisionError, diff,
                                 side)
 
@@ -33,13 +35,20 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "diff", help="what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
         usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
-        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
-                    "and report every line decided differently: newly denied, newly passed, denied for another "
-                    "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-                    "fee schedule, allowed amounts) at stake; and which rules and table rows differ.")
+        epilog="examples:\n  payerpolicy diff medicare my-edit/medicare q3.jsonl --format text\n"
+               "  payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.fill(  # filled here: the examples below keep their lines (RawDescriptionHelpFormatter)
+            "Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
+            "and report every line decided differently: newly denied, newly passed, denied for another "
+            "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
+            "fee schedule, allowed amounts) at stake; and which rules and table rows differ.", 79))
     parser.add_argument("given", nargs="+", metavar="OLD NEW CLAIMS",
-                        help="the old and new policy (a shipped payer's name, a policy folder or file), then claim "
+                        help="the old and new policy (a payer's name, a policy folder or file), then claim "
                              "files (- reads standard input); with --base, only NEW and the claim files")
+    parser.add_argument("--policies", action="append", default=[], metavar="DIR",
+                        help="a folder of your own payers' policy folders (or one policy folder), searched by "
+                             "payer name before the shipped ones, as for check; may be given more than once")
     parser.add_argument("--base", metavar="REV",
                         help="the old policy is NEW's folder as it was at this git revision (read with git show, "
                              "nothing checked out): diff a pull request against its base")
@@ -59,6 +68,9 @@ def add_parser(commands) -> None:
                              "policy gets its own private copy, and the file is never written")
     parser.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
                         help=f"the judging window, as for check (default {DEFAULT_WINDOW:,})")
+    parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                        help="judge on N processes, each taking a share of the patients; the output is the same "
+                             "as with one (default 1)")
     parser.add_argument("--different-payers", action="store_true",
                         help="allow OLD and NEW to be policies of different payers")
     gates = parser.add_argument_group("gates for CI (exit status 1 when one is crossed)")
@@ -85,14 +97,21 @@ def run(args) -> int:
             print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
         return 2
     as_of = args.as_of or datetime.date.today()
+    try:
+        policies = Policies(args.policies, as_of=as_of) if args.policies else None
+    except FileNotFoundError as exc:
+        print(f"payerpolicy: --policies: {exc}", file=sys.stderr)
+        return 2
     sides = []
     for which, source in (("old", old_source), ("new", new_source)):
         label = source.label if isinstance(source, PolicyAtRevision) else source
         try:
-            sides.append(side(source, as_of))
+            sides.append(side(source, as_of, policies))
         except PolicyError as exc:  # its diagnostics, and no diff
             print(exc.render(), file=sys.stderr)
             print(f"payerpolicy: the {which} policy {label} cannot be loaded; nothing was diffed", file=sys.stderr)
+            if isinstance(source, str) and not os.path.exists(source) and not args.policies:
+                print("payerpolicy: a payer of your own is found by name with --policies FOLDER", file=sys.stderr)
             return 2
         except RevisionError as exc:
             print(f"payerpolicy: --base {args.base}: {exc}", file=sys.stderr)
@@ -100,7 +119,7 @@ def run(args) -> int:
     records = (record for name in files for record in read_claims(name, args.input_format))
     try:
         impact = diff(sides[0], sides[1], records, as_of=as_of, received=args.received, history=args.history,
-                      window=args.window, different_payers=args.different_payers)
+                      window=args.window, different_payers=args.different_payers, jobs=args.jobs)
     except ImpactError as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2

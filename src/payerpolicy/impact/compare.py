@@ -109,8 +109,8 @@ def compare_claim(old: Decision, new: Decision, place: Callable[[dict], dict] = 
     if old.status == "error" or new.status == "error":
         failed = old if old.status == "error" else new
         return ClaimChange(failed.id, old.status, new.status, errors=failed.errors, where=failed.where)
-    if not old.findings and not new.findings and old.status == new.status:
-        return None  # most claims: nothing said on either side
+    if old.status == new.status and old.findings == new.findings and old.lines == new.lines:
+        return None  # most claims: the same said on both sides (often nothing), no change record built
     old_by_line, new_by_line = _by_line(old.findings), _by_line(new.findings)
     changes = []
     for before, after in zip(old.lines, new.lines):

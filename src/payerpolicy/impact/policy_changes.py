@@ -124,7 +124,7 @@ def policy_changes(old: PolicySpec, new: PolicySpec, place: Callable[[dict], dic
         "settings": _named_changes(_plain(old.settings), _plain(new.settings)),
         "values": _named_changes(_plain(old.values), _plain(new.values)),
         "defaults": _named_changes(_plain(old.defaults), _plain(new.defaults)),
-        "fee_schedule": _fee_schedule(old) != _fee_schedule(new),
+        "fee_schedule": fee_schedule_changes(old.fee_schedule or (), new.fee_schedule or ()),
     }
 
 
@@ -157,7 +157,52 @@ def _plain(value):
     return text if isinstance(text, str) else value
 
 
-def _fee_schedule(spec: PolicySpec):
-    if not spec.fee_schedule:
-        return None
-    return tuple((t.carrier, t.locality, t.first, t.last, t.label) for t in spec.fee_schedule)
+def fee_schedule_changes(old_tables, new_tables) -> list[dict]:
+    """The fee schedule tables (`fee_schedule_tables:`) that differ, fee by fee: one entry per table (a carrier
+    and locality for a period) added, removed or changed; for a changed one, each code whose fee differs,
+    with its non-facility and facility fees on each side, and the codes whose RVUs differ (they decide the
+    multiple procedure reduction). Empty when the fee schedules are the same."""
+    def key(table) -> tuple:
+        return (table.carrier, table.locality, table.first, table.last)
+
+    old_by, new_by = {key(t): t for t in old_tables}, {key(t): t for t in new_tables}
+    out = []
+    for table_key in [*old_by, *(k for k in new_by if k not in old_by)]:
+        before, after = old_by.get(table_key), new_by.get(table_key)
+        table = after if after is not None else old_by[table_key]
+        entry: dict[str, object] = {"table": table.label, "carrier": table.carrier, "locality": table.locality,
+                                    "from": table.first.isoformat(), "to": table.last.isoformat()}
+        if before is None or after is None:
+            entry["status"] = "added" if before is None else "removed"
+            entry["fees"] = len(table.fees)
+            out.append(entry)
+            continue
+        fees = _fee_rows(before.fees, after.fees)
+        rvus = _row_changes(_keyed(before.rvus), _keyed(after.rvus))
+        if fees or rvus:
+            out.append({**entry, "status": "changed", "fees": fees, "rvus": rvus})
+    return out
+
+
+def _keyed(rows: dict) -> dict:
+    """Fee or RVU rows keyed as a biller names them: "97110", or "97110-26" for a modifier's own row."""
+    return {f"{code}-{modifier}" if modifier else code: row for (code, modifier), row in rows.items()}
+
+
+def _fee_rows(old: dict, new: dict) -> dict:
+    """The fees that differ: counts, and the first `ROWS_LISTED` rows with both sides' amounts."""
+    old, new = _keyed(old), _keyed(new)
+    out: dict[str, object] = _row_changes(old, new)
+    if not out:
+        return {}
+    rows = []
+    for name in ("changed", "added", "removed"):
+        codes: Any = out.get(name + "_rows", ())
+        for code in codes:
+            rows.append({"code": code, "old": _amounts(old.get(code)), "new": _amounts(new.get(code))})
+    out["rows"] = rows[:ROWS_LISTED]
+    return out
+
+
+def _amounts(row) -> dict | None:
+    return None if row is None else {"non_facility": row[0], "facility": row[1]}

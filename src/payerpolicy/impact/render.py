@@ -127,9 +127,38 @@ def _policy_change_lines(changes: dict, limit: int) -> list[str]:
     for section in ("code_sets", "settings", "values", "defaults"):
         for part, names in changes[section].items():
             out.append(f"{section.replace('_', ' ')} {part}: {', '.join(names)}")
-    if changes["fee_schedule"]:
-        out.append("fee schedule tables changed")
+    for table in changes["fee_schedule"]:
+        out.append(_fee_table_words(table))
     return out or ["no rule, table row, code set, setting or value differs"]
+
+
+def _fee_table_words(table: dict) -> str:
+    """One fee schedule table that differs, fee by fee: "fee schedule carrier 01112 locality 05, 2026Q1: 1 fee
+    changed (97110 $300.00 -> $330.00, facility $270.00 -> $297.00)"."""
+    name = f"fee schedule {table['table']}"
+    if table["status"] != "changed":
+        return f"{name}: table {table['status']} ({_plural(table['fees'], 'fee')})"
+    said = []
+    fees = table["fees"]
+    counts = [f"{fees[k]:,} {'fee' if fees[k] == 1 else 'fees'} {k}" for k in ("changed", "added", "removed") if k in fees]
+    shown = []
+    for row in fees.get("rows", ())[:8]:
+        old, new = row["old"], row["new"]
+        if old and new:
+            shown.append(f"{row['code']} {_money(old['non_facility'])} -> {_money(new['non_facility'])}, facility "
+                         f"{_money(old['facility'])} -> {_money(new['facility'])}")
+        else:
+            side, word = (new, "new") if new else (old, "gone")
+            shown.append(f"{row['code']} {word} ({_money(side['non_facility'])}, facility {_money(side['facility'])})")
+    if counts:
+        more = " ..." if sum(fees.get(k, 0) for k in ("changed", "added", "removed")) > len(shown) else ""
+        said.append(", ".join(counts) + f" ({'; '.join(shown)}{more})")
+    rvus = table["rvus"]
+    if rvus:
+        codes = [c for k in ("changed", "added", "removed") for c in rvus.get(k + "_rows", ())][:8]
+        total = sum(rvus.get(k, 0) for k in ("changed", "added", "removed"))
+        said.append(f"RVUs of {_plural(total, 'code')} differ ({', '.join(codes)}{' ...' if total > len(codes) else ''})")
+    return f"{name}: " + "; ".join(said)
 
 
 # ------------------------------------------------------------------------------------------------ text

@@ -7,36 +7,41 @@
     impact.summary                        # totals by kind and by rule, the money at stake (complete after)
     impact.to_dict()                      # the whole report, as `payerpolicy diff --format json` writes it
 
-Each side is a `Session` of its own, exactly as `payerpolicy check --policy` would judge the claims: its own
-window, its own run history, and (with `history=`) its own private copy of the claim history file, which
-the diff never writes to (a diff asks "what if", it does not bill). The claims are read once and handed to
-both sessions in step (`itertools.tee`), so at most about a window of claims is held, and only the changed
-claims are passed on. A claim that names another payer than the two policies' is left out and counted.
+Each side judges the claims exactly as `payerpolicy check --policy` would: the same window and judging
+order, its own run history, and (with `history=`) its own private copy of the claim history file, which
+the diff never writes to (a diff asks "what if", it does not bill). The claims are read, grouped and
+ordered once, and both policies decide each in turn (`judge.side_by_side`), in one process or, with
+`jobs=N`, on N worker processes split by patient (`parallel`), with the same result. At most about a window
+of claims is held, and only the changed claims are passed on. A claim that names another payer than the two
+policies' is left out and counted.
 """
 from __future__ import annotations
 
 import datetime
-import itertools
 import os
 import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from payerpolicy.api import DEFAULT_WINDOW, Policy, as_record, load
+from payerpolicy.claims.model import Claim
 from payerpolicy.diagnostics import SourceFiles
 from payerpolicy.impact.compare import ClaimChange, compare_claim
 from payerpolicy.impact.git_base import PolicyAtRevision, read_at_revision
 from payerpolicy.impact.policy_changes import changed_rule_ids, policy_changes
 from payerpolicy.impact.tally import Tally
 from payerpolicy.judge.history import ClaimHistory, HistoryError
+from payerpolicy.judge.side_by_side import SideBySide
+from payerpolicy.judge.window import judge_in_order
+from payerpolicy.parallel import PolicySource, Route, judge_in_parallel
 from payerpolicy.pipeline import load_program, load_spec
 from payerpolicy.policy.as_of import as_known_on
 from payerpolicy.policy.check import check_policy
 from payerpolicy.policy.model import PolicySpec
-from payerpolicy.session import Session, read_claims
+from payerpolicy.session import Policies, read_claims
 
 __all__ = ["ImpactError", "PolicySide", "PolicyDiff", "side", "diff"]
 
@@ -60,14 +65,20 @@ class PolicySide:
 
 
 def side(source: Policy | PolicySide | PolicyAtRevision | str | os.PathLike,
-         as_of: datetime.date | None = None) -> PolicySide:
-    """Load one side: a `Policy`, a shipped payer's name, a policy folder or file, or a `PolicyAtRevision`.
+         as_of: datetime.date | None = None, policies: Policies | None = None) -> PolicySide:
+    """Load one side: a `Policy`, a payer's name, a policy folder or file, or a `PolicyAtRevision`. A name is
+    looked up in `policies` (the user's policy folders, then the shipped ones), else among the shipped payers.
     Raises `PolicyError` (every diagnostic) when it does not load, `RevisionError` when git cannot give it."""
     if isinstance(source, PolicySide):
         return source
     if isinstance(source, PolicyAtRevision):
         return _at_revision(source, as_of or datetime.date.today())
-    policy = source if isinstance(source, Policy) else load(source, as_of=as_of)
+    if isinstance(source, Policy):
+        policy = source
+    elif policies is not None and isinstance(source, str) and source in policies:
+        policy = policies.get(source)
+    else:
+        policy = load(source, as_of=as_of)
     return PolicySide(policy, _full_spec(policy), policy.source or policy.payer)
 
 
@@ -113,7 +124,9 @@ class PolicyDiff:
 
     def __init__(self, old: PolicySide, new: PolicySide, claims: Iterable | str | os.PathLike, *, as_of: datetime.date | None = None,
                  received: datetime.date | None = None, history: str | os.PathLike | None = None,
-                 window: int = DEFAULT_WINDOW, different_payers: bool = False):
+                 window: int = DEFAULT_WINDOW, different_payers: bool = False, jobs: int = 1):
+        if jobs < 1:
+            raise ValueError("jobs must be 1 or more")
         if old.policy.payer != new.policy.payer and not different_payers:
             raise ImpactError(
                 f"the old policy is for payer `{old.policy.payer}` and the new one for `{new.policy.payer}`: a diff "
@@ -122,7 +135,7 @@ class PolicyDiff:
         self.old, self.new = old, new
         self.claims = claims
         self.as_of, self.received, self.window = as_of, received or datetime.date.today(), window
-        self.history = history
+        self.history, self.jobs = history, jobs
         if history is not None and not os.path.isfile(history):
             raise ImpactError(f"no claim history file {os.fspath(history)} (a diff reads a history, never makes one)")
         self.payers = {old.policy.payer, new.policy.payer}
@@ -148,13 +161,26 @@ class PolicyDiff:
         claims = self.claims
         if isinstance(claims, (str, os.PathLike)):
             claims = read_claims(claims)
-        first, second = itertools.tee(self._ours(as_record(c) for c in claims))
-        histories = [_private_copy(self.history) for _ in range(2)] if self.history is not None else [None, None]
+        records = self._ours(as_record(c) for c in claims)
+        programs = (self.old.policy.program, self.new.policy.program)
+        histories: list = []
+        folders: list[str] = []
+        decisions: Iterator[Any]  # pairs (old, new) of decisions, in input order (judge.side_by_side)
         try:
-            sessions = [Session(s.policy, as_of=self.as_of or s.policy.as_of, received=self.received,
-                                history=h, window=self.window) for s, h in zip((self.old, self.new), histories)]
+            if self.jobs == 1:
+                if self.history is not None:
+                    histories = [_private_copy(self.history) for _ in range(2)]
+                pair = SideBySide(programs, histories or (None, None), self.received)
+                decisions = cast(Iterator[Any], judge_in_order(records, lambda record: pair, self.window))
+            else:
+                paths = None
+                if self.history is not None:  # each worker opens them: files in private folders, for the run
+                    copies = [_scratch_copy(self.history) for _ in range(2)]
+                    folders = [folder for folder, _ in copies]
+                    paths = tuple(path for _, path in copies)
+                decisions = self._in_parallel(records, programs, paths)
             tally, place = self.tally, self.old.place
-            for before, after in zip(sessions[0].check_many(first), sessions[1].check_many(second)):
+            for before, after in decisions:
                 tally.judged(after)
                 change = compare_claim(before, after, place)
                 if change is not None:
@@ -162,8 +188,21 @@ class PolicyDiff:
                     yield change
         finally:
             for history in histories:
-                if history is not None:
-                    history.close()
+                history.close()
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _in_parallel(self, records, programs, paths) -> Iterator[Any]:
+        """Both policies' decisions, judged on `jobs` worker processes, each taking its patients' claims."""
+        source = PolicySource((self.old.policy, self.new.policy), self.received)
+        here = SideBySide(programs, received=self.received)  # unreadable claims: decided here, without context
+
+        def prepare(record):
+            if isinstance(record, Claim):
+                return Route(record.patient_id, source, record)
+            return here.decide(record, None)
+
+        return judge_in_parallel(records, prepare, window=self.window, workers=self.jobs, history_path=paths)
 
     def _ours(self, records) -> Iterator:
         """The claims of the policies' payer (or naming none, which the default policy judges)."""
@@ -181,9 +220,8 @@ class PolicyDiff:
         return {**self.head(), "claims": claims, "summary": self.summary}
 
 
-def _private_copy(path) -> ClaimHistory:
-    """Each side's own copy of a claim history, in a private scratch file removed at once (the open
-    connection keeps it), so neither side sees the other's claims and the user's file is never written."""
+def _scratch_copy(path) -> tuple[str, str]:
+    """A copy of a claim history in a private folder (0700): (the folder, the file)."""
     folder = tempfile.mkdtemp(prefix="payerpolicy-diff-")
     scratch = os.path.join(folder, "history.sqlite")
     try:
@@ -194,6 +232,17 @@ def _private_copy(path) -> ClaimHistory:
             target.close()
         finally:
             source.close()
+    except sqlite3.Error as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HistoryError(f"cannot read {os.fspath(path)} as a claim history: {exc}") from None
+    return folder, scratch
+
+
+def _private_copy(path) -> ClaimHistory:
+    """Each side's own copy of a claim history, in a private scratch file removed at once (the open
+    connection keeps it), so neither side sees the other's claims and the user's file is never written."""
+    folder, scratch = _scratch_copy(path)
+    try:
         history = ClaimHistory(scratch, durable=False)
     except sqlite3.Error as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -209,12 +258,17 @@ def _private_copy(path) -> ClaimHistory:
 
 def diff(old, new, claims: Iterable | str | os.PathLike, *, as_of: datetime.date | None = None,
          received: datetime.date | None = None, history: str | os.PathLike | None = None,
-         window: int = DEFAULT_WINDOW, different_payers: bool = False) -> PolicyDiff:
+         window: int = DEFAULT_WINDOW, different_payers: bool = False, jobs: int = 1,
+         policies: Iterable[str | os.PathLike] = ()) -> PolicyDiff:
     """What replacing policy `old` with `new` changes on `claims` (dicts in the claim form, claim records, or a
-    claim file's path). Each of `old` and `new` is a `Policy`, a shipped payer's name, a policy folder or
-    file, or a `PolicyAtRevision` (a folder as it was at a git revision). The claims are judged by each
-    exactly as `payerpolicy check --policy` judges them. Raises `PolicyError` when a policy does not load,
-    `ImpactError` when the two are for different payers (unless `different_payers`)."""
+    claim file's path). Each of `old` and `new` is a `Policy`, a payer's name (found in the `policies`
+    folders first, as `Policies` finds it, then among the shipped payers), a policy folder or file, or a
+    `PolicyAtRevision` (a folder as it was at a git revision). The claims are judged by each exactly as
+    `payerpolicy check --policy` judges them; `jobs` > 1 judges them on that many processes (start from an
+    `if __name__ == "__main__":` block), with the same result. Raises `PolicyError` when a policy does not
+    load, `ImpactError` when the two are for different payers (unless `different_payers`)."""
     as_of = as_of or datetime.date.today()
-    return PolicyDiff(side(old, as_of), side(new, as_of), claims, as_of=as_of, received=received,
-                      history=history, window=window, different_payers=different_payers)
+    registry = Policies(policies, as_of=as_of) if policies else None
+    return PolicyDiff(side(old, as_of, registry), side(new, as_of, registry), claims, as_of=as_of,
+                      received=received, history=history, window=window, different_payers=different_payers,
+                      jobs=jobs)

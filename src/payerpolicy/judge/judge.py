@@ -179,9 +179,18 @@ class DayContext:
         """The day's timed units (`DayUnits`), worked out once per claim and date; None when not known."""
         found = self.day_memo.get(_UNITS, _UNITS)
         if found is _UNITS:
-            program = self.judge.program
-            found = self.day_memo[_UNITS] = DayUnits.of(self.lines, program.timed_codes, program.timed_method,
-                                                        self.line.claim)
+            judge = self.judge
+            program = judge.program
+            shared = judge.shared_days
+            if shared is None:
+                found = DayUnits.of(self.lines, program.timed_codes, program.timed_method, self.line.claim)
+            else:  # judged side by side with another policy of the same timed units: worked out once for both
+                claim = self.line.claim
+                key = (id(claim), *map(id, self.lines))
+                found = shared.get(key, _UNITS)
+                if found is _UNITS:
+                    found = shared[key] = DayUnits.of(self.lines, program.timed_codes, program.timed_method, claim)
+            self.day_memo[_UNITS] = found
         return found
 
     def split_words(self, which: str) -> str | None:
@@ -253,6 +262,9 @@ class Judge:
         self.own_years: dict[tuple, list] = {}
         # Told of every rule a line met (rule, line, fired): how policy tests measure rule coverage.
         self.observer = observer
+        # The timed units of each patient-day of the group being judged, shared with another judge that files
+        # the same line views and counts timed units alike (judge.side_by_side); None when judging alone.
+        self.shared_days: dict | None = None
         spec = program.policy
         self.policy_label = {"payer": spec.payer, "version": spec.version}
         self.days: dict[tuple, list[LineView]] = {}
@@ -274,11 +286,12 @@ class Judge:
         filed = [self.file(record) for record in records]
         return [self.decide(record, views) for record, views in zip(records, filed)]
 
-    def file(self, record) -> list[LineView] | None:
+    def file(self, record, views: list[LineView] | None = None) -> list[LineView] | None:
         """Put a claim's lines in the day book, so that rules judging other claims see them.
 
         A replacement (frequency 7) takes the place of the claim's earlier version, and a void (8) removes
-        it: the same service is never in the day book twice. A void's own lines are not filed."""
+        it: the same service is never in the day book twice. A void's own lines are not filed. `views`: the
+        claim's line views as another judge filed them (judge.side_by_side), filed here as they are."""
         if not isinstance(record, Claim):
             return None
         key = (record.patient_id, record.id)
@@ -286,8 +299,14 @@ class Judge:
             self.forget(self.filed.pop(key, None))
         if record.frequency == "8":
             return []
+        days, patient = self.days, record.patient_id
+        if views is not None:
+            for view in views:
+                days.setdefault((patient, view.date), []).append(view)
+            self.filed[key] = views
+            return views
         view_of = FaultyLineView if record.faults else LineView  # as `line_view`, asked once per claim
-        days, patient, views = self.days, record.patient_id, []
+        views = []
         for line in record.lines:
             view = view_of(record, line)
             days.setdefault((patient, line.date_of_service), []).append(view)
