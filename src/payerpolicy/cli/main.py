@@ -22,6 +22,7 @@ from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
 from payerpolicy.cli import serve as cli_serve
 from payerpolicy.cli import diff as cli_diff
+from payerpolicy.cli import fmt as cli_fmt
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_lsp.add_parser(commands)
     cli_serve.add_parser(commands)
     cli_diff.add_parser(commands)
+    cli_fmt.add_parser(commands)
     return parser
 
 
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_serve.run(args)
         if args.command == "diff":
             return cli_diff.run(args)
+        if args.command == "fmt":
+            return cli_fmt.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0

@@ -137,7 +137,7 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
                                       Span(display, 1, 1)))
         return None
     except yaml.MarkedYAMLError as exc:
-        diagnostics.append(_yaml_diagnostic(exc, display, text))
+        diagnostics.append(yaml_diagnostic(exc, display, text))
         return None
     except yaml.YAMLError as exc:
         diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {exc}", Span(display, 1, 1)))
@@ -164,7 +164,7 @@ def _compose(text: str):
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def _yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
+def yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
     """A YAML syntax error, placed where the author has to look.
 
     PyYAML marks the place where it gave up; for a quote or bracket left open that is a later, innocent
