@@ -199,7 +199,7 @@ class _Writer:
             self.leading(item.start.line, indent)
             head = " " * indent + "-"
             if item.kind == "map" and not item.flow and item.items and item.anchor is None:
-                self.block_map(item, indent + INDENT, depth + 1, first=head + " ")
+                self.block_map(item, indent + INDENT, depth + 1, first=head + " " * (INDENT - 1))
             else:
                 self.value(head, item, indent, item.start.line, depth + 1, key=None)
 
@@ -302,12 +302,13 @@ class _Writer:
 
     # ------------------------------------------------------------------ flow collections
 
-    def flow(self, node: _Node, column: int) -> list[str]:
+    def flow(self, node: _Node, column: int, tail: int = 0) -> list[str]:
         """A flow list or mapping whose bracket is at `column`: one line if it fits, else wrapped at its
-        commas, the next lines starting one column inside the bracket (and so on for a list inside it)."""
+        commas, the next lines starting one column inside the bracket (and so on for a list inside it).
+        `tail` is how many characters follow it on its last line (the brackets and comma that close around it)."""
         self.no_comment_inside(node)
         one = self.flow_text(node)
-        if column + len(one) <= WIDTH or not node.items:
+        if column + len(one) + tail <= WIDTH or not node.items:
             return [one]
         opening, closing = ("[", "]") if node.kind == "seq" else ("{", "}")
         lines: list[str] = []
@@ -315,22 +316,23 @@ class _Writer:
         start = column  # the column in the file where `current` starts
         hang = column + len(current)
         for i, item in enumerate(node.items):
-            end = "," if i < len(node.items) - 1 else closing
+            last = i == len(node.items) - 1
+            end, after = (closing, tail) if last else (",", 0)
             piece = self.flow_item(item) + end
             fresh = current.endswith(opening) or current == " " * hang
-            if not fresh and start + len(current) + 1 + len(piece) > WIDTH:
+            if not fresh and start + len(current) + 1 + len(piece) + after > WIDTH:
                 lines.append(current)
                 current, start, fresh = " " * hang, 0, True
             if not fresh:
                 current += " "
             at = start + len(current)
-            if at + len(piece) <= WIDTH or not self.wraps(item):
+            if at + len(piece) + after <= WIDTH or not self.wraps(item):
                 current += piece
                 continue
             # Too long even on a line of its own: the list or mapping inside is wrapped in turn.
             key, inner = item if isinstance(item, tuple) else (None, item)
             prefix = f"{self.flow_text(key)}: " if key is not None else ""
-            inner_lines = self.flow(inner, at + len(prefix))
+            inner_lines = self.flow(inner, at + len(prefix), len(end) + after)
             current += prefix + inner_lines[0]
             if len(inner_lines) > 1:
                 lines.append(current)
