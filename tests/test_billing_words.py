@@ -123,3 +123,44 @@ def test_a_warning_is_not_shown_with_a_denial_code():
                                  (finding("deny", {"group": "PR", "carc": "119"}),)))
     assert "why: acme.kx (PR-119); source: KX threshold [CMS] [p.yaml:3]" in text
     assert text.splitlines()[0] == "Claim C-2  [acme 1]: DENIED  ($40.00 at risk on 1 denied line)"
+
+
+def _on_a_terminal(env_extra: dict) -> str:
+    """`check --format text` with its standard output on a pseudo-terminal, as a biller runs it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main_fd, terminal_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    env.update({"TERM": "xterm", "PAYERPOLICY_CACHE": "off", **env_extra})
+    process = subprocess.Popen([sys.executable, "-m", "payerpolicy", "check", "--format", "text",
+                                "examples/claims.json"], stdout=terminal_fd, stderr=subprocess.DEVNULL, env=env)
+    os.close(terminal_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal is closed once the process is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(main_fd)
+    return b"".join(chunks).decode()
+
+
+def test_colours_on_a_terminal_and_none_with_no_color_or_in_a_pipe(capsys):
+    from payerpolicy.cli.main import main
+
+    coloured = _on_a_terminal({})
+    assert "\033[31;1mDENIED\033[0m" in coloured and "\033[32mACCEPTED\033[0m" in coloured
+    assert "\033[31mDENY\033[0m  [payer edit]" in coloured and "\033[33mWARN\033[0m  [advisory]" in coloured
+    assert "\033[35;1mCOULD NOT BE READ\033[0m, nothing was judged" in coloured
+    plain = _on_a_terminal({"NO_COLOR": "1"})
+    assert "\033[" not in plain and "DENIED" in plain
+    assert "\033[" not in _on_a_terminal({"TERM": "dumb"})
+    main(["check", "--format", "text", "examples/claims.json"])  # a pipe (captured): never coloured
+    assert "\033[" not in capsys.readouterr().out

@@ -22,6 +22,7 @@ from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
 from payerpolicy.cli import serve as cli_serve
 from payerpolicy.cli import diff as cli_diff
+from payerpolicy.cli import colour as cli_colour
 from payerpolicy.cli import fmt as cli_fmt
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
@@ -169,7 +170,7 @@ def _check(args) -> int:
     except (HistoryError, sqlite3.Error) as exc:
         print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
         return 2
-    writer = DecisionWriter(sys.stdout, args.format)
+    writer = DecisionWriter(sys.stdout, args.format, colour=cli_colour.wanted(sys.stdout))
     stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
     warned = False  # some claim has a warning (for --fail-on warn)
     progress = Progress(enabled=False if args.quiet else None)

@@ -18,8 +18,9 @@ FORMATS = ("json", "text", "csv", "835")
 
 
 class DecisionWriter:
-    def __init__(self, out: TextIO, output_format: str):
+    def __init__(self, out: TextIO, output_format: str, colour: bool = False):
         self.out = out
+        self.colour = colour  # the text report's status words in colour (the command line, on a terminal)
         self.format = output_format
         self.summary = {"claims": 0, "accepted": 0, "denied": 0, "needs_fix": 0, "errors": 0}
         self.csv = csv.writer(out, lineterminator="\n") if output_format == "csv" else None
@@ -38,7 +39,7 @@ class DecisionWriter:
         if self.format == "json":
             self.out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
         elif self.format == "text":
-            self.out.write(("" if first else "\n") + render_claim(decision) + "\n")
+            self.out.write(("" if first else "\n") + render_claim(decision, self.colour) + "\n")
         elif self.csv is not None:
             self.csv.writerows(csv_rows(decision))
         else:

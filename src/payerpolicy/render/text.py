@@ -101,16 +101,28 @@ def _at_risk_words(amount: float, denied: int, uncharged: int) -> str:
     return f"{at_least}{money(amount)} at risk on {lines}"
 
 
-def render_claim(decision: Decision) -> str:
+# ANSI colours of the status words, for a terminal (`colour=True`); the words themselves say it all without.
+_COLOURS = {"DENIED": "31;1", "DENY": "31", "COULD NOT BE READ": "35;1", "ADJUSTED": "33", "WARN": "33",
+            "ACCEPTED": "32", "INFO": "36"}
+
+
+def _paint(word: str, colour: bool) -> str:
+    code = _COLOURS.get(word.split(" to ")[0].split(" (")[0]) if colour else None
+    return f"\033[{code}m{word}\033[0m" if code else word
+
+
+def render_claim(decision: Decision, colour: bool = False) -> str:
     policy = decision.policy or {}
     label = f"{policy.get('payer', '?')} {policy.get('version', '')}".strip()
     if decision.status == "error":
         where = f" ({shown(decision.where)})" if decision.where else ""
-        out = [f"Claim {shown(decision.id) if decision.id else '(no id)'}{where}: COULD NOT BE READ, nothing was judged"]
+        out = [f"Claim {shown(decision.id) if decision.id else '(no id)'}{where}: "
+               f"{_paint('COULD NOT BE READ', colour)}, nothing was judged"]
         out += [f"  - {shown(e['field'])}: {shown(e['message'], 2 * ECHO_LIMIT)}" for e in decision.errors]
         return "\n".join(out)
     risk = _at_risk_words(*at_risk(decision))
-    out = [f"Claim {shown(decision.id)}  [{label}]: {_headline(decision)}" + (f"  ({risk})" if risk else "")]
+    out = [f"Claim {shown(decision.id)}  [{label}]: {_paint(_headline(decision), colour)}"
+           + (f"  ({risk})" if risk else "")]
     by_line: dict[int, list[Finding]] = {}
     for finding in decision.findings:
         by_line.setdefault(finding.line, []).append(finding)
@@ -120,11 +132,11 @@ def render_claim(decision: Decision) -> str:
             state += f" to {line.allowed_units} unit{'s' if line.allowed_units != 1 else ''}"
         modifiers = "".join(f" {m}" for m in line.modifiers)
         when = f"  {line.date_of_service}" if line.date_of_service else ""
-        out.append(f"  line {line.line}{when}  {line.code}{modifiers}  x{line.billed_units}  {state}")
+        out.append(f"  line {line.line}{when}  {line.code}{modifiers}  x{line.billed_units}  {_paint(state, colour)}")
         indent = " " * (10 + _KIND_WIDTH + 1)
         for finding in sorted(by_line.get(line.line, []), key=lambda f: _KIND_ORDER.get(f.kind, 3)):
             kind = f"[{_KIND_LABEL.get(finding.kind, finding.kind)}]".ljust(_KIND_WIDTH)
-            out.append(f"    {_MARK[finding.severity]}  {kind} {shown(finding.message, 2 * ECHO_LIMIT)}")
+            out.append(f"    {_paint(_MARK[finding.severity], colour)}  {kind} {shown(finding.message, 2 * ECHO_LIMIT)}")
             if finding.fix is not None:
                 out.append(f"{indent}what to do: {fix_in_words(finding.fix, line.billed_units)}")
             src = finding.source
