@@ -164,3 +164,16 @@ def test_colours_on_a_terminal_and_none_with_no_color_or_in_a_pipe(capsys):
     assert "\033[" not in _on_a_terminal({"TERM": "dumb"})
     main(["check", "--format", "text", "examples/claims.json"])  # a pipe (captured): never coloured
     assert "\033[" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["check"], ["lint"], ["test"], ["units"], ["new"], ["new", "payer"],
+                                     ["tables"], ["tables", "import"], ["lsp"], ["serve"], ["diff"], ["fmt"]])
+def test_every_commands_help_ends_with_examples(command, capsys):
+    from payerpolicy.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    shown = out[out.index("\nexamples:\n"):].splitlines()[2:]
+    assert shown and all(line.startswith("  ") or not line for line in shown)
+    assert any(f"payerpolicy {' '.join(command)}" in line for line in shown)

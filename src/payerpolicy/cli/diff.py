@@ -7,6 +7,8 @@ a claim history that cannot be read). Claims that cannot be read are reported on
 """
 from __future__ import annotations
 
+from payerpolicy.cli.help import WithExamples, examples
+
 import argparse
 import datetime
 import os
@@ -36,7 +38,11 @@ def add_parser(commands) -> None:
         description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
                     "and report every line decided differently: newly denied, newly passed, denied for another "
                     "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-                    "fee schedule, allowed amounts) at stake; and which rules and table rows differ.")
+                    "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
+        formatter_class=WithExamples,
+        epilog=examples("payerpolicy diff medicare my-edit/medicare claims.jsonl",
+                        "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
+                        "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied"))
     parser.add_argument("given", nargs="+", metavar="OLD NEW CLAIMS",
                         help="the old and new policy (a shipped payer's name, a policy folder or file), then claim "
                              "files (- reads standard input); with --base, only NEW and the claim files")

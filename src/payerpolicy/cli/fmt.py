@@ -7,7 +7,8 @@ left untouched, the other files are still formatted, and the run exits 2.
 """
 from __future__ import annotations
 
-import argparse
+from payerpolicy.cli.help import WithExamples, examples
+
 import difflib
 import os
 import sys
@@ -26,11 +27,11 @@ def add_parser(commands) -> None:
         description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
                     f"flow lists on one line up to {WIDTH} columns, conditions spaced one way, comments and blank "
                     "lines kept. What the files say does not change.",
-        epilog="examples:\n  payerpolicy fmt policies\n  payerpolicy fmt --check policies\n"
-               "  payerpolicy fmt --diff policies/acme-health/policy.yaml\n\n"
-               "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file would "
-               "change; 2 a file cannot be read or laid out",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=examples("payerpolicy fmt policies", "payerpolicy fmt --check policies",
+                        "payerpolicy fmt --diff policies/acme-health/policy.yaml", "",
+                        "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
+                        "would change; 2 a file cannot be read or laid out"),
+        formatter_class=WithExamples)
     mode = fmt.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="do not write: name the files that would change")
     mode.add_argument("--diff", action="store_true", help="do not write: print the changes as a unified diff")
