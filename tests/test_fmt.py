@@ -209,3 +209,18 @@ def test_a_new_payer_is_written_in_the_layout(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["new", "payer", "acme-health", "--extends", "medicare"]) == 0
     assert main(["fmt", "--check", "policies"]) == 0
+
+
+def test_fmt_dash_reads_standard_input_for_an_editor(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("policy:\n    payer: acme   # who\n"))
+    assert main(["fmt", "-"]) == 0
+    assert capsys.readouterr().out == "policy:\n  payer: acme  # who\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO("policy:\n    payer: acme\n"))
+    assert main(["fmt", "--check", "-"]) == 1
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr("sys.stdin", io.StringIO("a: [1\n"))
+    assert main(["fmt", "-"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "<stdin>:1:4: error[E103]" in captured.err

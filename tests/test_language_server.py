@@ -157,3 +157,34 @@ def test_typing_is_checked_once_it_pauses_not_on_every_keystroke(tmp_path):
     [problem] = seen()[1]
     assert problem.code == "E203" and "`three`" in problem.message  # the last keystroke's text was checked
     assert seen()[2] == []
+
+
+def test_format_document_gives_the_layout_of_fmt(tmp_path):
+    from payerpolicy.policy.layout import lay_out
+
+    policy = _copy_policy(tmp_path)
+    uri = policy.resolve().as_uri()
+    shipped = policy.read_text()
+    messy = shipped.replace("[59, XS]", "[59,XS]").replace("policy:\n", "policy:    \n", 1)
+    assert messy != shipped and lay_out(messy) == shipped
+
+    async def steps(client, published, arrived):
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="yaml", version=1, text=messy)))
+        await _wait(arrived)
+        options = types.FormattingOptions(tab_size=2, insert_spaces=True)
+        document = types.TextDocumentIdentifier(uri=uri)
+        edits = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(text_document=document, options=options))
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="a: [1\n")]))
+        broken = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(text_document=document, options=options))
+        return edits, broken
+
+    edits, broken = asyncio.run(_session(tmp_path, steps))
+    [edit] = edits
+    assert edit.new_text == shipped and edit.range.start.line == 0
+    assert edit.range.end.line == len(messy.split("\n"))
+    assert broken is None  # not YAML: no edit; the diagnostics say why

@@ -28,7 +28,8 @@ def add_parser(commands) -> None:
                     f"flow lists on one line up to {WIDTH} columns, conditions spaced one way, comments and blank "
                     "lines kept. What the files say does not change.",
         epilog=examples("payerpolicy fmt policies", "payerpolicy fmt --check policies",
-                        "payerpolicy fmt --diff policies/acme-health/policy.yaml", "",
+                        "payerpolicy fmt --diff policies/acme-health/policy.yaml",
+                        "payerpolicy fmt - < policy.yaml    (an editor's format command)", "",
                         "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
                         "would change; 2 a file cannot be read or laid out"),
         formatter_class=WithExamples)
@@ -36,10 +37,13 @@ def add_parser(commands) -> None:
     mode.add_argument("--check", action="store_true", help="do not write: name the files that would change")
     mode.add_argument("--diff", action="store_true", help="do not write: print the changes as a unified diff")
     fmt.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                     help="YAML files, or folders searched for *.yaml and *.yml (default: the current folder)")
+                     help="YAML files, or folders searched for *.yaml and *.yml (default: the current folder); "
+                          "- reads standard input and writes the laid-out text to standard output")
 
 
 def run(args) -> int:
+    if args.paths == ["-"]:
+        return _standard_streams(args)
     files, missing = _files(args.paths)
     for name in missing:
         print(f"payerpolicy fmt: no such file or folder: {name}", file=sys.stderr)
@@ -79,6 +83,22 @@ def run(args) -> int:
     if failed:
         return 2
     return 1 if changed and (args.check or args.diff) else 0
+
+
+def _standard_streams(args) -> int:
+    """`payerpolicy fmt -`: standard input laid out on standard output, for an editor's format command."""
+    before = sys.stdin.read()
+    try:
+        after = lay_out(before, "<stdin>")
+    except LayoutError as exc:
+        print(render(exc.diagnostic, SourceFiles(texts={"<stdin>": before})), file=sys.stderr)
+        return 2
+    if args.diff:
+        sys.stdout.writelines(difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), "<stdin>", "<stdin>"))
+    elif not args.check:
+        sys.stdout.write(after)
+    return 1 if after != before and (args.check or args.diff) else 0
 
 
 def _files(paths: list[str]) -> tuple[list[Path], list[str]]:

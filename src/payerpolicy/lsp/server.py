@@ -6,6 +6,8 @@
 - Hover on a rule id, a `@code_set`, a procedure code, a modifier or a diagnostic code (E401).
 - Go to definition of a rule id or a code set name.
 - Completion of the rule language's fields and of code set names (after `@`).
+- Formatting ("format document"): the layout of `payerpolicy fmt`, as one edit of the whole text; none when the
+  text is not YAML fmt can lay out (the diagnostics already say why).
 
 Hover, definition and completion answer from the policy as it last loaded without errors, so they keep
 working while the file has a mistake in it.
@@ -27,6 +29,7 @@ from pygls.lsp.server import LanguageServer
 from payerpolicy import PolicyError, __version__
 from payerpolicy.diagnostics import Diagnostic, Span
 from payerpolicy.lsp.index import PolicyIndex, word_at
+from payerpolicy.policy.layout import LayoutError, lay_out
 from payerpolicy.pipeline import display_name, load_program, looks_like_policy_folder, policy_files
 from payerpolicy.rules.parse import remember
 
@@ -185,6 +188,20 @@ def build() -> PolicyServer:
         items = [types.CompletionItem(label=label, kind=kinds[what], detail=detail)
                  for label, what, detail in index.completions(after_at)]
         return types.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(ls: PolicyServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        try:
+            laid_out = lay_out(document.source)
+        except LayoutError:
+            return None
+        if laid_out == document.source:
+            return []
+        lines = document.source.split("\n")
+        whole = types.Range(start=types.Position(line=0, character=0),
+                            end=types.Position(line=len(lines), character=0))
+        return [types.TextEdit(range=whole, new_text=laid_out)]
 
     return server
 
