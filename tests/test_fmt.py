@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import stat
+import string
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import payerpolicy
 from payerpolicy.cli.main import main
@@ -224,3 +226,39 @@ def test_fmt_dash_reads_standard_input_for_an_editor(monkeypatch, capsys):
     assert main(["fmt", "-"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "<stdin>:1:4: error[E103]" in captured.err
+
+
+# Any YAML PyYAML writes, in block or flow style, at any width and indentation: fmt lays it out keeping what it
+# says and is stable, or refuses it with a diagnostic; it never raises anything else and never loses data.
+_SCALARS = st.one_of(st.integers(-10**6, 10**6), st.booleans(), st.none(), st.dates(),
+                     st.text(alphabet=string.ascii_letters + string.digits + " :#-[]{},'\"@&*!|>%\\\n", max_size=30))
+_KEYS = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=12)
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=5),
+                                                         st.dictionaries(_KEYS, inner, max_size=5)), max_leaves=25)
+_DUMPED = st.builds(lambda doc, flow, width, indent, style: yaml.safe_dump(
+    doc, default_flow_style=flow, width=width, indent=indent, default_style=style, sort_keys=False,
+    allow_unicode=True), st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6), st.sampled_from([None, False, True]),
+    st.integers(20, 200), st.integers(2, 6), st.sampled_from([None, None, "'", '"']))
+
+
+def _laid_out_or_refused(text: str) -> None:
+    try:
+        out = lay_out(text, "fuzz.yaml")
+    except LayoutError as exc:
+        assert exc.diagnostic.code == "E103" and exc.diagnostic.span.file == "fuzz.yaml"
+        return
+    assert yaml.safe_load(out) == yaml.safe_load(text)
+    assert lay_out(out) == out
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(_DUMPED)
+def test_any_yaml_is_laid_out_keeping_its_meaning_or_refused(text):
+    _laid_out_or_refused(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_DUMPED)
+def test_any_yaml_is_laid_out_keeping_its_meaning_or_refused_at_length(text):
+    _laid_out_or_refused(text)
