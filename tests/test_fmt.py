@@ -262,3 +262,11 @@ def test_any_yaml_is_laid_out_keeping_its_meaning_or_refused(text):
 @given(_DUMPED)
 def test_any_yaml_is_laid_out_keeping_its_meaning_or_refused_at_length(text):
     _laid_out_or_refused(text)
+
+
+def test_text_whose_line_breaks_mean_something_inside_a_flow_list_keeps_its_meaning():
+    text = 'notes: ["first\n\n  second", "joined\\\n  without a space", "one\n  line"]\n'
+    out = lay_out(text)
+    assert out == 'notes: ["first\\nsecond", "joinedwithout a space", "one line"]\n'
+    assert yaml.safe_load(out) == yaml.safe_load(text) == {"notes": ["first\nsecond", "joinedwithout a space",
+                                                                     "one line"]}

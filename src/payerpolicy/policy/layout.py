@@ -21,6 +21,7 @@ comment must have been written; otherwise `LayoutError` says where, and the file
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -367,11 +368,13 @@ class _Writer:
             raise LayoutError(Diagnostic("E103", "`fmt` does not lay out a block scalar inside `[...]` or `{...}`",
                                          _span(self.display, node.start)))
         lines = [line.strip() for line in self.source_lines(node)]
-        if "" in lines[1:]:
-            raise LayoutError(Diagnostic("E103", "`fmt` does not lay out text with a blank line inside `[...]` "
-                                         "or `{...}`", _span(self.display, node.start),
-                                         "write the text as a block (`>`) under a key of its own"))
-        return " ".join(lines)
+        if len(lines) == 1:
+            return lines[0]
+        if node.anchor is None and node.tag is None and ("" in lines[1:] or any(line.endswith("\\") for line in lines)):
+            # Text over several lines of a flow list whose line breaks mean something (a blank line is a
+            # newline, a `\` at the end joins without a space): one line in double quotes says the same.
+            return json.dumps(node.value, ensure_ascii=False)
+        return " ".join(lines)  # each line break is read as one space
 
     def no_comment_inside(self, node: _Node) -> None:
         for n in range(node.start.line, node.end.line):
