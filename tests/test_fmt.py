@@ -270,3 +270,15 @@ def test_text_whose_line_breaks_mean_something_inside_a_flow_list_keeps_its_mean
     assert out == 'notes: ["first\\nsecond", "joinedwithout a space", "one line"]\n'
     assert yaml.safe_load(out) == yaml.safe_load(text) == {"notes": ["first\nsecond", "joinedwithout a space",
                                                                      "one line"]}
+
+
+def test_aliases_of_aliases_are_compared_as_written_not_expanded():
+    # Nine levels of ten aliases each: expanded, a billion values; fmt keeps and compares them as written.
+    levels = ["a0: &a0 [x, y]"] + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 10)]
+    text = "\n".join(levels) + "\n"
+    assert lay_out(text) == text
+
+
+def test_a_date_no_calendar_has_is_laid_out_not_raised():
+    text = "claims:\n  - {id: C-1, date:    2026-02-30}\n"
+    assert lay_out(text) == "claims:\n  - {id: C-1, date: 2026-02-30}\n"

@@ -62,8 +62,8 @@ def lay_out(text: str, display: str = "<text>") -> str:
     """`text` (a policy, table or test-case YAML file) in the one layout. Raises `LayoutError`."""
     text = text.replace("\r\n", "\n")
     try:
-        events = list(yaml.parse(text, Loader=yaml.SafeLoader))
-        original = yaml.safe_load(text)
+        events = _events(text)
+        original = _data(text)
     except yaml.MarkedYAMLError as exc:
         raise LayoutError(yaml_diagnostic(exc, display, text)) from None
     except yaml.YAMLError as exc:
@@ -101,7 +101,7 @@ def _tree(events: list, at: int, display: str) -> tuple[_Node, int]:
         return _Node("alias", event.start_mark, event.end_mark, anchor=event.anchor), at + 1
     if isinstance(event, yaml.ScalarEvent):
         return _Node("scalar", event.start_mark, event.end_mark, anchor=event.anchor, tag=event.tag,
-                     style=event.style, value=event.value), at + 1
+                     style=event.style or None, value=event.value), at + 1  # libyaml says "" for plain
     if event.tag is not None:
         raise LayoutError(Diagnostic("E103", f"`fmt` does not lay out a list or mapping with a tag (`{event.tag}`)",
                                      _span(display, event.start_mark)))
@@ -427,24 +427,62 @@ def _comments(lines: list[str], scalars: list[_Node]) -> dict[int, tuple[int, st
 
 def _same_meaning(original, laid_out: str, display: str) -> None:
     try:
-        again = yaml.safe_load(laid_out)
-    except yaml.YAMLError:
-        again = _Differs
-    if not _alike(original, again):
+        again = _data(laid_out)
+        same = _alike(original, again)
+    except (yaml.YAMLError, RecursionError):
+        same = False
+    if not same:
         raise LayoutError(Diagnostic(
             "E103", "`fmt` could not lay this file out without changing what it says, so it is left as it was",
             Span(display, 1, 1), "please report this file to the payerpolicy maintainers"))
 
 
-class _Differs:
-    pass
+def _events(text: str) -> list:
+    """The file's parse events with their places in the text. libyaml's, when PyYAML has it, are several times
+    faster, with the same marks; on a mistake the pure-Python parser reads the file again, because the
+    diagnostics are written for its messages and marks (as `policy.files` does)."""
+    if getattr(yaml, "CSafeLoader", None) is not None:
+        try:
+            return list(yaml.parse(text, Loader=yaml.CSafeLoader))
+        except yaml.YAMLError:
+            pass
+    return list(yaml.parse(text, Loader=yaml.SafeLoader))
+
+
+class _Pairs(list):
+    """A mapping's (key, value) pairs in order, duplicates kept: what the file says, not what a loader keeps."""
+
+
+def _data(text: str):
+    """What a file says: its node tree, each scalar as its resolved tag and its text. Composed, not
+    constructed, so a value no Python type takes (a date such as 2026-02-30) is compared, not raised. A node
+    met again through an alias is said as the number of its first meeting: fmt keeps anchors and aliases as
+    written, and a file of aliases of aliases (a "billion laughs") is not expanded."""
+    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return _said(node, {}) if node is not None else None
+
+
+def _said(node, met: dict):
+    if id(node) in met:
+        return ("*", met[id(node)])
+    met[id(node)] = len(met)
+    if isinstance(node, yaml.ScalarNode):
+        return (node.tag, node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return [_said(item, met) for item in node.value]
+    return _Pairs((_said(key, met), _said(value, met)) for key, value in node.value)
 
 
 def _alike(a, b) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(_alike(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_alike(x, y) for x, y in zip(a, b)))
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) == 2 and isinstance(a[0], str):
+        if a == b:
+            return True
+        if a[0] == b[0] == "tag:yaml.org,2002:str":  # a condition or fix spaced another way reads the same
+            return any(same_tree(a[1], b[1], kind) for kind in ("condition", "fix"))
+        return False
+    if isinstance(a, tuple) and isinstance(b, tuple):  # a mapping's (key, value) pair
         return len(a) == len(b) and all(_alike(x, y) for x, y in zip(a, b))
-    if isinstance(a, str) and isinstance(b, str) and a != b:
-        return any(same_tree(a, b, kind) for kind in ("condition", "fix"))
-    return type(a) is type(b) and a == b
+    return a == b
