@@ -55,7 +55,7 @@ def test_text_output_says_what_to_do(capsys):
     assert "WARN  [advisory]   example rule: none of the diagnoses on 97112 (M54.50)" in out
     assert "what to do: bill 1 unit on line 2 (billed 2)" in out  # 97110 of the manual's example 1
     assert out.rstrip().endswith("12 claims: 4 accepted, 7 denied, 1 could not be read "
-                                 "(3 accepted with a warning worth fixing)")
+                                 "(3 accepted with a warning worth fixing); at least $340.00 at risk on 9 denied lines")
 
 
 def test_all_accepted_exits_0(capsys, tmp_path):

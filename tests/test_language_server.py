@@ -29,7 +29,8 @@ def _copy_policy(tmp_path: Path) -> Path:
     return folder / "policy.yaml"
 
 
-async def _session(tmp_path: Path, steps):
+async def _session(tmp_path: Path, steps, log: list | None = None):
+    """Run `steps` against a server; `published` holds each file's latest diagnostics, `log` every publish."""
     client = LanguageClient("payerpolicy-tests", "1")
     published: dict[str, list] = {}
     arrived = asyncio.Event()
@@ -37,6 +38,8 @@ async def _session(tmp_path: Path, steps):
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def on_diagnostics(params: types.PublishDiagnosticsParams):
         published[params.uri] = params.diagnostics
+        if log is not None:
+            log.append((params.uri, list(params.diagnostics)))
         arrived.set()
 
     await client.start_io(sys.executable, "-m", "payerpolicy", "lsp", cwd=str(tmp_path),
@@ -115,3 +118,73 @@ def test_hover_definition_and_completion(tmp_path):
     labels = {item.label for item in completion.items}
     assert {"units", "line.modifiers", "claim.payer"} <= labels
     assert any(label.startswith("@") for label in labels)  # the policy's code sets, Medicare's included
+
+
+def test_typing_is_checked_once_it_pauses_not_on_every_keystroke(tmp_path):
+    policy = _copy_policy(tmp_path)
+    uri = policy.resolve().as_uri()
+    text = policy.read_text()
+    counts: list[int] = []
+    log: list = []
+
+    def seen() -> list[list]:
+        return [diagnostics for where, diagnostics in log if where == uri]
+
+    async def steps(client, published, arrived):
+        def change(version: int, new_text: str) -> None:
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)]))
+
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="yaml", version=1, text=text)))
+        await _wait(arrived)
+        counts.append(len(seen()))
+        # "three" typed one keystroke at a time: five changes far quicker than the pause the server waits for.
+        word = "three"
+        for i in range(1, len(word) + 1):
+            change(i + 1, text.replace("max_units: 3", f"max_units: {word[:i]}"))
+        await _wait(arrived)
+        await asyncio.sleep(1.5)  # time for any further check to arrive
+        counts.append(len(seen()))
+        # After a pause, the next change is checked in its turn.
+        change(20, text)
+        await _wait(arrived)
+        counts.append(len(seen()))
+
+    asyncio.run(_session(tmp_path, steps, log))
+    assert counts == [1, 2, 3]  # one check for the open, one for the five keystrokes, one after the pause
+    [problem] = seen()[1]
+    assert problem.code == "E203" and "`three`" in problem.message  # the last keystroke's text was checked
+    assert seen()[2] == []
+
+
+def test_format_document_gives_the_layout_of_fmt(tmp_path):
+    from payerpolicy.policy.layout import lay_out
+
+    policy = _copy_policy(tmp_path)
+    uri = policy.resolve().as_uri()
+    shipped = policy.read_text()
+    messy = shipped.replace("[59, XS]", "[59,XS]").replace("policy:\n", "policy:    \n", 1)
+    assert messy != shipped and lay_out(messy) == shipped
+
+    async def steps(client, published, arrived):
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="yaml", version=1, text=messy)))
+        await _wait(arrived)
+        options = types.FormattingOptions(tab_size=2, insert_spaces=True)
+        document = types.TextDocumentIdentifier(uri=uri)
+        edits = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(text_document=document, options=options))
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="a: [1\n")]))
+        broken = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(text_document=document, options=options))
+        return edits, broken
+
+    edits, broken = asyncio.run(_session(tmp_path, steps))
+    [edit] = edits
+    assert edit.new_text == shipped and edit.range.start.line == 0
+    assert edit.range.end.line == len(messy.split("\n"))
+    assert broken is None  # not YAML: no edit; the diagnostics say why

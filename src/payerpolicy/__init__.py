@@ -20,7 +20,7 @@ What a policy change changes (`payerpolicy diff`):
 from __future__ import annotations
 
 from payerpolicy._version import __version__
-from payerpolicy.decision import Decision, Finding
+from payerpolicy.decision import ClaimStatus, Decision, Finding, FindingKind, FixAction, LineStatus, Severity
 from payerpolicy.diagnostics import Diagnostic, PolicyError
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load, load_text, splits, units
 from payerpolicy.claims.formats import INPUT_FORMATS
@@ -35,5 +35,6 @@ from payerpolicy.impact import ImpactError, PolicyAtRevision, diff
 
 __all__ = ["load", "load_text", "lint", "units", "splits", "diff", "PolicyAtRevision", "ImpactError", "Policy", "Policies",
            "Session", "read_claims", "write_decisions",
-           "DecisionWriter", "Decision", "Finding", "LintResult", "PolicyError", "Diagnostic", "explain_code",
+           "DecisionWriter", "Decision", "Finding", "ClaimStatus", "LineStatus", "Severity", "FindingKind", "FixAction",
+           "LintResult", "PolicyError", "Diagnostic", "explain_code",
            "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS", "__version__"]

@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-SEVERITY_ORDER = {"deny": 0, "warn": 1, "info": 2}
+# The closed sets of words the decision JSON uses (schemas/decision.schema.json), as types an application can
+# match on and mypy can check: `if decision.status == "denyed"` is then an error before it ships.
+ClaimStatus = Literal["accepted", "denied", "error"]
+LineStatus = Literal["accepted", "adjusted", "denied"]
+Severity = Literal["deny", "warn", "info"]
+FindingKind = Literal["payer_edit", "compliance", "advisory"]
+FixAction = Literal["add_modifier", "remove_modifier", "set_units", "remove_line", "merge_lines", "split_line",
+                    "review"]
+
+SEVERITY_ORDER: dict[Severity, int] = {"deny": 0, "warn": 1, "info": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, review
+    action: FixAction
     line: int
     value: object = None  # the modifier, or the number of units
     note: str | None = None
@@ -27,7 +36,7 @@ class Fix:
 class Finding:
     rule: str
     family: str
-    severity: str
+    severity: Severity
     line: int
     message: str
     reason: dict[str, Any]
@@ -35,7 +44,7 @@ class Finding:
     fix: Fix | None = None
     # payer_edit, compliance or advisory (policy.model.KINDS): only a payer edit's `reason` holds codes a
     # payer sends; the others have an empty reason.
-    kind: str = "payer_edit"
+    kind: FindingKind = "payer_edit"
 
     def to_dict(self) -> dict[str, Any]:
         out = {"rule": self.rule, "family": self.family, "severity": self.severity, "kind": self.kind,
@@ -52,7 +61,7 @@ class LineDecision:
     code: str
     billed_units: int
     allowed_units: int
-    status: str  # accepted, adjusted (fewer units allowed), denied
+    status: LineStatus  # adjusted: fewer units allowed
     # For the text report only; the decision JSON keeps to its contract.
     modifiers: tuple[str, ...] = field(default=(), compare=False)
     date_of_service: str = field(default="", compare=False)
@@ -70,7 +79,7 @@ class LineDecision:
 class Decision:
     id: str | None
     policy: dict[str, Any] | None  # {"payer": ..., "version": ...}
-    status: str  # accepted, denied, error
+    status: ClaimStatus
     lines: tuple[LineDecision, ...] = ()
     findings: tuple[Finding, ...] = ()
     errors: tuple[dict[str, Any], ...] = ()  # {"field": ..., "message": ...} when the claim could not be read

@@ -60,6 +60,14 @@ LOOKAHEAD = 4 * CHUNK
 # on the 2-core test machine, against 0.2 s with fork and 0.8 s with forkserver; once started, all judge at
 # the same speed. Fork works too (start_method="fork"), but is unsafe when the caller runs threads.
 START_METHOD = "spawn"
+# The exit code of a worker that found itself started by a script with no main-module guard (see
+# `_refuse_unguarded_main`): the parent turns it into a sentence instead of multiprocessing's traceback.
+UNGUARDED_MAIN = 86
+UNGUARDED_MAIN_MESSAGE = (
+    "the worker processes could not start: payerpolicy starts them by running your script again (Python's "
+    "\"spawn\" start method), and your script judges claims with workers=N as soon as it is imported. Put the code "
+    "that judges claims under `if __name__ == \"__main__\":` (or in a function called from there), or judge "
+    "in one process with workers=1")
 
 
 def worker_of(patient_id: str, workers: int) -> int:
@@ -311,6 +319,20 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
+def _refuse_unguarded_main() -> None:
+    """Stop a worker that is being asked to start workers of its own.
+
+    A spawned worker first runs the parent's main script again, as `__mp_main__`, to find its functions. A
+    script that judges claims at its top level, not under `if __name__ == "__main__":`, then calls
+    `check_many(workers=N)` inside the worker while it is still starting (`_inheriting`, the flag
+    multiprocessing itself checks). multiprocessing would raise its own RuntimeError there and print its
+    traceback from every worker; the worker leaves quietly instead, with an exit code the parent reads as
+    `UNGUARDED_MAIN_MESSAGE`.
+    """
+    if getattr(multiprocessing.process.current_process(), "_inheriting", False):
+        raise SystemExit(UNGUARDED_MAIN)
+
+
 def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, workers: int,
                       history_path: str | tuple[str, ...] | None = None, start_method: str | None = None,
                       chunk: int = CHUNK, lookahead: int = LOOKAHEAD) -> Iterator[Decision]:
@@ -325,6 +347,7 @@ def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, worker
         raise ValueError("window must be 0 or more")
     if workers < 1:
         raise ValueError("workers must be 1 or more")
+    _refuse_unguarded_main()
     run = _ParallelRun(prepare, window, workers, history_path, start_method, chunk, lookahead)
     return run.decisions(iter(items))
 
@@ -453,8 +476,12 @@ class _ParallelRun:
                     continue  # its last words are still to be read; the next round reads them
             if not worker.done:
                 worker.done = True
-                self.fail(self.next_out, WorkerError(f"a worker process stopped unexpectedly (exit code "
-                                                     f"{worker.process.exitcode}); the run was not completed"))
+                worker.process.join(timeout=5)  # reaped, so that its exit code says why it stopped
+                if worker.process.exitcode == UNGUARDED_MAIN:
+                    self.fail(self.next_out, WorkerError(UNGUARDED_MAIN_MESSAGE))
+                else:
+                    self.fail(self.next_out, WorkerError(f"a worker process stopped unexpectedly (exit code "
+                                                         f"{worker.process.exitcode}); the run was not completed"))
 
     def take(self, worker: _Worker, message: tuple) -> None:
         kind = message[0]

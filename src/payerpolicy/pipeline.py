@@ -111,6 +111,11 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
         folder = path if path.is_dir() else path.parent
         base = load_spec(base_name, diagnostics, sources, relative_to=folder.parent,
                          chain=chain + (path.resolve(),), span=base_span)
+        if base is None:
+            # The payer's rows lean on the base (its code sets, its defaults for each family): built against
+            # nothing, every row would report a follow-on of the one mistake in `extends`. Its files' YAML and
+            # shape are checked above; the rest once the base loads.
+            return None
     spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files), base, sources)
     if spec is None or extends is None:
         return spec

@@ -7,12 +7,13 @@ a claim history that cannot be read). Claims that cannot be read are reported on
 """
 from __future__ import annotations
 
+from payerpolicy.cli.help import WithExamples, examples
+
 import argparse
 import datetime
 import os
 import sqlite3
 import sys
-import textwrap
 
 from payerpolicy import (DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError,
                          read_claims)
@@ -35,14 +36,15 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "diff", help="what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
         usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
-        epilog="examples:\n  payerpolicy diff medicare my-edit/medicare q3.jsonl --format text\n"
-               "  payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=textwrap.fill(  # filled here: the examples below keep their lines (RawDescriptionHelpFormatter)
-            "Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
-            "and report every line decided differently: newly denied, newly passed, denied for another "
-            "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-            "fee schedule, allowed amounts) at stake; and which rules and table rows differ.", 79))
+        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
+                    "and report every line decided differently: newly denied, newly passed, denied for another "
+                    "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
+                    "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
+        formatter_class=WithExamples,
+        epilog=examples("payerpolicy diff medicare my-edit/medicare claims.jsonl",
+                        "payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
+                        "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
+                        "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied"))
     parser.add_argument("given", nargs="+", metavar="OLD NEW CLAIMS",
                         help="the old and new policy (a payer's name, a policy folder or file), then claim "
                              "files (- reads standard input); with --base, only NEW and the claim files")

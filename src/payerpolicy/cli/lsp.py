@@ -1,6 +1,8 @@
 """`payerpolicy lsp`: start the language server for policy files on standard input and output."""
 from __future__ import annotations
 
+from payerpolicy.cli.help import WithExamples, examples
+
 import sys
 
 
@@ -8,7 +10,10 @@ def add_parser(commands) -> None:
     commands.add_parser("lsp", help="the language server for policy files (editors start it; extra `lsp`)",
                         description="Speak the Language Server Protocol on standard input and output: "
                                     "diagnostics as you type, hover, go to definition and completion in policy "
-                                    "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.")
+                                    "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
+                        formatter_class=WithExamples,
+                        epilog=examples("payerpolicy lsp    (started by the editor: see the README, \"Editing "
+                                        "policies in an editor\")"))
 
 
 def run(args) -> int:

@@ -16,12 +16,15 @@ import sys
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
 from payerpolicy.cli import lint_formats
+from payerpolicy.cli.help import examples as _examples
 from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
 from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
 from payerpolicy.cli import serve as cli_serve
 from payerpolicy.cli import diff as cli_diff
+from payerpolicy.cli import colour as cli_colour
+from payerpolicy.cli import fmt as cli_fmt
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
 
@@ -39,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_lsp.add_parser(commands)
     cli_serve.add_parser(commands)
     cli_diff.add_parser(commands)
+    cli_fmt.add_parser(commands)
     return parser
 
 
@@ -121,10 +125,6 @@ def _add_units(commands: argparse._SubParsersAction) -> None:
     units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
 
 
-def _examples(*lines: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_serve.run(args)
         if args.command == "diff":
             return cli_diff.run(args)
+        if args.command == "fmt":
+            return cli_fmt.run(args)
         return _check(args) if args.command == "check" else _lint(args)
     except BrokenPipeError:
         return 0
@@ -177,7 +179,7 @@ def _check(args) -> int:
     except (HistoryError, sqlite3.Error) as exc:
         print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
         return 2
-    writer = DecisionWriter(sys.stdout, args.format)
+    writer = DecisionWriter(sys.stdout, args.format, colour=cli_colour.wanted(sys.stdout))
     stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
     warned = False  # some claim has a warning (for --fail-on warn)
     progress = Progress(enabled=False if args.quiet else None)

@@ -6,6 +6,8 @@ where the cap fires and one where it does not). The author then edits from somet
 """
 from __future__ import annotations
 
+from payerpolicy.cli.help import WithExamples, examples
+
 import re
 import sys
 from pathlib import Path
@@ -64,10 +66,15 @@ _EXAMPLE_CODES = ("97110", "97530", "97140", "97535", "97112")
 def add_parser(commands) -> None:
     new = commands.add_parser("new", help="start a new payer's policy folder",
                               description="Write a new payer's policy folder, with an example rule and its cases, "
-                                          "that lints and tests clean at once.")
+                                          "that lints and tests clean at once.",
+                              formatter_class=WithExamples,
+                              epilog=examples("payerpolicy new payer acme-health --extends medicare",
+                                              "payerpolicy new payer acme-gold --extends acme-health --into my-payers"))
     kinds = new.add_subparsers(dest="kind", required=True)
     payer = kinds.add_parser("payer", help="a payer's policy folder",
-                             description="payerpolicy new payer acme-health --extends medicare")
+                             description="Write policies/NAME/policy.yaml and its cases.", formatter_class=WithExamples,
+                             epilog=examples("payerpolicy new payer acme-health --extends medicare",
+                                             "payerpolicy new payer acme-health --into my-payers"))
     payer.add_argument("name", help="the payer's name in claims' `payer` (lower-case letters, digits, hyphens)")
     payer.add_argument("--extends", metavar="PAYER",
                        help="a payer whose rules it starts from (a shipped one such as medicare, or a sibling folder)")

@@ -19,8 +19,8 @@ class Progress:
 
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None, clock=time.monotonic):
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled if enabled is not None else (_is_terminal(self.stream)
-                                                            and not _is_terminal(sys.stdout))
+        self.enabled = enabled if enabled is not None else (is_terminal(self.stream)
+                                                            and not is_terminal(sys.stdout))
         self.clock = clock
         self.start = self.last = clock()
         self.count = 0
@@ -51,7 +51,7 @@ class Progress:
             self.stream.flush()
 
 
-def _is_terminal(stream) -> bool:
+def is_terminal(stream) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

@@ -1,6 +1,8 @@
 """`payerpolicy serve`: the HTTP service and the page, on uvicorn (needs the extra `server`)."""
 from __future__ import annotations
 
+from payerpolicy.cli.help import WithExamples, examples
+
 import argparse
 import datetime
 import logging
@@ -42,7 +44,10 @@ def add_parser(commands) -> None:
         description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
                     "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
                     "when their files change. Binds 127.0.0.1; another address needs a token, from the "
-                    "PAYERPOLICY_TOKEN environment variable or --token-file.")
+                    "PAYERPOLICY_TOKEN environment variable or --token-file.",
+        formatter_class=WithExamples,
+        epilog=examples("payerpolicy serve", "payerpolicy serve --policies my-payers --allow-edits",
+                        "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642"))
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument("--policies", action="append", default=[], metavar="DIR",

@@ -5,6 +5,8 @@ written); 2 bad arguments or a file that cannot be read or written.
 """
 from __future__ import annotations
 
+from payerpolicy.cli.help import WithExamples, examples
+
 import argparse
 import datetime
 import sys
@@ -23,15 +25,23 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
 
 
+_EXAMPLES = examples(
+    "payerpolicy tables import mue MCR_MUE_PractitionerServices_Eff_10-01-2026.csv --quarter 2026Q4 \\",
+    "    --out policies/acme-health/reference/mue-2026q4.csv",
+    "payerpolicy tables import ptp ccipra-v324r0-f1.TXT ccipra-v324r0-f2.TXT --quarter 2026Q4 --out ptp.csv")
+
+
 def add_parser(commands) -> None:
     tables = commands.add_parser("tables", help="reference tables from CMS's published files",
                                  description="Work with the reference tables a policy names (NCCI PTP, MUE, "
-                                             "fee schedule RVU and payment amounts).")
+                                             "fee schedule RVU and payment amounts).",
+                                 formatter_class=WithExamples, epilog=_EXAMPLES)
     actions = tables.add_subparsers(dest="tables_command", required=True)
     imports = actions.add_parser(
         "import", help="read CMS's published files of one kind and write the policy's table",
         description="Read CMS files in their published layout, check every row, and write the table a policy "
-                    "names. A bad row is reported with its file and line; then nothing is written.")
+                    "names. A bad row is reported with its file and line; then nothing is written.",
+        formatter_class=WithExamples, epilog=_EXAMPLES)
     imports.add_argument("kind", choices=KINDS,
                          help="ptp: NCCI practitioner PTP edit files (tab-separated; several a quarter are merged); "
                               "mue: practitioner services MUE file (CSV); rvu: physician fee schedule RVU file "

@@ -68,7 +68,7 @@ class LineChange:
 
 
 def _side(line: LineDecision, findings: tuple[Finding, ...], place) -> dict:
-    out = {"status": line.status, "allowed_units": line.allowed_units}
+    out: dict[str, object] = {"status": line.status, "allowed_units": line.allowed_units}
     if line.allowed_amount is not None:
         out["allowed_amount"] = line.allowed_amount
     out["findings"] = [_finding(f, place) for f in findings]

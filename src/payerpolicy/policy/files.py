@@ -137,7 +137,7 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
                                       Span(display, 1, 1)))
         return None
     except yaml.MarkedYAMLError as exc:
-        diagnostics.append(_yaml_diagnostic(exc, display, text))
+        diagnostics.append(yaml_diagnostic(exc, display, text))
         return None
     except yaml.YAMLError as exc:
         diagnostics.append(Diagnostic("E103", f"this is not valid YAML: {exc}", Span(display, 1, 1)))
@@ -164,24 +164,24 @@ def _compose(text: str):
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def _yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
-    """A YAML syntax error, placed where the author has to look.
+def yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
+    """A YAML syntax error, placed where the author has to look and said without the parser's words.
 
     PyYAML marks the place where it gave up; for a quote or bracket left open that is a later, innocent
     line, so the place where the quote or bracket was opened (its context mark) is used instead.
     """
     problem = exc.problem or "not valid YAML"
     context = exc.context or ""
-    opened = any(w in context for w in ("quoted scalar", "flow sequence", "flow mapping"))
+    opened = any(w in context for w in ("quoted scalar", "flow sequence", "flow mapping")) and "escape" not in problem
     mark = exc.context_mark if opened and exc.context_mark else (exc.problem_mark or exc.context_mark)
     span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
+    lines = text.splitlines()
     hint = None
     if opened:
         what = "quote" if "quoted" in context else ("`[`" if "sequence" in context else "`{`")
         problem = f"this {what} is never closed"
         hint = "close it on the same line" if "quoted" in context else "close it with the matching bracket"
     elif "mapping values are not allowed" in problem:
-        lines = text.splitlines()
         at = mark.line if mark else 0
         here = lines[at] if at < len(lines) else ""
         above = next((l for l in reversed(lines[:at]) if l.strip() and not l.lstrip().startswith("#")), "")
@@ -192,7 +192,78 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diag
             hint = "a value that contains `: ` must be put in quotes"
     elif "found character '\\t'" in problem or "\t" in problem:
         hint = "YAML indents with spaces, not tabs"
+    elif "expected <block end>" in problem:
+        quote = _open_quote_above(lines, mark.line if mark else 0)
+        if quote is not None:
+            # A quote left open runs on to the next line and is closed by that line's first quote.
+            span = Span(display, quote[0] + 1, quote[1] + 1)
+            problem, hint = "this quote is never closed", "close it on the same line"
+        elif "'-'" in problem or "<block sequence start>" in problem:
+            problem = "this list item is not lined up with the lines above it"
+            hint = "a list under a key starts every item with `-` at the same indentation"
+        else:
+            problem = "this line is not lined up with the lines above it"
+            hint = "the keys of one entry start at the same column; a value on its own line goes further in"
+    else:
+        if "another document" in problem and mark:  # point at the `---` that starts the second one
+            at = next((n for n in range(mark.line, -1, -1) if lines[n:n + 1] and lines[n].startswith("---")),
+                      mark.line)
+            span = Span(display, at + 1, 1)
+        if "could not find expected ':'" in problem and exc.context_mark:  # the key, not the line after it
+            span = Span(display, exc.context_mark.line + 1, exc.context_mark.column + 1)
+        problem, hint = _in_words(problem, hint)
     return Diagnostic("E103", f"this is not valid YAML: {problem}", span, hint)
+
+
+# PyYAML's other messages, in words an author knows (checked by `tests/test_billing_words.py`).
+_YAML_WORDS = [
+    ("but found another document", "this file holds several YAML documents (`---`); a policy file is one",
+     "remove the `---` line, or split the file in two"),
+    ("found undefined alias", "this `*name` refers to no `&name` above it",
+     "write the value out, or put `&name` on the value it should repeat"),
+    ("could not find expected ':'", "a key on this line has no `:` after it",
+     "write `key: value`, or put text that runs over several lines in quotes"),
+    ("found unknown escape character", "a backslash in double quotes starts a character YAML does not know",
+     "write `\\\\` for a backslash, or use single quotes"),
+    ("that cannot start any token", "a value cannot start with this character", "put the value in quotes"),
+    ("expected alphabetic or numeric character", "an `&` or `*` must be followed by a name",
+     "put a value starting with `&` or `*` in quotes"),
+]
+
+
+def _in_words(problem: str, hint: str | None) -> tuple[str, str | None]:
+    for words, said, help_text in _YAML_WORDS:
+        if words in problem:
+            return said, help_text
+    if "<" in problem and ">" in problem:  # parser tokens such as `<block end>` or `<scalar>`
+        return "the file's structure breaks here", "check the indentation and the brackets on this line and above"
+    return problem, hint
+
+
+def _open_quote_above(lines: list[str], at: int) -> tuple[int, int] | None:
+    """The line and column of a double quote opened on a line above `at` and not closed on it, if any."""
+    for n in range(at - 1, max(at - 20, -1), -1):
+        line = lines[n]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        opening = _value_start(line)
+        if opening is not None and line[opening] == '"' and (line[opening:].replace('\\"', "").count('"') % 2):
+            return n, opening
+        return None
+    return None
+
+
+def _value_start(line: str) -> int | None:
+    stripped = line.lstrip()
+    start = len(line) - len(stripped)
+    if stripped.startswith("- "):
+        start += 2
+    key = line.find(": ", start)
+    if key >= 0 and line[start:key].strip() and '"' not in line[start:key]:
+        start = key + 2
+    while start < len(line) and line[start] == " ":
+        start += 1
+    return start if start < len(line) else None
 
 
 def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagnostic], budget: list[int]):

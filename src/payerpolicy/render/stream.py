@@ -12,18 +12,20 @@ from typing import Iterable, TextIO
 from payerpolicy.decision import Decision
 from payerpolicy.render.remit_835 import remit_segments
 from payerpolicy.render.csv_rows import COLUMNS, csv_rows
-from payerpolicy.render.text import render_claim, render_summary, units_only_note
+from payerpolicy.render.text import at_risk, render_claim, render_summary, units_only_note
 
 FORMATS = ("json", "text", "csv", "835")
 
 
 class DecisionWriter:
-    def __init__(self, out: TextIO, output_format: str):
+    def __init__(self, out: TextIO, output_format: str, colour: bool = False):
         self.out = out
+        self.colour = colour  # the text report's status words in colour (the command line, on a terminal)
         self.format = output_format
         self.summary = {"claims": 0, "accepted": 0, "denied": 0, "needs_fix": 0, "errors": 0}
         self.csv = csv.writer(out, lineterminator="\n") if output_format == "csv" else None
         self.units_only = 0  # timed lines billed in units without minutes: one note for the run (text)
+        self.at_risk = [0.0, 0, 0]  # the text report's total: charges of denied lines, those lines, uncharged ones
 
     def start(self) -> None:
         if self.format == "json":
@@ -37,7 +39,7 @@ class DecisionWriter:
         if self.format == "json":
             self.out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
         elif self.format == "text":
-            self.out.write(("" if first else "\n") + render_claim(decision) + "\n")
+            self.out.write(("" if first else "\n") + render_claim(decision, self.colour) + "\n")
         elif self.csv is not None:
             self.csv.writerows(csv_rows(decision))
         else:
@@ -50,7 +52,8 @@ class DecisionWriter:
             tail = "\n" if self.summary["claims"] else ""
             self.out.write(tail + '],\n "summary": ' + json.dumps(self.summary) + "}\n")
         elif self.format == "text":
-            self.out.write(("\n" if self.summary["claims"] else "") + render_summary(self.summary) + "\n")
+            risk = (self.at_risk[0], int(self.at_risk[1]), int(self.at_risk[2]))
+            self.out.write(("\n" if self.summary["claims"] else "") + render_summary(self.summary, risk) + "\n")
             if self.units_only:
                 self.out.write(units_only_note(self.units_only) + "\n")
 
@@ -59,6 +62,8 @@ class DecisionWriter:
         self.summary["errors" if decision.status == "error" else decision.status] += 1
         self.summary["needs_fix"] += decision.needs_fix
         self.units_only += decision.extra.get("timed_units_only", 0)
+        for i, amount in enumerate(at_risk(decision)):
+            self.at_risk[i] += amount
 
     @property
     def all_accepted(self) -> bool:

@@ -8,6 +8,7 @@ broken rules still gets one diagnostic per broken rule.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -35,6 +36,22 @@ MAX_DEPTH = 50
 _CHAINS = ("and_", "or_")
 
 
+# Trees of texts parsed before, for a process that loads the same policy again and again: the language server
+# reloads a policy folder (and its base) after each edit, and all but the edited conditions are the same text
+# as last time. Off unless `remember` is called; only trees that parsed are kept (a syntax error's diagnostic
+# names its file and line, which a remembered answer would not). Lark trees are never changed after parsing.
+_remembered: OrderedDict[tuple[str, str], Tree] = OrderedDict()
+_limit = 0
+
+
+def remember(limit: int) -> None:
+    """Keep the trees of up to `limit` texts parsed, the least recently used dropped first (0: keep none)."""
+    global _limit
+    _limit = limit
+    while len(_remembered) > limit:
+        _remembered.popitem(last=False)
+
+
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     # The basic lexer reads a whole word before deciding it is a keyword, so `andd` is one unknown word
@@ -51,6 +68,11 @@ def keywords() -> frozenset[str]:
 
 def parse(text: str, kind: str, origin: TextOrigin, diagnostics: list[Diagnostic]) -> Tree | None:
     """Parse `text` as a `condition`, `value` or `fix`; on a syntax error add a diagnostic, return None."""
+    if _limit:
+        known = _remembered.get((text, kind))
+        if known is not None:
+            _remembered.move_to_end((text, kind))
+            return known
     try:
         tree = parser().parse(text, start=START_SYMBOLS[kind])
     except UnexpectedInput as exc:
@@ -65,6 +87,10 @@ def parse(text: str, kind: str, origin: TextOrigin, diagnostics: list[Diagnostic
             "write it as several rules, or name the codes in a code set; a chain of `and` (or of `or`) is "
             "fine at any length"))
         return None
+    if _limit:
+        _remembered[(text, kind)] = tree
+        if len(_remembered) > _limit:
+            _remembered.popitem(last=False)
     return tree
 
 
