@@ -20,6 +20,7 @@ from typing import IO, Iterable, Iterator
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
+from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge
@@ -143,14 +144,16 @@ class Session:
 
     `policies`: a `Policies` (route each claim by its `payer`), or one `Policy` or policy name or path for
     every claim. `as_of`: the date the policies are known on (default today). `received`: the date the payer
-    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory`.
+    receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory`, or
+    a `MemoryHistory` holding earlier claims given as data (one process: `workers` must be 1).
     `window`: a patient's claims are judged together, in date-of-service order, when read within this
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
 
     def __init__(self, policies: Policies | Policy | str | os.PathLike | None = None, *,
                  as_of: datetime.date | None = None, received: datetime.date | None = None,
-                 history: str | os.PathLike | ClaimHistory | None = None, window: int = DEFAULT_WINDOW,
+                 history: str | os.PathLike | ClaimHistory | MemoryHistory | None = None,
+                 window: int = DEFAULT_WINDOW,
                  workers: int = 1):
         if window < 0:
             raise ValueError("window must be 0 or more")
@@ -165,7 +168,9 @@ class Session:
         elif not isinstance(policies, (Policies, Policy)):
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
-        self._owns_history = history is not None and not isinstance(history, ClaimHistory)
+        if isinstance(history, MemoryHistory) and workers > 1:
+            raise ValueError("a history in memory is one process's: judge with workers=1, or give a history file")
+        self._owns_history = history is not None and not isinstance(history, (ClaimHistory, MemoryHistory))
         # A history the session opens writes in batches: `check_many` gives out decisions once written.
         self.history = ClaimHistory(history, batch=RUN_BATCH) if self._owns_history else history
         self._judges: dict[str, Judge] = {}

@@ -20,16 +20,18 @@ What is not here yet: the claim history (a history file is one process's; a clus
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import pickle
 import uuid
+from collections import deque
 from typing import TYPE_CHECKING, Iterator
 
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.claims.json_files import read_claim_text
+from payerpolicy.decision import Decision
 from payerpolicy.session import Policies, Session
+from payerpolicy.spark.columns import decision_batch
 
 if TYPE_CHECKING:  # pyspark is the optional extra `spark`; this module imports it only when judging
     from pyspark.sql import DataFrame
@@ -70,13 +72,10 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     as_of = as_of or datetime.date.today()
     received = received or datetime.date.today()
     shipped = _ship(_compiled(policies, as_of))
-    text = _claim_text(claims, column)
-    keyed = (claims.select(text.alias("claim"))
-             .withColumn("position", F.monotonically_increasing_id())
-             .withColumn("patient", F.get_json_object("claim", "$.patient.id"))
-             .withColumn("first_date", F.array_min(F.from_json(F.get_json_object("claim", "$.lines[*].date"),
-                                                               "array<string>")))
-             .withColumn("claim_id", F.get_json_object("claim", "$.id")))
+    text, as_columns = _claim_text(claims, column)
+    patient, first_date, claim_id = _claim_keys(claims, text, as_columns)
+    keyed = claims.select(text.alias("claim"), F.monotonically_increasing_id().alias("position"),
+                          patient.alias("patient"), first_date.alias("first_date"), claim_id.alias("claim_id"))
     spread = keyed.repartition(partitions, "patient") if partitions else keyed.repartition("patient")
     ordered = spread.sortWithinPartitions("patient", "first_date", "claim_id", "position")
     broadcast = claims.sparkSession.sparkContext.broadcast(shipped)
@@ -103,7 +102,8 @@ def _ship(policies: Policies | Policy) -> bytes:
 
 def _claim_text(claims: DataFrame, column: str | None):
     """The column of claim JSON text: the one named, the only text column, `claim` or `value`; else the
-    claim schema's columns written back as claim JSON (a null field is a field not given)."""
+    claim schema's columns written back as claim JSON (a null field is a field not given). And whether the
+    claims came as columns."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType
 
@@ -111,13 +111,32 @@ def _claim_text(claims: DataFrame, column: str | None):
     if column is not None:
         if column not in claims.columns:
             raise ValueError(f"the claims have no column `{column}`; their columns are {', '.join(claims.columns)}")
-        return F.col(column)
+        return F.col(column), False
     if len(claims.columns) == 1 and text_columns:
-        return F.col(text_columns[0])
+        return F.col(text_columns[0]), False
     for name in ("claim", "value"):
         if name in text_columns:
-            return F.col(name)
-    return F.to_json(F.struct(*[F.col(c) for c in claims.columns]))
+            return F.col(name), False
+    return F.to_json(F.struct(*[F.col(c) for c in claims.columns])), True
+
+
+def _claim_keys(claims: DataFrame, text, as_columns: bool):
+    """What a claim is repartitioned and sorted by: its patient's id, its first date of service and its id.
+    Claims given as the claim schema's columns have them as columns (`patient.id`, `lines.date`, `id`);
+    claim JSON text (or columns of another shape) is read for them with JSON paths."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, StructType
+
+    fields = {f.name: f.dataType for f in claims.schema.fields} if as_columns else {}
+    patient, lines = fields.get("patient"), fields.get("lines")
+    if ("id" in fields and isinstance(patient, StructType) and "id" in patient.names
+            and isinstance(lines, ArrayType) and isinstance(lines.elementType, StructType)
+            and "date" in lines.elementType.names):
+        return (F.col("patient.id").cast("string"), F.array_min(F.col("lines.date")).cast("string"),
+                F.col("id").cast("string"))
+    return (F.get_json_object(text, "$.patient.id"),
+            F.array_min(F.from_json(F.get_json_object(text, "$.lines[*].date"), "array<string>")),
+            F.get_json_object(text, "$.id"))
 
 
 # The unpickled policies of each broadcast, kept for the life of an executor's Python worker.
@@ -139,9 +158,7 @@ class _PartitionRun:
         return found
 
     def __call__(self, batches) -> Iterator:
-        import pyarrow as pa
-
-        positions: list[int] = []
+        positions: deque[int] = deque()  # of the claims read and not yet decided, in input order
 
         def records():
             for batch in batches:
@@ -155,63 +172,14 @@ class _PartitionRun:
                         yield read_claim_text(text, where, claim_from_dict)
 
         session = Session(self.policies(), as_of=self.as_of, received=self.received, window=self.window)
-        rows: list[dict] = []
-        for index, decision in enumerate(session.check_many(records())):
-            rows.append(_row(decision.to_dict(), positions[index]))
-            if len(rows) >= _BATCH_ROWS:
-                yield pa.RecordBatch.from_pylist(rows, schema=_arrow_schema())
-                rows.clear()
+        held: list[Decision] = []
+        at: list[int] = []
+        for decision in session.check_many(records()):  # decisions come in input order
+            held.append(decision)
+            at.append(positions.popleft())
+            if len(held) >= _BATCH_ROWS:
+                yield decision_batch(held, at)
+                held, at = [], []
         session.close()
-        if rows:
-            yield pa.RecordBatch.from_pylist(rows, schema=_arrow_schema())
-
-
-def _row(decision: dict, position: int) -> dict:
-    policy = decision["policy"] or {}
-    return {
-        "position": position, "id": decision["id"], "payer": policy.get("payer"),
-        "policy_version": policy.get("version"), "status": decision["status"], "lines": decision["lines"],
-        "findings": [_finding(f) for f in decision["findings"]],
-        "errors": [{"field": e.get("field"), "message": e.get("message")} for e in decision["errors"]],
-        "where": decision.get("where"), "decision": json.dumps(decision),
-    }
-
-
-def _finding(finding: dict) -> dict:
-    fix = finding.get("fix")
-    return {
-        "rule": finding["rule"], "family": finding["family"], "severity": finding["severity"],
-        "kind": finding["kind"], "line": finding["line"], "message": finding["message"],
-        "reason": _texts(finding["reason"]), "source": _texts(finding["source"]),
-        "fix": None if fix is None else {"action": fix["action"], "line": fix["line"],
-                                         "value": None if fix.get("value") is None else str(fix["value"]),
-                                         "note": fix.get("note")},
-    }
-
-
-def _texts(mapping: dict) -> list[tuple[str, str]]:
-    """A map column's value: every value as text (a list of values as JSON)."""
-    return [(key, value if isinstance(value, str) else json.dumps(value)) for key, value in mapping.items()]
-
-
-_SCHEMA_CACHE: list = []
-
-
-def _arrow_schema():
-    """`DECISION_SCHEMA` in Arrow's terms (built once per worker)."""
-    if not _SCHEMA_CACHE:
-        import pyarrow as pa
-
-        text, whole = pa.string(), pa.int32()
-        fix = pa.struct([("action", text), ("line", whole), ("value", text), ("note", text)])
-        finding = pa.struct([("rule", text), ("family", text), ("severity", text), ("kind", text), ("line", whole),
-                             ("message", text), ("reason", pa.map_(text, text)), ("fix", fix),
-                             ("source", pa.map_(text, text))])
-        line = pa.struct([("line", whole), ("code", text), ("billed_units", whole), ("allowed_units", whole),
-                          ("status", text)])
-        _SCHEMA_CACHE.append(pa.schema([
-            ("position", pa.int64()), ("id", text), ("payer", text), ("policy_version", text), ("status", text),
-            ("lines", pa.list_(line)), ("findings", pa.list_(finding)),
-            ("errors", pa.list_(pa.struct([("field", text), ("message", text)]))), ("where", text),
-            ("decision", text)]))
-    return _SCHEMA_CACHE[0]
+        if held:
+            yield decision_batch(held, at)
