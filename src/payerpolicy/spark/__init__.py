@@ -15,7 +15,14 @@ Claims come as a column of claim JSON text (`spark.read.text` gives one, `value`
 columns (`spark.read.json` of claim JSON, Parquet written from it), which are turned back into claim JSON.
 A claim that cannot be read is a row with its `errors`, as in the command line; a bad claim never fails the job.
 
-What is not here yet: the claim history (a history file is one process's; a cluster needs a shared store).
+The claim history is data here, not a file (`payerpolicy.spark.history`): `history=` takes a DataFrame (or a
+Parquet path) of earlier judged lines (`HISTORY_SCHEMA`), which meet each patient's new claims in their
+partition, and `record_history=True` gives back this run's lines in the same shape, to append to that table.
+
+    earlier = spark.read.parquet("history/")
+    judged = judge(claims, history=earlier, record_history=True)
+    judged.decisions.write.parquet("decisions/")
+    judged.history.write.mode("append").parquet("history/")
 """
 from __future__ import annotations
 
@@ -24,19 +31,21 @@ import os
 import pickle
 import uuid
 from collections import deque
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Literal, NamedTuple, overload
 
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.claims.json_files import read_claim_text
 from payerpolicy.decision import Decision
+from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.session import Policies, Session
-from payerpolicy.spark.columns import decision_batch
+from payerpolicy.spark.columns import decision_batch, recorded_batches
+from payerpolicy.spark.history import HISTORY_SCHEMA, current_history, history_lines
 
 if TYPE_CHECKING:  # pyspark is the optional extra `spark`; this module imports it only when judging
     from pyspark.sql import DataFrame
 
-__all__ = ["judge", "DECISION_SCHEMA"]
+__all__ = ["judge", "Judged", "DECISION_SCHEMA", "HISTORY_SCHEMA", "current_history"]
 
 # The decision JSON as columns. `reason` and `source` are maps of text (a source's line number is written as
 # text); `decision` is the decision JSON itself, byte for byte as `payerpolicy check --format json` writes the
@@ -54,11 +63,37 @@ DECISION_SCHEMA = (
 # a partition's decisions are never all held at once.
 _BATCH_ROWS = 2048
 
+# A history row (HISTORY_SCHEMA) as one struct column: its fields and their types.
+_HISTORY_COLUMNS = [tuple(column.split(" ", 1)) for column in HISTORY_SCHEMA.split(", ")]
+_HISTORY_ROW = "struct<" + ", ".join(f"{name}:{kind}" for name, kind in _HISTORY_COLUMNS) + ">"
+
+
+class Judged(NamedTuple):
+    """What `judge(..., record_history=True)` gives: the decisions, and the history lines this run recorded
+    (`HISTORY_SCHEMA`), to append to the history table."""
+
+    decisions: DataFrame
+    history: DataFrame
+
+
+@overload
+def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = ..., *,
+          as_of: datetime.date | None = ..., received: datetime.date | None = ..., column: str | None = ...,
+          partitions: int | None = ..., window: int = ..., history: DataFrame | str | os.PathLike | None = ...,
+          record_history: Literal[False] = ...) -> DataFrame: ...
+
+
+@overload
+def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = ..., *,
+          as_of: datetime.date | None = ..., received: datetime.date | None = ..., column: str | None = ...,
+          partitions: int | None = ..., window: int = ..., history: DataFrame | str | os.PathLike | None = ...,
+          record_history: Literal[True]) -> Judged: ...
+
 
 def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = None, *,
           as_of: datetime.date | None = None, received: datetime.date | None = None,
-          column: str | None = None, partitions: int | None = None,
-          window: int = DEFAULT_WINDOW) -> DataFrame:
+          column: str | None = None, partitions: int | None = None, window: int = DEFAULT_WINDOW,
+          history: DataFrame | str | os.PathLike | None = None, record_history: bool = False) -> DataFrame | Judged:
     """Judge a DataFrame of claims; one row of `DECISION_SCHEMA` per claim.
 
     `claims`: a column of claim JSON text (`column`, or the DataFrame's only text column, or one named
@@ -66,6 +101,17 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     its `payer`, as the command line does), one `Policy`, or a policy name or path; default the shipped
     policies. `as_of` and `received` as for `payerpolicy check` (one date for the whole job, fixed on the
     driver). `partitions`: how many partitions to judge in (default: Spark's shuffle partitions).
+
+    `history`: the claims judged before, as `payerpolicy check --history FILE` has them in its file: a
+    DataFrame (or a Parquet path) with the columns of `HISTORY_SCHEMA`, one row per line. Each claim counts
+    as its rows of the latest `recorded_at` (a void row removes it; `current_history`). Only the lines of
+    patients who have claims in this job are used; they travel with those claims to their partition and are
+    held in memory there while it is judged (a partition's patients' lines: choose `partitions` so that
+    they fit). `record_history=True`: return `Judged(decisions, history)`, where `history` holds the lines
+    this run recorded (each claim as it stood at the end of the run; a void as one row with `frequency` "8"
+    and no line), all with the job's start as `recorded_at`: append them to the history table and the next
+    run counts them. Both come from one judging pass: every action on either runs the job, and gives the
+    same rows each time; persist the decisions' parent (or write one and read it back) to judge only once.
     """
     from pyspark.sql import functions as F
 
@@ -76,11 +122,43 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     patient, first_date, claim_id = _claim_keys(claims, text, as_columns)
     keyed = claims.select(text.alias("claim"), F.monotonically_increasing_id().alias("position"),
                           patient.alias("patient"), first_date.alias("first_date"), claim_id.alias("claim_id"))
+    order = ["patient", "first_date", "claim_id", "position"]
+    if history is not None:  # each patient's earlier lines (kind 0) ahead of their claims (kind 1)
+        keyed = keyed.select("*", F.lit(1).alias("kind"), F.lit(None).cast(_HISTORY_ROW).alias("line"))
+        keyed = keyed.unionByName(_earlier_lines(history, keyed, claims.sparkSession))
+        order = ["patient", "kind", "first_date", "claim_id", "position"]
     spread = keyed.repartition(partitions, "patient") if partitions else keyed.repartition("patient")
-    ordered = spread.sortWithinPartitions("patient", "first_date", "claim_id", "position")
+    ordered = spread.sortWithinPartitions(*order)
     broadcast = claims.sparkSession.sparkContext.broadcast(shipped)
-    run = _PartitionRun(broadcast, as_of, received, window)
-    return ordered.select("claim", "position").mapInArrow(run, DECISION_SCHEMA)
+    recorded_at = datetime.datetime.now(datetime.timezone.utc) if record_history else None
+    run = _PartitionRun(broadcast, as_of, received, window, history is not None, recorded_at)
+    inputs = ["claim", "position"] + (["kind", "line"] if history is not None else [])
+    if not record_history:
+        return ordered.select(*inputs).mapInArrow(run, DECISION_SCHEMA)
+    judged = ordered.select(*inputs).mapInArrow(run, f"{DECISION_SCHEMA}, recorded {_HISTORY_ROW}")
+    return Judged(judged.where(F.col("recorded").isNull()).drop("recorded"),
+                  judged.where(F.col("recorded").isNotNull()).select("recorded.*"))
+
+
+def _earlier_lines(history: DataFrame | str | os.PathLike, claims: DataFrame, spark) -> DataFrame:
+    """The lines of `history` that count now, of the patients of `claims`, as rows to union with them."""
+    from pyspark.sql import functions as F
+
+    table: DataFrame = (spark.read.parquet(os.fspath(history)) if isinstance(history, (str, os.PathLike))
+                        else history)
+    missing = [name for name, _ in _HISTORY_COLUMNS if name != "recorded_at" and name not in table.columns]
+    if missing:
+        raise ValueError(f"the history has no column {', '.join(f'`{m}`' for m in missing)}; a history has the "
+                         f"columns of payerpolicy.spark.HISTORY_SCHEMA: {HISTORY_SCHEMA}")
+    lines = current_history(table)
+    wanted = claims.select("patient").where(F.col("patient").isNotNull()).distinct()
+    lines = lines.join(wanted.withColumnRenamed("patient", "patient_id"), "patient_id", "left_semi")
+    row = F.struct(*[(F.col(name) if name in lines.columns else F.lit(None)).cast(kind).alias(name)
+                     for name, kind in _HISTORY_COLUMNS])
+    return lines.select(F.lit(None).cast("string").alias("claim"), F.lit(None).cast("long").alias("position"),
+                        F.col("patient_id").alias("patient"), F.lit(None).cast("string").alias("first_date"),
+                        F.col("claim_id").cast("string").alias("claim_id"), F.lit(0).alias("kind"),
+                        row.alias("line"))
 
 
 def _compiled(policies, as_of: datetime.date) -> Policies | Policy:
@@ -144,11 +222,14 @@ _RECEIVED: dict[str, Policies | Policy] = {}
 
 
 class _PartitionRun:
-    """Judges one partition's claims (already in patient, date order) as one session; picklable, so that
-    Spark ships it to the executors."""
+    """Judges one partition's claims (already in patient, date order, each patient's earlier lines ahead of
+    their claims) as one session; picklable, so that Spark ships it to the executors. With `recorded_at`,
+    the lines the run recorded follow the decisions, as rows of their own (`recorded`)."""
 
-    def __init__(self, broadcast, as_of: datetime.date, received: datetime.date, window: int):
+    def __init__(self, broadcast, as_of: datetime.date, received: datetime.date, window: int,
+                 with_history: bool = False, recorded_at: datetime.datetime | None = None):
         self.broadcast, self.as_of, self.received, self.window = broadcast, as_of, received, window
+        self.with_history, self.recorded_at = with_history or recorded_at is not None, recorded_at
         self.token = uuid.uuid4().hex  # names this job's policies in the worker's keep
 
     def policies(self) -> Policies | Policy:
@@ -158,12 +239,22 @@ class _PartitionRun:
         return found
 
     def __call__(self, batches) -> Iterator:
+        import pyarrow.compute as pc
+
         positions: deque[int] = deque()  # of the claims read and not yet decided, in input order
+        # The earlier lines given, and what this run records. Without either, the session keeps its own run's
+        # history, as `check` without --history does (it moves to a scratch file past 100,000 claims).
+        history = MemoryHistory() if self.with_history else None
 
         def records():
             for batch in batches:
-                texts = batch.column("claim").to_pylist()
-                for text, position in zip(texts, batch.column("position").to_pylist()):
+                claims = batch
+                if history is not None and "kind" in batch.schema.names:  # earlier lines, ahead of the claims
+                    earlier = pc.equal(batch.column("kind"), 0)
+                    history.add(history_lines(batch.column("line").filter(earlier)))
+                    claims = batch.filter(pc.invert(earlier))
+                texts = claims.column("claim").to_pylist()
+                for text, position in zip(texts, claims.column("position").to_pylist()):
                     positions.append(position)
                     where = f"position {position}"
                     if text is None:
@@ -171,15 +262,19 @@ class _PartitionRun:
                     else:
                         yield read_claim_text(text, where, claim_from_dict)
 
-        session = Session(self.policies(), as_of=self.as_of, received=self.received, window=self.window)
+        session = Session(self.policies(), as_of=self.as_of, received=self.received, window=self.window,
+                          history=history)
+        recording = self.recorded_at is not None
         held: list[Decision] = []
         at: list[int] = []
         for decision in session.check_many(records()):  # decisions come in input order
             held.append(decision)
             at.append(positions.popleft())
             if len(held) >= _BATCH_ROWS:
-                yield decision_batch(held, at)
+                yield decision_batch(held, at, recorded=recording)
                 held, at = [], []
         session.close()
         if held:
-            yield decision_batch(held, at)
+            yield decision_batch(held, at, recorded=recording)
+        if history is not None and self.recorded_at is not None:
+            yield from recorded_batches(history.recorded(), self.recorded_at, _BATCH_ROWS)

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Sequence
+import itertools
+from typing import Any, Iterable, Iterator, Sequence
 
 from payerpolicy.decision import Decision
+from payerpolicy.judge.history import HistoryLine
+from payerpolicy.spark.history import arrow_history_type, recorded_batch
 
-__all__ = ["decision_batch", "arrow_decision_schema"]
+__all__ = ["decision_batch", "recorded_batches", "arrow_decision_schema", "arrow_recording_schema"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -28,6 +31,28 @@ def arrow_decision_schema() -> Any:
         ("position", pa.int64()), ("id", pa.string()), ("payer", pa.string()), ("policy_version", pa.string()),
         ("status", pa.string()), ("lines", pa.list_(_line_type())), ("findings", pa.list_(_finding_type())),
         ("errors", pa.list_(_error_type())), ("where", pa.string()), ("decision", pa.string())])
+
+
+@functools.lru_cache(maxsize=1)
+def arrow_recording_schema() -> Any:
+    """The decisions' schema and a `recorded` column: a history row (null in the rows of decisions), for a job
+    that gives back the history lines it recorded as rows of their own (decision columns null)."""
+    import pyarrow as pa
+
+    return arrow_decision_schema().append(pa.field("recorded", arrow_history_type()))
+
+
+def recorded_batches(recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] | None]],
+                     recorded_at: Any, claims_per_batch: int) -> Iterator[Any]:
+    """What a run recorded (`MemoryHistory.recorded`), as `RecordBatch`es of `arrow_recording_schema()`."""
+    import pyarrow as pa
+
+    schema = arrow_recording_schema()
+    entries = iter(recorded)
+    while chunk := list(itertools.islice(entries, claims_per_batch)):
+        rows = recorded_batch(chunk, recorded_at)
+        columns = [pa.nulls(len(rows), field.type) for field in arrow_decision_schema()] + [rows]
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _line_type() -> Any:
@@ -58,9 +83,11 @@ def _error_type() -> Any:
     return pa.struct([("field", pa.string()), ("message", pa.string())])
 
 
-def decision_batch(decisions: Sequence[Decision], positions: Sequence[int], *, with_json: bool = True) -> Any:
+def decision_batch(decisions: Sequence[Decision], positions: Sequence[int], *, with_json: bool = True,
+                   recorded: bool = False) -> Any:
     """One `RecordBatch` of `arrow_decision_schema()`: `decisions[i]` at input position `positions[i]`.
-    `with_json=False` leaves the `decision` column null (the structured columns say the same)."""
+    `with_json=False` leaves the `decision` column null (the structured columns say the same). `recorded`:
+    of `arrow_recording_schema()`, its `recorded` column null."""
     import pyarrow as pa
 
     text = pa.string()
@@ -72,6 +99,9 @@ def decision_batch(decisions: Sequence[Decision], positions: Sequence[int], *, w
         pa.array([p.get("payer") for p in policies], text), pa.array([p.get("version") for p in policies], text),
         pa.array([d.status for d in decisions], text), _lines(decisions), _findings(decisions),
         _errors(decisions), pa.array(where, text), pa.array(json_text, text)]
+    if recorded:
+        columns.append(pa.nulls(len(decisions), arrow_history_type()))
+        return pa.RecordBatch.from_arrays(columns, schema=arrow_recording_schema())
     return pa.RecordBatch.from_arrays(columns, schema=arrow_decision_schema())
 
 
