@@ -227,7 +227,7 @@ def test_spark_with_a_history_table_gives_check_history_s_decisions(spark, histo
     first.history.write.parquet(table)  # the first run's lines start the history table
     second = judge(spark.read.text(str(folder / "later.jsonl")), as_of=AS_OF, received=RECEIVED,
                    partitions=partitions, history=table, record_history=True)
-    second.decisions.persist()
+    second.persist()
     got = [row.decision for row in second.decisions.orderBy("position").select("decision").collect()]
     assert len(got) == len(expected)
     differing = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
@@ -249,3 +249,21 @@ def test_a_history_without_the_history_columns_is_refused_before_any_task(spark,
     claims = spark.read.text(str(tmp_path))
     with pytest.raises(ValueError, match="the history has no column `claim_id`"):
         judge(claims, as_of=AS_OF, received=RECEIVED, history=spark.createDataFrame([("P-1",)], "patient_id string"))
+
+
+def test_the_example_job_keeps_a_history_table_across_runs(spark, history_runs, tmp_path):
+    """examples/spark_check.py --history, run twice as a user would: the second run's decisions are those of
+    `check --history` after the first run."""
+    import subprocess
+    folder, expected, _ = history_runs
+    example = Path(__file__).resolve().parent.parent / "examples" / "spark_check.py"
+    table = tmp_path / "history.parquet"
+    for run in ("earlier", "later"):
+        done = subprocess.run([sys.executable, str(example), str(folder / f"{run}.jsonl"),
+                               str(tmp_path / f"{run}.parquet"), "--history", str(table), "--partitions", "2",
+                               "--received", RECEIVED.isoformat(), "--as-of", AS_OF.isoformat()],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    written = spark.read.parquet(str(tmp_path / "later.parquet"))
+    assert [r.decision for r in written.orderBy("position").select("decision").collect()] == expected
+    assert spark.read.parquet(str(table)).select("recorded_at").distinct().count() == 2  # one per run

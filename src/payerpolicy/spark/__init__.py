@@ -31,7 +31,8 @@ import os
 import pickle
 import uuid
 from collections import deque
-from typing import TYPE_CHECKING, Iterator, Literal, NamedTuple, overload
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator, Literal, overload
 
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.claims.json_claims import claim_from_dict
@@ -68,12 +69,25 @@ _HISTORY_COLUMNS = [tuple(column.split(" ", 1)) for column in HISTORY_SCHEMA.spl
 _HISTORY_ROW = "struct<" + ", ".join(f"{name}:{kind}" for name, kind in _HISTORY_COLUMNS) + ">"
 
 
-class Judged(NamedTuple):
+@dataclass(frozen=True)
+class Judged:
     """What `judge(..., record_history=True)` gives: the decisions, and the history lines this run recorded
-    (`HISTORY_SCHEMA`), to append to the history table."""
+    (`HISTORY_SCHEMA`), to append to the history table. Both are read from `rows`, the judging pass's output
+    (a decision or a recorded line per row): `persist()` keeps it, so that writing both judges once."""
 
     decisions: DataFrame
     history: DataFrame
+    rows: DataFrame
+
+    def persist(self, level=None) -> Judged:
+        """Keep the judging pass's output (memory, then disk) for the actions after this one."""
+        from pyspark import StorageLevel
+
+        self.rows.persist(level or StorageLevel.MEMORY_AND_DISK)
+        return self
+
+    def unpersist(self) -> None:
+        self.rows.unpersist()
 
 
 @overload
@@ -110,8 +124,8 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     they fit). `record_history=True`: return `Judged(decisions, history)`, where `history` holds the lines
     this run recorded (each claim as it stood at the end of the run; a void as one row with `frequency` "8"
     and no line), all with the job's start as `recorded_at`: append them to the history table and the next
-    run counts them. Both come from one judging pass: every action on either runs the job, and gives the
-    same rows each time; persist the decisions' parent (or write one and read it back) to judge only once.
+    run counts them. Both come from one judging pass: every action on either runs the job again (with the
+    same rows each time) unless the pass is kept: `judged.persist()`, write both, `judged.unpersist()`.
     """
     from pyspark.sql import functions as F
 
@@ -137,7 +151,7 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
         return ordered.select(*inputs).mapInArrow(run, DECISION_SCHEMA)
     judged = ordered.select(*inputs).mapInArrow(run, f"{DECISION_SCHEMA}, recorded {_HISTORY_ROW}")
     return Judged(judged.where(F.col("recorded").isNull()).drop("recorded"),
-                  judged.where(F.col("recorded").isNotNull()).select("recorded.*"))
+                  judged.where(F.col("recorded").isNotNull()).select("recorded.*"), judged)
 
 
 def _earlier_lines(history: DataFrame | str | os.PathLike, claims: DataFrame, spark) -> DataFrame:
