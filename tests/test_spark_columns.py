@@ -5,7 +5,6 @@ Spark itself."""
 from __future__ import annotations
 
 import datetime
-import json
 import sys
 from pathlib import Path
 
@@ -19,31 +18,9 @@ from payerpolicy.spark.columns import decision_batch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import generate  # noqa: E402
+from spark_rows import dict_rows  # noqa: E402  (the former way: rows made from the decision JSON, one dict each)
 
 AS_OF = RECEIVED = datetime.date(2026, 12, 1)
-
-
-def _expected_row(decision: dict, position: int) -> dict:
-    """What a row must hold, read from the decision JSON (the contract), not from the objects."""
-    policy = decision["policy"] or {}
-
-    def texts(mapping):
-        return [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in mapping.items()]
-
-    def finding(f):
-        fix = f.get("fix")
-        return {"rule": f["rule"], "family": f["family"], "severity": f["severity"], "kind": f["kind"],
-                "line": f["line"], "message": f["message"], "reason": texts(f["reason"]),
-                "fix": None if fix is None else {"action": fix["action"], "line": fix["line"],
-                                                 "value": None if fix.get("value") is None else str(fix["value"]),
-                                                 "note": fix.get("note")},
-                "source": texts(f["source"])}
-
-    return {"position": position, "id": decision["id"], "payer": policy.get("payer"),
-            "policy_version": policy.get("version"), "status": decision["status"], "lines": decision["lines"],
-            "findings": [finding(f) for f in decision["findings"]],
-            "errors": [{"field": e.get("field"), "message": e.get("message")} for e in decision["errors"]],
-            "where": decision.get("where"), "decision": json.dumps(decision)}
 
 
 def _decisions() -> list:
@@ -58,9 +35,10 @@ def test_each_row_holds_what_the_decision_json_says():
     decisions = _decisions()
     positions = [10 * i for i in range(len(decisions))]
     rows = decision_batch(decisions, positions).to_pylist()
-    assert len(rows) == len(decisions)
-    for row, decision, position in zip(rows, decisions, positions):
-        assert row == _expected_row(decision.to_dict(), position), decision.id
+    expected = dict_rows(decisions, positions).to_pylist()  # read from the decision JSON, the contract
+    assert len(rows) == len(expected) == len(decisions)
+    for row, wanted, decision in zip(rows, expected, decisions):
+        assert row == wanted, decision.id
 
 
 def test_the_rows_cover_fixes_maps_errors_and_missing_policies():
