@@ -128,6 +128,8 @@ def test_claims_given_as_columns_are_judged_as_their_json(spark, tmp_path):
     with payerpolicy.Session(as_of=AS_OF, received=RECEIVED) as session:
         expected = {d.id: d.status for d in session.check_many(claims)}
     assert got == expected
+    bare = judge(as_columns, as_of=AS_OF, received=RECEIVED, decision_json=False).collect()
+    assert {r.id: r.status for r in bare} == expected and all(r.decision is None for r in bare)
 
 
 def test_a_policy_with_errors_fails_the_job_before_any_task(spark, tmp_path):

@@ -94,20 +94,21 @@ class Judged:
 def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = ..., *,
           as_of: datetime.date | None = ..., received: datetime.date | None = ..., column: str | None = ...,
           partitions: int | None = ..., window: int = ..., history: DataFrame | str | os.PathLike | None = ...,
-          record_history: Literal[False] = ...) -> DataFrame: ...
+          record_history: Literal[False] = ..., decision_json: bool = ...) -> DataFrame: ...
 
 
 @overload
 def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = ..., *,
           as_of: datetime.date | None = ..., received: datetime.date | None = ..., column: str | None = ...,
           partitions: int | None = ..., window: int = ..., history: DataFrame | str | os.PathLike | None = ...,
-          record_history: Literal[True]) -> Judged: ...
+          record_history: Literal[True], decision_json: bool = ...) -> Judged: ...
 
 
 def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = None, *,
           as_of: datetime.date | None = None, received: datetime.date | None = None,
           column: str | None = None, partitions: int | None = None, window: int = DEFAULT_WINDOW,
-          history: DataFrame | str | os.PathLike | None = None, record_history: bool = False) -> DataFrame | Judged:
+          history: DataFrame | str | os.PathLike | None = None, record_history: bool = False,
+          decision_json: bool = True) -> DataFrame | Judged:
     """Judge a DataFrame of claims; one row of `DECISION_SCHEMA` per claim.
 
     `claims`: a column of claim JSON text (`column`, or the DataFrame's only text column, or one named
@@ -115,6 +116,8 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     its `payer`, as the command line does), one `Policy`, or a policy name or path; default the shipped
     policies. `as_of` and `received` as for `payerpolicy check` (one date for the whole job, fixed on the
     driver). `partitions`: how many partitions to judge in (default: Spark's shuffle partitions).
+    `decision_json=False` leaves the `decision` column (the decision JSON text) null: the other columns say
+    the same, and writing the JSON is most of what building the rows costs (bench/spark_rows.py).
 
     `history`: the claims judged before, as `payerpolicy check --history FILE` has them in its file: a
     DataFrame (or a Parquet path) with the columns of `HISTORY_SCHEMA`, one row per line. Each claim counts
@@ -145,7 +148,7 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     ordered = spread.sortWithinPartitions(*order)
     broadcast = claims.sparkSession.sparkContext.broadcast(shipped)
     recorded_at = datetime.datetime.now(datetime.timezone.utc) if record_history else None
-    run = _PartitionRun(broadcast, as_of, received, window, history is not None, recorded_at)
+    run = _PartitionRun(broadcast, as_of, received, window, history is not None, recorded_at, decision_json)
     inputs = ["claim", "position"] + (["kind", "line"] if history is not None else [])
     if not record_history:
         return ordered.select(*inputs).mapInArrow(run, DECISION_SCHEMA)
@@ -241,9 +244,11 @@ class _PartitionRun:
     the lines the run recorded follow the decisions, as rows of their own (`recorded`)."""
 
     def __init__(self, broadcast, as_of: datetime.date, received: datetime.date, window: int,
-                 with_history: bool = False, recorded_at: datetime.datetime | None = None):
+                 with_history: bool = False, recorded_at: datetime.datetime | None = None,
+                 decision_json: bool = True):
         self.broadcast, self.as_of, self.received, self.window = broadcast, as_of, received, window
         self.with_history, self.recorded_at = with_history or recorded_at is not None, recorded_at
+        self.decision_json = decision_json
         self.token = uuid.uuid4().hex  # names this job's policies in the worker's keep
 
     def policies(self) -> Policies | Policy:
@@ -285,10 +290,10 @@ class _PartitionRun:
             held.append(decision)
             at.append(positions.popleft())
             if len(held) >= _BATCH_ROWS:
-                yield decision_batch(held, at, recorded=recording)
+                yield decision_batch(held, at, with_json=self.decision_json, recorded=recording)
                 held, at = [], []
         session.close()
         if held:
-            yield decision_batch(held, at, recorded=recording)
+            yield decision_batch(held, at, with_json=self.decision_json, recorded=recording)
         if history is not None and self.recorded_at is not None:
             yield from recorded_batches(history.recorded(), self.recorded_at, _BATCH_ROWS)
