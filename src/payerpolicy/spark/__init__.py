@@ -19,10 +19,13 @@ The claim history is data here, not a file (`payerpolicy.spark.history`): `histo
 Parquet path) of earlier judged lines (`HISTORY_SCHEMA`), which meet each patient's new claims in their
 partition, and `record_history=True` gives back this run's lines in the same shape, to append to that table.
 
-    earlier = spark.read.parquet("history/")
-    judged = judge(claims, history=earlier, record_history=True)
+    judged = judge(claims, history="history/", record_history=True).persist()   # judged once for both
     judged.decisions.write.parquet("decisions/")
     judged.history.write.mode("append").parquet("history/")
+    judged.unpersist()
+
+A later run judged against the earlier runs' lines decides as `payerpolicy check --history FILE` does after
+the same earlier claims were recorded in its file.
 """
 from __future__ import annotations
 
