@@ -188,10 +188,10 @@ def _check_with_history(path: Path, history: Path) -> list[str]:
     return [json.dumps(d) for d in json.loads(done.stdout)["claims"]]
 
 
-def _history_file_lines(path: Path) -> set[tuple]:
+def _history_file_lines(path: Path, claims: list[dict]) -> set[tuple]:
     from payerpolicy.judge.history import ClaimHistory
+    patients = {c["patient"]["id"] for c in claims}
     with ClaimHistory(path) as store:
-        patients = [row[0] for row in store._db.execute("SELECT DISTINCT patient_id FROM claims")]
         return {(line.patient_id, line.claim_id, line.number, line.code, tuple(line.modifiers), line.units,
                  line.charge, line.date_of_service, line.provider_type, line.discipline, line.payer, line.allowed)
                 for p in patients for line in store.lines(p, datetime.date.min, datetime.date.max)}
@@ -207,7 +207,7 @@ def history_runs(tmp_path_factory):
     history = folder / "history.sqlite"
     _check_with_history(folder / "earlier.jsonl", history)
     expected = _check_with_history(folder / "later.jsonl", history)
-    return folder, expected, _history_file_lines(history)
+    return folder, expected, _history_file_lines(history, earlier + later)
 
 
 def test_the_earlier_run_changes_the_later_one_s_decisions_over_the_year(history_runs):
