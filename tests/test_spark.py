@@ -1,5 +1,6 @@
 """The Spark job (`payerpolicy.spark.judge`) gives the command line's decisions, claim by claim, however the
-claims are partitioned; a bad claim is a row with its errors; a bad policy fails before any task runs.
+claims are partitioned; a bad claim is a row with its errors; a bad policy fails before any task runs; with a
+history table of earlier judged lines, a later run decides as `payerpolicy check --history` does.
 
 Needs the `spark` extra and Java. Locally these tests skip when either is missing; CI sets
 PAYERPOLICY_REQUIRE_OPTIONAL=1, which turns the skip into a failure.
