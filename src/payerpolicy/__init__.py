@@ -38,3 +38,9 @@ __all__ = ["load", "load_text", "lint", "units", "splits", "diff", "PolicyAtRevi
            "DecisionWriter", "Decision", "Finding", "ClaimStatus", "LineStatus", "Severity", "FindingKind", "FixAction",
            "LintResult", "PolicyError", "Diagnostic", "explain_code",
            "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS", "__version__"]
+
+# The claim history given as data (earlier claims' lines in memory), as the Spark job hands it to a Session.
+from payerpolicy.judge.history import HistoryLine  # noqa: E402
+from payerpolicy.judge.memory_history import MemoryHistory  # noqa: E402
+
+__all__ += ["MemoryHistory", "HistoryLine"]

@@ -16,6 +16,7 @@ from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.history import ClaimHistory
+from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import judge_in_order
 from payerpolicy.parallel import PolicySource, Route, judge_in_parallel, patient_key_of
@@ -48,7 +49,7 @@ def as_record(claim: object) -> ClaimRecord:
 
 
 def judge_claims(claims: Iterable[dict[str, Any] | ClaimRecord], routing: Routing, *, window: int,
-                 workers: int = 1, history: ClaimHistory | None = None,
+                 workers: int = 1, history: ClaimHistory | MemoryHistory | None = None,
                  start_method: str | None = None) -> Iterator[Decision]:
     """One decision per claim, in input order, streamed: a patient's claims read within `window` claims of
     each other are judged together (judge.window). `workers` > 1 judges on that many processes, split by
@@ -74,6 +75,8 @@ def judge_claims(claims: Iterable[dict[str, Any] | ClaimRecord], routing: Routin
             return target.decide(record, None)
         return Route(record.patient_id, routing.source_for(record), record)
 
+    if isinstance(history, MemoryHistory):
+        raise ValueError("a history in memory is one process's: judge with workers=1, or give a history file")
     # ":memory:" gives each worker its own history, which is the same for its own patients.
     shared = None
     if history is not None:

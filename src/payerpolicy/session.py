@@ -20,6 +20,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping, Union
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
+from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge
@@ -36,7 +37,7 @@ DEFAULT_PAYER = "medicare"
 # In a history given per payer, the key of the file for every payer not named.
 EVERY_PAYER = "*"
 
-HistorySource = Union[str, "os.PathLike[str]", ClaimHistory]
+HistorySource = Union[str, "os.PathLike[str]", ClaimHistory, MemoryHistory]
 
 
 def read_claims(source: str | os.PathLike[str] | IO[Any], format: str = "auto") -> Iterator[ClaimRecord]:
@@ -154,8 +155,9 @@ class Session:
     `policies`: a `Policies` (route each claim by its `payer`), or one `Policy` or policy name or path for
     every claim. `as_of`: the date the policies are known on (default today). `received`: the date the payer
     receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory` for
-    every claim, or a history per payer: a mapping of payer name (the judging policy's payer; "*" for every
-    payer not named) to a path or `ClaimHistory`; a payer with none is judged without history.
+    every claim, a `MemoryHistory` holding earlier claims given as data (one process: `workers` must be 1), or
+    a history per payer: a mapping of payer name (the judging policy's payer; "*" for every payer not named)
+    to a path or history; a payer with none is judged without history.
     `window`: a patient's claims are judged together, in date-of-service order, when read within this
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
@@ -177,8 +179,10 @@ class Session:
         elif not isinstance(policies, (Policies, Policy)):
             policies = load(policies, as_of=self.as_of)  # a bad policy is reported before any claim
         self.policies = policies
-        self._per_payer: dict[str, ClaimHistory] = {}
+        self._per_payer: dict[str, ClaimHistory | MemoryHistory] = {}
         self._opened: list[ClaimHistory] = []  # the per-payer histories this session opened (and closes)
+        if isinstance(history, MemoryHistory) and workers > 1:
+            raise ValueError("a history in memory is one process's: judge with workers=1, or give a history file")
         if isinstance(history, Mapping):
             if workers > 1:
                 raise ValueError("a history per payer is for workers=1: give one history file for every payer")
@@ -186,9 +190,9 @@ class Session:
             history = None
         # A history the session opens (given a path) writes in batches: `check_many` gives out decisions once
         # written. One given open belongs to the caller, who closes it.
-        self.history: ClaimHistory | None
-        self._owns_history = history is not None and not isinstance(history, ClaimHistory)
-        if history is None or isinstance(history, ClaimHistory):
+        self.history: ClaimHistory | MemoryHistory | None
+        self._owns_history = history is not None and not isinstance(history, (ClaimHistory, MemoryHistory))
+        if history is None or isinstance(history, (ClaimHistory, MemoryHistory)):
             self.history = history
         else:
             self.history = ClaimHistory(history, batch=RUN_BATCH)
@@ -199,7 +203,7 @@ class Session:
         by_file: dict[str, ClaimHistory] = {}  # two payers named to one file share one connection to it
         try:
             for payer, source in histories.items():
-                if not isinstance(source, ClaimHistory):
+                if not isinstance(source, (ClaimHistory, MemoryHistory)):
                     key = os.path.abspath(source)
                     if key not in by_file:
                         by_file[key] = ClaimHistory(source, batch=RUN_BATCH)
@@ -238,7 +242,7 @@ class Session:
             judge = self._judges[name] = Judge(program, history=history, received=self.received)
         return judge
 
-    def _history_of(self, payer: str) -> ClaimHistory | None:
+    def _history_of(self, payer: str) -> ClaimHistory | MemoryHistory | None:
         if not self._per_payer:
             return self.history
         return self._per_payer.get(payer, self._per_payer.get(EVERY_PAYER))

@@ -46,7 +46,7 @@ from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.rules.fields import FIELDS, LINE
 from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, PatientCache, PatientLines
 
-__all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline",
+__all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline", "stored_lines",
            "DISCIPLINES", "SCHEMA_VERSION"]
 
 
@@ -683,3 +683,18 @@ def _cents(charge: float | None) -> int | None:
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def stored_lines(claim: Claim, *, payer: str | None = None,
+                 discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+                 allowed: dict[int, float | None] | None = None) -> tuple[HistoryLine, ...]:
+    """The lines `ClaimHistory.record` would store for `claim`, with the values reading them back gives
+    (charges in whole cents), none for a void: for a history kept elsewhere (`judge.memory_history`) to count
+    exactly alike."""
+    kind = _frequency_kind(claim.frequency)
+    _check_lines(claim)
+    if kind == "void":  # a void stores nothing
+        return ()
+    allowed = allowed or {}
+    return tuple(_stored_line(_line_row(claim, line, payer, discipline_of, allowed.get(line.number)),
+                              claim.frequency) for line in claim.lines)
