@@ -42,6 +42,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
 from payerpolicy.decision import Decision, Finding, Fix
+from payerpolicy._gc import paused as gc_paused
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.side_by_side import SideBySide
 from payerpolicy.judge.window import WindowedJudging
@@ -237,13 +238,8 @@ def _loads_at_once(data: bytes):
     hundreds of decisions, thousands of small objects that all stay alive; built with the collector on,
     each batch of them was traced over and over against the caller's whole heap, which made unpickling
     decisions cost four times as much as with the collector off. The collector runs again right after."""
-    if not gc.isenabled():
+    with gc_paused():
         return pickle.loads(data)
-    gc.disable()
-    try:
-        return pickle.loads(data)
-    finally:
-        gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------------------
