@@ -8,6 +8,7 @@ test payer (policies/medicare/tests/fee-schedule: NOT CMS figures) covers them, 
 them as one run with each policy, best of --rounds, and prints claims/s and lines/s. Both figures include the
 rules that fire: with the invented fees many more claims cross the KX threshold, and their findings are made.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,10 @@ from payerpolicy.claims.json_claims import claim_from_dict  # noqa: E402
 from payerpolicy.judge.judge import Judge  # noqa: E402
 from payerpolicy.pipeline import load_program  # noqa: E402
 
-POLICIES = (("medicare (no fee schedule)", "medicare"),
-            ("medicare + invented fee schedule", str(HERE.parent / "policies" / "medicare" / "tests" / "fee-schedule")))
+POLICIES = (
+    ("medicare (no fee schedule)", "medicare"),
+    ("medicare + invented fee schedule", str(HERE.parent / "policies" / "medicare" / "tests" / "fee-schedule")),
+)
 
 
 def main() -> None:
@@ -48,8 +51,10 @@ def main() -> None:
             start = time.perf_counter()
             judge.judge(records)
             best = min(best, time.perf_counter() - start)
-        print(f"{name}: {len(records):,} claims, {lines:,} lines: {len(records) / best:,.0f} claims/s, "
-              f"{lines / best:,.0f} lines/s")
+        print(
+            f"{name}: {len(records):,} claims, {lines:,} lines: {len(records) / best:,.0f} claims/s, "
+            f"{lines / best:,.0f} lines/s"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ of the largest size's time per line to the smallest's: about 1 for linear work, 
 n * n. Without `--sizes`, the sizes are n and 2n (`--lines`). The lines cycle through `--codes` of the codes
 the Medicare policy has rules for (59: all of them; 1: a claim of one code, the worst case for counts over the
 earlier lines of a code)."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,16 @@ import payerpolicy
 
 
 def claim(lines: int, codes: list[str]) -> dict:
-    return {"id": "BIG", "patient": {"id": "P-1"}, "provider": {"type": "PT"}, "referring_npi": "1245319599",
-            "diagnoses": ["I69.351"],
-            "lines": [{"code": codes[n % len(codes)], "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}
-                      for n in range(lines)]}
+    return {
+        "id": "BIG",
+        "patient": {"id": "P-1"},
+        "provider": {"type": "PT"},
+        "referring_npi": "1245319599",
+        "diagnoses": ["I69.351"],
+        "lines": [
+            {"code": codes[n % len(codes)], "modifiers": ["GP"], "units": 1, "date": "2026-03-02"} for n in range(lines)
+        ],
+    }
 
 
 def main() -> None:
@@ -32,7 +39,7 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=59)
     args = parser.parse_args()
     policy = payerpolicy.load("medicare")
-    codes = sorted(policy.program.judge_by_code)[:args.codes]
+    codes = sorted(policy.program.judge_by_code)[: args.codes]
     sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else (args.lines, 2 * args.lines)
     claims = {n: claim(n, codes) for n in sizes}
     times: dict[int, list[float]] = {n: [] for n in sizes}
@@ -46,8 +53,10 @@ def main() -> None:
     for n in sizes:
         print(f"{n:>7} lines: {statistics.median(times[n]):.2f} s, {per_line[n] * 1e6:.0f} µs a line")
     small, large = min(sizes), max(sizes)
-    print(f"time per line, {large} / {small} lines: {per_line[large] / per_line[small]:.2f} "
-          f"(1 linear, {large / small:.0f} quadratic)")
+    print(
+        f"time per line, {large} / {small} lines: {per_line[large] / per_line[small]:.2f} "
+        f"(1 linear, {large / small:.0f} quadratic)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ any application. It prints each round and the median over rounds of check_many's
 check's in the same round (1.00: as fast per claim; the goal is at least that), with and without the heap,
 and how many collections of the oldest generation each ran.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,10 @@ def rounds_of(policy, claims: list, rounds: int) -> list[dict]:
 def report(label: str, results: list[dict]) -> float:
     ratios = [r["check_many"][0] / r["check"][0] for r in results]
     for number, r in enumerate(results, 1):
-        print(f"  round {number}: check {r['check'][0]:8,.0f} claims/s ({r['check'][1]} full collections), "
-              f"check_many {r['check_many'][0]:8,.0f} claims/s ({r['check_many'][1]} full collections)")
+        print(
+            f"  round {number}: check {r['check'][0]:8,.0f} claims/s ({r['check'][1]} full collections), "
+            f"check_many {r['check_many'][0]:8,.0f} claims/s ({r['check_many'][1]} full collections)"
+        )
     median = statistics.median(ratios)
     print(f"{label}: check_many / check per claim, median of {len(ratios)} paired rounds: {median:.2f}")
     return median

@@ -7,6 +7,7 @@ Judges the same generated claims, from their claim JSON dicts (reading included)
 rounds that take turns going first, the garbage collector on. Prints each round's claims/s and the median over
 rounds of each road's claims/s divided by the old road's in the same round (1.00: as fast).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,7 @@ def main() -> None:
     print(f"{len(claims):,} claims of bench/generate.py, the benchmark's Medicare policy, from claim JSON dicts")
     ratios: dict[str, list[float]] = {name: [] for name, _ in roads[1:]}
     for number in range(args.rounds):
-        order = roads[number % 3:] + roads[:number % 3]  # each goes first in turn
+        order = roads[number % 3 :] + roads[: number % 3]  # each goes first in turn
         rate = {}
         for name, run in order:
             start = time.perf_counter()

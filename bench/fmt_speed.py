@@ -7,6 +7,7 @@ Each round lays out every shipped YAML file once each way (the order alternating
 collector on) and prints both times; the last line is the median of libyaml's time over the pure parser's
 (below 1.00: libyaml pays). The layout is the same either way (tests/test_fmt.py holds it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ def main() -> None:
     ratios = []
     for round_ in range(args.rounds):
         times = {}
-        for way in (("libyaml", "pure") if round_ % 2 == 0 else ("pure", "libyaml")):
+        for way in ("libyaml", "pure") if round_ % 2 == 0 else ("pure", "libyaml"):
             layout._events, layout._data = ways[way]
             start = time.perf_counter()
             for text in texts:
@@ -47,8 +48,9 @@ def main() -> None:
             times[way] = time.perf_counter() - start
         layout._events, layout._data = ways["libyaml"]
         ratios.append(times["libyaml"] / times["pure"])
-        print(f"round {round_ + 1}: libyaml {times['libyaml']:.2f} s, pure {times['pure']:.2f} s, "
-              f"ratio {ratios[-1]:.2f}")
+        print(
+            f"round {round_ + 1}: libyaml {times['libyaml']:.2f} s, pure {times['pure']:.2f} s, ratio {ratios[-1]:.2f}"
+        )
     print(f"median libyaml / pure over {len(texts)} files: {statistics.median(ratios):.2f}")
 
 

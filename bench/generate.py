@@ -4,6 +4,7 @@ Claims have 1-8 lines of the codes, modifiers, units and provider types of the s
 claim in five carries a mistake a payer would deny (a missing GP, a PTA line without CQ, too many 97112
 units, 97140 with an evaluation and no 59, a code pair without a bypass modifier).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -73,11 +74,17 @@ def claim(rng: random.Random, number: int, patients: int = 20_000, days: int = 3
         elif mistake == 3:
             lines.append(_line(rng, "97150", date, provider_type))
         else:
-            lines.append(_line(rng, "97116", date, provider_type) if "97530" in codes
-                         else _line(rng, "97161", date, "PT"))
-    return {"id": f"B-{number}", "payer": "medicare", "patient": {"id": f"P-{rng.randrange(patients)}"},
-            "provider": {"npi": "1234567893", "type": provider_type},
-            "diagnoses": rng.sample(DIAGNOSES, k=2), "lines": lines}
+            lines.append(
+                _line(rng, "97116", date, provider_type) if "97530" in codes else _line(rng, "97161", date, "PT")
+            )
+    return {
+        "id": f"B-{number}",
+        "payer": "medicare",
+        "patient": {"id": f"P-{rng.randrange(patients)}"},
+        "provider": {"npi": "1234567893", "type": provider_type},
+        "diagnoses": rng.sample(DIAGNOSES, k=2),
+        "lines": lines,
+    }
 
 
 def claims(count: int, seed: int = 2026, *, patients: int = 20_000, days: int = 300) -> list[dict]:

@@ -19,6 +19,7 @@ diff/check ratio (by wall time and by this process's CPU time) and their medians
 diff over that many claims, each in a fresh process that loads both policies and then runs one of them, with
 the number of lines the diff found changed: diff's growth beyond check's should follow the changed lines.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,10 @@ def edited_medicare(folder: Path) -> Path:
     caps = target / "caps.yaml"
     caps.write_text(caps.read_text(encoding="utf-8").replace("max_units: 4", "max_units: 3", 1), encoding="utf-8")
     with open(target / "code-pairs.yaml", "a", encoding="utf-8") as out:
-        out.write("\n  - id: bench.pair.97110-97140\n    column1: 97110\n    column2: 97140\n"
-                  "    modifier_indicator: 0\n    source: \"benchmark row\"\n")
+        out.write(
+            "\n  - id: bench.pair.97110-97140\n    column1: 97110\n    column2: 97140\n"
+            '    modifier_indicator: 0\n    source: "benchmark row"\n'
+        )
     return target
 
 
@@ -86,19 +89,26 @@ def peak_rss(work: str, path: Path, edited: Path) -> None:
 
 def memory(counts: list[int], folder: Path, edited: Path) -> None:
     import subprocess
+
     for count in counts:
         path = folder / f"claims-{count}.jsonl"
         write_claims(path, count)
         found = {}
         for work in ("check", "diff"):
-            done = subprocess.run([sys.executable, __file__, "--peak", work, str(path), str(edited)],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--peak", work, str(path), str(edited)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             found[work] = json.loads(done.stdout.splitlines()[-1])
         check, diff = found["check"], found["diff"]
-        print(f"{count:,} claims: peak RSS check {check['peak_kib'] / 1024:,.1f} MiB, diff "
-              f"{diff['peak_kib'] / 1024:,.1f} MiB (policies loaded: {check['loaded_kib'] / 1024:,.1f} / "
-              f"{diff['loaded_kib'] / 1024:,.1f} MiB); diff - check {(diff['peak_kib'] - check['peak_kib']) / 1024:,.1f} "
-              f"MiB; {diff['changed_lines']:,} lines decided differently")
+        print(
+            f"{count:,} claims: peak RSS check {check['peak_kib'] / 1024:,.1f} MiB, diff "
+            f"{diff['peak_kib'] / 1024:,.1f} MiB (policies loaded: {check['loaded_kib'] / 1024:,.1f} / "
+            f"{diff['loaded_kib'] / 1024:,.1f} MiB); diff - check {(diff['peak_kib'] - check['peak_kib']) / 1024:,.1f} "
+            f"MiB; {diff['changed_lines']:,} lines decided differently"
+        )
 
 
 def write_claims(path: Path, count: int) -> None:
@@ -114,8 +124,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--memory", metavar="N,N,...",
-                        help="also the peak memory of each over these claim counts, each in a fresh process")
+    parser.add_argument(
+        "--memory",
+        metavar="N,N,...",
+        help="also the peak memory of each over these claim counts, each in a fresh process",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="payerpolicy-bench-"))
     try:
@@ -150,13 +163,17 @@ def rounds(args, old, new, path: Path) -> None:
             times["cpu"][name] = time.process_time() - cpu
         for clock in ratios:
             ratios[clock].append(times[clock]["diff"] / times[clock]["check"])
-        print(f"round {round_number + 1}: check {args.claims / times['wall']['check']:,.0f} claims/s, "
-              f"diff {args.claims / times['wall']['diff']:,.0f} claims/s, diff/check {ratios['wall'][-1]:.2f} "
-              f"(CPU time {times['cpu']['check']:.1f} s and {times['cpu']['diff']:.1f} s: {ratios['cpu'][-1]:.2f})",
-              flush=True)
+        print(
+            f"round {round_number + 1}: check {args.claims / times['wall']['check']:,.0f} claims/s, "
+            f"diff {args.claims / times['wall']['diff']:,.0f} claims/s, diff/check {ratios['wall'][-1]:.2f} "
+            f"(CPU time {times['cpu']['check']:.1f} s and {times['cpu']['diff']:.1f} s: {ratios['cpu'][-1]:.2f})",
+            flush=True,
+        )
     for clock, found in ratios.items():
-        print(f"diff / check by {clock} time, round by round: median {statistics.median(found):.2f} "
-              f"(from {min(found):.2f} to {max(found):.2f}); the issue's bound is 2.2")
+        print(
+            f"diff / check by {clock} time, round by round: median {statistics.median(found):.2f} "
+            f"(from {min(found):.2f} to {max(found):.2f}); the issue's bound is 2.2"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ The generated rules concern codes the benchmark claims never bill, and the claim
 only with such codes, so the large policy must reach exactly the shipped policy's decisions on the benchmark
 claims (bench/run.py checks that) while doing the lookups a payer-scale policy costs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,34 @@ import sys
 import time
 from pathlib import Path
 
-THERAPY = ["97110", "97112", "97116", "97140", "97150", "97530", "97035", "97032", "97010", "G0283",
-           "97161", "97162", "97163", "97164", "97165", "97166", "97167", "97168", "98940", "98941", "98942",
-           "97535", "97124", "97113", "92507", "92526"]
+THERAPY = [
+    "97110",
+    "97112",
+    "97116",
+    "97140",
+    "97150",
+    "97530",
+    "97035",
+    "97032",
+    "97010",
+    "G0283",
+    "97161",
+    "97162",
+    "97163",
+    "97164",
+    "97165",
+    "97166",
+    "97167",
+    "97168",
+    "98940",
+    "98941",
+    "98942",
+    "97535",
+    "97124",
+    "97113",
+    "92507",
+    "92526",
+]
 
 
 def _other_codes(rng: random.Random, count: int) -> list[str]:
@@ -54,32 +80,39 @@ def write(folder: Path, pairs: int = 1_000_000, rules: int = 10_000, seed: int =
         "policy:\n  payer: large\n  name: Generated payer-scale policy\n  version: bench\n  extends: medicare\n"
         "  fictional: true\n"
         "code_pair_tables:\n  - id: large.ptp\n    file: ptp.csv\n"
-        '    source: "generated edits (bench/large_policy.py)"\n')
+        '    source: "generated edits (bench/large_policy.py)"\n'
+    )
     out = ["unit_caps:\n"]
     for i, code in enumerate(codes[:caps]):
-        out.append(f"  - id: large.cap.{code}\n    codes: {code}\n    max_units: {1 + i % 6}\n"
-                   f'    source: "generated"\n')
+        out.append(
+            f'  - id: large.cap.{code}\n    codes: {code}\n    max_units: {1 + i % 6}\n    source: "generated"\n'
+        )
     (folder / "caps.yaml").write_text("".join(out))
-    out = ["defaults:\n  custom: {severity: warn, reason: {group: CO, carc: \"16\"}}\n", "modifier_requirements:\n"]
-    for i, code in enumerate(codes[caps:caps + requirements]):
+    out = ['defaults:\n  custom: {severity: warn, reason: {group: CO, carc: "16"}}\n', "modifier_requirements:\n"]
+    for i, code in enumerate(codes[caps : caps + requirements]):
         modifier = ("RT", "LT", "TC", "26")[i % 4]
-        out.append(f"  - id: large.modifier.{code}\n    codes: {code}\n    require: {modifier}\n"
-                   f'    source: "generated"\n')
+        out.append(
+            f'  - id: large.modifier.{code}\n    codes: {code}\n    require: {modifier}\n    source: "generated"\n'
+        )
     out.append("rules:\n")
     forms = [
         ("units > {n} and lacks modifier GP", "{{line.code}} is billed for {{units}} units"),
         ("charge > {n}00 and units < 2", "{{line.code}} charges {{charge}} for one unit"),
         ("another line with code = {other} that day", "{{line.code}} is billed with {other}"),
         ("provider.type in [PTA, OTA] and minutes < {n}0", "{{line.code}} by an assistant for {{minutes}} minutes"),
-        ("total units of lines with code in [{other}] earlier that day + units > {n}",
-         "{{line.code}} passes {n} units with {other}"),
+        (
+            "total units of lines with code in [{other}] earlier that day + units > {n}",
+            "{{line.code}} passes {n} units with {other}",
+        ),
     ]
-    for i, code in enumerate(codes[caps + requirements:caps + requirements + written]):
+    for i, code in enumerate(codes[caps + requirements : caps + requirements + written]):
         when, message = forms[i % len(forms)]
         values = {"n": 2 + i % 7, "other": codes[(i * 31) % len(codes)]}
-        out.append(f"  - id: large.rule.{code}\n    family: custom\n    codes: {code}\n"
-                   f"    when: {when.format(**values)}\n    message: \"{message.format(**values)}\"\n"
-                   f'    source: "generated"\n')
+        out.append(
+            f"  - id: large.rule.{code}\n    family: custom\n    codes: {code}\n"
+            f'    when: {when.format(**values)}\n    message: "{message.format(**values)}"\n'
+            f'    source: "generated"\n'
+        )
     (folder / "rules.yaml").write_text("".join(out))
     _write_pairs(folder / "ptp.csv", rng, codes, pairs)
 
@@ -108,6 +141,7 @@ def measure_load(folder: Path) -> dict:
     """Load the policy once in this process: seconds and the process's peak memory (MB)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     import payerpolicy
+
     start = time.perf_counter()
     policy = payerpolicy.load(folder)
     seconds = time.perf_counter() - start
@@ -131,8 +165,9 @@ def _load_in_child(folder: Path, cache: Path) -> dict:
     """Load the policy in a fresh Python (so that its peak memory is the load's own), with `cache` as the
     compiled-policy cache."""
     env = dict(os.environ, PAYERPOLICY_CACHE=str(cache))
-    done = subprocess.run([sys.executable, __file__, str(folder), "--load"], env=env, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, str(folder), "--load"], env=env, capture_output=True, text=True, check=True
+    )
     seconds, peak, rules = done.stdout.split()
     return {"seconds": float(seconds), "peak_mb": float(peak), "rules": int(rules)}
 
@@ -142,7 +177,7 @@ def _best_rates(runs: dict, claims: list, rounds: int = 3) -> dict:
     best = {name: float("inf") for name in runs}
     names = list(runs)
     for round_number in range(rounds):
-        for name in names[round_number % len(names):] + names[:round_number % len(names)]:
+        for name in names[round_number % len(names) :] + names[: round_number % len(names)]:
             best[name] = min(best[name], _timed(runs[name], claims))
     return {name: len(claims) / seconds for name, seconds in best.items()}
 
@@ -159,6 +194,7 @@ def measure_scale(shipped, claims: list, workdir: Path, pairs: int = 1_000_000, 
     in a fresh process, with its peak memory), and claims/s of both policies on the same claims, which they
     must decide alike."""
     import payerpolicy
+
     folder, cache = workdir / "large-policy", workdir / "cache"
     shutil.rmtree(cache, ignore_errors=True)
     start = time.perf_counter()
@@ -179,13 +215,21 @@ def measure_scale(shipped, claims: list, workdir: Path, pairs: int = 1_000_000, 
     shipped_many = lambda cs: list(shipped.check_many(cs))  # noqa: E731
     large_many = lambda cs: list(large.check_many(cs))  # noqa: E731
     out.update(_best_rates({"shipped_many": shipped_many, "large_many": large_many}, claims))
-    out.update(_best_rates({"shipped_check": lambda cs: [shipped.check(c) for c in cs],
-                            "large_check": lambda cs: [large.check(c) for c in cs]}, claims))
+    out.update(
+        _best_rates(
+            {
+                "shipped_check": lambda cs: [shipped.check(c) for c in cs],
+                "large_check": lambda cs: [large.check(c) for c in cs],
+            },
+            claims,
+        )
+    )
 
     def plain(decision):  # the decision without the policy's name and version
         d = decision.to_dict()
         d.pop("policy", None)
         return d
+
     out["agree"] = all(plain(a) == plain(b) for a, b in zip(shipped.check_many(claims), large.check_many(claims)))
     return out
 

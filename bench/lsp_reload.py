@@ -9,6 +9,7 @@ once with the trees of the previous load kept, taking turns, the garbage collect
 the median ratio of the remembered load's time to the plain load's (below 1.00: the reuse pays). The compiled-
 policy cache is off for both, as it is for unsaved text.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ def main() -> None:
     for round_ in range(args.rounds):
         edited = {policy_file: text + f"\n# edit {round_}\n"}
         times = {}
-        for remembered in ((False, True) if round_ % 2 == 0 else (True, False)):
+        for remembered in (False, True) if round_ % 2 == 0 else (True, False):
             kept = dict(parse._remembered)
             parse.remember(20_000 if remembered else 0)
             start = time.perf_counter()
@@ -41,8 +42,10 @@ def main() -> None:
             times[remembered] = time.perf_counter() - start
             parse._remembered.update(kept)
         ratios.append(times[True] / times[False])
-        print(f"round {round_ + 1}: plain {times[False] * 1000:.0f} ms, remembered {times[True] * 1000:.0f} ms, "
-              f"ratio {ratios[-1]:.2f}")
+        print(
+            f"round {round_ + 1}: plain {times[False] * 1000:.0f} ms, remembered {times[True] * 1000:.0f} ms, "
+            f"ratio {ratios[-1]:.2f}"
+        )
     print(f"median remembered / plain: {statistics.median(ratios):.2f}")
 
 

@@ -9,6 +9,7 @@ file cache), the three ways taking turns round after round, and the median of th
 pickle's size. A figure is the whole of getting a usable `Policy`: imports excluded, compiling the
 functions' shapes included.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,13 +42,15 @@ print(json.dumps({"seconds": seconds, "rules": policy.program.rule_count}))
 
 def _child(how: str, source: str, blob: str, cache: str) -> float:
     env = dict(os.environ, PAYERPOLICY_CACHE=cache)
-    out = subprocess.run([sys.executable, "-c", CHILD, how, source, blob], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, how, source, blob], env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out)["seconds"]
 
 
 def measure(source: str, workdir: Path, rounds: int) -> dict:
     import payerpolicy
+
     cache = workdir / "cache"
     os.environ["PAYERPOLICY_CACHE"] = str(cache)
     policy = payerpolicy.load(source)  # also fills the cache for the "cached" runs
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=10_000)
     args = parser.parse_args()
     import large_policy
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows = []
@@ -76,13 +80,16 @@ def main() -> None:
         large = work / "large"
         large_policy.write(large, pairs=args.pairs, rules=args.rules)
         (work / "large-run").mkdir()
-        rows.append((f"payer scale ({args.rules:,} rules, {args.pairs:,} pairs)",
-                     measure(str(large), work / "large-run", args.rounds)))
+        rows.append(
+            (
+                f"payer scale ({args.rules:,} rules, {args.pairs:,} pairs)",
+                measure(str(large), work / "large-run", args.rounds),
+            )
+        )
     print(f"median of {args.rounds} rounds, each way in a fresh process")
     print(f"{'policy':<44} {'from files':>11} {'from cache':>11} {'unpickled':>11} {'pickle':>10}")
     for name, r in rows:
-        print(f"{name:<44} {r['files']:>10.3f}s {r['cached']:>10.3f}s {r['unpickle']:>10.3f}s "
-              f"{r['pickle_kb']:>8.0f}kB")
+        print(f"{name:<44} {r['files']:>10.3f}s {r['cached']:>10.3f}s {r['unpickle']:>10.3f}s {r['pickle_kb']:>8.0f}kB")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ Then the payer-scale policy (bench/large_policy.py: 10,000 more rules and a mill
 a temporary folder and loaded cold and from the compiled-policy cache (each in a fresh process, with its
 peak memory), and judges the first --large-claims claims, which it must decide as the shipped policy does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,13 @@ def measure(check, check_many, claims: list) -> dict:
         latencies.append(time.perf_counter() - t)
     one_seconds = time.perf_counter() - start
     latencies.sort()
-    return {"many_seconds": many_seconds, "denied": denied, "one_seconds": one_seconds,
-            "p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1]}
+    return {
+        "many_seconds": many_seconds,
+        "denied": denied,
+        "one_seconds": one_seconds,
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1],
+    }
 
 
 def peak_memory(check_many, claims: list) -> int:
@@ -89,7 +95,7 @@ def measure_both(programs: dict, claims: list, rounds: int) -> dict:
     runs: dict = {name: [] for name in programs}
     names = list(programs)
     for round_number in range(rounds):
-        for name in names[round_number % len(names):] + names[:round_number % len(names)]:
+        for name in names[round_number % len(names) :] + names[: round_number % len(names)]:
             check, check_many = programs[name]
             runs[name].append(measure(check, check_many, claims))
     medians: dict = {}
@@ -97,8 +103,10 @@ def measure_both(programs: dict, claims: list, rounds: int) -> dict:
         medians[name] = {key: statistics.median(f[key] for f in figures) for key in figures[0]}
         medians[name]["peak"] = peak_memory(programs[name][1], claims)
     first, second = names[0], names[1]
-    medians["paired"] = {key: statistics.median(b[key] / a[key] for a, b in zip(runs[first], runs[second]))
-                         for key in ("many_seconds", "one_seconds")}  # first's speed as a share of second's
+    medians["paired"] = {
+        key: statistics.median(b[key] / a[key] for a, b in zip(runs[first], runs[second]))
+        for key in ("many_seconds", "one_seconds")
+    }  # first's speed as a share of second's
     return medians
 
 
@@ -159,26 +167,36 @@ def table(engine: dict, hand: dict, paired: dict, claims: int, lines: int) -> st
     ]
     out = [f"{'':38}{'payerpolicy':>13}{'floor':>13}{'payerpolicy / floor':>22}"]
     for what, mine, theirs, form, ratio in rows:
-        out.append(f"{what:38}{form.format(mine):>13}{form.format(theirs):>13}"
-                   + (f"{ratio:>22.2f}" if ratio is not None else ""))
-    out.append("payerpolicy / floor: the engine's throughput as a share of the floor's, the median of the rounds' "
-               "paired ratios (1.00: as fast; 0.50: half as fast). Judging only: both take claims already read "
-               "into the claim model, and this floor builds payerpolicy's own Decision objects, so it is a "
-               "same-output reference, not the floor of a scrubber; bench/peers/run.py holds the lean floor "
-               "(plain results, reading included) against payerpolicy and the peer engines.")
+        out.append(
+            f"{what:38}{form.format(mine):>13}{form.format(theirs):>13}"
+            + (f"{ratio:>22.2f}" if ratio is not None else "")
+        )
+    out.append(
+        "payerpolicy / floor: the engine's throughput as a share of the floor's, the median of the rounds' "
+        "paired ratios (1.00: as fast; 0.50: half as fast). Judging only: both take claims already read "
+        "into the claim model, and this floor builds payerpolicy's own Decision objects, so it is a "
+        "same-output reference, not the floor of a scrubber; bench/peers/run.py holds the lean floor "
+        "(plain results, reading included) against payerpolicy and the peer engines."
+    )
     return "\n".join(out)
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--claims", type=int, default=100_000)
-    options.add_argument("--large-claims", type=int, default=20_000,
-                         help="claims judged with the payer-scale policy (default 20,000)")
+    options.add_argument(
+        "--large-claims", type=int, default=20_000, help="claims judged with the payer-scale policy (default 20,000)"
+    )
     options.add_argument("--skip-large", action="store_true", help="leave out the payer-scale policy")
-    options.add_argument("--rounds", type=int, default=3,
-                         help="time each program this many times, taking turns; medians are kept (default 3)")
-    options.add_argument("--workers", type=int, default=2,
-                         help="also time check_many on this many worker processes (default 2; 1: skip)")
+    options.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="time each program this many times, taking turns; medians are kept (default 3)",
+    )
+    options.add_argument(
+        "--workers", type=int, default=2, help="also time check_many on this many worker processes (default 2; 1: skip)"
+    )
     args = options.parse_args()
 
     start = time.perf_counter()
@@ -191,64 +209,85 @@ def main() -> None:
     start = time.perf_counter()
     policy = payerpolicy.load(floor.POLICY_FOLDER)
     cached_seconds = time.perf_counter() - start
-    print(f"grammar built in {grammar_seconds * 1000:.0f} ms; medicare policy loaded and compiled in "
-          f"{compile_seconds * 1000:.0f} ms ({policy.program.rule_count} rules), "
-          f"{cached_seconds * 1000:.0f} ms from the compiled-policy cache")
+    print(
+        f"grammar built in {grammar_seconds * 1000:.0f} ms; medicare policy loaded and compiled in "
+        f"{compile_seconds * 1000:.0f} ms ({policy.program.rule_count} rules), "
+        f"{cached_seconds * 1000:.0f} ms from the compiled-policy cache"
+    )
 
     raw = generate.claims(args.claims)
     start = time.perf_counter()
     claims = [claim_from_dict(c) for c in raw]
     read_seconds = time.perf_counter() - start
     lines = sum(len(c["lines"]) for c in raw)
-    print(f"{len(claims):,} claims, {lines:,} lines; read into the claim model at "
-          f"{len(claims) / read_seconds:,.0f} claims/s")
+    print(
+        f"{len(claims):,} claims, {lines:,} lines; read into the claim model at "
+        f"{len(claims) / read_seconds:,.0f} claims/s"
+    )
 
-    figures = measure_both({"payerpolicy": (policy.check, policy.check_many),
-                            "floor": (floor.check, floor.check_many)}, claims, args.rounds)
+    figures = measure_both(
+        {"payerpolicy": (policy.check, policy.check_many), "floor": (floor.check, floor.check_many)},
+        claims,
+        args.rounds,
+    )
     engine, hand = figures["payerpolicy"], figures["floor"]
     print(f"median of {args.rounds} rounds, payerpolicy and the floor taking turns, the garbage collector on:")
-    print(f"check_many: {len(claims) / engine['many_seconds']:,.0f} claims/s, "
-          f"{lines / engine['many_seconds']:,.0f} lines/s ({engine['denied']:,} denied); peak traced memory "
-          f"while judging {engine['peak'] / 2**20:,.0f} MiB")
-    print(f"check (one claim a call): {len(claims) / engine['one_seconds']:,.0f} claims/s, "
-          f"{lines / engine['one_seconds']:,.0f} lines/s; latency p50 {engine['p50'] * 1e6:,.0f} us, "
-          f"p99 {engine['p99'] * 1e6:,.0f} us")
+    print(
+        f"check_many: {len(claims) / engine['many_seconds']:,.0f} claims/s, "
+        f"{lines / engine['many_seconds']:,.0f} lines/s ({engine['denied']:,} denied); peak traced memory "
+        f"while judging {engine['peak'] / 2**20:,.0f} MiB"
+    )
+    print(
+        f"check (one claim a call): {len(claims) / engine['one_seconds']:,.0f} claims/s, "
+        f"{lines / engine['one_seconds']:,.0f} lines/s; latency p50 {engine['p50'] * 1e6:,.0f} us, "
+        f"p99 {engine['p99'] * 1e6:,.0f} us"
+    )
 
     print()
     print(f"payerpolicy against the hand-written floor (bench/floor.py), {len(claims):,} claims, {lines:,} lines:")
     print(table(engine, hand, figures["paired"], len(claims), lines))
     reading = read_and_check(policy, raw, claims, args.rounds)
-    print(f"check from the claim JSON dict (reading included): {len(raw) / reading['dict']:,.0f} claims/s, "
-          f"{reading['share']:.2f} of check on claims already read (median of {args.rounds} paired rounds)")
+    print(
+        f"check from the claim JSON dict (reading included): {len(raw) / reading['dict']:,.0f} claims/s, "
+        f"{reading['share']:.2f} of check on claims already read (median of {args.rounds} paired rounds)"
+    )
     if args.workers > 1:
         gc.collect()
         start = time.perf_counter()
         parallel = list(policy.check_many(claims, workers=args.workers))
         seconds = time.perf_counter() - start
         one = len(claims) / engine["many_seconds"]
-        print(f"check_many(workers={args.workers}): {len(claims) / seconds:,.0f} claims/s, "
-              f"{len(claims) / seconds / one:.2f} of one worker's, "
-              f"{len(claims) / seconds / (len(claims) / hand['many_seconds']):.2f} of the floor's "
-              f"({os.cpu_count()} cores here); decisions "
-              f"{'the same as' if parallel == list(policy.check_many(claims)) else 'DIFFERENT FROM'} one worker's")
+        print(
+            f"check_many(workers={args.workers}): {len(claims) / seconds:,.0f} claims/s, "
+            f"{len(claims) / seconds / one:.2f} of one worker's, "
+            f"{len(claims) / seconds / (len(claims) / hand['many_seconds']):.2f} of the floor's "
+            f"({os.cpu_count()} cores here); decisions "
+            f"{'the same as' if parallel == list(policy.check_many(claims)) else 'DIFFERENT FROM'} one worker's"
+        )
     print()
 
     difference = first_difference(policy, claims)
     if difference is not None:
         how, claim, mine, theirs = difference
-        print(f"DISAGREE: payerpolicy and the floor decide claim {claim.id} differently ({how}); the figures "
-              f"above compare two different things.\n{what_differs(mine, theirs)}", file=sys.stderr)
+        print(
+            f"DISAGREE: payerpolicy and the floor decide claim {claim.id} differently ({how}); the figures "
+            f"above compare two different things.\n{what_differs(mine, theirs)}",
+            file=sys.stderr,
+        )
         sys.exit(1)
     if engine["denied"] != hand["denied"]:  # cannot happen when every decision agrees; a last guard
-        print(f"DISAGREE: payerpolicy denied {engine['denied']:,} claims, the floor {hand['denied']:,}",
-              file=sys.stderr)
+        print(
+            f"DISAGREE: payerpolicy denied {engine['denied']:,} claims, the floor {hand['denied']:,}", file=sys.stderr
+        )
         sys.exit(1)
-    print(f"decisions agree: payerpolicy and the floor decide all {len(claims):,} claims alike "
-          f"(check_many and check; {engine['denied']:,} denied)")
+    print(
+        f"decisions agree: payerpolicy and the floor decide all {len(claims):,} claims alike "
+        f"(check_many and check; {engine['denied']:,} denied)"
+    )
     if args.skip_large:
         return
     print()
-    sample = claims[:args.large_claims]
+    sample = claims[: args.large_claims]
     with tempfile.TemporaryDirectory(prefix="payerpolicy-bench-") as workdir:
         # The large policy extends the shipped Medicare policy, so it is set against that one.
         scale = large_policy.measure_scale(payerpolicy.load("medicare"), sample, Path(workdir))
@@ -262,20 +301,22 @@ def scale_report(scale: dict, claims: int) -> str:
     cold, cached = scale["cold"], scale["cached"]
     many = scale["large_many"] / scale["shipped_many"]
     check = scale["large_check"] / scale["shipped_check"]
-    return "\n".join([
-        f"payer-scale policy (bench/large_policy.py): the shipped Medicare policy plus {scale['rules'] - 35:,} "
-        f"generated rules and a table of {scale['pairs']:,} code pairs, itself one rule ({scale['rules']:,} "
-        f"rules in all)",
-        f"  load, cold:                       {cold['seconds']:6.2f} s, peak memory {cold['peak_mb']:,.0f} MB "
-        f"(target: under 5 s)",
-        f"  load, from the compiled cache:    {cached['seconds']:6.2f} s, peak memory {cached['peak_mb']:,.0f} MB "
-        f"(target: under 1 s, under 500 MB)",
-        f"  check_many over {claims:,} claims: {scale['large_many']:,.0f} claims/s against {scale['shipped_many']:,.0f}"
-        f" with the shipped policy: {many:.2f} of it (target: 0.80 or more)",
-        f"  check, one claim a call:          {scale['large_check']:,.0f} claims/s against "
-        f"{scale['shipped_check']:,.0f}: {check:.2f} of it",
-        f"  decisions {'agree' if scale['agree'] else 'DIFFER'} with the shipped policy's on every claim",
-    ])
+    return "\n".join(
+        [
+            f"payer-scale policy (bench/large_policy.py): the shipped Medicare policy plus {scale['rules'] - 35:,} "
+            f"generated rules and a table of {scale['pairs']:,} code pairs, itself one rule ({scale['rules']:,} "
+            f"rules in all)",
+            f"  load, cold:                       {cold['seconds']:6.2f} s, peak memory {cold['peak_mb']:,.0f} MB "
+            f"(target: under 5 s)",
+            f"  load, from the compiled cache:    {cached['seconds']:6.2f} s, peak memory {cached['peak_mb']:,.0f} MB "
+            f"(target: under 1 s, under 500 MB)",
+            f"  check_many over {claims:,} claims: {scale['large_many']:,.0f} claims/s against {scale['shipped_many']:,.0f}"
+            f" with the shipped policy: {many:.2f} of it (target: 0.80 or more)",
+            f"  check, one claim a call:          {scale['large_check']:,.0f} claims/s against "
+            f"{scale['shipped_check']:,.0f}: {check:.2f} of it",
+            f"  decisions {'agree' if scale['agree'] else 'DIFFER'} with the shipped policy's on every claim",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ The figures are end to end: reading the file, judging, the claim history, writin
 and the history file are in a private temporary folder, removed at the end (--keep-corpus keeps the corpus
 at --corpus for the next run). --format x12 writes the same claims as one 837P interchange instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,7 @@ def write_corpus(path: str, count: int, kind: str, seed: int = 2026, patients: i
                 out.write(json.dumps(claim) + "\n")
         else:
             import x12_corpus
+
             x12_corpus.write_837p(out, claims)
 
 
@@ -80,8 +82,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run(corpus: str, history: str | None, count: int, slice_size: int, extra: list[str]) -> dict:
-    command = [sys.executable, "-m", "payerpolicy.cli.main", "check", "--payer", "medicare", "--format", "json",
-               *(["--history", history] if history else []), *extra, corpus]
+    command = [
+        sys.executable,
+        "-m",
+        "payerpolicy.cli.main",
+        "check",
+        "--payer",
+        "medicare",
+        "--format",
+        "json",
+        *(["--history", history] if history else []),
+        *extra,
+        corpus,
+    ]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1 << 20)
     marks, rss, peak, cpu = [], [], 0, []
     decided = 0
@@ -115,16 +128,20 @@ def report(figures: dict, slice_size: int) -> None:
     for (n0, t0), (n1, t1), rss, c0, c1 in zip(marks, marks[1:], figures["rss"], cpu, cpu[1:]):
         rates.append((n1 - n0) / (t1 - t0))
         cpu_rates.append((n1 - n0) / max(c1 - c0, 1e-9))
-        print(f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rates[-1]:>9,.0f} claims/s, "
-              f"{cpu_rates[-1]:>9,.0f} per CPU second   RSS {rss / 1024:7.1f} MB")
+        print(
+            f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rates[-1]:>9,.0f} claims/s, "
+            f"{cpu_rates[-1]:>9,.0f} per CPU second   RSS {rss / 1024:7.1f} MB"
+        )
     whole = (marks[-1][0] - 1) / (marks[-1][1] - marks[0][1])
     # The last `window` claims are decided after the input ends, with nothing left to read: a slice that
     # holds them is not the steady state, so the share compares the last slice ending before them.
     steady = [rate for (n1, _), rate in zip(marks[1:], rates) if n1 <= marks[-1][0] - WINDOW] or rates
     steady_cpu = [rate for (n1, _), rate in zip(marks[1:], cpu_rates) if n1 <= marks[-1][0] - WINDOW] or cpu_rates
-    print(f"  whole run: {whole:,.0f} claims/s; last steady slice / first slice = {steady[-1] / rates[0]:.2f}; "
-          f"RSS last / first slice end = {figures['rss'][-1] / figures['rss'][0]:.2f}; "
-          f"peak RSS {figures['peak'] / 1024:.1f} MB")
+    print(
+        f"  whole run: {whole:,.0f} claims/s; last steady slice / first slice = {steady[-1] / rates[0]:.2f}; "
+        f"RSS last / first slice end = {figures['rss'][-1] / figures['rss'][0]:.2f}; "
+        f"peak RSS {figures['peak'] / 1024:.1f} MB"
+    )
     print(f"  per CPU second: last steady slice / first slice = {steady_cpu[-1] / cpu_rates[0]:.2f}")
 
 
@@ -132,8 +149,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=200_000)
     parser.add_argument("--slice", type=int, default=None, help="claims per slice (default: a tenth of the run)")
-    parser.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
-                        help="judge with --history FILE (a new file in the temporary folder); default on")
+    parser.add_argument(
+        "--history",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="judge with --history FILE (a new file in the temporary folder); default on",
+    )
     parser.add_argument("--format", choices=["jsonl", "x12"], default="jsonl")
     parser.add_argument("--corpus", help="the corpus file to use, written first if it is not there")
     parser.add_argument("--keep-corpus", action="store_true")
@@ -146,8 +167,10 @@ def main(argv=None) -> int:
         if not os.path.exists(corpus):
             write_corpus(corpus, args.claims, args.format, patients=args.patients)
         history = os.path.join(folder, "history.sqlite") if args.history else None
-        print(f"payerpolicy check, {args.claims:,} {args.format} claims, "
-              f"{'with' if history else 'without'} --history, slices of {slice_size:,}")
+        print(
+            f"payerpolicy check, {args.claims:,} {args.format} claims, "
+            f"{'with' if history else 'without'} --history, slices of {slice_size:,}"
+        )
         report(run(corpus, history, args.claims, slice_size, []), slice_size)
         if args.corpus and not args.keep_corpus and corpus.startswith(folder):
             os.unlink(corpus)

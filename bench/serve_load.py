@@ -15,6 +15,7 @@
 
 Every loop is bounded in count and time, and every request goes to 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,9 +55,22 @@ def rss_mib(pid: int) -> float:
 
 
 def start_service(port: int, body_timeout: float) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "payerpolicy", "serve", "--port", str(port),
-                               "--reload-interval", "0", "--body-timeout", str(body_timeout)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "payerpolicy",
+            "serve",
+            "--port",
+            str(port),
+            "--reload-interval",
+            "0",
+            "--body-timeout",
+            str(body_timeout),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -162,17 +176,21 @@ def bulk(port: int, body: bytes, count: int, rounds: int) -> dict[str, list[floa
 
 def slow_and_gone(port: int, body_timeout: float) -> None:
     slow = socket.create_connection(("127.0.0.1", port), timeout=body_timeout + 30)
-    slow.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 100000\r\n\r\n{\"id\": ")
+    slow.sendall(
+        b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100000\r\n\r\n{"id": '
+    )
     gone = socket.create_connection(("127.0.0.1", port), timeout=10)
-    gone.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n[{\"id\": 1")
+    gone.sendall(b'POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n[{"id": 1')
     gone.close()
     started = time.monotonic()
     meanwhile = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     meanwhile.request("GET", "/health")
     assert meanwhile.getresponse().status == 200
-    print(f"  /health answered in {1000 * (time.monotonic() - started):.1f} ms while a body trickles in "
-          "and another was dropped")
+    print(
+        f"  /health answered in {1000 * (time.monotonic() - started):.1f} ms while a body trickles in "
+        "and another was dropped"
+    )
     reply = slow.recv(200).split(b"\r\n", 1)[0].decode()
     waited = time.monotonic() - started
     slow.close()
@@ -190,7 +208,7 @@ def main() -> None:
     args = parser.parse_args()
     claims = generate.claims(max(args.bulk, 2000), seed=11)
     singles = [json.dumps(c).encode() for c in claims[:2000]]
-    bulk_body = "".join(json.dumps(c) + "\n" for c in claims[:args.bulk]).encode()
+    bulk_body = "".join(json.dumps(c) + "\n" for c in claims[: args.bulk]).encode()
     port = free_port()
     server = start_service(port, args.body_timeout)
     port_pid[0] = server.pid
@@ -214,24 +232,30 @@ def main() -> None:
         after = rss_mib(server.pid)
         latencies.sort()
         p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-        print(f"single claims, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s: best "
-              f"{max(served):,.0f} claims/s, median latency {1000 * statistics.median(latencies):.1f} ms, "
-              f"p99 {1000 * p99:.1f} ms; the library one claim per call in this process, in turns: best "
-              f"{max(alone):,.0f} claims/s; service/library {max(served) / max(alone):.2f}; "
-              f"server memory {before:.0f} -> {after:.0f} MiB")
+        print(
+            f"single claims, {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s: best "
+            f"{max(served):,.0f} claims/s, median latency {1000 * statistics.median(latencies):.1f} ms, "
+            f"p99 {1000 * p99:.1f} ms; the library one claim per call in this process, in turns: best "
+            f"{max(alone):,.0f} claims/s; service/library {max(served) / max(alone):.2f}; "
+            f"server memory {before:.0f} -> {after:.0f} MiB"
+        )
         # The clients share the machine with the service: what each side spends per request says how much of
         # the machine the load generator took, and how many requests the service would answer on a core of
         # its own.
-        print(f"  CPU per request: service {1e6 * server_cpu / requests:,.0f} us "
-              f"(so at most {requests / server_cpu:,.0f} requests/s on one core), "
-              f"load generator {1e6 * client_cpu / requests:,.0f} us; the library per claim "
-              f"{1e6 / max(alone):,.0f} us of wall time")
+        print(
+            f"  CPU per request: service {1e6 * server_cpu / requests:,.0f} us "
+            f"(so at most {requests / server_cpu:,.0f} requests/s on one core), "
+            f"load generator {1e6 * client_cpu / requests:,.0f} us; the library per claim "
+            f"{1e6 / max(alone):,.0f} us of wall time"
+        )
         rates = bulk(port, bulk_body, args.bulk, args.rounds)
         best = {name: max(values) for name, values in rates.items()}
-        print(f"{args.bulk:,}-claim JSON Lines body: service {best['service']:,.0f} claims/s, command line "
-              f"{best['command line']:,.0f} claims/s (best of {args.rounds}, in turns): "
-              f"{best['service'] / best['command line']:.2f} of the command line; server memory "
-              f"{rss_mib(server.pid):.0f} MiB")
+        print(
+            f"{args.bulk:,}-claim JSON Lines body: service {best['service']:,.0f} claims/s, command line "
+            f"{best['command line']:,.0f} claims/s (best of {args.rounds}, in turns): "
+            f"{best['service'] / best['command line']:.2f} of the command line; server memory "
+            f"{rss_mib(server.pid):.0f} MiB"
+        )
         slow_and_gone(port, args.body_timeout)
         print(f"server memory at the end: {rss_mib(server.pid):.0f} MiB")
     finally:

@@ -8,6 +8,7 @@ Prints each side's CPU time per claim (best and median of the rounds) and the ap
 library's, per round (median). The access log is on, as `payerpolicy serve` has it by default (to /dev/null
 here). uvicorn's HTTP parsing and the socket are not in it: bench/serve_load.py measures those, with clients.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,11 +48,24 @@ def main() -> None:
     policies = payerpolicy.Policies()
 
     async def request(body: bytes) -> None:
-        scope = {"type": "http", "method": "POST", "path": "/v1/check", "raw_path": b"/v1/check",
-                 "query_string": b"", "http_version": "1.1", "scheme": "http", "root_path": "", "app": app,
-                 "server": ("127.0.0.1", 8642), "client": ("127.0.0.1", 50000),
-                 "headers": [(b"host", b"127.0.0.1:8642"), (b"content-type", b"application/json"),
-                             (b"content-length", str(len(body)).encode())]}
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/check",
+            "raw_path": b"/v1/check",
+            "query_string": b"",
+            "http_version": "1.1",
+            "scheme": "http",
+            "root_path": "",
+            "app": app,
+            "server": ("127.0.0.1", 8642),
+            "client": ("127.0.0.1", 50000),
+            "headers": [
+                (b"host", b"127.0.0.1:8642"),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
         messages = [{"type": "http.request", "body": body, "more_body": False}]
         answered = []
 
@@ -60,6 +74,7 @@ def main() -> None:
 
         async def send(message):
             answered.append(message)
+
         await app(scope, receive, send)
         assert answered[0]["status"] in (200, 422), answered[0]
 
@@ -81,10 +96,14 @@ def main() -> None:
 
     spent = asyncio.run(run())
     for name, values in spent.items():
-        print(f"{name:12} CPU per claim: best {1e6 * min(values):,.0f} us, median {1e6 * statistics.median(values):,.0f} us")
+        print(
+            f"{name:12} CPU per claim: best {1e6 * min(values):,.0f} us, median {1e6 * statistics.median(values):,.0f} us"
+        )
     ratios = [a / b for a, b in zip(spent["service app"], spent["library"])]
-    print(f"service app / library, per round: median {statistics.median(ratios):.2f} "
-          f"(from {min(ratios):.2f} to {max(ratios):.2f}, {args.rounds} rounds of {len(bodies)} one-claim requests)")
+    print(
+        f"service app / library, per round: median {statistics.median(ratios):.2f} "
+        f"(from {min(ratios):.2f} to {max(ratios):.2f}, {args.rounds} rounds of {len(bodies)} one-claim requests)"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the same generated claims (read into the claim model first) with `check_many`, i
 in one process, the garbage collector included; it prints each one's best and median claims/s and the
 shipped policy's speed as a share of the frozen one's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,11 +44,15 @@ def main() -> None:
                 pass
             rates[name].append(args.claims / (time.perf_counter() - start))
     for name, policy in policies.items():
-        print(f"{name:<14} {policy.program.rule_count:>3} rules  best {max(rates[name]):>7,.0f} claims/s  "
-              f"median {statistics.median(rates[name]):>7,.0f}")
+        print(
+            f"{name:<14} {policy.program.rule_count:>3} rules  best {max(rates[name]):>7,.0f} claims/s  "
+            f"median {statistics.median(rates[name]):>7,.0f}"
+        )
     shares = [s / f for s, f in zip(rates["shipped"], rates["frozen 2026.1"], strict=True)]
-    print(f"shipped / frozen, round by round: median {statistics.median(shares):.2f} "
-          f"(from {min(shares):.2f} to {max(shares):.2f})")
+    print(
+        f"shipped / frozen, round by round: median {statistics.median(shares):.2f} "
+        f"(from {min(shares):.2f} to {max(shares):.2f})"
+    )
 
 
 if __name__ == "__main__":

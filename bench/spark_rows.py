@@ -9,6 +9,7 @@ claim and per finding, then `RecordBatch.from_pylist`), and `columns, no JSON` (
 to show what the `decision` column's JSON text costs). Prints microseconds per claim (median of rounds) and
 the ratio to `dicts`, paired per round. Judging is not timed here: bench/spark_vs_jobs.py times the whole job.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,27 +33,49 @@ ROWS = 2048
 
 def dict_rows(decisions, positions):
     """The former way (payerpolicy.spark before the column builders)."""
+
     def texts(mapping):
         return [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in mapping.items()]
 
     def finding(f):
         fix = f.get("fix")
-        return {"rule": f["rule"], "family": f["family"], "severity": f["severity"], "kind": f["kind"],
-                "line": f["line"], "message": f["message"], "reason": texts(f["reason"]),
-                "source": texts(f["source"]),
-                "fix": None if fix is None else {"action": fix["action"], "line": fix["line"],
-                                                 "value": None if fix.get("value") is None else str(fix["value"]),
-                                                 "note": fix.get("note")}}
+        return {
+            "rule": f["rule"],
+            "family": f["family"],
+            "severity": f["severity"],
+            "kind": f["kind"],
+            "line": f["line"],
+            "message": f["message"],
+            "reason": texts(f["reason"]),
+            "source": texts(f["source"]),
+            "fix": None
+            if fix is None
+            else {
+                "action": fix["action"],
+                "line": fix["line"],
+                "value": None if fix.get("value") is None else str(fix["value"]),
+                "note": fix.get("note"),
+            },
+        }
 
     rows = []
     for decision, position in zip(decisions, positions):
         d = decision.to_dict()
         policy = d["policy"] or {}
-        rows.append({"position": position, "id": d["id"], "payer": policy.get("payer"),
-                     "policy_version": policy.get("version"), "status": d["status"], "lines": d["lines"],
-                     "findings": [finding(f) for f in d["findings"]],
-                     "errors": [{"field": e.get("field"), "message": e.get("message")} for e in d["errors"]],
-                     "where": d.get("where"), "decision": json.dumps(d)})
+        rows.append(
+            {
+                "position": position,
+                "id": d["id"],
+                "payer": policy.get("payer"),
+                "policy_version": policy.get("version"),
+                "status": d["status"],
+                "lines": d["lines"],
+                "findings": [finding(f) for f in d["findings"]],
+                "errors": [{"field": e.get("field"), "message": e.get("message")} for e in d["errors"]],
+                "where": d.get("where"),
+                "decision": json.dumps(d),
+            }
+        )
     return pa.RecordBatch.from_pylist(rows, schema=arrow_decision_schema())
 
 
@@ -72,8 +95,9 @@ def main() -> None:
     claims = generate.claims(args.claims, 2026, patients=max(1, args.claims // 10), days=300)
     with payerpolicy.Session(as_of=day, received=day) as session:
         decisions = list(session.check_many(claims))
-    chunks = [(decisions[i:i + ROWS], list(range(i, min(i + ROWS, len(decisions)))))
-              for i in range(0, len(decisions), ROWS)]
+    chunks = [
+        (decisions[i : i + ROWS], list(range(i, min(i + ROWS, len(decisions))))) for i in range(0, len(decisions), ROWS)
+    ]
     findings = sum(len(d.findings) for d in decisions)
     times: dict[str, list[float]] = {name: [] for name in WAYS}
     for _ in range(args.rounds):
@@ -85,8 +109,10 @@ def main() -> None:
     print(f"{args.claims:,} decisions ({findings:,} findings), batches of {ROWS}, {args.rounds} rounds in turns:")
     for name, spent in times.items():
         ratio = statistics.median(d / s for d, s in zip(times["dicts"], spent))
-        print(f"  {name:18} {statistics.median(spent) / args.claims * 1e6:7.1f} us/claim   "
-              f"{ratio:.2f}x the speed of dicts")
+        print(
+            f"  {name:18} {statistics.median(spent) / args.claims * 1e6:7.1f} us/claim   "
+            f"{ratio:.2f}x the speed of dicts"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ claims/s, CPU microseconds per claim and the ratios, so a noisy machine moves bo
 included on both sides: it is what a user waits for. Decisions are written to /dev/null (the command line)
 and counted without being written (Spark), so that neither side pays for the other's output format.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,6 +57,7 @@ print("tree-cpu", cpu_of_tree(spark.sparkContext._gateway.proc.pid), file=sys.st
 spark.stop()
 """
 
+
 def _timed(command: list[str]) -> tuple[float, float]:
     """Wall seconds, and CPU seconds of the command and all it ran: what the OS accounts to the children
     waited for, plus what a Spark job reports for its JVM's process tree (not waited for by anyone here)."""
@@ -90,15 +92,24 @@ def main() -> None:
             spark_wall, spark_cpu = _timed(spark)
             check_wall, check_cpu = _timed(check)
             rounds.append((spark_wall, spark_cpu, check_wall, check_cpu))
-            print(f"round {number}: spark {spark_wall:.1f} s wall, {spark_cpu:.1f} s cpu; "
-                  f"check --jobs {args.cores} {check_wall:.1f} s wall, {check_cpu:.1f} s cpu", flush=True)
+            print(
+                f"round {number}: spark {spark_wall:.1f} s wall, {spark_cpu:.1f} s cpu; "
+                f"check --jobs {args.cores} {check_wall:.1f} s wall, {check_cpu:.1f} s cpu",
+                flush=True,
+            )
     n = args.claims
     spark_wall, spark_cpu, check_wall, check_cpu = (statistics.median(r[i] for r in rounds) for i in range(4))
     print(f"\n{n:,} claims, medians of {args.rounds} paired rounds, {os.cpu_count()} cores on the machine:")
-    print(f"  spark local[{args.cores}]:        {n / spark_wall:8,.0f} claims/s, {spark_cpu / n * 1e6:6.0f} us cpu/claim")
-    print(f"  check --jobs {args.cores}:         {n / check_wall:8,.0f} claims/s, {check_cpu / n * 1e6:6.0f} us cpu/claim")
-    print(f"  spark / check: {statistics.median(r[2] / r[0] for r in rounds):.2f}x the speed, "
-          f"{statistics.median(r[1] / r[3] for r in rounds):.2f}x the cpu (paired per round)")
+    print(
+        f"  spark local[{args.cores}]:        {n / spark_wall:8,.0f} claims/s, {spark_cpu / n * 1e6:6.0f} us cpu/claim"
+    )
+    print(
+        f"  check --jobs {args.cores}:         {n / check_wall:8,.0f} claims/s, {check_cpu / n * 1e6:6.0f} us cpu/claim"
+    )
+    print(
+        f"  spark / check: {statistics.median(r[2] / r[0] for r in rounds):.2f}x the speed, "
+        f"{statistics.median(r[1] / r[3] for r in rounds):.2f}x the cpu (paired per round)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ process, which reports its seconds and its peak resident memory (VmHWM); the for
 times (3). Printed: the median peak memory of each file, the large 837P's peak as a share of the small one's
 (streamed, it stays near 1), and the medians of claims/s of 837P and JSONL on the large files with their ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,14 +71,20 @@ def main(argv=None) -> int:
             for size in (args.small, args.large):
                 for kind in ("x12", "jsonl"):
                     figures.setdefault((size, kind), []).append(read(files[size][kind], size))
-        median = {key: (statistics.median(r for r, _ in runs), statistics.median(p for _, p in runs))
-                  for key, runs in figures.items()}
+        median = {
+            key: (statistics.median(r for r, _ in runs), statistics.median(p for _, p in runs))
+            for key, runs in figures.items()
+        }
         for (size, kind), (rate, peak) in sorted(median.items()):
             print(f"  {kind:>5} {size:>7,} claims: {rate:>8,.0f} claims/s read, peak RSS {peak / 1024:6.1f} MB")
-        print(f"  837P peak RSS, {args.large:,} / {args.small:,} claims: "
-              f"{median[(args.large, 'x12')][1] / median[(args.small, 'x12')][1]:.2f}")
-        print(f"  837P / JSONL claims/s read ({args.large:,} claims): "
-              f"{median[(args.large, 'x12')][0] / median[(args.large, 'jsonl')][0]:.2f}")
+        print(
+            f"  837P peak RSS, {args.large:,} / {args.small:,} claims: "
+            f"{median[(args.large, 'x12')][1] / median[(args.small, 'x12')][1]:.2f}"
+        )
+        print(
+            f"  837P / JSONL claims/s read ({args.large:,} claims): "
+            f"{median[(args.large, 'x12')][0] / median[(args.large, 'jsonl')][0]:.2f}"
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

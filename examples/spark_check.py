@@ -17,6 +17,7 @@ run), and this run's lines are appended to it once the decisions are written.
     python examples/spark_check.py october.jsonl decisions-10.parquet --history history.parquet
     python examples/spark_check.py november.jsonl decisions-11.parquet --history history.parquet
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,14 +35,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("claims", help="claims: JSON Lines, or Parquet (a .parquet path, or --parquet)")
     parser.add_argument("out", help="where to write the decisions, as Parquet")
     parser.add_argument("--parquet", action="store_true", help="read the claims as Parquet whatever the name")
-    parser.add_argument("--policies", action="append", default=[], metavar="DIR",
-                        help="a folder of your own payers' policy folders (searched before the shipped ones)")
+    parser.add_argument(
+        "--policies",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own payers' policy folders (searched before the shipped ones)",
+    )
     parser.add_argument("--partitions", type=int, help="partitions to judge in (default: Spark's setting)")
     parser.add_argument("--as-of", type=datetime.date.fromisoformat, help="policies as known on YYYY-MM-DD")
-    parser.add_argument("--received", type=datetime.date.fromisoformat,
-                        help="the date the payer receives the claims (default today)")
-    parser.add_argument("--history", metavar="DIR",
-                        help="a Parquet table of earlier judged lines: counted, and this run's lines appended")
+    parser.add_argument(
+        "--received", type=datetime.date.fromisoformat, help="the date the payer receives the claims (default today)"
+    )
+    parser.add_argument(
+        "--history",
+        metavar="DIR",
+        help="a Parquet table of earlier judged lines: counted, and this run's lines appended",
+    )
     args = parser.parse_args(argv)
 
     spark = SparkSession.builder.appName("payerpolicy").getOrCreate()
@@ -51,8 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         policies = Policies(args.policies, as_of=args.as_of)
         earlier = args.history if args.history and _exists(spark, args.history) else None
         try:
-            judged = judge(claims, policies, as_of=args.as_of, received=args.received,
-                           partitions=args.partitions, history=earlier, record_history=bool(args.history))
+            judged = judge(
+                claims,
+                policies,
+                as_of=args.as_of,
+                received=args.received,
+                partitions=args.partitions,
+                history=earlier,
+                record_history=bool(args.history),
+            )
         except PolicyError as error:  # every mistake of the policy, before any task ran
             print(error, file=sys.stderr)
             return 2

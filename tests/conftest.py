@@ -1,5 +1,6 @@
 """Shared test setup: the compiled-policy cache lives in a folder of the test session, not the user's home,
 so runs never depend on what an earlier run (or another version) left there."""
+
 from __future__ import annotations
 
 import os
@@ -71,6 +72,7 @@ def optional_module():
             return importlib.import_module(name)
         except ImportError:
             missing_optional(f"{name} is not installed ({how})")
+
     return need
 
 
@@ -99,8 +101,7 @@ def live_service(optional_module):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        config = uvicorn.Config(make_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                access_log=False)
+        config = uvicorn.Config(make_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -120,4 +121,5 @@ def live_service(optional_module):
         finally:
             server.should_exit = True
             thread.join(timeout=10)
+
     return running

@@ -5,6 +5,7 @@ The fee schedule is the invented one of the Medicare test payer (policies/medica
 figure there is a CMS value): 97110 $300 a unit (PE part $133.33), 97112 $400 ($200), 97530 $400 ($224),
 97161 $900 (not reduced by the MPPR), at carrier 01112 locality 05.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -32,9 +33,16 @@ def program():
 
 
 def claim(claim_id, *lines, place_of_service=None, provider="PT"):
-    out = {"id": claim_id, "patient": {"id": "P-A"}, "provider": {"type": provider}, "diagnoses": ["R26.81"],
-           "lines": [{"code": code, "modifiers": list(modifiers), "units": units, "date": date, "charge": 100}
-                     for code, modifiers, units, date in lines]}
+    out = {
+        "id": claim_id,
+        "patient": {"id": "P-A"},
+        "provider": {"type": provider},
+        "diagnoses": ["R26.81"],
+        "lines": [
+            {"code": code, "modifiers": list(modifiers), "units": units, "date": date, "charge": 100}
+            for code, modifiers, units, date in lines
+        ],
+    }
     if place_of_service:
         out["place_of_service"] = place_of_service
     return out
@@ -58,8 +66,12 @@ def test_mppr_pays_the_highest_pe_unit_in_full_and_half_the_pe_part_of_the_other
 
 
 def test_the_reduction_runs_across_disciplines_and_leaves_unmarked_codes_alone(program):
-    day = claim("A-1", ("97110", ["GP"], 1, "2026-03-02"), ("97530", ["GO"], 1, "2026-03-02"),
-                ("97161", ["GP"], 1, "2026-03-02"))
+    day = claim(
+        "A-1",
+        ("97110", ["GP"], 1, "2026-03-02"),
+        ("97530", ["GO"], 1, "2026-03-02"),
+        ("97161", ["GP"], 1, "2026-03-02"),
+    )
     # 97530 (OT, PE RVU 0.56) takes the full unit from 97110 (PT); 97161 is not marked (MULT PROC 0).
     assert allowed(program, day) == [233.33, 400.0, 900.0]
 
@@ -102,15 +114,18 @@ def _run(capsys, tmp_path, name, claims, *options):
 
 def test_the_kx_count_spans_runs_through_the_history_with_allowed_amounts(capsys, tmp_path):
     history = str(tmp_path / "history.sqlite")
-    first = [claim(f"R-{n}", ("97112", ["GP"], 2, date), ("97110", ["GP"], 2, date))
-             for n, date in ((1, "2026-03-02"), (2, "2026-03-09"))]
+    first = [
+        claim(f"R-{n}", ("97112", ["GP"], 2, date), ("97110", ["GP"], 2, date))
+        for n, date in ((1, "2026-03-02"), (2, "2026-03-09"))
+    ]
     code, out = _run(capsys, tmp_path, "march.json", first, "--history", history)
     assert code == 0 and all(c["status"] == "accepted" for c in out["claims"])
     with ClaimHistory(history) as kept:
         stored = kept.lines("P-A", datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
     assert [line.allowed for line in stored] == [700.0, 466.67, 700.0, 466.67]
-    code, out = _run(capsys, tmp_path, "april.json", [claim("R-3", ("97110", ["GP"], 1, "2026-04-06"))],
-                     "--history", history)
+    code, out = _run(
+        capsys, tmp_path, "april.json", [claim("R-3", ("97110", ["GP"], 1, "2026-04-06"))], "--history", history
+    )
     [finding] = [f for f in out["claims"][0]["findings"] if f["rule"] == "medicare.threshold.kx-pt-slp-allowed"]
     assert out["claims"][0]["status"] == "denied" and finding["reason"] == {"group": "PR", "carc": "119"}
     assert "reach $2,633.34" in finding["message"]
@@ -169,24 +184,33 @@ def load_errors(tmp_path, policy: str, **tables: str) -> str:
 
 
 def test_a_bad_fee_schedule_is_reported_with_file_and_line(tmp_path):
-    text = load_errors(tmp_path, "fee_schedule_tables:\n"
-                                 "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n"
-                                 "  - {fees: missing.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n",
-                       fees=BAD_FEES, rvu=RVU)
+    text = load_errors(
+        tmp_path,
+        "fee_schedule_tables:\n"
+        "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n"
+        "  - {fees: missing.csv, rvu: rvu.csv, carrier: '01112', locality: '05'}\n",
+        fees=BAD_FEES,
+        rvu=RVU,
+    )
     assert "fees.csv:4:1" in text and "the fees of 97110 are not amounts of dollars" in text
     assert "policy.yaml:4:12" in text and "no fee table (`payerpolicy tables import fees`) file" in text
 
 
 def test_a_locality_the_fee_table_does_not_have_is_reported(tmp_path):
-    text = load_errors(tmp_path, "fee_schedule_tables:\n"
-                                 "  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '07'}\n",
-                       fees=(FEE_POLICY / "reference" / "fees-2026.csv").read_text(), rvu=RVU)
+    text = load_errors(
+        tmp_path,
+        "fee_schedule_tables:\n  - {fees: fees.csv, rvu: rvu.csv, carrier: '01112', locality: '07'}\n",
+        fees=(FEE_POLICY / "reference" / "fees-2026.csv").read_text(),
+        rvu=RVU,
+    )
     assert "E212" in text and "has no fee for carrier 01112 locality 07" in text and "policy.yaml:3" in text
 
 
 def test_a_setting_with_a_date_that_does_not_exist_is_reported(tmp_path):
-    text = load_errors(tmp_path, "settings:\n  assistant_payment: {modifiers: '@assistant_payment_modifiers', "
-                                 "share: 0.85, from: 2022-02-30}\n")
+    text = load_errors(
+        tmp_path,
+        "settings:\n  assistant_payment: {modifiers: '@assistant_payment_modifiers', share: 0.85, from: 2022-02-30}\n",
+    )
     assert "policy.yaml:3:" in text and "`2022-02-30` is not a real date" in text
 
 

@@ -11,6 +11,7 @@ Two kinds of claims:
   furnished by assistants, line providers, claims over two dates, charges in quarters and none at all.
 Each test also checks that the data really makes the rules fire, so that it cannot pass by finding nothing.
 """
+
 from __future__ import annotations
 
 import collections
@@ -50,8 +51,9 @@ def assert_same(engine, floor_decisions, claims) -> None:
         # Field by field first, for a readable failure; then the whole Decision (what the benchmark compares).
         assert got.findings == expected.findings, claim
         assert got.lines == expected.lines, claim
-        assert [(line.modifiers, line.date_of_service, line.charge) for line in got.lines] == \
-            [(line.modifiers, line.date_of_service, line.charge) for line in expected.lines]
+        assert [(line.modifiers, line.date_of_service, line.charge) for line in got.lines] == [
+            (line.modifiers, line.date_of_service, line.charge) for line in expected.lines
+        ]
         assert got == expected, claim
         assert got.to_dict() == expected.to_dict()
 
@@ -62,16 +64,52 @@ def fired(decisions) -> collections.Counter:
 
 # ------------------------------------------------------------------------------------------ edge claims
 
-CODES = (["97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535", "97750", "97035", "97150",
-          "97161", "97162", "97163", "97164", "97165", "97166", "97168", "97010", "G0283", "98940", "98941",
-          "99213"])
+CODES = [
+    "97110",
+    "97112",
+    "97113",
+    "97116",
+    "97124",
+    "97140",
+    "97530",
+    "97535",
+    "97750",
+    "97035",
+    "97150",
+    "97161",
+    "97162",
+    "97163",
+    "97164",
+    "97165",
+    "97166",
+    "97168",
+    "97010",
+    "G0283",
+    "98940",
+    "98941",
+    "99213",
+]
 PROVIDERS = ["PT", "PT", "PT", "PTA", "OT", "OT", "OTA", "SLP", "DC", "MD", None]
 MODIFIERS = ["GP", "GO", "GN", "CQ", "CO", "KX", "59", "XS", "XU", "25", "LT"]
 DIAGNOSES = ["I69.351", "R26.89", "M54.50", "G20.A1", "M25.511", "R42", "Z96.651"]
 DISCIPLINE_MODIFIER = {"PT": "GP", "PTA": "GP", "OT": "GO", "OTA": "GO", "SLP": "GN"}
 # Dates either side of the rules' effective dates, and years with and without a KX figure.
-DATES = ["2019-12-30", "2020-02-03", "2020-09-30", "2020-10-01", "2021-04-16", "2021-04-19", "2022-03-01",
-         "2024-06-10", "2026-03-02", "2026-03-02", "2026-03-03", "2026-07-01", "2026-12-31", "2027-01-04"]
+DATES = [
+    "2019-12-30",
+    "2020-02-03",
+    "2020-09-30",
+    "2020-10-01",
+    "2021-04-16",
+    "2021-04-19",
+    "2022-03-01",
+    "2024-06-10",
+    "2026-03-02",
+    "2026-03-02",
+    "2026-03-03",
+    "2026-07-01",
+    "2026-12-31",
+    "2027-01-04",
+]
 
 
 def edge_claim(rng: random.Random, number: int, patients: int) -> dict:
@@ -98,8 +136,12 @@ def edge_claim(rng: random.Random, number: int, patients: int) -> dict:
                 modifiers.append(extra)
         if lines and lines[-1]["code"] == code and rng.random() < 0.5:
             modifiers = list(reversed(lines[-1].get("modifiers", [])))  # the same modifiers in another order
-        line = {"code": code, "modifiers": modifiers, "units": rng.choice([0, 1, 1, 1, 2, 2, 3, 4, 5, 6]),
-                "date": rng.choice(dates)}
+        line = {
+            "code": code,
+            "modifiers": modifiers,
+            "units": rng.choice([0, 1, 1, 1, 2, 2, 3, 4, 5, 6]),
+            "date": rng.choice(dates),
+        }
         shape = rng.random()
         if shape < 0.15:
             pass  # no minutes
@@ -108,8 +150,10 @@ def edge_claim(rng: random.Random, number: int, patients: int) -> dict:
             periods = []
             for _ in range(rng.randint(1, 3)):
                 length = rng.choice([2, 5, 8, 10, 15, 20])
-                period = {"start": f"{clock // 60:02d}:{clock % 60:02d}",
-                          "end": f"{(clock + length) // 60:02d}:{(clock + length) % 60:02d}"}
+                period = {
+                    "start": f"{clock // 60:02d}:{clock % 60:02d}",
+                    "end": f"{(clock + length) // 60:02d}:{(clock + length) % 60:02d}",
+                }
                 if rng.random() < 0.5:
                     period["provider"] = {"type": rng.choice(["PTA", "OTA", "PT", "OT"])}
                 periods.append(period)
@@ -121,13 +165,19 @@ def edge_claim(rng: random.Random, number: int, patients: int) -> dict:
         if charge < 0.85:
             line["charge"] = float(rng.choice([35, 70, 105, 140, 210, 400, 12.25, 99.5]))
         if rng.random() < 0.1:
-            line["provider"] = rng.choice([{"type": rng.choice(["PT", "PTA", "OT", "OTA", "SLP", "DC"])},
-                                           {"npi": "1234567893"}])
+            line["provider"] = rng.choice(
+                [{"type": rng.choice(["PT", "PTA", "OT", "OTA", "SLP", "DC"])}, {"npi": "1234567893"}]
+            )
         if rng.random() < 0.15:
             line["diagnosis_pointers"] = [rng.choice([1, 2])]
         lines.append(line)
-    claim = {"id": f"E-{number}", "payer": "medicare", "patient": {"id": f"Q-{rng.randrange(patients)}"},
-             "diagnoses": rng.sample(DIAGNOSES, k=2), "lines": lines}
+    claim = {
+        "id": f"E-{number}",
+        "payer": "medicare",
+        "patient": {"id": f"Q-{rng.randrange(patients)}"},
+        "diagnoses": rng.sample(DIAGNOSES, k=2),
+        "lines": lines,
+    }
     if provider is not None:
         claim["provider"] = {"npi": "1234567893", "type": provider}
     elif rng.random() < 0.5:
@@ -141,6 +191,7 @@ def edge_claims(count: int, patients: int, seed: int = 7) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------------ tests
+
 
 def test_the_floor_implements_the_rules_the_engine_runs_in_its_order(policy):
     assert [rule[0] for rule in floor.RULES] == [rule.id for rule in policy.program.policy.rules]
@@ -156,11 +207,19 @@ def test_check_on_the_benchmark_claims(policy):
     # over-billing on purpose: what looked like one (a tied unit on the code the old tie rule did not pick)
     # is one of the splits the 8-minute rule allows. The edge claims below bill timed units over the minutes.
     assert set(fired(decisions)) >= {
-        "medicare.unit-cap.97112", "medicare.modifier.gp-on-pt-services", "medicare.modifier.cq-on-pta-services",
-        "medicare.pair.97530-97116", "medicare.pair.one-on-one-with-group", "medicare.diagnosis.97112-example",
-        "medicare.evaluation.manual-therapy-with-evaluation", "medicare.evaluation.one-pt-evaluation-per-day",
-        "medicare.scope.pt-evaluation-by-pt", "medicare.timed.fewer-units-than-minutes",
-        "medicare.timed.one-line-per-code", "medicare.timed.untimed-more-than-one-unit"}
+        "medicare.unit-cap.97112",
+        "medicare.modifier.gp-on-pt-services",
+        "medicare.modifier.cq-on-pta-services",
+        "medicare.pair.97530-97116",
+        "medicare.pair.one-on-one-with-group",
+        "medicare.diagnosis.97112-example",
+        "medicare.evaluation.manual-therapy-with-evaluation",
+        "medicare.evaluation.one-pt-evaluation-per-day",
+        "medicare.scope.pt-evaluation-by-pt",
+        "medicare.timed.fewer-units-than-minutes",
+        "medicare.timed.one-line-per-code",
+        "medicare.timed.untimed-more-than-one-unit",
+    }
 
 
 @pytest.mark.parametrize("window", [0, 25])
@@ -173,10 +232,15 @@ def test_check_many_on_dense_benchmark_claims(policy, window):
     assert_same(decisions, floor.check_many(claims, window=window), claims)
 
     counts = fired(decisions)
-    for rule in ("medicare.threshold.kx-pt-slp", "medicare.threshold.targeted-review-pt-slp",
-                 "medicare.unit-cap.97112", "medicare.evaluation.one-pt-evaluation-per-day",
-                 "medicare.pair.97530-97116", "medicare.evaluation.manual-therapy-with-evaluation",
-                 "medicare.modifier.gp-on-pt-services"):
+    for rule in (
+        "medicare.threshold.kx-pt-slp",
+        "medicare.threshold.targeted-review-pt-slp",
+        "medicare.unit-cap.97112",
+        "medicare.evaluation.one-pt-evaluation-per-day",
+        "medicare.pair.97530-97116",
+        "medicare.evaluation.manual-therapy-with-evaluation",
+        "medicare.modifier.gp-on-pt-services",
+    ):
         assert counts[rule], rule
     if window:  # claims of one day judged together pool their minutes: their units together go over
         assert counts["medicare.timed.more-units-than-minutes"]
@@ -213,8 +277,16 @@ def test_check_many_on_edge_claims(policy, window):
     missing = [rule[0] for rule in floor.RULES if not counts[rule[0]]]
     assert not missing
     families = collections.Counter(f.family for d in decisions for f in d.findings)
-    assert set(families) == {"unit_cap", "code_pair", "diagnosis", "evaluation", "modifier", "provider_scope",
-                             "threshold", "timed_units"}
+    assert set(families) == {
+        "unit_cap",
+        "code_pair",
+        "diagnosis",
+        "evaluation",
+        "modifier",
+        "provider_scope",
+        "threshold",
+        "timed_units",
+    }
     assert min(families.values()) > 20
     statuses = collections.Counter(line.status for d in decisions for line in d.lines)
     assert statuses["adjusted"] and statuses["denied"] and statuses["accepted"]
@@ -226,23 +298,48 @@ def test_threshold_boundaries(policy):
     # Charges that land exactly on the KX threshold and on the $3,000 review mark, then just past them,
     # for PT and for OT; random charges almost never hit a boundary exactly.
     def visit(number, provider, modifier, charge, extra=()):
-        return {"id": f"T-{number}", "patient": {"id": "P-T"}, "provider": {"type": provider},
-                "diagnoses": ["I69.351"], "lines": [{"code": "97110", "modifiers": [modifier, *extra], "units": 1,
-                                                     "minutes": 15, "date": "2026-05-04", "charge": charge}]}
+        return {
+            "id": f"T-{number}",
+            "patient": {"id": "P-T"},
+            "provider": {"type": provider},
+            "diagnoses": ["I69.351"],
+            "lines": [
+                {
+                    "code": "97110",
+                    "modifiers": [modifier, *extra],
+                    "units": 1,
+                    "minutes": 15,
+                    "date": "2026-05-04",
+                    "charge": charge,
+                }
+            ],
+        }
+
     stream = []
     for provider, modifier in (("PT", "GP"), ("OT", "GO")):
         base = len(stream)
-        stream += [visit(base, provider, modifier, 2480.0),           # reaches the threshold: not past it
-                   visit(base + 1, provider, modifier, 0.25),          # past it: KX needed (2480.25)
-                   visit(base + 2, provider, modifier, 10.0, ["KX"]),  # past it with KX: nothing
-                   visit(base + 3, provider, modifier, 509.75),        # reaches $3,000: not past it
-                   visit(base + 4, provider, modifier, 1.0)]           # past $3,000: noted once
+        stream += [
+            visit(base, provider, modifier, 2480.0),  # reaches the threshold: not past it
+            visit(base + 1, provider, modifier, 0.25),  # past it: KX needed (2480.25)
+            visit(base + 2, provider, modifier, 10.0, ["KX"]),  # past it with KX: nothing
+            visit(base + 3, provider, modifier, 509.75),  # reaches $3,000: not past it
+            visit(base + 4, provider, modifier, 1.0),
+        ]  # past $3,000: noted once
     claims = read(stream)
     decisions = list(policy.check_many(claims, window=2))
     assert_same(decisions, floor.check_many(claims, window=2), claims)
     assert [[f.rule.rsplit(".", 1)[1] for f in d.findings] for d in decisions] == [
-        [], ["kx-pt-slp"], [], ["kx-pt-slp"], ["kx-pt-slp", "targeted-review-pt-slp"],
-        [], ["kx-ot"], [], ["kx-ot"], ["kx-ot", "targeted-review-ot"]]
+        [],
+        ["kx-pt-slp"],
+        [],
+        ["kx-pt-slp"],
+        ["kx-pt-slp", "targeted-review-pt-slp"],
+        [],
+        ["kx-ot"],
+        [],
+        ["kx-ot"],
+        ["kx-ot", "targeted-review-ot"],
+    ]
     assert "to 2480.25, past the KX threshold of 2480" in decisions[1].findings[0].message
 
 
@@ -260,8 +357,16 @@ def test_what_the_floor_does_not_support_is_refused():
         list(floor.check_many([claim, claim]))  # one claim sent twice
     with pytest.raises(TypeError):
         floor.check(generate.claims(1)[0])  # a dict, not read into the claim model
-    cents = claim_from_dict({"id": "C", "patient": {"id": "P"}, "provider": {"type": "PT"}, "lines": [
-        {"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 35.1}]})
+    cents = claim_from_dict(
+        {
+            "id": "C",
+            "patient": {"id": "P"},
+            "provider": {"type": "PT"},
+            "lines": [
+                {"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 35.1}
+            ],
+        }
+    )
     with pytest.raises(ValueError):
         floor.check(cents)
     with pytest.raises(ValueError):
@@ -280,4 +385,5 @@ def test_no_rule_has_an_effective_end_the_floor_would_miss(policy):
         "medicare.modifier.cq-on-pta-services": datetime.date(2020, 1, 1),
         "medicare.modifier.co-on-ota-services": datetime.date(2020, 1, 1),
         "medicare.timed.cq-for-pta-minutes": datetime.date(2020, 1, 1),
-        "medicare.timed.co-for-ota-minutes": datetime.date(2020, 1, 1)}
+        "medicare.timed.co-for-ota-minutes": datetime.date(2020, 1, 1),
+    }

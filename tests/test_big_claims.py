@@ -11,6 +11,7 @@ whatever the number of supply lines (plain scopes walked the whole day for each:
 What is left (see README "Size"): lines of ONE code on one claim and day still cost k * k in the counts that
 compare each line with the earlier lines of its own code (the one-line-per-code edit, the units of a code on
 the claim)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,18 +19,35 @@ import pytest
 import payerpolicy
 from payerpolicy.program import runtime
 
-SCOPES = ("whole_day", "others_that_day", "earlier_that_day", "whole_year", "year_without_self",
-          "earlier_that_year", "on_record", "record_without_self", "earlier_on_record", "day_lines_of")
+SCOPES = (
+    "whole_day",
+    "others_that_day",
+    "earlier_that_day",
+    "whole_year",
+    "year_without_self",
+    "earlier_that_year",
+    "on_record",
+    "record_without_self",
+    "earlier_on_record",
+    "day_lines_of",
+)
 
 
 def big_claim(lines: int, codes) -> dict:
     """A line of each of `codes` (therapy on one day) and many lines of supplies, each its own code."""
-    therapy = [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}
-               for code in codes]
-    supplies = [{"code": f"A{n % 10_000:04d}" if n < 10_000 else f"E{n % 10_000:04d}", "units": 1,
-                 "date": "2026-03-02"} for n in range(lines - len(therapy))]
-    return {"id": "BIG", "patient": {"id": "P-1"}, "provider": {"type": "PT"}, "referring_npi": "1245319599",
-            "diagnoses": ["I69.351"], "lines": therapy + supplies}
+    therapy = [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"} for code in codes]
+    supplies = [
+        {"code": f"A{n % 10_000:04d}" if n < 10_000 else f"E{n % 10_000:04d}", "units": 1, "date": "2026-03-02"}
+        for n in range(lines - len(therapy))
+    ]
+    return {
+        "id": "BIG",
+        "patient": {"id": "P-1"},
+        "provider": {"type": "PT"},
+        "referring_npi": "1245319599",
+        "diagnoses": ["I69.351"],
+        "lines": therapy + supplies,
+    }
 
 
 @pytest.fixture
@@ -42,6 +60,7 @@ def counted(monkeypatch):
             lines = function(*args)
             walked[0] += len(lines)
             return lines
+
         return scope
 
     for name in SCOPES:
@@ -67,7 +86,9 @@ def test_the_index_gives_the_lines_the_scope_gives(counted):
     # Same findings with the index as the plain scopes give, over claims where the counts find something.
     policy, _ = counted
     claim = big_claim(200, ["97110"])
-    claim["lines"] += [{"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"},
-                       {"code": "97140", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02"}]
+    claim["lines"] += [
+        {"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"},
+        {"code": "97140", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02"},
+    ]
     rules = {f.rule for f in policy.check(claim).findings}
     assert "medicare.evaluation.manual-therapy-with-evaluation" in rules

@@ -1,4 +1,5 @@
 """Issue 20, points 9 and 10: messages in words a policy author or billing specialist knows."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,20 +20,28 @@ def _yaml_error(tmp_path, body: str):
     return d
 
 
-@pytest.mark.parametrize("body, line, column, message, help_words", [
-    # A key dedented by one space: PyYAML says "expected <block end>, but found '<block mapping start>'".
-    ("settings:\n  a: 1\n b: 2\n", 7, 2, "this line is not lined up with the lines above it", "same column"),
-    ("code_sets:\n  x:\n    - 97110\n   - 97112\n", 8, 4, "this list item is not lined up", "`-`"),
-    ("a: 1\n---\nb: 2\n", 6, 1, "several YAML documents", "remove the `---`"),
-    ("a: *nope\n", 5, 4, "refers to no `&name`", "write the value out"),
-    ("a: 1\nb\nc: 2\n", 6, 1, "has no `:` after it", "`key: value`"),
-    ('a: "\\q"\n', 5, 6, "a backslash in double quotes", "single quotes"),
-    ("a: @x\n", 5, 4, "a value cannot start with this character", "quotes"),
-    ("a: &\n", 5, 5, "must be followed by a name", "quotes"),
-    # A quote left open is closed by the next line's first quote: the error is placed where it was opened.
-    ('message: "not paid the same day: {line.code}\nsource: "acme 13"\n', 5, 10, "this quote is never closed",
-     "same line"),
-])
+@pytest.mark.parametrize(
+    "body, line, column, message, help_words",
+    [
+        # A key dedented by one space: PyYAML says "expected <block end>, but found '<block mapping start>'".
+        ("settings:\n  a: 1\n b: 2\n", 7, 2, "this line is not lined up with the lines above it", "same column"),
+        ("code_sets:\n  x:\n    - 97110\n   - 97112\n", 8, 4, "this list item is not lined up", "`-`"),
+        ("a: 1\n---\nb: 2\n", 6, 1, "several YAML documents", "remove the `---`"),
+        ("a: *nope\n", 5, 4, "refers to no `&name`", "write the value out"),
+        ("a: 1\nb\nc: 2\n", 6, 1, "has no `:` after it", "`key: value`"),
+        ('a: "\\q"\n', 5, 6, "a backslash in double quotes", "single quotes"),
+        ("a: @x\n", 5, 4, "a value cannot start with this character", "quotes"),
+        ("a: &\n", 5, 5, "must be followed by a name", "quotes"),
+        # A quote left open is closed by the next line's first quote: the error is placed where it was opened.
+        (
+            'message: "not paid the same day: {line.code}\nsource: "acme 13"\n',
+            5,
+            10,
+            "this quote is never closed",
+            "same line",
+        ),
+    ],
+)
 def test_yaml_mistakes_are_said_without_parser_words(tmp_path, body, line, column, message, help_words):
     d = _yaml_error(tmp_path, body)
     assert message in d.message and help_words in (d.help or "")
@@ -48,9 +57,15 @@ def _claim(claim_id: str, *charges):
         if charge is not None:
             line["charge"] = charge
         lines.append(line)
-    return {"id": claim_id, "payer": "medicare", "patient": {"id": f"P-{claim_id}"},
-            "provider": {"npi": "1234567893", "type": "PT"}, "referring_npi": "1245319599",
-            "diagnoses": ["M54.50"], "lines": lines}
+    return {
+        "id": claim_id,
+        "payer": "medicare",
+        "patient": {"id": f"P-{claim_id}"},
+        "provider": {"npi": "1234567893", "type": "PT"},
+        "referring_npi": "1245319599",
+        "diagnoses": ["M54.50"],
+        "lines": lines,
+    }
 
 
 def test_text_output_says_the_dollars_at_risk_per_claim_and_for_the_run(tmp_path, capsys):
@@ -64,16 +79,24 @@ def test_text_output_says_the_dollars_at_risk_per_claim_and_for_the_run(tmp_path
     out = capsys.readouterr().out
     heads = [line for line in out.splitlines() if line.startswith("Claim ")]
     # The paid evaluation's $150 is never at risk; a line without a charge makes the figure "at least".
-    assert heads == ["Claim C-1  [medicare 2026.1]: DENIED  ($1,300.50 at risk on 2 denied lines)",
-                     "Claim C-2  [medicare 2026.1]: DENIED  (at least $45.00 at risk on 2 denied lines)",
-                     "Claim C-3  [medicare 2026.1]: DENIED  (1 denied line, no charges given)",
-                     "Claim C-4  [medicare 2026.1]: ACCEPTED"]
+    assert heads == [
+        "Claim C-1  [medicare 2026.1]: DENIED  ($1,300.50 at risk on 2 denied lines)",
+        "Claim C-2  [medicare 2026.1]: DENIED  (at least $45.00 at risk on 2 denied lines)",
+        "Claim C-3  [medicare 2026.1]: DENIED  (1 denied line, no charges given)",
+        "Claim C-4  [medicare 2026.1]: ACCEPTED",
+    ]
     assert out.rstrip().splitlines()[-1] == (
-        "4 claims: 1 accepted, 3 denied; at least $1,345.50 at risk on 5 denied lines")
+        "4 claims: 1 accepted, 3 denied; at least $1,345.50 at risk on 5 denied lines"
+    )
     # The JSON output keeps its contract: no new summary keys.
     assert main(["check", str(tmp_path / "claims.json")]) == 1
-    assert set(json.loads(capsys.readouterr().out)["summary"]) == {"claims", "accepted", "denied", "needs_fix",
-                                                                    "errors"}
+    assert set(json.loads(capsys.readouterr().out)["summary"]) == {
+        "claims",
+        "accepted",
+        "denied",
+        "needs_fix",
+        "errors",
+    }
 
 
 def test_why_shows_the_rules_real_citation_without_the_projects_fact_file(capsys):
@@ -82,21 +105,29 @@ def test_why_shows_the_rules_real_citation_without_the_projects_fact_file(capsys
     main(["check", "--format", "text", "examples/claims.json"])
     whys = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("why:")]
     assert len(whys) > 10 and not any("domain" in why for why in whys)
-    assert ("why: medicare.modifier.gp-on-pt-services (CO-4); source: Pub 100-04 ch. 5 §20.1 [CMS] "
-            "[policies/medicare/modifiers.yaml:10]") in whys
+    assert (
+        "why: medicare.modifier.gp-on-pt-services (CO-4); source: Pub 100-04 ch. 5 §20.1 [CMS] "
+        "[policies/medicare/modifiers.yaml:10]"
+    ) in whys
     # The decision JSON keeps the source as the policy wrote it.
     decision = payerpolicy.load("medicare").check(_claim("C-9", 40.0))
     assert decision.findings[0].source["cite"].endswith("domain §5")
 
 
-@pytest.mark.parametrize("cite, shown", [
-    ("Pub 100-04 ch. 5 §20.2 [CMS]; domain §3.1, §12", "Pub 100-04 ch. 5 §20.2 [CMS]"),
-    ("domain §12: MPFS status B [CMS: Palmetto]", "MPFS status B [CMS: Palmetto]"),
-    ("CO-16 (domain §9); remark M76 not confirmed", "CO-16; remark M76 not confirmed"),
-    ("every 10 days [CMS: Pub 100-02 ch.15 §220.1.2, as cited in domain §12]", "every 10 days [CMS: Pub 100-02 ch.15 §220.1.2]"),
-    ("domain §4", "domain §4"),  # nothing else to show: the reference stays rather than an empty source
-    ("acme bulletin 12 §3", "acme bulletin 12 §3"),
-])
+@pytest.mark.parametrize(
+    "cite, shown",
+    [
+        ("Pub 100-04 ch. 5 §20.2 [CMS]; domain §3.1, §12", "Pub 100-04 ch. 5 §20.2 [CMS]"),
+        ("domain §12: MPFS status B [CMS: Palmetto]", "MPFS status B [CMS: Palmetto]"),
+        ("CO-16 (domain §9); remark M76 not confirmed", "CO-16; remark M76 not confirmed"),
+        (
+            "every 10 days [CMS: Pub 100-02 ch.15 §220.1.2, as cited in domain §12]",
+            "every 10 days [CMS: Pub 100-02 ch.15 §220.1.2]",
+        ),
+        ("domain §4", "domain §4"),  # nothing else to show: the reference stays rather than an empty source
+        ("acme bulletin 12 §3", "acme bulletin 12 §3"),
+    ],
+)
 def test_citations_lose_only_the_projects_references(cite, shown):
     from payerpolicy.render.text import citation
 
@@ -108,19 +139,40 @@ def test_a_warning_is_not_shown_with_a_denial_code():
     from payerpolicy.render.text import render_claim
 
     def finding(severity, reason, kind="payer_edit"):
-        return Finding("acme.kx", "threshold", severity, 1, "past the KX threshold", reason,
-                       {"cite": "KX threshold [CMS]", "file": "p.yaml", "line": 3}, kind=kind)
+        return Finding(
+            "acme.kx",
+            "threshold",
+            severity,
+            1,
+            "past the KX threshold",
+            reason,
+            {"cite": "KX threshold [CMS]", "file": "p.yaml", "line": 3},
+            kind=kind,
+        )
 
     line = LineDecision(1, "97110", 1, 1, "accepted", charge=40.0)
-    text = render_claim(Decision("C-1", {"payer": "acme", "version": "1"}, "accepted", (line,),
-                                 (finding("warn", {"group": "PR", "carc": "119"}),
-                                  finding("warn", {}, kind="advisory"))))
+    text = render_claim(
+        Decision(
+            "C-1",
+            {"payer": "acme", "version": "1"},
+            "accepted",
+            (line,),
+            (finding("warn", {"group": "PR", "carc": "119"}), finding("warn", {}, kind="advisory")),
+        )
+    )
     assert "why: acme.kx (a warning, no denial code now; PR-119 if the payer denies the line)" in text
     assert "why: acme.kx (no payer code)" in text
     assert "DENIED" not in text and "(PR-119)" not in text
     denied = LineDecision(1, "97110", 1, 0, "denied", charge=40.0)
-    text = render_claim(Decision("C-2", {"payer": "acme", "version": "1"}, "denied", (denied,),
-                                 (finding("deny", {"group": "PR", "carc": "119"}),)))
+    text = render_claim(
+        Decision(
+            "C-2",
+            {"payer": "acme", "version": "1"},
+            "denied",
+            (denied,),
+            (finding("deny", {"group": "PR", "carc": "119"}),),
+        )
+    )
     assert "why: acme.kx (PR-119); source: KX threshold [CMS] [p.yaml:3]" in text
     assert text.splitlines()[0] == "Claim C-2  [acme 1]: DENIED  ($40.00 at risk on 1 denied line)"
 
@@ -135,8 +187,12 @@ def _on_a_terminal(env_extra: dict) -> str:
     main_fd, terminal_fd = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     env.update({"TERM": "xterm", "PAYERPOLICY_CACHE": "off", **env_extra})
-    process = subprocess.Popen([sys.executable, "-m", "payerpolicy", "check", "--format", "text",
-                                "examples/claims.json"], stdout=terminal_fd, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "payerpolicy", "check", "--format", "text", "examples/claims.json"],
+        stdout=terminal_fd,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     os.close(terminal_fd)
     chunks = []
     while True:
@@ -166,14 +222,29 @@ def test_colours_on_a_terminal_and_none_with_no_color_or_in_a_pipe(capsys):
     assert "\033[" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [["check"], ["lint"], ["test"], ["units"], ["new"], ["new", "payer"],
-                                     ["tables"], ["tables", "import"], ["lsp"], ["serve"], ["diff"], ["fmt"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["lint"],
+        ["test"],
+        ["units"],
+        ["new"],
+        ["new", "payer"],
+        ["tables"],
+        ["tables", "import"],
+        ["lsp"],
+        ["serve"],
+        ["diff"],
+        ["fmt"],
+    ],
+)
 def test_every_commands_help_ends_with_examples(command, capsys):
     from payerpolicy.cli.main import main
 
     with pytest.raises(SystemExit):
         main([*command, "--help"])
     out = capsys.readouterr().out
-    shown = out[out.index("\nexamples:\n"):].splitlines()[2:]
+    shown = out[out.index("\nexamples:\n") :].splitlines()[2:]
     assert shown and all(line.startswith("  ") or not line for line in shown)
     assert any(f"payerpolicy {' '.join(command)}" in line for line in shown)

@@ -1,4 +1,5 @@
 """`claim_defaults:` in a case file: fields every claim of the file has unless it gives its own."""
+
 from __future__ import annotations
 
 from payerpolicy.cli.main import main
@@ -43,8 +44,9 @@ def test_claim_defaults_must_be_a_mapping(capsys, tmp_path):
     folder = tmp_path / "acme"
     (folder / "tests").mkdir(parents=True)
     (folder / "policy.yaml").write_text(POLICY)
-    (folder / "tests" / "test_defaults.yaml").write_text(CASES.replace(
-        'claim_defaults: {referring_npi: "1234567893"}', "claim_defaults: [referring_npi]"))
+    (folder / "tests" / "test_defaults.yaml").write_text(
+        CASES.replace('claim_defaults: {referring_npi: "1234567893"}', "claim_defaults: [referring_npi]")
+    )
     code = main(["test", str(folder)])
     captured = capsys.readouterr()
     assert code == 2

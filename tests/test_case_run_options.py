@@ -1,5 +1,6 @@
 """`payerpolicy test` for CI and for a payer built on Medicare: --format json|tap|junit, --run, --fail-only,
 --coverage-scope, and a policy's own `tests: min_coverage:` gate, in the command and in the pytest plugin."""
+
 from __future__ import annotations
 
 import json
@@ -80,8 +81,13 @@ def test_a_policy_below_its_own_min_coverage_fails(capsys, acme):
 
 def test_the_pytest_plugin_applies_the_same_gate(acme):
     (acme / "tests" / "test_cap.yaml").write_text(CASES.split("  - name: two units")[0])
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(acme)],
-                          capture_output=True, text=True, cwd=acme.parent, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(acme)],
+        capture_output=True,
+        text=True,
+        cwd=acme.parent,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stdout[-2000:]
     assert "1 passed" in done.stdout and "below the policy's minimum of 100%" in done.stdout
 
@@ -90,10 +96,16 @@ def test_json_report(capsys, acme):
     code, out = _test(capsys, "acme", "--format", "json")
     report = json.loads(out)
     assert code == 0 and report["summary"]["passed"] == 2 and report["summary"]["failed"] == 0
-    assert report["coverage"]["acme"] == {"rules": 1, "coverage": 100.0, "never_fires": [],
-                                          "never_met_without_firing": []}
-    assert [c["name"] for c in report["cases"]] == ["three units of 97112 are one over the cap",
-                                                     "two units of 97112 pass the cap"]
+    assert report["coverage"]["acme"] == {
+        "rules": 1,
+        "coverage": 100.0,
+        "never_fires": [],
+        "never_met_without_firing": [],
+    }
+    assert [c["name"] for c in report["cases"]] == [
+        "three units of 97112 are one over the cap",
+        "two units of 97112 pass the cap",
+    ]
 
 
 def _break_a_case(acme: Path) -> None:

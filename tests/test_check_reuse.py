@@ -1,6 +1,7 @@
 """`Policy.check` keeps its judges between calls (making one per claim cost as much as reading the claim):
 each claim is still judged alone, as if by a new judge, whatever was judged before, and threads never
 share a judge."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -62,6 +63,7 @@ def test_threads_checking_at_once_decide_as_one_thread(medicare):
 
 def test_received_is_the_call_s_own(medicare):
     import datetime
+
     claim = generate.claims(1, seed=8)[0]
     assert medicare.check(claim, received=datetime.date(2026, 5, 1)) == medicare.check(claim)  # no rule reads it
     judge = medicare._spare_judges[-1]

@@ -1,6 +1,7 @@
 """What CI pipelines read: lint as SARIF and as GitHub annotations, `lint --strict`, and the exit codes of
 `check` (0 nothing to fail on, 1 denied, 2 the run could not finish, 3 a claim could not be read) under
 `--fail-on`."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,13 @@ import pytest
 
 from payerpolicy.cli.main import main
 
-WILD = ('policy: {payer: wild, name: Wild, version: "1"}\n'
-        "rules:\n"
-        "  - id: wild.units-over-ten\n"
-        "    family: custom\n    severity: warn\n    reason: {group: CO, carc: \"151\"}\n"
-        "    message: \"{units} units on one line\"\n    source: test\n    when: units > 10\n")
+WILD = (
+    'policy: {payer: wild, name: Wild, version: "1"}\n'
+    "rules:\n"
+    "  - id: wild.units-over-ten\n"
+    '    family: custom\n    severity: warn\n    reason: {group: CO, carc: "151"}\n'
+    '    message: "{units} units on one line"\n    source: test\n    when: units > 10\n'
+)
 BROKEN = WILD.replace("when: units > 10", "when: unts > 10")
 
 
@@ -72,15 +75,24 @@ def test_annotation_text_is_escaped_as_github_requires():
 
     class Result:
         diagnostics = (Diagnostic("E203", "50% off,\nthen: more", Span("a,b:c.yaml", 2, 3)),)
+
     [line] = github([Result()])
     assert line == "::error file=a%2Cb%3Ac.yaml,line=2,col=3,title=E203::50%25 off,%0Athen: more"
 
 
-GOOD = {"id": "G-1", "patient": {"id": "P-1"}, "provider": {"npi": "1234567893", "type": "PT"},
-        "referring_npi": "1245319599",
-        "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}]}
-DENIED = dict(GOOD, id="D-1", patient={"id": "P-2"},
-              lines=[{"code": "97110", "modifiers": [], "units": 1, "minutes": 15, "date": "2026-03-02"}])
+GOOD = {
+    "id": "G-1",
+    "patient": {"id": "P-1"},
+    "provider": {"npi": "1234567893", "type": "PT"},
+    "referring_npi": "1245319599",
+    "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}],
+}
+DENIED = dict(
+    GOOD,
+    id="D-1",
+    patient={"id": "P-2"},
+    lines=[{"code": "97110", "modifiers": [], "units": 1, "minutes": 15, "date": "2026-03-02"}],
+)
 UNREADABLE = {"id": "U-1", "patient": {"id": "P-3"}, "lines": "none"}
 
 
@@ -90,13 +102,16 @@ def _claims(tmp_path: Path, *claims: dict) -> Path:
     return path
 
 
-@pytest.mark.parametrize("claims, fail_on, expected", [
-    ((GOOD,), "deny", 0),
-    ((GOOD, DENIED), "deny", 1),
-    ((GOOD, UNREADABLE), "deny", 3),
-    ((DENIED, UNREADABLE), "deny", 3),   # could not read comes first: the input needs fixing
-    ((GOOD, DENIED, UNREADABLE), "never", 0),
-])
+@pytest.mark.parametrize(
+    "claims, fail_on, expected",
+    [
+        ((GOOD,), "deny", 0),
+        ((GOOD, DENIED), "deny", 1),
+        ((GOOD, UNREADABLE), "deny", 3),
+        ((DENIED, UNREADABLE), "deny", 3),  # could not read comes first: the input needs fixing
+        ((GOOD, DENIED, UNREADABLE), "never", 0),
+    ],
+)
 def test_check_exit_codes(capsys, tmp_path, claims, fail_on, expected):
     path = _claims(tmp_path, *claims)
     code, out = _run(capsys, "check", "--received", "2026-03-10", "--fail-on", fail_on, path)

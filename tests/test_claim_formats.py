@@ -1,5 +1,6 @@
 """The read stage's front door: a claim file's format told from its content, the same decisions whatever
 the format (the X12 and FHIR therapy samples against their claim JSON twins, through the command line)."""
+
 from __future__ import annotations
 
 import io
@@ -14,15 +15,18 @@ from payerpolicy.cli.main import main
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
-@pytest.mark.parametrize("head, kind", [
-    (b"ISA*00*          *00*", "x12"),
-    (b"\xef\xbb\xbf\n  ISA|00|", "x12"),
-    (b'{"resourceType": "Bundle", "entry": []}', "fhir"),
-    (b'[{"resourceType": "Claim"}]', "fhir"),
-    (b'{"id": "C-1", "lines": []}', "json"),
-    (b'{"id": "C-1"}\n{"id": "C-2"}\n', "json"),
-    (b"", "json"),
-])
+@pytest.mark.parametrize(
+    "head, kind",
+    [
+        (b"ISA*00*          *00*", "x12"),
+        (b"\xef\xbb\xbf\n  ISA|00|", "x12"),
+        (b'{"resourceType": "Bundle", "entry": []}', "fhir"),
+        (b'[{"resourceType": "Claim"}]', "fhir"),
+        (b'{"id": "C-1", "lines": []}', "json"),
+        (b'{"id": "C-1"}\n{"id": "C-2"}\n', "json"),
+        (b"", "json"),
+    ],
+)
 def test_sniff(head, kind):
     assert sniff(head) == kind
 
@@ -30,15 +34,20 @@ def test_sniff(head, kind):
 def findings(capsys, path, *options):
     code = main(["check", str(path), "--payer", "medicare", *options])
     out = json.loads(capsys.readouterr().out)
-    return code, [[(f["rule"], f["line"], f["severity"], json.dumps(f.get("fix"), sort_keys=True))
-                   for f in claim["findings"]] for claim in out["claims"]]
+    return code, [
+        [(f["rule"], f["line"], f["severity"], json.dumps(f.get("fix"), sort_keys=True)) for f in claim["findings"]]
+        for claim in out["claims"]
+    ]
 
 
-@pytest.mark.parametrize("native, twin", [
-    ("x12/therapy_pt_ot_medicare.837", "x12/therapy_pt_ot_medicare.json"),
-    ("x12/therapy_pt_commercial_pretty.837", "x12/therapy_pt_commercial_pretty.json"),
-    ("fhir/therapy-bundle.json", "fhir/therapy-claims.json"),
-])
+@pytest.mark.parametrize(
+    "native, twin",
+    [
+        ("x12/therapy_pt_ot_medicare.837", "x12/therapy_pt_ot_medicare.json"),
+        ("x12/therapy_pt_commercial_pretty.837", "x12/therapy_pt_commercial_pretty.json"),
+        ("fhir/therapy-bundle.json", "fhir/therapy-claims.json"),
+    ],
+)
 def test_a_native_file_gets_the_findings_of_its_claim_json_twin(capsys, native, twin):
     code, from_native = findings(capsys, SAMPLES / native)
     twin_code, from_twin = findings(capsys, SAMPLES / twin)

@@ -6,6 +6,7 @@ contexts pointing at each other, say) made `check_many` slower per claim than `c
 Each test runs with the collector off, collects once before, judges, and then asks the collector what it
 found unreachable: with DEBUG_SAVEALL it keeps what it found in `gc.garbage`, which must be empty.
 """
+
 from __future__ import annotations
 
 import gc
@@ -59,6 +60,7 @@ def test_check_leaves_no_cycle_garbage(medicare, claims):
     def run():
         for claim in claims:
             medicare.check(claim)
+
     garbage = cycle_garbage(run)
     assert not garbage, describe(garbage)
 
@@ -81,7 +83,9 @@ def test_unreadable_claims_leave_no_cycle_garbage(medicare):
 
 def test_the_check_detects_a_cycle():
     """The measure itself can fail: a run that leaves a cycle behind is caught."""
+
     def run():
         a: dict = {}
         a["self"] = a
+
     assert cycle_garbage(run)

@@ -1,5 +1,6 @@
 """The claim history store: recording, the queries rules need, never counting a claim twice, and several
 processes writing one file at once."""
+
 from __future__ import annotations
 
 import datetime
@@ -24,13 +25,21 @@ PT = Provider("1234567893", "PT")
 
 
 def line(number, code, day, units=1, modifiers=("GP",), charge=None, provider=None):
-    return ServiceLine(number=number, code=code, date_of_service=day, units=units, modifiers=tuple(modifiers),
-                       charge=charge, provider=provider)
+    return ServiceLine(
+        number=number,
+        code=code,
+        date_of_service=day,
+        units=units,
+        modifiers=tuple(modifiers),
+        charge=charge,
+        provider=provider,
+    )
 
 
 def claim(claim_id, *lines, patient="P-1", frequency=None, payer="medicare", provider=PT):
-    return Claim(id=claim_id, patient_id=patient, lines=tuple(lines), payer=payer, provider=provider,
-                 frequency=frequency)
+    return Claim(
+        id=claim_id, patient_id=patient, lines=tuple(lines), payer=payer, provider=provider, frequency=frequency
+    )
 
 
 @pytest.fixture
@@ -41,12 +50,31 @@ def history(tmp_path):
 
 # -- recording and querying ------------------------------------------------------------------------------
 
+
 def test_lines_are_stored_with_what_rules_need(history):
-    history.record(claim("C-1", line(1, "97112", D(2026, 3, 2), 2, ("GP", "CQ"), 120.0, Provider(None, "PTA")),
-                         line(2, "97110", D(2026, 3, 2), 1, ("GP",), 60.5)))
+    history.record(
+        claim(
+            "C-1",
+            line(1, "97112", D(2026, 3, 2), 2, ("GP", "CQ"), 120.0, Provider(None, "PTA")),
+            line(2, "97110", D(2026, 3, 2), 1, ("GP",), 60.5),
+        )
+    )
     stored = history.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))
-    assert [(s.claim_id, s.number, s.code, s.modifiers, s.units, s.charge, s.date_of_service,
-             s.provider_type, s.discipline, s.payer) for s in stored] == [
+    assert [
+        (
+            s.claim_id,
+            s.number,
+            s.code,
+            s.modifiers,
+            s.units,
+            s.charge,
+            s.date_of_service,
+            s.provider_type,
+            s.discipline,
+            s.payer,
+        )
+        for s in stored
+    ] == [
         ("C-1", 1, "97112", ("GP", "CQ"), 2, 120.0, D(2026, 3, 2), "PTA", "PT", "medicare"),
         ("C-1", 2, "97110", ("GP",), 1, 60.5, D(2026, 3, 2), "PT", "PT", "medicare"),
     ]
@@ -93,9 +121,11 @@ def test_charges_add_up_in_cents(history):
 
 # -- never counted twice ---------------------------------------------------------------------------------
 
+
 def test_replacement_replaces_every_earlier_version(history):
-    history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 4, charge=200.0),
-                         line(2, "97112", D(2026, 3, 2), 1, charge=50.0)))
+    history.record(
+        claim("C-1", line(1, "97110", D(2026, 3, 2), 4, charge=200.0), line(2, "97112", D(2026, 3, 2), 1, charge=50.0))
+    )
     done = history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 3, charge=150.0), frequency="7"))
     assert (done.action, done.lines_stored, done.lines_removed) == ("replaced", 1, 2)
     history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 2, charge=100.0), frequency="7"))
@@ -162,11 +192,11 @@ def test_unsupported_frequency_is_refused_and_changes_nothing(history):
 def test_a_claim_that_cannot_be_stored_leaves_the_earlier_version(history):
     history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 2)))
     with pytest.raises(HistoryError, match="line number 1 appears twice"):
-        history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 4), line(1, "97112", D(2026, 3, 2), 1),
-                             frequency="7"))
+        history.record(
+            claim("C-1", line(1, "97110", D(2026, 3, 2), 4), line(1, "97112", D(2026, 3, 2), 1), frequency="7")
+        )
     with pytest.raises(HistoryError, match="discipline 'XX'"):
-        history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 4), frequency="7"),
-                       discipline_of=lambda c, l: "XX")
+        history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 4), frequency="7"), discipline_of=lambda c, l: "XX")
     assert history.day_units("P-1", D(2026, 3, 2)) == 2
 
 
@@ -187,25 +217,34 @@ def test_a_failed_transaction_rolls_back_the_removal(history, monkeypatch):
 
 # -- calendar years and disciplines ----------------------------------------------------------------------
 
+
 def test_year_boundaries(history):
-    history.record(claim("C-1", line(1, "97110", D(2025, 12, 31), charge=100.0),
-                         line(2, "97110", D(2026, 1, 1), charge=10.0)))
-    history.record(claim("C-2", line(1, "97110", D(2026, 12, 31), charge=1.0),
-                         line(2, "97110", D(2027, 1, 1), charge=1000.0)))
+    history.record(
+        claim("C-1", line(1, "97110", D(2025, 12, 31), charge=100.0), line(2, "97110", D(2026, 1, 1), charge=10.0))
+    )
+    history.record(
+        claim("C-2", line(1, "97110", D(2026, 12, 31), charge=1.0), line(2, "97110", D(2027, 1, 1), charge=1000.0))
+    )
     assert history.year_to_date_charges("P-1", 2025, ["PT"]) == 100.0
     assert history.year_to_date_charges("P-1", 2026, ["PT"]) == 11.0
     assert history.year_to_date_charges("P-1", 2027, ["PT"]) == 1000.0
     assert history.visits("P-1", 2026) == 2
     assert [s.date_of_service for s in history.lines("P-1", D(2025, 12, 31), D(2026, 1, 1))] == [
-        D(2025, 12, 31), D(2026, 1, 1)]
+        D(2025, 12, 31),
+        D(2026, 1, 1),
+    ]
 
 
 def test_pt_and_slp_count_together_and_ot_alone(history):
-    history.record(claim("C-1", line(1, "97110", D(2026, 2, 1), modifiers=["GP"], charge=1000.0),
-                         line(2, "92507", D(2026, 2, 1), modifiers=["GN"], charge=700.0),
-                         line(3, "97535", D(2026, 2, 1), modifiers=["GO"], charge=500.0),
-                         line(4, "99213", D(2026, 2, 1), modifiers=[], charge=90.0,
-                              provider=Provider(None, "MD"))))
+    history.record(
+        claim(
+            "C-1",
+            line(1, "97110", D(2026, 2, 1), modifiers=["GP"], charge=1000.0),
+            line(2, "92507", D(2026, 2, 1), modifiers=["GN"], charge=700.0),
+            line(3, "97535", D(2026, 2, 1), modifiers=["GO"], charge=500.0),
+            line(4, "99213", D(2026, 2, 1), modifiers=[], charge=90.0, provider=Provider(None, "MD")),
+        )
+    )
     assert history.year_to_date_charges("P-1", 2026, ["PT", "SLP"]) == 1700.0
     assert history.year_to_date_charges("P-1", 2026, ["OT"]) == 500.0
     assert history.year_to_date_charges("P-1", 2026, "SLP") == 700.0  # one discipline as a plain string
@@ -214,21 +253,30 @@ def test_pt_and_slp_count_together_and_ot_alone(history):
         history.year_to_date_charges("P-1", 2026, ["ST"])
 
 
-@pytest.mark.parametrize("modifiers, claim_type, line_type, expected", [
-    (["GP"], "OT", None, "PT"),       # the plan-of-care modifier decides over the provider
-    (["GO"], "PT", None, "OT"),
-    (["GN"], None, None, "SLP"),
-    (["59", "GO", "GP"], None, None, "OT"),  # more than one: the first listed wins
-    ([], "PT", None, "PT"), ([], "PTA", None, "PT"),
-    ([], "OT", None, "OT"), ([], "OTA", None, "OT"),
-    ([], "SLP", None, "SLP"),
-    ([], "PT", "SLP", "SLP"),         # the line's own provider overrides the claim's
-    ([], "DC", None, None), ([], "MD", None, None), ([], None, None, None),
-    (["gp"], None, None, "PT"), ([], "pta", None, "PT"),
-])
+@pytest.mark.parametrize(
+    "modifiers, claim_type, line_type, expected",
+    [
+        (["GP"], "OT", None, "PT"),  # the plan-of-care modifier decides over the provider
+        (["GO"], "PT", None, "OT"),
+        (["GN"], None, None, "SLP"),
+        (["59", "GO", "GP"], None, None, "OT"),  # more than one: the first listed wins
+        ([], "PT", None, "PT"),
+        ([], "PTA", None, "PT"),
+        ([], "OT", None, "OT"),
+        ([], "OTA", None, "OT"),
+        ([], "SLP", None, "SLP"),
+        ([], "PT", "SLP", "SLP"),  # the line's own provider overrides the claim's
+        ([], "DC", None, None),
+        ([], "MD", None, None),
+        ([], None, None, None),
+        (["gp"], None, None, "PT"),
+        ([], "pta", None, "PT"),
+    ],
+)
 def test_therapy_discipline(modifiers, claim_type, line_type, expected):
-    the_line = line(1, "97110", D(2026, 1, 5), modifiers=modifiers,
-                    provider=Provider(None, line_type) if line_type else None)
+    the_line = line(
+        1, "97110", D(2026, 1, 5), modifiers=modifiers, provider=Provider(None, line_type) if line_type else None
+    )
     the_claim = claim("C-1", the_line, provider=Provider("1234567893", claim_type) if claim_type else None)
     assert therapy_discipline(the_claim, the_line) == expected
 
@@ -259,6 +307,7 @@ def test_kx_threshold_crossing_in_service_order(history):
 
 
 # -- the file ----------------------------------------------------------------------------------------------
+
 
 def test_history_persists_across_reopening(tmp_path):
     path = tmp_path / "history.db"
@@ -344,9 +393,16 @@ def test_several_processes_write_one_file_and_nothing_is_lost_or_doubled(tmp_pat
     path, go = tmp_path / "history.db", tmp_path / "go"
     src = str(Path(__file__).resolve().parents[1] / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(path), str(w), str(claims), str(shared), str(go)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for w in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(path), str(w), str(claims), str(shared), str(go)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(workers)
+    ]
     time.sleep(0.3)  # let every interpreter start and wait at the line
     go.touch()
     results = [p.communicate(timeout=60) for p in procs]
@@ -371,6 +427,7 @@ def test_several_processes_write_one_file_and_nothing_is_lost_or_doubled(tmp_pat
 
 
 # -- batches, the memory of recent patients, and a run killed mid-way -------------------------------------
+
 
 def test_a_batch_counts_at_once_and_is_written_together(tmp_path):
     path = tmp_path / "history.db"
@@ -399,16 +456,24 @@ def test_another_process_writing_a_patient_drops_it_from_memory(tmp_path):
         theirs.record(claim("C-2", line(1, "97110", D(2026, 3, 3), 1, charge=20.0)))
         theirs.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 1, charge=30.0), frequency="7"))
         assert [(s.claim_id, s.charge) for s in mine.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))] == [
-            ("C-1", 30.0), ("C-2", 20.0)]
+            ("C-1", 30.0),
+            ("C-2", 20.0),
+        ]
         assert "P-2" in mine._cache  # a patient nobody else wrote stays in memory
 
 
 def test_memory_keeps_to_its_limit_and_answers_stay_the_same(tmp_path):
-    with ClaimHistory(tmp_path / "small.db", cache_lines=5, batch=3) as small, \
-            ClaimHistory(tmp_path / "large.db") as large:
+    with (
+        ClaimHistory(tmp_path / "small.db", cache_lines=5, batch=3) as small,
+        ClaimHistory(tmp_path / "large.db") as large,
+    ):
         for k in range(40):
-            c = claim(f"C-{k}", line(1, "97110", D(2026, 1 + k % 12, 3), 1, charge=float(k)),
-                      line(2, "97112", D(2026, 1 + k % 12, 3), 1), patient=f"P-{k % 7}")
+            c = claim(
+                f"C-{k}",
+                line(1, "97110", D(2026, 1 + k % 12, 3), 1, charge=float(k)),
+                line(2, "97112", D(2026, 1 + k % 12, 3), 1),
+                patient=f"P-{k % 7}",
+            )
             small.record(c)
             large.record(c)
             # Past the limit, only patients with claims not yet written (at most 3) and the one in hand stay.
@@ -428,18 +493,43 @@ KILLED = textwrap.dedent("""
 def test_a_run_killed_mid_way_has_every_reported_claim_in_the_history(tmp_path):
     import json
     import signal
-    claims = [{"id": f"K-{i}", "payer": "medicare", "patient": {"id": f"P-{i % 50}"},
-               "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["M54.50"],
-               "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15,
-                          "date": f"2026-03-{1 + i % 28:02d}", "charge": 30.0}]} for i in range(20_000)]
+
+    claims = [
+        {
+            "id": f"K-{i}",
+            "payer": "medicare",
+            "patient": {"id": f"P-{i % 50}"},
+            "provider": {"npi": "1234567893", "type": "PT"},
+            "diagnoses": ["M54.50"],
+            "lines": [
+                {
+                    "code": "97110",
+                    "modifiers": ["GP"],
+                    "units": 1,
+                    "minutes": 15,
+                    "date": f"2026-03-{1 + i % 28:02d}",
+                    "charge": 30.0,
+                }
+            ],
+        }
+        for i in range(20_000)
+    ]
     source = tmp_path / "claims.jsonl"
     source.write_text("\n".join(json.dumps(c) for c in claims))
     path = tmp_path / "history.sqlite"
     src = str(Path(__file__).resolve().parents[1] / "src")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
-           "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([sys.executable, "-c", KILLED, str(path), str(source)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+        "PYTHONUNBUFFERED": "1",
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(path), str(source)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     reported = []
     for row in child.stdout:
         if row.startswith("  {"):

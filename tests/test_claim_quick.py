@@ -7,6 +7,7 @@ and claims made by hypothesis from good and bad values of every field the quick 
 must give the careful road's `Claim` or None, never a different claim, and never a claim where the careful
 road finds a problem or a data fault.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,48 +63,105 @@ def good_or_bad(good: list, *bad):
     return st.one_of(st.sampled_from(good), *bad)
 
 
-ids = good_or_bad(["C-1", "P 7", 1001, 0, 2**64 - 1, "é"], st.text(max_size=6), st.integers(-2**70, 2**70),
-                  st.floats(allow_nan=False), st.none(), st.booleans(), st.just("\ud800"), st.just("  "),
-                  st.lists(st.integers(), max_size=1))
-codes = good_or_bad(["97110", "97112", "G0283", "g0283", "0001F"], st.sampled_from(["9711", "97110 ", "ABCDEF"]),
-                    st.integers(), st.none(), st.text(max_size=6))
-modifier_lists = good_or_bad([["GP"], ["GP", "59"], [], ["KX", "GO", "CQ", "59"]], st.none(),
-                             st.lists(st.one_of(st.sampled_from(["GP", "gp", "59", "KX", "X", "G P"]), st.integers(),
-                                                st.none()), max_size=6),
-                             st.text(max_size=3), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
-counts = good_or_bad([0, 1, 4, 99_999], st.sampled_from([100_000, -1, "2", 2.0, 2.5, True, None]),
-                     st.integers(), st.floats(allow_nan=False))
-dates = good_or_bad(["2026-03-02", "2024-02-29"],
-                    st.sampled_from(["2026-02-30", "20260302", "2026-3-2", "2026-03-02T00:00", "２０２６-03-02"]),
-                    st.none(), st.integers(), st.text(max_size=10))
-providers = st.one_of(st.none(), st.fixed_dictionaries({}, optional={
-    "npi": good_or_bad(["1234567893"], st.sampled_from(["1234567890", "123456789", "12345678a3"]), st.integers(),
-                       st.none()),
-    "type": good_or_bad(["PT", "PTA", "OT"], st.sampled_from(["pt", "XX", ""]), st.none(), st.integers()),
-    "name": st.text(max_size=2)}), st.text(max_size=2))
+ids = good_or_bad(
+    ["C-1", "P 7", 1001, 0, 2**64 - 1, "é"],
+    st.text(max_size=6),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.none(),
+    st.booleans(),
+    st.just("\ud800"),
+    st.just("  "),
+    st.lists(st.integers(), max_size=1),
+)
+codes = good_or_bad(
+    ["97110", "97112", "G0283", "g0283", "0001F"],
+    st.sampled_from(["9711", "97110 ", "ABCDEF"]),
+    st.integers(),
+    st.none(),
+    st.text(max_size=6),
+)
+modifier_lists = good_or_bad(
+    [["GP"], ["GP", "59"], [], ["KX", "GO", "CQ", "59"]],
+    st.none(),
+    st.lists(st.one_of(st.sampled_from(["GP", "gp", "59", "KX", "X", "G P"]), st.integers(), st.none()), max_size=6),
+    st.text(max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+counts = good_or_bad(
+    [0, 1, 4, 99_999],
+    st.sampled_from([100_000, -1, "2", 2.0, 2.5, True, None]),
+    st.integers(),
+    st.floats(allow_nan=False),
+)
+dates = good_or_bad(
+    ["2026-03-02", "2024-02-29"],
+    st.sampled_from(["2026-02-30", "20260302", "2026-3-2", "2026-03-02T00:00", "２０２６-03-02"]),
+    st.none(),
+    st.integers(),
+    st.text(max_size=10),
+)
+providers = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "npi": good_or_bad(
+                ["1234567893"], st.sampled_from(["1234567890", "123456789", "12345678a3"]), st.integers(), st.none()
+            ),
+            "type": good_or_bad(["PT", "PTA", "OT"], st.sampled_from(["pt", "XX", ""]), st.none(), st.integers()),
+            "name": st.text(max_size=2),
+        },
+    ),
+    st.text(max_size=2),
+)
 places = good_or_bad(["11", "22"], st.none(), st.sampled_from(["1", "AB", "１１"]), st.integers(-1, 120))
-amounts = good_or_bad([0, 35.0, 99_999_999.99, 120], st.none(), st.floats(), st.integers(-5, 10**9), st.booleans(),
-                      st.text(max_size=2))
-pointers = good_or_bad([[1], [1, 2]], st.none(),
-                       st.lists(st.one_of(st.integers(-1, 14), st.floats(0, 3), st.booleans()), max_size=3),
-                       st.integers())
+amounts = good_or_bad(
+    [0, 35.0, 99_999_999.99, 120], st.none(), st.floats(), st.integers(-5, 10**9), st.booleans(), st.text(max_size=2)
+)
+pointers = good_or_bad(
+    [[1], [1, 2]],
+    st.none(),
+    st.lists(st.one_of(st.integers(-1, 14), st.floats(0, 3), st.booleans()), max_size=3),
+    st.integers(),
+)
 texts = good_or_bad(["A1", " x ", "  "], st.none(), st.text(max_size=4), st.integers(), st.floats(allow_nan=False))
-diagnoses = good_or_bad([["I69.351"], ["I69.351", "r2689"]], st.none(),
-                        st.lists(st.one_of(st.sampled_from(["X", "123", "I69.3511"]), st.integers()), max_size=3),
-                        st.text(max_size=2))
+diagnoses = good_or_bad(
+    [["I69.351"], ["I69.351", "r2689"]],
+    st.none(),
+    st.lists(st.one_of(st.sampled_from(["X", "123", "I69.3511"]), st.integers()), max_size=3),
+    st.text(max_size=2),
+)
 
-lines = st.fixed_dictionaries({"code": codes, "units": counts, "date": dates}, optional={
-    "modifiers": modifier_lists, "minutes": counts, "charge": amounts, "diagnosis_pointers": pointers,
-    "provider": providers, "place_of_service": places, "prior_authorization": texts,
-    "periods": st.just([{"start": "09:00", "end": "09:20"}]), "unit": counts})
-claims = st.fixed_dictionaries({"id": ids, "lines": st.one_of(st.lists(lines, min_size=0, max_size=3), st.none(),
-                                                              st.text(max_size=2))}, optional={
-    "patient": st.one_of(st.fixed_dictionaries({"id": ids}, optional={"birth_date": dates}), st.none(), ids),
-    "payer": good_or_bad(["medicare"], st.none(), st.sampled_from([" ", ""]), st.integers()),
-    "provider": providers, "diagnoses": diagnoses,
-    "frequency": good_or_bad(["1", "7", "8"], st.none(), st.sampled_from(["2", 1]), st.integers()),
-    "place_of_service": places, "prior_authorization": texts, "referring_npi": texts, "treatment_began": dates,
-    "payor": st.text(max_size=2)})
+lines = st.fixed_dictionaries(
+    {"code": codes, "units": counts, "date": dates},
+    optional={
+        "modifiers": modifier_lists,
+        "minutes": counts,
+        "charge": amounts,
+        "diagnosis_pointers": pointers,
+        "provider": providers,
+        "place_of_service": places,
+        "prior_authorization": texts,
+        "periods": st.just([{"start": "09:00", "end": "09:20"}]),
+        "unit": counts,
+    },
+)
+claims = st.fixed_dictionaries(
+    {"id": ids, "lines": st.one_of(st.lists(lines, min_size=0, max_size=3), st.none(), st.text(max_size=2))},
+    optional={
+        "patient": st.one_of(st.fixed_dictionaries({"id": ids}, optional={"birth_date": dates}), st.none(), ids),
+        "payer": good_or_bad(["medicare"], st.none(), st.sampled_from([" ", ""]), st.integers()),
+        "provider": providers,
+        "diagnoses": diagnoses,
+        "frequency": good_or_bad(["1", "7", "8"], st.none(), st.sampled_from(["2", 1]), st.integers()),
+        "place_of_service": places,
+        "prior_authorization": texts,
+        "referring_npi": texts,
+        "treatment_began": dates,
+        "payor": st.text(max_size=2),
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -115,17 +173,39 @@ def test_made_up_claims_read_the_same_on_either_road(claim):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(lines, min_size=1, max_size=3))
 def test_good_claims_with_made_up_lines_read_the_same(made):
-    same_or_aside({"id": "C-1", "patient": {"id": "P-1"}, "payer": "medicare", "diagnoses": ["I69.351", "R26.89"],
-                   "lines": made})
+    same_or_aside(
+        {"id": "C-1", "patient": {"id": "P-1"}, "payer": "medicare", "diagnoses": ["I69.351", "R26.89"], "lines": made}
+    )
 
 
 def test_the_quick_road_is_taken_for_the_usual_shape_and_left_for_anything_else():
-    usual = {"id": "C-1", "patient": {"id": "P-1"}, "payer": "medicare", "diagnoses": ["I69.351"],
-             "provider": {"npi": "1234567893", "type": "PT"},
-             "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02",
-                        "charge": 70, "diagnosis_pointers": [1]}]}
+    usual = {
+        "id": "C-1",
+        "patient": {"id": "P-1"},
+        "payer": "medicare",
+        "diagnoses": ["I69.351"],
+        "provider": {"npi": "1234567893", "type": "PT"},
+        "lines": [
+            {
+                "code": "97110",
+                "modifiers": ["GP"],
+                "units": 2,
+                "minutes": 30,
+                "date": "2026-03-02",
+                "charge": 70,
+                "diagnosis_pointers": [1],
+            }
+        ],
+    }
     assert same_or_aside(usual)
-    for field, value in [("code", "97110x"), ("units", -1), ("date", "2026-02-30"), ("modifiers", ["gp"]),
-                         ("diagnosis_pointers", [2]), ("charge", -1), ("unknown", 1)]:
+    for field, value in [
+        ("code", "97110x"),
+        ("units", -1),
+        ("date", "2026-02-30"),
+        ("modifiers", ["gp"]),
+        ("diagnosis_pointers", [2]),
+        ("charge", -1),
+        ("unknown", 1),
+    ]:
         odd = {**usual, "lines": [{**usual["lines"][0], field: value}]}
         assert not same_or_aside(odd), field

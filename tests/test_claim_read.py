@@ -4,6 +4,7 @@ good.yaml: a claim in, the model out. bad.yaml: a claim in, every problem out (f
 files.yaml: a claims file in, one record per claim out. The tests below the data-driven ones cover what
 data files cannot hold: encodings, streams, missing files, and reading JSON Lines without reading ahead.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -98,19 +99,46 @@ def test_bad_claim_reports_every_problem(case):
 
 
 def test_line_numbers_in_fields_count_from_one():
-    claim = {"id": "C-1", "patient": {"id": "P-1"},
-             "lines": [{"code": "97110", "units": 1, "date": "2026-03-02"},
-                       {"code": "97110", "units": 1, "date": "2026-03-02"},
-                       {"code": "97110", "units": -2, "date": "2026-03-02"}]}
+    claim = {
+        "id": "C-1",
+        "patient": {"id": "P-1"},
+        "lines": [
+            {"code": "97110", "units": 1, "date": "2026-03-02"},
+            {"code": "97110", "units": 1, "date": "2026-03-02"},
+            {"code": "97110", "units": -2, "date": "2026-03-02"},
+        ],
+    }
     record = claim_from_dict(claim)
     assert [p.field for p in record.problems] == ["lines[3].units"]
 
 
-@pytest.mark.parametrize("value", [None, 5, "C-1", [], {1: 2}, {"lines": [None, [], "x", {"periods": [None]}]},
-                                   {"id": {"x": 1}, "patient": {"id": [1]}, "lines": {"code": "97110"}},
-                                   {"id": "C-1", "patient": {"id": "P-1"}, "diagnoses": [None, [], {}],
-                                    "lines": [{"code": ["97110"], "modifiers": [None, {}], "units": float("nan"),
-                                               "charge": float("inf"), "date": None, "periods": [{}]}]}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        5,
+        "C-1",
+        [],
+        {1: 2},
+        {"lines": [None, [], "x", {"periods": [None]}]},
+        {"id": {"x": 1}, "patient": {"id": [1]}, "lines": {"code": "97110"}},
+        {
+            "id": "C-1",
+            "patient": {"id": "P-1"},
+            "diagnoses": [None, [], {}],
+            "lines": [
+                {
+                    "code": ["97110"],
+                    "modifiers": [None, {}],
+                    "units": float("nan"),
+                    "charge": float("inf"),
+                    "date": None,
+                    "periods": [{}],
+                }
+            ],
+        },
+    ],
+)
 def test_odd_values_never_raise(value):
     record = claim_from_dict(value)
     assert isinstance(record, UnreadableClaim)
@@ -151,7 +179,10 @@ def test_text_stream_is_read_like_a_file():
 def test_stream_without_a_name_takes_the_name_given():
     text = (FILES / "batch.json").read_text(encoding="utf-8")
     records = list(read_claims(io.StringIO(text), name="upload.json"))
-    assert [r.where for r in records if isinstance(r, UnreadableClaim)] == ["upload.json claim 3", "upload.json claim 4"]
+    assert [r.where for r in records if isinstance(r, UnreadableClaim)] == [
+        "upload.json claim 3",
+        "upload.json claim 4",
+    ]
     assert [r.where for r in read_claims(io.StringIO("[1]"))] == ["<input> claim 1"]
 
 
@@ -171,8 +202,16 @@ class _CountingStream:
 
 
 def _claim_line(number: int) -> str:
-    return json.dumps({"id": f"C-{number}", "patient": {"id": "P-1"},
-                       "lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}]}) + "\n"
+    return (
+        json.dumps(
+            {
+                "id": f"C-{number}",
+                "patient": {"id": "P-1"},
+                "lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}],
+            }
+        )
+        + "\n"
+    )
 
 
 def test_json_lines_are_read_one_at_a_time():
@@ -303,24 +342,55 @@ def test_schema_rejects_bad_claims_it_has_words_for(schema_validator, case):
 # read, the fault recorded (kind, field, line), the value kept as written where it still means something.
 
 FAULTY = [
-    ("an NPI of nine digits", {"provider": {"npi": "123456789", "type": "PT"}},
-     [("rendering_npi", "provider.npi", None, "the NPI of the claim's provider `123456789` has 9 digits")]),
-    ("an NPI failing its check digit, on a line", {"lines": [{"code": "97110", "units": 1, "date": "2026-03-02",
-                                                              "provider": {"npi": "1234567890"}}]},
-     [("rendering_npi", "lines[1].provider.npi", 1, "`1234567890` fails the NPI check digit")]),
-    ("a pointer on a claim without diagnoses", {"lines": [{"code": "97110", "units": 1, "date": "2026-03-02",
-                                                           "diagnosis_pointers": [1]}]},
-     [("diagnosis_pointer", "lines[1].diagnosis_pointers", 1,
-       "line 1: diagnosis pointer 1 points at no diagnosis: the claim lists none")]),
-    ("a referring NPI of the wrong length", {"referring_npi": "12345678901"},
-     [("referring_npi", "referring_npi", None, "the referring provider's NPI `12345678901` has 11 digits")]),
-    ("a place of service that is not one", {"place_of_service": "1A"},
-     [("place_of_service", "place_of_service", None, "the place of service `1A` is not a place of service code")]),
-    ("a birth date after the service", {"patient": {"id": "P-1", "birth_date": "2026-05-01"}},
-     [("patient_birth_date", "patient.birth_date", None,
-       "the patient's date of birth 2026-05-01 is after a date of service (2026-03-02)")]),
-    ("a date treatment began that is not a date", {"treatment_began": "02/01/2026"},
-     [("date_treatment_began", "treatment_began", None, "must be a real date written YYYY-MM-DD")]),
+    (
+        "an NPI of nine digits",
+        {"provider": {"npi": "123456789", "type": "PT"}},
+        [("rendering_npi", "provider.npi", None, "the NPI of the claim's provider `123456789` has 9 digits")],
+    ),
+    (
+        "an NPI failing its check digit, on a line",
+        {"lines": [{"code": "97110", "units": 1, "date": "2026-03-02", "provider": {"npi": "1234567890"}}]},
+        [("rendering_npi", "lines[1].provider.npi", 1, "`1234567890` fails the NPI check digit")],
+    ),
+    (
+        "a pointer on a claim without diagnoses",
+        {"lines": [{"code": "97110", "units": 1, "date": "2026-03-02", "diagnosis_pointers": [1]}]},
+        [
+            (
+                "diagnosis_pointer",
+                "lines[1].diagnosis_pointers",
+                1,
+                "line 1: diagnosis pointer 1 points at no diagnosis: the claim lists none",
+            )
+        ],
+    ),
+    (
+        "a referring NPI of the wrong length",
+        {"referring_npi": "12345678901"},
+        [("referring_npi", "referring_npi", None, "the referring provider's NPI `12345678901` has 11 digits")],
+    ),
+    (
+        "a place of service that is not one",
+        {"place_of_service": "1A"},
+        [("place_of_service", "place_of_service", None, "the place of service `1A` is not a place of service code")],
+    ),
+    (
+        "a birth date after the service",
+        {"patient": {"id": "P-1", "birth_date": "2026-05-01"}},
+        [
+            (
+                "patient_birth_date",
+                "patient.birth_date",
+                None,
+                "the patient's date of birth 2026-05-01 is after a date of service (2026-03-02)",
+            )
+        ],
+    ),
+    (
+        "a date treatment began that is not a date",
+        {"treatment_began": "02/01/2026"},
+        [("date_treatment_began", "treatment_began", None, "must be a real date written YYYY-MM-DD")],
+    ),
 ]
 
 
@@ -337,12 +407,30 @@ def test_a_data_fault_is_recorded_and_the_claim_read(case):
 
 
 def test_claim_fields_payer_rules_need():
-    record = claim_from_dict({
-        "id": "C-1", "patient": {"id": "P-1", "birth_date": "1950-03-15"}, "place_of_service": "11",
-        "prior_authorization": "PA-778", "referring_npi": "1234567893", "treatment_began": "2026-02-01",
-        "lines": [{"code": "98940", "modifiers": ["AT"], "units": 1, "date": "2026-03-02", "place_of_service": 22,
-                   "prior_authorization": "PA-999"}]})
+    record = claim_from_dict(
+        {
+            "id": "C-1",
+            "patient": {"id": "P-1", "birth_date": "1950-03-15"},
+            "place_of_service": "11",
+            "prior_authorization": "PA-778",
+            "referring_npi": "1234567893",
+            "treatment_began": "2026-02-01",
+            "lines": [
+                {
+                    "code": "98940",
+                    "modifiers": ["AT"],
+                    "units": 1,
+                    "date": "2026-03-02",
+                    "place_of_service": 22,
+                    "prior_authorization": "PA-999",
+                }
+            ],
+        }
+    )
     assert isinstance(record, Claim) and record.faults == ()
     assert (record.place_of_service, record.prior_authorization, record.referring_npi) == ("11", "PA-778", "1234567893")
-    assert (record.patient_birth_date, record.treatment_began) == (datetime.date(1950, 3, 15), datetime.date(2026, 2, 1))
+    assert (record.patient_birth_date, record.treatment_began) == (
+        datetime.date(1950, 3, 15),
+        datetime.date(2026, 2, 1),
+    )
     assert (record.lines[0].place_of_service, record.lines[0].prior_authorization) == ("22", "PA-999")

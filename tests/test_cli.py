@@ -1,4 +1,5 @@
 """The command line: exit codes, JSON and text output, bad input and bad policies, never a traceback."""
+
 from __future__ import annotations
 
 import io
@@ -13,9 +14,15 @@ from payerpolicy.cli.main import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "claims.json"
 
-GOOD = {"id": "G-1", "payer": "medicare", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"},
-        "diagnoses": ["I69.351"],
-        "lines": [{"code": "97112", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02"}]}
+GOOD = {
+    "id": "G-1",
+    "payer": "medicare",
+    "patient": {"id": "P-1"},
+    "referring_npi": "1245319599",
+    "provider": {"type": "PT"},
+    "diagnoses": ["I69.351"],
+    "lines": [{"code": "97112", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02"}],
+}
 
 
 def run(capsys, *args):
@@ -54,8 +61,10 @@ def test_text_output_says_what_to_do(capsys):
     assert "Claim C-1007 (" in out and "COULD NOT BE READ" in out
     assert "WARN  [advisory]   example rule: none of the diagnoses on 97112 (M54.50)" in out
     assert "what to do: bill 1 unit on line 2 (billed 2)" in out  # 97110 of the manual's example 1
-    assert out.rstrip().endswith("12 claims: 4 accepted, 7 denied, 1 could not be read "
-                                 "(3 accepted with a warning worth fixing); at least $340.00 at risk on 9 denied lines")
+    assert out.rstrip().endswith(
+        "12 claims: 4 accepted, 7 denied, 1 could not be read "
+        "(3 accepted with a warning worth fixing); at least $340.00 at risk on 9 denied lines"
+    )
 
 
 def test_all_accepted_exits_0(capsys, tmp_path):
@@ -187,8 +196,9 @@ def test_lint_warns_of_a_rule_judged_on_every_line(capsys, tmp_path):
         'policy: {payer: wild, name: Wild, version: "1"}\n'
         "rules:\n"
         "  - id: wild.units-over-ten\n"
-        "    family: custom\n    severity: warn\n    reason: {group: CO, carc: \"151\"}\n"
-        "    message: \"{units} units on one line\"\n    source: test\n    when: units > 10\n")
+        '    family: custom\n    severity: warn\n    reason: {group: CO, carc: "151"}\n'
+        '    message: "{units} units on one line"\n    source: test\n    when: units > 10\n'
+    )
     code, out, _ = run(capsys, "lint", folder)
     assert code == 0
     assert "policy.yaml:3:9: warning[W501]: rule `wild.units-over-ten` concerns every procedure code" in out

@@ -7,6 +7,7 @@ the column-2 line is ever denied. The Medicare policy's own cases are in policie
 test_code_pairs.yaml; these use a small policy of their own, so that they can reach dates before 2019-07-01
 and a payer with the settings off.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,15 +53,21 @@ def _policy(tmp_path: Path, settings: str = "", row: str = "", table_column1: st
     folder = tmp_path / "acme"
     folder.mkdir()
     (folder / "policy.yaml").write_text(_POLICY.format(settings=settings, row=row))
-    (folder / "ptp.csv").write_text("column1,column2,effective_from,deleted,modifier_indicator\n"
-                                    f"{table_column1},97035,,,1\n")
+    (folder / "ptp.csv").write_text(
+        f"column1,column2,effective_from,deleted,modifier_indicator\n{table_column1},97035,,,1\n"
+    )
     return payerpolicy.load(folder)
 
 
 def _claim(*lines, date="2026-03-02", claim_id="C-1"):
-    return {"id": claim_id, "payer": "acme", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
-            "diagnoses": ["R26.89"],
-            "lines": [{"code": code, "modifiers": list(mods), "units": 1, "date": date} for code, *mods in lines]}
+    return {
+        "id": claim_id,
+        "payer": "acme",
+        "patient": {"id": "P-1"},
+        "provider": {"type": "PT"},
+        "diagnoses": ["R26.89"],
+        "lines": [{"code": code, "modifiers": list(mods), "units": 1, "date": date} for code, *mods in lines],
+    }
 
 
 def _denied(policy, *lines, date="2026-03-02") -> list[tuple[str, int]]:
@@ -149,15 +156,21 @@ def test_the_message_says_which_modifiers_lift_the_edit_on_which_line(medicare_l
         assert message.endswith(
             "; 59, XE, XS, XP, XU on either line (before 2019-07-01: on this line only), another bypass modifier "
             "(25) on this line or site modifiers showing different sites on the two lines (LT on one, RT on the "
-            "other), is accepted only when the services were truly separate")
-    assert table.startswith("97035 is not paid on the same day as 97110 for the same patient (code pair edit "
-                            "97110/97035, 97035 in column 2); ")
+            "other), is accepted only when the services were truly separate"
+        )
+    assert table.startswith(
+        "97035 is not paid on the same day as 97110 for the same patient (code pair edit "
+        "97110/97035, 97035 in column 2); "
+    )
     [evaluation] = [f.message for f in medicare_like.check(_claim(("97161",), ("97140",))).findings]
-    assert evaluation == ("97140 billed on the same day as one of 97161-97163 needs a distinct-service modifier "
-                          "(59, XE, XS, XP, XU) on 97140 or, for dates of service from 2019-07-01, on the other line")
+    assert evaluation == (
+        "97140 billed on the same day as one of 97161-97163 needs a distinct-service modifier "
+        "(59, XE, XS, XP, XU) on 97140 or, for dates of service from 2019-07-01, on the other line"
+    )
     [off] = [f.message for f in settings_off.check(_claim(("97530",), ("97035",))).findings]
-    assert off.endswith("; a bypass modifier (25, 59, XE, XS, XP, XU) is accepted only when the services were "
-                        "truly separate")
+    assert off.endswith(
+        "; a bypass modifier (25, 59, XE, XS, XP, XU) is accepted only when the services were truly separate"
+    )
 
 
 def test_rows_and_table_judge_alike_whatever_the_modifiers(medicare_like):
@@ -220,20 +233,24 @@ def test_a_payer_built_on_medicare_inherits_its_pair_settings_and_may_change_the
     def child(settings: str) -> payerpolicy.Policy:
         folder = tmp_path / f"child{len(list(tmp_path.iterdir()))}"
         folder.mkdir()
-        (folder / "policy.yaml").write_text(textwrap.dedent("""\
+        (folder / "policy.yaml").write_text(
+            textwrap.dedent("""\
             policy: {payer: acme, name: Acme on Medicare, version: "1", extends: medicare}
             code_pairs:
               - {id: acme.row, column1: 97530, column2: 97035, modifier_indicator: 1, source: "test"}
-            """) + settings)
+            """)
+            + settings
+        )
         return payerpolicy.load(folder)
 
     def row_findings(policy, *lines):
         return [f.line for f in policy.check(_claim(*lines)).findings if f.rule == "acme.row"]
+
     inherits = child("")
     assert row_findings(inherits, ("97530", "GP", "59"), ("97035", "GP")) == []
     assert row_findings(inherits, ("97530", "GP", "LT"), ("97035", "GP", "RT")) == []
     assert row_findings(inherits, ("97530", "GP", "LT"), ("97035", "GP", "LT")) == [2]
-    later = child('settings:\n  bypass_on_either_line_from: 2030-01-01\n')
+    later = child("settings:\n  bypass_on_either_line_from: 2030-01-01\n")
     assert row_findings(later, ("97530", "GP", "59"), ("97035", "GP")) == [2]
 
 
@@ -287,8 +304,10 @@ def test_distinct_service_modifiers_do_not_count_on_an_ignored_code_on_either_li
 
 def test_the_message_says_where_the_either_line_modifiers_do_not_count(em_policy):
     [finding] = em_policy.check(_claim(("97530",), ("99213",))).findings
-    assert "59, XE, XS, XP, XU on either line (never on 99211-99215) or another bypass modifier (25) on this line" \
+    assert (
+        "59, XE, XS, XP, XU on either line (never on 99211-99215) or another bypass modifier (25) on this line"
         in finding.message
+    )
 
 
 def test_on_a_line_where_59_does_not_count_the_fix_is_not_to_add_59(em_policy):

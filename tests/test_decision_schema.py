@@ -1,6 +1,7 @@
 """The decision JSON schema (schemas/decision.schema.json) holds for what `payerpolicy check --format json`
 really writes: the examples, every shipped policy case's decisions, claims that cannot be read, a claim for a
 payer no policy serves, and the real X12 and FHIR samples."""
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,15 @@ def test_the_schema_is_a_valid_json_schema():
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
 
-@pytest.mark.parametrize("files", [
-    ["examples/claims.json"],
-    ["tests/samples/x12/therapy_pt_ot_medicare.837"],
-    ["tests/samples/fhir/bundle-with-bad-entries.json", "tests/samples/fhir/therapy-claims.json"],
-    ["tests/samples/x12/stupidedi_X222A1_chiropractic.edi", "tests/samples/x12/moov-io_837p_sample_97530.txt"],
-])
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["examples/claims.json"],
+        ["tests/samples/x12/therapy_pt_ot_medicare.837"],
+        ["tests/samples/fhir/bundle-with-bad-entries.json", "tests/samples/fhir/therapy-claims.json"],
+        ["tests/samples/x12/stupidedi_X222A1_chiropractic.edi", "tests/samples/x12/moov-io_837p_sample_97530.txt"],
+    ],
+)
 def test_check_output_matches_the_schema(capsys, files):
     main(["check", "--format", "json", "--received", "2026-11-02", *(str(ROOT / f) for f in files)])
     document = json.loads(capsys.readouterr().out)
@@ -43,9 +47,18 @@ def test_check_output_matches_the_schema(capsys, files):
 
 
 def test_unreadable_and_unrouted_claims_match_the_schema(capsys, tmp_path):
-    lines = ["{broken", json.dumps({"id": "X", "payer": "nobody-health", "patient": {"id": "P"},
-                                    "lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}]}),
-             json.dumps({"id": "Y", "lines": "none"})]
+    lines = [
+        "{broken",
+        json.dumps(
+            {
+                "id": "X",
+                "payer": "nobody-health",
+                "patient": {"id": "P"},
+                "lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}],
+            }
+        ),
+        json.dumps({"id": "Y", "lines": "none"}),
+    ]
     path = tmp_path / "claims.jsonl"
     path.write_text("\n".join(lines) + "\n")
     main(["check", "--format", "json", str(path)])

@@ -1,6 +1,7 @@
 """Fields and functions of the rule language are declared once (rules.fields, rules.builtins), and everything
 else follows from the declarations: the checker, the generated code, the judged line, a past line from the
 claim history and the README's tables. The generated code never holds a policy's own names."""
+
 from __future__ import annotations
 
 import ast as python_ast
@@ -18,14 +19,30 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PROGRAM = ROOT / "src" / "payerpolicy" / "program"
 
-CLAIM = {"id": "C-1", "payer": "every", "patient": {"id": "P-1", "birth_date": "1950-04-02"},
-         "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"], "frequency": "1",
-         "place_of_service": "11", "prior_authorization": "A-1", "referring_npi": "1234567893",
-         "treatment_began": "2026-02-01",
-         "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02",
-                    "charge": 90.0, "diagnosis_pointers": [1]},
-                   {"code": "97112", "modifiers": ["GP"], "units": 1, "minutes": 12, "date": "2026-03-02",
-                    "charge": 45.0}]}
+CLAIM = {
+    "id": "C-1",
+    "payer": "every",
+    "patient": {"id": "P-1", "birth_date": "1950-04-02"},
+    "provider": {"npi": "1234567893", "type": "PT"},
+    "diagnoses": ["I69.351"],
+    "frequency": "1",
+    "place_of_service": "11",
+    "prior_authorization": "A-1",
+    "referring_npi": "1234567893",
+    "treatment_began": "2026-02-01",
+    "lines": [
+        {
+            "code": "97110",
+            "modifiers": ["GP"],
+            "units": 2,
+            "minutes": 30,
+            "date": "2026-03-02",
+            "charge": 90.0,
+            "diagnosis_pointers": [1],
+        },
+        {"code": "97112", "modifiers": ["GP"], "units": 1, "minutes": 12, "date": "2026-03-02", "charge": 45.0},
+    ],
+}
 
 
 def test_the_readme_tables_are_the_declarations():
@@ -42,8 +59,7 @@ def test_a_judged_line_and_a_past_line_have_every_line_field():
         for name in fields.LINE_ATTRIBUTES + fields.JUDGED_LINE_ATTRIBUTES:
             getattr(view, name)  # set, or the slot is empty and this raises
     assert line_view(faulty, faulty.lines[0]).fault_referring_npi is not None
-    past = HistoryLine("C-0", "P-1", "every", None, 1, "97110", ("GP",), 2, 90.0, datetime.date(2026, 3, 1), "PT",
-                       "PT")
+    past = HistoryLine("C-0", "P-1", "every", None, 1, "97110", ("GP",), 2, 90.0, datetime.date(2026, 3, 1), "PT", "PT")
     for declared in fields.FIELDS:
         if declared.read != fields.LINE:
             continue
@@ -55,13 +71,31 @@ def test_a_judged_line_and_a_past_line_have_every_line_field():
 def _policy_reading_every_field(tmp_path: Path) -> Path:
     rules = []
     for n, declared in enumerate(fields.FIELDS):
-        rules.append({"id": f"every.field-{n}", "family": "custom", "codes": "any", "severity": "info",
-                      "kind": "advisory", "when": f"{declared.name} is present and another line with "
-                      f"{declared.name} is present that day", "message": f"{{{declared.name}}}", "source": "test"})
+        rules.append(
+            {
+                "id": f"every.field-{n}",
+                "family": "custom",
+                "codes": "any",
+                "severity": "info",
+                "kind": "advisory",
+                "when": f"{declared.name} is present and another line with {declared.name} is present that day",
+                "message": f"{{{declared.name}}}",
+                "source": "test",
+            }
+        )
     for n, summed in enumerate(fields.SUMMABLE):
-        rules.append({"id": f"every.total-{n}", "family": "custom", "codes": "any", "severity": "info",
-                      "kind": "advisory", "when": f"total {summed} of lines earlier that year >= 0",
-                      "message": f"{{total {summed} of lines that day}}", "source": "test"})
+        rules.append(
+            {
+                "id": f"every.total-{n}",
+                "family": "custom",
+                "codes": "any",
+                "severity": "info",
+                "kind": "advisory",
+                "when": f"total {summed} of lines earlier that year >= 0",
+                "message": f"{{total {summed} of lines that day}}",
+                "source": "test",
+            }
+        )
     text = json.dumps({"policy": {"payer": "every", "name": "every field", "version": "1"}, "rules": rules})
     (tmp_path / "policy.yaml").write_text(text)
     return tmp_path
@@ -125,11 +159,15 @@ def test_the_code_writer_never_reads_its_own_output():
         if path.name == "cache.py":  # the compiled-policy cache reads files, not code it wrote
             continue
         tree = python_ast.parse(path.read_text(encoding="utf-8"))
-        imported = {alias.name for node in python_ast.walk(tree) if isinstance(node, python_ast.Import)
-                    for alias in node.names}
+        imported = {
+            alias.name for node in python_ast.walk(tree) if isinstance(node, python_ast.Import) for alias in node.names
+        }
         assert "re" not in imported, path.name
-        searched = {node.func.attr for node in python_ast.walk(tree)
-                    if isinstance(node, python_ast.Call) and isinstance(node.func, python_ast.Attribute)}
+        searched = {
+            node.func.attr
+            for node in python_ast.walk(tree)
+            if isinstance(node, python_ast.Call) and isinstance(node.func, python_ast.Attribute)
+        }
         assert not searched & {"find", "index", "rfind", "sub", "search", "findall"}, path.name
 
 

@@ -1,4 +1,5 @@
 """Every diagnostic code the package gives is registered once, with its meaning, and documented in the README."""
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,9 @@ def test_every_registered_code_is_given_somewhere():
 
 
 def test_the_readme_table_is_the_registry():
-    assert markdown_table() in README.read_text(encoding="utf-8"), \
+    assert markdown_table() in README.read_text(encoding="utf-8"), (
         "rewrite the README's table with `python -m payerpolicy.diagnostic_codes README.md`"
+    )
 
 
 def test_lint_explains_a_code(capsys):

@@ -1,5 +1,6 @@
 """check_many's window: claims of one patient-day are judged together when near enough in the input, and
 the day book forgets claims once no claim still to be judged can see them."""
+
 from __future__ import annotations
 
 import payerpolicy
@@ -9,8 +10,14 @@ from payerpolicy.judge.window import judge_in_order
 
 
 def claim(claim_id, patient, units, date="2026-03-02"):
-    return {"id": claim_id, "patient": {"id": patient}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-            "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": date}]}
+    return {
+        "id": claim_id,
+        "patient": {"id": patient},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "diagnoses": ["I69.351"],
+        "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": date}],
+    }
 
 
 # Two claims of one patient-day with 3 units of 97112 each (6 > seed 003's 4 a day: a guideline warning under
@@ -41,8 +48,14 @@ def test_a_claim_further_back_than_the_window_still_counts_through_the_run_histo
 def test_a_claim_further_ahead_than_the_window_is_not_seen():
     # The column-2 line comes first; its column-1 partner arrives two claims later.
     def visit(claim_id, patient, code):
-        return {"id": claim_id, "patient": {"id": patient}, "referring_npi": "1245319599", "provider": {"type": "PT"},
-                "lines": [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-06"}]}
+        return {
+            "id": claim_id,
+            "patient": {"id": patient},
+            "referring_npi": "1245319599",
+            "provider": {"type": "PT"},
+            "lines": [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-06"}],
+        }
+
     stream = [visit("G", "P-5", "97116"), visit("Y", "P-6", "97110"), visit("W", "P-5", "97530")]
     policy = payerpolicy.load("medicare")
     assert [d.status for d in policy.check_many(stream, window=2)][0] == "denied"
@@ -51,10 +64,20 @@ def test_a_claim_further_ahead_than_the_window_is_not_seen():
 
 def test_a_later_claim_is_seen_by_an_earlier_one_within_the_window():
     # The evaluation arrives after the 97140: the 97140 still needs its distinct-service modifier.
-    manual = {"id": "M", "patient": {"id": "P-9"}, "referring_npi": "1245319599", "provider": {"type": "PT"},
-              "lines": [{"code": "97140", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-04"}]}
-    evaluation = {"id": "E", "patient": {"id": "P-9"}, "referring_npi": "1245319599", "provider": {"type": "PT"},
-                  "lines": [{"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2026-03-04"}]}
+    manual = {
+        "id": "M",
+        "patient": {"id": "P-9"},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "lines": [{"code": "97140", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-04"}],
+    }
+    evaluation = {
+        "id": "E",
+        "patient": {"id": "P-9"},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "lines": [{"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2026-03-04"}],
+    }
     [m, e] = payerpolicy.load("medicare").check_many([manual, evaluation], window=1)
     assert [f.rule for f in m.findings] == ["medicare.evaluation.manual-therapy-with-evaluation"]
     assert e.status == "accepted"

@@ -3,6 +3,7 @@
 (The policies' own regression cases are in policies/*/tests/test_*.yaml, run by pytest through the
 payerpolicy plugin and by `payerpolicy test`.)
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,18 +32,35 @@ EXAMPLE_EXPECT = {
     "C-1001": ("accepted", []),  # PT 97112 for I69.351/R26.89, PTA line with GP and CQ: all in order
     # 5 units of 97112: over seed 003's guideline, a warning under Medicare (no MUE is confirmed)
     "C-1002": ("accepted", [("medicare.unit-cap.97112", 1)]),
-    "C-1003": ("denied", [("medicare.evaluation.manual-therapy-with-evaluation", 2),  # 97140 with 97161, no 59/X
-                          ("medicare.modifier.gp-on-pt-services", 3)]),  # 97110 without GP
-    "C-1004": ("denied", [("medicare.pair.97530-97116", 4),  # 97116 with 97530
-                          ("medicare.pair.one-on-one-with-group", 5)]),  # 97150 with 97110/97116
-    "C-1005": ("denied", [("medicare.modifier.cq-on-pta-services", 1),  # PTA, no CQ
-                          ("medicare.evaluation.reevaluation-with-treatment", 2),  # 97164 with 97116, no 59/X
-                          ("medicare.modifier.cq-on-pta-services", 2),
-                          ("medicare.scope.pt-evaluation-by-pt", 2)]),  # re-evaluation by a PTA
+    "C-1003": (
+        "denied",
+        [
+            ("medicare.evaluation.manual-therapy-with-evaluation", 2),  # 97140 with 97161, no 59/X
+            ("medicare.modifier.gp-on-pt-services", 3),
+        ],
+    ),  # 97110 without GP
+    "C-1004": (
+        "denied",
+        [
+            ("medicare.pair.97530-97116", 4),  # 97116 with 97530
+            ("medicare.pair.one-on-one-with-group", 5),
+        ],
+    ),  # 97150 with 97110/97116
+    "C-1005": (
+        "denied",
+        [
+            ("medicare.modifier.cq-on-pta-services", 1),  # PTA, no CQ
+            ("medicare.evaluation.reevaluation-with-treatment", 2),  # 97164 with 97116, no 59/X
+            ("medicare.modifier.cq-on-pta-services", 2),
+            ("medicare.scope.pt-evaluation-by-pt", 2),
+        ],
+    ),  # re-evaluation by a PTA
     # A chiropractor: 98941 without AT is maintenance; Medicare excludes a chiropractor's 97140 (GY). The
     # CMT/97140 pair (seed 001) is the example commercial plan's, not Medicare's.
-    "C-1006": ("denied", [("medicare.chiropractic.manipulation-needs-at", 1),
-                          ("medicare.chiropractic.excluded-service", 2)]),
+    "C-1006": (
+        "denied",
+        [("medicare.chiropractic.manipulation-needs-at", 1), ("medicare.chiropractic.excluded-service", 2)],
+    ),
     "C-1007": ("error", []),  # units "two", 2026-02-30
     "C-1008": ("denied", [("example-commercial.unit-cap.97112", 1)]),  # 4 units over the plan's 3, no CQ asked
     "C-1009": ("accepted", [("medicare.diagnosis.97112-example", 1)]),  # 97112 for low back pain: a warning
@@ -68,8 +86,10 @@ def test_example_claims_give_one_decision_per_claim_in_order(capsys):
         status, findings = EXAMPLE_EXPECT[decision["id"]]
         got = sorted((f["rule"], f["line"]) for f in decision["findings"])
         if decision["status"] != status or got != sorted(findings):
-            problems.append(f"{decision['id']}: expected {status} {sorted(findings)}\n"
-                            f"    got {decision['status']} " + "\n        ".join(map(_finding_line, decision["findings"])))
+            problems.append(
+                f"{decision['id']}: expected {status} {sorted(findings)}\n"
+                f"    got {decision['status']} " + "\n        ".join(map(_finding_line, decision["findings"]))
+            )
     assert not problems, "\n".join(problems)
     families = {f["family"] for d in decisions for f in d["findings"]}
     assert families == EXAMPLE_FAMILIES, f"families: expected {sorted(EXAMPLE_FAMILIES)}, got {sorted(families)}"
@@ -82,7 +102,19 @@ def test_example_claims_through_the_library_keep_input_order():
     records = list(read_claims(EXAMPLES))
     decisions = list(_policy("medicare").check_many(records))
     assert [d.id for d in decisions] == list(EXAMPLE_EXPECT)
-    assert [d.status for d in decisions] == ["accepted", "accepted", "denied", "denied", "denied", "denied", "error",
-                                             "denied", "accepted", "denied", "denied", "accepted"]
+    assert [d.status for d in decisions] == [
+        "accepted",
+        "accepted",
+        "denied",
+        "denied",
+        "denied",
+        "denied",
+        "error",
+        "denied",
+        "accepted",
+        "denied",
+        "denied",
+        "accepted",
+    ]
     # Under Medicare the example-commercial claim C-1008 (a PTA's line without CQ) is judged by Medicare's rules.
     assert [(f.rule, f.line) for f in decisions[7].findings] == [("medicare.modifier.cq-on-pta-services", 1)]

@@ -1,4 +1,5 @@
 """`payerpolicy fmt`: one layout for policy YAML, comments kept, meaning kept, errors with file:line:column."""
+
 from __future__ import annotations
 
 import os
@@ -58,7 +59,9 @@ def test_a_policy_in_another_layout_compiles_to_the_same_program_and_cases(tmp_p
     capsys.readouterr()
     assert main(["fmt", str(copy)]) == 0
     for path in (ROOT / "policies").rglob("*.yaml"):
-        assert (copy / path.relative_to(ROOT / "policies")).read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+        assert (copy / path.relative_to(ROOT / "policies")).read_text(encoding="utf-8") == path.read_text(
+            encoding="utf-8"
+        )
 
 
 def test_comments_stay_where_they_were():
@@ -142,8 +145,10 @@ def test_flow_lists_go_on_one_line_or_wrap_inside_the_bracket():
     lines = out.splitlines()
     assert all(len(line) <= layout.WIDTH for line in lines) and len(lines) > 2
     assert lines[1].startswith('  places: ["00", "01"') and lines[2].startswith(" " * 11 + '"')
-    nested = ("cases:\n  - {name: a long case name that fills the line, claims: [{id: C-1, lines: "
-              "[{code: 97110, units: 1, date: 2026-03-02}, {code: 97112, units: 2, date: 2026-03-02}]}]}\n")
+    nested = (
+        "cases:\n  - {name: a long case name that fills the line, claims: [{id: C-1, lines: "
+        "[{code: 97110, units: 1, date: 2026-03-02}, {code: 97112, units: 2, date: 2026-03-02}]}]}\n"
+    )
     out = lay_out(nested)
     assert yaml.safe_load(out) == yaml.safe_load(nested)
     assert all(len(line) <= layout.WIDTH for line in out.splitlines())
@@ -152,15 +157,20 @@ def test_flow_lists_go_on_one_line_or_wrap_inside_the_bracket():
 
 def test_anchors_aliases_and_block_text_are_kept():
     text = "claims:\n  - &first\n    id: C-1\n    note: |\n        line one\n          indented\n  - *first\n"
-    assert lay_out(text) == "claims:\n  - &first\n    id: C-1\n    note: |\n      line one\n        indented\n  - *first\n"
+    assert (
+        lay_out(text) == "claims:\n  - &first\n    id: C-1\n    note: |\n      line one\n        indented\n  - *first\n"
+    )
 
 
-@pytest.mark.parametrize("text, line, column, words", [
-    ("a: [1, 2\nb: 3\n", 1, 4, "this `[` is never closed"),
-    ("x:\n  y: 1\n z: 2\n", 3, 2, "not valid YAML"),
-    ("a: [1,  # one\n    2]\n", 1, 9, "a comment inside `[...]`"),
-    ("a: 1\n---\nb: 2\n", 2, 1, "several YAML documents"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, words",
+    [
+        ("a: [1, 2\nb: 3\n", 1, 4, "this `[` is never closed"),
+        ("x:\n  y: 1\n z: 2\n", 3, 2, "not valid YAML"),
+        ("a: [1,  # one\n    2]\n", 1, 9, "a comment inside `[...]`"),
+        ("a: 1\n---\nb: 2\n", 2, 1, "several YAML documents"),
+    ],
+)
 def test_what_fmt_cannot_lay_out_is_said_with_its_place(text, line, column, words):
     with pytest.raises(LayoutError) as caught:
         lay_out(text, "bad.yaml")
@@ -230,15 +240,35 @@ def test_fmt_dash_reads_standard_input_for_an_editor(monkeypatch, capsys):
 
 # Any YAML PyYAML writes, in block or flow style, at any width and indentation: fmt lays it out keeping what it
 # says and is stable, or refuses it with a diagnostic; it never raises anything else and never loses data.
-_SCALARS = st.one_of(st.integers(-10**6, 10**6), st.booleans(), st.none(), st.dates(),
-                     st.text(alphabet=string.ascii_letters + string.digits + " :#-[]{},'\"@&*!|>%\\\n", max_size=30))
+_SCALARS = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+    st.text(alphabet=string.ascii_letters + string.digits + " :#-[]{},'\"@&*!|>%\\\n", max_size=30),
+)
 _KEYS = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=12)
-_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=5),
-                                                         st.dictionaries(_KEYS, inner, max_size=5)), max_leaves=25)
-_DUMPED = st.builds(lambda doc, flow, width, indent, style: yaml.safe_dump(
-    doc, default_flow_style=flow, width=width, indent=indent, default_style=style, sort_keys=False,
-    allow_unicode=True), st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6), st.sampled_from([None, False, True]),
-    st.integers(20, 200), st.integers(2, 6), st.sampled_from([None, None, "'", '"']))
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=25,
+)
+_DUMPED = st.builds(
+    lambda doc, flow, width, indent, style: yaml.safe_dump(
+        doc,
+        default_flow_style=flow,
+        width=width,
+        indent=indent,
+        default_style=style,
+        sort_keys=False,
+        allow_unicode=True,
+    ),
+    st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6),
+    st.sampled_from([None, False, True]),
+    st.integers(20, 200),
+    st.integers(2, 6),
+    st.sampled_from([None, None, "'", '"']),
+)
 
 
 def _laid_out_or_refused(text: str) -> None:
@@ -268,8 +298,9 @@ def test_text_whose_line_breaks_mean_something_inside_a_flow_list_keeps_its_mean
     text = 'notes: ["first\n\n  second", "joined\\\n  without a space", "one\n  line"]\n'
     out = lay_out(text)
     assert out == 'notes: ["first\\nsecond", "joinedwithout a space", "one line"]\n'
-    assert yaml.safe_load(out) == yaml.safe_load(text) == {"notes": ["first\nsecond", "joinedwithout a space",
-                                                                     "one line"]}
+    assert (
+        yaml.safe_load(out) == yaml.safe_load(text) == {"notes": ["first\nsecond", "joinedwithout a space", "one line"]}
+    )
 
 
 def test_aliases_of_aliases_are_compared_as_written_not_expanded():

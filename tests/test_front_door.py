@@ -1,5 +1,6 @@
 """The library does what `payerpolicy check` does: routing by payer over a search path, a judging session with
 history and dates, reading any claim format, writing the decisions, and a `Policy` that pickles."""
+
 from __future__ import annotations
 
 import io
@@ -37,6 +38,7 @@ def test_the_readme_library_example_gives_the_command_lines_bytes(capsys, form):
 
 def payerpolicy_date(text):
     import datetime
+
     return datetime.date.fromisoformat(text)
 
 
@@ -72,9 +74,15 @@ rules:
 
 
 def group_claim(claim_id: str, payer: str) -> dict:
-    return {"id": claim_id, "payer": payer, "patient": {"id": "P-" + claim_id}, "referring_npi": "1245319599", "provider": {"type": "PT"},
-            "diagnoses": ["M54.50"],
-            "lines": [{"code": "97150", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}]}
+    return {
+        "id": claim_id,
+        "payer": payer,
+        "patient": {"id": "P-" + claim_id},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "diagnoses": ["M54.50"],
+        "lines": [{"code": "97150", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}],
+    }
 
 
 def test_a_users_payer_is_found_by_name_like_a_shipped_one(tmp_path):
@@ -83,7 +91,8 @@ def test_a_users_payer_is_found_by_name_like_a_shipped_one(tmp_path):
     assert "acme" in policies and "medicare" in policies
     with payerpolicy.Session(policies) as session:
         acme, medicare, nobody = session.check_many(
-            [group_claim("A-1", "acme"), group_claim("M-1", "medicare"), group_claim("N-1", "nobody")])
+            [group_claim("A-1", "acme"), group_claim("M-1", "medicare"), group_claim("N-1", "nobody")]
+        )
     assert acme.policy["payer"] == "acme" and acme.status == "denied"
     assert [f.rule for f in acme.findings] == ["acme.no-group-therapy"]
     assert medicare.policy["payer"] == "medicare" and medicare.status == "accepted"
@@ -107,8 +116,10 @@ def test_policies_says_which_folder_serves_a_payer_without_loading_it(tmp_path):
 def test_the_command_line_searches_the_same_folders(capsys, tmp_path):
     _own_payer(tmp_path / "payers", "acme", "acme")
     claims = tmp_path / "claims.jsonl"
-    claims.write_text('{"id": "A-1", "payer": "acme", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, '
-                      '"lines": [{"code": "97150", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}]}\n')
+    claims.write_text(
+        '{"id": "A-1", "payer": "acme", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, '
+        '"lines": [{"code": "97150", "modifiers": ["GP"], "units": 1, "date": "2026-03-02"}]}\n'
+    )
     code, out = cli_output(capsys, "check", "--policies", tmp_path / "payers", "--format", "text", claims)
     assert code == 1 and "Acme does not pay group therapy" in out
     code, out = cli_output(capsys, "check", "--policies", tmp_path / "payers", "--payer", "acme", claims)
@@ -121,9 +132,16 @@ def test_a_session_keeps_history_between_runs(tmp_path):
     history = tmp_path / "history.sqlite"
 
     def therapy(claim_id, date, charge):
-        return {"id": claim_id, "patient": {"id": "P-9"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
-                "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": date,
-                           "charge": charge}]}
+        return {
+            "id": claim_id,
+            "patient": {"id": "P-9"},
+            "referring_npi": "1245319599",
+            "provider": {"type": "PT"},
+            "diagnoses": ["M54.50"],
+            "lines": [
+                {"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": date, "charge": charge}
+            ],
+        }
 
     with payerpolicy.Session("medicare", history=history) as session:
         [january] = session.check_many([therapy("H-1", "2026-01-12", 2000)])
@@ -138,9 +156,11 @@ def test_a_session_keeps_history_between_runs(tmp_path):
 def test_read_claims_keeps_every_claim_in_its_place():
     records = list(payerpolicy.read_claims(EXAMPLES))
     assert [r.id for r in records][:3] == ["C-1001", "C-1002", "C-1003"]
-    bad = io.StringIO('{"id": "A", "patient": {"id": "P"}, "lines": []}\n'
-                      '{"id": "B", "patient": {"id": "P"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, '
-                      '"lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}]}\n')
+    bad = io.StringIO(
+        '{"id": "A", "patient": {"id": "P"}, "lines": []}\n'
+        '{"id": "B", "patient": {"id": "P"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, '
+        '"lines": [{"code": "97110", "units": 1, "date": "2026-03-02"}]}\n'
+    )
     first, second = payerpolicy.read_claims(bad)
     assert type(first).__name__ == "UnreadableClaim" and first.id == "A"
     assert second.id == "B"
@@ -187,10 +207,18 @@ def test_the_command_line_imports_the_public_api_at_its_top():
     import ast
 
     import payerpolicy.cli.main as cli
+
     tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
-    imported = [(node.module, alias.name) for node in tree.body if isinstance(node, ast.ImportFrom)
-                and (node.module or "").startswith("payerpolicy") for alias in node.names]
+    imported = [
+        (node.module, alias.name)
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("payerpolicy")
+        for alias in node.names
+    ]
     assert imported, "the command line imports nothing from the package?"
     for module, name in imported:
-        assert (module == "payerpolicy" and name in payerpolicy.__all__) or module == "payerpolicy.cli" \
-            or module.startswith("payerpolicy.cli."), (module, name)  # the public API, or its own modules
+        assert (
+            (module == "payerpolicy" and name in payerpolicy.__all__)
+            or module == "payerpolicy.cli"
+            or module.startswith("payerpolicy.cli.")
+        ), (module, name)  # the public API, or its own modules

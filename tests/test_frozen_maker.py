@@ -1,4 +1,5 @@
 """`payerpolicy._frozen.maker`: objects made quickly are the objects the constructor makes, and stay frozen."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,11 +15,14 @@ from payerpolicy.decision import Decision, LineDecision
 DATE = datetime.date(2026, 3, 2)
 
 
-@pytest.mark.parametrize("cls, fields", [
-    (ServiceLine, (1, "97110", DATE, 2, ("GP",), 30, (), 70.0, (1,), None, "11", None)),  # slotted
-    (LineDecision, (1, "97110", 2, 2, "accepted", ("GP",), "2026-03-02", None, None)),  # a plain __dict__
-    (Decision, ("C-1", {"payer": "medicare"}, "accepted", (), (), (), "", {})),
-])
+@pytest.mark.parametrize(
+    "cls, fields",
+    [
+        (ServiceLine, (1, "97110", DATE, 2, ("GP",), 30, (), 70.0, (1,), None, "11", None)),  # slotted
+        (LineDecision, (1, "97110", 2, 2, "accepted", ("GP",), "2026-03-02", None, None)),  # a plain __dict__
+        (Decision, ("C-1", {"payer": "medicare"}, "accepted", (), (), (), "", {})),
+    ],
+)
 def test_made_quickly_is_made_alike(cls, fields):
     quick, built = maker(cls)(*fields), cls(*fields)
     assert type(quick) is cls

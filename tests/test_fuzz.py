@@ -9,6 +9,7 @@ and each claim reader (claim JSON, JSON Lines, X12 837P, FHIR R4). Whatever come
 Each test runs a few seconds (`EXAMPLES`); `-m slow` adds a long profile (`SLOW_EXAMPLES`) of each, as CI runs.
 Inputs are grown from the repository's own samples, mutated, and from generated values.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,8 +31,12 @@ SAMPLES = ROOT / "tests" / "samples"
 _NAMES = itertools.count()  # file names of one run (hypothesis seeds `random` the same for every example)
 EXAMPLES = 40
 SLOW_EXAMPLES = 600
-QUICK = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+QUICK = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 LONG = settings(QUICK, max_examples=SLOW_EXAMPLES, derandomize=False)
 
 
@@ -57,22 +62,93 @@ def judged(policy, data: bytes, tmp_path: Path, name: str, input_format: str = "
 
 # ------------------------------------------------------------------------------------------ rule language
 
-WORDS = ["and", "or", "not", "(", ")", "units", "minutes", "code", "modifiers", "date", "line.date", "charge",
-         "provider.type", "claim.place_of_service", "patient.age", "in", "@timed", "@nope", "97110", "97161-97163",
-         "=", "!=", "<", ">=", "+", "-", "*", "4", "0", "2026-02-30", "2026-03-02", "\"text\"", "is", "missing",
-         "present", "has", "modifier", "any", "of", "no", "GP", "59", "another", "line", "with", "that", "day",
-         "year", "earlier", "on", "record", "number", "lines", "days", "claims", "total", "latest", "earliest",
-         "year_of", "value", "first_present", ",", "{", "}", "é", "\u2028", "\x00", "unitz"]
+WORDS = [
+    "and",
+    "or",
+    "not",
+    "(",
+    ")",
+    "units",
+    "minutes",
+    "code",
+    "modifiers",
+    "date",
+    "line.date",
+    "charge",
+    "provider.type",
+    "claim.place_of_service",
+    "patient.age",
+    "in",
+    "@timed",
+    "@nope",
+    "97110",
+    "97161-97163",
+    "=",
+    "!=",
+    "<",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "4",
+    "0",
+    "2026-02-30",
+    "2026-03-02",
+    '"text"',
+    "is",
+    "missing",
+    "present",
+    "has",
+    "modifier",
+    "any",
+    "of",
+    "no",
+    "GP",
+    "59",
+    "another",
+    "line",
+    "with",
+    "that",
+    "day",
+    "year",
+    "earlier",
+    "on",
+    "record",
+    "number",
+    "lines",
+    "days",
+    "claims",
+    "total",
+    "latest",
+    "earliest",
+    "year_of",
+    "value",
+    "first_present",
+    ",",
+    "{",
+    "}",
+    "é",
+    "\u2028",
+    "\x00",
+    "unitz",
+]
 
-rule_text = st.one_of(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join),
-                      st.text(max_size=80))
+rule_text = st.one_of(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join), st.text(max_size=80))
 
 
 def policy_folder(tmp_path: Path, when: str, message: str = "fired") -> Path:
     folder = tmp_path / f"p{next(_NAMES)}"
     folder.mkdir()
-    row = {"id": "fuzz.rule", "family": "custom", "kind": "advisory", "codes": ["97110"], "when": when,
-           "severity": "warn", "message": message, "source": "fuzz"}
+    row = {
+        "id": "fuzz.rule",
+        "family": "custom",
+        "kind": "advisory",
+        "codes": ["97110"],
+        "when": when,
+        "severity": "warn",
+        "message": message,
+        "source": "fuzz",
+    }
     policy = {"policy": {"payer": "fuzz", "name": "Fuzz", "version": "1", "fictional": True}, "rules": [row]}
     (folder / "policy.yaml").write_text(json.dumps(policy), encoding="utf-8")  # JSON is YAML
     return folder
@@ -93,8 +169,11 @@ def loads_or_diagnoses(folder: Path):
 def _rule_language(tmp_path, when, message):
     policy = loads_or_diagnoses(policy_folder(tmp_path, when, message))
     if policy is not None:  # it loaded: it must judge
-        claim = {"id": "C", "patient": {"id": "P"}, "lines": [
-            {"code": "97110", "units": 2, "minutes": 30, "date": "2026-03-02", "modifiers": ["GP"]}]}
+        claim = {
+            "id": "C",
+            "patient": {"id": "P"},
+            "lines": [{"code": "97110", "units": 2, "minutes": 30, "date": "2026-03-02", "modifiers": ["GP"]}],
+        }
         assert policy.check(claim).status in ("accepted", "denied")
 
 
@@ -114,8 +193,32 @@ def test_the_rule_language_never_fails_inside_long(tmp_path, when, message):
 # ------------------------------------------------------------------------------------------ policy YAML
 
 POLICY_TEXT = (ROOT / "tests" / "policies" / "example-medicaid" / "policy.yaml").read_text(encoding="utf-8")
-YAML_BITS = ["\n", ": ", "- ", "  ", "&a ", "*a", "<<: *a", "!!python/object:os.system", "{", "}", "[", "]",
-             "'", "\"", "#", "\t", "\x00", "2026-02-30", "99999999999999999999", "@", "~", "|", ">", "\ufeff"]
+YAML_BITS = [
+    "\n",
+    ": ",
+    "- ",
+    "  ",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!python/object:os.system",
+    "{",
+    "}",
+    "[",
+    "]",
+    "'",
+    '"',
+    "#",
+    "\t",
+    "\x00",
+    "2026-02-30",
+    "99999999999999999999",
+    "@",
+    "~",
+    "|",
+    ">",
+    "\ufeff",
+]
 
 
 @st.composite
@@ -125,17 +228,19 @@ def mutated(draw, text: str, bits: list[str]):
         at = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["cut", "insert", "duplicate"]))
         if action == "cut":
-            text = text[:at] + text[at + draw(st.integers(1, 40)):]
+            text = text[:at] + text[at + draw(st.integers(1, 40)) :]
         elif action == "insert":
             text = text[:at] + draw(st.one_of(st.sampled_from(bits), st.text(max_size=10))) + text[at:]
         else:
-            text = text[:at] + text[at:at + draw(st.integers(1, 200))] + text[at:]
+            text = text[:at] + text[at : at + draw(st.integers(1, 200))] + text[at:]
     return text
 
 
-json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                          max_leaves=20)
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 def _policy_yaml(tmp_path, text):
@@ -145,10 +250,14 @@ def _policy_yaml(tmp_path, text):
     loads_or_diagnoses(folder)
 
 
-policy_yaml = st.one_of(mutated(POLICY_TEXT, YAML_BITS),
-                        st.dictionaries(st.sampled_from(["policy", "rules", "code_sets", "unit_caps", "defaults",
-                                                         "settings", "remove", "values", "x"]), json_value,
-                                        max_size=5).map(json.dumps))
+policy_yaml = st.one_of(
+    mutated(POLICY_TEXT, YAML_BITS),
+    st.dictionaries(
+        st.sampled_from(["policy", "rules", "code_sets", "unit_caps", "defaults", "settings", "remove", "values", "x"]),
+        json_value,
+        max_size=5,
+    ).map(json.dumps),
+)
 
 
 @QUICK
@@ -166,14 +275,46 @@ def test_the_policy_loader_never_fails_inside_long(tmp_path, text):
 
 # ------------------------------------------------------------------------------------------ claim JSON
 
-GOOD = {"id": "C-1", "payer": "medicare", "patient": {"id": "P-1", "birth_date": "1950-01-01"},
-        "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"], "referring_npi": "1245319599",
-        "lines": [{"code": "97112", "modifiers": ["GP"], "units": 2, "minutes": 24, "date": "2026-03-02",
-                   "charge": 120.0, "diagnosis_pointers": [1]}]}
-FIELDS = [("id",), ("patient",), ("patient", "id"), ("provider",), ("provider", "type"), ("diagnoses",),
-          ("lines",), ("lines", 0), ("lines", 0, "code"), ("lines", 0, "units"), ("lines", 0, "minutes"),
-          ("lines", 0, "date"), ("lines", 0, "modifiers"), ("lines", 0, "charge"), ("lines", 0, "periods"),
-          ("lines", 0, "diagnosis_pointers"), ("frequency",), ("place_of_service",), ("payer",)]
+GOOD = {
+    "id": "C-1",
+    "payer": "medicare",
+    "patient": {"id": "P-1", "birth_date": "1950-01-01"},
+    "provider": {"npi": "1234567893", "type": "PT"},
+    "diagnoses": ["I69.351"],
+    "referring_npi": "1245319599",
+    "lines": [
+        {
+            "code": "97112",
+            "modifiers": ["GP"],
+            "units": 2,
+            "minutes": 24,
+            "date": "2026-03-02",
+            "charge": 120.0,
+            "diagnosis_pointers": [1],
+        }
+    ],
+}
+FIELDS = [
+    ("id",),
+    ("patient",),
+    ("patient", "id"),
+    ("provider",),
+    ("provider", "type"),
+    ("diagnoses",),
+    ("lines",),
+    ("lines", 0),
+    ("lines", 0, "code"),
+    ("lines", 0, "units"),
+    ("lines", 0, "minutes"),
+    ("lines", 0, "date"),
+    ("lines", 0, "modifiers"),
+    ("lines", 0, "charge"),
+    ("lines", 0, "periods"),
+    ("lines", 0, "diagnosis_pointers"),
+    ("frequency",),
+    ("place_of_service",),
+    ("payer",),
+]
 
 
 @st.composite
@@ -188,8 +329,12 @@ def claim_value(draw):
         path = draw(st.sampled_from(FIELDS))
         target = claim
         for key in path[:-1]:
-            target = target[key] if isinstance(target, (dict, list)) and (
-                key in target if isinstance(target, dict) else key < len(target)) else None
+            target = (
+                target[key]
+                if isinstance(target, (dict, list))
+                and (key in target if isinstance(target, dict) else key < len(target))
+                else None
+            )
             if not isinstance(target, (dict, list)):
                 break
         if isinstance(target, dict):
@@ -202,11 +347,12 @@ def claim_value(draw):
 def _claim_json(medicare, tmp_path, claims, broken):
     lines = [json.dumps(GOOD)] + [json.dumps(c) for c in claims]  # a claim first: JSON Lines, not an array
     if broken is not None:  # one line that is not JSON at all
-        lines.insert(1 + broken % len(lines), "{\"id\": \"X\", \"lines\": [")
+        lines.insert(1 + broken % len(lines), '{"id": "X", "lines": [')
     result = judged(medicare, ("\n".join(lines) + "\n").encode(), tmp_path, f"c{next(_NAMES)}.jsonl")
     assert len(result["claims"]) == len(lines)  # one result per line
-    array = judged(medicare, ("[" + ",".join(json.dumps(c) for c in claims) + "]").encode(), tmp_path,
-                   f"a{next(_NAMES)}.json")
+    array = judged(
+        medicare, ("[" + ",".join(json.dumps(c) for c in claims) + "]").encode(), tmp_path, f"a{next(_NAMES)}.json"
+    )
     assert len(array["claims"]) == len(claims)  # one per item
 
 
@@ -226,25 +372,46 @@ def test_claim_json_never_fails_inside_long(medicare, tmp_path, claims, broken):
 # ------------------------------------------------------------------------------------------ X12 837P
 
 X12_FILES = sorted(p for p in (SAMPLES / "x12").iterdir() if p.suffix in (".837", ".txt"))
-X12_BITS = ["*", "~", ":", "^", "\n", "HL*", "CLM*", "SV1*", "NM1*IL", "LX*", "DTP*472*D8*", "9" * 5000,
-            "HI*ABK:", "SE*", "ST*837*", "\x00", "é"]
+X12_BITS = [
+    "*",
+    "~",
+    ":",
+    "^",
+    "\n",
+    "HL*",
+    "CLM*",
+    "SV1*",
+    "NM1*IL",
+    "LX*",
+    "DTP*472*D8*",
+    "9" * 5000,
+    "HI*ABK:",
+    "SE*",
+    "ST*837*",
+    "\x00",
+    "é",
+]
 
 
 def _x12(medicare, tmp_path, sample, text):
-    result = judged(medicare, text.encode("utf-8", "surrogatepass"), tmp_path, f"x{next(_NAMES)}.837",
-                    "x12")
+    result = judged(medicare, text.encode("utf-8", "surrogatepass"), tmp_path, f"x{next(_NAMES)}.837", "x12")
     assert result["claims"]  # at least one record: a claim, or where the file stops
     # Every CLM has its record, or one record says where the file stops being readable.
     assert len(result["claims"]) >= careful_clm_count(text) or any(
-        r["status"] == "error" and r["id"] is None for r in result["claims"])
+        r["status"] == "error" and r["id"] is None for r in result["claims"]
+    )
 
 
 def careful_clm_count(text: str) -> int:
     """The CLM segments a careful reader finds: at the start of a segment, or of a line inside one (a line
     break where a segment terminator was lost: the reader starts a new segment there)."""
     element, terminator = (text[3], text[105]) if text.startswith("ISA") and len(text) > 105 else ("*", "~")
-    return sum(1 for segment in text.split(terminator) for line in re.split(r"\r\n|\r|\n", segment)
-               if line.strip().startswith("CLM" + element))
+    return sum(
+        1
+        for segment in text.split(terminator)
+        for line in re.split(r"\r\n|\r|\n", segment)
+        if line.strip().startswith("CLM" + element)
+    )
 
 
 @st.composite
@@ -281,7 +448,13 @@ def fhir_document(draw):
         stack = [document]
         while stack:
             node = stack.pop()
-            keys = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+            keys = (
+                list(node.items())
+                if isinstance(node, dict)
+                else list(enumerate(node))
+                if isinstance(node, list)
+                else []
+            )
             for key, value in keys:
                 places.append((node, key))
                 stack.append(value)
@@ -295,10 +468,18 @@ def fhir_document(draw):
 def _count_claims(document) -> int:
     if isinstance(document, dict) and document.get("resourceType") == "Claim":
         return 1
-    if isinstance(document, dict) and document.get("resourceType") == "Bundle" and isinstance(
-            document.get("entry"), list):
-        return sum(1 for e in document["entry"] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-                   and e["resource"].get("resourceType") == "Claim")
+    if (
+        isinstance(document, dict)
+        and document.get("resourceType") == "Bundle"
+        and isinstance(document.get("entry"), list)
+    ):
+        return sum(
+            1
+            for e in document["entry"]
+            if isinstance(e, dict)
+            and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "Claim"
+        )
     return 0
 
 

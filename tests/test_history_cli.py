@@ -1,4 +1,5 @@
 """`payerpolicy check --history FILE`: the KX threshold counts claims judged in earlier runs."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,16 @@ from payerpolicy.cli.main import main
 
 
 def claim(claim_id, date, charge, modifiers=("GP",), frequency=None):
-    out = {"id": claim_id, "patient": {"id": "P-9"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
-           "lines": [{"code": "97110", "modifiers": list(modifiers), "units": 2, "minutes": 30, "date": date,
-                      "charge": charge}]}
+    out = {
+        "id": claim_id,
+        "patient": {"id": "P-9"},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "diagnoses": ["M54.50"],
+        "lines": [
+            {"code": "97110", "modifiers": list(modifiers), "units": 2, "minutes": 30, "date": date, "charge": charge}
+        ],
+    }
     if frequency:
         out["frequency"] = frequency
     return out
@@ -76,17 +84,27 @@ def test_a_long_run_moves_its_history_to_disk_with_the_same_answers():
     assert small.spilled is not None and large.spilled is None
     year = (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
     assert small.lines("P-9", *year) == large.lines("P-9", *year)
-    assert sum(line.charge for line in large.lines("P-9", *year, exclude_claim="S-0")) == \
-        sum(100 + i for i in range(1, 8) if i != 2) + 999
+    assert (
+        sum(line.charge for line in large.lines("P-9", *year, exclude_claim="S-0"))
+        == sum(100 + i for i in range(1, 8) if i != 2) + 999
+    )
 
 
 def test_a_daily_cap_counts_a_claim_of_the_same_day_sent_in_an_earlier_run(capsys, tmp_path):
     history = str(tmp_path / "history.sqlite")
 
     def visit(claim_id, units):
-        return {"id": claim_id, "patient": {"id": "P-7"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-                "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
-                           "date": "2026-03-02"}]}
+        return {
+            "id": claim_id,
+            "patient": {"id": "P-7"},
+            "referring_npi": "1245319599",
+            "provider": {"type": "PT"},
+            "diagnoses": ["I69.351"],
+            "lines": [
+                {"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": "2026-03-02"}
+            ],
+        }
+
     code, _ = run(capsys, tmp_path, "morning.json", [visit("D-1", 3)], "--history", history)
     assert code == 0
     code, out = run(capsys, tmp_path, "afternoon.json", [visit("D-2", 3)], "--history", history)
@@ -99,6 +117,7 @@ def test_a_daily_cap_counts_a_claim_of_the_same_day_sent_in_an_earlier_run(capsy
 def test_a_history_file_is_readable_by_its_owner_only(capsys, tmp_path):
     import os
     import stat
+
     history = tmp_path / "history.sqlite"
     code, _ = run(capsys, tmp_path, "claims.json", [claim("H-1", "2026-01-12", 200)], "--history", str(history))
     assert code == 0
@@ -125,6 +144,7 @@ def test_a_spilled_run_history_leaves_no_file_behind(tmp_path, monkeypatch):
 
 def test_someone_elses_sqlite_database_is_left_alone(capsys, tmp_path):
     import sqlite3
+
     other = tmp_path / "accounts.sqlite"
     with sqlite3.connect(other) as db:
         db.execute("CREATE TABLE invoices (id INTEGER, total REAL)")
@@ -138,6 +158,7 @@ def test_someone_elses_sqlite_database_is_left_alone(capsys, tmp_path):
 
 def test_a_history_with_the_right_version_but_wrong_columns_is_refused(capsys, tmp_path):
     import sqlite3
+
     history = tmp_path / "history.sqlite"
     code, _ = run(capsys, tmp_path, "claims.json", [claim("H-1", "2026-01-12", 200)], "--history", str(history))
     with sqlite3.connect(history) as db:
@@ -152,6 +173,7 @@ def test_a_history_that_fails_mid_run_stops_cleanly_with_the_output_closed(capsy
     import sqlite3
 
     from payerpolicy.judge.history import ClaimHistory
+
     real, calls = ClaimHistory.record, []
 
     def record(self, *args, **kwargs):

@@ -1,5 +1,6 @@
 """A history per payer (`Session(history={payer: file, "*": file})`): each payer's claims are judged against,
 and recorded in, its own file; a payer with none is judged without history."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,15 @@ from payerpolicy.judge.history import ClaimHistory
 
 
 def claim(claim_id: str, payer: str, patient: str, date: str = "2026-03-02") -> dict:
-    return {"id": claim_id, "payer": payer, "patient": {"id": patient}, "referring_npi": "1245319599",
-            "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"],
-            "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": date}]}
+    return {
+        "id": claim_id,
+        "payer": payer,
+        "patient": {"id": patient},
+        "referring_npi": "1245319599",
+        "provider": {"npi": "1234567893", "type": "PT"},
+        "diagnoses": ["I69.351"],
+        "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": date}],
+    }
 
 
 def recorded(path, patient: str) -> list[str]:
@@ -27,8 +34,11 @@ def test_each_payers_claims_go_to_its_own_file_and_a_payer_without_one_to_none(t
     assert recorded(medicare, "P-1") == ["M-1"]  # the commercial claim was judged without history
 
     with payerpolicy.Session(history={"example-commercial": commercial, "*": medicare}) as session:
-        list(session.check_many([claim("M-2", "medicare", "P-1", "2026-03-03"),
-                                 claim("E-2", "example-commercial", "P-1", "2026-03-03")]))
+        list(
+            session.check_many(
+                [claim("M-2", "medicare", "P-1", "2026-03-03"), claim("E-2", "example-commercial", "P-1", "2026-03-03")]
+            )
+        )
     assert sorted(recorded(medicare, "P-1")) == ["M-1", "M-2"]
     assert recorded(commercial, "P-1") == ["E-2"]
 

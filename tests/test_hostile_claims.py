@@ -1,5 +1,6 @@
 """Hostile and unlucky claim input: every claim gets exactly one result, a bad one names its field, the rest
 are judged, and the output stays well-formed, with a history file or without."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from payerpolicy.cli.main import main
 
 
 def good(claim_id: str, patient: str) -> dict:
-    return {"id": claim_id, "patient": {"id": patient}, "provider": {"type": "PT"},
-            "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}]}
+    return {
+        "id": claim_id,
+        "patient": {"id": patient},
+        "provider": {"type": "PT"},
+        "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}],
+    }
 
 
 def with_line(claim_id: str, **values) -> dict:
@@ -34,8 +39,11 @@ CASES = [
     (with_line("C-1", charge=1e20), "lines[1].charge", "at most 99,999,999.99"),
     (with_line("M-1", minutes=10**400), "lines[1].minutes", "at most 99,999"),
     ('{"id": "S-\\ud800", "patient": {"id": "P-9"}, "provider": {"type": "PT"}, "lines": []}', "id", "not text"),
-    (json.dumps(with_line("D-1", units=1)).replace('"units": 1', f'"units": {HUGE}'), "lines[1].units",
-     "too long to read"),
+    (
+        json.dumps(with_line("D-1", units=1)).replace('"units": 1', f'"units": {HUGE}'),
+        "lines[1].units",
+        "too long to read",
+    ),
 ]
 
 
@@ -64,9 +72,10 @@ def test_each_bad_claim_is_its_own_error_and_the_rest_are_judged(capsys, tmp_pat
 X12 = Path(__file__).resolve().parent / "samples" / "x12" / "therapy_pt_ot_medicare.837"
 
 
-@pytest.mark.parametrize("element, field_words", [(4, "units must be at most 99,999"),
-                                                  (2, "the charge must be at most"),
-                                                  (7, "diagnosis pointer")])
+@pytest.mark.parametrize(
+    "element, field_words",
+    [(4, "units must be at most 99,999"), (2, "the charge must be at most"), (7, "diagnosis pointer")],
+)
 def test_an_x12_number_too_long_is_that_claims_own_problem(capsys, tmp_path, element, field_words):
     text = X12.read_text()
     first = re.search(r"SV1\*[^~]*~", text).group(0)
@@ -80,7 +89,8 @@ def test_an_x12_number_too_long_is_that_claims_own_problem(capsys, tmp_path, ele
     out = json.loads(capsys.readouterr().out)
     # A pointer too long is a data fault (the claim is judged and denied); units or a charge too long, unreadable.
     assert code == (1 if element == 7 else 3) and len(out["claims"]) == expected
-    messages = [e["message"] for c in out["claims"] for e in c["errors"]] + \
-               [f["message"] for c in out["claims"] for f in c["findings"]]
+    messages = [e["message"] for c in out["claims"] for e in c["errors"]] + [
+        f["message"] for c in out["claims"] for f in c["findings"]
+    ]
     assert any(field_words in m for m in messages)
     assert sum(c["status"] != "error" for c in out["claims"]) >= expected - 1

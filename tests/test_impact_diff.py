@@ -1,6 +1,7 @@
 """The impact diff (`payerpolicy diff`, `payerpolicy.diff`): each kind of change, on the shipped policies and
 on copies of them edited here (a cap lowered, a modifier rule removed, a code pair row added, a yearly limit
 moved), history, bad input, the formats, the gates and `--base REV` on a git repository made here."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,16 @@ CERTIFIED = {"referring_npi": "1245319599"}  # a certifying physician, so no pla
 
 
 def claim(claim_id, lines, *, patient="P-1", provider="PT", payer="medicare", **extra):
-    return {"id": claim_id, "payer": payer, "patient": {"id": patient}, "provider": {"npi": "1234567893",
-            "type": provider}, "diagnoses": ["R26.81"], "lines": lines, **CERTIFIED, **extra}
+    return {
+        "id": claim_id,
+        "payer": payer,
+        "patient": {"id": patient},
+        "provider": {"npi": "1234567893", "type": provider},
+        "diagnoses": ["R26.81"],
+        "lines": lines,
+        **CERTIFIED,
+        **extra,
+    }
 
 
 def line(code, units=1, date="2026-03-02", minutes=None, modifiers=("GP",), charge=100.0):
@@ -49,8 +58,10 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def add_pair_row(folder: Path, row_id: str, column1: str, column2: str) -> None:
     with open(folder / "code-pairs.yaml", "a", encoding="utf-8") as out:
-        out.write(f"\n  - id: {row_id}\n    column1: {column1}\n    column2: {column2}\n"
-                  f"    modifier_indicator: 0\n    source: \"test row\"\n")
+        out.write(
+            f"\n  - id: {row_id}\n    column1: {column1}\n    column2: {column2}\n"
+            f'    modifier_indicator: 0\n    source: "test row"\n'
+        )
 
 
 def write_claims(path: Path, claims: list) -> Path:
@@ -83,6 +94,7 @@ def with_pair_row(tmp_path_factory) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ kinds
+
 
 def test_a_code_pair_row_added_newly_denies_the_column_2_line(with_pair_row):
     report = payerpolicy.diff("medicare", with_pair_row, [PAIR_CLAIM]).to_dict()
@@ -144,9 +156,11 @@ def test_a_modifier_rule_removed_passes_an_assistants_line_without_cq(tmp_path):
 def test_a_cap_lowered_changes_the_units_allowed(tmp_path):
     new = copy_policy(tmp_path, "example-commercial")
     edit(new / "policy.yaml", "max_units: 3", "max_units: 2")
-    claims = [claim("C-3", [line("97112", 3, minutes=45)], payer="example-commercial"),
-              claim("C-4", [line("97112", 4, minutes=60)], payer="example-commercial", patient="P-2"),
-              claim("C-2", [line("97112", 2, minutes=30)], payer="example-commercial", patient="P-3")]
+    claims = [
+        claim("C-3", [line("97112", 3, minutes=45)], payer="example-commercial"),
+        claim("C-4", [line("97112", 4, minutes=60)], payer="example-commercial", patient="P-2"),
+        claim("C-2", [line("97112", 2, minutes=30)], payer="example-commercial", patient="P-3"),
+    ]
     report = payerpolicy.diff("example-commercial", new, claims).to_dict()
     changed = {c["id"]: c["lines"][0] for c in report["claims"]}
     assert set(changed) == {"C-3", "C-4"}  # 2 units are under both caps
@@ -192,6 +206,7 @@ def test_the_same_policy_changes_nothing_and_moving_a_rule_is_not_a_change(tmp_p
 
 # ------------------------------------------------------------------------------------------------ history
 
+
 @pytest.fixture
 def visit_limit_of_2(tmp_path) -> Path:
     new = copy_policy(tmp_path, "example-commercial")
@@ -230,6 +245,7 @@ def test_claims_of_one_run_count_toward_each_other_on_each_side(visit_limit_of_2
 
 # ------------------------------------------------------------------------------------------------ money
 
+
 def fee_schedule_pair(tmp_path) -> tuple[Path, Path]:
     """The fee schedule test policy, and a copy with a code pair row added: 97110 is not paid beside 97112."""
     old = tmp_path / "fees-old"
@@ -237,8 +253,10 @@ def fee_schedule_pair(tmp_path) -> tuple[Path, Path]:
     new = tmp_path / "fees-new"
     shutil.copytree(old, new)
     with open(new / "policy.yaml", "a", encoding="utf-8") as out:
-        out.write("\ncode_pairs:\n  - id: test.pair.97112-97110\n    column1: 97112\n    column2: 97110\n"
-                  "    modifier_indicator: 0\n    source: \"test row\"\n")
+        out.write(
+            "\ncode_pairs:\n  - id: test.pair.97112-97110\n    column1: 97112\n    column2: 97110\n"
+            '    modifier_indicator: 0\n    source: "test row"\n'
+        )
     return old, new
 
 
@@ -257,9 +275,14 @@ def test_allowed_amounts_at_stake_come_from_the_fee_schedule(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ bad input
 
+
 def test_a_bad_claim_is_reported_once(tmp_path, capsys, with_pair_row):
-    bad = {"id": "C-BAD", "payer": "medicare", "patient": {"id": "P-9"}, "lines": [{"code": "97110", "units": "two",
-                                                                                 "date": "2026-03-02"}]}
+    bad = {
+        "id": "C-BAD",
+        "payer": "medicare",
+        "patient": {"id": "P-9"},
+        "lines": [{"code": "97110", "units": "two", "date": "2026-03-02"}],
+    }
     claims = write_claims(tmp_path / "claims.jsonl", [PAIR_CLAIM, bad])
     code, out, _ = run_cli(capsys, "diff", "medicare", with_pair_row, claims)
     report = json.loads(out)
@@ -300,6 +323,7 @@ def test_a_missing_claim_file_or_too_few_arguments_exit_2(capsys):
 
 # ------------------------------------------------------------------------------------------------ formats
 
+
 @pytest.fixture
 def many_changes(tmp_path, with_pair_row) -> Path:
     claims = [dict(PAIR_CLAIM, id=f"C-{n}", patient={"id": f"P-{n}"}) for n in range(5)]
@@ -309,8 +333,10 @@ def many_changes(tmp_path, with_pair_row) -> Path:
 def test_the_json_is_the_librarys_structure(capsys, with_pair_row, many_changes):
     code, out, _ = run_cli(capsys, "diff", "medicare", with_pair_row, many_changes, "--received", "2026-12-01")
     import datetime
-    library = payerpolicy.diff("medicare", with_pair_row, payerpolicy.read_claims(many_changes),
-                               received=datetime.date(2026, 12, 1)).to_dict()
+
+    library = payerpolicy.diff(
+        "medicare", with_pair_row, payerpolicy.read_claims(many_changes), received=datetime.date(2026, 12, 1)
+    ).to_dict()
     assert json.loads(out) == json.loads(json.dumps(library)) and code == 0
     assert set(library) == {"old", "new", "policy_changes", "claims", "summary"}
     assert library["summary"]["lines_changed"] == 5
@@ -355,9 +381,19 @@ def test_the_library_streams_changes_as_they_are_decided(with_pair_row):
 
 # ------------------------------------------------------------------------------------------------ gates
 
-@pytest.mark.parametrize("gate, expected", [
-    ([], 0), (["--fail-on-change"], 1), (["--fail-on-newly-denied"], 1), (["--max-changed-lines", "5"], 0),
-    (["--max-changed-lines", "4"], 1), (["--max-at-stake", "450"], 0), (["--max-at-stake", "449.99"], 1)])
+
+@pytest.mark.parametrize(
+    "gate, expected",
+    [
+        ([], 0),
+        (["--fail-on-change"], 1),
+        (["--fail-on-newly-denied"], 1),
+        (["--max-changed-lines", "5"], 0),
+        (["--max-changed-lines", "4"], 1),
+        (["--max-at-stake", "450"], 0),
+        (["--max-at-stake", "449.99"], 1),
+    ],
+)
 def test_gates_for_ci(capsys, with_pair_row, many_changes, gate, expected):
     code, _, err = run_cli(capsys, "diff", "medicare", with_pair_row, many_changes, *gate)
     assert code == expected and (("gate crossed" in err) == (expected == 1))
@@ -370,15 +406,22 @@ def test_no_change_crosses_no_gate(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------------------------ --base REV
 
+
 def git(repo: Path, *args: str) -> None:
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@example.org")
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.org",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.org",
+    )
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_base_rev_diffs_the_work_tree_against_a_commit(tmp_path, capsys, monkeypatch):
     import tempfile
+
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -400,8 +443,9 @@ def test_base_rev_diffs_the_work_tree_against_a_commit(tmp_path, capsys, monkeyp
     code, out, _ = run_cli(capsys, "diff", "--base", "HEAD~1", folder, claims, "--format", "json")
     assert code == 0 and only_line(json.loads(out))["rules_added"] == ["test.pair.97110-97140"]
     # An old finding names REV:path: diff the other way round, so the old side denies.
-    (folder / "code-pairs.yaml").write_text((folder / "code-pairs.yaml").read_text().split("\n  - id: test.pair")[0]
-                                            + "\n", encoding="utf-8")
+    (folder / "code-pairs.yaml").write_text(
+        (folder / "code-pairs.yaml").read_text().split("\n  - id: test.pair")[0] + "\n", encoding="utf-8"
+    )
     code, out, _ = run_cli(capsys, "diff", "--base", "HEAD", folder, claims)
     found = only_line(json.loads(out))
     [denial] = [f for f in found["old"]["findings"] if f["severity"] == "deny"]
@@ -416,8 +460,9 @@ def test_the_readme_worked_example_is_what_the_command_prints(capsys, monkeypatc
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("$ payerpolicy diff bench/policies/medicare medicare examples/claims.json --format text\n")[1]
     shown = [line for line in block.split("```")[0].splitlines() if "..." not in line]
-    code, out, _ = run_cli(capsys, "diff", "bench/policies/medicare", "medicare", "examples/claims.json",
-                           "--format", "text")
+    code, out, _ = run_cli(
+        capsys, "diff", "bench/policies/medicare", "medicare", "examples/claims.json", "--format", "text"
+    )
     printed = out.splitlines()
     assert code == 0 and len(shown) > 30
     assert [line for line in shown if line not in printed] == []
@@ -425,13 +470,16 @@ def test_the_readme_worked_example_is_what_the_command_prints(capsys, monkeypatc
 
 # ------------------------------------------------------------------------------------------------ side by side
 
+
 def dense_claims(count, seed=11, patients=25, days=15):
     """The benchmark's generated claims made dense (few patients and days), with replacements, voids and
     unreadable claims, as tests/test_parallel.py makes them."""
     import random
     import sys
+
     sys.path.insert(0, str(ROOT / "bench"))
     import generate
+
     claims = generate.claims(count, seed, patients=patients, days=days)
     rng = random.Random(seed)
     for i, made in enumerate(claims):
@@ -469,6 +517,7 @@ RECEIVED = __import__("datetime").date(2026, 12, 1)
 def test_side_by_side_each_policy_decides_every_claim_as_check_does_alone(dense, medicare_edited, window):
     from payerpolicy.judge.side_by_side import SideBySide
     from payerpolicy.judge.window import judge_in_order
+
     old, new = payerpolicy.load("medicare"), payerpolicy.load(medicare_edited)
     pair = SideBySide([old.program, new.program], received=RECEIVED)
     assert pair.shared_views and pair.shared_days is not None  # the fast path: one set of views, shared splits
@@ -481,6 +530,7 @@ def test_side_by_side_each_policy_decides_every_claim_as_check_does_alone(dense,
 def test_side_by_side_with_a_yearly_limit_counts_the_run_once_for_both(visit_limit_of_2):
     from payerpolicy.judge.run_history import RunHistory
     from payerpolicy.judge.side_by_side import SideBySide
+
     old, new = payerpolicy.load("example-commercial"), payerpolicy.load(visit_limit_of_2)
     pair = SideBySide([old.program, new.program], received=RECEIVED)
     run = pair.judges[0].history
@@ -501,6 +551,7 @@ def test_side_by_side_with_a_yearly_limit_counts_the_run_once_for_both(visit_lim
 def test_side_by_side_with_fee_schedules_and_histories_decides_as_check_does(tmp_path, dense):
     from payerpolicy.judge.side_by_side import SideBySide
     from payerpolicy.judge.window import judge_in_order
+
     old, new = (payerpolicy.load(folder) for folder in fee_schedule_pair(tmp_path))
     assert old.program.pricing is not None
     claims = [dict(c, payer=old.payer) for c in dense[:300]]
@@ -525,6 +576,7 @@ def test_side_by_side_with_fee_schedules_and_histories_decides_as_check_does(tmp
 
 def test_the_diff_reads_and_judges_each_claim_once(tmp_path, monkeypatch, with_pair_row):
     from payerpolicy.judge import judge as judge_module
+
     made = []
     real = judge_module.LineView.__init__
 
@@ -541,10 +593,24 @@ def test_the_diff_reads_and_judges_each_claim_once(tmp_path, monkeypatch, with_p
 @pytest.mark.parametrize("output", ["json", "text", "csv"])
 def test_jobs_give_the_same_bytes_as_one_job(tmp_path, capsys, medicare_edited, dense, output):
     path = write_claims(tmp_path / "claims.jsonl", dense[:400])
-    one = run_cli(capsys, "diff", "medicare", medicare_edited, path, "--format", output, "--window", 5,
-                  "--received", "2026-12-01")
-    two = run_cli(capsys, "diff", "medicare", medicare_edited, path, "--format", output, "--window", 5,
-                  "--received", "2026-12-01", "--jobs", 2)
+    one = run_cli(
+        capsys, "diff", "medicare", medicare_edited, path, "--format", output, "--window", 5, "--received", "2026-12-01"
+    )
+    two = run_cli(
+        capsys,
+        "diff",
+        "medicare",
+        medicare_edited,
+        path,
+        "--format",
+        output,
+        "--window",
+        5,
+        "--received",
+        "2026-12-01",
+        "--jobs",
+        2,
+    )
     assert two == one and one[0] == 0 and len(one[1]) > 1000
 
 
@@ -555,8 +621,22 @@ def test_jobs_with_a_history_give_the_same_as_one_job(tmp_path, capsys, visit_li
     capsys.readouterr()
     late = write_claims(tmp_path / "late.jsonl", [visit("H-3", "2026-03-02"), visit("H-4", "2026-04-02")])
     before = history.read_bytes()
-    outputs = [run_cli(capsys, "diff", "example-commercial", visit_limit_of_2, late, "--history", history,
-                       "--jobs", jobs, "--format", "csv") for jobs in (1, 2)]
+    outputs = [
+        run_cli(
+            capsys,
+            "diff",
+            "example-commercial",
+            visit_limit_of_2,
+            late,
+            "--history",
+            history,
+            "--jobs",
+            jobs,
+            "--format",
+            "csv",
+        )
+        for jobs in (1, 2)
+    ]
     assert outputs[0] == outputs[1]
     rows = list(csv.DictReader(io.StringIO(outputs[0][1])))
     assert [(r["claim_id"], r["kind"]) for r in rows] == [("H-3", "newly_denied"), ("H-4", "newly_denied")]
@@ -574,8 +654,9 @@ def test_policies_folder_lets_old_and_new_name_a_users_payer(tmp_path, capsys):
     new = copy_policy(new_root, "example-commercial", "acme-health")
     edit(new / "policy.yaml", "payer: example-commercial", "payer: acme-health")
     edit(new / "policy.yaml", "visit_limit: 20", "visit_limit: 2")
-    claims = write_claims(tmp_path / "claims.jsonl", [dict(visit(f"A-{n}", f"2026-0{n}-02"), payer="acme-health")
-                                                      for n in range(1, 4)])
+    claims = write_claims(
+        tmp_path / "claims.jsonl", [dict(visit(f"A-{n}", f"2026-0{n}-02"), payer="acme-health") for n in range(1, 4)]
+    )
     code, out, err = run_cli(capsys, "diff", "acme-health", new, claims, "--policies", mine)
     report = json.loads(out)
     assert code == 0 and report["old"]["payer"] == "acme-health" and report["summary"]["lines_changed"] == 1
@@ -596,14 +677,19 @@ def test_fee_schedules_are_compared_fee_by_fee(tmp_path, capsys):
     [table] = report["policy_changes"]["fee_schedule"]
     assert table["table"] == "carrier 01112 locality 05, 2026Q1" and table["status"] == "changed"
     assert table["fees"]["changed_rows"] == ["97110"] and table["fees"]["removed_rows"] == ["97161"]
-    assert table["fees"]["rows"][0] == {"code": "97110", "old": {"non_facility": 300.0, "facility": 270.0},
-                                        "new": {"non_facility": 330.0, "facility": 297.0}}
+    assert table["fees"]["rows"][0] == {
+        "code": "97110",
+        "old": {"non_facility": 300.0, "facility": 270.0},
+        "new": {"non_facility": 330.0, "facility": 297.0},
+    }
     assert table["rvus"] == {"changed": 1, "changed_rows": ["97140"]}
     # A dearer fee decides no line differently here: the cause is listed, with no effect claimed.
     assert report["claims"] == [] and report["summary"]["lines_changed"] == 0
     code, out, _ = run_cli(capsys, "diff", old, new, write_claims(tmp_path / "c.jsonl", [day]), "--format", "text")
-    assert ("fee schedule carrier 01112 locality 05, 2026Q1: 1 fee changed, 1 fee removed (97110 $300.00 -> "
-            "$330.00, facility $270.00 -> $297.00; 97161 gone ($900.00, facility $800.00)); RVUs of 1 code differ "
-            "(97140)") in out
+    assert (
+        "fee schedule carrier 01112 locality 05, 2026Q1: 1 fee changed, 1 fee removed (97110 $300.00 -> "
+        "$330.00, facility $270.00 -> $297.00; 97161 gone ($900.00, facility $800.00)); RVUs of 1 code differ "
+        "(97140)"
+    ) in out
     # The same fee schedule: nothing listed.
     assert payerpolicy.diff(old, old, [day]).to_dict()["policy_changes"]["fee_schedule"] == []

@@ -7,6 +7,7 @@ span claims and patients pass the year's KX threshold, with replacements, voids 
 Each comparison maps decisions back to the claim they belong to, and checks that decisions really depend
 on other claims, so that it cannot pass by judging every claim alone.
 """
+
 from __future__ import annotations
 
 import random
@@ -81,10 +82,17 @@ def test_a_patients_claims_beyond_the_window_see_the_earlier_ones_through_the_ru
     # window of 1 they are in two groups, and B sees A as an earlier run's claim (a warning either way);
     # the one judged first is the one read first, which is the documented limit of the window.
     def visit(claim_id, patient, units):
-        return {"id": claim_id, "patient": {"id": patient}, "referring_npi": "1245319599",
-                "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-                "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
-                           "date": "2026-03-02"}]}
+        return {
+            "id": claim_id,
+            "patient": {"id": patient},
+            "referring_npi": "1245319599",
+            "provider": {"type": "PT"},
+            "diagnoses": ["I69.351"],
+            "lines": [
+                {"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": "2026-03-02"}
+            ],
+        }
+
     stream = [visit("B", "P-1", 3), visit("X", "P-2", 1), visit("A", "P-1", 3)]
     warned = {d.id: [f.rule for f in d.findings] for d in medicare.check_many(stream, window=1)}
     assert warned == {"B": [], "X": [], "A": ["medicare.unit-cap.97112"]}
@@ -95,27 +103,56 @@ def test_a_patients_claims_beyond_the_window_see_the_earlier_ones_through_the_ru
 
 def test_the_judging_order_is_by_date_of_service_then_id_then_frequency():
     def claim(claim_id, date, frequency=None, units=1):
-        return claim_from_dict({"id": claim_id, "patient": {"id": "P"}, "frequency": frequency,
-                                "lines": [{"code": "97110", "units": units, "date": date}]})
-    claims = [claim("Z", "2026-01-02"), claim("B", "2026-01-03", "8"), claim("B", "2026-01-03", "7"),
-              claim("B", "2026-01-03"), claim("A", "2026-01-03"), claim("A", "2026-01-03", units=2)]
+        return claim_from_dict(
+            {
+                "id": claim_id,
+                "patient": {"id": "P"},
+                "frequency": frequency,
+                "lines": [{"code": "97110", "units": units, "date": date}],
+            }
+        )
+
+    claims = [
+        claim("Z", "2026-01-02"),
+        claim("B", "2026-01-03", "8"),
+        claim("B", "2026-01-03", "7"),
+        claim("B", "2026-01-03"),
+        claim("A", "2026-01-03"),
+        claim("A", "2026-01-03", units=2),
+    ]
     ranked = sorted(claims, key=judging_order)
     assert [(c.id, c.frequency, c.lines[0].units) for c in ranked] == [
-        ("Z", None, 1), ("A", None, 1), ("A", None, 2), ("B", None, 1), ("B", "7", 1), ("B", "8", 1)]
+        ("Z", None, 1),
+        ("A", None, 1),
+        ("A", None, 2),
+        ("B", None, 1),
+        ("B", "7", 1),
+        ("B", "8", 1),
+    ]
 
 
 def test_a_replacement_stands_for_its_claim_whichever_comes_first(medicare):
     # The original C-1 bills 4 units of 97112 on the day, its replacement 2; D adds 2 units that day. The
     # replacement counts toward D's day, the original counts for nothing, in either input order.
     def claim(claim_id, units, frequency=None):
-        return {"id": claim_id, "patient": {"id": "P-3"}, "frequency": frequency, "referring_npi": "1245319599",
-                "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-                "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
-                           "date": "2026-04-01"}]}
+        return {
+            "id": claim_id,
+            "patient": {"id": "P-3"},
+            "frequency": frequency,
+            "referring_npi": "1245319599",
+            "provider": {"type": "PT"},
+            "diagnoses": ["I69.351"],
+            "lines": [
+                {"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": "2026-04-01"}
+            ],
+        }
+
     original, replacement, other = claim("C-1", 4), claim("C-1", 2, "7"), claim("D", 2)
     for stream in ([original, replacement, other], [replacement, other, original], [other, original, replacement]):
-        found = {(d.id, tuple(line.billed_units for line in d.lines)): [f.rule for f in d.findings]
-                 for d in medicare.check_many(stream)}
+        found = {
+            (d.id, tuple(line.billed_units for line in d.lines)): [f.rule for f in d.findings]
+            for d in medicare.check_many(stream)
+        }
         assert found[("D", (2,))] == [], stream  # 2 + 2 units: within the cap (the original is not counted)
         assert found[("C-1", (4,))] == []  # judged on its own lines: 4 is the cap
 
@@ -134,4 +171,3 @@ def test_two_workers_judge_a_shuffled_file_as_one_process(medicare, corpus, in_f
     order = list(range(COUNT))
     random.Random(11).shuffle(order)
     assert judged_in(medicare, corpus, order, COUNT, workers=2) == in_file_order
-

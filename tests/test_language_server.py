@@ -1,6 +1,7 @@
 """`payerpolicy lsp` driven by a real Language Server Protocol client (pygls's), over standard input and output,
 on a copy of the example payer: diagnostics as the author types (from the unsaved text), hover, go to
 definition and completion. Needs the `lsp` extra; skips without it unless PAYERPOLICY_REQUIRE_OPTIONAL=1."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,11 +43,13 @@ async def _session(tmp_path: Path, steps, log: list | None = None):
             log.append((params.uri, list(params.diagnostics)))
         arrived.set()
 
-    await client.start_io(sys.executable, "-m", "payerpolicy", "lsp", cwd=str(tmp_path),
-                          env={**os.environ, "PAYERPOLICY_CACHE": "off"})
+    await client.start_io(
+        sys.executable, "-m", "payerpolicy", "lsp", cwd=str(tmp_path), env={**os.environ, "PAYERPOLICY_CACHE": "off"}
+    )
     try:
-        await client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri()))
+        await client.initialize_async(
+            types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri())
+        )
         client.initialized(types.InitializedParams())
         return await steps(client, published, arrived)
     finally:
@@ -66,14 +69,20 @@ def test_diagnostics_follow_the_unsaved_text(tmp_path):
     text = policy.read_text()
 
     async def steps(client, published, arrived):
-        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="yaml", version=1, text=text)))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+            )
+        )
         await _wait(arrived)
         clean = list(published[uri])
         broken = text.replace("max_units: 3", "max_units: three")
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)]))
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)],
+            )
+        )
         await _wait(arrived)
         return clean, list(published[uri]), broken
 
@@ -82,7 +91,9 @@ def test_diagnostics_follow_the_unsaved_text(tmp_path):
     [problem] = found
     line = next(i for i, l in enumerate(broken.splitlines()) if "max_units: three" in l)
     assert problem.code == "E203" and "whole number" in problem.message
-    assert problem.range.start.line == line and problem.range.start.character == broken.splitlines()[line].index("three")
+    assert problem.range.start.line == line and problem.range.start.character == broken.splitlines()[line].index(
+        "three"
+    )
     assert policy.read_text() == text  # nothing was written to disk
 
 
@@ -95,8 +106,11 @@ def test_hover_definition_and_completion(tmp_path):
     code_line = next(i for i, l in enumerate(lines) if "codes: 97112" in l)
 
     async def steps(client, published, arrived):
-        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="yaml", version=1, text=text)))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+            )
+        )
         await _wait(arrived)
         document = types.TextDocumentIdentifier(uri=uri)
         at_rule = types.Position(line=rule_line, character=lines[rule_line].index("example-commercial") + 3)
@@ -104,9 +118,13 @@ def test_hover_definition_and_completion(tmp_path):
         rule_hover = await client.text_document_hover_async(types.HoverParams(text_document=document, position=at_rule))
         code_hover = await client.text_document_hover_async(types.HoverParams(text_document=document, position=at_code))
         place = await client.text_document_definition_async(
-            types.DefinitionParams(text_document=document, position=at_rule))
-        completion = await client.text_document_completion_async(types.CompletionParams(
-            text_document=document, position=types.Position(line=code_line, character=len(lines[code_line]))))
+            types.DefinitionParams(text_document=document, position=at_rule)
+        )
+        completion = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=document, position=types.Position(line=code_line, character=len(lines[code_line]))
+            )
+        )
         return rule_hover, code_hover, place, completion
 
     rule_hover, code_hover, place, completion = asyncio.run(_session(tmp_path, steps))
@@ -132,12 +150,18 @@ def test_typing_is_checked_once_it_pauses_not_on_every_keystroke(tmp_path):
 
     async def steps(client, published, arrived):
         def change(version: int, new_text: str) -> None:
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)]))
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)],
+                )
+            )
 
-        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="yaml", version=1, text=text)))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+            )
+        )
         await _wait(arrived)
         counts.append(len(seen()))
         # "three" typed one keystroke at a time: five changes far quicker than the pause the server waits for.
@@ -169,18 +193,26 @@ def test_format_document_gives_the_layout_of_fmt(tmp_path):
     assert messy != shipped and lay_out(messy) == shipped
 
     async def steps(client, published, arrived):
-        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="yaml", version=1, text=messy)))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=messy)
+            )
+        )
         await _wait(arrived)
         options = types.FormattingOptions(tab_size=2, insert_spaces=True)
         document = types.TextDocumentIdentifier(uri=uri)
         edits = await client.text_document_formatting_async(
-            types.DocumentFormattingParams(text_document=document, options=options))
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text="a: [1\n")]))
+            types.DocumentFormattingParams(text_document=document, options=options)
+        )
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text="a: [1\n")],
+            )
+        )
         broken = await client.text_document_formatting_async(
-            types.DocumentFormattingParams(text_document=document, options=options))
+            types.DocumentFormattingParams(text_document=document, options=options)
+        )
         return edits, broken
 
     edits, broken = asyncio.run(_session(tmp_path, steps))

@@ -1,6 +1,7 @@
 """A claim history given as data (`MemoryHistory`) decides as a history file holding the same earlier claims
 does: the same findings over the year (the KX threshold crossed by claims of an earlier run), replacements
 and voids across runs, and `recorded` says what a run changed, claim by claim."""
+
 from __future__ import annotations
 
 import datetime
@@ -45,8 +46,20 @@ def _file_lines(path: Path, claims: list[dict]) -> set[tuple]:
 
 
 def _key(line: HistoryLine) -> tuple:
-    return (line.patient_id, line.claim_id, line.number, line.code, line.modifiers, line.units, line.charge,
-            line.date_of_service, line.provider_type, line.discipline, line.payer, line.allowed)
+    return (
+        line.patient_id,
+        line.claim_id,
+        line.number,
+        line.code,
+        line.modifiers,
+        line.units,
+        line.charge,
+        line.date_of_service,
+        line.provider_type,
+        line.discipline,
+        line.payer,
+        line.allowed,
+    )
 
 
 def test_a_later_run_decides_alike_with_the_earlier_claims_in_memory_or_in_a_file(tmp_path):

@@ -1,4 +1,5 @@
 """`payerpolicy new payer`: a new payer's folder lints with no diagnostic and its cases pass at full coverage."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,10 +29,13 @@ def test_a_payer_built_on_a_new_payer_gets_a_cap_of_its_own(tmp_path, monkeypatc
     assert main(["test", "policies/acme-gold"]) == 0
 
 
-@pytest.mark.parametrize("args, words", [
-    (["Acme_Health"], "cannot be a payer's name"),
-    (["acme", "--extends", "nobody"], "no payer `nobody` to extend"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["Acme_Health"], "cannot be a payer's name"),
+        (["acme", "--extends", "nobody"], "no payer `nobody` to extend"),
+    ],
+)
 def test_bad_requests_are_refused_in_words(tmp_path, monkeypatch, capsys, args, words):
     monkeypatch.chdir(tmp_path)
     assert main(["new", "payer", *args]) == 2

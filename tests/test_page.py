@@ -3,6 +3,7 @@
 Playwright drives the system's Chromium (Debian's `chromium` or `chromium-headless-shell`; Playwright's own
 browser download is not used). Without Playwright, the extra `server` or a browser, these tests skip saying
 what is missing, unless PAYERPOLICY_REQUIRE_OPTIONAL=1 (CI), where they fail."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser")
 
 # 97112 for 4 units: the fictional commercial plan denies past 3 a day (and proposes 3).
-CLAIM = {"id": "C-77", "payer": "example-commercial", "patient": {"id": "P-1"},
-         "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"],
-         "lines": [{"code": "97112", "modifiers": ["GP"], "units": 4, "minutes": 60, "date": "2026-03-02"}]}
+CLAIM = {
+    "id": "C-77",
+    "payer": "example-commercial",
+    "patient": {"id": "P-1"},
+    "provider": {"npi": "1234567893", "type": "PT"},
+    "diagnoses": ["I69.351"],
+    "lines": [{"code": "97112", "modifiers": ["GP"], "units": 4, "minutes": 60, "date": "2026-03-02"}],
+}
 
 
 def _browser_path() -> str | None:
@@ -47,6 +53,7 @@ def live_server(live_service, tmp_path_factory):
 def browser(optional_module, missing_optional_part):
     optional_module("playwright", "pip install '.[server,test-server]'")
     from playwright.sync_api import sync_playwright
+
     path = _browser_path()
     if path is None:
         missing_optional_part("no Chromium found (apt-get install chromium, or set PAYERPOLICY_CHROMIUM)")
@@ -123,9 +130,14 @@ def test_a_specialist_sees_the_denial_fixes_the_cap_and_sees_it_pass(page, tmp_p
 def test_beside_the_decisions_the_page_sums_up_what_an_edit_changes(page):
     # Two claims, one the cap touches: what changes, the billed charges at stake, and the rule behind it.
     capped = {**CLAIM, "lines": [{**CLAIM["lines"][0], "charge": 200}]}
-    other = {**CLAIM, "id": "C-78", "patient": {"id": "P-2"},
-             "lines": [{"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02",
-                        "charge": 90}]}
+    other = {
+        **CLAIM,
+        "id": "C-78",
+        "patient": {"id": "P-2"},
+        "lines": [
+            {"code": "97110", "modifiers": ["GP"], "units": 2, "minutes": 30, "date": "2026-03-02", "charge": 90}
+        ],
+    }
     page.select_option("#payer", "example-commercial")
     page.fill("#claims", json.dumps(capped) + "\n" + json.dumps(other))
     page.click("#check")
@@ -142,8 +154,10 @@ def test_beside_the_decisions_the_page_sums_up_what_an_edit_changes(page):
     assert "1 line on 1 claim decided differently, of 2 claims (2 lines)" in impact.inner_text()
     row = page.locator("#impact tr[data-kind='units_changed']").inner_text().split("\t")
     assert row == ["Units allowed changed", "1", "1", "$200.00"]
-    assert "Money at stake (billed charges of lines whose status changes): $200.00; newly denied $0.00, " \
-           "newly passed $0.00" in impact.inner_text()
+    assert (
+        "Money at stake (billed charges of lines whose status changes): $200.00; newly denied $0.00, "
+        "newly passed $0.00" in impact.inner_text()
+    )
     rule = page.locator("#impact tr[data-rule='example-commercial.unit-cap.97112']")
     assert rule.inner_text().split("\t")[1:] == ["0 lines", "1 line"]  # no longer fires on the 4-unit line
     assert "Claim C-77" in page.inner_text("#results")  # the decisions stay beside the summary
@@ -177,7 +191,8 @@ def test_the_base_rule_behind_a_finding_opens_read_only_with_where_the_payer_ove
     editor = page.locator("#policy-text")
     assert editor.evaluate("a => a.readOnly")
     assert "medicare.plan-of-care.certifying-npi" in editor.evaluate(
-        "a => a.value.slice(a.selectionStart, a.selectionEnd)")
+        "a => a.value.slice(a.selectionStart, a.selectionEnd)"
+    )
     note = page.inner_text("#base-note")
     assert "medicare's, the base policy example-commercial extends: read only here" in note
     assert "--allow-edits" in note  # how to change it, as this service does not save edits

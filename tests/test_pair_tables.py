@@ -4,6 +4,7 @@ A table is one rule indexed by its column-2 codes; these tests check that it jud
 `code_pairs:` rows do (indicators 0, 1 and 9, bypass modifiers, effective and deletion dates, a pair across
 two claims of one day), and that a table with mistakes is refused with every mistake placed.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -20,7 +21,8 @@ HEADER = "column1,column2,effective_from,deleted,modifier_indicator\n"
 def _policy(tmp_path: Path, rows: str, header: str = HEADER, extra: str = "") -> Path:
     folder = tmp_path / "acme"
     folder.mkdir(exist_ok=True)
-    (folder / "policy.yaml").write_text(textwrap.dedent("""\
+    (folder / "policy.yaml").write_text(
+        textwrap.dedent("""\
         policy:
           payer: acme
           name: Acme test plan
@@ -30,28 +32,38 @@ def _policy(tmp_path: Path, rows: str, header: str = HEADER, extra: str = "") ->
           - id: acme.ptp
             file: edits/ptp.csv
             source: "test edits"
-        """) + extra)
+        """)
+        + extra
+    )
     (folder / "edits").mkdir(exist_ok=True)
     (folder / "edits" / "ptp.csv").write_text(header + rows)
     return folder
 
 
 def _claim(*lines, claim_id="C-1", patient="P-1", date="2026-03-02"):
-    return {"id": claim_id, "payer": "acme", "patient": {"id": patient}, "provider": {"type": "PT"},
-            "diagnoses": ["I69.351"],
-            "lines": [{"code": code, "modifiers": ["GP", *mods], "units": 1, "minutes": 15, "date": date}
-                      for code, *mods in lines]}
+    return {
+        "id": claim_id,
+        "payer": "acme",
+        "patient": {"id": patient},
+        "provider": {"type": "PT"},
+        "diagnoses": ["I69.351"],
+        "lines": [
+            {"code": code, "modifiers": ["GP", *mods], "units": 1, "minutes": 15, "date": date} for code, *mods in lines
+        ],
+    }
 
 
 def _table_findings(decision):
     return [(f.line, f.fix.action, f.fix.value) for f in decision.findings if f.rule == "acme.ptp"]
 
 
-ROWS = ("97530,97035,2020-10-01,,1\n"      # indicator 1: a bypass modifier lifts it
-        "97161,97035,20200101,*,0\n"       # indicator 0: nothing lifts it (CMS date form, * for none)
-        "97110,97035,2020-01-01,2026-03-01,1\n"  # deleted from 2026-03-01 on
-        "97112,97035,2026-04-01,,1\n"      # not in force until April
-        "97010,97035,,,9\n")               # indicator 9: not applied
+ROWS = (
+    "97530,97035,2020-10-01,,1\n"  # indicator 1: a bypass modifier lifts it
+    "97161,97035,20200101,*,0\n"  # indicator 0: nothing lifts it (CMS date form, * for none)
+    "97110,97035,2020-01-01,2026-03-01,1\n"  # deleted from 2026-03-01 on
+    "97112,97035,2026-04-01,,1\n"  # not in force until April
+    "97010,97035,,,9\n"
+)  # indicator 9: not applied
 
 
 def test_an_indicator_1_pair_denies_the_column_2_line_unless_a_bypass_modifier_is_on_it(tmp_path):
@@ -60,8 +72,10 @@ def test_an_indicator_1_pair_denies_the_column_2_line_unless_a_bypass_modifier_i
     assert _table_findings(decision) == [(2, "add_modifier", "59")]
     finding = next(f for f in decision.findings if f.rule == "acme.ptp")
     assert finding.severity == "deny" and finding.family == "code_pair"
-    assert finding.message.startswith("97035 is not paid on the same day as 97530 for the same patient "
-                                      "(code pair edit 97530/97035, 97035 in column 2)")
+    assert finding.message.startswith(
+        "97035 is not paid on the same day as 97530 for the same patient "
+        "(code pair edit 97530/97035, 97035 in column 2)"
+    )
     assert finding.source["cite"] == "test edits"
     assert _table_findings(policy.check(_claim(("97530",), ("97035", "XU")))) == []
     # The column-1 line itself is never the one denied.
@@ -118,28 +132,36 @@ def test_a_table_judges_as_the_same_pairs_written_as_rows(tmp_path):
     table = payerpolicy.load(_policy(tmp_path, rows))
     written = tmp_path / "written"
     written.mkdir()
-    (written / "policy.yaml").write_text(textwrap.dedent("""\
+    (written / "policy.yaml").write_text(
+        textwrap.dedent("""\
         policy: {payer: acme, name: Acme rows, version: "1", extends: medicare}
         code_pairs:
           - {id: acme.row.1, column1: 97530, column2: 97035, modifier_indicator: 1, source: "test"}
           - {id: acme.row.2, column1: 97161, column2: 97035, modifier_indicator: 0, source: "test",
              fix: remove line}
-        """))
+        """)
+    )
     rows_policy = payerpolicy.load(written)
-    claims = [_claim(("97530",), ("97035",)), _claim(("97161",), ("97035", "XS")), _claim(("97035", "59"), ("97530",)),
-              _claim(("97110",), ("97035",))]
+    claims = [
+        _claim(("97530",), ("97035",)),
+        _claim(("97161",), ("97035", "XS")),
+        _claim(("97035", "59"), ("97530",)),
+        _claim(("97110",), ("97035",)),
+    ]
     for claim in claims:
         a, b = table.check(claim), rows_policy.check(claim)
         assert [(ln.line, ln.status) for ln in a.lines] == [(ln.line, ln.status) for ln in b.lines]
-        assert ({(f.line, f.fix.action) for f in a.findings if f.rule == "acme.ptp"} ==
-                {(f.line, f.fix.action) for f in b.findings if f.rule.startswith("acme.row")})
+        assert {(f.line, f.fix.action) for f in a.findings if f.rule == "acme.ptp"} == {
+            (f.line, f.fix.action) for f in b.findings if f.rule.startswith("acme.row")
+        }
 
 
 def test_the_table_may_name_its_own_bypass_modifiers_and_fix(tmp_path):
     extra = "    bypass: [XS]\n    fix: add modifier XS\n"
     folder = _policy(tmp_path, "98940,97140,,,1\n")
-    text = (folder / "policy.yaml").read_text().replace('    source: "test edits"\n',
-                                                         '    source: "test edits"\n' + extra)
+    text = (
+        (folder / "policy.yaml").read_text().replace('    source: "test edits"\n', '    source: "test edits"\n' + extra)
+    )
     (folder / "policy.yaml").write_text(text)
     policy = payerpolicy.load(folder)
     assert _table_findings(policy.check(_claim(("98940",), ("97140", "59")))) == [(2, "add_modifier", "XS")]
@@ -160,11 +182,13 @@ def _errors(tmp_path, rows, header=HEADER) -> str:
 
 
 def test_every_mistake_of_a_table_is_placed_and_the_table_is_refused(tmp_path):
-    rows = ("97530,97035,,,1\n"
-            "9753,97035,,,1\n"          # line 3: not a code
-            "97530,97035,2026-02-30,,1\n"  # line 4: not a date
-            "97530,97035,,,2\n"          # line 5: no such indicator
-            "97530,97035\n")             # line 6: too few cells
+    rows = (
+        "97530,97035,,,1\n"
+        "9753,97035,,,1\n"  # line 3: not a code
+        "97530,97035,2026-02-30,,1\n"  # line 4: not a date
+        "97530,97035,,,2\n"  # line 5: no such indicator
+        "97530,97035\n"
+    )  # line 6: too few cells
     text = _errors(tmp_path, rows)
     assert "acme/edits/ptp.csv:3:1: error[E208]: `9753` in column 1 is not a procedure code" in text
     assert "acme/edits/ptp.csv:4:13: error[E208]: `2026-02-30` is not a date" in text

@@ -9,6 +9,7 @@ judging every claim alone.
 Most of the window logic is tested in this process (`WindowedJudging` split by patient, as the workers
 split it); the tests that start worker processes are few, since each start costs about a second.
 """
+
 from __future__ import annotations
 
 import copy
@@ -126,12 +127,22 @@ def test_the_window_is_counted_in_the_whole_input_not_in_a_workers_share(medicar
     # claims between them are other patients', judged by the other worker. A window counted in a worker's
     # own share would put G and W 1 apart and deny G with a window of 2; in the whole input they are 3 apart.
     def visit(claim_id, patient, code):
-        return claim_from_dict({"id": claim_id, "patient": {"id": patient}, "provider": {"type": "PT"},
-                                "lines": [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15,
-                                           "date": "2026-03-06"}]})
+        return claim_from_dict(
+            {
+                "id": claim_id,
+                "patient": {"id": patient},
+                "provider": {"type": "PT"},
+                "lines": [{"code": code, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-06"}],
+            }
+        )
+
     others = [p for p in (f"Q-{i}" for i in range(100)) if worker_of(p, 2) != worker_of("P-5", 2)][:2]
-    records = [visit("G", "P-5", "97116"), visit("X", others[0], "97110"), visit("Y", others[1], "97110"),
-               visit("W", "P-5", "97530")]
+    records = [
+        visit("G", "P-5", "97116"),
+        visit("X", others[0], "97110"),
+        visit("Y", others[1], "97110"),
+        visit("W", "P-5", "97530"),
+    ]
     for window, status in ((2, "accepted"), (3, "denied")):
         judge = Judge(medicare.program)
         expected = list(judge_in_order(records, lambda record, judge=judge: judge, window))
@@ -218,8 +229,15 @@ def test_workers_judge_with_the_policy_the_parent_loaded(tmp_path, claims):
 def test_a_worker_that_fails_raises_in_the_parent(medicare, claims, tmp_path):
     # Every worker opens the history itself; a folder is not a history file, so each fails at once.
     with pytest.raises(Exception, match="history|database|directory"):
-        list(judge_parallel.judge_in_parallel(
-            [c for c in claims[:100] if "patient" in c], _route_all(medicare), window=5, workers=2, history_path=str(tmp_path)))
+        list(
+            judge_parallel.judge_in_parallel(
+                [c for c in claims[:100] if "patient" in c],
+                _route_all(medicare),
+                window=5,
+                workers=2,
+                history_path=str(tmp_path),
+            )
+        )
     assert multiprocessing.active_children() == []
 
 
@@ -228,6 +246,7 @@ def _route_all(policy):
 
     def prepare(claim):
         return judge_parallel.Route(claim["patient"]["id"], where, claim)
+
     return prepare
 
 
@@ -283,17 +302,24 @@ def test_cli_jobs_on_generated_claims_with_a_history(capsys, tmp_path, claims):
     outputs = {}
     for jobs in (1, 2):
         history = tmp_path / f"history-{jobs}.sqlite"
-        outputs[jobs] = [check(capsys, "check", "--jobs", jobs, "--window", 4, "--history", history, path)
-                         for path in files]
+        outputs[jobs] = [
+            check(capsys, "check", "--jobs", jobs, "--window", 4, "--history", history, path) for path in files
+        ]
     assert outputs[2] == outputs[1]
     code, out, err = outputs[1][0]
     assert code == 3 and err == ""  # 3: some claims cannot be read
     decided = json.loads(out)["claims"]
     assert any(c["policy"] is None for c in decided)  # the payer without a policy
     assert any((c["policy"] or {}).get("payer") == "example-commercial" for c in decided)
-    rows = [sqlite3.connect(tmp_path / f"history-{jobs}.sqlite").execute(
-        "SELECT patient_id, claim_id, number, code, units, charge_cents, date_of_service FROM lines "
-        "ORDER BY patient_id, claim_id, number").fetchall() for jobs in (1, 2)]
+    rows = [
+        sqlite3.connect(tmp_path / f"history-{jobs}.sqlite")
+        .execute(
+            "SELECT patient_id, claim_id, number, code, units, charge_cents, date_of_service FROM lines "
+            "ORDER BY patient_id, claim_id, number"
+        )
+        .fetchall()
+        for jobs in (1, 2)
+    ]
     assert rows[0] == rows[1] and rows[0]
 
 

@@ -1,5 +1,6 @@
 """Parses kept between loads (`rules.parse.remember`, on in the language server): a remembered tree gives the
 same program, and each place that uses it keeps its own file and line in diagnostics."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,7 +43,8 @@ def test_the_same_condition_in_two_places_gets_its_diagnostic_in_each(tmp_path, 
 """
     (tmp_path / "acme").mkdir()
     (tmp_path / "acme" / "policy.yaml").write_text(
-        'policy:\n  payer: acme\n  name: Acme\n  version: "1"\nrules:\n' + rule.format(n=1) + rule.format(n=2))
+        'policy:\n  payer: acme\n  name: Acme\n  version: "1"\nrules:\n' + rule.format(n=1) + rule.format(n=2)
+    )
     for _ in range(2):  # the second load takes both trees from memory
         with pytest.raises(PolicyError) as caught:
             payerpolicy.load(tmp_path / "acme")

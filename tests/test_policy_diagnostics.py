@@ -6,6 +6,7 @@ fragments of its message and help. The tests below the data-driven one cover wha
 hold: files the test must spoil itself (not UTF-8, unreadable), the acceptance check of the issue (three
 mistakes in two files, reported at once, nothing loaded), and the rendered text.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -48,6 +49,7 @@ code_sets:
 
 # ------------------------------------------------------------------------------------------- helpers
 
+
 def load_errors(path) -> PolicyError:
     """Load a policy that must not load; the error it raised."""
     with pytest.raises(PolicyError) as info:
@@ -65,7 +67,7 @@ def underlined(d: Diagnostic, error: PolicyError) -> str | None:
     if d.span is None or len(lines) < 3 or not lines[1].startswith(f" {d.span.line} | "):
         return None
     carets = lines[2]
-    return lines[1][carets.index("^"):carets.rindex("^") + 1]
+    return lines[1][carets.index("^") : carets.rindex("^") + 1]
 
 
 def key_of(d: Diagnostic, error: PolicyError) -> tuple:
@@ -85,8 +87,10 @@ def assert_reports(error: PolicyError, expected: list[dict]) -> None:
     want = Counter((e["code"], e["file"], e["line"], e["column"], e["underlined"]) for e in expected)
     got = Counter(key_of(d, error) for d in actual)
     report = "\n".join(describe(d, error) for d in actual)
-    assert got == want, f"\nmissing: {sorted((want - got).elements(), key=repr)}\n" \
-                        f"extra:   {sorted((got - want).elements(), key=repr)}\nreported:\n{report}"
+    assert got == want, (
+        f"\nmissing: {sorted((want - got).elements(), key=repr)}\n"
+        f"extra:   {sorted((got - want).elements(), key=repr)}\nreported:\n{report}"
+    )
     unused = list(actual)
     for e in expected:
         key = (e["code"], e["file"], e["line"], e["column"], e["underlined"])
@@ -97,10 +101,12 @@ def assert_reports(error: PolicyError, expected: list[dict]) -> None:
 
 def _fragments_fit(d: Diagnostic, e: dict) -> bool:
     help_text, message = d.help or "", d.message
-    return (e.get("help_contains") is None or e["help_contains"] in help_text) and \
-           (e.get("help_excludes") is None or e["help_excludes"] not in help_text) and \
-           (e.get("message_contains") is None or e["message_contains"] in message) and \
-           (e.get("message_excludes") is None or e["message_excludes"] not in message)
+    return (
+        (e.get("help_contains") is None or e["help_contains"] in help_text)
+        and (e.get("help_excludes") is None or e["help_excludes"] not in help_text)
+        and (e.get("message_contains") is None or e["message_contains"] in message)
+        and (e.get("message_excludes") is None or e["message_excludes"] not in message)
+    )
 
 
 def _param(case: dict):
@@ -109,6 +115,7 @@ def _param(case: dict):
 
 
 # ------------------------------------------------------------------------------------------- the cases
+
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_bad_policy(case):
@@ -136,11 +143,21 @@ def test_cases_use_only_known_keys():
         assert {"name", "path", "errors"} <= set(case), case
         for e in case["errors"]:
             assert {"code", "file", "line", "column", "underlined"} <= set(e), (case["name"], e)
-            assert set(e) <= {"code", "file", "line", "column", "underlined", "help_contains", "help_excludes",
-                              "message_contains", "message_excludes"}, (case["name"], e)
+            assert set(e) <= {
+                "code",
+                "file",
+                "line",
+                "column",
+                "underlined",
+                "help_contains",
+                "help_excludes",
+                "message_contains",
+                "message_excludes",
+            }, (case["name"], e)
 
 
 # ------------------------------------------------------------------------------------------- E1: files
+
 
 def test_no_such_policy(tmp_path):
     error = load_errors(tmp_path / "nowhere")
@@ -173,9 +190,10 @@ def _acme(tmp_path: Path) -> Path:
 
 def test_file_not_utf8_is_reported_and_the_other_files_still_checked(tmp_path):
     folder = _acme(tmp_path)
-    (folder / "rules.yaml").write_bytes(
-        "# Café rules\ncode_sets:\n  timed: [97110, 97112, 97116]\n".encode("latin-1"))
-    (folder / "more.yaml").write_text(GOOD_SETS.replace("timed", "evals") + """
+    (folder / "rules.yaml").write_bytes("# Café rules\ncode_sets:\n  timed: [97110, 97112, 97116]\n".encode("latin-1"))
+    (folder / "more.yaml").write_text(
+        GOOD_SETS.replace("timed", "evals")
+        + """
 rules:
   - id: acme.neuro.cap
     family: unit_cap
@@ -183,7 +201,9 @@ rules:
     reason: {group: CO, carc: "151"}
     when: code = 97112 adn units > 4
     source: "acme bulletin 12"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     error = load_errors(folder)
     keys = {(d.code, Path(d.span.file).name) for d in errors_of(error) if d.code != "E402"}
     assert keys == {("E102", "rules.yaml"), ("E303", "more.yaml")}
@@ -225,6 +245,7 @@ def test_file_that_cannot_be_read(tmp_path, monkeypatch):
             if self.name == "sets.yaml":
                 raise PermissionError(13, "Permission denied", str(self))
             return original(self, *args, **kwargs)
+
         monkeypatch.setattr(pathlib.Path, "open", refuse)
     try:
         error = load_errors(folder)
@@ -238,6 +259,7 @@ def test_file_that_cannot_be_read(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------- acceptance
+
 
 @pytest.mark.parametrize("folder", ["three_mistakes_two_files", "three_mistakes_rules_file_first"])
 def test_three_mistakes_in_two_files_are_reported_at_once_and_nothing_loads(folder, monkeypatch):
@@ -267,9 +289,9 @@ def test_a_rule_a_table_row_and_the_yaml_of_another_file_at_once():
     for d in errors_of(error):
         by_file.setdefault(Path(d.span.file).name, set()).add(d.code)
     assert by_file == {
-        "rules.yaml": {"E401"},          # a hand-written rule
-        "caps.yaml": {"E402", "E406"},   # a unit-cap row and a modifier-requirement row
-        "pairs.yaml": {"E103"},          # a file that is not YAML
+        "rules.yaml": {"E401"},  # a hand-written rule
+        "caps.yaml": {"E402", "E406"},  # a unit-cap row and a modifier-requirement row
+        "pairs.yaml": {"E103"},  # a file that is not YAML
     }
     assert "4 errors" in error.render()
 
@@ -283,6 +305,7 @@ def test_a_policy_with_an_error_and_a_base_does_not_load(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------- rendering
+
 
 def test_render_quotes_the_line_and_underlines_the_mistake():
     error = load_errors(CASES_DIR / "when_modifers.yaml")
@@ -324,7 +347,10 @@ def test_render_of_several_errors_in_file_order():
     assert blocks[-1] == "3 errors"
     headers = [b.split("\n")[0] for b in blocks[:-1]]
     assert [re.sub(r"^.*/", "", h.split(": error")[0]) for h in headers] == [
-        "policy.yaml:12:15", "rules.yaml:6:24", "rules.yaml:14:37"]
+        "policy.yaml:12:15",
+        "rules.yaml:6:24",
+        "rules.yaml:14:37",
+    ]
 
 
 def _rendered_cases():
@@ -353,7 +379,7 @@ def test_render_layout_of_every_case(path):
             carets = rest[1]
             assert carets.startswith(" " * (len(gutter) - 2) + "| ")
             assert carets.index("^") == len(gutter) + d.span.column - 1
-            assert set(carets[len(gutter):].strip()) == {"^"}
+            assert set(carets[len(gutter) :].strip()) == {"^"}
             rest = rest[2:]
         if d.help:
             assert rest == [f"   = help: {d.help}"]

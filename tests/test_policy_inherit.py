@@ -1,4 +1,5 @@
 """Payer inheritance: extends chains (CMS base, payer, plan), overrides and removals, and their lint."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,9 +37,14 @@ def chain(tmp_path):
 
 
 def claim(units):
-    return {"id": "I-1", "patient": {"id": "P"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-            "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units,
-                       "date": "2026-03-02"}]}
+    return {
+        "id": "I-1",
+        "patient": {"id": "P"},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "diagnoses": ["I69.351"],
+        "lines": [{"code": "97112", "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": "2026-03-02"}],
+    }
 
 
 def test_a_plan_extends_a_payer_that_extends_medicare(chain):
@@ -61,13 +67,16 @@ def test_an_override_that_changes_nothing_is_a_warning(chain, capsys):
 
 
 def test_a_base_named_rule_that_replaces_nothing_is_a_warning(chain, capsys):
-    (chain / "acme" / "policy.yaml").write_text(PAYER + """\
+    (chain / "acme" / "policy.yaml").write_text(
+        PAYER
+        + """\
 modifier_requirements:
   - id: medicare.modifier.gp-on-pt-service      # one letter short of the base's id
     codes: 97110
     require: GP
     source: test
-""")
+"""
+    )
     assert main(["lint", str(chain / "acme")]) == 0
     out = capsys.readouterr().out
     assert "warning[W503]: `medicare.modifier.gp-on-pt-service` is named like a rule of the base policy" in out
@@ -78,5 +87,7 @@ def test_two_caps_on_one_code_contradict(chain, capsys):
     (chain / "acme" / "policy.yaml").write_text(PAYER.replace("remove: [medicare.unit-cap.97112]\n", ""))
     assert main(["lint", str(chain / "acme")]) == 0
     out = capsys.readouterr().out
-    assert ("warning[W504]: two daily caps for 97112: `medicare.unit-cap.97112` (4) and "
-            "`acme.unit-cap.97112` (3); only the lower one ever counts") in out
+    assert (
+        "warning[W504]: two daily caps for 97112: `medicare.unit-cap.97112` (4) and "
+        "`acme.unit-cap.97112` (3); only the lower one ever counts"
+    ) in out

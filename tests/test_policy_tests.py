@@ -1,4 +1,5 @@
 """Policy regression tests: case files, `payerpolicy test`, the pytest plugin, coverage, JUnit, --update."""
+
 from __future__ import annotations
 
 import os
@@ -22,6 +23,7 @@ def plugin_env() -> dict:
     package_root = str(Path(payerpolicy.__file__).resolve().parent.parent)
     path = os.pathsep.join([package_root] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     return dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONPATH=path)
+
 
 POLICY = """\
 policy: {payer: acme, name: Acme Health (test), version: "1"}
@@ -99,7 +101,9 @@ def test_a_failing_case_names_the_case_and_the_finding_in_billing_words(capsys, 
 
 
 def test_a_broken_case_file_is_reported_with_its_place_and_exits_2(capsys, acme):
-    (acme / "tests" / "test_caps.yaml").write_text(CASES.replace("    expect:\n      status: denied", "    expected:\n      status: denied"))
+    (acme / "tests" / "test_caps.yaml").write_text(
+        CASES.replace("    expect:\n      status: denied", "    expected:\n      status: denied")
+    )
     code, out, err = run(capsys, acme)
     assert code == 2
     assert "test_caps.yaml:8:5: error[E201]: unknown key `expected`" in err
@@ -123,7 +127,12 @@ def test_junit_report(capsys, acme, tmp_path):
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "1", "0")
     [suite] = root.findall("testsuite")
     assert suite.get("name").endswith("acme/tests/test_caps.yaml")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("2", "1", "0", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "2",
+        "1",
+        "0",
+        "0",
+    )
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["97110 for 3 units is cut to 2", "97110 for 2 units is paid"]
     assert all(float(c.get("time")) >= 0 and c.get("classname") for c in cases)
@@ -170,10 +179,12 @@ def test_update_records_the_current_decisions_and_keeps_the_rest_of_the_file(cap
 def test_claims_from_a_claim_file(capsys, acme):
     (acme / "tests" / "claims.jsonl").write_text(
         '{"id": "F-1", "patient": {"id": "P-1"}, "lines": [{"code": "97140", "units": 2, "date": "2026-03-02"}]}\n'
-        '{"id": "F-2", "patient": {"id": "P-2"}, "lines": [{"code": "97140", "units": 1, "date": "2026-03-02"}]}\n')
+        '{"id": "F-2", "patient": {"id": "P-2"}, "lines": [{"code": "97140", "units": 1, "date": "2026-03-02"}]}\n'
+    )
     (acme / "tests" / "test_file.yaml").write_text(
         "cases:\n  - name: claims from a JSON Lines file\n    claim_file: claims.jsonl\n    expect:\n"
-        "      - {status: denied, findings: [{rule: acme.cap.97140, line: 1}]}\n      - {status: accepted}\n")
+        "      - {status: denied, findings: [{rule: acme.cap.97140, line: 1}]}\n      - {status: accepted}\n"
+    )
     code, out, _ = run(capsys, acme / "tests" / "test_file.yaml")
     assert code == 0, out
 
@@ -189,16 +200,26 @@ def test_the_shipped_policies_pass_their_cases_with_full_coverage(capsys):
     assert "rule coverage: 100.0%" in out
 
 
-@pytest.mark.parametrize("breakage, case_name, finding", [
-    (("medicare/caps.yaml", "    max_units: 4", "    max_units: 5"),
-     "97112 billed at 5 units on one line - a practice guideline warning (seed 003)", "medicare.unit-cap.97112"),
-    (("medicare/code-pairs.yaml", "    column1: 97530\n    column2: 97116\n    modifier_indicator: 1",
-      "    column1: 97530\n    column2: 97116\n    modifier_indicator: 9"),
-     "97116 gait training with 97530 the same day is denied on the column-2 line (97116)",
-     "medicare.pair.97530-97116"),
-])
-def test_breaking_a_shipped_rule_fails_both_pytest_and_payerpolicy_test(capsys, tmp_path, breakage, case_name,
-                                                                        finding):
+@pytest.mark.parametrize(
+    "breakage, case_name, finding",
+    [
+        (
+            ("medicare/caps.yaml", "    max_units: 4", "    max_units: 5"),
+            "97112 billed at 5 units on one line - a practice guideline warning (seed 003)",
+            "medicare.unit-cap.97112",
+        ),
+        (
+            (
+                "medicare/code-pairs.yaml",
+                "    column1: 97530\n    column2: 97116\n    modifier_indicator: 1",
+                "    column1: 97530\n    column2: 97116\n    modifier_indicator: 9",
+            ),
+            "97116 gait training with 97530 the same day is denied on the column-2 line (97116)",
+            "medicare.pair.97530-97116",
+        ),
+    ],
+)
+def test_breaking_a_shipped_rule_fails_both_pytest_and_payerpolicy_test(capsys, tmp_path, breakage, case_name, finding):
     copy = tmp_path / "policies"
     shutil.copytree(SHIPPED, copy)
     file, before, after = breakage
@@ -209,9 +230,24 @@ def test_breaking_a_shipped_rule_fails_both_pytest_and_payerpolicy_test(capsys, 
     assert code == 1
     assert case_name in out and finding in out
     env = plugin_env()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "payerpolicy.cases.pytest_plugin", "-q",
-                           "-p", "no:cacheprovider", str(copy)], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "payerpolicy.cases.pytest_plugin",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(copy),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert case_name in done.stdout and finding in done.stdout
     assert "Traceback" not in done.stdout
@@ -219,9 +255,24 @@ def test_breaking_a_shipped_rule_fails_both_pytest_and_payerpolicy_test(capsys, 
 
 def test_the_pytest_plugin_collects_each_case_as_an_item(tmp_path, acme):
     env = plugin_env()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "payerpolicy.cases.pytest_plugin", "-v",
-                           "-p", "no:cacheprovider", str(acme)], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "payerpolicy.cases.pytest_plugin",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            str(acme),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_caps.yaml::97110 for 3 units is cut to 2 PASSED" in done.stdout
     assert "test_caps.yaml::97110 for 2 units is paid PASSED" in done.stdout

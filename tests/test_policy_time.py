@@ -1,4 +1,5 @@
 """Policies across time: effective periods per line, and the policy as known on an `as_of` date."""
+
 from __future__ import annotations
 
 import datetime
@@ -115,8 +116,12 @@ def test_a_date_window_over_the_patients_year(tmp_path):
     policy = payerpolicy.load(tmp_path)
 
     def visits(*pairs):
-        return {"id": "W", "patient": {"id": "P"},
-                "lines": [{"code": code, "units": 1, "date": date} for code, date in pairs]}
+        return {
+            "id": "W",
+            "patient": {"id": "P"},
+            "lines": [{"code": code, "units": 1, "date": date} for code, date in pairs],
+        }
+
     soon = policy.check(visits(("97161", "2026-03-01"), ("97164", "2026-03-20")))
     assert [(f.rule, f.line) for f in soon.findings] == [("acme.reevaluation-too-soon", 2)]
     later = policy.check(visits(("97161", "2026-03-01"), ("97164", "2026-04-15")))
@@ -126,8 +131,7 @@ def test_a_date_window_over_the_patients_year(tmp_path):
 def test_counting_visits_counts_dates_not_lines(tmp_path):
     (tmp_path / "policy.yaml").write_text(WINDOW_POLICY)
     policy = payerpolicy.load(tmp_path)
-    lines = [{"code": "97110", "units": 1, "date": d} for d in ("2026-01-05", "2026-01-05", "2026-01-12",
-                                                                "2026-01-19")]
+    lines = [{"code": "97110", "units": 1, "date": d} for d in ("2026-01-05", "2026-01-05", "2026-01-12", "2026-01-19")]
     decision = policy.check({"id": "V", "patient": {"id": "P"}, "lines": lines})
     assert [(f.line, f.message) for f in decision.findings] == [(4, "2 visits before this one")]
 
@@ -140,8 +144,9 @@ def test_a_date_takes_only_days_added_or_taken(tmp_path):
 
 
 def test_a_window_across_new_year_uses_the_whole_record(tmp_path):
-    (tmp_path / "policy.yaml").write_text(WINDOW_POLICY.replace("line.date - 30 earlier that year",
-                                                                "line.date - 30 earlier on record"))
+    (tmp_path / "policy.yaml").write_text(
+        WINDOW_POLICY.replace("line.date - 30 earlier that year", "line.date - 30 earlier on record")
+    )
     policy = payerpolicy.load(tmp_path)
     evaluation = {"id": "E", "patient": {"id": "P"}, "lines": [{"code": "97161", "units": 1, "date": "2025-12-20"}]}
     reevaluation = {"id": "R", "patient": {"id": "P"}, "lines": [{"code": "97164", "units": 1, "date": "2026-01-05"}]}

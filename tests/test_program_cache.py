@@ -1,5 +1,6 @@
 """The compiled-policy cache: a second load skips reading and compiling, and any change to the policy's files
 (or the date it is known on) is seen at once."""
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,8 @@ def cache(tmp_path, monkeypatch) -> Path:
 def policy_folder(tmp_path) -> Path:
     folder = tmp_path / "acme"
     folder.mkdir()
-    (folder / "policy.yaml").write_text(textwrap.dedent("""\
+    (folder / "policy.yaml").write_text(
+        textwrap.dedent("""\
         policy: {payer: acme, name: Acme, version: "1", extends: medicare}
         unit_caps:
           - {id: acme.cap.97110, codes: 97110, max_units: 4, source: "test"}
@@ -45,7 +47,8 @@ def policy_folder(tmp_path) -> Path:
             source: "test"
         code_pair_tables:
           - {id: acme.ptp, file: ptp.csv, source: "test edits"}
-        """))
+        """)
+    )
     (folder / "ptp.csv").write_text("column1,column2,modifier_indicator\n97530,97035,1\n")
     return folder
 
@@ -53,13 +56,21 @@ def policy_folder(tmp_path) -> Path:
 def _no_compiling(monkeypatch):
     def refuse(spec):
         raise AssertionError("the policy was compiled again instead of coming from the cache")
+
     monkeypatch.setattr(policy_load, "plan_program", refuse)
 
 
 def _claim(units=5, codes=("97110",)):
-    return {"id": "C-1", "payer": "acme", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
-            "lines": [{"code": code, "modifiers": ["GP"], "units": units, "minutes": 15 * units,
-                       "date": "2026-03-02"} for code in codes]}
+    return {
+        "id": "C-1",
+        "payer": "acme",
+        "patient": {"id": "P-1"},
+        "provider": {"type": "PT"},
+        "lines": [
+            {"code": code, "modifiers": ["GP"], "units": units, "minutes": 15 * units, "date": "2026-03-02"}
+            for code in codes
+        ],
+    }
 
 
 def _rules(decision):
@@ -103,12 +114,14 @@ def test_a_changed_pair_table_is_seen(cache, policy_folder):
 def test_a_new_policy_file_in_the_folder_is_seen(cache, policy_folder):
     assert "acme.cap.97112" not in _rules(payerpolicy.load(policy_folder).check(_claim(codes=("97112",))))
     (policy_folder / "more.yaml").write_text(
-        "unit_caps:\n  - {id: acme.cap.97112, codes: 97112, max_units: 2, source: test}\n")
+        "unit_caps:\n  - {id: acme.cap.97112, codes: 97112, max_units: 2, source: test}\n"
+    )
     assert "acme.cap.97112" in _rules(payerpolicy.load(policy_folder).check(_claim(codes=("97112",))))
 
 
 def test_each_as_of_date_has_its_own_entry(cache, policy_folder):
     import datetime
+
     payerpolicy.load(policy_folder, as_of=datetime.date(2026, 1, 1))
     payerpolicy.load(policy_folder, as_of=datetime.date(2020, 6, 1))
     assert len(list(cache.glob("*.pickle"))) == 2
@@ -130,6 +143,7 @@ class _Planted:
 
 def test_a_planted_entry_is_never_unpickled(cache, policy_folder, tmp_path):
     import pickle
+
     payerpolicy.load(policy_folder)
     [entry] = cache.glob("*.pickle")
     ran = Path(__file__).parent / "planted-ran"
@@ -181,6 +195,7 @@ def test_workers_loading_from_the_cache_match_a_parent_that_compiled(tmp_path, m
     """The first run with --jobs compiles in the parent and the workers find the policy in the cache: they
     must still recognise it as the same policy (a stripped cached rule is not a different rule)."""
     import subprocess
+
     monkeypatch.setenv("PAYERPOLICY_CACHE", str(tmp_path / "fresh-cache"))
     env = dict(__import__("os").environ, PYTHONPATH=str(ROOT / "src"))
     command = [sys.executable, "-m", "payerpolicy", "check", "--format", "csv", str(ROOT / "examples" / "claims.json")]
@@ -194,8 +209,10 @@ def test_a_load_from_another_working_folder_names_files_from_there(cache, policy
     first = payerpolicy.load(policy_folder)
     monkeypatch.chdir(policy_folder)
     again = payerpolicy.load(".")
+
     def own(policy):  # the files of the test policy itself, not of medicare below it
         return {r.span.file for r in policy.program.policy.rules if r.span and not r.span.file.startswith("policies/")}
+
     assert own(again) == {"policy.yaml"} and own(first) != own(again)
 
 
@@ -214,6 +231,7 @@ def test_a_cap_from_the_cache_still_says_how_many_units_to_bill(cache, policy_fo
 def test_loading_leaves_the_garbage_collector_as_it_found_it(cache, policy_folder, enabled):
     """Loading holds the collector off (every object it makes stays alive) and puts it back as it was."""
     import gc
+
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()

@@ -5,6 +5,7 @@ as constants, counts shared through the judged line's memo); with an observer, e
 called in turn. Both must give the same decisions on every claim, so these tests judge the same claims both
 ways, over the shipped policies and over a policy built to take the paths the shipped ones do not.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,15 +28,24 @@ def _judge_both_ways(policy, claims, window=25):
     def run(observer):
         judge = Judge(policy.program, observer=observer)
         return list(judge_in_order(iter(claims), lambda record: judge, window))
+
     return run(None), run(lambda rule, line, fired: None)
 
 
 # Rules each run must fire, so that the comparison is not vacuous: counts over the day and the year, pairs.
 MUST_FIRE = {
-    "medicare": {"medicare.unit-cap.97112", "medicare.threshold.kx-pt-slp", "medicare.modifier.gp-on-pt-services",
-                 "medicare.timed.more-units-than-minutes", "medicare.pair.one-on-one-with-group"},
-    "example-commercial": {"medicare.threshold.kx-pt-slp", "medicare.modifier.gp-on-pt-services",
-                           "medicare.pair.one-on-one-with-group"},
+    "medicare": {
+        "medicare.unit-cap.97112",
+        "medicare.threshold.kx-pt-slp",
+        "medicare.modifier.gp-on-pt-services",
+        "medicare.timed.more-units-than-minutes",
+        "medicare.pair.one-on-one-with-group",
+    },
+    "example-commercial": {
+        "medicare.threshold.kx-pt-slp",
+        "medicare.modifier.gp-on-pt-services",
+        "medicare.pair.one-on-one-with-group",
+    },
 }
 
 
@@ -67,10 +77,13 @@ CODES = [f"9{n:04d}" for n in range(7000, 7030)]  # thirty made-up codes, each w
 def _wide_policy(tmp_path: Path) -> Path:
     """A rule over thirty codes that each have a rule of their own: the shared rule stands in more groups
     than are written in line, so it is called from each. Dated rules and missing values are in it too."""
-    caps = "\n".join(f"""  - id: wide.cap.{code}
+    caps = "\n".join(
+        f"""  - id: wide.cap.{code}
     codes: {code}
     max_units: {1 + i % 3}
-    source: "test" """ for i, code in enumerate(CODES))
+    source: "test" """
+        for i, code in enumerate(CODES)
+    )
     text = textwrap.dedent("""\
         policy:
           payer: wide
@@ -118,13 +131,26 @@ def test_a_rule_over_many_groups_is_called_not_written_in_line(tmp_path):
     for i in range(400):
         lines = []
         for j in range(1 + i % 4):
-            line = {"code": CODES[(i * 7 + j * 3) % len(CODES)], "units": 1 + (i + j) % 4,
-                    "modifiers": ["GP"] if (i + j) % 3 else [], "date": f"2026-0{2 + i % 3}-1{j % 2}"}
+            line = {
+                "code": CODES[(i * 7 + j * 3) % len(CODES)],
+                "units": 1 + (i + j) % 4,
+                "modifiers": ["GP"] if (i + j) % 3 else [],
+                "date": f"2026-0{2 + i % 3}-1{j % 2}",
+            }
             if (i + j) % 5:
                 line["minutes"] = 10 + (i * j) % 35
             lines.append(line)
-        claims.append(claim_from_dict({"id": f"W-{i}", "payer": "wide", "patient": {"id": f"P-{i % 9}"},
-                                       "provider": {"type": "PT"}, "lines": lines}))
+        claims.append(
+            claim_from_dict(
+                {
+                    "id": f"W-{i}",
+                    "payer": "wide",
+                    "patient": {"id": f"P-{i % 9}"},
+                    "provider": {"type": "PT"},
+                    "lines": lines,
+                }
+            )
+        )
     fast, slow = _judge_both_ways(policy, claims)
     assert fast == slow
     fired = {f.rule for d in fast for f in d.findings}
@@ -140,6 +166,7 @@ def test_the_generated_source_names_each_rule_and_tracebacks_show_what_runs():
         assert f"# {spec.id}" in program.source
     # Tracebacks and profiles show the compiled lines.
     import linecache
+
     code = program.judge_for("97112").__code__
     assert linecache.getline(code.co_filename, code.co_firstlineno).strip() == "def run(d, f):"
 
@@ -148,12 +175,19 @@ def test_the_generated_source_is_the_same_in_every_process():
     """Python seeds its string hashes per process; the generated program must not depend on them."""
     import os
     import subprocess
-    script = ("import hashlib, payerpolicy; p = payerpolicy.load('medicare'); "
-              "print(hashlib.sha1((p.program.source + p.program.shapes_source).encode()).hexdigest())")
+
+    script = (
+        "import hashlib, payerpolicy; p = payerpolicy.load('medicare'); "
+        "print(hashlib.sha1((p.program.source + p.program.shapes_source).encode()).hexdigest())"
+    )
     digests = set()
     for seed in ("1", "2", "3"):
-        env = dict(os.environ, PYTHONHASHSEED=seed, PAYERPOLICY_CACHE="off",
-                   PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env = dict(
+            os.environ,
+            PYTHONHASHSEED=seed,
+            PAYERPOLICY_CACHE="off",
+            PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        )
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
         assert done.returncode == 0, done.stderr
         digests.add(done.stdout.strip())
@@ -218,9 +252,19 @@ def test_a_number_in_a_list_of_numbers(tmp_path):
     number was ever in the list)."""
     (tmp_path / "policy.yaml").write_text(NUMBER_SET_POLICY)
     policy = payerpolicy.load(tmp_path)
-    claim = claim_from_dict({"id": "C-1", "patient": {"id": "P-1"}, "lines": [
-        {"code": "97110", "units": units, "date": "2026-03-02"} for units in (1, 2, 4)]})
+    claim = claim_from_dict(
+        {
+            "id": "C-1",
+            "patient": {"id": "P-1"},
+            "lines": [{"code": "97110", "units": units, "date": "2026-03-02"} for units in (1, 2, 4)],
+        }
+    )
     assert [f.line for f in policy.check(claim).findings] == []  # three lines that day
-    claim = claim_from_dict({"id": "C-2", "patient": {"id": "P-1"}, "lines": [
-        {"code": "97110", "units": units, "date": "2026-03-02"} for units in (2, 3)]})
+    claim = claim_from_dict(
+        {
+            "id": "C-2",
+            "patient": {"id": "P-1"},
+            "lines": [{"code": "97110", "units": units, "date": "2026-03-02"} for units in (2, 3)],
+        }
+    )
     assert [f.line for f in policy.check(claim).findings] == [1]

@@ -1,4 +1,5 @@
 """The progress line of a long `check`: only where asked for, redrawn sparingly, cleared at the end."""
+
 from __future__ import annotations
 
 import io

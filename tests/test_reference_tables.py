@@ -2,6 +2,7 @@
 `payerpolicy tables import`: judged by date of service, and every finding they cause names its table, quarter
 and row in the decision JSON. The policy case files (policies/*/tests/test_unit_limits.yaml,
 test_fee_status.yaml) cover the billing behaviour; these tests the plumbing and the provenance."""
+
 from __future__ import annotations
 
 import json
@@ -26,23 +27,32 @@ def _policy(folder: Path, text: str) -> Path:
 
 
 def _claim(claim_id: str, *lines, date="2026-10-05") -> dict:
-    return {"id": claim_id, "payer": "acme", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"},
-            "diagnoses": ["M54.50"],
-            "lines": [{"code": code, "modifiers": ["GP"], "units": units, "date": date} for code, units in lines]}
+    return {
+        "id": claim_id,
+        "payer": "acme",
+        "patient": {"id": "P-1"},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "diagnoses": ["M54.50"],
+        "lines": [{"code": code, "modifiers": ["GP"], "units": units, "date": date} for code, units in lines],
+    }
 
 
 @pytest.fixture
 def mue_policy(tmp_path) -> Path:
     folder = tmp_path / "acme"
     import_table("mue", [CMS / "mue-practitioner-2026q4.csv"], "2026Q4", folder / "reference" / "mue.csv")
-    return _policy(folder, """\
+    return _policy(
+        folder,
+        """\
         policy: {payer: acme, name: Acme, version: "1", extends: medicare}
         remove: [medicare.unit-cap.97112]
         unit_cap_tables:
           - id: acme.mue
             file: reference/mue.csv
             source: "CMS practitioner MUE, 2026Q4 (test sample)"
-        """)
+        """,
+    )
 
 
 def test_an_mue_finding_names_its_table_quarter_and_rows_in_the_decision_json(mue_policy, tmp_path, capsys):
@@ -68,8 +78,14 @@ def test_the_text_output_names_the_table_row(mue_policy, tmp_path, capsys):
 def test_indicator_1_is_per_line_and_indicators_2_and_3_count_the_day_across_claims(mue_policy):
     policy = payerpolicy.load(mue_policy)
     # 97530 (MAI 1, 6): 4 + 4 on two claims is fine; 97140 (MAI 2, 4): 3 + 2 is not; 97110 (MAI 3, 6): 4 + 3 not.
-    decisions = list(policy.check_many([_claim("A", ("97530", 4), ("97140", 3), ("97110", 4)),
-                                        _claim("B", ("97530", 4), ("97140", 2), ("97110", 3))]))
+    decisions = list(
+        policy.check_many(
+            [
+                _claim("A", ("97530", 4), ("97140", 3), ("97110", 4)),
+                _claim("B", ("97530", 4), ("97140", 2), ("97110", 3)),
+            ]
+        )
+    )
     hits = [[(f.line, f.fix.action) for f in d.findings if f.rule == "acme.mue"] for d in decisions]
     assert hits == [[], [(2, "review"), (3, "review")]]
     assert [line.status for line in decisions[1].lines] == ["accepted", "denied", "denied"]  # whole lines
@@ -96,7 +112,10 @@ def test_a_cached_load_keeps_the_tables_and_their_provenance(mue_policy):
 def test_fee_status_from_an_imported_rvu_table_with_hand_rows_taking_precedence(tmp_path):
     folder = tmp_path / "acme"
     import_table("rvu", [CMS / "rvu-2026-pprrvu.csv"], "2026Q4", folder / "rvu.csv")
-    policy = payerpolicy.load(_policy(folder, """\
+    policy = payerpolicy.load(
+        _policy(
+            folder,
+            """\
         policy: {payer: acme, name: Acme, version: "1"}
         fee_status_table:
           file: rvu.csv
@@ -118,28 +137,39 @@ def test_fee_status_from_an_imported_rvu_table_with_hand_rows_taking_precedence(
             severity: deny
             reason: {group: CO, carc: "96"}
             source: "no code has status R: the rule judges nothing"
-        """))
+        """,
+        )
+    )
     decision = policy.check(_claim("C", ("97010", 1), ("97112", 1), ("97110", 1)))
     found = {f.rule: f for f in decision.findings}
     assert set(found) == {"acme.bundled", "acme.not-covered"}
     bundled = found["acme.bundled"]
-    assert bundled.line == 1 and bundled.message == "97010 has Medicare fee schedule status B (bundled: paid as " \
-                                                    "part of other services, never separately)"
+    assert (
+        bundled.line == 1
+        and bundled.message
+        == "97010 has Medicare fee schedule status B (bundled: paid as part of other services, never separately)"
+    )
     assert bundled.fix.action == "remove_line"
     assert {k: bundled.source[k] for k in ("quarter", "row", "published")} == {
-        "quarter": "2026Q4", "row": 7, "published": "rvu-2026-pprrvu.csv:5"}
+        "quarter": "2026Q4",
+        "row": 7,
+        "published": "rvu-2026-pprrvu.csv:5",
+    }
     assert found["acme.not-covered"].source["status_source"] == "a hand row for the test"
 
 
 def test_mistakes_in_reference_tables_are_placed_and_reported_together(tmp_path):
-    folder = _policy(tmp_path / "acme", """\
+    folder = _policy(
+        tmp_path / "acme",
+        """\
         policy: {payer: acme, name: Acme, version: "1"}
         unit_cap_tables:
           - {id: acme.mue, file: mue.csv, source: "test"}
           - {id: acme.mue2, file: missing.csv, source: "test"}
         fee_status:
           - {id: acme.bundled, status: B, severity: deny, reason: {group: CO, carc: "97"}, source: "test"}
-        """)
+        """,
+    )
     (folder / "mue.csv").write_text("# payerpolicy reference table: mue\ncode,mue,indicator\n97110,six,1\n97112,4\n")
     with pytest.raises(PolicyError) as raised:
         payerpolicy.load(folder)
@@ -152,11 +182,14 @@ def test_mistakes_in_reference_tables_are_placed_and_reported_together(tmp_path)
 def test_a_table_of_another_kind_is_refused_with_the_command_that_makes_the_right_one(tmp_path):
     folder = tmp_path / "acme"
     import_table("rvu", [CMS / "rvu-2026-pprrvu.csv"], "2026Q4", folder / "rvu.csv")
-    _policy(folder, """\
+    _policy(
+        folder,
+        """\
         policy: {payer: acme, name: Acme, version: "1", extends: medicare}
         unit_cap_tables:
           - {id: acme.mue, file: rvu.csv, source: "test"}
-        """)
+        """,
+    )
     with pytest.raises(PolicyError) as raised:
         payerpolicy.load(folder)
     [problem] = raised.value.diagnostics
@@ -166,19 +199,28 @@ def test_a_table_of_another_kind_is_refused_with_the_command_that_makes_the_righ
 
 def test_a_generated_2000_row_ptp_file_imports_and_judges(tmp_path):
     rng = random.Random(3)
-    rows = [f"{10000 + rng.randrange(80000):05d}\t{10000 + rng.randrange(80000):05d}\t\t20200101\t*\t1\tr\n"
-            for _ in range(1999)]
+    rows = [
+        f"{10000 + rng.randrange(80000):05d}\t{10000 + rng.randrange(80000):05d}\t\t20200101\t*\t1\tr\n"
+        for _ in range(1999)
+    ]
     rows.append("97530\t97116\t\t20201001\t*\t1\tMutually exclusive procedures\n")
     source = tmp_path / "ptp.txt"
-    source.write_text("CPT only copyright\n\nColumn 1\tColumn 2\t*\tEffective Date\tDeletion Date\tModifier\t"
-                      "PTP Edit Rationale\n" + "".join(rows))
+    source.write_text(
+        "CPT only copyright\n\nColumn 1\tColumn 2\t*\tEffective Date\tDeletion Date\tModifier\t"
+        "PTP Edit Rationale\n" + "".join(rows)
+    )
     folder = tmp_path / "acme"
     assert import_table("ptp", [source], "2026Q4", folder / "ptp.tsv").rows == 2000
-    policy = payerpolicy.load(_policy(folder, """\
+    policy = payerpolicy.load(
+        _policy(
+            folder,
+            """\
         policy: {payer: acme, name: Acme, version: "1", extends: medicare}
         code_pair_tables:
           - {id: acme.ptp, file: ptp.tsv, source: "generated PTP"}
-        """))
+        """,
+        )
+    )
     [finding] = [f for f in policy.check(_claim("C", ("97530", 1), ("97116", 1))).findings if f.rule == "acme.ptp"]
     assert finding.line == 2 and finding.source["quarter"] == "2026Q4" and finding.source["table"].endswith("ptp.tsv")
     assert finding.source["row"] == 2006  # 5 `#` lines and the heading, then the 2,000th edit

@@ -1,4 +1,5 @@
 """Output formats of `payerpolicy check`: CSV, one row per finding; the X12 835 view of denied lines."""
+
 from __future__ import annotations
 
 import csv
@@ -10,11 +11,18 @@ from payerpolicy.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "claims.json"
 
-CLAIM = {"id": "R-1", "patient": {"id": "P-1"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-         "lines": [
-             {"code": "97112", "modifiers": ["GP"], "units": 5, "minutes": 75, "date": "2026-03-02", "charge": 250.0},
-             {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.5},
-             {"code": "97140", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 40.0}]}
+CLAIM = {
+    "id": "R-1",
+    "patient": {"id": "P-1"},
+    "referring_npi": "1245319599",
+    "provider": {"type": "PT"},
+    "diagnoses": ["I69.351"],
+    "lines": [
+        {"code": "97112", "modifiers": ["GP"], "units": 5, "minutes": 75, "date": "2026-03-02", "charge": 250.0},
+        {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.5},
+        {"code": "97140", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 40.0},
+    ],
+}
 
 
 def run(capsys, tmp_path, *args, claims=(CLAIM,)):
@@ -33,8 +41,10 @@ def test_csv_has_one_row_per_finding(capsys, tmp_path):
     code, out = run(capsys, tmp_path, "--format", "csv", *PLAN)
     assert code == 1
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [(r["line"], r["rule"]) for r in rows] == [("1", "example-commercial.unit-cap.97112"),
-                                                      ("2", "medicare.modifier.gp-on-pt-services")]
+    assert [(r["line"], r["rule"]) for r in rows] == [
+        ("1", "example-commercial.unit-cap.97112"),
+        ("2", "medicare.modifier.gp-on-pt-services"),
+    ]
     cap = rows[0]
     assert (cap["claim"], cap["claim_status"], cap["code"], cap["severity"]) == ("R-1", "denied", "97112", "deny")
     assert (cap["group"], cap["carc"], cap["rarc"]) == ("CO", "151", "N362")
@@ -54,11 +64,11 @@ def test_835_view_of_denied_and_adjusted_lines(capsys, tmp_path):
     code, out = run(capsys, tmp_path, "--format", "835", *PLAN)
     assert code == 1
     assert out.splitlines() == [
-        "CLP*R-1*1*335.5**~",             # partly denied; the claim's total charge
-        "SVC*HC:97112:GP*250***3**5~",     # 3 of 5 units allowed
-        "CAS*CO*151*100~",                 # two fifths of the charge taken off
+        "CLP*R-1*1*335.5**~",  # partly denied; the claim's total charge
+        "SVC*HC:97112:GP*250***3**5~",  # 3 of 5 units allowed
+        "CAS*CO*151*100~",  # two fifths of the charge taken off
         "LQ*HE*N362~",
-        "SVC*HC:97110*45.5***0**1~",       # denied for the missing GP
+        "SVC*HC:97110*45.5***0**1~",  # denied for the missing GP
         "CAS*CO*4*45.5~",
     ]
 
@@ -77,11 +87,24 @@ def test_accepted_claims_have_no_835_segments(capsys, tmp_path):
 
 # A PT assistant's line without CQ (compliance: the payer never sees who furnished it) beside a line a payer
 # edit denies (97110 without GP) and a unit the minutes do not support (compliance).
-KINDS_CLAIM = {"id": "K-1", "patient": {"id": "P-9"}, "provider": {"type": "PT"}, "diagnoses": ["I69.351"],
-               "lines": [
-                   {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.0},
-                   {"code": "97112", "modifiers": ["GP"], "units": 2, "minutes": 15, "date": "2026-03-02",
-                    "charge": 90.0, "provider": {"type": "PTA"}}]}
+KINDS_CLAIM = {
+    "id": "K-1",
+    "patient": {"id": "P-9"},
+    "provider": {"type": "PT"},
+    "diagnoses": ["I69.351"],
+    "lines": [
+        {"code": "97110", "units": 1, "minutes": 15, "date": "2026-03-02", "charge": 45.0},
+        {
+            "code": "97112",
+            "modifiers": ["GP"],
+            "units": 2,
+            "minutes": 15,
+            "date": "2026-03-02",
+            "charge": 90.0,
+            "provider": {"type": "PTA"},
+        },
+    ],
+}
 
 
 def test_every_finding_says_its_kind_and_only_payer_edits_carry_codes(capsys, tmp_path):
@@ -121,11 +144,17 @@ def test_text_labels_each_finding_and_says_when_only_compliance_holds_a_claim(ca
 def test_text_output_shows_claim_text_escaped_and_cut():
     import payerpolicy
     from payerpolicy.render.text import render_claim
-    hostile = {"id": "C-\x1b[31mRED\u2028\x07", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
-               "lines": [{"code": "97110", "modifiers": ["GP"], "units": "x" * 5000, "date": "2026-03-02"}]}
+
+    hostile = {
+        "id": "C-\x1b[31mRED\u2028\x07",
+        "patient": {"id": "P-1"},
+        "provider": {"type": "PT"},
+        "lines": [{"code": "97110", "modifiers": ["GP"], "units": "x" * 5000, "date": "2026-03-02"}],
+    }
     text = render_claim(payerpolicy.load("medicare").check(hostile))
     assert "\x1b" not in text and "\u2028" not in text and "\x07" not in text
     assert "C-\\x1b[31mRED\\u2028\\x07" in text
     assert len(text) < 1500  # the reader cuts what it quotes; the renderer cuts what it prints, too
     from payerpolicy.diagnostics import shown
+
     assert shown("y" * 5000) == "y" * 200 + "... (4,800 more characters)"

@@ -1,4 +1,5 @@
 """The parse and lower stages: rule-language text to our syntax tree, and syntax errors with positions."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ tests compile one policy both ways, the second time with every count written the
 scope's lines, filtered, per judged line), and judge the same claims with both: claims of several dates
 (out of date order, across a new year), patient-days spanning claims, replacements, and a claim history.
 """
+
 from __future__ import annotations
 
 import random
@@ -37,25 +38,38 @@ RULES = [
     ("record-count", "number of lines on record >= 12"),
     ("another-earlier-record", "another line earlier on record and code = 97161"),
     # Running totals per value: the counted line shares the judged line's code, claim or discipline.
-    ("same-code-earlier-units", "total units of lines with code = line.code and claim_id = claim.id earlier that day"
-                                " + units > 3"),
-    ("same-discipline-earlier", "another line with code in [97110, 97530] and discipline = line.discipline"
-                                " earlier that day and code = 97530"),
+    (
+        "same-code-earlier-units",
+        "total units of lines with code = line.code and claim_id = claim.id earlier that day + units > 3",
+    ),
+    (
+        "same-discipline-earlier",
+        "another line with code in [97110, 97530] and discipline = line.discipline earlier that day and code = 97530",
+    ),
     ("same-code-year-charges", "total charge of lines with line.code = code earlier that year > 600"),
-    ("same-code-record-count", "number of lines with code = line.code and discipline = line.discipline"
-                               " and units >= 2 earlier on record >= 3"),
+    (
+        "same-code-record-count",
+        "number of lines with code = line.code and discipline = line.discipline and units >= 2 earlier on record >= 3",
+    ),
     # Exact figures, however far down a long claim: a total off by one line changes which lines fire.
-    ("same-code-units-exactly", "remainder(total units of lines with code = line.code and claim_id = claim.id"
-                                " earlier that day, 7) = 3"),
-    ("own-claim-record", "another line with claim_id = line.claim_id and code in [97161, 97112] earlier on record"
-                         " and code = 97110"),
-    ("same-code-year-exactly", "remainder(number of lines with code = line.code and units >= 2 earlier that"
-                               " year, 5) = 2"),
+    (
+        "same-code-units-exactly",
+        "remainder(total units of lines with code = line.code and claim_id = claim.id earlier that day, 7) = 3",
+    ),
+    (
+        "own-claim-record",
+        "another line with claim_id = line.claim_id and code in [97161, 97112] earlier on record and code = 97110",
+    ),
+    (
+        "same-code-year-exactly",
+        "remainder(number of lines with code = line.code and units >= 2 earlier that year, 5) = 2",
+    ),
 ]
 
 
 def _policy_folder(tmp_path):
-    rules = "\n".join(f"""\
+    rules = "\n".join(
+        f"""\
           - id: test.{name}
             family: threshold
             codes: [97110, 97112, 97140, 97530, 97161]
@@ -63,11 +77,17 @@ def _policy_folder(tmp_path):
             severity: deny
             reason: {{group: CO, carc: "119"}}
             message: "{name}"
-            source: test""" for name, condition in RULES)
-    (tmp_path / "policy.yaml").write_text(textwrap.dedent("""\
+            source: test"""
+        for name, condition in RULES
+    )
+    (tmp_path / "policy.yaml").write_text(
+        textwrap.dedent("""\
         policy: {payer: counts, name: Counts (test), version: "1"}
         rules:
-        """) + textwrap.dedent(rules) + "\n")
+        """)
+        + textwrap.dedent(rules)
+        + "\n"
+    )
     return tmp_path
 
 
@@ -78,11 +98,24 @@ def _claims(seed: int = 11) -> list:
     out = []
     for number in range(400):
         claim_dates = rng.sample(dates, rng.choice([1, 1, 2, 3]))  # several dates, in any order
-        lines = [{"code": rng.choice(codes), "units": rng.randint(1, 3), "minutes": rng.choice([8, 15, 25, 40]),
-                  "date": rng.choice(claim_dates), "charge": float(rng.choice([40, 75, 120])),
-                  "modifiers": rng.choice([["GP"], ["GO"], ["GP", "59"], []])} for _ in range(rng.randint(1, 5))]
-        claim = {"id": f"C-{number}", "patient": {"id": f"P-{rng.randrange(6)}"}, "payer": "counts",
-                 "provider": {"type": rng.choice(["PT", "OT", "PTA"])}, "lines": lines}
+        lines = [
+            {
+                "code": rng.choice(codes),
+                "units": rng.randint(1, 3),
+                "minutes": rng.choice([8, 15, 25, 40]),
+                "date": rng.choice(claim_dates),
+                "charge": float(rng.choice([40, 75, 120])),
+                "modifiers": rng.choice([["GP"], ["GO"], ["GP", "59"], []]),
+            }
+            for _ in range(rng.randint(1, 5))
+        ]
+        claim = {
+            "id": f"C-{number}",
+            "patient": {"id": f"P-{rng.randrange(6)}"},
+            "payer": "counts",
+            "provider": {"type": rng.choice(["PT", "OT", "PTA"])},
+            "lines": lines,
+        }
         if number > 20 and rng.random() < 0.1:  # a replacement of an earlier claim of the same patient
             earlier = rng.choice([c for c in out if c["patient"] == claim["patient"]] or [out[-1]])
             claim = dict(claim, id=earlier["id"], patient=earlier["patient"], frequency="7")
@@ -112,6 +145,7 @@ def test_fast_counts_judge_as_plain_counts(tmp_path, monkeypatch, window):
     def run(program):
         judge = Judge(program)
         return list(judge_in_order(iter(claims), lambda record: judge, window))
+
     fast_decisions, plain_decisions = run(fast), run(plain)
     assert fast_decisions == plain_decisions
     fired = {f.rule for d in fast_decisions for f in d.findings}
@@ -135,8 +169,7 @@ def test_fast_counts_judge_as_plain_counts_with_a_claim_history(tmp_path, monkey
 def test_one_claim_alone_fast_and_plain(tmp_path, monkeypatch):
     fast, plain = _programs(tmp_path, monkeypatch)
     for record in _claims(seed=13)[:200]:
-        assert (Judge(fast, remember=False).judge([record])
-                == Judge(plain, remember=False).judge([record])), record.id
+        assert Judge(fast, remember=False).judge([record]) == Judge(plain, remember=False).judge([record]), record.id
 
 
 def test_big_claims_fast_and_plain(tmp_path, monkeypatch):
@@ -146,11 +179,26 @@ def test_big_claims_fast_and_plain(tmp_path, monkeypatch):
     rng = random.Random(14)
     codes = ["97110", "97112", "97140", "97530", "97161"]
     for number, dates in enumerate((["2026-01-05"], ["2026-01-05", "2026-01-06", "2025-12-31"])):
-        lines = [{"code": rng.choice(codes), "units": rng.randint(1, 3), "minutes": 15, "date": rng.choice(dates),
-                  "charge": float(rng.choice([40, 75, 120])), "modifiers": rng.choice([["GP"], ["GO"], []])}
-                 for _ in range(150)]
-        record = claim_from_dict({"id": f"BIG-{number}", "patient": {"id": "P-1"}, "payer": "counts",
-                                  "provider": {"type": "PT"}, "lines": lines})
+        lines = [
+            {
+                "code": rng.choice(codes),
+                "units": rng.randint(1, 3),
+                "minutes": 15,
+                "date": rng.choice(dates),
+                "charge": float(rng.choice([40, 75, 120])),
+                "modifiers": rng.choice([["GP"], ["GO"], []]),
+            }
+            for _ in range(150)
+        ]
+        record = claim_from_dict(
+            {
+                "id": f"BIG-{number}",
+                "patient": {"id": "P-1"},
+                "payer": "counts",
+                "provider": {"type": "PT"},
+                "lines": lines,
+            }
+        )
         decided = Judge(fast, remember=False).judge([record])
         assert decided == Judge(plain, remember=False).judge([record])
         fired = {f.rule for d in decided for f in d.findings}

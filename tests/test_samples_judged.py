@@ -8,6 +8,7 @@ be read stay so: a procedure code of six digits (`478331`, imsweb) and a file wh
 component separator than its ISA header declares (lfh example 11). Every expectation below was read off the
 sample files by hand: the NPIs of IG examples (1234567890, 9876543210, ...) fail the NPI check digit.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ SAMPLES = Path(__file__).parent / "samples"
 
 # file: (claims judged, claims that cannot be read, the claim-data rules that fire in the file)
 X12_OUTCOMES = {
-    "imsweb_x12_complex.txt": (2, 4, {"billing-npi", "diagnosis-format", "referring-npi", "rendering-npi",
-                                      "taxonomy"}),
+    "imsweb_x12_complex.txt": (2, 4, {"billing-npi", "diagnosis-format", "referring-npi", "rendering-npi", "taxonomy"}),
     "imsweb_x12_valid.txt": (1, 1, {"billing-npi", "diagnosis-format"}),
     "imsweb_x12_valid_different_separators.txt": (1, 1, {"billing-npi", "diagnosis-format"}),
     "lfh_demo.ambulance.example5.837": (1, 0, {"billing-npi"}),
@@ -48,8 +48,9 @@ def medicare():
 
 def _outcome(decisions) -> tuple[int, int, set[str]]:
     judged = [d for d in decisions if d.status != "error"]
-    faults = {f.rule.removeprefix("medicare.claim-data.") for d in judged for f in d.findings
-              if f.family == "claim_data"}
+    faults = {
+        f.rule.removeprefix("medicare.claim-data.") for d in judged for f in d.findings if f.family == "claim_data"
+    }
     return len(judged), len(decisions) - len(judged), faults
 
 
@@ -78,12 +79,15 @@ def test_a_claim_with_data_faults_still_gets_its_other_findings(medicare):
     assert "`123456789` has 9 digits" in npi.message and "NM109 in loop 2310B" in npi.message
 
 
-@pytest.mark.parametrize("name, outcome", [
-    ("fhir-r4-spec_claim-example-cms1500-medical.json", (1, 0, set())),
-    ("davinci-pas-test-kit_conformant_pas_bundle_v110.json", (0, 1, set())),  # a prior-authorization request
-    ("davinci-pas-test-kit_pas_claim.json", (0, 1, set())),
-    ("carin-bb_ExplanationOfBenefit_ProfessionalEOBExample1.json", (0, 1, set())),  # an EOB, not a claim
-])
+@pytest.mark.parametrize(
+    "name, outcome",
+    [
+        ("fhir-r4-spec_claim-example-cms1500-medical.json", (1, 0, set())),
+        ("davinci-pas-test-kit_conformant_pas_bundle_v110.json", (0, 1, set())),  # a prior-authorization request
+        ("davinci-pas-test-kit_pas_claim.json", (0, 1, set())),
+        ("carin-bb_ExplanationOfBenefit_ProfessionalEOBExample1.json", (0, 1, set())),  # an EOB, not a claim
+    ],
+)
 def test_each_public_fhir_sample(medicare, name, outcome):
     document = json.loads((SAMPLES / "fhir" / name).read_text(encoding="utf-8"))
     assert _outcome(list(medicare.check_many(read_fhir(document, name)))) == outcome
@@ -96,9 +100,11 @@ def test_timed_lines_in_units_only_get_one_note_for_the_run_not_one_per_line(cap
 
     main(["check", "--format", "text", str(SAMPLES / "x12" / "moov-io_837p_sample_97530.txt")])
     out = capsys.readouterr().out
-    assert "minutes" not in out[:out.index("Note:")]  # no line says a word about minutes
-    assert out.rstrip().endswith("Note: 10 timed lines were billed in units without treatment minutes (as 837P "
-                                 "claims are), so the 8-minute rule could not check their units; send the minutes "
-                                 "(claim JSON `minutes` or `periods`) to have them checked.")
+    assert "minutes" not in out[: out.index("Note:")]  # no line says a word about minutes
+    assert out.rstrip().endswith(
+        "Note: 10 timed lines were billed in units without treatment minutes (as 837P "
+        "claims are), so the 8-minute rule could not check their units; send the minutes "
+        "(claim JSON `minutes` or `periods`) to have them checked."
+    )
     main(["check", "--format", "text", str(SAMPLES / "x12" / "stupidedi_X222A1_wheelchair_3mods.edi")])
     assert "Note:" not in capsys.readouterr().out  # no timed line, no note

@@ -3,6 +3,7 @@ right status, keeps policies fresh without ever serving a broken one, and keeps 
 
 Needs the extra `server` and httpx (`pip install '.[server,test-server]'`); skips without them (fails under
 PAYERPOLICY_REQUIRE_OPTIONAL=1)."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "samples"
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")  # newer Starlette prefers httpx2; both work
 
-GOOD = {"id": "C-1", "payer": "medicare", "patient": {"id": "P-SECRET-4711"},
-        "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"],
-        "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}]}
+GOOD = {
+    "id": "C-1",
+    "payer": "medicare",
+    "patient": {"id": "P-SECRET-4711"},
+    "provider": {"npi": "1234567893", "type": "PT"},
+    "diagnoses": ["I69.351"],
+    "lines": [{"code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-03-02"}],
+}
 BAD = {"id": "C-2", "payer": "medicare", "provider": {"type": "PT"}, "lines": []}
 
 
@@ -38,6 +44,7 @@ def web(optional_module):
     def client(settings=None, store=None):
         app = make_app(settings or ServiceSettings(reload_interval=0), store)
         return TestClient(app, base_url="http://127.0.0.1")
+
     return client, ServiceSettings, PolicyStore
 
 
@@ -61,12 +68,17 @@ def jsonl(*claims) -> bytes:
 
 # ---------------------------------------------------------------------------------------- same as the CLI
 
-@pytest.mark.parametrize("sample", [
-    ROOT / "examples" / "claims.json",
-    SAMPLES / "x12" / "therapy_pt_ot_medicare.837",
-    SAMPLES / "fhir" / "therapy-bundle.json",
-    "jsonl",
-], ids=["claim-json", "x12", "fhir", "jsonl-with-bad-claims"])
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        ROOT / "examples" / "claims.json",
+        SAMPLES / "x12" / "therapy_pt_ot_medicare.837",
+        SAMPLES / "fhir" / "therapy-bundle.json",
+        "jsonl",
+    ],
+    ids=["claim-json", "x12", "fhir", "jsonl-with-bad-claims"],
+)
 def test_check_answers_the_bytes_payerpolicy_check_prints(client, sample, tmp_path, monkeypatch, capsys):
     body = jsonl(GOOD, BAD, {**GOOD, "id": "C-3"}) + b"{not json\n" if sample == "jsonl" else sample.read_bytes()
     # The command line names its input by the file's name, the service `body`: a file named so compares whole.
@@ -107,6 +119,7 @@ def test_payer_and_output_format_as_on_the_command_line(client):
 
 # ---------------------------------------------------------------------------------------------- statuses
 
+
 def test_statuses_say_how_much_of_the_body_was_judged(client):
     assert client.post("/v1/check", content=jsonl(GOOD)).status_code == 200
     mixed = client.post("/v1/check", content=jsonl(GOOD, BAD))
@@ -140,6 +153,7 @@ def test_an_unexpected_failure_is_a_500_without_traceback_or_claim_in_the_log(we
 
     def broken(body, *args, **kwargs):
         raise ValueError(f"cannot judge {body[:60]!r}")
+
     monkeypatch.setattr(service_app, "check_body", broken)
     with web[0]() as c, caplog.at_level(logging.INFO):
         wait_ready(c)
@@ -154,12 +168,14 @@ def test_a_claim_or_two_is_judged_on_the_event_loop_and_a_large_body_in_a_worker
     # Handing one claim to a thread and back cost more than judging it (bench/serve_load.py); a large body
     # still goes to a thread, so that /health answers while it is judged.
     from payerpolicy.service import app as service_app
+
     threaded = []
     real = service_app.anyio.to_thread.run_sync
 
     async def counted(function, *args, **kwargs):
         threaded.append(function)
         return await real(function, *args, **kwargs)
+
     monkeypatch.setattr(service_app.anyio.to_thread, "run_sync", counted)
     with web[0]() as c:
         wait_ready(c)
@@ -191,6 +207,7 @@ def test_serve_options_reach_the_service(web, monkeypatch, tmp_path, capsys):
     import uvicorn
 
     import payerpolicy.service
+
     started, made = {}, []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
     real = payerpolicy.service.make_app
@@ -199,8 +216,21 @@ def test_serve_options_reach_the_service(web, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(access, "level", access.level)  # put back after the test
     monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)  # leave the test run's logging alone
     odd = tmp_path / "a=b.sqlite"  # a file name with `=` in it, given with its folder, is a file for every payer
-    assert main(["serve", "--no-access-log", "--reload-interval", "0", "--history", f"medicare={tmp_path}/m.sqlite",
-                 "--history", str(odd)]) == 0
+    assert (
+        main(
+            [
+                "serve",
+                "--no-access-log",
+                "--reload-interval",
+                "0",
+                "--history",
+                f"medicare={tmp_path}/m.sqlite",
+                "--history",
+                str(odd),
+            ]
+        )
+        == 0
+    )
     assert not access.isEnabledFor(logging.INFO)
     assert started["host"] == "127.0.0.1" and started["proxy_headers"] is False
     assert made[0].histories == (("medicare", f"{tmp_path}/m.sqlite"), ("*", str(odd)))
@@ -210,6 +240,7 @@ def test_serve_options_reach_the_service(web, monkeypatch, tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------------------------- security
+
 
 def test_the_access_log_has_no_patient_data(client, caplog):
     with caplog.at_level(logging.INFO, logger="payerpolicy.access"):
@@ -269,11 +300,14 @@ def test_a_slow_body_gets_408_and_a_dropped_one_holds_nothing(web, live_service)
     import socket
     import urllib.request
     from urllib.parse import urlsplit
+
     _, Settings, _ = web
     with live_service(Settings(reload_interval=0, body_timeout=1.0)) as base:
         address = (urlsplit(base).hostname, urlsplit(base).port)
-        head = (b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 100000\r\n\r\n{\"id\": ")
+        head = (
+            b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100000\r\n\r\n{"id": '
+        )
         with socket.create_connection(address, timeout=30) as slow:
             slow.sendall(head)
             with socket.create_connection(address, timeout=30) as gone:
@@ -293,11 +327,14 @@ def test_requests_judged_at_once_get_the_answers_they_get_one_by_one(web, live_s
     import sys
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
+
     sys.path.insert(0, str(ROOT / "bench"))
     import generate
+
     bodies = [jsonl(*generate.claims(4, seed=n)) for n in range(12)]
     _, Settings, _ = web
     with live_service(Settings(reload_interval=0)) as base:
+
         def ask(body):
             request = urllib.request.Request(base + "/v1/check", data=body, method="POST")
             try:
@@ -305,6 +342,7 @@ def test_requests_judged_at_once_get_the_answers_they_get_one_by_one(web, live_s
                     return answer.read()
             except urllib.error.HTTPError as failed:  # 422 still carries the decisions
                 return failed.read()
+
         one_by_one = [ask(b) for b in bodies]
         with ThreadPoolExecutor(4) as pool:
             at_once = list(pool.map(ask, bodies))
@@ -315,10 +353,17 @@ def test_requests_judged_at_once_get_the_answers_they_get_one_by_one(web, live_s
 
 # An evaluation and 97530 on one day in January 2020: an NCCI pair edit that CMS lifted on 2020-01-24, back to
 # the first of the month (policies/medicare/code-pairs.yaml). Judged as known on 2020-01-15 it is denied.
-LIFTED_PAIR = {"id": "E-1", "payer": "medicare", "patient": {"id": "P-1"},
-               "provider": {"npi": "1234567893", "type": "PT"}, "diagnoses": ["I69.351"],
-               "lines": [{"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2020-01-10"},
-                         {"code": "97530", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2020-01-10"}]}
+LIFTED_PAIR = {
+    "id": "E-1",
+    "payer": "medicare",
+    "patient": {"id": "P-1"},
+    "provider": {"npi": "1234567893", "type": "PT"},
+    "diagnoses": ["I69.351"],
+    "lines": [
+        {"code": "97161", "modifiers": ["GP"], "units": 1, "date": "2020-01-10"},
+        {"code": "97530", "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2020-01-10"},
+    ],
+}
 
 
 def test_as_of_and_received_per_request_answer_what_check_answers(client, tmp_path, monkeypatch, capsys):
@@ -337,8 +382,15 @@ def test_as_of_and_received_per_request_answer_what_check_answers(client, tmp_pa
     assert now["status"] == "accepted"
 
 
-@pytest.mark.parametrize("query,named", [("as_of=2020-02-30", "as_of"), ("as_of=15.01.2020", "as_of"),
-                                         ("received=yesterday", "received"), ("as_of=", None)])
+@pytest.mark.parametrize(
+    "query,named",
+    [
+        ("as_of=2020-02-30", "as_of"),
+        ("as_of=15.01.2020", "as_of"),
+        ("received=yesterday", "received"),
+        ("as_of=", None),
+    ],
+)
 def test_a_bad_date_is_a_400_that_says_how_to_write_it(client, query, named):
     answer = client.post(f"/v1/check?{query}", content=jsonl(GOOD))
     if named is None:  # empty: the default date
@@ -352,6 +404,7 @@ def test_a_bad_date_is_a_400_that_says_how_to_write_it(client, query, named):
 
 def test_a_history_per_payer_is_read_and_added_to_unless_a_request_asks_for_none(web, tmp_path):
     from payerpolicy.judge.history import ClaimHistory
+
     make, Settings, _ = web
     medicare = tmp_path / "medicare.sqlite"
     visit = {**GOOD, "patient": {"id": "P-7"}}
@@ -376,8 +429,16 @@ def test_a_history_per_payer_is_read_and_added_to_unless_a_request_asks_for_none
 def test_a_payers_history_counts_its_earlier_claims_over_the_service(web, tmp_path):
     # The commercial plan pays 20 visits a year: the 21st, sent in a request of its own, is denied.
     make, Settings, _ = web
-    visits = [{**GOOD, "id": f"V-{day}", "payer": "example-commercial", "patient": {"id": "P-8"},
-               "lines": [{**GOOD["lines"][0], "date": f"2026-02-{day:02d}"}]} for day in range(1, 21)]
+    visits = [
+        {
+            **GOOD,
+            "id": f"V-{day}",
+            "payer": "example-commercial",
+            "patient": {"id": "P-8"},
+            "lines": [{**GOOD["lines"][0], "date": f"2026-02-{day:02d}"}],
+        }
+        for day in range(1, 21)
+    ]
     last = {**visits[0], "id": "V-21", "lines": [{**GOOD["lines"][0], "date": "2026-03-02"}]}
     with make(Settings(reload_interval=0, histories=(("*", str(tmp_path / "all.sqlite")),))) as c:
         wait_ready(c)
@@ -389,6 +450,7 @@ def test_a_payers_history_counts_its_earlier_claims_over_the_service(web, tmp_pa
 
 
 # ------------------------------------------------------------------------------------- policies, reloading
+
 
 def test_policies_lists_names_versions_dates_and_state(client):
     listed = client.get("/v1/policies").json()
@@ -416,6 +478,7 @@ def test_a_changed_policy_is_swapped_in_and_a_broken_one_keeps_the_last_good(web
 
     def status(units):
         return json.loads(check_body(_cap_claim(units), store.snapshot()).body)["claims"][0]["status"]
+
     assert status(4) == "denied"
     served = store.snapshot()  # a request in flight keeps the set it started with
 
@@ -466,15 +529,23 @@ def test_a_payer_that_never_loaded_is_a_503_with_its_diagnostics(web, tmp_path):
 
 # --------------------------------------------------------------------------------------- drafts: lint, try
 
+
 def test_a_payers_files_come_with_its_base_and_where_it_overrides_the_base(web, tmp_path):
     make, Settings, _ = web
     payers = tmp_path / "payers"
     shutil.copytree(ROOT / "policies" / "example-commercial", payers / "example-commercial")
     policy_file = payers / "example-commercial" / "policy.yaml"
     # Medicare's 97112 guideline replaced by a rule of the same id, rather than removed as the plan ships it.
-    text = policy_file.read_text().replace("  - medicare.unit-cap.97112\n", "", 1).replace(
-        "unit_caps:\n", "unit_caps:\n  - id: medicare.unit-cap.97112\n    codes: 97112\n    max_units: 5\n"
-        "    source: \"a test of the service\"\n", 1)
+    text = (
+        policy_file.read_text()
+        .replace("  - medicare.unit-cap.97112\n", "", 1)
+        .replace(
+            "unit_caps:\n",
+            "unit_caps:\n  - id: medicare.unit-cap.97112\n    codes: 97112\n    max_units: 5\n"
+            '    source: "a test of the service"\n',
+            1,
+        )
+    )
     policy_file.write_text(text)
     with make(Settings(policies=(str(payers),), reload_interval=0)) as c:
         wait_ready(c)
@@ -496,7 +567,6 @@ def test_a_payers_files_come_with_its_base_and_where_it_overrides_the_base(web, 
     assert "medicare.plan-of-care.certifying-npi" not in how  # a base rule the plan keeps as it is
 
 
-
 def test_lint_underlines_a_typo_in_an_unsaved_edit_by_the_real_file_name(client):
     files = client.get("/v1/policies/example-commercial/files").json()["files"]
     text = next(f["text"] for f in files if f["path"] == "policy.yaml")
@@ -515,10 +585,19 @@ def test_lint_underlines_a_typo_in_an_unsaved_edit_by_the_real_file_name(client)
 
 
 def test_try_judges_with_the_saved_policy_and_the_draft(client):
-    text = next(f["text"] for f in client.get("/v1/policies/example-commercial/files").json()["files"]
-                if f["path"] == "policy.yaml")
-    tried = client.post("/v1/try", json={"payer": "example-commercial", "claims": _cap_claim(4).decode(),
-                                         "files": {"policy.yaml": text.replace("max_units: 3", "max_units: 4")}})
+    text = next(
+        f["text"]
+        for f in client.get("/v1/policies/example-commercial/files").json()["files"]
+        if f["path"] == "policy.yaml"
+    )
+    tried = client.post(
+        "/v1/try",
+        json={
+            "payer": "example-commercial",
+            "claims": _cap_claim(4).decode(),
+            "files": {"policy.yaml": text.replace("max_units: 3", "max_units: 4")},
+        },
+    )
     out = tried.json()
     assert out["saved"]["claims"][0]["status"] == "denied"
     assert out["draft"]["claims"][0]["status"] == "accepted" and out["lint"]["ok"]
@@ -527,43 +606,66 @@ def test_try_judges_with_the_saved_policy_and_the_draft(client):
 
 
 def test_diff_gives_the_impact_of_an_unsaved_edit(client):
-    text = next(f["text"] for f in client.get("/v1/policies/example-commercial/files").json()["files"]
-                if f["path"] == "policy.yaml")
+    text = next(
+        f["text"]
+        for f in client.get("/v1/policies/example-commercial/files").json()["files"]
+        if f["path"] == "policy.yaml"
+    )
     edit = {"policy.yaml": text.replace("max_units: 3", "max_units: 4")}
-    found = client.post("/v1/diff", json={"payer": "example-commercial", "claims": _cap_claim(4).decode(),
-                                          "files": edit}).json()
+    found = client.post(
+        "/v1/diff", json={"payer": "example-commercial", "claims": _cap_claim(4).decode(), "files": edit}
+    ).json()
     assert found["lint"]["ok"] and found["diff"]["summary"]["lines_changed"] == 1
     [claim] = found["diff"]["claims"]
     [line] = claim["lines"]
     assert line["kind"] == "units_changed" and "example-commercial.unit-cap.97112" in json.dumps(line)  # 3 -> 4
     assert "payerpolicy-draft-" not in json.dumps(found)  # files named as the real ones
-    broken = client.post("/v1/diff", json={"payer": "example-commercial", "claims": _cap_claim(4).decode(),
-                                           "files": {"policy.yaml": "policy: {\n"}}).json()
+    broken = client.post(
+        "/v1/diff",
+        json={"payer": "example-commercial", "claims": _cap_claim(4).decode(), "files": {"policy.yaml": "policy: {\n"}},
+    ).json()
     assert broken["diff"] is None and broken["lint"]["ok"] is False
     assert client.post("/v1/diff", json={"payer": "nobody", "claims": ""}).status_code == 404
 
 
 def test_a_draft_is_loaded_in_memory_tables_and_new_files_included(client, tmp_path):
     import tempfile
+
     scratch = Path(tempfile.gettempdir())
     before = {p.name for p in scratch.iterdir()}
-    claim = {**GOOD, "id": "T-1", "payer": "example-commercial",
-             "lines": [{**GOOD["lines"][0], "code": "97110", "units": 3, "minutes": 45, "date": "2026-11-02"}]}
+    claim = {
+        **GOOD,
+        "id": "T-1",
+        "payer": "example-commercial",
+        "lines": [{**GOOD["lines"][0], "code": "97110", "units": 3, "minutes": 45, "date": "2026-11-02"}],
+    }
     files = {f["path"]: f["text"] for f in client.get("/v1/policies/example-commercial/files").json()["files"]}
     table = files["reference/mue-2026q4.csv"]
     assert "97110,4,3," in table
-    tried = client.post("/v1/try", json={"payer": "example-commercial", "claims": json.dumps(claim),
-                                         "files": {"reference/mue-2026q4.csv": table.replace("97110,4,3,", "97110,2,3,")}})
+    tried = client.post(
+        "/v1/try",
+        json={
+            "payer": "example-commercial",
+            "claims": json.dumps(claim),
+            "files": {"reference/mue-2026q4.csv": table.replace("97110,4,3,", "97110,2,3,")},
+        },
+    )
     answer = tried.json()
     assert answer["lint"]["ok"] and answer["saved"]["claims"][0]["lines"][0]["allowed_units"] == 3
     (line,) = answer["draft"]["claims"][0]["lines"]
     assert line["status"] == "denied"  # 3 units over the edited row's 2, read from the request, not the disk
     assert "example-commercial.mue" in [f["rule"] for f in answer["draft"]["claims"][0]["findings"]]
-    new_file = ("unit_caps:\n  - id: example-commercial.unit-cap.97110\n    codes: 97110\n    max_units: 1\n"
-                "    source: \"a test of drafts\"\n")
-    added = client.post("/v1/try", json={"payer": "example-commercial", "claims": json.dumps(claim),
-                                         "files": {"extra-caps.yaml": new_file}}).json()
-    (finding,) = [f for f in added["draft"]["claims"][0]["findings"] if f["rule"] == "example-commercial.unit-cap.97110"]
+    new_file = (
+        "unit_caps:\n  - id: example-commercial.unit-cap.97110\n    codes: 97110\n    max_units: 1\n"
+        '    source: "a test of drafts"\n'
+    )
+    added = client.post(
+        "/v1/try",
+        json={"payer": "example-commercial", "claims": json.dumps(claim), "files": {"extra-caps.yaml": new_file}},
+    ).json()
+    (finding,) = [
+        f for f in added["draft"]["claims"][0]["findings"] if f["rule"] == "example-commercial.unit-cap.97110"
+    ]
     assert finding["source"]["file"] == "policies/example-commercial/extra-caps.yaml"
     assert not (ROOT / "policies" / "example-commercial" / "extra-caps.yaml").exists()
     assert {p.name for p in scratch.iterdir()} - before == set()  # no scratch copy of the folder
@@ -583,14 +685,24 @@ def test_edits_are_saved_only_when_allowed_only_clean_and_keeping_the_previous_f
     with make(Settings(policies=(str(payers),), reload_interval=0, allow_edits=True)) as c:
         wait_ready(c)
         assert c.get("/v1/policies/example-commercial/files").json()["editable"] is True
-        broken = c.post("/v1/save", json={"payer": "example-commercial",
-                                          "files": {"policy.yaml": original.replace("max_units: 3", "max_units: x")}})
+        broken = c.post(
+            "/v1/save",
+            json={
+                "payer": "example-commercial",
+                "files": {"policy.yaml": original.replace("max_units: 3", "max_units: x")},
+            },
+        )
         assert broken.status_code == 422 and broken.json()["diagnostics"][0]["code"] == "E203"
         assert policy_file.read_text() == original and not policy_file.with_name("policy.yaml.previous").exists()
         as_text = c.post("/v1/save", content=json.dumps(body), headers={"content-type": "text/plain"})
         assert as_text.status_code == 415  # what another site's page could send without asking
-        saved = c.post("/v1/save", json={"payer": "example-commercial",
-                                         "files": {"policy.yaml": original.replace("max_units: 3", "max_units: 4")}})
+        saved = c.post(
+            "/v1/save",
+            json={
+                "payer": "example-commercial",
+                "files": {"policy.yaml": original.replace("max_units: 3", "max_units: 4")},
+            },
+        )
         assert saved.status_code == 200 and saved.json()["policy"]["state"] == "loaded"
         assert "max_units: 4" in policy_file.read_text()
         assert policy_file.with_name("policy.yaml.previous").read_text() == original
@@ -600,6 +712,7 @@ def test_edits_are_saved_only_when_allowed_only_clean_and_keeping_the_previous_f
 
 # ------------------------------------------------------------------------------------------------ OpenAPI
 
+
 def _schema_at(doc: dict, *path: str) -> dict:
     pointer = "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
     return {**doc, "$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": f"#/{pointer}"}
@@ -607,35 +720,48 @@ def _schema_at(doc: dict, *path: str) -> dict:
 
 def test_the_openapi_document_lists_exactly_the_routes_served(client):
     from starlette.routing import Route
+
     doc = client.get("/openapi.json").json()
     from payerpolicy import __version__
+
     assert doc["info"]["version"] == __version__
-    served = {(r.path, m.lower()) for r in client.app.routes if isinstance(r, Route)
-              for m in r.methods if m != "HEAD"}
+    served = {(r.path, m.lower()) for r in client.app.routes if isinstance(r, Route) for m in r.methods if m != "HEAD"}
     documented = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert documented == served
 
 
-@pytest.mark.parametrize("method,path,kwargs", [
-    ("post", "/v1/check", {"content": jsonl(GOOD)}),
-    ("post", "/v1/check", {"content": jsonl(GOOD, BAD)}),
-    ("post", "/v1/check", {"content": jsonl(BAD)}),
-    ("post", "/v1/check", {"content": b""}),
-    ("post", "/v1/check?as_of=2020-01-15&received=2020-01-16&history=off", {"content": jsonl(LIFTED_PAIR)}),
-    ("post", "/v1/check?as_of=2020-02-30", {"content": jsonl(GOOD)}),
-    ("post", "/v1/check", {"content": (ROOT / "examples" / "claims.json").read_bytes()}),
-    ("post", "/v1/lint", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: [\n"}}}),
-    ("post", "/v1/lint", {"json": {"payer": "nobody"}}),
-    ("post", "/v1/try", {"json": {"payer": "example-commercial", "claims": _cap_claim(4).decode(),
-                                  "files": {"policy.yaml": "policy: {\n"}}}),
-    ("post", "/v1/diff", {"json": {"payer": "example-commercial", "claims": _cap_claim(4).decode(), "files": {}}}),
-    ("post", "/v1/save", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: []\n"}}}),
-    ("post", "/v1/lint", {"content": b"{}", "headers": {"content-type": "text/plain"}}),
-    ("get", "/v1/policies", {}),
-    ("get", "/v1/policies/medicare/files", {}),
-    ("get", "/health", {}),
-    ("get", "/ready", {}),
-])
+@pytest.mark.parametrize(
+    "method,path,kwargs",
+    [
+        ("post", "/v1/check", {"content": jsonl(GOOD)}),
+        ("post", "/v1/check", {"content": jsonl(GOOD, BAD)}),
+        ("post", "/v1/check", {"content": jsonl(BAD)}),
+        ("post", "/v1/check", {"content": b""}),
+        ("post", "/v1/check?as_of=2020-01-15&received=2020-01-16&history=off", {"content": jsonl(LIFTED_PAIR)}),
+        ("post", "/v1/check?as_of=2020-02-30", {"content": jsonl(GOOD)}),
+        ("post", "/v1/check", {"content": (ROOT / "examples" / "claims.json").read_bytes()}),
+        ("post", "/v1/lint", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: [\n"}}}),
+        ("post", "/v1/lint", {"json": {"payer": "nobody"}}),
+        (
+            "post",
+            "/v1/try",
+            {
+                "json": {
+                    "payer": "example-commercial",
+                    "claims": _cap_claim(4).decode(),
+                    "files": {"policy.yaml": "policy: {\n"},
+                }
+            },
+        ),
+        ("post", "/v1/diff", {"json": {"payer": "example-commercial", "claims": _cap_claim(4).decode(), "files": {}}}),
+        ("post", "/v1/save", {"json": {"payer": "medicare", "files": {"caps.yaml": "unit_caps: []\n"}}}),
+        ("post", "/v1/lint", {"content": b"{}", "headers": {"content-type": "text/plain"}}),
+        ("get", "/v1/policies", {}),
+        ("get", "/v1/policies/medicare/files", {}),
+        ("get", "/health", {}),
+        ("get", "/ready", {}),
+    ],
+)
 def test_every_answer_matches_the_openapi_document(client, method, path, kwargs):
     doc = client.get("/openapi.json").json()
     answer = getattr(client, method)(path, **kwargs)
@@ -646,6 +772,7 @@ def test_every_answer_matches_the_openapi_document(client, method, path, kwargs)
     assert asked <= documented, f"{asked - documented} not documented for {path}"
     responses = doc["paths"][template][method]["responses"]
     assert str(answer.status_code) in responses, f"{answer.status_code} is not documented for {path}"
-    schema = _schema_at(doc, "paths", template, method, "responses", str(answer.status_code), "content",
-                        "application/json", "schema")
+    schema = _schema_at(
+        doc, "paths", template, method, "responses", str(answer.status_code), "content", "application/json", "schema"
+    )
     jsonschema.Draft202012Validator(schema).validate(answer.json())

@@ -5,6 +5,7 @@ history table of earlier judged lines, a later run decides as `payerpolicy check
 Needs the `spark` extra and Java. Locally these tests skip when either is missing; CI sets
 PAYERPOLICY_REQUIRE_OPTIONAL=1, which turns the skip into a failure.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -34,6 +35,7 @@ def _require(what: str, present: bool) -> None:
 
 try:
     import pyspark  # noqa: F401
+
     HAVE_PYSPARK = True
 except ImportError:
     HAVE_PYSPARK = False
@@ -46,9 +48,15 @@ def spark():
     _require("pyspark", HAVE_PYSPARK)
     _require("Java", shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME")))
     from pyspark.sql import SparkSession
-    session = (SparkSession.builder.master("local[2]").appName("payerpolicy-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.driver.memory", "1g").getOrCreate())
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("payerpolicy-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -73,6 +81,7 @@ def _command_line_decisions(path: Path) -> list[str]:
 
 def _spark_decisions(spark, path: Path, partitions: int) -> list[str]:
     from payerpolicy.spark import judge
+
     decided = judge(spark.read.text(str(path)), as_of=AS_OF, received=RECEIVED, partitions=partitions)
     return [row.decision for row in decided.orderBy("position").select("decision").collect()]
 
@@ -86,8 +95,11 @@ def corpus(tmp_path_factory) -> Path:
 
 def test_the_corpus_has_findings_across_claims_and_over_the_year(corpus):
     """Guards the equality test below: it means something only if rules looking past one claim fire."""
-    families = {json.loads(d)["findings"][i]["rule"] for d in _command_line_decisions(corpus)
-                for i in range(len(json.loads(d)["findings"]))}
+    families = {
+        json.loads(d)["findings"][i]["rule"]
+        for d in _command_line_decisions(corpus)
+        for i in range(len(json.loads(d)["findings"]))
+    }
     assert any(".kx" in rule or "threshold" in rule for rule in families), sorted(families)
     assert any(".pair." in rule for rule in families), sorted(families)
 
@@ -98,16 +110,24 @@ def test_spark_gives_the_command_lines_decisions_for_any_partitioning(spark, cor
     got = _spark_decisions(spark, corpus, partitions)
     assert len(got) == len(expected) == 20_000
     differing = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
-    assert not differing, (f"{len(differing)} of {len(got)} claims differ; the first:\n"
-                           f"spark: {got[differing[0]]}\ncheck: {expected[differing[0]]}")
+    assert not differing, (
+        f"{len(differing)} of {len(got)} claims differ; the first:\n"
+        f"spark: {got[differing[0]]}\ncheck: {expected[differing[0]]}"
+    )
 
 
 def test_a_bad_claim_is_a_row_with_its_errors_and_the_rest_are_judged(spark, tmp_path):
     good = generate.claims(3, 5)
     path = tmp_path / "mixed.jsonl"
-    path.write_text("\n".join([json.dumps(good[0]), "{not json", json.dumps({"id": "X-1", "lines": "none"}),
-                               "", json.dumps(good[1])]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [json.dumps(good[0]), "{not json", json.dumps({"id": "X-1", "lines": "none"}), "", json.dumps(good[1])]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     from payerpolicy.spark import judge
+
     rows = judge(spark.read.text(str(path)), as_of=AS_OF, received=RECEIVED).orderBy("position").collect()
     assert [r.status for r in rows] == [_status(good[0]), "error", "error", "error", _status(good[1])]
     assert rows[1].errors[0].field == "json" and "not valid JSON" in rows[1].errors[0].message
@@ -124,6 +144,7 @@ def test_claims_given_as_columns_are_judged_as_their_json(spark, tmp_path):
     path = tmp_path / "claims.jsonl"
     path.write_text("\n".join(json.dumps(c) for c in claims) + "\n", encoding="utf-8")
     from payerpolicy.spark import judge
+
     as_columns = spark.read.json(str(path))  # the claim schema's own columns, not text
     got = {r.id: r.status for r in judge(as_columns, as_of=AS_OF, received=RECEIVED).collect()}
     with payerpolicy.Session(as_of=AS_OF, received=RECEIVED) as session:
@@ -136,9 +157,12 @@ def test_claims_given_as_columns_are_judged_as_their_json(spark, tmp_path):
 def test_a_policy_with_errors_fails_the_job_before_any_task(spark, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "policy.yaml").write_text("policy: {payer: broken, name: Broken, version: '1'}\n"
-                                        "rules:\n  - id: broken.r\n    when: line.units >>> 2\n", encoding="utf-8")
+    (broken / "policy.yaml").write_text(
+        "policy: {payer: broken, name: Broken, version: '1'}\nrules:\n  - id: broken.r\n    when: line.units >>> 2\n",
+        encoding="utf-8",
+    )
     from payerpolicy.spark import judge
+
     with pytest.raises(PolicyError) as raised:
         judge(spark.read.text(str(tmp_path)), policies=str(broken))
     assert "policy.yaml:3:5" in str(raised.value) and "missing `source`" in str(raised.value)
@@ -147,13 +171,26 @@ def test_a_policy_with_errors_fails_the_job_before_any_task(spark, tmp_path):
 def test_the_example_job_writes_parquet_decisions(spark, tmp_path):
     """examples/spark_check.py as a user runs it (its own Spark, local): JSON Lines in, Parquet out."""
     import subprocess
+
     claims = generate.claims(30, 3)
     path = tmp_path / "claims.jsonl"
     path.write_text("\n".join(json.dumps(c) for c in claims) + "\n", encoding="utf-8")
     example = Path(__file__).resolve().parent.parent / "examples" / "spark_check.py"
-    done = subprocess.run([sys.executable, str(example), str(path), str(tmp_path / "out.parquet"),
-                           "--received", "2026-12-01", "--as-of", "2026-12-01"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(example),
+            str(path),
+            str(tmp_path / "out.parquet"),
+            "--received",
+            "2026-12-01",
+            "--as-of",
+            "2026-12-01",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     written = spark.read.parquet(str(tmp_path / "out.parquet"))
     assert written.count() == 30
@@ -164,6 +201,7 @@ def test_the_example_job_writes_parquet_decisions(spark, tmp_path):
 
 
 # -- the claim history as data --------------------------------------------------------------------------------
+
 
 def _two_runs(count: int, seed: int) -> tuple[list[dict], list[dict]]:
     """An earlier run and a later one of a dense population (patients pass the year's KX threshold), the
@@ -182,20 +220,57 @@ def _two_runs(count: int, seed: int) -> tuple[list[dict], list[dict]]:
 def _check_with_history(path: Path, history: Path) -> list[str]:
     """`payerpolicy check --history` as a user runs it; each claim's decision JSON, in input order."""
     import subprocess
-    done = subprocess.run([sys.executable, "-m", "payerpolicy", "check", str(path), "--history", str(history),
-                           "--as-of", AS_OF.isoformat(), "--received", RECEIVED.isoformat(), "--window", "100000",
-                           "--quiet", "--fail-on", "never"], capture_output=True, text=True, timeout=600)
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "payerpolicy",
+            "check",
+            str(path),
+            "--history",
+            str(history),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--received",
+            RECEIVED.isoformat(),
+            "--window",
+            "100000",
+            "--quiet",
+            "--fail-on",
+            "never",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return [json.dumps(d) for d in json.loads(done.stdout)["claims"]]
 
 
 def _history_file_lines(path: Path, claims: list[dict]) -> set[tuple]:
     from payerpolicy.judge.history import ClaimHistory
+
     patients = {c["patient"]["id"] for c in claims}
     with ClaimHistory(path) as store:
-        return {(line.patient_id, line.claim_id, line.number, line.code, tuple(line.modifiers), line.units,
-                 line.charge, line.date_of_service, line.provider_type, line.discipline, line.payer, line.allowed)
-                for p in patients for line in store.lines(p, datetime.date.min, datetime.date.max)}
+        return {
+            (
+                line.patient_id,
+                line.claim_id,
+                line.number,
+                line.code,
+                tuple(line.modifiers),
+                line.units,
+                line.charge,
+                line.date_of_service,
+                line.provider_type,
+                line.discipline,
+                line.payer,
+                line.allowed,
+            )
+            for p in patients
+            for line in store.lines(p, datetime.date.min, datetime.date.max)
+        }
 
 
 @pytest.fixture(scope="module")
@@ -223,25 +298,53 @@ def test_the_earlier_run_changes_the_later_one_s_decisions_over_the_year(history
 @pytest.mark.parametrize("partitions", [1, 3])
 def test_spark_with_a_history_table_gives_check_history_s_decisions(spark, history_runs, partitions, tmp_path):
     from payerpolicy.spark import HISTORY_SCHEMA, current_history, judge
+
     folder, expected, file_lines = history_runs
     table = str(tmp_path / "history")
-    first = judge(spark.read.text(str(folder / "earlier.jsonl")), as_of=AS_OF, received=RECEIVED,
-                  partitions=partitions, record_history=True)
+    first = judge(
+        spark.read.text(str(folder / "earlier.jsonl")),
+        as_of=AS_OF,
+        received=RECEIVED,
+        partitions=partitions,
+        record_history=True,
+    )
     first.history.write.parquet(table)  # the first run's lines start the history table
-    second = judge(spark.read.text(str(folder / "later.jsonl")), as_of=AS_OF, received=RECEIVED,
-                   partitions=partitions, history=table, record_history=True)
+    second = judge(
+        spark.read.text(str(folder / "later.jsonl")),
+        as_of=AS_OF,
+        received=RECEIVED,
+        partitions=partitions,
+        history=table,
+        record_history=True,
+    )
     second.persist()
     got = [row.decision for row in second.decisions.orderBy("position").select("decision").collect()]
     assert len(got) == len(expected)
     differing = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
-    assert not differing, (f"{len(differing)} of {len(got)} claims differ; the first:\n"
-                           f"spark: {got[differing[0]]}\ncheck: {expected[differing[0]]}")
+    assert not differing, (
+        f"{len(differing)} of {len(got)} claims differ; the first:\n"
+        f"spark: {got[differing[0]]}\ncheck: {expected[differing[0]]}"
+    )
     second.history.write.mode("append").parquet(table)  # ... and the second run's are appended
     written = spark.read.parquet(table)
     assert [f.name for f in written.schema.fields] == [c.split(" ")[0] for c in HISTORY_SCHEMA.split(", ")]
-    current = {(r.patient_id, r.claim_id, r.number, r.code, tuple(r.modifiers), r.units, r.charge,
-                r.date_of_service, r.provider_type, r.discipline, r.payer, r.allowed)
-               for r in current_history(written).collect()}
+    current = {
+        (
+            r.patient_id,
+            r.claim_id,
+            r.number,
+            r.code,
+            tuple(r.modifiers),
+            r.units,
+            r.charge,
+            r.date_of_service,
+            r.provider_type,
+            r.discipline,
+            r.payer,
+            r.allowed,
+        )
+        for r in current_history(written).collect()
+    }
     assert current == file_lines  # the table now counts what check's history file counts
     voided = json.loads((folder / "later.jsonl").read_text().splitlines()[-1])
     assert written.where(f"claim_id = '{voided['id']}' and frequency = '8'").count() == 1
@@ -249,6 +352,7 @@ def test_spark_with_a_history_table_gives_check_history_s_decisions(spark, histo
 
 def test_a_history_without_the_history_columns_is_refused_before_any_task(spark, tmp_path):
     from payerpolicy.spark import judge
+
     claims = spark.read.text(str(tmp_path))
     with pytest.raises(ValueError, match="the history has no column `claim_id`"):
         judge(claims, as_of=AS_OF, received=RECEIVED, history=spark.createDataFrame([("P-1",)], "patient_id string"))
@@ -258,14 +362,30 @@ def test_the_example_job_keeps_a_history_table_across_runs(spark, history_runs, 
     """examples/spark_check.py --history, run twice as a user would: the second run's decisions are those of
     `check --history` after the first run."""
     import subprocess
+
     folder, expected, _ = history_runs
     example = Path(__file__).resolve().parent.parent / "examples" / "spark_check.py"
     table = tmp_path / "history.parquet"
     for run in ("earlier", "later"):
-        done = subprocess.run([sys.executable, str(example), str(folder / f"{run}.jsonl"),
-                               str(tmp_path / f"{run}.parquet"), "--history", str(table), "--partitions", "2",
-                               "--received", RECEIVED.isoformat(), "--as-of", AS_OF.isoformat()],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(example),
+                str(folder / f"{run}.jsonl"),
+                str(tmp_path / f"{run}.parquet"),
+                "--history",
+                str(table),
+                "--partitions",
+                "2",
+                "--received",
+                RECEIVED.isoformat(),
+                "--as-of",
+                AS_OF.isoformat(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     written = spark.read.parquet(str(tmp_path / "later.parquet"))
     assert [r.decision for r in written.orderBy("position").select("decision").collect()] == expected

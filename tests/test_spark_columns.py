@@ -2,6 +2,7 @@
 hold what the decision JSON says, claim by claim: findings with and without fixes, maps of reasons and
 sources, unreadable claims with their errors, claims no policy serves. Needs pyarrow (the `spark` extra), not
 Spark itself."""
+
 from __future__ import annotations
 
 import datetime

@@ -1,4 +1,5 @@
 """supported_units: the units a patient-day's minutes support for each line, as rules see them."""
+
 from __future__ import annotations
 
 import payerpolicy
@@ -10,8 +11,14 @@ TIMED = frozenset({"97110", "97112", "97140"})
 
 def day(*lines):
     """The LineViews of one claim's day, filed in a judge's day book."""
-    claim = claim_from_dict({"id": "S", "patient": {"id": "P"}, "provider": {"type": "PT"},
-                             "lines": [dict(line, date="2026-03-02", modifiers=["GP"]) for line in lines]})
+    claim = claim_from_dict(
+        {
+            "id": "S",
+            "patient": {"id": "P"},
+            "provider": {"type": "PT"},
+            "lines": [dict(line, date="2026-03-02", modifiers=["GP"]) for line in lines],
+        }
+    )
     judge = Judge(payerpolicy.load("medicare").program)
     return judge.file(claim)
 
@@ -61,11 +68,13 @@ def test_untimed_minutes_do_not_count():
 
 # ------------------------------------------------------------ every allowed split is supported as billed
 
+
 def test_manual_example_2_either_way_is_supported_as_billed():
     # 97112 20 min and 97110 20 min pool to 3 units: 2 on either code and 1 on the other.
     for billed in ([2, 1], [1, 2]):
-        views = day({"code": "97112", "units": billed[0], "minutes": 20},
-                    {"code": "97110", "units": billed[1], "minutes": 20})
+        views = day(
+            {"code": "97112", "units": billed[0], "minutes": 20}, {"code": "97110", "units": billed[1], "minutes": 20}
+        )
         assert units_of(views) == billed
 
 
@@ -88,8 +97,9 @@ def test_seven_seven_seven_the_unit_may_go_to_any_code():
 
 def test_a_timed_line_without_minutes_leaves_the_others_only_their_sure_range():
     # 97110 5 minutes could earn a unit with the unknown minutes of 97140: 0 or 1 unit, as billed.
-    views = day({"code": "97110", "units": 1, "minutes": 5}, {"code": "97140", "units": 1},
-                {"code": "97010", "units": 1})
+    views = day(
+        {"code": "97110", "units": 1, "minutes": 5}, {"code": "97140", "units": 1}, {"code": "97010", "units": 1}
+    )
     assert units_of(views) == [1, None, 1]
     # 38 minutes are 2 full units for sure and at most 3: 0 billed is held to 2, 5 to 3, 3 stays 3.
     for billed, supported in ((0, 2), (5, 3), (3, 3), (2, 2)):
@@ -107,7 +117,8 @@ def test_the_day_split_words():
     assert context.split_words("proposal") == "97112 x2, 97110 x1"
     assert context.split_words("others") == (
         " (other splits are valid too: one of the day's 3 timed units may go to either 97112 or 97110, whose "
-        "minutes left over after full 15-minute units are equal)")
+        "minutes left over after full 15-minute units are equal)"
+    )
     views = day({"code": "97112", "units": 2, "minutes": 24}, {"code": "97110", "units": 1, "minutes": 23})
     context = DayContext(views[0], views, 0, judge, {})
     assert context.split_words("proposal") == "97112 x2, 97110 x1"

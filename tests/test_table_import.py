@@ -1,5 +1,6 @@
 """`payerpolicy tables import`: CMS's published files (hand-written samples in their layouts, tests/samples/cms)
 turned into the tables a policy names; a bad row is reported with its file and line, and nothing is written."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,19 @@ def _table(path: Path) -> tuple[dict, list[str]]:
 
 def test_ptp_files_of_a_quarter_are_merged_and_indicator_9_left_out(tmp_path, capsys):
     out = tmp_path / "ptp.tsv"
-    code = main(["tables", "import", "ptp", str(CMS / "ptp-practitioner-2026q4-f1.txt"),
-                 str(CMS / "ptp-practitioner-2026q4-f2.txt"), "--quarter", "2026Q4", "--out", str(out)])
+    code = main(
+        [
+            "tables",
+            "import",
+            "ptp",
+            str(CMS / "ptp-practitioner-2026q4-f1.txt"),
+            str(CMS / "ptp-practitioner-2026q4-f2.txt"),
+            "--quarter",
+            "2026Q4",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert "8 code pair edits from 2 files (2026Q4" in capsys.readouterr().out
     meta, rows = _table(out)
@@ -44,12 +56,20 @@ def test_an_imported_ptp_table_is_read_by_a_policy(tmp_path):
     import_table("ptp", [CMS / "ptp-practitioner-2026q4-f1.txt"], "2026Q4", folder / "ptp.tsv")
     (folder / "policy.yaml").write_text(
         "policy: {payer: acme, name: Acme, version: '1', extends: medicare}\n"
-        "code_pair_tables:\n  - {id: acme.ptp, file: ptp.tsv, source: CMS PTP 2026Q4}\n")
+        "code_pair_tables:\n  - {id: acme.ptp, file: ptp.tsv, source: CMS PTP 2026Q4}\n"
+    )
     policy = payerpolicy.load(folder)
-    claim = {"id": "C-1", "payer": "acme", "patient": {"id": "P-1"}, "provider": {"type": "PT"},
-             "diagnoses": ["I69.351"],
-             "lines": [{"code": c, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-10-05"}
-                       for c in ("97530", "97116")]}
+    claim = {
+        "id": "C-1",
+        "payer": "acme",
+        "patient": {"id": "P-1"},
+        "provider": {"type": "PT"},
+        "diagnoses": ["I69.351"],
+        "lines": [
+            {"code": c, "modifiers": ["GP"], "units": 1, "minutes": 15, "date": "2026-10-05"}
+            for c in ("97530", "97116")
+        ],
+    }
     hits = [f for f in policy.check(claim).findings if f.rule == "acme.ptp"]
     assert [(f.line, f.fix.action) for f in hits] == [(2, "add_modifier")]
 
@@ -64,14 +84,27 @@ def test_mue_values_keep_the_leading_digit_of_the_indicator_and_the_cms_row(tmp_
     assert "97530,6,1,Clinical: Data,mue-practitioner-2026q4.csv:8" in rows
 
 
-@pytest.mark.parametrize("kind, name, quarter, meta_expected, row", [
-    # RVU columns are found by their headings over several rows (NON-FAC over PE RVU)
-    ("rvu", "rvu-2026-pprrvu.csv", "2026Q4", {"effective_from": "2026-10-01"},
-     "97010,,B,0.06,0.10,0.10,0.01,9,rvu-2026-pprrvu.csv:5"),
-    # payment amounts by carrier, locality, code and modifier; a first quarter ends on March 31
-    ("fees", "fees-2026-pfall.csv", "2026Q1", {"effective_from": "2026-01-01", "effective_to": "2026-03-31"},
-     "01112,05,97110,,31.25,28.50,fees-2026-pfall.csv:3"),
-])
+@pytest.mark.parametrize(
+    "kind, name, quarter, meta_expected, row",
+    [
+        # RVU columns are found by their headings over several rows (NON-FAC over PE RVU)
+        (
+            "rvu",
+            "rvu-2026-pprrvu.csv",
+            "2026Q4",
+            {"effective_from": "2026-10-01"},
+            "97010,,B,0.06,0.10,0.10,0.01,9,rvu-2026-pprrvu.csv:5",
+        ),
+        # payment amounts by carrier, locality, code and modifier; a first quarter ends on March 31
+        (
+            "fees",
+            "fees-2026-pfall.csv",
+            "2026Q1",
+            {"effective_from": "2026-01-01", "effective_to": "2026-03-31"},
+            "01112,05,97110,,31.25,28.50,fees-2026-pfall.csv:3",
+        ),
+    ],
+)
 def test_fee_schedule_files(kind, name, quarter, meta_expected, row, tmp_path):
     out = tmp_path / f"{kind}.csv"
     import_table(kind, [CMS / name], quarter, out)
@@ -92,12 +125,20 @@ def _bad(kind: str, name: str, tmp_path, capsys) -> list[str]:
 
 def test_every_bad_ptp_row_is_reported_with_its_line(tmp_path, capsys):
     assert _bad("ptp", "ptp-bad-rows.txt", tmp_path, capsys) == [
-        "ptp-bad-rows.txt:7", "ptp-bad-rows.txt:8", "ptp-bad-rows.txt:9", "ptp-bad-rows.txt:10"]
+        "ptp-bad-rows.txt:7",
+        "ptp-bad-rows.txt:8",
+        "ptp-bad-rows.txt:9",
+        "ptp-bad-rows.txt:10",
+    ]
 
 
 def test_every_bad_mue_row_is_reported_duplicates_included(tmp_path, capsys):
     assert _bad("mue", "mue-bad-rows.csv", tmp_path, capsys) == [
-        "mue-bad-rows.csv:4", "mue-bad-rows.csv:5", "mue-bad-rows.csv:6", "mue-bad-rows.csv:7"]
+        "mue-bad-rows.csv:4",
+        "mue-bad-rows.csv:5",
+        "mue-bad-rows.csv:6",
+        "mue-bad-rows.csv:7",
+    ]
 
 
 def test_every_bad_rvu_and_fee_row_is_reported(tmp_path, capsys):
@@ -129,9 +170,35 @@ def test_only_the_first_fifty_bad_rows_are_shown(tmp_path):
 
 
 def test_bad_arguments_are_told_plainly(tmp_path, capsys):
-    assert main(["tables", "import", "mue", str(CMS / "mue-practitioner-2026q4.csv"), "--quarter", "2026",
-                 "--out", str(tmp_path / "m.csv")]) == 2
+    assert (
+        main(
+            [
+                "tables",
+                "import",
+                "mue",
+                str(CMS / "mue-practitioner-2026q4.csv"),
+                "--quarter",
+                "2026",
+                "--out",
+                str(tmp_path / "m.csv"),
+            ]
+        )
+        == 2
+    )
     assert "`2026` is not a quarter" in capsys.readouterr().err
-    assert main(["tables", "import", "mue", str(tmp_path / "nope.csv"), "--quarter", "2026Q4",
-                 "--out", str(tmp_path / "m.csv")]) == 2
+    assert (
+        main(
+            [
+                "tables",
+                "import",
+                "mue",
+                str(tmp_path / "nope.csv"),
+                "--quarter",
+                "2026Q4",
+                "--out",
+                str(tmp_path / "m.csv"),
+            ]
+        )
+        == 2
+    )
     assert "no such file" in capsys.readouterr().err

@@ -5,6 +5,7 @@ times, untimed codes and bad input are tested case by case; hypothesis checks th
 for any day (the pooled table's total, full blocks kept, at most one extra unit per code, order does not
 matter, AMA never pools). The command line `payerpolicy units` is tested at the end.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,27 @@ def test_design_doc_library_example():
 
 # ------------------------------------------------------------------------------------------- the table
 
-BOUNDARIES = [(0, 0), (7, 0), (8, 1), (22, 1), (23, 2), (37, 2), (38, 3), (52, 3), (53, 4), (67, 4), (68, 5),
-              (82, 5), (83, 6), (97, 6), (98, 7), (112, 7), (113, 8), (127, 8), (128, 9)]
+BOUNDARIES = [
+    (0, 0),
+    (7, 0),
+    (8, 1),
+    (22, 1),
+    (23, 2),
+    (37, 2),
+    (38, 3),
+    (52, 3),
+    (53, 4),
+    (67, 4),
+    (68, 5),
+    (82, 5),
+    (83, 6),
+    (97, 6),
+    (98, 7),
+    (112, 7),
+    (113, 8),
+    (127, 8),
+    (128, 9),
+]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -76,6 +96,7 @@ def test_table_matches_the_manual_ranges():
 
 
 # -------------------------------------------------------------------------------------------- ties
+
 
 def test_tie_on_leftover_goes_to_the_code_with_more_total_minutes():
     # 97110 20 min (leftover 5) and 97112 35 min (leftover 5): 55 min = 4 units, 3 full blocks, 1 to share.
@@ -114,14 +135,18 @@ def test_empty_day():
 
 # ------------------------------------------------------- full blocks never exceed the day's units (domain 3.1)
 
-@pytest.mark.parametrize("minutes, expected", [
-    ([15, 15, 15], [1, 1, 1]),          # 45 min = 3 units: exactly the full blocks
-    ([22, 22, 22], [1, 1, 1]),          # 66 min = 4 units: blocks 3, one more to the largest leftover ...
-    ([15] * 8, [1] * 8),                # 120 min = 8 units
-    ([16, 17, 18, 19, 20, 21, 22], [1, 1, 1, 1, 1, 1, 1]),
-])
+
+@pytest.mark.parametrize(
+    "minutes, expected",
+    [
+        ([15, 15, 15], [1, 1, 1]),  # 45 min = 3 units: exactly the full blocks
+        ([22, 22, 22], [1, 1, 1]),  # 66 min = 4 units: blocks 3, one more to the largest leftover ...
+        ([15] * 8, [1] * 8),  # 120 min = 8 units
+        ([16, 17, 18, 19, 20, 21, 22], [1, 1, 1, 1, 1, 1, 1]),
+    ],
+)
 def test_many_codes_of_15_to_22_minutes(minutes, expected):
-    codes = ["97110", "97112", "97116", "97140", "97530", "97535", "97750", "97032"][:len(minutes)]
+    codes = ["97110", "97112", "97116", "97140", "97530", "97535", "97750", "97032"][: len(minutes)]
     day = dict(zip(codes, minutes))
     result = allocate_units(day)
     assert all(result[c] >= m // 15 for c, m in day.items())
@@ -136,6 +161,7 @@ def test_many_codes_of_15_to_22_minutes(minutes, expected):
 
 
 # --------------------------------------------------------------------------- under 8 minutes
+
 
 def test_a_code_under_8_minutes_earns_a_unit_when_the_day_allows():
     assert units({"97110": 33, "97140": 7})["97140"] == 1
@@ -154,21 +180,25 @@ def test_two_short_services_pool_to_a_unit_under_cms_only():
 
 # ------------------------------------------------------------------------------------- periods
 
+
 def test_seed_003_morning_and_afternoon_periods_add_up():
     assert units({"97112": [20, 25]}) == {"97112": 3}
     assert units({"97112": [("08:00", "08:20"), ("14:00", "14:25")]}) == {"97112": 3}
     assert day_report({"97112": [20, 25]})["total_minutes"] == 45
 
 
-@pytest.mark.parametrize("value", [
-    ("09:00", "09:24"),
-    ["09:00", "09:24"],
-    {"start": "09:00", "end": "09:24"},
-    "09:00-09:24",
-    [("09:00", "09:24")],
-    [{"start": "09:00", "end": "09:10"}, "09:10-09:20", ("09:20", "09:24")],
-    [("9:00", "9:14"), 10],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        ("09:00", "09:24"),
+        ["09:00", "09:24"],
+        {"start": "09:00", "end": "09:24"},
+        "09:00-09:24",
+        [("09:00", "09:24")],
+        [{"start": "09:00", "end": "09:10"}, "09:10-09:20", ("09:20", "09:24")],
+        [("9:00", "9:14"), 10],
+    ],
+)
 def test_periods_as_times(value):
     assert day_report({"97112": value})["total_minutes"] == 24
     assert units({"97112": value, "97110": [("10:00", "10:23")]}) == {"97112": 2, "97110": 1}
@@ -204,6 +234,7 @@ def test_overlap_found_whatever_the_order():
 
 # -------------------------------------------------------------------------------------------- untimed
 
+
 def contract(report: dict) -> dict:
     """The keys `units` output had before the allowed splits were added (still there, unchanged)."""
     return {key: report[key] for key in ("method", "total_minutes", "total_units", "units")}
@@ -211,8 +242,12 @@ def contract(report: dict) -> dict:
 
 def test_untimed_codes_bill_one_unit_and_their_minutes_do_not_count():
     report = day_report({"97112": 24, "97161": 45, "97110": 23, "97150": 30})
-    assert contract(report) == {"method": "cms", "total_minutes": 47, "total_units": 5,
-                      "units": {"97112": 2, "97161": 1, "97110": 1, "97150": 1}}
+    assert contract(report) == {
+        "method": "cms",
+        "total_minutes": 47,
+        "total_units": 5,
+        "units": {"97112": 2, "97161": 1, "97110": 1, "97150": 1},
+    }
 
 
 def test_untimed_minutes_do_not_lift_the_pool():
@@ -246,24 +281,28 @@ def test_codes_are_normalised_and_add_up():
 
 # ------------------------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("minutes, fragment", [
-    ({"97112": -1}, "cannot be negative"),
-    ({"97112": [10, -3]}, "cannot be negative"),
-    ({"97112": "24"}, "neither a number of minutes nor a period"),
-    ({"97112": None}, "no minutes"),
-    ({"97112": True}, "whole number"),
-    ({"97112": 24.5}, "whole minutes"),
-    ({"97112": object()}, "not minutes or a period"),
-    ({"97112": ("09:24", "09:00")}, "ends before it starts"),
-    ({"97112": ("9.00", "09:20")}, "'9.00' is not a time of day"),
-    ({"97112": ("09:00", "25:00")}, "'25:00' is not a time of day"),
-    ({"97112": ("09:00", "09:60")}, "not a time of day"),
-    ({"97112": {"start": "09:00"}}, "a period is written"),
-    ({"97112": "09:00-9"}, "neither a number"),
-    ({"ABC": 10}, "not a procedure code"),
-    ({"": 10}, "not a procedure code"),
-    ([("97112", 24)], "expected each code with its minutes"),
-])
+
+@pytest.mark.parametrize(
+    "minutes, fragment",
+    [
+        ({"97112": -1}, "cannot be negative"),
+        ({"97112": [10, -3]}, "cannot be negative"),
+        ({"97112": "24"}, "neither a number of minutes nor a period"),
+        ({"97112": None}, "no minutes"),
+        ({"97112": True}, "whole number"),
+        ({"97112": 24.5}, "whole minutes"),
+        ({"97112": object()}, "not minutes or a period"),
+        ({"97112": ("09:24", "09:00")}, "ends before it starts"),
+        ({"97112": ("9.00", "09:20")}, "'9.00' is not a time of day"),
+        ({"97112": ("09:00", "25:00")}, "'25:00' is not a time of day"),
+        ({"97112": ("09:00", "09:60")}, "not a time of day"),
+        ({"97112": {"start": "09:00"}}, "a period is written"),
+        ({"97112": "09:00-9"}, "neither a number"),
+        ({"ABC": 10}, "not a procedure code"),
+        ({"": 10}, "not a procedure code"),
+        ([("97112", 24)], "expected each code with its minutes"),
+    ],
+)
 def test_bad_input_raises_units_error(minutes, fragment):
     with pytest.raises(UnitsError, match=fragment.replace("(", r"\(")):
         units(minutes)
@@ -292,8 +331,9 @@ def test_units_error_is_a_value_error():
 
 # ------------------------------------------------------------------------------------------- properties
 
-CODES = st.sampled_from(["97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535", "97750",
-                         "97032", "97035", "97039"])
+CODES = st.sampled_from(
+    ["97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535", "97750", "97032", "97035", "97039"]
+)
 DAYS = st.dictionaries(CODES, st.integers(min_value=0, max_value=240), max_size=12)
 
 
@@ -372,6 +412,7 @@ def test_periods_as_times_count_like_minutes(lengths, method):
 
 # ------------------------------------------------------------------------------------------ command line
 
+
 def run(capsys, *args):
     code = main(["units", *args])
     out, err = capsys.readouterr()
@@ -382,15 +423,21 @@ def test_cli_acceptance_command(capsys):
     code, out, err = run(capsys, "--method", "cms", "97112=24", "97110=23")
     assert code == 0 and err == ""
     # The keys the contract had before the allowed splits were added come first, as they were.
-    assert out.startswith('{"method": "cms", "total_minutes": 47, "total_units": 3, "units": {"97112": 2, "97110": 1}, ')
+    assert out.startswith(
+        '{"method": "cms", "total_minutes": 47, "total_units": 3, "units": {"97112": 2, "97110": 1}, '
+    )
     assert json.loads(out)["split_count"] == 1
 
 
 def test_cli_default_method_is_cms_and_keeps_the_order_given(capsys):
     code, out, _ = run(capsys, "97110=23", "97112=24")
     assert code == 0
-    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 3,
-                               "units": {"97110": 1, "97112": 2}}
+    assert contract(json.loads(out)) == {
+        "method": "cms",
+        "total_minutes": 47,
+        "total_units": 3,
+        "units": {"97110": 1, "97112": 2},
+    }
     assert list(json.loads(out)["units"]) == ["97110", "97112"]
 
 
@@ -414,8 +461,12 @@ def test_cli_a_code_given_twice_adds_up(capsys):
 def test_cli_times(capsys):
     code, out, _ = run(capsys, "97112=09:00-09:24", "97110=09:24-09:40,13:00-13:07")
     assert code == 0
-    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 3,
-                               "units": {"97112": 2, "97110": 1}}
+    assert contract(json.loads(out)) == {
+        "method": "cms",
+        "total_minutes": 47,
+        "total_units": 3,
+        "units": {"97112": 2, "97110": 1},
+    }
     code, out, _ = run(capsys, "97112=08:00-08:20+14:00-14:25")
     assert code == 0 and json.loads(out)["units"] == {"97112": 3}
 
@@ -423,46 +474,65 @@ def test_cli_times(capsys):
 def test_cli_untimed(capsys):
     code, out, err = run(capsys, "97112=24", "97110=23", "97999=30", "--untimed", "97999")
     assert code == 0 and err == ""
-    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 4,
-                               "units": {"97112": 2, "97110": 1, "97999": 1}}
+    assert contract(json.loads(out)) == {
+        "method": "cms",
+        "total_minutes": 47,
+        "total_units": 4,
+        "units": {"97112": 2, "97110": 1, "97999": 1},
+    }
 
 
 def test_cli_untimed_code_named_only_there_bills_one_unit(capsys):
     code, out, _ = run(capsys, "--untimed", "97161", "97112=24", "97110=23")
     assert code == 0
-    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 47, "total_units": 4,
-                               "units": {"97161": 1, "97112": 2, "97110": 1}}
+    assert contract(json.loads(out)) == {
+        "method": "cms",
+        "total_minutes": 47,
+        "total_units": 4,
+        "units": {"97161": 1, "97112": 2, "97110": 1},
+    }
 
 
 def test_cli_medicare_untimed_code_with_minutes(capsys):
     code, out, _ = run(capsys, "97112=24", "97150=45")
     assert code == 0
-    assert contract(json.loads(out)) == {"method": "cms", "total_minutes": 24, "total_units": 3,
-                               "units": {"97112": 2, "97150": 1}}
+    assert contract(json.loads(out)) == {
+        "method": "cms",
+        "total_minutes": 24,
+        "total_units": 3,
+        "units": {"97112": 2, "97150": 1},
+    }
 
 
 def test_cli_options_may_follow_codes(capsys):
     code, out, _ = run(capsys, "97112=24", "--untimed", "97150", "97110=23", "--method", "ama")
     assert code == 0
-    assert contract(json.loads(out)) == {"method": "ama", "total_minutes": 47, "total_units": 5,
-                               "units": {"97112": 2, "97150": 1, "97110": 2}}
+    assert contract(json.loads(out)) == {
+        "method": "ama",
+        "total_minutes": 47,
+        "total_units": 5,
+        "units": {"97112": 2, "97150": 1, "97110": 2},
+    }
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["97112=2x"], "97112=2x: '2x' is not minutes"),
-    (["97112="], "minutes are missing"),
-    (["97112=20+"], "minutes are missing"),
-    (["=24"], "is not CODE=MINUTES"),
-    (["97112"], "has no minutes"),
-    (["foo=24"], "not a procedure code"),
-    (["97112=-5"], "not minutes"),
-    (["97112=09:30-09:00"], "ends before it starts"),
-    (["97112=09:00-09:24", "97110=09:20-09:43"], "97112 09:00-09:24 overlaps 97110 09:20-09:43"),
-    (["--method", "medicare", "97112=24"], "unknown method `medicare`"),
-    (["97112=24", "--method"], "--method needs a value"),
-    (["97112=24", "--bogus"], "unknown option --bogus"),
-    ([], "no codes given"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["97112=2x"], "97112=2x: '2x' is not minutes"),
+        (["97112="], "minutes are missing"),
+        (["97112=20+"], "minutes are missing"),
+        (["=24"], "is not CODE=MINUTES"),
+        (["97112"], "has no minutes"),
+        (["foo=24"], "not a procedure code"),
+        (["97112=-5"], "not minutes"),
+        (["97112=09:30-09:00"], "ends before it starts"),
+        (["97112=09:00-09:24", "97110=09:20-09:43"], "97112 09:00-09:24 overlaps 97110 09:20-09:43"),
+        (["--method", "medicare", "97112=24"], "unknown method `medicare`"),
+        (["97112=24", "--method"], "--method needs a value"),
+        (["97112=24", "--bogus"], "unknown option --bogus"),
+        ([], "no codes given"),
+    ],
+)
 def test_cli_errors_exit_2_with_one_line_and_no_traceback(capsys, args, fragment):
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
@@ -512,7 +582,9 @@ def _valid_line_splits(lines: list[tuple[str, int]]) -> set[tuple[int, ...]]:
         per_code = []
         for c, n in zip(codes, code_units):
             line_minutes = [lines[i][1] for i in of_code[c]]
-            per_code.append({_greedy(line_minutes, n, list(o)) for o in itertools.permutations(range(len(line_minutes)))})
+            per_code.append(
+                {_greedy(line_minutes, n, list(o)) for o in itertools.permutations(range(len(line_minutes)))}
+            )
         for choice in itertools.product(*per_code):
             split = [0] * len(lines)
             for c, shares in zip(codes, choice):
@@ -525,8 +597,10 @@ def _valid_line_splits(lines: list[tuple[str, int]]) -> set[tuple[int, ...]]:
 def test_brute_force_every_split_of_small_random_days_is_accepted_and_nothing_else():
     rnd = random.Random(22)
     for _ in range(400):
-        minutes = [rnd.choice([0, 3, 5, 6, 7, 8, 10, 12, 14, 15, 20, 22, 23, 25, 33, 35, 37, 40, 50])
-                   for _ in range(rnd.randint(1, 4))]
+        minutes = [
+            rnd.choice([0, 3, 5, 6, 7, 8, 10, 12, 14, 15, 20, 22, 23, 25, 33, 35, 37, 40, 50])
+            for _ in range(rnd.randint(1, 4))
+        ]
         valid = _valid_code_splits(minutes)
         found = day_share(minutes)
         assert found.count == len(valid), minutes
@@ -539,8 +613,10 @@ def test_brute_force_every_split_of_small_random_days_is_accepted_and_nothing_el
 def test_brute_force_nearest_split_of_small_random_days_with_codes_on_several_lines():
     rnd = random.Random(2022)
     for _ in range(300):
-        lines = [(rnd.choice(["97110", "97112", "97140"]), rnd.choice([0, 4, 5, 6, 7, 10, 12, 15, 20, 25, 35]))
-                 for _ in range(rnd.randint(1, 4))]
+        lines = [
+            (rnd.choice(["97110", "97112", "97140"]), rnd.choice([0, 4, 5, 6, 7, 10, 12, 15, 20, 25, 35]))
+            for _ in range(rnd.randint(1, 4))
+        ]
         valid = _valid_line_splits(lines)
         for billed in itertools.product(*(range(m // 15 + 3) for _, m in lines)):
             split = DaySplit([(code, m, b) for (code, m), b in zip(lines, billed)])
@@ -580,8 +656,11 @@ def test_seven_seven_seven_allows_the_unit_on_any_code():
 def test_manual_examples_1_and_3_have_one_split():
     assert allowed_splits({"97112": 24, "97110": 23})["count"] == 1
     assert allowed_splits({"97110": 33, "97140": 7}) == {
-        "allowed": {"97110": [2, 2], "97140": [1, 1]}, "count": 1, "splits": [{"97110": 2, "97140": 1}],
-        "choice": None}
+        "allowed": {"97110": [2, 2], "97140": [1, 1]},
+        "count": 1,
+        "splits": [{"97110": 2, "97140": 1}],
+        "choice": None,
+    }
 
 
 def test_two_services_of_7_minutes_or_less_one_unit_to_the_longer():
@@ -594,8 +673,26 @@ def test_two_services_of_7_minutes_or_less_one_unit_to_the_longer():
 
 
 def test_many_tied_codes_are_counted_without_listing_them():
-    day = {code: 10 for code in ["97110", "97112", "97113", "97116", "97124", "97140", "97530", "97535",
-                                 "97750", "97032", "97033", "97034", "97035", "97036", "97039"]}
+    day = {
+        code: 10
+        for code in [
+            "97110",
+            "97112",
+            "97113",
+            "97116",
+            "97124",
+            "97140",
+            "97530",
+            "97535",
+            "97750",
+            "97032",
+            "97033",
+            "97034",
+            "97035",
+            "97036",
+            "97039",
+        ]
+    }
     found = allowed_splits(day)  # 150 minutes = 10 units among 15 tied codes: C(15, 10) = 3003 splits
     assert found["count"] == 3003 and len(found["splits"]) == 20
     assert share([10] * 15, 10).allows([1] * 10 + [0] * 5)
@@ -604,13 +701,19 @@ def test_many_tied_codes_are_counted_without_listing_them():
 
 def test_ama_has_one_split_per_day():
     assert allowed_splits({"97112": 20, "97110": 20}, "ama") == {
-        "allowed": {"97112": [1, 1], "97110": [1, 1]}, "count": 1, "splits": [{"97112": 1, "97110": 1}],
-        "choice": None}
+        "allowed": {"97112": [1, 1], "97110": [1, 1]},
+        "count": 1,
+        "splits": [{"97112": 1, "97110": 1}],
+        "choice": None,
+    }
 
 
 def test_library_splits_function_and_units_unchanged():
     assert payerpolicy.splits({"97112": 20, "97110": 20, "97010": 15})["allowed"] == {
-        "97112": [1, 2], "97110": [1, 2], "97010": [1, 1]}
+        "97112": [1, 2],
+        "97110": [1, 2],
+        "97010": [1, 1],
+    }
     assert payerpolicy.units({"97112": 20, "97110": 20}) == {"97112": 1, "97110": 2}  # still one split
     assert "splits" in payerpolicy.__all__
 
@@ -632,7 +735,8 @@ def test_cli_text_form(capsys):
         "2 splits are allowed: one of the day's 3 timed units may go to either 97112 or 97110, whose minutes "
         "left over after full 15-minute units are equal",
         "  97112 x2, 97110 x1",
-        "  97112 x1, 97110 x2"]
+        "  97112 x1, 97110 x2",
+    ]
     assert main(["units", "97112=24", "97110=23", "--format=text"]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "this is the only split the rule allows"
     assert main(["units", "--format", "xml", "97110=3"]) == 2
@@ -641,10 +745,19 @@ def test_cli_text_form(capsys):
 
 # ------------------------------------------------------------------- the receipt date (one line per code)
 
+
 def _split_claim(modifiers=("GP",), other=("GP",), date="2021-04-16"):
-    return {"id": "R-1", "patient": {"id": "P-R"}, "referring_npi": "1245319599", "provider": {"type": "PT"}, "diagnoses": ["M54.50"],
-            "lines": [{"code": "97110", "modifiers": list(modifiers), "units": 1, "minutes": 15, "date": date},
-                      {"code": "97110", "modifiers": list(other), "units": 1, "minutes": 15, "date": date}]}
+    return {
+        "id": "R-1",
+        "patient": {"id": "P-R"},
+        "referring_npi": "1245319599",
+        "provider": {"type": "PT"},
+        "diagnoses": ["M54.50"],
+        "lines": [
+            {"code": "97110", "modifiers": list(modifiers), "units": 1, "minutes": 15, "date": date},
+            {"code": "97110", "modifiers": list(other), "units": 1, "minutes": 15, "date": date},
+        ],
+    }
 
 
 def _rules(decision):
@@ -653,6 +766,7 @@ def _rules(decision):
 
 def test_library_received_sets_the_receipt_date():
     import datetime
+
     policy = payerpolicy.load("medicare")
     edit = "medicare.timed.one-line-per-code"
     assert _rules(policy.check(_split_claim(), received=datetime.date(2021, 4, 18))) == []
@@ -665,8 +779,13 @@ def test_library_received_sets_the_receipt_date():
 def test_separate_line_modifiers():
     policy = payerpolicy.load("medicare")
     edit = ["medicare.timed.one-line-per-code"]
-    for other, expected in [(("GP", "XS"), []), (("GP", "59"), []), (("GP", "XU"), []), (("GP", "KX"), edit),
-                            (("GP",), edit)]:
+    for other, expected in [
+        (("GP", "XS"), []),
+        (("GP", "59"), []),
+        (("GP", "XU"), []),
+        (("GP", "KX"), edit),
+        (("GP",), edit),
+    ]:
         assert _rules(policy.check(_split_claim(other=other, date="2026-03-02"))) == expected, other
     # 59 on one line and XS on the other still differ by a distinct-service modifier.
     assert _rules(policy.check(_split_claim(("GP", "59"), ("GP", "XS"), date="2026-03-02"))) == []

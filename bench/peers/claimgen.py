@@ -6,6 +6,7 @@ modifier, missing assistant modifier).  Some defects are "near misses" that
 must NOT be flagged (e.g. 97110 with 6 units: the unit cap only covers 97112),
 so engines cannot pass by over-matching.
 """
+
 import random
 
 THERAPY = ["97110", "97112", "97116", "97140", "97150", "97530", "97535"]
@@ -34,8 +35,7 @@ def _clean_line(rng, code, has_eval):
     if rng.random() < 0.15:
         mods.append(rng.choice(["KX", "25", "RT", "LT"]))
     rng.shuffle(mods)
-    return {"code": code, "units": units, "minutes": minutes,
-            "modifiers": mods, "provider_type": ptype}
+    return {"code": code, "units": units, "minutes": minutes, "modifiers": mods, "provider_type": ptype}
 
 
 def _inject(rng, lines, has_eval):
@@ -107,10 +107,12 @@ def make_claims(n=100_000, seed=20240611, defect_rate=0.27):
             for _ in range(1 if rng.random() < 0.8 else 2):
                 _inject(rng, lines, has_eval)
                 has_eval = has_eval or any(l["code"] in EVALS for l in lines)
-        claims.append({
-            "patient_id": "P%07d" % rng.randrange(10_000_000),
-            "date_of_service": "2024-%02d-%02d" % (rng.randint(1, 12), rng.randint(1, 28)),
-            "payer": rng.choice(PAYERS),
-            "lines": lines,
-        })
+        claims.append(
+            {
+                "patient_id": "P%07d" % rng.randrange(10_000_000),
+                "date_of_service": "2024-%02d-%02d" % (rng.randint(1, 12), rng.randint(1, 28)),
+                "payer": rng.choice(PAYERS),
+                "lines": lines,
+            }
+        )
     return claims

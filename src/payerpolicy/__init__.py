@@ -17,6 +17,7 @@ What a policy change changes (`payerpolicy diff`):
     impact = payerpolicy.diff("medicare", "my-edit/medicare", payerpolicy.read_claims("q3.jsonl"))
     for change in impact: ...                      # the changed claims, streamed; impact.summary after
 """
+
 from __future__ import annotations
 
 from payerpolicy._version import __version__
@@ -33,11 +34,40 @@ from payerpolicy.render.stream import DecisionWriter, write_decisions
 from payerpolicy.session import LintResult, Policies, Session, lint, read_claims
 from payerpolicy.impact import ImpactError, PolicyAtRevision, diff
 
-__all__ = ["load", "load_text", "lint", "units", "splits", "diff", "PolicyAtRevision", "ImpactError", "Policy", "Policies",
-           "Session", "read_claims", "write_decisions",
-           "DecisionWriter", "Decision", "Finding", "ClaimStatus", "LineStatus", "Severity", "FindingKind", "FixAction",
-           "LintResult", "PolicyError", "Diagnostic", "explain_code",
-           "ClaimFileError", "HistoryError", "WorkerError", "DEFAULT_WINDOW", "INPUT_FORMATS", "OUTPUT_FORMATS", "__version__"]
+__all__ = [
+    "load",
+    "load_text",
+    "lint",
+    "units",
+    "splits",
+    "diff",
+    "PolicyAtRevision",
+    "ImpactError",
+    "Policy",
+    "Policies",
+    "Session",
+    "read_claims",
+    "write_decisions",
+    "DecisionWriter",
+    "Decision",
+    "Finding",
+    "ClaimStatus",
+    "LineStatus",
+    "Severity",
+    "FindingKind",
+    "FixAction",
+    "LintResult",
+    "PolicyError",
+    "Diagnostic",
+    "explain_code",
+    "ClaimFileError",
+    "HistoryError",
+    "WorkerError",
+    "DEFAULT_WINDOW",
+    "INPUT_FORMATS",
+    "OUTPUT_FORMATS",
+    "__version__",
+]
 
 # The claim history given as data (earlier claims' lines in memory), as the Spark job hands it to a Session.
 from payerpolicy.judge.history import HistoryLine  # noqa: E402

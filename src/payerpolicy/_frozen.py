@@ -10,6 +10,7 @@ constructor makes: the same class, equal, hashed and pickled alike, and frozen f
 
 No defaults, no `__post_init__`, no checks: only for callers that pass every field, already read and checked.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,10 @@ def maker(cls):
         raise TypeError(f"{cls.__name__}: its slots are not its fields in order")
     twin = type(f"_{cls.__name__}Draft", (), {} if slots is None else {"__slots__": tuple(slots)})
     stores = "".join(f"    made.{name} = {name}\n" for name in names)
-    text = (f"def make_{cls.__name__}({', '.join(names)}):\n"
-            f"    made = new(twin)\n{stores}    made.__class__ = cls\n    return made\n")
+    text = (
+        f"def make_{cls.__name__}({', '.join(names)}):\n"
+        f"    made = new(twin)\n{stores}    made.__class__ = cls\n    return made\n"
+    )
     scope = {"new": object.__new__, "twin": twin, "cls": cls}
     exec(compile(text, f"<payerpolicy maker of {cls.__name__}>", "exec"), scope)  # noqa: S102 - our own text
     return scope[f"make_{cls.__name__}"]

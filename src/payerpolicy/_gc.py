@@ -9,6 +9,7 @@ The collector is process-wide, so `paused()` puts it back exactly as it found it
 off, it stays off. Two threads loading at once may see it re-enabled by the other before they finish, which
 costs them speed, never correctness.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -3,6 +3,7 @@
 A wheel carries `grammar/` and `policies/` inside the package (see pyproject.toml); in a source checkout
 (or an editable install) they stand at the top of the repository, two levels above this file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """`Policy`: a loaded, compiled policy, and the library's way to judge claims with it."""
+
 from __future__ import annotations
 
 import datetime
@@ -24,8 +25,15 @@ DEFAULT_WINDOW = 10_000
 
 
 class Policy:
-    def __init__(self, program: RuleProgram, warnings: Iterable[Diagnostic] = (), *, source: str | None = None,
-                 as_of: datetime.date | None = None, cwd: str | None = None):
+    def __init__(
+        self,
+        program: RuleProgram,
+        warnings: Iterable[Diagnostic] = (),
+        *,
+        source: str | None = None,
+        as_of: datetime.date | None = None,
+        cwd: str | None = None,
+    ):
         self.program = program
         self.warnings = list(warnings)
         # What it was loaded from (set by `payerpolicy.load`). `as_of` is the date it was known on; `cwd` the working
@@ -43,6 +51,7 @@ class Policy:
         not as its files: a worker process or a Spark task gets it without reading YAML or parsing rules,
         and compiles only the functions' shapes."""
         from payerpolicy.program import cache as program_cache
+
         made = program_cache.pack(self.program.policy, self.program.plan)  # type: ignore[attr-defined]  # set by compile
         return _unpickle_policy, (made, self.program.identity, self.warnings, self.source, self.as_of, self.cwd)
 
@@ -63,8 +72,13 @@ class Policy:
         self._spare_judges.append(judge)
         return decision
 
-    def check_many(self, claims: Iterable[dict[str, Any] | ClaimRecord], window: int = DEFAULT_WINDOW,
-                   workers: int = 1, received: datetime.date | None = None) -> Iterator[Decision]:
+    def check_many(
+        self,
+        claims: Iterable[dict[str, Any] | ClaimRecord],
+        window: int = DEFAULT_WINDOW,
+        workers: int = 1,
+        received: datetime.date | None = None,
+    ) -> Iterator[Decision]:
         """Judge a stream of claims, yielding one decision per claim in input order.
 
         A patient's claims are judged together, in date-of-service order, when read within `window` claims of
@@ -96,10 +110,17 @@ class OnePolicy:
         return self.only_source
 
 
-def _unpickle_policy(made: bytes, identity: str | None, warnings: list[Diagnostic], source: str | None,
-                     as_of: datetime.date | None, cwd: str | None) -> Policy:
+def _unpickle_policy(
+    made: bytes,
+    identity: str | None,
+    warnings: list[Diagnostic],
+    source: str | None,
+    as_of: datetime.date | None,
+    cwd: str | None,
+) -> Policy:
     from payerpolicy.program import cache as program_cache
     from payerpolicy.program.compile import assemble
+
     with gc_paused():
         spec, plan = program_cache.unpack(made)
         program = assemble(spec, plan)
@@ -114,11 +135,17 @@ def load(source: str | os.PathLike[str], as_of: datetime.date | None = None) -> 
     out, and deletions announced by then apply (retroactively when they say so)."""
     as_of = as_of or datetime.date.today()  # fixed now, so that worker processes load the same rules
     program, warnings = load_program(source, as_of)
-    return Policy(program, warnings=warnings.diagnostics if warnings else (), source=os.fspath(source),
-                  as_of=as_of, cwd=os.getcwd())
+    return Policy(
+        program,
+        warnings=warnings.diagnostics if warnings else (),
+        source=os.fspath(source),
+        as_of=as_of,
+        cwd=os.getcwd(),
+    )
 
 
 # ------------------------------------------------------------------------------------- timed units alone
+
 
 @functools.lru_cache(maxsize=1)
 def medicare_untimed() -> frozenset[str]:
@@ -133,24 +160,28 @@ def _with_medicare_untimed(untimed: str | int | Iterable[str | int]) -> frozense
 
 
 @functools.wraps(timed_units.units)
-def units(minutes_by_code: Mapping[str, Any], method: str = "cms",
-          untimed: str | int | Iterable[str | int] = ()) -> dict[str, int]:
+def units(
+    minutes_by_code: Mapping[str, Any], method: str = "cms", untimed: str | int | Iterable[str | int] = ()
+) -> dict[str, int]:
     return timed_units.units(minutes_by_code, method, _with_medicare_untimed(untimed))
 
 
 @functools.wraps(timed_units.splits)
-def splits(minutes_by_code: Mapping[str, Any], method: str = "cms",
-           untimed: str | int | Iterable[str | int] = ()) -> dict[str, Any]:
+def splits(
+    minutes_by_code: Mapping[str, Any], method: str = "cms", untimed: str | int | Iterable[str | int] = ()
+) -> dict[str, Any]:
     return timed_units.splits(minutes_by_code, method, _with_medicare_untimed(untimed))
 
 
 @functools.wraps(timed_units.day_report)
-def day_report(minutes_by_code: Mapping[str, Any], method: str = "cms",
-               untimed: str | int | Iterable[str | int] = ()) -> dict[str, Any]:
+def day_report(
+    minutes_by_code: Mapping[str, Any], method: str = "cms", untimed: str | int | Iterable[str | int] = ()
+) -> dict[str, Any]:
     return timed_units.day_report(minutes_by_code, method, _with_medicare_untimed(untimed))
 
 
 # ---------------------------------------------------------------------------------- policies not in files
+
 
 def load_text(policy: str | Mapping[str, Any], as_of: datetime.date | None = None, name: str = "<policy>") -> Policy:
     """Load a one-file policy given as YAML text, or as the mapping that text holds (a `dict` with a
@@ -175,8 +206,14 @@ def load_text(policy: str | Mapping[str, Any], as_of: datetime.date | None = Non
         try:
             program, warnings = load_program(Path(scratch), as_of, cache=False)
         except PolicyError as error:
-            raise PolicyError(_renamed(error.diagnostics, shown, name), _renamed_texts(error.sources, shown, name,
-                                                                                       )) from None
+            raise PolicyError(
+                _renamed(error.diagnostics, shown, name),
+                _renamed_texts(
+                    error.sources,
+                    shown,
+                    name,
+                ),
+            ) from None
     for rule in program.policy.rules:  # findings cite the policy by its name, not a scratch file's
         if rule.source.get("file") == shown:
             rule.source["file"] = name
@@ -186,8 +223,13 @@ def load_text(policy: str | Mapping[str, Any], as_of: datetime.date | None = Non
 
 def _renamed(diagnostics: Iterable[Diagnostic], shown: str, name: str) -> list[Diagnostic]:
     import dataclasses
-    return [dataclasses.replace(d, span=dataclasses.replace(d.span, file=name))
-            if d.span is not None and d.span.file == shown else d for d in diagnostics]
+
+    return [
+        dataclasses.replace(d, span=dataclasses.replace(d.span, file=name))
+        if d.span is not None and d.span.file == shown
+        else d
+        for d in diagnostics
+    ]
 
 
 def _renamed_texts(sources: SourceFiles, shown: str, name: str) -> SourceFiles:

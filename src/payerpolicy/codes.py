@@ -5,6 +5,7 @@ A code set entry is one of: a procedure code (97112, G0283), a range of codes (9
 provider type (PT, OTA). What kind a set holds is read from its entries, so the checker can tell a policy
 author that `code in @discipline_modifiers` compares a code with modifiers.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,12 +35,14 @@ def entry_kinds(entry: str) -> set[str]:
 
 def range_codes(low: str, high: str) -> list[str] | str:
     """Every code from `low` to `high`, or a sentence saying why the range is not one."""
+
     def split(code: str):
         if code[0].isalpha():
             return code[0], code[1:], ""
         if code[-1].isalpha():
             return "", code[:-1], code[-1]
         return "", code, ""
+
     (p1, n1, s1), (p2, n2, s2) = split(low), split(high)
     if (p1, s1) != (p2, s2):
         return f"`{low}` and `{high}` are not codes of one series"

@@ -1,4 +1,5 @@
 """Decisions: what the evaluator says about each claim, in the shape of the decision JSON contract."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ ClaimStatus = Literal["accepted", "denied", "error"]
 LineStatus = Literal["accepted", "adjusted", "denied"]
 Severity = Literal["deny", "warn", "info"]
 FindingKind = Literal["payer_edit", "compliance", "advisory"]
-FixAction = Literal["add_modifier", "remove_modifier", "set_units", "remove_line", "merge_lines", "split_line",
-                    "review"]
+FixAction = Literal[
+    "add_modifier", "remove_modifier", "set_units", "remove_line", "merge_lines", "split_line", "review"
+]
 
 SEVERITY_ORDER: dict[Severity, int] = {"deny": 0, "warn": 1, "info": 2}
 
@@ -47,8 +49,15 @@ class Finding:
     kind: FindingKind = "payer_edit"
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"rule": self.rule, "family": self.family, "severity": self.severity, "kind": self.kind,
-               "line": self.line, "message": self.message, "reason": dict(self.reason)}
+        out = {
+            "rule": self.rule,
+            "family": self.family,
+            "severity": self.severity,
+            "kind": self.kind,
+            "line": self.line,
+            "message": self.message,
+            "reason": dict(self.reason),
+        }
         if self.fix is not None:
             out["fix"] = self.fix.to_dict()
         out["source"] = dict(self.source)
@@ -71,8 +80,13 @@ class LineDecision:
     allowed_amount: float | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "code": self.code, "billed_units": self.billed_units,
-                "allowed_units": self.allowed_units, "status": self.status}
+        return {
+            "line": self.line,
+            "code": self.code,
+            "billed_units": self.billed_units,
+            "allowed_units": self.allowed_units,
+            "status": self.status,
+        }
 
 
 @dataclass(frozen=True)
@@ -94,10 +108,14 @@ class Decision:
         return self.status == "accepted" and any(f.severity == "warn" and f.fix for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"id": self.id, "policy": self.policy, "status": self.status,
-               "lines": [line.to_dict() for line in self.lines],
-               "findings": [f.to_dict() for f in self.findings],
-               "errors": list(self.errors)}
+        out = {
+            "id": self.id,
+            "policy": self.policy,
+            "status": self.status,
+            "lines": [line.to_dict() for line in self.lines],
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": list(self.errors),
+        }
         if self.where:
             out["where"] = self.where
         return out

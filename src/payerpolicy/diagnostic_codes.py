@@ -7,6 +7,7 @@ README.md` rewrites it), and a test checks that every code the package emits is 
 E1xx reading files, E2xx the policy's shape, E3xx rule syntax, E4xx rule meaning, E5xx policy test cases,
 W5xx warnings (the policy still loads).
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ CODES: dict[str, str] = {
     "E401": "an unknown field, or a field that cannot be totalled",
     "E402": "an unknown code set",
     "E403": "a value of the wrong kind: values of different kinds compared or added, a code set or range of "
-            "the wrong kind, units set to something not a number",
+    "the wrong kind, units set to something not a number",
     "E404": "an unknown function",
     "E405": "a rule that can never fire",
     "E406": "a procedure code or modifier that is not one",
@@ -80,6 +81,7 @@ def rewrite_readme(path: str | os.PathLike[str]) -> None:
 def rewrite_table(path: str | os.PathLike[str], table: str) -> None:
     """Put `table` in place of the README's table that has the same header row (its first line)."""
     from pathlib import Path
+
     text = Path(path).read_text(encoding="utf-8")
     start = text.index(table.split("\n", 1)[0])
     end = text.index("\n\n", start)
@@ -88,6 +90,7 @@ def rewrite_table(path: str | os.PathLike[str], table: str) -> None:
 
 if __name__ == "__main__":
     import sys
+
     if len(sys.argv) > 1:
         rewrite_readme(sys.argv[1])
     else:

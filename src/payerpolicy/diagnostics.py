@@ -11,13 +11,13 @@ Rendered form, the same for every stage:
           |                              ^^^^^^^^
        = help: did you mean `modifiers`?
 """
+
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-
 
 
 # Text from a file (claim ids, values quoted in messages) reaches a terminal: control characters, ANSI
@@ -32,6 +32,7 @@ def shown(text: object, limit: int = ECHO_LIMIT) -> str:
     """`text` safe to print: escaped where it is not printable, and at most `limit` characters long."""
     text = str(text).translate(_UNPRINTABLE)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit:,} more characters)"
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -147,8 +148,10 @@ def render(d: Diagnostic, sources: SourceFiles) -> str:
             if len(text) > keep:
                 text = text[:keep] + f" ... ({len(text) - keep:,} more characters)"
                 width = min(width, keep - start)
-            text = "".join("?" if (ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
-                           else c for c in text)
+            text = "".join(
+                "?" if (ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" else c
+                for c in text
+            )
             out.append(f" {gutter} | {text}")
             out.append(f" {pad} | {' ' * start}{'^' * width}")
     if d.help:

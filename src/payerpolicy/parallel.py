@@ -20,6 +20,7 @@ How it runs:
 - A worker's error is raised in the parent after the decisions the one-process run would have given out
   before it; a worker that dies is reported at once; on any early stop the workers are terminated.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -66,9 +67,10 @@ START_METHOD = "spawn"
 UNGUARDED_MAIN = 86
 UNGUARDED_MAIN_MESSAGE = (
     "the worker processes could not start: payerpolicy starts them by running your script again (Python's "
-    "\"spawn\" start method), and your script judges claims with workers=N as soon as it is imported. Put the code "
-    "that judges claims under `if __name__ == \"__main__\":` (or in a function called from there), or judge "
-    "in one process with workers=1")
+    '"spawn" start method), and your script judges claims with workers=N as soon as it is imported. Put the code '
+    'that judges claims under `if __name__ == "__main__":` (or in a function called from there), or judge '
+    "in one process with workers=1"
+)
 
 
 def worker_of(patient_id: str, workers: int) -> int:
@@ -142,7 +144,9 @@ def _dumps(value) -> bytes:
     return buffer.getvalue()
 
 
-def _worker_main(index: int, workers: int, window: int, history_path: str | tuple[str, ...] | None, inbox, outbox) -> None:
+def _worker_main(
+    index: int, workers: int, window: int, history_path: str | tuple[str, ...] | None, inbox, outbox
+) -> None:
     """A worker: judges the claims of its patients, message by message, until the input ends."""
     # Ctrl-C reaches the whole process group; the parent decides what stops, and terminates workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -152,6 +156,7 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | tupl
         if history_path is not None:
             from payerpolicy.judge.history import ClaimHistory
             from payerpolicy.judge.history import RUN_BATCH
+
             for path in (history_path,) if isinstance(history_path, str) else history_path:
                 histories.append(ClaimHistory(path, batch=RUN_BATCH))  # written before decisions go out
         judges: dict[int, Judge | SideBySide] = {}
@@ -172,8 +177,10 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | tupl
                 for position, key, payload in items:
                     record = payload if isinstance(payload, (Claim, UnreadableClaim)) else _read(payload)
                     if isinstance(record, Claim) and worker_of(record.patient_id, workers) != index:
-                        raise WorkerError(f"claim {record.id} was routed by another patient id than its own "
-                                          f"({record.patient_id!r}); this is a bug in payerpolicy")
+                        raise WorkerError(
+                            f"claim {record.id} was routed by another patient id than its own "
+                            f"({record.patient_id!r}); this is a bug in payerpolicy"
+                        )
                     judging.add(position, record, judges[key])
                 judging.advance(frontier)
                 for history in histories:
@@ -210,6 +217,7 @@ def _worker_main(index: int, workers: int, window: int, history_path: str | tupl
 
 def _read(payload):
     from payerpolicy.claims.json_claims import claim_from_dict
+
     return claim_from_dict(payload)
 
 
@@ -218,8 +226,9 @@ def _load_judge(where: PolicySource, histories: list) -> Judge | SideBySide:
         return SideBySide([policy.program for policy in where.policy], histories or (None, None), where.received)
     program = where.policy.program
     history = histories[0] if histories else None
-    return Judge(program, history=history if history is not None and program.uses_history else None,
-                 received=where.received)
+    return Judge(
+        program, history=history if history is not None and program.uses_history else None, received=where.received
+    )
 
 
 def _send_decided(outbox, judging: WindowedJudging, quiet: bool = False) -> None:
@@ -253,8 +262,11 @@ class _Worker:
         inbox_read, inbox_write = context.Pipe(duplex=False)
         outbox_read, outbox_write = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=_worker_main, args=(index, workers, window, history_path, inbox_read, outbox_write),
-            name=f"payerpolicy-worker-{index}", daemon=True)
+            target=_worker_main,
+            args=(index, workers, window, history_path, inbox_read, outbox_write),
+            name=f"payerpolicy-worker-{index}",
+            daemon=True,
+        )
         self.process.start()
         inbox_read.close()  # the worker's ends: closed here so that a dead worker is seen as end of file
         outbox_write.close()
@@ -329,9 +341,17 @@ def _refuse_unguarded_main() -> None:
         raise SystemExit(UNGUARDED_MAIN)
 
 
-def judge_in_parallel(items: Iterable, prepare: Callable, *, window: int, workers: int,
-                      history_path: str | tuple[str, ...] | None = None, start_method: str | None = None,
-                      chunk: int = CHUNK, lookahead: int = LOOKAHEAD) -> Iterator[Decision]:
+def judge_in_parallel(
+    items: Iterable,
+    prepare: Callable,
+    *,
+    window: int,
+    workers: int,
+    history_path: str | tuple[str, ...] | None = None,
+    start_method: str | None = None,
+    chunk: int = CHUNK,
+    lookahead: int = LOOKAHEAD,
+) -> Iterator[Decision]:
     """Decisions for `items`, in input order, judged by `workers` processes split by patient.
 
     `prepare(item)` gives a `Decision` for a claim decided here without context (a pair of them for policies
@@ -352,8 +372,16 @@ class _ParallelRun:
     """The parent's side of one parallel run: it reads claims up to `window + lookahead` ahead of the next
     decision to give out, sends them in chunks to the worker of their patient, and files what comes back."""
 
-    def __init__(self, prepare: Callable, window: int, workers: int, history_path: str | tuple[str, ...] | None,
-                 start_method: str | None, chunk: int, lookahead: int):
+    def __init__(
+        self,
+        prepare: Callable,
+        window: int,
+        workers: int,
+        history_path: str | tuple[str, ...] | None,
+        start_method: str | None,
+        chunk: int,
+        lookahead: int,
+    ):
         self.prepare, self.window, self.workers, self.history_path = prepare, window, workers, history_path
         self.chunk, self.lookahead = chunk, lookahead
         self.context = multiprocessing.get_context(start_method or START_METHOD)
@@ -379,8 +407,11 @@ class _ParallelRun:
                 if self.exhausted and self.next_out == self.read:
                     graceful = True
                     return
-                if (not self.exhausted and self.failure is None
-                        and self.read - self.next_out < self.window + self.lookahead):
+                if (
+                    not self.exhausted
+                    and self.failure is None
+                    and self.read - self.next_out < self.window + self.lookahead
+                ):
                     self.read_one(source)
                     continue
                 # Nothing more to read now: make sure the workers have all that was read, then wait for them.
@@ -476,8 +507,13 @@ class _ParallelRun:
                 if worker.process.exitcode == UNGUARDED_MAIN:
                     self.fail(self.next_out, WorkerError(UNGUARDED_MAIN_MESSAGE))
                 else:
-                    self.fail(self.next_out, WorkerError(f"a worker process stopped unexpectedly (exit code "
-                                                         f"{worker.process.exitcode}); the run was not completed"))
+                    self.fail(
+                        self.next_out,
+                        WorkerError(
+                            f"a worker process stopped unexpectedly (exit code "
+                            f"{worker.process.exitcode}); the run was not completed"
+                        ),
+                    )
 
     def take(self, worker: _Worker, message: tuple) -> None:
         kind = message[0]

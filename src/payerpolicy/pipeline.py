@@ -8,6 +8,7 @@ Every stage adds to one list of diagnostics and goes on as far as it safely can,
 mistakes of all files at once; if any is an error, `load_program` raises `PolicyError` with the full list
 and nothing is compiled.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -77,18 +78,36 @@ def policy_files(path: Path, unsaved: dict | None = None) -> list[Path]:
     return sorted(found)
 
 
-def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, relative_to: Path | None = None,
-              chain: tuple = (), span: Span | None = None) -> PolicySpec | None:
+def load_spec(
+    source,
+    diagnostics: list[Diagnostic],
+    sources: SourceFiles,
+    *,
+    relative_to: Path | None = None,
+    chain: tuple = (),
+    span: Span | None = None,
+) -> PolicySpec | None:
     path = resolve(source, relative_to)
     if path is None:
         known = list(shipped_policies())
-        diagnostics.append(Diagnostic(
-            "E100", f"no policy `{source}`: not a file or folder, and not a shipped payer", span,
-            did_you_mean(str(source), known) or f"shipped payers: {', '.join(known)}"))
+        diagnostics.append(
+            Diagnostic(
+                "E100",
+                f"no policy `{source}`: not a file or folder, and not a shipped payer",
+                span,
+                did_you_mean(str(source), known) or f"shipped payers: {', '.join(known)}",
+            )
+        )
         return None
     if path.resolve() in chain:
-        diagnostics.append(Diagnostic("E411", f"policies extend each other in a circle: `{source}`", span,
-                                      "a base policy cannot extend, directly or through others, a policy built on it"))
+        diagnostics.append(
+            Diagnostic(
+                "E411",
+                f"policies extend each other in a circle: `{source}`",
+                span,
+                "a base policy cannot extend, directly or through others, a policy built on it",
+            )
+        )
         return None
     files = policy_files(path, sources.unsaved)
     sources.listed[path] = [f.name for f in files]
@@ -109,8 +128,9 @@ def load_spec(source, diagnostics: list[Diagnostic], sources: SourceFiles, *, re
     if extends is not None:
         base_name, base_span = extends
         folder = path if path.is_dir() else path.parent
-        base = load_spec(base_name, diagnostics, sources, relative_to=folder.parent,
-                         chain=chain + (path.resolve(),), span=base_span)
+        base = load_spec(
+            base_name, diagnostics, sources, relative_to=folder.parent, chain=chain + (path.resolve(),), span=base_span
+        )
         if base is None:
             # The payer's rows lean on the base (its code sets, its defaults for each family): built against
             # nothing, every row would report a follow-on of the one mistake in `extends`. Its files' YAML and
@@ -129,8 +149,9 @@ def _extends(doc) -> tuple | None:
     return None
 
 
-def load_program(source, as_of: datetime.date | None = None, cache: bool = True,
-                 unsaved: dict[Path, str] | None = None) -> tuple[RuleProgram, PolicyError | None]:
+def load_program(
+    source, as_of: datetime.date | None = None, cache: bool = True, unsaved: dict[Path, str] | None = None
+) -> tuple[RuleProgram, PolicyError | None]:
     """Load, check and compile a policy; raise `PolicyError` with every diagnostic if any is an error.
 
     Returns the program and, when there are warnings, a `PolicyError` holding them (not raised) so they can
@@ -141,8 +162,9 @@ def load_program(source, as_of: datetime.date | None = None, cache: bool = True,
         return _load_program(source, as_of or datetime.date.today(), cache and not unsaved, unsaved)
 
 
-def _load_program(source, as_of: datetime.date, cache: bool,
-                  unsaved: dict[Path, str] | None) -> tuple[RuleProgram, PolicyError | None]:
+def _load_program(
+    source, as_of: datetime.date, cache: bool, unsaved: dict[Path, str] | None
+) -> tuple[RuleProgram, PolicyError | None]:
     path = resolve(source)
     if cache and path is not None:
         cached = program_cache.load(path, as_of)

@@ -7,6 +7,7 @@ door it came in by, and a change to how runs work is made here once.
 What differs between the two doors is the `Routing`: which judge a claim goes to, and which policy a worker
 judges it with.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,9 +49,15 @@ def as_record(claim: object) -> ClaimRecord:
     raise TypeError(f"a claim is a dict in the claim JSON form or a payerpolicy Claim, not {type(claim).__name__}")
 
 
-def judge_claims(claims: Iterable[dict[str, Any] | ClaimRecord], routing: Routing, *, window: int,
-                 workers: int = 1, history: ClaimHistory | MemoryHistory | None = None,
-                 start_method: str | None = None) -> Iterator[Decision]:
+def judge_claims(
+    claims: Iterable[dict[str, Any] | ClaimRecord],
+    routing: Routing,
+    *,
+    window: int,
+    workers: int = 1,
+    history: ClaimHistory | MemoryHistory | None = None,
+    start_method: str | None = None,
+) -> Iterator[Decision]:
     """One decision per claim, in input order, streamed: a patient's claims read within `window` claims of
     each other are judged together (judge.window). `workers` > 1 judges on that many processes, split by
     patient, with the same decisions. `history`: the run's claim history, if any (decisions are given out
@@ -81,6 +88,6 @@ def judge_claims(claims: Iterable[dict[str, Any] | ClaimRecord], routing: Routin
     shared = None
     if history is not None:
         shared = history.path if history.path == ":memory:" else os.path.abspath(history.path)
-    return judge_in_parallel(claims, prepare, window=window, workers=workers, history_path=shared,
-                             start_method=start_method)
-
+    return judge_in_parallel(
+        claims, prepare, window=window, workers=workers, history_path=shared, start_method=start_method
+    )

@@ -9,6 +9,7 @@ stream of claims with history, dates, the window and worker processes, exactly a
 
 The command line is a client of this module: it adds only argument parsing and writing the decisions out.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -93,8 +94,9 @@ def lint(source: str | os.PathLike[str]) -> list[LintResult]:
             results.append(LintResult(os.fspath(target), False, None, tuple(exc.diagnostics), exc.render()))
             continue
         found = tuple(warnings.diagnostics) if warnings else ()
-        results.append(LintResult(os.fspath(target), True, program.rule_count, found,
-                                  warnings.render() if warnings else ""))
+        results.append(
+            LintResult(os.fspath(target), True, program.rule_count, found, warnings.render() if warnings else "")
+        )
     return results
 
 
@@ -104,8 +106,13 @@ class Policies:
     A user's payer is found exactly like a shipped one; a folder of the search path named like a shipped
     payer stands in for it. Each policy is loaded and compiled once, when a claim first needs it."""
 
-    def __init__(self, search_path: Iterable[str | os.PathLike[str]] = (), *, as_of: datetime.date | None = None,
-                 shipped: bool = True):
+    def __init__(
+        self,
+        search_path: Iterable[str | os.PathLike[str]] = (),
+        *,
+        as_of: datetime.date | None = None,
+        shipped: bool = True,
+    ):
         # Fixed now, so that every policy of the run (and every worker process) is known on one date.
         self.as_of = as_of or datetime.date.today()
         self._folders: dict[str, Path] = {}
@@ -162,16 +169,23 @@ class Session:
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
     """
 
-    def __init__(self, policies: Policies | Policy | str | os.PathLike[str] | None = None, *,
-                 as_of: datetime.date | None = None, received: datetime.date | None = None,
-                 history: HistorySource | Mapping[str, HistorySource] | None = None,
-                 window: int = DEFAULT_WINDOW, workers: int = 1):
+    def __init__(
+        self,
+        policies: Policies | Policy | str | os.PathLike[str] | None = None,
+        *,
+        as_of: datetime.date | None = None,
+        received: datetime.date | None = None,
+        history: HistorySource | Mapping[str, HistorySource] | None = None,
+        window: int = DEFAULT_WINDOW,
+        workers: int = 1,
+    ):
         if window < 0:
             raise ValueError("window must be 0 or more")
         if workers < 1:
             raise ValueError("workers must be 1 or more")
-        self.as_of = as_of or (policies.as_of if isinstance(policies, (Policies, Policy)) and policies.as_of
-                               else datetime.date.today())
+        self.as_of = as_of or (
+            policies.as_of if isinstance(policies, (Policies, Policy)) and policies.as_of else datetime.date.today()
+        )
         self.received = received or datetime.date.today()  # one date for the whole run
         self.window, self.workers = window, workers
         if policies is None:
@@ -299,7 +313,15 @@ class Session:
 
 def _no_policy(record: ClaimRecord, name: str, names: list[str]) -> Decision:
     known = ", ".join(names)
-    return Decision(getattr(record, "id", None), None, "error", errors=(
-        {"field": "payer", "message": f"no policy for payer `{name}` (known: {known}); "
-                                      "name one with --payer or --policy, or add its folder with --policies"},))
-
+    return Decision(
+        getattr(record, "id", None),
+        None,
+        "error",
+        errors=(
+            {
+                "field": "payer",
+                "message": f"no policy for payer `{name}` (known: {known}); "
+                "name one with --payer or --policy, or add its folder with --policies",
+            },
+        ),
+    )

@@ -20,6 +20,7 @@ A case file is YAML, usually beside the policy it tests (`policies/medicare/test
 Case files are read like policies (positions kept, checked against `schemas/cases.schema.json`), so a
 mistake in one is reported with its file, line and column.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -34,8 +35,22 @@ from payerpolicy.policy.schema import validate_document
 CASE_FILE_PATTERNS = ("test_*.yaml", "test_*.yml")
 # Folders a search for case files does not go into: installed packages and tools' own files.
 _SKIPPED = {".venv", "venv", "site-packages", "node_modules", ".git", ".tox", "build", "dist"}
-_TEXT_KEYS = {"id", "code", "npi", "frequency", "payer", "type", "start", "end", "date", "referring_npi",
-              "place_of_service", "prior_authorization", "birth_date", "treatment_began"}
+_TEXT_KEYS = {
+    "id",
+    "code",
+    "npi",
+    "frequency",
+    "payer",
+    "type",
+    "start",
+    "end",
+    "date",
+    "referring_npi",
+    "place_of_service",
+    "prior_authorization",
+    "birth_date",
+    "treatment_began",
+}
 _TEXT_LISTS = {"modifiers", "diagnoses"}
 
 
@@ -99,30 +114,48 @@ def read_case_file(path: Path, sources: SourceFiles, diagnostics: list[Diagnosti
     case_file = CaseFile(path, display, document)
     file_policy = data.get("policy") or default_policy(path)
     for index, raw in enumerate(data.get("cases") or []):
-        case = _case(raw, index, case_file, file_policy, diagnostics, bool(data.get("exact")),
-                     data.get("claim_defaults") or {})
+        case = _case(
+            raw, index, case_file, file_policy, diagnostics, bool(data.get("exact")), data.get("claim_defaults") or {}
+        )
         if case is not None:
             case_file.cases.append(case)
     return case_file if ok else None
 
 
-def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
-          diagnostics: list[Diagnostic], exact: bool, claim_defaults: dict) -> PolicyCase | None:
+def _case(
+    raw: dict,
+    index: int,
+    case_file: CaseFile,
+    file_policy: str | None,
+    diagnostics: list[Diagnostic],
+    exact: bool,
+    claim_defaults: dict,
+) -> PolicyCase | None:
     doc, base = case_file.document, case_file.path.parent
     span = doc.span(("cases", index, "name"))
     policy = raw.get("policy") or file_policy
     if policy is None:
-        diagnostics.append(Diagnostic(
-            "E501", f"case `{raw['name']}` names no policy", span,
-            "give `policy:` (a shipped payer or a path) in the case or at the top of the file, or put the file "
-            "in the `tests/` folder of the policy it tests"))
+        diagnostics.append(
+            Diagnostic(
+                "E501",
+                f"case `{raw['name']}` names no policy",
+                span,
+                "give `policy:` (a shipped payer or a path) in the case or at the top of the file, or put the file "
+                "in the `tests/` folder of the policy it tests",
+            )
+        )
         return None
     claim_file = None
     if "claim_file" in raw:
         claim_file = base / raw["claim_file"]
         if not claim_file.is_file():
-            diagnostics.append(Diagnostic("E502", f"no claim file `{raw['claim_file']}` (looked in {base})",
-                                          doc.span(("cases", index, "claim_file"))))
+            diagnostics.append(
+                Diagnostic(
+                    "E502",
+                    f"no claim file `{raw['claim_file']}` (looked in {base})",
+                    doc.span(("cases", index, "claim_file")),
+                )
+            )
             return None
     claims = [raw["claim"]] if "claim" in raw else raw.get("claims")
     if claims is not None and claim_defaults:
@@ -132,20 +165,37 @@ def _case(raw: dict, index: int, case_file: CaseFile, file_policy: str | None,
     expect = raw["expect"]
     expectations = [expect] if isinstance(expect, dict) else list(expect)
     return PolicyCase(
-        name=raw["name"], file=case_file.display, line=span.line, policy=str(policy), base=base,
-        expect=expectations, single=isinstance(expect, dict),
-        claims=[as_claim_json(c) for c in claims] if claims is not None else None, claim_file=claim_file,
-        window=raw.get("window"), index=index, exact=exact,
+        name=raw["name"],
+        file=case_file.display,
+        line=span.line,
+        policy=str(policy),
+        base=base,
+        expect=expectations,
+        single=isinstance(expect, dict),
+        claims=[as_claim_json(c) for c in claims] if claims is not None else None,
+        claim_file=claim_file,
+        window=raw.get("window"),
+        index=index,
+        exact=exact,
         as_of=datetime.date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None,
-        received=datetime.date.fromisoformat(raw["received"]) if raw.get("received") else None)
+        received=datetime.date.fromisoformat(raw["received"]) if raw.get("received") else None,
+    )
 
 
 def as_claim_json(value):
     """A claim written in YAML, as the claim JSON would have it: codes, modifiers and ids are text even when
     written without quotes (97112, 59), so a case author need not quote them."""
     if isinstance(value, dict):
-        return {k: (_text(v) if k in _TEXT_KEYS else [_text(i) for i in v] if k in _TEXT_LISTS and isinstance(v, list)
-                    else as_claim_json(v)) for k, v in value.items()}
+        return {
+            k: (
+                _text(v)
+                if k in _TEXT_KEYS
+                else [_text(i) for i in v]
+                if k in _TEXT_LISTS and isinstance(v, list)
+                else as_claim_json(v)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [as_claim_json(v) for v in value]
     return value

@@ -1,4 +1,5 @@
 """Render policy test results as JUnit XML, the report format CI systems read (one suite per case file)."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -7,8 +8,9 @@ from pathlib import Path
 from payerpolicy.cases.run import CaseResult
 
 
-def write_junit(results: list[CaseResult], path: Path, seconds: dict[int, float],
-                broken: dict[str, str] | None = None) -> None:
+def write_junit(
+    results: list[CaseResult], path: Path, seconds: dict[int, float], broken: dict[str, str] | None = None
+) -> None:
     Path(path).write_bytes(junit_bytes(results, seconds, broken))
 
 
@@ -27,12 +29,27 @@ def junit_bytes(results: list[CaseResult], seconds: dict[int, float], broken: di
         failures = sum(r.outcome == "failed" for r in file_results)
         errors = sum(r.outcome == "error" for r in file_results)
         suite_time = sum(seconds.get(id(r), 0.0) for r in file_results)
-        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(file_results)), failures=str(failures),
-                              errors=str(errors), skipped="0", time=f"{suite_time:.3f}")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=file,
+            tests=str(len(file_results)),
+            failures=str(failures),
+            errors=str(errors),
+            skipped="0",
+            time=f"{suite_time:.3f}",
+        )
         classname = file.rsplit(".", 1)[0].replace("/", ".")
         for result in file_results:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=result.case.name,
-                                 file=file, line=str(result.case.line), time=f"{seconds.get(id(result), 0.0):.3f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=classname,
+                name=result.case.name,
+                file=file,
+                line=str(result.case.line),
+                time=f"{seconds.get(id(result), 0.0):.3f}",
+            )
             if result.outcome != "passed":
                 tag = "failure" if result.outcome == "failed" else "error"
                 first = result.problems[0].splitlines()[0] if result.problems else result.outcome
@@ -43,10 +60,17 @@ def junit_bytes(results: list[CaseResult], seconds: dict[int, float], broken: di
         totals["errors"] += errors
         total_time += suite_time
     for file, rendered in (broken or {}).items():
-        suite = ET.SubElement(root, "testsuite", name=file, tests="1", failures="0", errors="1", skipped="0",
-                              time="0.000")
-        case = ET.SubElement(suite, "testcase", classname=file.rsplit(".", 1)[0].replace("/", "."),
-                             name="(the case file could not be read)", file=file, time="0.000")
+        suite = ET.SubElement(
+            root, "testsuite", name=file, tests="1", failures="0", errors="1", skipped="0", time="0.000"
+        )
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=file.rsplit(".", 1)[0].replace("/", "."),
+            name="(the case file could not be read)",
+            file=file,
+            time="0.000",
+        )
         element = ET.SubElement(case, "error", message=rendered.splitlines()[0], type="case file not read")
         element.text = rendered
         totals["tests"] += 1

@@ -5,6 +5,7 @@ runs every case of every policy, each as its own test named after the case. A fa
 billing words (what was expected of which claim, what came out), not as a Python traceback. The harness is
 the package's own (`cases.files`, `cases.run`); this module only collects and reports.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -69,8 +70,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     terminalreporter.write_sep("-", "payerpolicy rule coverage")
     for policy, table in runner.coverage.items():
-        missing = [f"{entry.rule} never {'fires' if not entry.fired else 'is met without firing'}"
-                   for entry in table.values() if not (entry.fired and entry.passed)]
+        missing = [
+            f"{entry.rule} never {'fires' if not entry.fired else 'is met without firing'}"
+            for entry in table.values()
+            if not (entry.fired and entry.passed)
+        ]
         count = f"{len(table)} rule{'' if len(table) == 1 else 's'}"
         terminalreporter.write_line(f"{policy}: {count}" + ("" if missing else ", all covered"))
         for line in missing:
@@ -84,8 +88,12 @@ def _selected(config) -> bool:
     """Whether only some tests were asked for (-k, -m, --lf, a node id): a policy's coverage gate is for a
     whole run of its cases."""
     option = config.option
-    return bool(getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "lf", False)
-                or any("::" in str(arg) for arg in config.args))
+    return bool(
+        getattr(option, "keyword", "")
+        or getattr(option, "markexpr", "")
+        or getattr(option, "lf", False)
+        or any("::" in str(arg) for arg in config.args)
+    )
 
 
 def _shortfalls(config) -> list[str]:

@@ -7,6 +7,7 @@ without it firing. A rule that never fires is untested; one that always fires ma
 belongs to where a rule is written: a Medicare rule that a payer inherits unchanged is covered by the cases
 of either policy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -104,6 +105,7 @@ class CaseRunner:
                 entry.fired = True
             else:
                 entry.passed = True
+
         return observe
 
     # ------------------------------------------------------------------ cases
@@ -139,8 +141,10 @@ class CaseRunner:
         for folder, tests in self.tested.items():
             least = tests.get("min_coverage")
             if least is not None and self.coverage_percent(folder) < least:
-                out.append(f"{folder}: rule coverage {self.coverage_percent(folder):.1f}% is below the policy's "
-                           f"minimum of {least:g}% (policy: tests: min_coverage)")
+                out.append(
+                    f"{folder}: rule coverage {self.coverage_percent(folder):.1f}% is below the policy's "
+                    f"minimum of {least:g}% (policy: tests: min_coverage)"
+                )
         return out
 
 
@@ -149,16 +153,27 @@ class CaseRunner:
 
 def compare_case(case: PolicyCase, decisions: list[Decision]) -> list[str]:
     if len(case.expect) != len(decisions):
-        return [f"{len(decisions)} claim(s) were judged but the case expects {len(case.expect)}; "
-                "give one expectation per claim, in order"]
+        return [
+            f"{len(decisions)} claim(s) were judged but the case expects {len(case.expect)}; "
+            "give one expectation per claim, in order"
+        ]
     problems = []
     for number, (expected, decision) in enumerate(zip(case.expect, decisions), 1):
         found = compare_claim(expected, decision, case.exact)
         if found:
-            label = f"claim {decision.id or number}" if len(decisions) > 1 or not case.single else \
-                f"claim {decision.id or '(no id)'}"
-            problems.append("\n".join([f"{label}:"] + ["  " + p for p in found] +
-                                      ["  what came out:"] + ["    " + line for line in describe_decision(decision)]))
+            label = (
+                f"claim {decision.id or number}"
+                if len(decisions) > 1 or not case.single
+                else f"claim {decision.id or '(no id)'}"
+            )
+            problems.append(
+                "\n".join(
+                    [f"{label}:"]
+                    + ["  " + p for p in found]
+                    + ["  what came out:"]
+                    + ["    " + line for line in describe_decision(decision)]
+                )
+            )
     return problems
 
 
@@ -187,8 +202,9 @@ def compare_claim(expected: dict, decision: Decision, exact: bool = False) -> li
             continue
         for key in ("status", "allowed_units"):
             if key in want and getattr(got, key) != want[key]:
-                problems.append(f"line {want['line']} {key.replace('_', ' ')}: expected {want[key]}, "
-                                f"got {getattr(got, key)}")
+                problems.append(
+                    f"line {want['line']} {key.replace('_', ' ')}: expected {want[key]}, got {getattr(got, key)}"
+                )
     named = {error["field"] for error in decision.errors}
     for field_name in expected.get("errors") or []:
         if field_name not in named:
@@ -228,7 +244,7 @@ def describe_expected(want: dict) -> str:
     elif "fix" in want:
         words.append("with a fix " + ", ".join(f"{k} {v}" for k, v in want["fix"].items()))
     if "message_contains" in want:
-        words.append(f"saying \"{want['message_contains']}\"")
+        words.append(f'saying "{want["message_contains"]}"')
     return " ".join(w for w in words if w)
 
 

@@ -6,6 +6,7 @@ they are, and only the text of each rewritten `expect` block changes; names, cla
 written. A billing specialist who changed a policy then reviews
 the change of decisions as a diff in version control, and commits it when it is what was meant.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,8 +41,11 @@ def recorded_expectation(decision: Decision, before: dict) -> dict:
         out["absent"] = absent
     if before.get("lines"):
         lines = {line.line: line for line in decision.lines}
-        out["lines"] = [{"line": n, "status": lines[n].status, "allowed_units": lines[n].allowed_units}
-                        for n in (want["line"] for want in before["lines"]) if n in lines]
+        out["lines"] = [
+            {"line": n, "status": lines[n].status, "allowed_units": lines[n].allowed_units}
+            for n in (want["line"] for want in before["lines"])
+            if n in lines
+        ]
     if decision.status == "error":
         out["errors"] = sorted({error["field"] for error in decision.errors})
     return out

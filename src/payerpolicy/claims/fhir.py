@@ -81,6 +81,7 @@ How FHIR maps to the model, and the choices made where FHIR does not say:
     claim to check: each becomes an `UnreadableClaim` saying so, rather than being judged as if billed
     (an EOB's items carry what was paid and may be reversals with negative amounts).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -125,10 +126,17 @@ NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 
 # Code systems, compared after `code_system` drops the scheme, "www." and a trailing slash.
 _CPT_SYSTEMS = {"ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"}
-_HCPCS_SYSTEMS = {"cms.gov/medicare/coding/hcpcsreleasecodesets", "urn:oid:2.16.840.1.113883.6.285",
-                  "terminology.hl7.org/codesystem/hcpcs-all-codes"}
-_ICD10_SYSTEMS = {"hl7.org/fhir/sid/icd-10-cm", "hl7.org/fhir/sid/icd-10", "urn:oid:2.16.840.1.113883.6.90",
-                  "urn:oid:2.16.840.1.113883.6.3"}
+_HCPCS_SYSTEMS = {
+    "cms.gov/medicare/coding/hcpcsreleasecodesets",
+    "urn:oid:2.16.840.1.113883.6.285",
+    "terminology.hl7.org/codesystem/hcpcs-all-codes",
+}
+_ICD10_SYSTEMS = {
+    "hl7.org/fhir/sid/icd-10-cm",
+    "hl7.org/fhir/sid/icd-10",
+    "urn:oid:2.16.840.1.113883.6.90",
+    "urn:oid:2.16.840.1.113883.6.3",
+}
 _NUCC_SYSTEM = "nucc.org/provider-taxonomy"
 _X12_SERVICE_TYPES = "codesystem.x12.org/005010/1365"  # Da Vinci PAS: a kind of service, not a procedure
 
@@ -140,12 +148,29 @@ _OTHER_ROLES = {"referring", "ordering", "prescribing", "supervisor", "supervisi
 
 # Quantity units that are lengths of time, not counts: UCUM codes, what people write, and X12's unit basis
 # MJ (minutes), which feeds converted from an 837P carry over.
-_DURATION_UNITS = {"min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
-                   "mj": "minutes", "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours"}
+_DURATION_UNITS = {
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "mj": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "hours": "hours",
+}
 
-_MEDICARE_NAMES = {"medicare", "medicare part b", "original medicare", "medicare fee for service",
-                   "medicare ffs", "cms", "centers for medicare and medicaid services",
-                   "centers for medicare medicaid services"}
+_MEDICARE_NAMES = {
+    "medicare",
+    "medicare part b",
+    "original medicare",
+    "medicare fee for service",
+    "medicare ffs",
+    "cms",
+    "centers for medicare and medicaid services",
+    "centers for medicare medicaid services",
+}
 _MEDICARE_PAYMENT_TYPOLOGY = {"12", "121"}  # SOPT: Medicare non-managed care, Medicare fee-for-service
 
 _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(T.*)?")  # a FHIR date, or the date of a dateTime
@@ -181,8 +206,9 @@ def _read_claim(resource: dict, where: str, references: References | None = None
     team = _CareTeam(resource.get("careTeam"), references, problems, faults)
     # Claim.provider is who bills the claim (the 837P's billing provider): it renders the lines that name no
     # careTeam member of their own.
-    provider = _read_provider(resource.get("provider"), None, references, "provider", "the claim's provider",
-                              problems, faults, "billing_npi")
+    provider = _read_provider(
+        resource.get("provider"), None, references, "provider", "the claim's provider", problems, faults, "billing_npi"
+    )
     diagnoses, positions = _read_diagnoses(resource.get("diagnosis"), references, problems)
     lines = _read_items(resource, positions, team, problems, faults)
     dates = [line.date_of_service for line in lines]
@@ -190,16 +216,26 @@ def _read_claim(resource: dict, where: str, references: References | None = None
     referring = team.referring_npi()
     if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
         problems.extend(fault.problem() for fault in faults)
-        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
-                               patient_id=patient_id)
+        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer, patient_id=patient_id)
     assert claim_id is not None and patient_id is not None  # either missing is a problem, returned above
-    return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
-                 diagnoses=diagnoses, frequency=None, prior_authorization=_prior_authorization(resource),
-                 patient_birth_date=born, referring_npi=referring, faults=tuple(faults))
+    return Claim(
+        id=claim_id,
+        patient_id=patient_id,
+        lines=lines,
+        payer=payer,
+        provider=provider,
+        diagnoses=diagnoses,
+        frequency=None,
+        prior_authorization=_prior_authorization(resource),
+        patient_birth_date=born,
+        referring_npi=referring,
+        faults=tuple(faults),
+    )
 
 
-def _read_birth_date(reference: object, references: References, dates: list[datetime.date],
-                     faults: list[DataFault]) -> datetime.date | None:
+def _read_birth_date(
+    reference: object, references: References, dates: list[datetime.date], faults: list[DataFault]
+) -> datetime.date | None:
     """The Patient's `birthDate`, when the patient reference resolves; one after a service is a data fault."""
     patient = references.resolve(reference, "Patient") if reference is not None else None
     value = patient.get("birthDate") if patient is not None else None
@@ -213,14 +249,23 @@ def _read_birth_date(reference: object, references: References, dates: list[date
         except ValueError:
             pass
     if born is None:  # FHIR allows a year or year-month: too little to say an age from
-        faults.append(DataFault("patient_birth_date", "patient.birthDate",
-                                f"the patient's date of birth must be a full date (YYYY-MM-DD); found "
-                                f"{describe(value)}"))
+        faults.append(
+            DataFault(
+                "patient_birth_date",
+                "patient.birthDate",
+                f"the patient's date of birth must be a full date (YYYY-MM-DD); found {describe(value)}",
+            )
+        )
         return None
     later = [date for date in dates if date < born]
     if later:
-        faults.append(DataFault("patient_birth_date", "patient.birthDate",
-                                f"the patient's date of birth {born} is after a date of service ({min(later)})"))
+        faults.append(
+            DataFault(
+                "patient_birth_date",
+                "patient.birthDate",
+                f"the patient's date of birth {born} is after a date of service ({min(later)})",
+            )
+        )
     return born
 
 
@@ -242,11 +287,17 @@ def _read_patient(reference: object, references: References, problems: list[Clai
     if patient is not None:
         # The patient's own identifier (a member or record number) is what other systems know them by.
         return next(filter(None, map(identifier_value, identifiers_of(patient))), None) or resource_id(patient)
-    text = reference_text(reference) or identifier_value(reference.get("identifier")
-                                                         if isinstance(reference, dict) else None)
+    text = reference_text(reference) or identifier_value(
+        reference.get("identifier") if isinstance(reference, dict) else None
+    )
     if text is None:
-        problems.append(ClaimProblem("patient", f"the patient reference gives no patient id (no `reference` and "
-                                                f"no `identifier` value); found {describe(reference)}"))
+        problems.append(
+            ClaimProblem(
+                "patient",
+                f"the patient reference gives no patient id (no `reference` and "
+                f"no `identifier` value); found {describe(reference)}",
+            )
+        )
     return text
 
 
@@ -262,8 +313,11 @@ def _read_payer(claim: dict, references: References) -> str | None:
     payor_names = [name for payor in as_list(coverage.get("payor")) for name in _party_names(payor, references)]
     if any(_is_medicare(name) for name in payor_names):
         return "medicare"
-    typology = [coding.get("code") for coding in codings_of(coverage.get("type"))
-                if "sopt" in code_system(coding) or "nahdo.org" in code_system(coding)]
+    typology = [
+        coding.get("code")
+        for coding in codings_of(coverage.get("type"))
+        if "sopt" in code_system(coding) or "nahdo.org" in code_system(coding)
+    ]
     return "medicare" if any(code in _MEDICARE_PAYMENT_TYPOLOGY for code in typology) else None
 
 
@@ -293,8 +347,9 @@ def _focal_coverage(claim: dict, references: References) -> dict | None:
 # Diagnoses
 
 
-def _read_diagnoses(value: object, references: References,
-                    problems: list[ClaimProblem]) -> tuple[tuple[str, ...], dict[int, int]]:
+def _read_diagnoses(
+    value: object, references: References, problems: list[ClaimProblem]
+) -> tuple[tuple[str, ...], dict[int, int]]:
     """ICD-10-CM codes in sequence order, and where each diagnosis sequence number stands in that list
     (the items point at diagnoses by sequence number; the model points by position)."""
     entries = _in_sequence(as_list(value), "diagnosis", problems)
@@ -314,27 +369,42 @@ def _read_diagnosis(entry: dict, at: str, references: References, problems: list
         condition = references.resolve(entry["diagnosisReference"], "Condition")
         if condition is None:
             target = reference_text(entry["diagnosisReference"]) or "a Condition"
-            problems.append(ClaimProblem(field, f"refers to {quote(target)}, which is not in the Bundle: send the "
-                                                f"ICD-10-CM code in diagnosisCodeableConcept"))
+            problems.append(
+                ClaimProblem(
+                    field,
+                    f"refers to {quote(target)}, which is not in the Bundle: send the "
+                    f"ICD-10-CM code in diagnosisCodeableConcept",
+                )
+            )
             return None
         concept = condition.get("code")
     codings = codings_of(concept)
     icd = [c for c in codings if code_system(c) in _ICD10_SYSTEMS]
     # A coding without a system is taken when it has the ICD-10 shape; other systems (SNOMED CT) are not ICD.
-    candidates = icd or [c for c in codings
-                         if not c.get("system") and ICD10.fullmatch(upper_ascii(c.get("code")) or "")]
+    candidates = icd or [
+        c for c in codings if not c.get("system") and ICD10.fullmatch(upper_ascii(c.get("code")) or "")
+    ]
     if not candidates:
         systems = sorted({str(c.get("system")) for c in codings if c.get("system")})
         found = f"found codes of {', '.join(systems)}" if systems else f"found {describe(concept)}"
-        problems.append(ClaimProblem(field, f"missing: a diagnosis needs an ICD-10-CM coding "
-                                            f"(system http://hl7.org/fhir/sid/icd-10-cm); {found}"))
+        problems.append(
+            ClaimProblem(
+                field,
+                f"missing: a diagnosis needs an ICD-10-CM coding (system http://hl7.org/fhir/sid/icd-10-cm); {found}",
+            )
+        )
         return None
     raw = candidates[0].get("code")
     code = icd10_with_dot(upper_ascii(raw) or "")
     if code is None:
         found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-        problems.append(ClaimProblem(field, f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or "
-                                            f"digit, then up to four more after the dot: I69.351, R26.89)"))
+        problems.append(
+            ClaimProblem(
+                field,
+                f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or "
+                f"digit, then up to four more after the dot: I69.351, R26.89)",
+            )
+        )
         return None
     return code
 
@@ -347,8 +417,7 @@ class _CareTeam:
     """The claim's careTeam by sequence number; each member's provider is read once, when a line uses it,
     so that a bad member is reported once however many lines name it."""
 
-    def __init__(self, value: object, references: References, problems: list[ClaimProblem],
-                 faults: list[DataFault]):
+    def __init__(self, value: object, references: References, problems: list[ClaimProblem], faults: list[DataFault]):
         self._references, self._problems, self._faults = references, problems, faults
         self._members: dict[int, tuple[int, dict]] = {}
         self._providers: dict[int, Provider | None] = {}
@@ -371,8 +440,15 @@ class _CareTeam:
         if sequence not in self._providers:
             number, member = self._members[sequence]
             self._providers[sequence] = _read_provider(
-                member.get("provider"), member.get("qualification"), self._references,
-                f"careTeam[{number}].provider", f"careTeam member {sequence}", self._problems, self._faults, fault)
+                member.get("provider"),
+                member.get("qualification"),
+                self._references,
+                f"careTeam[{number}].provider",
+                f"careTeam member {sequence}",
+                self._problems,
+                self._faults,
+                fault,
+            )
         return self._providers[sequence]
 
     def referring_npi(self) -> str | None:
@@ -389,8 +465,16 @@ def _role(member: dict) -> str | None:
     return next((code.lower() for code in codes if isinstance(code, str)), None)
 
 
-def _read_provider(reference: object, qualification: object, references: References, field: str, what: str,
-                   problems: list[ClaimProblem], faults: list[DataFault], fault: str) -> Provider | None:
+def _read_provider(
+    reference: object,
+    qualification: object,
+    references: References,
+    field: str,
+    what: str,
+    problems: list[ClaimProblem],
+    faults: list[DataFault],
+    fault: str,
+) -> Provider | None:
     """A provider from a reference to a Practitioner, PractitionerRole or Organization (see the module
     docstring for where the NPI and the type come from). Nothing found is no provider, not a problem."""
     if reference is None:
@@ -414,8 +498,9 @@ def _read_provider(reference: object, qualification: object, references: Referen
     return Provider(npi=npi, type=kind) if npi or kind else None
 
 
-def _read_npi(holders: list, field: str, what: str, problems: list[ClaimProblem], faults: list[DataFault],
-              fault: str) -> str | None:
+def _read_npi(
+    holders: list, field: str, what: str, problems: list[ClaimProblem], faults: list[DataFault], fault: str
+) -> str | None:
     """The first NPI among the resources' identifiers (or a bare Identifier). One of the wrong length or check
     digit is a data fault, kept as written when it is digits."""
     for holder in holders:
@@ -455,24 +540,38 @@ def _provider_type(concepts: Iterable[object]) -> str | None:
 # Items (service lines)
 
 
-def _read_items(claim: dict, positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem],
-                faults: list[DataFault]) -> tuple[ServiceLine, ...]:
+def _read_items(
+    claim: dict, positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem], faults: list[DataFault]
+) -> tuple[ServiceLine, ...]:
     items = as_list(claim.get("item"))
     if not items:
         problems.append(ClaimProblem("item", "missing: every claim needs at least one service line (an `item`)"))
         return ()
     day = _billable_day(claim.get("billablePeriod"))
     # A prior-authorization request asks for services not yet given, so it often has no date: say why.
-    undated = " (this Claim is a prior-authorization request, which usually has none yet)" \
-        if claim.get("use") in ("preauthorization", "predetermination") else ""
-    lines = [_read_item(item, sequence, number, day, undated, positions, team, problems, faults)
-             for sequence, number, item in _in_sequence(items, "item", problems)]
+    undated = (
+        " (this Claim is a prior-authorization request, which usually has none yet)"
+        if claim.get("use") in ("preauthorization", "predetermination")
+        else ""
+    )
+    lines = [
+        _read_item(item, sequence, number, day, undated, positions, team, problems, faults)
+        for sequence, number, item in _in_sequence(items, "item", problems)
+    ]
     return tuple(line for line in lines if line is not None)
 
 
-def _read_item(item: dict, line_number: int, number: int, day: datetime.date | None, undated: str,
-               positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem],
-               faults: list[DataFault]) -> ServiceLine | None:
+def _read_item(
+    item: dict,
+    line_number: int,
+    number: int,
+    day: datetime.date | None,
+    undated: str,
+    positions: dict[int, int],
+    team: _CareTeam,
+    problems: list[ClaimProblem],
+    faults: list[DataFault],
+) -> ServiceLine | None:
     at = f"item[{number}]"
     before = len(problems)
     code = _read_code(item.get("productOrService"), at, problems)
@@ -486,9 +585,18 @@ def _read_item(item: dict, line_number: int, number: int, day: datetime.date | N
     if len(problems) > before:
         return None
     assert code is not None and date is not None and units is not None  # each missing one is a problem above
-    return ServiceLine(number=line_number, code=code, date_of_service=date, units=units, modifiers=modifiers,
-                       minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider,
-                       place_of_service=place)
+    return ServiceLine(
+        number=line_number,
+        code=code,
+        date_of_service=date,
+        units=units,
+        modifiers=modifiers,
+        minutes=minutes,
+        charge=charge,
+        diagnosis_pointers=pointers,
+        provider=provider,
+        place_of_service=place,
+    )
 
 
 def _read_place(concept: object, at: str, line: int, faults: list[DataFault]) -> str | None:
@@ -500,9 +608,15 @@ def _read_place(concept: object, at: str, line: int, faults: list[DataFault]) ->
             continue
         if PLACE_OF_SERVICE.fullmatch(code.strip()):
             return code.strip()
-        faults.append(DataFault("place_of_service", at + ".locationCodeableConcept",
-                                f"line {line}: the place of service {quote(code)} is not a place of service code "
-                                f"(two digits: 11 office, 22 outpatient hospital)", line))
+        faults.append(
+            DataFault(
+                "place_of_service",
+                at + ".locationCodeableConcept",
+                f"line {line}: the place of service {quote(code)} is not a place of service code "
+                f"(two digits: 11 office, 22 outpatient hospital)",
+                line,
+            )
+        )
         return None
     return None
 
@@ -512,8 +626,9 @@ def _read_code(concept: object, at: str, problems: list[ClaimProblem]) -> str | 
     codings = codings_of(concept)
     text = upper_ascii(concept.get("text")) if isinstance(concept, dict) else None
     if not codings and text is None:
-        problems.append(ClaimProblem(field, "missing: every line needs a procedure code (CPT/HCPCS) in "
-                                            "productOrService.coding"))
+        problems.append(
+            ClaimProblem(field, "missing: every line needs a procedure code (CPT/HCPCS) in productOrService.coding")
+        )
         return None
     named = [c for c in codings if code_system(c) in _CPT_SYSTEMS | _HCPCS_SYSTEMS]
     for coding in named or codings:
@@ -535,8 +650,10 @@ def _not_a_procedure(codings: list[dict], concept: object) -> str:
     shown = quote(raw) if isinstance(raw, str) else describe(raw)
     if code_system(coding) == _X12_SERVICE_TYPES:
         display = f" ({coding['display']})" if isinstance(coding.get("display"), str) else ""
-        return (f"code {shown}{display} is an X12 service type code, a kind of service as asked for in a prior "
-                f"authorization, not a procedure; a line needs a CPT/HCPCS code (five characters: 97112, G0283)")
+        return (
+            f"code {shown}{display} is an X12 service type code, a kind of service as asked for in a prior "
+            f"authorization, not a procedure; a line needs a CPT/HCPCS code (five characters: 97112, G0283)"
+        )
     return f"code {shown} is not a CPT/HCPCS code (five characters: 97112, G0283)"
 
 
@@ -567,8 +684,9 @@ def _read_quantity(quantity: object, at: str, problems: list[ClaimProblem]) -> t
     if quantity is None:
         return 1, None
     if not isinstance(quantity, dict):
-        problems.append(ClaimProblem(field, f'quantity must be an object like {{"value": 2}}; '
-                                            f"found {describe(quantity)}"))
+        problems.append(
+            ClaimProblem(field, f'quantity must be an object like {{"value": 2}}; found {describe(quantity)}')
+        )
         return None, None
     value, per_minute = quantity.get("value"), _minutes_per_unit(quantity)
     noun = "units" if per_minute is None else "minutes"
@@ -577,8 +695,9 @@ def _read_quantity(quantity: object, at: str, problems: list[ClaimProblem]) -> t
         return None, None
     count = whole_number(value * (per_minute or 1) if is_amount(value) else value)
     if count is None:
-        problems.append(ClaimProblem(field + ".value", f"{noun} must be a whole number of 0 or more; "
-                                                       f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(field + ".value", f"{noun} must be a whole number of 0 or more; found {describe(value)}")
+        )
         return None, None
     return (count, None) if per_minute is None else (0, count)
 
@@ -592,37 +711,58 @@ def _minutes_per_unit(quantity: dict) -> int | None:
     return None
 
 
-def _read_service_date(item: dict, at: str, day: datetime.date | None, undated: str,
-                       problems: list[ClaimProblem]) -> datetime.date | None:
+def _read_service_date(
+    item: dict, at: str, day: datetime.date | None, undated: str, problems: list[ClaimProblem]
+) -> datetime.date | None:
     if item.get("servicedDate") is not None:
         return _read_date(item["servicedDate"], at + ".servicedDate", problems)
     period = item.get("servicedPeriod")
     if period is None:
         if day is not None:
             return day  # the claim bills a single day, so every line is on it
-        problems.append(ClaimProblem(at + ".servicedDate", f"missing: every line needs a date of service "
-                                                           f"(servicedDate, or a servicedPeriod within one day)"
-                                                           f"{undated}"))
+        problems.append(
+            ClaimProblem(
+                at + ".servicedDate",
+                f"missing: every line needs a date of service "
+                f"(servicedDate, or a servicedPeriod within one day)"
+                f"{undated}",
+            )
+        )
         return None
     field = at + ".servicedPeriod"
     if not isinstance(period, dict) or (period.get("start") is None and period.get("end") is None):
-        problems.append(ClaimProblem(field, f'servicedPeriod must be an object like {{"start": "2026-03-02"}}; '
-                                            f"found {describe(period)}"))
+        problems.append(
+            ClaimProblem(
+                field, f'servicedPeriod must be an object like {{"start": "2026-03-02"}}; found {describe(period)}'
+            )
+        )
         return None
     start = _read_date(period["start"], field + ".start", problems) if period.get("start") is not None else None
     end = _read_date(period["end"], field + ".end", problems) if period.get("end") is not None else None
     if start is not None and end is not None and start != end:
         # The model has one date per line, and units are judged per day: a line over several days cannot be.
-        problems.append(ClaimProblem(field, f"the line runs from {start} to {end}, but a line is one date of "
-                                            f"service: send one item per day"))
+        problems.append(
+            ClaimProblem(
+                field, f"the line runs from {start} to {end}, but a line is one date of service: send one item per day"
+            )
+        )
         return None
     return start or end
 
 
 def _read_date(value: object, field: str, problems: list[ClaimProblem]) -> datetime.date | None:
     """A FHIR date, or the date of a dateTime (as written, in the sender's own time zone)."""
-    match = written_as(value, _DATE, field, problems, must="a date", named="date", form="YYYY-MM-DD",
-                       example="2026-03-02", not_one="a full date written YYYY-MM-DD (e.g. 2026-03-02)")
+    match = written_as(
+        value,
+        _DATE,
+        field,
+        problems,
+        must="a date",
+        named="date",
+        form="YYYY-MM-DD",
+        example="2026-03-02",
+        not_one="a full date written YYYY-MM-DD (e.g. 2026-03-02)",
+    )
     if match is None:
         return None
     try:
@@ -649,8 +789,13 @@ def _read_charge(item: dict, count: int | None, at: str, problems: list[ClaimPro
             continue
         value = money.get("value") if isinstance(money, dict) else money
         if value is None or not is_amount(value):
-            problems.append(ClaimProblem(f"{at}.{key}", f'{key} must be an amount of 0 or more, e.g. {{"value": '
-                                                        f'120.00, "currency": "USD"}}; found {describe(value)}'))
+            problems.append(
+                ClaimProblem(
+                    f"{at}.{key}",
+                    f'{key} must be an amount of 0 or more, e.g. {{"value": '
+                    f'120.00, "currency": "USD"}}; found {describe(value)}',
+                )
+            )
             return None
         if key == "net":
             return float(value)
@@ -660,8 +805,9 @@ def _read_charge(item: dict, count: int | None, at: str, problems: list[ClaimPro
     return None
 
 
-def _read_pointers(value: object, at: str, line: int, positions: dict[int, int], problems: list[ClaimProblem],
-                   faults: list[DataFault]) -> tuple[int, ...]:
+def _read_pointers(
+    value: object, at: str, line: int, positions: dict[int, int], problems: list[ClaimProblem], faults: list[DataFault]
+) -> tuple[int, ...]:
     """`diagnosisSequence` names diagnoses by their sequence number; the model wants their positions. A
     sequence that names no diagnosis is a data fault, kept as a position past the list: the line just has
     fewer diagnoses."""
@@ -672,12 +818,19 @@ def _read_pointers(value: object, at: str, line: int, positions: dict[int, int],
     for raw in as_list(value):
         sequence = whole_number(raw)
         if sequence is None or sequence < 1:
-            problems.append(ClaimProblem(field, f"diagnosis sequence numbers are whole numbers from 1; "
-                                                f"found {describe(raw)}"))
+            problems.append(
+                ClaimProblem(field, f"diagnosis sequence numbers are whole numbers from 1; found {describe(raw)}")
+            )
         elif sequence not in positions:
             listed = f"lists sequences {', '.join(map(str, sorted(positions)))}" if positions else "lists none"
-            faults.append(DataFault("diagnosis_pointer", field, f"line {line}: diagnosis sequence {sequence} points "
-                                                                f"at no diagnosis: the claim {listed}", line))
+            faults.append(
+                DataFault(
+                    "diagnosis_pointer",
+                    field,
+                    f"line {line}: diagnosis sequence {sequence} points at no diagnosis: the claim {listed}",
+                    line,
+                )
+            )
             pointers.append(len(positions) + 1)
         else:
             pointers.append(positions[sequence])
@@ -712,19 +865,24 @@ def _in_sequence(entries: list, name: str, problems: list[ClaimProblem]) -> list
     for number, entry in enumerate(entries, 1):
         field = f"{name}[{number}]"
         if not isinstance(entry, dict):
-            problems.append(ClaimProblem(field, f"each {name} entry must be an object {{...}}; "
-                                                f"found {describe(entry)}"))
+            problems.append(
+                ClaimProblem(field, f"each {name} entry must be an object {{...}}; found {describe(entry)}")
+            )
             continue
         raw = entry.get("sequence")
         sequence = number if raw is None else whole_number(raw)
         if sequence is None or sequence < 1:
-            problems.append(ClaimProblem(field + ".sequence", f"sequence must be a whole number from 1; "
-                                                              f"found {describe(raw)}"))
+            problems.append(
+                ClaimProblem(field + ".sequence", f"sequence must be a whole number from 1; found {describe(raw)}")
+            )
             continue
         if sequence in seen:
-            problems.append(ClaimProblem(field + ".sequence", f"sequence {sequence} is used by "
-                                                              f"{name}[{seen[sequence]}] too; each {name} entry "
-                                                              f"needs its own"))
+            problems.append(
+                ClaimProblem(
+                    field + ".sequence",
+                    f"sequence {sequence} is used by {name}[{seen[sequence]}] too; each {name} entry needs its own",
+                )
+            )
             continue
         seen[sequence] = number
         found.append((sequence, number, entry))

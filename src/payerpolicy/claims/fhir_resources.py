@@ -17,6 +17,7 @@ adjudicated, not a claim to check. A bad entry never stops a Bundle.
 The rest are readers of FHIR data types that feeds fill loosely (a single value where an array belongs, code
 system URIs written several ways): identifiers, codings, and code systems compared leniently.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -26,13 +27,22 @@ from typing import Callable, Iterable, Iterator
 from payerpolicy.claims.model import ClaimProblem, ClaimRecord, UnreadableClaim
 from payerpolicy.claims.values import describe, quote
 
-__all__ = ["References", "as_list", "code_system", "codings_of", "identifier_value", "identifiers_of",
-           "read_document", "reference_text", "resource_id"]
+__all__ = [
+    "References",
+    "as_list",
+    "code_system",
+    "codings_of",
+    "identifier_value",
+    "identifiers_of",
+    "read_document",
+    "reference_text",
+    "resource_id",
+]
 
 # Resources that look like claims but are the payer's answer to one.
 _ANSWERS = {
     "ExplanationOfBenefit": "an ExplanationOfBenefit is the payer's account of a claim it has already "
-                            "processed (what it paid and denied), not a claim to check",
+    "processed (what it paid and denied), not a claim to check",
     "ClaimResponse": "a ClaimResponse is the payer's answer to a claim, not a claim to check",
 }
 
@@ -54,8 +64,9 @@ def read_document(document: object, name: str, read_claim: ReadClaim) -> Iterato
     return _read_resource(document, name, References({}), read_claim, top=True)
 
 
-def _read_resource(resource: object, where: str, references: References, read_claim: ReadClaim,
-                   top: bool = False) -> Iterator[ClaimRecord]:
+def _read_resource(
+    resource: object, where: str, references: References, read_claim: ReadClaim, top: bool = False
+) -> Iterator[ClaimRecord]:
     """One resource: a Claim is read, a Bundle opened, an answer to a claim refused; others are context."""
     fields = resource if isinstance(resource, dict) else {}  # a list or a value has no resource type
     kind = fields.get("resourceType")
@@ -91,8 +102,13 @@ def _read_bundle(bundle: dict, where: str, read_claim: ReadClaim) -> Iterator[Cl
                 read += 1
                 yield record
     if not read:
-        kinds = sorted({e["resource"]["resourceType"] for e in entries if _entry_problem(e, 0) is None
-                        and isinstance(e.get("resource"), dict)})
+        kinds = sorted(
+            {
+                e["resource"]["resourceType"]
+                for e in entries
+                if _entry_problem(e, 0) is None and isinstance(e.get("resource"), dict)
+            }
+        )
         held = f"it holds {', '.join(kinds)}" if kinds else "it is empty"
         yield _unreadable_document(where, "entry", f"this Bundle holds no Claim to read ({held})")
 
@@ -102,8 +118,9 @@ def _entry_problem(entry: object, number: int) -> ClaimProblem | None:
     a transaction) is fine: it holds nothing to read."""
     field = f"entry[{number}]"
     if not isinstance(entry, dict):
-        return ClaimProblem(field, f"a Bundle entry must be an object {{...}} with a `resource`; "
-                                   f"found {describe(entry)}")
+        return ClaimProblem(
+            field, f"a Bundle entry must be an object {{...}} with a `resource`; found {describe(entry)}"
+        )
     resource = entry.get("resource")
     if resource is None:
         if "request" in entry:
@@ -114,8 +131,9 @@ def _entry_problem(entry: object, number: int) -> ClaimProblem | None:
     if not isinstance(resource, dict):
         return ClaimProblem(field + ".resource", f"a resource must be an object {{...}}; found {describe(resource)}")
     if not isinstance(resource.get("resourceType"), str):
-        return ClaimProblem(field + ".resource.resourceType",
-                            "missing: every resource names its resourceType (Claim, Patient, ...)")
+        return ClaimProblem(
+            field + ".resource.resourceType", "missing: every resource names its resourceType (Claim, Patient, ...)"
+        )
     return None
 
 
@@ -132,8 +150,9 @@ def _read_array(resources: list, name: str, read_claim: ReadClaim) -> Iterator[C
 
 
 def _answer_not_claim(resource: dict, kind: str, where: str) -> UnreadableClaim:
-    problem = ClaimProblem("resourceType", f"{_ANSWERS[kind]}; send the Claim resource instead "
-                                           f"(its items have the same shape)")
+    problem = ClaimProblem(
+        "resourceType", f"{_ANSWERS[kind]}; send the Claim resource instead (its items have the same shape)"
+    )
     return UnreadableClaim(id=resource_id(resource), problems=(problem,), where=where)
 
 

@@ -7,6 +7,7 @@
 `--input-format` (or `input_format=`) skips the sniffing. Whatever the format, every claim read becomes one
 record, and a file that cannot be read at all raises `ClaimFileError` before any record is yielded.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -24,8 +25,9 @@ INPUT_FORMATS = ("json", "x12", "fhir")
 _SNIFF = 64 * 1024
 
 
-def read_claim_file(source: str | os.PathLike | IO, name: str | None = None,
-                    input_format: str = "auto") -> Iterator[ClaimRecord]:
+def read_claim_file(
+    source: str | os.PathLike | IO, name: str | None = None, input_format: str = "auto"
+) -> Iterator[ClaimRecord]:
     if input_format == "json":
         return read_claims(source, name)
     if isinstance(source, (str, os.PathLike)):
@@ -36,6 +38,7 @@ def read_claim_file(source: str | os.PathLike | IO, name: str | None = None,
             return read_claims(source, name)
         if kind == "x12":  # streamed: an 837P is read in the memory of a chunk, however large
             from payerpolicy.claims.x12 import read_x12
+
             stream = open(source, encoding=_encoding(source), newline="")
             return _closing(read_x12(stream, label), stream)
         return _read_whole(kind, _text(source), label)
@@ -96,12 +99,13 @@ def _text(path) -> str:
 def _read_whole(kind: str, text: str, label: str) -> Iterator[ClaimRecord]:
     if kind == "x12":
         from payerpolicy.claims.x12 import read_x12
+
         return read_x12(text, label)
     try:
         document = read_json(text)
     except json.JSONDecodeError as err:
-        problem = ClaimProblem("json", f"{label} is not valid JSON: {err.msg} at line {err.lineno}, "
-                                       f"column {err.colno}")
+        problem = ClaimProblem("json", f"{label} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}")
         return iter([UnreadableClaim(None, (problem,), where=label)])
     from payerpolicy.claims.fhir import read_fhir
+
     return read_fhir(document, label)

@@ -19,6 +19,7 @@ JSON Schema (`schemas/claim.schema.json`), which documents the same rules for in
 values that every claim reader shares (code shapes, NPIs, whole numbers, the wording of found values) live
 in `claims.values`; how claims are laid out in a file, and read from it, in `claims.json_files`.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -68,12 +69,34 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone would a
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 # Allowed fields per level; a tuple keeps the order for the "fields allowed here" hint.
-_CLAIM_FIELDS = ("id", "payer", "patient", "provider", "diagnoses", "frequency", "place_of_service",
-                 "prior_authorization", "referring_npi", "treatment_began", "lines")
+_CLAIM_FIELDS = (
+    "id",
+    "payer",
+    "patient",
+    "provider",
+    "diagnoses",
+    "frequency",
+    "place_of_service",
+    "prior_authorization",
+    "referring_npi",
+    "treatment_began",
+    "lines",
+)
 _PATIENT_FIELDS = ("id", "birth_date")
 _PROVIDER_FIELDS = ("npi", "type")
-_LINE_FIELDS = ("code", "modifiers", "units", "minutes", "periods", "date", "charge", "diagnosis_pointers",
-                "provider", "place_of_service", "prior_authorization")
+_LINE_FIELDS = (
+    "code",
+    "modifiers",
+    "units",
+    "minutes",
+    "periods",
+    "date",
+    "charge",
+    "diagnosis_pointers",
+    "provider",
+    "place_of_service",
+    "prior_authorization",
+)
 _PERIOD_FIELDS = ("start", "end", "provider")
 
 
@@ -112,26 +135,52 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
     diagnoses, listed = _read_diagnoses(obj.get("diagnoses"), problems)
     frequency = _read_frequency(obj.get("frequency"), problems)
     place = _read_place(obj.get("place_of_service"), "place_of_service", None, problems, faults)
-    authorization = _read_text(obj.get("prior_authorization"), "prior_authorization",
-                               "the prior-authorization number", problems)
-    referring = _read_npi(obj.get("referring_npi"), "referring_npi", "the referring provider's NPI",
-                          "referring_npi", None, problems, faults)
+    authorization = _read_text(
+        obj.get("prior_authorization"), "prior_authorization", "the prior-authorization number", problems
+    )
+    referring = _read_npi(
+        obj.get("referring_npi"),
+        "referring_npi",
+        "the referring provider's NPI",
+        "referring_npi",
+        None,
+        problems,
+        faults,
+    )
     lines = _read_lines(obj.get("lines"), listed, problems, faults)
     if lines:
         _check_periods_across_lines(lines, problems)
     dates = [line.date_of_service for line in lines]
-    born = _read_day(obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
-                     "patient.birth_date", "the patient's date of birth", "patient_birth_date", dates, faults)
-    began = _read_day(obj.get("treatment_began"), "treatment_began", "the date treatment began",
-                      "date_treatment_began", dates, faults)
+    born = _read_day(
+        obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
+        "patient.birth_date",
+        "the patient's date of birth",
+        "patient_birth_date",
+        dates,
+        faults,
+    )
+    began = _read_day(
+        obj.get("treatment_began"), "treatment_began", "the date treatment began", "date_treatment_began", dates, faults
+    )
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
         problems.extend(fault.problem() for fault in faults)
-        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer,
-                               patient_id=patient_id)
-    return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
-                 diagnoses=diagnoses, frequency=frequency, place_of_service=place, prior_authorization=authorization,
-                 patient_birth_date=born, referring_npi=referring, treatment_began=began, faults=tuple(faults))
+        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer, patient_id=patient_id)
+    return Claim(
+        id=claim_id,
+        patient_id=patient_id,
+        lines=lines,
+        payer=payer,
+        provider=provider,
+        diagnoses=diagnoses,
+        frequency=frequency,
+        place_of_service=place,
+        prior_authorization=authorization,
+        patient_birth_date=born,
+        referring_npi=referring,
+        treatment_began=began,
+        faults=tuple(faults),
+    )
 
 
 def _read_text(value: object, field: str, what: str, problems: list[ClaimProblem]) -> str | None:
@@ -146,35 +195,52 @@ def _read_text(value: object, field: str, what: str, problems: list[ClaimProblem
     return None
 
 
-def _read_place(value: object, field: str, line: int | None, problems: list[ClaimProblem],
-                faults: list[DataFault]) -> str | None:
+def _read_place(
+    value: object, field: str, line: int | None, problems: list[ClaimProblem], faults: list[DataFault]
+) -> str | None:
     """A place of service: two digits as text ("11"); a whole number is taken as its two digits."""
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99:
         return f"{value:02d}"
     if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'the place of service must be text of two digits, e.g. "11"; found '
-                                            f"{describe(value)}"))
+        problems.append(
+            ClaimProblem(field, f'the place of service must be text of two digits, e.g. "11"; found {describe(value)}')
+        )
         return None
     if PLACE_OF_SERVICE.fullmatch(value):
         return value
     where = f"line {line}: " if line is not None else ""
-    faults.append(DataFault("place_of_service", field, f"{where}the place of service {quote(value)} is not a place "
-                                                       f"of service code (two digits: 11 office, 22 outpatient "
-                                                       f"hospital)", line))
+    faults.append(
+        DataFault(
+            "place_of_service",
+            field,
+            f"{where}the place of service {quote(value)} is not a place "
+            f"of service code (two digits: 11 office, 22 outpatient "
+            f"hospital)",
+            line,
+        )
+    )
     return None
 
 
-def _read_npi(value: object, field: str, whose: str, fault: str, line: int | None, problems: list[ClaimProblem],
-              faults: list[DataFault]) -> str | None:
+def _read_npi(
+    value: object,
+    field: str,
+    whose: str,
+    fault: str,
+    line: int | None,
+    problems: list[ClaimProblem],
+    faults: list[DataFault],
+) -> str | None:
     """An NPI written as text. One of the wrong length or check digit is a data fault, kept as written when
     it is digits; anything but text is a problem (a number would lose leading zeros)."""
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'an NPI is 10 digits written as text, e.g. "1234567893"; '
-                                            f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(field, f'an NPI is 10 digits written as text, e.g. "1234567893"; found {describe(value)}')
+        )
         return None
     wrong = npi_fault(value)
     if wrong is not None:
@@ -182,8 +248,9 @@ def _read_npi(value: object, field: str, whose: str, fault: str, line: int | Non
     return value if wrong is None or (value.isascii() and value.isdigit()) else None
 
 
-def _read_day(value: object, field: str, what: str, fault: str, dates: list[datetime.date],
-              faults: list[DataFault]) -> datetime.date | None:
+def _read_day(
+    value: object, field: str, what: str, fault: str, dates: list[datetime.date], faults: list[DataFault]
+) -> datetime.date | None:
     """A date of the claim (birth, treatment began): YYYY-MM-DD, on or before every date of service. One that
     is not, or falls after a service, is a data fault: the lines can still be judged."""
     if value is None:
@@ -195,8 +262,9 @@ def _read_day(value: object, field: str, what: str, fault: str, dates: list[date
         except ValueError:
             pass
     if day is None:
-        faults.append(DataFault(fault, field, f"{what} must be a real date written YYYY-MM-DD; found "
-                                              f"{describe(value)}"))
+        faults.append(
+            DataFault(fault, field, f"{what} must be a real date written YYYY-MM-DD; found {describe(value)}")
+        )
         return None
     later = [date for date in dates if date < day]
     if later:
@@ -212,15 +280,17 @@ def _check_periods_across_lines(lines, problems: list[ClaimProblem]) -> None:
         if line_a is line_b or line_a.date_of_service != line_b.date_of_service:
             continue
         if a.start_minute < b.end_minute and b.start_minute < a.end_minute:
-            problems.append(ClaimProblem(
-                f"lines[{line_b.number}].periods",
-                f"period {_span(b)} of line {line_b.number} ({line_b.code}) overlaps period {_span(a)} of line "
-                f"{line_a.number} ({line_a.code}) on {line_a.date_of_service}; one patient cannot be treated "
-                f"twice at the same time"))
+            problems.append(
+                ClaimProblem(
+                    f"lines[{line_b.number}].periods",
+                    f"period {_span(b)} of line {line_b.number} ({line_b.code}) overlaps period {_span(a)} of line "
+                    f"{line_a.number} ({line_a.code}) on {line_a.date_of_service}; one patient cannot be treated "
+                    f"twice at the same time",
+                )
+            )
 
 
-def _check_fields(obj: dict, allowed: tuple[str, ...], prefix: str, place: str,
-                  problems: list[ClaimProblem]) -> None:
+def _check_fields(obj: dict, allowed: tuple[str, ...], prefix: str, place: str, problems: list[ClaimProblem]) -> None:
     """Report fields the claim JSON does not define: they are nearly always misspellings of one that it does."""
     for key in obj:
         if key in allowed:
@@ -249,8 +319,9 @@ def _read_id(value: object, field: str, noun: str, name: str, problems: list[Cla
         problems.append(ClaimProblem(field, f"{name} is empty; every claim needs {noun}"))
         return None
     if not is_text(text):
-        problems.append(ClaimProblem(field, f"{name} holds a character that is not text (a lone UTF-16 "
-                                            f"surrogate such as \\ud800)"))
+        problems.append(
+            ClaimProblem(field, f"{name} holds a character that is not text (a lone UTF-16 surrogate such as \\ud800)")
+        )
         return None
     return text
 
@@ -260,8 +331,9 @@ def _read_patient(value: object, problems: list[ClaimProblem]) -> str | None:
         problems.append(ClaimProblem("patient.id", "missing: every claim needs a patient id"))
         return None
     if not isinstance(value, dict):
-        problems.append(ClaimProblem(
-            "patient", f'patient must be an object like {{"id": "P-1"}}; found {describe(value)}'))
+        problems.append(
+            ClaimProblem("patient", f'patient must be an object like {{"id": "P-1"}}; found {describe(value)}')
+        )
         return None
     _check_fields(value, _PATIENT_FIELDS, "patient.", "in patient", problems)
     return _read_id(value.get("id"), "patient.id", "a patient id", "the patient id", problems)
@@ -272,31 +344,45 @@ def _read_payer(value: object, problems: list[ClaimProblem]) -> str | None:
         return None
     if isinstance(value, str) and value.strip():
         return value
-    problems.append(ClaimProblem("payer", f"payer must be the payer's name as text, e.g. `medicare`; "
-                                          f"found {describe(value)}"))
+    problems.append(
+        ClaimProblem("payer", f"payer must be the payer's name as text, e.g. `medicare`; found {describe(value)}")
+    )
     return None
 
 
-def _read_provider(value: object, field: str, what: str, problems: list[ClaimProblem],
-                   faults: list[DataFault] | None = None, line: int | None = None) -> Provider | None:
+def _read_provider(
+    value: object,
+    field: str,
+    what: str,
+    problems: list[ClaimProblem],
+    faults: list[DataFault] | None = None,
+    line: int | None = None,
+) -> Provider | None:
     """A rendering provider. An empty object counts as no provider, so it cannot hide the claim's. An NPI of
     the wrong length or check digit is a data fault (in `faults`, when given: a period's provider has none)."""
     if value is None:
         return None
     if not isinstance(value, dict):
-        problems.append(ClaimProblem(field, f'{what} must be an object like {{"npi": "1234567893", "type": "PT"}}; '
-                                            f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(
+                field, f'{what} must be an object like {{"npi": "1234567893", "type": "PT"}}; found {describe(value)}'
+            )
+        )
         return None
     _check_fields(value, _PROVIDER_FIELDS, field + ".", "in " + what, problems)
     npi, kind = value.get("npi"), value.get("type")
-    npi = _read_npi(npi, field + ".npi", "the NPI of " + what, "rendering_npi", line, problems,
-                    faults if faults is not None else [])
+    npi = _read_npi(
+        npi, field + ".npi", "the NPI of " + what, "rendering_npi", line, problems, faults if faults is not None else []
+    )
     if kind is not None:
         kind = upper_ascii(kind)
         if kind not in PROVIDER_TYPES:
-            problems.append(ClaimProblem(field + ".type", f"provider type must be one of "
-                                                          f"{', '.join(PROVIDER_TYPES)}; "
-                                                          f"found {describe(value.get('type'))}"))
+            problems.append(
+                ClaimProblem(
+                    field + ".type",
+                    f"provider type must be one of {', '.join(PROVIDER_TYPES)}; found {describe(value.get('type'))}",
+                )
+            )
             kind = None
     if npi is None and kind is None:
         return None
@@ -309,18 +395,22 @@ def _read_diagnoses(value: object, problems: list[ClaimProblem]) -> tuple[tuple[
     if value is None:
         return (), 0
     if not isinstance(value, list):
-        problems.append(ClaimProblem("diagnoses", f'diagnoses must be a list like ["I69.351", "R26.89"]; '
-                                                  f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem("diagnoses", f'diagnoses must be a list like ["I69.351", "R26.89"]; found {describe(value)}')
+        )
         return (), 0
     codes = []
     for number, raw in enumerate(value, 1):
         code = icd10_with_dot(upper_ascii(raw) or "")
         if code is None:
             found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-            problems.append(ClaimProblem(
-                f"diagnoses[{number}]",
-                f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
-                f"more after the dot: I69.351, R26.89)"))
+            problems.append(
+                ClaimProblem(
+                    f"diagnoses[{number}]",
+                    f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
+                    f"more after the dot: I69.351, R26.89)",
+                )
+            )
             continue
         codes.append(code)
     return tuple(codes), len(value)
@@ -333,8 +423,11 @@ def _read_frequency(value: object, problems: list[ClaimProblem]) -> str | None:
     text = str(number) if number is not None else value
     if isinstance(text, str) and text in FREQUENCIES:
         return text
-    problems.append(ClaimProblem("frequency", f"frequency must be 1 (original claim), 7 (replacement) or 8 (void); "
-                                              f"found {describe(value)}"))
+    problems.append(
+        ClaimProblem(
+            "frequency", f"frequency must be 1 (original claim), 7 (replacement) or 8 (void); found {describe(value)}"
+        )
+    )
     return None
 
 
@@ -342,8 +435,9 @@ def _read_frequency(value: object, problems: list[ClaimProblem]) -> str | None:
 # Service lines
 
 
-def _read_lines(value: object, listed_diagnoses: int, problems: list[ClaimProblem],
-                faults: list[DataFault]) -> tuple[ServiceLine, ...]:
+def _read_lines(
+    value: object, listed_diagnoses: int, problems: list[ClaimProblem], faults: list[DataFault]
+) -> tuple[ServiceLine, ...]:
     if value is None:
         problems.append(ClaimProblem("lines", "missing: every claim needs at least one service line"))
         return ()
@@ -357,8 +451,9 @@ def _read_lines(value: object, listed_diagnoses: int, problems: list[ClaimProble
     return tuple(line for line in lines if line is not None)
 
 
-def _read_line(raw: object, number: int, listed_diagnoses: int, problems: list[ClaimProblem],
-               faults: list[DataFault]) -> ServiceLine | None:
+def _read_line(
+    raw: object, number: int, listed_diagnoses: int, problems: list[ClaimProblem], faults: list[DataFault]
+) -> ServiceLine | None:
     at = f"lines[{number}]"
     if not isinstance(raw, dict):
         problems.append(ClaimProblem(at, f"line {number} must be an object in braces {{...}}; found {describe(raw)}"))
@@ -367,8 +462,13 @@ def _read_line(raw: object, number: int, listed_diagnoses: int, problems: list[C
     _check_fields(raw, _LINE_FIELDS, at + ".", f"on line {number}", problems)
     code = _read_code(raw.get("code"), at, problems)
     modifiers = _read_modifiers(raw.get("modifiers"), at, problems)
-    units = _read_count(raw.get("units"), at + ".units", "units", problems,
-                        missing="missing: every line needs units (how many units are billed)")
+    units = _read_count(
+        raw.get("units"),
+        at + ".units",
+        "units",
+        problems,
+        missing="missing: every line needs units (how many units are billed)",
+    )
     minutes = _read_count(raw.get("minutes"), at + ".minutes", "minutes", problems)
     periods = _read_periods(raw.get("periods"), at, number, problems)
     if periods:  # the periods are the detail behind the minutes: they must agree
@@ -376,16 +476,29 @@ def _read_line(raw: object, number: int, listed_diagnoses: int, problems: list[C
     date = _read_date(raw.get("date"), at, problems)
     charge = _read_charge(raw.get("charge"), at, problems)
     pointers = _read_pointers(raw.get("diagnosis_pointers"), at, number, listed_diagnoses, problems, faults)
-    provider = _read_provider(raw.get("provider"), at + ".provider", f"the provider of line {number}", problems,
-                              faults, number)
+    provider = _read_provider(
+        raw.get("provider"), at + ".provider", f"the provider of line {number}", problems, faults, number
+    )
     place = _read_place(raw.get("place_of_service"), at + ".place_of_service", number, problems, faults)
-    authorization = _read_text(raw.get("prior_authorization"), at + ".prior_authorization",
-                               "the prior-authorization number", problems)
+    authorization = _read_text(
+        raw.get("prior_authorization"), at + ".prior_authorization", "the prior-authorization number", problems
+    )
     if len(problems) > before or code is None or date is None or units is None:  # each None has its problem
         return None
-    return ServiceLine(number=number, code=code, date_of_service=date, units=units, modifiers=modifiers,
-                       minutes=minutes, periods=periods or (), charge=charge, diagnosis_pointers=pointers,
-                       provider=provider, place_of_service=place, prior_authorization=authorization)
+    return ServiceLine(
+        number=number,
+        code=code,
+        date_of_service=date,
+        units=units,
+        modifiers=modifiers,
+        minutes=minutes,
+        periods=periods or (),
+        charge=charge,
+        diagnosis_pointers=pointers,
+        provider=provider,
+        place_of_service=place,
+        prior_authorization=authorization,
+    )
 
 
 def _read_code(value: object, at: str, problems: list[ClaimProblem]) -> str | None:
@@ -393,14 +506,16 @@ def _read_code(value: object, at: str, problems: list[ClaimProblem]) -> str | No
         problems.append(ClaimProblem(at + ".code", "missing: every line needs a procedure code (CPT/HCPCS)"))
         return None
     if not isinstance(value, str):  # a number would lose leading zeros: 0001F
-        problems.append(ClaimProblem(at + ".code", f'the code must be text in double quotes, e.g. "97110"; '
-                                                   f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(at + ".code", f'the code must be text in double quotes, e.g. "97110"; found {describe(value)}')
+        )
         return None
     code = upper_ascii(value)
     if code is not None and CPT_HCPCS.fullmatch(code):
         return code
-    problems.append(ClaimProblem(at + ".code", f"code {quote(value)} is not a CPT/HCPCS code "
-                                               f"(five characters: 97112, G0283)"))
+    problems.append(
+        ClaimProblem(at + ".code", f"code {quote(value)} is not a CPT/HCPCS code (five characters: 97112, G0283)")
+    )
     return None
 
 
@@ -424,8 +539,9 @@ def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tup
     return tuple(modifiers)
 
 
-def _read_count(value: object, field: str, noun: str, problems: list[ClaimProblem],
-                missing: str | None = None) -> int | None:
+def _read_count(
+    value: object, field: str, noun: str, problems: list[ClaimProblem], missing: str | None = None
+) -> int | None:
     """Units and minutes: a whole number of 0 or more. Required only when `missing` says what to tell."""
     if value is None:
         if missing:
@@ -439,31 +555,45 @@ def _read_count(value: object, field: str, noun: str, problems: list[ClaimProble
     return number
 
 
-def _read_periods(value: object, at: str, number: int,
-                  problems: list[ClaimProblem]) -> tuple[TreatmentPeriod, ...] | None:
+def _read_periods(
+    value: object, at: str, number: int, problems: list[ClaimProblem]
+) -> tuple[TreatmentPeriod, ...] | None:
     """Treatment periods of a line, or None when they are absent or cannot be used."""
     if value is None:
         return None
     if not isinstance(value, list):
-        problems.append(ClaimProblem(at + ".periods", f'periods must be a list like [{{"start": "09:00", '
-                                                      f'"end": "09:24"}}]; found {describe(value)}'))
+        problems.append(
+            ClaimProblem(
+                at + ".periods",
+                f'periods must be a list like [{{"start": "09:00", "end": "09:24"}}]; found {describe(value)}',
+            )
+        )
         return None
-    periods = [_read_period(raw, f"{at}.periods[{index}]", f"in period {index} of line {number}", problems)
-               for index, raw in enumerate(value, 1)]
+    periods = [
+        _read_period(raw, f"{at}.periods[{index}]", f"in period {index} of line {number}", problems)
+        for index, raw in enumerate(value, 1)
+    ]
     usable = [period for period in periods if period is not None]
     overlapping = False
     for first, second in itertools.combinations(usable, 2):
         if first.start_minute < second.end_minute and second.start_minute < first.end_minute:
             overlapping = True
-            problems.append(ClaimProblem(at + ".periods", f"periods {_span(first)} and {_span(second)} overlap; "
-                                                          f"the same minutes cannot be counted twice"))
+            problems.append(
+                ClaimProblem(
+                    at + ".periods",
+                    f"periods {_span(first)} and {_span(second)} overlap; the same minutes cannot be counted twice",
+                )
+            )
     return None if overlapping or len(usable) < len(periods) else tuple(usable)
 
 
 def _read_period(raw: object, field: str, place: str, problems: list[ClaimProblem]) -> TreatmentPeriod | None:
     if not isinstance(raw, dict):
-        problems.append(ClaimProblem(field, f'a period must be an object like {{"start": "09:00", "end": "09:24"}}; '
-                                            f"found {describe(raw)}"))
+        problems.append(
+            ClaimProblem(
+                field, f'a period must be an object like {{"start": "09:00", "end": "09:24"}}; found {describe(raw)}'
+            )
+        )
         return None
     _check_fields(raw, _PERIOD_FIELDS, field + ".", place, problems)
     start = _read_time(raw.get("start"), field + ".start", "start", problems)
@@ -474,8 +604,9 @@ def _read_period(raw: object, field: str, place: str, problems: list[ClaimProble
         return None
     period = TreatmentPeriod(start_minute=start, end_minute=end, provider=provider)
     if end <= start:
-        problems.append(ClaimProblem(field, f"period {_span(period)} must end after it starts "
-                                            f"(a period cannot run past midnight)"))
+        problems.append(
+            ClaimProblem(field, f"period {_span(period)} must end after it starts (a period cannot run past midnight)")
+        )
         return None
     return period
 
@@ -485,19 +616,34 @@ def _read_time(value: object, field: str, noun: str, problems: list[ClaimProblem
     if value is None:
         problems.append(ClaimProblem(field, f"missing: every period needs its {noun} time (HH:MM)"))
         return None
-    match = written_as(value, _TIME, field, problems, must=f"{noun} time", named=f"{noun} time", form="HH:MM",
-                       example="09:00", not_one="a time of day written HH:MM (24-hour clock: 09:00, 14:30)")
+    match = written_as(
+        value,
+        _TIME,
+        field,
+        problems,
+        must=f"{noun} time",
+        named=f"{noun} time",
+        form="HH:MM",
+        example="09:00",
+        not_one="a time of day written HH:MM (24-hour clock: 09:00, 14:30)",
+    )
     if match is None:
         return None
     return int(match[1]) * 60 + int(match[2])
 
 
-def _minutes_of_periods(periods: tuple[TreatmentPeriod, ...], minutes: int | None, at: str,
-                        problems: list[ClaimProblem]) -> int:
+def _minutes_of_periods(
+    periods: tuple[TreatmentPeriod, ...], minutes: int | None, at: str, problems: list[ClaimProblem]
+) -> int:
     total = sum(period.minutes for period in periods)
     if minutes is not None and minutes != total:
-        problems.append(ClaimProblem(at + ".minutes", f"minutes ({minutes}) do not match the periods, which add up "
-                                                      f"to {total} minutes; give one or the other, or make them agree"))
+        problems.append(
+            ClaimProblem(
+                at + ".minutes",
+                f"minutes ({minutes}) do not match the periods, which add up "
+                f"to {total} minutes; give one or the other, or make them agree",
+            )
+        )
     return total
 
 
@@ -507,8 +653,9 @@ def _read_date(value: object, at: str, problems: list[ClaimProblem]) -> datetime
         problems.append(ClaimProblem(field, "missing: every line needs a date of service (YYYY-MM-DD)"))
         return None
     if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'date must be text written YYYY-MM-DD, e.g. "2026-03-02"; '
-                                            f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(field, f'date must be text written YYYY-MM-DD, e.g. "2026-03-02"; found {describe(value)}')
+        )
         return None
     if not _DATE.fullmatch(value):
         problems.append(ClaimProblem(field, f"date {quote(value)} is not written YYYY-MM-DD (e.g. 2026-03-02)"))
@@ -526,16 +673,19 @@ def _read_charge(value: object, at: str, problems: list[ClaimProblem]) -> float 
     if is_amount(value):
         return float(value)
     if too_large(value, MAX_AMOUNT):
-        problems.append(ClaimProblem(at + ".charge", f"charge must be at most {MAX_AMOUNT:,.2f}; "
-                                                     f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(at + ".charge", f"charge must be at most {MAX_AMOUNT:,.2f}; found {describe(value)}")
+        )
         return None
-    problems.append(ClaimProblem(at + ".charge", f"charge must be an amount of 0 or more, e.g. 120.00; "
-                                                 f"found {describe(value)}"))
+    problems.append(
+        ClaimProblem(at + ".charge", f"charge must be an amount of 0 or more, e.g. 120.00; found {describe(value)}")
+    )
     return None
 
 
-def _read_pointers(value: object, at: str, number: int, listed_diagnoses: int, problems: list[ClaimProblem],
-                   faults: list[DataFault]) -> tuple[int, ...]:
+def _read_pointers(
+    value: object, at: str, number: int, listed_diagnoses: int, problems: list[ClaimProblem], faults: list[DataFault]
+) -> tuple[int, ...]:
     """Diagnosis pointers: positions (from 1) in the claim's list of diagnoses. One that points at no
     diagnosis, or past the twelfth, is a data fault, kept as written: the line just has fewer diagnoses."""
     field = at + ".diagnosis_pointers"
@@ -548,16 +698,33 @@ def _read_pointers(value: object, at: str, number: int, listed_diagnoses: int, p
     for raw in value:
         pointer = whole_number(raw)
         if pointer is None or pointer == 0:
-            problems.append(ClaimProblem(field, f"diagnosis pointers must be whole numbers from 1 to "
-                                                f"{MAX_DIAGNOSIS_POINTER}; found {describe(raw)}"))
+            problems.append(
+                ClaimProblem(
+                    field,
+                    f"diagnosis pointers must be whole numbers from 1 to "
+                    f"{MAX_DIAGNOSIS_POINTER}; found {describe(raw)}",
+                )
+            )
             continue
         if pointer > MAX_DIAGNOSIS_POINTER:
-            faults.append(DataFault("diagnosis_pointer", field, f"line {number}: diagnosis pointer {pointer} is not "
-                                                                f"one of 1 to {MAX_DIAGNOSIS_POINTER}", number))
+            faults.append(
+                DataFault(
+                    "diagnosis_pointer",
+                    field,
+                    f"line {number}: diagnosis pointer {pointer} is not one of 1 to {MAX_DIAGNOSIS_POINTER}",
+                    number,
+                )
+            )
         elif pointer > listed_diagnoses:
             listed = f"lists only {listed_diagnoses}" if listed_diagnoses else "lists none"
-            faults.append(DataFault("diagnosis_pointer", field, f"line {number}: diagnosis pointer {pointer} points "
-                                                                f"at no diagnosis: the claim {listed}", number))
+            faults.append(
+                DataFault(
+                    "diagnosis_pointer",
+                    field,
+                    f"line {number}: diagnosis pointer {pointer} points at no diagnosis: the claim {listed}",
+                    number,
+                )
+            )
         pointers.append(pointer)
     return tuple(pointers)
 

@@ -18,6 +18,7 @@ file that cannot be read at all (no such file, a folder, not UTF-8 text), raised
 Turning one decoded claim into the model is `claims.json_claims.claim_from_dict`, which `claims.json_claims.read_claims`
 hands to `read_json_claims` here.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,8 +49,9 @@ SAMPLE_CHARS = 1 << 20
 whose first line is a complete claim never needs it."""
 
 
-def read_json_claims(source: str | os.PathLike | IO, name: str | None, decode: Decode,
-                     sample_chars: int = SAMPLE_CHARS) -> Iterator[ClaimRecord]:
+def read_json_claims(
+    source: str | os.PathLike | IO, name: str | None, decode: Decode, sample_chars: int = SAMPLE_CHARS
+) -> Iterator[ClaimRecord]:
     """Every claim in a claim JSON file or text stream, each decoded claim turned into a record by `decode`
     (`claims.json_claims.claim_from_dict`), in input order; `claims.json_claims.read_claims` says the rest. Raises
     `ClaimFileError` here, before any claim is yielded, when the file cannot be opened or is not UTF-8."""
@@ -111,8 +113,9 @@ def _numbered_lines(stream: IO, label: str) -> Iterator[_Line]:
         raise ClaimFileError(f"cannot read claims from {label}: {err.strerror or err}") from None
 
 
-def _records(lines: Iterator[_Line], label: str, decode: Decode,
-             sample_chars: int) -> tuple[Iterator[ClaimRecord], bool]:
+def _records(
+    lines: Iterator[_Line], label: str, decode: Decode, sample_chars: int
+) -> tuple[Iterator[ClaimRecord], bool]:
     """Tell the layout from the first lines; return the records and whether they still read from the file."""
     head: list[_Line] = []
     for line in lines:
@@ -136,8 +139,9 @@ def _records(lines: Iterator[_Line], label: str, decode: Decode,
     return _unclear_layout(head, lines, label, decode, sample_chars)
 
 
-def _unclear_layout(head: list[_Line], lines: Iterator[_Line], label: str, decode: Decode,
-                    sample_chars: int) -> tuple[Iterator[ClaimRecord], bool]:
+def _unclear_layout(
+    head: list[_Line], lines: Iterator[_Line], label: str, decode: Decode, sample_chars: int
+) -> tuple[Iterator[ClaimRecord], bool]:
     """The first line is not a claim by itself: a claim written over several lines, or JSON Lines whose first
     line is broken. A sample of the file decides; a whole file that is valid JSON is always one document."""
     size = sum(len(line.text or "") for line in head)
@@ -210,7 +214,7 @@ class _ArrayText:
         if line.text is None:
             raise ClaimFileError(_not_utf8(self.label, line))
         self.first_line += self.buffer.count("\n", 0, self.pos)
-        self.buffer, self.pos = self.buffer[self.pos:] + line.text, 0
+        self.buffer, self.pos = self.buffer[self.pos :] + line.text, 0
         return True
 
     def skip_space(self) -> bool:
@@ -248,8 +252,10 @@ class _ArrayText:
         line = self.first_line + self.buffer.count("\n", 0, at)
         column = at - (self.buffer.rfind("\n", 0, at) + 1) + 1
         what = f"claim {self.claims + 1} and after" if self.claims else self.label
-        problem = ClaimProblem("json", f"{self.label} is not valid JSON: {reason} at line {line}, column {column}; "
-                                       f"{what} could not be read")
+        problem = ClaimProblem(
+            "json",
+            f"{self.label} is not valid JSON: {reason} at line {line}, column {column}; {what} could not be read",
+        )
         return UnreadableClaim(id=None, problems=(problem,), where=f"{self.label} claim {self.claims + 1}")
 
 
@@ -302,8 +308,10 @@ def _json_lines(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[
         where = f"{label} line {line.number}"
         if line.text is None:
             byte = line.error.start + 1 if line.error else 1
-            problem = ClaimProblem("encoding", f"this line is not UTF-8 text (byte {byte} of the "
-                                               f"line cannot be read); save the file as UTF-8")
+            problem = ClaimProblem(
+                "encoding",
+                f"this line is not UTF-8 text (byte {byte} of the line cannot be read); save the file as UTF-8",
+            )
         elif not line.text.strip():
             continue
         else:  # without the line break, an error at the end of the line is not reported on the next one

@@ -14,6 +14,7 @@ providers): a claim file holds a few hundred distinct ones. Each table only ever
 the careful road's own check, and is emptied when full, so a file of odd values costs memory for a moment
 only. Nothing that identifies a patient is kept (no patient id or birth date).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -42,10 +43,23 @@ __all__ = ["quick_claim"]
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as json_claims: fromisoformat alone would take 20260302
 
 # The fields this road reads; a claim with any other (periods, a birth date, a misspelling) takes the careful road.
-_CLAIM_FIELDS = frozenset({"id", "payer", "patient", "provider", "diagnoses", "frequency", "place_of_service",
-                           "prior_authorization", "lines"})
-_LINE_FIELDS = frozenset({"code", "modifiers", "units", "minutes", "date", "charge", "diagnosis_pointers",
-                          "provider", "place_of_service", "prior_authorization"})
+_CLAIM_FIELDS = frozenset(
+    {"id", "payer", "patient", "provider", "diagnoses", "frequency", "place_of_service", "prior_authorization", "lines"}
+)
+_LINE_FIELDS = frozenset(
+    {
+        "code",
+        "modifiers",
+        "units",
+        "minutes",
+        "date",
+        "charge",
+        "diagnosis_pointers",
+        "provider",
+        "place_of_service",
+        "prior_authorization",
+    }
+)
 _PATIENT_FIELDS = frozenset({"id"})
 _PROVIDER_FIELDS = frozenset({"npi", "type"})
 _PROVIDER_TYPES = frozenset(PROVIDER_TYPES)
@@ -102,8 +116,21 @@ def quick_claim(obj: dict) -> Claim | None:
         if line is None:
             return None
         lines.append(line)
-    return _make_claim(claim_id, patient_id, tuple(lines), payer, provider, diagnoses, frequency, place,
-                       authorization, None, None, None, ())
+    return _make_claim(
+        claim_id,
+        patient_id,
+        tuple(lines),
+        payer,
+        provider,
+        diagnoses,
+        frequency,
+        place,
+        authorization,
+        None,
+        None,
+        None,
+        (),
+    )
 
 
 def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None:
@@ -146,8 +173,9 @@ def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None
         if type(authorization) is not str:
             return None
         authorization = authorization.strip() or None
-    return _make_line(number, code, date, units, modifiers, minutes, (), charge, pointers, provider, place,
-                      authorization)
+    return _make_line(
+        number, code, date, units, modifiers, minutes, (), charge, pointers, provider, place, authorization
+    )
 
 
 def _id(value: object) -> str | None:

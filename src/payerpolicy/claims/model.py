@@ -6,6 +6,7 @@ so that a batch still yields exactly one record per claim read. A fault that a p
 claim for but that leaves its lines meaningful (a 9-digit NPI, a pointer to no diagnosis) is a `DataFault`
 on a readable `Claim`: the claim is judged, and the policy reports the fault.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -130,11 +131,11 @@ class DataFault:
 
 FAULTS = {
     "rendering_npi": "the rendering provider's NPI (2310B, 2420A) is not 10 digits, fails its check digit, or is "
-                     "not announced as an NPI",
+    "not announced as an NPI",
     "billing_npi": "the billing provider's NPI (2010AA) is not 10 digits, fails its check digit, or is not "
-                   "announced as an NPI",
+    "announced as an NPI",
     "referring_npi": "the referring or certifying provider's NPI (2310A) is not 10 digits, fails its check "
-                     "digit, or is not announced as an NPI",
+    "digit, or is not announced as an NPI",
     "taxonomy": "a provider taxonomy code that is not one (ten letters and digits), or not announced as one",
     "diagnosis_pointer": "a diagnosis pointer to no diagnosis on the claim, or beyond the twelfth",
     "diagnosis_code_set": "an ICD-9 diagnosis on a claim with a service from 2015-10-01, when ICD-10-CM began",

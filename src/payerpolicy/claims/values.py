@@ -13,6 +13,7 @@ rules here, so that one claim sent in any format is read alike, or rejected alik
 Codes are upper-cased (`upper_ascii`) before they are matched; the patterns are used with `fullmatch`, so
 they carry no anchors.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,10 +30,31 @@ if TYPE_CHECKING:
     from payerpolicy.claims.model import Claim, Provider, ServiceLine
 
 __all__ = [
-    "CPT_HCPCS", "FREQUENCIES", "ICD10", "MAX_DIAGNOSIS_POINTER", "MAX_MODIFIERS", "MODIFIER", "NPI",
-    "PLACE_OF_SERVICE", "PROVIDER_TYPES", "TAXONOMY", "TAXONOMY_TYPES", "describe", "icd10_with_dot", "is_amount",
-    "JSON_DECODER", "MAX_AMOUNT", "MAX_COUNT", "is_text", "read_json", "npi_fault", "quote", "too_large", "upper_ascii",
-    "whole_number", "written_as",
+    "CPT_HCPCS",
+    "FREQUENCIES",
+    "ICD10",
+    "MAX_DIAGNOSIS_POINTER",
+    "MAX_MODIFIERS",
+    "MODIFIER",
+    "NPI",
+    "PLACE_OF_SERVICE",
+    "PROVIDER_TYPES",
+    "TAXONOMY",
+    "TAXONOMY_TYPES",
+    "describe",
+    "icd10_with_dot",
+    "is_amount",
+    "JSON_DECODER",
+    "MAX_AMOUNT",
+    "MAX_COUNT",
+    "is_text",
+    "read_json",
+    "npi_fault",
+    "quote",
+    "too_large",
+    "upper_ascii",
+    "whole_number",
+    "written_as",
 ]
 
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
@@ -69,8 +91,16 @@ PLACE_OF_SERVICE = re.compile(r"[0-9]{2}")
 TAXONOMY = re.compile(r"[0-9A-Z]{10}")
 """A NUCC provider taxonomy code, upper case: ten letters and digits, 225100000X."""
 
-TAXONOMY_TYPES = {"2251": "PT", "2252": "PTA", "225X": "OT", "224Z": "OTA", "235Z": "SLP", "111N": "DC",
-                  "363L": "NP", "363A": "PA"}
+TAXONOMY_TYPES = {
+    "2251": "PT",
+    "2252": "PTA",
+    "225X": "OT",
+    "224Z": "OTA",
+    "235Z": "SLP",
+    "111N": "DC",
+    "363L": "NP",
+    "363A": "PA",
+}
 """Provider types by the first four characters of a NUCC taxonomy code, which name the provider type (the
 rest names a specialty: 2251X0800X is an orthopedic PT). Physicians (207..., 208...) are MD or DO alike, so
 their taxonomy gives no type."""
@@ -137,8 +167,12 @@ def too_large(value: object, limit: float = MAX_COUNT) -> bool:
 
 def is_amount(value: object) -> TypeGuard[int | float]:
     """Whether a JSON value is an amount of money: a finite number from 0 to MAX_AMOUNT (not true or false)."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and 0 <= value <= MAX_AMOUNT)
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= MAX_AMOUNT
+    )
 
 
 def is_text(value: str) -> bool:
@@ -156,13 +190,24 @@ def upper_ascii(value: object) -> str | None:
     return value.upper() if isinstance(value, str) and value.isascii() else None
 
 
-def written_as(value: object, pattern: re.Pattern[str], field: str, problems: list[ClaimProblem], *,
-               must: str, named: str, form: str, example: str, not_one: str) -> re.Match[str] | None:
+def written_as(
+    value: object,
+    pattern: re.Pattern[str],
+    field: str,
+    problems: list[ClaimProblem],
+    *,
+    must: str,
+    named: str,
+    form: str,
+    example: str,
+    not_one: str,
+) -> re.Match[str] | None:
     """Text in a set form (a date, a time of day): its match, or None with the problem in `problems`. The
     words: `{must} must be text written {form}, e.g. "{example}"`, `{named} `value` is not {not_one}`."""
     if not isinstance(value, str):
-        problems.append(ClaimProblem(field, f'{must} must be text written {form}, e.g. "{example}"; '
-                                            f"found {describe(value)}"))
+        problems.append(
+            ClaimProblem(field, f'{must} must be text written {form}, e.g. "{example}"; found {describe(value)}')
+        )
         return None
     match = pattern.fullmatch(value)
     if match is None:

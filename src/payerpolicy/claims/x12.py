@@ -53,6 +53,7 @@ Decisions taken here, and why:
   data wrong without a word: a segment id or an NM1 entity code that no 837P holds (a damaged segment,
   whose content would be lost), a member id or NPI not announced by its qualifier (an element shifted).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -108,8 +109,12 @@ _ICD10_QUALIFIERS = ("ABK", "ABF")
 _ICD9_QUALIFIERS = ("BK", "BF")
 _OTHER_HI_QUALIFIERS = ("BP", "BO", "BG")  # anesthesia-related procedures, condition codes: not diagnoses
 
-_WHOSE_NPI = {"2310B": "the rendering provider's NPI", "2420A": "the NPI of the line's rendering provider",
-              "2010AA": "the billing provider's NPI", "2310A": "the referring provider's NPI"}
+_WHOSE_NPI = {
+    "2310B": "the rendering provider's NPI",
+    "2420A": "the NPI of the line's rendering provider",
+    "2010AA": "the billing provider's NPI",
+    "2310A": "the referring provider's NPI",
+}
 _NPI_FAULT = {"2310B": "rendering_npi", "2420A": "rendering_npi", "2010AA": "billing_npi", "2310A": "referring_npi"}
 _STANDS_FOR = {"2010AA": " (the billing provider stands for the rendering provider: the claim names none in 2310B)"}
 
@@ -135,8 +140,11 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
         provider = None
     referring = reading.provider(parts.referring, None, "2310A") if parts.referring is not None else None
     if not parts.lines:
-        problems.append(ClaimProblem(block.clm.at("CLM", "2300"),
-                                     "a claim needs at least one service line (LX with SV1); this one has none"))
+        problems.append(
+            ClaimProblem(
+                block.clm.at("CLM", "2300"), "a claim needs at least one service line (LX with SV1); this one has none"
+            )
+        )
     lines = tuple(line for line in (reading.line(raw, listed) for raw in parts.lines) if line is not None)
     reading.check_icd9(icd9)
     patient_id = reading.patient_id(block)
@@ -145,21 +153,39 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
     payer = _payer(block.subscriber)
     if block.cut_short is not None:
         last = block.cut_short
-        problems.append(ClaimProblem(
-            f"{last.tag}, segment {last.number}",
-            f"the file ends at segment {last.number} ({last.tag}), inside this claim, without the SE that closes "
-            f"its transaction set: the file is cut short, and the claim may have lost lines or part of its "
-            f"last segment"))
+        problems.append(
+            ClaimProblem(
+                f"{last.tag}, segment {last.number}",
+                f"the file ends at segment {last.number} ({last.tag}), inside this claim, without the SE that closes "
+                f"its transaction set: the file is cut short, and the claim may have lost lines or part of its "
+                f"last segment",
+            )
+        )
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
         problems.extend(fault.problem() for fault in reading.faults)
-        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=f"{name} segment {block.clm.number}",
-                               payer=payer, patient_id=patient_id)
-    return Claim(id=claim_id, patient_id=patient_id, lines=lines, payer=payer, provider=provider,
-                 diagnoses=diagnoses, frequency=frequency, place_of_service=place,
-                 prior_authorization=_reference(parts.prior_authorization), patient_birth_date=birth,
-                 referring_npi=referring.npi if referring is not None else None, treatment_began=began,
-                 faults=tuple(reading.faults))
+        return UnreadableClaim(
+            id=claim_id,
+            problems=tuple(problems),
+            where=f"{name} segment {block.clm.number}",
+            payer=payer,
+            patient_id=patient_id,
+        )
+    return Claim(
+        id=claim_id,
+        patient_id=patient_id,
+        lines=lines,
+        payer=payer,
+        provider=provider,
+        diagnoses=diagnoses,
+        frequency=frequency,
+        place_of_service=place,
+        prior_authorization=_reference(parts.prior_authorization),
+        patient_birth_date=birth,
+        referring_npi=referring.npi if referring is not None else None,
+        treatment_began=began,
+        faults=tuple(reading.faults),
+    )
 
 
 class _Entry(NamedTuple):
@@ -192,8 +218,9 @@ class _ClaimReading:
     def problem(self, segment: Segment, element: str, loop: str | None, message: str) -> None:
         self.problems.append(ClaimProblem(segment.at(element, loop), message))
 
-    def fault(self, fault: str, segment: Segment, element: str, loop: str | None, message: str,
-              line: int | None = None) -> None:
+    def fault(
+        self, fault: str, segment: Segment, element: str, loop: str | None, message: str, line: int | None = None
+    ) -> None:
         self.faults.append(DataFault(fault, segment.at(element, loop), message, line))
 
     def parts(self, segment: Segment, position: int) -> list[str]:
@@ -209,12 +236,13 @@ class _ClaimReading:
         """A hint for a composite written without the declared component separator, when another one shows."""
         if self.delimiters.component in value:
             return ""
-        other = next((char for char in value if not char.isalnum() and not char.isspace() and char not in ".-/"),
-                     None)
+        other = next((char for char in value if not char.isalnum() and not char.isspace() and char not in ".-/"), None)
         if other is None:
             return ""
-        return (f"; it seems to use `{other}` as the component separator, but ISA16 declares "
-                f"`{self.delimiters.component}`: the file's body contradicts its ISA header")
+        return (
+            f"; it seems to use `{other}` as the component separator, but ISA16 declares "
+            f"`{self.delimiters.component}`: the file's body contradicts its ISA header"
+        )
 
     # -- the claim (2300)
 
@@ -223,11 +251,16 @@ class _ClaimReading:
         (CLM05-1)."""
         claim_id = clm.get(1) or None
         if claim_id is None:
-            self.problem(clm, "CLM01", "2300", "missing: every claim needs its claim id (CLM01, the patient "
-                                               "control number)")
+            self.problem(
+                clm, "CLM01", "2300", "missing: every claim needs its claim id (CLM01, the patient control number)"
+            )
         elif self.holds_separator(claim_id):
-            self.problem(clm, "CLM01", "2300", f"the claim id {quote(claim_id)} holds a separator of the file; "
-                                               f"a claim id is plain text")
+            self.problem(
+                clm,
+                "CLM01",
+                "2300",
+                f"the claim id {quote(claim_id)} holds a separator of the file; a claim id is plain text",
+            )
         facility = clm.get(5)
         parts = self.parts(clm, 5)
         frequency = parts[2] if len(parts) > 2 else ""
@@ -235,27 +268,44 @@ class _ClaimReading:
         if not frequency:
             c = self.delimiters.component
             found = f"CLM05 {quote(facility)} has none" if facility else "CLM05 is empty"
-            self.problem(clm, "CLM05-3", "2300", f"missing: the claim frequency code is the third part of CLM05, "
-                                                 f"after the place of service and B (11{c}B{c}1); {found}"
-                                                 f"{self.contradiction(facility)}")
+            self.problem(
+                clm,
+                "CLM05-3",
+                "2300",
+                f"missing: the claim frequency code is the third part of CLM05, "
+                f"after the place of service and B (11{c}B{c}1); {found}"
+                f"{self.contradiction(facility)}",
+            )
             return claim_id, None, place
         if frequency not in FREQUENCIES:
-            self.problem(clm, "CLM05-3", "2300", f"the claim frequency code must be 1 (original claim), "
-                                                 f"7 (replacement) or 8 (void); found {quote(frequency)}")
+            self.problem(
+                clm,
+                "CLM05-3",
+                "2300",
+                f"the claim frequency code must be 1 (original claim), "
+                f"7 (replacement) or 8 (void); found {quote(frequency)}",
+            )
             return claim_id, None, place
         return claim_id, frequency, place
 
-    def place_of_service(self, segment: Segment, element: str, loop: str, value: str,
-                         line: int | None = None) -> str | None:
+    def place_of_service(
+        self, segment: Segment, element: str, loop: str, value: str, line: int | None = None
+    ) -> str | None:
         """A place of service (CLM05-1, SV105): two digits; anything else is a fault, and no place."""
         if not value:
             return None
         if PLACE_OF_SERVICE.fullmatch(value):
             return value
         where = f"line {line}: " if line is not None else ""
-        self.fault("place_of_service", segment, element, loop,
-                   f"{where}the place of service {quote(value)} is not a place of service code (two digits: 11 "
-                   f"office, 22 outpatient hospital)", line)
+        self.fault(
+            "place_of_service",
+            segment,
+            element,
+            loop,
+            f"{where}the place of service {quote(value)} is not a place of service code (two digits: 11 "
+            f"office, 22 outpatient hospital)",
+            line,
+        )
         return None
 
     def diagnoses(self, his: list[Segment]) -> tuple[tuple[str, ...], int, list[_Icd9]]:
@@ -283,24 +333,36 @@ class _ClaimReading:
         parts = self.parts(hi, position)
         if len(parts) < 2 or not parts[1]:
             following = hi.get(position + 1)
-            if parts[0] in _ICD10_QUALIFIERS + _ICD9_QUALIFIERS and following and \
-                    self.delimiters.component not in following:
+            if (
+                parts[0] in _ICD10_QUALIFIERS + _ICD9_QUALIFIERS
+                and following
+                and self.delimiters.component not in following
+            ):
                 # HI*BK*8901: qualifier and code written as two elements rather than one composite. Which
                 # code is meant is plain, so it is read; a front end rejects the segment all the same.
-                self.fault("diagnosis_format", hi, f"{element}-HI{position + 1:02d}", "2300",
-                           f"diagnosis qualifier {quote(parts[0])} and code {quote(following)} are written as two "
-                           f"elements; write them as one, joined by `{self.delimiters.component}` "
-                           f"({parts[0]}{self.delimiters.component}{following})")
+                self.fault(
+                    "diagnosis_format",
+                    hi,
+                    f"{element}-HI{position + 1:02d}",
+                    "2300",
+                    f"diagnosis qualifier {quote(parts[0])} and code {quote(following)} are written as two "
+                    f"elements; write them as one, joined by `{self.delimiters.component}` "
+                    f"({parts[0]}{self.delimiters.component}{following})",
+                )
                 entry = self.coded(hi, element, parts[0].upper(), following.upper(), following, icd9)
                 return entry._replace(elements=2)
-            self.problem(hi, element, "2300", f"{quote(value)} is not a diagnosis written qualifier"
-                                              f"{self.delimiters.component}code (ABK{self.delimiters.component}"
-                                              f"I69351){self.contradiction(value)}")
+            self.problem(
+                hi,
+                element,
+                "2300",
+                f"{quote(value)} is not a diagnosis written qualifier"
+                f"{self.delimiters.component}code (ABK{self.delimiters.component}"
+                f"I69351){self.contradiction(value)}",
+            )
             return _Entry()
         return self.coded(hi, element, parts[0].upper(), parts[1].upper(), parts[1], icd9)
 
-    def coded(self, hi: Segment, element: str, qualifier: str, code: str, written: str,
-              icd9: list[_Icd9]) -> _Entry:
+    def coded(self, hi: Segment, element: str, qualifier: str, code: str, written: str, icd9: list[_Icd9]) -> _Entry:
         """One diagnosis of HI by its qualifier and code (upper case; `written` as the file has it)."""
         parts = [qualifier, written]
         if qualifier in _OTHER_HI_QUALIFIERS:
@@ -308,20 +370,35 @@ class _ClaimReading:
         if qualifier in _ICD10_QUALIFIERS:
             dotted = icd10_with_dot(code) if code.isascii() else None
             if dotted is None:
-                self.problem(hi, element, "2300", f"diagnosis {quote(parts[1])} is not an ICD-10-CM code (a "
-                                                  f"letter, a digit, a letter or digit, then up to four more: "
-                                                  f"I69351, R2689)")
+                self.problem(
+                    hi,
+                    element,
+                    "2300",
+                    f"diagnosis {quote(parts[1])} is not an ICD-10-CM code (a "
+                    f"letter, a digit, a letter or digit, then up to four more: "
+                    f"I69351, R2689)",
+                )
                 return _Entry()
             return _Entry(code=dotted)
         if qualifier in _ICD9_QUALIFIERS:
             if not _ICD9.fullmatch(code):
-                self.problem(hi, element, "2300", f"diagnosis {quote(parts[1])} (qualifier {qualifier}) is not an "
-                                                  f"ICD-9-CM code (3 to 5 digits, V and 2 to 4 digits, E and 3 or 4)")
+                self.problem(
+                    hi,
+                    element,
+                    "2300",
+                    f"diagnosis {quote(parts[1])} (qualifier {qualifier}) is not an "
+                    f"ICD-9-CM code (3 to 5 digits, V and 2 to 4 digits, E and 3 or 4)",
+                )
                 return _Entry()
             icd9.append(_Icd9(hi, element, qualifier, code))
             return _Entry(code=code)  # kept as written, without a dot, so that it cannot pass for ICD-10
-        self.problem(hi, element, "2300", f"diagnosis qualifier {quote(parts[0])} is not one of ABK (principal) "
-                                          f"or ABF (other) for ICD-10-CM, BK or BF for ICD-9-CM")
+        self.problem(
+            hi,
+            element,
+            "2300",
+            f"diagnosis qualifier {quote(parts[0])} is not one of ABK (principal) "
+            f"or ABF (other) for ICD-10-CM, BK or BF for ICD-9-CM",
+        )
         return _Entry()
 
     def check_icd9(self, icd9: list[_Icd9]) -> None:
@@ -333,15 +410,21 @@ class _ClaimReading:
         first = icd9[0]
         codes = ", ".join(f"{quote(entry.code)} ({entry.qualifier})" for entry in icd9)
         verb = "is an ICD-9 code" if len(icd9) == 1 else "are ICD-9 codes"
-        self.fault("diagnosis_code_set", first.hi, first.element, "2300",
-                   f"{'diagnosis' if len(icd9) == 1 else 'diagnoses'} {codes} {verb}, and ICD-9 is invalid for "
-                   f"services on or after 2015-10-01: line {late[0][0]} is on {late[0][1]}. Code the diagnoses "
-                   f"in ICD-10-CM (qualifiers ABK, ABF)")
+        self.fault(
+            "diagnosis_code_set",
+            first.hi,
+            first.element,
+            "2300",
+            f"{'diagnosis' if len(icd9) == 1 else 'diagnoses'} {codes} {verb}, and ICD-9 is invalid for "
+            f"services on or after 2015-10-01: line {late[0][0]} is on {late[0][1]}. Code the diagnoses "
+            f"in ICD-10-CM (qualifiers ABK, ABF)",
+        )
 
     # -- providers (2310B, 2420A; 2010AA when the billing provider rendered the service)
 
-    def provider(self, nm1: Segment, prv: Segment | None, loop: str, line: int | None = None,
-                 stands_for: bool = True) -> Provider | None:
+    def provider(
+        self, nm1: Segment, prv: Segment | None, loop: str, line: int | None = None, stands_for: bool = True
+    ) -> Provider | None:
         """NPI (NM109 when NM108 is XX) and provider type (the taxonomy code of PRV) of a rendering provider."""
         npi = None
         qualifier, value = nm1.get(8), nm1.get(9)
@@ -351,29 +434,55 @@ class _ClaimReading:
             if wrong is None or (value.isascii() and value.isdigit()):
                 npi = value  # kept as written, fault or not: it is still the provider the claim names
             if wrong is not None:
-                self.fault(_NPI_FAULT[loop], nm1, "NM109", loop, f"{_WHOSE_NPI[loop]} {quote(value) if value else ''}"
-                                                      f"{' ' if value else ''}{wrong}{note}", line)
+                self.fault(
+                    _NPI_FAULT[loop],
+                    nm1,
+                    "NM109",
+                    loop,
+                    f"{_WHOSE_NPI[loop]} {quote(value) if value else ''}{' ' if value else ''}{wrong}{note}",
+                    line,
+                )
         elif qualifier or any(element.strip() for element in nm1.elements[9:]):
             # 5010 names providers by NPI alone; anything else here is a shifted element or another id.
             found = f"`{qualifier}`" if qualifier else "none"
-            self.fault(_NPI_FAULT[loop], nm1, "NM108", loop, f"NM108 must be XX, saying that NM109 is {_WHOSE_NPI[loop]}; "
-                                                  f"found {found} (an element too many or too few before it?)"
-                                                  f"{note}", line)
-        kind = self.provider_type(prv, "2000A" if loop == "2010AA" else loop, note, line) \
-            if prv is not None else None
+            self.fault(
+                _NPI_FAULT[loop],
+                nm1,
+                "NM108",
+                loop,
+                f"NM108 must be XX, saying that NM109 is {_WHOSE_NPI[loop]}; "
+                f"found {found} (an element too many or too few before it?)"
+                f"{note}",
+                line,
+            )
+        kind = self.provider_type(prv, "2000A" if loop == "2010AA" else loop, note, line) if prv is not None else None
         return Provider(npi=npi, type=kind) if npi or kind else None
 
     def provider_type(self, prv: Segment, loop: str, note: str = "", line: int | None = None) -> str | None:
         """The provider type of a taxonomy code (PRV03): PT, OT, SLP...; None for one that names no type here."""
         if prv.get(2) != "PXC":  # 5010 knows no other kind of provider code here
-            self.fault("taxonomy", prv, "PRV02", loop, f"PRV02 must be PXC (a taxonomy code follows); found "
-                                                       f"{quote(prv.get(2)) if prv.get(2) else 'none'}{note}", line)
+            self.fault(
+                "taxonomy",
+                prv,
+                "PRV02",
+                loop,
+                f"PRV02 must be PXC (a taxonomy code follows); found "
+                f"{quote(prv.get(2)) if prv.get(2) else 'none'}{note}",
+                line,
+            )
             return None
         taxonomy = prv.get(3).upper()
         if not TAXONOMY.fullmatch(taxonomy):
-            self.fault("taxonomy", prv, "PRV03", loop, f"taxonomy code {quote(prv.get(3))} is not a provider "
-                                                       f"taxonomy code (ten letters and digits: 225100000X for a "
-                                                       f"physical therapist){note}", line)
+            self.fault(
+                "taxonomy",
+                prv,
+                "PRV03",
+                loop,
+                f"taxonomy code {quote(prv.get(3))} is not a provider "
+                f"taxonomy code (ten letters and digits: 225100000X for a "
+                f"physical therapist){note}",
+                line,
+            )
             return None
         return TAXONOMY_TYPES.get(taxonomy[:4])
 
@@ -383,8 +492,7 @@ class _ClaimReading:
         number = raw.number
         before = len(self.problems)
         if raw.service is None:
-            self.problem(raw.lx, "LX", "2400", f"line {number} has no SV1 segment (the service: code, charge, "
-                                               f"units)")
+            self.problem(raw.lx, "LX", "2400", f"line {number} has no SV1 segment (the service: code, charge, units)")
             return None
         sv1 = raw.service
         code, modifiers = self.procedure(sv1, number)
@@ -398,9 +506,19 @@ class _ClaimReading:
         place = self.place_of_service(sv1, "SV105", "2400", sv1.get(5), number)
         if len(self.problems) > before or code is None or date is None or units is None:  # each None: a problem
             return None
-        return ServiceLine(number=number, code=code, date_of_service=date, units=units, modifiers=modifiers,
-                           minutes=minutes, charge=charge, diagnosis_pointers=pointers, provider=provider,
-                           place_of_service=place, prior_authorization=_reference(raw.prior_authorization))
+        return ServiceLine(
+            number=number,
+            code=code,
+            date_of_service=date,
+            units=units,
+            modifiers=modifiers,
+            minutes=minutes,
+            charge=charge,
+            diagnosis_pointers=pointers,
+            provider=provider,
+            place_of_service=place,
+            prior_authorization=_reference(raw.prior_authorization),
+        )
 
     def procedure(self, sv1: Segment, number: int) -> tuple[str | None, tuple[str, ...]]:
         """SV101: HC, the CPT/HCPCS code, up to four modifiers (empty slots allowed), a description."""
@@ -409,16 +527,22 @@ class _ClaimReading:
         qualifier = parts[0].upper()
         if qualifier != "HC":
             what = f"found {quote(value)}" if value else "it is empty"
-            self.problem(sv1, "SV101", "2400", f"line {number}: SV101 must be `HC`, the procedure code and its "
-                                               f"modifiers (HC{self.delimiters.component}97110"
-                                               f"{self.delimiters.component}GP); {what}{self.contradiction(value)}")
+            self.problem(
+                sv1,
+                "SV101",
+                "2400",
+                f"line {number}: SV101 must be `HC`, the procedure code and its "
+                f"modifiers (HC{self.delimiters.component}97110"
+                f"{self.delimiters.component}GP); {what}{self.contradiction(value)}",
+            )
             return None, ()
         raw_code = parts[1] if len(parts) > 1 else ""
         code = raw_code.upper() if raw_code.isascii() else ""
         if not CPT_HCPCS.fullmatch(code):
             found = f"code {quote(raw_code)} is" if raw_code else "the code is missing: SV101-2 is"
-            self.problem(sv1, "SV101-2", "2400", f"line {number}: {found} not a CPT/HCPCS code (five characters: "
-                                                 f"97112, G0283)")
+            self.problem(
+                sv1, "SV101-2", "2400", f"line {number}: {found} not a CPT/HCPCS code (five characters: 97112, G0283)"
+            )
             return None, self.modifiers(sv1, parts, number)
         return code, self.modifiers(sv1, parts, number)
 
@@ -429,17 +553,27 @@ class _ClaimReading:
                 continue  # an empty slot: HC:97110::GP
             modifier = raw.upper()
             if not (modifier.isascii() and MODIFIER.fullmatch(modifier)):
-                self.problem(sv1, f"SV101-{position}", "2400", f"line {number}: modifier {quote(raw)} is not a "
-                                                               f"modifier (two letters or digits: GP, 59, KX)")
+                self.problem(
+                    sv1,
+                    f"SV101-{position}",
+                    "2400",
+                    f"line {number}: modifier {quote(raw)} is not a modifier (two letters or digits: GP, 59, KX)",
+                )
                 continue
             modifiers.append(modifier)
         description = parts[6] if len(parts) > 6 else ""
-        if len(parts) > 8 or (len(modifiers) == MAX_MODIFIERS and description.isascii()
-                              and MODIFIER.fullmatch(description.upper())):
+        if len(parts) > 8 or (
+            len(modifiers) == MAX_MODIFIERS and description.isascii() and MODIFIER.fullmatch(description.upper())
+        ):
             # A fifth modifier lands in SV101-7, the description: the claim form has room for four.
             extra = len([part for part in parts[2:] if part])
-            self.problem(sv1, "SV101", "2400", f"line {number}: a line may carry at most {MAX_MODIFIERS} "
-                                               f"modifiers (SV101-3 to SV101-6); found {extra} parts after the code")
+            self.problem(
+                sv1,
+                "SV101",
+                "2400",
+                f"line {number}: a line may carry at most {MAX_MODIFIERS} "
+                f"modifiers (SV101-3 to SV101-6); found {extra} parts after the code",
+            )
         return tuple(modifiers)
 
     def charge(self, sv1: Segment, number: int) -> float | None:
@@ -449,11 +583,19 @@ class _ClaimReading:
         if _DECIMAL.fullmatch(value) and not value.startswith("-"):
             if len(value) <= 18 and float(value) <= MAX_AMOUNT:  # SV102 is at most 18 characters
                 return float(value)
-            self.problem(sv1, "SV102", "2400", f"line {number}: the charge must be at most {MAX_AMOUNT:,.2f}; "
-                                               f"found {quote(value)}")
+            self.problem(
+                sv1,
+                "SV102",
+                "2400",
+                f"line {number}: the charge must be at most {MAX_AMOUNT:,.2f}; found {quote(value)}",
+            )
             return None
-        self.problem(sv1, "SV102", "2400", f"line {number}: the charge must be an amount of 0 or more, e.g. 120.00; "
-                                           f"found {quote(value)}")
+        self.problem(
+            sv1,
+            "SV102",
+            "2400",
+            f"line {number}: the charge must be an amount of 0 or more, e.g. 120.00; found {quote(value)}",
+        )
         return None
 
     def quantity(self, sv1: Segment, number: int) -> tuple[int | None, int | None]:
@@ -462,8 +604,9 @@ class _ClaimReading:
         basis, value = sv1.get(3).upper(), sv1.get(4)
         if basis not in ("UN", "MJ"):
             found = f"found {quote(sv1.get(3))}" if basis else "it is missing"
-            self.problem(sv1, "SV103", "2400", f"line {number}: the unit basis must be UN (units) or MJ (minutes); "
-                                               f"{found}")
+            self.problem(
+                sv1, "SV103", "2400", f"line {number}: the unit basis must be UN (units) or MJ (minutes); {found}"
+            )
             return None, None
         noun = "units" if basis == "UN" else "minutes"
         if not value:
@@ -471,16 +614,22 @@ class _ClaimReading:
             return None, None
         count = _decimal(value)
         if count is None or count < 0:
-            self.problem(sv1, "SV104", "2400", f"line {number}: {noun} must be a number of 0 or more; found "
-                                               f"{quote(value)}")
+            self.problem(
+                sv1, "SV104", "2400", f"line {number}: {noun} must be a number of 0 or more; found {quote(value)}"
+            )
             return None, None
         if count > MAX_COUNT:
-            self.problem(sv1, "SV104", "2400", f"line {number}: {noun} must be at most {MAX_COUNT:,}; found "
-                                               f"{quote(value)}")
+            self.problem(
+                sv1, "SV104", "2400", f"line {number}: {noun} must be at most {MAX_COUNT:,}; found {quote(value)}"
+            )
             return None, None
         if count != count.to_integral_value():
-            self.problem(sv1, "SV104", "2400", f"line {number}: {value} {noun} is not a whole number; {noun} are "
-                                               f"billed whole (1, 2, 3)")
+            self.problem(
+                sv1,
+                "SV104",
+                "2400",
+                f"line {number}: {value} {noun} is not a whole number; {noun} are billed whole (1, 2, 3)",
+            )
             return None, None
         return (int(count), None) if basis == "UN" else (0, int(count))
 
@@ -492,27 +641,46 @@ class _ClaimReading:
             return ()
         parts = [part for part in self.parts(sv1, 7) if part]
         if len(parts) > 4:
-            self.problem(sv1, "SV107", "2400", f"line {number}: SV107 holds at most four diagnosis pointers; "
-                                               f"found {len(parts)}")
+            self.problem(
+                sv1, "SV107", "2400", f"line {number}: SV107 holds at most four diagnosis pointers; found {len(parts)}"
+            )
         pointers = []
         for part in parts:
             # A pointer is 1 to 12; a long run of digits is just out of range (and never read as a number).
-            pointer = (int(part) if len(part) <= 4 else MAX_DIAGNOSIS_POINTER + 1) \
-                if part.isdigit() and part.isascii() else None
+            pointer = (
+                (int(part) if len(part) <= 4 else MAX_DIAGNOSIS_POINTER + 1)
+                if part.isdigit() and part.isascii()
+                else None
+            )
             if pointer is None:
-                self.problem(sv1, "SV107", "2400", f"line {number}: diagnosis pointers must be whole numbers from 1 "
-                                                   f"to {MAX_DIAGNOSIS_POINTER}; found {quote(part)}"
-                                                   f"{self.contradiction(value)}")
+                self.problem(
+                    sv1,
+                    "SV107",
+                    "2400",
+                    f"line {number}: diagnosis pointers must be whole numbers from 1 "
+                    f"to {MAX_DIAGNOSIS_POINTER}; found {quote(part)}"
+                    f"{self.contradiction(value)}",
+                )
                 continue
             if not 1 <= pointer <= MAX_DIAGNOSIS_POINTER:
-                self.fault("diagnosis_pointer", sv1, "SV107", "2400",
-                           f"line {number}: diagnosis pointer {quote(part)} is not one of 1 to "
-                           f"{MAX_DIAGNOSIS_POINTER}", number)
+                self.fault(
+                    "diagnosis_pointer",
+                    sv1,
+                    "SV107",
+                    "2400",
+                    f"line {number}: diagnosis pointer {quote(part)} is not one of 1 to {MAX_DIAGNOSIS_POINTER}",
+                    number,
+                )
             elif pointer > listed:
                 listing = f"lists only {listed}" if listed else "lists none"
-                self.fault("diagnosis_pointer", sv1, "SV107", "2400",
-                           f"line {number}: diagnosis pointer {pointer} points at no diagnosis: the claim "
-                           f"{listing}", number)
+                self.fault(
+                    "diagnosis_pointer",
+                    sv1,
+                    "SV107",
+                    "2400",
+                    f"line {number}: diagnosis pointer {pointer} points at no diagnosis: the claim {listing}",
+                    number,
+                )
             pointers.append(pointer)
         return tuple(pointers)
 
@@ -531,16 +699,26 @@ class _ClaimReading:
             end = self.date(dtp, last, number) if dash else None
             if start is None or end is None:
                 if start is not None:
-                    self.problem(dtp, "DTP03", "2400", f"line {number}: a date range (RD8) is written "
-                                                       f"CCYYMMDD-CCYYMMDD; found {quote(value)}")
+                    self.problem(
+                        dtp,
+                        "DTP03",
+                        "2400",
+                        f"line {number}: a date range (RD8) is written CCYYMMDD-CCYYMMDD; found {quote(value)}",
+                    )
                 return None
             if end < start:
-                self.problem(dtp, "DTP03", "2400", f"line {number}: the date range {quote(value)} ends before "
-                                                   f"it starts")
+                self.problem(
+                    dtp, "DTP03", "2400", f"line {number}: the date range {quote(value)} ends before it starts"
+                )
                 return None
             return start
-        self.problem(dtp, "DTP02", "2400", f"line {number}: the date format must be D8 (a date) or RD8 (a range); "
-                                           f"found {quote(form) if form else 'none'}")
+        self.problem(
+            dtp,
+            "DTP02",
+            "2400",
+            f"line {number}: the date format must be D8 (a date) or RD8 (a range); "
+            f"found {quote(form) if form else 'none'}",
+        )
         return None
 
     def date(self, dtp: Segment, value: str, number: int) -> datetime.date | None:
@@ -548,11 +726,16 @@ class _ClaimReading:
             try:
                 return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:]))
             except ValueError:
-                self.problem(dtp, "DTP03", "2400", f"line {number}: date of service {quote(value)} is not a real "
-                                                   f"date (CCYYMMDD)")
+                self.problem(
+                    dtp, "DTP03", "2400", f"line {number}: date of service {quote(value)} is not a real date (CCYYMMDD)"
+                )
                 return None
-        self.problem(dtp, "DTP03", "2400", f"line {number}: date of service {quote(value)} is not written "
-                                           f"CCYYMMDD (e.g. 20260302)")
+        self.problem(
+            dtp,
+            "DTP03",
+            "2400",
+            f"line {number}: date of service {quote(value)} is not written CCYYMMDD (e.g. 20260302)",
+        )
         return None
 
     # -- the patient (2010BA, 2010CA)
@@ -561,23 +744,36 @@ class _ClaimReading:
         """Who the patient is, for judging a patient's day across claims (see the module's docstring)."""
         subscriber = block.subscriber
         if subscriber is None or subscriber.name is None:
-            self.problem(block.clm, "CLM", "2300", "missing: the claim has no subscriber above it (HL*...*22 with "
-                                                   "NM1*IL), so its patient is unknown")
+            self.problem(
+                block.clm,
+                "CLM",
+                "2300",
+                "missing: the claim has no subscriber above it (HL*...*22 with NM1*IL), so its patient is unknown",
+            )
             return None
         member = self.member_id(subscriber.name)
         if block.patient is not None:  # a patient of their own: no member id, so the subscriber's, name and birth
             person = block.patient.name
             if person is None or not _person(person):
-                self.problem(block.clm, "CLM", "2300", "missing: the patient level (HL*...*23) above this claim "
-                                                       "names no patient (NM1*QC with a last name)")
+                self.problem(
+                    block.clm,
+                    "CLM",
+                    "2300",
+                    "missing: the patient level (HL*...*23) above this claim "
+                    "names no patient (NM1*QC with a last name)",
+                )
                 return None
             return patient_key(member, _person(person), _birth(block.patient.birth))
         if member:
             return member
         name = _person(subscriber.name)
         if not name:
-            self.problem(subscriber.name, "NM109", "2010BA", "missing: the subscriber has neither a member id "
-                                                             "(NM109) nor a name, so the patient is unknown")
+            self.problem(
+                subscriber.name,
+                "NM109",
+                "2010BA",
+                "missing: the subscriber has neither a member id (NM109) nor a name, so the patient is unknown",
+            )
             return None
         return patient_key(None, name, _birth(subscriber.birth))
 
@@ -589,15 +785,25 @@ class _ClaimReading:
             return None
         born = _d8(dmg.get(2)) if dmg.get(1) == "D8" else None
         if born is None:
-            self.fault("patient_birth_date", dmg, "DMG02", loop, f"the patient's date of birth is written DMG01 D8, "
-                                                                 f"then CCYYMMDD in DMG02; found "
-                                                                 f"{quote(dmg.get(1))} {quote(dmg.get(2))}")
+            self.fault(
+                "patient_birth_date",
+                dmg,
+                "DMG02",
+                loop,
+                f"the patient's date of birth is written DMG01 D8, "
+                f"then CCYYMMDD in DMG02; found "
+                f"{quote(dmg.get(1))} {quote(dmg.get(2))}",
+            )
             return None
         later = [(number, date) for number, date in self.dates if date < born]
         if later:
-            self.fault("patient_birth_date", dmg, "DMG02", loop, f"the patient's date of birth {born} is after "
-                                                                 f"line {later[0][0]}'s date of service "
-                                                                 f"{later[0][1]}")
+            self.fault(
+                "patient_birth_date",
+                dmg,
+                "DMG02",
+                loop,
+                f"the patient's date of birth {born} is after line {later[0][0]}'s date of service {later[0][1]}",
+            )
         return born
 
     def treatment_began(self, dtp: Segment | None) -> datetime.date | None:
@@ -606,15 +812,24 @@ class _ClaimReading:
             return None
         began = _d8(dtp.get(3)) if dtp.get(2) == "D8" else None
         if began is None:
-            self.fault("date_treatment_began", dtp, "DTP03", "2300",
-                       f"the date treatment began (DTP*454) is written D8, then CCYYMMDD; found "
-                       f"{quote(dtp.get(2))} {quote(dtp.get(3))}")
+            self.fault(
+                "date_treatment_began",
+                dtp,
+                "DTP03",
+                "2300",
+                f"the date treatment began (DTP*454) is written D8, then CCYYMMDD; found "
+                f"{quote(dtp.get(2))} {quote(dtp.get(3))}",
+            )
             return None
         earlier = [(number, date) for number, date in self.dates if date < began]
         if earlier:
-            self.fault("date_treatment_began", dtp, "DTP03", "2300",
-                       f"the date treatment began {began} is after line {earlier[0][0]}'s date of service "
-                       f"{earlier[0][1]}")
+            self.fault(
+                "date_treatment_began",
+                dtp,
+                "DTP03",
+                "2300",
+                f"the date treatment began {began} is after line {earlier[0][0]}'s date of service {earlier[0][1]}",
+            )
         return began
 
     def member_id(self, nm1: Segment) -> str | None:
@@ -625,8 +840,12 @@ class _ClaimReading:
             return None
         if qualifier not in ("MI", "II") or not member or self.holds_separator(member):
             found = " ".join(quote(value) for value in (qualifier, member) if value)
-            self.problem(nm1, "NM108", "2010BA", f"the subscriber's member id is written NM108 MI, then the id in "
-                                                 f"NM109 (MI*1EG4TE5MK73); found {found}")
+            self.problem(
+                nm1,
+                "NM108",
+                "2010BA",
+                f"the subscriber's member id is written NM108 MI, then the id in NM109 (MI*1EG4TE5MK73); found {found}",
+            )
             return None
         return member
 

@@ -37,6 +37,7 @@ validating the envelope is the clearinghouse's work. What is checked is what cou
 without a word: a segment id or an NM1 entity code that no 837P holds (a damaged segment, whose content
 would be lost).
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,19 @@ from payerpolicy.claims.model import ClaimProblem, UnreadableClaim
 from payerpolicy.claims.values import quote
 
 __all__ = [
-    "BillingProvider", "ClaimBlock", "ClaimSegments", "Delimiters", "LineSegments", "Patient", "Segment",
-    "Subscriber", "Unreadable", "claim_blocks", "iter_segments", "read_delimiters", "sort_segments",
+    "BillingProvider",
+    "ClaimBlock",
+    "ClaimSegments",
+    "Delimiters",
+    "LineSegments",
+    "Patient",
+    "Segment",
+    "Subscriber",
+    "Unreadable",
+    "claim_blocks",
+    "iter_segments",
+    "read_delimiters",
+    "sort_segments",
     "split_segments",
 ]
 
@@ -63,14 +75,51 @@ _ENDS_A_CLAIM = frozenset({"CLM", "HL", "SE", "GE", "IEA", "GS", "ST", "ISA"})
 # loops), and in a claim (2300 to 2440). Any other segment id is a damaged one, and what it held is lost: a
 # claim with one is unreadable, and one outside a claim leaves what follows it impossible to place.
 _HIERARCHY_SEGMENTS = frozenset({"BHT", "NM1", "N3", "N4", "REF", "PER", "PRV", "CUR", "SBR", "PAT", "DMG"})
-_CLAIM_SEGMENTS = frozenset({"DTP", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR1", "CR2", "CRC", "HI", "HCP",
-                             "NM1", "N3", "N4", "PER", "PRV", "SBR", "CAS", "OI", "MIA", "MOA", "LX", "SV1", "SV5",
-                             "CR3", "QTY", "MEA", "PS1", "HSD", "LIN", "CTP", "SVD", "LQ", "FRM"})
+_CLAIM_SEGMENTS = frozenset(
+    {
+        "DTP",
+        "PWK",
+        "CN1",
+        "AMT",
+        "REF",
+        "K3",
+        "NTE",
+        "CR1",
+        "CR2",
+        "CRC",
+        "HI",
+        "HCP",
+        "NM1",
+        "N3",
+        "N4",
+        "PER",
+        "PRV",
+        "SBR",
+        "CAS",
+        "OI",
+        "MIA",
+        "MOA",
+        "LX",
+        "SV1",
+        "SV5",
+        "CR3",
+        "QTY",
+        "MEA",
+        "PS1",
+        "HSD",
+        "LIN",
+        "CTP",
+        "SVD",
+        "LQ",
+        "FRM",
+    }
+)
 # NM101 of every NM1 in an 837P: submitter, receiver, billing, pay-to, payee, subscriber, payer, patient;
 # referring, rendering, facility, supervising, pickup, drop-off, purchased service, ordering providers. An
 # NM1 with another code is damaged, and whose name and id it holds is unknown.
-_ENTITIES = frozenset({"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45",
-                       "QB", "DK"})
+_ENTITIES = frozenset(
+    {"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45", "QB", "DK"}
+)
 _HL_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
 _RANK = {"20": 0, "22": 1, "23": 2}  # higher levels first
 _CLAIM_BODY = {"LX", "SV1"}  # segments only a claim holds: a service line
@@ -125,18 +174,25 @@ def read_delimiters(text: str, name: str) -> Delimiters:
     required: the separators alone find ISA16, so an ISA without its padding still reads."""
     if not text.startswith("ISA"):
         found = f"it starts with {quote(text[:20])}" if text.strip() else "it is empty"
-        raise Unreadable("ISA", f"{name} is not an X12 file: an 837P starts with the ISA interchange header "
-                                f"(`ISA*00*...`); {found}")
+        raise Unreadable(
+            "ISA", f"{name} is not an X12 file: an 837P starts with the ISA interchange header (`ISA*00*...`); {found}"
+        )
     element = text[3:4]
     if not element or element.isalnum() or element.isspace():
-        raise Unreadable("ISA, segment 1", f"the character after `ISA` must be the element separator (such as "
-                                           f"`*`); found {_describe_char(element)}", 1)
+        raise Unreadable(
+            "ISA, segment 1",
+            f"the character after `ISA` must be the element separator (such as `*`); found {_describe_char(element)}",
+            1,
+        )
     separators = [match.start() for match in re.finditer(re.escape(element), text[:2000])][:16]
     if len(separators) < 16 or separators[15] + 2 >= len(text):
-        raise Unreadable("ISA, segment 1", f"the ISA header is cut short: it needs 16 elements separated by "
-                                           f"`{element}`, then the segment terminator", 1)
+        raise Unreadable(
+            "ISA, segment 1",
+            f"the ISA header is cut short: it needs 16 elements separated by `{element}`, then the segment terminator",
+            1,
+        )
     last = separators[15]
-    isa = text[:last + 2].split(element)
+    isa = text[: last + 2].split(element)
     component, segment = text[last + 1], text[last + 2]
     repetition = isa[11] if len(isa[11]) == 1 and not isa[11].isalnum() else None
     _check_delimiters(element, component, segment, repetition)
@@ -145,20 +201,33 @@ def read_delimiters(text: str, name: str) -> Delimiters:
 
 def _check_delimiters(element: str, component: str, segment: str, repetition: str | None) -> None:
     if component.isalnum() or component.isspace():
-        raise Unreadable("ISA16, segment 1", f"ISA16 must be the component separator (such as `:`); found "
-                                             f"{_describe_char(component)}", 1)
+        raise Unreadable(
+            "ISA16, segment 1",
+            f"ISA16 must be the component separator (such as `:`); found {_describe_char(component)}",
+            1,
+        )
     if segment.isalnum() or segment == " ":
-        raise Unreadable("ISA16, segment 1", f"the character after ISA16 must be the segment terminator (such as "
-                                             f"`~` or a line break); found {_describe_char(segment)}", 1)
-    named = [("element separator (ISA position 4)", element), ("component separator (ISA16)", component),
-             ("segment terminator (after ISA16)", segment)]
+        raise Unreadable(
+            "ISA16, segment 1",
+            f"the character after ISA16 must be the segment terminator (such as "
+            f"`~` or a line break); found {_describe_char(segment)}",
+            1,
+        )
+    named = [
+        ("element separator (ISA position 4)", element),
+        ("component separator (ISA16)", component),
+        ("segment terminator (after ISA16)", segment),
+    ]
     if repetition is not None:
         named.append(("repetition separator (ISA11)", repetition))
     for index, (first, char) in enumerate(named):
-        for second, other in named[index + 1:]:
+        for second, other in named[index + 1 :]:
             if char == other:
-                raise Unreadable("ISA, segment 1", f"the {first} and the {second} are both "
-                                                   f"{_describe_char(char)}; the four delimiters must differ", 1)
+                raise Unreadable(
+                    "ISA, segment 1",
+                    f"the {first} and the {second} are both {_describe_char(char)}; the four delimiters must differ",
+                    1,
+                )
 
 
 def split_segments(text: str, delimiters: Delimiters) -> list[Segment]:
@@ -217,8 +286,11 @@ def _over_line_breaks(piece: str, number: int, delimiters: Delimiters) -> Iterat
             parts.append(line)
     for index, part in enumerate(parts):
         elements = tuple(part.split(delimiters.element))
-        fault = _fault(part, elements[0], delimiters) if index == len(parts) - 1 else _unended(part, elements[0],
-                                                                                                 delimiters)
+        fault = (
+            _fault(part, elements[0], delimiters)
+            if index == len(parts) - 1
+            else _unended(part, elements[0], delimiters)
+        )
         yield Segment(number + 1 + index, elements[0], elements, fault)
 
 
@@ -228,24 +300,33 @@ def _unended(part: str, tag: str, delimiters: Delimiters) -> str:
     if fault is not None:
         return fault
     terminator = _describe_char(delimiters.segment)
-    return (f"segment {quote(part)} ends with a line break instead of {terminator}, the segment terminator declared "
-            f"after ISA16, so it may be cut short; the next segment is read from the next line. If the file ends "
-            f"its segments with line breaks, its body contradicts its ISA header")
+    return (
+        f"segment {quote(part)} ends with a line break instead of {terminator}, the segment terminator declared "
+        f"after ISA16, so it may be cut short; the next segment is read from the next line. If the file ends "
+        f"its segments with line breaks, its body contradicts its ISA header"
+    )
 
 
 def _fault(piece: str, tag: str, delimiters: Delimiters) -> str | None:
     shown = quote(piece.splitlines()[0] if piece.splitlines() else piece)
     if not _TAG.fullmatch(tag):
         other = _TAG_LIKE.match(piece)
-        hint = (f"; it seems to use `{other[2]}`: the file's body contradicts its ISA header"
-                if other and other[2] not in (delimiters.element, delimiters.segment) else "")
-        return (f"segment {shown} does not start with a segment id (2 or 3 capital letters or digits) followed by "
-                f"`{delimiters.element}`, the element separator declared at ISA position 4{hint}")
+        hint = (
+            f"; it seems to use `{other[2]}`: the file's body contradicts its ISA header"
+            if other and other[2] not in (delimiters.element, delimiters.segment)
+            else ""
+        )
+        return (
+            f"segment {shown} does not start with a segment id (2 or 3 capital letters or digits) followed by "
+            f"`{delimiters.element}`, the element separator declared at ISA position 4{hint}"
+        )
     if "\n" in piece or "\r" in piece:
         terminator = _describe_char(delimiters.segment)
-        return (f"segment {shown} runs over a line break; X12 allows none inside a segment. Segments must end "
-                f"with {terminator}, the terminator declared after ISA16: if the file ends them with line "
-                f"breaks instead, its body contradicts its ISA header")
+        return (
+            f"segment {shown} runs over a line break; X12 allows none inside a segment. Segments must end "
+            f"with {terminator}, the terminator declared after ISA16: if the file ends them with line "
+            f"breaks instead, its body contradicts its ISA header"
+        )
     return None
 
 
@@ -340,8 +421,9 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
         if walk.damage is not None and segment.tag in _CLAIM_BODY and walk.damage[2] is not None:
             # A service line under a broken level with no CLM since: the break took the claim's CLM with it.
             # It is still a claim, reported unreadable, so the count of results stays the count of claims.
-            block = ClaimBlock(walk.damage[2], walk.billing, walk.subscriber, walk.patient, [segment],
-                               damage=walk.damage[1])
+            block = ClaimBlock(
+                walk.damage[2], walk.billing, walk.subscriber, walk.patient, [segment], damage=walk.damage[1]
+            )
             walk.damage = (walk.damage[0], walk.damage[1], None)
             continue
         try:
@@ -364,9 +446,12 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
         yield block
     elif not walk.closed:
         missing = "SE, GE and IEA" if walk.transaction else "GE and IEA" if walk.group else "IEA"
-        raise Unreadable(f"{last.tag}, segment {last.number}",
-                         f"the file ends at segment {last.number} ({last.tag}) without the {missing} that close "
-                         f"it: it is cut short, and claims after this point may be missing", last.number)
+        raise Unreadable(
+            f"{last.tag}, segment {last.number}",
+            f"the file ends at segment {last.number} ({last.tag}) without the {missing} that close "
+            f"it: it is cut short, and claims after this point may be missing",
+            last.number,
+        )
 
 
 def _claim_fault(clm: Segment) -> ClaimProblem | None:
@@ -383,33 +468,51 @@ def _envelope(walk: _Walk, segment: Segment, delimiters: Delimiters) -> None:
     tag = segment.tag
     if tag == "ISA":  # a second interchange in the same file: it must use the same delimiters
         _expect(walk.closed, segment, "a second ISA header stands before the IEA that closes the first")
-        _expect(len(segment.elements) == 17 and segment.elements[16] == delimiters.component, segment,
-                "a second interchange uses other delimiters than the first; send it as a file of its own")
+        _expect(
+            len(segment.elements) == 17 and segment.elements[16] == delimiters.component,
+            segment,
+            "a second interchange uses other delimiters than the first; send it as a file of its own",
+        )
         walk.interchange = True
     elif tag == "TA1":
         _expect(walk.interchange and not walk.group, segment, "TA1 stands outside the interchange header")
     elif tag == "GS":
-        _expect(walk.interchange and not walk.group, segment,
-                "GS opens a functional group inside another, or outside an interchange (ISA ... IEA)")
+        _expect(
+            walk.interchange and not walk.group,
+            segment,
+            "GS opens a functional group inside another, or outside an interchange (ISA ... IEA)",
+        )
         _check_version(segment)
         walk.group = True
     elif tag == "ST":
-        _expect(walk.group and not walk.transaction, segment,
-                "ST opens a transaction set inside another, or outside a functional group (GS ... GE)")
-        _expect(segment.get(1) == "837", segment, f"ST01 `{segment.get(1)}` is not 837: this transaction set "
-                                                  f"holds no health care claims")
+        _expect(
+            walk.group and not walk.transaction,
+            segment,
+            "ST opens a transaction set inside another, or outside a functional group (GS ... GE)",
+        )
+        _expect(
+            segment.get(1) == "837",
+            segment,
+            f"ST01 `{segment.get(1)}` is not 837: this transaction set holds no health care claims",
+        )
         walk.transaction = True
     elif tag == "SE":
         _expect(walk.transaction, segment, "SE closes a transaction set, but none is open")
         walk.transaction = False
         walk.billing = walk.subscriber = walk.patient = None
     elif tag == "GE":
-        _expect(walk.group and not walk.transaction, segment,
-                "GE closes a functional group, but none is open, or its transaction set has no SE")
+        _expect(
+            walk.group and not walk.transaction,
+            segment,
+            "GE closes a functional group, but none is open, or its transaction set has no SE",
+        )
         walk.group = False
     else:  # IEA
-        _expect(walk.interchange and not walk.group, segment,
-                "IEA closes the interchange, but none is open, or its functional group has no GE")
+        _expect(
+            walk.interchange and not walk.group,
+            segment,
+            "IEA closes the interchange, but none is open, or its functional group has no GE",
+        )
         walk.interchange = False
 
 
@@ -419,8 +522,10 @@ def _check_version(gs: Segment) -> None:
     if _VERSIONS.fullmatch(version):
         return
     if version[:1].isalnum() and not version[-1:].isalnum():
-        why = (f"it ends with `{version[-1]}`: if the file ends its segments with `{version[-1]}`, the ISA header "
-               f"must say so (the character after ISA16), and this one does not")
+        why = (
+            f"it ends with `{version[-1]}`: if the file ends its segments with `{version[-1]}`, the ISA header "
+            f"must say so (the character after ISA16), and this one does not"
+        )
     elif version.startswith("004010"):
         why = "it is the 4010 version of the 837, replaced by 5010 (005010X222A1) in 2012"
     elif version.startswith("005010X223"):
@@ -440,8 +545,11 @@ def _level(walk: _Walk, hl: Segment) -> None:
         parent = walk.levels.get(hl.get(2), "")
         guessed = {"20": "22", "22": "23"}.get(parent, "20")
         _start_level(walk, hl, guessed)
-        raise Unreadable(f"HL, segment {hl.number}", f"HL03 `{level}` is not a level of an 837P (20 billing "
-                                                       f"provider, 22 subscriber, 23 patient)", hl.number)
+        raise Unreadable(
+            f"HL, segment {hl.number}",
+            f"HL03 `{level}` is not a level of an 837P (20 billing provider, 22 subscriber, 23 patient)",
+            hl.number,
+        )
     _start_level(walk, hl, level)
 
 
@@ -462,12 +570,18 @@ def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
 def _hierarchy(walk: _Walk, segment: Segment) -> None:
     """Keep the segments of the billing provider, subscriber, payer and patient that claims below need."""
     tag, entity = segment.tag, segment.get(1)
-    _expect(tag in _HIERARCHY_SEGMENTS, segment,
-            f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
-            f"claims of this level cannot be placed; reading goes on at the next level (HL)")
-    _expect(tag != "NM1" or entity in _ENTITIES, segment,
-            f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
-            f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)")
+    _expect(
+        tag in _HIERARCHY_SEGMENTS,
+        segment,
+        f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
+        f"claims of this level cannot be placed; reading goes on at the next level (HL)",
+    )
+    _expect(
+        tag != "NM1" or entity in _ENTITIES,
+        segment,
+        f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
+        f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)",
+    )
     if walk.patient is not None:
         if tag == "NM1" and entity == "QC":
             walk.patient.name = segment
@@ -533,13 +647,21 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
         if segment.fault:
             problems.append(ClaimProblem(f"segment {segment.number}", segment.fault))
         elif tag not in _CLAIM_SEGMENTS:
-            problems.append(ClaimProblem(f"{tag}, segment {segment.number}",
-                                         f"`{tag}` is not a segment of an 837P claim: a damaged segment id? What it "
-                                         f"held of this claim is lost"))
+            problems.append(
+                ClaimProblem(
+                    f"{tag}, segment {segment.number}",
+                    f"`{tag}` is not a segment of an 837P claim: a damaged segment id? What it "
+                    f"held of this claim is lost",
+                )
+            )
         elif tag == "NM1" and segment.get(1) not in _ENTITIES:
-            problems.append(ClaimProblem(segment.at("NM101"),
-                                         f"NM101 `{segment.get(1)}` is not an entity an 837P names: a damaged "
-                                         f"segment? Whose name and id it holds is unknown"))
+            problems.append(
+                ClaimProblem(
+                    segment.at("NM101"),
+                    f"NM101 `{segment.get(1)}` is not an entity an 837P names: a damaged "
+                    f"segment? Whose name and id it holds is unknown",
+                )
+            )
         elif tag == "LX":
             line, loop = LineSegments(segment, len(out.lines) + 1), "2400"
             out.lines.append(line)
@@ -547,8 +669,11 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
             if tag == "SBR":
                 loop = "2320"
             elif tag == "SV1":
-                problems.append(ClaimProblem(segment.at("SV1", "2300"), "SV1 stands before the LX that opens "
-                                                                        "its service line (loop 2400)"))
+                problems.append(
+                    ClaimProblem(
+                        segment.at("SV1", "2300"), "SV1 stands before the LX that opens its service line (loop 2400)"
+                    )
+                )
             elif loop != "2320" and tag == "HI":
                 out.diagnoses.append(segment)
             elif loop == "2300" and tag == "REF" and segment.get(1) == "G1":
@@ -578,8 +703,11 @@ def _line_segment(line: LineSegments, loop: str, segment: Segment, problems: lis
         return loop
     if tag == "SV1":
         if line.service is not None:
-            problems.append(ClaimProblem(segment.at("SV1", "2400"), f"line {line.number} has a second SV1; "
-                                                                    f"each service line (LX) has one"))
+            problems.append(
+                ClaimProblem(
+                    segment.at("SV1", "2400"), f"line {line.number} has a second SV1; each service line (LX) has one"
+                )
+            )
         else:
             line.service = segment
     elif tag == "DTP" and loop == "2400" and segment.get(1) == "472" and line.date is None:

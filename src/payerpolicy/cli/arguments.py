@@ -1,4 +1,5 @@
 """The kinds of value the commands' options take, each refused in words when it is not one."""
+
 from __future__ import annotations
 
 import argparse

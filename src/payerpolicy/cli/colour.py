@@ -3,6 +3,7 @@
 NO_COLOR (https://no-color.org) set to anything but the empty string turns colour off, as does TERM=dumb; a
 pipe, a file or CI's log never gets escape codes, whatever the environment says.
 """
+
 from __future__ import annotations
 
 import os

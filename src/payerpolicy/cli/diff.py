@@ -5,6 +5,7 @@ Exit status: 0 the diff ran and no gate was crossed; 1 a gate was crossed (--fai
 missing claim file, a policy that does not load, policies of different payers, a revision git cannot give,
 a claim history that cannot be read). Claims that cannot be read are reported once and cross no gate.
 """
+
 from __future__ import annotations
 
 from payerpolicy.cli.help import WithExamples, examples
@@ -15,11 +16,9 @@ import os
 import sqlite3
 import sys
 
-from payerpolicy import (DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError,
-                         read_claims)
+from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError, read_claims
 from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
-from payerpolicy.impact import (IMPACT_FORMATS, ImpactError, ImpactWriter, PolicyAtRevision, RevisionError, diff,
-                                side)
+from payerpolicy.impact import IMPACT_FORMATS, ImpactError, ImpactWriter, PolicyAtRevision, RevisionError, diff, side
 
 
 def _dollars(text: str) -> float:
@@ -34,61 +33,119 @@ def _dollars(text: str) -> float:
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "diff", help="what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
+        "diff",
+        help="what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
         usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
         description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
-                    "and report every line decided differently: newly denied, newly passed, denied for another "
-                    "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-                    "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
+        "and report every line decided differently: newly denied, newly passed, denied for another "
+        "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
+        "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
         formatter_class=WithExamples,
-        epilog=examples("payerpolicy diff medicare my-edit/medicare claims.jsonl",
-                        "payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
-                        "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
-                        "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied"))
-    parser.add_argument("given", nargs="+", metavar="OLD NEW CLAIMS",
-                        help="the old and new policy (a payer's name, a policy folder or file), then claim "
-                             "files (- reads standard input); with --base, only NEW and the claim files")
-    parser.add_argument("--policies", action="append", default=[], metavar="DIR",
-                        help="a folder of your own payers' policy folders (or one policy folder), searched by "
-                             "payer name before the shipped ones, as for check; may be given more than once")
-    parser.add_argument("--base", metavar="REV",
-                        help="the old policy is NEW's folder as it was at this git revision (read with git show, "
-                             "nothing checked out): diff a pull request against its base")
-    parser.add_argument("--format", choices=IMPACT_FORMATS, default="json",
-                        help="json (the impact contract, default), text (for people: summary first), csv (one row "
-                             "per changed line), markdown (short, for a pull-request comment)")
-    parser.add_argument("--show", type=_count, metavar="N",
-                        help="changed lines shown by text and markdown (default 50 and 20); the rest are counted")
-    parser.add_argument("--input-format", choices=("auto",) + INPUT_FORMATS, default="auto",
-                        help="what the claim files hold (default: told from their content)")
-    parser.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
-                        help="load both policies as they were known on that date (default: today)")
-    parser.add_argument("--received", type=_date, metavar="YYYY-MM-DD",
-                        help="the date the payer receives the claims (default today), as for check")
-    parser.add_argument("--history", metavar="FILE",
-                        help="a claim history (SQLite) whose claims count for rules over the patient's year; each "
-                             "policy gets its own private copy, and the file is never written")
-    parser.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
-                        help=f"the judging window, as for check (default {DEFAULT_WINDOW:,})")
-    parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                        help="judge on N processes, each taking a share of the patients; the output is the same "
-                             "as with one (default 1)")
-    parser.add_argument("--different-payers", action="store_true",
-                        help="allow OLD and NEW to be policies of different payers")
+        epilog=examples(
+            "payerpolicy diff medicare my-edit/medicare claims.jsonl",
+            "payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
+            "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
+            "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied",
+        ),
+    )
+    parser.add_argument(
+        "given",
+        nargs="+",
+        metavar="OLD NEW CLAIMS",
+        help="the old and new policy (a payer's name, a policy folder or file), then claim "
+        "files (- reads standard input); with --base, only NEW and the claim files",
+    )
+    parser.add_argument(
+        "--policies",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own payers' policy folders (or one policy folder), searched by "
+        "payer name before the shipped ones, as for check; may be given more than once",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="the old policy is NEW's folder as it was at this git revision (read with git show, "
+        "nothing checked out): diff a pull request against its base",
+    )
+    parser.add_argument(
+        "--format",
+        choices=IMPACT_FORMATS,
+        default="json",
+        help="json (the impact contract, default), text (for people: summary first), csv (one row "
+        "per changed line), markdown (short, for a pull-request comment)",
+    )
+    parser.add_argument(
+        "--show",
+        type=_count,
+        metavar="N",
+        help="changed lines shown by text and markdown (default 50 and 20); the rest are counted",
+    )
+    parser.add_argument(
+        "--input-format",
+        choices=("auto",) + INPUT_FORMATS,
+        default="auto",
+        help="what the claim files hold (default: told from their content)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="load both policies as they were known on that date (default: today)",
+    )
+    parser.add_argument(
+        "--received",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the date the payer receives the claims (default today), as for check",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="FILE",
+        help="a claim history (SQLite) whose claims count for rules over the patient's year; each "
+        "policy gets its own private copy, and the file is never written",
+    )
+    parser.add_argument(
+        "--window",
+        type=_count,
+        default=DEFAULT_WINDOW,
+        metavar="N",
+        help=f"the judging window, as for check (default {DEFAULT_WINDOW:,})",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="judge on N processes, each taking a share of the patients; the output is the same "
+        "as with one (default 1)",
+    )
+    parser.add_argument(
+        "--different-payers", action="store_true", help="allow OLD and NEW to be policies of different payers"
+    )
     gates = parser.add_argument_group("gates for CI (exit status 1 when one is crossed)")
     gates.add_argument("--fail-on-change", action="store_true", help="any line decided differently")
     gates.add_argument("--fail-on-newly-denied", action="store_true", help="any line newly denied")
     gates.add_argument("--max-changed-lines", type=_count, metavar="N", help="more than N lines decided differently")
-    gates.add_argument("--max-at-stake", type=_dollars, metavar="DOLLARS",
-                       help="more than DOLLARS of billed charges on lines whose status changes")
+    gates.add_argument(
+        "--max-at-stake",
+        type=_dollars,
+        metavar="DOLLARS",
+        help="more than DOLLARS of billed charges on lines whose status changes",
+    )
 
 
 def run(args) -> int:
     given = list(args.given)
     needed = 2 if args.base else 3
     if len(given) < needed:
-        print("payerpolicy: diff needs " + ("NEW and at least one claim file with --base" if args.base else
-              "OLD, NEW and at least one claim file") + "; see payerpolicy diff --help", file=sys.stderr)
+        print(
+            "payerpolicy: diff needs "
+            + ("NEW and at least one claim file with --base" if args.base else "OLD, NEW and at least one claim file")
+            + "; see payerpolicy diff --help",
+            file=sys.stderr,
+        )
         return 2
     new_source = given[1] if not args.base else given[0]
     old_source = PolicyAtRevision(args.base, new_source) if args.base else given[0]
@@ -120,8 +177,17 @@ def run(args) -> int:
             return 2
     records = (record for name in files for record in read_claims(name, args.input_format))
     try:
-        impact = diff(sides[0], sides[1], records, as_of=as_of, received=args.received, history=args.history,
-                      window=args.window, different_payers=args.different_payers, jobs=args.jobs)
+        impact = diff(
+            sides[0],
+            sides[1],
+            records,
+            as_of=as_of,
+            received=args.received,
+            history=args.history,
+            window=args.window,
+            different_payers=args.different_payers,
+            jobs=args.jobs,
+        )
     except ImpactError as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
         return 2
@@ -132,8 +198,9 @@ def run(args) -> int:
             writer.write(change)
     except (ClaimFileError, HistoryError, sqlite3.Error) as exc:
         writer.finish(impact)
-        print(f"payerpolicy: {exc}; the diff stopped there, and the claims before it are reported above",
-              file=sys.stderr)
+        print(
+            f"payerpolicy: {exc}; the diff stopped there, and the claims before it are reported above", file=sys.stderr
+        )
         return 2
     writer.finish(impact)
     return _gates(args, impact.summary)
@@ -148,12 +215,15 @@ def _gates(args, summary: dict) -> int:
     if args.fail_on_newly_denied and newly_denied:
         crossed.append(f"{newly_denied:,} lines newly denied (--fail-on-newly-denied)")
     if args.max_changed_lines is not None and summary["lines_changed"] > args.max_changed_lines:
-        crossed.append(f"{summary['lines_changed']:,} lines decided differently, more than "
-                       f"{args.max_changed_lines:,} (--max-changed-lines)")
+        crossed.append(
+            f"{summary['lines_changed']:,} lines decided differently, more than "
+            f"{args.max_changed_lines:,} (--max-changed-lines)"
+        )
     at_stake = summary["money"]["at_stake_charges"]
     if args.max_at_stake is not None and at_stake > args.max_at_stake:
-        crossed.append(f"${at_stake:,.2f} of billed charges change status, more than ${args.max_at_stake:,.2f} "
-                       "(--max-at-stake)")
+        crossed.append(
+            f"${at_stake:,.2f} of billed charges change status, more than ${args.max_at_stake:,.2f} (--max-at-stake)"
+        )
     for said in crossed:
         print(f"payerpolicy: gate crossed: {said}", file=sys.stderr)
     return 1 if crossed else 0

@@ -5,6 +5,7 @@ and `--diff` prints what would change, both exiting 1 when a file would change (
 that cannot be laid out (not YAML, or a comment `fmt` cannot place) is reported with its file:line:column and
 left untouched, the other files are still formatted, and the run exits 2.
 """
+
 from __future__ import annotations
 
 from payerpolicy.cli.help import WithExamples, examples
@@ -23,22 +24,33 @@ _SUFFIXES = (".yaml", ".yml")
 
 def add_parser(commands) -> None:
     fmt = commands.add_parser(
-        "fmt", help="lay policy files out one way (comments kept)",
+        "fmt",
+        help="lay policy files out one way (comments kept)",
         description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
-                    f"flow lists on one line up to {WIDTH} columns, conditions spaced one way, comments and blank "
-                    "lines kept. What the files say does not change.",
-        epilog=examples("payerpolicy fmt policies", "payerpolicy fmt --check policies",
-                        "payerpolicy fmt --diff policies/acme-health/policy.yaml",
-                        "payerpolicy fmt - < policy.yaml    (an editor's format command)", "",
-                        "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
-                        "would change; 2 a file cannot be read or laid out"),
-        formatter_class=WithExamples)
+        f"flow lists on one line up to {WIDTH} columns, conditions spaced one way, comments and blank "
+        "lines kept. What the files say does not change.",
+        epilog=examples(
+            "payerpolicy fmt policies",
+            "payerpolicy fmt --check policies",
+            "payerpolicy fmt --diff policies/acme-health/policy.yaml",
+            "payerpolicy fmt - < policy.yaml    (an editor's format command)",
+            "",
+            "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
+            "would change; 2 a file cannot be read or laid out",
+        ),
+        formatter_class=WithExamples,
+    )
     mode = fmt.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="do not write: name the files that would change")
     mode.add_argument("--diff", action="store_true", help="do not write: print the changes as a unified diff")
-    fmt.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                     help="YAML files, or folders searched for *.yaml and *.yml (default: the current folder); "
-                          "- reads standard input and writes the laid-out text to standard output")
+    fmt.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="YAML files, or folders searched for *.yaml and *.yml (default: the current folder); "
+        "- reads standard input and writes the laid-out text to standard output",
+    )
 
 
 def run(args) -> int:
@@ -58,8 +70,13 @@ def run(args) -> int:
             failed += 1
             continue
         except UnicodeDecodeError:
-            print(render(Diagnostic("E102", "the file is not UTF-8 text", Span(display, 1, 1),
-                                    "save the file as UTF-8"), SourceFiles()), file=sys.stderr)
+            print(
+                render(
+                    Diagnostic("E102", "the file is not UTF-8 text", Span(display, 1, 1), "save the file as UTF-8"),
+                    SourceFiles(),
+                ),
+                file=sys.stderr,
+            )
             failed += 1
             continue
         try:
@@ -74,8 +91,11 @@ def run(args) -> int:
         if args.check:
             print(f"would reformat {display}", file=sys.stderr)
         elif args.diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                before.splitlines(keepends=True), after.splitlines(keepends=True), display, display))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    before.splitlines(keepends=True), after.splitlines(keepends=True), display, display
+                )
+            )
         else:
             _write(path, after)
             print(f"reformatted {display}", file=sys.stderr)
@@ -94,8 +114,11 @@ def _standard_streams(args) -> int:
         print(render(exc.diagnostic, SourceFiles(texts={"<stdin>": before})), file=sys.stderr)
         return 2
     if args.diff:
-        sys.stdout.writelines(difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), "<stdin>", "<stdin>"))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                before.splitlines(keepends=True), after.splitlines(keepends=True), "<stdin>", "<stdin>"
+            )
+        )
     elif not args.check:
         sys.stdout.write(after)
     return 1 if after != before and (args.check or args.diff) else 0

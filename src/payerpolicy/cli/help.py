@@ -1,4 +1,5 @@
 """`--help` with examples: the description wrapped to the terminal as usual, the examples kept line by line."""
+
 from __future__ import annotations
 
 import argparse

@@ -9,6 +9,7 @@
 Paths are written relative to the working folder when they are inside it (code scanning resolves them against
 the repository's root), with forward slashes.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,27 +34,38 @@ def sarif(results: Iterable) -> dict:
     """The SARIF log of lint results (`payerpolicy.LintResult`s)."""
     diagnostics = [d for result in results for d in result.diagnostics]
     codes = sorted({d.code for d in diagnostics})
-    rules = [{"id": code, "name": code,
-              "shortDescription": {"text": explain_code(code) or code},
-              "fullDescription": {"text": explain_code(code) or code},
-              "help": {"text": f"{code}: {explain_code(code) or ''} (payerpolicy lint --explain {code})"},
-              "defaultConfiguration": {"level": "warning" if code.startswith("W") else "error"}}
-             for code in codes]
+    rules = [
+        {
+            "id": code,
+            "name": code,
+            "shortDescription": {"text": explain_code(code) or code},
+            "fullDescription": {"text": explain_code(code) or code},
+            "help": {"text": f"{code}: {explain_code(code) or ''} (payerpolicy lint --explain {code})"},
+            "defaultConfiguration": {"level": "warning" if code.startswith("W") else "error"},
+        }
+        for code in codes
+    ]
     index = {code: i for i, code in enumerate(codes)}
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "payerpolicy", "version": __version__, "rules": rules}},
-            "results": [_result(d, index[d.code]) for d in diagnostics],
-        }],
+        "runs": [
+            {
+                "tool": {"driver": {"name": "payerpolicy", "version": __version__, "rules": rules}},
+                "results": [_result(d, index[d.code]) for d in diagnostics],
+            }
+        ],
     }
 
 
 def _result(diagnostic: Diagnostic, rule_index: int) -> dict:
     text = diagnostic.message + (f" (help: {diagnostic.help})" if diagnostic.help else "")
-    out: dict = {"ruleId": diagnostic.code, "ruleIndex": rule_index, "level": _LEVEL.get(diagnostic.severity, "error"),
-                 "message": {"text": text}}
+    out: dict = {
+        "ruleId": diagnostic.code,
+        "ruleIndex": rule_index,
+        "level": _LEVEL.get(diagnostic.severity, "error"),
+        "message": {"text": text},
+    }
     span = diagnostic.span
     if span is not None:
         region: dict = {"startLine": span.line, "startColumn": span.column}
@@ -61,8 +73,7 @@ def _result(diagnostic: Diagnostic, rule_index: int) -> dict:
             region["endLine"] = span.end_line
         if span.end_column is not None:
             region["endColumn"] = span.end_column
-        out["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _path(span.file)},
-                                                  "region": region}}]
+        out["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _path(span.file)}, "region": region}}]
     return out
 
 
@@ -87,8 +98,7 @@ def github(results: Iterable) -> list[str]:
             kind = "warning" if d.severity == "warning" else "error"
             props = []
             if d.span is not None:
-                props += [f"file={_escape_property(_path(d.span.file))}", f"line={d.span.line}",
-                          f"col={d.span.column}"]
+                props += [f"file={_escape_property(_path(d.span.file))}", f"line={d.span.line}", f"col={d.span.column}"]
                 if d.span.end_line is not None:
                     props.append(f"endLine={d.span.end_line}")
                 if d.span.end_column is not None:

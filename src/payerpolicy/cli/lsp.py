@@ -1,4 +1,5 @@
 """`payerpolicy lsp`: start the language server for policy files on standard input and output."""
+
 from __future__ import annotations
 
 from payerpolicy.cli.help import WithExamples, examples
@@ -7,21 +8,25 @@ import sys
 
 
 def add_parser(commands) -> None:
-    commands.add_parser("lsp", help="the language server for policy files (editors start it; extra `lsp`)",
-                        description="Speak the Language Server Protocol on standard input and output: "
-                                    "diagnostics as you type, hover, go to definition and completion in policy "
-                                    "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
-                        formatter_class=WithExamples,
-                        epilog=examples("payerpolicy lsp    (started by the editor: see the README, \"Editing "
-                                        "policies in an editor\")"))
+    commands.add_parser(
+        "lsp",
+        help="the language server for policy files (editors start it; extra `lsp`)",
+        description="Speak the Language Server Protocol on standard input and output: "
+        "diagnostics as you type, hover, go to definition and completion in policy "
+        "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
+        formatter_class=WithExamples,
+        epilog=examples('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")'),
+    )
 
 
 def run(args) -> int:
     try:
         from payerpolicy.lsp.server import serve
     except ImportError as exc:
-        print(f"payerpolicy: the language server needs the `lsp` extra (pip install 'payerpolicy[lsp]'): {exc}",
-              file=sys.stderr)
+        print(
+            f"payerpolicy: the language server needs the `lsp` extra (pip install 'payerpolicy[lsp]'): {exc}",
+            file=sys.stderr,
+        )
         return 2
     serve()
     return 0

@@ -4,6 +4,7 @@ Exit codes (check): 0 every claim accepted; 1 a claim denied or unreadable; 2 no
 arguments, a policy with errors, a missing file). lint: 0 clean, 1 errors. No traceback reaches the user:
 an unexpected failure is reported in one line with a request to report it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,22 @@ import os
 import sys
 
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
-from payerpolicy import __version__, DEFAULT_WINDOW, INPUT_FORMATS, OUTPUT_FORMATS, ClaimFileError, DecisionWriter, HistoryError, Policies, PolicyError, Session, WorkerError, explain_code, lint, read_claims
+from payerpolicy import (
+    __version__,
+    DEFAULT_WINDOW,
+    INPUT_FORMATS,
+    OUTPUT_FORMATS,
+    ClaimFileError,
+    DecisionWriter,
+    HistoryError,
+    Policies,
+    PolicyError,
+    Session,
+    WorkerError,
+    explain_code,
+    lint,
+    read_claims,
+)
 from payerpolicy.cli import lint_formats
 from payerpolicy.cli.help import examples as _examples
 from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
@@ -30,7 +46,9 @@ from payerpolicy.cli import test as cli_test
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="payerpolicy", description="Judge therapy claim lines against payer policies.")
+    parser = argparse.ArgumentParser(
+        prog="payerpolicy", description="Judge therapy claim lines against payer policies."
+    )
     parser.add_argument("--version", action="version", version=f"payerpolicy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_check(commands)
@@ -47,81 +65,155 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser("check", help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
-                                    "payerpolicy check --format text examples/claims.json",
-                                    "payerpolicy check day.837 --history claims.sqlite > decisions.json",
-                                    "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
-                                    "payerpolicy check claims.jsonl --fail-on warn --quiet > /dev/null"))
+    check = commands.add_parser(
+        "check",
+        help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "payerpolicy check --format text examples/claims.json",
+            "payerpolicy check day.837 --history claims.sqlite > decisions.json",
+            "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
+            "payerpolicy check claims.jsonl --fail-on warn --quiet > /dev/null",
+        ),
+    )
     check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
     which = check.add_mutually_exclusive_group()
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
-    check.add_argument("--policies", action="append", default=[], metavar="DIR",
-                       help="a folder of your own payers' policy folders (or one policy folder), searched by "
-                            "payer name before the shipped ones; may be given more than once")
-    check.add_argument("--format", choices=OUTPUT_FORMATS, default="json",
-                       help="json (the decision contract, default), text (for people), csv (one row per finding), "
-                            "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)")
-    check.add_argument("--input-format", choices=("auto",) + INPUT_FORMATS, default="auto",
-                       help="what the claim files hold (default: told from their content)")
-    check.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
-                       help="judge with the policies as they were known on that date (default: today)")
-    check.add_argument("--received", type=_date, metavar="YYYY-MM-DD",
-                       help="the date the payer receives the claims, for rules that key on it (`claim.received`; "
-                            "Medicare's one line per timed code a day): default today, as if sent now")
-    check.add_argument("--history", metavar="FILE",
-                       help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
-                            "over the patient's year (the KX threshold) count the claims in it")
-    check.add_argument("--window", type=_count, default=DEFAULT_WINDOW, metavar="N",
-                       help="a patient's claims are judged together, in date-of-service order, when read within N "
-                            f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README")
-    check.add_argument("--fail-on", choices=("deny", "warn", "never"), default="deny",
-                       help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
-                            "claim that could not be read; default), warn (also a warning), never (only a run "
-                            "that cannot finish fails)")
-    check.add_argument("--quiet", "-q", action="store_true",
-                       help="no progress line on standard error (it is shown only on a terminal anyway)")
-    check.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                       help="judge on N processes, each taking a share of the patients; the results are the "
-                            "same as with one (default 1)")
+    check.add_argument(
+        "--policies",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own payers' policy folders (or one policy folder), searched by "
+        "payer name before the shipped ones; may be given more than once",
+    )
+    check.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="json",
+        help="json (the decision contract, default), text (for people), csv (one row per finding), "
+        "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)",
+    )
+    check.add_argument(
+        "--input-format",
+        choices=("auto",) + INPUT_FORMATS,
+        default="auto",
+        help="what the claim files hold (default: told from their content)",
+    )
+    check.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="judge with the policies as they were known on that date (default: today)",
+    )
+    check.add_argument(
+        "--received",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the date the payer receives the claims, for rules that key on it (`claim.received`; "
+        "Medicare's one line per timed code a day): default today, as if sent now",
+    )
+    check.add_argument(
+        "--history",
+        metavar="FILE",
+        help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
+        "over the patient's year (the KX threshold) count the claims in it",
+    )
+    check.add_argument(
+        "--window",
+        type=_count,
+        default=DEFAULT_WINDOW,
+        metavar="N",
+        help="a patient's claims are judged together, in date-of-service order, when read within N "
+        f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=("deny", "warn", "never"),
+        default="deny",
+        help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
+        "claim that could not be read; default), warn (also a warning), never (only a run "
+        "that cannot finish fails)",
+    )
+    check.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress line on standard error (it is shown only on a terminal anyway)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="judge on N processes, each taking a share of the patients; the results are the "
+        "same as with one (default 1)",
+    )
 
 
 def _add_lint(commands: argparse._SubParsersAction) -> None:
-    lint = commands.add_parser("lint", help="check policy files without judging claims",
-                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
-                                   "payerpolicy lint policies",
-                                   "payerpolicy lint my-payers/acme --strict --format github",
-                                   "payerpolicy lint my-payers --format sarif > lint.sarif",
-                                   "payerpolicy lint --explain E401"))
-    lint.add_argument("paths", nargs="*", metavar="PATH",
-                      help="a policy folder or file, or a folder of policy folders (such as policies/)")
+    lint = commands.add_parser(
+        "lint",
+        help="check policy files without judging claims",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "payerpolicy lint policies",
+            "payerpolicy lint my-payers/acme --strict --format github",
+            "payerpolicy lint my-payers --format sarif > lint.sarif",
+            "payerpolicy lint --explain E401",
+        ),
+    )
+    lint.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a policy folder or file, or a folder of policy folders (such as policies/)",
+    )
     lint.add_argument("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means")
-    lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
-                      help="text (for people, default), json, sarif (SARIF 2.1.0, for code scanning) or github "
-                           "(workflow annotations on the pull request)")
+    lint.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        help="text (for people, default), json, sarif (SARIF 2.1.0, for code scanning) or github "
+        "(workflow annotations on the pull request)",
+    )
     lint.add_argument("--strict", action="store_true", help="fail on warnings too, not only on errors")
 
 
 def _add_units(commands: argparse._SubParsersAction) -> None:
     units = commands.add_parser(
-        "units", help="the units a day's treatment minutes bill",
+        "units",
+        help="the units a day's treatment minutes bill",
         usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
         description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
-                    "or text. MINUTES is 24, periods that add up "
-                    "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
-                    "Options may come anywhere among the codes.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_examples(
-            "payerpolicy units 97112=24 97110=23", "payerpolicy units --method ama --format text 97140=20+10",
-            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010"))
-    units.add_argument("--method", default="cms", metavar="cms|ama",
-                       help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
-                            "rule, each code on its own")
-    units.add_argument("--format", default="json", metavar="json|text",
-                       help="json (default) or text, for people")
-    units.add_argument("--untimed", action="extend", nargs="+", default=[], metavar="CODE",
-                       help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
-                            "besides Medicare's untimed codes; a code named only here bills 1 unit")
+        "or text. MINUTES is 24, periods that add up "
+        "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
+        "Options may come anywhere among the codes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "payerpolicy units 97112=24 97110=23",
+            "payerpolicy units --method ama --format text 97140=20+10",
+            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010",
+        ),
+    )
+    units.add_argument(
+        "--method",
+        default="cms",
+        metavar="cms|ama",
+        help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
+        "rule, each code on its own",
+    )
+    units.add_argument("--format", default="json", metavar="json|text", help="json (default) or text, for people")
+    units.add_argument(
+        "--untimed",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CODE",
+        help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
+        "besides Medicare's untimed codes; a code named only here bills 1 unit",
+    )
     units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
 
 
@@ -150,12 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: never show a traceback to a biller
-        print(f"payerpolicy: internal error: {type(exc).__name__}: {exc}\n"
-              "This is a bug in payerpolicy; please report it with the command you ran.", file=sys.stderr)
+        print(
+            f"payerpolicy: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in payerpolicy; please report it with the command you ran.",
+            file=sys.stderr,
+        )
         return 2
 
 
 # ------------------------------------------------------------------------------------------------ check
+
 
 def _check(args) -> int:
     missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
@@ -168,8 +264,14 @@ def _check(args) -> int:
         policies = Policies(args.policies, as_of=args.as_of or datetime.date.today())
         # --payer names a payer of the search path; one not there is loaded as a name, for its diagnostic.
         target = policies.get(args.payer) if args.payer in policies else (args.policy or args.payer or policies)
-        session = Session(target, as_of=policies.as_of,
-                          received=args.received, history=args.history, window=args.window, workers=args.jobs)
+        session = Session(
+            target,
+            as_of=policies.as_of,
+            received=args.received,
+            history=args.history,
+            window=args.window,
+            workers=args.jobs,
+        )
     except PolicyError as exc:  # a bad policy is reported before any output
         print(exc.render(), file=sys.stderr)
         return 2
@@ -196,9 +298,11 @@ def _check(args) -> int:
         except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
             stopped = f"payerpolicy: {exc}"
         except (HistoryError, sqlite3.Error) as exc:  # a full disk, a file made read-only mid-run
-            stopped = (f"payerpolicy: the claim history {args.history} could not be written after "
-                       f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
-                       f"reported above")
+            stopped = (
+                f"payerpolicy: the claim history {args.history} could not be written after "
+                f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
+                f"reported above"
+            )
     progress.finish()
     writer.finish()
     if stopped is not None:
@@ -221,12 +325,15 @@ def _check_exit(summary: dict, warned: bool, fail_on: str) -> int:
 
 # ------------------------------------------------------------------------------------------------ lint
 
+
 def _lint(args) -> int:
     if args.explain:
         meaning = explain_code(args.explain)
         if meaning is None:
-            print(f"payerpolicy: no diagnostic code {args.explain}; `payerpolicy lint --explain E401`, say",
-                  file=sys.stderr)
+            print(
+                f"payerpolicy: no diagnostic code {args.explain}; `payerpolicy lint --explain E401`, say",
+                file=sys.stderr,
+            )
             return 2
         print(f"{args.explain.upper()}: {meaning}")
         return 0
@@ -269,6 +376,7 @@ def _lint(args) -> int:
 
 # ------------------------------------------------------------------------------------------------ units
 
+
 def _units_option_value(tokens: list[str], i: int, token: str, option: str, choices: str) -> tuple[str, int]:
     """The value of `--option VALUE` or `--option=VALUE` at tokens[i - 1], and where reading goes on."""
     if token != option:
@@ -283,6 +391,7 @@ def _units_option_value(tokens: list[str], i: int, token: str, option: str, choi
 def _units(args) -> int:
     from payerpolicy.api import day_report
     from payerpolicy.judge.timed_units import UnitsError, parse_assignment
+
     # argparse reads options only before the first CODE=MINUTES; the rest are read here, so `--method` and
     # `--untimed` may come anywhere, and codes after `--untimed` that carry minutes are still timed input.
     tokens = (["--untimed", *args.untimed] if args.untimed else []) + args.given
@@ -315,8 +424,10 @@ def _units(args) -> int:
             elif after_untimed:
                 untimed += token.split(",")
             else:
-                raise UnitsError(f"{token!r} has no minutes: write CODE=MINUTES, such as 97112=24, or name an "
-                                 "untimed code after --untimed")
+                raise UnitsError(
+                    f"{token!r} has no minutes: write CODE=MINUTES, such as 97112=24, or name an "
+                    "untimed code after --untimed"
+                )
         for code in untimed:
             given.setdefault(code.strip(), [])
         if not given:
@@ -333,10 +444,14 @@ def _units(args) -> int:
 
 def _units_text(report: dict) -> str:
     """`payerpolicy units --format text`: the day's units, then every split the rule allows."""
+
     def split(units: dict) -> str:
         return ", ".join(f"{code} x{n}" for code, n in units.items())
-    out = [f"{split(report['units'])}: {report['total_units']} unit{'' if report['total_units'] == 1 else 's'} "
-           f"from {report['total_minutes']} timed minutes ({report['method']})"]
+
+    out = [
+        f"{split(report['units'])}: {report['total_units']} unit{'' if report['total_units'] == 1 else 's'} "
+        f"from {report['total_minutes']} timed minutes ({report['method']})"
+    ]
     if report["choice"] is None:
         out.append("this is the only split the rule allows")
     else:

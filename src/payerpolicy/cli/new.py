@@ -4,6 +4,7 @@ It writes `<into>/<name>/policy.yaml` (the `policy:` section, a coverage gate ov
 one example rule: a daily unit cap, with a figure the author must replace) and `tests/test_<name>.yaml` (a case
 where the cap fires and one where it does not). The author then edits from something that works.
 """
+
 from __future__ import annotations
 
 from payerpolicy.cli.help import WithExamples, examples
@@ -64,27 +65,45 @@ _EXAMPLE_CODES = ("97110", "97530", "97140", "97535", "97112")
 
 
 def add_parser(commands) -> None:
-    new = commands.add_parser("new", help="start a new payer's policy folder",
-                              description="Write a new payer's policy folder, with an example rule and its cases, "
-                                          "that lints and tests clean at once.",
-                              formatter_class=WithExamples,
-                              epilog=examples("payerpolicy new payer acme-health --extends medicare",
-                                              "payerpolicy new payer acme-gold --extends acme-health --into my-payers"))
+    new = commands.add_parser(
+        "new",
+        help="start a new payer's policy folder",
+        description="Write a new payer's policy folder, with an example rule and its cases, "
+        "that lints and tests clean at once.",
+        formatter_class=WithExamples,
+        epilog=examples(
+            "payerpolicy new payer acme-health --extends medicare",
+            "payerpolicy new payer acme-gold --extends acme-health --into my-payers",
+        ),
+    )
     kinds = new.add_subparsers(dest="kind", required=True)
-    payer = kinds.add_parser("payer", help="a payer's policy folder",
-                             description="Write policies/NAME/policy.yaml and its cases.", formatter_class=WithExamples,
-                             epilog=examples("payerpolicy new payer acme-health --extends medicare",
-                                             "payerpolicy new payer acme-health --into my-payers"))
+    payer = kinds.add_parser(
+        "payer",
+        help="a payer's policy folder",
+        description="Write policies/NAME/policy.yaml and its cases.",
+        formatter_class=WithExamples,
+        epilog=examples(
+            "payerpolicy new payer acme-health --extends medicare", "payerpolicy new payer acme-health --into my-payers"
+        ),
+    )
     payer.add_argument("name", help="the payer's name in claims' `payer` (lower-case letters, digits, hyphens)")
-    payer.add_argument("--extends", metavar="PAYER",
-                       help="a payer whose rules it starts from (a shipped one such as medicare, or a sibling folder)")
-    payer.add_argument("--into", default="policies", metavar="DIR", help="the folder of policy folders (default policies)")
+    payer.add_argument(
+        "--extends",
+        metavar="PAYER",
+        help="a payer whose rules it starts from (a shipped one such as medicare, or a sibling folder)",
+    )
+    payer.add_argument(
+        "--into", default="policies", metavar="DIR", help="the folder of policy folders (default policies)"
+    )
 
 
 def run(args) -> int:
     if not _NAME.fullmatch(args.name):
-        print(f"payerpolicy: `{args.name}` cannot be a payer's name: use lower-case letters, digits and hyphens, "
-              "starting with a letter or digit (acme-health)", file=sys.stderr)
+        print(
+            f"payerpolicy: `{args.name}` cannot be a payer's name: use lower-case letters, digits and hyphens, "
+            "starting with a letter or digit (acme-health)",
+            file=sys.stderr,
+        )
         return 2
     folder = Path(args.into) / args.name
     if folder.exists():
@@ -92,21 +111,26 @@ def run(args) -> int:
         return 2
     known = Policies([args.into] if Path(args.into).is_dir() else [])
     if args.extends and args.extends not in known:
-        print(f"payerpolicy: no payer `{args.extends}` to extend (shipped: {', '.join(Policies().names())})",
-              file=sys.stderr)
+        print(
+            f"payerpolicy: no payer `{args.extends}` to extend (shipped: {', '.join(Policies().names())})",
+            file=sys.stderr,
+        )
         return 2
     import datetime
+
     year = datetime.date.today().year
     (folder / "tests").mkdir(parents=True)
     extends = f"\n  extends: {args.extends}" if args.extends else ""
     cases = folder / "tests" / f"test_{args.name.replace('-', '_')}.yaml"
     # The example cap goes on a timed code the base does not cap already (a second cap would be warned of).
     for code in _EXAMPLE_CODES:
-        (folder / "policy.yaml").write_text(_POLICY.format(name=args.name, year=year, extends=extends, code=code),
-                                            encoding="utf-8")
+        (folder / "policy.yaml").write_text(
+            _POLICY.format(name=args.name, year=year, extends=extends, code=code), encoding="utf-8"
+        )
         if not any(d.code == "W504" for result in lint(folder) for d in result.diagnostics):
             break
     cases.write_text(_CASES.format(name=args.name, year=year, folder=folder.as_posix(), code=code), encoding="utf-8")
-    print(f"wrote {folder}/policy.yaml and {folder}/tests/; next: payerpolicy lint {folder} && "
-          f"payerpolicy test {folder}")
+    print(
+        f"wrote {folder}/policy.yaml and {folder}/tests/; next: payerpolicy lint {folder} && payerpolicy test {folder}"
+    )
     return 0

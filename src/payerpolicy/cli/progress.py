@@ -6,6 +6,7 @@ with --quiet;
 redrawn at most twice a second, so that it costs nothing next to judging; the line is cleared at the end so
 that what the run prints afterwards (the summary, an error) starts clean. It says nothing about any claim.
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,8 +20,7 @@ class Progress:
 
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None, clock=time.monotonic):
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled if enabled is not None else (is_terminal(self.stream)
-                                                            and not is_terminal(sys.stdout))
+        self.enabled = enabled if enabled is not None else (is_terminal(self.stream) and not is_terminal(sys.stdout))
         self.clock = clock
         self.start = self.last = clock()
         self.count = 0
@@ -40,8 +40,10 @@ class Progress:
         elapsed = now - self.start
         rate = self.count / elapsed if elapsed > 0 else 0.0
         minutes, seconds = divmod(int(elapsed), 60)
-        self.stream.write(f"\r{self.count:,} claims judged, {rate:,.0f} claims/s, "
-                          f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}\033[K")
+        self.stream.write(
+            f"\r{self.count:,} claims judged, {rate:,.0f} claims/s, "
+            f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}\033[K"
+        )
         self.stream.flush()
         self.shown = True
 

@@ -1,4 +1,5 @@
 """`payerpolicy serve`: the HTTP service and the page, on uvicorn (needs the extra `server`)."""
+
 from __future__ import annotations
 
 from payerpolicy.cli.help import WithExamples, examples
@@ -40,43 +41,96 @@ def _history(text: str) -> tuple[str, str]:
 
 def add_parser(commands) -> None:
     serve = commands.add_parser(
-        "serve", help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
+        "serve",
+        help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
         description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
-                    "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
-                    "when their files change. Binds 127.0.0.1; another address needs a token, from the "
-                    "PAYERPOLICY_TOKEN environment variable or --token-file.",
+        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
+        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
+        "PAYERPOLICY_TOKEN environment variable or --token-file.",
         formatter_class=WithExamples,
-        epilog=examples("payerpolicy serve", "payerpolicy serve --policies my-payers --allow-edits",
-                        "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642"))
+        epilog=examples(
+            "payerpolicy serve",
+            "payerpolicy serve --policies my-payers --allow-edits",
+            "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642",
+        ),
+    )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
-    serve.add_argument("--policies", action="append", default=[], metavar="DIR",
-                       help="a folder of your own payers' policy folders (or one policy folder), searched by "
-                            "payer name before the shipped ones; may be given more than once")
-    serve.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
-                       help="judge with the policies as known on that date (default: today, following the date)")
-    serve.add_argument("--history", type=_history, action="append", default=[], metavar="[PAYER=]FILE",
-                       help="judge each payer's claims with its patients' earlier claims in a claim history file, "
-                            "and add them to it (as check --history): PAYER=FILE for one payer, FILE for every "
-                            "payer not named; may be given more than once. A payer with none is judged without "
-                            "history; a request may ask for none with ?history=off")
-    serve.add_argument("--max-body", type=_size, default="64M", metavar="SIZE",
-                       help="the largest request body taken (default 64M); a larger one gets 413")
-    serve.add_argument("--max-connections", type=int, default=64, metavar="N",
-                       help="connections served at once (default 64); past that a caller gets 503 and tries again")
-    serve.add_argument("--body-timeout", type=float, default=60.0, metavar="SECONDS",
-                       help="the longest a request body may take to arrive (default 60); a slower one gets 408")
-    serve.add_argument("--token-file", metavar="FILE",
-                       help="a file (readable by you only) holding the token callers must send")
-    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                       help="a web origin allowed to call the service from a browser (none by default)")
-    serve.add_argument("--allow-edits", action="store_true",
-                       help="let the page save edited policy files (only edits that load clean; the file replaced "
-                            "is kept as NAME.previous); without it, edits are tried and never saved")
-    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
-                       help="do not log each request (method, path, status, size, time; never a body or a query)")
-    serve.add_argument("--reload-interval", type=float, default=1.0, metavar="SECONDS",
-                       help="how often to look for changed policy files (default 1; 0 turns reloading off)")
+    serve.add_argument(
+        "--policies",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own payers' policy folders (or one policy folder), searched by "
+        "payer name before the shipped ones; may be given more than once",
+    )
+    serve.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="judge with the policies as known on that date (default: today, following the date)",
+    )
+    serve.add_argument(
+        "--history",
+        type=_history,
+        action="append",
+        default=[],
+        metavar="[PAYER=]FILE",
+        help="judge each payer's claims with its patients' earlier claims in a claim history file, "
+        "and add them to it (as check --history): PAYER=FILE for one payer, FILE for every "
+        "payer not named; may be given more than once. A payer with none is judged without "
+        "history; a request may ask for none with ?history=off",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_size,
+        default="64M",
+        metavar="SIZE",
+        help="the largest request body taken (default 64M); a larger one gets 413",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=64,
+        metavar="N",
+        help="connections served at once (default 64); past that a caller gets 503 and tries again",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the longest a request body may take to arrive (default 60); a slower one gets 408",
+    )
+    serve.add_argument(
+        "--token-file", metavar="FILE", help="a file (readable by you only) holding the token callers must send"
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin allowed to call the service from a browser (none by default)",
+    )
+    serve.add_argument(
+        "--allow-edits",
+        action="store_true",
+        help="let the page save edited policy files (only edits that load clean; the file replaced "
+        "is kept as NAME.previous); without it, edits are tried and never saved",
+    )
+    serve.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not log each request (method, path, status, size, time; never a body or a query)",
+    )
+    serve.add_argument(
+        "--reload-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often to look for changed policy files (default 1; 0 turns reloading off)",
+    )
 
 
 def run(args) -> int:
@@ -86,17 +140,27 @@ def run(args) -> int:
         from payerpolicy.service import ServiceSettings, make_app
         from payerpolicy.service.security import StartError, check_bind, is_loopback, read_token
     except ImportError as exc:
-        print(f"payerpolicy: serve needs the extra `server` ({exc.name or exc} is not installed): "
-              "pip install 'payerpolicy[server]'", file=sys.stderr)
+        print(
+            f"payerpolicy: serve needs the extra `server` ({exc.name or exc} is not installed): "
+            "pip install 'payerpolicy[server]'",
+            file=sys.stderr,
+        )
         return 2
     try:
         token = read_token(args.token_file)
         check_bind(args.host, token)
         settings = ServiceSettings(
-            policies=tuple(args.policies), as_of=args.as_of, max_body=args.max_body, body_timeout=args.body_timeout, token=token,
+            policies=tuple(args.policies),
+            as_of=args.as_of,
+            max_body=args.max_body,
+            body_timeout=args.body_timeout,
+            token=token,
             allowed_hosts=("127.0.0.1", "localhost", "[::1]", "::1") if is_loopback(args.host) else None,
-            cors_origins=tuple(args.cors_origin), allow_edits=args.allow_edits,
-            reload_interval=args.reload_interval, histories=tuple(args.history))
+            cors_origins=tuple(args.cors_origin),
+            allow_edits=args.allow_edits,
+            reload_interval=args.reload_interval,
+            histories=tuple(args.history),
+        )
         app = make_app(settings)
     except (StartError, FileNotFoundError) as exc:
         print(f"payerpolicy: {exc}", file=sys.stderr)
@@ -105,11 +169,19 @@ def run(args) -> int:
     if not args.access_log:
         logging.getLogger("payerpolicy.access").setLevel(logging.WARNING)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"payerpolicy {'(token required) ' if token else ''}serving on http://{shown}:{args.port}/",
-          file=sys.stderr)
+    print(f"payerpolicy {'(token required) ' if token else ''}serving on http://{shown}:{args.port}/", file=sys.stderr)
     # uvicorn's own access log prints query strings; ours (payerpolicy.access) prints the path only.
     # Forwarded headers are not read (proxy_headers): nothing here uses the caller's address, and reading
     # them is work on every request. uvicorn picks httptools and uvloop when installed (`uvicorn[standard]`).
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning", proxy_headers=False,
-                timeout_keep_alive=5, server_header=False, limit_concurrency=args.max_connections)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_keep_alive=5,
+        server_header=False,
+        limit_concurrency=args.max_connections,
+    )
     return 0

@@ -3,6 +3,7 @@
 Exit status: 0 every case passed (and coverage reached --min-coverage, and each policy's own
 `tests: min_coverage:`); 1 a case failed or coverage fell short; 2 a case file or a policy could not be loaded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,32 +24,60 @@ LAST_FAILED = Path(".payerpolicy") / "last-failed.json"
 
 
 def add_parser(commands) -> None:
-    test = commands.add_parser("test", help="run policy regression cases (test_*.yaml)",
-                               description="Run the policy test cases in test_*.yaml files under PATHS.",
-                               formatter_class=argparse.RawDescriptionHelpFormatter,
-                               epilog="examples:\n  payerpolicy test policies --min-coverage 100\n"
-                                      "  payerpolicy test policies/acme --coverage-scope own --format tap\n"
-                                      "  payerpolicy test policies --run 97112 --update\n"
-                                      "  payerpolicy test policies --fail-only")
-    test.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                      help="case files, or folders to search for test_*.yaml (default: the current folder)")
+    test = commands.add_parser(
+        "test",
+        help="run policy regression cases (test_*.yaml)",
+        description="Run the policy test cases in test_*.yaml files under PATHS.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  payerpolicy test policies --min-coverage 100\n"
+        "  payerpolicy test policies/acme --coverage-scope own --format tap\n"
+        "  payerpolicy test policies --run 97112 --update\n"
+        "  payerpolicy test policies --fail-only",
+    )
+    test.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="case files, or folders to search for test_*.yaml (default: the current folder)",
+    )
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML, for CI")
-    test.add_argument("--min-coverage", type=float, metavar="PCT",
-                      help="fail when less than PCT%% of the rules' goals (fire in some case, and be met "
-                           "without firing in another) are reached")
-    test.add_argument("--update", action="store_true",
-                      help="write each case's current decisions into its `expect`, for review as a diff")
+    test.add_argument(
+        "--min-coverage",
+        type=float,
+        metavar="PCT",
+        help="fail when less than PCT%% of the rules' goals (fire in some case, and be met "
+        "without firing in another) are reached",
+    )
+    test.add_argument(
+        "--update",
+        action="store_true",
+        help="write each case's current decisions into its `expect`, for review as a diff",
+    )
     test.add_argument("--quiet", "-q", action="store_true", help="print failures and the summary only")
-    test.add_argument("--format", choices=("text", "json", "tap", "junit"), default="text",
-                      help="text (for people, default), json, tap (Test Anything Protocol) or junit (JUnit XML)")
-    test.add_argument("--run", metavar="PATTERN",
-                      help="run only the cases whose file or name contains PATTERN (or matches it, with * and ?)")
-    test.add_argument("--fail-only", action="store_true",
-                      help=f"run only the cases that failed in the last run from this folder (kept in {LAST_FAILED})")
-    test.add_argument("--coverage-scope", choices=COVERAGE_SCOPES,
-                      help="own: a policy's cases count coverage of its own rules only (a payer built on "
-                           "medicare reaches its gate without testing medicare's rules); all: every rule they "
-                           "judge with. Default: each policy's `tests: coverage_scope:`, else all")
+    test.add_argument(
+        "--format",
+        choices=("text", "json", "tap", "junit"),
+        default="text",
+        help="text (for people, default), json, tap (Test Anything Protocol) or junit (JUnit XML)",
+    )
+    test.add_argument(
+        "--run",
+        metavar="PATTERN",
+        help="run only the cases whose file or name contains PATTERN (or matches it, with * and ?)",
+    )
+    test.add_argument(
+        "--fail-only",
+        action="store_true",
+        help=f"run only the cases that failed in the last run from this folder (kept in {LAST_FAILED})",
+    )
+    test.add_argument(
+        "--coverage-scope",
+        choices=COVERAGE_SCOPES,
+        help="own: a policy's cases count coverage of its own rules only (a payer built on "
+        "medicare reaches its gate without testing medicare's rules); all: every rule they "
+        "judge with. Default: each policy's `tests: coverage_scope:`, else all",
+    )
 
 
 def run(args) -> int:
@@ -116,6 +145,7 @@ def _chooser(args):
         if any(c in pattern for c in "*?["):
             return fnmatch.fnmatchcase(key.lower(), f"*{pattern.lower()}*")
         return pattern.lower() in key.lower()
+
     return chosen
 
 
@@ -146,8 +176,9 @@ def _broken_files(diagnostics: list, sources: SourceFiles) -> dict[str, str]:
     return {file: PolicyError(found, sources).render() for file, found in by_file.items()}
 
 
-def _summary(args, runner: CaseRunner, results: list[CaseResult], seconds: dict, broken: bool,
-             broken_files: dict[str, str]) -> int:
+def _summary(
+    args, runner: CaseRunner, results: list[CaseResult], seconds: dict, broken: bool, broken_files: dict[str, str]
+) -> int:
     counts = {o: sum(r.outcome == o for r in results) for o in ("passed", "failed", "error")}
     if args.junit:
         write_junit(results, Path(args.junit), seconds, broken_files)
@@ -173,22 +204,32 @@ def _print_coverage(runner: CaseRunner, results: list[CaseResult], counts: dict,
         never_fired = [e for e in table.values() if not e.fired]
         never_passed = [e for e in table.values() if not e.passed]
         count = f"{len(table)} rule{'s' if len(table) != 1 else ''}"
-        print(f"{policy}: {count}; {len(table) - len(never_fired)} fire in some case, "
-              f"{len(table) - len(never_passed)} are met without firing in some case")
+        print(
+            f"{policy}: {count}; {len(table) - len(never_fired)} fire in some case, "
+            f"{len(table) - len(never_passed)} are met without firing in some case"
+        )
         for entry in never_fired:
             print(f"  never fires:                {entry.rule} ({entry.source})")
         for entry in never_passed:
             print(f"  never met without firing:   {entry.rule} ({entry.source})")
     print(f"rule coverage: {runner.coverage_percent():.1f}%")
     errors = counts["error"]
-    print(f"{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed"
-          + (f", {errors} could not run" if errors else ""))
+    print(
+        f"{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed"
+        + (f", {errors} could not run" if errors else "")
+    )
     for line in shortfalls:
         print(line)
 
 
-def _write_machine(form: str, results: list[CaseResult], runner: CaseRunner, seconds: dict,
-                   broken_files: dict[str, str], shortfalls: list[str]) -> None:
+def _write_machine(
+    form: str,
+    results: list[CaseResult],
+    runner: CaseRunner,
+    seconds: dict,
+    broken_files: dict[str, str],
+    shortfalls: list[str],
+) -> None:
     if form == "junit":
         sys.stdout.write(junit_bytes(results, seconds, broken_files).decode("utf-8"))
     elif form == "tap":
@@ -198,21 +239,37 @@ def _write_machine(form: str, results: list[CaseResult], runner: CaseRunner, sec
 
 
 def _coverage_report(runner: CaseRunner) -> dict:
-    return {folder: {"rules": len(table), "coverage": round(runner.coverage_percent(folder), 1),
-                     "never_fires": [f"{e.rule} ({e.source})" for e in table.values() if not e.fired],
-                     "never_met_without_firing": [f"{e.rule} ({e.source})" for e in table.values() if not e.passed]}
-            for folder, table in runner.coverage.items()}
+    return {
+        folder: {
+            "rules": len(table),
+            "coverage": round(runner.coverage_percent(folder), 1),
+            "never_fires": [f"{e.rule} ({e.source})" for e in table.values() if not e.fired],
+            "never_met_without_firing": [f"{e.rule} ({e.source})" for e in table.values() if not e.passed],
+        }
+        for folder, table in runner.coverage.items()
+    }
 
 
 def _json_report(results: list[CaseResult], runner: CaseRunner, broken_files: dict, shortfalls: list[str]) -> dict:
-    cases = [{"file": r.case.file, "line": r.case.line, "name": r.case.name, "outcome": r.outcome,
-              "problems": r.problems} for r in results]
-    cases += [{"file": file, "line": 1, "name": "(the case file could not be read)", "outcome": "error",
-               "problems": [text]} for file, text in broken_files.items()]
+    cases = [
+        {"file": r.case.file, "line": r.case.line, "name": r.case.name, "outcome": r.outcome, "problems": r.problems}
+        for r in results
+    ]
+    cases += [
+        {"file": file, "line": 1, "name": "(the case file could not be read)", "outcome": "error", "problems": [text]}
+        for file, text in broken_files.items()
+    ]
     counts = {o: sum(c["outcome"] == o for c in cases) for o in ("passed", "failed", "error")}
-    return {"cases": cases, "coverage": _coverage_report(runner),
-            "summary": {"cases": len(cases), **counts, "rule_coverage": round(runner.coverage_percent(), 1),
-                        "shortfalls": shortfalls}}
+    return {
+        "cases": cases,
+        "coverage": _coverage_report(runner),
+        "summary": {
+            "cases": len(cases),
+            **counts,
+            "rule_coverage": round(runner.coverage_percent(), 1),
+            "shortfalls": shortfalls,
+        },
+    }
 
 
 def _tap(results: list[CaseResult], runner: CaseRunner, broken_files: dict, shortfalls: list[str]) -> str:

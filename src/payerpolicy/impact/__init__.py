@@ -8,6 +8,7 @@ rule, with the money at stake (`payerpolicy diff`, `payerpolicy.diff`).
     git_base.py        a policy folder as it was at a git revision (`--base REV`)
     render.py          JSON, text, CSV and Markdown
 """
+
 from __future__ import annotations
 
 from payerpolicy.impact.compare import KINDS, ClaimChange, LineChange
@@ -15,5 +16,18 @@ from payerpolicy.impact.git_base import PolicyAtRevision, RevisionError
 from payerpolicy.impact.render import IMPACT_FORMATS, ImpactWriter, write_impact
 from payerpolicy.impact.run import ImpactError, PolicyDiff, PolicySide, diff, side
 
-__all__ = ["diff", "side", "PolicyDiff", "PolicySide", "PolicyAtRevision", "ClaimChange", "LineChange", "KINDS",
-           "ImpactError", "RevisionError", "ImpactWriter", "write_impact", "IMPACT_FORMATS"]
+__all__ = [
+    "diff",
+    "side",
+    "PolicyDiff",
+    "PolicySide",
+    "PolicyAtRevision",
+    "ClaimChange",
+    "LineChange",
+    "KINDS",
+    "ImpactError",
+    "RevisionError",
+    "ImpactWriter",
+    "write_impact",
+    "IMPACT_FORMATS",
+]

@@ -11,6 +11,7 @@ Kinds of change, the first that applies (a line is counted under one kind):
 
 A message or citation that changed wording with the same rule, decision and fix is not a change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,8 +21,14 @@ from payerpolicy.decision import Decision, Finding, LineDecision
 
 __all__ = ["KINDS", "LineChange", "ClaimChange", "compare_claim"]
 
-KINDS = ("newly_denied", "newly_passed", "denied_for_another_reason", "units_changed", "fixes_changed",
-         "warnings_changed")
+KINDS = (
+    "newly_denied",
+    "newly_passed",
+    "denied_for_another_reason",
+    "units_changed",
+    "fixes_changed",
+    "warnings_changed",
+)
 
 # What each kind is called for people.
 KIND_WORDS = {
@@ -60,11 +67,18 @@ class LineChange:
         return self.new.charge
 
     def to_dict(self) -> dict:
-        return {"line": self.line, "code": self.code, "date": self.date_of_service, "kind": self.kind,
-                "billed_units": self.billed_units, "charge": self.charge,
-                "old": _side(self.old, self.old_findings, self.place),
-                "new": _side(self.new, self.new_findings, dict),
-                "rules_added": list(self.rules_added), "rules_removed": list(self.rules_removed)}
+        return {
+            "line": self.line,
+            "code": self.code,
+            "date": self.date_of_service,
+            "kind": self.kind,
+            "billed_units": self.billed_units,
+            "charge": self.charge,
+            "old": _side(self.old, self.old_findings, self.place),
+            "new": _side(self.new, self.new_findings, dict),
+            "rules_added": list(self.rules_added),
+            "rules_removed": list(self.rules_removed),
+        }
 
 
 def _side(line: LineDecision, findings: tuple[Finding, ...], place) -> dict:
@@ -99,8 +113,12 @@ class ClaimChange:
             if self.where:
                 out["where"] = self.where
             return out
-        return {"id": self.id, "old_status": self.old_status, "new_status": self.new_status,
-                "lines": [line.to_dict() for line in self.lines]}
+        return {
+            "id": self.id,
+            "old_status": self.old_status,
+            "new_status": self.new_status,
+            "lines": [line.to_dict() for line in self.lines],
+        }
 
 
 def compare_claim(old: Decision, new: Decision, place: Callable[[dict], dict] = dict) -> ClaimChange | None:
@@ -121,9 +139,22 @@ def compare_claim(old: Decision, new: Decision, place: Callable[[dict], dict] = 
         if kind is None:
             continue
         old_rules, new_rules = {f.rule for f in was}, {f.rule for f in now}
-        changes.append(LineChange(after.line, after.code, after.date_of_service, after.billed_units, kind,
-                                  before, after, was, now, tuple(sorted(new_rules - old_rules)),
-                                  tuple(sorted(old_rules - new_rules)), place))
+        changes.append(
+            LineChange(
+                after.line,
+                after.code,
+                after.date_of_service,
+                after.billed_units,
+                kind,
+                before,
+                after,
+                was,
+                now,
+                tuple(sorted(new_rules - old_rules)),
+                tuple(sorted(old_rules - new_rules)),
+                place,
+            )
+        )
     if not changes:
         return None
     return ClaimChange(new.id, old.status, new.status, tuple(changes))

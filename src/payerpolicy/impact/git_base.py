@@ -6,6 +6,7 @@ a payer that `extends:` a sibling folder finds the sibling as it was then too. T
 scratch folder (0700) that is removed as soon as the policy is compiled; the report names them as
 `REV:path/in/the/repository`, not by the scratch folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,7 +64,9 @@ def read_at_revision(target: PolicyAtRevision) -> tuple[Path, Path, str]:
         raise RevisionError(f"`{target.rev}` is not a revision of the git repository at {top}") from None
     relative = path.relative_to(top)
     parent = relative.parent
-    listed = _git(top, "ls-tree", "-r", "-z", "--name-only", target.rev, "--", parent.as_posix() if parent.parts else ".")
+    listed = _git(
+        top, "ls-tree", "-r", "-z", "--name-only", target.rev, "--", parent.as_posix() if parent.parts else "."
+    )
     names = [n for n in listed.decode("utf-8", "surrogateescape").split("\0") if n]
     inside = [n for n in names if n == relative.as_posix() or n.startswith(relative.as_posix() + "/")]
     if not inside:

@@ -10,6 +10,7 @@ schedule statuses) is compared by the table's rows, and the rows that differ are
 Code sets, settings, values and per-family defaults are compared too: a code set that gains a code changes
 every rule that names it without any rule changing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -119,8 +120,9 @@ def policy_changes(old: PolicySpec, new: PolicySpec, place: Callable[[dict], dic
     return {
         "rules": {"added": added, "removed": removed, "changed": changed},
         "table_rows": tables,
-        "code_sets": _named_changes({k: v.entries for k, v in old.code_sets.items()},
-                                    {k: v.entries for k, v in new.code_sets.items()}),
+        "code_sets": _named_changes(
+            {k: v.entries for k, v in old.code_sets.items()}, {k: v.entries for k, v in new.code_sets.items()}
+        ),
         "settings": _named_changes(_plain(old.settings), _plain(new.settings)),
         "values": _named_changes(_plain(old.values), _plain(new.values)),
         "defaults": _named_changes(_plain(old.defaults), _plain(new.defaults)),
@@ -140,8 +142,11 @@ def _rule_entry(rule: RuleSpec, place: Callable[[dict], dict]) -> dict:
 
 def _named_changes(old: dict, new: dict) -> dict:
     out = {}
-    for name, keys in (("added", [k for k in new if k not in old]), ("removed", [k for k in old if k not in new]),
-                       ("changed", [k for k in new if k in old and old[k] != new[k]])):
+    for name, keys in (
+        ("added", [k for k in new if k not in old]),
+        ("removed", [k for k in old if k not in new]),
+        ("changed", [k for k in new if k in old and old[k] != new[k]]),
+    ):
         if keys:
             out[name] = sorted(keys)
     return out
@@ -162,6 +167,7 @@ def fee_schedule_changes(old_tables, new_tables) -> list[dict]:
     and locality for a period) added, removed or changed; for a changed one, each code whose fee differs,
     with its non-facility and facility fees on each side, and the codes whose RVUs differ (they decide the
     multiple procedure reduction). Empty when the fee schedules are the same."""
+
     def key(table) -> tuple:
         return (table.carrier, table.locality, table.first, table.last)
 
@@ -170,8 +176,13 @@ def fee_schedule_changes(old_tables, new_tables) -> list[dict]:
     for table_key in [*old_by, *(k for k in new_by if k not in old_by)]:
         before, after = old_by.get(table_key), new_by.get(table_key)
         table = after if after is not None else old_by[table_key]
-        entry: dict[str, object] = {"table": table.label, "carrier": table.carrier, "locality": table.locality,
-                                    "from": table.first.isoformat(), "to": table.last.isoformat()}
+        entry: dict[str, object] = {
+            "table": table.label,
+            "carrier": table.carrier,
+            "locality": table.locality,
+            "from": table.first.isoformat(),
+            "to": table.last.isoformat(),
+        }
         if before is None or after is None:
             entry["status"] = "added" if before is None else "removed"
             entry["fees"] = len(table.fees)

@@ -4,6 +4,7 @@ spreadsheet, and Markdown short enough for a pull-request comment.
 JSON and CSV stream: each changed claim is written as it comes. Text and Markdown put the summary first, so
 they keep only the first `show` changed lines and count the rest; memory stays bounded by that cap.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,9 +21,25 @@ IMPACT_FORMATS = ("json", "text", "csv", "markdown")
 SHOW = {"text": 50, "markdown": 20}
 RULES_SHOWN = {"text": 30, "markdown": 10}
 
-CSV_COLUMNS = ("claim_id", "line", "code", "date", "kind", "old_status", "new_status", "old_allowed_units",
-               "new_allowed_units", "charge", "old_allowed_amount", "new_allowed_amount", "rules_added",
-               "rules_removed", "old_findings", "new_findings", "errors")
+CSV_COLUMNS = (
+    "claim_id",
+    "line",
+    "code",
+    "date",
+    "kind",
+    "old_status",
+    "new_status",
+    "old_allowed_units",
+    "new_allowed_units",
+    "charge",
+    "old_allowed_amount",
+    "new_allowed_amount",
+    "rules_added",
+    "rules_removed",
+    "old_findings",
+    "new_findings",
+    "errors",
+)
 
 
 class ImpactWriter:
@@ -80,6 +97,7 @@ def write_impact(impact: PolicyDiff, out: TextIO, format: str = "json", show: in
 
 # ------------------------------------------------------------------------------------------------ words
 
+
 def _money(amount: float) -> str:
     return f"${amount:,.2f}"
 
@@ -97,7 +115,9 @@ def _finding_words(finding, place) -> str:
     where = _where(place(dict(finding.source)))
     fix = ""
     if finding.fix is not None:
-        fix = f"; fix: {finding.fix.action.replace('_', ' ')}" + (f" {finding.fix.value}" if finding.fix.value is not None else "")
+        fix = f"; fix: {finding.fix.action.replace('_', ' ')}" + (
+            f" {finding.fix.value}" if finding.fix.value is not None else ""
+        )
     return f"{finding.severity.upper():4} {finding.rule}{fix} [{where}]"
 
 
@@ -123,7 +143,9 @@ def _policy_change_lines(changes: dict, limit: int) -> list[str]:
     for table in changes["table_rows"]:
         counts = ", ".join(f"{table[k]:,} {k}" for k in ("added", "removed", "changed") if k in table)
         named = [row for k in ("added", "removed", "changed") for row in table.get(k + "_rows", ())][:8]
-        out.append(f"table rows of {table['rule']}: {counts} ({', '.join(named)}{' ...' if sum(table.get(k, 0) for k in ('added', 'removed', 'changed')) > len(named) else ''})")
+        out.append(
+            f"table rows of {table['rule']}: {counts} ({', '.join(named)}{' ...' if sum(table.get(k, 0) for k in ('added', 'removed', 'changed')) > len(named) else ''})"
+        )
     for section in ("code_sets", "settings", "values", "defaults"):
         for part, names in changes[section].items():
             out.append(f"{section.replace('_', ' ')} {part}: {', '.join(names)}")
@@ -140,13 +162,17 @@ def _fee_table_words(table: dict) -> str:
         return f"{name}: table {table['status']} ({_plural(table['fees'], 'fee')})"
     said = []
     fees = table["fees"]
-    counts = [f"{fees[k]:,} {'fee' if fees[k] == 1 else 'fees'} {k}" for k in ("changed", "added", "removed") if k in fees]
+    counts = [
+        f"{fees[k]:,} {'fee' if fees[k] == 1 else 'fees'} {k}" for k in ("changed", "added", "removed") if k in fees
+    ]
     shown = []
     for row in fees.get("rows", ())[:8]:
         old, new = row["old"], row["new"]
         if old and new:
-            shown.append(f"{row['code']} {_money(old['non_facility'])} -> {_money(new['non_facility'])}, facility "
-                         f"{_money(old['facility'])} -> {_money(new['facility'])}")
+            shown.append(
+                f"{row['code']} {_money(old['non_facility'])} -> {_money(new['non_facility'])}, facility "
+                f"{_money(old['facility'])} -> {_money(new['facility'])}"
+            )
         else:
             side, word = (new, "new") if new else (old, "gone")
             shown.append(f"{row['code']} {word} ({_money(side['non_facility'])}, facility {_money(side['facility'])})")
@@ -157,19 +183,23 @@ def _fee_table_words(table: dict) -> str:
     if rvus:
         codes = [c for k in ("changed", "added", "removed") for c in rvus.get(k + "_rows", ())][:8]
         total = sum(rvus.get(k, 0) for k in ("changed", "added", "removed"))
-        said.append(f"RVUs of {_plural(total, 'code')} differ ({', '.join(codes)}{' ...' if total > len(codes) else ''})")
+        said.append(
+            f"RVUs of {_plural(total, 'code')} differ ({', '.join(codes)}{' ...' if total > len(codes) else ''})"
+        )
     return f"{name}: " + "; ".join(said)
 
 
 # ------------------------------------------------------------------------------------------------ text
 
+
 def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list, show: int) -> str:
     head = impact.head()
-    out = [f"Impact of {_policy_label(head['new'])}",
-           f"     over {_policy_label(head['old'])}", ""]
-    out.append(f"{_plural(summary['claims'], 'claim')} judged by both ({_plural(summary['lines'], 'line')}): "
-               f"{_plural(summary['lines_changed'], 'line')} on {_plural(summary['claims_changed'], 'claim')} "
-               "decided differently")
+    out = [f"Impact of {_policy_label(head['new'])}", f"     over {_policy_label(head['old'])}", ""]
+    out.append(
+        f"{_plural(summary['claims'], 'claim')} judged by both ({_plural(summary['lines'], 'line')}): "
+        f"{_plural(summary['lines_changed'], 'line')} on {_plural(summary['claims_changed'], 'claim')} "
+        "decided differently"
+    )
     if summary["other_payers"]:
         out.append(f"{_plural(summary['other_payers'], 'claim')} of other payers left out")
     if summary["unreadable"]:
@@ -179,19 +209,25 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
     for kind in KINDS:
         counts = summary["by_kind"][kind]
         if counts["lines"]:
-            out.append(f"  {KIND_WORDS[kind]:27} {_plural(counts['lines'], 'line'):>12} on "
-                       f"{_plural(counts['claims'], 'claim'):>12}   charges {_money(counts['charges'])}")
+            out.append(
+                f"  {KIND_WORDS[kind]:27} {_plural(counts['lines'], 'line'):>12} on "
+                f"{_plural(counts['claims'], 'claim'):>12}   charges {_money(counts['charges'])}"
+            )
     money = summary["money"]
     out.append("")
-    out.append(f"Money at stake (billed charges of lines whose status changes): {_money(money['at_stake_charges'])}; "
-               f"newly denied {_money(money['newly_denied_charges'])}, newly passed {_money(money['newly_passed_charges'])}")
+    out.append(
+        f"Money at stake (billed charges of lines whose status changes): {_money(money['at_stake_charges'])}; "
+        f"newly denied {_money(money['newly_denied_charges'])}, newly passed {_money(money['newly_passed_charges'])}"
+    )
     if money["lines_without_charge"]:
         n = money["lines_without_charge"]
         out.append(f"  ({n:,} of those lines {'has' if n == 1 else 'have'} no charge)")
     if money["allowed"] is not None:
         allowed = money["allowed"]
-        out.append(f"Estimated allowed amounts (fee schedule): {_money(allowed['at_stake'])} at stake; newly denied "
-                   f"{_money(allowed['newly_denied'])}, newly passed {_money(allowed['newly_passed'])}")
+        out.append(
+            f"Estimated allowed amounts (fee schedule): {_money(allowed['at_stake'])} at stake; newly denied "
+            f"{_money(allowed['newly_denied'])}, newly passed {_money(allowed['newly_passed'])}"
+        )
     rules = list(summary["by_rule"].items())
     if rules:
         out += ["", "By rule (lines it now fires on / no longer fires on):"]
@@ -205,15 +241,18 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
     if idle:
         limit = RULES_SHOWN["text"]
         more = f" and {len(idle) - limit:,} more" if len(idle) > limit else ""
-        out.append(f"  changed rules that changed no decision on these claims ({len(idle):,}): "
-                   f"{', '.join(idle[:limit])}{more}")
+        out.append(
+            f"  changed rules that changed no decision on these claims ({len(idle):,}): {', '.join(idle[:limit])}{more}"
+        )
     if kept:
         out += ["", "Changed lines:"]
         place = impact.old.place
         for change, line in kept:
-            out.append(f"Claim {change.id}  line {line.line}  {line.date_of_service}  {line.code} x{line.billed_units}"
-                       f"  {KIND_WORDS[line.kind].upper()}: {_side_words(line.old)} -> {_side_words(line.new)}"
-                       + (f"  charge {_money(line.charge)}" if line.charge is not None else ""))
+            out.append(
+                f"Claim {change.id}  line {line.line}  {line.date_of_service}  {line.code} x{line.billed_units}"
+                f"  {KIND_WORDS[line.kind].upper()}: {_side_words(line.old)} -> {_side_words(line.new)}"
+                + (f"  charge {_money(line.charge)}" if line.charge is not None else "")
+            )
             for finding in line.old_findings:
                 out.append("    was  " + _finding_words(finding, place))
             for finding in line.new_findings:
@@ -227,11 +266,14 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
             said = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in change.errors)
             out.append(f"Claim {change.id or '(no id)'}{' ' + change.where if change.where else ''}: {said}")
         if summary["unreadable"] > len(unreadable):
-            out.append(f"... and {_plural(summary['unreadable'] - len(unreadable), 'more claim')} that could not be read")
+            out.append(
+                f"... and {_plural(summary['unreadable'] - len(unreadable), 'more claim')} that could not be read"
+            )
     return "\n".join(out) + "\n"
 
 
 # ------------------------------------------------------------------------------------------------ Markdown
+
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -240,17 +282,23 @@ def _cell(text: str) -> str:
 def render_markdown(impact: PolicyDiff, summary: dict, kept: list, show: int) -> str:
     head = impact.head()
     money = summary["money"]
-    out = [f"### Policy impact: {_policy_label(head['old'])} → {_policy_label(head['new'])}", "",
-           f"**{_plural(summary['lines_changed'], 'line')}** on **{_plural(summary['claims_changed'], 'claim')}** "
-           f"of {summary['claims']:,} decided differently; **{_money(money['at_stake_charges'])}** billed charges "
-           "change status"
-           + (f" ({_money(money['allowed']['at_stake'])} estimated allowed)" if money["allowed"] is not None else "")
-           + ".", ""]
+    out = [
+        f"### Policy impact: {_policy_label(head['old'])} → {_policy_label(head['new'])}",
+        "",
+        f"**{_plural(summary['lines_changed'], 'line')}** on **{_plural(summary['claims_changed'], 'claim')}** "
+        f"of {summary['claims']:,} decided differently; **{_money(money['at_stake_charges'])}** billed charges "
+        "change status"
+        + (f" ({_money(money['allowed']['at_stake'])} estimated allowed)" if money["allowed"] is not None else "")
+        + ".",
+        "",
+    ]
     out += ["| change | lines | claims | charges |", "|---|---:|---:|---:|"]
     for kind in KINDS:
         counts = summary["by_kind"][kind]
         if counts["lines"]:
-            out.append(f"| {KIND_WORDS[kind]} | {counts['lines']:,} | {counts['claims']:,} | {_money(counts['charges'])} |")
+            out.append(
+                f"| {KIND_WORDS[kind]} | {counts['lines']:,} | {counts['claims']:,} | {_money(counts['charges'])} |"
+            )
     rules = list(summary["by_rule"].items())
     if rules:
         limit = RULES_SHOWN["markdown"]
@@ -263,8 +311,11 @@ def render_markdown(impact: PolicyDiff, summary: dict, kept: list, show: int) ->
     idle = summary["changed_rules_without_effect"]
     if idle:
         limit = RULES_SHOWN["markdown"]
-        out.append(f"- {len(idle):,} changed rules changed no decision on these claims: "
-                   + ", ".join(f"`{r}`" for r in idle[:limit]) + (" …" if len(idle) > limit else ""))
+        out.append(
+            f"- {len(idle):,} changed rules changed no decision on these claims: "
+            + ", ".join(f"`{r}`" for r in idle[:limit])
+            + (" …" if len(idle) > limit else "")
+        )
     out += ["", "</details>"]
     if kept:
         out += ["", "| claim | line | code | change | was | now |", "|---|---:|---|---|---|---|"]
@@ -282,6 +333,7 @@ def render_markdown(impact: PolicyDiff, summary: dict, kept: list, show: int) ->
 
 # ------------------------------------------------------------------------------------------------ CSV
 
+
 def _csv_rows(change: ClaimChange) -> list[list]:
     if change.errors:
         said = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in change.errors)
@@ -289,12 +341,25 @@ def _csv_rows(change: ClaimChange) -> list[list]:
     rows = []
     for line in change.lines:
         old_place = line.place
-        rows.append([change.id, line.line, line.code, line.date_of_service, line.kind, line.old.status,
-                     line.new.status, line.old.allowed_units, line.new.allowed_units,
-                     "" if line.charge is None else f"{line.charge:.2f}",
-                     "" if line.old.allowed_amount is None else f"{line.old.allowed_amount:.2f}",
-                     "" if line.new.allowed_amount is None else f"{line.new.allowed_amount:.2f}",
-                     " ".join(line.rules_added), " ".join(line.rules_removed),
-                     "; ".join(_finding_words(f, old_place) for f in line.old_findings),
-                     "; ".join(_finding_words(f, dict) for f in line.new_findings), ""])
+        rows.append(
+            [
+                change.id,
+                line.line,
+                line.code,
+                line.date_of_service,
+                line.kind,
+                line.old.status,
+                line.new.status,
+                line.old.allowed_units,
+                line.new.allowed_units,
+                "" if line.charge is None else f"{line.charge:.2f}",
+                "" if line.old.allowed_amount is None else f"{line.old.allowed_amount:.2f}",
+                "" if line.new.allowed_amount is None else f"{line.new.allowed_amount:.2f}",
+                " ".join(line.rules_added),
+                " ".join(line.rules_removed),
+                "; ".join(_finding_words(f, old_place) for f in line.old_findings),
+                "; ".join(_finding_words(f, dict) for f in line.new_findings),
+                "",
+            ]
+        )
     return rows

@@ -15,6 +15,7 @@ ordered once, and both policies decide each in turn (`judge.side_by_side`), in o
 of claims is held, and only the changed claims are passed on. A claim that names another payer than the two
 policies' is left out and counted.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -64,8 +65,11 @@ class PolicySide:
         return {"payer": self.policy.payer, "version": self.policy.version, "source": self.label}
 
 
-def side(source: Policy | PolicySide | PolicyAtRevision | str | os.PathLike,
-         as_of: datetime.date | None = None, policies: Policies | None = None) -> PolicySide:
+def side(
+    source: Policy | PolicySide | PolicyAtRevision | str | os.PathLike,
+    as_of: datetime.date | None = None,
+    policies: Policies | None = None,
+) -> PolicySide:
     """Load one side: a `Policy`, a payer's name, a policy folder or file, or a `PolicyAtRevision`. A name is
     looked up in `policies` (the user's policy folders, then the shipped ones), else among the shipped payers.
     Raises `PolicyError` (every diagnostic) when it does not load, `RevisionError` when git cannot give it."""
@@ -89,8 +93,7 @@ def _full_spec(policy: Policy) -> PolicySpec:
     if policy.source is None or all(rule.condition is not None for rule in spec.rules):
         return spec
     diagnostics: list = []
-    full = load_spec(policy.source, diagnostics, SourceFiles(),
-                     relative_to=Path(policy.cwd) if policy.cwd else None)
+    full = load_spec(policy.source, diagnostics, SourceFiles(), relative_to=Path(policy.cwd) if policy.cwd else None)
     if full is None:  # the files changed since the load: compare what was compiled
         return spec
     check_policy(full, diagnostics)
@@ -110,11 +113,12 @@ def _at_revision(target: PolicyAtRevision, as_of: datetime.date) -> PolicySide:
         out = dict(source)
         for key in ("file", "table"):
             if isinstance(out.get(key), str) and out[key].startswith(prefix):
-                out[key] = shown + out[key][len(prefix):].replace(os.sep, "/")
+                out[key] = shown + out[key][len(prefix) :].replace(os.sep, "/")
         return out
 
-    policy = Policy(program, warnings.diagnostics if warnings else (), source=target.label, as_of=as_of,
-                    cwd=os.getcwd())
+    policy = Policy(
+        program, warnings.diagnostics if warnings else (), source=target.label, as_of=as_of, cwd=os.getcwd()
+    )
     return PolicySide(policy, program.policy, target.label, place)
 
 
@@ -122,16 +126,27 @@ class PolicyDiff:
     """The impact of replacing policy `old` with `new` on a stream of claims. Iterate it once for the changed
     claims (streamed); `summary` is complete once the iteration ends; `to_dict()` gives the whole report."""
 
-    def __init__(self, old: PolicySide, new: PolicySide, claims: Iterable | str | os.PathLike, *, as_of: datetime.date | None = None,
-                 received: datetime.date | None = None, history: str | os.PathLike | None = None,
-                 window: int = DEFAULT_WINDOW, different_payers: bool = False, jobs: int = 1):
+    def __init__(
+        self,
+        old: PolicySide,
+        new: PolicySide,
+        claims: Iterable | str | os.PathLike,
+        *,
+        as_of: datetime.date | None = None,
+        received: datetime.date | None = None,
+        history: str | os.PathLike | None = None,
+        window: int = DEFAULT_WINDOW,
+        different_payers: bool = False,
+        jobs: int = 1,
+    ):
         if jobs < 1:
             raise ValueError("jobs must be 1 or more")
         if old.policy.payer != new.policy.payer and not different_payers:
             raise ImpactError(
                 f"the old policy is for payer `{old.policy.payer}` and the new one for `{new.policy.payer}`: a diff "
                 "compares two versions of one payer's policy (allow it with --different-payers, or "
-                "different_payers=True, when comparing two payers is meant)")
+                "different_payers=True, when comparing two payers is meant)"
+            )
         self.old, self.new = old, new
         self.claims = claims
         self.as_of, self.received, self.window = as_of, received or datetime.date.today(), window
@@ -252,14 +267,24 @@ def _private_copy(path) -> ClaimHistory:
         os.rmdir(folder)
     except OSError:  # not POSIX: removed when the run closes
         import atexit
+
         atexit.register(shutil.rmtree, folder, True)
     return history
 
 
-def diff(old, new, claims: Iterable | str | os.PathLike, *, as_of: datetime.date | None = None,
-         received: datetime.date | None = None, history: str | os.PathLike | None = None,
-         window: int = DEFAULT_WINDOW, different_payers: bool = False, jobs: int = 1,
-         policies: Iterable[str | os.PathLike] = ()) -> PolicyDiff:
+def diff(
+    old,
+    new,
+    claims: Iterable | str | os.PathLike,
+    *,
+    as_of: datetime.date | None = None,
+    received: datetime.date | None = None,
+    history: str | os.PathLike | None = None,
+    window: int = DEFAULT_WINDOW,
+    different_payers: bool = False,
+    jobs: int = 1,
+    policies: Iterable[str | os.PathLike] = (),
+) -> PolicyDiff:
     """What replacing policy `old` with `new` changes on `claims` (dicts in the claim form, claim records, or a
     claim file's path). Each of `old` and `new` is a `Policy`, a payer's name (found in the `policies`
     folders first, as `Policies` finds it, then among the shipped payers), a policy folder or file, or a
@@ -269,6 +294,14 @@ def diff(old, new, claims: Iterable | str | os.PathLike, *, as_of: datetime.date
     load, `ImpactError` when the two are for different payers (unless `different_payers`)."""
     as_of = as_of or datetime.date.today()
     registry = Policies(policies, as_of=as_of) if policies else None
-    return PolicyDiff(side(old, as_of, registry), side(new, as_of, registry), claims, as_of=as_of,
-                      received=received, history=history, window=window, different_payers=different_payers,
-                      jobs=jobs)
+    return PolicyDiff(
+        side(old, as_of, registry),
+        side(new, as_of, registry),
+        claims,
+        as_of=as_of,
+        received=received,
+        history=history,
+        window=window,
+        different_payers=different_payers,
+        jobs=jobs,
+    )

@@ -8,6 +8,7 @@ Money is counted in cents (whole numbers), so that a hundred thousand charges ad
   schedule (the old policy's amount for a line it paid and the new one denies, the new policy's for a line
   it now pays); null when neither side priced any changed line.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -92,8 +93,12 @@ class Tally:
         money["lines_without_charge"] = self.lines_without_charge
         money["allowed"] = {name: cents / 100 for name, cents in self.allowed.items()} if self.priced else None
         return {
-            "claims": self.claims, "claims_changed": self.claims_changed, "unreadable": self.unreadable,
-            "other_payers": self.other_payers, "lines": self.lines, "lines_changed": self.lines_changed,
+            "claims": self.claims,
+            "claims_changed": self.claims_changed,
+            "unreadable": self.unreadable,
+            "other_payers": self.other_payers,
+            "lines": self.lines,
+            "lines_changed": self.lines_changed,
             "by_kind": {kind: {**counts, "charges": counts["charges"] / 100} for kind, counts in self.by_kind.items()},
             "by_rule": {rule: {"now_fires": now, "no_longer_fires": gone} for rule, (now, gone) in rules},
             "money": money,

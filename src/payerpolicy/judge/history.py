@@ -30,6 +30,7 @@ Dates of service are stored as ISO text (YYYY-MM-DD), which sorts and ranges lik
 One `ClaimHistory` object belongs to one thread (sqlite3's rule); open one per process or thread.
 Standard library only.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -46,8 +47,16 @@ from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.rules.fields import FIELDS, LINE
 from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, PatientCache, PatientLines
 
-__all__ = ["ClaimHistory", "HistoryLine", "Recorded", "HistoryError", "therapy_discipline", "stored_lines",
-           "DISCIPLINES", "SCHEMA_VERSION"]
+__all__ = [
+    "ClaimHistory",
+    "HistoryLine",
+    "Recorded",
+    "HistoryError",
+    "therapy_discipline",
+    "stored_lines",
+    "DISCIPLINES",
+    "SCHEMA_VERSION",
+]
 
 
 DISCIPLINES = ("PT", "OT", "SLP")
@@ -85,7 +94,6 @@ class HistoryLine:
     # The line's allowed amount as the policy's fee schedule estimated it when the line was judged (dollars);
     # None when no fee schedule priced it (judged without one, or by a history file older than the column).
     allowed: float | None = None
-
 
 
 # `date` is what rules call the date of service: the same slot under a second name (a property would cost a
@@ -192,8 +200,15 @@ class ClaimHistory:
     how many lines of recently asked patients are kept in memory.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS,
-                 durable: bool = True, batch: int = 1, cache_lines: int = DEFAULT_CACHE_LINES) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = BUSY_TIMEOUT_SECONDS,
+        durable: bool = True,
+        batch: int = 1,
+        cache_lines: int = DEFAULT_CACHE_LINES,
+    ) -> None:
         if batch < 1:
             raise ValueError("batch must be 1 or more")
         self.path = str(path)
@@ -238,8 +253,10 @@ class ClaimHistory:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables and "schema_version" not in tables:
                 # Someone else's database: never add our tables to it silently.
-                raise HistoryError(f"{self.path} is an SQLite database of something else (it has tables "
-                                   f"{', '.join(sorted(tables)[:5])}), not a claim history; give a new file")
+                raise HistoryError(
+                    f"{self.path} is an SQLite database of something else (it has tables "
+                    f"{', '.join(sorted(tables)[:5])}), not a claim history; give a new file"
+                )
             for statement in _SCHEMA[:1]:
                 db.execute(statement)
             row = db.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -250,8 +267,10 @@ class ClaimHistory:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
                 return
             if version > SCHEMA_VERSION:
-                raise HistoryError(f"{self.path}: claim history schema version {version} is newer than this "
-                                   f"payerpolicy understands ({SCHEMA_VERSION}); upgrade payerpolicy")
+                raise HistoryError(
+                    f"{self.path}: claim history schema version {version} is newer than this "
+                    f"payerpolicy understands ({SCHEMA_VERSION}); upgrade payerpolicy"
+                )
             for step in range(version, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[step]:
                     db.execute(statement)
@@ -259,8 +278,10 @@ class ClaimHistory:
                 db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             wrong = _columns_of(db) != _expected_columns()
             if wrong:
-                raise HistoryError(f"{self.path}: its tables are not those of a claim history of schema version "
-                                   f"{SCHEMA_VERSION} (columns differ); it was changed by hand or by another tool")
+                raise HistoryError(
+                    f"{self.path}: its tables are not those of a claim history of schema version "
+                    f"{SCHEMA_VERSION} (columns differ); it was changed by hand or by another tool"
+                )
 
     def _write(self) -> "_Transaction":
         return _Transaction(self._db)
@@ -280,9 +301,14 @@ class ClaimHistory:
 
     # -- writing ---------------------------------------------------------------------------------------
 
-    def record(self, claim: Claim, *, payer: str | None = None,
-               discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
-               allowed: dict[int, float | None] | None = None) -> Recorded:
+    def record(
+        self,
+        claim: Claim,
+        *,
+        payer: str | None = None,
+        discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+        allowed: dict[int, float | None] | None = None,
+    ) -> Recorded:
         """Store a judged claim, in one transaction, so that it counts exactly once.
 
         - frequency "7" (replacement): every earlier version of (patient, claim id) goes, this one stays;
@@ -300,14 +326,22 @@ class ClaimHistory:
         kind = _frequency_kind(claim.frequency)
         _check_lines(claim)
         allowed = allowed or {}
-        rows = [] if kind == "void" else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number))
-                                          for line in claim.lines]
+        rows = (
+            []
+            if kind == "void"
+            else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number)) for line in claim.lines]
+        )
         patient = self._patient(claim.patient_id)
         if kind == "void":
             removed = self._cache.remove(patient, claim.id)
             self._queue(claim.patient_id, claim.id, None, ())
-            return Recorded(claim.id, claim.patient_id, "voided" if removed is not None else "nothing_to_void",
-                            0, len(removed or ()))
+            return Recorded(
+                claim.id,
+                claim.patient_id,
+                "voided" if removed is not None else "nothing_to_void",
+                0,
+                len(removed or ()),
+            )
         stored = payer or claim.payer
         removed = self._cache.put(patient, claim.id, tuple(_stored_line(row, claim.frequency) for row in rows))
         self._queue(claim.patient_id, claim.id, (claim.patient_id, claim.id, stored, claim.frequency), rows)
@@ -342,8 +376,11 @@ class ClaimHistory:
                 for patient_id, claim_id, claim_row, rows in pending:
                     _delete_claim(db, patient_id, claim_id)
                     if claim_row is not None:
-                        db.execute("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
-                                   "VALUES (?, ?, ?, ?, ?)", (*claim_row, now))
+                        db.execute(
+                            "INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            (*claim_row, now),
+                        )
                         db.executemany(_INSERT_LINE, rows)
                 self._log_changes(db, touched)
         except BaseException:
@@ -370,8 +407,9 @@ class ClaimHistory:
                 self.flush()
             self._data_version = version
             db = self._db
-        rows = db.execute("SELECT seq, patient_id FROM changes WHERE seq > ? ORDER BY seq",
-                          (self._seen_change,)).fetchall()
+        rows = db.execute(
+            "SELECT seq, patient_id FROM changes WHERE seq > ? ORDER BY seq", (self._seen_change,)
+        ).fetchall()
         if not rows:
             return
         if rows[0][0] != self._seen_change + 1:  # the log was trimmed past what this process saw
@@ -388,8 +426,9 @@ class ClaimHistory:
         if patient is not None:
             return patient
         patient = PatientLines()
-        lines: dict[str, list[HistoryLine]] = {row[0]: [] for row in self._db.execute(
-            "SELECT claim_id FROM claims WHERE patient_id = ?", (patient_id,))}
+        lines: dict[str, list[HistoryLine]] = {
+            row[0]: [] for row in self._db.execute("SELECT claim_id FROM claims WHERE patient_id = ?", (patient_id,))
+        }
         for row in self._db.execute(_PATIENT_LINES, (patient_id,)):
             lines[row[0]].append(_history_line(row))
         for claim_id, found in lines.items():
@@ -430,14 +469,28 @@ class ClaimHistory:
         rows = []
         for line in lines:
             claims.setdefault((line.patient_id, line.claim_id), line)
-            rows.append((line.patient_id, line.claim_id, line.number, line.code, " ".join(line.modifiers),
-                         line.units, _cents(line.charge), line.date_of_service.isoformat(), line.provider_type,
-                         line.discipline, line.payer, _cents(line.allowed)))
+            rows.append(
+                (
+                    line.patient_id,
+                    line.claim_id,
+                    line.number,
+                    line.code,
+                    " ".join(line.modifiers),
+                    line.units,
+                    _cents(line.charge),
+                    line.date_of_service.isoformat(),
+                    line.provider_type,
+                    line.discipline,
+                    line.payer,
+                    _cents(line.allowed),
+                )
+            )
         now = _now()
         with self._write() as db:
-            db.executemany("INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
-                           "VALUES (?, ?, ?, ?, ?)",
-                           [(p, c, first.payer, first.frequency, now) for (p, c), first in claims.items()])
+            db.executemany(
+                "INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                [(p, c, first.payer, first.frequency, now) for (p, c), first in claims.items()],
+            )
             db.executemany(_INSERT_LINE, rows)
             self._log_changes(db, sorted({p for p, _ in claims}))
         for patient_id, _ in claims:
@@ -448,9 +501,16 @@ class ClaimHistory:
     # resubmission must not count that claim's earlier version against itself. `payer` narrows to claims
     # sent to one payer (the Medicare threshold counts Medicare claims only); None counts every payer.
 
-    def year_to_date_charges(self, patient_id: str, year: int, disciplines: Iterable[str], *,
-                             before: tuple[datetime.date, str] | None = None,
-                             exclude_claim: str | None = None, payer: str | None = None) -> float:
+    def year_to_date_charges(
+        self,
+        patient_id: str,
+        year: int,
+        disciplines: Iterable[str],
+        *,
+        before: tuple[datetime.date, str] | None = None,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> float:
         """Sum of charges (dollars) of the patient's lines of `disciplines` in calendar `year`.
 
         The KX threshold counts ("PT", "SLP") together and ("OT",) alone. `before=(date, claim_id)` counts
@@ -462,8 +522,10 @@ class ClaimHistory:
         if not wanted:
             return 0.0
         self.flush()
-        sql = (f"SELECT total(charge_cents) FROM lines WHERE patient_id = ? AND discipline IN ({_marks(wanted)})"
-               " AND date_of_service >= ? AND date_of_service < ?")
+        sql = (
+            f"SELECT total(charge_cents) FROM lines WHERE patient_id = ? AND discipline IN ({_marks(wanted)})"
+            " AND date_of_service >= ? AND date_of_service < ?"
+        )
         args: list = [patient_id, *wanted, *_year_range(year)]
         if before is not None:
             day, claim_id = before
@@ -473,12 +535,21 @@ class ClaimHistory:
         cents = self._db.execute(sql, args).fetchone()[0]
         return round(cents / 100, 2)
 
-    def day_units(self, patient_id: str, date: datetime.date, codes: Iterable[str] | None = None, *,
-                  exclude_claim: str | None = None, payer: str | None = None) -> int:
+    def day_units(
+        self,
+        patient_id: str,
+        date: datetime.date,
+        codes: Iterable[str] | None = None,
+        *,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> int:
         """Units the patient was billed on `date` for `codes` (every code when None), across all claims."""
         self.flush()
-        sql, args = "SELECT total(units) FROM lines WHERE patient_id = ? AND date_of_service = ?", [patient_id,
-                                                                                                  _iso(date)]
+        sql, args = (
+            "SELECT total(units) FROM lines WHERE patient_id = ? AND date_of_service = ?",
+            [patient_id, _iso(date)],
+        )
         if codes is not None:
             wanted = sorted(set(codes))
             if not wanted:
@@ -488,12 +559,21 @@ class ClaimHistory:
         sql, args = _narrow(sql, args, exclude_claim, payer)
         return int(self._db.execute(sql, args).fetchone()[0])
 
-    def visits(self, patient_id: str, year: int, *, disciplines: Iterable[str] | None = None,
-               exclude_claim: str | None = None, payer: str | None = None) -> int:
+    def visits(
+        self,
+        patient_id: str,
+        year: int,
+        *,
+        disciplines: Iterable[str] | None = None,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> int:
         """Visits in calendar `year`: distinct dates of service (of `disciplines` when given)."""
         self.flush()
-        sql = ("SELECT count(DISTINCT date_of_service) FROM lines WHERE patient_id = ?"
-               " AND date_of_service >= ? AND date_of_service < ?")
+        sql = (
+            "SELECT count(DISTINCT date_of_service) FROM lines WHERE patient_id = ?"
+            " AND date_of_service >= ? AND date_of_service < ?"
+        )
         args: list = [patient_id, *_year_range(year)]
         if disciplines is not None:
             wanted = _disciplines(disciplines)
@@ -504,8 +584,15 @@ class ClaimHistory:
         sql, args = _narrow(sql, args, exclude_claim, payer)
         return int(self._db.execute(sql, args).fetchone()[0])
 
-    def lines(self, patient_id: str, date_from: datetime.date, date_to: datetime.date, *,
-              exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
+    def lines(
+        self,
+        patient_id: str,
+        date_from: datetime.date,
+        date_to: datetime.date,
+        *,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> list[HistoryLine]:
         """The patient's stored lines with dates of service from `date_from` to `date_to`, both included,
         in service order (date, claim id, line number)."""
         return self._patient(patient_id).between(date_from, date_to, exclude_claim, payer)
@@ -520,13 +607,17 @@ class ClaimHistory:
 
 
 _T = TypeVar("_T")
-_INSERT_LINE = ("INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, charge_cents, "
-                "date_of_service, provider_type, discipline, payer, allowed_cents) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_PATIENT_LINES = ("SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
-                  " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
-                  " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
-                  " WHERE l.patient_id = ?")
+_INSERT_LINE = (
+    "INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, charge_cents, "
+    "date_of_service, provider_type, discipline, payer, allowed_cents) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PATIENT_LINES = (
+    "SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
+    " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
+    " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
+    " WHERE l.patient_id = ?"
+)
 
 
 class _Transaction:
@@ -558,12 +649,15 @@ class _Transaction:
 
 # -- helpers -------------------------------------------------------------------------------------------
 
+
 def _frequency_kind(frequency: str | None) -> str:
     try:
         return _FREQUENCIES[frequency]
     except KeyError:
-        raise HistoryError(f"claim frequency code {frequency!r} is not supported by the claim history; "
-                           "use 1 (original), 7 (replacement) or 8 (void)") from None
+        raise HistoryError(
+            f"claim frequency code {frequency!r} is not supported by the claim history; "
+            "use 1 (original), 7 (replacement) or 8 (void)"
+        ) from None
 
 
 def _check_lines(claim: Claim) -> None:
@@ -575,16 +669,33 @@ def _check_lines(claim: Claim) -> None:
         seen.add(line.number)
 
 
-def _line_row(claim: Claim, line: ServiceLine, payer: str | None,
-              discipline_of: Callable[[Claim, ServiceLine], str | None], allowed: float | None) -> tuple:
+def _line_row(
+    claim: Claim,
+    line: ServiceLine,
+    payer: str | None,
+    discipline_of: Callable[[Claim, ServiceLine], str | None],
+    allowed: float | None,
+) -> tuple:
     provider = claim.provider_of(line)
     discipline = discipline_of(claim, line)
     if discipline is not None and discipline not in DISCIPLINES:
-        raise HistoryError(f"claim {claim.id} line {line.number}: discipline {discipline!r} is not one of "
-                           f"{', '.join(DISCIPLINES)}")
-    return (claim.patient_id, claim.id, line.number, line.code, " ".join(line.modifiers), line.units,
-            _cents(line.charge), line.date_of_service.isoformat(), provider.type if provider else None,
-            discipline, payer or claim.payer, _cents(allowed))
+        raise HistoryError(
+            f"claim {claim.id} line {line.number}: discipline {discipline!r} is not one of {', '.join(DISCIPLINES)}"
+        )
+    return (
+        claim.patient_id,
+        claim.id,
+        line.number,
+        line.code,
+        " ".join(line.modifiers),
+        line.units,
+        _cents(line.charge),
+        line.date_of_service.isoformat(),
+        provider.type if provider else None,
+        discipline,
+        payer or claim.payer,
+        _cents(allowed),
+    )
 
 
 def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int | None:
@@ -596,19 +707,58 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
 
 def _history_line(row: tuple) -> HistoryLine:
     """A line as read from the file (a row of `_PATIENT_LINES`)."""
-    (claim_id, patient_id, payer, frequency, number, code, modifiers, units, cents, dos, provider_type,
-     discipline, allowed) = row
-    return HistoryLine(claim_id, patient_id, _shared(payer), frequency, number, _shared(code),
-                       _modifiers(modifiers), units, None if cents is None else cents / 100, _date(dos),
-                       _shared(provider_type), discipline, None if allowed is None else allowed / 100)
+    (
+        claim_id,
+        patient_id,
+        payer,
+        frequency,
+        number,
+        code,
+        modifiers,
+        units,
+        cents,
+        dos,
+        provider_type,
+        discipline,
+        allowed,
+    ) = row
+    return HistoryLine(
+        claim_id,
+        patient_id,
+        _shared(payer),
+        frequency,
+        number,
+        _shared(code),
+        _modifiers(modifiers),
+        units,
+        None if cents is None else cents / 100,
+        _date(dos),
+        _shared(provider_type),
+        discipline,
+        None if allowed is None else allowed / 100,
+    )
 
 
 def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
     """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
-    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer,
-     allowed) = row
-    return _history_line((claim_id, patient_id, payer, frequency, number, code, modifiers, units, cents, dos,
-                          provider_type, discipline, allowed))
+    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed) = row
+    return _history_line(
+        (
+            claim_id,
+            patient_id,
+            payer,
+            frequency,
+            number,
+            code,
+            modifiers,
+            units,
+            cents,
+            dos,
+            provider_type,
+            discipline,
+            allowed,
+        )
+    )
 
 
 # Values many stored lines share (codes, modifier lists, dates), kept once: the memory of recent patients
@@ -635,8 +785,7 @@ def _date(iso: str) -> datetime.date:
     return _SHARED.get(("date", iso)) or _keep(("date", iso), datetime.date.fromisoformat(iso))
 
 
-def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None,
-            table: str = "") -> tuple[str, list]:
+def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None, table: str = "") -> tuple[str, list]:
     if exclude_claim is not None:
         sql += f" AND {table}claim_id <> ?"
         args = [*args, exclude_claim]
@@ -685,9 +834,13 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def stored_lines(claim: Claim, *, payer: str | None = None,
-                 discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
-                 allowed: dict[int, float | None] | None = None) -> tuple[HistoryLine, ...]:
+def stored_lines(
+    claim: Claim,
+    *,
+    payer: str | None = None,
+    discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+    allowed: dict[int, float | None] | None = None,
+) -> tuple[HistoryLine, ...]:
     """The lines `ClaimHistory.record` would store for `claim`, with the values reading them back gives
     (charges in whole cents), none for a void: for a history kept elsewhere (`judge.memory_history`) to count
     exactly alike."""
@@ -696,5 +849,7 @@ def stored_lines(claim: Claim, *, payer: str | None = None,
     if kind == "void":  # a void stores nothing
         return ()
     allowed = allowed or {}
-    return tuple(_stored_line(_line_row(claim, line, payer, discipline_of, allowed.get(line.number)),
-                              claim.frequency) for line in claim.lines)
+    return tuple(
+        _stored_line(_line_row(claim, line, payer, discipline_of, allowed.get(line.number)), claim.frequency)
+        for line in claim.lines
+    )

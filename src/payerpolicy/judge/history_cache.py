@@ -9,6 +9,7 @@ of lines (least recently asked patients go first), and the history keeps it curr
 It holds no SQL: `ClaimHistory` fills it from the file (one query for a patient not in it), writes through
 it, and drops the patients another process wrote meanwhile.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -74,20 +75,21 @@ class PatientLines:
                     del self.payers[line.payer]
         return earlier
 
-    def between(self, date_from: datetime.date, date_to: datetime.date, exclude_claim: str | None,
-                payer: str | None) -> list[HistoryLine]:
+    def between(
+        self, date_from: datetime.date, date_to: datetime.date, exclude_claim: str | None, payer: str | None
+    ) -> list[HistoryLine]:
         ordered = self._ordered
         if ordered is None:
-            ordered = self._ordered = sorted((line for lines in self.claims.values() for line in lines),
-                                             key=IN_ORDER)
+            ordered = self._ordered = sorted((line for lines in self.claims.values() for line in lines), key=IN_ORDER)
         if ordered and (ordered[0].date_of_service < date_from or ordered[-1].date_of_service > date_to):
-            ordered = ordered[bisect.bisect_left(ordered, date_from, key=_DATE):
-                              bisect.bisect_right(ordered, date_to, key=_DATE)]
+            ordered = ordered[
+                bisect.bisect_left(ordered, date_from, key=_DATE) : bisect.bisect_right(ordered, date_to, key=_DATE)
+            ]
         if (exclude_claim is None or exclude_claim not in self.claims) and (
-                payer is None or (len(self.payers) == 1 and payer in self.payers)):
+            payer is None or (len(self.payers) == 1 and payer in self.payers)
+        ):
             return list(ordered)
-        return [line for line in ordered
-                if line.claim_id != exclude_claim and (payer is None or line.payer == payer)]
+        return [line for line in ordered if line.claim_id != exclude_claim and (payer is None or line.payer == payer)]
 
 
 class PatientCache:

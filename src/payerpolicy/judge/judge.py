@@ -6,6 +6,7 @@ lines leave the day book after. So a rule sees the whole day across claims (a da
 sent for one visit; a code pair spans a claim and its follow-up). "Earlier that day" means earlier in that
 order, never earlier in the input.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -27,8 +28,12 @@ class LineView:
     """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
 
     # The attributes of the rule language's fields (rules.fields), less the data faults (below).
-    __slots__ = ("claim", "number", *JUDGED_LINE_ATTRIBUTES,
-                 *(name for name in LINE_ATTRIBUTES if name not in FAULT_ATTRIBUTES))
+    __slots__ = (
+        "claim",
+        "number",
+        *JUDGED_LINE_ATTRIBUTES,
+        *(name for name in LINE_ATTRIBUTES if name not in FAULT_ATTRIBUTES),
+    )
 
     def __init__(self, claim: Claim, line):
         # Most lines name no provider and point at no diagnosis: the claim's, without a call.
@@ -106,8 +111,11 @@ def line_view(claim: Claim, line) -> LineView:
 def _assistant_minutes(line, provider_type: str | None, assistant: str) -> int:
     """Minutes of the line furnished by an assistant, when its periods name their own providers (a PTA's 10
     minutes within a PT's session); a period without one is the line's provider's."""
-    return sum(period.minutes for period in line.periods
-               if ((period.provider.type if period.provider else None) or provider_type) == assistant)
+    return sum(
+        period.minutes
+        for period in line.periods
+        if ((period.provider.type if period.provider else None) or provider_type) == assistant
+    )
 
 
 class DayContext:
@@ -205,8 +213,10 @@ class DayContext:
 
 
 _UNITS = "supported units"  # the day memo's key for the day's timed units (memo slots are numbers)
-_PARTIAL_DAY = ("each line with minutes at its full 15-minute units, or one more for the minutes left over "
-                "(other timed lines that day have no minutes, so no more can be said)")
+_PARTIAL_DAY = (
+    "each line with minutes at its full 15-minute units, or one more for the minutes left over "
+    "(other timed lines that day have no minutes, so no more can be said)"
+)
 
 
 class DayUnits:
@@ -234,19 +244,35 @@ class DayUnits:
             known = [view for view in timed if view.minutes is not None]
             if not known:
                 return None
-            return cls(None, {id(view): min(max(view.units, view.minutes // 15),
-                                            view.minutes // 15 + (view.minutes % 15 > 0)) for view in known})
-        split = DaySplit([(view.code, view.minutes, view.units) for view in timed], method,
-                         [f"line {view.number}" if view.claim is claim else f"claim {view.claim_id} line {view.number}"
-                          for view in timed])
+            return cls(
+                None,
+                {
+                    id(view): min(max(view.units, view.minutes // 15), view.minutes // 15 + (view.minutes % 15 > 0))
+                    for view in known
+                },
+            )
+        split = DaySplit(
+            [(view.code, view.minutes, view.units) for view in timed],
+            method,
+            [
+                f"line {view.number}" if view.claim is claim else f"claim {view.claim_id} line {view.number}"
+                for view in timed
+            ],
+        )
         return cls(split, {id(view): units for view, units in zip(timed, split.units)})
 
 
 class Judge:
     """Judges batches of claims against one program, remembering each patient-day across batches."""
 
-    def __init__(self, program: RuleProgram, observer=None, history=None, remember: bool = True,
-                 received: datetime.date | None = None):
+    def __init__(
+        self,
+        program: RuleProgram,
+        observer=None,
+        history=None,
+        remember: bool = True,
+        received: datetime.date | None = None,
+    ):
         self.program = program
         # The date the payer receives the claims (`claim.received`): a claim does not carry it, so it is the
         # run's, by default the day of the run, as if the claims went out today.
@@ -254,8 +280,7 @@ class Judge:
         # Claims judged before, for rules over the patient's year: a `ClaimHistory` file kept between runs,
         # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
         # of one claim alone (`remember=False`) keeps none: no claim after it would read it.
-        self.history = history if history is not None else (
-            RunHistory() if program.uses_history and remember else None)
+        self.history = history if history is not None else (RunHistory() if program.uses_history and remember else None)
         self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
         self.claim_judged: Claim | None = None  # the claim being judged, and its lines (`lines_judged`)
@@ -340,13 +365,22 @@ class Judge:
         claim that a replacement or void judged with it stands for: it is judged, but not kept in the
         history for the claims after it (judge.window)."""
         if isinstance(record, UnreadableClaim):
-            return Decision(record.id, self.policy_label, "error",
-                            errors=tuple(p.to_dict() for p in record.problems), where=record.where)
+            return Decision(
+                record.id,
+                self.policy_label,
+                "error",
+                errors=tuple(p.to_dict() for p in record.problems),
+                where=record.where,
+            )
         if record.frequency == "8":  # a void cancels a claim: nothing of it is judged, the history forgets it
             if self.history is not None and counts:
                 self.history.record(record, payer=self.program.policy.payer)
-            return Decision(record.id, self.policy_label, "accepted", tuple(
-                LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines))
+            return Decision(
+                record.id,
+                self.policy_label,
+                "accepted",
+                tuple(LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines),
+            )
         program = self.program
         self.claim_judged, self.lines_judged = record, lines
         self.one_date = _one_date_in_order(lines)
@@ -369,9 +403,19 @@ class Judge:
                 else:  # most lines: nothing to say
                     if view.date is not day:
                         day, iso = view.date, view.date.isoformat()
-                    line_decisions.append(_make_line_decision(view.number, view.code, view.units, view.units,
-                                                              "accepted", view.modifiers, iso, view.charge,
-                                                              view.allowed))
+                    line_decisions.append(
+                        _make_line_decision(
+                            view.number,
+                            view.code,
+                            view.units,
+                            view.units,
+                            "accepted",
+                            view.modifiers,
+                            iso,
+                            view.charge,
+                            view.allowed,
+                        )
+                    )
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
@@ -380,11 +424,21 @@ class Judge:
         elif isinstance(self.history, RunHistory):  # later claims of this run count this one
             self.history.record(record, payer=program.policy.payer, views=lines)
         elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
-            self.history.record(record, payer=program.policy.payer,
-                                allowed={v.number: v.allowed for v in lines} if program.pricing else None)
-        return _make_decision(record.id, self.policy_label, "denied" if denied else "accepted",
-                              tuple(line_decisions), tuple(findings), (), "",
-                              {"timed_units_only": units_only} if units_only else {})
+            self.history.record(
+                record,
+                payer=program.policy.payer,
+                allowed={v.number: v.allowed for v in lines} if program.pricing else None,
+            )
+        return _make_decision(
+            record.id,
+            self.policy_label,
+            "denied" if denied else "accepted",
+            tuple(line_decisions),
+            tuple(findings),
+            (),
+            "",
+            {"timed_units_only": units_only} if units_only else {},
+        )
 
     def _forget_claim(self) -> None:
         """Let go of what was worked out for the claim just judged. The day contexts point back at the judge:
@@ -402,10 +456,14 @@ class Judge:
             return []
         key = (claim.patient_id, year)
         if key not in self.past:
-            first, last = ((datetime.date(year, 1, 1), datetime.date(year, 12, 31)) if year is not None
-                           else (datetime.date.min, datetime.date.max))
-            found = self.history.lines(claim.patient_id, first, last,
-                                       exclude_claim=claim.id, payer=self.program.policy.payer)
+            first, last = (
+                (datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+                if year is not None
+                else (datetime.date.min, datetime.date.max)
+            )
+            found = self.history.lines(
+                claim.patient_id, first, last, exclude_claim=claim.id, payer=self.program.policy.payer
+            )
             self.past[key] = found
         return self.past[key]
 
@@ -436,7 +494,7 @@ class Judge:
         # The year's lines come in service order: the day's are a slice, found by halving (a walk over the
         # year per claim grew with the patient's year over a run).
         date = view.date
-        day = year[bisect.bisect_left(year, date, key=_DATE):bisect.bisect_right(year, date, key=_DATE)]
+        day = year[bisect.bisect_left(year, date, key=_DATE) : bisect.bisect_right(year, date, key=_DATE)]
         return [line for line in day if line.claim_id not in in_book] if in_book else day
 
     def claim_lines(self, claim: Claim) -> list:
@@ -476,8 +534,7 @@ class Judge:
             # right after the last (looking it up from the start made a claim of n lines cost n * n).
             following = day.position + 1
             lines = day.lines
-            day.position = (following if following < len(lines) and lines[following] is view
-                            else lines.index(view))
+            day.position = following if following < len(lines) and lines[following] is view else lines.index(view)
             day.memo.clear()
         if observer is None:  # the generated function of the line's code runs every rule in one go
             fired = judge(day, view)
@@ -548,8 +605,7 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
         else:
             fix = Fix(f.action, view.number, note=f.note)
     source = spec.source if rule.source_of is None else {**spec.source, **rule.source_of(day, view)}
-    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix,
-                   spec.kind)
+    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix, spec.kind)
 
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:
@@ -561,10 +617,17 @@ def _merge_fix(day: DayContext, view: LineView) -> Fix:
             first.setdefault((line.code, id(line.claim)), (position, line))
     position, other = first.get((view.code, id(view.claim)), (day.position, None))
     if other is not None and position < day.position:
-        return Fix("merge_lines", view.number, other.number,
-                   note=f"add its units to line {other.number} and remove line {view.number}")
-    return Fix("review", view.number, note=f"{view.code} is also billed that day on another claim: "
-                                           "bill the day's units of a code on one line")
+        return Fix(
+            "merge_lines",
+            view.number,
+            other.number,
+            note=f"add its units to line {other.number} and remove line {view.number}",
+        )
+    return Fix(
+        "review",
+        view.number,
+        note=f"{view.code} is also billed that day on another claim: bill the day's units of a code on one line",
+    )
 
 
 _DATE = operator.attrgetter("date")
@@ -584,5 +647,14 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
         status, allowed = "adjusted", min(reduced)
     else:
         status, allowed = "denied", 0
-    return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
-                        view.charge, view.allowed)
+    return LineDecision(
+        view.number,
+        view.code,
+        view.units,
+        allowed,
+        status,
+        view.modifiers,
+        view.date.isoformat(),
+        view.charge,
+        view.allowed,
+    )

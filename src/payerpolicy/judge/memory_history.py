@@ -13,6 +13,7 @@ and provider), so that a run judged against it decides as a run judged against a
 same claims. Everything is in memory: a caller judging more patients than fit hands each batch of patients
 its own `MemoryHistory`, or calls `forget` for the patients it is done with.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -51,9 +52,14 @@ class MemoryHistory:
             patient = self._patient(patient_id)
             patient.put(claim_id, patient.claims.get(claim_id, ()) + tuple(found))
 
-    def record(self, claim: Claim, *, payer: str | None = None,
-               discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
-               allowed: dict[int, float | None] | None = None) -> Recorded:
+    def record(
+        self,
+        claim: Claim,
+        *,
+        payer: str | None = None,
+        discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+        allowed: dict[int, float | None] | None = None,
+    ) -> Recorded:
         """Store a judged claim as `ClaimHistory.record` does (replace, or remove for a void)."""
         lines = stored_lines(claim, payer=payer, discipline_of=discipline_of, allowed=allowed)  # or HistoryError
         patient = self._patient(claim.patient_id)
@@ -61,12 +67,18 @@ class MemoryHistory:
         if claim.frequency == "8":
             removed = patient.remove(claim.id)
             self._changed[key] = None
-            return Recorded(claim.id, claim.patient_id, "voided" if removed is not None else "nothing_to_void",
-                            0, len(removed or ()))
+            return Recorded(
+                claim.id,
+                claim.patient_id,
+                "voided" if removed is not None else "nothing_to_void",
+                0,
+                len(removed or ()),
+            )
         removed = patient.put(claim.id, lines)
         self._changed[key] = lines
-        return Recorded(claim.id, claim.patient_id, "added" if removed is None else "replaced", len(lines),
-                        len(removed or ()))
+        return Recorded(
+            claim.id, claim.patient_id, "added" if removed is None else "replaced", len(lines), len(removed or ())
+        )
 
     def recorded(self) -> Iterator[tuple[str, str, tuple[HistoryLine, ...] | None]]:
         """What `record` changed, one entry per claim in the order first recorded: (patient id, claim id,
@@ -78,8 +90,15 @@ class MemoryHistory:
         """Let go of a patient's lines (not of what was recorded for them)."""
         self._patients.pop(patient_id, None)
 
-    def lines(self, patient_id: str, date_from: datetime.date, date_to: datetime.date, *,
-              exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
+    def lines(
+        self,
+        patient_id: str,
+        date_from: datetime.date,
+        date_to: datetime.date,
+        *,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> list[HistoryLine]:
         """The patient's lines with dates of service from `date_from` to `date_to`, both included, in service
         order (date, claim id, line number)."""
         patient = self._patients.get(patient_id)

@@ -6,6 +6,7 @@ recorded again replaces itself, so no claim counts twice. It starts in memory, w
 cost microseconds; a run past `limit` claims moves to a temporary SQLite file, so that memory stays bounded
 however long the run.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -48,8 +49,15 @@ class RunHistory:
         if self.count > self.limit:
             self._spill()
 
-    def lines(self, patient_id: str, date_from: datetime.date, date_to: datetime.date, *,
-              exclude_claim: str | None = None, payer: str | None = None) -> list[HistoryLine]:
+    def lines(
+        self,
+        patient_id: str,
+        date_from: datetime.date,
+        date_to: datetime.date,
+        *,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> list[HistoryLine]:
         if self.spilled is not None:
             return self.spilled.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
         patient = self.by_patient.get(patient_id)
@@ -75,8 +83,9 @@ class RunHistory:
             os.rmdir(folder)
         except OSError:
             atexit.register(shutil.rmtree, folder, True)
-        store.import_lines(line for patient in self.by_patient.values() for lines in patient.claims.values()
-                           for line in lines)
+        store.import_lines(
+            line for patient in self.by_patient.values() for lines in patient.claims.values() for line in lines
+        )
         self.by_patient.clear()
         self.spilled = store
 
@@ -85,13 +94,42 @@ def _history_lines(claim: Claim, payer: str | None) -> tuple[HistoryLine, ...]:
     lines = []
     for line in claim.lines:
         provider = claim.provider_of(line)
-        lines.append(HistoryLine(claim.id, claim.patient_id, payer or claim.payer, claim.frequency, line.number,
-                                 line.code, line.modifiers, line.units, line.charge, line.date_of_service,
-                                 provider.type if provider else None, therapy_discipline(claim, line)))
+        lines.append(
+            HistoryLine(
+                claim.id,
+                claim.patient_id,
+                payer or claim.payer,
+                claim.frequency,
+                line.number,
+                line.code,
+                line.modifiers,
+                line.units,
+                line.charge,
+                line.date_of_service,
+                provider.type if provider else None,
+                therapy_discipline(claim, line),
+            )
+        )
     return tuple(lines)
 
 
 def _lines_seen(claim: Claim, payer: str | None, views) -> tuple[HistoryLine, ...]:
     payer = payer or claim.payer
-    return tuple(HistoryLine(claim.id, claim.patient_id, payer, claim.frequency, v.number, v.code, v.modifiers,
-                             v.units, v.charge, v.date, v.provider_type, v.discipline, v.allowed) for v in views)
+    return tuple(
+        HistoryLine(
+            claim.id,
+            claim.patient_id,
+            payer,
+            claim.frequency,
+            v.number,
+            v.code,
+            v.modifiers,
+            v.units,
+            v.charge,
+            v.date,
+            v.provider_type,
+            v.discipline,
+            v.allowed,
+        )
+        for v in views
+    )

@@ -17,6 +17,7 @@ pair of decisions (old, new). Each policy decides exactly as it would judging th
   is not seen. The run's history then costs the memory of one `check`, not two.
 - With claim history files (`histories`: one per policy, each its own copy), each judge has its own.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -55,18 +56,26 @@ class _RecordedByTheOther(RunHistory):
 class SideBySide:
     """The judges of two policies (`programs`: old, new), deciding each claim in turn."""
 
-    def __init__(self, programs: Sequence[RuleProgram], histories: Sequence = (None, None),
-                 received: datetime.date | None = None):
+    def __init__(
+        self, programs: Sequence[RuleProgram], histories: Sequence = (None, None), received: datetime.date | None = None
+    ):
         old, new = programs
         priced = old.pricing is not None or new.pricing is not None
         self.shared_views = not priced
         history = [h if h is not None and p.uses_history else None for p, h in zip(programs, histories)]
-        if (all(h is None for h in histories) and not priced and old.uses_history and new.uses_history
-                and old.policy.payer == new.policy.payer):
+        if (
+            all(h is None for h in histories)
+            and not priced
+            and old.uses_history
+            and new.uses_history
+            and old.policy.payer == new.policy.payer
+        ):
             run = RunHistory()
             history = [run, _RecordedByTheOther(run)]
-        self.judges = (Judge(old, history=history[0], received=received),
-                       Judge(new, history=history[1], received=received))
+        self.judges = (
+            Judge(old, history=history[0], received=received),
+            Judge(new, history=history[1], received=received),
+        )
         self.shared_days: dict | None = None
         if self.shared_views and old.timed_codes == new.timed_codes and old.timed_method == new.timed_method:
             self.shared_days = {}

@@ -28,6 +28,7 @@ depends on its own choice only, so taking the items that save most is best. Amon
 falls as `allocate_units` breaks ties (more minutes, then the lower code; for lines, the earlier line), so
 the split proposed for a day billed without regard to ties is the one `payerpolicy units` shows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class Share:
     def splits(self, limit: int | None = None):
         """The allowed splits (tuples, one number per item), at most `limit` of them."""
         from itertools import combinations, islice
+
         for chosen in islice(combinations(self.tied, self.free), limit):
             split = list(self.sure)
             for item in chosen:
@@ -118,10 +120,12 @@ def allowed_splits(minutes_by_code: Mapping[str, int], method: str = "cms", limi
     how many splits are allowed, the first `limit` of them, and a sentence on the choice (None: only one)."""
     codes = list(minutes_by_code)
     day = day_share([minutes_by_code[c] for c in codes], method)
-    return {"allowed": {c: list(day.bounds(i)) for i, c in enumerate(codes)},
-            "count": day.count,
-            "splits": [dict(zip(codes, split)) for split in day.splits(limit)],
-            "choice": _choice_words(day, codes)}
+    return {
+        "allowed": {c: list(day.bounds(i)) for i, c in enumerate(codes)},
+        "count": day.count,
+        "splits": [dict(zip(codes, split)) for split in day.splits(limit)],
+        "choice": _choice_words(day, codes),
+    }
 
 
 def _choice_words(day: Share, codes: Sequence[str]) -> str | None:
@@ -129,8 +133,11 @@ def _choice_words(day: Share, codes: Sequence[str]) -> str | None:
     if not day.free:
         return None
     among = [codes[i] for i in day.tied]
-    names = (f"either {among[0]} or {among[1]}" if len(among) == 2
-             else f"any {'one' if day.free == 1 else day.free} of {', '.join(among[:-1])} or {among[-1]}")
+    names = (
+        f"either {among[0]} or {among[1]}"
+        if len(among) == 2
+        else f"any {'one' if day.free == 1 else day.free} of {', '.join(among[:-1])} or {among[-1]}"
+    )
     if day.free == day.units:
         units = "the day's timed unit" if day.free == 1 else f"the day's {day.free} timed units"
     else:
@@ -144,8 +151,7 @@ class DaySplit:
 
     __slots__ = ("codes", "units", "labels", "_day", "_lines", "_line_shares", "_minutes")
 
-    def __init__(self, lines: Sequence[tuple[str, int, int]], method: str = "cms",
-                 labels: Sequence[str] | None = None):
+    def __init__(self, lines: Sequence[tuple[str, int, int]], method: str = "cms", labels: Sequence[str] | None = None):
         """`labels` name the lines in words ("line 3"), for a code billed on several lines."""
         of_code: dict[str, list[int]] = {}
         for i, (code, _, _) in enumerate(lines):
@@ -163,7 +169,7 @@ class DaySplit:
         chosen = set()
         if day.free:
             saving = {c: options[c][day.sure[c]][1] - options[c][day.sure[c] + 1][1] for c in day.tied}
-            chosen = set(sorted(day.tied, key=lambda c: (-saving[c], -code_minutes[c], codes[c]))[:day.free])
+            chosen = set(sorted(day.tied, key=lambda c: (-saving[c], -code_minutes[c], codes[c]))[: day.free])
         units = [0] * len(lines)
         line_shares = []
         for c, code in enumerate(codes):
@@ -206,15 +212,17 @@ class DaySplit:
         return " (" + ", ".join(f"{self.labels[i]} x{self.units[i]}" for i in lines) + ")"
 
     def others(self) -> str:
-        """"" when the day's split is the only one the rule allows; else what else is allowed, in words."""
+        """ "" when the day's split is the only one the rule allows; else what else is allowed, in words."""
         said = []
         day_words = _choice_words(self._day, self.codes)
         if day_words:
             said.append(day_words)
         for c, code in enumerate(self.codes):
             if self._line_shares[c].free:
-                said.append(f"the units of {code} may be shared another way among its lines, whose minutes left "
-                            "over after full 15-minute units are equal")
+                said.append(
+                    f"the units of {code} may be shared another way among its lines, whose minutes left "
+                    "over after full 15-minute units are equal"
+                )
         return f" (other splits are valid too: {'; '.join(said)})" if said else ""
 
 
@@ -225,7 +233,7 @@ def _nearest_lines(lines: Sequence[tuple[str, int, int]], units: int) -> tuple[S
     found = share(minutes, units)
     split = list(found.sure)
     if found.free:
-        best = sorted(found.tied, key=lambda i: (-(lines[i][2] > split[i]), -minutes[i], i))[:found.free]
+        best = sorted(found.tied, key=lambda i: (-(lines[i][2] > split[i]), -minutes[i], i))[: found.free]
         for i in best:
             split[i] += 1
     return found, sum(abs(b - s) for (_, _, b), s in zip(lines, split)), split

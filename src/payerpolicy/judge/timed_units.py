@@ -48,6 +48,7 @@ untimed codes' too (one patient cannot be treated twice at once). This module us
 and `payerpolicy.codes` (the shipped Medicare policy is read once, through `payerpolicy.load`, to know its
 untimed codes).
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,18 @@ from typing import Iterable, Mapping
 
 from payerpolicy.codes import CODE_RANGE, PROCEDURE_CODE, range_codes
 
-__all__ = ["METHODS", "UnitsError", "table_units", "allocate_units", "day_units", "units", "splits", "day_report",
-           "parse_assignment", "expand_codes"]
+__all__ = [
+    "METHODS",
+    "UnitsError",
+    "table_units",
+    "allocate_units",
+    "day_units",
+    "units",
+    "splits",
+    "day_report",
+    "parse_assignment",
+    "expand_codes",
+]
 
 METHODS = ("cms", "ama")
 _METHOD_NAMES = "`cms` (the Medicare 8-minute rule, minutes pooled) or `ama` (the CPT midpoint rule, per code)"
@@ -106,8 +117,9 @@ def allocate_units(minutes_by_code: Mapping[str, int], method: str = "cms") -> d
         blocks += out[code]
     extra = (0 if total < 8 else (total + 7) // 15) - blocks  # 0 <= extra <= codes with leftovers: see above
     if extra:
-        contenders = sorted((-(minutes % 15), -minutes, code) for code, minutes in minutes_by_code.items()
-                            if minutes % 15)
+        contenders = sorted(
+            (-(minutes % 15), -minutes, code) for code, minutes in minutes_by_code.items() if minutes % 15
+        )
         for _, _, code in contenders[:extra]:
             out[code] += 1
     return out
@@ -119,6 +131,7 @@ def day_units(minutes_by_code: Mapping[str, int], method: str = "cms") -> int:
 
 
 # ------------------------------------------------------------------------------------------ untimed codes
+
 
 def expand_codes(entries: Iterable) -> set[str]:
     """Codes and ranges ("97010-97028") as the set of codes they name; `UnitsError` for anything else."""
@@ -180,14 +193,17 @@ class _Period:
 def _period(code: str, start, end) -> _Period:
     first, last = _clock(code, start), _clock(code, end)
     if last < first:
-        raise UnitsError(f"{code}: the period {_hhmm(first)}-{_hhmm(last)} ends before it starts "
-                         "(a period past midnight must be given as two periods, one each day)")
+        raise UnitsError(
+            f"{code}: the period {_hhmm(first)}-{_hhmm(last)} ends before it starts "
+            "(a period past midnight must be given as two periods, one each day)"
+        )
     return _Period(code, first, last)
 
 
 def _is_time_pair(value) -> bool:
-    return (isinstance(value, (tuple, list)) and len(value) == 2
-            and all(isinstance(v, str) and "-" not in v for v in value))
+    return (
+        isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, str) and "-" not in v for v in value)
+    )
 
 
 def _piece(code: str, value, periods: list) -> int:
@@ -205,19 +221,22 @@ def _piece(code: str, value, periods: list) -> int:
     if isinstance(value, str):
         found = _PERIOD.match(value)
         if not found:
-            raise UnitsError(f"{code}: {value!r} is neither a number of minutes nor a period such as "
-                             "09:00-09:24 (minutes are given as numbers, not text)")
+            raise UnitsError(
+                f"{code}: {value!r} is neither a number of minutes nor a period such as "
+                "09:00-09:24 (minutes are given as numbers, not text)"
+            )
         period = _period(code, found.group(1), found.group(2))
     elif isinstance(value, Mapping):
         if set(value) != {"start", "end"}:
-            raise UnitsError(f"{code}: a period is written {{'start': '09:00', 'end': '09:24'}}, "
-                             f"not {dict(value)!r}")
+            raise UnitsError(f"{code}: a period is written {{'start': '09:00', 'end': '09:24'}}, not {dict(value)!r}")
         period = _period(code, value["start"], value["end"])
     elif _is_time_pair(value):
         period = _period(code, value[0], value[1])
     else:
-        raise UnitsError(f"{code}: {value!r} is not minutes or a period; give a number of minutes, a list of "
-                         "them, or periods such as ('09:00', '09:24')")
+        raise UnitsError(
+            f"{code}: {value!r} is not minutes or a period; give a number of minutes, a list of "
+            "them, or periods such as ('09:00', '09:24')"
+        )
     periods.append(period)
     return period.end - period.start
 
@@ -240,8 +259,7 @@ def _check_overlaps(periods: list[_Period]) -> None:
                 where = f"two periods of {period.code} overlap: {latest} and {period}"
             else:
                 where = f"{latest.code} {latest} overlaps {period.code} {period}"
-            raise UnitsError(f"{where}; one patient cannot be treated twice at the same time, "
-                             "so correct the times")
+            raise UnitsError(f"{where}; one patient cannot be treated twice at the same time, so correct the times")
         if latest is None or period.end > latest.end:
             latest = period
 
@@ -269,12 +287,20 @@ def _read(minutes_by_code, method: str, untimed) -> dict:
     allocated = allocate_units(timed, method)
     per_code = {code: 1 if code in other else allocated[code] for code in order}
     from payerpolicy.judge.timed_splits import allowed_splits  # here: timed_splits builds on this module
+
     found = allowed_splits(timed, method)
     allowed = {code: [1, 1] if code in other else found["allowed"][code] for code in order}
     splits = [{code: 1 if code in other else split[code] for code in order} for split in found["splits"]]
-    return {"method": method, "total_minutes": sum(timed.values()), "total_units": sum(per_code.values()),
-            "units": per_code, "allowed": allowed, "split_count": found["count"], "splits": splits,
-            "choice": found["choice"]}
+    return {
+        "method": method,
+        "total_minutes": sum(timed.values()),
+        "total_units": sum(per_code.values()),
+        "units": per_code,
+        "allowed": allowed,
+        "split_count": found["count"],
+        "splits": splits,
+        "choice": found["choice"],
+    }
 
 
 def units(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ()) -> dict[str, int]:
@@ -306,8 +332,12 @@ def splits(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ()
     is one split only. Input as for `units`.
     """
     report = _read(minutes_by_code, method, untimed)
-    return {"allowed": report["allowed"], "count": report["split_count"], "splits": report["splits"],
-            "choice": report["choice"]}
+    return {
+        "allowed": report["allowed"],
+        "count": report["split_count"],
+        "splits": report["splits"],
+        "choice": report["choice"],
+    }
 
 
 def day_report(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable = ()) -> dict:
@@ -336,6 +366,8 @@ def parse_assignment(text: str) -> tuple[str, list]:
             pieces.append(piece)
         else:
             what = f"{piece!r} is not minutes" if piece else "minutes are missing"
-            raise UnitsError(f"{text}: {what}; write minutes as 24, periods that add up as 20+25, or times "
-                             "as 09:00-09:24 (several joined with + or ,)")
+            raise UnitsError(
+                f"{text}: {what}; write minutes as 24, periods that add up as 20+25, or times "
+                "as 09:00-09:24 (several joined with + or ,)"
+            )
     return code.strip(), pieces

@@ -23,6 +23,7 @@ file no longer than the window (10,000 claims by default) is judged the same in 
 (parallel), which gets only its patients' claims with their positions and is told how far the whole input
 has been read, forms exactly the groups one process forms.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator

@@ -4,6 +4,7 @@ what a code, modifier, rule or diagnostic code is, and what may be typed where.
 Built from a `RuleProgram` (the policy as it last loaded without errors), so hover and go-to-definition keep
 working while the file being typed has a mistake in it.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,22 +43,29 @@ class PolicyIndex:
         index = cls()
         for name, code_set in spec.code_sets.items():
             shown = ", ".join(code_set.entries[:12]) + (" ..." if len(code_set.entries) > 12 else "")
-            index.code_sets[name] = Entry(code_set.span, f"code set `@{name}` ({len(code_set.entries)} entries): {shown}")
+            index.code_sets[name] = Entry(
+                code_set.span, f"code set `@{name}` ({len(code_set.entries)} entries): {shown}"
+            )
             for entry in code_set.entries:
                 index.sets_by_entry.setdefault(str(entry).upper(), []).append(name)
         for rule in spec.rules:
             cite = rule.source.get("cite")
             where = f"{rule.source.get('file')}:{rule.source.get('line')}"
-            text = (f"rule `{rule.id}`: {rule.family}, {rule.severity}, {rule.kind}"
-                    + (f"\n\nsource: {cite}" if cite else "") + f"\n\nwritten at {where}")
+            text = (
+                f"rule `{rule.id}`: {rule.family}, {rule.severity}, {rule.kind}"
+                + (f"\n\nsource: {cite}" if cite else "")
+                + f"\n\nwritten at {where}"
+            )
             index.rules[rule.id] = Entry(_source_span(rule), text)
         general = {compiled.spec.id for compiled in program.for_every_code}
         index.every_code = len(general)
         for code, rules in program.by_code.items():
             # The policy's own rules first: in a payer built on Medicare, what the author wrote comes before
             # what it inherits.
-            own = sorted((compiled.spec for compiled in rules if compiled.spec.id not in general),
-                         key=lambda rule: not str(rule.source.get("file", "")).startswith(spec.folder + "/"))
+            own = sorted(
+                (compiled.spec for compiled in rules if compiled.spec.id not in general),
+                key=lambda rule: not str(rule.source.get("file", "")).startswith(spec.folder + "/"),
+            )
             index.rules_by_code[code] = [rule.id for rule in own]
         return index
 
@@ -75,9 +83,13 @@ class PolicyIndex:
         if PROCEDURE_CODE.match(upper):
             rules = self.rules_by_code.get(upper, [])
             sets = self.sets_by_entry.get(upper, [])
-            lines = [f"procedure code {upper}: {len(rules)} rule{'' if len(rules) == 1 else 's'} of its own"
-                     + (f", and the {self.every_code} that judge every line" if self.every_code else "")]
-            lines += [f"- `{rule}`" for rule in rules[:15]] + ([f"- and {len(rules) - 15} more"] if len(rules) > 15 else [])
+            lines = [
+                f"procedure code {upper}: {len(rules)} rule{'' if len(rules) == 1 else 's'} of its own"
+                + (f", and the {self.every_code} that judge every line" if self.every_code else "")
+            ]
+            lines += [f"- `{rule}`" for rule in rules[:15]] + (
+                [f"- and {len(rules) - 15} more"] if len(rules) > 15 else []
+            )
             if sets:
                 lines.append("in code sets: " + ", ".join(f"`@{s}`" for s in sets))
             return "\n".join(lines)
@@ -99,13 +111,17 @@ class PolicyIndex:
 
     def completions(self, after_at: bool) -> list[tuple[str, str, str]]:
         """(label, what it is, detail) for what may be typed here: code sets after `@`, else fields too."""
-        sets = [(f"@{name}" if not after_at else name, "code set", entry.text) for name, entry in
-                sorted(self.code_sets.items())]
+        sets = [
+            (f"@{name}" if not after_at else name, "code set", entry.text)
+            for name, entry in sorted(self.code_sets.items())
+        ]
         if after_at:
             return sets
-        fields = [(label, "field", f"{field.kind}: {field.doc}") for field in FIELDS
-                  for label in ((field.name, f"line.{field.name}") if field.subject == "line"
-                                else (field.name,))]
+        fields = [
+            (label, "field", f"{field.kind}: {field.doc}")
+            for field in FIELDS
+            for label in ((field.name, f"line.{field.name}") if field.subject == "line" else (field.name,))
+        ]
         return fields + sets
 
 

@@ -17,6 +17,7 @@ second, so a change is checked only once the author has paused for `DEBOUNCE_SEC
 same folder cancels the one waiting); opening and saving are checked at once. Between two loads most
 conditions are the same text, so their parse is reused (`rules.parse.remember`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -104,7 +105,8 @@ class PolicyServer(LanguageServer):
                 by_file[path].append(_protocol(d))
         for path, diagnostics in by_file.items():
             self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=path.resolve().as_uri(), diagnostics=diagnostics))
+                types.PublishDiagnosticsParams(uri=path.resolve().as_uri(), diagnostics=diagnostics)
+            )
 
     def index_for(self, uri: str) -> PolicyIndex | None:
         folder = self.folder_of(uri)
@@ -131,8 +133,13 @@ def _protocol(d: Diagnostic) -> types.Diagnostic:
     end_column = span.end_column if span.end_column is not None else span.column + 1
     end = types.Position(line=end_line - 1, character=max(end_column - 1, start.character + 1))
     message = d.message + (f"\nhelp: {d.help}" if d.help else "")
-    return types.Diagnostic(range=types.Range(start=start, end=end), message=message, code=d.code,
-                            source="payerpolicy", severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error))
+    return types.Diagnostic(
+        range=types.Range(start=start, end=end),
+        message=message,
+        code=d.code,
+        source="payerpolicy",
+        severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error),
+    )
 
 
 def _location(span: Span, base: Path) -> types.Location:
@@ -182,11 +189,13 @@ def build() -> PolicyServer:
         document = ls.workspace.get_text_document(params.text_document.uri)
         lines = document.source.splitlines()
         line = lines[params.position.line] if params.position.line < len(lines) else ""
-        typed = line[:params.position.character].split()
+        typed = line[: params.position.character].split()
         after_at = bool(typed) and typed[-1].lstrip("([").startswith("@")
         kinds = {"field": types.CompletionItemKind.Field, "code set": types.CompletionItemKind.Constant}
-        items = [types.CompletionItem(label=label, kind=kinds[what], detail=detail)
-                 for label, what, detail in index.completions(after_at)]
+        items = [
+            types.CompletionItem(label=label, kind=kinds[what], detail=detail)
+            for label, what, detail in index.completions(after_at)
+        ]
         return types.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
@@ -199,8 +208,7 @@ def build() -> PolicyServer:
         if laid_out == document.source:
             return []
         lines = document.source.split("\n")
-        whole = types.Range(start=types.Position(line=0, character=0),
-                            end=types.Position(line=len(lines), character=0))
+        whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
         return [types.TextEdit(range=whole, new_text=laid_out)]
 
     return server

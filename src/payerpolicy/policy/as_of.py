@@ -10,6 +10,7 @@ Payers change rules often, sometimes retroactively. Two dates matter for a claim
 So NCCI's 2020 edit of 97530 with an evaluation denies a February 2020 claim judged as of January 2020,
 and does not deny the same claim judged today, after the edit was deleted back to its first day.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -24,18 +25,23 @@ def as_known_on(policy: PolicySpec, as_of: datetime.date) -> PolicySpec:
     """The policy's rules as known on `as_of`, each with the effective period in force then. The policy's
     own effective period (from its `policy:` section) bounds every rule's: a plan's rules, inherited ones
     included, do not reach dates of service before the plan existed."""
-    rules = [known for rule in policy.rules
-             if (known := _within_policy(_as_known_on(rule, as_of), policy)) is not None]
+    rules = [known for rule in policy.rules if (known := _within_policy(_as_known_on(rule, as_of), policy)) is not None]
     return replace(policy, rules=rules)
 
 
 def _within_policy(rule: RuleSpec | None, policy: PolicySpec) -> RuleSpec | None:
     if rule is None or (policy.effective_from is None and policy.effective_to is None):
         return rule
-    start = max(d for d in (rule.effective_from, policy.effective_from) if d is not None) \
-        if (rule.effective_from or policy.effective_from) else None
-    end = min(d for d in (rule.effective_to, policy.effective_to) if d is not None) \
-        if (rule.effective_to or policy.effective_to) else None
+    start = (
+        max(d for d in (rule.effective_from, policy.effective_from) if d is not None)
+        if (rule.effective_from or policy.effective_from)
+        else None
+    )
+    end = (
+        min(d for d in (rule.effective_to, policy.effective_to) if d is not None)
+        if (rule.effective_to or policy.effective_to)
+        else None
+    )
     if start is not None and end is not None and end < start:
         return None
     return replace(rule, effective_from=start, effective_to=end)

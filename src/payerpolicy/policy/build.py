@@ -5,6 +5,7 @@ rule's `when`, `fix` and `message` with the rule language, and turns table rows 
 (`policy.tables`). Problems are collected as diagnostics; a row with a problem is left out of the spec, and
 the caller refuses to load a policy that has any error.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -24,14 +25,19 @@ from payerpolicy.policy.schema import where
 from payerpolicy.rules.lower import lower_condition, lower_fix, lower_template
 
 _RANGE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})-([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
-_TABLE_FAMILY = {"unit_caps": "unit_cap", "modifier_requirements": "modifier", "code_pairs": "code_pair",
-                 "evaluations": "evaluation", "unit_cap_tables": "unit_cap", "fee_status": "fee_schedule"}
+_TABLE_FAMILY = {
+    "unit_caps": "unit_cap",
+    "modifier_requirements": "modifier",
+    "code_pairs": "code_pair",
+    "evaluations": "evaluation",
+    "unit_cap_tables": "unit_cap",
+    "fee_status": "fee_schedule",
+}
 
 
 # How an indicator-1 code pair is lifted besides a modifier on its column-2 line (policy.tables.PairBypass): a
 # policy setting, or a row's own key of the same name.
-_PAIR_SETTINGS = ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers",
-                  "bypass_ignored_on")
+_PAIR_SETTINGS = ("bypass_on_either_line", "bypass_on_either_line_from", "bypass_site_modifiers", "bypass_ignored_on")
 _MISTAKE = object()  # a pair setting that was wrong (and has been reported)
 
 
@@ -86,9 +92,14 @@ class _Builder:
                 self.meta_unusable = True
             elif self.meta is not None:
                 first = self.meta[1].span(("policy",), key=True)
-                self.diagnostics.append(Diagnostic(
-                    "E205", "a policy has one `policy:` section", doc.span(("policy",), key=True),
-                    f"the first is in {first.file} at line {first.line}"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E205",
+                        "a policy has one `policy:` section",
+                        doc.span(("policy",), key=True),
+                        f"the first is in {first.file} at line {first.line}",
+                    )
+                )
             else:
                 self.meta = (data["policy"], doc)
         self.settings.update(data.get("settings") or {})
@@ -98,8 +109,14 @@ class _Builder:
         for key in ("multiple_procedure_reduction", "assistant_payment"):  # dates program.allowed_amounts reads
             start = ((data.get("settings") or {}).get(key) or {}).get("from")
             if start is not None and _date(start) is None:
-                self.diagnostics.append(Diagnostic("E203", f"`{start}` is not a real date",
-                                                   doc.span(("settings", key, "from")), "dates are written YYYY-MM-DD"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E203",
+                        f"`{start}` is not a real date",
+                        doc.span(("settings", key, "from")),
+                        "dates are written YYYY-MM-DD",
+                    )
+                )
                 del self.settings[key]
         for family, values in (data.get("defaults") or {}).items():
             self.defaults.setdefault(family, {}).update(values)
@@ -110,8 +127,7 @@ class _Builder:
         if data.get("fee_schedule_tables"):
             self.add_fee_schedule(doc, data["fee_schedule_tables"])
         for name, value in (data.get("values") or {}).items():
-            self.values[name] = ({int(text_of(k)): v for k, v in value.items()} if isinstance(value, dict)
-                                 else value)
+            self.values[name] = {int(text_of(k)): v for k, v in value.items()} if isinstance(value, dict) else value
 
     def add_rules(self, doc: PolicyDocument) -> None:
         data = doc.data or {}
@@ -119,9 +135,14 @@ class _Builder:
             self.add_rule(doc, ("rules", index), row)
         for section in (*_TABLE_FAMILY, "code_pair_tables"):
             if section == "fee_status" and data.get(section) and self.fee_statuses is None:
-                self.diagnostics.append(Diagnostic(
-                    "E210", "`fee_status:` rules need a `fee_status_table:`", doc.span((section,), key=True),
-                    "name an imported RVU table (`file:`) or write the statuses (`rows:`) under `fee_status_table:`"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E210",
+                        "`fee_status:` rules need a `fee_status_table:`",
+                        doc.span((section,), key=True),
+                        "name an imported RVU table (`file:`) or write the statuses (`rows:`) under `fee_status_table:`",
+                    )
+                )
                 continue
             for index, row in enumerate(data.get(section) or []):
                 self.add_table_row(doc, section, (section, index), row)
@@ -131,14 +152,16 @@ class _Builder:
     def add_fee_status_table(self, doc: PolicyDocument, table: dict) -> None:
         """The fee schedule status of codes: an imported RVU table (`file:`) and rows written by hand."""
         if self.fee_statuses is not None:
-            self.diagnostics.append(Diagnostic("E205", "a policy has one `fee_status_table:`",
-                                               doc.span(("fee_status_table",), key=True)))
+            self.diagnostics.append(
+                Diagnostic("E205", "a policy has one `fee_status_table:`", doc.span(("fee_status_table",), key=True))
+            )
             return
         file = None
         if "file" in table:
             at = doc.span(("fee_status_table", "file"))
-            file = reference.read_table_file(*self._table_path(doc, table["file"], at), "rvu", self.sources,
-                                             self.diagnostics, at)
+            file = reference.read_table_file(
+                *self._table_path(doc, table["file"], at), "rvu", self.sources, self.diagnostics, at
+            )
             if file is None:
                 return
         rows = table.get("rows") or []
@@ -148,8 +171,11 @@ class _Builder:
     def add_fee_schedule(self, doc: PolicyDocument, entries: list) -> None:
         """The fee schedule lines are priced by (policy.fee_schedule): fee and RVU tables per period."""
         if self.fee_schedule is not None:
-            self.diagnostics.append(Diagnostic("E205", "a policy has one `fee_schedule_tables:`",
-                                               doc.span(("fee_schedule_tables",), key=True)))
+            self.diagnostics.append(
+                Diagnostic(
+                    "E205", "a policy has one `fee_schedule_tables:`", doc.span(("fee_schedule_tables",), key=True)
+                )
+            )
             return
         found = []
         for index, entry in enumerate(entries):
@@ -173,9 +199,14 @@ class _Builder:
         except (OSError, ValueError):
             inside = False
         if not inside:
-            self.diagnostics.append(Diagnostic(
-                "E211", f"`{name}` is outside the policy's folder", at,
-                "keep table files in the policy's folder (or a folder inside it) and name them from there"))
+            self.diagnostics.append(
+                Diagnostic(
+                    "E211",
+                    f"`{name}` is outside the policy's folder",
+                    at,
+                    "keep table files in the policy's folder (or a folder inside it) and name them from there",
+                )
+            )
             return None, display
         return path, display
 
@@ -183,8 +214,14 @@ class _Builder:
         span = doc.span(("code_sets", name), key=True)
         if name in self.code_sets:
             first = self.code_sets[name].span
-            self.diagnostics.append(Diagnostic("E206", f"code set `{name}` is defined twice", span,
-                                               f"the first is in {first.file} at line {first.line}"))
+            self.diagnostics.append(
+                Diagnostic(
+                    "E206",
+                    f"code set `{name}` is defined twice",
+                    span,
+                    f"the first is in {first.file} at line {first.line}",
+                )
+            )
             return
         texts = tuple(text_of(e).strip() for e in entries)
         spans = tuple(doc.span(("code_sets", name, i)) for i in range(len(entries)))
@@ -194,8 +231,14 @@ class _Builder:
         span = doc.span(path + ("id",))
         if rule_id in self.ids:
             first = self.ids[rule_id]
-            self.diagnostics.append(Diagnostic("E207", f"id `{rule_id}` is used twice", span,
-                                               f"the first is in {first.file} at line {first.line}; ids must be unique"))
+            self.diagnostics.append(
+                Diagnostic(
+                    "E207",
+                    f"id `{rule_id}` is used twice",
+                    span,
+                    f"the first is in {first.file} at line {first.line}; ids must be unique",
+                )
+            )
             return False
         self.ids[rule_id] = span
         return True
@@ -213,17 +256,27 @@ class _Builder:
             # Only a payer edit carries remittance codes: a finding the payer cannot see, or a guideline, must
             # not show codes as if a payer had sent them. A family default's reason is simply not used.
             if "reason" in row:
-                self.diagnostics.append(Diagnostic(
-                    "E209", f"{place} is a {kind} finding and gives a `reason`", doc.span(path + ("reason",), key=True),
-                    "only a payer edit carries the group, CARC and RARC a payer sends: remove `reason`, or make the "
-                    "rule `kind: payer_edit`"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E209",
+                        f"{place} is a {kind} finding and gives a `reason`",
+                        doc.span(path + ("reason",), key=True),
+                        "only a payer edit carries the group, CARC and RARC a payer sends: remove `reason`, or make the "
+                        "rule `kind: payer_edit`",
+                    )
+                )
                 ok = False
             reason = {}
         for key, value in (("severity", severity), ("reason", reason)):
             if value is None:
-                self.diagnostics.append(Diagnostic(
-                    "E202", f"{place} is missing `{key}`", doc.span(path, key=True),
-                    f"give it here, or once for the family under `defaults: {family}:`"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E202",
+                        f"{place} is missing `{key}`",
+                        doc.span(path, key=True),
+                        f"give it here, or once for the family under `defaults: {family}:`",
+                    )
+                )
                 ok = False
         fix = None
         if "fix" in row:
@@ -234,26 +287,40 @@ class _Builder:
             message = lower_template(row["message"], doc.origin(path + ("message",)), self.diagnostics)
         dates = {}
         deleted = row.get("deleted") or {}
-        for key, value, at in (("effective_from", row.get("effective_from"), ("effective_from",)),
-                               ("effective_to", row.get("effective_to"), ("effective_to",)),
-                               ("announced", row.get("announced"), ("announced",)),
-                               ("deleted_announced", deleted.get("announced"), ("deleted", "announced")),
-                               ("deleted_effective", deleted.get("effective"), ("deleted", "effective"))):
+        for key, value, at in (
+            ("effective_from", row.get("effective_from"), ("effective_from",)),
+            ("effective_to", row.get("effective_to"), ("effective_to",)),
+            ("announced", row.get("announced"), ("announced",)),
+            ("deleted_announced", deleted.get("announced"), ("deleted", "announced")),
+            ("deleted_effective", deleted.get("effective"), ("deleted", "effective")),
+        ):
             dates[key] = _date(value)
             if value is not None and dates[key] is None:
-                self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date",
-                                                   doc.span(path + at), "dates are written YYYY-MM-DD"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E203", f"`{value}` is not a real date", doc.span(path + at), "dates are written YYYY-MM-DD"
+                    )
+                )
                 ok = False
         if not ok:
             return None
         id_span = doc.span(path + ("id",))
         return dict(
-            id=row["id"], family=family, severity=severity, kind=kind, section=section,
+            id=row["id"],
+            family=family,
+            severity=severity,
+            kind=kind,
+            section=section,
             reason={k: text_of(v) for k, v in reason.items()},
             source={"file": doc.file, "line": id_span.line, "cite": row["source"]},
-            span=id_span, message=message, fix=fix, effective_from=dates["effective_from"],
-            effective_to=dates["effective_to"], announced=dates["announced"],
-            deleted=(dates["deleted_announced"], dates["deleted_effective"]) if deleted else None)
+            span=id_span,
+            message=message,
+            fix=fix,
+            effective_from=dates["effective_from"],
+            effective_to=dates["effective_to"],
+            announced=dates["announced"],
+            deleted=(dates["deleted_announced"], dates["deleted_effective"]) if deleted else None,
+        )
 
     def add_rule(self, doc: PolicyDocument, path: tuple, row: dict) -> None:
         if not self._claim_id(doc, path, row["id"]):
@@ -267,8 +334,14 @@ class _Builder:
         codes = self.codes(doc, path + ("codes",), row["codes"]) if given else None
         if common is None or condition is None or (given and codes is None):
             return
-        self.rules.append(RuleSpec(condition=condition, codes=codes or (None if every_code else infer_codes(condition)),
-                                   every_code=every_code, **common))
+        self.rules.append(
+            RuleSpec(
+                condition=condition,
+                codes=codes or (None if every_code else infer_codes(condition)),
+                every_code=every_code,
+                **common,
+            )
+        )
 
     def add_table_row(self, doc: PolicyDocument, section: str, path: tuple, row: dict) -> None:
         if not self._claim_id(doc, path, row["id"]):
@@ -308,8 +381,11 @@ class _Builder:
         settings = self.pair_bypass(doc, path, row, bypass)
         if column1 is None or column2 is None or bypass is None or settings is None:
             return None
-        ignored = settings.ignored_on is not None and settings.either is not None and \
-            set(self.code_entries(column2)) <= set(self.code_entries(settings.ignored_on))
+        ignored = (
+            settings.ignored_on is not None
+            and settings.either is not None
+            and set(self.code_entries(column2)) <= set(self.code_entries(settings.ignored_on))
+        )
         built = tables.code_pair(column1, column2, int(row["modifier_indicator"]), bypass, span, settings, ignored)
         if built is None:  # indicator 9: the edit does not apply; the row stays for the record only
             return None
@@ -321,19 +397,29 @@ class _Builder:
         bypass = self.modifiers(doc, path + ("bypass",), bypass_text)
         settings = self.pair_bypass(doc, path, row, bypass)
         file, display = self._table_path(doc, row["file"], doc.span(path + ("file",)))
-        table = None if file is None else read_pair_table(file, display, self.sources, self.diagnostics,
-                                                          doc.span(path + ("file",)))
+        table = (
+            None
+            if file is None
+            else read_pair_table(file, display, self.sources, self.diagnostics, doc.span(path + ("file",)))
+        )
         if table is None or bypass is None or settings is None:
             return None
         codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
-        return codes, ast.PairEdit(table, bypass, span, settings.either, settings.either_from, settings.sites,
-                                   settings.ignored_on), None, None
+        return (
+            codes,
+            ast.PairEdit(
+                table, bypass, span, settings.either, settings.either_from, settings.sites, settings.ignored_on
+            ),
+            None,
+            None,
+        )
 
     def _unit_cap_tables(self, doc, path, row, span):
         """An imported MUE table: one rule over all its codes, judged by the table (policy.reference_table)."""
         at = doc.span(path + ("file",))
-        file = reference.read_table_file(*self._table_path(doc, row["file"], at), "mue", self.sources,
-                                         self.diagnostics, at)
+        file = reference.read_table_file(
+            *self._table_path(doc, row["file"], at), "mue", self.sources, self.diagnostics, at
+        )
         table = reference.unit_limit_table(file, self.diagnostics, self.sources) if file is not None else None
         if table is None:
             return None
@@ -347,8 +433,12 @@ class _Builder:
         if not self.fee_statuses.codes_with(status):
             return None  # no code of the table has that status (yet): the rule has nothing to judge
         codes = sorted(self.fee_statuses.statuses)
-        return (ast.SetList(tuple(ast.Literal("code", c, c, span) for c in codes), span),
-                ast.TableEdit(reference.StatusEdit(self.fee_statuses, status), span), None, None)
+        return (
+            ast.SetList(tuple(ast.Literal("code", c, c, span) for c in codes), span),
+            ast.TableEdit(reference.StatusEdit(self.fee_statuses, status), span),
+            None,
+            None,
+        )
 
     def _evaluations(self, doc, path, row, span):
         evaluations = self.codes(doc, path + ("evaluations",), row["evaluations"])
@@ -380,8 +470,9 @@ class _Builder:
         kept = None
         if ignored_on is not None and either is not None and bypass is not None:
             lifting = set(self.entries(either))
-            kept = ast.SetList(tuple(ast.Literal("symbol", m, m, None) for m in self.entries(bypass)
-                                     if m not in lifting), None)
+            kept = ast.SetList(
+                tuple(ast.Literal("symbol", m, m, None) for m in self.entries(bypass) if m not in lifting), None
+            )
         return tables.PairBypass(either, start, sites, ignored_on, kept)
 
     def entries(self, modifiers) -> list[str]:
@@ -391,11 +482,17 @@ class _Builder:
                 spec = self.code_sets.get(name) or self.base_code_sets.get(name)
                 if spec is None:
                     return []  # an unknown set: the checker reports it
-                return [m for entry in spec.entries for m in (
-                    self.entries(ast.SetRef(entry[1:])) if entry.startswith("@") else [entry.upper()])]
+                return [
+                    m
+                    for entry in spec.entries
+                    for m in (self.entries(ast.SetRef(entry[1:])) if entry.startswith("@") else [entry.upper()])
+                ]
             case ast.SetList(items):
-                return [m for item in items for m in (
-                    self.entries(item) if isinstance(item, ast.SetRef) else [str(item.value).upper()])]
+                return [
+                    m
+                    for item in items
+                    for m in (self.entries(item) if isinstance(item, ast.SetRef) else [str(item.value).upper()])
+                ]
         return []
 
     def code_entries(self, codes) -> list[str]:
@@ -409,8 +506,11 @@ class _Builder:
                 out = []
                 for entry in spec.entries:
                     low, _, high = entry.upper().partition("-")
-                    item = ast.SetRef(entry[1:]) if entry.startswith("@") else (
-                        ast.CodeRange(low, high) if high else ast.Literal("code", low, low))
+                    item = (
+                        ast.SetRef(entry[1:])
+                        if entry.startswith("@")
+                        else (ast.CodeRange(low, high) if high else ast.Literal("code", low, low))
+                    )
                     out += self.code_entries(item)
                 return out
             case ast.CodeRange(low, high):
@@ -431,8 +531,9 @@ class _Builder:
             return self.modifiers(doc, path, value)
         start = _date(value)
         if start is None:
-            self.diagnostics.append(Diagnostic("E203", f"`{value}` is not a real date", doc.span(path),
-                                               "dates are written YYYY-MM-DD"))
+            self.diagnostics.append(
+                Diagnostic("E203", f"`{value}` is not a real date", doc.span(path), "dates are written YYYY-MM-DD")
+            )
             return _MISTAKE
         return start
 
@@ -459,36 +560,73 @@ class _Builder:
     def modifiers(self, doc: PolicyDocument, path: tuple, value):
         expr = self.codes(doc, path, value)
         if isinstance(expr, ast.SetList):  # modifiers are symbols, not codes
-            expr = ast.SetList(tuple(ast.Literal("symbol", i.text.upper(), i.text, i.span)
-                                     if isinstance(i, ast.Literal) else i for i in expr.items), expr.span)
+            expr = ast.SetList(
+                tuple(
+                    ast.Literal("symbol", i.text.upper(), i.text, i.span) if isinstance(i, ast.Literal) else i
+                    for i in expr.items
+                ),
+                expr.span,
+            )
         return expr
 
     # ------------------------------------------------------------------ the policy
     def finish(self, some_files_unread: bool) -> PolicySpec:
         if self.meta is None:
             if not (some_files_unread or self.meta_unusable):
-                self.diagnostics.append(Diagnostic(
-                    "E204", f"no file of the policy in `{self.folder}` has a `policy:` section", None,
-                    "one file (policy.yaml, by habit) must say `policy: {payer: ..., name: ..., version: ...}`"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E204",
+                        f"no file of the policy in `{self.folder}` has a `policy:` section",
+                        None,
+                        "one file (policy.yaml, by habit) must say `policy: {payer: ..., name: ..., version: ...}`",
+                    )
+                )
             # An error is already reported, so this policy will not load; the stand-in lets its rules be
             # checked, so their mistakes are reported in the same run.
-            return PolicySpec(payer="(unknown)", name="", version="", folder=self.folder,
-                              settings=dict(self.settings), defaults=self.defaults, code_sets=self.code_sets,
-                              values=self.values,
-                              rules=self.rules, removals=self.removals)
+            return PolicySpec(
+                payer="(unknown)",
+                name="",
+                version="",
+                folder=self.folder,
+                settings=dict(self.settings),
+                defaults=self.defaults,
+                code_sets=self.code_sets,
+                values=self.values,
+                rules=self.rules,
+                removals=self.removals,
+            )
         meta, doc = self.meta
         for key in ("effective_from", "effective_to"):  # the schema checks the shape; here, the calendar
             if meta.get(key) is not None and _date(meta[key]) is None:
-                self.diagnostics.append(Diagnostic("E203", f"`{meta[key]}` is not a real date",
-                                                   doc.span(("policy", key)), "dates are written YYYY-MM-DD"))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E203",
+                        f"`{meta[key]}` is not a real date",
+                        doc.span(("policy", key)),
+                        "dates are written YYYY-MM-DD",
+                    )
+                )
         extends = (meta["extends"], doc.span(("policy", "extends"))) if "extends" in meta else None
         return PolicySpec(
-            payer=meta["payer"], name=meta["name"], version=text_of(meta["version"]), folder=self.folder,
-            effective_from=_date(meta.get("effective_from")), effective_to=_date(meta.get("effective_to")),
-            extends=extends, fictional=bool(meta.get("fictional", False)),
-            description=meta.get("description", ""), tests=dict(meta.get("tests") or {}), settings=dict(self.settings), defaults=self.defaults,
-            code_sets=self.code_sets, values=self.values, fee_schedule=self.fee_schedule,
-            rules=self.rules, removals=self.removals, span=doc.span(("policy",), key=True))
+            payer=meta["payer"],
+            name=meta["name"],
+            version=text_of(meta["version"]),
+            folder=self.folder,
+            effective_from=_date(meta.get("effective_from")),
+            effective_to=_date(meta.get("effective_to")),
+            extends=extends,
+            fictional=bool(meta.get("fictional", False)),
+            description=meta.get("description", ""),
+            tests=dict(meta.get("tests") or {}),
+            settings=dict(self.settings),
+            defaults=self.defaults,
+            code_sets=self.code_sets,
+            values=self.values,
+            fee_schedule=self.fee_schedule,
+            rules=self.rules,
+            removals=self.removals,
+            span=doc.span(("policy",), key=True),
+        )
 
 
 def infer_codes(condition: ast.Condition):
@@ -504,22 +642,37 @@ def infer_codes(condition: ast.Condition):
             return item.set
         if isinstance(item, ast.Compare) and item.operator == "=":
             for side, other in ((item.left, item.right), (item.right, item.left)):
-                if isinstance(side, ast.Field) and side.path == ("code",) and side.subject in ("focus", "line") \
-                        and isinstance(other, ast.Literal) and other.kind == "code":
+                if (
+                    isinstance(side, ast.Field)
+                    and side.path == ("code",)
+                    and side.subject in ("focus", "line")
+                    and isinstance(other, ast.Literal)
+                    and other.kind == "code"
+                ):
                     return ast.SetList((other,), other.span)
     return None
 
 
-def build_policy(folder: str, documents: list[PolicyDocument], diagnostics: list[Diagnostic],
-                 some_files_unread: bool = False, base: PolicySpec | None = None,
-                 sources: SourceFiles | None = None) -> PolicySpec | None:
+def build_policy(
+    folder: str,
+    documents: list[PolicyDocument],
+    diagnostics: list[Diagnostic],
+    some_files_unread: bool = False,
+    base: PolicySpec | None = None,
+    sources: SourceFiles | None = None,
+) -> PolicySpec | None:
     builder = _Builder(folder, diagnostics, base, sources or SourceFiles())
     if base is None:
         for doc in documents:
             for index, _ in enumerate((doc.data or {}).get("remove") or []):
-                diagnostics.append(Diagnostic(
-                    "E412", "`remove:` drops rules of a base policy, but this policy has no `extends:`",
-                    doc.span(("remove", index)), "add `extends: <base policy>` to the `policy:` section"))
+                diagnostics.append(
+                    Diagnostic(
+                        "E412",
+                        "`remove:` drops rules of a base policy, but this policy has no `extends:`",
+                        doc.span(("remove", index)),
+                        "add `extends: <base policy>` to the `policy:` section",
+                    )
+                )
     for doc in documents:
         builder.add_declarations(doc)
     for doc in documents:

@@ -5,14 +5,14 @@ Finds what the parser cannot: unknown fields and code sets, unknown functions, v
 for 97112 whose condition asks for 97110, `units > 4 and units < 2`, an effective period that ends before it
 starts). Each problem becomes a diagnostic; nothing is raised. A rule that checks clean is safe to compile.
 """
+
 from __future__ import annotations
 
 import datetime
 
 from payerpolicy.rules import ast, fields
 from payerpolicy.rules.builtins import BUILTINS
-from payerpolicy.codes import (CODE_RANGE, DIAGNOSIS, MODIFIER, PROCEDURE_CODE, PROVIDER_TYPES, entry_kinds,
-                    range_codes)
+from payerpolicy.codes import CODE_RANGE, DIAGNOSIS, MODIFIER, PROCEDURE_CODE, PROVIDER_TYPES, entry_kinds, range_codes
 from payerpolicy.diagnostics import Diagnostic, did_you_mean, known_names_help
 from payerpolicy.policy.model import PolicySpec, RuleSpec
 
@@ -49,9 +49,13 @@ class RuleChecker:
                 node = ast.Literal("text", entry, entry, span)
                 possible = entry_kinds(entry)
                 if not possible:
-                    self.error("E407", f"`{entry}` in code set `{spec.name}` is not a code, a code range, a "
-                                       "modifier, a diagnosis or a provider type", node,
-                               "codes have five characters (97112, G0283); ranges are written 97161-97163")
+                    self.error(
+                        "E407",
+                        f"`{entry}` in code set `{spec.name}` is not a code, a code range, a "
+                        "modifier, a diagnosis or a provider type",
+                        node,
+                        "codes have five characters (97112, G0283); ranges are written 97161-97163",
+                    )
                     kinds = set()
                     continue
                 if CODE_RANGE.match(entry):
@@ -60,9 +64,12 @@ class RuleChecker:
                         self.error("E407", f"`{entry}` in code set `{spec.name}`: {expanded}", node)
                 kinds = possible if kinds is None else kinds & possible
             if kinds is not None and not kinds and all(entry_kinds(e) for e in spec.entries):
-                self.error("E407", f"code set `{spec.name}` mixes kinds of entries (codes, modifiers, "
-                                   "diagnoses)", ast.Literal("text", spec.name, spec.name, spec.span),
-                           "keep one kind of entry in each set")
+                self.error(
+                    "E407",
+                    f"code set `{spec.name}` mixes kinds of entries (codes, modifiers, diagnoses)",
+                    ast.Literal("text", spec.name, spec.name, spec.span),
+                    "keep one kind of entry in each set",
+                )
             self.set_kinds[spec.name] = kinds or None
 
     # ------------------------------------------------------------------ rules
@@ -70,10 +77,15 @@ class RuleChecker:
         if rule.codes is not None:
             self.set_type(rule.codes, "code")
         elif not rule.every_code:
-            self.diagnostics.append(Diagnostic(
-                "W501", f"rule `{rule.id}` concerns every procedure code, so it is judged on every line",
-                rule.span, "give it `codes:`, or start its `when` with `code in ...`, if it is about some codes",
-                severity="warning"))
+            self.diagnostics.append(
+                Diagnostic(
+                    "W501",
+                    f"rule `{rule.id}` concerns every procedure code, so it is judged on every line",
+                    rule.span,
+                    "give it `codes:`, or start its `when` with `code in ...`, if it is about some codes",
+                    severity="warning",
+                )
+            )
         self.condition(rule.condition, in_filter=False)
         if rule.message is not None:
             for part in rule.message.parts:
@@ -110,13 +122,20 @@ class RuleChecker:
                     return
                 if quantifier is not None:
                     if not kind.startswith("list["):
-                        self.error("E408", f"`{quantifier} of` needs a list such as `line.diagnoses`, "
-                                           f"not {_kind_words(kind)}", value)
+                        self.error(
+                            "E408",
+                            f"`{quantifier} of` needs a list such as `line.diagnoses`, not {_kind_words(kind)}",
+                            value,
+                        )
                         return
                     kind = kind[5:-1]
                 elif kind.startswith("list["):
-                    self.error("E408", f"`{_show(value)}` is a list; ask `any of {_show(value)} in ...` or "
-                                       f"`none of {_show(value)} in ...`", value)
+                    self.error(
+                        "E408",
+                        f"`{_show(value)}` is a list; ask `any of {_show(value)} in ...` or "
+                        f"`none of {_show(value)} in ...`",
+                        value,
+                    )
                     return
                 self.set_type(set_expr, kind)
             case ast.IsMissing(value):
@@ -141,11 +160,15 @@ class RuleChecker:
                 self.literal_fits(lit, other)
                 return
         if lk != rk:
-            self.error("E403", f"`{_show(left)}` is {_kind_words(lk)} and `{_show(right)}` is "
-                               f"{_kind_words(rk)}: they cannot be compared", node, _compare_hint(lk, rk))
+            self.error(
+                "E403",
+                f"`{_show(left)}` is {_kind_words(lk)} and `{_show(right)}` is "
+                f"{_kind_words(rk)}: they cannot be compared",
+                node,
+                _compare_hint(lk, rk),
+            )
         elif op not in ("=", "!=") and lk not in _ORDERED:
-            self.error("E403", f"`{op}` compares numbers and dates, not {_kind_words(lk)}", node,
-                       "use `=` or `!=`")
+            self.error("E403", f"`{op}` compares numbers and dates, not {_kind_words(lk)}", node, "use `=` or `!=`")
 
     def value(self, node, in_filter: bool) -> str | None:
         """The kind of a value (code, number, date, ...), or None after an error already reported."""
@@ -164,19 +187,31 @@ class RuleChecker:
                 names = [prefix + _dotted(p) for p in fields]
                 written = prefix + _dotted(path)
                 hint = did_you_mean(written, names)
-                if hint is None and subject == "focus" and len(path) == 1 and (
-                        path[0].upper() in PROVIDER_TYPES or MODIFIER.match(path[0].upper())):
+                if (
+                    hint is None
+                    and subject == "focus"
+                    and len(path) == 1
+                    and (path[0].upper() in PROVIDER_TYPES or MODIFIER.match(path[0].upper()))
+                ):
                     hint = f"provider types and modifiers are written in capitals: `{path[0].upper()}`"
-                self.error("E401", f"unknown field `{written}`", node,
-                           hint or f"the fields are {', '.join(f'`{n}`' for n in names)}")
+                self.error(
+                    "E401",
+                    f"unknown field `{written}`",
+                    node,
+                    hint or f"the fields are {', '.join(f'`{n}`' for n in names)}",
+                )
                 return None
             case ast.Call(function, args):
                 kinds = [self.value(a, in_filter) for a in args]
                 builtin = BUILTINS.get(function)
                 if builtin is None:
-                    self.error("E404", f"unknown function `{function}`", node,
-                               did_you_mean(function, BUILTINS) or
-                               f"the functions are {', '.join(f'`{n}`' for n in BUILTINS)}")
+                    self.error(
+                        "E404",
+                        f"unknown function `{function}`",
+                        node,
+                        did_you_mean(function, BUILTINS)
+                        or f"the functions are {', '.join(f'`{n}`' for n in BUILTINS)}",
+                    )
                     return None
                 if builtin.check is not None:  # a function with checks of its own (`value`)
                     return builtin.check(self, node, args, kinds)
@@ -187,9 +222,12 @@ class RuleChecker:
                     return "date"  # a date moved by a number of days
                 for side_kind, side in ((lk, left), (rk, right)):
                     if side_kind is not None and side_kind != "number":
-                        self.error("E403", f"`{op}` works on numbers, not {_kind_words(side_kind)}", side,
-                                   "a date takes + or - a number of days: line.date - 30" if side_kind == "date"
-                                   else None)
+                        self.error(
+                            "E403",
+                            f"`{op}` works on numbers, not {_kind_words(side_kind)}",
+                            side,
+                            "a date takes + or - a number of days: line.date - 30" if side_kind == "date" else None,
+                        )
                 return "number"
             case ast.DayLines(measure, filt):
                 if filt is not None:
@@ -197,27 +235,40 @@ class RuleChecker:
                 if measure in DATE_MEASURES:
                     return "date"
                 if measure.startswith(("earliest ", "latest ")):
-                    self.error("E401", f"`{measure.split()[0]}` takes the date of lines, not `{measure.split()[1]}`",
-                               node, f"{measure.split()[0]} date of lines ...")
+                    self.error(
+                        "E401",
+                        f"`{measure.split()[0]}` takes the date of lines, not `{measure.split()[1]}`",
+                        node,
+                        f"{measure.split()[0]} date of lines ...",
+                    )
                     return None
                 if measure not in ("count", "days", "claims") and measure not in _SUMMABLE:
-                    self.error("E401", f"cannot total `{measure}` over lines", node,
-                               did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed")
+                    self.error(
+                        "E401",
+                        f"cannot total `{measure}` over lines",
+                        node,
+                        did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed",
+                    )
                 return "number"
         return None
 
     def check_arguments(self, node, builtin, args, kinds) -> str:
         """A call's values: as many as the function takes, each of the kind it takes."""
         if len(args) != len(builtin.parameters):
-            self.error("E409", f"`{builtin.name}` takes {len(builtin.parameters)} value(s), not {len(args)}", node,
-                       builtin.doc)
+            self.error(
+                "E409", f"`{builtin.name}` takes {len(builtin.parameters)} value(s), not {len(args)}", node, builtin.doc
+            )
             return builtin.result
         for arg, kind, wanted in zip(args, kinds, builtin.parameters):
             if kind == "symbol" and wanted in ("provider_type", "modifier"):
                 self.literal_fits(arg, wanted)
             elif kind is not None and kind != wanted:
-                self.error("E409", f"`{builtin.name}` needs {_kind_words(wanted)} here, not {_kind_words(kind)}",
-                           arg, builtin.doc)
+                self.error(
+                    "E409",
+                    f"`{builtin.name}` needs {_kind_words(wanted)} here, not {_kind_words(kind)}",
+                    arg,
+                    builtin.doc,
+                )
         return builtin.result
 
     # ------------------------------------------------------------------ sets and literals
@@ -230,17 +281,23 @@ class RuleChecker:
                     close = did_you_mean("@" + name, known)
                     if self.policy.incomplete and close is None:
                         return  # likely defined in the file that could not be read, which is reported
-                    self.error("E402", f"unknown code set `@{name}`", set_expr,
-                               close or known_names_help("code sets", known))
+                    self.error(
+                        "E402", f"unknown code set `@{name}`", set_expr, close or known_names_help("code sets", known)
+                    )
                     return
                 held = self.set_kinds.get(name)
                 if held is not None and kind not in held:
-                    self.error("E403", f"code set `@{name}` holds {_kind_words(_pick_kind(held), plural=True)}, but "
-                                       f"{_kind_words(kind, plural=True)} are wanted here", set_expr)
+                    self.error(
+                        "E403",
+                        f"code set `@{name}` holds {_kind_words(_pick_kind(held), plural=True)}, but "
+                        f"{_kind_words(kind, plural=True)} are wanted here",
+                        set_expr,
+                    )
             case ast.CodeRange(low, high):
                 if kind != "code":
-                    self.error("E403", f"a code range stands where {_kind_words(kind, plural=True)} are wanted",
-                               set_expr)
+                    self.error(
+                        "E403", f"a code range stands where {_kind_words(kind, plural=True)} are wanted", set_expr
+                    )
                 elif isinstance(expanded := range_codes(low, high), str):
                     self.error("E407", expanded, set_expr)
             case ast.SetList(items):
@@ -254,14 +311,21 @@ class RuleChecker:
         if not isinstance(lit, ast.Literal):
             return
         text = lit.text.strip('"').upper()
-        ok = {"code": PROCEDURE_CODE.match(text), "modifier": MODIFIER.match(text),
-              "provider_type": text in PROVIDER_TYPES, "diagnosis": DIAGNOSIS.match(text),
-              "number": lit.kind == "number", "date": lit.kind == "date",
-              "text": lit.kind in ("text", "symbol")}.get(kind, True)
+        ok = {
+            "code": PROCEDURE_CODE.match(text),
+            "modifier": MODIFIER.match(text),
+            "provider_type": text in PROVIDER_TYPES,
+            "diagnosis": DIAGNOSIS.match(text),
+            "number": lit.kind == "number",
+            "date": lit.kind == "date",
+            "text": lit.kind in ("text", "symbol"),
+        }.get(kind, True)
         if not ok:
-            hint = {"modifier": "modifiers are two characters: GP, 59, XU",
-                    "code": "codes have five characters: 97112, G0283",
-                    "provider_type": f"provider types are {', '.join(PROVIDER_TYPES)}"}.get(kind)
+            hint = {
+                "modifier": "modifiers are two characters: GP, 59, XU",
+                "code": "codes have five characters: 97112, G0283",
+                "provider_type": f"provider types are {', '.join(PROVIDER_TYPES)}",
+            }.get(kind)
             if kind == "provider_type":
                 hint = did_you_mean(text, PROVIDER_TYPES) or hint
             self.error("E406", f"`{lit.text}` is not {_kind_words(kind)}", lit, hint)
@@ -269,26 +333,36 @@ class RuleChecker:
     # ------------------------------------------------------------------ rules that cannot fire
     def never_fires(self, rule: RuleSpec) -> None:
         def cannot(why: str, node) -> None:
-            self.error("E405", f"rule `{rule.id}` can never fire: {why}", node,
-                       "fix the condition, or remove the rule")
+            self.error("E405", f"rule `{rule.id}` can never fire: {why}", node, "fix the condition, or remove the rule")
+
         if rule.effective_from and rule.effective_to and rule.effective_to < rule.effective_from:
-            cannot(f"its effective period ends ({rule.effective_to}) before it starts ({rule.effective_from})",
-                   rule)
+            cannot(f"its effective period ends ({rule.effective_to}) before it starts ({rule.effective_from})", rule)
         conjuncts = rule.condition.items if isinstance(rule.condition, ast.AllOf) else (rule.condition,)
         codes = self.expand(rule.codes)
         bounds: dict = {}
         has: dict[object, bool] = {}  # a modifier asked for: present (False) or absent (True)
         for item in conjuncts:
-            if isinstance(item, ast.Compare) and isinstance(item.left, ast.Literal) and \
-                    isinstance(item.right, ast.Literal) and item.left.kind == item.right.kind == "number":
+            if (
+                isinstance(item, ast.Compare)
+                and isinstance(item.left, ast.Literal)
+                and isinstance(item.right, ast.Literal)
+                and item.left.kind == item.right.kind == "number"
+            ):
                 if not _holds(item.operator, item.left.value, item.right.value):
                     cannot(f"`{item.left.text} {item.operator} {item.right.text}` is never true", item)
             asked = _asked_codes(item, self)
             if asked is not None and codes is not None and not (asked & codes):
-                cannot("its condition asks for codes the rule does not concern "
-                       f"({', '.join(sorted(asked)[:5])} vs {', '.join(sorted(codes)[:5])})", item)
-            if isinstance(item, ast.Compare) and isinstance(item.left, ast.Field) and \
-                    isinstance(item.right, ast.Literal) and isinstance(item.right.value, (int, float)):
+                cannot(
+                    "its condition asks for codes the rule does not concern "
+                    f"({', '.join(sorted(asked)[:5])} vs {', '.join(sorted(codes)[:5])})",
+                    item,
+                )
+            if (
+                isinstance(item, ast.Compare)
+                and isinstance(item.left, ast.Field)
+                and isinstance(item.right, ast.Literal)
+                and isinstance(item.right.value, (int, float))
+            ):
                 key = (item.left.subject if item.left.subject != "line" else "focus", item.left.path)
                 low, high = bounds.get(key, (float("-inf"), float("inf")))
                 v, op = item.right.value, item.operator
@@ -301,8 +375,12 @@ class RuleChecker:
                 bounds[key] = (low, high)
                 if low > high:
                     cannot(f"no value of `{item.left.dotted}` meets all its limits", item)
-            if isinstance(item, ast.HasModifier) and isinstance(item.modifiers, ast.SetList) and \
-                    len(item.modifiers.items) == 1 and isinstance(item.modifiers.items[0], ast.Literal):
+            if (
+                isinstance(item, ast.HasModifier)
+                and isinstance(item.modifiers, ast.SetList)
+                and len(item.modifiers.items) == 1
+                and isinstance(item.modifiers.items[0], ast.Literal)
+            ):
                 mod = item.modifiers.items[0].value
                 if has.get(mod, item.negated) != item.negated:
                     cannot(f"it asks for modifier {mod} both present and absent", item)
@@ -320,8 +398,9 @@ class RuleChecker:
                 out: set[str] = set()
                 for entry in spec.entries:
                     low, _, high = entry.partition("-")
-                    got = self.expand(ast.CodeRange(low, high) if CODE_RANGE.match(entry)
-                                      else ast.Literal("code", entry, entry))
+                    got = self.expand(
+                        ast.CodeRange(low, high) if CODE_RANGE.match(entry) else ast.Literal("code", entry, entry)
+                    )
                     if got is None:
                         return None
                     out |= got
@@ -343,12 +422,24 @@ class RuleChecker:
 
 
 def _asked_codes(item, checker: RuleChecker) -> set[str] | None:
-    if isinstance(item, ast.InSet) and not item.negated and item.quantifier is None and \
-            isinstance(item.value, ast.Field) and item.value.path == ("code",) and item.value.subject in ("focus", "line"):
+    if (
+        isinstance(item, ast.InSet)
+        and not item.negated
+        and item.quantifier is None
+        and isinstance(item.value, ast.Field)
+        and item.value.path == ("code",)
+        and item.value.subject in ("focus", "line")
+    ):
         return checker.expand(item.set)
-    if isinstance(item, ast.Compare) and item.operator == "=" and isinstance(item.left, ast.Field) and \
-            item.left.path == ("code",) and item.left.subject in ("focus", "line") and \
-            isinstance(item.right, ast.Literal) and item.right.kind == "code":
+    if (
+        isinstance(item, ast.Compare)
+        and item.operator == "="
+        and isinstance(item.left, ast.Field)
+        and item.left.path == ("code",)
+        and item.left.subject in ("focus", "line")
+        and isinstance(item.right, ast.Literal)
+        and item.right.kind == "code"
+    ):
         return {str(item.right.value)}
     return None
 
@@ -380,11 +471,27 @@ def _show(node) -> str:
     return "this value"
 
 
-_WORDS = {"code": "a procedure code", "number": "a number", "date": "a date", "text": "text",
-          "modifier": "a modifier", "provider_type": "a provider type", "diagnosis": "a diagnosis",
-          "symbol": "a name", "list[modifier]": "a list of modifiers", "list[diagnosis]": "a list of diagnoses"}
-_PLURAL = {"code": "procedure codes", "modifier": "modifiers", "provider_type": "provider types",
-           "diagnosis": "diagnoses", "number": "numbers", "date": "dates", "text": "texts"}
+_WORDS = {
+    "code": "a procedure code",
+    "number": "a number",
+    "date": "a date",
+    "text": "text",
+    "modifier": "a modifier",
+    "provider_type": "a provider type",
+    "diagnosis": "a diagnosis",
+    "symbol": "a name",
+    "list[modifier]": "a list of modifiers",
+    "list[diagnosis]": "a list of diagnoses",
+}
+_PLURAL = {
+    "code": "procedure codes",
+    "modifier": "modifiers",
+    "provider_type": "provider types",
+    "diagnosis": "diagnoses",
+    "number": "numbers",
+    "date": "dates",
+    "text": "texts",
+}
 
 
 def _kind_words(kind: str, plural: bool = False) -> str:
@@ -408,10 +515,15 @@ def check_policy(policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
     assistant = policy.settings.get("assistant_payment")
     if assistant and str(assistant["modifiers"])[1:] not in policy.code_sets:
         # Settings keep no position once merged with a base policy's: the policy's own section is shown.
-        diagnostics.append(Diagnostic(
-            "E402", f"unknown code set `{assistant['modifiers']}` in the setting `assistant_payment`", policy.span,
-            did_you_mean(str(assistant["modifiers"])[1:], list(policy.code_sets)) or
-            "name a code set of the policy that lists the assistant modifiers (CQ, CO)"))
+        diagnostics.append(
+            Diagnostic(
+                "E402",
+                f"unknown code set `{assistant['modifiers']}` in the setting `assistant_payment`",
+                policy.span,
+                did_you_mean(str(assistant["modifiers"])[1:], list(policy.code_sets))
+                or "name a code set of the policy that lists the assistant modifiers (CQ, CO)",
+            )
+        )
 
 
 def _check_caps_agree(checker: RuleChecker, policy: PolicySpec, diagnostics: list[Diagnostic]) -> None:
@@ -424,18 +536,31 @@ def _check_caps_agree(checker: RuleChecker, policy: PolicySpec, diagnostics: lis
     for i, (_, codes) in enumerate(caps):
         for code in codes:
             by_code.setdefault(code, []).append(i)
-    pairs = sorted({(a, b) for sharing in by_code.values() if len(sharing) > 1
-                    for n, a in enumerate(sharing) for b in sharing[n + 1:]})
+    pairs = sorted(
+        {
+            (a, b)
+            for sharing in by_code.values()
+            if len(sharing) > 1
+            for n, a in enumerate(sharing)
+            for b in sharing[n + 1 :]
+        }
+    )
     for i, j in pairs:
         (first, first_codes), (second, second_codes) = caps[i], caps[j]
         if not _periods_meet(first, second):
             continue
         code = sorted(first_codes & second_codes)[0]
-        diagnostics.append(Diagnostic(
-            "W504", f"two daily caps for {code}: `{first.id}` ({first.limit}) and `{second.id}` "
-                    f"({second.limit}); only the lower one ever counts", second.span,
-            f"remove one (`remove: [{first.id}]` in a policy that extends it), or give them different "
-            "effective dates", severity="warning"))
+        diagnostics.append(
+            Diagnostic(
+                "W504",
+                f"two daily caps for {code}: `{first.id}` ({first.limit}) and `{second.id}` "
+                f"({second.limit}); only the lower one ever counts",
+                second.span,
+                f"remove one (`remove: [{first.id}]` in a policy that extends it), or give them different "
+                "effective dates",
+                severity="warning",
+            )
+        )
 
 
 def _periods_meet(a, b) -> bool:

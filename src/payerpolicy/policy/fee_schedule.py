@@ -18,6 +18,7 @@ practice sets its own in the policy it uses. Every mistake is reported with file
 What the tables are used for (the allowed amount of each line, MPPR, the assistant payment) is the evaluate
 stage's: see `program.allowed_amounts`.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -73,8 +74,9 @@ def _amount(text: str) -> float | None:
     return value if value >= 0 else None
 
 
-def fee_tables(entry: dict, paths: dict, at: dict, diagnostics: list[Diagnostic],
-               sources: SourceFiles) -> FeeTables | None:
+def fee_tables(
+    entry: dict, paths: dict, at: dict, diagnostics: list[Diagnostic], sources: SourceFiles
+) -> FeeTables | None:
     """The tables of one `fee_schedule_tables:` entry. `paths`: for `fees` and `rvu`, (file path, display
     name); `at`: the span of each key of the entry, where mistakes of the entry itself are reported."""
     carrier, locality = str(entry["carrier"]).strip(), str(entry["locality"]).strip()
@@ -94,26 +96,42 @@ def fee_tables(entry: dict, paths: dict, at: dict, diagnostics: list[Diagnostic]
         nonfacility, facility = _amount(row["nonfacility_fee"].strip()), _amount(row["facility_fee"].strip())
         if nonfacility is None or facility is None:
             bad += 1
-            fees_file.cell_mistake(diagnostics, sources, f"the fees of {code} are not amounts of dollars", number,
-                                   "import the payment amount file again: payerpolicy tables import fees")
+            fees_file.cell_mistake(
+                diagnostics,
+                sources,
+                f"the fees of {code} are not amounts of dollars",
+                number,
+                "import the payment amount file again: payerpolicy tables import fees",
+            )
             continue
         tables.fees[(code, modifier)] = (nonfacility, facility)
     for number, row in rvu_file.rows:
         code, modifier = row["code"].strip().upper(), row.get("modifier", "").strip().upper()
-        figures = [_amount(row.get(name, "").strip()) for name in
-                   ("work_rvu", "pe_nonfacility_rvu", "pe_facility_rvu", "mp_rvu")]
+        figures = [
+            _amount(row.get(name, "").strip())
+            for name in ("work_rvu", "pe_nonfacility_rvu", "pe_facility_rvu", "mp_rvu")
+        ]
         if any(figure is None for figure in figures):
             bad += 1
-            rvu_file.cell_mistake(diagnostics, sources, f"the RVUs of {code} are not numbers (work, PE "
-                                                        "non-facility, PE facility, MP)", number,
-                                  "import the RVU file again: payerpolicy tables import rvu")
+            rvu_file.cell_mistake(
+                diagnostics,
+                sources,
+                f"the RVUs of {code} are not numbers (work, PE non-facility, PE facility, MP)",
+                number,
+                "import the RVU file again: payerpolicy tables import rvu",
+            )
             continue
         tables.rvus[(code, modifier)] = (*figures, row.get("mult_proc", "").strip())
     if not tables.fees and not bad and not fees_file.mistakes:
-        diagnostics.append(Diagnostic(
-            "E212", f"`{fees_file.display}` has no fee for carrier {carrier} locality {locality}", at["locality"],
-            "give the carrier and locality of the practice as the payment amount file writes them "
-            "(carrier 01112, locality 05)"))
+        diagnostics.append(
+            Diagnostic(
+                "E212",
+                f"`{fees_file.display}` has no fee for carrier {carrier} locality {locality}",
+                at["locality"],
+                "give the carrier and locality of the practice as the payment amount file writes them "
+                "(carrier 01112, locality 05)",
+            )
+        )
         return None
     if bad or fees_file.mistakes or rvu_file.mistakes:
         return None

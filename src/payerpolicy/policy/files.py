@@ -14,6 +14,7 @@ Every value's node is kept by its path (`("unit_caps", 0, "max_units")`), so lat
 line and column of any value or key, and `origin()` maps each character of a text value (a rule condition,
 say) back to its line and column in the file.
 """
+
 from __future__ import annotations
 
 import re
@@ -104,26 +105,38 @@ def node_span(file: str, node: Node) -> Span:
     return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def read_policy_file(path: Path, display: str, sources: SourceFiles,
-                     diagnostics: list[Diagnostic]) -> PolicyDocument | None:
+def read_policy_file(
+    path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic]
+) -> PolicyDocument | None:
     """Read one YAML file; on a YAML mistake, record a diagnostic and return None."""
     try:
         unsaved = sources.unsaved.get(path.resolve()) if sources.unsaved else None
         size = len(unsaved.encode("utf-8")) if unsaved is not None else path.stat().st_size
         if size > MAX_FILE_BYTES:
-            diagnostics.append(Diagnostic(
-                "E105", f"the file is {size / 1024 / 1024:.0f} MB; a policy file may be at most "
-                        f"{MAX_FILE_BYTES // 1024 // 1024} MB", Span(display, 1, 1),
-                "put large tables in a table file (`code_pair_tables`, `unit_cap_tables`) beside the policy"))
+            diagnostics.append(
+                Diagnostic(
+                    "E105",
+                    f"the file is {size / 1024 / 1024:.0f} MB; a policy file may be at most "
+                    f"{MAX_FILE_BYTES // 1024 // 1024} MB",
+                    Span(display, 1, 1),
+                    "put large tables in a table file (`code_pair_tables`, `unit_cap_tables`) beside the policy",
+                )
+            )
             return None
         raw = unsaved.encode("utf-8", "surrogatepass") if unsaved is not None else path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = raw[:exc.start]
+        before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
-        diagnostics.append(Diagnostic("E102", f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read",
-                                      Span(display, line, column), "save the file as UTF-8"))
+        diagnostics.append(
+            Diagnostic(
+                "E102",
+                f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read",
+                Span(display, line, column),
+                "save the file as UTF-8",
+            )
+        )
         return None
     except OSError as exc:
         diagnostics.append(Diagnostic("E101", f"cannot read the file: {exc.strerror}", Span(display, 1, 1)))
@@ -133,8 +146,9 @@ def read_policy_file(path: Path, display: str, sources: SourceFiles,
     try:
         root = _compose(text)
     except RecursionError:
-        diagnostics.append(Diagnostic("E106", f"the file is nested too deeply (more than {MAX_DEPTH} levels)",
-                                      Span(display, 1, 1)))
+        diagnostics.append(
+            Diagnostic("E106", f"the file is nested too deeply (more than {MAX_DEPTH} levels)", Span(display, 1, 1))
+        )
         return None
     except yaml.MarkedYAMLError as exc:
         diagnostics.append(yaml_diagnostic(exc, display, text))
@@ -206,8 +220,9 @@ def yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagn
             hint = "the keys of one entry start at the same column; a value on its own line goes further in"
     else:
         if "another document" in problem and mark:  # point at the `---` that starts the second one
-            at = next((n for n in range(mark.line, -1, -1) if lines[n:n + 1] and lines[n].startswith("---")),
-                      mark.line)
+            at = next(
+                (n for n in range(mark.line, -1, -1) if lines[n : n + 1] and lines[n].startswith("---")), mark.line
+            )
             span = Span(display, at + 1, 1)
         if "could not find expected ':'" in problem and exc.context_mark:  # the key, not the line after it
             span = Span(display, exc.context_mark.line + 1, exc.context_mark.column + 1)
@@ -217,17 +232,32 @@ def yaml_diagnostic(exc: yaml.MarkedYAMLError, display: str, text: str) -> Diagn
 
 # PyYAML's other messages, in words an author knows (checked by `tests/test_billing_words.py`).
 _YAML_WORDS = [
-    ("but found another document", "this file holds several YAML documents (`---`); a policy file is one",
-     "remove the `---` line, or split the file in two"),
-    ("found undefined alias", "this `*name` refers to no `&name` above it",
-     "write the value out, or put `&name` on the value it should repeat"),
-    ("could not find expected ':'", "a key on this line has no `:` after it",
-     "write `key: value`, or put text that runs over several lines in quotes"),
-    ("found unknown escape character", "a backslash in double quotes starts a character YAML does not know",
-     "write `\\\\` for a backslash, or use single quotes"),
+    (
+        "but found another document",
+        "this file holds several YAML documents (`---`); a policy file is one",
+        "remove the `---` line, or split the file in two",
+    ),
+    (
+        "found undefined alias",
+        "this `*name` refers to no `&name` above it",
+        "write the value out, or put `&name` on the value it should repeat",
+    ),
+    (
+        "could not find expected ':'",
+        "a key on this line has no `:` after it",
+        "write `key: value`, or put text that runs over several lines in quotes",
+    ),
+    (
+        "found unknown escape character",
+        "a backslash in double quotes starts a character YAML does not know",
+        "write `\\\\` for a backslash, or use single quotes",
+    ),
     ("that cannot start any token", "a value cannot start with this character", "put the value in quotes"),
-    ("expected alphabetic or numeric character", "an `&` or `*` must be followed by a name",
-     "put a value starting with `&` or `*` in quotes"),
+    (
+        "expected alphabetic or numeric character",
+        "an `&` or `*` must be followed by a name",
+        "put a value starting with `&` or `*` in quotes",
+    ),
 ]
 
 
@@ -269,14 +299,21 @@ def _value_start(line: str) -> int | None:
 def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagnostic], budget: list[int]):
     budget[0] -= 1
     if budget[0] < 0:
-        raise _Refused(Diagnostic(
-            "E107", f"the file makes more than {MAX_VALUES:,} values (YAML aliases repeated inside each other?)",
-            # An alias is the very node it names, so its own place is not known: point at the entry it is in.
-            node_span(doc.file, doc.key_nodes.get(path[:2]) or doc.key_nodes.get(path[:1]) or node),
-            "write the values out, or put large tables in a table file"))
+        raise _Refused(
+            Diagnostic(
+                "E107",
+                f"the file makes more than {MAX_VALUES:,} values (YAML aliases repeated inside each other?)",
+                # An alias is the very node it names, so its own place is not known: point at the entry it is in.
+                node_span(doc.file, doc.key_nodes.get(path[:2]) or doc.key_nodes.get(path[:1]) or node),
+                "write the values out, or put large tables in a table file",
+            )
+        )
     if len(path) > MAX_DEPTH:
-        raise _Refused(Diagnostic("E106", f"the file is nested too deeply (more than {MAX_DEPTH} levels)",
-                                  node_span(doc.file, node)))
+        raise _Refused(
+            Diagnostic(
+                "E106", f"the file is nested too deeply (more than {MAX_DEPTH} levels)", node_span(doc.file, node)
+            )
+        )
     doc.nodes[path] = node
     if isinstance(node, MappingNode):
         out: dict = {}
@@ -284,14 +321,20 @@ def _build(node: Node, path: Path_, doc: PolicyDocument, diagnostics: list[Diagn
             key = key_node.value if isinstance(key_node, ScalarNode) else str(key_node.value)
             if key == "<<":
                 doc.merged.add(path)
-                diagnostics.append(Diagnostic("E104", "merge keys (`<<`) are not supported in policies",
-                                              node_span(doc.file, key_node)))
+                diagnostics.append(
+                    Diagnostic("E104", "merge keys (`<<`) are not supported in policies", node_span(doc.file, key_node))
+                )
                 continue
             if key in out:
                 first = doc.key_nodes[path + (key,)]
-                diagnostics.append(Diagnostic(
-                    "E104", f"`{key}` is given twice here", node_span(doc.file, key_node),
-                    f"the first `{key}` is on line {first.start_mark.line + 1}; keep one"))
+                diagnostics.append(
+                    Diagnostic(
+                        "E104",
+                        f"`{key}` is given twice here",
+                        node_span(doc.file, key_node),
+                        f"the first `{key}` is on line {first.start_mark.line + 1}; keep one",
+                    )
+                )
                 continue
             doc.key_nodes[path + (key,)] = key_node
             out[key] = _build(value_node, path + (key,), doc, diagnostics, budget)
@@ -326,7 +369,7 @@ def _scalar_positions(text: str, node: ScalarNode) -> tuple:
     greedy walk finds each one; a folded line break in the value matches a line break in the raw text.
     """
     start = node.start_mark
-    raw = text[start.index:node.end_mark.index]
+    raw = text[start.index : node.end_mark.index]
     value = node.value
     line, column = start.line + 1, start.column + 1
     raw_positions = []
@@ -349,9 +392,9 @@ def _scalar_positions(text: str, node: ScalarNode) -> tuple:
             # backslash is. Skip escapes that stand for nothing (a backslash before a line break).
             while k < len(raw) - 1 and raw[k] == "\\" and raw[k + 1] == "\n":
                 k += 2
-            if raw[k:k + 1] == "\\" and (ch != "\\" or raw[k:k + 2] == "\\\\"):
+            if raw[k : k + 1] == "\\" and (ch != "\\" or raw[k : k + 2] == "\\\\"):
                 positions.append(raw_positions[k])
-                width = {"x": 4, "u": 6, "U": 10}.get(raw[k + 1:k + 2], 2)
+                width = {"x": 4, "u": 6, "U": 10}.get(raw[k + 1 : k + 2], 2)
                 j = k + width
                 continue
         while k < len(raw) and raw[k] != ch and not (ch in " \n" and raw[k] in " \n"):

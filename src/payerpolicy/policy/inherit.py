@@ -10,6 +10,7 @@ Policies chain: a plan may extend a payer that extends the CMS base. Warnings po
 slip: an override identical to the rule it replaces (W502), and a rule named like the base's own
 (`medicare.` ...) that replaces nothing (W503), usually a misspelt id that adds a rule instead.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -23,8 +24,14 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
     order = [rule.id for rule in base.rules]
     for rule_id, span in child.removals:
         if rule_id not in rules:
-            diagnostics.append(Diagnostic("E410", f"`{rule_id}` is not a rule of the base policy `{base.payer}`",
-                                          span, did_you_mean(rule_id, order)))
+            diagnostics.append(
+                Diagnostic(
+                    "E410",
+                    f"`{rule_id}` is not a rule of the base policy `{base.payer}`",
+                    span,
+                    did_you_mean(rule_id, order),
+                )
+            )
             continue
         del rules[rule_id]
         order.remove(rule_id)
@@ -32,15 +39,27 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
         if rule.id not in rules:
             order.append(rule.id)
             if rule.id.startswith(base.payer + "."):
-                diagnostics.append(Diagnostic(
-                    "W503", f"`{rule.id}` is named like a rule of the base policy `{base.payer}` but replaces "
-                            "none: it adds a rule", rule.span,
-                    did_you_mean(rule.id, [i for i in order if i != rule.id]) or "to change a base rule, use its exact id; to add one, name "
-                                                      "it after this policy", severity="warning"))
+                diagnostics.append(
+                    Diagnostic(
+                        "W503",
+                        f"`{rule.id}` is named like a rule of the base policy `{base.payer}` but replaces "
+                        "none: it adds a rule",
+                        rule.span,
+                        did_you_mean(rule.id, [i for i in order if i != rule.id])
+                        or "to change a base rule, use its exact id; to add one, name it after this policy",
+                        severity="warning",
+                    )
+                )
         elif _same_rule(rules[rule.id], rule):
-            diagnostics.append(Diagnostic(
-                "W502", f"`{rule.id}` overrides the base policy's rule with the very same rule", rule.span,
-                "remove this copy: the base's rule applies anyway", severity="warning"))
+            diagnostics.append(
+                Diagnostic(
+                    "W502",
+                    f"`{rule.id}` overrides the base policy's rule with the very same rule",
+                    rule.span,
+                    "remove this copy: the base's rule applies anyway",
+                    severity="warning",
+                )
+            )
         rules[rule.id] = rule
     return replace(
         child,
@@ -59,8 +78,20 @@ def merge(base: PolicySpec, child: PolicySpec, diagnostics: list[Diagnostic]) ->
 
 def _same_rule(base, child) -> bool:
     """Whether an override says exactly what the base's rule says (where it is written aside)."""
-    keys = ("family", "severity", "condition", "reason", "codes", "message", "fix", "effective_from",
-            "effective_to", "announced", "deleted", "limit")
+    keys = (
+        "family",
+        "severity",
+        "condition",
+        "reason",
+        "codes",
+        "message",
+        "fix",
+        "effective_from",
+        "effective_to",
+        "announced",
+        "deleted",
+        "limit",
+    )
     if any(getattr(base, k) != getattr(child, k) for k in keys):
         return False
     if base.message is None and base.default_message is not None:  # generated messages: compare their parts

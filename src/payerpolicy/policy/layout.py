@@ -19,6 +19,7 @@ Nothing is lost unseen: the laid-out text is read again and must give the same d
 spacing of the rewritten expressions may differ, and only where both read as the same Lark tree), and every
 comment must have been written; otherwise `LayoutError` says where, and the file is left as it was.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,15 +83,30 @@ def lay_out(text: str, display: str = "<text>") -> str:
 def _document(events: list, display: str) -> tuple[_Node | None, bool]:
     documents = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
     if len(documents) > 1:
-        raise LayoutError(Diagnostic("E103", "this file holds several YAML documents (`---`); a policy file is one",
-                                     _span(display, documents[1].start_mark)))
+        raise LayoutError(
+            Diagnostic(
+                "E103",
+                "this file holds several YAML documents (`---`); a policy file is one",
+                _span(display, documents[1].start_mark),
+            )
+        )
     if not documents:
         return None, False
     if documents[0].version or documents[0].tags:
-        raise LayoutError(Diagnostic("E103", "`fmt` does not lay out files with `%YAML` or `%TAG` directives",
-                                     _span(display, documents[0].start_mark)))
-    body = [e for e in events if not isinstance(e, (yaml.StreamStartEvent, yaml.StreamEndEvent,
-                                                    yaml.DocumentStartEvent, yaml.DocumentEndEvent))]
+        raise LayoutError(
+            Diagnostic(
+                "E103",
+                "`fmt` does not lay out files with `%YAML` or `%TAG` directives",
+                _span(display, documents[0].start_mark),
+            )
+        )
+    body = [
+        e
+        for e in events
+        if not isinstance(
+            e, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)
+        )
+    ]
     root, _ = _tree(body, 0, display)
     return root, bool(documents[0].explicit)
 
@@ -100,13 +116,30 @@ def _tree(events: list, at: int, display: str) -> tuple[_Node, int]:
     if isinstance(event, yaml.AliasEvent):
         return _Node("alias", event.start_mark, event.end_mark, anchor=event.anchor), at + 1
     if isinstance(event, yaml.ScalarEvent):
-        return _Node("scalar", event.start_mark, event.end_mark, anchor=event.anchor, tag=event.tag,
-                     style=event.style or None, value=event.value), at + 1  # libyaml says "" for plain
+        return _Node(
+            "scalar",
+            event.start_mark,
+            event.end_mark,
+            anchor=event.anchor,
+            tag=event.tag,
+            style=event.style or None,
+            value=event.value,
+        ), at + 1  # libyaml says "" for plain
     if event.tag is not None:
-        raise LayoutError(Diagnostic("E103", f"`fmt` does not lay out a list or mapping with a tag (`{event.tag}`)",
-                                     _span(display, event.start_mark)))
-    node = _Node("seq" if isinstance(event, yaml.SequenceStartEvent) else "map", event.start_mark,
-                 event.end_mark, anchor=event.anchor, flow=bool(event.flow_style))
+        raise LayoutError(
+            Diagnostic(
+                "E103",
+                f"`fmt` does not lay out a list or mapping with a tag (`{event.tag}`)",
+                _span(display, event.start_mark),
+            )
+        )
+    node = _Node(
+        "seq" if isinstance(event, yaml.SequenceStartEvent) else "map",
+        event.start_mark,
+        event.end_mark,
+        anchor=event.anchor,
+        flow=bool(event.flow_style),
+    )
     at += 1
     children = []
     while not isinstance(events[at], (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
@@ -128,8 +161,9 @@ class _Writer:
         self.lines = text.split("\n")
         self.out: list[str] = []
         self.written_to = -1  # the last source line whose comments and blank lines are placed
-        self.policy = root is not None and root.kind == "map" and not any(
-            k.value in ("cases", "claims") for k, _ in root.items)
+        self.policy = (
+            root is not None and root.kind == "map" and not any(k.value in ("cases", "claims") for k, _ in root.items)
+        )
         scalars: list[_Node] = []
         if root is not None:
             _scalars(root, scalars)
@@ -168,10 +202,14 @@ class _Writer:
         missed = sorted(set(self.comments) - self.placed)
         if missed:
             n = missed[0]
-            raise LayoutError(Diagnostic(
-                "E103", "`fmt` cannot keep this comment in its place",
-                Span(self.display, n + 1, self.comments[n][0] + 1),
-                "put the comment on a line of its own above what it is about"))
+            raise LayoutError(
+                Diagnostic(
+                    "E103",
+                    "`fmt` cannot keep this comment in its place",
+                    Span(self.display, n + 1, self.comments[n][0] + 1),
+                    "put the comment on a line of its own above what it is about",
+                )
+            )
         while self.out and self.out[-1] == "":
             self.out.pop()
         return "\n".join(line.rstrip() for line in self.out) + "\n" if self.out else ""
@@ -240,14 +278,15 @@ class _Writer:
 
     def key_text(self, key: _Node) -> str:
         if key.kind != "scalar" or key.style in ("|", ">") or key.start.line != key.end.line:
-            raise LayoutError(Diagnostic("E103", "`fmt` lays out only keys written on one line",
-                                         _span(self.display, key.start)))
-        return self.text[key.start.index:key.end.index]
+            raise LayoutError(
+                Diagnostic("E103", "`fmt` lays out only keys written on one line", _span(self.display, key.start))
+            )
+        return self.text[key.start.index : key.end.index]
 
     # ------------------------------------------------------------------ scalars
 
     def source_lines(self, node: _Node) -> list[str]:
-        return self.text[node.start.index:node.end.index].split("\n")
+        return self.text[node.start.index : node.end.index].split("\n")
 
     def scalar_lines(self, node: _Node, indent: int, depth: int, key: str | None) -> list[str]:
         """A plain or quoted scalar, as written, its continuation lines indented `indent`."""
@@ -282,8 +321,7 @@ class _Writer:
             return ['"' + tidy + '"']
         return lines
 
-    def block_scalar(self, head: str, node: _Node, indent: int, key_line: int, depth: int,
-                     key: str | None) -> None:
+    def block_scalar(self, head: str, node: _Node, indent: int, key_line: int, depth: int, key: str | None) -> None:
         source = self.source_lines(node)
         header = source[0].partition("#")[0].strip()  # its comment, if any, comes back as a trailing one
         self.out.append(f"{head} {header}" + self.trailing(key_line, node.start.line))
@@ -365,8 +403,13 @@ class _Writer:
 
     def flow_scalar(self, node: _Node) -> str:
         if node.style in ("|", ">"):
-            raise LayoutError(Diagnostic("E103", "`fmt` does not lay out a block scalar inside `[...]` or `{...}`",
-                                         _span(self.display, node.start)))
+            raise LayoutError(
+                Diagnostic(
+                    "E103",
+                    "`fmt` does not lay out a block scalar inside `[...]` or `{...}`",
+                    _span(self.display, node.start),
+                )
+            )
         lines = [line.strip() for line in self.source_lines(node)]
         if len(lines) == 1:
             return lines[0]
@@ -379,10 +422,14 @@ class _Writer:
     def no_comment_inside(self, node: _Node) -> None:
         for n in range(node.start.line, node.end.line):
             if n in self.comments:
-                raise LayoutError(Diagnostic(
-                    "E103", "`fmt` does not lay out a comment inside `[...]` or `{...}`",
-                    Span(self.display, n + 1, self.comments[n][0] + 1),
-                    "put the comment on a line of its own above the list"))
+                raise LayoutError(
+                    Diagnostic(
+                        "E103",
+                        "`fmt` does not lay out a comment inside `[...]` or `{...}`",
+                        Span(self.display, n + 1, self.comments[n][0] + 1),
+                        "put the comment on a line of its own above the list",
+                    )
+                )
 
 
 def _indent_of(line: str) -> int:
@@ -393,7 +440,7 @@ def _scalars(node: _Node, found: list[_Node]) -> None:
     if node.kind in ("scalar", "alias"):
         found.append(node)
     for item in node.items:
-        for part in (item if isinstance(item, tuple) else (item,)):
+        for part in item if isinstance(item, tuple) else (item,):
             _scalars(part, found)
 
 
@@ -432,9 +479,14 @@ def _same_meaning(original, laid_out: str, display: str) -> None:
     except (yaml.YAMLError, RecursionError):
         same = False
     if not same:
-        raise LayoutError(Diagnostic(
-            "E103", "`fmt` could not lay this file out without changing what it says, so it is left as it was",
-            Span(display, 1, 1), "please report this file to the payerpolicy maintainers"))
+        raise LayoutError(
+            Diagnostic(
+                "E103",
+                "`fmt` could not lay this file out without changing what it says, so it is left as it was",
+                Span(display, 1, 1),
+                "please report this file to the payerpolicy maintainers",
+            )
+        )
 
 
 def _events(text: str) -> list:
@@ -475,8 +527,7 @@ def _said(node, met: dict):
 
 def _alike(a, b) -> bool:
     if isinstance(a, list) and isinstance(b, list):
-        return (type(a) is type(b) and len(a) == len(b)
-                and all(_alike(x, y) for x, y in zip(a, b)))
+        return type(a) is type(b) and len(a) == len(b) and all(_alike(x, y) for x, y in zip(a, b))
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) == 2 and isinstance(a[0], str):
         if a == b:
             return True

@@ -4,6 +4,7 @@ Both hand-written rules and table rows end up as `RuleSpec`s holding syntax tree
 checker and the compiler handle one kind of rule. A `PolicySpec` may still name a base policy it extends;
 `policy.inherit` merges the two.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -13,8 +14,20 @@ from typing import Callable
 from payerpolicy.rules import ast
 from payerpolicy.diagnostics import Span
 
-FAMILIES = ("timed_units", "unit_cap", "modifier", "code_pair", "evaluation", "provider_scope", "diagnosis",
-            "threshold", "documentation", "claim_data", "custom", "fee_schedule")
+FAMILIES = (
+    "timed_units",
+    "unit_cap",
+    "modifier",
+    "code_pair",
+    "evaluation",
+    "provider_scope",
+    "diagnosis",
+    "threshold",
+    "documentation",
+    "claim_data",
+    "custom",
+    "fee_schedule",
+)
 SEVERITIES = ("deny", "warn", "info")
 # What a finding is, for whoever reads it. A payer edit is what the payer's own system does to the line (it
 # carries the group, CARC and RARC the payer sends). A compliance finding is one the payer cannot see on the

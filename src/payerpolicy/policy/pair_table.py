@@ -19,6 +19,7 @@ modifier bypasses the edit), 1 (a bypass modifier does) or 9 (the edit does not 
 Every mistake is reported with file:line:column, all of them in one go (up to a limit), and a table with
 mistakes is not used at all.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -62,7 +63,7 @@ class PairTable:
         numbers = array.array("I")
         numbers.frombytes(raw)
         wanted = {column1 for column1, _ in hits}
-        rows = [numbers[n // 5] for n in range(0, len(column1s), 5) if column1s[n:n + 5] in wanted]
+        rows = [numbers[n // 5] for n in range(0, len(column1s), 5) if column1s[n : n + 5] in wanted]
         out: dict[str, object] = {"table": self.file}
         if self.quarter:
             out["quarter"] = self.quarter
@@ -83,7 +84,7 @@ class PairTable:
                 continue
             codes, values = [], array.array("Q")
             for column1, edit in edits.items():
-                for one in (edit if isinstance(edit, tuple) else (edit,)):
+                for one in edit if isinstance(edit, tuple) else (edit,):
                     codes.append(column1)
                     values.append(one)
             packed[column2] = ("".join(codes), values.tobytes())
@@ -98,15 +99,21 @@ class PairTable:
         values.frombytes(raw)
         edits: dict = {}
         for n, edit in enumerate(values):
-            column1 = text[5 * n:5 * n + 5]
+            column1 = text[5 * n : 5 * n + 5]
             known = edits.get(column1)
-            edits[column1] = edit if known is None else (
-                known + (edit,) if isinstance(known, tuple) else (known, edit))
+            edits[column1] = edit if known is None else (known + (edit,) if isinstance(known, tuple) else (known, edit))
         self.by_column2[column2] = edits
         return edits
 
-    def hits(self, day, bypass: frozenset, either: frozenset | None = None, either_from: int = 0,
-             sites: frozenset | None = None, ignored_on: frozenset | None = None) -> tuple:
+    def hits(
+        self,
+        day,
+        bypass: frozenset,
+        either: frozenset | None = None,
+        either_from: int = 0,
+        sites: frozenset | None = None,
+        ignored_on: frozenset | None = None,
+    ) -> tuple:
         """The edits the judged line of `day` (judge.judge.DayContext) fails on its day: (column-1 code,
         indicator) for each other line of the day, claims judged before first, whose code is column 1 of an
         edit with the line's code in column 2, in force on its date, and not lifted (indicator 1 only) by one
@@ -135,7 +142,7 @@ class PairTable:
             packed = edits.get(other.code)
             if packed is None or other is line:
                 continue
-            for edit in (packed if isinstance(packed, tuple) else (packed,)):
+            for edit in packed if isinstance(packed, tuple) else (packed,):
                 indicator = edit & 3
                 if not (edit >> (_DAY_BITS + 2)) <= day < ((edit >> 2) & _NO_END):
                     continue
@@ -173,8 +180,11 @@ class _Lifts:
     def lifted(self, other) -> bool:
         if self.own:
             return True
-        if self.either is not None and other.code not in self.ignored_on and \
-                not self.either.isdisjoint(other.modifiers):
+        if (
+            self.either is not None
+            and other.code not in self.ignored_on
+            and not self.either.isdisjoint(other.modifiers)
+        ):
             return True
         if self.line_sites:  # both lines show a site, and not the same sites
             other_sites = self.sites.intersection(other.modifiers)
@@ -182,8 +192,9 @@ class _Lifts:
         return False
 
 
-def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic],
-                    at: Span) -> PairTable | None:
+def read_pair_table(
+    path: Path, display: str, sources: SourceFiles, diagnostics: list[Diagnostic], at: Span
+) -> PairTable | None:
     """Read a table file; on any mistake, report them all and return None (a table is used whole or not)."""
     text = read_table_text(path, display, "code pair table", sources, diagnostics, at)
     if text is None:
@@ -194,15 +205,21 @@ def read_pair_table(path: Path, display: str, sources: SourceFiles, diagnostics:
     if reader.mistakes:
         sources.texts[display] = text  # so each mistake is shown with its line
         if reader.mistakes > MISTAKES_SHOWN:
-            diagnostics.append(Diagnostic(
-                "E208", f"{reader.mistakes - MISTAKES_SHOWN} more rows of `{display}` have mistakes", at,
-                f"only the first {MISTAKES_SHOWN} are shown"))
+            diagnostics.append(
+                Diagnostic(
+                    "E208",
+                    f"{reader.mistakes - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
+                    at,
+                    f"only the first {MISTAKES_SHOWN} are shown",
+                )
+            )
         return None
     return table
 
 
-def read_table_text(path: Path | None, display: str, what: str, sources: SourceFiles, diagnostics: list[Diagnostic],
-                    at: Span) -> str | None:
+def read_table_text(
+    path: Path | None, display: str, what: str, sources: SourceFiles, diagnostics: list[Diagnostic], at: Span
+) -> str | None:
     """The text of a table file a policy names, recorded among the files the load read (for the compiled-
     policy cache); None, with the reason reported at the policy's `file:`, when it cannot be read (or was
     refused already: `path` None)."""
@@ -213,8 +230,14 @@ def read_table_text(path: Path | None, display: str, what: str, sources: SourceF
         # An editor's unsaved text is read instead of the disk, as for the policy files.
         text = unsaved.removeprefix("\ufeff") if unsaved is not None else path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        diagnostics.append(Diagnostic("E101", f"no {what} file `{display}`", at,
-                                      "the path is read from the folder of the policy file that names it"))
+        diagnostics.append(
+            Diagnostic(
+                "E101",
+                f"no {what} file `{display}`",
+                at,
+                "the path is read from the folder of the policy file that names it",
+            )
+        )
         return None
     except UnicodeDecodeError:
         diagnostics.append(Diagnostic("E102", f"`{display}` is not UTF-8 text", at, "save the file as UTF-8"))
@@ -235,14 +258,19 @@ class _Reader:
     def mistake(self, message: str, line: int, column: int, hint: str | None = None, width: int = 1) -> None:
         self.mistakes += 1
         if self.mistakes <= MISTAKES_SHOWN:
-            self.diagnostics.append(Diagnostic("E208", message, Span(self.display, line, column, line,
-                                                                     column + max(width, 1)), hint))
+            self.diagnostics.append(
+                Diagnostic("E208", message, Span(self.display, line, column, line, column + max(width, 1)), hint)
+            )
 
     def read(self, lines: list[str]) -> PairTable | None:
         first = next((n for n, line in enumerate(lines) if line.strip() and not line.startswith("#")), None)
         if first is None:
-            self.mistake("the code pair table is empty: it needs a header and rows", 1, 1,
-                         f"the header names the columns: {', '.join(REQUIRED + OPTIONAL)}")
+            self.mistake(
+                "the code pair table is empty: it needs a header and rows",
+                1,
+                1,
+                f"the header names the columns: {', '.join(REQUIRED + OPTIONAL)}",
+            )
             return None
         header = lines[first]
         delimiter = "\t" if "\t" in header else ","
@@ -252,10 +280,14 @@ class _Reader:
             if name in names:
                 where[name] = names.index(name)
             elif name in REQUIRED:
-                self.mistake(f"the header has no `{name}` column", first + 1, 1,
-                             f"the columns it needs are {', '.join(REQUIRED)} (and may have "
-                             f"{', '.join(OPTIONAL)}); it has {', '.join(n for n in names if n) or 'none'}",
-                             len(header))
+                self.mistake(
+                    f"the header has no `{name}` column",
+                    first + 1,
+                    1,
+                    f"the columns it needs are {', '.join(REQUIRED)} (and may have "
+                    f"{', '.join(OPTIONAL)}); it has {', '.join(n for n in names if n) or 'none'}",
+                    len(header),
+                )
         if self.mistakes:
             return None
         by_column2: dict[str, Any] = {}  # a flat list per code while reading, then packed (text, bytes)
@@ -277,11 +309,13 @@ class _Reader:
             try:
                 column1, column2 = codes[cells[c1]], codes[cells[c2]]
                 indicator = indicators[cells[ind]]
-                edit = ((starts[cells[start_at]] if start_at is not None else 0)
-                        + (ends[cells[end_at]] if end_at is not None else ends[""]) + indicator)
+                edit = (
+                    (starts[cells[start_at]] if start_at is not None else 0)
+                    + (ends[cells[end_at]] if end_at is not None else ends[""])
+                    + indicator
+                )
             except (KeyError, IndexError):
-                read = self.slow_row(line, cells, number, width, len(names), delimiter,
-                                     (c1, c2, ind, start_at, end_at))
+                read = self.slow_row(line, cells, number, width, len(names), delimiter, (c1, c2, ind, start_at, end_at))
                 if read is None:
                     continue
                 column1, column2, indicator, edit = read
@@ -312,8 +346,13 @@ class _Reader:
         if line.startswith("#") or not line.strip():
             return None
         if len(cells) < width:
-            self.mistake(f"this row has {len(cells)} cells; the header has {columns}", number + 1, 1,
-                         f"cells are separated by {'tabs' if delimiter == chr(9) else 'commas'}", len(line))
+            self.mistake(
+                f"this row has {len(cells)} cells; the header has {columns}",
+                number + 1,
+                1,
+                f"cells are separated by {'tabs' if delimiter == chr(9) else 'commas'}",
+                len(line),
+            )
             return None
         c1, c2, ind, start_at, end_at = at
         column1 = self.code(cells, c1, number, "column 1")
@@ -337,8 +376,13 @@ class _Reader:
             known = self.codes.setdefault(code, code)  # one string object per code, however many rows
             self.codes[raw] = known
             return known
-        self.cell_mistake(cells, index, number, f"`{raw.strip()}` in {what} is not a procedure code",
-                          "procedure codes have five letters or digits (97530, G0283)")
+        self.cell_mistake(
+            cells,
+            index,
+            number,
+            f"`{raw.strip()}` in {what} is not a procedure code",
+            "procedure codes have five letters or digits (97530, G0283)",
+        )
         return _MISTAKE
 
     def indicator(self, cells: list[str], index: int, number: int):
@@ -346,8 +390,13 @@ class _Reader:
         if raw.strip() in ("0", "1", "9"):
             self.indicators[raw] = int(raw)
             return int(raw)
-        self.cell_mistake(cells, index, number, f"`{raw.strip()}` is not a modifier indicator",
-                          "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied")
+        self.cell_mistake(
+            cells,
+            index,
+            number,
+            f"`{raw.strip()}` is not a modifier indicator",
+            "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied",
+        )
         return _MISTAKE
 
     def day(self, cells: list[str], index: int, number: int):
@@ -359,8 +408,13 @@ class _Reader:
             iso = text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}"
             return datetime.date.fromisoformat(iso).toordinal()
         except ValueError:
-            self.cell_mistake(cells, index, number, f"`{text}` is not a date",
-                              "write dates as YYYY-MM-DD or YYYYMMDD; `*` or nothing for none")
+            self.cell_mistake(
+                cells,
+                index,
+                number,
+                f"`{text}` is not a date",
+                "write dates as YYYY-MM-DD or YYYYMMDD; `*` or nothing for none",
+            )
             return _MISTAKE
 
     def cell_mistake(self, cells: list[str], index: int, number: int, message: str, hint: str) -> None:
@@ -375,8 +429,13 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 
 # The CMS files' own headings for the same columns.
-_ALIASES = {"column_1": "column1", "column_2": "column2", "effective_date": "effective_from",
-            "deletion_date": "deleted", "modifier": "modifier_indicator"}
+_ALIASES = {
+    "column_1": "column1",
+    "column_2": "column2",
+    "effective_date": "effective_from",
+    "deletion_date": "deleted",
+    "modifier": "modifier_indicator",
+}
 
 
 def _column_name(text: str) -> str:

@@ -17,6 +17,7 @@ the row (line number in the table file) and, for imported tables, the line of th
 (`published`). Every mistake in a table is reported with file:line:column, all of them at once, and a table
 with mistakes is not used.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,10 +29,16 @@ from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span
 from payerpolicy.policy.pair_table import read_table_text
 
 MISTAKES_SHOWN = 50
-_NEEDED = {"mue": ("code", "mue", "indicator"), "rvu": ("code", "status"),
-           "fees": ("carrier", "locality", "code", "modifier", "nonfacility_fee", "facility_fee")}
-_WHAT = {"mue": "MUE table (`payerpolicy tables import mue`)", "rvu": "fee status table (`payerpolicy tables import rvu`)",
-         "fees": "fee table (`payerpolicy tables import fees`)"}
+_NEEDED = {
+    "mue": ("code", "mue", "indicator"),
+    "rvu": ("code", "status"),
+    "fees": ("carrier", "locality", "code", "modifier", "nonfacility_fee", "facility_fee"),
+}
+_WHAT = {
+    "mue": "MUE table (`payerpolicy tables import mue`)",
+    "rvu": "fee status table (`payerpolicy tables import rvu`)",
+    "fees": "fee table (`payerpolicy tables import fees`)",
+}
 
 # What each MUE adjudication indicator means for the billing specialist (domain §4 and §12).
 _MAI_WORDS = {
@@ -69,8 +76,14 @@ class TableFile:
         if self.mistakes <= MISTAKES_SHOWN:
             diagnostics.append(Diagnostic("E208", message, Span(self.display, line, 1, line, 2), hint))
         elif self.mistakes == MISTAKES_SHOWN + 1:
-            diagnostics.append(Diagnostic("E208", f"more rows of `{self.display}` have mistakes", None,
-                                          f"only the first {MISTAKES_SHOWN} are shown"))
+            diagnostics.append(
+                Diagnostic(
+                    "E208",
+                    f"more rows of `{self.display}` have mistakes",
+                    None,
+                    f"only the first {MISTAKES_SHOWN} are shown",
+                )
+            )
 
     def __getstate__(self):  # the text is not kept in the compiled-policy cache
         return self.display, self.meta, [], self.mistakes  # rows are read only while the policy is built
@@ -104,8 +117,9 @@ def _iso(text) -> datetime.date | None:
         return None
 
 
-def read_table_file(path: Path | None, display: str, kind: str, sources: SourceFiles, diagnostics: list[Diagnostic],
-                    at: Span) -> TableFile | None:
+def read_table_file(
+    path: Path | None, display: str, kind: str, sources: SourceFiles, diagnostics: list[Diagnostic], at: Span
+) -> TableFile | None:
     """Read an imported table of `kind` (mue, rvu): None when it cannot be read at all; else the table, with
     the rows of the wrong shape reported and counted in `mistakes` (the caller checks the others' cells)."""
     text = read_table_text(path, display, _WHAT[kind], sources, diagnostics, at)
@@ -138,13 +152,23 @@ def read_table_file(path: Path | None, display: str, kind: str, sources: SourceF
             names = [c.strip().lower() for c in cells]
             missing = [n for n in _NEEDED[kind] if n not in names]
             if kind_seen not in (None, kind):
-                mistake(f"`{display}` is a table of kind `{kind_seen}`, not `{kind}`", number, 1,
-                        f"import the right CMS file: payerpolicy tables import {kind} FILE --quarter ... --out "
-                        f"{Path(display).name}", len(line))
+                mistake(
+                    f"`{display}` is a table of kind `{kind_seen}`, not `{kind}`",
+                    number,
+                    1,
+                    f"import the right CMS file: payerpolicy tables import {kind} FILE --quarter ... --out "
+                    f"{Path(display).name}",
+                    len(line),
+                )
                 break
             if missing:
-                mistake(f"the heading row has no {', '.join(f'`{m}`' for m in missing)} column", number, 1,
-                        f"a {_WHAT[kind]} has the columns {', '.join(_NEEDED[kind])}", len(line))
+                mistake(
+                    f"the heading row has no {', '.join(f'`{m}`' for m in missing)} column",
+                    number,
+                    1,
+                    f"a {_WHAT[kind]} has the columns {', '.join(_NEEDED[kind])}",
+                    len(line),
+                )
                 break
             continue
         if len(cells) < len(names):
@@ -152,13 +176,20 @@ def read_table_file(path: Path | None, display: str, kind: str, sources: SourceF
             continue
         rows.append((number, dict(zip(names, cells))))
     if names is None and not mistakes:
-        mistake(f"`{display}` has no heading row and no rows", 1, 1,
-                f"write it with `payerpolicy tables import {kind} ...`")
+        mistake(
+            f"`{display}` has no heading row and no rows", 1, 1, f"write it with `payerpolicy tables import {kind} ...`"
+        )
     if mistakes:
         sources.texts[display] = text  # so each mistake is shown with its line
     if mistakes > MISTAKES_SHOWN:
-        diagnostics.append(Diagnostic("E208", f"{mistakes - MISTAKES_SHOWN} more rows of `{display}` have "
-                                              "mistakes", at, f"only the first {MISTAKES_SHOWN} are shown"))
+        diagnostics.append(
+            Diagnostic(
+                "E208",
+                f"{mistakes - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
+                at,
+                f"only the first {MISTAKES_SHOWN} are shown",
+            )
+        )
     table = None if names is None else TableFile(display, meta, rows, mistakes)
     if table is not None:
         table.text = text  # kept while the policy is built, for a mistake found in a cell later
@@ -192,7 +223,7 @@ class UnitLimitTable:
             return (limit + (line.units,),) if line.units > value else ()
         counted = 0
         past = day.past_day()
-        for other in (past + day.lines[:day.position]) if past else day.lines[:day.position]:
+        for other in (past + day.lines[: day.position]) if past else day.lines[: day.position]:
             # A line the MUE denied is paid nothing, so its units do not count against the lines after it.
             if other.code == line.code and counted + other.units <= value:
                 counted += other.units
@@ -206,22 +237,29 @@ class UnitLimitTable:
         if indicator == 1:
             said = f"{line.code} is billed for {total} units on one line; the MUE for {line.code} is {value}"
         else:
-            said = (f"this line brings the patient's units of {line.code} on {line.date.isoformat()} to {total} "
-                    f"(every claim of the day counted); the MUE for {line.code} is {value}")
-        return (f"{said} ({table}, adjudication indicator {indicator}: {_MAI_WORDS[indicator]}). An MUE denial "
-                f"takes the whole line, not only the units over {value}, and an ABN cannot shift it to the patient")
+            said = (
+                f"this line brings the patient's units of {line.code} on {line.date.isoformat()} to {total} "
+                f"(every claim of the day counted); the MUE for {line.code} is {value}"
+            )
+        return (
+            f"{said} ({table}, adjudication indicator {indicator}: {_MAI_WORDS[indicator]}). An MUE denial "
+            f"takes the whole line, not only the units over {value}, and an ABN cannot shift it to the patient"
+        )
 
     def fix(self, hits: tuple, line) -> Fix:
         value, indicator, _, _, total = hits[0]
         if indicator == 1:
-            note = (f"bill at most {value} units of {line.code} on this line; more units of truly separate services "
-                    "go on another line with the modifier that fits them")
+            note = (
+                f"bill at most {value} units of {line.code} on this line; more units of truly separate services "
+                "go on another line with the modifier that fits them"
+            )
         else:
             room = max(0, value - (total - line.units))
-            note = (f"bill at most {room} unit{'' if room == 1 else 's'} of {line.code} on this line "
-                    f"({value} a day across all claims)"
-                    + ("; more are paid only on appeal with the documentation that supports them"
-                       if indicator == 3 else ""))
+            note = (
+                f"bill at most {room} unit{'' if room == 1 else 's'} of {line.code} on this line "
+                f"({value} a day across all claims)"
+                + ("; more are paid only on appeal with the documentation that supports them" if indicator == 3 else "")
+            )
         return Fix("review", line.number, note=note)
 
     def provenance(self, hits: tuple) -> dict:
@@ -237,13 +275,22 @@ def unit_limit_table(file: TableFile, diagnostics: list[Diagnostic], sources: So
     for number, row in file.rows:
         code, value, indicator = row["code"].strip().upper(), row["mue"].strip(), row["indicator"].strip()
         if not (len(code) == 5 and code.isalnum()) or not value.isdigit() or indicator not in ("1", "2", "3"):
-            file.cell_mistake(diagnostics, sources, f"row `{code},{value},{indicator}` is not a code, a whole "
-                                                    "number of units and an indicator 1, 2 or 3", number,
-                              "import the MUE file again: payerpolicy tables import mue")
+            file.cell_mistake(
+                diagnostics,
+                sources,
+                f"row `{code},{value},{indicator}` is not a code, a whole number of units and an indicator 1, 2 or 3",
+                number,
+                "import the MUE file again: payerpolicy tables import mue",
+            )
             continue
         if code in limits:
-            file.cell_mistake(diagnostics, sources, f"{code} has two MUE rows (the first at line {limits[code][2]})",
-                              number, "a code has one MUE value a quarter: import the MUE file again")
+            file.cell_mistake(
+                diagnostics,
+                sources,
+                f"{code} has two MUE rows (the first at line {limits[code][2]})",
+                number,
+                "a code has one MUE value a quarter: import the MUE file again",
+            )
             continue
         limits[code] = (int(value), int(indicator), number, row.get("cms_row", "").strip())
     return None if file.mistakes else UnitLimitTable(file, limits)
@@ -294,27 +341,48 @@ class StatusEdit:
         return f"<StatusEdit {self.status}>"
 
 
-def fee_status_rows(file: TableFile | None, hand_rows: list, hand_file: str, hand_lines: list[int],
-                    diagnostics: list[Diagnostic], sources: SourceFiles) -> FeeStatusTable | None:
+def fee_status_rows(
+    file: TableFile | None,
+    hand_rows: list,
+    hand_file: str,
+    hand_lines: list[int],
+    diagnostics: list[Diagnostic],
+    sources: SourceFiles,
+) -> FeeStatusTable | None:
     """The status table from an imported RVU table (codes with a modifier are left out: a status is the
     code's own), then the rows written in the policy, which take precedence."""
     statuses: dict = {}
-    for number, row in (file.rows if file else ()):
+    for number, row in file.rows if file else ():
         assert file is not None
         code, status = row["code"].strip().upper(), row["status"].strip().upper()
         if row.get("modifier", "").strip():
             continue
         if not (len(code) == 5 and code.isalnum()) or len(status) != 1 or not status.isalpha():
-            file.cell_mistake(diagnostics, sources, f"row `{code},{status}` is not a code and a status letter",
-                              number, "import the RVU file again: payerpolicy tables import rvu")
+            file.cell_mistake(
+                diagnostics,
+                sources,
+                f"row `{code},{status}` is not a code and a status letter",
+                number,
+                "import the RVU file again: payerpolicy tables import rvu",
+            )
             continue
         statuses[code] = (status, file.provenance(number, row.get("cms_row", "").strip()))
     for row, line in zip(hand_rows, hand_lines):
         code = str(getattr(row["code"], "text", row["code"])).strip().upper()  # 00100 as written, not 100
-        statuses[code] = (str(row["status"]).strip().upper(),
-                          {"table": hand_file, "row": line, "status_source": row["source"]})
+        statuses[code] = (
+            str(row["status"]).strip().upper(),
+            {"table": hand_file, "row": line, "status_source": row["source"]},
+        )
     return None if file is not None and file.mistakes else FeeStatusTable(file, statuses)
 
 
-__all__ = ["TableFile", "read_table_file", "UnitLimitTable", "unit_limit_table", "FeeStatusTable", "StatusEdit",
-           "fee_status_rows", "STATUS_WORDS"]
+__all__ = [
+    "TableFile",
+    "read_table_file",
+    "UnitLimitTable",
+    "unit_limit_table",
+    "FeeStatusTable",
+    "StatusEdit",
+    "fee_status_rows",
+    "STATUS_WORDS",
+]

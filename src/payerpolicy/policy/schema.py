@@ -7,6 +7,7 @@ an unknown key is an error because it is nearly always a typo (`max_unit`, `modi
 messages are written for programmers, so each kind of failure is re-worded here for a policy author and
 pointed at the key or value it concerns.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,10 +21,26 @@ from payerpolicy.diagnostics import Diagnostic, did_you_mean, shown
 from payerpolicy.policy.files import PolicyDocument
 from payerpolicy._resources import schema_file
 
-_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-               "array": "a list", "object": "a mapping of keys to values", "null": "empty"}
-_SECTION_ROWS = {"unit_caps", "modifier_requirements", "code_pairs", "code_pair_tables", "evaluations", "rules",
-                 "unit_cap_tables", "fee_status", "fee_schedule_tables"}
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping of keys to values",
+    "null": "empty",
+}
+_SECTION_ROWS = {
+    "unit_caps",
+    "modifier_requirements",
+    "code_pairs",
+    "code_pair_tables",
+    "evaluations",
+    "rules",
+    "unit_cap_tables",
+    "fee_status",
+    "fee_schedule_tables",
+}
 
 
 def _strict_pattern(validator, pattern: str, instance, schema):
@@ -44,8 +61,7 @@ def _validator(schema: str):
     return _Validator(json.loads(schema_file(schema).read_text(encoding="utf-8")))
 
 
-def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic],
-                      schema: str = "policy.schema.json") -> bool:
+def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic], schema: str = "policy.schema.json") -> bool:
     """Add a diagnostic for every schema violation in `doc`, then drop the parts that failed from `doc.data`
     (a row, a code set, a section), so later stages can still check everything else in the file.
     True when nothing failed."""
@@ -167,30 +183,33 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument) -> Iterator
             hint = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
             yield Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint)
     elif "propertyNames" in error.relative_schema_path and kind == "pattern":
-        yield Diagnostic("E201", f"`{instance}` cannot be the name of a code set",
-                         doc.span(path + (instance,), key=True),
-                         "names are one word of letters, digits, `_` and `-`: pt_evaluation")
+        yield Diagnostic(
+            "E201",
+            f"`{instance}` cannot be the name of a code set",
+            doc.span(path + (instance,), key=True),
+            "names are one word of letters, digits, `_` and `-`: pt_evaluation",
+        )
     elif kind == "propertyNames":
         key = instance
         allowed = schema.get("enum") or []
         hint = did_you_mean(str(key), allowed) if allowed else schema.get("pattern")
-        yield Diagnostic("E201", f"`{key}` is not allowed as a name in {place}",
-                         doc.span(path + (key,), key=True), hint)
+        yield Diagnostic(
+            "E201", f"`{key}` is not allowed as a name in {place}", doc.span(path + (key,), key=True), hint
+        )
     elif kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         known = schema.get("properties", {})
-        if isinstance(instance, dict) and any(
-                did_you_mean(k, [missing]) for k in instance if k not in known):
+        if isinstance(instance, dict) and any(did_you_mean(k, [missing]) for k in instance if k not in known):
             return  # a misspelt key is the cause, and it is reported as an unknown key with this very hint
-        yield Diagnostic("E202", f"{place} is missing `{missing}`", doc.span(path, key=True),
-                         _REQUIRED_HELP.get(missing))
+        yield Diagnostic(
+            "E202", f"{place} is missing `{missing}`", doc.span(path, key=True), _REQUIRED_HELP.get(missing)
+        )
     elif kind == "oneOf" and all("required" in s for s in value):
         keys = [s["required"][0] for s in value]
         names = " or ".join(f"`{k}`" for k in keys)
         given = [k for k in keys if isinstance(instance, dict) and k in instance]
         problem = "gives both" if len(given) > 1 else "needs one of"
-        yield Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True),
-                         f"give exactly one of {names}")
+        yield Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True), f"give exactly one of {names}")
     elif kind == "enum":
         options = [str(o) for o in value]
         hint = did_you_mean(str(instance), options) or f"write one of: {', '.join(options)}"
@@ -201,8 +220,12 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument) -> Iterator
         yield Diagnostic("E203", f"{place} must be {wanted}; found {_show(instance)}", doc.span(path))
     elif kind == "pattern":
         described = schema.get("description")
-        yield Diagnostic("E203", f"{_show(instance)} is not a valid value for {place}", doc.span(path),
-                         f"expected {described}" if described else f"it must match {value}")
+        yield Diagnostic(
+            "E203",
+            f"{_show(instance)} is not a valid value for {place}",
+            doc.span(path),
+            f"expected {described}" if described else f"it must match {value}",
+        )
     elif kind == "anyOf" and isinstance(instance, (dict, list)) and _within_branch(error):
         # A mapping or list of the right kind with a mistake inside (a misspelt key, say): say what is wrong
         # inside it, not only that the whole has the wrong form.
@@ -210,16 +233,15 @@ def _explain(error: jsonschema.ValidationError, doc: PolicyDocument) -> Iterator
             yield from _explain(inner, doc)
     elif kind == "anyOf":
         described = schema.get("description", "another kind of value")
-        yield Diagnostic("E203", f"{place} has the wrong form: {_show(instance)}", doc.span(path),
-                         f"expected {described}")
+        yield Diagnostic(
+            "E203", f"{place} has the wrong form: {_show(instance)}", doc.span(path), f"expected {described}"
+        )
     elif kind in ("minItems", "minLength"):
         yield Diagnostic("E203", f"{place} is empty", doc.span(path))
     elif kind == "maximum":
-        yield Diagnostic("E203", f"{place} must be {value:,} or less; found {_show(instance)}",
-                         doc.span(path))
+        yield Diagnostic("E203", f"{place} must be {value:,} or less; found {_show(instance)}", doc.span(path))
     elif kind == "minimum":
-        yield Diagnostic("E203", f"{place} must be {value} or more; found {_show(instance)}",
-                         doc.span(path))
+        yield Diagnostic("E203", f"{place} must be {value} or more; found {_show(instance)}", doc.span(path))
     else:
         yield Diagnostic("E203", f"{place}: {error.message}", doc.span(path))
 
@@ -229,8 +251,9 @@ def _within_branch(error: jsonschema.ValidationError) -> list:
     branches: dict[int, list] = {}
     for inner in error.context or ():
         branches.setdefault(int(inner.relative_schema_path[0]), []).append(inner)
-    fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path
-                                                             for e in errs)]
+    fitting = [
+        errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path for e in errs)
+    ]
     return fitting[0] if len(fitting) == 1 else []
 
 

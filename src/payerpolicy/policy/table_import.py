@@ -25,6 +25,7 @@ in these layouts):
 Every table written starts with `#` lines naming its kind, quarter, effective dates and the files it came
 from; the loaders read those, and a finding a table row causes names the table, its quarter and the row.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,8 +51,17 @@ COLUMNS = {
     # hashed on every cached one), and the rationale text would more than double it.
     "ptp": ("column1", "column2", "effective_from", "deleted", "modifier_indicator"),
     "mue": ("code", "mue", "indicator", "rationale", "cms_row"),
-    "rvu": ("code", "modifier", "status", "work_rvu", "pe_nonfacility_rvu", "pe_facility_rvu", "mp_rvu",
-            "mult_proc", "cms_row"),
+    "rvu": (
+        "code",
+        "modifier",
+        "status",
+        "work_rvu",
+        "pe_nonfacility_rvu",
+        "pe_facility_rvu",
+        "mp_rvu",
+        "mult_proc",
+        "cms_row",
+    ),
     "fees": ("carrier", "locality", "code", "modifier", "nonfacility_fee", "facility_fee", "cms_row"),
 }
 
@@ -134,9 +144,14 @@ class _Rows:
             self.mistakes.append(Mistake(file, line, message))
 
 
-def import_table(kind: str, files: list[Path], quarter: str, out: Path,
-                 effective_from: datetime.date | None = None,
-                 effective_to: datetime.date | None = None) -> ImportResult:
+def import_table(
+    kind: str,
+    files: list[Path],
+    quarter: str,
+    out: Path,
+    effective_from: datetime.date | None = None,
+    effective_to: datetime.date | None = None,
+) -> ImportResult:
     """Read `files` (CMS's published layout of `kind`), check every row, and write the table to `out`.
     Raises `TableImportError` (nothing written) when any row is bad, ValueError for bad arguments, OSError
     when a file cannot be read or the table cannot be written."""
@@ -148,11 +163,13 @@ def import_table(kind: str, files: list[Path], quarter: str, out: Path,
     if last < first:
         raise ValueError(f"the table would stop ({last}) before it starts ({first})")
     names = [Path(p).name for p in files]
-    header = [f"# payerpolicy reference table: {kind}",
-              f"# quarter: {period}",
-              f"# effective_from: {first.isoformat()}",
-              f"# effective_to: {last.isoformat()}",
-              f"# imported_from: {', '.join(names)}"]
+    header = [
+        f"# payerpolicy reference table: {kind}",
+        f"# quarter: {period}",
+        f"# effective_from: {first.isoformat()}",
+        f"# effective_to: {last.isoformat()}",
+        f"# imported_from: {', '.join(names)}",
+    ]
     # Written beside the target and renamed over it: a reader sees the old table or the new one, never half of
     # one, and a failed import leaves nothing behind.
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -257,9 +274,13 @@ def _read_ptp(file: str, text: str, read: _Rows) -> None:
             continue
         rows_seen = True
         if len(cells) < 6:
-            read.mistake(file, number, f"this row has {len(cells)} cells separated by tabs; a PTP row has 7 "
-                                       "(column 1, column 2, *, effective date, deletion date, modifier "
-                                       "indicator, rationale)")
+            read.mistake(
+                file,
+                number,
+                f"this row has {len(cells)} cells separated by tabs; a PTP row has 7 "
+                "(column 1, column 2, *, effective date, deletion date, modifier "
+                "indicator, rationale)",
+            )
             continue
         column1, column2 = _code(cells[0]), _code(cells[1])
         problems = []
@@ -293,6 +314,7 @@ def _read_ptp(file: str, text: str, read: _Rows) -> None:
 # ------------------------------------------------------------------------------------------ MUE
 _MUE_HEADING = re.compile(r"^(HCPCS|CPT)( ?/ ?(CPT|HCPCS))?( CODE)?$")
 
+
 def _read_mue(file: str, text: str, read: _Rows) -> None:
     in_body = False
     for number, cells in _csv_rows(text):
@@ -301,8 +323,12 @@ def _read_mue(file: str, text: str, read: _Rows) -> None:
                 in_body = True
             continue
         if len(cells) < 3:
-            read.mistake(file, number, f"this row has {len(cells)} cells; an MUE row has a code, the MUE value, "
-                                       "the adjudication indicator and the rationale")
+            read.mistake(
+                file,
+                number,
+                f"this row has {len(cells)} cells; an MUE row has a code, the MUE value, "
+                "the adjudication indicator and the rationale",
+            )
             continue
         code = _code(cells[0])
         value = cells[1].strip()
@@ -333,8 +359,9 @@ def _find_columns(file: str, text: str, wanted: dict, read: _Rows, what: str):
         headings.append(cells)
         if any(_heading(c) == "HCPCS" or _heading(c).startswith("HCPCS ") for c in cells):
             width = max(len(row) for row in headings)
-            joined = [" ".join(_heading(row[i]) for row in headings if i < len(row) and row[i].strip())
-                      for i in range(width)]
+            joined = [
+                " ".join(_heading(row[i]) for row in headings if i < len(row) and row[i].strip()) for i in range(width)
+            ]
             columns = {}
             for name, test in wanted.items():
                 found = [i for i, heading in enumerate(joined) if test(heading)]
@@ -342,8 +369,12 @@ def _find_columns(file: str, text: str, wanted: dict, read: _Rows, what: str):
                     columns[name] = found[0]
             missing = [name for name in wanted if name not in columns]
             if missing:
-                read.mistake(file, number, f"no {', '.join(missing)} column among the headings of this {what} "
-                                           f"(found: {'; '.join(h for h in joined if h) or 'none'})")
+                read.mistake(
+                    file,
+                    number,
+                    f"no {', '.join(missing)} column among the headings of this {what} "
+                    f"(found: {'; '.join(h for h in joined if h) or 'none'})",
+                )
                 return None, number
             return columns, number
     read.mistake(file, 1, f"no heading row with a HCPCS column: is this a {what}?")
@@ -442,8 +473,16 @@ def _read_fees(file: str, text: str, read: _Rows) -> None:
         if problems:
             read.mistake(file, number, "; ".join(problems))
             continue
-        read.rows.append((carrier, locality.zfill(2), code, modifier, *(f"{float(fee):.2f}" for fee in fees),
-                          f"{Path(file).name}:{number}"))
+        read.rows.append(
+            (
+                carrier,
+                locality.zfill(2),
+                code,
+                modifier,
+                *(f"{float(fee):.2f}" for fee in fees),
+                f"{Path(file).name}:{number}",
+            )
+        )
 
 
 def _check_duplicates(kind: str, read: _Rows, paths: dict) -> None:
@@ -457,8 +496,11 @@ def _check_duplicates(kind: str, read: _Rows, paths: dict) -> None:
         key = key_of(row)
         if key in seen:
             file, line = row[-1].rsplit(":", 1)
-            read.mistake(paths.get(file, file), int(line), f"{'/'.join(key) if isinstance(key, tuple) else key} is listed "
-                                          f"twice (first at {seen[key]})")
+            read.mistake(
+                paths.get(file, file),
+                int(line),
+                f"{'/'.join(key) if isinstance(key, tuple) else key} is listed twice (first at {seen[key]})",
+            )
         else:
             seen[key] = row[-1]
 

@@ -28,6 +28,7 @@ rule. The conditions, in the rule language:
         with treatments T:     a code pair whose column-2 line is the one named by modifier_on (the line the
                                modifier goes on, and the one denied), column 1 the other, bypass M
 """
+
 from __future__ import annotations
 
 import datetime
@@ -85,11 +86,17 @@ def unit_cap(codes, limit: int, span: Span) -> tuple:
     fix = ast.Fix("set_units", units=room, span=span)
 
     def message(code_sets: dict) -> tuple:
-        several = not (isinstance(codes, ast.SetList) and len(codes.items) == 1 and
-                       isinstance(codes.items[0], ast.Literal))
+        several = not (
+            isinstance(codes, ast.SetList) and len(codes.items) == 1 and isinstance(codes.items[0], ast.Literal)
+        )
         together = f" ({set_text(codes, code_sets)} together)" if several else ""
-        return _parts(_LINE_CODE, f" is limited to {limit} unit{'s' if limit != 1 else ''} per patient per day"
-                      f"{together}; this line brings the day to ", ast.Arithmetic("+", earlier, _UNITS, span))
+        return _parts(
+            _LINE_CODE,
+            f" is limited to {limit} unit{'s' if limit != 1 else ''} per patient per day"
+            f"{together}; this line brings the day to ",
+            ast.Arithmetic("+", earlier, _UNITS, span),
+        )
+
     return condition, fix, message
 
 
@@ -97,13 +104,17 @@ def modifier_requirement(codes, required, when, span: Span) -> tuple:
     lacking = ast.HasModifier(required, negated=True, span=required.span)
     condition = ast.AllOf((when, lacking), span) if when is not None else lacking
     single = first_modifier(required) if isinstance(required, ast.SetList) and len(required.items) == 1 else None
-    fix = ast.Fix("add_modifier", modifier=single, span=span) if single else ast.Fix(
-        "review", note="add the modifier that fits the service", span=span)
+    fix = (
+        ast.Fix("add_modifier", modifier=single, span=span)
+        if single
+        else ast.Fix("review", note="add the modifier that fits the service", span=span)
+    )
 
     def message(code_sets: dict) -> tuple:
         if single:
             return _parts(_LINE_CODE, f" needs modifier {single}")
         return _parts(_LINE_CODE, f" needs one of the modifiers {set_text(required, code_sets)}")
+
     return condition, fix, message
 
 
@@ -131,8 +142,10 @@ class PairBypass:
 
 NO_PAIR_BYPASS = PairBypass()
 # The fix of a pair whose column-2 line is of a code on which the either-line modifiers do not count.
-IGNORED_CODE_FIX = ("59 and the X modifiers do not lift this pair on this code: add another bypass modifier if "
-                    "one fits the service (25 for a separately identifiable E/M service), or remove the line")
+IGNORED_CODE_FIX = (
+    "59 and the X modifiers do not lift this pair on this code: add another bypass modifier if "
+    "one fits the service (25 for a separately identifiable E/M service), or remove the line"
+)
 
 
 def _other_line_bypass(settings: PairBypass, span: Span) -> list:
@@ -146,15 +159,21 @@ def _other_line_bypass(settings: PairBypass, span: Span) -> list:
             has_either = ast.AllOf((ast.InSet(_CODE, settings.ignored_on, negated=True, span=span), has_either), span)
         if settings.either_from is not None:
             start = ast.Literal("date", settings.either_from, settings.either_from.isoformat(), span)
-            has_either = ast.AllOf((ast.Compare(">=", ast.Field("focus", ("date",), span), start, span),
-                                    has_either), span)
+            has_either = ast.AllOf(
+                (ast.Compare(">=", ast.Field("focus", ("date",), span), start, span), has_either), span
+            )
         kept.append(ast.Not(has_either, span))
     if settings.sites is not None:
         judged_modifiers = ast.Field("line", ("modifiers",), span)
         difference = ast.Call("modifier_difference", (other_modifiers, judged_modifiers), span)
-        different_sites = ast.AllOf((ast.InSet(other_modifiers, settings.sites, quantifier="any", span=span),
-                                     ast.InSet(judged_modifiers, settings.sites, quantifier="any", span=span),
-                                     ast.InSet(difference, settings.sites, quantifier="any", span=span)), span)
+        different_sites = ast.AllOf(
+            (
+                ast.InSet(other_modifiers, settings.sites, quantifier="any", span=span),
+                ast.InSet(judged_modifiers, settings.sites, quantifier="any", span=span),
+                ast.InSet(difference, settings.sites, quantifier="any", span=span),
+            ),
+            span,
+        )
         kept.append(ast.Not(different_sites, span))
     return kept
 
@@ -168,9 +187,19 @@ def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span:
     not_lifted_here: ast.Condition = ast.HasModifier(bypass, negated=True, span=span)
     if settings.ignored_on is not None and settings.either is not None and settings.bypass_kept is not None:
         # On a line of an ignored code only the bypass modifiers outside `either` count.
-        not_lifted_here = ast.AnyOf((not_lifted_here, ast.AllOf((
-            ast.InSet(_CODE, settings.ignored_on, span=span),
-            ast.HasModifier(settings.bypass_kept, negated=True, span=span)), span)), span)
+        not_lifted_here = ast.AnyOf(
+            (
+                not_lifted_here,
+                ast.AllOf(
+                    (
+                        ast.InSet(_CODE, settings.ignored_on, span=span),
+                        ast.HasModifier(settings.bypass_kept, negated=True, span=span),
+                    ),
+                    span,
+                ),
+            ),
+            span,
+        )
     return ast.AllOf((ast.AnotherLine(pairing, "day", span), not_lifted_here), span)
 
 
@@ -195,16 +224,24 @@ def bypass_words(bypass, settings: PairBypass, code_sets: dict) -> str:
         ways.append(f"{', '.join(either)} on either line{before}{never}")
         own = [m for m in own if m not in either]
     if own:
-        ways.append(f"{'another ' if settings.either is not None else 'a '}bypass modifier ({', '.join(own)}) "
-                    "on this line")
+        ways.append(
+            f"{'another ' if settings.either is not None else 'a '}bypass modifier ({', '.join(own)}) on this line"
+        )
     if settings.sites is not None:
         ways.append("site modifiers showing different sites on the two lines (LT on one, RT on the other)")
     listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " or " + ways[-1]
     return f"{listed}, is accepted only when the services were truly separate"
 
 
-def code_pair(column1, column2, indicator: int, bypass, span: Span,
-              settings: PairBypass = NO_PAIR_BYPASS, column2_ignored: bool = False) -> tuple | None:
+def code_pair(
+    column1,
+    column2,
+    indicator: int,
+    bypass,
+    span: Span,
+    settings: PairBypass = NO_PAIR_BYPASS,
+    column2_ignored: bool = False,
+) -> tuple | None:
     """`column2_ignored`: the column-2 codes are all codes on which the either-line modifiers do not count."""
     if indicator == 9:
         return None  # the edit is deleted: it never applies
@@ -221,8 +258,13 @@ def code_pair(column1, column2, indicator: int, bypass, span: Span,
             tail = "; " + bypass_words(bypass, settings, code_sets)
         else:
             tail = "; no modifier overrides this pair"
-        return _parts(_LINE_CODE, f" is not paid on the same day as {set_text(column1, code_sets)} "
-                      "for the same patient (code pair edit, ", _LINE_CODE, " in column 2)" + tail)
+        return _parts(
+            _LINE_CODE,
+            f" is not paid on the same day as {set_text(column1, code_sets)} for the same patient (code pair edit, ",
+            _LINE_CODE,
+            " in column 2)" + tail,
+        )
+
     return condition, fix, message
 
 
@@ -233,14 +275,19 @@ def evaluation_limit(evaluations, limit: int, span: Span) -> tuple:
     fix = ast.Fix("remove_line", span=span)
 
     def message(code_sets: dict) -> tuple:
-        return _parts(f"only {limit} evaluation{'s' if limit != 1 else ''} or re-evaluation"
-                      f"{'s' if limit != 1 else ''} ({set_text(evaluations, code_sets)}) per patient per day; ",
-                      _LINE_CODE, " is one too many")
+        return _parts(
+            f"only {limit} evaluation{'s' if limit != 1 else ''} or re-evaluation"
+            f"{'s' if limit != 1 else ''} ({set_text(evaluations, code_sets)}) per patient per day; ",
+            _LINE_CODE,
+            " is one too many",
+        )
+
     return condition, fix, message
 
 
-def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, span: Span,
-                       settings: PairBypass = NO_PAIR_BYPASS) -> tuple:
+def evaluation_pairing(
+    evaluations, treatments, modifier_on: str, modifiers, span: Span, settings: PairBypass = NO_PAIR_BYPASS
+) -> tuple:
     """An evaluation billed with a treatment is a code pair: the line named by `modifier_on` is column 2 (the
     line the modifier goes on, and the only one denied), the other column 1."""
     judged, other = (treatments, evaluations) if modifier_on == "treatment" else (evaluations, treatments)
@@ -248,8 +295,10 @@ def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, spa
     fix = ast.Fix("add_modifier", modifier=first_modifier(modifiers) or "59", span=span)
 
     def message(code_sets: dict) -> tuple:
-        text = (f" billed on the same day as {set_text(other, code_sets)} needs a distinct-service modifier "
-                f"({set_text(modifiers, code_sets)}) on ")
+        text = (
+            f" billed on the same day as {set_text(other, code_sets)} needs a distinct-service modifier "
+            f"({set_text(modifiers, code_sets)}) on "
+        )
         if settings.either is None:
             return _parts(_LINE_CODE, text, _LINE_CODE)
         others = set_text(other, code_sets)
@@ -259,4 +308,5 @@ def evaluation_pairing(evaluations, treatments, modifier_on: str, modifiers, spa
         either = set_text(settings.either, code_sets)
         which = "" if either == set_text(modifiers, code_sets) else f" ({either})"
         return _parts(_LINE_CODE, text, _LINE_CODE, f" or{when} on the other line{which}")
+
     return judged, condition, fix, message

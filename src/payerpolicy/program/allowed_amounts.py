@@ -25,6 +25,7 @@ A line whose code has no fee at the locality has no allowed amount (missing), no
 every period of the schedule (then `fee_schedule` is missing too). It is an estimate: the payer prices every
 provider's claims in the order it processes them, which a pre-bill check does not see.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -141,9 +142,12 @@ class Pricing:
         if judge.history is None:
             return False
         in_book = {other.claim_id for other in judge.days.get((claim.patient_id, view.date), ())}
-        return any(line.date == view.date and line.claim_id not in in_book
-                   and self.reduced_code(line.code, line.modifiers, line.date)
-                   for line in judge.past_lines(claim, view.date.year))
+        return any(
+            line.date == view.date
+            and line.claim_id not in in_book
+            and self.reduced_code(line.code, line.modifiers, line.date)
+            for line in judge.past_lines(claim, view.date.year)
+        )
 
 
 def pricing_of(policy) -> Pricing | None:

@@ -17,6 +17,7 @@ entry belong to the user and no one else may write them (POSIX), and (2) the ent
 made with the folder's own key (a file readable by the user only). A planted, damaged or foreign entry is
 ignored with a warning (`CacheWarning`) and the policy compiled from its files; the folder is made 0700.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,6 +37,7 @@ from pathlib import Path
 from payerpolicy.rules.builtins import BUILTINS
 from payerpolicy._version import __version__
 from payerpolicy._resources import grammar_file
+
 
 def cache_dir() -> Path | None:
     setting = os.environ.get("PAYERPOLICY_CACHE")
@@ -108,8 +110,10 @@ def _usable_folder(folder: Path, create: bool) -> bool:
                 return False
             folder.mkdir(parents=True, mode=0o700, exist_ok=True)
         if not _private(folder):
-            _warn(f"compiled-policy cache folder {folder} may be written by others; the cache is not used "
-                  "(make it yours with `chmod 700`, or set PAYERPOLICY_CACHE)")
+            _warn(
+                f"compiled-policy cache folder {folder} may be written by others; the cache is not used "
+                "(make it yours with `chmod 700`, or set PAYERPOLICY_CACHE)"
+            )
             return False
         return True
     except OSError:
@@ -141,8 +145,9 @@ def _still_true(fingerprint: tuple) -> bool:
         if path.stat().st_size != size or hashlib.blake2b(path.read_bytes()).hexdigest() != digest:
             return False
     for folder, names in folders:
-        if tuple(sorted(p.name for p in Path(folder).iterdir()
-                        if p.suffix in (".yaml", ".yml") and p.is_file())) != tuple(sorted(names)):
+        if tuple(
+            sorted(p.name for p in Path(folder).iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        ) != tuple(sorted(names)):
             return False
     return True
 
@@ -190,12 +195,14 @@ def load(policy_path: Path, as_of):
         if key is None or not _private(entry):
             raise ValueError("not ours")
         data = entry.read_bytes()
-        mac, payload = data[len(_MAGIC):len(_MAGIC) + 32], data[len(_MAGIC) + 32:]
+        mac, payload = data[len(_MAGIC) : len(_MAGIC) + 32], data[len(_MAGIC) + 32 :]
         if not data.startswith(_MAGIC) or not hmac.compare_digest(mac, hmac.new(key, payload, "sha256").digest()):
             raise ValueError("not authentic")
     except (OSError, ValueError):
-        _warn(f"compiled-policy cache entry {entry} is damaged or was not written by payerpolicy for this "
-              "user; it is ignored and the policy compiled from its files")
+        _warn(
+            f"compiled-policy cache entry {entry} is damaged or was not written by payerpolicy for this "
+            "user; it is ignored and the policy compiled from its files"
+        )
         return None
     try:
         stored = _Unpickler(io.BytesIO(payload)).load()
@@ -210,13 +217,18 @@ def _kept_spec(spec):
     """What a compiled program still reads of its rules: ids, reasons, sources, dates, fixes' actions. Their
     conditions, messages, code lists and fixes' units live on in the plan, and would cost most of a load to unpickle
     (and a table row's message maker is a closure, which does not pickle)."""
+
     def kept_fix(fix):  # its units expression lives on as the plan's `units_<i>` function
         return fix if fix is None or fix.units is None else dataclasses.replace(fix, units=None)
+
     if all(rule.condition is None and rule.codes is None and kept_fix(rule.fix) is rule.fix for rule in spec.rules):
         return spec  # kept already (a program assembled from the cache)
-    rules = [dataclasses.replace(rule, default_message=None, condition=None, message=None, codes=None,
-                                 fix=kept_fix(rule.fix))
-             for rule in spec.rules]
+    rules = [
+        dataclasses.replace(
+            rule, default_message=None, condition=None, message=None, codes=None, fix=kept_fix(rule.fix)
+        )
+        for rule in spec.rules
+    ]
     return dataclasses.replace(spec, rules=rules)
 
 
@@ -240,9 +252,14 @@ def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tupl
     try:
         kept = _kept_spec(spec)
         quoted = {d.span.file for d in warnings if d.span is not None}
-        stored = {"version": _version(), "identity": identity,
-                  "spec": kept, "plan": plan, "warnings": list(warnings),
-                  "sources": {f: t for f, t in sources.texts.items() if f in quoted}}
+        stored = {
+            "version": _version(),
+            "identity": identity,
+            "spec": kept,
+            "plan": plan,
+            "warnings": list(warnings),
+            "sources": {f: t for f, t in sources.texts.items() if f in quoted},
+        }
         if not _usable_folder(folder, create=True):
             return
         key = _key(folder, create=True)

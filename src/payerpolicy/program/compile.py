@@ -6,6 +6,7 @@ to its rule's figures. The program maps each code to the
 tuple of rules that can concern it, in policy order, so judging a line costs one dict lookup plus the rules
 for its code: no parsing, no YAML, no scanning of unrelated rules.
 """
+
 from __future__ import annotations
 
 import collections
@@ -50,9 +51,17 @@ class CompiledRule:
 class RuleProgram:
     """A compiled policy: rules by code, plus the rules that concern every code."""
 
-    def __init__(self, policy: PolicySpec, by_code: dict[str, tuple], for_every_code: tuple,
-                 judge_by_code: dict[str, Callable], judge_any_code: Callable, timed_codes: frozenset, source: str,
-                 uses_history: bool):
+    def __init__(
+        self,
+        policy: PolicySpec,
+        by_code: dict[str, tuple],
+        for_every_code: tuple,
+        judge_by_code: dict[str, Callable],
+        judge_any_code: Callable,
+        timed_codes: frozenset,
+        source: str,
+        uses_history: bool,
+    ):
         self.policy = policy
         self.functions_source = source  # the generated functions, as written
         self.by_code = by_code
@@ -96,6 +105,7 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
     def add(made: Function) -> None:
         linker.add(made)
         chunks.append(made.text)
+
     conditions = []
     totals_added = 0
     for i, spec in enumerate(policy.rules):
@@ -124,8 +134,9 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
         add(total)
     calls = collections.Counter(i for group in groups for i in group)
     for number, group in enumerate(groups):
-        chunks.append(f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}"
-                      f"{' ...' if len(group) > 5 else ''}\n")
+        chunks.append(
+            f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}{' ...' if len(group) > 5 else ''}\n"
+        )
         add(writer.group(number, [(i, policy.rules[i], conditions[i]) for i in group], calls))
     return "".join(chunks)
 
@@ -181,8 +192,17 @@ def plan_program(policy: PolicySpec) -> ProgramPlan:
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
-    return ProgramPlan(index, tuple(for_every_code), groups, linker, writer.constants, writer.described, source,
-                       frozenset(timed_codes or ()), uses_history)
+    return ProgramPlan(
+        index,
+        tuple(for_every_code),
+        groups,
+        linker,
+        writer.constants,
+        writer.described,
+        source,
+        frozenset(timed_codes or ()),
+        uses_history,
+    )
 
 
 def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
@@ -209,6 +229,7 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
 
     def function(name: str):
         return _Lazy(bind, name) if linker.has(name) else None
+
     for i, spec in enumerate(policy.rules):
         fix = fix_of = None
         if spec.fix is not None:
@@ -217,17 +238,35 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
             fix_of = _pair_fix(function(f"hits_{i}"), spec.fix, function(f"ignored_{i}"))
         if linker.has(f"table_fix_{i}"):
             fix_of = function(f"table_fix_{i}")
-        compiled.append(CompiledRule(spec, function(f"when_{i}"), function(f"message_{i}"), fix,
-                                     spec.effective_from, spec.effective_to,
-                                     spec.effective_from is not None or spec.effective_to is not None, fix_of,
-                                     function(f"provenance_{i}")))
+        compiled.append(
+            CompiledRule(
+                spec,
+                function(f"when_{i}"),
+                function(f"message_{i}"),
+                fix,
+                spec.effective_from,
+                spec.effective_to,
+                spec.effective_from is not None or spec.effective_to is not None,
+                fix_of,
+                function(f"provenance_{i}"),
+            )
+        )
     group_number = {group: n for n, group in enumerate(plan.groups)}
     by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
     judges: dict = {}
-    judges.update((code, _LazyGroup(bind, f"group_{group_number[group]}", judges, code))
-                  for code, group in plan.index.items())
-    program = RuleProgram(policy, by_code, tuple(compiled[i] for i in plan.for_every_code), judges,
-                          bind("group_0"), plan.timed_codes, plan.source, plan.uses_history)
+    judges.update(
+        (code, _LazyGroup(bind, f"group_{group_number[group]}", judges, code)) for code, group in plan.index.items()
+    )
+    program = RuleProgram(
+        policy,
+        by_code,
+        tuple(compiled[i] for i in plan.for_every_code),
+        judges,
+        bind("group_0"),
+        plan.timed_codes,
+        plan.source,
+        plan.uses_history,
+    )
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
     program.plan = plan  # kept so that the program can be sent to another process (`Policy` pickles)
     return program
@@ -275,6 +314,7 @@ def _default_message(spec: RuleSpec, code_sets: dict) -> tuple:
 def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable | None = None) -> Callable:
     """A pair table's fix: remove the line when an edit allows no modifier, else add the bypass modifier
     (the table's own `fix:`, or 59; on a line of a code where 59 does not count, a review)."""
+
     def fix_of(day, view) -> Fix:
         if any(indicator == 0 for _, indicator in hits_of(day, view)):
             return Fix("remove_line", view.number)
@@ -285,6 +325,7 @@ def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable |
         if written is not None:
             return Fix(written.action, view.number, note=written.note)
         return Fix("add_modifier", view.number, "59")
+
     return fix_of
 
 

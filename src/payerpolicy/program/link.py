@@ -9,6 +9,7 @@ function is the factory called with its own values (a closure). A policy of 10,0
 hundred shapes instead of 30,000 functions, and the judged line pays nothing for it: a closure reads its
 figures as fast as a module reads its globals.
 """
+
 from __future__ import annotations
 
 import linecache
@@ -50,7 +51,7 @@ class Linker:
 
     def _compile_new_shapes(self, runtime: dict) -> None:
         factories = getattr(self, "_factories", [])
-        new = list(self.shapes)[len(factories):]
+        new = list(self.shapes)[len(factories) :]
         if not new:
             self._factories = factories
             return
@@ -58,8 +59,10 @@ class Linker:
         for offset, shape in enumerate(new):
             parameters = ", ".join(f"P{i}" for i in range(self.arity[len(factories) + offset]))
             indented = "\n".join("    " + line if line else line for line in shape.split("\n"))
-            chunks.append(f"def shape_{len(factories) + offset}({parameters}):\n"
-                          f"    def run(d, f):\n{indented}\n    return run\n\n")
+            chunks.append(
+                f"def shape_{len(factories) + offset}({parameters}):\n"
+                f"    def run(d, f):\n{indented}\n    return run\n\n"
+            )
         source = "".join(chunks)
         # Named for tracebacks and profiles; linecache lets both show the generated lines.
         filename = f"<payerpolicy {self.label} shapes {len(factories)}+>"

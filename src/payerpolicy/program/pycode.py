@@ -10,6 +10,7 @@ and records, while writing, which locals the function must set up (`l = d.line`,
 bound names it uses, in order. The same pass gives the text people read (`K_12`) and the function's *shape*
 (`P0`, `P1` in order of first use), which `program.link` compiles once for every function of that shape.
 """
+
 from __future__ import annotations
 
 import collections
@@ -177,15 +178,23 @@ class Frame:
             held = self.held_counts.get(memo.slot)
             if held is None:
                 return self.write(py("(", memo.compute, ")"))
-            return self.write(py("(", held, " if ", held, " is not NOT_YET else (", held, " := ", memo.compute,
-                                 "))"))
+            return self.write(py("(", held, " if ", held, " is not NOT_YET else (", held, " := ", memo.compute, "))"))
         name = "dm" if memo.day else "m"
         if memo.day:
             self.uses_day_memo = True
         else:
             self.uses_memo = True
-        self.write(py(f"(_v if (_v := {name}.get(", memo.slot, f", NOT_YET)) is not NOT_YET else remember({name}, ",
-                      memo.slot, ", ", memo.compute, "))"))
+        self.write(
+            py(
+                f"(_v if (_v := {name}.get(",
+                memo.slot,
+                f", NOT_YET)) is not NOT_YET else remember({name}, ",
+                memo.slot,
+                ", ",
+                memo.compute,
+                "))",
+            )
+        )
 
     def take(self) -> list:
         """What has been written since the last take: text, and the numbers of bound names."""
@@ -221,9 +230,12 @@ class FunctionWriter:
         names = sorted(frame.bound, key=lambda name: frame.bound[name])
 
         def render(named: list[str]) -> str:
-            body = ["    " * (indent + 1) + "".join([p if p.__class__ is str else named[p] for p in pieces])
-                    for indent, pieces in self.lines]
+            body = [
+                "    " * (indent + 1) + "".join([p if p.__class__ is str else named[p] for p in pieces])
+                for indent, pieces in self.lines
+            ]
             return "\n".join(["    " + h for h in head] + body) + "\n\n"
+
         shape = render([f"P{number}" for number in range(len(names))])
         text = f"def {self.name}(d, f):\n" + render(names)
         return Function(self.name, text, shape, tuple(names))

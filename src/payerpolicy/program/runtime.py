@@ -18,6 +18,7 @@ Counts come in three speeds, chosen by `program.source` when it writes a rule:
   judged line (`code = line.code`), one total is kept per value (`running_in_day_by`, `running_in_year_by`).
   Over the patient's past, a count is carried from the patient's last claim (`_from_past`).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -42,7 +43,7 @@ def _others_that_day(day):
 
 def _earlier_that_day(day):
     past = day.past_day()
-    return past + day.lines[:day.position] if past else day.lines[:day.position]
+    return past + day.lines[: day.position] if past else day.lines[: day.position]
 
 
 def _year_without_self(day):
@@ -122,7 +123,7 @@ def day_lines_of(d, which: int, codes) -> list:
         return lines
     if which == _EARLIER:  # lines before the judged one: all the past lines, then the book's before it
         past = d.past
-        return lines[:bisect.bisect_left(positions, len(past) + d.position if past else d.position)]
+        return lines[: bisect.bisect_left(positions, len(past) + d.position if past else d.position)]
     if which == _OTHERS:
         return _without_judged(d.line, lines, codes)
     return lines
@@ -176,8 +177,11 @@ def _merged(index: dict, codes) -> tuple[list, list]:
     """(positions, lines) of the index's lines of `codes`, in the order the index was made in."""
     if isinstance(codes, str):
         return index.get(codes, ([], []))
-    entries = ([index[code] for code in codes if code in index] if len(codes) < len(index)
-               else [entry for code, entry in index.items() if code in codes])
+    entries = (
+        [index[code] for code in codes if code in index]
+        if len(codes) < len(index)
+        else [entry for code, entry in index.items() if code in codes]
+    )
     if len(entries) == 1:
         return entries[0]
     pairs = sorted((p, line) for positions, lines in entries for p, line in zip(positions, lines))
@@ -198,9 +202,12 @@ def _of_codes(d, codes) -> tuple[list, list]:
 # index costs more than it saves on the few lines of a usual day or year.
 _SMALL = 64
 # The memo key and maker of each scope that is not the whole day or year (as `others_that_day` ... use them).
-_PLAIN = {_OTHERS: ("others", _others_that_day), _EARLIER: ("earlier", _earlier_that_day),
-          _YEAR_OTHERS: ("year without self", _year_without_self),
-          _RECORD_OTHERS: ("record without self", _record_without_self)}
+_PLAIN = {
+    _OTHERS: ("others", _others_that_day),
+    _EARLIER: ("earlier", _earlier_that_day),
+    _YEAR_OTHERS: ("year without self", _year_without_self),
+    _RECORD_OTHERS: ("record without self", _record_without_self),
+}
 
 
 # --------------------------------------------------------------------------------- running totals
@@ -217,7 +224,7 @@ def running_in_day(d, slot, total):
         past = d.past_day()
         state = memo[slot] = [0, total(0, past) if past else 0]
     if state[0] < position:
-        state[1] = total(state[1], d.lines[state[0]:position])
+        state[1] = total(state[1], d.lines[state[0] : position])
         state[0] = position
     return state[1]
 
@@ -236,10 +243,12 @@ def running_in_year(d, slot, total, whole_record=False):
     state = judge.running.get(slot)
     if state is None or state[0] > index:
         past = _past_up_to(judge, d.line, whole_record)
-        state = judge.running[slot] = [0, _from_past(judge, d.line, slot, whole_record, past, total, None)
-                                       if past else 0]
+        state = judge.running[slot] = [
+            0,
+            _from_past(judge, d.line, slot, whole_record, past, total, None) if past else 0,
+        ]
     if state[0] < index:
-        state[1] = total(state[1], judge.lines_judged[state[0]:index])
+        state[1] = total(state[1], judge.lines_judged[state[0] : index])
         state[0] = index
     return state[1]
 
@@ -253,7 +262,7 @@ def _past_up_to(judge, view, whole_record) -> list:
     found = judge.running.get(key)
     if found is None:
         lines = judge.past_lines(view.claim, year)
-        found = judge.running[key] = lines[:bisect.bisect_right(lines, view.date, key=_DATE)] if lines else []
+        found = judge.running[key] = lines[: bisect.bisect_right(lines, view.date, key=_DATE)] if lines else []
     return found
 
 
@@ -322,7 +331,7 @@ def running_in_day_by(d, slot, total, counted_key, judged_key):
     if state is None or state[0] > position:
         state = memo[slot] = [0, _fold({}, d.past_day(), total, counted_key)]
     if state[0] < position:
-        _fold(state[1], d.lines[state[0]:position], total, counted_key)
+        _fold(state[1], d.lines[state[0] : position], total, counted_key)
         state[0] = position
     return _total_of(state[1], judged_key(d.line))
 
@@ -339,10 +348,12 @@ def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key, ow
     state = judge.running.get(slot)
     if state is None or state[0] > index:
         past = () if own_claim else _past_up_to(judge, view, whole_record)
-        state = judge.running[slot] = [0, _from_past(judge, view, slot, whole_record, past, total, counted_key)
-                                       if past else {}]
+        state = judge.running[slot] = [
+            0,
+            _from_past(judge, view, slot, whole_record, past, total, counted_key) if past else {},
+        ]
     if state[0] < index:
-        _fold(state[1], judge.lines_judged[state[0]:index], total, counted_key)
+        _fold(state[1], judge.lines_judged[state[0] : index], total, counted_key)
         state[0] = index
     return _total_of(state[1], judged_key(view))
 
@@ -412,21 +423,36 @@ def _pair_message(hits: tuple, code: str, bypass_words: str) -> str:
     """What a pair table's finding says: the column-1 codes billed that day, and whether a modifier helps
     (`bypass_words`, written once per table by policy.tables.bypass_words, as a `code_pairs` row's message)."""
     paired = " and ".join(column1 for column1, _ in hits)
-    text = (f"{code} is not paid on the same day as {paired} for the same patient "
-            f"(code pair edit{'s' if len(hits) > 1 else ''} {', '.join(f'{c}/{code}' for c, _ in hits)}, "
-            f"{code} in column 2)")
+    text = (
+        f"{code} is not paid on the same day as {paired} for the same patient "
+        f"(code pair edit{'s' if len(hits) > 1 else ''} {', '.join(f'{c}/{code}' for c, _ in hits)}, "
+        f"{code} in column 2)"
+    )
     if any(indicator == 0 for _, indicator in hits):
         return text + "; no modifier overrides this pair"
     return text + "; " + bypass_words
 
 
 # What every generated module may name besides its own constants.
-RUNTIME = {"whole_day": whole_day, "others_that_day": others_that_day, "earlier_that_day": earlier_that_day,
-           "whole_year": whole_year, "year_without_self": year_without_self,
-           "earlier_that_year": earlier_that_year, "on_record": on_record,
-           "record_without_self": record_without_self, "earlier_on_record": earlier_on_record,
-           "running_in_day": running_in_day, "day_lines_of": day_lines_of, "running_in_year": running_in_year,
-           "running_in_day_by": running_in_day_by, "running_in_year_by": running_in_year_by,
-           "NOT_YET": _NOT_YET, "remember": _remember, "pair_message": _pair_message, "MISSING": MISSING,
-           "format_value": format_value,
-           "__builtins__": __builtins__}
+RUNTIME = {
+    "whole_day": whole_day,
+    "others_that_day": others_that_day,
+    "earlier_that_day": earlier_that_day,
+    "whole_year": whole_year,
+    "year_without_self": year_without_self,
+    "earlier_that_year": earlier_that_year,
+    "on_record": on_record,
+    "record_without_self": record_without_self,
+    "earlier_on_record": earlier_on_record,
+    "running_in_day": running_in_day,
+    "day_lines_of": day_lines_of,
+    "running_in_year": running_in_year,
+    "running_in_day_by": running_in_day_by,
+    "running_in_year_by": running_in_year_by,
+    "NOT_YET": _NOT_YET,
+    "remember": _remember,
+    "pair_message": _pair_message,
+    "MISSING": MISSING,
+    "format_value": format_value,
+    "__builtins__": __builtins__,
+}

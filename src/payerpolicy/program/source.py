@@ -32,6 +32,7 @@ judged line are pieces of it, not text. Writing a function (`pycode.Frame`) deci
 counts and fields a group function holds in locals and which set-up lines it needs; nothing reads written
 text back.
 """
+
 from __future__ import annotations
 
 import collections
@@ -39,8 +40,22 @@ import datetime
 import operator
 
 from payerpolicy.codes import DiagnosisSet, range_codes
-from payerpolicy.program.pycode import (JUDGED, Bound, Code, FocusField, Frame, Function, FunctionWriter, Memo, Temp,
-                                        function, joined, measure, py, simple)
+from payerpolicy.program.pycode import (
+    JUDGED,
+    Bound,
+    Code,
+    FocusField,
+    Frame,
+    Function,
+    FunctionWriter,
+    Memo,
+    Temp,
+    function,
+    joined,
+    measure,
+    py,
+    simple,
+)
 from payerpolicy.rules import ast, fields
 from payerpolicy.rules.builtins import BUILTINS
 
@@ -124,9 +139,17 @@ class SourceWriter:
             case ast.SetList(items):
                 out = []
                 for item in items:
-                    out += self._entries(item) if isinstance(item, (ast.SetRef, ast.SetList)) else [
-                        item.value if isinstance(item, ast.Literal) and item.kind == "number"
-                        else str(item.value) if isinstance(item, ast.Literal) else f"{item.low}-{item.high}"]
+                    out += (
+                        self._entries(item)
+                        if isinstance(item, (ast.SetRef, ast.SetList))
+                        else [
+                            item.value
+                            if isinstance(item, ast.Literal) and item.kind == "number"
+                            else str(item.value)
+                            if isinstance(item, ast.Literal)
+                            else f"{item.low}-{item.high}"
+                        ]
+                    )
                 return out
             case ast.CodeRange(low, high):
                 return range_codes(low, high)
@@ -188,12 +211,17 @@ class SourceWriter:
         there are any, the message and the fix which they are."""
         bypass = self.member_set(node.bypass, "modifier")
         either = self.member_set(node.either, "modifier") if node.either is not None else "None"
-        start = self.constant(node.either_from.toordinal(), what=f"{node.either_from} as a day number") \
-            if node.either_from is not None else "0"
+        start = (
+            self.constant(node.either_from.toordinal(), what=f"{node.either_from} as a day number")
+            if node.either_from is not None
+            else "0"
+        )
         sites = self.member_set(node.sites, "modifier") if node.sites is not None else "None"
         ignored = self.member_set(node.ignored_on, "code") if node.ignored_on is not None else "None"
-        return self.memo(node, py(self.pair_table(node), ".hits(d, ", bypass, ", ", either, ", ", start, ", ", sites,
-                                  ", ", ignored, ")"))
+        return self.memo(
+            node,
+            py(self.pair_table(node), ".hits(d, ", bypass, ", ", either, ", ", start, ", ", sites, ", ", ignored, ")"),
+        )
 
     def compare(self, op, left, right, focus) -> Code:
         python_op = _COMPARE[op]
@@ -242,10 +270,14 @@ class SourceWriter:
                 builtin = BUILTINS[function]
                 if builtin.emit is not None:  # a builtin written its own way (`value`, `year_of`...)
                     return builtin.emit(self, args, focus)
-                implementation = self.constant(builtin.implementation, key=("builtin", function),
-                                               what=f"the function `{function}`")
-                return self.guarded([self.value(a, focus) for a in args], list(args),
-                                    lambda held: py(implementation, "(", joined(held, ", "), ")"))
+                implementation = self.constant(
+                    builtin.implementation, key=("builtin", function), what=f"the function `{function}`"
+                )
+                return self.guarded(
+                    [self.value(a, focus) for a in args],
+                    list(args),
+                    lambda held: py(implementation, "(", joined(held, ", "), ")"),
+                )
             case ast.DayLines(measure, filt, scope):
                 if node in self._hoisted:
                     return simple(self._hoisted[node])
@@ -256,8 +288,9 @@ class SourceWriter:
         a, b = self.value(left, focus), self.value(right, focus)
         if op in "+-" and self.is_date(left):
             days = self.constant(datetime.timedelta, key=("timedelta",), what="datetime.timedelta")
-            return self.guarded([a, b], [left, right], lambda held: py("(", held[0], f" {op} ", days, "(days=",
-                                                                       held[1], "))"))
+            return self.guarded(
+                [a, b], [left, right], lambda held: py("(", held[0], f" {op} ", days, "(days=", held[1], "))")
+            )
         return self.guarded([a, b], [left, right], lambda held: py("(", held[0], f" {op} ", held[1], ")"))
 
     def guarded(self, codes: list[Code], nodes: list, body) -> Code:
@@ -362,17 +395,35 @@ class SourceWriter:
         total = Bound(f"S_{number}")
         whole_record = "True" if scope == "earlier_record" else "False"
         if keyed is not None:
-            counted = self.constant(operator.attrgetter(*keyed.counted), key=("counted key", keyed.counted),
-                                    what=f"the counted line's {', '.join(keyed.counted)}")
-            judged = self.constant(operator.attrgetter(*keyed.judged), key=("judged key", keyed.judged),
-                                   what=f"the judged line's {', '.join(keyed.judged)}")
+            counted = self.constant(
+                operator.attrgetter(*keyed.counted),
+                key=("counted key", keyed.counted),
+                what=f"the counted line's {', '.join(keyed.counted)}",
+            )
+            judged = self.constant(
+                operator.attrgetter(*keyed.judged),
+                key=("judged key", keyed.judged),
+                what=f"the judged line's {', '.join(keyed.judged)}",
+            )
             if scope == "earlier":
                 return py("running_in_day_by(d, ", slot, ", ", total, ", ", counted, ", ", judged, ")")
             # A count of the judged line's own claim (`claim_id = line.claim_id`) takes nothing from the claims
             # judged before: the history gives their lines without this claim's (judge.Judge.past_lines).
             own_claim = ", True" if keyed.own_claim else ""
-            return py("running_in_year_by(d, ", slot, ", ", total, ", ", whole_record, ", ", counted, ", ",
-                      judged, own_claim, ")")
+            return py(
+                "running_in_year_by(d, ",
+                slot,
+                ", ",
+                total,
+                ", ",
+                whole_record,
+                ", ",
+                counted,
+                ", ",
+                judged,
+                own_claim,
+                ")",
+            )
         if scope == "earlier":
             return py("running_in_day(d, ", slot, ", ", total, ")")
         return py("running_in_year(d, ", slot, ", ", total, ", True)" if scope == "earlier_record" else ")")
@@ -448,8 +499,9 @@ class SourceWriter:
     # ---------------------------------------------------------------- functions
     def message(self, parts: tuple) -> Code:
         """One expression joining a message's text and its worked-out values."""
-        pieces = [self.constant(p) if isinstance(p, str) else py("format_value(", self.value(p, None), ")")
-                  for p in parts]
+        pieces = [
+            self.constant(p) if isinstance(p, str) else py("format_value(", self.value(p, None), ")") for p in parts
+        ]
         if not pieces:
             return py("''")
         return pieces[0] if len(pieces) == 1 else py("''.join((", joined(pieces, ", "), ",))")
@@ -512,8 +564,7 @@ def reads_only_counted_line(condition) -> bool:
     value for every line of a claim on a day, or grows line by line (earlier that day or year). No filter
     (None) reads nothing."""
     match condition:
-        case None | ast.Literal() | ast.SetRef() | ast.SetList() | ast.CodeRange() | ast.HasModifier() | \
-                ast.Always():
+        case None | ast.Literal() | ast.SetRef() | ast.SetList() | ast.CodeRange() | ast.HasModifier() | ast.Always():
             return True
         case ast.Field(subject, path):
             declared = fields.field(subject, path)
@@ -544,8 +595,9 @@ class Keyed:
     @property
     def own_claim(self) -> bool:
         """Whether only lines of the judged line's own claim count."""
-        return any(mine == "claim_id" and theirs in ("claim_id", "claim.id")
-                   for mine, theirs in zip(self.counted, self.judged))
+        return any(
+            mine == "claim_id" and theirs in ("claim_id", "claim.id") for mine, theirs in zip(self.counted, self.judged)
+        )
 
 
 def keyed_by_judged_line(condition) -> Keyed | None:
@@ -584,13 +636,22 @@ def _counted_equals_judged(item) -> tuple[str, str] | None:
     if not (isinstance(item, ast.Compare) and item.operator == "="):
         return None
     for mine, other in ((item.left, item.right), (item.right, item.left)):
-        if not (isinstance(mine, ast.Field) and isinstance(other, ast.Field) and mine.subject == "focus"
-                and other.subject != "focus"):
+        if not (
+            isinstance(mine, ast.Field)
+            and isinstance(other, ast.Field)
+            and mine.subject == "focus"
+            and other.subject != "focus"
+        ):
             continue
         counted, judged = fields.field(mine.subject, mine.path), fields.field(other.subject, other.path)
         # Lists (modifiers, diagnoses) compare otherwise (as sets, by category) and are no dict keys.
-        if (counted is None or judged is None or counted.read != fields.LINE or counted.kind.startswith("list")
-                or judged.kind.startswith("list")):
+        if (
+            counted is None
+            or judged is None
+            or counted.read != fields.LINE
+            or counted.kind.startswith("list")
+            or judged.kind.startswith("list")
+        ):
             continue
         if judged.read in (fields.LINE, fields.JUDGED_LINE):
             return counted.attribute, judged.attribute
@@ -631,14 +692,19 @@ def _codes_required(filt):
     (ast.InSet), or the value its code must equal (a literal code or the judged line's code); else None."""
     items = filt.items if isinstance(filt, ast.AllOf) else (filt,)
     for item in items:
-        if (isinstance(item, ast.InSet) and not item.negated and item.quantifier is None
-                and _is_counted_code(item.value)):
+        if (
+            isinstance(item, ast.InSet)
+            and not item.negated
+            and item.quantifier is None
+            and _is_counted_code(item.value)
+        ):
             return item
         if isinstance(item, ast.Compare) and item.operator == "=":
             for mine, other in ((item.left, item.right), (item.right, item.left)):
                 if _is_counted_code(mine) and (
-                        (isinstance(other, ast.Literal) and other.kind == "code")
-                        or (isinstance(other, ast.Field) and other.subject == "line" and other.path == ("code",))):
+                    (isinstance(other, ast.Literal) and other.kind == "code")
+                    or (isinstance(other, ast.Field) and other.subject == "line" and other.path == ("code",))
+                ):
                     return other
     return None
 
@@ -648,13 +714,31 @@ def _is_counted_code(node) -> bool:
 
 
 # The day's scopes that the day's index by code serves (program.runtime.day_lines_of), and how it names them.
-_INDEXED_SCOPES = {"whole_day": 0, "others_that_day": 1, "earlier_that_day": 2, "whole_year": 3,
-                   "year_without_self": 4, "on_record": 5, "record_without_self": 6}
+_INDEXED_SCOPES = {
+    "whole_day": 0,
+    "others_that_day": 1,
+    "earlier_that_day": 2,
+    "whole_year": 3,
+    "year_without_self": 4,
+    "on_record": 5,
+    "record_without_self": 6,
+}
 # Scopes of earlier lines, counted as running totals (program.runtime) when the filter allows.
 _RUNNING = ("earlier", "earlier_year", "earlier_record")
 # The functions (in program.runtime) giving the lines of the judged line's day or year a count looks at.
-_SCOPES = {"day": "whole_day", "earlier": "earlier_that_day", "year": "whole_year",
-           "earlier_year": "earlier_that_year", "record": "on_record", "earlier_record": "earlier_on_record"}
-_SCOPES_WITHOUT_SELF = {"day": "others_that_day", "earlier": "earlier_that_day", "year": "year_without_self",
-                        "earlier_year": "earlier_that_year", "record": "record_without_self",
-                        "earlier_record": "earlier_on_record"}
+_SCOPES = {
+    "day": "whole_day",
+    "earlier": "earlier_that_day",
+    "year": "whole_year",
+    "earlier_year": "earlier_that_year",
+    "record": "on_record",
+    "earlier_record": "earlier_on_record",
+}
+_SCOPES_WITHOUT_SELF = {
+    "day": "others_that_day",
+    "earlier": "earlier_that_day",
+    "year": "year_without_self",
+    "earlier_year": "earlier_that_year",
+    "record": "record_without_self",
+    "earlier_record": "earlier_on_record",
+}

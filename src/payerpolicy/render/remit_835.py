@@ -7,6 +7,7 @@ the amount the finding takes off the charge, when the charge is known), and an L
 is a view for people and tools that speak the 835 vocabulary, not a complete remittance: payerpolicy does
 not know what a payer pays, so payment amounts are left empty and there is no envelope.
 """
+
 from __future__ import annotations
 
 from payerpolicy.decision import Decision

@@ -3,6 +3,7 @@
 `payerpolicy check` streams: each decision is written as soon as it is made and then forgotten, so a run
 over a very large file holds only the claims of its window. The summary is counted on the way.
 """
+
 from __future__ import annotations
 
 import csv

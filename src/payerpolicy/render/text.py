@@ -1,4 +1,5 @@
 """Render decisions as text for a billing specialist: per claim, per line, what is wrong, why, what to do."""
+
 from __future__ import annotations
 
 import re
@@ -7,6 +8,7 @@ from payerpolicy.decision import Decision, Finding, Fix
 from payerpolicy.diagnostics import ECHO_LIMIT, shown
 
 _MARK = {"deny": "DENY", "warn": "WARN", "info": "INFO"}
+
 
 def fix_in_words(fix: Fix, billed_units: int | None = None) -> str:
     match fix.action:
@@ -53,8 +55,13 @@ def _reason(finding: Finding) -> str:
 # "domain §12" points into the project's own fact file, not a document a biller can look up: the rule's
 # real citations (CMS manual sections, MAC pages, payer bulletins) are shown without it.
 _PROJECT_REFERENCE = re.compile(r"(?:,?\s*as cited in\s+)?\bdomain §[\d.]+(?:,\s*§[\d.]+)*")
-_TIDY = [(re.compile(r"([(\[])[\s,;:]+"), r"\1"), (re.compile(r"[\s,;:]+([)\]])"), r"\1"),
-         (re.compile(r"\s*(\(\)|\[\])"), ""), (re.compile(r"\s*;(\s*;)+"), ";"), (re.compile(r";\s*,"), ";")]
+_TIDY = [
+    (re.compile(r"([(\[])[\s,;:]+"), r"\1"),
+    (re.compile(r"[\s,;:]+([)\]])"), r"\1"),
+    (re.compile(r"\s*(\(\)|\[\])"), ""),
+    (re.compile(r"\s*;(\s*;)+"), ";"),
+    (re.compile(r";\s*,"), ";"),
+]
 
 
 def citation(cite: str | None) -> str:
@@ -81,8 +88,11 @@ def at_risk(decision: Decision) -> tuple[float, int, int]:
     """The billed charges of the lines the payer would deny, how many denied lines there are, and how many of
     them have no charge on the claim (claim JSON may leave `charge` out; an 837P line always has one)."""
     denied = [line for line in decision.lines if line.status == "denied"]
-    return (sum(line.charge for line in denied if line.charge is not None), len(denied),
-            sum(1 for line in denied if line.charge is None))
+    return (
+        sum(line.charge for line in denied if line.charge is not None),
+        len(denied),
+        sum(1 for line in denied if line.charge is None),
+    )
 
 
 def money(amount: float) -> str:
@@ -102,8 +112,15 @@ def _at_risk_words(amount: float, denied: int, uncharged: int) -> str:
 
 
 # ANSI colours of the status words, for a terminal (`colour=True`); the words themselves say it all without.
-_COLOURS = {"DENIED": "31;1", "DENY": "31", "COULD NOT BE READ": "35;1", "ADJUSTED": "33", "WARN": "33",
-            "ACCEPTED": "32", "INFO": "36"}
+_COLOURS = {
+    "DENIED": "31;1",
+    "DENY": "31",
+    "COULD NOT BE READ": "35;1",
+    "ADJUSTED": "33",
+    "WARN": "33",
+    "ACCEPTED": "32",
+    "INFO": "36",
+}
 
 
 def _paint(word: str, colour: bool) -> str:
@@ -116,13 +133,17 @@ def render_claim(decision: Decision, colour: bool = False) -> str:
     label = f"{policy.get('payer', '?')} {policy.get('version', '')}".strip()
     if decision.status == "error":
         where = f" ({shown(decision.where)})" if decision.where else ""
-        out = [f"Claim {shown(decision.id) if decision.id else '(no id)'}{where}: "
-               f"{_paint('COULD NOT BE READ', colour)}, nothing was judged"]
+        out = [
+            f"Claim {shown(decision.id) if decision.id else '(no id)'}{where}: "
+            f"{_paint('COULD NOT BE READ', colour)}, nothing was judged"
+        ]
         out += [f"  - {shown(e['field'])}: {shown(e['message'], 2 * ECHO_LIMIT)}" for e in decision.errors]
         return "\n".join(out)
     risk = _at_risk_words(*at_risk(decision))
-    out = [f"Claim {shown(decision.id)}  [{label}]: {_paint(_headline(decision), colour)}"
-           + (f"  ({risk})" if risk else "")]
+    out = [
+        f"Claim {shown(decision.id)}  [{label}]: {_paint(_headline(decision), colour)}"
+        + (f"  ({risk})" if risk else "")
+    ]
     by_line: dict[int, list[Finding]] = {}
     for finding in decision.findings:
         by_line.setdefault(finding.line, []).append(finding)
@@ -136,12 +157,16 @@ def render_claim(decision: Decision, colour: bool = False) -> str:
         indent = " " * (10 + _KIND_WIDTH + 1)
         for finding in sorted(by_line.get(line.line, []), key=lambda f: _KIND_ORDER.get(f.kind, 3)):
             kind = f"[{_KIND_LABEL.get(finding.kind, finding.kind)}]".ljust(_KIND_WIDTH)
-            out.append(f"    {_paint(_MARK[finding.severity], colour)}  {kind} {shown(finding.message, 2 * ECHO_LIMIT)}")
+            out.append(
+                f"    {_paint(_MARK[finding.severity], colour)}  {kind} {shown(finding.message, 2 * ECHO_LIMIT)}"
+            )
             if finding.fix is not None:
                 out.append(f"{indent}what to do: {fix_in_words(finding.fix, line.billed_units)}")
             src = finding.source
-            out.append(f"{indent}why: {finding.rule} ({_reason(finding)}); source: {citation(src.get('cite'))} "
-                       f"[{src.get('file')}:{src.get('line')}]")
+            out.append(
+                f"{indent}why: {finding.rule} ({_reason(finding)}); source: {citation(src.get('cite'))} "
+                f"[{src.get('file')}:{src.get('line')}]"
+            )
             if "table" in src:  # a reference table's row: say which
                 out.append(f"{indent}table: {_table_row(src)}")
     return "\n".join(out)
@@ -150,10 +175,12 @@ def render_claim(decision: Decision, colour: bool = False) -> str:
 def units_only_note(lines: int) -> str:
     """The run's one note on timed lines billed in units without minutes: normal for 837P claims, said once
     rather than on every line, so the specialist knows what was not checked."""
-    return (f"Note: {lines} timed line{'s' if lines != 1 else ''} {'were' if lines != 1 else 'was'} billed in "
-            f"units without treatment minutes (as 837P claims are), so the 8-minute rule could not check "
-            f"{'their' if lines != 1 else 'its'} units; send the minutes (claim JSON `minutes` or `periods`) to "
-            f"have them checked.")
+    return (
+        f"Note: {lines} timed line{'s' if lines != 1 else ''} {'were' if lines != 1 else 'was'} billed in "
+        f"units without treatment minutes (as 837P claims are), so the 8-minute rule could not check "
+        f"{'their' if lines != 1 else 'its'} units; send the minutes (claim JSON `minutes` or `periods`) to "
+        f"have them checked."
+    )
 
 
 def _table_row(src: dict) -> str:
@@ -162,7 +189,8 @@ def _table_row(src: dict) -> str:
     text = src["table"]
     if rows is not None:
         text += f" row{'s' if isinstance(rows, list) else ''} " + (
-            ", ".join(map(str, rows)) if isinstance(rows, list) else str(rows))
+            ", ".join(map(str, rows)) if isinstance(rows, list) else str(rows)
+        )
     if src.get("quarter"):
         text += f" ({src['quarter']})"
     if src.get("published"):

@@ -4,6 +4,7 @@ Lark's tree exists only inside `rules.parse` and `rules.lower`; the checker and 
 dataclasses. Every node keeps the `span` it came from (so the checker can underline it) but spans are left
 out of equality: two rules that say the same thing are equal wherever they were written.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ def _span() -> Span | None:
 
 
 # ------------------------------------------------------------------ values
+
 
 @dataclass(frozen=True, slots=True)
 class Literal:
@@ -107,6 +109,7 @@ Value = Union[Literal, Field, Call, Arithmetic, DayLines]
 
 
 # ------------------------------------------------------------------ conditions
+
 
 @dataclass(frozen=True, slots=True)
 class AllOf:
@@ -204,11 +207,11 @@ class TableEdit:
     span: Span | None = _span()
 
 
-Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit,
-                  TableEdit]
+Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit, TableEdit]
 
 
 # ------------------------------------------------------------------ fixes and messages
+
 
 @dataclass(frozen=True, slots=True)
 class Fix:
@@ -286,6 +289,27 @@ def _rebuild(self):
     return type(self), tuple(getattr(self, name) for name in self.__slots__)
 
 
-for _node in (Literal, CodeRange, SetRef, SetList, Field, Call, Arithmetic, DayLines, AllOf, AnyOf, Not, Compare,
-              InSet, IsMissing, HasModifier, AnotherLine, PairEdit, TableEdit, Always, Fix, Template):
+for _node in (
+    Literal,
+    CodeRange,
+    SetRef,
+    SetList,
+    Field,
+    Call,
+    Arithmetic,
+    DayLines,
+    AllOf,
+    AnyOf,
+    Not,
+    Compare,
+    InSet,
+    IsMissing,
+    HasModifier,
+    AnotherLine,
+    PairEdit,
+    TableEdit,
+    Always,
+    Fix,
+    Template,
+):
     setattr(_node, "__reduce__", _rebuild)  # noqa: B010 (mypy refuses a method assigned after the class)

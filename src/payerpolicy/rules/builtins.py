@@ -12,6 +12,7 @@ knows any function by name:
 - `may_be_missing(writer, args)`: whether its result can be missing (a single figure of `values:` cannot).
 These take the checker and the writer as arguments: the stages that hold them come after this one.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -43,8 +44,12 @@ def _check_value(checker, node, args, kinds) -> str | None:
         checker.error("E409", "`value` takes the name of a value in quotes first", node, builtin.doc)
     elif (name := str(args[0].value)) not in checker.policy.values:  # a text literal's value is a str
         known = list(checker.policy.values)
-        checker.error("E413", f"the policy has no value `{name}`", args[0],
-                      did_you_mean(name, known) or known_names_help("values", known))
+        checker.error(
+            "E413",
+            f"the policy has no value `{name}`",
+            args[0],
+            did_you_mean(name, known) or known_names_help("values", known),
+        )
     if len(args) == 1:
         return builtin.result  # a single figure, not a table: no key needed
     return checker.check_arguments(node, builtin, args, kinds)
@@ -109,37 +114,89 @@ def _remainder(a, b):
     return None if not b else (int(a % b) if float(a % b).is_integer() else a % b)
 
 
-BUILTINS: dict[str, Builtin] = {b.name: b for b in (
-    Builtin("max", ("number", "number"), "number", "the larger of two numbers", max),
-    Builtin("min", ("number", "number"), "number", "the smaller of two numbers", min),
-    Builtin("year_of", ("date",), "number", "the year of a date: year_of(line.date) = 2026", lambda d: d.year,
-            emit=_emit_year_of),
-    Builtin("value", ("text", "number"), "number",
+BUILTINS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        Builtin("max", ("number", "number"), "number", "the larger of two numbers", max),
+        Builtin("min", ("number", "number"), "number", "the smaller of two numbers", min),
+        Builtin(
+            "year_of",
+            ("date",),
+            "number",
+            "the year of a date: year_of(line.date) = 2026",
+            lambda d: d.year,
+            emit=_emit_year_of,
+        ),
+        Builtin(
+            "value",
+            ("text", "number"),
+            "number",
             'a figure from the policy\'s `values`: value("kx_threshold", year_of(line.date)) for a table by '
-            'year, value("targeted_review") for a single figure', None,
-            check=_check_value, emit=_emit_value, may_be_missing=_value_may_be_missing),
-    Builtin("days_between", ("date", "date"), "number", "whole days between two dates, in either order",
-            _days_between),
-    Builtin("quotient", ("number", "number"), "number",
+            'year, value("targeted_review") for a single figure',
+            None,
+            check=_check_value,
+            emit=_emit_value,
+            may_be_missing=_value_may_be_missing,
+        ),
+        Builtin(
+            "days_between", ("date", "date"), "number", "whole days between two dates, in either order", _days_between
+        ),
+        Builtin(
+            "quotient",
+            ("number", "number"),
+            "number",
             "how many whole times the second number goes into the first: quotient(95, 90) = 1 (which 90-day "
-            "period of a plan of care a day falls in)", _quotient),
-    Builtin("remainder", ("number", "number"), "number",
+            "period of a plan of care a day falls in)",
+            _quotient,
+        ),
+        Builtin(
+            "remainder",
+            ("number", "number"),
+            "number",
             "what is left of the first number after whole times the second: remainder(20, 10) = 0 (every "
-            "10th treatment day)", _remainder),
-    Builtin("first_present", ("date", "date"), "date",
+            "10th treatment day)",
+            _remainder,
+        ),
+        Builtin(
+            "first_present",
+            ("date", "date"),
+            "date",
             "the first of two dates that is given: first_present(claim.treatment_began, earliest date of lines "
-            "... on record); missing only when both are", None, emit=_emit_first_present),
-    Builtin("dollars", ("number",), "text", 'an amount of money, for messages: dollars(allowed) is "$2,310.40"',
-            _dollars),
-    Builtin("plural", ("number", "text"), "text",
-            'a number with its noun, for messages: plural(units, "unit") is "1 unit" or "3 units"', _plural),
-    Builtin("modifier_difference", ("list[modifier]", "list[modifier]"), "list[modifier]",
+            "... on record); missing only when both are",
+            None,
+            emit=_emit_first_present,
+        ),
+        Builtin(
+            "dollars",
+            ("number",),
+            "text",
+            'an amount of money, for messages: dollars(allowed) is "$2,310.40"',
+            _dollars,
+        ),
+        Builtin(
+            "plural",
+            ("number", "text"),
+            "text",
+            'a number with its noun, for messages: plural(units, "unit") is "1 unit" or "3 units"',
+            _plural,
+        ),
+        Builtin(
+            "modifier_difference",
+            ("list[modifier]", "list[modifier]"),
+            "list[modifier]",
             "the modifiers on one of two lines but not on both: modifier_difference(modifiers, line.modifiers) is "
-            "CQ for a line with GP CQ beside one with GP", _modifier_difference),
-    Builtin("discipline_modifier", ("provider_type",), "modifier",
+            "CQ for a line with GP CQ beside one with GP",
+            _modifier_difference,
+        ),
+        Builtin(
+            "discipline_modifier",
+            ("provider_type",),
+            "modifier",
             "the discipline modifier of a provider type: GP for PT and PTA, GO for OT and OTA, GN for SLP",
-            DISCIPLINE_MODIFIER.get),
-)}
+            DISCIPLINE_MODIFIER.get,
+        ),
+    )
+}
 
 
 def format_value(value) -> str:
@@ -158,7 +215,7 @@ def markdown_table() -> str:
     rows = ["| function | takes | gives | what it does |", "|---|---|---|---|"]
     for builtin in BUILTINS.values():
         takes = ", ".join(KIND_WORDS.get(kind, kind) for kind in builtin.parameters)
-        rows.append(f"| `{builtin.name}` | {takes} | {KIND_WORDS.get(builtin.result, builtin.result)} | "
-                    f"{builtin.doc} |")
+        rows.append(
+            f"| `{builtin.name}` | {takes} | {KIND_WORDS.get(builtin.result, builtin.result)} | {builtin.doc} |"
+        )
     return "\n".join(rows)
-

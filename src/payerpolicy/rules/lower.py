@@ -4,6 +4,7 @@ After this stage nothing in the package sees Lark. Lowering also settles what th
 an upper-case word is a constant (PT, GP), `claim.x` and `patient.x` are fields of the claim, any other
 name is a field of the line in focus; dates are real calendar dates.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -85,9 +86,14 @@ class _Lowering:
         for kid in kids:
             if isinstance(kid, Tree) and kid.data == "line_filter":
                 filt = self.condition(kid.children[0])
-        scope = {"whole_day": "day", "earlier_that_day": "earlier", "whole_year": "year",
-                 "earlier_that_year": "earlier_year", "on_record": "record",
-                 "earlier_on_record": "earlier_record"}[kids[-1].data]
+        scope = {
+            "whole_day": "day",
+            "earlier_that_day": "earlier",
+            "whole_year": "year",
+            "earlier_that_year": "earlier_year",
+            "on_record": "record",
+            "earlier_on_record": "earlier_record",
+        }[kids[-1].data]
         return filt, scope
 
     # -------------------------------------------------------------- values
@@ -140,8 +146,9 @@ class _Lowering:
                 try:
                     return ast.Literal("date", datetime.date.fromisoformat(text), text, span)
                 except ValueError:
-                    self.diagnostics.append(Diagnostic("E304", f"`{text}` is not a real date", span,
-                                                       "dates are written YYYY-MM-DD"))
+                    self.diagnostics.append(
+                        Diagnostic("E304", f"`{text}` is not a real date", span, "dates are written YYYY-MM-DD")
+                    )
                     return ast.Literal("date", None, text, span)
             case "NUMBER":
                 return ast.Literal("number", float(text), text, span)
@@ -181,8 +188,14 @@ class _Lowering:
                 return ast.Fix(kind, modifier=str(token).upper(), span=span, modifier_span=self.span_of(token))
             case "set_units":
                 if str(kids[0]) != "units":
-                    self.diagnostics.append(Diagnostic("E303", f"unexpected `{kids[0]}` in this fix",
-                                                       self.span_of(kids[0]), "write `set units to ...`"))
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "E303",
+                            f"unexpected `{kids[0]}` in this fix",
+                            self.span_of(kids[0]),
+                            "write `set units to ...`",
+                        )
+                    )
                 return ast.Fix("set_units", units=self.value(kids[1]), span=span)
             case "remove_line" | "split_line":
                 return ast.Fix(kind, span=span)
@@ -205,8 +218,10 @@ def _as_modifiers(set_expr):
     """In a list of modifiers, 59 is the modifier `59`, not the number: make every item a modifier name."""
     if not isinstance(set_expr, ast.SetList):
         return set_expr
-    items = tuple(ast.Literal("symbol", i.text.upper(), i.text, i.span) if isinstance(i, ast.Literal) else i
-                  for i in set_expr.items)
+    items = tuple(
+        ast.Literal("symbol", i.text.upper(), i.text, i.span) if isinstance(i, ast.Literal) else i
+        for i in set_expr.items
+    )
     return ast.SetList(items, set_expr.span)
 
 
@@ -233,13 +248,14 @@ def lower_template(text: str, origin: TextOrigin, diagnostics: list[Diagnostic])
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in "{}" and text[i:i + 2] in ("{{", "}}"):
+        if ch in "{}" and text[i : i + 2] in ("{{", "}}"):
             plain.append(ch)
             i += 2
             continue
         if ch == "}":
-            diagnostics.append(Diagnostic("E305", "this `}` closes nothing", origin.span(i, i + 1),
-                                          "write `}}` for a plain brace"))
+            diagnostics.append(
+                Diagnostic("E305", "this `}` closes nothing", origin.span(i, i + 1), "write `}}` for a plain brace")
+            )
             i += 1
             continue
         if ch != "{":
@@ -248,13 +264,19 @@ def lower_template(text: str, origin: TextOrigin, diagnostics: list[Diagnostic])
             continue
         close = text.find("}", i + 1)
         if close < 0:
-            diagnostics.append(Diagnostic("E305", "this `{` is never closed", origin.span(i, i + 1),
-                                          "a message hole is written `{units}`; write `{{` for a plain brace"))
+            diagnostics.append(
+                Diagnostic(
+                    "E305",
+                    "this `{` is never closed",
+                    origin.span(i, i + 1),
+                    "a message hole is written `{units}`; write `{{` for a plain brace",
+                )
+            )
             break
         if plain:
             parts.append("".join(plain))
             plain = []
-        value = lower_value(text[i + 1:close], origin, diagnostics, offset=i + 1)
+        value = lower_value(text[i + 1 : close], origin, diagnostics, offset=i + 1)
         if value is not None:
             parts.append(value)
         i = close + 1

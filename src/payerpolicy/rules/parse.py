@@ -5,6 +5,7 @@ is read and turned into an LALR parser once per process. Lark stops at the first
 expression; since each condition, message and fix of a policy is parsed on its own, a policy with several
 broken rules still gets one diagnostic per broken rule.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,9 +20,15 @@ from payerpolicy._resources import grammar_file
 
 # What each kind of token is called in an error message.
 _TOKEN_WORDS = {
-    "CODE": "a code", "CODE_RANGE": "a code range", "DATE": "a date", "NUMBER": "a number",
-    "INT": "a number", "NAME": "a name", "SET_NAME": "a code set such as `@timed`",
-    "COMPARATOR": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)", "STRING": "quoted text",
+    "CODE": "a code",
+    "CODE_RANGE": "a code range",
+    "DATE": "a date",
+    "NUMBER": "a number",
+    "INT": "a number",
+    "NAME": "a name",
+    "SET_NAME": "a code set such as `@timed`",
+    "COMPARATOR": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)",
+    "STRING": "quoted text",
     "$END": "the end of the text",
 }
 
@@ -56,14 +63,21 @@ def remember(limit: int) -> None:
 def parser() -> Lark:
     # The basic lexer reads a whole word before deciding it is a keyword, so `andd` is one unknown word
     # (and gets "did you mean `and`?") instead of the keyword `and` followed by a stray `d`.
-    return Lark(grammar_file().read_text(encoding="utf-8"), parser="lalr", lexer="basic",
-                start=list(START_SYMBOLS.values()), propagate_positions=True, maybe_placeholders=False)
+    return Lark(
+        grammar_file().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        start=list(START_SYMBOLS.values()),
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
 
 
 @functools.lru_cache(maxsize=1)
 def keywords() -> frozenset[str]:
-    return frozenset(t.pattern.value for t in parser().terminals
-                     if t.pattern.type == "str" and t.pattern.value.isalpha())
+    return frozenset(
+        t.pattern.value for t in parser().terminals if t.pattern.type == "str" and t.pattern.value.isalpha()
+    )
 
 
 def parse(text: str, kind: str, origin: TextOrigin, diagnostics: list[Diagnostic]) -> Tree | None:
@@ -82,10 +96,15 @@ def parse(text: str, kind: str, origin: TextOrigin, diagnostics: list[Diagnostic
     if deepest is not None:
         start = deepest.meta.start_pos if not getattr(deepest.meta, "empty", True) else 0
         end = deepest.meta.end_pos if not getattr(deepest.meta, "empty", True) else len(text)
-        diagnostics.append(Diagnostic(
-            "E306", f"this {kind} is nested more than {MAX_DEPTH} levels deep", origin.span(start, end),
-            "write it as several rules, or name the codes in a code set; a chain of `and` (or of `or`) is "
-            "fine at any length"))
+        diagnostics.append(
+            Diagnostic(
+                "E306",
+                f"this {kind} is nested more than {MAX_DEPTH} levels deep",
+                origin.span(start, end),
+                "write it as several rules, or name the codes in a code set; a chain of `and` (or of `or`) is "
+                "fine at any length",
+            )
+        )
         return None
     if _limit:
         _remembered[(text, kind)] = tree
@@ -126,9 +145,13 @@ def _expected(names) -> str:
     return ", ".join(words) if len(words) < 2 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-_SYMBOL_HINTS = {"&": "write `and` to join conditions", "|": "write `or` for either condition",
-                 "'": "put text in double quotes", "!": "write `!=` for not equal, or `not` before a condition",
-                 "=": "write `=` once to compare"}
+_SYMBOL_HINTS = {
+    "&": "write `and` to join conditions",
+    "|": "write `or` for either condition",
+    "'": "put text in double quotes",
+    "!": "write `!=` for not equal, or `not` before a condition",
+    "=": "write `=` once to compare",
+}
 
 
 def _accepted(exc: UnexpectedInput) -> set[str]:
@@ -147,14 +170,19 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, kind: str, origin: TextO
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0  # Lark types it optional; the lexer always sets it
         bad = text[pos]
-        return Diagnostic("E301", f"this {what} cannot contain `{bad}` here", origin.span(pos, pos + 1),
-                          _SYMBOL_HINTS.get(bad))
+        return Diagnostic(
+            "E301", f"this {what} cannot contain `{bad}` here", origin.span(pos, pos + 1), _SYMBOL_HINTS.get(bad)
+        )
     accepted = _accepted(exc)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         body = text.rstrip()
         word_start = len(body) - len(body.split()[-1]) if body.split() else 0
-        return Diagnostic("E302", f"this {what} stops too soon", origin.span(word_start, len(body)),
-                          f"expected {_expected(accepted)} after it")
+        return Diagnostic(
+            "E302",
+            f"this {what} stops too soon",
+            origin.span(word_start, len(body)),
+            f"expected {_expected(accepted)} after it",
+        )
     assert isinstance(exc, UnexpectedToken)
     token: Token = exc.token
     start = token.start_pos or 0
@@ -168,7 +196,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, kind: str, origin: TextO
             # Suggest a keyword that could stand here, so `adn` becomes `and` rather than `any`.
             allowed = [w.strip("`") for w in map(_describe, accepted) if w.startswith("`")]
             hint = did_you_mean(word, [w for w in allowed if w.isalpha()])
-    elif word in _SYMBOL_HINTS and token.type == "COMPARATOR" and text[start - 1:start] in "=<>!":
+    elif word in _SYMBOL_HINTS and token.type == "COMPARATOR" and text[start - 1 : start] in "=<>!":
         hint = _SYMBOL_HINTS["="]
     if hint is None:
         hint = f"expected {_expected(accepted)}"

@@ -5,6 +5,7 @@
 
 (`python -m payerpolicy.diagnostic_codes README.md` writes the table of diagnostic codes the same way.)
 """
+
 from __future__ import annotations
 
 import sys

@@ -6,6 +6,7 @@ before a comma. Only spacing changes: the tokens, and so the Lark tree, stay the
 it for each expression `fmt` rewrites. Text that does not parse is left as the author wrote it (lint says what
 is wrong with it).
 """
+
 from __future__ import annotations
 
 from lark import Token, Tree

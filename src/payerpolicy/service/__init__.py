@@ -9,6 +9,7 @@ limits and the security checks (`security`) together; `page/` is the page, plain
 
 Needs the optional extra `server` (`pip install 'payerpolicy[server]'`); nothing below `service` imports it.
 """
+
 from __future__ import annotations
 
 from payerpolicy.service.settings import ServiceSettings
@@ -19,4 +20,5 @@ __all__ = ["ServiceSettings", "make_app"]
 def make_app(settings: ServiceSettings, store=None):
     """The ASGI application for `settings` (Starlette); `store` is a started `PolicyStore` or None to make one."""
     from payerpolicy.service.app import make_app as _make_app
+
     return _make_app(settings, store)

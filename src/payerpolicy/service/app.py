@@ -5,6 +5,7 @@ large body is judged. A body is read to its configured limit (413 past it) withi
 client that sends slowly or stops mid-body does not hold the service. Any unexpected failure is answered
 with a short JSON error and logged by its type and place only (`security.Guard`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,7 @@ from payerpolicy.session import EVERY_PAYER
 from payerpolicy.service import drafts
 from payerpolicy.service.bases import bases_of
 from payerpolicy.impact import diff
-from payerpolicy.service.judging import (CheckResult, RequestError, check_body, claim_records, input_format,
-                                         judge_body)
+from payerpolicy.service.judging import CheckResult, RequestError, check_body, claim_records, input_format, judge_body
 from payerpolicy.service.security import Guard, StartError
 from payerpolicy.service.settings import ServiceSettings
 from payerpolicy.service.store import DatedPolicies, PolicyNotServing, PolicyStore
@@ -82,8 +82,9 @@ class Service:
         """The request body from ASGI `receive`, within the size limit (413) and the time limit (408)."""
         limit = self.settings.max_body
         if declared.isdigit() and int(declared) > limit:
-            raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
-                                    "send the claims in smaller batches")
+            raise RequestError(
+                413, f"the body is larger than this service takes ({limit:,} bytes); send the claims in smaller batches"
+            )
         chunks, size = [], 0
 
         async def collect():
@@ -95,8 +96,11 @@ class Service:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    raise RequestError(413, f"the body is larger than this service takes ({limit:,} bytes); "
-                                            "send the claims in smaller batches")
+                    raise RequestError(
+                        413,
+                        f"the body is larger than this service takes ({limit:,} bytes); "
+                        "send the claims in smaller batches",
+                    )
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     return
@@ -154,9 +158,16 @@ class Service:
             status, media_type, body = exc.status, "application/json", json.dumps(exc.to_dict()).encode()
         except ClientDisconnect:
             return  # nobody is there to read an answer
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", media_type.encode("latin-1")),
-                                (b"content-length", str(len(body)).encode("latin-1"))]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", media_type.encode("latin-1")),
+                    (b"content-length", str(len(body)).encode("latin-1")),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def _check(self, params: QueryParams, headers: Headers, receive) -> CheckResult:
@@ -171,11 +182,18 @@ class Service:
         inline = len(body) <= INLINE_BODY and not dated and not histories
         try:
             return await self.work(
-                self._check_in_turn if histories else check_body, body, policies,
-                heavy=len(body) > HEAVY_BODY or dated, inline=inline,
+                self._check_in_turn if histories else check_body,
+                body,
+                policies,
+                heavy=len(body) > HEAVY_BODY or dated,
+                inline=inline,
                 content_type=headers.get("content-type"),
-                asked_format=params.get("input_format"), payer=params.get("payer"), received=received,
-                output=params.get("format", "json"), history=histories)
+                asked_format=params.get("input_format"),
+                payer=params.get("payer"),
+                received=received,
+                output=params.get("format", "json"),
+                history=histories,
+            )
         except PolicyNotServing as exc:
             raise _not_serving(exc) from None
 
@@ -183,7 +201,7 @@ class Service:
         data = await self.json_body(request)
         payer = data.get("payer")
         if not isinstance(payer, str):
-            raise RequestError(400, "name the policy to check: {\"payer\": \"medicare\", \"files\": {...}}")
+            raise RequestError(400, 'name the policy to check: {"payer": "medicare", "files": {...}}')
         report = await self.work(self._lint, payer, data.get("files") or {})
         return JSONResponse({"policies": [report]})
 
@@ -198,7 +216,7 @@ class Service:
         data = await self.json_body(request)
         payer, claims = data.get("payer"), data.get("claims")
         if not isinstance(payer, str) or not isinstance(claims, str):
-            raise RequestError(400, "send {\"payer\": ..., \"files\": {...}, \"claims\": \"<claims as text>\"}")
+            raise RequestError(400, 'send {"payer": ..., "files": {...}, "claims": "<claims as text>"}')
         policies = self.policies()
         return JSONResponse(await self.work(answer, policies, payer, data.get("files") or {}, claims.encode("utf-8")))
 
@@ -246,7 +264,7 @@ class Service:
         data = await self.json_body(request)
         payer, files = data.get("payer"), data.get("files")
         if not isinstance(payer, str) or not isinstance(files, dict) or not files:
-            raise RequestError(400, "send {\"payer\": ..., \"files\": {\"caps.yaml\": \"...\"}}")
+            raise RequestError(400, 'send {"payer": ..., "files": {"caps.yaml": "..."}}')
         return JSONResponse(await self.work(self._save, payer, files))
 
     def _save(self, payer: str, files: dict) -> dict:
@@ -255,16 +273,22 @@ class Service:
             folder, unsaved = drafts.draft_edits(folders, payer, files)
             report, policy = drafts.lint_draft(folder, unsaved, payer, self.store.as_of)
             if policy is None:
-                raise RequestError(422, "the edited policy does not load, so nothing was saved",
-                                   diagnostics=report["diagnostics"])
+                raise RequestError(
+                    422, "the edited policy does not load, so nothing was saved", diagnostics=report["diagnostics"]
+                )
             written = drafts.save_files(folders[payer], files)
             self.store.refresh()
         return {"saved": written, "policy": self.store.snapshot().state(payer).to_dict()}
 
     async def list_policies(self, request: Request) -> Response:
         snapshot = self.store.snapshot()
-        return JSONResponse({"as_of": snapshot.as_of.isoformat(), "ready": self.store.ready,
-                             "policies": [snapshot.state(name).to_dict() for name in snapshot.names()]})
+        return JSONResponse(
+            {
+                "as_of": snapshot.as_of.isoformat(),
+                "ready": self.store.ready,
+                "policies": [snapshot.state(name).to_dict() for name in snapshot.names()],
+            }
+        )
 
     async def policy_files(self, request: Request) -> Response:
         payer = request.path_params["payer"]
@@ -275,8 +299,15 @@ class Service:
         bases, overrides = [], []
         if self.store.ready and payer in self.store.snapshot():
             bases, overrides = await self.work(bases_of, self.store.snapshot(), payer, files)
-        return JSONResponse({"payer": payer, "editable": self.settings.allow_edits, "files": files,
-                             "bases": bases, "overrides": overrides})
+        return JSONResponse(
+            {
+                "payer": payer,
+                "editable": self.settings.allow_edits,
+                "files": files,
+                "bases": bases,
+                "overrides": overrides,
+            }
+        )
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -326,8 +357,12 @@ def _date(text: str | None, name: str) -> datetime.date | None:
 
 def _not_serving(exc: PolicyNotServing) -> RequestError:
     state = exc.state
-    return RequestError(503, f"the policy of payer `{state.payer}` does not load, so its claims cannot be judged; "
-                             "fix its files (see /v1/policies)", diagnostics=list(state.diagnostics))
+    return RequestError(
+        503,
+        f"the policy of payer `{state.payer}` does not load, so its claims cannot be judged; "
+        "fix its files (see /v1/policies)",
+        diagnostics=list(state.diagnostics),
+    )
 
 
 async def _request_error(request: Request, exc: RequestError) -> Response:
@@ -350,6 +385,7 @@ def _lifespan(store: PolicyStore):
             yield
         finally:
             store.stop()
+
     return lifespan
 
 
@@ -359,11 +395,14 @@ def _check_histories(settings: ServiceSettings, store: PolicyStore) -> None:
     named = [payer for payer, _ in settings.histories]
     for payer, path in settings.histories:
         if payer != EVERY_PAYER and payer not in known:
-            raise StartError(f"--history names payer `{payer}`, which no policy folder serves "
-                             f"(known: {', '.join(sorted(known))})")
+            raise StartError(
+                f"--history names payer `{payer}`, which no policy folder serves (known: {', '.join(sorted(known))})"
+            )
         if named.count(payer) > 1:
-            raise StartError(f"--history gives {'every payer' if payer == EVERY_PAYER else 'payer `' + payer + '`'} "
-                             "two files: give one")
+            raise StartError(
+                f"--history gives {'every payer' if payer == EVERY_PAYER else 'payer `' + payer + '`'} "
+                "two files: give one"
+            )
         try:
             ClaimHistory(path).close()  # made (readable by its owner only) or migrated now, not mid-request
         except (HistoryError, OSError, sqlite3.Error) as exc:
@@ -389,15 +428,29 @@ def make_app(settings: ServiceSettings, store: PolicyStore | None = None) -> Sta
         Route("/v1/policies", service.list_policies, methods=["GET"]),
         Route("/v1/policies/{payer}/files", service.policy_files, methods=["GET"]),
     ]
-    middleware = [Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts,
-                             direct={("POST", "/v1/check"): service.check})]
+    middleware = [
+        Middleware(
+            Guard,
+            token=settings.token,
+            allowed_hosts=settings.allowed_hosts,
+            direct={("POST", "/v1/check"): service.check},
+        )
+    ]
     if settings.cors_origins:
-        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                                     allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"]))
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
-    handlers: dict[Any, Any] = {RequestError: _request_error, HTTPException: _http_error,
-                                ClientDisconnect: _disconnected}
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers,
-                    lifespan=_lifespan(store))
+    handlers: dict[Any, Any] = {
+        RequestError: _request_error,
+        HTTPException: _http_error,
+        ClientDisconnect: _disconnected,
+    }
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, lifespan=_lifespan(store))
     app.state.store = store
     return app

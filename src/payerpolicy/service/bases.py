@@ -1,6 +1,7 @@
 """The base policies behind a payer that extends another (`extends: medicare`), for the page: their files, to
 open the base rule behind a finding, and where the payer overrides the base (a base rule it removes or
 replaces), to show beside the base rule."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,8 +44,9 @@ def overrides(policy: Policy, base: Policy, own_files: list[dict]) -> list[dict]
         if ours is None:
             found.append({"rule": rule.id, "how": "removed", **_first_mention(rule.id, own_files), "base": where})
         elif ours.span.file in own:
-            found.append({"rule": rule.id, "how": "replaced", "file": ours.span.file, "line": ours.span.line,
-                          "base": where})
+            found.append(
+                {"rule": rule.id, "how": "replaced", "file": ours.span.file, "line": ours.span.line, "base": where}
+            )
     return found
 
 

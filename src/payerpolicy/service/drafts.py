@@ -7,6 +7,7 @@ either: the service serves only the policy files on disk (`save_files` writes th
 
 Policies are not patient data; the claims tried against a draft are judged in memory and never written.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -27,10 +28,19 @@ def policy_files(folder: Path) -> list[dict]:
     found = []
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if path.is_file() and "tests" not in relative.parts and not relative.name.startswith(".") \
-                and path.suffix in (".yaml", ".yml", ".csv", ".tsv", ".txt"):
-            found.append({"path": relative.as_posix(), "file": display_name(path),
-                          "text": path.read_text(encoding="utf-8", errors="replace")})
+        if (
+            path.is_file()
+            and "tests" not in relative.parts
+            and not relative.name.startswith(".")
+            and path.suffix in (".yaml", ".yml", ".csv", ".tsv", ".txt")
+        ):
+            found.append(
+                {
+                    "path": relative.as_posix(),
+                    "file": display_name(path),
+                    "text": path.read_text(encoding="utf-8", errors="replace"),
+                }
+            )
     return found
 
 
@@ -39,8 +49,11 @@ def draft_edits(folders: dict[str, Path], payer: str, files: dict) -> tuple[Path
     buffers (by resolved path): read instead of the disk, nothing written anywhere."""
     if payer not in folders:
         raise RequestError(404, f"no payer `{payer}` (known: {', '.join(sorted(folders))})")
-    if not isinstance(files, dict) or len(files) > MAX_DRAFT_FILES or \
-            not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+    if (
+        not isinstance(files, dict)
+        or len(files) > MAX_DRAFT_FILES
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+    ):
         raise RequestError(400, f"`files` is an object of at most {MAX_DRAFT_FILES} file names to their text")
     folder = folders[payer]
     return folder, {_inside(folder, name).resolve(): text for name, text in files.items()}
@@ -48,8 +61,12 @@ def draft_edits(folders: dict[str, Path], payer: str, files: dict) -> tuple[Path
 
 def _inside(folder: Path, name: str) -> Path:
     relative = PurePosixPath(name)
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts or \
-            relative.suffix not in (".yaml", ".yml", ".csv", ".tsv", ".txt"):
+    if (
+        relative.is_absolute()
+        or ".." in relative.parts
+        or not relative.parts
+        or relative.suffix not in (".yaml", ".yml", ".csv", ".tsv", ".txt")
+    ):
         raise RequestError(400, f"`{name}` is not a policy file of this payer's folder")
     return folder.joinpath(*relative.parts)
 
@@ -80,16 +97,14 @@ def save_files(folder: Path, files: dict) -> list[str]:
     return written
 
 
-def lint_draft(folder: Path, unsaved: dict[Path, str], payer: str,
-               as_of: datetime.date) -> tuple[dict, Policy | None]:
+def lint_draft(folder: Path, unsaved: dict[Path, str], payer: str, as_of: datetime.date) -> tuple[dict, Policy | None]:
     """What `payerpolicy lint` says of the payer's folder with the unsaved edits, and the draft as a `Policy`
     when it loads. Never written to the compiled-policy cache: drafts come and go with every keystroke."""
     try:
         program, warnings = load_program(str(folder), as_of, cache=False, unsaved=unsaved)
     except PolicyError as exc:
         return _report(payer, False, None, exc), None
-    policy = Policy(program, warnings.diagnostics if warnings else (), source=str(folder), as_of=as_of,
-                    cwd=os.getcwd())
+    policy = Policy(program, warnings.diagnostics if warnings else (), source=str(folder), as_of=as_of, cwd=os.getcwd())
     return _report(payer, True, program.rule_count, warnings), policy
 
 

@@ -9,6 +9,7 @@ names the input `body`, as the command line names the file).
 The status says how far the body could be judged: 200 every claim judged (denials included), 422 some claims
 are in error (each says its field) and the rest are judged, 400 nothing in the body could be read.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -26,12 +27,20 @@ BODY_NAME = "body"  # how the input is named in `where` ("body line 7"), as a fi
 # Content types that say the format; any other (text/plain, application/json, none) is told from the content,
 # as FHIR is JSON too and clients send it as application/json.
 _FORMAT_OF_TYPE = {
-    "application/edi-x12": "x12", "application/x12": "x12", "application/x-x12": "x12",
+    "application/edi-x12": "x12",
+    "application/x12": "x12",
+    "application/x-x12": "x12",
     "application/fhir+json": "fhir",
-    "application/x-ndjson": "json", "application/jsonl": "json", "application/x-jsonlines": "json",
+    "application/x-ndjson": "json",
+    "application/jsonl": "json",
+    "application/x-jsonlines": "json",
 }
-_MEDIA_TYPES = {"json": "application/json", "text": "text/plain; charset=utf-8",
-                "csv": "text/csv; charset=utf-8", "835": "text/plain; charset=utf-8"}
+_MEDIA_TYPES = {
+    "json": "application/json",
+    "text": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "835": "text/plain; charset=utf-8",
+}
 
 
 class RequestError(Exception):
@@ -60,7 +69,7 @@ def input_format(content_type: str | None, asked: str | None, body: bytes) -> st
             raise RequestError(400, f"input_format is auto, json, x12 or fhir, not `{asked}`")
         return asked
     media = (content_type or "").split(";")[0].strip().lower()
-    return _FORMAT_OF_TYPE.get(media) or sniff(body[:64 * 1024])
+    return _FORMAT_OF_TYPE.get(media) or sniff(body[: 64 * 1024])
 
 
 def claim_records(body: bytes, kind: str):
@@ -78,9 +87,17 @@ def claim_records(body: bytes, kind: str):
     return read_claims(stream, kind)
 
 
-def check_body(body: bytes, policies, *, content_type: str | None = None, asked_format: str | None = None,
-               payer: str | None = None, received: datetime.date | None = None,
-               output: str = "json", history: dict[str, str] | None = None) -> CheckResult:
+def check_body(
+    body: bytes,
+    policies,
+    *,
+    content_type: str | None = None,
+    asked_format: str | None = None,
+    payer: str | None = None,
+    received: datetime.date | None = None,
+    output: str = "json",
+    history: dict[str, str] | None = None,
+) -> CheckResult:
     """Judge a request body with `policies` (a `ServedPolicies`, routed by each claim's payer, or by `payer`
     for every claim, as `--payer` does): the status and the rendered decisions. `history`: the claim
     history files by payer ("*" for every other payer), read and added to as `payerpolicy check` does."""
@@ -89,13 +106,29 @@ def check_body(body: bytes, policies, *, content_type: str | None = None, asked_
         if payer not in policies:
             raise RequestError(400, f"no policy for payer `{payer}` (known: {', '.join(policies.names())})")
         target = policies.get(payer)
-    return judge_body(body, target, policies.as_of, content_type=content_type, asked_format=asked_format,
-                      received=received, output=output, history=history)
+    return judge_body(
+        body,
+        target,
+        policies.as_of,
+        content_type=content_type,
+        asked_format=asked_format,
+        received=received,
+        output=output,
+        history=history,
+    )
 
 
-def judge_body(body: bytes, target, as_of: datetime.date, *, content_type: str | None = None,
-               asked_format: str | None = None, received: datetime.date | None = None,
-               output: str = "json", history: dict[str, str] | None = None) -> CheckResult:
+def judge_body(
+    body: bytes,
+    target,
+    as_of: datetime.date,
+    *,
+    content_type: str | None = None,
+    asked_format: str | None = None,
+    received: datetime.date | None = None,
+    output: str = "json",
+    history: dict[str, str] | None = None,
+) -> CheckResult:
     """Judge a request body with `target` (what `Session` takes: policies by payer, or one `Policy`)."""
     if output not in OUTPUT_FORMATS:
         raise RequestError(400, f"format is one of {', '.join(OUTPUT_FORMATS)}, not `{output}`")

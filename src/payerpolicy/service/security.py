@@ -9,6 +9,7 @@
 - The access log has the method, the path without its query, the status, the size and the time taken:
   never a body, a query string or a header, so no patient data.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -56,15 +57,19 @@ def read_token(token_file: str | None) -> str | None:
     else:
         token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
-        raise StartError(f"the token is too short to be safe: use at least {MIN_TOKEN_LENGTH} characters "
-                         "(`python -c 'import secrets; print(secrets.token_urlsafe())'` makes one)")
+        raise StartError(
+            f"the token is too short to be safe: use at least {MIN_TOKEN_LENGTH} characters "
+            "(`python -c 'import secrets; print(secrets.token_urlsafe())'` makes one)"
+        )
     return token
 
 
 def check_bind(host: str, token: str | None) -> None:
     if not is_loopback(host) and token is None:
-        raise StartError(f"binding to {host} lets other machines call the service: set {TOKEN_VARIABLE} or give "
-                         "--token-file FILE, and callers send it as `Authorization: Bearer <token>`")
+        raise StartError(
+            f"binding to {host} lets other machines call the service: set {TOKEN_VARIABLE} or give "
+            "--token-file FILE, and callers send it as `Authorization: Bearer <token>`"
+        )
 
 
 class Guard:
@@ -100,11 +105,21 @@ class Guard:
         except Exception as exc:  # the last line of defence: no traceback to a client or into the log
             _log_unexpected(scope, exc)
             if not sent["status"]:
-                await _send_json(logged_send, 500, {"error": "internal error in payerpolicy; please report it "
-                                                             "with what you sent"}, {})
+                await _send_json(
+                    logged_send,
+                    500,
+                    {"error": "internal error in payerpolicy; please report it with what you sent"},
+                    {},
+                )
         finally:
-            access_log.info("%s %s %d %d %.1fms", scope["method"], scope["path"], sent["status"], sent["bytes"],
-                            (time.perf_counter() - started) * 1000)
+            access_log.info(
+                "%s %s %d %d %.1fms",
+                scope["method"],
+                scope["path"],
+                sent["status"],
+                sent["bytes"],
+                (time.perf_counter() - started) * 1000,
+            )
 
     def _refusal(self, scope) -> tuple[int, dict, dict] | None:
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
@@ -118,8 +133,11 @@ class Guard:
             return None
         given = headers.get("authorization", b"")
         if not given.startswith(b"Bearer ") or not hmac.compare_digest(given[7:].strip(), self.token):
-            return 401, {"error": "this service needs its token: send `Authorization: Bearer <token>`"}, \
-                {"www-authenticate": "Bearer"}
+            return (
+                401,
+                {"error": "this service needs its token: send `Authorization: Bearer <token>`"},
+                {"www-authenticate": "Bearer"},
+            )
         return None
 
 

@@ -1,4 +1,5 @@
 """What a running service is told at start: where its policies are, its limits, who may call it."""
+
 from __future__ import annotations
 
 import datetime

@@ -9,6 +9,7 @@ last good policy, and its diagnostics are shown by `GET /v1/policies` until the 
 When no date is pinned (`--as-of`), the policies are known on today's date and compiled again when the date
 changes, as a fresh `payerpolicy check` would be.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -47,10 +48,15 @@ class PayerState:
         out: dict = {"payer": self.payer, "state": self.state}
         if self.policy is not None:
             spec = self.policy.program.policy
-            out.update(name=self.policy.name, version=self.policy.version,
-                       effective={"from": _iso(spec.effective_from), "to": _iso(spec.effective_to)},
-                       extends=spec.extends[0] if spec.extends else None, rules=self.policy.program.rule_count,
-                       as_of=self.policy.as_of.isoformat(), loaded_at=self.loaded_at)
+            out.update(
+                name=self.policy.name,
+                version=self.policy.version,
+                effective={"from": _iso(spec.effective_from), "to": _iso(spec.effective_to)},
+                extends=spec.extends[0] if spec.extends else None,
+                rules=self.policy.program.rule_count,
+                as_of=self.policy.as_of.isoformat(),
+                loaded_at=self.loaded_at,
+            )
         out["diagnostics"] = list(self.diagnostics)
         return out
 
@@ -104,8 +110,9 @@ class DatedPolicies(ServedPolicies):
 
 
 class PolicyStore:
-    def __init__(self, search_path=(), *, as_of: datetime.date | None = None, interval: float = 1.0,
-                 shipped: bool = True):
+    def __init__(
+        self, search_path=(), *, as_of: datetime.date | None = None, interval: float = 1.0, shipped: bool = True
+    ):
         self.search_path = tuple(search_path)
         self.pinned = as_of
         self.as_of = as_of or datetime.date.today()
@@ -156,9 +163,15 @@ class PolicyStore:
         try:
             policy = load(state.folder, as_of=as_of)
         except PolicyError as exc:
-            raise PolicyNotServing(PayerState(state.payer, state.folder, failed=True,
-                                              diagnostics=tuple(d.to_dict() for d in exc.diagnostics),
-                                              rendered=exc.render())) from None
+            raise PolicyNotServing(
+                PayerState(
+                    state.payer,
+                    state.folder,
+                    failed=True,
+                    diagnostics=tuple(d.to_dict() for d in exc.diagnostics),
+                    rendered=exc.render(),
+                )
+            ) from None
         with self._dated_lock:
             if generation == self._generation:
                 self._dated[key] = policy
@@ -201,17 +214,32 @@ class PolicyStore:
         try:
             policy = load(folder, as_of=as_of)
         except PolicyError as exc:
-            log.warning("policy %s does not load (%d problems); %s", name, len(exc.diagnostics),
-                        "the last good one is still serving" if previous and previous.policy else "not serving")
-            return PayerState(name, folder, previous.policy if previous else None,
-                              previous.loaded_at if previous else None, True,
-                              tuple(d.to_dict() for d in exc.diagnostics), exc.render())
+            log.warning(
+                "policy %s does not load (%d problems); %s",
+                name,
+                len(exc.diagnostics),
+                "the last good one is still serving" if previous and previous.policy else "not serving",
+            )
+            return PayerState(
+                name,
+                folder,
+                previous.policy if previous else None,
+                previous.loaded_at if previous else None,
+                True,
+                tuple(d.to_dict() for d in exc.diagnostics),
+                exc.render(),
+            )
         except OSError as exc:  # a file removed or unreadable while being read: try again next time
             log.warning("policy %s could not be read: %s", name, exc)
-            return previous or PayerState(name, folder, failed=True,
-                                          diagnostics=({"severity": "error", "message": str(exc)},))
-        if previous is not None and previous.policy is not None and \
-                previous.policy.program.identity == policy.program.identity and not previous.failed:
+            return previous or PayerState(
+                name, folder, failed=True, diagnostics=({"severity": "error", "message": str(exc)},)
+            )
+        if (
+            previous is not None
+            and previous.policy is not None
+            and previous.policy.program.identity == policy.program.identity
+            and not previous.failed
+        ):
             return previous  # unchanged: keep the same object (and its judges' compiled shapes)
         stamp = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
         diagnostics = tuple(d.to_dict() for d in policy.warnings)
@@ -257,4 +285,3 @@ def _fingerprint(folders: dict[str, Path]) -> tuple:
                     continue
                 seen.append((name, path, stat.st_size, stat.st_mtime_ns))
     return tuple(seen)
-

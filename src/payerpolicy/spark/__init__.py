@@ -27,6 +27,7 @@ partition, and `record_history=True` gives back this run's lines in the same sha
 A later run judged against the earlier runs' lines decides as `payerpolicy check --history FILE` does after
 the same earlier claims were recorded in its file.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -94,24 +95,50 @@ class Judged:
 
 
 @overload
-def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = ..., *,
-          as_of: datetime.date | None = ..., received: datetime.date | None = ..., column: str | None = ...,
-          partitions: int | None = ..., window: int = ..., history: DataFrame | str | os.PathLike | None = ...,
-          record_history: Literal[False] = ..., decision_json: bool = ...) -> DataFrame: ...
+def judge(
+    claims: DataFrame,
+    policies: Policies | Policy | str | os.PathLike | None = ...,
+    *,
+    as_of: datetime.date | None = ...,
+    received: datetime.date | None = ...,
+    column: str | None = ...,
+    partitions: int | None = ...,
+    window: int = ...,
+    history: DataFrame | str | os.PathLike | None = ...,
+    record_history: Literal[False] = ...,
+    decision_json: bool = ...,
+) -> DataFrame: ...
 
 
 @overload
-def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = ..., *,
-          as_of: datetime.date | None = ..., received: datetime.date | None = ..., column: str | None = ...,
-          partitions: int | None = ..., window: int = ..., history: DataFrame | str | os.PathLike | None = ...,
-          record_history: Literal[True], decision_json: bool = ...) -> Judged: ...
+def judge(
+    claims: DataFrame,
+    policies: Policies | Policy | str | os.PathLike | None = ...,
+    *,
+    as_of: datetime.date | None = ...,
+    received: datetime.date | None = ...,
+    column: str | None = ...,
+    partitions: int | None = ...,
+    window: int = ...,
+    history: DataFrame | str | os.PathLike | None = ...,
+    record_history: Literal[True],
+    decision_json: bool = ...,
+) -> Judged: ...
 
 
-def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | None = None, *,
-          as_of: datetime.date | None = None, received: datetime.date | None = None,
-          column: str | None = None, partitions: int | None = None, window: int = DEFAULT_WINDOW,
-          history: DataFrame | str | os.PathLike | None = None, record_history: bool = False,
-          decision_json: bool = True) -> DataFrame | Judged:
+def judge(
+    claims: DataFrame,
+    policies: Policies | Policy | str | os.PathLike | None = None,
+    *,
+    as_of: datetime.date | None = None,
+    received: datetime.date | None = None,
+    column: str | None = None,
+    partitions: int | None = None,
+    window: int = DEFAULT_WINDOW,
+    history: DataFrame | str | os.PathLike | None = None,
+    record_history: bool = False,
+    decision_json: bool = True,
+) -> DataFrame | Judged:
     """Judge a DataFrame of claims; one row of `DECISION_SCHEMA` per claim.
 
     `claims`: a column of claim JSON text (`column`, or the DataFrame's only text column, or one named
@@ -140,8 +167,13 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     shipped = _ship(_compiled(policies, as_of))
     text, as_columns = _claim_text(claims, column)
     patient, first_date, claim_id = _claim_keys(claims, text, as_columns)
-    keyed = claims.select(text.alias("claim"), F.monotonically_increasing_id().alias("position"),
-                          patient.alias("patient"), first_date.alias("first_date"), claim_id.alias("claim_id"))
+    keyed = claims.select(
+        text.alias("claim"),
+        F.monotonically_increasing_id().alias("position"),
+        patient.alias("patient"),
+        first_date.alias("first_date"),
+        claim_id.alias("claim_id"),
+    )
     order = ["patient", "first_date", "claim_id", "position"]
     if history is not None:  # each patient's earlier lines (kind 0) ahead of their claims (kind 1)
         keyed = keyed.select("*", F.lit(1).alias("kind"), F.lit(None).cast(_HISTORY_ROW).alias("line"))
@@ -156,29 +188,42 @@ def judge(claims: DataFrame, policies: Policies | Policy | str | os.PathLike | N
     if not record_history:
         return ordered.select(*inputs).mapInArrow(run, DECISION_SCHEMA)
     judged = ordered.select(*inputs).mapInArrow(run, f"{DECISION_SCHEMA}, recorded {_HISTORY_ROW}")
-    return Judged(judged.where(F.col("recorded").isNull()).drop("recorded"),
-                  judged.where(F.col("recorded").isNotNull()).select("recorded.*"), judged)
+    return Judged(
+        judged.where(F.col("recorded").isNull()).drop("recorded"),
+        judged.where(F.col("recorded").isNotNull()).select("recorded.*"),
+        judged,
+    )
 
 
 def _earlier_lines(history: DataFrame | str | os.PathLike, claims: DataFrame, spark) -> DataFrame:
     """The lines of `history` that count now, of the patients of `claims`, as rows to union with them."""
     from pyspark.sql import functions as F
 
-    table: DataFrame = (spark.read.parquet(os.fspath(history)) if isinstance(history, (str, os.PathLike))
-                        else history)
+    table: DataFrame = spark.read.parquet(os.fspath(history)) if isinstance(history, (str, os.PathLike)) else history
     missing = [name for name, _ in _HISTORY_COLUMNS if name != "recorded_at" and name not in table.columns]
     if missing:
-        raise ValueError(f"the history has no column {', '.join(f'`{m}`' for m in missing)}; a history has the "
-                         f"columns of payerpolicy.spark.HISTORY_SCHEMA: {HISTORY_SCHEMA}")
+        raise ValueError(
+            f"the history has no column {', '.join(f'`{m}`' for m in missing)}; a history has the "
+            f"columns of payerpolicy.spark.HISTORY_SCHEMA: {HISTORY_SCHEMA}"
+        )
     lines = current_history(table)
     wanted = claims.select("patient").where(F.col("patient").isNotNull()).distinct()
     lines = lines.join(wanted.withColumnRenamed("patient", "patient_id"), "patient_id", "left_semi")
-    row = F.struct(*[(F.col(name) if name in lines.columns else F.lit(None)).cast(kind).alias(name)
-                     for name, kind in _HISTORY_COLUMNS])
-    return lines.select(F.lit(None).cast("string").alias("claim"), F.lit(None).cast("long").alias("position"),
-                        F.col("patient_id").alias("patient"), F.lit(None).cast("string").alias("first_date"),
-                        F.col("claim_id").cast("string").alias("claim_id"), F.lit(0).alias("kind"),
-                        row.alias("line"))
+    row = F.struct(
+        *[
+            (F.col(name) if name in lines.columns else F.lit(None)).cast(kind).alias(name)
+            for name, kind in _HISTORY_COLUMNS
+        ]
+    )
+    return lines.select(
+        F.lit(None).cast("string").alias("claim"),
+        F.lit(None).cast("long").alias("position"),
+        F.col("patient_id").alias("patient"),
+        F.lit(None).cast("string").alias("first_date"),
+        F.col("claim_id").cast("string").alias("claim_id"),
+        F.lit(0).alias("kind"),
+        row.alias("line"),
+    )
 
 
 def _compiled(policies, as_of: datetime.date) -> Policies | Policy:
@@ -227,14 +272,24 @@ def _claim_keys(claims: DataFrame, text, as_columns: bool):
 
     fields = {f.name: f.dataType for f in claims.schema.fields} if as_columns else {}
     patient, lines = fields.get("patient"), fields.get("lines")
-    if ("id" in fields and isinstance(patient, StructType) and "id" in patient.names
-            and isinstance(lines, ArrayType) and isinstance(lines.elementType, StructType)
-            and "date" in lines.elementType.names):
-        return (F.col("patient.id").cast("string"), F.array_min(F.col("lines.date")).cast("string"),
-                F.col("id").cast("string"))
-    return (F.get_json_object(text, "$.patient.id"),
-            F.array_min(F.from_json(F.get_json_object(text, "$.lines[*].date"), "array<string>")),
-            F.get_json_object(text, "$.id"))
+    if (
+        "id" in fields
+        and isinstance(patient, StructType)
+        and "id" in patient.names
+        and isinstance(lines, ArrayType)
+        and isinstance(lines.elementType, StructType)
+        and "date" in lines.elementType.names
+    ):
+        return (
+            F.col("patient.id").cast("string"),
+            F.array_min(F.col("lines.date")).cast("string"),
+            F.col("id").cast("string"),
+        )
+    return (
+        F.get_json_object(text, "$.patient.id"),
+        F.array_min(F.from_json(F.get_json_object(text, "$.lines[*].date"), "array<string>")),
+        F.get_json_object(text, "$.id"),
+    )
 
 
 # The unpickled policies of each broadcast, kept for the life of an executor's Python worker.
@@ -246,9 +301,16 @@ class _PartitionRun:
     their claims) as one session; picklable, so that Spark ships it to the executors. With `recorded_at`,
     the lines the run recorded follow the decisions, as rows of their own (`recorded`)."""
 
-    def __init__(self, broadcast, as_of: datetime.date, received: datetime.date, window: int,
-                 with_history: bool = False, recorded_at: datetime.datetime | None = None,
-                 decision_json: bool = True):
+    def __init__(
+        self,
+        broadcast,
+        as_of: datetime.date,
+        received: datetime.date,
+        window: int,
+        with_history: bool = False,
+        recorded_at: datetime.datetime | None = None,
+        decision_json: bool = True,
+    ):
         self.broadcast, self.as_of, self.received, self.window = broadcast, as_of, received, window
         self.with_history, self.recorded_at = with_history or recorded_at is not None, recorded_at
         self.decision_json = decision_json
@@ -284,8 +346,9 @@ class _PartitionRun:
                     else:
                         yield read_claim_text(text, where, claim_from_dict)
 
-        session = Session(self.policies(), as_of=self.as_of, received=self.received, window=self.window,
-                          history=history)
+        session = Session(
+            self.policies(), as_of=self.as_of, received=self.received, window=self.window, history=history
+        )
         recording = self.recorded_at is not None
         held: list[Decision] = []
         at: list[int] = []

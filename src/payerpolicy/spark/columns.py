@@ -8,6 +8,7 @@ dict is still made: it is the text contract, written by the same `to_dict` the c
 
 pyarrow is imported by the functions that need it: it comes with the optional extra `spark`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,10 +28,20 @@ def arrow_decision_schema() -> Any:
     """`payerpolicy.spark.DECISION_SCHEMA` in Arrow's terms (made once per worker)."""
     import pyarrow as pa
 
-    return pa.schema([
-        ("position", pa.int64()), ("id", pa.string()), ("payer", pa.string()), ("policy_version", pa.string()),
-        ("status", pa.string()), ("lines", pa.list_(_line_type())), ("findings", pa.list_(_finding_type())),
-        ("errors", pa.list_(_error_type())), ("where", pa.string()), ("decision", pa.string())])
+    return pa.schema(
+        [
+            ("position", pa.int64()),
+            ("id", pa.string()),
+            ("payer", pa.string()),
+            ("policy_version", pa.string()),
+            ("status", pa.string()),
+            ("lines", pa.list_(_line_type())),
+            ("findings", pa.list_(_finding_type())),
+            ("errors", pa.list_(_error_type())),
+            ("where", pa.string()),
+            ("decision", pa.string()),
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,8 +53,9 @@ def arrow_recording_schema() -> Any:
     return arrow_decision_schema().append(pa.field("recorded", arrow_history_type()))
 
 
-def recorded_batches(recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] | None]],
-                     recorded_at: Any, claims_per_batch: int) -> Iterator[Any]:
+def recorded_batches(
+    recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] | None]], recorded_at: Any, claims_per_batch: int
+) -> Iterator[Any]:
     """What a run recorded (`MemoryHistory.recorded`), as `RecordBatch`es of `arrow_recording_schema()`."""
     import pyarrow as pa
 
@@ -58,8 +70,15 @@ def recorded_batches(recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] 
 def _line_type() -> Any:
     import pyarrow as pa
 
-    return pa.struct([("line", pa.int32()), ("code", pa.string()), ("billed_units", pa.int32()),
-                      ("allowed_units", pa.int32()), ("status", pa.string())])
+    return pa.struct(
+        [
+            ("line", pa.int32()),
+            ("code", pa.string()),
+            ("billed_units", pa.int32()),
+            ("allowed_units", pa.int32()),
+            ("status", pa.string()),
+        ]
+    )
 
 
 def _fix_type() -> Any:
@@ -72,9 +91,19 @@ def _finding_type() -> Any:
     import pyarrow as pa
 
     text = pa.string()
-    return pa.struct([("rule", text), ("family", text), ("severity", text), ("kind", text), ("line", pa.int32()),
-                      ("message", text), ("reason", pa.map_(text, text)), ("fix", _fix_type()),
-                      ("source", pa.map_(text, text))])
+    return pa.struct(
+        [
+            ("rule", text),
+            ("family", text),
+            ("severity", text),
+            ("kind", text),
+            ("line", pa.int32()),
+            ("message", text),
+            ("reason", pa.map_(text, text)),
+            ("fix", _fix_type()),
+            ("source", pa.map_(text, text)),
+        ]
+    )
 
 
 def _error_type() -> Any:
@@ -83,8 +112,9 @@ def _error_type() -> Any:
     return pa.struct([("field", pa.string()), ("message", pa.string())])
 
 
-def decision_batch(decisions: Sequence[Decision], positions: Sequence[int], *, with_json: bool = True,
-                   recorded: bool = False) -> Any:
+def decision_batch(
+    decisions: Sequence[Decision], positions: Sequence[int], *, with_json: bool = True, recorded: bool = False
+) -> Any:
     """One `RecordBatch` of `arrow_decision_schema()`: `decisions[i]` at input position `positions[i]`.
     `with_json=False` leaves the `decision` column null (the structured columns say the same). `recorded`:
     of `arrow_recording_schema()`, its `recorded` column null."""
@@ -93,12 +123,19 @@ def decision_batch(decisions: Sequence[Decision], positions: Sequence[int], *, w
     text = pa.string()
     policies = [d.policy or {} for d in decisions]
     where = [d.where or None for d in decisions]
-    json_text = ([json.dumps(d.to_dict()) for d in decisions] if with_json else [None] * len(decisions))
+    json_text = [json.dumps(d.to_dict()) for d in decisions] if with_json else [None] * len(decisions)
     columns = [
-        pa.array(positions, pa.int64()), pa.array([d.id for d in decisions], text),
-        pa.array([p.get("payer") for p in policies], text), pa.array([p.get("version") for p in policies], text),
-        pa.array([d.status for d in decisions], text), _lines(decisions), _findings(decisions),
-        _errors(decisions), pa.array(where, text), pa.array(json_text, text)]
+        pa.array(positions, pa.int64()),
+        pa.array([d.id for d in decisions], text),
+        pa.array([p.get("payer") for p in policies], text),
+        pa.array([p.get("version") for p in policies], text),
+        pa.array([d.status for d in decisions], text),
+        _lines(decisions),
+        _findings(decisions),
+        _errors(decisions),
+        pa.array(where, text),
+        pa.array(json_text, text),
+    ]
     if recorded:
         columns.append(pa.nulls(len(decisions), arrow_history_type()))
         return pa.RecordBatch.from_arrays(columns, schema=arrow_recording_schema())
@@ -118,10 +155,13 @@ def _lines(decisions: Sequence[Decision]) -> Any:
     import pyarrow as pa
 
     lines = [line for d in decisions for line in d.lines]
-    children = [pa.array([x.line for x in lines], pa.int32()), pa.array([x.code for x in lines], pa.string()),
-                pa.array([x.billed_units for x in lines], pa.int32()),
-                pa.array([x.allowed_units for x in lines], pa.int32()),
-                pa.array([x.status for x in lines], pa.string())]
+    children = [
+        pa.array([x.line for x in lines], pa.int32()),
+        pa.array([x.code for x in lines], pa.string()),
+        pa.array([x.billed_units for x in lines], pa.int32()),
+        pa.array([x.allowed_units for x in lines], pa.int32()),
+        pa.array([x.status for x in lines], pa.string()),
+    ]
     values = pa.StructArray.from_arrays(children, fields=list(_line_type()))
     return pa.ListArray.from_arrays(pa.array(_offsets(len(d.lines) for d in decisions), pa.int32()), values)
 
@@ -133,16 +173,25 @@ def _findings(decisions: Sequence[Decision]) -> Any:
     found = [f for d in decisions for f in d.findings]
     fixes = [f.fix for f in found]
     fix_children = [
-        pa.array([x.action if x else None for x in fixes], text), pa.array([x.line if x else None for x in fixes],
-                                                                           pa.int32()),
+        pa.array([x.action if x else None for x in fixes], text),
+        pa.array([x.line if x else None for x in fixes], pa.int32()),
         pa.array([None if x is None or x.value is None else str(x.value) for x in fixes], text),
-        pa.array([(x.note or None) if x else None for x in fixes], text)]
-    fix = pa.StructArray.from_arrays(fix_children, fields=list(_fix_type()),
-                                     mask=pa.array([x is None for x in fixes], pa.bool_()))
-    children = [pa.array([f.rule for f in found], text), pa.array([f.family for f in found], text),
-                pa.array([f.severity for f in found], text), pa.array([f.kind for f in found], text),
-                pa.array([f.line for f in found], pa.int32()), pa.array([f.message for f in found], text),
-                _texts([f.reason for f in found]), fix, _texts([f.source for f in found])]
+        pa.array([(x.note or None) if x else None for x in fixes], text),
+    ]
+    fix = pa.StructArray.from_arrays(
+        fix_children, fields=list(_fix_type()), mask=pa.array([x is None for x in fixes], pa.bool_())
+    )
+    children = [
+        pa.array([f.rule for f in found], text),
+        pa.array([f.family for f in found], text),
+        pa.array([f.severity for f in found], text),
+        pa.array([f.kind for f in found], text),
+        pa.array([f.line for f in found], pa.int32()),
+        pa.array([f.message for f in found], text),
+        _texts([f.reason for f in found]),
+        fix,
+        _texts([f.source for f in found]),
+    ]
     values = pa.StructArray.from_arrays(children, fields=list(_finding_type()))
     return pa.ListArray.from_arrays(pa.array(_offsets(len(d.findings) for d in decisions), pa.int32()), values)
 
@@ -154,15 +203,20 @@ def _texts(mappings: list[dict]) -> Any:
 
     keys = [key for m in mappings for key in m]
     items = [value if isinstance(value, str) else json.dumps(value) for m in mappings for value in m.values()]
-    return pa.MapArray.from_arrays(pa.array(_offsets(len(m) for m in mappings), pa.int32()),
-                                   pa.array(keys, pa.string()), pa.array(items, pa.string()))
+    return pa.MapArray.from_arrays(
+        pa.array(_offsets(len(m) for m in mappings), pa.int32()),
+        pa.array(keys, pa.string()),
+        pa.array(items, pa.string()),
+    )
 
 
 def _errors(decisions: Sequence[Decision]) -> Any:
     import pyarrow as pa
 
     errors = [e for d in decisions for e in d.errors]
-    children = [pa.array([e.get("field") for e in errors], pa.string()),
-                pa.array([e.get("message") for e in errors], pa.string())]
+    children = [
+        pa.array([e.get("field") for e in errors], pa.string()),
+        pa.array([e.get("message") for e in errors], pa.string()),
+    ]
     values = pa.StructArray.from_arrays(children, fields=list(_error_type()))
     return pa.ListArray.from_arrays(pa.array(_offsets(len(d.errors) for d in decisions), pa.int32()), values)

@@ -14,6 +14,7 @@ with `frequency` "8" and no line (`number` and `code` null), which removes the c
 
 pyarrow and pyspark come with the optional extra `spark`; they are imported by the functions that use them.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -34,8 +35,21 @@ HISTORY_SCHEMA = (
     "modifiers array<string>, units int, charge double, date_of_service date, provider_type string, "
     "discipline string, allowed double, recorded_at timestamp"
 )
-_FIELDS = ("patient_id", "claim_id", "payer", "frequency", "number", "code", "modifiers", "units", "charge",
-           "date_of_service", "provider_type", "discipline", "allowed")
+_FIELDS = (
+    "patient_id",
+    "claim_id",
+    "payer",
+    "frequency",
+    "number",
+    "code",
+    "modifiers",
+    "units",
+    "charge",
+    "date_of_service",
+    "provider_type",
+    "discipline",
+    "allowed",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,10 +58,24 @@ def arrow_history_type() -> Any:
     import pyarrow as pa
 
     text = pa.string()
-    return pa.struct([("patient_id", text), ("claim_id", text), ("payer", text), ("frequency", text),
-                      ("number", pa.int32()), ("code", text), ("modifiers", pa.list_(text)), ("units", pa.int32()),
-                      ("charge", pa.float64()), ("date_of_service", pa.date32()), ("provider_type", text),
-                      ("discipline", text), ("allowed", pa.float64()), ("recorded_at", pa.timestamp("us", "UTC"))])
+    return pa.struct(
+        [
+            ("patient_id", text),
+            ("claim_id", text),
+            ("payer", text),
+            ("frequency", text),
+            ("number", pa.int32()),
+            ("code", text),
+            ("modifiers", pa.list_(text)),
+            ("units", pa.int32()),
+            ("charge", pa.float64()),
+            ("date_of_service", pa.date32()),
+            ("provider_type", text),
+            ("discipline", text),
+            ("allowed", pa.float64()),
+            ("recorded_at", pa.timestamp("us", "UTC")),
+        ]
+    )
 
 
 def current_history(history: DataFrame) -> DataFrame:
@@ -59,8 +87,11 @@ def current_history(history: DataFrame) -> DataFrame:
 
     if "recorded_at" in history.columns:
         claim = Window.partitionBy("patient_id", "claim_id")
-        history = (history.withColumn("_latest", F.max("recorded_at").over(claim))
-                   .where(F.col("recorded_at") == F.col("_latest")).drop("_latest"))
+        history = (
+            history.withColumn("_latest", F.max("recorded_at").over(claim))
+            .where(F.col("recorded_at") == F.col("_latest"))
+            .drop("_latest")
+        )
     # A claim whose latest version is a void has only the void's row left; a line has a number.
     return history.where(F.col("number").isNotNull() & (F.coalesce(F.col("frequency"), F.lit("")) != "8"))
 
@@ -68,14 +99,43 @@ def current_history(history: DataFrame) -> DataFrame:
 def history_lines(lines: Any) -> list[HistoryLine]:
     """`HistoryLine`s of an Arrow struct array of history rows (none null), column by column."""
     columns = [lines.field(name).to_pylist() for name in _FIELDS]
-    return [HistoryLine(claim_id, patient_id, payer, frequency, number, code, tuple(modifiers or ()), units,
-                        charge, day, provider_type, discipline, allowed)
-            for (patient_id, claim_id, payer, frequency, number, code, modifiers, units, charge, day,
-                 provider_type, discipline, allowed) in zip(*columns)]
+    return [
+        HistoryLine(
+            claim_id,
+            patient_id,
+            payer,
+            frequency,
+            number,
+            code,
+            tuple(modifiers or ()),
+            units,
+            charge,
+            day,
+            provider_type,
+            discipline,
+            allowed,
+        )
+        for (
+            patient_id,
+            claim_id,
+            payer,
+            frequency,
+            number,
+            code,
+            modifiers,
+            units,
+            charge,
+            day,
+            provider_type,
+            discipline,
+            allowed,
+        ) in zip(*columns)
+    ]
 
 
-def recorded_batch(recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] | None]],
-                   recorded_at: datetime.datetime) -> Any:
+def recorded_batch(
+    recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] | None]], recorded_at: datetime.datetime
+) -> Any:
     """What a run recorded (`MemoryHistory.recorded`) as an Arrow struct array of history rows: a claim's
     lines, or one void row for a claim voided."""
     import pyarrow as pa
@@ -85,9 +145,24 @@ def recorded_batch(recorded: Iterable[tuple[str, str, tuple[HistoryLine, ...] | 
         if lines is None:
             rows.append((patient_id, claim_id, None, "8", None, None, None, None, None, None, None, None, None))
             continue
-        rows.extend((line.patient_id, line.claim_id, line.payer, line.frequency, line.number, line.code,
-                     list(line.modifiers), line.units, line.charge, line.date_of_service, line.provider_type,
-                     line.discipline, line.allowed) for line in lines)
+        rows.extend(
+            (
+                line.patient_id,
+                line.claim_id,
+                line.payer,
+                line.frequency,
+                line.number,
+                line.code,
+                list(line.modifiers),
+                line.units,
+                line.charge,
+                line.date_of_service,
+                line.provider_type,
+                line.discipline,
+                line.allowed,
+            )
+            for line in lines
+        )
     struct = arrow_history_type()
     columns = [pa.array([row[i] for row in rows], struct.field(i).type) for i in range(len(_FIELDS))]
     columns.append(pa.array([recorded_at] * len(rows), struct.field(len(_FIELDS)).type))
