@@ -555,16 +555,17 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
             units = f.units(day, view)
             units = None if units is None else max(int(units), 0)
             # Setting a line to no units is removing it; say so in the payer's words.
-            fix = Fix("remove_line", view.number) if units == 0 else Fix("set_units", view.number, units)
+            fix = (_make_fix("remove_line", view.number, None, None) if units == 0
+                   else _make_fix("set_units", view.number, units, None))
         elif f.action in ("add_modifier", "remove_modifier"):
-            fix = Fix(f.action, view.number, f.modifier)
+            fix = _make_fix(f.action, view.number, f.modifier, None)
         elif f.action == "merge_lines":
             fix = _merge_fix(day, view)
         else:
-            fix = Fix(f.action, view.number, note=f.note)
+            fix = _make_fix(f.action, view.number, None, f.note)
     source = spec.source if rule.source_of is None else {**spec.source, **rule.source_of(day, view)}
-    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix,
-                   spec.kind)
+    return _make_finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix,
+                         spec.kind)
 
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:
@@ -588,6 +589,8 @@ _FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)
+_make_finding = maker(Finding)  # and one per rule a line breaks, often with a fix
+_make_fix = maker(Fix)
 
 
 def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
@@ -599,5 +602,5 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
         status, allowed = "adjusted", min(reduced)
     else:
         status, allowed = "denied", 0
-    return LineDecision(view.number, view.code, view.units, allowed, status, view.modifiers, view.date.isoformat(),
-                        view.charge, view.allowed)
+    return _make_line_decision(view.number, view.code, view.units, allowed, status, view.modifiers,
+                               view.date.isoformat(), view.charge, view.allowed)
