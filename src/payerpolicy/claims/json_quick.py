@@ -60,6 +60,8 @@ _LINE_FIELDS = frozenset(
         "prior_authorization",
     }
 )
+# The fields most lines have: a line with no others skips looking for the rest (pointers, place, authorization).
+_USUAL_LINE_FIELDS = frozenset({"code", "modifiers", "units", "minutes", "date", "charge", "provider"})
 _PATIENT_FIELDS = frozenset({"id"})
 _PROVIDER_FIELDS = frozenset({"npi", "type"})
 _PROVIDER_TYPES = frozenset(PROVIDER_TYPES)
@@ -134,7 +136,10 @@ def quick_claim(obj: dict) -> Claim | None:
 
 
 def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None:
-    if type(raw) is not dict or not _LINE_FIELDS.issuperset(raw):
+    if type(raw) is not dict:
+        return None
+    usual = _USUAL_LINE_FIELDS.issuperset(raw)
+    if not usual and not _LINE_FIELDS.issuperset(raw):
         return None
     code = raw.get("code")
     if type(code) is not str or (code := _codes.get(code) or _learn_code(code)) is None:
@@ -152,18 +157,20 @@ def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None
         modifiers = ()
     elif (modifiers := _modifiers_of(modifiers)) is None:
         return None
+    provider = raw.get("provider")
+    if provider is not None and (provider := _provider(provider)) is None:
+        return None
     charge = raw.get("charge")
     if charge is not None:
         if not is_amount(charge):
             return None
         charge = float(charge)
+    if usual:
+        return _make_line(number, code, date, units, modifiers, minutes, (), charge, (), provider, None, None)
     pointers = raw.get("diagnosis_pointers")
     if pointers is None:
         pointers = ()
     elif (pointers := _pointers(pointers, listed_diagnoses)) is None:
-        return None
-    provider = raw.get("provider")
-    if provider is not None and (provider := _provider(provider)) is None:
         return None
     place = raw.get("place_of_service")
     if place is not None and not (type(place) is str and PLACE_OF_SERVICE.fullmatch(place)):

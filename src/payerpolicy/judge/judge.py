@@ -25,48 +25,85 @@ from payerpolicy.rules.fields import FAULT_ATTRIBUTES, JUDGED_LINE_ATTRIBUTES, L
 
 
 class LineView:
-    """A service line as rules see it: the claim's and the provider's facts folded in, looked up once."""
+    """A service line as rules see it: the claim's and the provider's facts folded in, looked up once.
 
-    # The attributes of the rule language's fields (rules.fields), less the data faults (below).
+    The facts most rules read are set when the view is made; the others (`_LATER`: age, discipline,
+    assistant minutes...) are worked out the first time something reads them, by `__getattr__`, and kept:
+    most policies read few of them, and working them all out for every line was a fifth of `Policy.check`."""
+
+    # The attributes of the rule language's fields (rules.fields), less the data faults (below); and the
+    # claim's service line and its provider, which the facts worked out later are read from.
     __slots__ = (
         "claim",
         "number",
+        "_line",
+        "_provider",
         *JUDGED_LINE_ATTRIBUTES,
         *(name for name in LINE_ATTRIBUTES if name not in FAULT_ATTRIBUTES),
     )
 
     def __init__(self, claim: Claim, line):
-        # Most lines name no provider and point at no diagnosis: the claim's, without a call.
-        provider = claim.provider if line.provider is None else claim.provider_of(line)
+        # Most lines name no provider: the claim's, without a call.
+        self._provider = provider = claim.provider if line.provider is None else claim.provider_of(line)
+        self._line = line
         self.claim = claim
         self.claim_id = claim.id
         self.number = line.number
         self.code = line.code
         self.units = line.units
-        self.minutes = minutes = line.minutes
+        self.minutes = line.minutes
         self.modifiers = line.modifiers
         self.date = line.date_of_service
         self.charge = line.charge
-        self.diagnoses = claim.diagnoses_of(line) if line.diagnosis_pointers else claim.diagnoses
-        self.provider_type = provider_type = provider.type if provider else None
-        self.provider_npi = provider.npi if provider else None
-        self.discipline = therapy_discipline(claim, line, provider)
-        self.place_of_service = line.place_of_service or claim.place_of_service
-        self.prior_authorization = line.prior_authorization or claim.prior_authorization
-        born = claim.patient_birth_date
-        self.patient_age = None if born is None else _age(born, line.date_of_service)
+        self.provider_type = provider.type if provider else None
         # Set when the claim is judged, by a policy with a fee schedule (program.allowed_amounts): missing otherwise.
         self.allowed = self.fee_schedule = None
+
+    def __getattr__(self, name: str):
+        """A fact not worked out yet (Python asks only for a slot not set): worked out now, and kept."""
+        work_out = _LATER.get(name)
+        if work_out is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = work_out(self)
+        setattr(self, name, value)
+        return value
+
+
+def _diagnoses(view: LineView):
+    claim, line = view.claim, view._line
+    return claim.diagnoses_of(line) if line.diagnosis_pointers else claim.diagnoses
+
+
+def _patient_age(view: LineView) -> int | None:
+    born = view.claim.patient_birth_date
+    return None if born is None else _age(born, view.date)
+
+
+def _assistant_minutes_of(assistant: str):
+    def minutes_of(view: LineView) -> int | None:
+        line, minutes, provider_type = view._line, view.minutes, view.provider_type
         if minutes is None:
-            self.pta_minutes = self.ota_minutes = None
-        elif line.periods and any(period.provider is not None and period.provider.type for period in line.periods):
-            self.pta_minutes = _assistant_minutes(line, provider_type, "PTA")
-            self.ota_minutes = _assistant_minutes(line, provider_type, "OTA")
-        elif provider_type is None:
-            self.pta_minutes = self.ota_minutes = None
-        else:  # the line's provider furnished all of it
-            self.pta_minutes = minutes if provider_type == "PTA" else 0
-            self.ota_minutes = minutes if provider_type == "OTA" else 0
+            return None
+        if line.periods and any(period.provider is not None and period.provider.type for period in line.periods):
+            return _assistant_minutes(line, provider_type, assistant)
+        if provider_type is None:
+            return None
+        return minutes if provider_type == assistant else 0  # the line's provider furnished all of it
+
+    return minutes_of
+
+
+# The facts of a line worked out when first read (LineView.__getattr__), each from the view alone.
+_LATER = {
+    "diagnoses": _diagnoses,
+    "provider_npi": lambda view: view._provider.npi if view._provider else None,
+    "discipline": lambda view: therapy_discipline(view.claim, view._line, view._provider),
+    "place_of_service": lambda view: view._line.place_of_service or view.claim.place_of_service,
+    "prior_authorization": lambda view: view._line.prior_authorization or view.claim.prior_authorization,
+    "patient_age": _patient_age,
+    "pta_minutes": _assistant_minutes_of("PTA"),
+    "ota_minutes": _assistant_minutes_of("OTA"),
+}
 
 
 def _age(born: datetime.date, on: datetime.date) -> int | None:
@@ -597,15 +634,19 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
             units = f.units(day, view)
             units = None if units is None else max(int(units), 0)
             # Setting a line to no units is removing it; say so in the payer's words.
-            fix = Fix("remove_line", view.number) if units == 0 else Fix("set_units", view.number, units)
+            fix = (
+                _make_fix("remove_line", view.number, None, None)
+                if units == 0
+                else _make_fix("set_units", view.number, units, None)
+            )
         elif f.action in ("add_modifier", "remove_modifier"):
-            fix = Fix(f.action, view.number, f.modifier)
+            fix = _make_fix(f.action, view.number, f.modifier, None)
         elif f.action == "merge_lines":
             fix = _merge_fix(day, view)
         else:
-            fix = Fix(f.action, view.number, note=f.note)
+            fix = _make_fix(f.action, view.number, None, f.note)
     source = spec.source if rule.source_of is None else {**spec.source, **rule.source_of(day, view)}
-    return Finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix, spec.kind)
+    return _make_finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix, spec.kind)
 
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:
@@ -636,6 +677,8 @@ _FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)
+_make_finding = maker(Finding)  # and one per rule a line breaks, often with a fix
+_make_fix = maker(Fix)
 
 
 def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
@@ -647,7 +690,7 @@ def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
         status, allowed = "adjusted", min(reduced)
     else:
         status, allowed = "denied", 0
-    return LineDecision(
+    return _make_line_decision(
         view.number,
         view.code,
         view.units,
