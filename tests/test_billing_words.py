@@ -177,8 +177,9 @@ def test_a_warning_is_not_shown_with_a_denial_code():
     assert text.splitlines()[0] == "Claim C-2  [acme 1]: DENIED  ($40.00 at risk on 1 denied line)"
 
 
-def _on_a_terminal(env_extra: dict) -> str:
-    """`check --format text` with its standard output on a pseudo-terminal, as a biller runs it."""
+def _on_a_terminal(env_extra: dict, *command: str) -> str:
+    """A command (by default `check --format text` on the example) with its standard output on a
+    pseudo-terminal, as a biller runs it."""
     import os
     import pty
     import subprocess
@@ -188,7 +189,7 @@ def _on_a_terminal(env_extra: dict) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     env.update({"TERM": "xterm", "PAYERPOLICY_CACHE": "off", **env_extra})
     process = subprocess.Popen(
-        [sys.executable, "-m", "payerpolicy", "check", "--format", "text", "examples/claims.json"],
+        [sys.executable, "-m", "payerpolicy", *(command or ("check", "--format", "text", "examples/claims.json"))],
         stdout=terminal_fd,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -248,3 +249,24 @@ def test_every_commands_help_ends_with_examples(command, capsys):
     shown = out[out.index("\nexamples:\n") :].splitlines()[2:]
     assert shown and all(line.startswith("  ") or not line for line in shown)
     assert any(f"payerpolicy {' '.join(command)}" in line for line in shown)
+
+
+def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
+    from payerpolicy.cli.main import main
+
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        "policy: {payer: acme, name: Acme, version: '1'}\n"
+        "unit_caps:\n"
+        "  - {id: acme.cap, codes: 97110, max_units: 4, source: test, colour: red}\n"
+    )
+    coloured = _on_a_terminal({}, "lint", str(folder))
+    assert "\033[31;1merror\033[0m[" in coloured
+    assert "\033[31;1m" in coloured.split("error\033[0m[", 1)[1] and ": cannot be loaded\033[0m" in coloured
+    assert "\033[" not in _on_a_terminal({"NO_COLOR": "1"}, "lint", str(folder))
+    good = _on_a_terminal({}, "lint", "policies/example-commercial")
+    assert "\033[32m" in good and ": ok, " in good
+    main(["lint", str(folder)])  # a pipe (captured): never coloured
+    out = capsys.readouterr().out
+    assert "error[" in out and "\033[" not in out

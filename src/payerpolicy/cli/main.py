@@ -343,6 +343,7 @@ def _lint(args) -> int:
     failed = False
     report = []
     checked = []
+    colour = args.format == "text" and cli_colour.wanted(sys.stdout)  # never in a pipe, a file or CI's log
     for raw in args.paths:
         try:
             results = lint(raw)
@@ -356,12 +357,17 @@ def _lint(args) -> int:
             report.append(result.to_dict())
             if args.format != "text":
                 continue
+            rendered = result.render() if result.diagnostics or not result.ok else ""
+            if colour:
+                rendered = cli_colour.paint_diagnostics(rendered)
             if not result.ok:
-                print(result.render() + f"\n{result.policy}: cannot be loaded\n")
+                verdict = f"{result.policy}: cannot be loaded"
+                print(rendered + "\n" + (cli_colour.paint_verdict(verdict, False) if colour else verdict) + "\n")
                 continue
             if result.diagnostics:
-                print(result.render() + "\n")
-            print(f"{result.policy}: ok, {result.rules} rule{'' if result.rules == 1 else 's'}")
+                print(rendered + "\n")
+            verdict = f"{result.policy}: ok, {result.rules} rule{'' if result.rules == 1 else 's'}"
+            print(cli_colour.paint_verdict(verdict, True) if colour else verdict)
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))
     elif args.format == "sarif":
