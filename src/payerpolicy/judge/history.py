@@ -40,7 +40,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar, overload
 
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
@@ -98,7 +98,7 @@ class HistoryLine:
 
 # `date` is what rules call the date of service: the same slot under a second name (a property would cost a
 # Python call on every read, and rules over the year read the date of every past line).
-HistoryLine.date = HistoryLine.date_of_service
+HistoryLine.date = HistoryLine.date_of_service  # type: ignore[attr-defined, misc]
 # A line from the history is also what rules see of a past claim (`another line ... that year`): the fields
 # of a judged line that the history does not keep (rules.fields) are missing, whichever history it came from.
 # (A past claim's data faults were reported when it was judged.)
@@ -773,6 +773,12 @@ def _keep(key, value):
     return value
 
 
+@overload
+def _shared(text: str) -> str: ...
+@overload
+def _shared(text: None) -> None: ...
+@overload
+def _shared(text: str | None) -> str | None: ...
 def _shared(text: str | None) -> str | None:
     return None if text is None else _SHARED.get(text) or _keep(text, text)
 

@@ -9,6 +9,8 @@ order, never earlier in the input.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import bisect
 import datetime
 import operator
@@ -318,7 +320,7 @@ class Judge:
         # or else the run's own (`RunHistory`), so claims of one run still count toward each other. A judge
         # of one claim alone (`remember=False`) keeps none: no claim after it would read it.
         self.history = history if history is not None else (RunHistory() if program.uses_history and remember else None)
-        self.past: dict[tuple, list] = {}  # the claim being judged: its patient-years from the history
+        self.past: dict[tuple, Any] = {}  # the claim being judged: its patient-years from the history
         self.filed: dict[tuple, list] = {}  # (patient, claim id) -> its lines in the day book
         self.claim_judged: Claim | None = None  # the claim being judged, and its lines (`lines_judged`)
         self.own_years: dict[tuple, list] = {}
@@ -574,6 +576,7 @@ class Judge:
             day.position = following if following < len(lines) and lines[following] is view else lines.index(view)
             day.memo.clear()
         if observer is None:  # the generated function of the line's code runs every rule in one go
+            assert judge is not None  # set above, on the same condition
             fired = judge(day, view)
             return [_finding(rule, day, view) for rule in fired] if fired else _NO_FINDINGS
         found = []
@@ -631,6 +634,7 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
     elif rule.fix is not None:
         f = rule.fix
         if f.action == "set_units":
+            assert f.units is not None  # the checker gives every set_units fix its units
             units = f.units(day, view)
             units = None if units is None else max(int(units), 0)
             # Setting a line to no units is removing it; say so in the payer's words.
@@ -681,9 +685,9 @@ _make_finding = maker(Finding)  # and one per rule a line breaks, often with a f
 _make_fix = maker(Fix)
 
 
-def _line_decision(view: LineView, found: list[Finding]) -> LineDecision:
+def _line_decision(view: LineView, found: Sequence[Finding]) -> LineDecision:
     denials = [f for f in found if f.severity == "deny"]
-    reduced = [f.fix.value for f in denials if f.fix is not None and f.fix.action == "set_units"]
+    reduced: list[Any] = [f.fix.value for f in denials if f.fix is not None and f.fix.action == "set_units"]  # ints
     if not denials:
         status, allowed = "accepted", view.units
     elif len(reduced) == len(denials):

@@ -56,6 +56,7 @@ from payerpolicy.program.pycode import (
     py,
     simple,
 )
+from payerpolicy.policy.model import RuleSpec
 from payerpolicy.rules import ast, fields
 from payerpolicy.rules.builtins import BUILTINS
 
@@ -132,12 +133,12 @@ class SourceWriter:
         modifiers = frozenset(e.upper() if isinstance(e, str) else e for e in self._entries(set_expr))
         return self.constant(modifiers, key=("codes", modifiers))
 
-    def _entries(self, set_expr) -> list[str]:
+    def _entries(self, set_expr) -> list:
         match set_expr:
             case ast.SetRef(name):
                 return list(self.policy.code_sets[name].entries)
             case ast.SetList(items):
-                out = []
+                out: list = []  # codes as text, numbers as numbers
                 for item in items:
                     out += (
                         self._entries(item)
@@ -152,7 +153,9 @@ class SourceWriter:
                     )
                 return out
             case ast.CodeRange(low, high):
-                return range_codes(low, high)
+                codes = range_codes(low, high)
+                assert isinstance(codes, list), codes  # the checker refused a range that is not one
+                return codes
         return []
 
     # ---------------------------------------------------------------- conditions
@@ -263,7 +266,7 @@ class SourceWriter:
             case ast.Literal(value=value):
                 return self.constant(value)
             case ast.Field(subject, path):
-                return self.field(fields.field(subject, path), focus if subject == "focus" else JUDGED)
+                return self.field(fields.known(subject, path), focus if subject == "focus" else JUDGED)
             case ast.Arithmetic(op, left, right):
                 return self.arithmetic(op, left, right, focus)
             case ast.Call(function, args):
@@ -474,18 +477,18 @@ class SourceWriter:
             case ast.Literal():
                 return False
             case ast.Field(subject, path):
-                return fields.field(subject, path).missing
+                return fields.known(subject, path).missing
             case ast.DayLines(measure):
                 return measure in _DATE_MEASURES
-            case ast.Call(function, args) if BUILTINS[function].may_be_missing is not None:
-                return BUILTINS[function].may_be_missing(self, args)
+            case ast.Call(function, args) if (may_be_missing := BUILTINS[function].may_be_missing) is not None:
+                return may_be_missing(self, args)
         return True
 
     def is_date(self, node) -> bool:
         """Whether a value is a date (a date field or literal, or a date moved by days): known from the AST."""
         match node:
             case ast.Field(subject, path):
-                return fields.field(subject, path).kind == "date"
+                return fields.known(subject, path).kind == "date"
             case ast.Literal(kind="date"):
                 return True
             case ast.DayLines(measure=measure):
@@ -506,7 +509,7 @@ class SourceWriter:
             return py("''")
         return pieces[0] if len(pieces) == 1 else py("''.join((", joined(pieces, ", "), ",))")
 
-    def group(self, number: int, rules: list[tuple[int, object, Code]], calls: collections.Counter) -> Function:
+    def group(self, number: int, rules: list[tuple[int, RuleSpec, Code]], calls: collections.Counter) -> Function:
         """The function judging a line by every rule of a group of codes, in policy order: `rules` holds each
         rule's number, spec and condition; a rule in more groups than `_INLINE_UP_TO` (`calls`) is called,
         not written in line, unless its condition is short."""
@@ -567,7 +570,7 @@ def reads_only_counted_line(condition) -> bool:
         case None | ast.Literal() | ast.SetRef() | ast.SetList() | ast.CodeRange() | ast.HasModifier() | ast.Always():
             return True
         case ast.Field(subject, path):
-            declared = fields.field(subject, path)
+            declared = fields.known(subject, path)
             return subject == "focus" and declared is not None and declared.read == fields.LINE
         case ast.AllOf(items) | ast.AnyOf(items):
             return all(reads_only_counted_line(item) for item in items)
@@ -643,7 +646,7 @@ def _counted_equals_judged(item) -> tuple[str, str] | None:
             and other.subject != "focus"
         ):
             continue
-        counted, judged = fields.field(mine.subject, mine.path), fields.field(other.subject, other.path)
+        counted, judged = fields.known(mine.subject, mine.path), fields.known(other.subject, other.path)
         # Lists (modifiers, diagnoses) compare otherwise (as sets, by category) and are no dict keys.
         if (
             counted is None
@@ -679,7 +682,7 @@ def _set_kind(value) -> str:
     """What the members of a set a value is looked up in are: codes (ranges expanded), diagnoses (a category
     holds its codes), or other entries (modifiers, provider types, text)."""
     if isinstance(value, ast.Field):
-        kind = fields.field(value.subject, value.path).kind
+        kind = fields.known(value.subject, value.path).kind
         if kind == "code":
             return "code"
         if kind == "list[diagnosis]":

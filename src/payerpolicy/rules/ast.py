@@ -7,6 +7,7 @@ out of equality: two rules that say the same thing are equal wherever they were 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -192,7 +193,7 @@ class PairEdit:
     bypass: "SetExpr"
     span: Span | None = _span()
     either: "SetExpr | None" = None
-    either_from: object = None  # a datetime.date, or None
+    either_from: datetime.date | None = None
     sites: "SetExpr | None" = None
     ignored_on: "SetExpr | None" = None  # codes on whose lines `either` does not count
 

@@ -214,6 +214,11 @@ def field(subject: str, path: tuple[str, ...]) -> Field | None:
     return _BY_SUBJECT[subject].get(path)
 
 
+def known(subject: str, path: tuple[str, ...]) -> Field:
+    """A field the policy checker has already found (the code writer only sees checked rules)."""
+    return _BY_SUBJECT[subject][path]
+
+
 def summed(measure: str) -> Field:
     """The line field `total MEASURE of lines` adds up (the checker has made sure it is one)."""
     return _BY_SUBJECT["line"][(measure,)]
