@@ -1,8 +1,8 @@
 """Counts worked out once per claim and date, and running totals: the same answers as counting line by line.
 
-A count whose filter reads only the counted lines is compiled to a faster form (program_source): over the
+A count whose filter reads only the counted lines is compiled to a faster form (program.source): over the
 whole day or year it is kept in the day's memo, over earlier lines it is a running total down the claim. These
-tests compile one policy both ways, the second time with every count written the plain way (a list of the
+tests compile one policy both ways, the second time with `plan_program(running_totals=False)`, every count written the plain way (a list of the
 scope's lines, filtered, per judged line), and judge the same claims with both: claims of several dates
 (out of date order, across a new year), patient-days spanning claims, replacements, and a claim history.
 """
@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from payerpolicy.program import source as program_source
+from payerpolicy.program.compile import assemble, plan_program
 from payerpolicy.judge.history import ClaimHistory
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.judge.judge import Judge
@@ -123,13 +123,12 @@ def _claims(seed: int = 11) -> list:
     return [claim_from_dict(c) for c in out]
 
 
-def _programs(tmp_path, monkeypatch):
+def _programs(tmp_path):
+    """The policy compiled twice from the same checked rules: with running totals, and with every count over
+    earlier lines written as a walk over them (`plan_program(running_totals=False)`)."""
     folder = _policy_folder(tmp_path)
     fast, _ = load_program(folder, cache=False)
-    with monkeypatch.context() as patch:
-        patch.setattr(program_source, "reads_only_counted_line", lambda condition: False)
-        patch.setattr(program_source, "keyed_by_judged_line", lambda condition: None)
-        plain, _ = load_program(folder, cache=False)
+    plain = assemble(fast.policy, plan_program(fast.policy, running_totals=False))
     # The two programs really are compiled differently.
     assert "running_in_year" in fast.source and "dm.get(" in fast.source
     assert "running_in_day_by(" in fast.source and "running_in_year_by(" in fast.source
@@ -138,8 +137,8 @@ def _programs(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("window", [0, 3, 25])
-def test_fast_counts_judge_as_plain_counts(tmp_path, monkeypatch, window):
-    fast, plain = _programs(tmp_path, monkeypatch)
+def test_fast_counts_judge_as_plain_counts(tmp_path, window):
+    fast, plain = _programs(tmp_path)
     claims = _claims()
 
     def run(program):
@@ -152,8 +151,8 @@ def test_fast_counts_judge_as_plain_counts(tmp_path, monkeypatch, window):
     assert fired == {f"test.{name}" for name, _ in RULES}, "every form must fire for the comparison to count"
 
 
-def test_fast_counts_judge_as_plain_counts_with_a_claim_history(tmp_path, monkeypatch):
-    fast, plain = _programs(tmp_path, monkeypatch)
+def test_fast_counts_judge_as_plain_counts_with_a_claim_history(tmp_path):
+    fast, plain = _programs(tmp_path)
     claims = _claims(seed=12)
     decisions = []
     for name, program in (("fast", fast), ("plain", plain)):
@@ -166,16 +165,16 @@ def test_fast_counts_judge_as_plain_counts_with_a_claim_history(tmp_path, monkey
     assert any(d.findings for d in decisions[0])
 
 
-def test_one_claim_alone_fast_and_plain(tmp_path, monkeypatch):
-    fast, plain = _programs(tmp_path, monkeypatch)
+def test_one_claim_alone_fast_and_plain(tmp_path):
+    fast, plain = _programs(tmp_path)
     for record in _claims(seed=13)[:200]:
         assert Judge(fast, remember=False).judge([record]) == Judge(plain, remember=False).judge([record]), record.id
 
 
-def test_big_claims_fast_and_plain(tmp_path, monkeypatch):
+def test_big_claims_fast_and_plain(tmp_path):
     """Claims of more lines than a usual day (program.runtime._SMALL): the running totals per value are
     kept by key, not counted again line by line, and still judge as the plain counts do."""
-    fast, plain = _programs(tmp_path, monkeypatch)
+    fast, plain = _programs(tmp_path)
     rng = random.Random(14)
     codes = ["97110", "97112", "97140", "97530", "97161"]
     for number, dates in enumerate((["2026-01-05"], ["2026-01-05", "2026-01-06", "2025-12-31"])):

@@ -171,8 +171,10 @@ class ProgramPlan:
     uses_history: bool  # some rule looks at the patient's year or record
 
 
-def plan_program(policy: PolicySpec) -> ProgramPlan:
-    """Index the rules by code, and write every function of the policy."""
+def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramPlan:
+    """Index the rules by code, and write every function of the policy. `running_totals=False` writes every
+    count over earlier lines as a walk over them, never as a running total: slower, and the same decisions
+    (tests/test_running_counts.py holds the two ways alike)."""
     checker = RuleChecker(policy, [])  # reused for its expansion of code sets
     for_every_code: list[int] = []
     by_code: dict[str, list[int]] = {}
@@ -186,7 +188,7 @@ def plan_program(policy: PolicySpec) -> ProgramPlan:
     # A rule for every code also concerns the codes that have rules of their own; keep policy order.
     index = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
     groups = list(dict.fromkeys([tuple(for_every_code), *index.values()]))
-    writer = SourceWriter(policy, checker.expand)
+    writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
     source = _write_program(policy, writer, linker, groups)
     timed = policy.settings.get("timed_codes", "@timed")

@@ -77,9 +77,11 @@ class SourceWriter:
     A constant whose value does not say what it is gets words as it is named (`described`), so that the source
     people read (`legend`) says what each `K_12` is."""
 
-    def __init__(self, policy, expand_codes):
+    def __init__(self, policy, expand_codes, running_totals: bool = True):
         self.policy = policy
         self.expand_codes = expand_codes  # SetExpr -> set of codes (the checker's expansion)
+        # False: every count over earlier lines walks them (plan_program's `running_totals`).
+        self.running_totals = running_totals
         self.constants: dict[str, object] = {}
         # Constant name -> what it is, in words, where its value does not say (a memo slot, a value's name).
         self.described: dict[str, str] = {}
@@ -190,9 +192,9 @@ class SourceWriter:
                 return self.memo(node, py(self.table(node), ".hits(d)"))
             case ast.AnotherLine(filt, scope):
                 self.scopes.add(scope)
-                if reads_only_counted_line(filt):
+                if self.running_totals and reads_only_counted_line(filt):
                     return self.another_line_counted(node, filt, scope, focus)
-                keyed = keyed_by_judged_line(filt) if scope in _RUNNING else None
+                keyed = keyed_by_judged_line(filt) if self.running_totals and scope in _RUNNING else None
                 if keyed is not None:  # `another line with code = line.code earlier that day`
                     return py("(", self.memo(node, self.running(node, "count", keyed.rest, scope, keyed)), " > 0)")
                 lines = self.scope_lines(_SCOPES_WITHOUT_SELF[scope], filt)
@@ -313,10 +315,10 @@ class SourceWriter:
     def day_lines(self, node, measure: str, filt, scope: str) -> Code:
         self.scopes.add(scope)
         additive = measure not in ("days", "claims", *_DATE_MEASURES)
-        counted = additive and reads_only_counted_line(filt)
+        counted = additive and self.running_totals and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
             return self.memo(node, self.running(node, measure, filt, scope))
-        keyed = keyed_by_judged_line(filt) if additive and scope in _RUNNING else None
+        keyed = keyed_by_judged_line(filt) if additive and self.running_totals and scope in _RUNNING else None
         if keyed is not None:  # running totals per code (per claim, per discipline...): one for each key
             return self.memo(node, self.running(node, measure, keyed.rest, scope, keyed))
         # A count inside the filter (`date >= latest date of lines ... on record`) has one value for the judged
