@@ -203,3 +203,20 @@ def test_lint_warns_of_a_rule_judged_on_every_line(capsys, tmp_path):
     assert code == 0
     assert "policy.yaml:3:9: warning[W501]: rule `wild.units-over-ten` concerns every procedure code" in out
     assert "wild: ok, 1 rule" in out
+
+
+def test_lint_repr_and_coverage_count_the_rules_alike(capsys):
+    """One rule count everywhere: the rules written (coverage's count), with those in force today beside it."""
+    import datetime
+
+    import payerpolicy
+
+    policy = payerpolicy.load("medicare")
+    written, in_force = policy.program.rules_written, policy.program.rule_count
+    assert written > in_force  # Medicare has evaluation pair rules in force only before 2020
+    today = datetime.date.today().isoformat()
+    assert repr(policy).endswith(f": {written} rules ({in_force} in force on {today})>")
+    main(["lint", "policies/medicare"])
+    assert f"policies/medicare: ok, {written} rules ({in_force} in force on {today})" in capsys.readouterr().out
+    main(["test", "policies/medicare"])
+    assert f"policies/medicare: {written} rules; {written} fire in some case" in capsys.readouterr().out

@@ -198,7 +198,7 @@ def test_lint_in_the_library_gives_what_the_command_line_prints(capsys):
     shipped = payerpolicy.lint(ROOT / "policies")
     assert [r.ok for r in shipped] == [True] * len(shipped) and len(shipped) >= 2
     [medicare] = payerpolicy.lint("medicare")
-    assert medicare.ok and medicare.rules == payerpolicy.load("medicare").program.rule_count
+    assert medicare.ok and medicare.rules == payerpolicy.load("medicare").program.rules_written
     with pytest.raises(FileNotFoundError):
         payerpolicy.lint("no/such/folder")
 

@@ -56,7 +56,7 @@ class Policy:
         return _unpickle_policy, (made, self.program.identity, self.warnings, self.source, self.as_of, self.cwd)
 
     def __repr__(self) -> str:
-        return f"<Policy {self.payer} {self.version}: {self.program.rule_count} rules>"
+        return f"<Policy {self.payer} {self.version}: {self.program.rule_count_words(self.as_of)}>"
 
     def check(self, claim: dict[str, Any] | ClaimRecord, received: datetime.date | None = None) -> Decision:
         """Judge one claim on its own (its lines still form days together). `received`: the date the payer

@@ -180,8 +180,10 @@ def _load_program(
         check_policy(spec, diagnostics)
     if spec is None or any(d.severity == "error" for d in diagnostics):
         raise PolicyError(diagnostics, sources)
+    written = len(spec.rules)  # before the rules not in force on `as_of` are left out
     spec = as_known_on(spec, as_of)
     plan = plan_program(spec)
+    plan.rules_written = written
     program = assemble(spec, plan)
     warnings = PolicyError(diagnostics, sources) if diagnostics else None
     if unsaved:  # made from text that is on no disk: nothing there can tell whether it is the same

@@ -59,9 +59,10 @@ class LintResult:
 
     policy: str
     ok: bool
-    rules: int | None
+    rules: int | None  # the rules written (those in force on other dates included), as coverage counts them
     diagnostics: tuple[Diagnostic, ...]
     _rendered: str = ""
+    rule_count_words: str = ""  # `66 rules (64 in force on 2026-12-03)`, as lint prints it
 
     def render(self) -> str:
         return self._rendered
@@ -94,9 +95,9 @@ def lint(source: str | os.PathLike[str]) -> list[LintResult]:
             results.append(LintResult(os.fspath(target), False, None, tuple(exc.diagnostics), exc.render()))
             continue
         found = tuple(warnings.diagnostics) if warnings else ()
-        results.append(
-            LintResult(os.fspath(target), True, program.rule_count, found, warnings.render() if warnings else "")
-        )
+        rendered = warnings.render() if warnings else ""
+        words = program.rule_count_words(datetime.date.today())
+        results.append(LintResult(os.fspath(target), True, program.rules_written, found, rendered, words))
     return results
 
 

@@ -366,7 +366,7 @@ def _lint(args) -> int:
                 continue
             if result.diagnostics:
                 print(rendered + "\n")
-            verdict = f"{result.policy}: ok, {result.rules} rule{'' if result.rules == 1 else 's'}"
+            verdict = f"{result.policy}: ok, {result.rule_count_words}"
             print(cli_colour.paint_verdict(verdict, True) if colour else verdict)
     if args.format == "json":
         print(json.dumps({"policies": report}, indent=2))

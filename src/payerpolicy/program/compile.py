@@ -92,7 +92,21 @@ class RuleProgram:
 
     @property
     def rule_count(self) -> int:
+        """The rules in force on the date the policy was loaded for."""
         return len(self.policy.rules)
+
+    @property
+    def rules_written(self) -> int:
+        """Every rule written in the policy's files (and its bases'), whatever the dates they are in force."""
+        plan = getattr(self, "plan", None)
+        return max(getattr(plan, "rules_written", 0), self.rule_count)
+
+    def rule_count_words(self, as_of: datetime.date) -> str:
+        """`66 rules (64 in force on 2026-12-03)`, or `64 rules` when every rule written is in force on `as_of`
+        (the date the program was loaded for)."""
+        written, in_force = self.rules_written, self.rule_count
+        words = f"{written} rule{'' if written == 1 else 's'}"
+        return words if written == in_force else f"{words} ({in_force} in force on {as_of.isoformat()})"
 
 
 def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
@@ -169,6 +183,9 @@ class ProgramPlan:
     source: str  # the whole text, for people
     timed_codes: frozenset
     uses_history: bool  # some rule looks at the patient's year or record
+    # The rules written in the policy's files, those in force on other dates included (set by the loader): the
+    # count coverage uses, said beside the rules in force so that every tool gives the same number.
+    rules_written: int = 0
 
 
 def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramPlan:
