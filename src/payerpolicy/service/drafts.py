@@ -105,7 +105,7 @@ def lint_draft(folder: Path, unsaved: dict[Path, str], payer: str, as_of: dateti
     except PolicyError as exc:
         return _report(payer, False, None, exc), None
     policy = Policy(program, warnings.diagnostics if warnings else (), source=str(folder), as_of=as_of, cwd=os.getcwd())
-    return _report(payer, True, program.rule_count, warnings), policy
+    return _report(payer, True, program.rules_written, warnings), policy
 
 
 def _report(payer: str, ok: bool, rules: int | None, found: PolicyError | None) -> dict:

@@ -53,7 +53,7 @@ class PayerState:
                 version=self.policy.version,
                 effective={"from": _iso(spec.effective_from), "to": _iso(spec.effective_to)},
                 extends=spec.extends[0] if spec.extends else None,
-                rules=self.policy.program.rule_count,
+                rules=self.policy.program.rules_written,
                 as_of=self.policy.as_of.isoformat(),
                 loaded_at=self.loaded_at,
             )
