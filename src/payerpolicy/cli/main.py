@@ -220,23 +220,7 @@ def _add_units(commands: argparse._SubParsersAction) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "units":
-            return _units(args)
-        if args.command == "test":
-            return cli_test.run(args)
-        if args.command == "tables":
-            return cli_tables.run(args)
-        if args.command == "new":
-            return cli_new.run(args)
-        if args.command == "lsp":
-            return cli_lsp.run(args)
-        if args.command == "serve":
-            return cli_serve.run(args)
-        if args.command == "diff":
-            return cli_diff.run(args)
-        if args.command == "fmt":
-            return cli_fmt.run(args)
-        return _check(args) if args.command == "check" else _lint(args)
+        return _COMMANDS[args.command](args)
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
@@ -467,6 +451,21 @@ def _units_text(report: dict) -> str:
         if count > len(report["splits"]):
             out.append(f"  ... and {count - len(report['splits'])} more")
     return "\n".join(out)
+
+
+# What runs each command (the parser's subcommand names).
+_COMMANDS = {
+    "check": _check,
+    "lint": _lint,
+    "units": _units,
+    "test": cli_test.run,
+    "tables": cli_tables.run,
+    "new": cli_new.run,
+    "lsp": cli_lsp.run,
+    "serve": cli_serve.run,
+    "diff": cli_diff.run,
+    "fmt": cli_fmt.run,
+}
 
 
 if __name__ == "__main__":

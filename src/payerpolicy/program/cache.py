@@ -169,9 +169,6 @@ def builtin(name: str):
     return BUILTINS[name].implementation
 
 
-_Unpickler = pickle.Unpickler
-
-
 def identity(sources, as_of) -> tuple:
     """What a load was made from: every file it read (by digest), every folder's policy files, the date it was
     known on and the payerpolicy that made it. Two loads with the same identity made the same program."""
@@ -205,7 +202,7 @@ def load(policy_path: Path, as_of):
         )
         return None
     try:
-        stored = _Unpickler(io.BytesIO(payload)).load()
+        stored = pickle.loads(payload)
         if stored["version"] != _version() or not _still_true(stored["identity"][0]):
             return None
         return stored["spec"], stored["plan"], stored["warnings"], stored["sources"], stored["identity"]
@@ -241,7 +238,7 @@ def pack(spec, plan) -> bytes:
 
 def unpack(data: bytes):
     """(spec, plan) from `pack`."""
-    return _Unpickler(io.BytesIO(data)).load()
+    return pickle.loads(data)
 
 
 def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tuple) -> None:
