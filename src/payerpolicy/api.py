@@ -67,9 +67,8 @@ class Policy:
         except IndexError:
             judge = Judge(self.program, remember=False)
         judge.received = received or today()
-        decision = judge.decide(record, judge.file(record))
-        judge.start_over()  # not reached after an error: that judge is dropped, whatever it holds
-        self._spare_judges.append(judge)
+        decision = judge.decide_alone(record)
+        self._spare_judges.append(judge)  # not reached after an error: that judge is dropped, whatever it holds
         return decision
 
     def check_many(

@@ -479,6 +479,90 @@ class Judge:
             {"timed_units_only": units_only} if units_only else {},
         )
 
+    def decide_alone(self, record) -> Decision:
+        """The decision on one claim judged on its own (`Policy.check`): no claim before or after it, so its
+        patient-days are its own lines and there is no day book to file them in and empty after. A claim of
+        one date with its lines in order (nearly every claim) is judged in one loop here; any other (several
+        dates, a void, data faults, a fee schedule, an observer or a history) takes `decide`'s road. Both
+        give the same decision: `decide` with the claim's lines as the whole day."""
+        program = self.program
+        if (
+            record.__class__ is not Claim
+            or record.frequency == "8"
+            or record.faults
+            or self.observer is not None
+            or self.history is not None
+            or program.pricing is not None
+        ):
+            return self._decide_filed(record, None)
+        views = [LineView(record, line) for line in record.lines]
+        if not _one_date_in_order(views):
+            return self._decide_filed(record, views)
+        by_code = program.judge_by_code
+        every = program.judge_any_code if program.for_every_code else None
+        timed, units_only = program.timed_codes, 0
+        self.claim_judged, self.lines_judged, self.one_date = record, views, True
+        findings: list[Finding] = []
+        line_decisions = []
+        iso = views[0].date.isoformat()
+        day: DayContext | None = None  # made for the first line a rule concerns; the claim is its day
+        try:
+            for index, view in enumerate(views):
+                code = view.code
+                if view.minutes is None and code in timed:
+                    units_only += 1
+                judge = by_code.get(code, every)
+                if judge is None:  # a code no rule concerns
+                    fired = None
+                else:
+                    if day is None:
+                        day = DayContext(view, views, index, self, {})
+                    else:  # the context moves down to the line, its memo emptied
+                        day.line, day.position = view, index
+                        if day.memo:
+                            day.memo.clear()
+                    self.line_index = index
+                    fired = judge(day, view)
+                if fired:
+                    assert day is not None  # a rule fired, so the line had a judge and its context
+                    found = [_finding(rule, day, view) for rule in fired]
+                    findings.extend(found)
+                    line_decisions.append(_line_decision(view, found))
+                else:
+                    line_decisions.append(
+                        _make_line_decision(
+                            view.number,
+                            code,
+                            view.units,
+                            view.units,
+                            "accepted",
+                            view.modifiers,
+                            iso,
+                            view.charge,
+                            view.allowed,
+                        )
+                    )
+        finally:  # also after an error: nothing of this claim's is left for the next
+            self._forget_claim()
+        return _make_decision(
+            record.id,
+            self.policy_label,
+            "denied" if any(f.severity == "deny" for f in findings) else "accepted",
+            tuple(line_decisions),
+            tuple(findings),
+            (),
+            "",
+            {"timed_units_only": units_only} if units_only else {},
+        )
+
+    def _decide_filed(self, record, views: list[LineView] | None) -> Decision:
+        """`decide` on a claim filed alone in the day book (`views`: its line views, made already), which
+        is then emptied."""
+        try:
+            return self.decide(record, self.file(record, views))
+        finally:
+            self.start_over()
+
     def _forget_claim(self) -> None:
         """Let go of what was worked out for the claim just judged. The day contexts point back at the judge:
         kept, they would make a reference cycle per claim, left for the garbage collector to find (slow in

@@ -1,0 +1,109 @@
+"""`Policy.check` judges a claim of one date in one loop of its own (`Judge.decide_alone`), without the day
+book: its decision must be, field for field, the one the day book's road gives a claim filed alone
+(`Judge.file` then `Judge.decide`), for usual claims, claims with findings, and every claim the loop hands
+back to that road (several dates, lines out of order, voids, replacements, data faults, a fee schedule)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "peers"))
+
+import claimgen  # noqa: E402
+import engines  # noqa: E402
+import generate  # noqa: E402
+
+import payerpolicy  # noqa: E402
+from payerpolicy.claims.json_claims import claim_from_dict  # noqa: E402
+from payerpolicy.judge.judge import Judge  # noqa: E402
+
+
+def every_field(decision) -> tuple:
+    """A decision with the fields its equality leaves out (a line's modifiers, date, charge, allowed amount;
+    the run's facts in `extra`)."""
+    return (
+        decision.to_dict(),
+        [dataclasses.astuple(line) for line in decision.lines],
+        [dataclasses.astuple(finding) for finding in decision.findings],
+        decision.extra,
+    )
+
+
+def filed_alone(policy, claim: dict):
+    """The day book's road for a claim judged on its own: filed in a new judge, then decided."""
+    judge = Judge(policy.program, remember=False)
+    record = claim_from_dict(claim)
+    return judge.decide(record, judge.file(record))
+
+
+def varied(claims: list[dict], seed: int) -> list[dict]:
+    """The claims as they are, and copies of them the one-date loop hands back or must get right: lines
+    of two dates, lines numbered out of date order, a replacement, a void, a bad NPI (a data fault), a
+    line with no rule (an unknown code), minutes left off (timed units billed as units only)."""
+    rng = random.Random(seed)
+    out = list(claims)
+    for claim in claims:
+        change = rng.randrange(7)
+        other = copy.deepcopy(claim)
+        other["id"] = claim["id"] + "-v"
+        lines = other["lines"]
+        if change == 0 and len(lines) > 1:
+            lines[-1]["date"] = "2026-12-30"
+        elif change == 1 and len(lines) > 1:
+            lines[0]["date"] = "2026-12-31"
+        elif change == 2:
+            other["frequency"] = "7"
+        elif change == 3:
+            other["frequency"] = "8"
+        elif change == 4:
+            other["provider"] = {"npi": "123456789", "type": "PT"}
+        elif change == 5:
+            lines.append({"code": "A9999", "units": 1, "date": lines[0]["date"]})
+        else:
+            for line in lines:
+                line.pop("minutes", None)
+        out.append(other)
+    return out
+
+
+def peer_claims(count: int) -> list[dict]:
+    return [engines.payerpolicy_record(c, f"C{i}") for i, c in enumerate(claimgen.make_claims(count))]
+
+
+@pytest.mark.parametrize(
+    "source, claims",
+    [
+        (str(ROOT / "bench" / "peers" / "policies" / "payerpolicy"), lambda: peer_claims(400)),
+        (str(ROOT / "policies" / "example-commercial"), lambda: generate.claims(300, seed=11)),
+        (str(ROOT / "tests" / "policies" / "example-medicaid"), lambda: generate.claims(300, seed=12)),
+        ("medicare", lambda: generate.claims(150, seed=13)),
+        # a fee schedule (each line's allowed amount): the day book's road
+        (str(ROOT / "policies" / "medicare" / "tests" / "fee-schedule"), lambda: generate.claims(100, seed=14)),
+    ],
+)
+def test_check_alone_decides_as_the_day_book_does(source, claims):
+    policy = payerpolicy.load(source)
+    batch = varied(claims(), seed=len(source))
+    checked = [policy.check(claim) for claim in batch]
+    assert [every_field(d) for d in checked] == [every_field(filed_alone(policy, c)) for c in batch]
+    assert any(d.findings for d in checked)  # the claims break rules: findings are compared too
+    assert any(d.status == "accepted" for d in checked)
+
+
+def test_a_claim_of_two_dates_is_two_days(tmp_path):
+    """A rule over the day sees only the lines of the judged line's date, on either road."""
+    policy = payerpolicy.load(str(ROOT / "bench" / "peers" / "policies" / "payerpolicy"))
+    line = {"code": "97140", "units": 1, "modifiers": ["GP"], "date": "2026-03-02", "provider": {"type": "PT"}}
+    evaluation = {**line, "code": "97161"}
+    one_day = {"id": "A", "patient": {"id": "P"}, "lines": [evaluation, line]}
+    two_days = {"id": "B", "patient": {"id": "P"}, "lines": [{**evaluation, "date": "2026-03-03"}, line]}
+    assert [f.rule for f in policy.check(one_day).findings] == ["bench.r3"]
+    assert policy.check(two_days).findings == ()
