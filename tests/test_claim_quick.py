@@ -209,3 +209,27 @@ def test_the_quick_road_is_taken_for_the_usual_shape_and_left_for_anything_else(
     ]:
         odd = {**usual, "lines": [{**usual["lines"][0], field: value}]}
         assert not same_or_aside(odd), field
+
+
+def test_modifiers_seen_before_read_as_plain_text_and_odd_ones_go_the_careful_way():
+    """Lists of modifiers seen before are looked up: the same modifiers as an enum's members still read as
+    plain text, as on the careful road; a modifier that is a list or an object is left to the careful road."""
+    import enum
+
+    class Modifier(enum.StrEnum):
+        GP = "GP"
+        KX = "KX"
+
+    line = {"code": "97110", "units": 1, "date": "2026-03-02", "modifiers": ["GP", "KX"]}
+    claim = {"id": "C-1", "patient": {"id": "P-1"}, "lines": [line]}
+    assert same_or_aside(claim)  # seen once: the list is known from now on
+    as_enum = {**claim, "lines": [{**line, "modifiers": [Modifier.GP, Modifier.KX]}]}
+    careful = claim_field_by_field(as_enum)
+    assert repr(careful.lines[0].modifiers) == "('GP', 'KX')"
+    assert same_or_aside(as_enum)  # repr checked too: plain text, not the enum's members
+    for odd in (["GP", ["KX"]], ["GP", {"KX": 1}], [None]):
+        bad = {**claim, "lines": [{**line, "modifiers": odd}]}
+        assert quick_claim(bad) is None
+        (problem,) = claim_from_dict(bad).problems  # the careful road's words, no traceback
+        assert problem.field == "lines[1].modifiers"
+        assert "which is not a modifier" in problem.message

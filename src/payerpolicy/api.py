@@ -7,6 +7,8 @@ import functools
 import os
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from payerpolicy.claims.json_claims import claim_field_by_field
+from payerpolicy.claims.json_quick import quick_claim
 from payerpolicy.claims.model import Claim, ClaimRecord
 from payerpolicy.decision import Decision
 from payerpolicy.diagnostics import Diagnostic, SourceFiles
@@ -61,7 +63,12 @@ class Policy:
     def check(self, claim: dict[str, Any] | ClaimRecord, received: datetime.date | None = None) -> Decision:
         """Judge one claim on its own (its lines still form days together). `received`: the date the payer
         receives it (`claim.received` in rules; a claim does not carry it), by default today."""
-        record = as_record(claim)
+        if claim.__class__ is dict:  # claim JSON, as `as_record` reads it, without its calls on the way
+            record: ClaimRecord | None = quick_claim(claim)
+            if record is None:
+                record = claim_field_by_field(claim)
+        else:
+            record = as_record(claim)
         try:  # a judge of one claim alone, left clean by the last call; two threads never get the same one
             judge = self._spare_judges.pop()
         except IndexError:

@@ -72,6 +72,10 @@ _make_claim = maker(Claim)
 _LIMIT = 20_000  # values per table before it is emptied: more than a real file's distinct codes or NPIs
 _codes: dict[str, str] = {}  # code as written -> as the model keeps it (upper case)
 _modifiers: set[str] = set()  # modifiers as written that are already what the model keeps
+# Lists of them as the model keeps them (tuples of plain text), each under itself: a line's list is found by
+# equality, so the same modifiers as a str subclass (an enum's members) give the plain text the careful road
+# gives; such a list is never kept (the walk below refuses anything but plain text).
+_modifier_lists: dict[tuple, tuple[str, ...]] = {}
 _dates: dict[str, datetime.date] = {}
 _diagnoses: dict[str, str] = {}  # as written -> with the dot
 _providers: dict[tuple, Provider] = {}  # (npi, type) -> the one Provider for it (frozen, so shared)
@@ -217,6 +221,13 @@ def _provider(value: object) -> Provider | None:
 def _modifiers_of(value: object) -> tuple[str, ...] | None:
     if type(value) is not list or len(value) > MAX_MODIFIERS:
         return None
+    listed = tuple(value)
+    try:  # a list of modifiers seen before (most lines): the tuple the model kept then, of plain text
+        return _modifier_lists[listed]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable modifier (a list, an object): not one
+        return None
     for modifier in value:
         if type(modifier) is not str:
             return None
@@ -226,7 +237,7 @@ def _modifiers_of(value: object) -> tuple[str, ...] | None:
             if len(_modifiers) >= _LIMIT:
                 _modifiers.clear()
             _modifiers.add(modifier)
-    return tuple(value)
+    return _remember(_modifier_lists, listed, listed)
 
 
 def _diagnoses_of(value: object) -> tuple[str, ...] | None:
