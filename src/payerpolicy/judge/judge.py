@@ -442,19 +442,7 @@ class Judge:
                 else:  # most lines: nothing to say
                     if view.date is not day:
                         day, iso = view.date, view.date.isoformat()
-                    line_decisions.append(
-                        _make_line_decision(
-                            view.number,
-                            view.code,
-                            view.units,
-                            view.units,
-                            "accepted",
-                            view.modifiers,
-                            iso,
-                            view.charge,
-                            view.allowed,
-                        )
-                    )
+                    line_decisions.append(_accepted(view, iso))
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
@@ -529,19 +517,7 @@ class Judge:
                     findings.extend(found)
                     line_decisions.append(_line_decision(view, found))
                 else:
-                    line_decisions.append(
-                        _make_line_decision(
-                            view.number,
-                            code,
-                            view.units,
-                            view.units,
-                            "accepted",
-                            view.modifiers,
-                            iso,
-                            view.charge,
-                            view.allowed,
-                        )
-                    )
+                    line_decisions.append(_accepted(view, iso))
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         return _make_decision(
@@ -767,6 +743,14 @@ _make_line_decision = maker(LineDecision)  # the judge makes one per line: see p
 _make_decision = maker(Decision)
 _make_finding = maker(Finding)  # and one per rule a line breaks, often with a fix
 _make_fix = maker(Fix)
+
+
+def _accepted(view: LineView, iso: str) -> LineDecision:
+    """The decision on a line nothing was found on (most lines); `iso`: its date as text."""
+    units = view.units
+    return _make_line_decision(
+        view.number, view.code, units, units, "accepted", view.modifiers, iso, view.charge, view.allowed
+    )
 
 
 def _line_decision(view: LineView, found: Sequence[Finding]) -> LineDecision:
