@@ -45,8 +45,15 @@ class LineView:
     )
 
     def __init__(self, claim: Claim, line):
-        # Most lines name no provider: the claim's, without a call.
-        self._provider = provider = claim.provider if line.provider is None else claim.provider_of(line)
+        # Most lines name no provider, or the claim none: then one or the other, without a call.
+        own, claim_provider = line.provider, claim.provider
+        if own is None:
+            provider = claim_provider
+        elif claim_provider is None:
+            provider = own
+        else:
+            provider = claim.provider_of(line)
+        self._provider = provider
         self._line = line
         self.claim = claim
         self.claim_id = claim.id
