@@ -530,7 +530,7 @@ class Judge:
         return _make_decision(
             record.id,
             self.policy_label,
-            "denied" if any(f.severity == "deny" for f in findings) else "accepted",
+            "denied" if findings and any(f.severity == "deny" for f in findings) else "accepted",
             tuple(line_decisions),
             tuple(findings),
             (),
@@ -550,11 +550,16 @@ class Judge:
         """Let go of what was worked out for the claim just judged. The day contexts point back at the judge:
         kept, they would make a reference cycle per claim, left for the garbage collector to find (slow in
         an application with a large heap of its own); and the claim itself need not live on until the next."""
-        self.past.clear()
-        self.own_years.clear()
-        self.day_contexts.clear()
-        self.running.clear()
-        self.claim_judged, self.lines_judged = None, []
+        # Most claims fill none of them (a claim judged alone, by rules of its own lines): looked at first.
+        if self.past:
+            self.past.clear()
+        if self.own_years:
+            self.own_years.clear()
+        if self.day_contexts:
+            self.day_contexts.clear()
+        if self.running:
+            self.running.clear()
+        self.claim_judged, self.lines_judged = None, _NO_LINES
 
     def past_lines(self, claim: Claim, year: int | None) -> list:
         """The patient's lines judged before, in `year` (None: whatever their date)."""
@@ -746,6 +751,7 @@ _DATE = operator.attrgetter("date")
 _CARRIED = 200_000  # counts carried between claims (a patient has a few; tens of bytes each)
 _FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo slots are numbers)
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
+_NO_LINES: list = []  # the lines judged when no claim is being judged (never added to)
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)
 _make_finding = maker(Finding)  # and one per rule a line breaks, often with a fix
