@@ -107,3 +107,24 @@ def test_a_claim_of_two_dates_is_two_days(tmp_path):
     two_days = {"id": "B", "patient": {"id": "P"}, "lines": [{**evaluation, "date": "2026-03-03"}, line]}
     assert [f.rule for f in policy.check(one_day).findings] == ["bench.r3"]
     assert policy.check(two_days).findings == ()
+
+
+def test_checking_a_claim_leaves_no_cycles_for_the_collector():
+    """The claim's day context points at the judge, and the judge is kept between calls: nothing of a claim
+    may stay behind in a reference cycle (in an application with a large heap, the collector's walks to find
+    them cost more than judging)."""
+    import gc
+
+    policy = payerpolicy.load(str(ROOT / "bench" / "peers" / "policies" / "payerpolicy"))
+    claims = peer_claims(300)
+    policy.check(claims[0])
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        decisions = [policy.check(claim) for claim in claims]
+        assert any(d.findings for d in decisions)
+        assert gc.collect() == 0  # nothing unreachable: every claim's objects went when it was decided
+    finally:
+        if was:
+            gc.enable()
