@@ -128,3 +128,30 @@ def test_checking_a_claim_leaves_no_cycles_for_the_collector():
     finally:
         if was:
             gc.enable()
+
+
+def test_claims_of_codes_no_rule_concerns_between_others(tmp_path):
+    """A policy whose rules name their codes: a claim of other codes meets no rule (no line is judged), and
+    the claims before and after it are judged as ever."""
+    (tmp_path / "policy.yaml").write_text(
+        "policy: {payer: cap-only, name: One cap, version: '1', fictional: true}\n"
+        "rules:\n"
+        "  - id: cap.97112\n"
+        "    family: unit_cap\n"
+        "    codes: 97112\n"
+        "    when: units > 4\n"
+        "    severity: deny\n"
+        '    reason: {group: CO, carc: "151"}\n'
+        '    message: "97112 is limited to 4 units on a line"\n'
+        "    fix: set units to 4\n"
+        '    source: "a test"\n',
+        encoding="utf-8",
+    )
+    policy = payerpolicy.load(str(tmp_path))
+    line = {"code": "97112", "units": 6, "date": "2026-03-02"}
+    capped = {"id": "A", "patient": {"id": "P"}, "lines": [line]}
+    other = {"id": "B", "patient": {"id": "P"}, "lines": [{**line, "code": "A9999"}, {**line, "code": "99213"}]}
+    decisions = [policy.check(claim) for claim in (capped, other, other, capped)]
+    assert [d.status for d in decisions] == ["denied", "accepted", "accepted", "denied"]
+    claims = (capped, other, other, capped)
+    assert [every_field(d) for d in decisions] == [every_field(filed_alone(policy, c)) for c in claims]
