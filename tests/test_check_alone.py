@@ -155,3 +155,14 @@ def test_claims_of_codes_no_rule_concerns_between_others(tmp_path):
     assert [d.status for d in decisions] == ["denied", "accepted", "accepted", "denied"]
     claims = (capped, other, other, capped)
     assert [every_field(d) for d in decisions] == [every_field(filed_alone(policy, c)) for c in claims]
+
+
+def test_a_claim_made_in_code_without_lines_is_decided_as_the_day_book_decides_it():
+    from payerpolicy.claims.model import Claim
+
+    policy = payerpolicy.load(str(ROOT / "bench" / "peers" / "policies" / "payerpolicy"))
+    empty = Claim("C-0", "P-0", ())
+    judge = Judge(policy.program, remember=False)
+    decided = policy.check(empty)
+    assert decided.status == "accepted" and decided.lines == ()
+    assert every_field(decided) == every_field(judge.decide(empty, judge.file(empty)))

@@ -490,16 +490,24 @@ class Judge:
             or program.pricing is not None
         ):
             return self._decide_filed(record, None)
-        views = [LineView(record, line) for line in record.lines]
-        if not _one_date_in_order(views):
+        lines = record.lines
+        views = [LineView(record, line) for line in lines]
+        if not lines:  # nothing to judge (a claim made in code): the day book's road says so
             return self._decide_filed(record, views)
+        # One date with the lines in order (`_one_date_in_order`), asked of the claim's lines as they are.
+        date = lines[0].date_of_service
+        number = 0
+        for line in lines:
+            if line.date_of_service != date or line.number <= number:
+                return self._decide_filed(record, views)
+            number = line.number
         by_code = program.judge_by_code
         every = program.judge_any_code if program.for_every_code else None
         timed, units_only = program.timed_codes, 0
         self.claim_judged, self.lines_judged, self.one_date = record, views, True
         findings: list[Finding] = []
         line_decisions = []
-        iso = views[0].date.isoformat()
+        iso = _ISO.get(date) or _iso(date)
         day: DayContext | None = None  # made for the first line a rule concerns; the claim is its day
         try:
             for index, view in enumerate(views):
@@ -523,8 +531,13 @@ class Judge:
                     found = [_finding(rule, day, view) for rule in fired]
                     findings.extend(found)
                     line_decisions.append(_line_decision(view, found))
-                else:
-                    line_decisions.append(_accepted(view, iso))
+                else:  # most lines: nothing to say (as `_accepted` says it, without the call)
+                    units = view.units
+                    line_decisions.append(
+                        _make_line_decision(
+                            view.number, code, units, units, "accepted", view.modifiers, iso, view.charge, view.allowed
+                        )
+                    )
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         return _make_decision(
@@ -752,6 +765,16 @@ _CARRIED = 200_000  # counts carried between claims (a patient has a few; tens o
 _FIRST_OF_CODE = "first line of each code and claim"  # the day memo's key (memo slots are numbers)
 _NO_FINDINGS = ()  # what most lines find, shared rather than made each time
 _NO_LINES: list = []  # the lines judged when no claim is being judged (never added to)
+_ISO: dict[datetime.date, str] = {}  # dates of service as decisions write them, each worked out once
+
+
+def _iso(date: datetime.date) -> str:
+    if len(_ISO) >= 20_000:  # more than a run's distinct dates of service: emptied, a moment's memory only
+        _ISO.clear()
+    text = _ISO[date] = date.isoformat()
+    return text
+
+
 _make_line_decision = maker(LineDecision)  # the judge makes one per line: see payerpolicy._frozen
 _make_decision = maker(Decision)
 _make_finding = maker(Finding)  # and one per rule a line breaks, often with a fix
