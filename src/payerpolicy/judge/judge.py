@@ -448,7 +448,8 @@ class Judge:
                     line_decisions.append(_line_decision(view, found))
                 else:  # most lines: nothing to say
                     if view.date is not day:
-                        day, iso = view.date, view.date.isoformat()
+                        day = view.date
+                        iso = _ISO.get(day) or _iso(day)
                     line_decisions.append(_accepted(view, iso))
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
@@ -805,7 +806,7 @@ def _line_decision(view: LineView, found: Sequence[Finding]) -> LineDecision:
         allowed,
         status,
         view.modifiers,
-        view.date.isoformat(),
+        _ISO.get(view.date) or _iso(view.date),
         view.charge,
         view.allowed,
     )
