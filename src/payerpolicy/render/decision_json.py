@@ -11,7 +11,7 @@ the json module's own escaping (its C function when there is one), so escapes an
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii as _text  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _text
 from typing import Any
 
 from payerpolicy.decision import Decision, Finding, LineDecision
