@@ -37,6 +37,7 @@ import datetime
 import functools
 import os
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -448,11 +449,39 @@ class ClaimHistory:
         if patient is not None:
             return patient
         patient = PatientLines()
-        lines: dict[str, list[HistoryLine]] = {
-            row[0]: [] for row in self._db.execute("SELECT claim_id FROM claims WHERE patient_id = ?", (patient_id,))
-        }
-        for row in self._db.execute(_PATIENT_LINES, (patient_id,)):
-            lines[row[0]].append(_history_line(row))
+        frequencies = dict(self._db.execute(_PATIENT_CLAIMS, (patient_id,)).fetchall())
+        lines: dict[str, list[HistoryLine]] = {claim_id: [] for claim_id in frequencies}
+        # A run whose patients outgrow the memory reads a patient's year back per claim: this loop is written
+        # for speed (no join, no call per value but the line's own; values many lines share kept once).
+        intern, dates, modifier_lists = sys.intern, _DATES, _MODIFIER_LISTS
+        for row in self._db.execute(_PATIENT_LINES, (patient_id,)).fetchall():
+            claim_id, payer, number, code, modifiers, units, cents, dos, provider_type, discipline, allowed = row
+            kept = lines.get(claim_id)
+            if kept is None:  # a line without its claim row (never written so): not counted
+                continue
+            day = dates.get(dos)
+            if day is None:
+                day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
+            listed = modifier_lists.get(modifiers)
+            if listed is None:
+                listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
+            kept.append(
+                HistoryLine(
+                    claim_id,
+                    patient_id,
+                    None if payer is None else intern(payer),
+                    frequencies[claim_id],
+                    number,
+                    intern(code),
+                    listed,
+                    units,
+                    None if cents is None else cents / 100,
+                    day,
+                    None if provider_type is None else intern(provider_type),
+                    discipline,
+                    None if allowed is None else allowed / 100,
+                )
+            )
         for claim_id, found in lines.items():
             patient.put(claim_id, tuple(found))
         return self._cache.add(patient_id, patient)
@@ -629,16 +658,16 @@ class ClaimHistory:
 
 
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 _INSERT_LINE = (
     "INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, charge_cents, "
     "date_of_service, provider_type, discipline, payer, allowed_cents) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_PATIENT_CLAIMS = "SELECT claim_id, frequency FROM claims WHERE patient_id = ?"
 _PATIENT_LINES = (
-    "SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
-    " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
-    " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
-    " WHERE l.patient_id = ?"
+    "SELECT claim_id, payer, number, code, modifiers, units, charge_cents, date_of_service, provider_type,"
+    " discipline, allowed_cents FROM lines WHERE patient_id = ?"
 )
 
 
@@ -740,7 +769,7 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
 
 
 def _history_line(row: tuple) -> HistoryLine:
-    """A line as read from the file (a row of `_PATIENT_LINES`)."""
+    """A line from its values in the order (claim id, patient id, payer, frequency, then the `lines` columns)."""
     (
         claim_id,
         patient_id,
@@ -804,6 +833,18 @@ def _keep(key, value):
     if len(_SHARED) > 100_000:
         _SHARED.clear()
     _SHARED[key] = value
+    return value
+
+
+# Dates of service and modifier lists as read back from the file, by their text (see `_SHARED`).
+_DATES: dict[str, datetime.date] = {}
+_MODIFIER_LISTS: dict[str, tuple[str, ...]] = {}
+
+
+def _keep_in(kept: dict[str, _V], key: str, value: _V) -> _V:
+    if len(kept) > 100_000:
+        kept.clear()
+    kept[key] = value
     return value
 
 
