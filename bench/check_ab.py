@@ -2,7 +2,7 @@
 
     python bench/check_ab.py --base SRC_DIR [--claims N] [--patients N] [--pairs N] [--no-history]
 
-SRC_DIR is the `src` folder of the other tree (for a commit: `git archive COMMIT src | tar -x -C DIR`,
+SRC_DIR is the `src` folder of the other tree (for a commit: `git archive COMMIT | tar -x -C DIR`,
 then DIR/src). Writes N generated claims (bench/generate.py), then runs, in pairs and alternating which goes
 first,
 
