@@ -48,9 +48,16 @@ def run(src: str, corpus: str, history: str | None, out: str) -> tuple[float, fl
         code = subprocess.run([*command, corpus], stdout=sink, env=env).returncode
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if code not in (0, 1):
-        raise SystemExit(f"payerpolicy check ({src}) exited {code}")
+    # 1 is also "some claims denied": the run counts only when it wrote its whole document
+    if code not in (0, 1) or not _ends_with_summary(out):
+        raise SystemExit(f"payerpolicy check ({src}) failed (exit {code})")
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
+
+
+def _ends_with_summary(path: str) -> bool:
+    with open(path, "rb") as written:
+        written.seek(max(os.path.getsize(path) - 200, 0))
+        return b'"summary": ' in written.read()
 
 
 def main(argv=None) -> int:
