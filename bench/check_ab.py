@@ -68,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--history", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args(argv)
+    if not os.path.isfile(os.path.join(args.base, "payerpolicy", "__init__.py")):
+        parser.error(f"{args.base} has no payerpolicy package (give the src folder of the other tree)")
     folder = tempfile.mkdtemp(prefix="payerpolicy-ab-")
     try:
         corpus = os.path.join(folder, "claims.jsonl")
