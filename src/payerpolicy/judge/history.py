@@ -41,7 +41,7 @@ import sys
 import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable, Iterator, TypeVar, overload
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
@@ -451,37 +451,10 @@ class ClaimHistory:
         patient = PatientLines()
         frequencies = dict(self._db.execute(_PATIENT_CLAIMS, (patient_id,)).fetchall())
         lines: dict[str, list[HistoryLine]] = {claim_id: [] for claim_id in frequencies}
-        # A run whose patients outgrow the memory reads a patient's year back per claim: this loop is written
-        # for speed (no join, no call per value but the line's own; values many lines share kept once).
-        intern, dates, modifier_lists = sys.intern, _DATES, _MODIFIER_LISTS
         for row in self._db.execute(_PATIENT_LINES, (patient_id,)).fetchall():
-            claim_id, payer, number, code, modifiers, units, cents, dos, provider_type, discipline, allowed = row
-            kept = lines.get(claim_id)
-            if kept is None:  # a line without its claim row (never written so): not counted
-                continue
-            day = dates.get(dos)
-            if day is None:
-                day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
-            listed = modifier_lists.get(modifiers)
-            if listed is None:
-                listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
-            kept.append(
-                HistoryLine(
-                    claim_id,
-                    patient_id,
-                    None if payer is None else intern(payer),
-                    frequencies[claim_id],
-                    number,
-                    intern(code),
-                    listed,
-                    units,
-                    None if cents is None else cents / 100,
-                    day,
-                    None if provider_type is None else intern(provider_type),
-                    discipline,
-                    None if allowed is None else allowed / 100,
-                )
-            )
+            kept = lines.get(row[0])
+            if kept is not None:  # (a line without its claim row was never written so: not counted)
+                kept.append(_line_of(row[0], patient_id, frequencies[row[0]], *row[1:]))
         for claim_id, found in lines.items():
             patient.put(claim_id, tuple(found))
         return self._cache.add(patient_id, patient)
@@ -665,6 +638,7 @@ _INSERT_LINE = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PATIENT_CLAIMS = "SELECT claim_id, frequency FROM claims WHERE patient_id = ?"
+# The columns in the order `_line_of` takes them.
 _PATIENT_LINES = (
     "SELECT claim_id, payer, number, code, modifiers, units, charge_cents, date_of_service, provider_type,"
     " discipline, allowed_cents FROM lines WHERE patient_id = ?"
@@ -768,13 +742,56 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
     return lines.rowcount if gone.rowcount else None
 
 
-def _history_line(row: tuple) -> HistoryLine:
-    """A line from its values in the order (claim id, patient id, payer, frequency, then the `lines` columns)."""
-    (
+def _line_of(
+    claim_id: str,
+    patient_id: str,
+    frequency: str | None,
+    payer: str | None,
+    number: int,
+    code: str,
+    modifiers: str,
+    units: int,
+    cents: int | None,
+    dos: str,
+    provider_type: str | None,
+    discipline: str | None,
+    allowed: int | None,
+) -> HistoryLine:
+    """A stored line as the history gives it, from the values of its row in `lines` (and its claim's
+    frequency): made alike when `record` stores a line and when a patient is read back from the file. A
+    patient read back per claim (a run whose patients outgrow the memory) makes hundreds of these, so no call
+    but this one per line; the values many lines share (dates, modifier lists, codes) are kept once."""
+    day = _DATES.get(dos)
+    if day is None:
+        day = _keep_in(_DATES, dos, datetime.date.fromisoformat(dos))
+    listed = _MODIFIER_LISTS.get(modifiers)
+    if listed is None:
+        listed = _keep_in(_MODIFIER_LISTS, modifiers, tuple(modifiers.split()))
+    return HistoryLine(
         claim_id,
         patient_id,
-        payer,
+        None if payer is None else sys.intern(payer),
         frequency,
+        number,
+        sys.intern(code),
+        listed,
+        units,
+        None if cents is None else cents / 100,
+        day,
+        None if provider_type is None else sys.intern(provider_type),
+        discipline,
+        None if allowed is None else allowed / 100,
+    )
+
+
+def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
+    """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
+    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed) = row
+    return _line_of(
+        claim_id,
+        patient_id,
+        frequency,
+        payer,
         number,
         code,
         modifiers,
@@ -784,59 +801,11 @@ def _history_line(row: tuple) -> HistoryLine:
         provider_type,
         discipline,
         allowed,
-    ) = row
-    return HistoryLine(
-        claim_id,
-        patient_id,
-        _shared(payer),
-        frequency,
-        number,
-        _shared(code),
-        _modifiers(modifiers),
-        units,
-        None if cents is None else cents / 100,
-        _date(dos),
-        _shared(provider_type),
-        discipline,
-        None if allowed is None else allowed / 100,
     )
 
 
-def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
-    """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
-    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed) = row
-    return _history_line(
-        (
-            claim_id,
-            patient_id,
-            payer,
-            frequency,
-            number,
-            code,
-            modifiers,
-            units,
-            cents,
-            dos,
-            provider_type,
-            discipline,
-            allowed,
-        )
-    )
-
-
-# Values many stored lines share (codes, modifier lists, dates), kept once: the memory of recent patients
-# holds hundreds of thousands of lines. Emptied when they grow past a bound, as a run of odd values could.
-_SHARED: dict = {}
-
-
-def _keep(key, value):
-    if len(_SHARED) > 100_000:
-        _SHARED.clear()
-    _SHARED[key] = value
-    return value
-
-
-# Dates of service and modifier lists as read back from the file, by their text (see `_SHARED`).
+# Dates of service and modifier lists by their text, kept once: the memory of recent patients holds hundreds
+# of thousands of lines. Emptied when they grow past a bound, as a run of odd values could.
 _DATES: dict[str, datetime.date] = {}
 _MODIFIER_LISTS: dict[str, tuple[str, ...]] = {}
 
@@ -846,24 +815,6 @@ def _keep_in(kept: dict[str, _V], key: str, value: _V) -> _V:
         kept.clear()
     kept[key] = value
     return value
-
-
-@overload
-def _shared(text: str) -> str: ...
-@overload
-def _shared(text: None) -> None: ...
-@overload
-def _shared(text: str | None) -> str | None: ...
-def _shared(text: str | None) -> str | None:
-    return None if text is None else _SHARED.get(text) or _keep(text, text)
-
-
-def _modifiers(text: str) -> tuple[str, ...]:
-    return _SHARED.get(("modifiers", text)) or _keep(("modifiers", text), tuple(text.split()))
-
-
-def _date(iso: str) -> datetime.date:
-    return _SHARED.get(("date", iso)) or _keep(("date", iso), datetime.date.fromisoformat(iso))
 
 
 def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None, table: str = "") -> tuple[str, list]:
