@@ -71,3 +71,14 @@ def test_a_policy_label_changed_in_place_is_written_as_it_is_now():
     assert '"version": "1"' in decision_json(Decision("C-1", label, "accepted"))
     label["version"] = "2"
     assert decision_json(Decision("C-2", label, "accepted")) == json.dumps(Decision("C-2", label, "accepted").to_dict())
+
+
+def test_a_source_changed_inside_is_written_as_it_is_now():
+    # A rule's reason and source are the same dicts for each of its findings: their text is kept, and used
+    # only while they are unchanged, also inside.
+    source = {"doc": "Pub 100-02", "sections": ["220.1"]}
+    decision = Decision("C-1", None, "denied", findings=(_finding(source=source),))
+    assert decision_json(decision) == json.dumps(decision.to_dict())
+    source["sections"].append("230.2")
+    assert decision_json(decision) == json.dumps(decision.to_dict())
+    assert "230.2" in decision_json(decision)

@@ -10,6 +10,7 @@ the json module's own escaping (its C function when there is one), so escapes an
 
 from __future__ import annotations
 
+import copy
 import json
 from json.encoder import encode_basestring_ascii as _text
 from typing import Any
@@ -36,11 +37,34 @@ def _line(line: LineDecision) -> str:
     )
 
 
+class _Known:
+    """The JSON of dicts that many decisions share: a rule's reason and source, a policy's label (the same
+    dict object for every finding of the rule). A dict is known by its identity, and its text is used only
+    while the dict still equals the copy taken with it, so one changed in place is written as it is now."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[object, object, str]] = {}
+
+    def __call__(self, value: Any) -> str:
+        found = self._known.get(id(value))
+        if found is not None and found[0] is value and found[1] == value:
+            return found[2]
+        text = json.dumps(value)
+        if len(self._known) > 4096:
+            self._known.clear()
+        # the dict itself is kept with its text (so its id is not reused), and a copy to check it against
+        self._known[id(value)] = (value, copy.deepcopy(value), text)
+        return text
+
+
+_known = _Known()
+
+
 def _finding(finding: Finding) -> str:
     text = (
         f'{{"rule": {_value(finding.rule)}, "family": {_value(finding.family)}, '
         f'"severity": {_value(finding.severity)}, "kind": {_value(finding.kind)}, "line": {_value(finding.line)}, '
-        f'"message": {_value(finding.message)}, "reason": {json.dumps(finding.reason)}'
+        f'"message": {_value(finding.message)}, "reason": {_known(finding.reason)}'
     )
     fix = finding.fix
     if fix is not None:
@@ -50,28 +74,7 @@ def _finding(finding: Finding) -> str:
         if fix.note:
             text += f', "note": {_value(fix.note)}'
         text += "}"
-    return text + f', "source": {json.dumps(finding.source)}}}'
-
-
-class _Policies:
-    """The JSON of the last few policy labels: every decision of a policy carries the same one."""
-
-    def __init__(self) -> None:
-        self._known: dict[int, tuple[object, object, str]] = {}
-
-    def __call__(self, policy: dict[str, Any] | None) -> str:
-        found = self._known.get(id(policy))
-        # the label itself (kept alive with its text, so its id is not reused) and unchanged since
-        if found is not None and found[0] is policy and found[1] == policy:
-            return found[2]
-        text = json.dumps(policy)
-        if len(self._known) > 64:
-            self._known.clear()
-        self._known[id(policy)] = (policy, dict(policy) if isinstance(policy, dict) else policy, text)
-        return text
-
-
-_policy = _Policies()
+    return text + f', "source": {_known(finding.source)}}}'
 
 
 def decision_json(decision: Decision) -> str:
@@ -80,7 +83,7 @@ def decision_json(decision: Decision) -> str:
     findings = ", ".join([_finding(finding) for finding in decision.findings])
     errors = json.dumps(list(decision.errors)) if decision.errors else "[]"
     text = (
-        f'{{"id": {_value(decision.id)}, "policy": {_policy(decision.policy)}, "status": {_value(decision.status)}, '
+        f'{{"id": {_value(decision.id)}, "policy": {_known(decision.policy)}, "status": {_value(decision.status)}, '
         f'"lines": [{lines}], "findings": [{findings}], "errors": {errors}'
     )
     if decision.where:
