@@ -113,6 +113,7 @@ def run(corpus: str, history: str | None, count: int, slice_size: int, extra: li
             memory = memory_of(child.pid)
             rss.append(memory.get("VmRSS", 0))
             peak = max(peak, memory.get("VmHWM", 0))
+            print_slice(marks[-2:], cpu[-2:], rss[-1])  # as it ends: a long run shows how it goes
     child.wait()
     if child.returncode not in (0, 1):
         raise SystemExit(f"payerpolicy check exited {child.returncode}")
@@ -121,17 +122,24 @@ def run(corpus: str, history: str | None, count: int, slice_size: int, extra: li
     return {"marks": marks, "rss": rss, "peak": peak, "cpu": cpu}
 
 
+def print_slice(marks: list, cpu: list, rss: int) -> None:
+    (n0, t0), (n1, t1) = marks
+    rate, cpu_rate = (n1 - n0) / (t1 - t0), (n1 - n0) / max(cpu[1] - cpu[0], 1e-9)
+    print(
+        f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rate:>9,.0f} claims/s, "
+        f"{cpu_rate:>9,.0f} per CPU second   RSS {rss / 1024:7.1f} MB",
+        flush=True,
+    )
+
+
 def report(figures: dict, slice_size: int) -> None:
+    """The whole run's figures (each slice was printed as it ended)."""
     marks = figures["marks"]
     rates, cpu_rates = [], []
     cpu = figures["cpu"]
-    for (n0, t0), (n1, t1), rss, c0, c1 in zip(marks, marks[1:], figures["rss"], cpu, cpu[1:]):
+    for (n0, t0), (n1, t1), c0, c1 in zip(marks, marks[1:], cpu, cpu[1:]):
         rates.append((n1 - n0) / (t1 - t0))
         cpu_rates.append((n1 - n0) / max(c1 - c0, 1e-9))
-        print(
-            f"  claims {n0 - (n0 == 1):>9,} - {n1:>9,}: {rates[-1]:>9,.0f} claims/s, "
-            f"{cpu_rates[-1]:>9,.0f} per CPU second   RSS {rss / 1024:7.1f} MB"
-        )
     whole = (marks[-1][0] - 1) / (marks[-1][1] - marks[0][1])
     # The last `window` claims are decided after the input ends, with nothing left to read: a slice that
     # holds them is not the steady state, so the share compares the last slice ending before them.
@@ -169,7 +177,8 @@ def main(argv=None) -> int:
         history = os.path.join(folder, "history.sqlite") if args.history else None
         print(
             f"payerpolicy check, {args.claims:,} {args.format} claims, "
-            f"{'with' if history else 'without'} --history, slices of {slice_size:,}"
+            f"{'with' if history else 'without'} --history, slices of {slice_size:,}",
+            flush=True,
         )
         report(run(corpus, history, args.claims, slice_size, []), slice_size)
         if args.corpus and not args.keep_corpus and corpus.startswith(folder):

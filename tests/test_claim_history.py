@@ -462,6 +462,61 @@ def test_another_process_writing_a_patient_drops_it_from_memory(tmp_path):
         assert "P-2" in mine._cache  # a patient nobody else wrote stays in memory
 
 
+def _stored(path) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT claim_id, number, charge_cents FROM lines ORDER BY claim_id, number").fetchall()
+    finally:
+        db.close()
+
+
+def test_a_claim_another_process_wrote_after_it_was_read_is_replaced_not_doubled(tmp_path):
+    # Writing a batch deletes nothing for a claim its memory of the patient does not have; another process
+    # may have written that claim since the patient was read: then it is replaced all the same.
+    path = tmp_path / "history.db"
+    with ClaimHistory(path, batch=10) as mine, ClaimHistory(path) as theirs:
+        assert mine.lines("P-1", D(2026, 1, 1), D(2026, 12, 31)) == []  # P-1 in memory, with no claim
+        theirs.record(claim("C-1", line(1, "97110", D(2026, 3, 2), charge=10.0), line(2, "97112", D(2026, 3, 2))))
+        mine.record(claim("C-1", line(1, "97110", D(2026, 3, 2), charge=30.0)))
+        mine.record(claim("C-2", line(1, "97110", D(2026, 3, 3), charge=20.0)))
+        mine.flush()
+    assert _stored(path) == [("C-1", 1, 3000), ("C-2", 1, 2000)]
+
+
+def test_one_batch_holding_two_versions_of_a_claim_writes_the_last(tmp_path):
+    path = tmp_path / "history.db"
+    with ClaimHistory(path, batch=10) as h:
+        h.record(claim("C-1", line(1, "97110", D(2026, 3, 2), charge=10.0), line(2, "97112", D(2026, 3, 2))))
+        h.record(claim("C-2", line(1, "97110", D(2026, 3, 3), charge=20.0)))
+        h.record(claim("C-1", line(1, "97110", D(2026, 3, 2), charge=30.0)))  # an original sent twice
+        h.record(claim("C-3", line(1, "97110", D(2026, 3, 4), charge=40.0)))
+        h.record(claim("C-3", frequency="8"))
+        assert h.unwritten == 5
+    assert _stored(path) == [("C-1", 1, 3000), ("C-2", 1, 2000)]
+
+
+def test_a_version_3_file_loses_its_covering_indexes_and_keeps_its_lines(tmp_path):
+    path = tmp_path / "v3.db"
+    with ClaimHistory(path) as h:
+        h.record(claim("C-1", line(1, "97110", D(2026, 3, 2), charge=10.0)))
+    db = sqlite3.connect(path)
+    db.execute("CREATE INDEX lines_by_day ON lines (patient_id, date_of_service, code, claim_id, units, payer)")
+    db.execute(
+        "CREATE INDEX lines_by_discipline ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)"
+    )
+    db.execute("UPDATE schema_version SET version = 3")
+    db.commit()
+    db.close()
+    with ClaimHistory(path) as h:
+        assert h.claim_ids("P-1") == ["C-1"]
+        assert h.day_units("P-1", D(2026, 3, 2)) == 1
+        assert h.year_to_date_charges("P-1", 2026, ("PT", "SLP")) == 10.0
+        indexes = [r[0] for r in h._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
+        version = h._db.execute("SELECT version FROM schema_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == 4
+    assert not [name for name in indexes if name.startswith("lines_by")]
+
+
 def test_memory_keeps_to_its_limit_and_answers_stay_the_same(tmp_path):
     with (
         ClaimHistory(tmp_path / "small.db", cache_lines=5, batch=3) as small,

@@ -37,10 +37,11 @@ import datetime
 import functools
 import os
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable, Iterator, TypeVar, overload
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
@@ -60,8 +61,9 @@ __all__ = [
 
 
 DISCIPLINES = ("PT", "OT", "SLP")
-# 2: each line keeps its estimated allowed amount (`allowed_cents`); 3: the `changes` log of patients written
-SCHEMA_VERSION = 3
+# 2: each line keeps its estimated allowed amount (`allowed_cents`); 3: the `changes` log of patients written;
+# 4: no covering indexes on `lines` (writing a line updates one index, not three)
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_SECONDS = 60.0  # how long a writer waits for another process's transaction before giving up
 RUN_BATCH = 1000  # claims per transaction in a run that gives out decisions only once written
 HOLD_SECONDS = 1.0  # ... and the longest it holds a decision back for a batch to fill
@@ -147,11 +149,10 @@ _SCHEMA = [
         payer TEXT,                       -- copied from the claim so queries need no join
         UNIQUE (patient_id, claim_id, number)
     )""",
-    # Every query asks about one patient on a day or over a year. The indexes carry what the sums need
-    # (units, charges, claim id for exclude_claim and before), so those queries never touch the table.
-    "CREATE INDEX IF NOT EXISTS lines_by_day ON lines (patient_id, date_of_service, code, claim_id, units, payer)",
-    "CREATE INDEX IF NOT EXISTS lines_by_discipline"
-    " ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)",
+    # No index beyond the line's identity: every query asks about one patient, whose few hundred lines the
+    # identity's index finds (its first column). Version 3 had two covering indexes (by day, by discipline)
+    # for the sums; each line written then updated three b-trees instead of one, and writing was half of
+    # what the history cost a run, while the sums are asked of memory (`judge.history_cache`) in a run.
     # The patients each transaction wrote, in order: how another process's memory of them is kept true.
     _CHANGES,
 ]
@@ -161,7 +162,12 @@ _SCHEMA = [
 # Version 3 logs the patients each transaction wrote (`changes`): a version 2 file gets the empty table, and
 # an older payerpolicy refuses a version 3 file (its writes would not be logged, and other processes' memory
 # of those patients would go stale).
-_MIGRATIONS: dict[int, list[str]] = {1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"], 2: [_CHANGES]}
+# Version 4 drops the two covering indexes of version 3 (see `lines`); an older payerpolicy refuses the file.
+_MIGRATIONS: dict[int, list[str]] = {
+    1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"],
+    2: [_CHANGES],
+    3: ["DROP INDEX IF EXISTS lines_by_day", "DROP INDEX IF EXISTS lines_by_discipline"],
+}
 
 
 def _columns_of(db: sqlite3.Connection) -> dict[str, set[tuple]]:
@@ -331,10 +337,13 @@ class ClaimHistory:
             if kind == "void"
             else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number)) for line in claim.lines]
         )
-        patient = self._patient(claim.patient_id)
+        # No catching up with other processes here: if one wrote this patient meanwhile, `flush` finds out
+        # under the write lock (and writes this claim as if its earlier version were there), and any
+        # answer before that catches up, writing this claim first.
+        patient = self._patient(claim.patient_id, catch_up=False)
         if kind == "void":
             removed = self._cache.remove(patient, claim.id)
-            self._queue(claim.patient_id, claim.id, None, ())
+            self._queue(claim.patient_id, claim.id, None, (), removed is None)
             return Recorded(
                 claim.id,
                 claim.patient_id,
@@ -344,12 +353,16 @@ class ClaimHistory:
             )
         stored = payer or claim.payer
         removed = self._cache.put(patient, claim.id, tuple(_stored_line(row, claim.frequency) for row in rows))
-        self._queue(claim.patient_id, claim.id, (claim.patient_id, claim.id, stored, claim.frequency), rows)
+        self._queue(
+            claim.patient_id, claim.id, (claim.patient_id, claim.id, stored, claim.frequency), rows, removed is None
+        )
         action = "replaced" if removed is not None else "added"
         return Recorded(claim.id, claim.patient_id, action, len(rows), len(removed or ()))
 
-    def _queue(self, patient_id: str, claim_id: str, claim_row: tuple | None, rows) -> None:
-        self._pending.append((patient_id, claim_id, claim_row, rows))
+    def _queue(self, patient_id: str, claim_id: str, claim_row: tuple | None, rows, new: bool) -> None:
+        """`new`: the patient's lines in memory (as the file has them, plus this process's) have no version
+        of the claim, so writing it deletes nothing first."""
+        self._pending.append((patient_id, claim_id, claim_row, rows, new))
         self._pending_patients[patient_id] = self._pending_patients.get(patient_id, 0) + 1
         if len(self._pending) >= self.batch:
             self.flush()
@@ -372,16 +385,20 @@ class ClaimHistory:
         now = _now()
         try:
             with self._write() as db:
-                self._catch_up(db)
-                for patient_id, claim_id, claim_row, rows in pending:
-                    _delete_claim(db, patient_id, claim_id)
+                # Patients another process wrote since this one last looked (None: any of them) may have a
+                # version of a claim that memory said was new: those claims delete first, like the others.
+                theirs = self._catch_up(db)
+                claims: list[tuple] = []
+                lines: list[tuple] = []
+                for patient_id, claim_id, claim_row, rows, new in pending:
+                    if not new or theirs is None or patient_id in theirs:
+                        # in order: what is queued before this claim may be an earlier version of it
+                        _insert(db, claims, lines)
+                        _delete_claim(db, patient_id, claim_id)
                     if claim_row is not None:
-                        db.execute(
-                            "INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) "
-                            "VALUES (?, ?, ?, ?, ?)",
-                            (*claim_row, now),
-                        )
-                        db.executemany(_INSERT_LINE, rows)
+                        claims.append((*claim_row, now))
+                        lines.extend(rows)
+                _insert(db, claims, lines)
                 self._log_changes(db, touched)
         except BaseException:
             for patient_id in touched:
@@ -396,13 +413,14 @@ class ClaimHistory:
         db.execute("DELETE FROM changes WHERE seq <= ?", (last - _CHANGES_KEPT,))
         self._seen_change = last
 
-    def _catch_up(self, db: sqlite3.Connection | None = None) -> None:
-        """Forget the patients other processes wrote since this one last looked. Inside a write transaction
-        (`db`), nobody else can write meanwhile; outside, only when the file changed (`data_version`)."""
+    def _catch_up(self, db: sqlite3.Connection | None = None) -> set[str] | None:
+        """Forget the patients other processes wrote since this one last looked; those patients (None: the
+        log no longer goes back that far, and every patient was forgotten). Inside a write transaction (`db`),
+        nobody else can write meanwhile; outside, only when the file changed (`data_version`)."""
         if db is None:
             version = self._db.execute("PRAGMA data_version").fetchone()[0]
             if version == self._data_version:
-                return
+                return set()
             if self._pending:  # their patients are about to be read again: write them first
                 self.flush()
             self._data_version = version
@@ -411,26 +429,32 @@ class ClaimHistory:
             "SELECT seq, patient_id FROM changes WHERE seq > ? ORDER BY seq", (self._seen_change,)
         ).fetchall()
         if not rows:
-            return
+            return set()
+        theirs: set[str] | None = None
         if rows[0][0] != self._seen_change + 1:  # the log was trimmed past what this process saw
             self._cache.clear()
         else:
-            for _, patient_id in rows:
+            theirs = {patient_id for _, patient_id in rows}
+            for patient_id in theirs:
                 self._cache.drop(patient_id)
         self._seen_change = rows[-1][0]
+        return theirs
 
-    def _patient(self, patient_id: str) -> PatientLines:
-        """The patient's stored claims and lines, from memory, or read from the file once."""
-        self._catch_up()
+    def _patient(self, patient_id: str, catch_up: bool = True) -> PatientLines:
+        """The patient's stored claims and lines, from memory, or read from the file once. `catch_up`: first
+        forget what other processes wrote since (see `record` for when that can wait)."""
+        if catch_up:
+            self._catch_up()
         patient = self._cache.get(patient_id)
         if patient is not None:
             return patient
         patient = PatientLines()
-        lines: dict[str, list[HistoryLine]] = {
-            row[0]: [] for row in self._db.execute("SELECT claim_id FROM claims WHERE patient_id = ?", (patient_id,))
-        }
-        for row in self._db.execute(_PATIENT_LINES, (patient_id,)):
-            lines[row[0]].append(_history_line(row))
+        frequencies = dict(self._db.execute(_PATIENT_CLAIMS, (patient_id,)).fetchall())
+        lines: dict[str, list[HistoryLine]] = {claim_id: [] for claim_id in frequencies}
+        for row in self._db.execute(_PATIENT_LINES, (patient_id,)).fetchall():
+            kept = lines.get(row[0])
+            if kept is not None:  # (a line without its claim row was never written so: not counted)
+                kept.append(_line_of(row[0], patient_id, frequencies[row[0]], *row[1:]))
         for claim_id, found in lines.items():
             patient.put(claim_id, tuple(found))
         return self._cache.add(patient_id, patient)
@@ -607,16 +631,17 @@ class ClaimHistory:
 
 
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 _INSERT_LINE = (
     "INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, charge_cents, "
     "date_of_service, provider_type, discipline, payer, allowed_cents) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_PATIENT_CLAIMS = "SELECT claim_id, frequency FROM claims WHERE patient_id = ?"
+# The columns in the order `_line_of` takes them.
 _PATIENT_LINES = (
-    "SELECT l.claim_id, l.patient_id, l.payer, c.frequency, l.number, l.code, l.modifiers, l.units,"
-    " l.charge_cents, l.date_of_service, l.provider_type, l.discipline, l.allowed_cents"
-    " FROM lines l JOIN claims c ON c.patient_id = l.patient_id AND c.claim_id = l.claim_id"
-    " WHERE l.patient_id = ?"
+    "SELECT claim_id, payer, number, code, modifiers, units, charge_cents, date_of_service, provider_type,"
+    " discipline, allowed_cents FROM lines WHERE patient_id = ?"
 )
 
 
@@ -698,6 +723,18 @@ def _line_row(
     )
 
 
+def _insert(db: sqlite3.Connection, claims: list[tuple], lines: list[tuple]) -> None:
+    """Write the claim rows and line rows gathered so far, each kind in one statement, and empty the lists."""
+    if claims:
+        db.executemany(
+            "INSERT INTO claims (patient_id, claim_id, payer, frequency, recorded_at) VALUES (?, ?, ?, ?, ?)", claims
+        )
+        claims.clear()
+    if lines:
+        db.executemany(_INSERT_LINE, lines)
+        lines.clear()
+
+
 def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int | None:
     """Remove a claim and its lines; the number of lines removed, or None when the claim was not there."""
     gone = db.execute("DELETE FROM claims WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
@@ -705,13 +742,56 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
     return lines.rowcount if gone.rowcount else None
 
 
-def _history_line(row: tuple) -> HistoryLine:
-    """A line as read from the file (a row of `_PATIENT_LINES`)."""
-    (
+def _line_of(
+    claim_id: str,
+    patient_id: str,
+    frequency: str | None,
+    payer: str | None,
+    number: int,
+    code: str,
+    modifiers: str,
+    units: int,
+    cents: int | None,
+    dos: str,
+    provider_type: str | None,
+    discipline: str | None,
+    allowed: int | None,
+) -> HistoryLine:
+    """A stored line as the history gives it, from the values of its row in `lines` (and its claim's
+    frequency): made alike when `record` stores a line and when a patient is read back from the file. A
+    patient read back per claim (a run whose patients outgrow the memory) makes hundreds of these, so no call
+    but this one per line; the values many lines share (dates, modifier lists, codes) are kept once."""
+    day = _DATES.get(dos)
+    if day is None:
+        day = _keep_in(_DATES, dos, datetime.date.fromisoformat(dos))
+    listed = _MODIFIER_LISTS.get(modifiers)
+    if listed is None:
+        listed = _keep_in(_MODIFIER_LISTS, modifiers, tuple(modifiers.split()))
+    return HistoryLine(
         claim_id,
         patient_id,
-        payer,
+        None if payer is None else sys.intern(payer),
         frequency,
+        number,
+        sys.intern(code),
+        listed,
+        units,
+        None if cents is None else cents / 100,
+        day,
+        None if provider_type is None else sys.intern(provider_type),
+        discipline,
+        None if allowed is None else allowed / 100,
+    )
+
+
+def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
+    """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
+    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed) = row
+    return _line_of(
+        claim_id,
+        patient_id,
+        frequency,
+        payer,
         number,
         code,
         modifiers,
@@ -721,74 +801,20 @@ def _history_line(row: tuple) -> HistoryLine:
         provider_type,
         discipline,
         allowed,
-    ) = row
-    return HistoryLine(
-        claim_id,
-        patient_id,
-        _shared(payer),
-        frequency,
-        number,
-        _shared(code),
-        _modifiers(modifiers),
-        units,
-        None if cents is None else cents / 100,
-        _date(dos),
-        _shared(provider_type),
-        discipline,
-        None if allowed is None else allowed / 100,
     )
 
 
-def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
-    """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
-    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed) = row
-    return _history_line(
-        (
-            claim_id,
-            patient_id,
-            payer,
-            frequency,
-            number,
-            code,
-            modifiers,
-            units,
-            cents,
-            dos,
-            provider_type,
-            discipline,
-            allowed,
-        )
-    )
+# Dates of service and modifier lists by their text, kept once: the memory of recent patients holds hundreds
+# of thousands of lines. Emptied when they grow past a bound, as a run of odd values could.
+_DATES: dict[str, datetime.date] = {}
+_MODIFIER_LISTS: dict[str, tuple[str, ...]] = {}
 
 
-# Values many stored lines share (codes, modifier lists, dates), kept once: the memory of recent patients
-# holds hundreds of thousands of lines. Emptied when they grow past a bound, as a run of odd values could.
-_SHARED: dict = {}
-
-
-def _keep(key, value):
-    if len(_SHARED) > 100_000:
-        _SHARED.clear()
-    _SHARED[key] = value
+def _keep_in(kept: dict[str, _V], key: str, value: _V) -> _V:
+    if len(kept) > 100_000:
+        kept.clear()
+    kept[key] = value
     return value
-
-
-@overload
-def _shared(text: str) -> str: ...
-@overload
-def _shared(text: None) -> None: ...
-@overload
-def _shared(text: str | None) -> str | None: ...
-def _shared(text: str | None) -> str | None:
-    return None if text is None else _SHARED.get(text) or _keep(text, text)
-
-
-def _modifiers(text: str) -> tuple[str, ...]:
-    return _SHARED.get(("modifiers", text)) or _keep(("modifiers", text), tuple(text.split()))
-
-
-def _date(iso: str) -> datetime.date:
-    return _SHARED.get(("date", iso)) or _keep(("date", iso), datetime.date.fromisoformat(iso))
 
 
 def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None, table: str = "") -> tuple[str, list]:
@@ -833,6 +859,10 @@ def _cents(charge: float | None) -> int | None:
     """Dollars to whole cents, half up (Decimal via str, so 0.285 is 29 cents as written, not 28)."""
     if charge is None:
         return None
+    cents = charge * 100
+    whole = round(cents)
+    if abs(cents - whole) < 0.49:  # not near a half cent (nearly every charge: whole cents), so no tie to break
+        return int(whole)
     return int((Decimal(str(charge)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Iterable, TextIO
 
 from payerpolicy.decision import Decision
+from payerpolicy.render.decision_json import decision_json
 from payerpolicy.render.remit_835 import remit_segments
 from payerpolicy.render.csv_rows import COLUMNS, csv_rows
 from payerpolicy.render.text import at_risk, render_claim, render_summary, units_only_note
@@ -38,7 +39,7 @@ class DecisionWriter:
         first = self.summary["claims"] == 0
         self._count(decision)
         if self.format == "json":
-            self.out.write(("\n  " if first else ",\n  ") + json.dumps(decision.to_dict()))
+            self.out.write(("\n  " if first else ",\n  ") + decision_json(decision))
         elif self.format == "text":
             self.out.write(("" if first else "\n") + render_claim(decision, self.colour) + "\n")
         elif self.csv is not None:
