@@ -616,9 +616,16 @@ def patient_key_of(claim: dict[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------------------------------------
 # A claim as a line of JSON text sent to a worker unread (payerpolicy.run)
 
-_PATIENT_ID = re.compile(r'"patient"\s*:\s*\{\s*"id"\s*:\s*(?:"([^"\\]*)"|(-?(?:0|[1-9][0-9]{0,17})))\s*[,}]')
-_PAYER = re.compile(r'"payer"\s*:\s*(?:"([^"\\]*)"|null)\s*[,}]')
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# The keys are found from the start of the text, past the members written before them at the top level of the
+# claim: any text, number, true, false or null, or an object holding no object or array (the patient, the
+# provider). A key placed after a list or a deeper object is not found: the claim is then read whole.
+_TEXT = r'"(?:[^"\\]|\\.)*"'
+_FLAT_OBJECT = r"\{[^{}\[\]\"]*(?:" + _TEXT + r"[^{}\[\]\"]*)*\}"
+_MEMBER = r"\s*" + _TEXT + r"\s*:\s*(?:" + _TEXT + r"|[-+0-9.eE]+|true|false|null|" + _FLAT_OBJECT + r")\s*,"
+_PATIENT_ID = re.compile(
+    r"\s*\{(?:" + _MEMBER + r')*?\s*"patient"\s*:\s*\{\s*"id"\s*:\s*(?:"([^"\\]*)"|(-?(?:0|[1-9][0-9]{0,17})))\s*[,}]'
+)
+_PAYER = re.compile(r"\s*\{(?:" + _MEMBER + r')*?\s*"payer"\s*:\s*(?:"([^"\\]*)"|null)\s*[,}]')
 
 
 def keys_of_text(text: str) -> tuple[str, str | None] | None:
@@ -631,8 +638,8 @@ def keys_of_text(text: str) -> tuple[str, str | None] | None:
     blank, or a whole number of at most 18 digits, which `str(int(...))` writes back the same)."""
     if "\\u" in text or text.count('"patient"') != 1:
         return None
-    found = _PATIENT_ID.search(text)
-    if found is None or not _at_top_level(text, found.start()):
+    found = _PATIENT_ID.match(text)
+    if found is None:
         return None
     patient = found.group(1) if found.group(1) is not None else found.group(2)
     if not patient.strip():
@@ -640,18 +647,10 @@ def keys_of_text(text: str) -> tuple[str, str | None] | None:
     payers = text.count('"payer"')
     if payers == 0:
         return patient, None
-    paid = _PAYER.search(text) if payers == 1 else None
-    if paid is None or not _at_top_level(text, paid.start()):
+    paid = _PAYER.match(text) if payers == 1 else None
+    if paid is None:
         return None
     payer = paid.group(1)
     if payer is not None and not payer.strip():
         return None
     return patient, payer
-
-
-def _at_top_level(text: str, start: int) -> bool:
-    """Whether a key starting at `start` is a key of the outermost object (text before it with its quoted
-    strings taken out opens exactly one bracket, and the key follows `{` or `,`)."""
-    before = _JSON_STRING.sub("", text[:start]).rstrip()
-    opened = before.count("{") + before.count("[") - before.count("}") - before.count("]")
-    return opened == 1 and before[-1:] in ("{", ",")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.claims.formats import sniff
@@ -95,33 +96,44 @@ def judge_claims(
         raise ValueError("workers must be 1 or more")
     if workers > 1 and isinstance(history, MemoryHistory):
         raise ValueError("a history in memory is one process's: judge with workers=1, or give a history file")
+    plan = _Plan(routing, window, workers, history, start_method, render)
     if workers == 1:
-        return _judged_here(claims, routing, window, history, render)
-    threshold = SERIAL_BELOW if serial_below is None else serial_below
-    return _judged_on_workers_from(threshold, claims, routing, window, workers, history, start_method, render)
+        return _judged_here(claims, plan)
+    return _judged_on_workers_from(SERIAL_BELOW if serial_below is None else serial_below, claims, plan)
 
 
-def _judged_here(claims, routing: Routing, window: int, history, render) -> Iterator[Any]:
-    decisions = judge_in_order((as_record(c) for c in claims), routing.judge_for, window)
-    if history is not None:
-        decisions = history.written_first(decisions)
-    return decisions if render is None else map(render, decisions)
+@dataclass(frozen=True)
+class _Plan:
+    """How a run judges, as `judge_claims` was asked."""
+
+    routing: Routing
+    window: int
+    workers: int
+    history: ClaimHistory | MemoryHistory | None
+    start_method: str | None
+    render: Callable[[Decision], Any] | None
 
 
-def _judged_on_workers_from(threshold: int, claims, routing, window, workers, history, start_method, render):
+def _judged_here(claims: Iterable[object], plan: _Plan) -> Iterator[Any]:
+    decisions = judge_in_order((as_record(c) for c in claims), plan.routing.judge_for, plan.window)
+    if plan.history is not None:
+        decisions = plan.history.written_first(decisions)
+    return decisions if plan.render is None else map(plan.render, decisions)
+
+
+def _judged_on_workers_from(threshold: int, claims: Iterable[object], plan: _Plan) -> Iterator[Any]:
     """On workers once the input holds `threshold` claims (read first, then judged with the rest); here when
     it ends before."""
-    claims = iter(claims)
-    head = list(itertools.islice(claims, threshold))
+    rest = iter(claims)
+    head = list(itertools.islice(rest, threshold))
     if len(head) < threshold:
-        yield from _judged_here(head, routing, window, history, render)
+        yield from _judged_here(head, plan)
     else:
-        yield from _judged_on_workers(
-            itertools.chain(head, claims), routing, window, workers, history, start_method, render
-        )
+        yield from _judged_on_workers(itertools.chain(head, rest), plan)
 
 
-def _judged_on_workers(claims, routing: Routing, window, workers, history, start_method, render) -> Iterator[Any]:
+def _judged_on_workers(claims: Iterable[object], plan: _Plan) -> Iterator[Any]:
+    routing = plan.routing
     only = routing.only_source
 
     def prepare(claim: object) -> Decision | Route:
@@ -145,10 +157,17 @@ def _judged_on_workers(claims, routing: Routing, window, workers, history, start
 
     # ":memory:" gives each worker its own history, which is the same for its own patients.
     shared = None
+    history = plan.history
     if history is not None:
         shared = history.path if history.path == ":memory:" else os.path.abspath(history.path)
     return judge_in_parallel(
-        claims, prepare, window=window, workers=workers, history_path=shared, start_method=start_method, render=render
+        claims,
+        prepare,
+        window=plan.window,
+        workers=plan.workers,
+        history_path=shared,
+        start_method=plan.start_method,
+        render=plan.render,
     )
 
 
@@ -194,7 +213,7 @@ def claim_lines(path: str, input_format: str = "auto") -> Iterator[ClaimRecord |
 SNIFF_BYTES = 64 * 1024  # what `claims.formats` looks at to tell X12 and FHIR from claim JSON
 
 
-def _decoded_lines(stream) -> Iterator[tuple[int, str | None, UnicodeDecodeError | None]]:
+def _decoded_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None, UnicodeDecodeError | None]]:
     for number, raw in enumerate(stream, 1):
         try:
             text = raw.decode("utf-8")
@@ -213,7 +232,9 @@ def _parsed_alone(text: str) -> object:
         return None
 
 
-def _claim_lines(lines, label: str, stream) -> Iterator[ClaimRecord | ClaimLine]:
+def _claim_lines(
+    lines: Iterable[tuple[int, str | None, UnicodeDecodeError | None]], label: str, stream: IO[bytes]
+) -> Iterator[ClaimRecord | ClaimLine]:
     try:
         for number, text, error in lines:
             if text is None:  # not UTF-8: the reader's own record for such a line

@@ -285,7 +285,7 @@ class Session:
         read on the workers."""
         return self._judged(claims, render)
 
-    def _judged(self, claims, render) -> Iterator[Any]:
+    def _judged(self, claims: Iterable[Any], render: Callable[[Decision], Any] | None) -> Iterator[Any]:
         decisions = judge_claims(
             claims,
             self,
