@@ -13,8 +13,12 @@ How it runs:
   (they carry no usable patient) and, on the command line, claims whose payer has no policy.
 - Claims go to persistent worker processes in chunks, each chunk with the input position read so far (the
   "frontier"), which tells a worker which of its claims the whole input order would have decided by now.
-- Workers send back (position, decision) pairs; the parent puts them back in input order. The parent reads at
-  most `window + LOOKAHEAD` claims ahead of the first decision not yet given out, so memory stays bounded.
+- A claim may go as the JSON text of a line of JSON Lines, routed by the keys read from the text
+  (`keys_of_text`, exact or none) and read by the worker; a line that turns out unreadable is handed back, and
+  the parent decides it as one process would (with the policy of the payer the reader found, if any).
+- Workers send back (position, decision) pairs, or (position, rendered output) when the run renders (the
+  command line: the output text is made on the workers' cores); the parent puts them back in input order.
+  The parent reads at most `window + LOOKAHEAD` claims ahead of the first decision not yet given out, so memory stays bounded.
 - Each policy goes to the workers once, pickled as its compiled plan (`Policy.__reduce__`): they compile only
   its function shapes, never read policy files, and judge with exactly what the parent loaded.
 - A worker's error is raised in the parent after the decisions the one-process run would have given out
