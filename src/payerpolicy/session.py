@@ -17,7 +17,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Mapping, TypeVar, Union
+from typing import IO, Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar, Union, overload
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
@@ -29,7 +29,7 @@ from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.diagnostics import Diagnostic, PolicyError
 from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program, looks_like_policy_folder, shipped_policies
-from payerpolicy.run import ClaimLine, judge_claims
+from payerpolicy.run import ClaimLine, claim_lines, judge_claims
 
 __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_PAYER"]
 
@@ -42,12 +42,34 @@ T = TypeVar("T")
 HistorySource = Union[str, "os.PathLike[str]", ClaimHistory, MemoryHistory]
 
 
-def read_claims(source: str | os.PathLike[str] | IO[Any], format: str = "auto") -> Iterator[ClaimRecord]:
+@overload
+def read_claims(
+    source: str | os.PathLike[str] | IO[Any], format: str = "auto", *, unread_lines: Literal[False] = False
+) -> Iterator[ClaimRecord]: ...
+
+
+@overload
+def read_claims(
+    source: str | os.PathLike[str] | IO[Any], format: str = "auto", *, unread_lines: bool
+) -> Iterator[ClaimRecord | ClaimLine]: ...
+
+
+def read_claims(
+    source: str | os.PathLike[str] | IO[Any], format: str = "auto", *, unread_lines: bool = False
+) -> Iterator[ClaimRecord | ClaimLine]:
     """The claims of a file or stream, one record per claim in the order they stand in it, read lazily
     (JSON Lines and JSON arrays claim by claim). `format` is auto (told from the content), json, x12 or
     fhir. A claim that cannot be read is an `UnreadableClaim` naming its field, in its place: the n-th
     record is the n-th claim of the input whatever happened to it, so results can be reported in order.
-    "-" reads standard input. A file that cannot be read at all raises `ClaimFileError`."""
+    "-" reads standard input. A file that cannot be read at all raises `ClaimFileError`.
+
+    `unread_lines=True`: a JSON Lines file (named by its path) gives its claims as unread lines of text
+    (`payerpolicy.run.ClaimLine`), which a `Session` with `workers` reads on the workers' cores; it judges
+    them exactly as the records they stand for. Other files are read as usual."""
+    if unread_lines and isinstance(source, (str, os.PathLike)) and source != "-":
+        lines = claim_lines(os.fspath(source), format)
+        if lines is not None:
+            return lines
     if isinstance(source, str) and source == "-":
         return read_claim_file(sys.stdin, name="stdin", input_format=format)
     return read_claim_file(source, input_format=format)

@@ -13,7 +13,6 @@ import sqlite3
 import json
 import os
 import sys
-from typing import Iterable
 
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import (
@@ -38,7 +37,6 @@ from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs
 from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
-from payerpolicy.run import claim_lines
 from payerpolicy.cli import serve as cli_serve
 from payerpolicy.cli import diff as cli_diff
 from payerpolicy.cli import colour as cli_colour
@@ -273,7 +271,12 @@ def _check(args) -> int:
     with session:
         try:
             writer.start()
-            records = (record for name in args.files for record in _claims_of(name, args))
+            # With --jobs, a JSON Lines file goes to the workers as lines of text, read on their cores.
+            records = (
+                record
+                for name in args.files
+                for record in read_claims(name, args.input_format, unread_lines=args.jobs > 1)
+            )
             # Each decision is rendered where it is made (on the workers, with --jobs): this process writes text.
             for rendered in session.render_many(records, writer.render):
                 writer.write_rendered(rendered)
@@ -295,15 +298,6 @@ def _check(args) -> int:
         print(stopped, file=sys.stderr)
         return 2
     return _check_exit(writer.summary, warned, args.fail_on)
-
-
-def _claims_of(name: str, args) -> Iterable:
-    """A file's claims: with --jobs, a JSON Lines file as its lines, which the workers read (run.claim_lines)."""
-    if args.jobs > 1 and name != "-":
-        lines = claim_lines(name, args.input_format)
-        if lines is not None:
-            return lines
-    return read_claims(name, args.input_format)
 
 
 # Exit codes of `check` (the README's table): 0 nothing to fail on, 1 a claim denied or adjusted (or with a
