@@ -30,11 +30,11 @@ from payerpolicy.parallel import PolicySource, Route, judge_in_parallel, keys_of
 __all__ = ["Routing", "ClaimLine", "as_record", "claim_lines", "judge_claims", "SERIAL_BELOW"]
 
 # A run of fewer claims than this is judged on this process whatever `workers` says: starting worker
-# processes and sending them the policy costs about a second, which a small batch does not win back. Measured
-# with bench/jobs.py (the README's "Several cores" says where it pays off). For a stream, decided once this
-# many claims are read. PAYERPOLICY_SERIAL_BELOW sets it for a machine whose break-even lies elsewhere.
+# processes and sending them the policy costs about a second, which a small batch does not win back.
+# `python bench/jobs.py --sizes 4000,8000,16000` on the 2-core machine (loaded): two jobs at 0.90 of one at
+# 8,000 claims, 1.35 at 16,000. For a stream, decided once this many claims are read. PAYERPOLICY_SERIAL_BELOW sets it for a machine whose break-even lies elsewhere.
 _SET_BELOW = os.environ.get("PAYERPOLICY_SERIAL_BELOW", "").strip()
-SERIAL_BELOW = int(_SET_BELOW) if _SET_BELOW.isdigit() else 8_000
+SERIAL_BELOW = int(_SET_BELOW) if _SET_BELOW.isdigit() else 10_000
 
 
 class ClaimLine(NamedTuple):
