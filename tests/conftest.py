@@ -19,6 +19,23 @@ def _compiled_policy_cache(tmp_path_factory):
         os.environ["PAYERPOLICY_CACHE"] = previous
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _workers_at_any_size():
+    """Worker processes start for batches of any size, so that the tests of judging on several cores run their
+    small inputs on workers; the tests of the break-even (test_parallel_break_even.py) set their own."""
+    import payerpolicy.run
+
+    previous = payerpolicy.run.SERIAL_BELOW, os.environ.get("PAYERPOLICY_SERIAL_BELOW")
+    payerpolicy.run.SERIAL_BELOW = 0
+    os.environ["PAYERPOLICY_SERIAL_BELOW"] = "0"  # the command line, in-process or as a subprocess
+    yield
+    payerpolicy.run.SERIAL_BELOW = previous[0]
+    if previous[1] is None:
+        os.environ.pop("PAYERPOLICY_SERIAL_BELOW", None)
+    else:
+        os.environ["PAYERPOLICY_SERIAL_BELOW"] = previous[1]
+
+
 # The slow tests (several seconds each: worker processes, every group of a policy compiled one by one, a
 # file cut at every byte). `pytest -m "not slow"` leaves them out for a quick loop while editing; CI runs all.
 SLOW_MODULES = {"test_parallel.py", "test_program_cache.py", "test_spark.py", "test_page.py"}

@@ -115,6 +115,9 @@ class OnePolicy:
     def source_for(self, record: Claim) -> PolicySource:
         return self.only_source
 
+    def source_of_payer(self, payer: str | None) -> PolicySource:
+        return self.only_source
+
 
 def _unpickle_policy(
     made: bytes,

@@ -13,8 +13,12 @@ How it runs:
   (they carry no usable patient) and, on the command line, claims whose payer has no policy.
 - Claims go to persistent worker processes in chunks, each chunk with the input position read so far (the
   "frontier"), which tells a worker which of its claims the whole input order would have decided by now.
-- Workers send back (position, decision) pairs; the parent puts them back in input order. The parent reads at
-  most `window + LOOKAHEAD` claims ahead of the first decision not yet given out, so memory stays bounded.
+- A claim may go as the JSON text of a line of JSON Lines, routed by the keys read from the text
+  (`keys_of_text`, exact or none) and read by the worker; a line that turns out unreadable is handed back, and
+  the parent decides it as one process would (with the policy of the payer the reader found, if any).
+- Workers send back (position, decision) pairs, or (position, rendered output) when the run renders (the
+  command line: the output text is made on the workers' cores); the parent puts them back in input order.
+  The parent reads at most `window + LOOKAHEAD` claims ahead of the first decision not yet given out, so memory stays bounded.
 - Each policy goes to the workers once, pickled as its compiled plan (`Policy.__reduce__`): they compile only
   its function shapes, never read policy files, and judge with exactly what the parent loaded.
 - A worker's error is raised in the parent after the decisions the one-process run would have given out
@@ -33,6 +37,7 @@ import multiprocessing
 import operator
 import pickle
 import queue
+import re
 import signal
 import threading
 import traceback
@@ -41,15 +46,25 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
+from payerpolicy.claims.json_claims import claim_from_dict
+from payerpolicy.claims.json_files import read_claim_text
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
-from payerpolicy.decision import Decision, Finding, Fix
+from payerpolicy.decision import Finding, Fix
 from payerpolicy._gc import paused as gc_paused
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.side_by_side import SideBySide
 from payerpolicy.judge.window import WindowedJudging
 from payerpolicy.program.compile import RuleProgram
 
-__all__ = ["WindowedJudging", "PolicySource", "Route", "worker_of", "judge_in_parallel", "patient_key_of"]
+__all__ = [
+    "WindowedJudging",
+    "PolicySource",
+    "Route",
+    "worker_of",
+    "judge_in_parallel",
+    "patient_key_of",
+    "keys_of_text",
+]
 
 # Input positions per chunk sent to the workers. Big enough that messages cost little next to judging,
 # small enough that workers start early and the parent's buffers stay small.
@@ -145,12 +160,20 @@ def _dumps(value) -> bytes:
 
 
 def _worker_main(
-    index: int, workers: int, window: int, history_path: str | tuple[str, ...] | None, inbox, outbox
+    index: int,
+    workers: int,
+    window: int,
+    history_path: str | tuple[str, ...] | None,
+    render: Callable | None,
+    inbox,
+    outbox,
 ) -> None:
-    """A worker: judges the claims of its patients, message by message, until the input ends."""
+    """A worker: judges the claims of its patients, message by message, until the input ends. `render`: what
+    each decision is sent back as (the command line's output text), when not the decision itself."""
     # Ctrl-C reaches the whole process group; the parent decides what stops, and terminates workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     judging = WindowedJudging(window)
+    sending = _Sending(outbox, judging, render)
     histories: list = []
     try:
         if history_path is not None:
@@ -175,7 +198,17 @@ def _worker_main(
             elif kind == "claims":
                 _, frontier, items = message
                 for position, key, payload in items:
-                    record = payload if isinstance(payload, (Claim, UnreadableClaim)) else _read(payload)
+                    if type(payload) is tuple:  # a line of JSON Lines text, routed by the keys in its text
+                        record = read_claim_text(payload[0], payload[1], claim_from_dict, "this line")
+                        if isinstance(record, UnreadableClaim):
+                            # Its routing keys may not be its own (text that is not JSON): the parent decides
+                            # it, with the policy of the payer the reader found, as one process does.
+                            sending.bounced.append((position, record))
+                            continue
+                    elif isinstance(payload, (Claim, UnreadableClaim)):
+                        record = payload
+                    else:
+                        record = claim_from_dict(payload)
                     if isinstance(record, Claim) and worker_of(record.patient_id, workers) != index:
                         raise WorkerError(
                             f"claim {record.id} was routed by another patient id than its own "
@@ -185,19 +218,19 @@ def _worker_main(
                 judging.advance(frontier)
                 for history in histories:
                     history.flush()
-                _send_decided(outbox, judging)
+                sending.send()
             elif kind == "end":
                 judging.finish()
                 for history in histories:
                     history.flush()
-                _send_decided(outbox, judging)
+                sending.send()
                 outbox.send_bytes(_dumps(("done",)))
                 return
     except BaseException as exc:  # told to the parent, which raises it where one process would have
         try:
             for history in histories:
                 history.flush()
-            _send_decided(outbox, judging, quiet=True)
+            sending.send(quiet=True)
         except Exception:
             pass  # decisions whose claims could not be written are not given out
         detail = "".join(traceback.format_exception(exc))
@@ -215,12 +248,6 @@ def _worker_main(
             history.close()
 
 
-def _read(payload):
-    from payerpolicy.claims.json_claims import claim_from_dict
-
-    return claim_from_dict(payload)
-
-
 def _load_judge(where: PolicySource, histories: list) -> Judge | SideBySide:
     if isinstance(where.policy, tuple):  # two policies side by side (the impact diff), each its own history
         return SideBySide([policy.program for policy in where.policy], histories or (None, None), where.received)
@@ -231,15 +258,27 @@ def _load_judge(where: PolicySource, histories: list) -> Judge | SideBySide:
     )
 
 
-def _send_decided(outbox, judging: WindowedJudging, quiet: bool = False) -> None:
-    if not judging.decided:
-        return
-    try:
-        outbox.send_bytes(_dumps(("decided", judging.decided)))
-    except OSError:
-        if not quiet:
-            raise
-    judging.decided = []
+class _Sending:
+    """What a worker sends back: its decisions (rendered, when the run renders), and the unreadable lines of
+    text it hands back to the parent to decide."""
+
+    def __init__(self, outbox, judging: WindowedJudging, render: Callable | None):
+        self.outbox, self.judging, self.render = outbox, judging, render
+        self.bounced: list[tuple[int, UnreadableClaim]] = []
+
+    def send(self, quiet: bool = False) -> None:
+        decided, render = self.judging.decided, self.render
+        if not decided and not self.bounced:
+            return
+        if render is not None:
+            decided = [(position, render(decision)) for position, decision in decided]
+        try:
+            self.outbox.send_bytes(_dumps(("decided", decided, self.bounced)))
+        except OSError:
+            if not quiet:
+                raise
+        self.judging.decided = []
+        self.bounced = []
 
 
 def _loads_at_once(data: bytes):
@@ -258,12 +297,20 @@ def _loads_at_once(data: bytes):
 class _Worker:
     """One worker process, the pipe to it (written by a thread of its own) and the pipe back."""
 
-    def __init__(self, context, index: int, workers: int, window: int, history_path: str | tuple[str, ...] | None):
+    def __init__(
+        self,
+        context,
+        index: int,
+        workers: int,
+        window: int,
+        history_path: str | tuple[str, ...] | None,
+        render: Callable | None,
+    ):
         inbox_read, inbox_write = context.Pipe(duplex=False)
         outbox_read, outbox_write = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_worker_main,
-            args=(index, workers, window, history_path, inbox_read, outbox_write),
+            args=(index, workers, window, history_path, render, inbox_read, outbox_write),
             name=f"payerpolicy-worker-{index}",
             daemon=True,
         )
@@ -351,20 +398,24 @@ def judge_in_parallel(
     start_method: str | None = None,
     chunk: int = CHUNK,
     lookahead: int = LOOKAHEAD,
-) -> Iterator[Decision]:
+    render: Callable | None = None,
+) -> Iterator[Any]:
     """Decisions for `items`, in input order, judged by `workers` processes split by patient.
 
     `prepare(item)` gives a `Decision` for a claim decided here without context (a pair of them for policies
     judged side by side), or a `Route` for a worker; what it raises is raised where one process would have
-    raised it. `history_path`: a claim history file each worker opens, or one per policy of a pair judged side
-    by side (None: each judge keeps the run's own history, as `Judge` does).
+    raised it. A `Route` whose payload is a pair (JSON text, where it stood) is read by the worker; if that
+    text is not a readable claim, the worker hands its `UnreadableClaim` back and `prepare` decides it here.
+    `history_path`: a claim history file each worker opens, or one per policy of a pair judged side by side
+    (None: each judge keeps the run's own history, as `Judge` does). `render`: given, each decision is
+    given out as `render(decision)`, made by the worker that judged it (a picklable callable).
     """
     if window < 0:
         raise ValueError("window must be 0 or more")
     if workers < 1:
         raise ValueError("workers must be 1 or more")
     _refuse_unguarded_main()
-    run = _ParallelRun(prepare, window, workers, history_path, start_method, chunk, lookahead)
+    run = _ParallelRun(prepare, window, workers, history_path, start_method, chunk, lookahead, render)
     return run.decisions(iter(items))
 
 
@@ -381,21 +432,23 @@ class _ParallelRun:
         start_method: str | None,
         chunk: int,
         lookahead: int,
+        render: Callable | None = None,
     ):
+        self.render = render
         self.prepare, self.window, self.workers, self.history_path = prepare, window, workers, history_path
         self.chunk, self.lookahead = chunk, lookahead
         self.context = multiprocessing.get_context(start_method or START_METHOD)
         self.pool: list[_Worker] = []
         self.policies: dict[PolicySource, int] = {}
         self.chunks: list[list] = [[] for _ in range(workers)]
-        self.ready: dict[int, Decision] = {}  # decided, waiting for the claims before them
+        self.ready: dict[int, Any] = {}  # decided (and rendered), waiting for the claims before them
         self.next_out = 0  # the position of the next decision to give out
         self.read = 0  # positions read so far
         self.unsent = 0  # positions read since the last chunks went out
         self.exhausted = False
         self.failure: tuple[int, BaseException] | None = None  # (decisions to give out first, what to raise)
 
-    def decisions(self, source: Iterator) -> Iterator[Decision]:
+    def decisions(self, source: Iterator) -> Iterator[Any]:
         graceful = False
         try:
             while True:
@@ -442,7 +495,7 @@ class _ParallelRun:
             self.read += 1
             self.unsent += 1
             if not isinstance(target, Route):  # decided here (a pair of decisions side by side)
-                self.ready[position] = target
+                self.ready[position] = target if self.render is None else self.render(target)
             else:
                 self.route(position, target)
             if self.unsent >= self.chunk:
@@ -466,7 +519,9 @@ class _ParallelRun:
     def start(self) -> None:
         with _sigint_ignored():
             for index in range(self.workers):
-                self.pool.append(_Worker(self.context, index, self.workers, self.window, self.history_path))
+                self.pool.append(
+                    _Worker(self.context, index, self.workers, self.window, self.history_path, self.render)
+                )
         for worker in self.pool:
             worker.start_sending()
 
@@ -515,11 +570,22 @@ class _ParallelRun:
                         ),
                     )
 
+    def decide_here(self, position: int, record: UnreadableClaim) -> None:
+        try:
+            decision = self.prepare(record)
+        except Exception as exc:  # where one process meets it: see `read_one`
+            self.fail(max(position - self.window, 0), exc)
+            return
+        self.ready[position] = decision if self.render is None else self.render(decision)
+
     def take(self, worker: _Worker, message: tuple) -> None:
         kind = message[0]
         if kind == "decided":
-            for position, decision in message[1]:
+            _, decided, bounced = message
+            for position, decision in decided:
                 self.ready[position] = decision
+            for position, record in bounced:
+                self.decide_here(position, record)
         elif kind == "done":
             worker.done = True
         elif kind == "error":
@@ -549,3 +615,46 @@ def patient_key_of(claim: dict[str, Any]) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A claim as a line of JSON text sent to a worker unread (payerpolicy.run)
+
+# The keys are found from the start of the text, past the members written before them at the top level of the
+# claim: any text, number, true, false or null, or an object holding no object or array (the patient, the
+# provider). A key placed after a list or a deeper object is not found: the claim is then read whole.
+_TEXT = r'"(?:[^"\\]|\\.)*"'
+_FLAT_OBJECT = r"\{[^{}\[\]\"]*(?:" + _TEXT + r"[^{}\[\]\"]*)*\}"
+_MEMBER = r"\s*" + _TEXT + r"\s*:\s*(?:" + _TEXT + r"|[-+0-9.eE]+|true|false|null|" + _FLAT_OBJECT + r")\s*,"
+_PATIENT_ID = re.compile(
+    r"\s*\{(?:" + _MEMBER + r')*?\s*"patient"\s*:\s*\{\s*"id"\s*:\s*(?:"([^"\\]*)"|(-?(?:0|[1-9][0-9]{0,17})))\s*[,}]'
+)
+_PAYER = re.compile(r"\s*\{(?:" + _MEMBER + r')*?\s*"payer"\s*:\s*(?:"([^"\\]*)"|null)\s*[,}]')
+
+
+def keys_of_text(text: str) -> tuple[str, str | None] | None:
+    """The patient id and payer (None when the claim names none) that `claims.json_claims.claim_from_dict`
+    will give a claim written as this JSON text, found in the text without decoding it; None when that cannot
+    be told for certain this way (then the claim is read here and routed by its record).
+
+    Certain means: each key written once, plainly (no \\u escape anywhere, which could spell a second
+    `patient` key), at the top level of the object, with a value read as it is written (text that is not
+    blank, or a whole number of at most 18 digits, which `str(int(...))` writes back the same)."""
+    if "\\u" in text or text.count('"patient"') != 1:
+        return None
+    found = _PATIENT_ID.match(text)
+    if found is None:
+        return None
+    patient = found.group(1) if found.group(1) is not None else found.group(2)
+    if not patient.strip():
+        return None
+    payers = text.count('"payer"')
+    if payers == 0:
+        return patient, None
+    paid = _PAYER.match(text) if payers == 1 else None
+    if paid is None:
+        return None
+    payer = paid.group(1)
+    if payer is not None and not payer.strip():
+        return None
+    return patient, payer

@@ -17,7 +17,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Mapping, Union
+from typing import IO, Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar, Union, overload
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
@@ -29,7 +29,7 @@ from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.diagnostics import Diagnostic, PolicyError
 from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program, looks_like_policy_folder, shipped_policies
-from payerpolicy.run import judge_claims
+from payerpolicy.run import ClaimLine, claim_lines, judge_claims
 
 __all__ = ["Policies", "Session", "read_claims", "lint", "LintResult", "DEFAULT_PAYER"]
 
@@ -38,15 +38,38 @@ DEFAULT_PAYER = "medicare"
 # In a history given per payer, the key of the file for every payer not named.
 EVERY_PAYER = "*"
 
+T = TypeVar("T")
 HistorySource = Union[str, "os.PathLike[str]", ClaimHistory, MemoryHistory]
 
 
-def read_claims(source: str | os.PathLike[str] | IO[Any], format: str = "auto") -> Iterator[ClaimRecord]:
+@overload
+def read_claims(
+    source: str | os.PathLike[str] | IO[Any], format: str = "auto", *, unread_lines: Literal[False] = False
+) -> Iterator[ClaimRecord]: ...
+
+
+@overload
+def read_claims(
+    source: str | os.PathLike[str] | IO[Any], format: str = "auto", *, unread_lines: bool
+) -> Iterator[ClaimRecord | ClaimLine]: ...
+
+
+def read_claims(
+    source: str | os.PathLike[str] | IO[Any], format: str = "auto", *, unread_lines: bool = False
+) -> Iterator[ClaimRecord | ClaimLine]:
     """The claims of a file or stream, one record per claim in the order they stand in it, read lazily
     (JSON Lines and JSON arrays claim by claim). `format` is auto (told from the content), json, x12 or
     fhir. A claim that cannot be read is an `UnreadableClaim` naming its field, in its place: the n-th
     record is the n-th claim of the input whatever happened to it, so results can be reported in order.
-    "-" reads standard input. A file that cannot be read at all raises `ClaimFileError`."""
+    "-" reads standard input. A file that cannot be read at all raises `ClaimFileError`.
+
+    `unread_lines=True`: a JSON Lines file (named by its path) gives its claims as unread lines of text
+    (`payerpolicy.run.ClaimLine`), which a `Session` with `workers` reads on the workers' cores; it judges
+    them exactly as the records they stand for. Other files are read as usual."""
+    if unread_lines and isinstance(source, (str, os.PathLike)) and source != "-":
+        lines = claim_lines(os.fspath(source), format)
+        if lines is not None:
+            return lines
     if isinstance(source, str) and source == "-":
         return read_claim_file(sys.stdin, name="stdin", input_format=format)
     return read_claim_file(source, input_format=format)
@@ -167,7 +190,9 @@ class Session:
     a history per payer: a mapping of payer name (the judging policy's payer; "*" for every payer not named)
     to a path or history; a payer with none is judged without history.
     `window`: a patient's claims are judged together, in date-of-service order, when read within this
-    many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block).
+    many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block)
+    when a run holds at least `serial_below` claims (default `payerpolicy.run.SERIAL_BELOW`); a smaller run is
+    judged on this process, where it is faster.
     """
 
     def __init__(
@@ -179,6 +204,7 @@ class Session:
         history: HistorySource | Mapping[str, HistorySource] | None = None,
         window: int = DEFAULT_WINDOW,
         workers: int = 1,
+        serial_below: int | None = None,
     ):
         if window < 0:
             raise ValueError("window must be 0 or more")
@@ -188,7 +214,7 @@ class Session:
             policies.as_of if isinstance(policies, (Policies, Policy)) and policies.as_of else datetime.date.today()
         )
         self.received = received or datetime.date.today()  # one date for the whole run
-        self.window, self.workers = window, workers
+        self.window, self.workers, self.serial_below = window, workers, serial_below
         if policies is None:
             policies = Policies(as_of=self.as_of)
         elif not isinstance(policies, (Policies, Policy)):
@@ -270,11 +296,33 @@ class Session:
 
     def check_many(self, claims: Iterable[dict[str, Any] | ClaimRecord]) -> Iterator[Decision]:
         """One decision per claim, in input order, streamed (at most `window` claims held at once)."""
-        decisions = judge_claims(claims, self, window=self.window, workers=self.workers, history=self.history)
+        return self._judged(claims, None)
+
+    def render_many(
+        self, claims: Iterable[dict[str, Any] | ClaimRecord | ClaimLine], render: Callable[[Decision], T]
+    ) -> Iterator[T]:
+        """`render(decision)` for each claim, in input order, as `check_many` judges them; with worker
+        processes, each decision is rendered on the worker that made it (`render` must pickle: a
+        `payerpolicy.render.stream.Renderer`, say). Claims may also be lines of JSON Lines (`run.ClaimLine`),
+        read on the workers."""
+        return self._judged(claims, render)
+
+    def _judged(self, claims: Iterable[Any], render: Callable[[Decision], Any] | None) -> Iterator[Any]:
+        decisions = judge_claims(
+            claims,
+            self,
+            window=self.window,
+            workers=self.workers,
+            history=self.history,
+            render=render if not self._per_payer else None,
+            serial_below=self.serial_below,
+        )
         # Each history per payer (one worker only) gives a decision out only once it has written the claims
         # recorded before it, so a decision that passes through every one of them is out once all have.
         for history in {id(h): h for h in self._per_payer.values()}.values():
             decisions = history.written_first(decisions)
+        if self._per_payer and render is not None:
+            decisions = map(render, decisions)
         return decisions
 
     # -- for worker processes (payerpolicy.run) -------------------------------------------------------
@@ -291,6 +339,15 @@ class Session:
         if not isinstance(self.policies, Policy):
             return None
         return self._source(self.policies.source or self.policies.payer, self.policies)
+
+    def source_of_payer(self, payer: str | None) -> PolicySource | None:
+        """The policy a worker judges a claim naming this payer with; None when no policy serves it."""
+        if isinstance(self.policies, Policy):
+            return self.only_source
+        name = payer or DEFAULT_PAYER
+        if name not in self.policies:
+            return None
+        return self._source(name, self.policies.get(name))
 
     def _source(self, name: str, policy: Policy) -> PolicySource:
         source = self._sources.get(name)

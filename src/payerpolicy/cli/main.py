@@ -267,15 +267,19 @@ def _check(args) -> int:
         return 2
     writer = DecisionWriter(sys.stdout, args.format, colour=cli_colour.wanted(sys.stdout))
     stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
-    warned = False  # some claim has a warning (for --fail-on warn)
     progress = Progress(enabled=False if args.quiet else None)
     with session:
         try:
             writer.start()
-            records = (record for name in args.files for record in read_claims(name, args.input_format))
-            for decision in session.check_many(records):
-                writer.write(decision)
-                warned = warned or any(f.severity == "warn" for f in decision.findings)
+            # With --jobs, a JSON Lines file goes to the workers as lines of text, read on their cores.
+            records = (
+                record
+                for name in args.files
+                for record in read_claims(name, args.input_format, unread_lines=args.jobs > 1)
+            )
+            # Each decision is rendered where it is made (on the workers, with --jobs): this process writes text.
+            for rendered in session.render_many(records, writer.render):
+                writer.write_rendered(rendered)
                 progress.tick()
         except PolicyError as exc:
             stopped = exc.render()
@@ -289,6 +293,7 @@ def _check(args) -> int:
             )
     progress.finish()
     writer.finish()
+    warned = writer.warned
     if stopped is not None:
         print(stopped, file=sys.stderr)
         return 2
