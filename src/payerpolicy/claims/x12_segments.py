@@ -120,6 +120,8 @@ _CLAIM_SEGMENTS = frozenset(
 _ENTITIES = frozenset(
     {"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45", "QB", "DK"}
 )
+# Every segment id an 837P holds: each is a sound id, looked up instead of matched against `_TAG`.
+_KNOWN_TAGS = frozenset(_ENDS_A_CLAIM | _HIERARCHY_SEGMENTS | _CLAIM_SEGMENTS | {"HL", "TA1"})
 _HL_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
 _RANK = {"20": 0, "22": 1, "23": 2}  # higher levels first
 _CLAIM_BODY = {"LX", "SV1"}  # segments only a claim holds: a service line
@@ -143,7 +145,7 @@ class Segment(NamedTuple):
 
     number: int  # counting from 1 (ISA), as X12 tools and clearinghouse reports count
     tag: str
-    elements: tuple[str, ...]  # elements[1] is the segment's 01 element; "" for an empty one
+    elements: list[str]  # elements[1] is the segment's 01 element; "" for an empty one
     fault: str | None = None  # why the segment cannot be read, when it cannot
 
     def get(self, position: int) -> str:
@@ -240,7 +242,8 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
     is read in the memory of one chunk. Whitespace around a segment (line breaks, indentation) is not part
     of it; whitespace inside one is, and X12 allows no line break there, so one is a fault."""
     number = 0
-    split, element, tag_ok = delimiters.segment, delimiters.element, _TAG.fullmatch
+    split, element, tag_ok, known = delimiters.segment, delimiters.element, _TAG.fullmatch, _KNOWN_TAGS
+    make = tuple.__new__  # Segment(...) through its own __new__ costs three times as much, per segment
     rest = ""
     for chunk in chunks:
         pieces = (rest + chunk).split(split)
@@ -255,10 +258,12 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
                     yield segment
                 continue
             number += 1
-            elements = tuple(piece.split(element))
+            elements = piece.split(element)
             tag = elements[0]
-            # The fault's words are made only for a faulty segment: most are sound.
-            yield Segment(number, tag, elements, None if tag_ok(tag) else _fault(piece, tag, delimiters))
+            # The fault's words are made only for a faulty segment: most are sound. A tag an 837P holds is
+            # looked up; only another one is matched against the pattern of a segment id.
+            sound = tag in known or tag_ok(tag) is not None
+            yield make(Segment, (number, tag, elements, None if sound else _fault(piece, tag, delimiters)))
     piece = rest.strip()
     if piece:  # the file ends without a terminator after its last segment
         yield from _over_line_breaks(piece, number, delimiters)
@@ -285,7 +290,7 @@ def _over_line_breaks(piece: str, number: int, delimiters: Delimiters) -> Iterat
         else:
             parts.append(line)
     for index, part in enumerate(parts):
-        elements = tuple(part.split(delimiters.element))
+        elements = part.split(delimiters.element)
         fault = (
             _fault(part, elements[0], delimiters)
             if index == len(parts) - 1
@@ -417,7 +422,8 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
             _envelope(walk, segment, delimiters)
             walk.damage = None
             continue
-        _expect(walk.transaction, segment, f"{segment.tag} stands outside a transaction set (ST ... SE)")
+        if not walk.transaction:
+            raise _broken(segment, f"{segment.tag} stands outside a transaction set (ST ... SE)")
         if walk.damage is not None and segment.tag in _CLAIM_BODY and walk.damage[2] is not None:
             # A service line under a broken level with no CLM since: the break took the claim's CLM with it.
             # It is still a claim, reported unreadable, so the count of results stays the count of claims.
@@ -460,7 +466,11 @@ def _claim_fault(clm: Segment) -> ClaimProblem | None:
 
 def _expect(condition: bool, segment: Segment, message: str) -> None:
     if not condition:
-        raise Unreadable(f"{segment.tag}, segment {segment.number}", message, segment.number)
+        raise _broken(segment, message)
+
+
+def _broken(segment: Segment, message: str) -> Unreadable:
+    return Unreadable(f"{segment.tag}, segment {segment.number}", message, segment.number)
 
 
 def _envelope(walk: _Walk, segment: Segment, delimiters: Delimiters) -> None:
@@ -570,18 +580,19 @@ def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
 def _hierarchy(walk: _Walk, segment: Segment) -> None:
     """Keep the segments of the billing provider, subscriber, payer and patient that claims below need."""
     tag, entity = segment.tag, segment.get(1)
-    _expect(
-        tag in _HIERARCHY_SEGMENTS,
-        segment,
-        f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
-        f"claims of this level cannot be placed; reading goes on at the next level (HL)",
-    )
-    _expect(
-        tag != "NM1" or entity in _ENTITIES,
-        segment,
-        f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
-        f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)",
-    )
+    # The messages are made only when the check fails: these run for every segment above the claims.
+    if tag not in _HIERARCHY_SEGMENTS:
+        raise _broken(
+            segment,
+            f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
+            f"claims of this level cannot be placed; reading goes on at the next level (HL)",
+        )
+    if tag == "NM1" and entity not in _ENTITIES:
+        raise _broken(
+            segment,
+            f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
+            f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)",
+        )
     if walk.patient is not None:
         if tag == "NM1" and entity == "QC":
             walk.patient.name = segment
