@@ -80,8 +80,10 @@ from payerpolicy.claims.values import (
     npi_fault,
     quote,
 )
+from payerpolicy.claims.x12_quick import QuickReading
 from payerpolicy.claims.x12_people import birth_text, d8_date, patient_key, payer_of, person_name, reference
 from payerpolicy.claims.x12_segments import (
+    DECIMAL,
     ClaimBlock,
     Delimiters,
     LineSegments,
@@ -97,7 +99,6 @@ __all__ = ["patient_key", "read_x12"]
 
 _ICD10_START = datetime.date(2015, 10, 1)
 
-_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")  # X12 type R: 12, 12.5, .5, -3
 _D8 = re.compile(r"[0-9]{8}")  # CCYYMMDD
 _ICD9 = re.compile(r"[0-9]{3,5}|V[0-9]{2,4}|E[0-9]{3,4}")
 
@@ -577,7 +578,7 @@ class _ClaimReading:
         value = sv1.get(2)
         if not value:
             return None  # required by the guide, but no rule needs it
-        if _DECIMAL.fullmatch(value) and not value.startswith("-"):
+        if DECIMAL.fullmatch(value) and not value.startswith("-"):
             if len(value) <= 18 and float(value) <= MAX_AMOUNT:  # SV102 is at most 18 characters
                 return float(value)
             self.problem(
@@ -848,7 +849,7 @@ class _ClaimReading:
 
 
 def _decimal(value: str) -> Decimal | None:
-    if not _DECIMAL.fullmatch(value):
+    if not DECIMAL.fullmatch(value):
         return None
     try:
         return Decimal(value)
@@ -860,13 +861,16 @@ def _decimal(value: str) -> Decimal | None:
 # The stage
 
 
-def read_x12(text: str | IO[str], name: str) -> Iterator[Claim | UnreadableClaim]:
+def read_x12(text: str | IO[str], name: str, quick: bool = True) -> Iterator[Claim | UnreadableClaim]:
     """Read the claims of an X12 837P file: one `Claim` or `UnreadableClaim` per CLM, in file order.
 
     `text` is the whole file, or a text stream read a chunk at a time (the file is never held whole: a
     claim is read from the segments of its own block); `name` is shown in `where` ("claims.837 segment
     23"). After the claims read so far, a file that cannot be read from some point on yields one
     `UnreadableClaim` naming the problem and the segment. Never raises for bad data.
+
+    A claim in the usual shape takes the quick road (`claims.x12_quick`), which gives the same `Claim`;
+    `quick=False` reads every claim by the careful road alone (to compare the two).
     """
     chunks = iter([text]) if isinstance(text, str) else iter(lambda: text.read(_CHUNK), "")
     head = ""
@@ -876,10 +880,15 @@ def read_x12(text: str | IO[str], name: str) -> Iterator[Claim | UnreadableClaim
             break
     try:
         delimiters = read_delimiters(head, name)
+        fast = QuickReading(delimiters).claim if quick else _careful_only
         for block in claim_blocks(iter_segments(itertools.chain([head], chunks), delimiters), delimiters):
-            yield _read_claim(block, delimiters, name)
+            yield fast(block) or _read_claim(block, delimiters, name)
     except Unreadable as err:
         yield err.record(name)
+
+
+def _careful_only(block: ClaimBlock) -> None:
+    return None
 
 
 _CHUNK = 1 << 20  # characters read at a time from a stream

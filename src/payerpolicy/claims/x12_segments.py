@@ -49,6 +49,9 @@ from payerpolicy.claims.values import quote
 
 __all__ = [
     "BillingProvider",
+    "CLAIM_SEGMENTS",
+    "DECIMAL",
+    "ENTITIES",
     "ClaimBlock",
     "ClaimSegments",
     "Delimiters",
@@ -67,6 +70,7 @@ __all__ = [
 _VERSIONS = re.compile(r"005010X222(A1|A2)?")  # GS08 of an 837P and of its addenda A1 and A2, read alike
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")  # X12 data element type R: 12, 12.5, .5, -3
 _TAG_LIKE = re.compile(r"([A-Za-z][A-Za-z0-9]{1,2})([^A-Za-z0-9\s])")  # a segment id and the separator it uses
 
 # Segments that end the claim before them: the next claim, the next level of the hierarchy, the envelope.
@@ -75,7 +79,7 @@ _ENDS_A_CLAIM = frozenset({"CLM", "HL", "SE", "GE", "IEA", "GS", "ST", "ISA"})
 # loops), and in a claim (2300 to 2440). Any other segment id is a damaged one, and what it held is lost: a
 # claim with one is unreadable, and one outside a claim leaves what follows it impossible to place.
 _HIERARCHY_SEGMENTS = frozenset({"BHT", "NM1", "N3", "N4", "REF", "PER", "PRV", "CUR", "SBR", "PAT", "DMG"})
-_CLAIM_SEGMENTS = frozenset(
+CLAIM_SEGMENTS = frozenset(
     {
         "DTP",
         "PWK",
@@ -117,11 +121,11 @@ _CLAIM_SEGMENTS = frozenset(
 # NM101 of every NM1 in an 837P: submitter, receiver, billing, pay-to, payee, subscriber, payer, patient;
 # referring, rendering, facility, supervising, pickup, drop-off, purchased service, ordering providers. An
 # NM1 with another code is damaged, and whose name and id it holds is unknown.
-_ENTITIES = frozenset(
+ENTITIES = frozenset(
     {"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45", "QB", "DK"}
 )
 # Every segment id an 837P holds: each is a sound id, looked up instead of matched against `_TAG`.
-_KNOWN_TAGS = frozenset(_ENDS_A_CLAIM | _HIERARCHY_SEGMENTS | _CLAIM_SEGMENTS | {"HL", "TA1"})
+_KNOWN_TAGS = frozenset(_ENDS_A_CLAIM | _HIERARCHY_SEGMENTS | CLAIM_SEGMENTS | {"HL", "TA1"})
 _HL_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
 _RANK = {"20": 0, "22": 1, "23": 2}  # higher levels first
 _CLAIM_BODY = {"LX", "SV1"}  # segments only a claim holds: a service line
@@ -587,7 +591,7 @@ def _hierarchy(walk: _Walk, segment: Segment) -> None:
             f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
             f"claims of this level cannot be placed; reading goes on at the next level (HL)",
         )
-    if tag == "NM1" and entity not in _ENTITIES:
+    if tag == "NM1" and entity not in ENTITIES:
         raise _broken(
             segment,
             f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
@@ -657,7 +661,7 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
         tag = segment.tag
         if segment.fault:
             problems.append(ClaimProblem(f"segment {segment.number}", segment.fault))
-        elif tag not in _CLAIM_SEGMENTS:
+        elif tag not in CLAIM_SEGMENTS:
             problems.append(
                 ClaimProblem(
                     f"{tag}, segment {segment.number}",
@@ -665,7 +669,7 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
                     f"held of this claim is lost",
                 )
             )
-        elif tag == "NM1" and segment.get(1) not in _ENTITIES:
+        elif tag == "NM1" and segment.get(1) not in ENTITIES:
             problems.append(
                 ClaimProblem(
                     segment.at("NM101"),
