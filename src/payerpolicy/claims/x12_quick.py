@@ -54,6 +54,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+# What an SV1 says: code, modifiers, charge, units, minutes, diagnosis pointers, the highest one, place.
+_Service = tuple[str, tuple[str, ...], float | None, int, int | None, tuple[int, ...], int, str | None]
+
+
 class _Aside(Exception):
     """The claim is not in the usual shape: the careful road reads it."""
 
@@ -105,6 +109,7 @@ class QuickReading:
         self.component = delimiters.component
         # What a plain element (a claim id, a member id) must not hold: a damaged or shifted element.
         self.separators = tuple(char for char in (delimiters.component, delimiters.repetition) if char is not None)
+        self.services: dict[tuple[str, ...], _Service] = {}  # SV1's elements -> what they say
         self.procedures: dict[str, tuple[str, tuple[str, ...]]] = {}  # SV101 -> code, modifiers
         self.charges: dict[str, float | None] = {}  # SV102 -> the charge
         self.dates: dict[str, datetime.date] = {}  # DTP03 (D8) -> the date
@@ -137,7 +142,8 @@ class QuickReading:
         diagnoses = self._diagnoses(filed.diagnoses)
         provider = self._claim_provider(filed, block.billing)
         referring = self._provider(filed.referring, None) if filed.referring is not None else None
-        lines = tuple(self._line(number, line, len(diagnoses)) for number, line in enumerate(filed.lines, 1))
+        listed = len(diagnoses)
+        lines = tuple([self._line(number, line, listed) for number, line in enumerate(filed.lines, 1)])
         earliest = min(line.date_of_service for line in lines)
         return _make_claim(
             claim_id,
@@ -262,39 +268,49 @@ class QuickReading:
         sv1, dtp = line.service, line.date
         if sv1 is None or dtp is None:
             raise _Aside
+        service = self.services.get(tuple(sv1)) or self._service(sv1)
+        code, modifiers, charge, units, minutes, pointers, highest, place = service
+        if highest > listed:
+            raise _Aside  # a pointer to no diagnosis: a data fault
+        date = self.dates.get(dtp[3]) if len(dtp) == 4 and dtp[2] == "D8" else None
+        return _make_line(
+            number,
+            code,
+            date or self._date_of_service(dtp),
+            units,
+            modifiers,
+            minutes,
+            (),
+            charge,
+            pointers,
+            self._provider(line.provider, line.taxonomy) if line.provider is not None else None,
+            place,
+            _reference(line.authorization),
+        )
+
+    def _service(self, sv1: list[str]) -> _Service:
+        """SV1 read: the procedure (SV101), charge (SV102), units or minutes (SV103, SV104), place of service
+        (SV105) and diagnosis pointers (SV107), with the highest pointer (checked against the claim's HI)."""
+        key = tuple(sv1)
         if len(sv1) < 8:
             sv1 = sv1 + [""] * (8 - len(sv1))
         code, modifiers = self.procedures.get(sv1[1]) or self._procedure(sv1[1])
         charge = self.charges[sv1[2]] if sv1[2] in self.charges else self._charge(sv1[2])
         basis, count = sv1[3].strip().upper(), sv1[4].strip()
         if basis not in ("UN", "MJ") or not (count.isascii() and count.isdigit() and len(count) <= 9):
-            raise _Aside
+            raise _Aside  # 2.0 units, a count that is not a number, another unit basis: the careful road's
         quantity = int(count)
         if quantity > values.MAX_COUNT:
             raise _Aside
         pointers = self.pointers.get(sv1[7])
         if pointers is None:
             pointers = self._pointers(sv1[7])
-        if pointers and max(pointers) > listed:
-            raise _Aside  # a pointer to no diagnosis: a data fault
         place = sv1[5].strip() or None
         if place is not None and not PLACE_OF_SERVICE.fullmatch(place):
             raise _Aside
-        provider = self._provider(line.provider, line.taxonomy) if line.provider is not None else None
-        return _make_line(
-            number,
-            code,
-            self._date_of_service(dtp),
-            quantity if basis == "UN" else 0,
-            modifiers,
-            None if basis == "UN" else quantity,
-            (),
-            charge,
-            pointers,
-            provider,
-            place,
-            _reference(line.authorization),
-        )
+        units, minutes = (quantity, None) if basis == "UN" else (0, quantity)
+        service = (code, modifiers, charge, units, minutes, pointers, max(pointers, default=0), place)
+        return _remember(self.services, key, service)
 
     def _procedure(self, raw: str) -> tuple[str, tuple[str, ...]]:
         """SV101: HC, the code, up to four modifiers (empty slots allowed), a description."""
