@@ -14,8 +14,9 @@ on, timed inside the process (interpreter start and imports left out):
 
 Each round runs the large 837P and the large JSONL file back to back, in turns (which goes first alternates),
 and gives the ratio of their claims/s: paired, so that a load on the machine hits both sides of a ratio alike.
-Printed: the peak memory of each file (medians), the large 837P's peak as a share of the small one's
-(streamed, it stays near 1), each round's ratios, and their medians. --careful adds a third side to each
+Claims/s are counted both per second of CPU time of the process (what a loaded machine disturbs least) and
+per second of elapsed time. Printed: the peak memory of each file (medians), the large 837P's peak as a share
+of the small one's (streamed, it stays near 1), each round's claims per CPU second, and the ratios' medians. --careful adds a third side to each
 pair, the 837P read by the careful road alone (`read_x12(quick=False)`), for the quick road's share.
 """
 
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -42,26 +44,25 @@ import sys, time
 import payerpolicy
 from payerpolicy.claims.x12 import read_x12
 path, mode = sys.argv[1], sys.argv[2]
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 if mode == "careful":
     with open(path, encoding="utf-8-sig", newline="") as stream:
         count = sum(1 for _ in read_x12(stream, path, quick=False))
 else:
     count = sum(1 for _ in payerpolicy.read_claims(path))
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = [int(row.split()[1]) for row in open("/proc/self/status") if row.startswith("VmHWM:")][0]
-print(count, seconds, peak)
+print(count, seconds, cpu, peak)
 """
 
 CHECK = """
 import contextlib, json, os, sys, time
 from payerpolicy.cli.main import main
 path = sys.argv[1]
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 with open(os.devnull, "w") as out, contextlib.redirect_stdout(out):
     code = main(["check", path, "--format", "json"])
-seconds = time.perf_counter() - start
-print(code, seconds)
+print(code, time.perf_counter() - start, time.process_time() - cpu)
 """
 
 
@@ -78,24 +79,29 @@ def write(folder: str, count: int) -> dict[str, str]:
     return paths
 
 
-def read(path: str, count: int, mode: str = "auto") -> tuple[float, int]:
+class Rate(NamedTuple):
+    wall: float  # claims per second of elapsed time
+    cpu: float  # claims per second of the process's CPU time: what a loaded machine disturbs least
+
+
+def read(path: str, count: int, mode: str = "auto") -> tuple[Rate, int]:
     """Claims/s and peak memory (KiB) of reading `path` in a fresh process."""
     out = subprocess.run([sys.executable, "-c", READ, path, mode], capture_output=True, text=True, check=True).stdout
-    read_count, seconds, peak = out.split()
+    read_count, seconds, cpu, peak = out.split()
     if int(read_count) != count:
         raise SystemExit(f"{path}: {read_count} records for {count} claims")
-    return count / float(seconds), int(peak)
+    return Rate(count / float(seconds), count / float(cpu)), int(peak)
 
 
-def check(path: str, count: int) -> float:
+def check(path: str, count: int) -> Rate:
     """Claims/s of `payerpolicy check --format json` on `path` in a fresh process."""
     run = subprocess.run([sys.executable, "-c", CHECK, path], capture_output=True, text=True)
     if run.returncode != 0 or not run.stdout.strip():
         raise SystemExit(f"check {path} failed: {run.stderr[-2000:]}")
-    code, seconds = run.stdout.split()
+    code, seconds, cpu = run.stdout.split()
     if int(code) not in (0, 1, 3):  # 1: a claim denied, 3: a claim unreadable (neither is a failed run)
         raise SystemExit(f"check {path} exited {code}")
-    return count / float(seconds)
+    return Rate(count / float(seconds), count / float(cpu))
 
 
 def main(argv=None) -> int:
@@ -110,37 +116,34 @@ def main(argv=None) -> int:
         files = {size: write(folder, size) for size in (args.small, args.large)}
         large = files[args.large]
         peaks: dict[tuple[int, str], list[int]] = {}
-        ratios: dict[str, list[float]] = {"read": [], "check": [], "careful read": []}
+        ratios: dict[tuple[str, str], list[float]] = {}
         for round_number in range(args.rounds):
             for size in (args.small, args.large):  # memory: each file once a round
                 for kind in ("x12", "jsonl"):
                     peaks.setdefault((size, kind), []).append(read(files[size][kind], size)[1])
             kinds = ["x12", "jsonl"] if round_number % 2 == 0 else ["jsonl", "x12"]
-            rate = {kind: read(large[kind], args.large)[0] for kind in kinds}
+            rates = {("read", kind): read(large[kind], args.large)[0] for kind in kinds}
             if args.careful:
-                rate["careful"] = read(large["x12"], args.large, "careful")[0]
-                ratios["careful read"].append(rate["careful"] / rate["jsonl"])
-            checked = {kind: check(large[kind], args.large) for kind in kinds}
-            ratios["read"].append(rate["x12"] / rate["jsonl"])
-            ratios["check"].append(checked["x12"] / checked["jsonl"])
-            print(
-                f"  round {round_number + 1}: read 837P {rate['x12']:,.0f}/s, JSONL {rate['jsonl']:,.0f}/s"
-                + (f", 837P careful {rate['careful']:,.0f}/s" if args.careful else "")
-                + f"; check 837P {checked['x12']:,.0f}/s, JSONL {checked['jsonl']:,.0f}/s",
-                flush=True,
-            )
+                rates[("read", "careful")] = read(large["x12"], args.large, "careful")[0]
+            rates.update({("check", kind): check(large[kind], args.large) for kind in kinds})
+            for what, side in [("read", "x12"), ("read", "careful"), ("check", "x12")]:
+                if (what, side) in rates:
+                    mine, theirs = rates[(what, side)], rates[(what, "jsonl")]
+                    ratios.setdefault((f"{what}, {side}", "cpu"), []).append(mine.cpu / theirs.cpu)
+                    ratios.setdefault((f"{what}, {side}", "wall"), []).append(mine.wall / theirs.wall)
+            shown = ", ".join(f"{what} {side} {rate.cpu:,.0f}/s" for (what, side), rate in rates.items())
+            print(f"  round {round_number + 1} (claims per CPU second): {shown}", flush=True)
         for (size, kind), runs in sorted(peaks.items()):
             print(f"  {kind:>5} {size:>7,} claims: peak RSS {statistics.median(runs) / 1024:6.1f} MB (median)")
         small_peak = statistics.median(peaks[(args.small, "x12")])
-        print(
-            f"  837P peak RSS, {args.large:,} / {args.small:,} claims: {statistics.median(peaks[(args.large, 'x12')]) / small_peak:.2f}"
-        )
-        for what, values in ratios.items():
-            if values:
-                shown = ", ".join(f"{value:.2f}" for value in values)
-                print(
-                    f"  837P / JSONL claims/s, {what} ({args.large:,} claims): median {statistics.median(values):.2f} ({shown})"
-                )
+        large_peak = statistics.median(peaks[(args.large, "x12")])
+        print(f"  837P peak RSS, {args.large:,} / {args.small:,} claims: {large_peak / small_peak:.2f}")
+        for (what, clock), values in ratios.items():
+            shown = ", ".join(f"{value:.2f}" for value in values)
+            print(
+                f"  837P / JSONL claims/s, {what} ({args.large:,} claims, {clock} time): "
+                f"median {statistics.median(values):.2f} ({shown})"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

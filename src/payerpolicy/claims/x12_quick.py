@@ -107,8 +107,7 @@ class QuickReading:
 
     def __init__(self, delimiters: Delimiters) -> None:
         self.component = delimiters.component
-        # What a plain element (a claim id, a member id) must not hold: a damaged or shifted element.
-        self.separators = tuple(char for char in (delimiters.component, delimiters.repetition) if char is not None)
+        self.repetition = delimiters.repetition or delimiters.component  # the component again: one test less
         self.services: dict[tuple[str, ...], _Service] = {}  # SV1's elements -> what they say
         self.procedures: dict[str, tuple[str, tuple[str, ...]]] = {}  # SV101 -> code, modifiers
         self.charges: dict[str, float | None] = {}  # SV102 -> the charge
@@ -164,7 +163,7 @@ class QuickReading:
     # -- the claim (2300)
 
     def _holds_separator(self, value: str) -> bool:
-        return any(separator in value for separator in self.separators)
+        return self.component in value or self.repetition in value
 
     def _facility(self, value: str) -> tuple[str, str | None]:
         """CLM05: the frequency code (its third part) and the place of service (its first)."""

@@ -393,7 +393,10 @@ class _Walk:
         self.patient: Patient | None = None
         self.entity: str | None = None  # NM101 of the last NM1 of the current level, for the DMG after it
         self.level: str | None = None  # the level the walk stands in: 20, 22 or 23
-        self.levels: dict[str, str] = {}  # HL01 -> its level, to tell a damaged HL's level from its parent
+        # HL01 of the open billing provider and subscriber levels, to tell a damaged HL's level from its parent
+        # (HL02). Only the open ones: a file's every HL kept would grow with the file, which is streamed.
+        self.billing_hl: str | None = None
+        self.subscriber_hl: str | None = None
         # A broken level: (its level, the problem, the broken segment while no CLM has followed it). Claims
         # under it are spoiled until an HL of that level or a higher one (or a new transaction set).
         self.damage: tuple[str, ClaimProblem, Segment | None] | None = None
@@ -556,8 +559,8 @@ def _level(walk: _Walk, hl: Segment) -> None:
     level = hl.get(3)
     if level not in _HL_LEVELS:
         # Which level it stands for is told by its parent (HL02): below a billing provider, a subscriber.
-        parent = walk.levels.get(hl.get(2), "")
-        guessed = {"20": "22", "22": "23"}.get(parent, "20")
+        parent = hl.get(2)
+        guessed = "22" if parent == walk.billing_hl else "23" if parent == walk.subscriber_hl else "20"
         _start_level(walk, hl, guessed)
         raise Unreadable(
             f"HL, segment {hl.number}",
@@ -571,11 +574,12 @@ def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
     if walk.damage is not None and _RANK[level] <= _RANK[walk.damage[0]]:
         walk.damage = None  # a new level as high as the broken one, or higher: sound again
     walk.level = level
-    walk.levels[hl.get(1)] = level
     if level == "20":
         walk.billing, walk.subscriber, walk.patient = BillingProvider(), None, None
+        walk.billing_hl, walk.subscriber_hl = hl.get(1), None
     elif level == "22":
         walk.subscriber, walk.patient = Subscriber(), None
+        walk.subscriber_hl = hl.get(1)
     else:
         walk.patient = Patient()
     walk.entity = None
@@ -583,7 +587,8 @@ def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
 
 def _hierarchy(walk: _Walk, segment: Segment) -> None:
     """Keep the segments of the billing provider, subscriber, payer and patient that claims below need."""
-    tag, entity = segment.tag, segment.get(1)
+    tag, elements = segment.tag, segment.elements
+    entity = elements[1].strip() if len(elements) > 1 else ""  # segment.get(1), without a call per segment
     # The messages are made only when the check fails: these run for every segment above the claims.
     if tag not in _HIERARCHY_SEGMENTS:
         raise _broken(
