@@ -248,10 +248,15 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
     number = 0
     split, element, tag_ok, known = delimiters.segment, delimiters.element, _TAG.fullmatch, _KNOWN_TAGS
     make = tuple.__new__  # Segment(...) through its own __new__ costs three times as much, per segment
-    rest = ""
+    # The segment the next chunk goes on with, in parts, joined once its terminator comes: a segment longer
+    # than many chunks (a file with no terminator at all) is copied once, not once per chunk.
+    rest: list[str] = []
     for chunk in chunks:
-        pieces = (rest + chunk).split(split)
-        rest = pieces.pop()  # the segment the next chunk goes on with
+        if split not in chunk:
+            rest.append(chunk)
+            continue
+        pieces = ("".join(rest) + chunk).split(split)
+        rest = [pieces.pop()]
         for piece in pieces:
             piece = piece.strip()
             if not piece:
@@ -268,7 +273,7 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
             # looked up; only another one is matched against the pattern of a segment id.
             sound = tag in known or tag_ok(tag) is not None
             yield make(Segment, (number, tag, elements, None if sound else _fault(piece, tag, delimiters)))
-    piece = rest.strip()
+    piece = "".join(rest).strip()
     if piece:  # the file ends without a terminator after its last segment
         yield from _over_line_breaks(piece, number, delimiters)
 
