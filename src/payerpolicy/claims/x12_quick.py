@@ -77,14 +77,12 @@ def _element(elements: list[str], position: int) -> str:
 class _Line:
     """The segments of one service line (loop 2400), as the careful road files them."""
 
-    __slots__ = ("service", "date", "provider", "taxonomy", "authorization")
-
-    def __init__(self) -> None:
-        self.service: list[str] | None = None  # SV1's elements
-        self.date: list[str] | None = None  # DTP*472
-        self.provider: list[str] | None = None  # NM1*82 of 2420A
-        self.taxonomy: list[str] | None = None  # PRV of 2420A
-        self.authorization: list[str] | None = None  # REF*G1 of 2400
+    # Class attributes as the defaults: a line is made without an __init__ call, one per line of every claim.
+    service: list[str] | None = None  # SV1's elements
+    date: list[str] | None = None  # DTP*472
+    provider: list[str] | None = None  # NM1*82 of 2420A
+    taxonomy: list[str] | None = None  # PRV of 2420A
+    authorization: list[str] | None = None  # REF*G1 of 2400
 
 
 class _Filed:
@@ -143,7 +141,7 @@ class QuickReading:
         referring = self._provider(filed.referring, None) if filed.referring is not None else None
         listed = len(diagnoses)
         lines = tuple([self._line(number, line, listed) for number, line in enumerate(filed.lines, 1)])
-        earliest = min(line.date_of_service for line in lines)
+        earliest = min([line.date_of_service for line in lines])
         return _make_claim(
             claim_id,
             self._patient_id(block),
