@@ -57,9 +57,7 @@ Decisions taken here, and why:
 from __future__ import annotations
 
 import datetime
-import hashlib
 import itertools
-import os
 import re
 from decimal import Decimal, InvalidOperation
 from typing import IO, Iterator, NamedTuple
@@ -82,12 +80,14 @@ from payerpolicy.claims.values import (
     npi_fault,
     quote,
 )
+from payerpolicy.claims.x12_quick import QuickReading
+from payerpolicy.claims.x12_people import birth_text, d8_date, patient_key, payer_of, person_name, reference
 from payerpolicy.claims.x12_segments import (
+    DECIMAL,
     ClaimBlock,
     Delimiters,
     LineSegments,
     Segment,
-    Subscriber,
     Unreadable,
     claim_blocks,
     read_delimiters,
@@ -95,14 +95,12 @@ from payerpolicy.claims.x12_segments import (
     iter_segments,
 )
 
-__all__ = ["read_x12"]
+__all__ = ["patient_key", "read_x12"]
 
 _ICD10_START = datetime.date(2015, 10, 1)
 
-_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")  # X12 type R: 12, 12.5, .5, -3
 _D8 = re.compile(r"[0-9]{8}")  # CCYYMMDD
 _ICD9 = re.compile(r"[0-9]{3,5}|V[0-9]{2,4}|E[0-9]{3,4}")
-_MEDICARE = re.compile(r"\bMEDICARE\b")
 
 # Qualifiers of the HI segment. Diagnoses: ABK principal and ABF other ICD-10-CM; BK and BF the same in ICD-9.
 _ICD10_QUALIFIERS = ("ABK", "ABF")
@@ -150,7 +148,7 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
     patient_id = reading.patient_id(block)
     birth = reading.birth_date(block)
     began = reading.treatment_began(parts.treatment_began)
-    payer = _payer(block.subscriber)
+    payer = payer_of(block.subscriber)
     if block.cut_short is not None:
         last = block.cut_short
         problems.append(
@@ -180,7 +178,7 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
         diagnoses=diagnoses,
         frequency=frequency,
         place_of_service=place,
-        prior_authorization=_reference(parts.prior_authorization),
+        prior_authorization=reference(parts.prior_authorization),
         patient_birth_date=birth,
         referring_npi=referring.npi if referring is not None else None,
         treatment_began=began,
@@ -517,7 +515,7 @@ class _ClaimReading:
             diagnosis_pointers=pointers,
             provider=provider,
             place_of_service=place,
-            prior_authorization=_reference(raw.prior_authorization),
+            prior_authorization=reference(raw.prior_authorization),
         )
 
     def procedure(self, sv1: Segment, number: int) -> tuple[str | None, tuple[str, ...]]:
@@ -580,7 +578,7 @@ class _ClaimReading:
         value = sv1.get(2)
         if not value:
             return None  # required by the guide, but no rule needs it
-        if _DECIMAL.fullmatch(value) and not value.startswith("-"):
+        if DECIMAL.fullmatch(value) and not value.startswith("-"):
             if len(value) <= 18 and float(value) <= MAX_AMOUNT:  # SV102 is at most 18 characters
                 return float(value)
             self.problem(
@@ -754,7 +752,7 @@ class _ClaimReading:
         member = self.member_id(subscriber.name)
         if block.patient is not None:  # a patient of their own: no member id, so the subscriber's, name and birth
             person = block.patient.name
-            if person is None or not _person(person):
+            if person is None or not person_name(person):
                 self.problem(
                     block.clm,
                     "CLM",
@@ -763,10 +761,10 @@ class _ClaimReading:
                     "names no patient (NM1*QC with a last name)",
                 )
                 return None
-            return patient_key(member, _person(person), _birth(block.patient.birth))
+            return patient_key(member, person_name(person), birth_text(block.patient.birth))
         if member:
             return member
-        name = _person(subscriber.name)
+        name = person_name(subscriber.name)
         if not name:
             self.problem(
                 subscriber.name,
@@ -775,7 +773,7 @@ class _ClaimReading:
                 "missing: the subscriber has neither a member id (NM109) nor a name, so the patient is unknown",
             )
             return None
-        return patient_key(None, name, _birth(subscriber.birth))
+        return patient_key(None, name, birth_text(subscriber.birth))
 
     def birth_date(self, block: ClaimBlock) -> datetime.date | None:
         """The patient's date of birth: DMG02 of the patient (2010CA), else of the subscriber (2010BA)."""
@@ -783,7 +781,7 @@ class _ClaimReading:
         dmg = person.birth if person is not None else None
         if dmg is None or not (dmg.get(1) or dmg.get(2)):
             return None
-        born = _d8(dmg.get(2)) if dmg.get(1) == "D8" else None
+        born = d8_date(dmg.get(2)) if dmg.get(1) == "D8" else None
         if born is None:
             self.fault(
                 "patient_birth_date",
@@ -810,7 +808,7 @@ class _ClaimReading:
         """DTP*454: the date treatment began (initial treatment date), which chiropractic claims carry."""
         if dtp is None:
             return None
-        began = _d8(dtp.get(3)) if dtp.get(2) == "D8" else None
+        began = d8_date(dtp.get(3)) if dtp.get(2) == "D8" else None
         if began is None:
             self.fault(
                 "date_treatment_began",
@@ -850,65 +848,8 @@ class _ClaimReading:
         return member
 
 
-def _payer(subscriber: Subscriber | None) -> str | None:
-    """`medicare` when the claim clearly goes to Medicare; else None, and the default policy applies."""
-    if subscriber is None:
-        return None
-    indicator = subscriber.plan.get(9) if subscriber.plan is not None else ""
-    if indicator in ("MA", "MB"):  # the claim filing indicator: Medicare Part A, Part B
-        return "medicare"
-    payer_name = subscriber.payer.get(3).upper() if subscriber.payer is not None else ""
-    if _MEDICARE.search(payer_name) and indicator != "16":  # 16: a Medicare HMO, a private plan
-        return "medicare"
-    return None
-
-
-def _person(nm1: Segment) -> str:
-    """A person's name as the patient id shows it: LAST, FIRST (NM103, NM104), spaces tidied."""
-    last, first = " ".join(nm1.get(3).upper().split()), " ".join(nm1.get(4).upper().split())
-    return f"{last}, {first}" if last and first else last
-
-
-def _birth(dmg: Segment | None) -> str:
-    if dmg is None or dmg.get(1) != "D8" or not _D8.fullmatch(dmg.get(2)):
-        return ""
-    value = dmg.get(2)
-    return f"{value[:4]}-{value[4:6]}-{value[6:]}"
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Small helpers
-
-
-def _d8(value: str) -> datetime.date | None:
-    """A date written CCYYMMDD, or None."""
-    if not _D8.fullmatch(value):
-        return None
-    try:
-        return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        return None
-
-
-def patient_key(member: str | None, name: str, birth: str) -> str:
-    """A patient identified by name and birth date (and the subscriber's member id, if any), as a keyed hash:
-    the same patient gives the same key in every run that uses the same key, and the key reveals neither.
-    The hash key is $PAYERPOLICY_PATIENT_KEY when set (keep it secret, and the same across runs that share a
-    claim history); without it a fixed key is used, which keeps names out of files but can be reversed by
-    someone who guesses a name and birth date."""
-    secret = os.environ.get("PAYERPOLICY_PATIENT_KEY", "payerpolicy patient key").encode("utf-8", "replace")
-    text = "\x1f".join((member or "", name, birth)).encode("utf-8", "surrogatepass")
-    digest = hashlib.blake2b(text, key=secret[:64], digest_size=16).hexdigest()
-    return f"{member} / {digest}" if member else f"patient {digest}"
-
-
-def _reference(ref: Segment | None) -> str | None:
-    """The number a REF segment carries (REF02): a prior-authorization number for REF*G1."""
-    return (ref.get(2).strip() or None) if ref is not None else None
-
-
 def _decimal(value: str) -> Decimal | None:
-    if not _DECIMAL.fullmatch(value):
+    if not DECIMAL.fullmatch(value):
         return None
     try:
         return Decimal(value)
@@ -920,13 +861,16 @@ def _decimal(value: str) -> Decimal | None:
 # The stage
 
 
-def read_x12(text: str | IO[str], name: str) -> Iterator[Claim | UnreadableClaim]:
+def read_x12(text: str | IO[str], name: str, quick: bool = True) -> Iterator[Claim | UnreadableClaim]:
     """Read the claims of an X12 837P file: one `Claim` or `UnreadableClaim` per CLM, in file order.
 
     `text` is the whole file, or a text stream read a chunk at a time (the file is never held whole: a
     claim is read from the segments of its own block); `name` is shown in `where` ("claims.837 segment
     23"). After the claims read so far, a file that cannot be read from some point on yields one
     `UnreadableClaim` naming the problem and the segment. Never raises for bad data.
+
+    A claim in the usual shape takes the quick road (`claims.x12_quick`), which gives the same `Claim`;
+    `quick=False` reads every claim by the careful road alone (to compare the two).
     """
     chunks = iter([text]) if isinstance(text, str) else iter(lambda: text.read(_CHUNK), "")
     head = ""
@@ -936,10 +880,15 @@ def read_x12(text: str | IO[str], name: str) -> Iterator[Claim | UnreadableClaim
             break
     try:
         delimiters = read_delimiters(head, name)
+        fast = QuickReading(delimiters).claim if quick else _careful_only
         for block in claim_blocks(iter_segments(itertools.chain([head], chunks), delimiters), delimiters):
-            yield _read_claim(block, delimiters, name)
+            yield fast(block) or _read_claim(block, delimiters, name)
     except Unreadable as err:
         yield err.record(name)
+
+
+def _careful_only(block: ClaimBlock) -> None:
+    return None
 
 
 _CHUNK = 1 << 20  # characters read at a time from a stream

@@ -49,6 +49,9 @@ from payerpolicy.claims.values import quote
 
 __all__ = [
     "BillingProvider",
+    "CLAIM_SEGMENTS",
+    "DECIMAL",
+    "ENTITIES",
     "ClaimBlock",
     "ClaimSegments",
     "Delimiters",
@@ -67,6 +70,7 @@ __all__ = [
 _VERSIONS = re.compile(r"005010X222(A1|A2)?")  # GS08 of an 837P and of its addenda A1 and A2, read alike
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")  # X12 data element type R: 12, 12.5, .5, -3
 _TAG_LIKE = re.compile(r"([A-Za-z][A-Za-z0-9]{1,2})([^A-Za-z0-9\s])")  # a segment id and the separator it uses
 
 # Segments that end the claim before them: the next claim, the next level of the hierarchy, the envelope.
@@ -75,7 +79,7 @@ _ENDS_A_CLAIM = frozenset({"CLM", "HL", "SE", "GE", "IEA", "GS", "ST", "ISA"})
 # loops), and in a claim (2300 to 2440). Any other segment id is a damaged one, and what it held is lost: a
 # claim with one is unreadable, and one outside a claim leaves what follows it impossible to place.
 _HIERARCHY_SEGMENTS = frozenset({"BHT", "NM1", "N3", "N4", "REF", "PER", "PRV", "CUR", "SBR", "PAT", "DMG"})
-_CLAIM_SEGMENTS = frozenset(
+CLAIM_SEGMENTS = frozenset(
     {
         "DTP",
         "PWK",
@@ -117,9 +121,11 @@ _CLAIM_SEGMENTS = frozenset(
 # NM101 of every NM1 in an 837P: submitter, receiver, billing, pay-to, payee, subscriber, payer, patient;
 # referring, rendering, facility, supervising, pickup, drop-off, purchased service, ordering providers. An
 # NM1 with another code is damaged, and whose name and id it holds is unknown.
-_ENTITIES = frozenset(
+ENTITIES = frozenset(
     {"41", "40", "85", "87", "PE", "IL", "PR", "QC", "DN", "P3", "82", "77", "DQ", "PW", "45", "QB", "DK"}
 )
+# Every segment id an 837P holds: each is a sound id, looked up instead of matched against `_TAG`.
+_KNOWN_TAGS = frozenset(_ENDS_A_CLAIM | _HIERARCHY_SEGMENTS | CLAIM_SEGMENTS | {"HL", "TA1"})
 _HL_LEVELS = ("20", "22", "23")  # billing provider, subscriber, patient
 _RANK = {"20": 0, "22": 1, "23": 2}  # higher levels first
 _CLAIM_BODY = {"LX", "SV1"}  # segments only a claim holds: a service line
@@ -143,7 +149,7 @@ class Segment(NamedTuple):
 
     number: int  # counting from 1 (ISA), as X12 tools and clearinghouse reports count
     tag: str
-    elements: tuple[str, ...]  # elements[1] is the segment's 01 element; "" for an empty one
+    elements: list[str]  # elements[1] is the segment's 01 element; "" for an empty one
     fault: str | None = None  # why the segment cannot be read, when it cannot
 
     def get(self, position: int) -> str:
@@ -240,11 +246,17 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
     is read in the memory of one chunk. Whitespace around a segment (line breaks, indentation) is not part
     of it; whitespace inside one is, and X12 allows no line break there, so one is a fault."""
     number = 0
-    split, element, tag_ok = delimiters.segment, delimiters.element, _TAG.fullmatch
-    rest = ""
+    split, element, tag_ok, known = delimiters.segment, delimiters.element, _TAG.fullmatch, _KNOWN_TAGS
+    make = tuple.__new__  # Segment(...) through its own __new__ costs three times as much, per segment
+    # The segment the next chunk goes on with, in parts, joined once its terminator comes: a segment longer
+    # than many chunks (a file with no terminator at all) is copied once, not once per chunk.
+    rest: list[str] = []
     for chunk in chunks:
-        pieces = (rest + chunk).split(split)
-        rest = pieces.pop()  # the segment the next chunk goes on with
+        if split not in chunk:
+            rest.append(chunk)
+            continue
+        pieces = ("".join(rest) + chunk).split(split)
+        rest = [pieces.pop()]
         for piece in pieces:
             piece = piece.strip()
             if not piece:
@@ -255,11 +267,13 @@ def iter_segments(chunks: Iterable[str], delimiters: Delimiters) -> Iterator[Seg
                     yield segment
                 continue
             number += 1
-            elements = tuple(piece.split(element))
+            elements = piece.split(element)
             tag = elements[0]
-            # The fault's words are made only for a faulty segment: most are sound.
-            yield Segment(number, tag, elements, None if tag_ok(tag) else _fault(piece, tag, delimiters))
-    piece = rest.strip()
+            # The fault's words are made only for a faulty segment: most are sound. A tag an 837P holds is
+            # looked up; only another one is matched against the pattern of a segment id.
+            sound = tag in known or tag_ok(tag) is not None
+            yield make(Segment, (number, tag, elements, None if sound else _fault(piece, tag, delimiters)))
+    piece = "".join(rest).strip()
     if piece:  # the file ends without a terminator after its last segment
         yield from _over_line_breaks(piece, number, delimiters)
 
@@ -285,7 +299,7 @@ def _over_line_breaks(piece: str, number: int, delimiters: Delimiters) -> Iterat
         else:
             parts.append(line)
     for index, part in enumerate(parts):
-        elements = tuple(part.split(delimiters.element))
+        elements = part.split(delimiters.element)
         fault = (
             _fault(part, elements[0], delimiters)
             if index == len(parts) - 1
@@ -384,7 +398,10 @@ class _Walk:
         self.patient: Patient | None = None
         self.entity: str | None = None  # NM101 of the last NM1 of the current level, for the DMG after it
         self.level: str | None = None  # the level the walk stands in: 20, 22 or 23
-        self.levels: dict[str, str] = {}  # HL01 -> its level, to tell a damaged HL's level from its parent
+        # HL01 of the open billing provider and subscriber levels, to tell a damaged HL's level from its parent
+        # (HL02). Only the open ones: a file's every HL kept would grow with the file, which is streamed.
+        self.billing_hl: str | None = None
+        self.subscriber_hl: str | None = None
         # A broken level: (its level, the problem, the broken segment while no CLM has followed it). Claims
         # under it are spoiled until an HL of that level or a higher one (or a new transaction set).
         self.damage: tuple[str, ClaimProblem, Segment | None] | None = None
@@ -417,7 +434,8 @@ def claim_blocks(segments: Iterable[Segment], delimiters: Delimiters) -> Iterato
             _envelope(walk, segment, delimiters)
             walk.damage = None
             continue
-        _expect(walk.transaction, segment, f"{segment.tag} stands outside a transaction set (ST ... SE)")
+        if not walk.transaction:
+            raise _broken(segment, f"{segment.tag} stands outside a transaction set (ST ... SE)")
         if walk.damage is not None and segment.tag in _CLAIM_BODY and walk.damage[2] is not None:
             # A service line under a broken level with no CLM since: the break took the claim's CLM with it.
             # It is still a claim, reported unreadable, so the count of results stays the count of claims.
@@ -460,7 +478,11 @@ def _claim_fault(clm: Segment) -> ClaimProblem | None:
 
 def _expect(condition: bool, segment: Segment, message: str) -> None:
     if not condition:
-        raise Unreadable(f"{segment.tag}, segment {segment.number}", message, segment.number)
+        raise _broken(segment, message)
+
+
+def _broken(segment: Segment, message: str) -> Unreadable:
+    return Unreadable(f"{segment.tag}, segment {segment.number}", message, segment.number)
 
 
 def _envelope(walk: _Walk, segment: Segment, delimiters: Delimiters) -> None:
@@ -542,8 +564,8 @@ def _level(walk: _Walk, hl: Segment) -> None:
     level = hl.get(3)
     if level not in _HL_LEVELS:
         # Which level it stands for is told by its parent (HL02): below a billing provider, a subscriber.
-        parent = walk.levels.get(hl.get(2), "")
-        guessed = {"20": "22", "22": "23"}.get(parent, "20")
+        parent = hl.get(2)
+        guessed = "22" if parent == walk.billing_hl else "23" if parent == walk.subscriber_hl else "20"
         _start_level(walk, hl, guessed)
         raise Unreadable(
             f"HL, segment {hl.number}",
@@ -557,11 +579,12 @@ def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
     if walk.damage is not None and _RANK[level] <= _RANK[walk.damage[0]]:
         walk.damage = None  # a new level as high as the broken one, or higher: sound again
     walk.level = level
-    walk.levels[hl.get(1)] = level
     if level == "20":
         walk.billing, walk.subscriber, walk.patient = BillingProvider(), None, None
+        walk.billing_hl, walk.subscriber_hl = hl.get(1), None
     elif level == "22":
         walk.subscriber, walk.patient = Subscriber(), None
+        walk.subscriber_hl = hl.get(1)
     else:
         walk.patient = Patient()
     walk.entity = None
@@ -569,19 +592,21 @@ def _start_level(walk: _Walk, hl: Segment, level: str) -> None:
 
 def _hierarchy(walk: _Walk, segment: Segment) -> None:
     """Keep the segments of the billing provider, subscriber, payer and patient that claims below need."""
-    tag, entity = segment.tag, segment.get(1)
-    _expect(
-        tag in _HIERARCHY_SEGMENTS,
-        segment,
-        f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
-        f"claims of this level cannot be placed; reading goes on at the next level (HL)",
-    )
-    _expect(
-        tag != "NM1" or entity in _ENTITIES,
-        segment,
-        f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
-        f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)",
-    )
+    tag, elements = segment.tag, segment.elements
+    entity = elements[1].strip() if len(elements) > 1 else ""  # segment.get(1), without a call per segment
+    # The messages are made only when the check fails: these run for every segment above the claims.
+    if tag not in _HIERARCHY_SEGMENTS:
+        raise _broken(
+            segment,
+            f"`{tag}` is not a segment an 837P holds here, before a claim (CLM): a damaged or lost segment? The "
+            f"claims of this level cannot be placed; reading goes on at the next level (HL)",
+        )
+    if tag == "NM1" and entity not in ENTITIES:
+        raise _broken(
+            segment,
+            f"NM101 `{entity}` is not an entity an 837P names: a damaged segment? Whose name and id it holds is "
+            f"unknown, so the claims of this level cannot be read; reading goes on at the next level (HL)",
+        )
     if walk.patient is not None:
         if tag == "NM1" and entity == "QC":
             walk.patient.name = segment
@@ -646,7 +671,7 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
         tag = segment.tag
         if segment.fault:
             problems.append(ClaimProblem(f"segment {segment.number}", segment.fault))
-        elif tag not in _CLAIM_SEGMENTS:
+        elif tag not in CLAIM_SEGMENTS:
             problems.append(
                 ClaimProblem(
                     f"{tag}, segment {segment.number}",
@@ -654,7 +679,7 @@ def sort_segments(block: ClaimBlock, problems: list[ClaimProblem]) -> ClaimSegme
                     f"held of this claim is lost",
                 )
             )
-        elif tag == "NM1" and segment.get(1) not in _ENTITIES:
+        elif tag == "NM1" and segment.get(1) not in ENTITIES:
             problems.append(
                 ClaimProblem(
                     segment.at("NM101"),
