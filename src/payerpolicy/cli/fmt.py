@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span, render
-from payerpolicy.policy.layout import WIDTH, LayoutError, lay_out
+from payerpolicy import LAYOUT_WIDTH, LayoutError, lay_out
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -27,7 +27,7 @@ def add_parser(commands) -> None:
         "fmt",
         help="lay policy files out one way (comments kept)",
         description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
-        f"flow lists on one line up to {WIDTH} columns, conditions spaced one way, comments and blank "
+        f"flow lists on one line up to {LAYOUT_WIDTH} columns, conditions spaced one way, comments and blank "
         "lines kept. What the files say does not change.",
         epilog=examples(
             "payerpolicy fmt policies",

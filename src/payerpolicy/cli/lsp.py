@@ -6,6 +6,8 @@ from payerpolicy.cli.help import WithExamples, examples
 
 import sys
 
+from payerpolicy.lsp import serve
+
 
 def add_parser(commands) -> None:
     commands.add_parser(
@@ -21,12 +23,11 @@ def add_parser(commands) -> None:
 
 def run(args) -> int:
     try:
-        from payerpolicy.lsp.server import serve
+        serve()  # imports pygls before it reads a byte: an ImportError here is the missing extra
     except ImportError as exc:
         print(
             f"payerpolicy: the language server needs the `lsp` extra (pip install 'payerpolicy[lsp]'): {exc}",
             file=sys.stderr,
         )
         return 2
-    serve()
     return 0

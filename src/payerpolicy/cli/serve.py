@@ -137,8 +137,7 @@ def run(args) -> int:
     try:
         import uvicorn
 
-        from payerpolicy.service import ServiceSettings, make_app
-        from payerpolicy.service.security import StartError, check_bind, is_loopback, read_token
+        from payerpolicy.service import ServiceSettings, StartError, check_bind, is_loopback, make_app, read_token
     except ImportError as exc:
         print(
             f"payerpolicy: serve needs the extra `server` ({exc.name or exc} is not installed): "

@@ -13,7 +13,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from payerpolicy.policy.table_import import KINDS, TableImportError, import_table
+from payerpolicy import TABLE_KINDS, TableImportError, import_table
 
 _WHAT = {
     "ptp": ("code pair edit", "code pair edits"),
@@ -57,7 +57,7 @@ def add_parser(commands) -> None:
     )
     imports.add_argument(
         "kind",
-        choices=KINDS,
+        choices=TABLE_KINDS,
         help="ptp: NCCI practitioner PTP edit files (tab-separated; several a quarter are merged); "
         "mue: practitioner services MUE file (CSV); rvu: physician fee schedule RVU file "
         "(CSV, status codes); fees: payment amount file (CSV)",

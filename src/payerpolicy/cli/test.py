@@ -13,11 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-from payerpolicy.cases.files import find_case_files, read_case_file
-from payerpolicy.cases.run import COVERAGE_SCOPES, CaseResult, CaseRunner
-from payerpolicy.cases.update import update_case_file
+from payerpolicy.cases import (
+    COVERAGE_SCOPES,
+    CaseResult,
+    CaseRunner,
+    find_case_files,
+    junit_bytes,
+    read_case_file,
+    update_case_file,
+    write_junit,
+)
 from payerpolicy.diagnostics import PolicyError, SourceFiles
-from payerpolicy.cases.junit import junit_bytes, write_junit
 
 # The cases that failed in the last run from this folder, for --fail-only (case names only: no claim data).
 LAST_FAILED = Path(".payerpolicy") / "last-failed.json"
