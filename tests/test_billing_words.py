@@ -270,3 +270,33 @@ def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
     main(["lint", str(folder)])  # a pipe (captured): never coloured
     out = capsys.readouterr().out
     assert "error[" in out and "\033[" not in out
+
+
+def test_the_diagnostic_renderer_colours_the_severity_words_it_writes(tmp_path):
+    import re
+
+    from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span, render, render_all
+
+    sources = SourceFiles(texts={"p.yaml": "rules:\n  - id: error here\n"})
+    found = [
+        Diagnostic("E201", "an error here", Span("p.yaml", 2, 9, 2, 14), "fix it"),
+        Diagnostic("W301", "a warning here", Span("p.yaml", 1, 1), severity="warning"),
+    ]
+    plain, coloured = render_all(found, sources), render_all(found, sources, colour=True)
+    assert plain == render_all(found, sources, colour=False)
+    assert re.sub(r"\033\[[0-9;]*m", "", coloured) == plain  # the same bytes but the colour
+    assert coloured.startswith("p.yaml:2:9: \033[31;1merror\033[0m[E201]: an error here\n")
+    assert "p.yaml:1:1: \033[33mwarning\033[0m[W301]" in coloured
+    assert "  - id: error here" in coloured and coloured.count("\033[0m") == 2  # the quoted line is left alone
+    assert render(found[0], sources, colour=True).count("\033[31;1m") == 1
+
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        "policy: {payer: acme, name: Acme, version: '1'}\n"
+        "unit_caps:\n"
+        "  - {id: acme.cap, codes: 97110, max_units: 4, source: test, colour: red}\n"
+    )
+    [result] = payerpolicy.lint(str(folder))
+    assert re.sub(r"\033\[[0-9;]*m", "", result.render(colour=True)) == result.render()
+    assert "\033[31;1merror\033[0m[" in result.render(colour=True) and "\033[" not in result.render()
