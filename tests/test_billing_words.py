@@ -251,9 +251,8 @@ def test_every_commands_help_ends_with_examples(command, capsys):
     assert any(f"payerpolicy {' '.join(command)}" in line for line in shown)
 
 
-def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
-    from payerpolicy.cli.main import main
-
+def _policy_with_an_error(tmp_path):
+    """A policy whose cap has a key no cap has (an error lint reports with its place)."""
     folder = tmp_path / "acme"
     folder.mkdir()
     (folder / "policy.yaml").write_text(
@@ -261,6 +260,13 @@ def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
         "unit_caps:\n"
         "  - {id: acme.cap, codes: 97110, max_units: 4, source: test, colour: red}\n"
     )
+    return folder
+
+
+def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
+    from payerpolicy.cli.main import main
+
+    folder = _policy_with_an_error(tmp_path)
     coloured = _on_a_terminal({}, "lint", str(folder))
     assert "\033[31;1merror\033[0m[" in coloured
     assert "\033[31;1m" in coloured.split("error\033[0m[", 1)[1] and ": cannot be loaded\033[0m" in coloured
@@ -290,13 +296,7 @@ def test_the_diagnostic_renderer_colours_the_severity_words_it_writes(tmp_path):
     assert "  - id: error here" in coloured and coloured.count("\033[0m") == 2  # the quoted line is left alone
     assert render(found[0], sources, colour=True).count("\033[31;1m") == 1
 
-    folder = tmp_path / "acme"
-    folder.mkdir()
-    (folder / "policy.yaml").write_text(
-        "policy: {payer: acme, name: Acme, version: '1'}\n"
-        "unit_caps:\n"
-        "  - {id: acme.cap, codes: 97110, max_units: 4, source: test, colour: red}\n"
-    )
+    folder = _policy_with_an_error(tmp_path)
     [result] = payerpolicy.lint(str(folder))
     assert re.sub(r"\033\[[0-9;]*m", "", result.render(colour=True)) == result.render()
     assert "\033[31;1merror\033[0m[" in result.render(colour=True) and "\033[" not in result.render()
