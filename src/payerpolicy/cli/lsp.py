@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli.help import add_command
 
 import sys
 
@@ -10,14 +10,14 @@ from payerpolicy.lsp import serve
 
 
 def add_parser(commands) -> None:
-    commands.add_parser(
+    add_command(
+        commands,
         "lsp",
-        help="the language server for policy files (editors start it; extra `lsp`)",
+        "the language server for policy files (editors start it; extra `lsp`)",
+        ('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")',),
         description="Speak the Language Server Protocol on standard input and output: "
         "diagnostics as you type, hover, go to definition and completion in policy "
         "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
-        formatter_class=WithExamples,
-        epilog=examples('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")'),
     )
 
 

@@ -32,8 +32,8 @@ from payerpolicy import (
     read_claims,
 )
 from payerpolicy.cli import lint_formats
-from payerpolicy.cli.help import examples as _examples
-from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
@@ -66,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser(
+    check = add_command(
+        commands,
         "check",
-        help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples(
+        "judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
+        (
             "payerpolicy check --format text examples/claims.json",
             "payerpolicy check day.837 --history claims.sqlite > decisions.json",
             "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
@@ -81,14 +81,7 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     which = check.add_mutually_exclusive_group()
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
-    check.add_argument(
-        "--policies",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own payers' policy folders (or one policy folder), searched by "
-        "payer name before the shipped ones; may be given more than once",
-    )
+    arguments.add_policies(check)
     check.add_argument(
         "--format",
         choices=OUTPUT_FORMATS,
@@ -96,23 +89,12 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         help="json (the decision contract, default), text (for people), csv (one row per finding), "
         "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)",
     )
-    check.add_argument(
-        "--input-format",
-        choices=("auto",) + INPUT_FORMATS,
-        default="auto",
-        help="what the claim files hold (default: told from their content)",
-    )
-    check.add_argument(
-        "--as-of",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="judge with the policies as they were known on that date (default: today)",
-    )
-    check.add_argument(
+    arguments.add_input_format(check, INPUT_FORMATS)
+    arguments.add_date(check, "--as-of", "judge with the policies as they were known on that date (default: today)")
+    arguments.add_date(
+        check,
         "--received",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="the date the payer receives the claims, for rules that key on it (`claim.received`; "
+        "the date the payer receives the claims, for rules that key on it (`claim.received`; "
         "Medicare's one line per timed code a day): default today, as if sent now",
     )
     check.add_argument(
@@ -121,12 +103,10 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
         "over the patient's year (the KX threshold) count the claims in it",
     )
-    check.add_argument(
-        "--window",
-        type=_count,
-        default=DEFAULT_WINDOW,
-        metavar="N",
-        help="a patient's claims are judged together, in date-of-service order, when read within N "
+    arguments.add_window(
+        check,
+        DEFAULT_WINDOW,
+        "a patient's claims are judged together, in date-of-service order, when read within N "
         f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README",
     )
     check.add_argument(
@@ -143,22 +123,18 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="no progress line on standard error (it is shown only on a terminal anyway)",
     )
-    check.add_argument(
-        "--jobs",
-        type=_jobs,
-        default=1,
-        metavar="N",
-        help="judge on N processes, each taking a share of the patients; the results are the "
-        "same as with one (default 1)",
+    arguments.add_jobs(
+        check,
+        "judge on N processes, each taking a share of the patients; the results are the same as with one (default 1)",
     )
 
 
 def _add_lint(commands: argparse._SubParsersAction) -> None:
-    lint = commands.add_parser(
+    lint = add_command(
+        commands,
         "lint",
-        help="check policy files without judging claims",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples(
+        "check policy files without judging claims",
+        (
             "payerpolicy lint policies",
             "payerpolicy lint my-payers/acme --strict --format github",
             "payerpolicy lint my-payers --format sarif > lint.sarif",

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 
 import argparse
-import datetime
 import logging
 import os
 import sys
 
 DEFAULT_PORT = 8642
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
 
 
 def _size(text: str) -> int:
@@ -40,35 +33,25 @@ def _history(text: str) -> tuple[str, str]:
 
 
 def add_parser(commands) -> None:
-    serve = commands.add_parser(
+    serve = add_command(
+        commands,
         "serve",
-        help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
-        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
-        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
-        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
-        "PAYERPOLICY_TOKEN environment variable or --token-file.",
-        formatter_class=WithExamples,
-        epilog=examples(
+        "judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
+        (
             "payerpolicy serve",
             "payerpolicy serve --policies my-payers --allow-edits",
             "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642",
         ),
+        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
+        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
+        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
+        "PAYERPOLICY_TOKEN environment variable or --token-file.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
-    serve.add_argument(
-        "--policies",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own payers' policy folders (or one policy folder), searched by "
-        "payer name before the shipped ones; may be given more than once",
-    )
-    serve.add_argument(
-        "--as-of",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="judge with the policies as known on that date (default: today, following the date)",
+    arguments.add_policies(serve)
+    arguments.add_date(
+        serve, "--as-of", "judge with the policies as known on that date (default: today, following the date)"
     )
     serve.add_argument(
         "--history",

@@ -8,27 +8,28 @@ import re
 import sys
 
 from payerpolicy import UnitsError, day_report
-from payerpolicy.cli.help import examples
+from payerpolicy.cli.help import add_command
 
 # A period of treatment as the command line writes it: 09:00-09:24.
 _PERIOD = re.compile(r"^\s*([0-9]{1,2}:[0-9]{2})\s*-\s*([0-9]{1,2}:[0-9]{2})\s*$")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    units = commands.add_parser(
+    units = add_command(
+        commands,
         "units",
-        help="the units a day's treatment minutes bill",
+        "the units a day's treatment minutes bill",
+        (
+            "payerpolicy units 97112=24 97110=23",
+            "payerpolicy units --method ama --format text 97140=20+10",
+            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010",
+        ),
         usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
         description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
         "or text. MINUTES is 24, periods that add up "
         "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
         "Options may come anywhere among the codes.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=examples(
-            "payerpolicy units 97112=24 97110=23",
-            "payerpolicy units --method ama --format text 97140=20+10",
-            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010",
-        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the description as written, not wrapped
     )
     units.add_argument(
         "--method",
