@@ -75,6 +75,12 @@ def add_parser(commands) -> None:
         metavar="N",
         help="changed lines shown by text and markdown (default 50 and 20); the rest are counted",
     )
+    _add_judging(parser)
+    _add_gates(parser)
+
+
+def _add_judging(parser: argparse.ArgumentParser) -> None:
+    """How the claims are read and judged: as `check` takes it, for both policies alike."""
     arguments.add_input_format(parser, INPUT_FORMATS)
     arguments.add_date(parser, "--as-of", "load both policies as they were known on that date (default: today)")
     arguments.add_date(parser, "--received", "the date the payer receives the claims (default today), as for check")
@@ -92,6 +98,9 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--different-payers", action="store_true", help="allow OLD and NEW to be policies of different payers"
     )
+
+
+def _add_gates(parser: argparse.ArgumentParser) -> None:
     gates = parser.add_argument_group("gates for CI (exit status 1 when one is crossed)")
     gates.add_argument("--fail-on-change", action="store_true", help="any line decided differently")
     gates.add_argument("--fail-on-newly-denied", action="store_true", help="any line newly denied")
@@ -123,25 +132,9 @@ def run(args) -> int:
     if arguments.missing(files, "claim file", lambda f: f == "-" or os.path.isfile(f)):
         return 2
     as_of = args.as_of or datetime.date.today()
-    try:
-        policies = Policies(args.policies, as_of=as_of) if args.policies else None
-    except FileNotFoundError as exc:
-        print(f"payerpolicy: --policies: {exc}", file=sys.stderr)
+    sides = _load_sides(args, old_source, new_source, as_of)
+    if sides is None:
         return 2
-    sides = []
-    for which, source in (("old", old_source), ("new", new_source)):
-        label = source.label if isinstance(source, PolicyAtRevision) else source
-        try:
-            sides.append(side(source, as_of, policies))
-        except PolicyError as exc:  # its diagnostics, and no diff
-            print(exc.render(), file=sys.stderr)
-            print(f"payerpolicy: the {which} policy {label} cannot be loaded; nothing was diffed", file=sys.stderr)
-            if isinstance(source, str) and not os.path.exists(source) and not args.policies:
-                print("payerpolicy: a payer of your own is found by name with --policies FOLDER", file=sys.stderr)
-            return 2
-        except RevisionError as exc:
-            print(f"payerpolicy: --base {args.base}: {exc}", file=sys.stderr)
-            return 2
     records = (record for name in files for record in read_claims(name, args.input_format))
     try:
         impact = diff(
@@ -171,6 +164,30 @@ def run(args) -> int:
         return 2
     writer.finish(impact)
     return _gates(args, impact.summary)
+
+
+def _load_sides(args, old_source, new_source, as_of: datetime.date) -> list | None:
+    """Both policies loaded, or None when one cannot be (what is wrong said on standard error)."""
+    try:
+        policies = Policies(args.policies, as_of=as_of) if args.policies else None
+    except FileNotFoundError as exc:
+        print(f"payerpolicy: --policies: {exc}", file=sys.stderr)
+        return None
+    sides = []
+    for which, source in (("old", old_source), ("new", new_source)):
+        label = source.label if isinstance(source, PolicyAtRevision) else source
+        try:
+            sides.append(side(source, as_of, policies))
+        except PolicyError as exc:  # its diagnostics, and no diff
+            print(exc.render(), file=sys.stderr)
+            print(f"payerpolicy: the {which} policy {label} cannot be loaded; nothing was diffed", file=sys.stderr)
+            if isinstance(source, str) and not os.path.exists(source) and not args.policies:
+                print("payerpolicy: a payer of your own is found by name with --policies FOLDER", file=sys.stderr)
+            return None
+        except RevisionError as exc:
+            print(f"payerpolicy: --base {args.base}: {exc}", file=sys.stderr)
+            return None
+    return sides
 
 
 def _gates(args, summary: dict) -> int:

@@ -82,6 +82,21 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
     arguments.add_policies(check)
+    _add_check_judging(check)
+    check.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress line on standard error (it is shown only on a terminal anyway)",
+    )
+    arguments.add_jobs(
+        check,
+        "judge on N processes, each taking a share of the patients; the results are the same as with one (default 1)",
+    )
+
+
+def _add_check_judging(check: argparse.ArgumentParser) -> None:
+    """What comes in, how it is judged, what goes out and what fails the run."""
     check.add_argument(
         "--format",
         choices=OUTPUT_FORMATS,
@@ -116,16 +131,6 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
         "claim that could not be read; default), warn (also a warning), never (only a run "
         "that cannot finish fails)",
-    )
-    check.add_argument(
-        "--quiet",
-        "-q",
-        action="store_true",
-        help="no progress line on standard error (it is shown only on a terminal anyway)",
-    )
-    arguments.add_jobs(
-        check,
-        "judge on N processes, each taking a share of the patients; the results are the same as with one (default 1)",
     )
 
 

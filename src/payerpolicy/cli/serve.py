@@ -64,6 +64,19 @@ def add_parser(commands) -> None:
         "payer not named; may be given more than once. A payer with none is judged without "
         "history; a request may ask for none with ?history=off",
     )
+    _add_limits(serve)
+    _add_access(serve)
+    serve.add_argument(
+        "--reload-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often to look for changed policy files (default 1; 0 turns reloading off)",
+    )
+
+
+def _add_limits(serve: argparse.ArgumentParser) -> None:
+    """What one caller may ask of the service at once."""
     serve.add_argument(
         "--max-body",
         type=_size,
@@ -85,6 +98,10 @@ def add_parser(commands) -> None:
         metavar="SECONDS",
         help="the longest a request body may take to arrive (default 60); a slower one gets 408",
     )
+
+
+def _add_access(serve: argparse.ArgumentParser) -> None:
+    """Who may call the service, and what it may do and keep."""
     serve.add_argument(
         "--token-file", metavar="FILE", help="a file (readable by you only) holding the token callers must send"
     )
@@ -106,13 +123,6 @@ def add_parser(commands) -> None:
         dest="access_log",
         action="store_false",
         help="do not log each request (method, path, status, size, time; never a body or a query)",
-    )
-    serve.add_argument(
-        "--reload-interval",
-        type=float,
-        default=1.0,
-        metavar="SECONDS",
-        help="how often to look for changed policy files (default 1; 0 turns reloading off)",
     )
 
 
