@@ -217,7 +217,9 @@ def _unknown_key(found: _Found) -> list[Diagnostic] | None:
         allowed = list(schema.get("properties", {}))
         said = []
         for key in sorted(set(instance) - set(allowed)):
-            hint: str | None = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
+            hint: str | None = (
+                did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
+            )
             said.append(Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint))
         return said
     if "propertyNames" in found.error.relative_schema_path and kind == "pattern":
