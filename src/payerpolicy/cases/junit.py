@@ -71,7 +71,8 @@ def _suite(root: ET.Element, file: str, tests: int, failures: int, errors: int, 
 
 def _case(suite: ET.Element, file: str, name: str, time: float, line: int | None = None) -> ET.Element:
     """One case; `line` where it is written in its file (none for a file that could not be read)."""
-    where = {"file": file} if line is None else {"file": file, "line": str(line)}
-    return ET.SubElement(
-        suite, "testcase", classname=file.rsplit(".", 1)[0].replace("/", "."), name=name, **where, time=f"{time:.3f}"
-    )
+    attributes = {"classname": file.rsplit(".", 1)[0].replace("/", "."), "name": name, "file": file}
+    if line is not None:
+        attributes["line"] = str(line)
+    attributes["time"] = f"{time:.3f}"
+    return ET.SubElement(suite, "testcase", attributes)
