@@ -47,7 +47,7 @@ _SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.Diagnosti
 
 
 class PolicyServer(LanguageServer):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("payerpolicy", __version__)
         self.indexes: dict[Path, PolicyIndex] = {}  # policy folder -> its index, as it last loaded
         self.waiting: dict[Path, asyncio.TimerHandle] = {}  # policy folder -> its check after a pause
