@@ -251,9 +251,8 @@ def test_every_commands_help_ends_with_examples(command, capsys):
     assert any(f"payerpolicy {' '.join(command)}" in line for line in shown)
 
 
-def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
-    from payerpolicy.cli.main import main
-
+def _policy_with_an_error(tmp_path):
+    """A policy whose cap has a key no cap has (an error lint reports with its place)."""
     folder = tmp_path / "acme"
     folder.mkdir()
     (folder / "policy.yaml").write_text(
@@ -261,6 +260,13 @@ def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
         "unit_caps:\n"
         "  - {id: acme.cap, codes: 97110, max_units: 4, source: test, colour: red}\n"
     )
+    return folder
+
+
+def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
+    from payerpolicy.cli.main import main
+
+    folder = _policy_with_an_error(tmp_path)
     coloured = _on_a_terminal({}, "lint", str(folder))
     assert "\033[31;1merror\033[0m[" in coloured
     assert "\033[31;1m" in coloured.split("error\033[0m[", 1)[1] and ": cannot be loaded\033[0m" in coloured
@@ -270,3 +276,22 @@ def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
     main(["lint", str(folder)])  # a pipe (captured): never coloured
     out = capsys.readouterr().out
     assert "error[" in out and "\033[" not in out
+
+
+def test_the_diagnostic_renderer_colours_the_severity_words_it_writes():
+    import re
+
+    from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span, render, render_all
+
+    sources = SourceFiles(texts={"p.yaml": "rules:\n  - id: error here\n"})
+    found = [
+        Diagnostic("E201", "an error here", Span("p.yaml", 2, 9, 2, 14), "fix it"),
+        Diagnostic("W301", "a warning here", Span("p.yaml", 1, 1), severity="warning"),
+    ]
+    plain, coloured = render_all(found, sources), render_all(found, sources, colour=True)
+    assert plain == render_all(found, sources, colour=False)
+    assert re.sub(r"\033\[[0-9;]*m", "", coloured) == plain  # the same bytes but the colour
+    assert coloured.startswith("p.yaml:2:9: \033[31;1merror\033[0m[E201]: an error here\n")
+    assert "p.yaml:1:1: \033[33mwarning\033[0m[W301]" in coloured
+    assert "  - id: error here" in coloured and coloured.count("\033[0m") == 2  # the quoted line is left alone
+    assert render(found[0], sources, colour=True).count("\033[31;1m") == 1

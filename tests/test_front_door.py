@@ -222,3 +222,52 @@ def test_the_command_line_imports_the_public_api_at_its_top():
             or module == "payerpolicy.cli"
             or module.startswith("payerpolicy.cli.")
         ), (module, name)  # the public API, or its own modules
+
+
+# The front doors of the library's other clients, which the command line starts (`diff`, `test`, `serve`,
+# `lsp`): each package's `__all__` is its public API, as `payerpolicy.__all__` is the library's.
+CLIENT_PACKAGES = ("payerpolicy.impact", "payerpolicy.cases", "payerpolicy.service", "payerpolicy.lsp")
+# The command line's own rendering: diagnostics (lint, fmt, test) and decisions.
+RENDERING = ("payerpolicy.diagnostics", "payerpolicy.render")
+
+
+def _cli_imports():
+    """Every `from payerpolicy... import name` and `import payerpolicy...` anywhere in cli/ (inside functions
+    too), as (file, module, name)."""
+    import ast
+
+    import payerpolicy.cli
+
+    for path in sorted(Path(payerpolicy.cli.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("payerpolicy"):
+                yield from ((path.name, node.module, alias.name) for alias in node.names)
+            elif isinstance(node, ast.Import):
+                yield from (
+                    (path.name, alias.name, None) for alias in node.names if alias.name.startswith("payerpolicy")
+                )
+
+
+def test_every_cli_module_imports_only_the_public_api_and_its_rendering():
+    import importlib
+
+    seen = set()
+    for file, module, name in _cli_imports():
+        seen.add(file)
+        if module.startswith(("payerpolicy.cli", "payerpolicy.render.")) or module in RENDERING:
+            continue
+        public = payerpolicy.__all__ if module == "payerpolicy" else None
+        if module in CLIENT_PACKAGES:
+            public = importlib.import_module(module).__all__
+        assert public is not None, f"cli/{file} imports {module}: not the public API (payerpolicy.__all__)"
+        assert name in public, f"cli/{file} imports {name} from {module}, which is not in its __all__"
+    assert {"main.py", "diff.py", "test.py", "units.py", "serve.py"} <= seen
+
+
+def test_what_the_cli_test_allows_is_really_public():
+    import importlib
+
+    for module in CLIENT_PACKAGES:
+        package = importlib.import_module(module)
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (module, name)

@@ -33,6 +33,10 @@ from payerpolicy.render.stream import FORMATS as OUTPUT_FORMATS
 from payerpolicy.render.stream import DecisionWriter, write_decisions
 from payerpolicy.session import LintResult, Policies, Session, lint, read_claims
 from payerpolicy.impact import ImpactError, PolicyAtRevision, diff
+from payerpolicy.judge.timed_units import UnitsError
+from payerpolicy.api import day_report
+from payerpolicy.policy.layout import WIDTH as LAYOUT_WIDTH, LayoutError, lay_out
+from payerpolicy.policy.table_import import KINDS as TABLE_KINDS, TableImportError, import_table
 
 __all__ = [
     "load",
@@ -40,6 +44,8 @@ __all__ = [
     "lint",
     "units",
     "splits",
+    "day_report",
+    "UnitsError",
     "diff",
     "PolicyAtRevision",
     "ImpactError",
@@ -66,6 +72,12 @@ __all__ = [
     "DEFAULT_WINDOW",
     "INPUT_FORMATS",
     "OUTPUT_FORMATS",
+    "lay_out",
+    "LayoutError",
+    "LAYOUT_WIDTH",
+    "import_table",
+    "TableImportError",
+    "TABLE_KINDS",
     "__version__",
 ]
 

@@ -96,8 +96,8 @@ class PolicyError(Exception):
         errors = [d for d in self.diagnostics if d.severity == "error"]
         super().__init__(f"{len(errors)} error(s) in policy" if errors else "warnings only")
 
-    def render(self) -> str:
-        return render_all(self.diagnostics, self.sources)
+    def render(self, colour: bool = False) -> str:
+        return render_all(self.diagnostics, self.sources, colour)
 
     def __str__(self) -> str:
         return self.render()
@@ -128,9 +128,15 @@ class SourceFiles:
         return lines[number - 1] if 0 < number <= len(lines) else None
 
 
-def render(d: Diagnostic, sources: SourceFiles) -> str:
+# ANSI colours of the severity words, for a terminal (`colour=True`): red errors, yellow warnings. The words say
+# it all without; the caller decides when colour is wanted (never in a pipe, with NO_COLOR or TERM=dumb).
+_SEVERITY_COLOURS = {"error": "31;1", "warning": "33", "info": "36"}
+
+
+def render(d: Diagnostic, sources: SourceFiles, colour: bool = False) -> str:
     where = f"{d.span}: " if d.span else ""
-    out = [f"{where}{d.severity}[{d.code}]: {d.message}"]
+    severity = f"\033[{_SEVERITY_COLOURS[d.severity]}m{d.severity}\033[0m" if colour else d.severity
+    out = [f"{where}{severity}[{d.code}]: {d.message}"]
     if d.span is not None:
         text = sources.line(d.span.file, d.span.line)
         if text is not None:
@@ -159,9 +165,9 @@ def render(d: Diagnostic, sources: SourceFiles) -> str:
     return "\n".join(out)
 
 
-def render_all(diagnostics: Iterable[Diagnostic], sources: SourceFiles) -> str:
+def render_all(diagnostics: Iterable[Diagnostic], sources: SourceFiles, colour: bool = False) -> str:
     diagnostics = list(diagnostics)
-    blocks = [render(d, sources) for d in diagnostics]
+    blocks = [render(d, sources, colour) for d in diagnostics]
     errors = sum(1 for d in diagnostics if d.severity == "error")
     warnings = len(diagnostics) - errors
     tally = f"{errors} error{'s' if errors != 1 else ''}"

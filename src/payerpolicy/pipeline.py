@@ -17,7 +17,7 @@ from pathlib import Path
 
 from payerpolicy.diagnostics import Diagnostic, PolicyError, SourceFiles, Span, did_you_mean
 from payerpolicy.policy.build import build_policy
-from payerpolicy.policy.files import read_policy_file
+from payerpolicy.policy.files import PolicyDocument, read_policy_file
 from payerpolicy.policy.inherit import merge
 from payerpolicy.policy.model import PolicySpec
 from payerpolicy.policy.schema import validate_document
@@ -87,6 +87,38 @@ def load_spec(
     chain: tuple = (),
     span: Span | None = None,
 ) -> PolicySpec | None:
+    path = _policy_path(source, diagnostics, relative_to, chain, span)
+    if path is None:
+        return None
+    files = policy_files(path, sources.unsaved)
+    sources.listed[path] = [f.name for f in files]
+    if not files:
+        diagnostics.append(Diagnostic("E100", f"`{display_name(path)}` holds no .yaml policy files", span))
+        return None
+    documents, extends = _read_documents(files, diagnostics, sources)
+    # The base comes first: the payer's rows may rely on its defaults and code sets.
+    base = None
+    if extends is not None:
+        base_name, base_span = extends
+        folder = path if path.is_dir() else path.parent
+        base = load_spec(
+            base_name, diagnostics, sources, relative_to=folder.parent, chain=chain + (path.resolve(),), span=base_span
+        )
+        if base is None:
+            # The payer's rows lean on the base (its code sets, its defaults for each family): built against
+            # nothing, every row would report a follow-on of the one mistake in `extends`. Its files' YAML and
+            # shape are checked above; the rest once the base loads.
+            return None
+    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files), base, sources)
+    if spec is None or extends is None:
+        return spec
+    return merge(base, spec, diagnostics) if base is not None else None
+
+
+def _policy_path(
+    source, diagnostics: list[Diagnostic], relative_to: Path | None, chain: tuple, span: Span | None
+) -> Path | None:
+    """Where the policy `source` names is, or None (with E100 or E411) when nowhere or in a circle of bases."""
     path = resolve(source, relative_to)
     if path is None:
         known = list(shipped_policies())
@@ -109,11 +141,14 @@ def load_spec(
             )
         )
         return None
-    files = policy_files(path, sources.unsaved)
-    sources.listed[path] = [f.name for f in files]
-    if not files:
-        diagnostics.append(Diagnostic("E100", f"`{display_name(path)}` holds no .yaml policy files", span))
-        return None
+    return path
+
+
+def _read_documents(
+    files: list[Path], diagnostics: list[Diagnostic], sources: SourceFiles
+) -> tuple[list[PolicyDocument], tuple | None]:
+    """The policy's files read and validated (those that cannot be read are left out, with their diagnostics),
+    and the base its `extends:` names with where it is written."""
     documents = []
     extends = None
     for file in files:
@@ -123,23 +158,7 @@ def load_spec(
         extends = extends or _extends(doc)  # read before validation prunes a broken `policy:` section
         validate_document(doc, diagnostics)
         documents.append(doc)
-    # The base comes first: the payer's rows may rely on its defaults and code sets.
-    base = None
-    if extends is not None:
-        base_name, base_span = extends
-        folder = path if path.is_dir() else path.parent
-        base = load_spec(
-            base_name, diagnostics, sources, relative_to=folder.parent, chain=chain + (path.resolve(),), span=base_span
-        )
-        if base is None:
-            # The payer's rows lean on the base (its code sets, its defaults for each family): built against
-            # nothing, every row would report a follow-on of the one mistake in `extends`. Its files' YAML and
-            # shape are checked above; the rest once the base loads.
-            return None
-    spec = build_policy(display_name(path), documents, diagnostics, len(documents) < len(files), base, sources)
-    if spec is None or extends is None:
-        return spec
-    return merge(base, spec, diagnostics) if base is not None else None
+    return documents, extends
 
 
 def _extends(doc) -> tuple | None:

@@ -29,27 +29,9 @@ def junit_bytes(results: list[CaseResult], seconds: dict[int, float], broken: di
         failures = sum(r.outcome == "failed" for r in file_results)
         errors = sum(r.outcome == "error" for r in file_results)
         suite_time = sum(seconds.get(id(r), 0.0) for r in file_results)
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=file,
-            tests=str(len(file_results)),
-            failures=str(failures),
-            errors=str(errors),
-            skipped="0",
-            time=f"{suite_time:.3f}",
-        )
-        classname = file.rsplit(".", 1)[0].replace("/", ".")
+        suite = _suite(root, file, len(file_results), failures, errors, suite_time)
         for result in file_results:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=classname,
-                name=result.case.name,
-                file=file,
-                line=str(result.case.line),
-                time=f"{seconds.get(id(result), 0.0):.3f}",
-            )
+            case = _case(suite, file, result.case.name, seconds.get(id(result), 0.0), line=result.case.line)
             if result.outcome != "passed":
                 tag = "failure" if result.outcome == "failed" else "error"
                 first = result.problems[0].splitlines()[0] if result.problems else result.outcome
@@ -60,17 +42,7 @@ def junit_bytes(results: list[CaseResult], seconds: dict[int, float], broken: di
         totals["errors"] += errors
         total_time += suite_time
     for file, rendered in (broken or {}).items():
-        suite = ET.SubElement(
-            root, "testsuite", name=file, tests="1", failures="0", errors="1", skipped="0", time="0.000"
-        )
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=file.rsplit(".", 1)[0].replace("/", "."),
-            name="(the case file could not be read)",
-            file=file,
-            time="0.000",
-        )
+        case = _case(_suite(root, file, 1, 0, 1, 0.0), file, "(the case file could not be read)", 0.0)
         element = ET.SubElement(case, "error", message=rendered.splitlines()[0], type="case file not read")
         element.text = rendered
         totals["tests"] += 1
@@ -81,3 +53,26 @@ def junit_bytes(results: list[CaseResult], seconds: dict[int, float], broken: di
     root.set("time", f"{total_time:.3f}")
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _suite(root: ET.Element, file: str, tests: int, failures: int, errors: int, time: float) -> ET.Element:
+    """One case file's suite: its counts and the time its cases took."""
+    return ET.SubElement(
+        root,
+        "testsuite",
+        name=file,
+        tests=str(tests),
+        failures=str(failures),
+        errors=str(errors),
+        skipped="0",
+        time=f"{time:.3f}",
+    )
+
+
+def _case(suite: ET.Element, file: str, name: str, time: float, line: int | None = None) -> ET.Element:
+    """One case; `line` where it is written in its file (none for a file that could not be read)."""
+    attributes = {"classname": file.rsplit(".", 1)[0].replace("/", "."), "name": name, "file": file}
+    if line is not None:
+        attributes["line"] = str(line)
+    attributes["time"] = f"{time:.3f}"
+    return ET.SubElement(suite, "testcase", attributes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sys
+from typing import Callable
 
 
 def date_value(text: str) -> datetime.date:
@@ -23,3 +25,47 @@ def jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
     return int(text)
+
+
+# The options several commands share, each declared once: the same name, type, default and metavar wherever
+# it is taken. Their help says what the option does for that command, so it is given by the caller.
+
+
+def add_policies(parser: argparse.ArgumentParser, as_for: str = "") -> None:
+    parser.add_argument(
+        "--policies",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own payers' policy folders (or one policy folder), searched by "
+        f"payer name before the shipped ones{as_for}; may be given more than once",
+    )
+
+
+def add_input_format(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    parser.add_argument(
+        "--input-format",
+        choices=("auto",) + formats,
+        default="auto",
+        help="what the claim files hold (default: told from their content)",
+    )
+
+
+def add_date(parser: argparse.ArgumentParser, option: str, help: str) -> None:
+    parser.add_argument(option, type=date_value, metavar="YYYY-MM-DD", help=help)
+
+
+def add_window(parser: argparse.ArgumentParser, default: int, help: str) -> None:
+    parser.add_argument("--window", type=count, default=default, metavar="N", help=help)
+
+
+def add_jobs(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--jobs", type=jobs, default=1, metavar="N", help=help)
+
+
+def missing(paths: list[str], what: str, exists: Callable[[str], bool]) -> bool:
+    """Whether any of `paths` is missing, each said on standard error (`payerpolicy: no such file: PATH`)."""
+    gone = [path for path in paths if not exists(path)]
+    for path in gone:
+        print(f"payerpolicy: no such {what}: {path}", file=sys.stderr)
+    return bool(gone)

@@ -8,7 +8,6 @@ a claim history that cannot be read). Claims that cannot be read are reported on
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
 
 import argparse
 import datetime
@@ -17,7 +16,8 @@ import sqlite3
 import sys
 
 from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError, read_claims
-from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 from payerpolicy.impact import IMPACT_FORMATS, ImpactError, ImpactWriter, PolicyAtRevision, RevisionError, diff, side
 
 
@@ -32,21 +32,21 @@ def _dollars(text: str) -> float:
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "diff",
-        help="what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
-        usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
-        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
-        "and report every line decided differently: newly denied, newly passed, denied for another "
-        "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-        "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
-        formatter_class=WithExamples,
-        epilog=examples(
+        "what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
+        (
             "payerpolicy diff medicare my-edit/medicare claims.jsonl",
             "payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
             "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
             "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied",
         ),
+        usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
+        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
+        "and report every line decided differently: newly denied, newly passed, denied for another "
+        "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
+        "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
     )
     parser.add_argument(
         "given",
@@ -55,14 +55,7 @@ def add_parser(commands) -> None:
         help="the old and new policy (a payer's name, a policy folder or file), then claim "
         "files (- reads standard input); with --base, only NEW and the claim files",
     )
-    parser.add_argument(
-        "--policies",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own payers' policy folders (or one policy folder), searched by "
-        "payer name before the shipped ones, as for check; may be given more than once",
-    )
+    arguments.add_policies(parser, as_for=", as for check")
     parser.add_argument(
         "--base",
         metavar="REV",
@@ -78,56 +71,42 @@ def add_parser(commands) -> None:
     )
     parser.add_argument(
         "--show",
-        type=_count,
+        type=arguments.count,
         metavar="N",
         help="changed lines shown by text and markdown (default 50 and 20); the rest are counted",
     )
-    parser.add_argument(
-        "--input-format",
-        choices=("auto",) + INPUT_FORMATS,
-        default="auto",
-        help="what the claim files hold (default: told from their content)",
-    )
-    parser.add_argument(
-        "--as-of",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="load both policies as they were known on that date (default: today)",
-    )
-    parser.add_argument(
-        "--received",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="the date the payer receives the claims (default today), as for check",
-    )
+    _add_judging(parser)
+    _add_gates(parser)
+
+
+def _add_judging(parser: argparse.ArgumentParser) -> None:
+    """How the claims are read and judged: as `check` takes it, for both policies alike."""
+    arguments.add_input_format(parser, INPUT_FORMATS)
+    arguments.add_date(parser, "--as-of", "load both policies as they were known on that date (default: today)")
+    arguments.add_date(parser, "--received", "the date the payer receives the claims (default today), as for check")
     parser.add_argument(
         "--history",
         metavar="FILE",
         help="a claim history (SQLite) whose claims count for rules over the patient's year; each "
         "policy gets its own private copy, and the file is never written",
     )
-    parser.add_argument(
-        "--window",
-        type=_count,
-        default=DEFAULT_WINDOW,
-        metavar="N",
-        help=f"the judging window, as for check (default {DEFAULT_WINDOW:,})",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=_jobs,
-        default=1,
-        metavar="N",
-        help="judge on N processes, each taking a share of the patients; the output is the same "
-        "as with one (default 1)",
+    arguments.add_window(parser, DEFAULT_WINDOW, f"the judging window, as for check (default {DEFAULT_WINDOW:,})")
+    arguments.add_jobs(
+        parser,
+        "judge on N processes, each taking a share of the patients; the output is the same as with one (default 1)",
     )
     parser.add_argument(
         "--different-payers", action="store_true", help="allow OLD and NEW to be policies of different payers"
     )
+
+
+def _add_gates(parser: argparse.ArgumentParser) -> None:
     gates = parser.add_argument_group("gates for CI (exit status 1 when one is crossed)")
     gates.add_argument("--fail-on-change", action="store_true", help="any line decided differently")
     gates.add_argument("--fail-on-newly-denied", action="store_true", help="any line newly denied")
-    gates.add_argument("--max-changed-lines", type=_count, metavar="N", help="more than N lines decided differently")
+    gates.add_argument(
+        "--max-changed-lines", type=arguments.count, metavar="N", help="more than N lines decided differently"
+    )
     gates.add_argument(
         "--max-at-stake",
         type=_dollars,
@@ -150,31 +129,12 @@ def run(args) -> int:
     new_source = given[1] if not args.base else given[0]
     old_source = PolicyAtRevision(args.base, new_source) if args.base else given[0]
     files = given[1:] if args.base else given[2:]
-    missing = [f for f in files if f != "-" and not os.path.isfile(f)]
-    if missing:
-        for f in missing:
-            print(f"payerpolicy: no such claim file: {f}", file=sys.stderr)
+    if arguments.missing(files, "claim file", lambda f: f == "-" or os.path.isfile(f)):
         return 2
     as_of = args.as_of or datetime.date.today()
-    try:
-        policies = Policies(args.policies, as_of=as_of) if args.policies else None
-    except FileNotFoundError as exc:
-        print(f"payerpolicy: --policies: {exc}", file=sys.stderr)
+    sides = _load_sides(args, old_source, new_source, as_of)
+    if sides is None:
         return 2
-    sides = []
-    for which, source in (("old", old_source), ("new", new_source)):
-        label = source.label if isinstance(source, PolicyAtRevision) else source
-        try:
-            sides.append(side(source, as_of, policies))
-        except PolicyError as exc:  # its diagnostics, and no diff
-            print(exc.render(), file=sys.stderr)
-            print(f"payerpolicy: the {which} policy {label} cannot be loaded; nothing was diffed", file=sys.stderr)
-            if isinstance(source, str) and not os.path.exists(source) and not args.policies:
-                print("payerpolicy: a payer of your own is found by name with --policies FOLDER", file=sys.stderr)
-            return 2
-        except RevisionError as exc:
-            print(f"payerpolicy: --base {args.base}: {exc}", file=sys.stderr)
-            return 2
     records = (record for name in files for record in read_claims(name, args.input_format))
     try:
         impact = diff(
@@ -204,6 +164,30 @@ def run(args) -> int:
         return 2
     writer.finish(impact)
     return _gates(args, impact.summary)
+
+
+def _load_sides(args, old_source, new_source, as_of: datetime.date) -> list | None:
+    """Both policies loaded, or None when one cannot be (what is wrong said on standard error)."""
+    try:
+        policies = Policies(args.policies, as_of=as_of) if args.policies else None
+    except FileNotFoundError as exc:
+        print(f"payerpolicy: --policies: {exc}", file=sys.stderr)
+        return None
+    sides = []
+    for which, source in (("old", old_source), ("new", new_source)):
+        label = source.label if isinstance(source, PolicyAtRevision) else source
+        try:
+            sides.append(side(source, as_of, policies))
+        except PolicyError as exc:  # its diagnostics, and no diff
+            print(exc.render(), file=sys.stderr)
+            print(f"payerpolicy: the {which} policy {label} cannot be loaded; nothing was diffed", file=sys.stderr)
+            if isinstance(source, str) and not os.path.exists(source) and not args.policies:
+                print("payerpolicy: a payer of your own is found by name with --policies FOLDER", file=sys.stderr)
+            return None
+        except RevisionError as exc:
+            print(f"payerpolicy: --base {args.base}: {exc}", file=sys.stderr)
+            return None
+    return sides
 
 
 def _gates(args, summary: dict) -> int:

@@ -8,7 +8,7 @@ left untouched, the other files are still formatted, and the run exits 2.
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli.help import add_command
 
 import difflib
 import os
@@ -17,19 +17,17 @@ import tempfile
 from pathlib import Path
 
 from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span, render
-from payerpolicy.policy.layout import WIDTH, LayoutError, lay_out
+from payerpolicy import LAYOUT_WIDTH, LayoutError, lay_out
 
 _SUFFIXES = (".yaml", ".yml")
 
 
 def add_parser(commands) -> None:
-    fmt = commands.add_parser(
+    fmt = add_command(
+        commands,
         "fmt",
-        help="lay policy files out one way (comments kept)",
-        description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
-        f"flow lists on one line up to {WIDTH} columns, conditions spaced one way, comments and blank "
-        "lines kept. What the files say does not change.",
-        epilog=examples(
+        "lay policy files out one way (comments kept)",
+        (
             "payerpolicy fmt policies",
             "payerpolicy fmt --check policies",
             "payerpolicy fmt --diff policies/acme-health/policy.yaml",
@@ -38,7 +36,9 @@ def add_parser(commands) -> None:
             "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
             "would change; 2 a file cannot be read or laid out",
         ),
-        formatter_class=WithExamples,
+        description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
+        f"flow lists on one line up to {LAYOUT_WIDTH} columns, conditions spaced one way, comments and blank "
+        "lines kept. What the files say does not change.",
     )
     mode = fmt.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="do not write: name the files that would change")

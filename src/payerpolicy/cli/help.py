@@ -14,3 +14,11 @@ class WithExamples(argparse.HelpFormatter):
 
 def examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" if line else "" for line in lines)
+
+
+def add_command(
+    commands: argparse._SubParsersAction, name: str, help: str, shown: tuple[str, ...], **options
+) -> argparse.ArgumentParser:
+    """A command's parser, its `--help` ending with the examples `shown` (every command has some)."""
+    options.setdefault("formatter_class", WithExamples)
+    return commands.add_parser(name, help=help, epilog=examples(*shown), **options)

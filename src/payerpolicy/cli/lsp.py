@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli.help import add_command
 
 import sys
 
+from payerpolicy.lsp import serve
+
 
 def add_parser(commands) -> None:
-    commands.add_parser(
+    add_command(
+        commands,
         "lsp",
-        help="the language server for policy files (editors start it; extra `lsp`)",
+        "the language server for policy files (editors start it; extra `lsp`)",
+        ('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")',),
         description="Speak the Language Server Protocol on standard input and output: "
         "diagnostics as you type, hover, go to definition and completion in policy "
         "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
-        formatter_class=WithExamples,
-        epilog=examples('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")'),
     )
 
 
 def run(args) -> int:
     try:
-        from payerpolicy.lsp.server import serve
+        serve()  # imports pygls before it reads a byte: an ImportError here is the missing extra
     except ImportError as exc:
         print(
             f"payerpolicy: the language server needs the `lsp` extra (pip install 'payerpolicy[lsp]'): {exc}",
             file=sys.stderr,
         )
         return 2
-    serve()
     return 0

@@ -32,8 +32,8 @@ from payerpolicy import (
     read_claims,
 )
 from payerpolicy.cli import lint_formats
-from payerpolicy.cli.help import examples as _examples
-from payerpolicy.cli.arguments import count as _count, date_value as _date, jobs as _jobs
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
@@ -43,6 +43,7 @@ from payerpolicy.cli import colour as cli_colour
 from payerpolicy.cli import fmt as cli_fmt
 from payerpolicy.cli import tables as cli_tables
 from payerpolicy.cli import test as cli_test
+from payerpolicy.cli import units as cli_units
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_check(commands)
     _add_lint(commands)
-    _add_units(commands)
+    cli_units.add_parser(commands)
     cli_test.add_parser(commands)
     cli_tables.add_parser(commands)
     cli_new.add_parser(commands)
@@ -65,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_check(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser(
+    check = add_command(
+        commands,
         "check",
-        help="judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples(
+        "judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
+        (
             "payerpolicy check --format text examples/claims.json",
             "payerpolicy check day.837 --history claims.sqlite > decisions.json",
             "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
@@ -80,14 +81,22 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     which = check.add_mutually_exclusive_group()
     which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
     which.add_argument("--policy", help="a policy folder or file for every claim")
+    arguments.add_policies(check)
+    _add_check_judging(check)
     check.add_argument(
-        "--policies",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own payers' policy folders (or one policy folder), searched by "
-        "payer name before the shipped ones; may be given more than once",
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress line on standard error (it is shown only on a terminal anyway)",
     )
+    arguments.add_jobs(
+        check,
+        "judge on N processes, each taking a share of the patients; the results are the same as with one (default 1)",
+    )
+
+
+def _add_check_judging(check: argparse.ArgumentParser) -> None:
+    """What comes in, how it is judged, what goes out and what fails the run."""
     check.add_argument(
         "--format",
         choices=OUTPUT_FORMATS,
@@ -95,23 +104,12 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         help="json (the decision contract, default), text (for people), csv (one row per finding), "
         "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)",
     )
-    check.add_argument(
-        "--input-format",
-        choices=("auto",) + INPUT_FORMATS,
-        default="auto",
-        help="what the claim files hold (default: told from their content)",
-    )
-    check.add_argument(
-        "--as-of",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="judge with the policies as they were known on that date (default: today)",
-    )
-    check.add_argument(
+    arguments.add_input_format(check, INPUT_FORMATS)
+    arguments.add_date(check, "--as-of", "judge with the policies as they were known on that date (default: today)")
+    arguments.add_date(
+        check,
         "--received",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="the date the payer receives the claims, for rules that key on it (`claim.received`; "
+        "the date the payer receives the claims, for rules that key on it (`claim.received`; "
         "Medicare's one line per timed code a day): default today, as if sent now",
     )
     check.add_argument(
@@ -120,12 +118,10 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
         "over the patient's year (the KX threshold) count the claims in it",
     )
-    check.add_argument(
-        "--window",
-        type=_count,
-        default=DEFAULT_WINDOW,
-        metavar="N",
-        help="a patient's claims are judged together, in date-of-service order, when read within N "
+    arguments.add_window(
+        check,
+        DEFAULT_WINDOW,
+        "a patient's claims are judged together, in date-of-service order, when read within N "
         f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README",
     )
     check.add_argument(
@@ -136,28 +132,14 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         "claim that could not be read; default), warn (also a warning), never (only a run "
         "that cannot finish fails)",
     )
-    check.add_argument(
-        "--quiet",
-        "-q",
-        action="store_true",
-        help="no progress line on standard error (it is shown only on a terminal anyway)",
-    )
-    check.add_argument(
-        "--jobs",
-        type=_jobs,
-        default=1,
-        metavar="N",
-        help="judge on N processes, each taking a share of the patients; the results are the "
-        "same as with one (default 1)",
-    )
 
 
 def _add_lint(commands: argparse._SubParsersAction) -> None:
-    lint = commands.add_parser(
+    lint = add_command(
+        commands,
         "lint",
-        help="check policy files without judging claims",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples(
+        "check policy files without judging claims",
+        (
             "payerpolicy lint policies",
             "payerpolicy lint my-payers/acme --strict --format github",
             "payerpolicy lint my-payers --format sarif > lint.sarif",
@@ -179,42 +161,6 @@ def _add_lint(commands: argparse._SubParsersAction) -> None:
         "(workflow annotations on the pull request)",
     )
     lint.add_argument("--strict", action="store_true", help="fail on warnings too, not only on errors")
-
-
-def _add_units(commands: argparse._SubParsersAction) -> None:
-    units = commands.add_parser(
-        "units",
-        help="the units a day's treatment minutes bill",
-        usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
-        description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
-        "or text. MINUTES is 24, periods that add up "
-        "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
-        "Options may come anywhere among the codes.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples(
-            "payerpolicy units 97112=24 97110=23",
-            "payerpolicy units --method ama --format text 97140=20+10",
-            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010",
-        ),
-    )
-    units.add_argument(
-        "--method",
-        default="cms",
-        metavar="cms|ama",
-        help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
-        "rule, each code on its own",
-    )
-    units.add_argument("--format", default="json", metavar="json|text", help="json (default) or text, for people")
-    units.add_argument(
-        "--untimed",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="CODE",
-        help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
-        "besides Medicare's untimed codes; a code named only here bills 1 unit",
-    )
-    units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,100 +315,11 @@ def _lint(args) -> int:
     return 1 if failed else 0
 
 
-# ------------------------------------------------------------------------------------------------ units
-
-
-def _units_option_value(tokens: list[str], i: int, token: str, option: str, choices: str) -> tuple[str, int]:
-    """The value of `--option VALUE` or `--option=VALUE` at tokens[i - 1], and where reading goes on."""
-    if token != option:
-        return token.removeprefix(option + "="), i
-    if i == len(tokens):
-        from payerpolicy.judge.timed_units import UnitsError
-
-        raise UnitsError(f"{option} needs a value: {choices}")
-    return tokens[i], i + 1
-
-
-def _units(args) -> int:
-    from payerpolicy.api import day_report
-    from payerpolicy.judge.timed_units import UnitsError, parse_assignment
-
-    # argparse reads options only before the first CODE=MINUTES; the rest are read here, so `--method` and
-    # `--untimed` may come anywhere, and codes after `--untimed` that carry minutes are still timed input.
-    tokens = (["--untimed", *args.untimed] if args.untimed else []) + args.given
-    method, form = args.method, args.format
-    untimed: list[str] = []
-    given: dict[str, list] = {}
-    after_untimed = False
-    try:
-        i = 0
-        while i < len(tokens):
-            token = tokens[i]
-            i += 1
-            if token in ("-h", "--help"):
-                _parser().parse_args(["units", "--help"])
-            elif token == "--method" or token.startswith("--method="):
-                method, i = _units_option_value(tokens, i, token, "--method", "cms or ama")
-                after_untimed = False
-            elif token == "--format" or token.startswith("--format="):
-                form, i = _units_option_value(tokens, i, token, "--format", "json or text")
-                after_untimed = False
-            elif token == "--untimed":
-                after_untimed = True
-            elif token.startswith("--untimed="):
-                untimed += token.removeprefix("--untimed=").split(",")
-            elif token.startswith("-"):
-                raise UnitsError(f"unknown option {token}; the options are --method, --format and --untimed")
-            elif "=" in token:
-                code, pieces = parse_assignment(token)
-                given.setdefault(code, []).extend(pieces)
-            elif after_untimed:
-                untimed += token.split(",")
-            else:
-                raise UnitsError(
-                    f"{token!r} has no minutes: write CODE=MINUTES, such as 97112=24, or name an "
-                    "untimed code after --untimed"
-                )
-        for code in untimed:
-            given.setdefault(code.strip(), [])
-        if not given:
-            raise UnitsError("no codes given: write CODE=MINUTES, such as payerpolicy units 97112=24 97110=23")
-        if form not in ("json", "text"):
-            raise UnitsError(f"unknown format `{form}`: use json or text")
-        report = day_report(given, method, untimed=[code.strip() for code in untimed])
-    except UnitsError as exc:
-        print(f"payerpolicy: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(report) if form == "json" else _units_text(report))
-    return 0
-
-
-def _units_text(report: dict) -> str:
-    """`payerpolicy units --format text`: the day's units, then every split the rule allows."""
-
-    def split(units: dict) -> str:
-        return ", ".join(f"{code} x{n}" for code, n in units.items())
-
-    out = [
-        f"{split(report['units'])}: {report['total_units']} unit{'' if report['total_units'] == 1 else 's'} "
-        f"from {report['total_minutes']} timed minutes ({report['method']})"
-    ]
-    if report["choice"] is None:
-        out.append("this is the only split the rule allows")
-    else:
-        count = report["split_count"]
-        out.append(f"{count} splits are allowed: {report['choice']}")
-        out += [f"  {split(units)}" for units in report["splits"]]
-        if count > len(report["splits"]):
-            out.append(f"  ... and {count - len(report['splits'])} more")
-    return "\n".join(out)
-
-
 # What runs each command (the parser's subcommand names).
 _COMMANDS = {
     "check": _check,
     "lint": _lint,
-    "units": _units,
+    "units": cli_units.run,
     "test": cli_test.run,
     "tables": cli_tables.run,
     "new": cli_new.run,

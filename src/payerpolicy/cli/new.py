@@ -7,7 +7,7 @@ where the cap fires and one where it does not). The author then edits from somet
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli.help import add_command
 
 import re
 import sys
@@ -65,26 +65,24 @@ _EXAMPLE_CODES = ("97110", "97530", "97140", "97535", "97112")
 
 
 def add_parser(commands) -> None:
-    new = commands.add_parser(
+    new = add_command(
+        commands,
         "new",
-        help="start a new payer's policy folder",
-        description="Write a new payer's policy folder, with an example rule and its cases, "
-        "that lints and tests clean at once.",
-        formatter_class=WithExamples,
-        epilog=examples(
+        "start a new payer's policy folder",
+        (
             "payerpolicy new payer acme-health --extends medicare",
             "payerpolicy new payer acme-gold --extends acme-health --into my-payers",
         ),
+        description="Write a new payer's policy folder, with an example rule and its cases, "
+        "that lints and tests clean at once.",
     )
     kinds = new.add_subparsers(dest="kind", required=True)
-    payer = kinds.add_parser(
+    payer = add_command(
+        kinds,
         "payer",
-        help="a payer's policy folder",
+        "a payer's policy folder",
+        ("payerpolicy new payer acme-health --extends medicare", "payerpolicy new payer acme-health --into my-payers"),
         description="Write policies/NAME/policy.yaml and its cases.",
-        formatter_class=WithExamples,
-        epilog=examples(
-            "payerpolicy new payer acme-health --extends medicare", "payerpolicy new payer acme-health --into my-payers"
-        ),
     )
     payer.add_argument("name", help="the payer's name in claims' `payer` (lower-case letters, digits, hyphens)")
     payer.add_argument(

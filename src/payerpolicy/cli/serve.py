@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 
 import argparse
-import datetime
 import logging
 import os
 import sys
 
 DEFAULT_PORT = 8642
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
 
 
 def _size(text: str) -> int:
@@ -40,35 +33,25 @@ def _history(text: str) -> tuple[str, str]:
 
 
 def add_parser(commands) -> None:
-    serve = commands.add_parser(
+    serve = add_command(
+        commands,
         "serve",
-        help="judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
-        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
-        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
-        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
-        "PAYERPOLICY_TOKEN environment variable or --token-file.",
-        formatter_class=WithExamples,
-        epilog=examples(
+        "judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
+        (
             "payerpolicy serve",
             "payerpolicy serve --policies my-payers --allow-edits",
             "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642",
         ),
+        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
+        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
+        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
+        "PAYERPOLICY_TOKEN environment variable or --token-file.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
-    serve.add_argument(
-        "--policies",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own payers' policy folders (or one policy folder), searched by "
-        "payer name before the shipped ones; may be given more than once",
-    )
-    serve.add_argument(
-        "--as-of",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="judge with the policies as known on that date (default: today, following the date)",
+    arguments.add_policies(serve)
+    arguments.add_date(
+        serve, "--as-of", "judge with the policies as known on that date (default: today, following the date)"
     )
     serve.add_argument(
         "--history",
@@ -81,6 +64,19 @@ def add_parser(commands) -> None:
         "payer not named; may be given more than once. A payer with none is judged without "
         "history; a request may ask for none with ?history=off",
     )
+    _add_limits(serve)
+    _add_access(serve)
+    serve.add_argument(
+        "--reload-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often to look for changed policy files (default 1; 0 turns reloading off)",
+    )
+
+
+def _add_limits(serve: argparse.ArgumentParser) -> None:
+    """What one caller may ask of the service at once."""
     serve.add_argument(
         "--max-body",
         type=_size,
@@ -102,6 +98,10 @@ def add_parser(commands) -> None:
         metavar="SECONDS",
         help="the longest a request body may take to arrive (default 60); a slower one gets 408",
     )
+
+
+def _add_access(serve: argparse.ArgumentParser) -> None:
+    """Who may call the service, and what it may do and keep."""
     serve.add_argument(
         "--token-file", metavar="FILE", help="a file (readable by you only) holding the token callers must send"
     )
@@ -124,21 +124,13 @@ def add_parser(commands) -> None:
         action="store_false",
         help="do not log each request (method, path, status, size, time; never a body or a query)",
     )
-    serve.add_argument(
-        "--reload-interval",
-        type=float,
-        default=1.0,
-        metavar="SECONDS",
-        help="how often to look for changed policy files (default 1; 0 turns reloading off)",
-    )
 
 
 def run(args) -> int:
     try:
         import uvicorn
 
-        from payerpolicy.service import ServiceSettings, make_app
-        from payerpolicy.service.security import StartError, check_bind, is_loopback, read_token
+        from payerpolicy.service import ServiceSettings, StartError, check_bind, is_loopback, make_app, read_token
     except ImportError as exc:
         print(
             f"payerpolicy: serve needs the extra `server` ({exc.name or exc} is not installed): "

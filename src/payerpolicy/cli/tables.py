@@ -6,14 +6,13 @@ written); 2 bad arguments or a file that cannot be read or written.
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import WithExamples, examples
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 
-import argparse
-import datetime
 import sys
 from pathlib import Path
 
-from payerpolicy.policy.table_import import KINDS, TableImportError, import_table
+from payerpolicy import TABLE_KINDS, TableImportError, import_table
 
 _WHAT = {
     "ptp": ("code pair edit", "code pair edits"),
@@ -23,14 +22,7 @@ _WHAT = {
 }
 
 
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, not {text!r}") from None
-
-
-_EXAMPLES = examples(
+_EXAMPLES = (
     "payerpolicy tables import mue MCR_MUE_PractitionerServices_Eff_10-01-2026.csv --quarter 2026Q4 \\",
     "    --out policies/acme-health/reference/mue-2026q4.csv",
     "payerpolicy tables import ptp ccipra-v324r0-f1.TXT ccipra-v324r0-f2.TXT --quarter 2026Q4 --out ptp.csv",
@@ -38,26 +30,26 @@ _EXAMPLES = examples(
 
 
 def add_parser(commands) -> None:
-    tables = commands.add_parser(
+    tables = add_command(
+        commands,
         "tables",
-        help="reference tables from CMS's published files",
+        "reference tables from CMS's published files",
+        _EXAMPLES,
         description="Work with the reference tables a policy names (NCCI PTP, MUE, "
         "fee schedule RVU and payment amounts).",
-        formatter_class=WithExamples,
-        epilog=_EXAMPLES,
     )
     actions = tables.add_subparsers(dest="tables_command", required=True)
-    imports = actions.add_parser(
+    imports = add_command(
+        actions,
         "import",
-        help="read CMS's published files of one kind and write the policy's table",
+        "read CMS's published files of one kind and write the policy's table",
+        _EXAMPLES,
         description="Read CMS files in their published layout, check every row, and write the table a policy "
         "names. A bad row is reported with its file and line; then nothing is written.",
-        formatter_class=WithExamples,
-        epilog=_EXAMPLES,
     )
     imports.add_argument(
         "kind",
-        choices=KINDS,
+        choices=TABLE_KINDS,
         help="ptp: NCCI practitioner PTP edit files (tab-separated; several a quarter are merged); "
         "mue: practitioner services MUE file (CSV); rvu: physician fee schedule RVU file "
         "(CSV, status codes); fees: payment amount file (CSV)",
@@ -70,25 +62,16 @@ def add_parser(commands) -> None:
         help="the quarter the files are for (2026Q4): the table applies to dates of service in it",
     )
     imports.add_argument("--out", required=True, metavar="PATH", help="the table file to write (replaced whole)")
-    imports.add_argument(
-        "--effective-from",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="first date of service the table applies to (default: the quarter's first day)",
+    arguments.add_date(
+        imports, "--effective-from", "first date of service the table applies to (default: the quarter's first day)"
     )
-    imports.add_argument(
-        "--effective-to",
-        type=_date,
-        metavar="YYYY-MM-DD",
-        help="last date of service the table applies to (default: the quarter's last day)",
+    arguments.add_date(
+        imports, "--effective-to", "last date of service the table applies to (default: the quarter's last day)"
     )
 
 
 def run(args) -> int:
-    missing = [f for f in args.files if not Path(f).is_file()]
-    if missing:
-        for f in missing:
-            print(f"payerpolicy: no such file: {f}", file=sys.stderr)
+    if arguments.missing(args.files, "file", lambda f: Path(f).is_file()):
         return 2
     try:
         result = import_table(

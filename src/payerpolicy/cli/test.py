@@ -11,28 +11,40 @@ import fnmatch
 import json
 import sys
 import time
+
+from payerpolicy.cli import arguments
+from payerpolicy.cli.help import add_command
 from pathlib import Path
 
-from payerpolicy.cases.files import find_case_files, read_case_file
-from payerpolicy.cases.run import COVERAGE_SCOPES, CaseResult, CaseRunner
-from payerpolicy.cases.update import update_case_file
+from payerpolicy.cases import (
+    COVERAGE_SCOPES,
+    CaseResult,
+    CaseRunner,
+    find_case_files,
+    junit_bytes,
+    read_case_file,
+    update_case_file,
+    write_junit,
+)
 from payerpolicy.diagnostics import PolicyError, SourceFiles
-from payerpolicy.cases.junit import junit_bytes, write_junit
 
 # The cases that failed in the last run from this folder, for --fail-only (case names only: no claim data).
 LAST_FAILED = Path(".payerpolicy") / "last-failed.json"
 
 
 def add_parser(commands) -> None:
-    test = commands.add_parser(
+    test = add_command(
+        commands,
         "test",
-        help="run policy regression cases (test_*.yaml)",
+        "run policy regression cases (test_*.yaml)",
+        (
+            "payerpolicy test policies --min-coverage 100",
+            "payerpolicy test policies/acme --coverage-scope own --format tap",
+            "payerpolicy test policies --run 97112 --update",
+            "payerpolicy test policies --fail-only",
+        ),
         description="Run the policy test cases in test_*.yaml files under PATHS.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  payerpolicy test policies --min-coverage 100\n"
-        "  payerpolicy test policies/acme --coverage-scope own --format tap\n"
-        "  payerpolicy test policies --run 97112 --update\n"
-        "  payerpolicy test policies --fail-only",
     )
     test.add_argument(
         "paths",
@@ -81,10 +93,7 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> int:
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        for p in missing:
-            print(f"payerpolicy: no such file or folder: {p}", file=sys.stderr)
+    if arguments.missing(args.paths, "file or folder", lambda p: Path(p).exists()):
         return 2
     files = find_case_files([Path(p) for p in args.paths])
     if not files:

@@ -195,11 +195,23 @@ def _fee_table_words(table: dict) -> str:
 def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list, show: int) -> str:
     head = impact.head()
     out = [f"Impact of {_policy_label(head['new'])}", f"     over {_policy_label(head['old'])}", ""]
-    out.append(
+    out += _text_counts(summary)
+    out += _text_money(summary["money"])
+    out += _text_rules(summary, head)
+    if kept:
+        out += _text_changed_lines(impact, kept, summary)
+    if unreadable:
+        out += _text_unreadable(unreadable, summary)
+    return "\n".join(out) + "\n"
+
+
+def _text_counts(summary: dict) -> list[str]:
+    """Claims and lines judged, and the changed lines by kind."""
+    out = [
         f"{_plural(summary['claims'], 'claim')} judged by both ({_plural(summary['lines'], 'line')}): "
         f"{_plural(summary['lines_changed'], 'line')} on {_plural(summary['claims_changed'], 'claim')} "
         "decided differently"
-    )
+    ]
     if summary["other_payers"]:
         out.append(f"{_plural(summary['other_payers'], 'claim')} of other payers left out")
     if summary["unreadable"]:
@@ -213,12 +225,15 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
                 f"  {KIND_WORDS[kind]:27} {_plural(counts['lines'], 'line'):>12} on "
                 f"{_plural(counts['claims'], 'claim'):>12}   charges {_money(counts['charges'])}"
             )
-    money = summary["money"]
-    out.append("")
-    out.append(
+    return out
+
+
+def _text_money(money: dict) -> list[str]:
+    out = [
+        "",
         f"Money at stake (billed charges of lines whose status changes): {_money(money['at_stake_charges'])}; "
-        f"newly denied {_money(money['newly_denied_charges'])}, newly passed {_money(money['newly_passed_charges'])}"
-    )
+        f"newly denied {_money(money['newly_denied_charges'])}, newly passed {_money(money['newly_passed_charges'])}",
+    ]
     if money["lines_without_charge"]:
         n = money["lines_without_charge"]
         out.append(f"  ({n:,} of those lines {'has' if n == 1 else 'have'} no charge)")
@@ -228,48 +243,57 @@ def render_text(impact: PolicyDiff, summary: dict, kept: list, unreadable: list,
             f"Estimated allowed amounts (fee schedule): {_money(allowed['at_stake'])} at stake; newly denied "
             f"{_money(allowed['newly_denied'])}, newly passed {_money(allowed['newly_passed'])}"
         )
+    return out
+
+
+def _text_rules(summary: dict, head: dict) -> list[str]:
+    """The rules that fire on more or fewer lines, and what differs between the policies."""
+    out = []
+    limit = RULES_SHOWN["text"]
     rules = list(summary["by_rule"].items())
     if rules:
         out += ["", "By rule (lines it now fires on / no longer fires on):"]
-        limit = RULES_SHOWN["text"]
         out += [f"  {rule}: +{n['now_fires']:,} / -{n['no_longer_fires']:,}" for rule, n in rules[:limit]]
         if len(rules) > limit:
             out.append(f"  ... and {len(rules) - limit:,} more rules")
     out += ["", "What differs between the two policies:"]
-    out += ["  " + line for line in _policy_change_lines(head["policy_changes"], RULES_SHOWN["text"])]
+    out += ["  " + line for line in _policy_change_lines(head["policy_changes"], limit)]
     idle = summary["changed_rules_without_effect"]
     if idle:
-        limit = RULES_SHOWN["text"]
         more = f" and {len(idle) - limit:,} more" if len(idle) > limit else ""
         out.append(
             f"  changed rules that changed no decision on these claims ({len(idle):,}): {', '.join(idle[:limit])}{more}"
         )
-    if kept:
-        out += ["", "Changed lines:"]
-        place = impact.old.place
-        for change, line in kept:
-            out.append(
-                f"Claim {change.id}  line {line.line}  {line.date_of_service}  {line.code} x{line.billed_units}"
-                f"  {KIND_WORDS[line.kind].upper()}: {_side_words(line.old)} -> {_side_words(line.new)}"
-                + (f"  charge {_money(line.charge)}" if line.charge is not None else "")
-            )
-            for finding in line.old_findings:
-                out.append("    was  " + _finding_words(finding, place))
-            for finding in line.new_findings:
-                out.append("    now  " + _finding_words(finding, dict))
-        rest = summary["lines_changed"] - len(kept)
-        if rest > 0:
-            out.append(f"... and {_plural(rest, 'more changed line')} (--show N to see more, --format csv for all)")
-    if unreadable:
-        out += ["", "Claims that could not be read:"]
-        for change in unreadable:
-            said = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in change.errors)
-            out.append(f"Claim {change.id or '(no id)'}{' ' + change.where if change.where else ''}: {said}")
-        if summary["unreadable"] > len(unreadable):
-            out.append(
-                f"... and {_plural(summary['unreadable'] - len(unreadable), 'more claim')} that could not be read"
-            )
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _text_changed_lines(impact: PolicyDiff, kept: list, summary: dict) -> list[str]:
+    out = ["", "Changed lines:"]
+    place = impact.old.place
+    for change, line in kept:
+        out.append(
+            f"Claim {change.id}  line {line.line}  {line.date_of_service}  {line.code} x{line.billed_units}"
+            f"  {KIND_WORDS[line.kind].upper()}: {_side_words(line.old)} -> {_side_words(line.new)}"
+            + (f"  charge {_money(line.charge)}" if line.charge is not None else "")
+        )
+        for finding in line.old_findings:
+            out.append("    was  " + _finding_words(finding, place))
+        for finding in line.new_findings:
+            out.append("    now  " + _finding_words(finding, dict))
+    rest = summary["lines_changed"] - len(kept)
+    if rest > 0:
+        out.append(f"... and {_plural(rest, 'more changed line')} (--show N to see more, --format csv for all)")
+    return out
+
+
+def _text_unreadable(unreadable: list, summary: dict) -> list[str]:
+    out = ["", "Claims that could not be read:"]
+    for change in unreadable:
+        said = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in change.errors)
+        out.append(f"Claim {change.id or '(no id)'}{' ' + change.where if change.where else ''}: {said}")
+    if summary["unreadable"] > len(unreadable):
+        out.append(f"... and {_plural(summary['unreadable'] - len(unreadable), 'more claim')} that could not be read")
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ Markdown

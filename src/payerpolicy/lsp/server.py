@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Callable, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -40,11 +41,13 @@ DEBOUNCE_SECONDS = 0.3
 # Conditions, values and fixes whose parse is kept between loads: the shipped Medicare policy has about 200.
 REMEMBERED_PARSES = 20_000
 
+T = TypeVar("T")
+
 _SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
 
 
 class PolicyServer(LanguageServer):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("payerpolicy", __version__)
         self.indexes: dict[Path, PolicyIndex] = {}  # policy folder -> its index, as it last loaded
         self.waiting: dict[Path, asyncio.TimerHandle] = {}  # policy folder -> its check after a pause
@@ -112,12 +115,15 @@ class PolicyServer(LanguageServer):
         folder = self.folder_of(uri)
         return self.indexes.get(folder.resolve()) if folder is not None else None
 
-    def asked_about(self, params) -> tuple[PolicyIndex, str] | None:
-        """The policy's index and the word under the cursor of a hover or definition request."""
+    def answer(
+        self, params: types.HoverParams | types.DefinitionParams, question: Callable[[PolicyIndex, str], T]
+    ) -> T | None:
+        """The policy index's answer to a hover or definition request about the word under the cursor; None
+        when there is no word there, or no policy that has loaded."""
         index = self.index_for(params.text_document.uri)
         document = self.workspace.get_text_document(params.text_document.uri)
         word = word_at(document.source, params.position.line, params.position.character)
-        return (index, word) if index is not None and word else None
+        return question(index, word) if index is not None and word else None
 
 
 def _path(uri: str) -> Path | None:
@@ -153,65 +159,64 @@ def _location(span: Span, base: Path) -> types.Location:
 def build() -> PolicyServer:
     server = PolicyServer()
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
+    def check_now(ls: PolicyServer, params: types.DidOpenTextDocumentParams | types.DidSaveTextDocumentParams) -> None:
         ls.check(params.text_document.uri)
+
+    # Opening and saving a file check its policy at once; typing checks it once the author pauses.
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(check_now)
+    server.feature(types.TEXT_DOCUMENT_DID_SAVE)(check_now)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.check_after_pause(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
-
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
-        asked = ls.asked_about(params)
-        text = asked[0].hover(asked[1]) if asked else None
+        text = ls.answer(params, PolicyIndex.hover)
         if text is None:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: PolicyServer, params: types.DefinitionParams) -> types.Location | None:
-        asked = ls.asked_about(params)
-        span = asked[0].definition(asked[1]) if asked else None
-        if span is None:
-            return None
-        return _location(span, Path.cwd())
+        span = ls.answer(params, PolicyIndex.definition)
+        return None if span is None else _location(span, Path.cwd())
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "."]))
-    def completion(ls: PolicyServer, params: types.CompletionParams) -> types.CompletionList:
-        index = ls.index_for(params.text_document.uri)
-        if index is None:
-            return types.CompletionList(is_incomplete=False, items=[])
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        lines = document.source.splitlines()
-        line = lines[params.position.line] if params.position.line < len(lines) else ""
-        typed = line[: params.position.character].split()
-        after_at = bool(typed) and typed[-1].lstrip("([").startswith("@")
-        kinds = {"field": types.CompletionItemKind.Field, "code set": types.CompletionItemKind.Constant}
-        items = [
-            types.CompletionItem(label=label, kind=kinds[what], detail=detail)
-            for label, what, detail in index.completions(after_at)
-        ]
-        return types.CompletionList(is_incomplete=False, items=items)
-
-    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
-    def formatting(ls: PolicyServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        try:
-            laid_out = lay_out(document.source)
-        except LayoutError:
-            return None
-        if laid_out == document.source:
-            return []
-        lines = document.source.split("\n")
-        whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
-        return [types.TextEdit(range=whole, new_text=laid_out)]
-
+    server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "."]))(_completion)
+    server.feature(types.TEXT_DOCUMENT_FORMATTING)(_formatting)
     return server
+
+
+def _completion(ls: PolicyServer, params: types.CompletionParams) -> types.CompletionList:
+    """The rule language's fields, or after `@` the policy's code set names."""
+    index = ls.index_for(params.text_document.uri)
+    if index is None:
+        return types.CompletionList(is_incomplete=False, items=[])
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    lines = document.source.splitlines()
+    line = lines[params.position.line] if params.position.line < len(lines) else ""
+    typed = line[: params.position.character].split()
+    after_at = bool(typed) and typed[-1].lstrip("([").startswith("@")
+    kinds = {"field": types.CompletionItemKind.Field, "code set": types.CompletionItemKind.Constant}
+    items = [
+        types.CompletionItem(label=label, kind=kinds[what], detail=detail)
+        for label, what, detail in index.completions(after_at)
+    ]
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+def _formatting(ls: PolicyServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+    """`payerpolicy fmt`'s layout as one edit of the whole text; none when fmt cannot lay it out."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        laid_out = lay_out(document.source)
+    except LayoutError:
+        return None
+    if laid_out == document.source:
+        return []
+    lines = document.source.split("\n")
+    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=len(lines), character=0))
+    return [types.TextEdit(range=whole, new_text=laid_out)]
 
 
 def serve() -> None:

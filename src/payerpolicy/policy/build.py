@@ -246,6 +246,40 @@ class _Builder:
     # ------------------------------------------------------------------ rules and rows
     def _common(self, doc: PolicyDocument, path: tuple, row: dict, family: str, section: str) -> dict | None:
         """The fields every rule and row has: severity, reason, message, fix, source, dates."""
+        outcome = self._outcome(doc, path, row, family)
+        ok = outcome is not None
+        fix = None
+        if "fix" in row:
+            fix = lower_fix(row["fix"], doc.origin(path + ("fix",)), self.diagnostics)
+            ok = ok and fix is not None
+        message = None
+        if "message" in row:
+            message = lower_template(row["message"], doc.origin(path + ("message",)), self.diagnostics)
+        dates = self._dates(doc, path, row)
+        if outcome is None or dates is None or not ok:
+            return None
+        severity, kind, reason = outcome
+        id_span = doc.span(path + ("id",))
+        return dict(
+            id=row["id"],
+            family=family,
+            severity=severity,
+            kind=kind,
+            section=section,
+            reason={k: text_of(v) for k, v in reason.items()},
+            source={"file": doc.file, "line": id_span.line, "cite": row["source"]},
+            span=id_span,
+            message=message,
+            fix=fix,
+            effective_from=dates["effective_from"],
+            effective_to=dates["effective_to"],
+            announced=dates["announced"],
+            deleted=(dates["deleted_announced"], dates["deleted_effective"]) if row.get("deleted") else None,
+        )
+
+    def _outcome(self, doc: PolicyDocument, path: tuple, row: dict, family: str) -> tuple[str, str, dict] | None:
+        """The rule's severity, kind and reason, each from the row or its family's defaults; None when one is
+        missing or a finding that is not a payer edit gives a reason (each said)."""
         defaults = self.defaults.get(family, {})
         place = where(path, doc.data)
         ok = True
@@ -278,15 +312,13 @@ class _Builder:
                     )
                 )
                 ok = False
-        fix = None
-        if "fix" in row:
-            fix = lower_fix(row["fix"], doc.origin(path + ("fix",)), self.diagnostics)
-            ok = ok and fix is not None
-        message = None
-        if "message" in row:
-            message = lower_template(row["message"], doc.origin(path + ("message",)), self.diagnostics)
+        return (severity, kind, reason) if ok else None
+
+    def _dates(self, doc: PolicyDocument, path: tuple, row: dict) -> dict | None:
+        """The row's dates (in force from and to, announced, deleted), or None when one is not a real date."""
         dates = {}
         deleted = row.get("deleted") or {}
+        ok = True
         for key, value, at in (
             ("effective_from", row.get("effective_from"), ("effective_from",)),
             ("effective_to", row.get("effective_to"), ("effective_to",)),
@@ -302,25 +334,7 @@ class _Builder:
                     )
                 )
                 ok = False
-        if not ok:
-            return None
-        id_span = doc.span(path + ("id",))
-        return dict(
-            id=row["id"],
-            family=family,
-            severity=severity,
-            kind=kind,
-            section=section,
-            reason={k: text_of(v) for k, v in reason.items()},
-            source={"file": doc.file, "line": id_span.line, "cite": row["source"]},
-            span=id_span,
-            message=message,
-            fix=fix,
-            effective_from=dates["effective_from"],
-            effective_to=dates["effective_to"],
-            announced=dates["announced"],
-            deleted=(dates["deleted_announced"], dates["deleted_effective"]) if deleted else None,
-        )
+        return dates if ok else None
 
     def add_rule(self, doc: PolicyDocument, path: tuple, row: dict) -> None:
         if not self._claim_id(doc, path, row["id"]):

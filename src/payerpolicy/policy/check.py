@@ -180,77 +180,88 @@ class RuleChecker:
             case ast.Literal(kind=kind, value=value):
                 return None if kind == "date" and value is None else kind
             case ast.Field(subject, path):
-                fields = _FIELDS[subject]
-                if path in fields:
-                    return fields[path]
-                prefix = "" if subject == "focus" else subject + "."
-                names = [prefix + _dotted(p) for p in fields]
-                written = prefix + _dotted(path)
-                hint = did_you_mean(written, names)
-                if (
-                    hint is None
-                    and subject == "focus"
-                    and len(path) == 1
-                    and (path[0].upper() in PROVIDER_TYPES or MODIFIER.match(path[0].upper()))
-                ):
-                    hint = f"provider types and modifiers are written in capitals: `{path[0].upper()}`"
-                self.error(
-                    "E401",
-                    f"unknown field `{written}`",
-                    node,
-                    hint or f"the fields are {', '.join(f'`{n}`' for n in names)}",
-                )
-                return None
+                return self._field(node, subject, path)
             case ast.Call(function, args):
-                kinds = [self.value(a, in_filter) for a in args]
-                builtin = BUILTINS.get(function)
-                if builtin is None:
-                    self.error(
-                        "E404",
-                        f"unknown function `{function}`",
-                        node,
-                        did_you_mean(function, BUILTINS)
-                        or f"the functions are {', '.join(f'`{n}`' for n in BUILTINS)}",
-                    )
-                    return None
-                if builtin.check is not None:  # a function with checks of its own (`value`)
-                    return builtin.check(self, node, args, kinds)
-                return self.check_arguments(node, builtin, args, kinds)
+                return self._call(node, function, args, in_filter)
             case ast.Arithmetic(op, left, right):
-                lk, rk = self.value(left, in_filter), self.value(right, in_filter)
-                if lk == "date" and op in "+-" and rk in (None, "number"):
-                    return "date"  # a date moved by a number of days
-                for side_kind, side in ((lk, left), (rk, right)):
-                    if side_kind is not None and side_kind != "number":
-                        self.error(
-                            "E403",
-                            f"`{op}` works on numbers, not {_kind_words(side_kind)}",
-                            side,
-                            "a date takes + or - a number of days: line.date - 30" if side_kind == "date" else None,
-                        )
-                return "number"
+                return self._arithmetic(op, left, right, in_filter)
             case ast.DayLines(measure, filt):
-                if filt is not None:
-                    self.condition(filt, in_filter=True)
-                if measure in DATE_MEASURES:
-                    return "date"
-                if measure.startswith(("earliest ", "latest ")):
-                    self.error(
-                        "E401",
-                        f"`{measure.split()[0]}` takes the date of lines, not `{measure.split()[1]}`",
-                        node,
-                        f"{measure.split()[0]} date of lines ...",
-                    )
-                    return None
-                if measure not in ("count", "days", "claims") and measure not in _SUMMABLE:
-                    self.error(
-                        "E401",
-                        f"cannot total `{measure}` over lines",
-                        node,
-                        did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed",
-                    )
-                return "number"
+                return self._day_lines(node, measure, filt)
         return None
+
+    def _field(self, node, subject: str, path: tuple) -> str | None:
+        fields = _FIELDS[subject]
+        if path in fields:
+            return fields[path]
+        prefix = "" if subject == "focus" else subject + "."
+        names = [prefix + _dotted(p) for p in fields]
+        written = prefix + _dotted(path)
+        hint = did_you_mean(written, names)
+        if (
+            hint is None
+            and subject == "focus"
+            and len(path) == 1
+            and (path[0].upper() in PROVIDER_TYPES or MODIFIER.match(path[0].upper()))
+        ):
+            hint = f"provider types and modifiers are written in capitals: `{path[0].upper()}`"
+        self.error(
+            "E401",
+            f"unknown field `{written}`",
+            node,
+            hint or f"the fields are {', '.join(f'`{n}`' for n in names)}",
+        )
+        return None
+
+    def _call(self, node, function: str, args, in_filter: bool) -> str | None:
+        kinds = [self.value(a, in_filter) for a in args]
+        builtin = BUILTINS.get(function)
+        if builtin is None:
+            self.error(
+                "E404",
+                f"unknown function `{function}`",
+                node,
+                did_you_mean(function, BUILTINS) or f"the functions are {', '.join(f'`{n}`' for n in BUILTINS)}",
+            )
+            return None
+        if builtin.check is not None:  # a function with checks of its own (`value`)
+            return builtin.check(self, node, args, kinds)
+        return self.check_arguments(node, builtin, args, kinds)
+
+    def _arithmetic(self, op: str, left, right, in_filter: bool) -> str:
+        lk, rk = self.value(left, in_filter), self.value(right, in_filter)
+        if lk == "date" and op in "+-" and rk in (None, "number"):
+            return "date"  # a date moved by a number of days
+        for side_kind, side in ((lk, left), (rk, right)):
+            if side_kind is not None and side_kind != "number":
+                self.error(
+                    "E403",
+                    f"`{op}` works on numbers, not {_kind_words(side_kind)}",
+                    side,
+                    "a date takes + or - a number of days: line.date - 30" if side_kind == "date" else None,
+                )
+        return "number"
+
+    def _day_lines(self, node, measure: str, filt) -> str | None:
+        if filt is not None:
+            self.condition(filt, in_filter=True)
+        if measure in DATE_MEASURES:
+            return "date"
+        if measure.startswith(("earliest ", "latest ")):
+            self.error(
+                "E401",
+                f"`{measure.split()[0]}` takes the date of lines, not `{measure.split()[1]}`",
+                node,
+                f"{measure.split()[0]} date of lines ...",
+            )
+            return None
+        if measure not in ("count", "days", "claims") and measure not in _SUMMABLE:
+            self.error(
+                "E401",
+                f"cannot total `{measure}` over lines",
+                node,
+                did_you_mean(measure, _SUMMABLE) or "total units, minutes, charge or allowed",
+            )
+        return "number"
 
     def check_arguments(self, node, builtin, args, kinds) -> str:
         """A call's values: as many as the function takes, each of the kind it takes."""

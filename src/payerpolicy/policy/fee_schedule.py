@@ -88,6 +88,28 @@ def fee_tables(
     quarter = fees_file.meta.get("quarter")
     label = f"carrier {carrier} locality {locality}" + (f", {quarter}" if quarter else "")
     tables = FeeTables(carrier, locality, fees_file.first_day, fees_file.last_day, label)
+    bad = _read_fees(tables, fees_file, diagnostics, sources) + _read_rvus(tables, rvu_file, diagnostics, sources)
+    if not tables.fees and not bad and not fees_file.mistakes:
+        diagnostics.append(
+            Diagnostic(
+                "E212",
+                f"`{fees_file.display}` has no fee for carrier {carrier} locality {locality}",
+                at["locality"],
+                "give the carrier and locality of the practice as the payment amount file writes them "
+                "(carrier 01112, locality 05)",
+            )
+        )
+        return None
+    if bad or fees_file.mistakes or rvu_file.mistakes:
+        return None
+    return tables
+
+
+def _read_fees(
+    tables: FeeTables, fees_file: reference.TableFile, diagnostics: list[Diagnostic], sources: SourceFiles
+) -> int:
+    """The carrier and locality's fees from the payment amount file into `tables`; how many rows are bad."""
+    carrier, locality = tables.carrier, tables.locality
     bad = 0
     for number, row in fees_file.rows:
         if row["carrier"].strip() != carrier or row["locality"].strip() != locality:
@@ -105,6 +127,15 @@ def fee_tables(
             )
             continue
         tables.fees[(code, modifier)] = (nonfacility, facility)
+    return bad
+
+
+def _read_rvus(
+    tables: FeeTables, rvu_file: reference.TableFile, diagnostics: list[Diagnostic], sources: SourceFiles
+) -> int:
+    """Each code's RVUs (work, PE non-facility, PE facility, MP) and multiple procedure indicator into
+    `tables`; how many rows are bad."""
+    bad = 0
     for number, row in rvu_file.rows:
         code, modifier = row["code"].strip().upper(), row.get("modifier", "").strip().upper()
         figures = [
@@ -122,17 +153,4 @@ def fee_tables(
             )
             continue
         tables.rvus[(code, modifier)] = (*figures, row.get("mult_proc", "").strip())
-    if not tables.fees and not bad and not fees_file.mistakes:
-        diagnostics.append(
-            Diagnostic(
-                "E212",
-                f"`{fees_file.display}` has no fee for carrier {carrier} locality {locality}",
-                at["locality"],
-                "give the carrier and locality of the practice as the payment amount file writes them "
-                "(carrier 01112, locality 05)",
-            )
-        )
-        return None
-    if bad or fees_file.mistakes or rvu_file.mistakes:
-        return None
-    return tables
+    return bad

@@ -128,15 +128,7 @@ def read_table_file(
     meta: dict = {}
     rows: list = []
     names: list[str] | None = None
-    mistakes = 0
-
-    def mistake(message: str, line: int, column: int = 1, hint: str | None = None, width: int = 1) -> None:
-        nonlocal mistakes
-        mistakes += 1
-        if mistakes <= MISTAKES_SHOWN:
-            diagnostics.append(Diagnostic("E208", message, Span(display, line, column, line, column + width), hint))
-
-    kind_seen = None
+    mistake = _Mistakes(display, diagnostics)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -144,56 +136,67 @@ def read_table_file(
             if ":" in line:
                 key, value = line[1:].split(":", 1)
                 meta[key.strip()] = value.strip()
-                if key.strip() == "payerpolicy reference table":
-                    kind_seen = value.strip()
             continue
         cells = next(csv.reader([line]))
         if names is None:
             names = [c.strip().lower() for c in cells]
-            missing = [n for n in _NEEDED[kind] if n not in names]
-            if kind_seen not in (None, kind):
-                mistake(
-                    f"`{display}` is a table of kind `{kind_seen}`, not `{kind}`",
-                    number,
-                    1,
-                    f"import the right CMS file: payerpolicy tables import {kind} FILE --quarter ... --out "
-                    f"{Path(display).name}",
-                    len(line),
-                )
-                break
-            if missing:
-                mistake(
-                    f"the heading row has no {', '.join(f'`{m}`' for m in missing)} column",
-                    number,
-                    1,
-                    f"a {_WHAT[kind]} has the columns {', '.join(_NEEDED[kind])}",
-                    len(line),
-                )
+            wrong = _wrong_heading(names, kind, meta.get("payerpolicy reference table"), display)
+            if wrong is not None:
+                mistake(wrong[0], number, 1, wrong[1], len(line))
                 break
             continue
         if len(cells) < len(names):
             mistake(f"this row has {len(cells)} cells; the heading row has {len(names)}", number, 1, None, len(line))
             continue
         rows.append((number, dict(zip(names, cells))))
-    if names is None and not mistakes:
+    if names is None and not mistake.count:
         mistake(
             f"`{display}` has no heading row and no rows", 1, 1, f"write it with `payerpolicy tables import {kind} ...`"
         )
-    if mistakes:
+    if mistake.count:
         sources.texts[display] = text  # so each mistake is shown with its line
-    if mistakes > MISTAKES_SHOWN:
+    if mistake.count > MISTAKES_SHOWN:
         diagnostics.append(
             Diagnostic(
                 "E208",
-                f"{mistakes - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
+                f"{mistake.count - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
                 at,
                 f"only the first {MISTAKES_SHOWN} are shown",
             )
         )
-    table = None if names is None else TableFile(display, meta, rows, mistakes)
+    table = None if names is None else TableFile(display, meta, rows, mistake.count)
     if table is not None:
         table.text = text  # kept while the policy is built, for a mistake found in a cell later
     return table
+
+
+class _Mistakes:
+    """The rows of a table file with the wrong shape: each counted, the first `MISTAKES_SHOWN` said (E208)."""
+
+    def __init__(self, display: str, diagnostics: list[Diagnostic]):
+        self.display, self.diagnostics, self.count = display, diagnostics, 0
+
+    def __call__(self, message: str, line: int, column: int = 1, hint: str | None = None, width: int = 1) -> None:
+        self.count += 1
+        if self.count <= MISTAKES_SHOWN:
+            span = Span(self.display, line, column, line, column + width)
+            self.diagnostics.append(Diagnostic("E208", message, span, hint))
+
+
+def _wrong_heading(names: list[str], kind: str, kind_seen: str | None, display: str) -> tuple[str, str] | None:
+    """What is wrong with a table's heading row (a table of another kind, a column missing), with its help."""
+    if kind_seen not in (None, kind):
+        return (
+            f"`{display}` is a table of kind `{kind_seen}`, not `{kind}`",
+            f"import the right CMS file: payerpolicy tables import {kind} FILE --quarter ... --out {Path(display).name}",
+        )
+    missing = [n for n in _NEEDED[kind] if n not in names]
+    if missing:
+        return (
+            f"the heading row has no {', '.join(f'`{m}`' for m in missing)} column",
+            f"a {_WHAT[kind]} has the columns {', '.join(_NEEDED[kind])}",
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------------- MUE

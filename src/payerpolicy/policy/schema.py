@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import jsonschema
@@ -168,82 +169,127 @@ def _show(value) -> str:
     return f"`{shown(text, 60)}`"
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A schema error's parts as plain values (jsonschema types them loosely: a schema may be a bool, a value
+    unset), with where it is in the policy in words."""
+
+    error: jsonschema.ValidationError
+    doc: PolicyDocument
+    path: tuple
+    place: str
+    kind: str
+    schema: dict[str, Any]
+    value: Any
+    instance: Any
+
+    @classmethod
+    def of(cls, error: jsonschema.ValidationError, doc: PolicyDocument) -> _Found:
+        path = tuple(error.absolute_path)
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        return cls(
+            error, doc, path, where(path, doc.data), str(error.validator), schema, error.validator_value, error.instance
+        )
+
+
 def _explain(error: jsonschema.ValidationError, doc: PolicyDocument) -> Iterator[Diagnostic]:
-    path = tuple(error.absolute_path)
-    place = where(path, doc.data)
-    # The error's parts as plain values (jsonschema types them loosely: a schema may be a bool, a value unset).
-    kind = str(error.validator)
-    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    value: Any = error.validator_value
-    instance: Any = error.instance
-    hint: str | None
+    """A schema error in an author's words: a key that is not allowed (E201), one that is missing (E202), or a
+    value of the wrong kind (E203). Each explainer answers None for an error that is not its kind."""
+    found = _Found.of(error, doc)
+    for explainer in (_unknown_key, _missing_key, _wrong_value):
+        said = explainer(found)
+        if said is not None:
+            yield from said
+            return
+    yield Diagnostic("E203", f"{found.place}: {error.message}", doc.span(found.path))
+
+
+def _unknown_key(found: _Found) -> list[Diagnostic] | None:
+    path, place, kind, schema, instance, doc = (
+        found.path,
+        found.place,
+        found.kind,
+        found.schema,
+        found.instance,
+        found.doc,
+    )
     if kind == "additionalProperties":
         allowed = list(schema.get("properties", {}))
+        said = []
         for key in sorted(set(instance) - set(allowed)):
-            hint = did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
-            yield Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint)
-    elif "propertyNames" in error.relative_schema_path and kind == "pattern":
-        yield Diagnostic(
-            "E201",
-            f"`{instance}` cannot be the name of a code set",
-            doc.span(path + (instance,), key=True),
-            "names are one word of letters, digits, `_` and `-`: pt_evaluation",
-        )
-    elif kind == "propertyNames":
-        key = instance
-        allowed = schema.get("enum") or []
-        hint = did_you_mean(str(key), allowed) if allowed else schema.get("pattern")
-        yield Diagnostic(
-            "E201", f"`{key}` is not allowed as a name in {place}", doc.span(path + (key,), key=True), hint
-        )
-    elif kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        known = schema.get("properties", {})
+            hint: str | None = (
+                did_you_mean(key, allowed) or f"the keys allowed here are {', '.join(f'`{k}`' for k in allowed)}"
+            )
+            said.append(Diagnostic("E201", f"unknown key `{key}` in {place}", doc.span(path + (key,), key=True), hint))
+        return said
+    if "propertyNames" in found.error.relative_schema_path and kind == "pattern":
+        return [
+            Diagnostic(
+                "E201",
+                f"`{instance}` cannot be the name of a code set",
+                doc.span(path + (instance,), key=True),
+                "names are one word of letters, digits, `_` and `-`: pt_evaluation",
+            )
+        ]
+    if kind == "propertyNames":
+        names = schema.get("enum") or []
+        suggestion = did_you_mean(str(instance), names) if names else schema.get("pattern")
+        span = doc.span(path + (instance,), key=True)
+        return [Diagnostic("E201", f"`{instance}` is not allowed as a name in {place}", span, suggestion)]
+    return None
+
+
+def _missing_key(found: _Found) -> list[Diagnostic] | None:
+    path, place, kind, instance, doc = found.path, found.place, found.kind, found.instance, found.doc
+    if kind == "required":
+        message = found.error.message
+        missing = message.split("'")[1] if "'" in message else message
+        known = found.schema.get("properties", {})
         if isinstance(instance, dict) and any(did_you_mean(k, [missing]) for k in instance if k not in known):
-            return  # a misspelt key is the cause, and it is reported as an unknown key with this very hint
-        yield Diagnostic(
-            "E202", f"{place} is missing `{missing}`", doc.span(path, key=True), _REQUIRED_HELP.get(missing)
-        )
-    elif kind == "oneOf" and all("required" in s for s in value):
-        keys = [s["required"][0] for s in value]
+            return []  # a misspelt key is the cause, and it is reported as an unknown key with this very hint
+        return [
+            Diagnostic("E202", f"{place} is missing `{missing}`", doc.span(path, key=True), _REQUIRED_HELP.get(missing))
+        ]
+    if kind == "oneOf" and all("required" in s for s in found.value):
+        keys = [s["required"][0] for s in found.value]
         names = " or ".join(f"`{k}`" for k in keys)
         given = [k for k in keys if isinstance(instance, dict) and k in instance]
         problem = "gives both" if len(given) > 1 else "needs one of"
-        yield Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True), f"give exactly one of {names}")
-    elif kind == "enum":
+        return [
+            Diagnostic("E202", f"{place} {problem} {names}", doc.span(path, key=True), f"give exactly one of {names}")
+        ]
+    return None
+
+
+def _wrong_value(found: _Found) -> list[Diagnostic] | None:
+    place, kind, schema, value, instance = found.place, found.kind, found.schema, found.value, found.instance
+    span = found.doc.span(found.path)
+    if kind == "enum":
         options = [str(o) for o in value]
         hint = did_you_mean(str(instance), options) or f"write one of: {', '.join(options)}"
-        yield Diagnostic("E203", f"{_show(instance)} is not allowed for {place}", doc.span(path), hint)
-    elif kind == "type":
+        return [Diagnostic("E203", f"{_show(instance)} is not allowed for {place}", span, hint)]
+    if kind == "type":
         types = value if isinstance(value, list) else [value]
         wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
-        yield Diagnostic("E203", f"{place} must be {wanted}; found {_show(instance)}", doc.span(path))
-    elif kind == "pattern":
+        return [Diagnostic("E203", f"{place} must be {wanted}; found {_show(instance)}", span)]
+    if kind == "pattern":
         described = schema.get("description")
-        yield Diagnostic(
-            "E203",
-            f"{_show(instance)} is not a valid value for {place}",
-            doc.span(path),
-            f"expected {described}" if described else f"it must match {value}",
-        )
-    elif kind == "anyOf" and isinstance(instance, (dict, list)) and _within_branch(error):
+        hint = f"expected {described}" if described else f"it must match {value}"
+        return [Diagnostic("E203", f"{_show(instance)} is not a valid value for {place}", span, hint)]
+    if kind == "anyOf" and isinstance(instance, (dict, list)) and _within_branch(found.error):
         # A mapping or list of the right kind with a mistake inside (a misspelt key, say): say what is wrong
         # inside it, not only that the whole has the wrong form.
-        for inner in _within_branch(error):
-            yield from _explain(inner, doc)
-    elif kind == "anyOf":
+        return [d for inner in _within_branch(found.error) for d in _explain(inner, found.doc)]
+    if kind == "anyOf":
         described = schema.get("description", "another kind of value")
-        yield Diagnostic(
-            "E203", f"{place} has the wrong form: {_show(instance)}", doc.span(path), f"expected {described}"
-        )
-    elif kind in ("minItems", "minLength"):
-        yield Diagnostic("E203", f"{place} is empty", doc.span(path))
-    elif kind == "maximum":
-        yield Diagnostic("E203", f"{place} must be {value:,} or less; found {_show(instance)}", doc.span(path))
-    elif kind == "minimum":
-        yield Diagnostic("E203", f"{place} must be {value} or more; found {_show(instance)}", doc.span(path))
-    else:
-        yield Diagnostic("E203", f"{place}: {error.message}", doc.span(path))
+        return [Diagnostic("E203", f"{place} has the wrong form: {_show(instance)}", span, f"expected {described}")]
+    if kind in ("minItems", "minLength"):
+        return [Diagnostic("E203", f"{place} is empty", span)]
+    if kind == "maximum":
+        return [Diagnostic("E203", f"{place} must be {value:,} or less; found {_show(instance)}", span)]
+    if kind == "minimum":
+        return [Diagnostic("E203", f"{place} must be {value} or more; found {_show(instance)}", span)]
+    return None
 
 
 def _within_branch(error: jsonschema.ValidationError) -> list:

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, TypeVar, Union, dataclass_transform
 
 from payerpolicy.diagnostics import Span
+
+T = TypeVar("T")
 
 
 def _span() -> Span | None:
     return field(default=None, compare=False, repr=False)
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def _node(cls: type[T]) -> type[T]:
+    """A node of the tree: a frozen dataclass with slots, pickled as a call of its class (`_rebuild`)."""
+    node = dataclass(frozen=True, slots=True)(cls)
+    setattr(node, "__reduce__", _rebuild)  # noqa: B010 (mypy refuses a method assigned after the class)
+    return node
+
+
+def _rebuild(self: Any) -> tuple[type, tuple]:
+    """Pickle a node as a call of its class: the compiled-policy cache holds tens of thousands of nodes, and
+    a frozen dataclass's own way back from a pickle takes several times longer per node."""
+    return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
+
 # ------------------------------------------------------------------ values
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Literal:
     """A constant. `kind`: code, number, date, text, or symbol (an upper-case word: PT, GP, XU)."""
 
@@ -31,14 +47,16 @@ class Literal:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class CodeRange:
+    """`97161-97163`: the procedure codes from `low` to `high`, both included."""
+
     low: str
     high: str
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class SetRef:
     """`@name`: a named code set of the policy."""
 
@@ -46,7 +64,7 @@ class SetRef:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class SetList:
     """`[a, b, 97161-97163]`: items are Literal or CodeRange."""
 
@@ -54,7 +72,7 @@ class SetList:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Field:
     """A field of something on the claim.
 
@@ -72,22 +90,26 @@ class Field:
         return prefix + ".".join(self.path)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Call:
+    """`function(args...)`: one of the rule language's functions (rules.builtins) applied to values."""
+
     function: str
     args: tuple
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Arithmetic:
+    """`left + right`, `-` or `*`: numbers, or a date moved by a number of days."""
+
     operator: str  # "+", "-" or "*"
     left: "Value"
     right: "Value"
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class DayLines:
     """Lines of the patient's day: `number of lines ...` (count) or `total units of lines ...` (sum).
 
@@ -112,33 +134,41 @@ Value = Union[Literal, Field, Call, Arithmetic, DayLines]
 # ------------------------------------------------------------------ conditions
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class AllOf:
+    """`a and b and ...`: every item holds."""
+
     items: tuple
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class AnyOf:
+    """`a or b or ...`: at least one item holds."""
+
     items: tuple
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Not:
+    """`not a`: the item does not hold."""
+
     item: "Condition"
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Compare:
+    """`left = right` and the other comparisons: of values of one kind; missing on either side never holds."""
+
     operator: str  # = != < <= > >=
     left: Value
     right: Value
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class InSet:
     """`value in set`; with `quantifier` "any"/"none" the value is a list (`none of line.diagnoses in @x`)."""
 
@@ -149,14 +179,16 @@ class InSet:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IsMissing:
+    """`value is missing` (the claim does not give it), or `is present`."""
+
     value: Value
     negated: bool = False  # True for `is present`
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class HasModifier:
     """`has modifier GP` / `has any modifier in S` (negated False); `lacks ...` / `has no ...` (negated True)."""
 
@@ -165,7 +197,7 @@ class HasModifier:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class AnotherLine:
     """`another line [with C] that day`: some line of the day other than the judged one meets C."""
 
@@ -174,14 +206,14 @@ class AnotherLine:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Always:
     """The condition of a rule with no `when`: it fires on every line it concerns."""
 
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PairEdit:
     """The condition of a code pair table (`code_pair_tables:`), not written in the rule language: some other
     line of the day has a code that the table pairs in column 1 with the judged line's code in column 2, the
@@ -198,7 +230,7 @@ class PairEdit:
     ignored_on: "SetExpr | None" = None  # codes on whose lines `either` does not count
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class TableEdit:
     """The condition of a rule made from a reference table (`unit_cap_tables:`, `fee_status:`), not written in
     the rule language: the table itself judges the line (`table.hits(day)`, empty when nothing hits) and says
@@ -214,7 +246,7 @@ Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, Ano
 # ------------------------------------------------------------------ fixes and messages
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Fix:
     """What to do about a finding. `action` is one of the decision contract's fix actions."""
 
@@ -226,7 +258,7 @@ class Fix:
     modifier_span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Template:
     """A message with `{value}` holes: parts are plain strings and values, in order."""
 
@@ -282,35 +314,3 @@ def show(node) -> str:
         case Template(parts):
             return "".join(p if isinstance(p, str) else "{" + show(p) + "}" for p in parts)
     raise TypeError(f"not a syntax tree node: {node!r}")
-
-
-def _rebuild(self):
-    """Pickle a node as a call of its class: the compiled-policy cache holds tens of thousands of nodes, and
-    a frozen dataclass's own way back from a pickle takes several times longer per node."""
-    return type(self), tuple(getattr(self, name) for name in self.__slots__)
-
-
-for _node in (
-    Literal,
-    CodeRange,
-    SetRef,
-    SetList,
-    Field,
-    Call,
-    Arithmetic,
-    DayLines,
-    AllOf,
-    AnyOf,
-    Not,
-    Compare,
-    InSet,
-    IsMissing,
-    HasModifier,
-    AnotherLine,
-    PairEdit,
-    TableEdit,
-    Always,
-    Fix,
-    Template,
-):
-    setattr(_node, "__reduce__", _rebuild)  # noqa: B010 (mypy refuses a method assigned after the class)

@@ -12,9 +12,10 @@ Needs the optional extra `server` (`pip install 'payerpolicy[server]'`); nothing
 
 from __future__ import annotations
 
+from payerpolicy.service.security import StartError, check_bind, is_loopback, read_token
 from payerpolicy.service.settings import ServiceSettings
 
-__all__ = ["ServiceSettings", "make_app"]
+__all__ = ["ServiceSettings", "make_app", "StartError", "check_bind", "is_loopback", "read_token"]
 
 
 def make_app(settings: ServiceSettings, store=None):

@@ -165,20 +165,7 @@ def judge(
     as_of = as_of or datetime.date.today()
     received = received or datetime.date.today()
     shipped = _ship(_compiled(policies, as_of))
-    text, as_columns = _claim_text(claims, column)
-    patient, first_date, claim_id = _claim_keys(claims, text, as_columns)
-    keyed = claims.select(
-        text.alias("claim"),
-        F.monotonically_increasing_id().alias("position"),
-        patient.alias("patient"),
-        first_date.alias("first_date"),
-        claim_id.alias("claim_id"),
-    )
-    order = ["patient", "first_date", "claim_id", "position"]
-    if history is not None:  # each patient's earlier lines (kind 0) ahead of their claims (kind 1)
-        keyed = keyed.select("*", F.lit(1).alias("kind"), F.lit(None).cast(_HISTORY_ROW).alias("line"))
-        keyed = keyed.unionByName(_earlier_lines(history, keyed, claims.sparkSession))
-        order = ["patient", "kind", "first_date", "claim_id", "position"]
+    keyed, order = _keyed(claims, column, history)
     spread = keyed.repartition(partitions, "patient") if partitions else keyed.repartition("patient")
     ordered = spread.sortWithinPartitions(*order)
     broadcast = claims.sparkSession.sparkContext.broadcast(shipped)
@@ -193,6 +180,30 @@ def judge(
         judged.where(F.col("recorded").isNotNull()).select("recorded.*"),
         judged,
     )
+
+
+def _keyed(
+    claims: DataFrame, column: str | None, history: DataFrame | str | os.PathLike | None
+) -> tuple[DataFrame, list[str]]:
+    """Each claim as its JSON text and its place in the input, keyed by patient, first date of service and
+    id; with `history`, the patients' earlier lines among them. And the order to judge them in."""
+    from pyspark.sql import functions as F
+
+    text, as_columns = _claim_text(claims, column)
+    patient, first_date, claim_id = _claim_keys(claims, text, as_columns)
+    keyed = claims.select(
+        text.alias("claim"),
+        F.monotonically_increasing_id().alias("position"),
+        patient.alias("patient"),
+        first_date.alias("first_date"),
+        claim_id.alias("claim_id"),
+    )
+    if history is None:
+        return keyed, ["patient", "first_date", "claim_id", "position"]
+    # Each patient's earlier lines (kind 0) ahead of their claims (kind 1).
+    keyed = keyed.select("*", F.lit(1).alias("kind"), F.lit(None).cast(_HISTORY_ROW).alias("line"))
+    keyed = keyed.unionByName(_earlier_lines(history, keyed, claims.sparkSession))
+    return keyed, ["patient", "kind", "first_date", "claim_id", "position"]
 
 
 def _earlier_lines(history: DataFrame | str | os.PathLike, claims: DataFrame, spark) -> DataFrame:

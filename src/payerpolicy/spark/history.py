@@ -17,8 +17,10 @@ pyarrow and pyspark come with the optional extra `spark`; they are imported by t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
+import operator
 from typing import TYPE_CHECKING, Any, Iterable
 
 from payerpolicy.judge.history import HistoryLine
@@ -28,28 +30,26 @@ if TYPE_CHECKING:
 
 __all__ = ["HISTORY_SCHEMA", "current_history", "history_lines", "recorded_batch", "arrow_history_type"]
 
-# One row per stored line: `HistoryLine`'s fields, with the date of service as a date and charges and
-# allowed amounts in dollars; `recorded_at` when the run that judged it started (UTC).
-HISTORY_SCHEMA = (
-    "patient_id string, claim_id string, payer string, frequency string, number int, code string, "
-    "modifiers array<string>, units int, charge double, date_of_service date, provider_type string, "
-    "discipline string, allowed double, recorded_at timestamp"
+# One row per stored line: `HistoryLine`'s fields (Spark SQL type each), with the date of service as a date and
+# charges and allowed amounts in dollars; then `recorded_at`, when the run that judged it started (UTC).
+_COLUMNS = (
+    ("patient_id", "string"),
+    ("claim_id", "string"),
+    ("payer", "string"),
+    ("frequency", "string"),
+    ("number", "int"),
+    ("code", "string"),
+    ("modifiers", "array<string>"),
+    ("units", "int"),
+    ("charge", "double"),
+    ("date_of_service", "date"),
+    ("provider_type", "string"),
+    ("discipline", "string"),
+    ("allowed", "double"),
 )
-_FIELDS = (
-    "patient_id",
-    "claim_id",
-    "payer",
-    "frequency",
-    "number",
-    "code",
-    "modifiers",
-    "units",
-    "charge",
-    "date_of_service",
-    "provider_type",
-    "discipline",
-    "allowed",
-)
+HISTORY_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS) + ", recorded_at timestamp"
+_FIELDS = tuple(name for name, _ in _COLUMNS)
+_ROW = operator.attrgetter(*_FIELDS)  # a line as a row of the table (its modifiers a tuple, which Arrow takes)
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,25 +57,14 @@ def arrow_history_type() -> Any:
     """A row of `HISTORY_SCHEMA` as an Arrow struct."""
     import pyarrow as pa
 
-    text = pa.string()
-    return pa.struct(
-        [
-            ("patient_id", text),
-            ("claim_id", text),
-            ("payer", text),
-            ("frequency", text),
-            ("number", pa.int32()),
-            ("code", text),
-            ("modifiers", pa.list_(text)),
-            ("units", pa.int32()),
-            ("charge", pa.float64()),
-            ("date_of_service", pa.date32()),
-            ("provider_type", text),
-            ("discipline", text),
-            ("allowed", pa.float64()),
-            ("recorded_at", pa.timestamp("us", "UTC")),
-        ]
-    )
+    arrow = {
+        "string": pa.string(),
+        "int": pa.int32(),
+        "double": pa.float64(),
+        "date": pa.date32(),
+        "array<string>": pa.list_(pa.string()),
+    }
+    return pa.struct([(name, arrow[kind]) for name, kind in _COLUMNS] + [("recorded_at", pa.timestamp("us", "UTC"))])
 
 
 def current_history(history: DataFrame) -> DataFrame:
@@ -98,39 +87,9 @@ def current_history(history: DataFrame) -> DataFrame:
 
 def history_lines(lines: Any) -> list[HistoryLine]:
     """`HistoryLine`s of an Arrow struct array of history rows (none null), column by column."""
-    columns = [lines.field(name).to_pylist() for name in _FIELDS]
-    return [
-        HistoryLine(
-            claim_id,
-            patient_id,
-            payer,
-            frequency,
-            number,
-            code,
-            tuple(modifiers or ()),
-            units,
-            charge,
-            day,
-            provider_type,
-            discipline,
-            allowed,
-        )
-        for (
-            patient_id,
-            claim_id,
-            payer,
-            frequency,
-            number,
-            code,
-            modifiers,
-            units,
-            charge,
-            day,
-            provider_type,
-            discipline,
-            allowed,
-        ) in zip(*columns)
-    ]
+    columns = {field.name: lines.field(field.name).to_pylist() for field in dataclasses.fields(HistoryLine)}
+    columns["modifiers"] = [tuple(modifiers or ()) for modifiers in columns["modifiers"]]
+    return [HistoryLine(*row) for row in zip(*columns.values())]
 
 
 def recorded_batch(
@@ -145,24 +104,7 @@ def recorded_batch(
         if lines is None:
             rows.append((patient_id, claim_id, None, "8", None, None, None, None, None, None, None, None, None))
             continue
-        rows.extend(
-            (
-                line.patient_id,
-                line.claim_id,
-                line.payer,
-                line.frequency,
-                line.number,
-                line.code,
-                list(line.modifiers),
-                line.units,
-                line.charge,
-                line.date_of_service,
-                line.provider_type,
-                line.discipline,
-                line.allowed,
-            )
-            for line in lines
-        )
+        rows.extend(map(_ROW, lines))
     struct = arrow_history_type()
     columns = [pa.array([row[i] for row in rows], struct.field(i).type) for i in range(len(_FIELDS))]
     columns.append(pa.array([recorded_at] * len(rows), struct.field(len(_FIELDS)).type))
