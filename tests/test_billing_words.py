@@ -278,7 +278,7 @@ def test_lint_colours_severities_on_a_terminal_only(tmp_path, capsys):
     assert "error[" in out and "\033[" not in out
 
 
-def test_the_diagnostic_renderer_colours_the_severity_words_it_writes():
+def test_the_diagnostic_renderer_colours_the_severity_words_it_writes(tmp_path):
     import re
 
     from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span, render, render_all
@@ -295,3 +295,8 @@ def test_the_diagnostic_renderer_colours_the_severity_words_it_writes():
     assert "p.yaml:1:1: \033[33mwarning\033[0m[W301]" in coloured
     assert "  - id: error here" in coloured and coloured.count("\033[0m") == 2  # the quoted line is left alone
     assert render(found[0], sources, colour=True).count("\033[31;1m") == 1
+
+    folder = _policy_with_an_error(tmp_path)
+    [result] = payerpolicy.lint(str(folder))
+    assert re.sub(r"\033\[[0-9;]*m", "", result.render(colour=True)) == result.render()
+    assert "\033[31;1merror\033[0m[" in result.render(colour=True) and "\033[" not in result.render()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar, Union, overload
 
@@ -26,7 +26,7 @@ from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load
-from payerpolicy.diagnostics import Diagnostic, PolicyError
+from payerpolicy.diagnostics import Diagnostic, PolicyError, SourceFiles, render_all
 from payerpolicy.parallel import PolicySource, policy_source
 from payerpolicy.pipeline import load_program, looks_like_policy_folder, shipped_policies
 from payerpolicy.run import ClaimLine, claim_lines, judge_claims
@@ -78,17 +78,21 @@ def read_claims(
 @dataclass(frozen=True)
 class LintResult:
     """What `lint` found in one policy: `ok` when it loads (warnings allowed), its rule count, and every
-    diagnostic placed at file:line:column. `render()` gives them as `payerpolicy lint` prints them."""
+    diagnostic placed at file:line:column. `render()` gives them as `payerpolicy lint` prints them, with the
+    severity words coloured for a terminal when `colour` is true."""
 
     policy: str
     ok: bool
     rules: int | None  # the rules written (those in force on other dates included), as coverage counts them
     diagnostics: tuple[Diagnostic, ...]
-    _rendered: str = ""
+    # The policy files' text, to quote the line each diagnostic points at.
+    _sources: SourceFiles | None = field(default=None, compare=False, repr=False)
     rule_count_words: str = ""  # `66 rules (64 in force on 2026-12-03)`, as lint prints it
 
-    def render(self) -> str:
-        return self._rendered
+    def render(self, colour: bool = False) -> str:
+        if not self.diagnostics:
+            return ""
+        return render_all(self.diagnostics, self._sources or SourceFiles(), colour)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"policy": self.policy, "ok": self.ok}
@@ -115,12 +119,12 @@ def lint(source: str | os.PathLike[str]) -> list[LintResult]:
         try:
             program, warnings = load_program(str(target))
         except PolicyError as exc:
-            results.append(LintResult(os.fspath(target), False, None, tuple(exc.diagnostics), exc.render()))
+            results.append(LintResult(os.fspath(target), False, None, tuple(exc.diagnostics), exc.sources))
             continue
         found = tuple(warnings.diagnostics) if warnings else ()
-        rendered = warnings.render() if warnings else ""
+        sources = warnings.sources if warnings else None
         words = program.rule_count_words(datetime.date.today())
-        results.append(LintResult(os.fspath(target), True, program.rules_written, found, rendered, words))
+        results.append(LintResult(os.fspath(target), True, program.rules_written, found, sources, words))
     return results
 
 

@@ -292,9 +292,7 @@ def _lint(args) -> int:
             report.append(result.to_dict())
             if args.format != "text":
                 continue
-            rendered = result.render() if result.diagnostics or not result.ok else ""
-            if colour:
-                rendered = cli_colour.paint_diagnostics(rendered)
+            rendered = result.render(colour=colour)
             if not result.ok:
                 verdict = f"{result.policy}: cannot be loaded"
                 print(rendered + "\n" + (cli_colour.paint_verdict(verdict, False) if colour else verdict) + "\n")
