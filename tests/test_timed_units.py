@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import payerpolicy
 from payerpolicy.cli.main import main
 from payerpolicy.api import day_report, medicare_untimed, units
-from payerpolicy.judge.timed_units import METHODS, UnitsError, allocate_units, day_units, parse_assignment, table_units
+from payerpolicy.cli.units import parse_assignment
+from payerpolicy.judge.timed_units import METHODS, UnitsError, allocate_units, day_units, table_units
 
 # ------------------------------------------------------------------------------------- the manual's examples
 

@@ -65,7 +65,6 @@ __all__ = [
     "units",
     "splits",
     "day_report",
-    "parse_assignment",
     "expand_codes",
 ]
 
@@ -348,26 +347,3 @@ def day_report(minutes_by_code: Mapping, method: str = "cms", untimed: Iterable 
     `total_minutes` counts timed minutes only; `total_units` includes the untimed codes' units.
     """
     return _read(minutes_by_code, method, untimed)
-
-
-def parse_assignment(text: str) -> tuple[str, list]:
-    """A command-line CODE=MINUTES: MINUTES is `24`, `20+25` (periods that add up) or times `09:00-09:24`
-    (several joined by `+` or `,`), mixed if wanted. Returns the code and the pieces (numbers and "HH:MM-HH:MM"
-    periods), ready for `units`."""
-    code, equals, minutes = text.partition("=")
-    if not equals or not code.strip():
-        raise UnitsError(f"{text!r} is not CODE=MINUTES, such as 97112=24")
-    pieces: list[int | str] = []
-    for piece in re.split(r"[+,]", minutes):
-        piece = piece.strip()
-        if piece.isdigit():
-            pieces.append(int(piece))
-        elif _PERIOD.match(piece):
-            pieces.append(piece)
-        else:
-            what = f"{piece!r} is not minutes" if piece else "minutes are missing"
-            raise UnitsError(
-                f"{text}: {what}; write minutes as 24, periods that add up as 20+25, or times "
-                "as 09:00-09:24 (several joined with + or ,)"
-            )
-    return code.strip(), pieces
