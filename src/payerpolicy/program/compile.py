@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from payerpolicy.rules import ast
@@ -109,10 +109,12 @@ class RuleProgram:
         return words if written == in_force else f"{words} ({in_force} in force on {as_of.isoformat()})"
 
 
-def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
+def _write_program(
+    policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple], composed: dict
+) -> str:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line. Returns the whole text, for people to read (`RuleProgram.source` puts the
+    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the whole text, for people to read (`RuleProgram.source` puts the
     constants' legend before it)."""
     chunks = []
 
@@ -146,8 +148,9 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
             add(function(f"units_{i}", writer.value(spec.fix.units, None)))
     for total in writer.totals[totals_added:]:
         add(total)
-    calls = collections.Counter(i for group in groups for i in group)
-    for number, group in enumerate(groups):
+    written = [(number, group) for number, group in enumerate(groups) if number not in composed]
+    calls = collections.Counter(i for _, group in written for i in group)
+    for number, group in written:
         chunks.append(
             f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}{' ...' if len(group) > 5 else ''}\n"
         )
@@ -169,6 +172,44 @@ def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writ
     add(function(f"provenance_{i}", py(table, ".provenance(", condition, ", ", JUDGED, ".code)")))
 
 
+def composed_groups(groups: list[tuple]) -> dict[int, tuple[int, int]]:
+    """The groups judged by a shorter group and one rule more, instead of by a function written for each:
+    group number -> (the shorter group's number, the rule). Adds to `groups` the shorter groups that no code
+    has on its own.
+
+    A payer's tables make a group per code: 8,000 unit-cap rows over 8,000 codes are 8,000 groups, each the
+    rules for every code (and the pair table the codes are column 2 of) plus the code's row. Written as a
+    function of its own, each group wrote the shared rules again (three quarters of a large policy's source,
+    and most of its compile time). Composed, a line of such a code costs one more call, and the row's finding
+    is put among the shorter group's in policy order. The rule left out of a group is its rarest (the row),
+    and only a shorter group that at least `_SHARED_BY` groups share is used so: a small policy's groups are
+    all written out, as fast as they come."""
+    calls = collections.Counter(i for group in groups for i in group)
+    sharing: dict[tuple, list[tuple[int, int]]] = {}
+    for number, group in enumerate(groups):
+        if number == 0 or not group:
+            continue
+        rarest = min(group, key=lambda i: (calls[i], -i))
+        sharing.setdefault(tuple(i for i in group if i != rarest), []).append((number, rarest))
+    numbers = {group: n for n, group in enumerate(groups)}
+    composed: dict[int, tuple[int, int]] = {}
+    for shorter, longer in sharing.items():
+        if len(longer) < _SHARED_BY:
+            continue
+        if shorter not in numbers:
+            numbers[shorter] = len(groups)
+            groups.append(shorter)
+        for number, rule in longer:
+            composed[number] = (numbers[shorter], rule)
+    for shorter_number, _ in list(composed.values()):  # a group others are made of is written, not composed
+        composed.pop(shorter_number, None)
+    return composed
+
+
+# How many groups must share all but their last rule for them to be judged as that shorter group and the rule.
+_SHARED_BY = 16
+
+
 @dataclass
 class ProgramPlan:
     """Everything compiling a policy works out before Python compiles anything: plain data, so that it can be
@@ -186,12 +227,15 @@ class ProgramPlan:
     # The rules written in the policy's files, those in force on other dates included (set by the loader): the
     # count coverage uses, said beside the rules in force so that every tool gives the same number.
     rules_written: int = 0
+    # Groups judged as a shorter group and one rule, not written (`composed_groups`): number -> (shorter, rule).
+    composed: dict = field(default_factory=dict)
 
 
-def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramPlan:
+def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bool = True) -> ProgramPlan:
     """Index the rules by code, and write every function of the policy. `running_totals=False` writes every
     count over earlier lines as a walk over them, never as a running total: slower, and the same decisions
-    (tests/test_running_counts.py holds the two ways alike)."""
+    (tests/test_running_counts.py holds the two ways alike). `compose=False` writes a function for every
+    group, none composed (`composed_groups`): the same decisions, the way tests/test_payer_scale.py checks."""
     checker = RuleChecker(policy, [])  # reused for its expansion of code sets
     for_every_code: list[int] = []
     by_code: dict[str, list[int]] = {}
@@ -207,7 +251,8 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramP
     groups = list(dict.fromkeys([tuple(for_every_code), *index.values()]))
     writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
-    source = _write_program(policy, writer, linker, groups)
+    composed = composed_groups(groups) if compose else {}
+    source = _write_program(policy, writer, linker, groups, composed)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
@@ -221,6 +266,7 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramP
         source,
         frozenset(timed_codes or ()),
         uses_history,
+        composed=composed,
     )
 
 
@@ -272,9 +318,19 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
         )
     group_number = {group: n for n, group in enumerate(plan.groups)}
     by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
+
+    def bind_group(name: str) -> Callable:
+        composed = plan.composed.get(int(name[6:]))
+        if composed is None:
+            return bind(name)
+        shorter, rule = composed  # `composed_groups`: a shorter group and one rule more
+        later = tuple(compiled[i] for i in plan.groups[shorter] if i > rule)
+        return _and_one_rule(bind(f"group_{shorter}"), bind(f"when_{rule}"), compiled[rule], later)
+
     judges: dict = {}
     judges.update(
-        (code, _LazyGroup(bind, f"group_{group_number[group]}", judges, code)) for code, group in plan.index.items()
+        (code, _LazyGroup(bind_group, f"group_{group_number[group]}", judges, code))
+        for code, group in plan.index.items()
     )
     program = RuleProgram(
         policy,
@@ -289,6 +345,38 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
     program.plan = plan  # kept so that the program can be sent to another process (`Policy` pickles)
     return program
+
+
+def _and_one_rule(shorter: Callable, when: Callable, rule: CompiledRule, later: tuple) -> Callable:
+    """A composed group's function (`composed_groups`): the shorter group's rules and one rule more, whose
+    finding goes before those of the shorter group's rules that come `later` in the policy."""
+    if rule.dated:  # tested before the condition, as a written group tests them
+        condition, start, end = when, rule.effective_from, rule.effective_to
+
+        def when(d, f):
+            return (start is None or start <= f.date) and (end is None or f.date <= end) and condition(d, f)
+
+    if not later:
+
+        def judge(d, f):
+            fired = shorter(d, f)
+            if when(d, f):
+                fired.append(rule)
+            return fired
+
+        return judge
+    later_ids = frozenset(map(id, later))  # compared by identity: a compiled rule is one object per program
+
+    def judge_between(d, f):
+        fired = shorter(d, f)
+        if when(d, f):
+            at = len(fired)
+            while at and id(fired[at - 1]) in later_ids:
+                at -= 1
+            fired.insert(at, rule)
+        return fired
+
+    return judge_between
 
 
 class _LazyGroup:
