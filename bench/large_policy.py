@@ -1,7 +1,8 @@
 """A payer-scale policy for the benchmark: the shipped Medicare policy grown by generated rules and edits.
 
     python bench/large_policy.py DIR [--pairs N] [--rules N]     # write the policy into DIR
-    python bench/large_policy.py DIR --load                      # time one load of it, in this process
+    python bench/large_policy.py DIR --load                      # time one load of it, in this process:
+                                                                 # wall seconds, peak MB, rules, CPU seconds
 
 bench/run.py uses `measure_scale` to set the large policy against the shipped one.
 
@@ -137,15 +138,17 @@ def _write_pairs(path: Path, rng: random.Random, codes: list[str], count: int) -
         out.writelines(rows)
 
 
-def measure_load(folder: Path) -> dict:
-    """Load the policy once in this process: seconds and the process's peak memory (MB)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+def measure_load(folder: Path, src: Path | None = None) -> dict:
+    """Load the policy once in this process: seconds and the process's peak memory (MB). `src`: the
+    payerpolicy to load it with (another checkout's src/, for a paired comparison), else this one's."""
+    sys.path.insert(0, str(src or Path(__file__).resolve().parent.parent / "src"))
     import payerpolicy
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     policy = payerpolicy.load(folder)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "rules": policy.program.rule_count}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    # CPU seconds beside the wall clock's: on a machine other programs load, the wall clock counts their turns.
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), "rules": policy.program.rule_count}
 
 
 def _peak_mb() -> float:
@@ -161,15 +164,14 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
-def _load_in_child(folder: Path, cache: Path) -> dict:
+def _load_in_child(folder: Path, cache: Path, src: Path | None = None) -> dict:
     """Load the policy in a fresh Python (so that its peak memory is the load's own), with `cache` as the
-    compiled-policy cache."""
+    compiled-policy cache, and the payerpolicy in `src` (default: this checkout's)."""
     env = dict(os.environ, PAYERPOLICY_CACHE=str(cache))
-    done = subprocess.run(
-        [sys.executable, __file__, str(folder), "--load"], env=env, capture_output=True, text=True, check=True
-    )
-    seconds, peak, rules = done.stdout.split()
-    return {"seconds": float(seconds), "peak_mb": float(peak), "rules": int(rules)}
+    command = [sys.executable, __file__, str(folder), "--load"] + (["--src", str(src)] if src else [])
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    seconds, peak, rules, cpu = done.stdout.split()
+    return {"seconds": float(seconds), "cpu_seconds": float(cpu), "peak_mb": float(peak), "rules": int(rules)}
 
 
 def _best_rates(runs: dict, claims: list, rounds: int = 3) -> dict:
@@ -234,16 +236,68 @@ def measure_scale(shipped, claims: list, workdir: Path, pairs: int = 1_000_000, 
     return out
 
 
+def paired(folder: Path, other: Path, rounds: int, workdir: Path) -> dict:
+    """Cold and cached loads of the policy by this checkout and by `other` (another checkout: its src/), each a
+    fresh process, taking turns (the one going first alternates by round): per round, the CPU seconds of each
+    load and their ratio, this checkout over the other. CPU, not wall seconds: on a machine other programs
+    load, the wall clock counts their turns too."""
+    ours = Path(__file__).resolve().parent.parent / "src"
+    sides = {"this": ours, "other": other.resolve() / "src"}
+    ratios: dict[str, list[float]] = {"cold": [], "cached": []}
+    runs: dict[str, list] = {"this": [], "other": []}
+    for round_number in range(rounds):
+        order = ["this", "other"] if round_number % 2 == 0 else ["other", "this"]
+        results = {}
+        for name in order:
+            cache = workdir / f"cache-{name}"
+            shutil.rmtree(cache, ignore_errors=True)
+            results[name] = (_load_in_child(folder, cache, sides[name]), _load_in_child(folder, cache, sides[name]))
+            runs[name].append(results[name])
+        for which, index in (("cold", 0), ("cached", 1)):
+            ratios[which].append(results["this"][index]["cpu_seconds"] / results["other"][index]["cpu_seconds"])
+    return {"ratios": ratios, "runs": runs}
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _print_paired(result: dict) -> None:
+    for name in ("this", "other"):
+        for which, index in (("cold", 0), ("cached", 1)):
+            cpu = [run[index]["cpu_seconds"] for run in result["runs"][name]]
+            peak = [run[index]["peak_mb"] for run in result["runs"][name]]
+            print(
+                f"{name:5} {which:6} CPU s median {_median(cpu):.3f} (runs {', '.join(f'{c:.2f}' for c in cpu)}), "
+                f"peak MB median {_median(peak):.0f}"
+            )
+    for which, ratios in result["ratios"].items():
+        print(f"{which}: this / other, paired median {_median(ratios):.3f} ({', '.join(f'{r:.2f}' for r in ratios)})")
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("folder", type=Path)
     options.add_argument("--pairs", type=int, default=1_000_000)
     options.add_argument("--rules", type=int, default=10_000)
     options.add_argument("--load", action="store_true", help="time one load of the policy already written")
+    options.add_argument("--src", type=Path, help="with --load: the payerpolicy src/ folder to load it with")
+    options.add_argument(
+        "--paired", type=Path, metavar="CHECKOUT", help="compare loads (cold, cached) with another checkout's"
+    )
+    options.add_argument("--rounds", type=int, default=5, help="with --paired: rounds of the two taking turns")
     args = options.parse_args()
+    if args.paired:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as workdir:
+            _print_paired(paired(args.folder, args.paired, args.rounds, Path(workdir)))
+        return
     if args.load:
-        result = measure_load(args.folder)
-        print(f"{result['seconds']:.3f} {result['peak_mb']:.0f} {result['rules']}")
+        result = measure_load(args.folder, args.src)
+        print(f"{result['seconds']:.3f} {result['peak_mb']:.0f} {result['rules']} {result['cpu_seconds']:.3f}")
         return
     start = time.perf_counter()
     write(args.folder, args.pairs, args.rules)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-import payerpolicy
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import judge_in_order
@@ -136,7 +135,7 @@ def test_shipped_policies_judge_alike_with_every_shared_group_composed(payer, mo
     """The shipped policies are too small for composed groups (each group is written); with every group
     composed that can be (of itself less its rarest rule, written as a group of its own), they judge as
     written."""
-    spec = payerpolicy.load(payer).program.policy
+    spec = load_program(payer, cache=False)[0].policy  # with its conditions (a cached one has none)
     monkeypatch.setattr(program_compile, "_SHARED_BY", 1)
     composed = assemble(spec, plan_program(spec))
     assert composed.plan.composed, "some groups must be composed for the comparison to count"
