@@ -215,9 +215,9 @@ class ProgramPlan:
     """Everything compiling a policy works out before Python compiles anything: plain data, so that it can be
     kept in the compiled-policy cache (`program.cache`) and a later run skips parsing and writing source."""
 
-    index: dict  # code -> the rules (numbers, policy order) that concern it
+    index: dict  # code -> the number of its group (in `groups`): the rules that concern it
     for_every_code: tuple  # rules that concern every code
-    groups: list  # the distinct rule tuples of `index`; group n has function group_n
+    groups: list  # the distinct tuples of rules (numbers, policy order) codes have; group n has function group_n
     linker: Linker  # the written functions, by shape
     constants: dict  # the bound names (K_...) and their values
     described: dict  # what the constants whose values do not say it are, in words (for the source's legend)
@@ -247,8 +247,11 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bo
         for code in sorted(codes):  # in a fixed order, so the generated source is the same in every process
             by_code.setdefault(code, []).append(i)
     # A rule for every code also concerns the codes that have rules of their own; keep policy order.
-    index = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
-    groups = list(dict.fromkeys([tuple(for_every_code), *index.values()]))
+    rules_of = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
+    numbers = {group: n for n, group in enumerate(dict.fromkeys([tuple(for_every_code), *rules_of.values()]))}
+    groups = list(numbers)
+    # By number, so that a cached plan does not unpickle (and assembling it does not hash) a tuple per code.
+    index = {code: numbers[rules] for code, rules in rules_of.items()}
     writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
     composed = composed_groups(groups) if compose else {}
@@ -316,8 +319,8 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
                 function(f"provenance_{i}"),
             )
         )
-    group_number = {group: n for n, group in enumerate(plan.groups)}
-    by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
+    group_rules = [tuple(map(compiled.__getitem__, group)) for group in plan.groups]
+    by_code = {code: group_rules[number] for code, number in plan.index.items()}
 
     def bind_group(name: str) -> Callable:
         composed = plan.composed.get(int(name[6:]))
@@ -329,8 +332,7 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
 
     judges: dict = {}
     judges.update(
-        (code, _LazyGroup(bind_group, f"group_{group_number[group]}", judges, code))
-        for code, group in plan.index.items()
+        (code, _LazyGroup(bind_group, f"group_{number}", judges, code)) for code, number in plan.index.items()
     )
     program = RuleProgram(
         policy,
