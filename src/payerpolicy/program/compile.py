@@ -12,12 +12,12 @@ from __future__ import annotations
 import collections
 import datetime
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, cast
 
 from payerpolicy.rules import ast
 from payerpolicy.policy import tables
 from payerpolicy.program.allowed_amounts import pricing_of
-from payerpolicy.decision import Fix
+from payerpolicy.decision import Fix, FixAction
 from payerpolicy.policy.model import PolicySpec, RuleSpec
 from payerpolicy.program.link import Linker
 from payerpolicy.program.runtime import RUNTIME
@@ -50,6 +50,11 @@ class CompiledRule:
 
 class RuleProgram:
     """A compiled policy: rules by code, plus the rules that concern every code."""
+
+    # Set by `assemble`: the plan it was made from (kept so that the program can be sent to another process)
+    # and the shapes it compiled.
+    plan: ProgramPlan
+    shapes_source: str
 
     def __init__(
         self,
@@ -161,6 +166,7 @@ def _write_program(
 def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writer: SourceWriter, add) -> None:
     """A pair table's message, the edits that hit (for its fix) and where they were read."""
     edit = spec.condition
+    assert isinstance(edit, ast.PairEdit)  # the caller asked
     settings = tables.PairBypass(edit.either, edit.either_from, edit.sites, edit.ignored_on)
     bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
     add(function(f"message_{i}", py("pair_message(", condition, ", ", JUDGED, ".code, ", bypass, ")")))
@@ -432,7 +438,8 @@ def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable |
         if written is not None and written.action == "add_modifier":
             return Fix("add_modifier", view.number, written.modifier)
         if written is not None:
-            return Fix(written.action, view.number, note=written.note)
+            # The checker let only the fix actions a decision names through (`FIX_ACTIONS`).
+            return Fix(cast(FixAction, written.action), view.number, note=written.note)
         return Fix("add_modifier", view.number, "59")
 
     return fix_of
