@@ -3,6 +3,9 @@
     python bench/large_policy.py DIR [--pairs N] [--rules N]     # write the policy into DIR
     python bench/large_policy.py DIR --load                      # time one load of it, in this process:
                                                                  # wall seconds, peak MB, rules, CPU seconds
+    python bench/large_policy.py DIR --paired CHECKOUT [--rounds N]  # loads, cold and cached, against another
+                                                                 # checkout's, fresh processes taking turns
+    python bench/large_policy.py DIR --judge CLAIMS [--rounds N]  # judging speed against the shipped policy's
 
 bench/run.py uses `measure_scale` to set the large policy against the shipped one.
 
@@ -258,6 +261,38 @@ def paired(folder: Path, other: Path, rounds: int, workdir: Path) -> dict:
     return {"ratios": ratios, "runs": runs}
 
 
+def judging(folder: Path, claims: int, rounds: int) -> dict:
+    """Claims/s of the shipped Medicare policy and of the large policy (which extends it) on the same generated
+    claims, `check_many` from the dicts, the collector on, the two taking turns (the first alternating by
+    round): per round, the large policy's rate over the shipped one's. The two must reach the same decisions."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import generate
+    import payerpolicy
+
+    shipped, large = payerpolicy.load("medicare"), payerpolicy.load(folder)
+    batch = generate.claims(claims, seed=11)
+    for claim in batch:
+        claim["payer"] = "medicare"
+
+    def plain(decision):  # the decision without the policy's name and version
+        out = decision.to_dict()
+        out.pop("policy", None)
+        return out
+
+    agree = all(plain(a) == plain(b) for a, b in zip(shipped.check_many(batch), large.check_many(batch)))
+    policies = {"shipped": shipped, "large": large}
+    rates: dict[str, list[float]] = {"shipped": [], "large": []}
+    for round_number in range(rounds):
+        for name in ["shipped", "large"] if round_number % 2 == 0 else ["large", "shipped"]:
+            start = time.process_time()
+            for _ in policies[name].check_many(batch):
+                pass
+            rates[name].append(len(batch) / (time.process_time() - start))
+    ratios = [large_rate / shipped_rate for large_rate, shipped_rate in zip(rates["large"], rates["shipped"])]
+    return {"rates": rates, "ratios": ratios, "agree": agree}
+
+
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -288,7 +323,19 @@ def main() -> None:
         "--paired", type=Path, metavar="CHECKOUT", help="compare loads (cold, cached) with another checkout's"
     )
     options.add_argument("--rounds", type=int, default=5, help="with --paired: rounds of the two taking turns")
+    options.add_argument(
+        "--judge", type=int, metavar="CLAIMS", help="compare judging speed with the shipped policy's on CLAIMS claims"
+    )
     args = options.parse_args()
+    if args.judge:
+        result = judging(args.folder, args.judge, args.rounds)
+        for name, rates in result["rates"].items():
+            print(f"{name:8} claims/s (CPU) median {_median(rates):,.0f} ({', '.join(f'{r:,.0f}' for r in rates)})")
+        ratios = ", ".join(f"{r:.3f}" for r in result["ratios"])
+        print(
+            f"large / shipped, paired median {_median(result['ratios']):.3f} ({ratios}); same decisions: {result['agree']}"
+        )
+        return
     if args.paired:
         import tempfile
 
