@@ -195,7 +195,7 @@ def composed_groups(groups: list[tuple]) -> dict[int, tuple[int, int]]:
     for number, group in enumerate(groups):
         if number == 0 or not group:
             continue
-        rarest = min(group, key=lambda i: (calls[i], -i))
+        rarest = min(reversed(group), key=calls.__getitem__)  # of the rarest, the last
         sharing.setdefault(tuple(i for i in group if i != rarest), []).append((number, rarest))
     numbers = {group: n for n, group in enumerate(groups)}
     composed: dict[int, tuple[int, int]] = {}
