@@ -26,6 +26,7 @@ from __future__ import annotations
 import array
 import csv
 import datetime
+from collections import defaultdict
 from pathlib import Path
 
 from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span
@@ -355,7 +356,7 @@ class _Reader:
         few distinct values in a million rows and stands for one packed edit. A well-formed row costs a split
         into three and three dict lookups, about two thirds of splitting every cell; a row with a text not
         seen before is read cell by cell (`slow_row`), its mistakes reported, and a good one remembered."""
-        by_column2: dict[str, list] = {}
+        by_column2: defaultdict[str, list] = defaultdict(list)  # a code's list made on first sight
         rows = 0
         codes = self.codes
         rests: dict[str, int | None] = {}  # the text after the codes -> its packed edit; None: indicator 9
@@ -378,11 +379,7 @@ class _Reader:
                     continue
             if edit is None:  # indicator 9: the edit does not apply
                 continue
-            edits = by_column2.get(column2)
-            if edits is None:
-                by_column2[column2] = [column1, edit, number + 1]
-            else:
-                edits.extend((column1, edit, number + 1))  # one call for the three
+            by_column2[column2].extend((column1, edit, number + 1))
             rows += 1
         return by_column2, rows
 
