@@ -20,7 +20,8 @@ nothing.
 
 Then the payer-scale policy (bench/large_policy.py: 10,000 more rules and a million code pairs) is written to
 a temporary folder and loaded cold and from the compiled-policy cache (each in a fresh process, with its
-peak memory), and judges the first --large-claims claims, which it must decide as the shipped policy does.
+peak memory), and judges the first --large-claims claims, which it must decide as the shipped policy does:
+medians of three rounds taking turns with the shipped policy, and the median of the rounds' paired ratios.
 """
 
 from __future__ import annotations
