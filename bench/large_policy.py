@@ -1,7 +1,11 @@
 """A payer-scale policy for the benchmark: the shipped Medicare policy grown by generated rules and edits.
 
     python bench/large_policy.py DIR [--pairs N] [--rules N]     # write the policy into DIR
-    python bench/large_policy.py DIR --load                      # time one load of it, in this process
+    python bench/large_policy.py DIR --load                      # time one load of it, in this process:
+                                                                 # wall seconds, peak MB, rules, CPU seconds
+    python bench/large_policy.py DIR --paired CHECKOUT [--rounds N]  # loads, cold and cached, against another
+                                                                 # checkout's, fresh processes taking turns
+    python bench/large_policy.py DIR --judge CLAIMS [--rounds N]  # judging speed against the shipped policy's
 
 bench/run.py uses `measure_scale` to set the large policy against the shipped one.
 
@@ -137,15 +141,17 @@ def _write_pairs(path: Path, rng: random.Random, codes: list[str], count: int) -
         out.writelines(rows)
 
 
-def measure_load(folder: Path) -> dict:
-    """Load the policy once in this process: seconds and the process's peak memory (MB)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+def measure_load(folder: Path, src: Path | None = None) -> dict:
+    """Load the policy once in this process: seconds and the process's peak memory (MB). `src`: the
+    payerpolicy to load it with (another checkout's src/, for a paired comparison), else this one's."""
+    sys.path.insert(0, str(src or Path(__file__).resolve().parent.parent / "src"))
     import payerpolicy
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     policy = payerpolicy.load(folder)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "rules": policy.program.rule_count}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    # CPU seconds beside the wall clock's: on a machine other programs load, the wall clock counts their turns.
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), "rules": policy.program.rule_count}
 
 
 def _peak_mb() -> float:
@@ -161,29 +167,34 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
-def _load_in_child(folder: Path, cache: Path) -> dict:
+def _load_in_child(folder: Path, cache: Path, src: Path | None = None) -> dict:
     """Load the policy in a fresh Python (so that its peak memory is the load's own), with `cache` as the
-    compiled-policy cache."""
+    compiled-policy cache, and the payerpolicy in `src` (default: this checkout's)."""
     env = dict(os.environ, PAYERPOLICY_CACHE=str(cache))
-    done = subprocess.run(
-        [sys.executable, __file__, str(folder), "--load"], env=env, capture_output=True, text=True, check=True
-    )
-    seconds, peak, rules = done.stdout.split()
-    return {"seconds": float(seconds), "peak_mb": float(peak), "rules": int(rules)}
+    command = [sys.executable, __file__, str(folder), "--load"] + (["--src", str(src)] if src else [])
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    seconds, peak, rules, cpu = done.stdout.split()
+    return {"seconds": float(seconds), "cpu_seconds": float(cpu), "peak_mb": float(peak), "rules": int(rules)}
 
 
-def _best_rates(runs: dict, claims: list, rounds: int = 3) -> dict:
-    """Claims/s of each run, the best of `rounds`, the runs taking turns (as bench/run.py times the floor)."""
-    best = {name: float("inf") for name in runs}
+def _paired_rates(runs: dict, claims: list, rounds: int = 3) -> dict:
+    """Claims/s of each run, the median of `rounds` with the collector on, the runs taking turns (the first
+    alternating by round), and the median of the rounds' paired ratios, the second run's rate over the
+    first's, as `ratio`: whatever else the machine runs slows both alike. (This used to keep the best of the
+    rounds, which hides the collector's pauses and the machine's noise, and flattered.)"""
     names = list(runs)
+    rates: dict[str, list[float]] = {name: [] for name in names}
     for round_number in range(rounds):
         for name in names[round_number % len(names) :] + names[: round_number % len(names)]:
-            best[name] = min(best[name], _timed(runs[name], claims))
-    return {name: len(claims) / seconds for name, seconds in best.items()}
+            rates[name].append(len(claims) / _timed(runs[name], claims))
+    out = {name: _median(values) for name, values in rates.items()}
+    first, second = names
+    out["ratio"] = _median([b / a for a, b in zip(rates[first], rates[second])])
+    return out
 
 
 def _timed(run, claims) -> float:
-    gc.collect()
+    gc.collect()  # each round starts from the same heap; the collector stays on while it runs
     start = time.perf_counter()
     run(claims)
     return time.perf_counter() - start
@@ -214,16 +225,18 @@ def measure_scale(shipped, claims: list, workdir: Path, pairs: int = 1_000_000, 
     out["rules"] = large.program.rule_count
     shipped_many = lambda cs: list(shipped.check_many(cs))  # noqa: E731
     large_many = lambda cs: list(large.check_many(cs))  # noqa: E731
-    out.update(_best_rates({"shipped_many": shipped_many, "large_many": large_many}, claims))
-    out.update(
-        _best_rates(
-            {
-                "shipped_check": lambda cs: [shipped.check(c) for c in cs],
-                "large_check": lambda cs: [large.check(c) for c in cs],
-            },
-            claims,
-        )
+    many = _paired_rates({"shipped_many": shipped_many, "large_many": large_many}, claims)
+    out["many_ratio"] = many.pop("ratio")
+    out.update(many)
+    one = _paired_rates(
+        {
+            "shipped_check": lambda cs: [shipped.check(c) for c in cs],
+            "large_check": lambda cs: [large.check(c) for c in cs],
+        },
+        claims,
     )
+    out["check_ratio"] = one.pop("ratio")
+    out.update(one)
 
     def plain(decision):  # the decision without the policy's name and version
         d = decision.to_dict()
@@ -234,16 +247,112 @@ def measure_scale(shipped, claims: list, workdir: Path, pairs: int = 1_000_000, 
     return out
 
 
+def paired(folder: Path, other: Path, rounds: int, workdir: Path) -> dict:
+    """Cold and cached loads of the policy by this checkout and by `other` (another checkout: its src/), each a
+    fresh process, taking turns (the one going first alternates by round): per round, the CPU seconds of each
+    load and their ratio, this checkout over the other. CPU, not wall seconds: on a machine other programs
+    load, the wall clock counts their turns too."""
+    ours = Path(__file__).resolve().parent.parent / "src"
+    sides = {"this": ours, "other": other.resolve() / "src"}
+    ratios: dict[str, list[float]] = {"cold": [], "cached": []}
+    runs: dict[str, list] = {"this": [], "other": []}
+    for round_number in range(rounds):
+        order = ["this", "other"] if round_number % 2 == 0 else ["other", "this"]
+        results = {}
+        for name in order:
+            cache = workdir / f"cache-{name}"
+            shutil.rmtree(cache, ignore_errors=True)
+            results[name] = (_load_in_child(folder, cache, sides[name]), _load_in_child(folder, cache, sides[name]))
+            runs[name].append(results[name])
+        for which, index in (("cold", 0), ("cached", 1)):
+            ratios[which].append(results["this"][index]["cpu_seconds"] / results["other"][index]["cpu_seconds"])
+    return {"ratios": ratios, "runs": runs}
+
+
+def judging(folder: Path, claims: int, rounds: int) -> dict:
+    """Claims/s of the shipped Medicare policy and of the large policy (which extends it) on the same generated
+    claims, `check_many` from the dicts, the collector on, the two taking turns (the first alternating by
+    round): per round, the large policy's rate over the shipped one's. The two must reach the same decisions."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import generate
+    import payerpolicy
+
+    shipped, large = payerpolicy.load("medicare"), payerpolicy.load(folder)
+    batch = generate.claims(claims, seed=11)
+    for claim in batch:
+        claim["payer"] = "medicare"
+
+    def plain(decision):  # the decision without the policy's name and version
+        out = decision.to_dict()
+        out.pop("policy", None)
+        return out
+
+    agree = all(plain(a) == plain(b) for a, b in zip(shipped.check_many(batch), large.check_many(batch)))
+    policies = {"shipped": shipped, "large": large}
+    rates: dict[str, list[float]] = {"shipped": [], "large": []}
+    for round_number in range(rounds):
+        for name in ["shipped", "large"] if round_number % 2 == 0 else ["large", "shipped"]:
+            start = time.process_time()
+            for _ in policies[name].check_many(batch):
+                pass
+            rates[name].append(len(batch) / (time.process_time() - start))
+    ratios = [large_rate / shipped_rate for large_rate, shipped_rate in zip(rates["large"], rates["shipped"])]
+    return {"rates": rates, "ratios": ratios, "agree": agree}
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _print_paired(result: dict) -> None:
+    for name in ("this", "other"):
+        for which, index in (("cold", 0), ("cached", 1)):
+            cpu = [run[index]["cpu_seconds"] for run in result["runs"][name]]
+            peak = [run[index]["peak_mb"] for run in result["runs"][name]]
+            print(
+                f"{name:5} {which:6} CPU s median {_median(cpu):.3f} (runs {', '.join(f'{c:.2f}' for c in cpu)}), "
+                f"peak MB median {_median(peak):.0f}"
+            )
+    for which, ratios in result["ratios"].items():
+        print(f"{which}: this / other, paired median {_median(ratios):.3f} ({', '.join(f'{r:.2f}' for r in ratios)})")
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("folder", type=Path)
     options.add_argument("--pairs", type=int, default=1_000_000)
     options.add_argument("--rules", type=int, default=10_000)
     options.add_argument("--load", action="store_true", help="time one load of the policy already written")
+    options.add_argument("--src", type=Path, help="with --load: the payerpolicy src/ folder to load it with")
+    options.add_argument(
+        "--paired", type=Path, metavar="CHECKOUT", help="compare loads (cold, cached) with another checkout's"
+    )
+    options.add_argument("--rounds", type=int, default=5, help="with --paired: rounds of the two taking turns")
+    options.add_argument(
+        "--judge", type=int, metavar="CLAIMS", help="compare judging speed with the shipped policy's on CLAIMS claims"
+    )
     args = options.parse_args()
+    if args.judge:
+        result = judging(args.folder, args.judge, args.rounds)
+        for name, rates in result["rates"].items():
+            print(f"{name:8} claims/s (CPU) median {_median(rates):,.0f} ({', '.join(f'{r:,.0f}' for r in rates)})")
+        ratios = ", ".join(f"{r:.3f}" for r in result["ratios"])
+        print(
+            f"large / shipped, paired median {_median(result['ratios']):.3f} ({ratios}); same decisions: {result['agree']}"
+        )
+        return
+    if args.paired:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as workdir:
+            _print_paired(paired(args.folder, args.paired, args.rounds, Path(workdir)))
+        return
     if args.load:
-        result = measure_load(args.folder)
-        print(f"{result['seconds']:.3f} {result['peak_mb']:.0f} {result['rules']}")
+        result = measure_load(args.folder, args.src)
+        print(f"{result['seconds']:.3f} {result['peak_mb']:.0f} {result['rules']} {result['cpu_seconds']:.3f}")
         return
     start = time.perf_counter()
     write(args.folder, args.pairs, args.rules)

@@ -215,3 +215,55 @@ def test_a_missing_table_file_is_reported_at_the_policy_line_naming_it(tmp_path)
     with pytest.raises(PolicyError) as caught:
         payerpolicy.load(folder)
     assert "policy.yaml:8:11: error[E101]: no code pair table file `" in str(caught.value)
+
+
+def _read(tmp_path: Path, text: str):
+    from payerpolicy.diagnostics import SourceFiles, Span
+    from payerpolicy.policy.pair_table import read_pair_table
+
+    path = tmp_path / "table.csv"
+    path.write_text(text)
+    diagnostics: list = []
+    table = read_pair_table(path, "table.csv", SourceFiles(), diagnostics, Span("policy.yaml", 1, 1))
+    return table, [str(d.span.line) + ":" + str(d.span.column) + " " + d.message for d in diagnostics]
+
+
+def test_the_usual_column_order_reads_as_any_other_order(tmp_path):
+    """Column 1 and 2 first is read by a shorter road (a row's dates and indicator looked up as one text):
+    it keeps the same edits, line numbers and rows as the same file with its columns in another order."""
+    rows = [
+        ("97530", "97035", "2020-10-01", "", "1"),
+        ("97161", "97035", "20200101", "*", "0"),
+        ("97010", "97035", "", "", "9"),
+        ("g0283", "97110", "2020-10-01", "", "1"),  # the same dates and indicator as the first row
+        ("97530", "97110", "", "", "9"),  # indicator 9 again: not kept
+        ("97530", "97035", "2020-10-01", "", "1"),  # a pair listed twice
+    ]
+    usual = "column1,column2,effective_from,deleted,modifier_indicator\n# a comment\n" + "".join(
+        ",".join(row) + "\n" for row in rows
+    )
+    other = "modifier_indicator,deleted,column2,effective_from,column1\n# a comment\n" + "".join(
+        ",".join((row[4], row[3], row[1], row[2], row[0])) + "\n" for row in rows
+    )
+    first, mistakes = _read(tmp_path, usual)
+    second, _ = _read(tmp_path, other)
+    assert mistakes == []
+    assert first.rows == second.rows == 4
+    assert first.by_column2 == second.by_column2 and first.lines == second.lines
+    assert first.provenance((("G0283", None),), "97110")["row"] == 6
+
+
+def test_a_mistake_in_the_usual_column_order_is_placed_even_where_its_dates_were_read_before(tmp_path):
+    text = (
+        "column1,column2,effective_from,deleted,modifier_indicator\n"
+        "97530,97035,2020-10-01,,1\n"
+        "9753,97035,2020-10-01,,1\n"  # line 3: the same rest as line 2, with a bad code
+        "97530,97035,2020-10-01,,1,extra\n"  # another rest: read cell by cell, and good
+        '"97530",97035,2020-10-01,,3\n'  # line 5: quoted, a bad indicator
+    )
+    table, mistakes = _read(tmp_path, text)
+    assert table is None
+    assert mistakes == [
+        "3:1 `9753` in column 1 is not a procedure code",
+        "5:25 `3` is not a modifier indicator",
+    ]

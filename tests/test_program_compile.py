@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,6 +19,7 @@ import payerpolicy
 from payerpolicy.claims.json_claims import claim_from_dict, read_claims
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import judge_in_order
+from payerpolicy.program.compile import assemble, plan_program
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -120,7 +122,12 @@ def _wide_policy(tmp_path: Path) -> Path:
 
 
 def test_a_rule_over_many_groups_is_called_not_written_in_line(tmp_path):
-    policy = payerpolicy.load(_wide_policy(tmp_path))
+    loaded = payerpolicy.load(_wide_policy(tmp_path))
+    # Every group written as a function of its own (none composed of a shorter group and its cap: that
+    # way, below, judges the same).
+    policy = SimpleNamespace(
+        program=assemble(loaded.program.policy, plan_program(loaded.program.policy, compose=False))
+    )
     source = policy.program.source
     assert "W_0(d, f)" in source  # called from the groups, not written in line
     assert "W_1(d, f)" not in source  # ... but a short condition (`lacks modifier GP`) is written in line
@@ -155,6 +162,8 @@ def test_a_rule_over_many_groups_is_called_not_written_in_line(tmp_path):
     assert fast == slow
     fired = {f.rule for d in fast for f in d.findings}
     assert {"wide.minutes", "wide.dated"} <= fired and any(r.startswith("wide.cap.") for r in fired)
+    assert len(loaded.program.plan.composed) == len(CODES)  # each cap's group: the two shared rules, and the cap
+    assert _judge_both_ways(loaded, claims)[0] == fast
     # The dated rule fires only on lines of March.
     dated = [(d, f) for d in fast for f in d.findings if f.rule == "wide.dated"]
     assert all(next(ln for ln in d.lines if ln.line == f.line).date_of_service.startswith("2026-03") for d, f in dated)

@@ -54,7 +54,7 @@ class Policy:
         and compiles only the functions' shapes."""
         from payerpolicy.program import cache as program_cache
 
-        made = program_cache.pack(self.program.policy, self.program.plan)  # type: ignore[attr-defined]  # set by compile
+        made = program_cache.pack(self.program.policy, self.program.plan)
         return _unpickle_policy, (made, self.program.identity, self.warnings, self.source, self.as_of, self.cwd)
 
     def __repr__(self) -> str:

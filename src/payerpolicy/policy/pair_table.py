@@ -22,11 +22,11 @@ mistakes is not used at all.
 
 from __future__ import annotations
 
-from typing import Any
 
 import array
 import csv
 import datetime
+from collections import defaultdict
 from pathlib import Path
 
 from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span
@@ -263,6 +263,20 @@ class _Reader:
             )
 
     def read(self, lines: list[str]) -> PairTable | None:
+        header = self.header(lines)
+        if header is None:
+            return None
+        first, delimiter, columns, where = header
+        by_column2, rows = self.rows(lines, first, delimiter, columns, where)
+        if self.mistakes:
+            return None
+        by_column2, line_numbers = _packed(by_column2)
+        quarter = next((line.split(":", 1)[1].strip() for line in lines[:first] if line.startswith("# quarter:")), "")
+        return PairTable(self.display, by_column2, rows, line_numbers, quarter)
+
+    def header(self, lines: list[str]) -> tuple[int, str, int, dict[str, int]] | None:
+        """(the header's line number from 0, the delimiter, how many columns it names, where each known
+        column is), or None with the mistakes reported."""
         first = next((n for n, line in enumerate(lines) if line.strip() and not line.startswith("#")), None)
         if first is None:
             self.mistake(
@@ -288,21 +302,28 @@ class _Reader:
                     f"{', '.join(OPTIONAL)}); it has {', '.join(n for n in names if n) or 'none'}",
                     len(header),
                 )
-        if self.mistakes:
-            return None
-        by_column2: dict[str, Any] = {}  # a flat list per code while reading, then packed (text, bytes)
+        return None if self.mistakes else (first, delimiter, len(names), where)
+
+    def rows(self, lines: list[str], first: int, delimiter: str, columns: int, where: dict[str, int]):
+        """The edits by column-2 code, a flat list per code ([column 1, edit, line number] after each other),
+        and how many rows were read; each mistake reported.
+
+        A million rows name a few thousand distinct codes and dates: each distinct cell text is checked once
+        (`slow_row`) and remembered, with its value ready to pack, so that a well-formed row costs a split and a
+        few dict lookups. A row with anything not seen before takes the slow path once."""
+        by_column2: dict[str, list] = {}
         rows = 0
         c1, c2, ind = where["column1"], where["column2"], where["modifier_indicator"]
         start_at, end_at = where.get("effective_from"), where.get("deleted")
         width = max(where.values()) + 1
-        # A million rows name a few thousand distinct codes and dates: each distinct cell text is checked
-        # once (`self.cell`) and remembered, with its value ready to pack, so that a well-formed row costs a
-        # split and a few dict lookups. A row with anything not seen before takes the slow path once.
         self.codes: dict[str, str] = {}
         self.starts: dict[str, int] = {}  # date text -> its day number, shifted into place
         self.ends: dict[str, int] = {}
         self.indicators = {"0": 0, "1": 1, "9": 9}
         codes, starts, ends, indicators = self.codes, self.starts, self.ends, self.indicators
+        at = (c1, c2, ind, start_at, end_at)
+        if c1 == 0 and c2 == 1:
+            return self.rows_usual(lines, first, delimiter, columns, width, at)
         for number in range(first + 1, len(lines)):
             line = lines[number]
             cells = line.split(delimiter) if '"' not in line else _split(line, delimiter)
@@ -315,31 +336,52 @@ class _Reader:
                     + indicator
                 )
             except (KeyError, IndexError):
-                read = self.slow_row(line, cells, number, width, len(names), delimiter, (c1, c2, ind, start_at, end_at))
+                read = self.slow_row(line, cells, number, width, columns, delimiter, at)
                 if read is None:
                     continue
                 column1, column2, indicator, edit = read
             if indicator == 9:
                 continue
-            # Kept in the packed form of the compiled-policy cache (column-1 codes as one string, the edits as
-            # an array, and their line numbers for provenance), built from one list per column-2 code: a million
-            # edits then cost one call each here, and writing the cache copies bytes instead of walking every
-            # edit again. A code's edits are unpacked when a line of it is first judged (`_unpack`).
             edits = by_column2.get(column2)
             if edits is None:
                 by_column2[column2] = [column1, edit, number + 1]
             else:
                 edits.extend((column1, edit, number + 1))  # one call for the three
             rows += 1
-        if self.mistakes:
-            return None
-        line_numbers = {}
-        for column2, edits in by_column2.items():
-            text = "".join(edits[0::3])
-            by_column2[column2] = (text, array.array("Q", edits[1::3]).tobytes())
-            line_numbers[column2] = (text, array.array("I", edits[2::3]).tobytes())
-        quarter = next((line.split(":", 1)[1].strip() for line in lines[:first] if line.startswith("# quarter:")), "")
-        return PairTable(self.display, by_column2, rows, line_numbers, quarter)
+        return by_column2, rows
+
+    def rows_usual(self, lines: list[str], first: int, delimiter: str, columns: int, width: int, at: tuple):
+        """`rows` for the usual layout, column 1 and column 2 first (as `payerpolicy tables import` writes
+        it): a row is split into its two codes and the rest, whose text (the dates and the indicator) takes a
+        few distinct values in a million rows and stands for one packed edit. A well-formed row costs a split
+        into three and three dict lookups, about two thirds of splitting every cell; a row with a text not
+        seen before is read cell by cell (`slow_row`), its mistakes reported, and a good one remembered."""
+        by_column2: defaultdict[str, list] = defaultdict(list)  # a code's list made on first sight
+        rows = 0
+        codes = self.codes
+        rests: dict[str, int | None] = {}  # the text after the codes -> its packed edit; None: indicator 9
+        for number in range(first + 1, len(lines)):
+            line = lines[number]
+            try:
+                if '"' in line:
+                    raise KeyError(line)  # quoted cells: read by the csv module, cell by cell
+                raw1, raw2, rest = line.split(delimiter, 2)
+                column1, column2, edit = codes[raw1], codes[raw2], rests[rest]
+            except (KeyError, ValueError):
+                cells = line.split(delimiter) if '"' not in line else _split(line, delimiter)
+                read = self.slow_row(line, cells, number, width, columns, delimiter, at)
+                if read is None:
+                    continue
+                column1, column2, indicator, edit = read
+                if '"' not in line:  # the rest of this good row stands for its edit from now on
+                    rests[line.split(delimiter, 2)[2]] = None if indicator == 9 else edit
+                if indicator == 9:
+                    continue
+            if edit is None:  # indicator 9: the edit does not apply
+                continue
+            by_column2[column2].extend((column1, edit, number + 1))
+            rows += 1
+        return by_column2, rows
 
     def slow_row(self, line, cells, number, width, columns, delimiter, at):
         """Read a row with a cell not seen before: check each cell, remember the good ones, report the rest."""
@@ -420,6 +462,19 @@ class _Reader:
     def cell_mistake(self, cells: list[str], index: int, number: int, message: str, hint: str) -> None:
         column = sum(len(c) + 1 for c in cells[:index]) + 1  # exact for rows without quotes
         self.mistake(message, number + 1, column, hint, len(cells[index]))
+
+
+def _packed(by_column2: dict[str, list]) -> tuple[dict, dict]:
+    """The edits in the packed form of the compiled-policy cache: per column-2 code, its column-1 codes as one
+    string and its edits as an array, and their line numbers (for provenance) likewise. Built from one list per
+    code, a million edits cost one call each while reading, and writing the cache copies bytes instead of
+    walking every edit again. A code's edits are unpacked when a line of it is first judged (`_unpack`)."""
+    packed, line_numbers = {}, {}
+    for column2, edits in by_column2.items():
+        text = "".join(edits[0::3])
+        packed[column2] = (text, array.array("Q", edits[1::3]).tobytes())
+        line_numbers[column2] = (text, array.array("I", edits[2::3]).tobytes())
+    return packed, line_numbers
 
 
 def _split(line: str, delimiter: str) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -20,6 +19,7 @@ import jsonschema
 
 from payerpolicy.diagnostics import Diagnostic, did_you_mean, shown
 from payerpolicy.policy.files import PolicyDocument
+from payerpolicy.policy.row_check import RowChecks, strict_pattern
 from payerpolicy._resources import schema_file
 
 _TYPE_WORDS = {
@@ -49,8 +49,7 @@ def _strict_pattern(validator, pattern: str, instance, schema):
     matches before a final newline, so `payer: "acme\\n"` would pass `^[a-z0-9-]*$`."""
     if not validator.is_type(instance, "string"):
         return
-    strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
-    if not re.search(strict, instance):
+    if not strict_pattern(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -69,7 +68,7 @@ def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic], schema
     if doc.data is None:
         return True
     bad: set[tuple] = set()
-    for error in sorted(_validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(_errors(doc.data, schema), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
@@ -84,6 +83,35 @@ def validate_document(doc: PolicyDocument, diagnostics: list[Diagnostic], schema
         doc.data = _without(doc.data, bad)
         _renumber_places(doc, before)
     return not bad
+
+
+def _errors(data, schema: str) -> list:
+    """jsonschema's errors in `data`, the rows that the compiled row checks (`policy.row_check`) pass left out
+    of what jsonschema walks: such a row has none. The errors in the rows it does see are put back at their
+    rows' places in `data`."""
+    checks = _row_checks(schema)
+    seen, places = data, {}
+    if isinstance(data, dict):
+        seen = dict(data)
+        for section, rows in data.items():
+            check = checks.for_section(section)
+            if check is None or not isinstance(rows, list):
+                continue
+            failed = [index for index, row in enumerate(rows) if not check(row)]
+            if len(failed) < len(rows):
+                seen[section] = [rows[index] for index in failed]
+                places[section] = failed
+    errors = list(_validator(schema).iter_errors(seen))
+    for error in errors:
+        path = error.relative_path  # an error of a row kept: its index among the rows kept -> in `data`
+        if len(path) >= 2 and path[0] in places and isinstance(path[1], int):
+            path[1] = places[path[0]][path[1]]
+    return errors
+
+
+@functools.lru_cache(maxsize=None)
+def _row_checks(schema: str) -> RowChecks:
+    return RowChecks(json.loads(schema_file(schema).read_text(encoding="utf-8")))
 
 
 def _renumber_places(doc: PolicyDocument, before) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import collections
 import datetime
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, cast
 
 from payerpolicy.rules import ast
 from payerpolicy.policy import tables
 from payerpolicy.program.allowed_amounts import pricing_of
-from payerpolicy.decision import Fix
+from payerpolicy.decision import Fix, FixAction
 from payerpolicy.policy.model import PolicySpec, RuleSpec
 from payerpolicy.program.link import Linker
 from payerpolicy.program.runtime import RUNTIME
@@ -50,6 +50,11 @@ class CompiledRule:
 
 class RuleProgram:
     """A compiled policy: rules by code, plus the rules that concern every code."""
+
+    # Set by `assemble`: the plan it was made from (kept so that the program can be sent to another process)
+    # and the shapes it compiled.
+    plan: ProgramPlan
+    shapes_source: str
 
     def __init__(
         self,
@@ -109,10 +114,12 @@ class RuleProgram:
         return words if written == in_force else f"{words} ({in_force} in force on {as_of.isoformat()})"
 
 
-def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple]) -> str:
+def _write_program(
+    policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple], composed: dict
+) -> str:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line. Returns the whole text, for people to read (`RuleProgram.source` puts the
+    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the whole text, for people to read (`RuleProgram.source` puts the
     constants' legend before it)."""
     chunks = []
 
@@ -146,8 +153,9 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
             add(function(f"units_{i}", writer.value(spec.fix.units, None)))
     for total in writer.totals[totals_added:]:
         add(total)
-    calls = collections.Counter(i for group in groups for i in group)
-    for number, group in enumerate(groups):
+    written = [(number, group) for number, group in enumerate(groups) if number not in composed]
+    calls = collections.Counter(i for _, group in written for i in group)
+    for number, group in written:
         chunks.append(
             f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}{' ...' if len(group) > 5 else ''}\n"
         )
@@ -158,6 +166,7 @@ def _write_program(policy: PolicySpec, writer: SourceWriter, linker: Linker, gro
 def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writer: SourceWriter, add) -> None:
     """A pair table's message, the edits that hit (for its fix) and where they were read."""
     edit = spec.condition
+    assert isinstance(edit, ast.PairEdit)  # the caller asked
     settings = tables.PairBypass(edit.either, edit.either_from, edit.sites, edit.ignored_on)
     bypass = writer.constant(tables.bypass_words(edit.bypass, settings, policy.code_sets))
     add(function(f"message_{i}", py("pair_message(", condition, ", ", JUDGED, ".code, ", bypass, ")")))
@@ -169,14 +178,52 @@ def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writ
     add(function(f"provenance_{i}", py(table, ".provenance(", condition, ", ", JUDGED, ".code)")))
 
 
+def composed_groups(groups: list[tuple]) -> dict[int, tuple[int, int]]:
+    """The groups judged by a shorter group and one rule more, instead of by a function written for each:
+    group number -> (the shorter group's number, the rule). Adds to `groups` the shorter groups that no code
+    has on its own.
+
+    A payer's tables make a group per code: 8,000 unit-cap rows over 8,000 codes are 8,000 groups, each the
+    rules for every code (and the pair table the codes are column 2 of) plus the code's row. Written as a
+    function of its own, each group wrote the shared rules again (three quarters of a large policy's source,
+    and most of its compile time). Composed, a line of such a code costs one more call, and the row's finding
+    is put among the shorter group's in policy order. The rule left out of a group is its rarest (the row),
+    and only a shorter group that at least `_SHARED_BY` groups share is used so: a small policy's groups are
+    all written out, as fast as they come."""
+    calls = collections.Counter(i for group in groups for i in group)
+    sharing: dict[tuple, list[tuple[int, int]]] = {}
+    for number, group in enumerate(groups):
+        if number == 0 or not group:
+            continue
+        rarest = min(reversed(group), key=calls.__getitem__)  # of the rarest, the last
+        sharing.setdefault(tuple(i for i in group if i != rarest), []).append((number, rarest))
+    numbers = {group: n for n, group in enumerate(groups)}
+    composed: dict[int, tuple[int, int]] = {}
+    for shorter, longer in sharing.items():
+        if len(longer) < _SHARED_BY:
+            continue
+        if shorter not in numbers:
+            numbers[shorter] = len(groups)
+            groups.append(shorter)
+        for number, rule in longer:
+            composed[number] = (numbers[shorter], rule)
+    for shorter_number, _ in list(composed.values()):  # a group others are made of is written, not composed
+        composed.pop(shorter_number, None)
+    return composed
+
+
+# How many groups must share all but their last rule for them to be judged as that shorter group and the rule.
+_SHARED_BY = 16
+
+
 @dataclass
 class ProgramPlan:
     """Everything compiling a policy works out before Python compiles anything: plain data, so that it can be
     kept in the compiled-policy cache (`program.cache`) and a later run skips parsing and writing source."""
 
-    index: dict  # code -> the rules (numbers, policy order) that concern it
+    index: dict  # code -> the number of its group (in `groups`): the rules that concern it
     for_every_code: tuple  # rules that concern every code
-    groups: list  # the distinct rule tuples of `index`; group n has function group_n
+    groups: list  # the distinct tuples of rules (numbers, policy order) codes have; group n has function group_n
     linker: Linker  # the written functions, by shape
     constants: dict  # the bound names (K_...) and their values
     described: dict  # what the constants whose values do not say it are, in words (for the source's legend)
@@ -186,12 +233,15 @@ class ProgramPlan:
     # The rules written in the policy's files, those in force on other dates included (set by the loader): the
     # count coverage uses, said beside the rules in force so that every tool gives the same number.
     rules_written: int = 0
+    # Groups judged as a shorter group and one rule, not written (`composed_groups`): number -> (shorter, rule).
+    composed: dict = field(default_factory=dict)
 
 
-def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramPlan:
+def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bool = True) -> ProgramPlan:
     """Index the rules by code, and write every function of the policy. `running_totals=False` writes every
     count over earlier lines as a walk over them, never as a running total: slower, and the same decisions
-    (tests/test_running_counts.py holds the two ways alike)."""
+    (tests/test_running_counts.py holds the two ways alike). `compose=False` writes a function for every
+    group, none composed (`composed_groups`): the same decisions, the way tests/test_payer_scale.py checks."""
     checker = RuleChecker(policy, [])  # reused for its expansion of code sets
     for_every_code: list[int] = []
     by_code: dict[str, list[int]] = {}
@@ -203,11 +253,15 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramP
         for code in sorted(codes):  # in a fixed order, so the generated source is the same in every process
             by_code.setdefault(code, []).append(i)
     # A rule for every code also concerns the codes that have rules of their own; keep policy order.
-    index = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
-    groups = list(dict.fromkeys([tuple(for_every_code), *index.values()]))
+    rules_of = {code: tuple(sorted(rules + for_every_code)) for code, rules in by_code.items()}
+    numbers = {group: n for n, group in enumerate(dict.fromkeys([tuple(for_every_code), *rules_of.values()]))}
+    groups = list(numbers)
+    # By number, so that a cached plan does not unpickle (and assembling it does not hash) a tuple per code.
+    index = {code: numbers[rules] for code, rules in rules_of.items()}
     writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
-    source = _write_program(policy, writer, linker, groups)
+    composed = composed_groups(groups) if compose else {}
+    source = _write_program(policy, writer, linker, groups, composed)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
@@ -221,6 +275,7 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True) -> ProgramP
         source,
         frozenset(timed_codes or ()),
         uses_history,
+        composed=composed,
     )
 
 
@@ -270,11 +325,20 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
                 function(f"provenance_{i}"),
             )
         )
-    group_number = {group: n for n, group in enumerate(plan.groups)}
-    by_code = {code: tuple(compiled[i] for i in group) for code, group in plan.index.items()}
+    group_rules = [tuple(map(compiled.__getitem__, group)) for group in plan.groups]
+    by_code = {code: group_rules[number] for code, number in plan.index.items()}
+
+    def bind_group(name: str) -> Callable:
+        composed = plan.composed.get(int(name[6:]))
+        if composed is None:
+            return bind(name)
+        shorter, rule = composed  # `composed_groups`: a shorter group and one rule more
+        later = tuple(compiled[i] for i in plan.groups[shorter] if i > rule)
+        return _and_one_rule(bind(f"group_{shorter}"), bind(f"when_{rule}"), compiled[rule], later)
+
     judges: dict = {}
     judges.update(
-        (code, _LazyGroup(bind, f"group_{group_number[group]}", judges, code)) for code, group in plan.index.items()
+        (code, _LazyGroup(bind_group, f"group_{number}", judges, code)) for code, number in plan.index.items()
     )
     program = RuleProgram(
         policy,
@@ -289,6 +353,38 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
     program.plan = plan  # kept so that the program can be sent to another process (`Policy` pickles)
     return program
+
+
+def _and_one_rule(shorter: Callable, when: Callable, rule: CompiledRule, later: tuple) -> Callable:
+    """A composed group's function (`composed_groups`): the shorter group's rules and one rule more, whose
+    finding goes before those of the shorter group's rules that come `later` in the policy."""
+    if rule.dated:  # tested before the condition, as a written group tests them
+        condition, start, end = when, rule.effective_from, rule.effective_to
+
+        def when(d, f):
+            return (start is None or start <= f.date) and (end is None or f.date <= end) and condition(d, f)
+
+    if not later:
+
+        def judge(d, f):
+            fired = shorter(d, f)
+            if when(d, f):
+                fired.append(rule)
+            return fired
+
+        return judge
+    later_ids = frozenset(map(id, later))  # compared by identity: a compiled rule is one object per program
+
+    def judge_between(d, f):
+        fired = shorter(d, f)
+        if when(d, f):
+            at = len(fired)
+            while at and id(fired[at - 1]) in later_ids:
+                at -= 1
+            fired.insert(at, rule)
+        return fired
+
+    return judge_between
 
 
 class _LazyGroup:
@@ -342,7 +438,8 @@ def _pair_fix(hits_of: Callable, written: ast.Fix | None, ignored_of: Callable |
         if written is not None and written.action == "add_modifier":
             return Fix("add_modifier", view.number, written.modifier)
         if written is not None:
-            return Fix(written.action, view.number, note=written.note)
+            # The checker let only the fix actions a decision names through (`FIX_ACTIONS`).
+            return Fix(cast(FixAction, written.action), view.number, note=written.note)
         return Fix("add_modifier", view.number, "59")
 
     return fix_of
