@@ -48,11 +48,11 @@ from payerpolicy.claims.values import (
     MAX_COUNT,
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
-    MODIFIER,
     PLACE_OF_SERVICE,
     PROVIDER_TYPES,
     describe,
-    icd10_with_dot,
+    diagnosis_code,
+    modifier_code,
     is_amount,
     is_text,
     npi_fault,
@@ -164,8 +164,7 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
     )
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
-        problems.extend(fault.problem() for fault in faults)
-        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer, patient_id=patient_id)
+        return UnreadableClaim.sent_back(claim_id, problems, faults, where=where, payer=payer, patient_id=patient_id)
     return Claim(
         id=claim_id,
         patient_id=patient_id,
@@ -401,18 +400,9 @@ def _read_diagnoses(value: object, problems: list[ClaimProblem]) -> tuple[tuple[
         return (), 0
     codes = []
     for number, raw in enumerate(value, 1):
-        code = icd10_with_dot(upper_ascii(raw) or "")
-        if code is None:
-            found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-            problems.append(
-                ClaimProblem(
-                    f"diagnoses[{number}]",
-                    f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
-                    f"more after the dot: I69.351, R26.89)",
-                )
-            )
-            continue
-        codes.append(code)
+        code = diagnosis_code(raw, f"diagnoses[{number}]", problems)
+        if code is not None:
+            codes.append(code)
     return tuple(codes), len(value)
 
 
@@ -530,12 +520,9 @@ def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tup
         problems.append(ClaimProblem(field, f"a line may carry at most {MAX_MODIFIERS} modifiers; found {len(value)}"))
     modifiers = []
     for raw in value:
-        modifier = upper_ascii(raw)
-        if modifier is None or not MODIFIER.fullmatch(modifier):
-            found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-            problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
-            continue
-        modifiers.append(modifier)
+        modifier = modifier_code(raw, field, problems)
+        if modifier is not None:
+            modifiers.append(modifier)
     return tuple(modifiers)
 
 

@@ -42,6 +42,8 @@ __all__ = [
     "TAXONOMY",
     "TAXONOMY_TYPES",
     "describe",
+    "diagnosis_code",
+    "modifier_code",
     "icd10_with_dot",
     "is_amount",
     "JSON_DECODER",
@@ -131,6 +133,31 @@ def icd10_with_dot(code: str) -> str | None:
         return None
     category, rest = match.groups()
     return f"{category}.{rest}" if rest else category
+
+
+def diagnosis_code(raw: object, field: str, problems: list[ClaimProblem]) -> str | None:
+    """A diagnosis as claim JSON and FHIR write it: the ICD-10-CM code with its dot, or None, the problem told."""
+    code = icd10_with_dot(upper_ascii(raw) or "")
+    if code is None:
+        found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
+        problems.append(
+            ClaimProblem(
+                field,
+                f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
+                f"more after the dot: I69.351, R26.89)",
+            )
+        )
+    return code
+
+
+def modifier_code(raw: object, field: str, problems: list[ClaimProblem]) -> str | None:
+    """A modifier as claim JSON and FHIR write it: two letters or digits, upper-cased, or None, the problem told."""
+    modifier = upper_ascii(raw)
+    if modifier is None or not MODIFIER.fullmatch(modifier):
+        found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
+        problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
+        return None
+    return modifier
 
 
 def read_json(text: str):

@@ -161,13 +161,9 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
         )
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
-        problems.extend(fault.problem() for fault in reading.faults)
-        return UnreadableClaim(
-            id=claim_id,
-            problems=tuple(problems),
-            where=f"{name} segment {block.clm.number}",
-            payer=payer,
-            patient_id=patient_id,
+        where = f"{name} segment {block.clm.number}"
+        return UnreadableClaim.sent_back(
+            claim_id, problems, reading.faults, where=where, payer=payer, patient_id=patient_id
         )
     return Claim(
         id=claim_id,
