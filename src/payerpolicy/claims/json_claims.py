@@ -44,6 +44,7 @@ from payerpolicy.claims.json_files import SAMPLE_CHARS, ClaimFileError, read_jso
 from payerpolicy.claims.values import (
     CPT_HCPCS,
     FREQUENCIES,
+    ISO_DATE,
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DIAGNOSIS_POINTER,
@@ -65,7 +66,6 @@ from payerpolicy.claims.values import (
 
 __all__ = ["ClaimFileError", "claim_from_dict", "read_claims"]
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone would also take 20260302
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 # Allowed fields per level; a tuple keeps the order for the "fields allowed here" hint.
@@ -255,7 +255,7 @@ def _read_day(
     if value is None:
         return None
     day = None
-    if isinstance(value, str) and _DATE.fullmatch(value):
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
         try:
             day = datetime.date.fromisoformat(value)
         except ValueError:
@@ -644,7 +644,7 @@ def _read_date(value: object, at: str, problems: list[ClaimProblem]) -> datetime
             ClaimProblem(field, f'date must be text written YYYY-MM-DD, e.g. "2026-03-02"; found {describe(value)}')
         )
         return None
-    if not _DATE.fullmatch(value):
+    if not ISO_DATE.fullmatch(value):
         problems.append(ClaimProblem(field, f"date {quote(value)} is not written YYYY-MM-DD (e.g. 2026-03-02)"))
         return None
     try:

@@ -33,6 +33,7 @@ __all__ = [
     "CPT_HCPCS",
     "FREQUENCIES",
     "ICD10",
+    "ISO_DATE",
     "MAX_DIAGNOSIS_POINTER",
     "MAX_MODIFIERS",
     "MODIFIER",
@@ -89,6 +90,9 @@ NPI = re.compile(r"[0-9]{10}")
 
 PLACE_OF_SERVICE = re.compile(r"[0-9]{2}")
 """A place of service code (CMS's list, the CMS-1500 box 24B): two digits, 11 office, 22 outpatient hospital."""
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""A date as claim JSON writes it, 2026-03-02: `date.fromisoformat` alone would also take 20260302."""
 
 TAXONOMY = re.compile(r"[0-9A-Z]{10}")
 """A NUCC provider taxonomy code, upper case: ten letters and digits, 225100000X."""
