@@ -150,18 +150,7 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
     lines = _read_lines(obj.get("lines"), listed, problems, faults)
     if lines:
         _check_periods_across_lines(lines, problems)
-    dates = [line.date_of_service for line in lines]
-    born = _read_day(
-        obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
-        "patient.birth_date",
-        "the patient's date of birth",
-        "patient_birth_date",
-        dates,
-        faults,
-    )
-    began = _read_day(
-        obj.get("treatment_began"), "treatment_began", "the date treatment began", "date_treatment_began", dates, faults
-    )
+    born, began = _read_claim_days(obj, lines, faults)
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
         return UnreadableClaim.sent_back(claim_id, problems, faults, where=where, payer=payer, patient_id=patient_id)
@@ -180,6 +169,25 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
         treatment_began=began,
         faults=tuple(faults),
     )
+
+
+def _read_claim_days(
+    obj: dict, lines: tuple[ServiceLine, ...], faults: list[DataFault]
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The patient's date of birth and the date treatment began, each held to the lines' dates of service."""
+    dates = [line.date_of_service for line in lines]
+    born = _read_day(
+        obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
+        "patient.birth_date",
+        "the patient's date of birth",
+        "patient_birth_date",
+        dates,
+        faults,
+    )
+    began = _read_day(
+        obj.get("treatment_began"), "treatment_began", "the date treatment began", "date_treatment_began", dates, faults
+    )
+    return born, began
 
 
 def _read_text(value: object, field: str, what: str, problems: list[ClaimProblem]) -> str | None:
