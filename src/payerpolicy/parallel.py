@@ -176,12 +176,7 @@ def _worker_main(
     sending = _Sending(outbox, judging, render)
     histories: list = []
     try:
-        if history_path is not None:
-            from payerpolicy.judge.history import ClaimHistory
-            from payerpolicy.judge.history import RUN_BATCH
-
-            for path in (history_path,) if isinstance(history_path, str) else history_path:
-                histories.append(ClaimHistory(path, batch=RUN_BATCH))  # written before decisions go out
+        _open_histories(history_path, histories)
         judges: dict[int, Judge | SideBySide] = {}
         while True:
             try:
@@ -197,24 +192,7 @@ def _worker_main(
                 gc.freeze()
             elif kind == "claims":
                 _, frontier, items = message
-                for position, key, payload in items:
-                    if type(payload) is tuple:  # a line of JSON Lines text, routed by the keys in its text
-                        record = read_claim_text(payload[0], payload[1], claim_from_dict, "this line")
-                        if isinstance(record, UnreadableClaim):
-                            # Its routing keys may not be its own (text that is not JSON): the parent decides
-                            # it, with the policy of the payer the reader found, as one process does.
-                            sending.bounced.append((position, record))
-                            continue
-                    elif isinstance(payload, (Claim, UnreadableClaim)):
-                        record = payload
-                    else:
-                        record = claim_from_dict(payload)
-                    if isinstance(record, Claim) and worker_of(record.patient_id, workers) != index:
-                        raise WorkerError(
-                            f"claim {record.id} was routed by another patient id than its own "
-                            f"({record.patient_id!r}); this is a bug in payerpolicy"
-                        )
-                    judging.add(position, record, judges[key])
+                _add_claims(items, judges, judging, sending, index, workers)
                 judging.advance(frontier)
                 for history in histories:
                     history.flush()
@@ -227,25 +205,69 @@ def _worker_main(
                 outbox.send_bytes(_dumps(("done",)))
                 return
     except BaseException as exc:  # told to the parent, which raises it where one process would have
-        try:
-            for history in histories:
-                history.flush()
-            sending.send(quiet=True)
-        except Exception:
-            pass  # decisions whose claims could not be written are not given out
-        detail = "".join(traceback.format_exception(exc))
-        try:
-            payload = _dumps(("error", judging.limit_after_error(), exc, detail))
-            pickle.loads(payload)  # an exception that pickles but does not unpickle would fail in the parent
-        except Exception:
-            payload = _dumps(("error", judging.limit_after_error(), None, detail))
-        try:
-            outbox.send_bytes(payload)
-        except OSError:
-            pass  # the parent is gone
+        _tell_parent(exc, histories, judging, sending, outbox)
     finally:
         for history in histories:
             history.close()
+
+
+def _open_histories(history_path: str | tuple[str, ...] | None, histories: list) -> None:
+    """Open the run's histories into `histories`, one by one, so that those opened are closed if one fails."""
+    if history_path is not None:
+        from payerpolicy.judge.history import ClaimHistory
+        from payerpolicy.judge.history import RUN_BATCH
+
+        for path in (history_path,) if isinstance(history_path, str) else history_path:
+            histories.append(ClaimHistory(path, batch=RUN_BATCH))  # written before decisions go out
+
+
+def _add_claims(
+    items: list,
+    judges: dict[int, Judge | SideBySide],
+    judging: WindowedJudging,
+    sending: _Sending,
+    index: int,
+    workers: int,
+) -> None:
+    """Read one message's claims and add them to the judging, each with its payer's judge."""
+    for position, key, payload in items:
+        if type(payload) is tuple:  # a line of JSON Lines text, routed by the keys in its text
+            record = read_claim_text(payload[0], payload[1], claim_from_dict, "this line")
+            if isinstance(record, UnreadableClaim):
+                # Its routing keys may not be its own (text that is not JSON): the parent decides
+                # it, with the policy of the payer the reader found, as one process does.
+                sending.bounced.append((position, record))
+                continue
+        elif isinstance(payload, (Claim, UnreadableClaim)):
+            record = payload
+        else:
+            record = claim_from_dict(payload)
+        if isinstance(record, Claim) and worker_of(record.patient_id, workers) != index:
+            raise WorkerError(
+                f"claim {record.id} was routed by another patient id than its own "
+                f"({record.patient_id!r}); this is a bug in payerpolicy"
+            )
+        judging.add(position, record, judges[key])
+
+
+def _tell_parent(exc: BaseException, histories: list, judging: WindowedJudging, sending: _Sending, outbox) -> None:
+    """Send the parent the error that stopped this worker, after the decisions whose claims were written."""
+    try:
+        for history in histories:
+            history.flush()
+        sending.send(quiet=True)
+    except Exception:
+        pass  # decisions whose claims could not be written are not given out
+    detail = "".join(traceback.format_exception(exc))
+    try:
+        payload = _dumps(("error", judging.limit_after_error(), exc, detail))
+        pickle.loads(payload)  # an exception that pickles but does not unpickle would fail in the parent
+    except Exception:
+        payload = _dumps(("error", judging.limit_after_error(), None, detail))
+    try:
+        outbox.send_bytes(payload)
+    except OSError:
+        pass  # the parent is gone
 
 
 def _load_judge(where: PolicySource, histories: list) -> Judge | SideBySide:

@@ -100,7 +100,8 @@ from payerpolicy.claims.values import (
     PROVIDER_TYPES,
     TAXONOMY_TYPES,
     describe,
-    icd10_with_dot,
+    diagnosis_code,
+    modifier_code,
     is_amount,
     npi_fault,
     quote,
@@ -215,8 +216,7 @@ def _read_claim(resource: dict, where: str, references: References | None = None
     born = _read_birth_date(resource.get("patient"), references, dates, faults)
     referring = team.referring_npi()
     if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
-        problems.extend(fault.problem() for fault in faults)
-        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer, patient_id=patient_id)
+        return UnreadableClaim.sent_back(claim_id, problems, faults, where=where, payer=payer, patient_id=patient_id)
     assert claim_id is not None and patient_id is not None  # either missing is a problem, returned above
     return Claim(
         id=claim_id,
@@ -395,18 +395,7 @@ def _read_diagnosis(entry: dict, at: str, references: References, problems: list
         )
         return None
     raw = candidates[0].get("code")
-    code = icd10_with_dot(upper_ascii(raw) or "")
-    if code is None:
-        found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-        problems.append(
-            ClaimProblem(
-                field,
-                f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or "
-                f"digit, then up to four more after the dot: I69.351, R26.89)",
-            )
-        )
-        return None
-    return code
+    return diagnosis_code(raw, field, problems)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -668,12 +657,9 @@ def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tup
         if not codes and isinstance(concept, dict):
             codes = [concept.get("text")]
         raw = next((c for c in codes if MODIFIER.fullmatch(upper_ascii(c) or "")), codes[0] if codes else concept)
-        modifier = upper_ascii(raw)
-        if modifier is None or not MODIFIER.fullmatch(modifier):
-            found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-            problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
-            continue
-        modifiers.append(modifier)
+        modifier = modifier_code(raw, field, problems)
+        if modifier is not None:
+            modifiers.append(modifier)
     return tuple(modifiers)
 
 

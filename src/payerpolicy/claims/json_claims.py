@@ -44,15 +44,16 @@ from payerpolicy.claims.json_files import SAMPLE_CHARS, ClaimFileError, read_jso
 from payerpolicy.claims.values import (
     CPT_HCPCS,
     FREQUENCIES,
+    ISO_DATE,
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
-    MODIFIER,
     PLACE_OF_SERVICE,
     PROVIDER_TYPES,
     describe,
-    icd10_with_dot,
+    diagnosis_code,
+    modifier_code,
     is_amount,
     is_text,
     npi_fault,
@@ -65,7 +66,6 @@ from payerpolicy.claims.values import (
 
 __all__ = ["ClaimFileError", "claim_from_dict", "read_claims"]
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone would also take 20260302
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 # Allowed fields per level; a tuple keeps the order for the "fields allowed here" hint.
@@ -150,22 +150,10 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
     lines = _read_lines(obj.get("lines"), listed, problems, faults)
     if lines:
         _check_periods_across_lines(lines, problems)
-    dates = [line.date_of_service for line in lines]
-    born = _read_day(
-        obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
-        "patient.birth_date",
-        "the patient's date of birth",
-        "patient_birth_date",
-        dates,
-        faults,
-    )
-    began = _read_day(
-        obj.get("treatment_began"), "treatment_began", "the date treatment began", "date_treatment_began", dates, faults
-    )
+    born, began = _read_claim_days(obj, lines, faults)
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
-        problems.extend(fault.problem() for fault in faults)
-        return UnreadableClaim(id=claim_id, problems=tuple(problems), where=where, payer=payer, patient_id=patient_id)
+        return UnreadableClaim.sent_back(claim_id, problems, faults, where=where, payer=payer, patient_id=patient_id)
     return Claim(
         id=claim_id,
         patient_id=patient_id,
@@ -181,6 +169,25 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
         treatment_began=began,
         faults=tuple(faults),
     )
+
+
+def _read_claim_days(
+    obj: dict, lines: tuple[ServiceLine, ...], faults: list[DataFault]
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The patient's date of birth and the date treatment began, each held to the lines' dates of service."""
+    dates = [line.date_of_service for line in lines]
+    born = _read_day(
+        obj["patient"].get("birth_date") if isinstance(obj.get("patient"), dict) else None,
+        "patient.birth_date",
+        "the patient's date of birth",
+        "patient_birth_date",
+        dates,
+        faults,
+    )
+    began = _read_day(
+        obj.get("treatment_began"), "treatment_began", "the date treatment began", "date_treatment_began", dates, faults
+    )
+    return born, began
 
 
 def _read_text(value: object, field: str, what: str, problems: list[ClaimProblem]) -> str | None:
@@ -256,7 +263,7 @@ def _read_day(
     if value is None:
         return None
     day = None
-    if isinstance(value, str) and _DATE.fullmatch(value):
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
         try:
             day = datetime.date.fromisoformat(value)
         except ValueError:
@@ -401,18 +408,9 @@ def _read_diagnoses(value: object, problems: list[ClaimProblem]) -> tuple[tuple[
         return (), 0
     codes = []
     for number, raw in enumerate(value, 1):
-        code = icd10_with_dot(upper_ascii(raw) or "")
-        if code is None:
-            found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-            problems.append(
-                ClaimProblem(
-                    f"diagnoses[{number}]",
-                    f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
-                    f"more after the dot: I69.351, R26.89)",
-                )
-            )
-            continue
-        codes.append(code)
+        code = diagnosis_code(raw, f"diagnoses[{number}]", problems)
+        if code is not None:
+            codes.append(code)
     return tuple(codes), len(value)
 
 
@@ -530,12 +528,9 @@ def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tup
         problems.append(ClaimProblem(field, f"a line may carry at most {MAX_MODIFIERS} modifiers; found {len(value)}"))
     modifiers = []
     for raw in value:
-        modifier = upper_ascii(raw)
-        if modifier is None or not MODIFIER.fullmatch(modifier):
-            found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
-            problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
-            continue
-        modifiers.append(modifier)
+        modifier = modifier_code(raw, field, problems)
+        if modifier is not None:
+            modifiers.append(modifier)
     return tuple(modifiers)
 
 
@@ -657,7 +652,7 @@ def _read_date(value: object, at: str, problems: list[ClaimProblem]) -> datetime
             ClaimProblem(field, f'date must be text written YYYY-MM-DD, e.g. "2026-03-02"; found {describe(value)}')
         )
         return None
-    if not _DATE.fullmatch(value):
+    if not ISO_DATE.fullmatch(value):
         problems.append(ClaimProblem(field, f"date {quote(value)} is not written YYYY-MM-DD (e.g. 2026-03-02)"))
         return None
     try:

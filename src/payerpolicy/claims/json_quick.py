@@ -18,13 +18,13 @@ only. Nothing that identifies a patient is kept (no patient id or birth date).
 from __future__ import annotations
 
 import datetime
-import re
 
 from payerpolicy._frozen import maker
 from payerpolicy.claims.model import Claim, Provider, ServiceLine
 from payerpolicy.claims.values import (
     CPT_HCPCS,
     FREQUENCIES,
+    ISO_DATE,
     MAX_COUNT,
     MAX_DIAGNOSIS_POINTER,
     MAX_MODIFIERS,
@@ -40,7 +40,6 @@ from payerpolicy.claims.values import (
 
 __all__ = ["quick_claim"]
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as json_claims: fromisoformat alone would take 20260302
 
 # The fields this road reads; a claim with any other (periods, a birth date, a misspelling) takes the careful road.
 _CLAIM_FIELDS = frozenset(
@@ -276,7 +275,7 @@ def _learn_code(code: str) -> str | None:
 
 
 def _learn_date(text: str) -> datetime.date | None:
-    if not _DATE.fullmatch(text):
+    if not ISO_DATE.fullmatch(text):
         return None
     try:
         date = datetime.date.fromisoformat(text)

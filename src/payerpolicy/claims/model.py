@@ -161,5 +161,20 @@ class UnreadableClaim:
         if not self.problems:
             raise ValueError("an unreadable claim needs at least one problem")
 
+    @classmethod
+    def sent_back(
+        cls,
+        id: str | None,
+        problems: list[ClaimProblem],
+        faults: list[DataFault],
+        *,
+        where: str,
+        payer: str | None,
+        patient_id: str | None,
+    ) -> UnreadableClaim:
+        """A claim a reader could not turn into a `Claim`: every problem found, and its data faults told as
+        problems too (on a readable claim they are judged instead), so that the claim is fixed in one pass."""
+        return cls(id, (*problems, *(fault.problem() for fault in faults)), where, payer, patient_id)
+
 
 ClaimRecord = Claim | UnreadableClaim

@@ -33,6 +33,7 @@ __all__ = [
     "CPT_HCPCS",
     "FREQUENCIES",
     "ICD10",
+    "ISO_DATE",
     "MAX_DIAGNOSIS_POINTER",
     "MAX_MODIFIERS",
     "MODIFIER",
@@ -42,6 +43,8 @@ __all__ = [
     "TAXONOMY",
     "TAXONOMY_TYPES",
     "describe",
+    "diagnosis_code",
+    "modifier_code",
     "icd10_with_dot",
     "is_amount",
     "JSON_DECODER",
@@ -88,6 +91,9 @@ NPI = re.compile(r"[0-9]{10}")
 PLACE_OF_SERVICE = re.compile(r"[0-9]{2}")
 """A place of service code (CMS's list, the CMS-1500 box 24B): two digits, 11 office, 22 outpatient hospital."""
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""A date as claim JSON writes it, 2026-03-02: `date.fromisoformat` alone would also take 20260302."""
+
 TAXONOMY = re.compile(r"[0-9A-Z]{10}")
 """A NUCC provider taxonomy code, upper case: ten letters and digits, 225100000X."""
 
@@ -131,6 +137,31 @@ def icd10_with_dot(code: str) -> str | None:
         return None
     category, rest = match.groups()
     return f"{category}.{rest}" if rest else category
+
+
+def diagnosis_code(raw: object, field: str, problems: list[ClaimProblem]) -> str | None:
+    """A diagnosis as claim JSON and FHIR write it: the ICD-10-CM code with its dot, or None, the problem told."""
+    code = icd10_with_dot(upper_ascii(raw) or "")
+    if code is None:
+        found = f"diagnosis {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
+        problems.append(
+            ClaimProblem(
+                field,
+                f"{found} is not an ICD-10-CM code (a letter, a digit, a letter or digit, then up to four "
+                f"more after the dot: I69.351, R26.89)",
+            )
+        )
+    return code
+
+
+def modifier_code(raw: object, field: str, problems: list[ClaimProblem]) -> str | None:
+    """A modifier as claim JSON and FHIR write it: two letters or digits, upper-cased, or None, the problem told."""
+    modifier = upper_ascii(raw)
+    if modifier is None or not MODIFIER.fullmatch(modifier):
+        found = f"modifier {quote(raw)}" if isinstance(raw, str) else f"found {describe(raw)}, which"
+        problems.append(ClaimProblem(field, f"{found} is not a modifier (two letters or digits: GP, 59, KX)"))
+        return None
+    return modifier
 
 
 def read_json(text: str):

@@ -85,6 +85,7 @@ from payerpolicy.claims.x12_people import birth_text, d8_date, patient_key, paye
 from payerpolicy.claims.x12_segments import (
     DECIMAL,
     ClaimBlock,
+    ClaimSegments,
     Delimiters,
     LineSegments,
     Segment,
@@ -128,14 +129,7 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
     claim_id, frequency, place = reading.header(block.clm)
     parts = sort_segments(block, problems)
     diagnoses, listed, icd9 = reading.diagnoses(parts.diagnoses)
-    if parts.provider is not None:
-        provider = reading.provider(parts.provider, parts.taxonomy, "2310B")
-        if block.billing is not None and block.billing.name is not None:  # a front end checks its NPI too
-            reading.provider(block.billing.name, block.billing.taxonomy, "2010AA", stands_for=False)
-    elif block.billing is not None and block.billing.name is not None:
-        provider = reading.provider(block.billing.name, block.billing.taxonomy, "2010AA")
-    else:
-        provider = None
+    provider = reading.claim_provider(block, parts)
     referring = reading.provider(parts.referring, None, "2310A") if parts.referring is not None else None
     if not parts.lines:
         problems.append(
@@ -150,24 +144,12 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
     began = reading.treatment_began(parts.treatment_began)
     payer = payer_of(block.subscriber)
     if block.cut_short is not None:
-        last = block.cut_short
-        problems.append(
-            ClaimProblem(
-                f"{last.tag}, segment {last.number}",
-                f"the file ends at segment {last.number} ({last.tag}), inside this claim, without the SE that closes "
-                f"its transaction set: the file is cut short, and the claim may have lost lines or part of its "
-                f"last segment",
-            )
-        )
+        problems.append(_cut_short(block.cut_short))
     # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
     if problems or claim_id is None or patient_id is None:
-        problems.extend(fault.problem() for fault in reading.faults)
-        return UnreadableClaim(
-            id=claim_id,
-            problems=tuple(problems),
-            where=f"{name} segment {block.clm.number}",
-            payer=payer,
-            patient_id=patient_id,
+        where = f"{name} segment {block.clm.number}"
+        return UnreadableClaim.sent_back(
+            claim_id, problems, reading.faults, where=where, payer=payer, patient_id=patient_id
         )
     return Claim(
         id=claim_id,
@@ -183,6 +165,16 @@ def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim |
         referring_npi=referring.npi if referring is not None else None,
         treatment_began=began,
         faults=tuple(reading.faults),
+    )
+
+
+def _cut_short(last: Segment) -> ClaimProblem:
+    """The problem of a claim the file ends inside: `last` is the file's last segment."""
+    return ClaimProblem(
+        f"{last.tag}, segment {last.number}",
+        f"the file ends at segment {last.number} ({last.tag}), inside this claim, without the SE that closes "
+        f"its transaction set: the file is cut short, and the claim may have lost lines or part of its "
+        f"last segment",
     )
 
 
@@ -419,6 +411,19 @@ class _ClaimReading:
         )
 
     # -- providers (2310B, 2420A; 2010AA when the billing provider rendered the service)
+
+    def claim_provider(self, block: ClaimBlock, parts: ClaimSegments) -> Provider | None:
+        """The claim's rendering provider (2310B), else the billing provider (2010AA), who then renders too. A
+        front end checks the billing provider's NPI either way."""
+        billing = block.billing
+        if parts.provider is not None:
+            provider = self.provider(parts.provider, parts.taxonomy, "2310B")
+            if billing is not None and billing.name is not None:
+                self.provider(billing.name, billing.taxonomy, "2010AA", stands_for=False)
+            return provider
+        if billing is not None and billing.name is not None:
+            return self.provider(billing.name, billing.taxonomy, "2010AA")
+        return None
 
     def provider(
         self, nm1: Segment, prv: Segment | None, loop: str, line: int | None = None, stands_for: bool = True

@@ -212,31 +212,9 @@ def _check(args) -> int:
         print(f"payerpolicy: cannot use {args.history} as a claim history: {exc}", file=sys.stderr)
         return 2
     writer = DecisionWriter(sys.stdout, args.format, colour=cli_colour.wanted(sys.stdout))
-    stopped = None  # why the run stopped early: every claim so far is reported and the output is closed
     progress = Progress(enabled=False if args.quiet else None)
     with session:
-        try:
-            writer.start()
-            # With --jobs, a JSON Lines file goes to the workers as lines of text, read on their cores.
-            records = (
-                record
-                for name in args.files
-                for record in read_claims(name, args.input_format, unread_lines=args.jobs > 1)
-            )
-            # Each decision is rendered where it is made (on the workers, with --jobs): this process writes text.
-            for rendered in session.render_many(records, writer.render):
-                writer.write_rendered(rendered)
-                progress.tick()
-        except PolicyError as exc:
-            stopped = exc.render()
-        except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
-            stopped = f"payerpolicy: {exc}"
-        except (HistoryError, sqlite3.Error) as exc:  # a full disk, a file made read-only mid-run
-            stopped = (
-                f"payerpolicy: the claim history {args.history} could not be written after "
-                f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
-                f"reported above"
-            )
+        stopped = _write_decisions(args, session, writer, progress)
     progress.finish()
     writer.finish()
     warned = writer.warned
@@ -246,8 +224,36 @@ def _check(args) -> int:
     return _check_exit(writer.summary, warned, args.fail_on)
 
 
+def _write_decisions(args, session: Session, writer: DecisionWriter, progress: Progress) -> str | None:
+    """Judge the claim files and write each decision as it comes. What is returned says why the run stopped
+    early (None: it did not): every claim so far is reported and the output is closed."""
+    try:
+        writer.start()
+        # With --jobs, a JSON Lines file goes to the workers as lines of text, read on their cores.
+        records = (
+            record for name in args.files for record in read_claims(name, args.input_format, unread_lines=args.jobs > 1)
+        )
+        # Each decision is rendered where it is made (on the workers, with --jobs): this process writes text.
+        for rendered in session.render_many(records, writer.render):
+            writer.write_rendered(rendered)
+            progress.tick()
+    except PolicyError as exc:
+        return exc.render()
+    except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
+        return f"payerpolicy: {exc}"
+    except (HistoryError, sqlite3.Error) as exc:  # a full disk, a file made read-only mid-run
+        return (
+            f"payerpolicy: the claim history {args.history} could not be written after "
+            f"{writer.summary['claims']} claims ({exc}); the run stopped there, and those claims are "
+            f"reported above"
+        )
+    return None
+
+
 # Exit codes of `check` (the README's table): 0 nothing to fail on, 1 a claim denied or adjusted (or with a
 # warning, under --fail-on warn), 2 the run could not finish, 3 a claim could not be read.
+
+
 def _check_exit(summary: dict, warned: bool, fail_on: str) -> int:
     if fail_on == "never":
         return 0

@@ -46,7 +46,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.rules.fields import FIELDS, LINE
-from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, PatientCache, PatientLines
+from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, LinesByPatient, PatientCache, PatientLines
 
 __all__ = [
     "ClaimHistory",
@@ -197,7 +197,7 @@ def _create_private(path: str) -> None:
         pass  # made meanwhile by another process of the run
 
 
-class ClaimHistory:
+class ClaimHistory(LinesByPatient):
     """The claim history in one SQLite file. `ClaimHistory(path)`; use it as a context manager or `close()`.
 
     ":memory:" gives a private history that lives as long as the object (handy for tests of the engine).
@@ -574,14 +574,8 @@ class ClaimHistory:
             "SELECT total(units) FROM lines WHERE patient_id = ? AND date_of_service = ?",
             [patient_id, _iso(date)],
         )
-        if codes is not None:
-            wanted = sorted(set(codes))
-            if not wanted:
-                return 0
-            sql += f" AND code IN ({_marks(wanted)})"
-            args += wanted
-        sql, args = _narrow(sql, args, exclude_claim, payer)
-        return int(self._db.execute(sql, args).fetchone()[0])
+        wanted = None if codes is None else sorted(set(codes))
+        return self._count(sql, args, "code", wanted, exclude_claim, payer)
 
     def visits(
         self,
@@ -599,27 +593,24 @@ class ClaimHistory:
             " AND date_of_service >= ? AND date_of_service < ?"
         )
         args: list = [patient_id, *_year_range(year)]
-        if disciplines is not None:
-            wanted = _disciplines(disciplines)
+        wanted = None if disciplines is None else _disciplines(disciplines)
+        return self._count(sql, args, "discipline", wanted, exclude_claim, payer)
+
+    def _count(
+        self, sql: str, args: list, column: str, wanted: list[str] | None, exclude_claim: str | None, payer: str | None
+    ) -> int:
+        """What `sql` counts over the lines whose `column` is one of `wanted`: any value when None, none when
+        empty (no query then)."""
+        if wanted is not None:
             if not wanted:
                 return 0
-            sql += f" AND discipline IN ({_marks(wanted)})"
-            args += wanted
+            sql += f" AND {column} IN ({_marks(wanted)})"
+            args = [*args, *wanted]
         sql, args = _narrow(sql, args, exclude_claim, payer)
         return int(self._db.execute(sql, args).fetchone()[0])
 
-    def lines(
-        self,
-        patient_id: str,
-        date_from: datetime.date,
-        date_to: datetime.date,
-        *,
-        exclude_claim: str | None = None,
-        payer: str | None = None,
-    ) -> list[HistoryLine]:
-        """The patient's stored lines with dates of service from `date_from` to `date_to`, both included,
-        in service order (date, claim id, line number)."""
-        return self._patient(patient_id).between(date_from, date_to, exclude_claim, payer)
+    def _patient_lines(self, patient_id: str) -> PatientLines:
+        return self._patient(patient_id)
 
     def revision(self, patient_id: str, claim_id: str) -> int | None:
         """See `judge.history_cache.PatientLines.revision`."""

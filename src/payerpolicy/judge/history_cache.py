@@ -92,6 +92,28 @@ class PatientLines:
         return [line for line in ordered if line.claim_id != exclude_claim and (payer is None or line.payer == payer)]
 
 
+class LinesByPatient:
+    """The `lines` question, asked of every kind of history (the file, one run's, in memory) the same way: find
+    the patient's claims, then the stretch of days. Each kind says only how it finds a patient's claims."""
+
+    def _patient_lines(self, patient_id: str) -> PatientLines | None:
+        raise NotImplementedError
+
+    def lines(
+        self,
+        patient_id: str,
+        date_from: datetime.date,
+        date_to: datetime.date,
+        *,
+        exclude_claim: str | None = None,
+        payer: str | None = None,
+    ) -> list[HistoryLine]:
+        """The patient's stored lines with dates of service from `date_from` to `date_to`, both included,
+        in service order (date, claim id, line number)."""
+        patient = self._patient_lines(patient_id)
+        return [] if patient is None else patient.between(date_from, date_to, exclude_claim, payer)
+
+
 class PatientCache:
     """The most recently asked patients' lines, up to `limit` lines in all. `get` or `add` a patient, then
     `put` and `remove` its claims through the cache (which counts the lines it keeps). `pinned(patient_id)`

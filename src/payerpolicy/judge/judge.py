@@ -411,22 +411,9 @@ class Judge:
         claim that a replacement or void judged with it stands for: it is judged, but not kept in the
         history for the claims after it (judge.window)."""
         if isinstance(record, UnreadableClaim):
-            return Decision(
-                record.id,
-                self.policy_label,
-                "error",
-                errors=tuple(p.to_dict() for p in record.problems),
-                where=record.where,
-            )
+            return self._sent_back(record)
         if record.frequency == "8":  # a void cancels a claim: nothing of it is judged, the history forgets it
-            if self.history is not None and counts:
-                self.history.record(record, payer=self.program.policy.payer)
-            return Decision(
-                record.id,
-                self.policy_label,
-                "accepted",
-                tuple(LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines),
-            )
+            return self._void(record, counts)
         program = self.program
         self.claim_judged, self.lines_judged = record, lines
         self.one_date = _one_date_in_order(lines)
@@ -454,16 +441,9 @@ class Judge:
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
         denied = bool(findings) and any(f.severity == "deny" for f in findings)
-        if not counts:  # a version a replacement or void in its group stands for: kept for no later claim
-            pass
-        elif isinstance(self.history, RunHistory):  # later claims of this run count this one
-            self.history.record(record, payer=program.policy.payer, views=lines)
-        elif self.history is not None:  # ... and of later runs, with the allowed amounts when priced
-            self.history.record(
-                record,
-                payer=program.policy.payer,
-                allowed={v.number: v.allowed for v in lines} if program.pricing else None,
-            )
+        # A version a replacement or void in its group stands for (not `counts`) is kept for no later claim.
+        if counts and self.history is not None:
+            self._keep(record, lines)
         return _make_decision(
             record.id,
             self.policy_label,
@@ -474,6 +454,39 @@ class Judge:
             "",
             {"timed_units_only": units_only} if units_only else {},
         )
+
+    def _sent_back(self, record: UnreadableClaim) -> Decision:
+        """The decision on a claim that could not be read: its problems, and where it stood."""
+        return Decision(
+            record.id,
+            self.policy_label,
+            "error",
+            errors=tuple(p.to_dict() for p in record.problems),
+            where=record.where,
+        )
+
+    def _void(self, record: Claim, counts: bool) -> Decision:
+        """The decision on a void: every line accepted, nothing judged; the history forgets the claim."""
+        if self.history is not None and counts:
+            self.history.record(record, payer=self.program.policy.payer)
+        return Decision(
+            record.id,
+            self.policy_label,
+            "accepted",
+            tuple(LineDecision(line.number, line.code, line.units, 0, "accepted") for line in record.lines),
+        )
+
+    def _keep(self, record: Claim, lines) -> None:
+        """Record the judged claim in the history, for the claims after it."""
+        history, program = self.history, self.program
+        if isinstance(history, RunHistory):  # later claims of this run count this one
+            history.record(record, payer=program.policy.payer, views=lines)
+        elif history is not None:  # ... and of later runs, with the allowed amounts when priced
+            history.record(
+                record,
+                payer=program.policy.payer,
+                allowed={v.number: v.allowed for v in lines} if program.pricing else None,
+            )
 
     def decide_alone(self, record) -> Decision:
         """The decision on one claim judged on its own (`Policy.check`): no claim before or after it, so its

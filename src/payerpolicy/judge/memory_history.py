@@ -16,20 +16,19 @@ its own `MemoryHistory`, or calls `forget` for the patients it is done with.
 
 from __future__ import annotations
 
-import datetime
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.judge.history import HistoryLine, Recorded, stored_lines
-from payerpolicy.judge.history_cache import PatientLines
+from payerpolicy.judge.history_cache import LinesByPatient, PatientLines
 
 __all__ = ["MemoryHistory"]
 
 _T = TypeVar("_T")
 
 
-class MemoryHistory:
+class MemoryHistory(LinesByPatient):
     """The claim history in memory: `add` the earlier claims' lines, judge (a `Session(history=...)` records
     each claim it judges), then read what the run changed with `recorded`."""
 
@@ -90,19 +89,8 @@ class MemoryHistory:
         """Let go of a patient's lines (not of what was recorded for them)."""
         self._patients.pop(patient_id, None)
 
-    def lines(
-        self,
-        patient_id: str,
-        date_from: datetime.date,
-        date_to: datetime.date,
-        *,
-        exclude_claim: str | None = None,
-        payer: str | None = None,
-    ) -> list[HistoryLine]:
-        """The patient's lines with dates of service from `date_from` to `date_to`, both included, in service
-        order (date, claim id, line number)."""
-        patient = self._patients.get(patient_id)
-        return [] if patient is None else patient.between(date_from, date_to, exclude_claim, payer)
+    def _patient_lines(self, patient_id: str) -> PatientLines | None:
+        return self._patients.get(patient_id)
 
     def claim_ids(self, patient_id: str) -> list[str]:
         """The ids of the patient's claims currently counted, sorted."""

@@ -10,20 +10,19 @@ however long the run.
 from __future__ import annotations
 
 import atexit
-import datetime
 import os
 import shutil
 import tempfile
 
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory, HistoryLine
-from payerpolicy.judge.history_cache import PatientLines
+from payerpolicy.judge.history_cache import LinesByPatient, PatientLines
 from payerpolicy.claims.model import Claim
 
 DEFAULT_LIMIT = 100_000  # a few KB a claim in memory (with what its lines share with the claim): some 300 MB
 
 
-class RunHistory:
+class RunHistory(LinesByPatient):
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self.count = 0
@@ -49,19 +48,8 @@ class RunHistory:
         if self.count > self.limit:
             self._spill()
 
-    def lines(
-        self,
-        patient_id: str,
-        date_from: datetime.date,
-        date_to: datetime.date,
-        *,
-        exclude_claim: str | None = None,
-        payer: str | None = None,
-    ) -> list[HistoryLine]:
-        if self.spilled is not None:
-            return self.spilled.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
-        patient = self.by_patient.get(patient_id)
-        return [] if patient is None else patient.between(date_from, date_to, exclude_claim, payer)
+    def _patient_lines(self, patient_id: str) -> PatientLines | None:
+        return self.by_patient.get(patient_id) if self.spilled is None else self.spilled._patient_lines(patient_id)
 
     def revision(self, patient_id: str, claim_id: str) -> int | None:
         """See `judge.history_cache.PatientLines.revision`."""
