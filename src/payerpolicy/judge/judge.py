@@ -494,27 +494,11 @@ class Judge:
         one date with its lines in order (nearly every claim) is judged in one loop here; any other (several
         dates, a void, data faults, a fee schedule, an observer or a history) takes `decide`'s road. Both
         give the same decision: `decide` with the claim's lines as the whole day."""
-        program = self.program
-        if (
-            record.__class__ is not Claim
-            or record.frequency == "8"
-            or record.faults
-            or self.observer is not None
-            or self.history is not None
-            or program.pricing is not None
-        ):
+        if not self._alone_on_one_date(record):
             return self._decide_filed(record, None)
-        lines = record.lines
-        views = [LineView(record, line) for line in lines]
-        if not lines:  # nothing to judge (a claim made in code): the day book's road says so
-            return self._decide_filed(record, views)
-        # One date with the lines in order (`_one_date_in_order`), asked of the claim's lines as they are.
-        date = lines[0].date_of_service
-        number = 0
-        for line in lines:
-            if line.date_of_service != date or line.number <= number:
-                return self._decide_filed(record, views)
-            number = line.number
+        program = self.program
+        views = [LineView(record, line) for line in record.lines]
+        date = record.lines[0].date_of_service
         by_code = program.judge_by_code
         every = program.judge_any_code if program.for_every_code else None
         timed, units_only = program.timed_codes, 0
@@ -564,6 +548,29 @@ class Judge:
             "",
             {"timed_units_only": units_only} if units_only else {},
         )
+
+    def _alone_on_one_date(self, record) -> bool:
+        """Whether `decide_alone`'s loop may judge the claim: a plain claim (not a void, no data faults) of one
+        date with its lines in order (`_one_date_in_order`, asked of the claim's lines as they are), judged
+        with no observer, history or fee schedule. A claim with no lines (made in code) goes to the day book's
+        road too, which says so."""
+        if (
+            record.__class__ is not Claim
+            or record.frequency == "8"
+            or record.faults
+            or self.observer is not None
+            or self.history is not None
+            or self.program.pricing is not None
+            or not record.lines
+        ):
+            return False
+        date = record.lines[0].date_of_service
+        number = 0
+        for line in record.lines:
+            if line.date_of_service != date or line.number <= number:
+                return False
+            number = line.number
+        return True
 
     def _decide_filed(self, record, views: list[LineView] | None) -> Decision:
         """`decide` on a claim filed alone in the day book (`views`: its line views, made already), which

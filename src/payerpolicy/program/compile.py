@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import datetime
 from dataclasses import dataclass, field
-from typing import Callable, cast
+from typing import Any, Callable, cast
 
 from payerpolicy.rules import ast
 from payerpolicy.policy import tables
@@ -304,27 +304,7 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     def function(name: str):
         return _Lazy(bind, name) if linker.has(name) else None
 
-    for i, spec in enumerate(policy.rules):
-        fix = fix_of = None
-        if spec.fix is not None:
-            fix = CompiledFix(spec.fix.action, spec.fix.modifier, function(f"units_{i}"), spec.fix.note)
-        if linker.has(f"hits_{i}"):
-            fix_of = _pair_fix(function(f"hits_{i}"), spec.fix, function(f"ignored_{i}"))
-        if linker.has(f"table_fix_{i}"):
-            fix_of = function(f"table_fix_{i}")
-        compiled.append(
-            CompiledRule(
-                spec,
-                function(f"when_{i}"),
-                function(f"message_{i}"),
-                fix,
-                spec.effective_from,
-                spec.effective_to,
-                spec.effective_from is not None or spec.effective_to is not None,
-                fix_of,
-                function(f"provenance_{i}"),
-            )
-        )
+    compiled.extend(_compiled_rule(i, spec, linker.has, function) for i, spec in enumerate(policy.rules))
     group_rules = [tuple(map(compiled.__getitem__, group)) for group in plan.groups]
     by_code = {code: group_rules[number] for code, number in plan.index.items()}
 
@@ -353,6 +333,31 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
     program.plan = plan  # kept so that the program can be sent to another process (`Policy` pickles)
     return program
+
+
+def _compiled_rule(
+    i: int, spec: RuleSpec, written: Callable[[str], bool], function: Callable[[str], Any]
+) -> CompiledRule:
+    """Rule `i` with its functions (`function(name)`: the lazily bound function the plan wrote under that
+    name, or None); `written(name)` says whether the plan wrote one."""
+    fix = fix_of = None
+    if spec.fix is not None:
+        fix = CompiledFix(spec.fix.action, spec.fix.modifier, function(f"units_{i}"), spec.fix.note)
+    if written(f"hits_{i}"):
+        fix_of = _pair_fix(function(f"hits_{i}"), spec.fix, function(f"ignored_{i}"))
+    if written(f"table_fix_{i}"):
+        fix_of = function(f"table_fix_{i}")
+    return CompiledRule(
+        spec,
+        function(f"when_{i}"),
+        function(f"message_{i}"),
+        fix,
+        spec.effective_from,
+        spec.effective_to,
+        spec.effective_from is not None or spec.effective_to is not None,
+        fix_of,
+        function(f"provenance_{i}"),
+    )
 
 
 def _and_one_rule(shorter: Callable, when: Callable, rule: CompiledRule, later: tuple) -> Callable:
