@@ -37,34 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-THERAPY = [
-    "97110",
-    "97112",
-    "97116",
-    "97140",
-    "97150",
-    "97530",
-    "97035",
-    "97032",
-    "97010",
-    "G0283",
-    "97161",
-    "97162",
-    "97163",
-    "97164",
-    "97165",
-    "97166",
-    "97167",
-    "97168",
-    "98940",
-    "98941",
-    "98942",
-    "97535",
-    "97124",
-    "97113",
-    "92507",
-    "92526",
-]
+from therapy_codes import THERAPY
 
 
 def _other_codes(rng: random.Random, count: int) -> list[str]:

@@ -1,0 +1,31 @@
+"""The therapy codes the payer-scale benchmarks (`large_policy.py`, `ptp_load.py`) build their generated
+tables around: the codes the generated claims bill, so that every claim meets the grown tables."""
+
+THERAPY = [
+    "97110",
+    "97112",
+    "97116",
+    "97140",
+    "97150",
+    "97530",
+    "97035",
+    "97032",
+    "97010",
+    "G0283",
+    "97161",
+    "97162",
+    "97163",
+    "97164",
+    "97165",
+    "97166",
+    "97167",
+    "97168",
+    "98940",
+    "98941",
+    "98942",
+    "97535",
+    "97124",
+    "97113",
+    "92507",
+    "92526",
+]
