@@ -39,6 +39,7 @@ from payerpolicy.claims.model import (
     TreatmentPeriod,
     UnreadableClaim,
 )
+from payerpolicy.claims import json_fields
 from payerpolicy.claims.json_quick import quick_claim
 from payerpolicy.claims.json_files import SAMPLE_CHARS, ClaimFileError, read_json_claims
 from payerpolicy.claims.values import (
@@ -68,36 +69,13 @@ __all__ = ["ClaimFileError", "claim_from_dict", "read_claims"]
 
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
-# Allowed fields per level; a tuple keeps the order for the "fields allowed here" hint.
-_CLAIM_FIELDS = (
-    "id",
-    "payer",
-    "patient",
-    "provider",
-    "diagnoses",
-    "frequency",
-    "place_of_service",
-    "prior_authorization",
-    "referring_npi",
-    "treatment_began",
-    "lines",
-)
-_PATIENT_FIELDS = ("id", "birth_date")
-_PROVIDER_FIELDS = ("npi", "type")
-_LINE_FIELDS = (
-    "code",
-    "modifiers",
-    "units",
-    "minutes",
-    "periods",
-    "date",
-    "charge",
-    "diagnosis_pointers",
-    "provider",
-    "place_of_service",
-    "prior_authorization",
-)
-_PERIOD_FIELDS = ("start", "end", "provider")
+# Allowed fields per level (`json_fields`, which the quick road reads too); a tuple keeps the order for the
+# "fields allowed here" hint.
+_CLAIM_FIELDS = json_fields.CLAIM.fields
+_PATIENT_FIELDS = json_fields.PATIENT.fields
+_PROVIDER_FIELDS = json_fields.PROVIDER.fields
+_LINE_FIELDS = json_fields.LINE.fields
+_PERIOD_FIELDS = json_fields.PERIOD.fields
 
 
 # ---------------------------------------------------------------------------------------------------------

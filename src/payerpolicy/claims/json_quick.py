@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 
 from payerpolicy._frozen import maker
+from payerpolicy.claims import json_fields
 from payerpolicy.claims.model import Claim, Provider, ServiceLine
 from payerpolicy.claims.values import (
     CPT_HCPCS,
@@ -41,28 +42,14 @@ from payerpolicy.claims.values import (
 __all__ = ["quick_claim"]
 
 
-# The fields this road reads; a claim with any other (periods, a birth date, a misspelling) takes the careful road.
-_CLAIM_FIELDS = frozenset(
-    {"id", "payer", "patient", "provider", "diagnoses", "frequency", "place_of_service", "prior_authorization", "lines"}
-)
-_LINE_FIELDS = frozenset(
-    {
-        "code",
-        "modifiers",
-        "units",
-        "minutes",
-        "date",
-        "charge",
-        "diagnosis_pointers",
-        "provider",
-        "place_of_service",
-        "prior_authorization",
-    }
-)
+# The fields this road reads (`json_fields`: every field but the careful road's own); a claim with any other
+# (periods, a birth date, a misspelling) takes the careful road.
+_CLAIM_FIELDS = json_fields.CLAIM.quick
+_LINE_FIELDS = json_fields.LINE.quick
 # The fields most lines have: a line with no others skips looking for the rest (pointers, place, authorization).
 _USUAL_LINE_FIELDS = frozenset({"code", "modifiers", "units", "minutes", "date", "charge", "provider"})
-_PATIENT_FIELDS = frozenset({"id"})
-_PROVIDER_FIELDS = frozenset({"npi", "type"})
+_PATIENT_FIELDS = json_fields.PATIENT.quick
+_PROVIDER_FIELDS = json_fields.PROVIDER.quick
 _PROVIDER_TYPES = frozenset(PROVIDER_TYPES)
 
 _make_line = maker(ServiceLine)
