@@ -123,13 +123,21 @@ def _at_revision(target: PolicyAtRevision, as_of: datetime.date) -> PolicySide:
 
 
 class PolicyDiff:
-    """The impact of replacing policy `old` with `new` on a stream of claims. Iterate it once for the changed
-    claims (streamed); `summary` is complete once the iteration ends; `to_dict()` gives the whole report."""
+    """What replacing policy `old` with `new` changes on `claims` (dicts in the claim form, claim records, or a
+    claim file's path). Each of `old` and `new` is a `Policy`, a payer's name (found in the `policies`
+    folders first, as `Policies` finds it, then among the shipped payers), a policy folder or file, a
+    `PolicyAtRevision` (a folder as it was at a git revision), or a loaded `PolicySide`. The claims are judged
+    by each exactly as `payerpolicy check --policy` judges them; `jobs` > 1 judges them on that many processes
+    (start from an `if __name__ == "__main__":` block), with the same result. Raises `PolicyError` when a
+    policy does not load, `ImpactError` when the two are for different payers (unless `different_payers`).
+
+    Iterate it once for the changed claims (streamed); `summary` is complete once the iteration ends;
+    `to_dict()` gives the whole report. `payerpolicy.diff` is this class: calling it makes one."""
 
     def __init__(
         self,
-        old: PolicySide,
-        new: PolicySide,
+        old: Policy | PolicySide | PolicyAtRevision | str | os.PathLike,
+        new: Policy | PolicySide | PolicyAtRevision | str | os.PathLike,
         claims: Iterable | str | os.PathLike,
         *,
         as_of: datetime.date | None = None,
@@ -138,23 +146,27 @@ class PolicyDiff:
         window: int = DEFAULT_WINDOW,
         different_payers: bool = False,
         jobs: int = 1,
+        policies: Iterable[str | os.PathLike] = (),
     ):
+        as_of = as_of or datetime.date.today()
+        registry = Policies(policies, as_of=as_of) if policies else None
+        self.old, self.new = side(old, as_of, registry), side(new, as_of, registry)
         if jobs < 1:
             raise ValueError("jobs must be 1 or more")
-        if old.policy.payer != new.policy.payer and not different_payers:
+        payer, new_payer = self.old.policy.payer, self.new.policy.payer
+        if payer != new_payer and not different_payers:
             raise ImpactError(
-                f"the old policy is for payer `{old.policy.payer}` and the new one for `{new.policy.payer}`: a diff "
+                f"the old policy is for payer `{payer}` and the new one for `{new_payer}`: a diff "
                 "compares two versions of one payer's policy (allow it with --different-payers, or "
                 "different_payers=True, when comparing two payers is meant)"
             )
-        self.old, self.new = old, new
         self.claims = claims
         self.as_of, self.received, self.window = as_of, received or datetime.date.today(), window
         self.history, self.jobs = history, jobs
         if history is not None and not os.path.isfile(history):
             raise ImpactError(f"no claim history file {os.fspath(history)} (a diff reads a history, never makes one)")
-        self.payers = {old.policy.payer, new.policy.payer}
-        self.policy_changes = policy_changes(old.spec, new.spec, old.place)
+        self.payers = {payer, new_payer}
+        self.policy_changes = policy_changes(self.old.spec, self.new.spec, self.old.place)
         self.tally = Tally()
         self._started = False
 
@@ -272,36 +284,5 @@ def _private_copy(path) -> ClaimHistory:
     return history
 
 
-def diff(
-    old,
-    new,
-    claims: Iterable | str | os.PathLike,
-    *,
-    as_of: datetime.date | None = None,
-    received: datetime.date | None = None,
-    history: str | os.PathLike | None = None,
-    window: int = DEFAULT_WINDOW,
-    different_payers: bool = False,
-    jobs: int = 1,
-    policies: Iterable[str | os.PathLike] = (),
-) -> PolicyDiff:
-    """What replacing policy `old` with `new` changes on `claims` (dicts in the claim form, claim records, or a
-    claim file's path). Each of `old` and `new` is a `Policy`, a payer's name (found in the `policies`
-    folders first, as `Policies` finds it, then among the shipped payers), a policy folder or file, or a
-    `PolicyAtRevision` (a folder as it was at a git revision). The claims are judged by each exactly as
-    `payerpolicy check --policy` judges them; `jobs` > 1 judges them on that many processes (start from an
-    `if __name__ == "__main__":` block), with the same result. Raises `PolicyError` when a policy does not
-    load, `ImpactError` when the two are for different payers (unless `different_payers`)."""
-    as_of = as_of or datetime.date.today()
-    registry = Policies(policies, as_of=as_of) if policies else None
-    return PolicyDiff(
-        side(old, as_of, registry),
-        side(new, as_of, registry),
-        claims,
-        as_of=as_of,
-        received=received,
-        history=history,
-        window=window,
-        different_payers=different_payers,
-        jobs=jobs,
-    )
+diff = PolicyDiff
+"""The impact diff of two policies on the same claims: `PolicyDiff` itself, called by the name users write."""
