@@ -179,6 +179,26 @@ def test_mistakes_in_reference_tables_are_placed_and_reported_together(tmp_path)
     assert any(d.code == "E210" for d in raised.value.diagnostics)
 
 
+def test_a_reference_table_wrong_in_every_row_shows_the_first_fifty_mistakes_and_counts_the_rest(tmp_path):
+    folder = _policy(
+        tmp_path / "acme",
+        """\
+        policy: {payer: acme, name: Acme, version: "1"}
+        unit_cap_tables:
+          - {id: acme.mue, file: mue.csv, source: "test"}
+        """,
+    )
+    (folder / "mue.csv").write_text("# payerpolicy reference table: mue\ncode,mue,indicator\n" + "97110,4\n" * 70)
+    with pytest.raises(PolicyError) as raised:
+        payerpolicy.load(folder)
+    shapes = [d for d in raised.value.diagnostics if "this row has 2 cells" in d.message]
+    [more] = [d for d in raised.value.diagnostics if "more rows" in d.message]
+    assert len(shapes) == 50 and shapes[-1].span.line == 52
+    assert more.code == "E208" and more.message.startswith("20 more rows of `")
+    assert more.message.endswith("/acme/mue.csv` have mistakes")
+    assert more.span.file.endswith("policy.yaml") and more.help == "only the first 50 are shown"
+
+
 def test_a_table_of_another_kind_is_refused_with_the_command_that_makes_the_right_one(tmp_path):
     folder = tmp_path / "acme"
     import_table("rvu", [CMS / "rvu-2026-pprrvu.csv"], "2026Q4", folder / "rvu.csv")

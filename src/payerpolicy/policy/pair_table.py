@@ -203,18 +203,29 @@ def read_pair_table(
     reader = _Reader(display, diagnostics)
     table = reader.read(lines)
     if reader.mistakes:
-        sources.texts[display] = text  # so each mistake is shown with its line
-        if reader.mistakes > MISTAKES_SHOWN:
-            diagnostics.append(
-                Diagnostic(
-                    "E208",
-                    f"{reader.mistakes - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
-                    at,
-                    f"only the first {MISTAKES_SHOWN} are shown",
-                )
-            )
+        report_row_mistakes(reader.mistakes, display, text, at, sources, diagnostics)
         return None
     return table
+
+
+def report_row_mistakes(
+    count: int, display: str, text: str, at: Span, sources: SourceFiles, diagnostics: list[Diagnostic]
+) -> None:
+    """After a table file's rows are read (a code pair or a reference table), with `count` rows found wrong:
+    its text is kept so that each mistake is shown with its line, and past the first `MISTAKES_SHOWN` one
+    more diagnostic says how many rows were not shown."""
+    if not count:
+        return
+    sources.texts[display] = text
+    if count > MISTAKES_SHOWN:
+        diagnostics.append(
+            Diagnostic(
+                "E208",
+                f"{count - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
+                at,
+                f"only the first {MISTAKES_SHOWN} are shown",
+            )
+        )
 
 
 def read_table_text(

@@ -26,9 +26,8 @@ from pathlib import Path
 
 from payerpolicy.decision import Fix
 from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span
-from payerpolicy.policy.pair_table import read_table_text
+from payerpolicy.policy.pair_table import MISTAKES_SHOWN, read_table_text, report_row_mistakes
 
-MISTAKES_SHOWN = 50
 _NEEDED = {
     "mue": ("code", "mue", "indicator"),
     "rvu": ("code", "status"),
@@ -153,17 +152,7 @@ def read_table_file(
         mistake(
             f"`{display}` has no heading row and no rows", 1, 1, f"write it with `payerpolicy tables import {kind} ...`"
         )
-    if mistake.count:
-        sources.texts[display] = text  # so each mistake is shown with its line
-    if mistake.count > MISTAKES_SHOWN:
-        diagnostics.append(
-            Diagnostic(
-                "E208",
-                f"{mistake.count - MISTAKES_SHOWN} more rows of `{display}` have mistakes",
-                at,
-                f"only the first {MISTAKES_SHOWN} are shown",
-            )
-        )
+    report_row_mistakes(mistake.count, display, text, at, sources, diagnostics)
     table = None if names is None else TableFile(display, meta, rows, mistake.count)
     if table is not None:
         table.text = text  # kept while the policy is built, for a mistake found in a cell later
