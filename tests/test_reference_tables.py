@@ -179,23 +179,16 @@ def test_mistakes_in_reference_tables_are_placed_and_reported_together(tmp_path)
     assert any(d.code == "E210" for d in raised.value.diagnostics)
 
 
-def test_a_reference_table_wrong_in_every_row_shows_the_first_fifty_mistakes_and_counts_the_rest(tmp_path):
-    folder = _policy(
-        tmp_path / "acme",
-        """\
-        policy: {payer: acme, name: Acme, version: "1"}
-        unit_cap_tables:
-          - {id: acme.mue, file: mue.csv, source: "test"}
-        """,
-    )
-    (folder / "mue.csv").write_text("# payerpolicy reference table: mue\ncode,mue,indicator\n" + "97110,4\n" * 70)
+def test_a_reference_table_wrong_in_every_row_shows_the_first_fifty_mistakes_and_counts_the_rest(mue_policy):
+    table = mue_policy / "reference" / "mue.csv"
+    table.write_text("# payerpolicy reference table: mue\ncode,mue,indicator\n" + "97110,4\n" * 70)
     with pytest.raises(PolicyError) as raised:
-        payerpolicy.load(folder)
+        payerpolicy.load(mue_policy)
     shapes = [d for d in raised.value.diagnostics if "this row has 2 cells" in d.message]
     [more] = [d for d in raised.value.diagnostics if "more rows" in d.message]
     assert len(shapes) == 50 and shapes[-1].span.line == 52
     assert more.code == "E208" and more.message.startswith("20 more rows of `")
-    assert more.message.endswith("/acme/mue.csv` have mistakes")
+    assert more.message.endswith("/acme/reference/mue.csv` have mistakes")
     assert more.span.file.endswith("policy.yaml") and more.help == "only the first 50 are shown"
 
 
