@@ -36,7 +36,7 @@ from payerpolicy.session import EVERY_PAYER
 from payerpolicy.service import drafts
 from payerpolicy.service.bases import bases_of
 from payerpolicy.impact import diff
-from payerpolicy.service.judging import CheckResult, RequestError, check_body, claim_records, input_format, judge_body
+from payerpolicy.service.judging import CheckResult, RequestError, check_body, claim_records, input_format
 from payerpolicy.service.security import Guard, StartError
 from payerpolicy.service.settings import ServiceSettings
 from payerpolicy.service.store import DatedPolicies, PolicyNotServing, PolicyStore
@@ -233,7 +233,7 @@ class Service:
         report, policy = drafts.lint_draft(folder, unsaved, payer, policies.as_of)
         out["lint"] = report
         if policy is not None:
-            tried = judge_body(claims, policy, policies.as_of)
+            tried = check_body(claims, policy, as_of=policies.as_of)
             out["draft"], out["draft_status"] = json.loads(tried.body), tried.status
         else:
             out["draft"], out["draft_status"] = None, None

@@ -91,45 +91,25 @@ def check_body(
     body: bytes,
     policies,
     *,
+    payer: str | None = None,
+    as_of: datetime.date | None = None,
     content_type: str | None = None,
     asked_format: str | None = None,
-    payer: str | None = None,
     received: datetime.date | None = None,
     output: str = "json",
     history: dict[str, str] | None = None,
 ) -> CheckResult:
-    """Judge a request body with `policies` (a `ServedPolicies`, routed by each claim's payer, or by `payer`
-    for every claim, as `--payer` does): the status and the rendered decisions. `history`: the claim
-    history files by payer ("*" for every other payer), read and added to as `payerpolicy check` does."""
+    """Judge a request body: the status and the rendered decisions. `policies` is what `Session` takes: a
+    `ServedPolicies` (routed by each claim's payer, or by `payer` for every claim, as `--payer` does) or one
+    `Policy` (a draft tried on claims); `as_of` is the date they are known on, by default theirs. `history`:
+    the claim history files by payer ("*" for every other payer), read and added to as `payerpolicy check`
+    does."""
     target = policies
     if payer:
         if payer not in policies:
             raise RequestError(400, f"no policy for payer `{payer}` (known: {', '.join(policies.names())})")
         target = policies.get(payer)
-    return judge_body(
-        body,
-        target,
-        policies.as_of,
-        content_type=content_type,
-        asked_format=asked_format,
-        received=received,
-        output=output,
-        history=history,
-    )
-
-
-def judge_body(
-    body: bytes,
-    target,
-    as_of: datetime.date,
-    *,
-    content_type: str | None = None,
-    asked_format: str | None = None,
-    received: datetime.date | None = None,
-    output: str = "json",
-    history: dict[str, str] | None = None,
-) -> CheckResult:
-    """Judge a request body with `target` (what `Session` takes: policies by payer, or one `Policy`)."""
+    as_of = as_of or policies.as_of
     if output not in OUTPUT_FORMATS:
         raise RequestError(400, f"format is one of {', '.join(OUTPUT_FORMATS)}, not `{output}`")
     if not body.strip():
