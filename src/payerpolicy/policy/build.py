@@ -8,6 +8,7 @@ the caller refuses to load a policy that has any error.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from pathlib import Path, PurePosixPath
@@ -585,6 +586,19 @@ class _Builder:
 
     # ------------------------------------------------------------------ the policy
     def finish(self, some_files_unread: bool) -> PolicySpec:
+        # What the files define, whatever their `policy:` section says; the section adds who and when below.
+        spec = PolicySpec(
+            payer="(unknown)",
+            name="",
+            version="",
+            folder=self.folder,
+            settings=dict(self.settings),
+            defaults=self.defaults,
+            code_sets=self.code_sets,
+            values=self.values,
+            rules=self.rules,
+            removals=self.removals,
+        )
         if self.meta is None:
             if not (some_files_unread or self.meta_unusable):
                 self.diagnostics.append(
@@ -597,18 +611,7 @@ class _Builder:
                 )
             # An error is already reported, so this policy will not load; the stand-in lets its rules be
             # checked, so their mistakes are reported in the same run.
-            return PolicySpec(
-                payer="(unknown)",
-                name="",
-                version="",
-                folder=self.folder,
-                settings=dict(self.settings),
-                defaults=self.defaults,
-                code_sets=self.code_sets,
-                values=self.values,
-                rules=self.rules,
-                removals=self.removals,
-            )
+            return spec
         meta, doc = self.meta
         for key in ("effective_from", "effective_to"):  # the schema checks the shape; here, the calendar
             if meta.get(key) is not None and _date(meta[key]) is None:
@@ -621,24 +624,18 @@ class _Builder:
                     )
                 )
         extends = (meta["extends"], doc.span(("policy", "extends"))) if "extends" in meta else None
-        return PolicySpec(
+        return dataclasses.replace(
+            spec,
             payer=meta["payer"],
             name=meta["name"],
             version=text_of(meta["version"]),
-            folder=self.folder,
             effective_from=_date(meta.get("effective_from")),
             effective_to=_date(meta.get("effective_to")),
             extends=extends,
             fictional=bool(meta.get("fictional", False)),
             description=meta.get("description", ""),
             tests=dict(meta.get("tests") or {}),
-            settings=dict(self.settings),
-            defaults=self.defaults,
-            code_sets=self.code_sets,
-            values=self.values,
             fee_schedule=self.fee_schedule,
-            rules=self.rules,
-            removals=self.removals,
             span=doc.span(("policy",), key=True),
         )
 
