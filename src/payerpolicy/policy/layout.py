@@ -68,7 +68,7 @@ def lay_out(text: str, display: str = "<text>") -> str:
     except yaml.MarkedYAMLError as exc:
         raise LayoutError(yaml_diagnostic(exc, display, text)) from None
     except yaml.YAMLError as exc:
-        raise LayoutError(Diagnostic("E103", f"this is not valid YAML: {exc}", Span(display, 1, 1))) from None
+        raise _refusal(f"this is not valid YAML: {exc}", Span(display, 1, 1)) from None
     root, explicit = _document(events, display)
     writer = _Writer(text, display, root)
     if explicit:
@@ -83,22 +83,16 @@ def lay_out(text: str, display: str = "<text>") -> str:
 def _document(events: list, display: str) -> tuple[_Node | None, bool]:
     documents = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
     if len(documents) > 1:
-        raise LayoutError(
-            Diagnostic(
-                "E103",
-                "this file holds several YAML documents (`---`); a policy file is one",
-                _span(display, documents[1].start_mark),
-            )
+        raise _refusal(
+            "this file holds several YAML documents (`---`); a policy file is one",
+            _span(display, documents[1].start_mark),
         )
     if not documents:
         return None, False
     if documents[0].version or documents[0].tags:
-        raise LayoutError(
-            Diagnostic(
-                "E103",
-                "`fmt` does not lay out files with `%YAML` or `%TAG` directives",
-                _span(display, documents[0].start_mark),
-            )
+        raise _refusal(
+            "`fmt` does not lay out files with `%YAML` or `%TAG` directives",
+            _span(display, documents[0].start_mark),
         )
     body = [
         e
@@ -126,12 +120,9 @@ def _tree(events: list, at: int, display: str) -> tuple[_Node, int]:
             value=event.value,
         ), at + 1  # libyaml says "" for plain
     if event.tag is not None:
-        raise LayoutError(
-            Diagnostic(
-                "E103",
-                f"`fmt` does not lay out a list or mapping with a tag (`{event.tag}`)",
-                _span(display, event.start_mark),
-            )
+        raise _refusal(
+            f"`fmt` does not lay out a list or mapping with a tag (`{event.tag}`)",
+            _span(display, event.start_mark),
         )
     node = _Node(
         "seq" if isinstance(event, yaml.SequenceStartEvent) else "map",
@@ -148,6 +139,11 @@ def _tree(events: list, at: int, display: str) -> tuple[_Node, int]:
     node.end = events[at].end_mark
     node.items = children if node.kind == "seq" else list(zip(children[::2], children[1::2]))
     return node, at + 1
+
+
+def _refusal(message: str, at: Span, help: str | None = None) -> LayoutError:
+    """What `fmt` raises for a file it will not lay out (E103): what it will not do, where, and what to do."""
+    return LayoutError(Diagnostic("E103", message, at, help))
 
 
 def _span(display: str, mark) -> Span:
@@ -197,18 +193,19 @@ class _Writer:
                 self.placed.add(n)
         return "".join("  " + c for c in found)
 
+    def comment_at(self, n: int) -> Span:
+        """Where the comment on source line `n` (from 0) begins."""
+        return Span(self.display, n + 1, self.comments[n][0] + 1)
+
     def finish(self) -> str:
         self.leading(len(self.lines), 0)
         missed = sorted(set(self.comments) - self.placed)
         if missed:
             n = missed[0]
-            raise LayoutError(
-                Diagnostic(
-                    "E103",
-                    "`fmt` cannot keep this comment in its place",
-                    Span(self.display, n + 1, self.comments[n][0] + 1),
-                    "put the comment on a line of its own above what it is about",
-                )
+            raise _refusal(
+                "`fmt` cannot keep this comment in its place",
+                self.comment_at(n),
+                "put the comment on a line of its own above what it is about",
             )
         while self.out and self.out[-1] == "":
             self.out.pop()
@@ -278,9 +275,7 @@ class _Writer:
 
     def key_text(self, key: _Node) -> str:
         if key.kind != "scalar" or key.style in ("|", ">") or key.start.line != key.end.line:
-            raise LayoutError(
-                Diagnostic("E103", "`fmt` lays out only keys written on one line", _span(self.display, key.start))
-            )
+            raise _refusal("`fmt` lays out only keys written on one line", _span(self.display, key.start))
         return self.text[key.start.index : key.end.index]
 
     # ------------------------------------------------------------------ scalars
@@ -403,12 +398,9 @@ class _Writer:
 
     def flow_scalar(self, node: _Node) -> str:
         if node.style in ("|", ">"):
-            raise LayoutError(
-                Diagnostic(
-                    "E103",
-                    "`fmt` does not lay out a block scalar inside `[...]` or `{...}`",
-                    _span(self.display, node.start),
-                )
+            raise _refusal(
+                "`fmt` does not lay out a block scalar inside `[...]` or `{...}`",
+                _span(self.display, node.start),
             )
         lines = [line.strip() for line in self.source_lines(node)]
         if len(lines) == 1:
@@ -422,13 +414,10 @@ class _Writer:
     def no_comment_inside(self, node: _Node) -> None:
         for n in range(node.start.line, node.end.line):
             if n in self.comments:
-                raise LayoutError(
-                    Diagnostic(
-                        "E103",
-                        "`fmt` does not lay out a comment inside `[...]` or `{...}`",
-                        Span(self.display, n + 1, self.comments[n][0] + 1),
-                        "put the comment on a line of its own above the list",
-                    )
+                raise _refusal(
+                    "`fmt` does not lay out a comment inside `[...]` or `{...}`",
+                    self.comment_at(n),
+                    "put the comment on a line of its own above the list",
                 )
 
 
@@ -479,13 +468,10 @@ def _same_meaning(original, laid_out: str, display: str) -> None:
     except (yaml.YAMLError, RecursionError):
         same = False
     if not same:
-        raise LayoutError(
-            Diagnostic(
-                "E103",
-                "`fmt` could not lay this file out without changing what it says, so it is left as it was",
-                Span(display, 1, 1),
-                "please report this file to the payerpolicy maintainers",
-            )
+        raise _refusal(
+            "`fmt` could not lay this file out without changing what it says, so it is left as it was",
+            Span(display, 1, 1),
+            "please report this file to the payerpolicy maintainers",
         )
 
 
