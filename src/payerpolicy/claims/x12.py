@@ -786,54 +786,50 @@ class _ClaimReading:
         dmg = person.birth if person is not None else None
         if dmg is None or not (dmg.get(1) or dmg.get(2)):
             return None
-        born = d8_date(dmg.get(2)) if dmg.get(1) == "D8" else None
-        if born is None:
-            self.fault(
-                "patient_birth_date",
-                dmg,
-                "DMG02",
-                loop,
-                f"the patient's date of birth is written DMG01 D8, "
-                f"then CCYYMMDD in DMG02; found "
-                f"{quote(dmg.get(1))} {quote(dmg.get(2))}",
-            )
-            return None
-        later = [(number, date) for number, date in self.dates if date < born]
-        if later:
-            self.fault(
-                "patient_birth_date",
-                dmg,
-                "DMG02",
-                loop,
-                f"the patient's date of birth {born} is after line {later[0][0]}'s date of service {later[0][1]}",
-            )
-        return born
+        return self.day_before_services(
+            "patient_birth_date",
+            dmg,
+            1,
+            loop,
+            "the patient's date of birth",
+            "the patient's date of birth is written DMG01 D8, then CCYYMMDD in DMG02",
+        )
 
     def treatment_began(self, dtp: Segment | None) -> datetime.date | None:
         """DTP*454: the date treatment began (initial treatment date), which chiropractic claims carry."""
         if dtp is None:
             return None
-        began = d8_date(dtp.get(3)) if dtp.get(2) == "D8" else None
-        if began is None:
-            self.fault(
-                "date_treatment_began",
-                dtp,
-                "DTP03",
-                "2300",
-                f"the date treatment began (DTP*454) is written D8, then CCYYMMDD; found "
-                f"{quote(dtp.get(2))} {quote(dtp.get(3))}",
-            )
+        return self.day_before_services(
+            "date_treatment_began",
+            dtp,
+            2,
+            "2300",
+            "the date treatment began",
+            "the date treatment began (DTP*454) is written D8, then CCYYMMDD",
+        )
+
+    def day_before_services(
+        self, fault: str, segment: Segment, qualifier: int, loop: str, what: str, written: str
+    ) -> datetime.date | None:
+        """A date of the claim's that no service comes before (the patient's birth, the date treatment began):
+        D8 in element `qualifier` of `segment`, CCYYMMDD in the next. One not written so (`written` says how
+        it should be), or after a line's date of service, is a data fault: the lines can still be judged."""
+        code, text = segment.get(qualifier), segment.get(qualifier + 1)
+        element = f"{segment.tag}{qualifier + 1:02d}"
+        day = d8_date(text) if code == "D8" else None
+        if day is None:
+            self.fault(fault, segment, element, loop, f"{written}; found {quote(code)} {quote(text)}")
             return None
-        earlier = [(number, date) for number, date in self.dates if date < began]
-        if earlier:
+        later = [(number, date) for number, date in self.dates if date < day]
+        if later:
             self.fault(
-                "date_treatment_began",
-                dtp,
-                "DTP03",
-                "2300",
-                f"the date treatment began {began} is after line {earlier[0][0]}'s date of service {earlier[0][1]}",
+                fault,
+                segment,
+                element,
+                loop,
+                f"{what} {day} is after line {later[0][0]}'s date of service {later[0][1]}",
             )
-        return began
+        return day
 
     def member_id(self, nm1: Segment) -> str | None:
         """The subscriber's member id: NM109, which NM108 MI (or II, a national health identifier) announces.
