@@ -142,10 +142,11 @@ def check_body(
             raise RequestError(400, str(exc)) from None
     writer.finish()
     summary = dict(writer.summary)
+    return CheckResult(_status(summary, unreadable), _MEDIA_TYPES[output], out.getvalue(), summary)
+
+
+def _status(summary: dict, unreadable: int) -> int:
+    """200 every claim judged, 400 not one claim of the body could be read, 422 the rest judged."""
     if summary["errors"] == 0:
-        status = 200
-    elif unreadable == summary["claims"]:
-        status = 400  # not one claim of the body could be read
-    else:
-        status = 422
-    return CheckResult(status, _MEDIA_TYPES[output], out.getvalue(), summary)
+        return 200
+    return 400 if unreadable == summary["claims"] else 422
