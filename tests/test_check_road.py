@@ -119,8 +119,8 @@ rules:
 
 @pytest.fixture(autouse=True)
 def _fresh_policies(monkeypatch):
-    """Policies compiled from their files: one from the compiled-policy cache keeps no rule trees, and has no
-    quick road (test_a_cached_policy_has_no_quick_road)."""
+    """Policies compiled from their files (test_a_cached_or_pickled_policy_keeps_its_quick_road reads them from
+    the cache)."""
     monkeypatch.setenv("PAYERPOLICY_CACHE", "off")
 
 
@@ -309,15 +309,22 @@ def test_policies_whose_every_group_has_a_rule_the_tests_cannot_say_have_no_quic
     assert check_road(payerpolicy.load("medicare").program) is None
 
 
-def test_a_cached_policy_has_no_quick_road(monkeypatch, tmp_path):
-    """The compiled-policy cache keeps no rule trees: a program read from it has no quick road, and `check`
-    takes the judge's road as before."""
+def test_a_cached_or_pickled_policy_keeps_its_quick_road(monkeypatch, tmp_path):
+    """The compiled-policy cache keeps no rule trees, so the tests are written when the policy is loaded from
+    its files and kept with its plan: a policy read from the cache, or pickled to a worker, has the same road."""
+    import pickle
+
     monkeypatch.setenv("PAYERPOLICY_CACHE", str(tmp_path))
-    bench_policy()  # compiled, and written to the cache
+    fresh = bench_policy()  # compiled, and written to the cache
     cached = bench_policy()
-    assert check_road(cached.program) is None
-    claim = peer_claims(1)[0]
-    assert every_field(cached.check(claim)) == every_field(judged(cached, claim))
+    assert all(spec.condition is None for spec in cached.program.policy.rules)  # read from the cache
+    claims = peer_claims(200, seed=9)
+    for policy in (cached, pickle.loads(pickle.dumps(fresh))):
+        road = check_road(policy.program)
+        assert road is not None
+        decided = [claim for claim in claims if isinstance(road.decide(claim), Decision)]
+        assert len(decided) > len(claims) / 2
+        assert [every_field(policy.check(c)) for c in claims] == [every_field(judged(fresh, c)) for c in claims]
 
 
 def test_a_provider_type_given_as_a_list_is_an_error_not_a_traceback():

@@ -11,6 +11,10 @@ faithfully (a pair or reference table, a function of the rule language, a field 
 the run). A group with such a rule has no test (`UNSAID`): a claim with a line of its codes takes the judge's
 road, as does every claim on which a test says yes, so that the judge finds what fired and words it.
 
+The tests are written from the rule trees when a policy is loaded from its files (`plan_verdicts`, called
+by pipeline.load_program) and kept with its plan, so that a program from the compiled-policy cache (which
+keeps no trees) or sent to a worker has them too; `write_verdicts` compiles them.
+
 The tuples stand for a claim judged alone on one date with no claim history (what `Policy.check` judges):
 the day and the year are the claim's lines, and the lines before the judged one are those above it on the
 claim. tests/test_check_road.py holds the answers to the judge's on the shipped policies.
@@ -18,15 +22,16 @@ claim. tests/test_check_road.py holds the answers to the judge's on the shipped 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from payerpolicy.claims.json_values import LINE_VALUES
 from payerpolicy.policy.check import RuleChecker
-from payerpolicy.program.pycode import JUDGED, Code, Frame, FunctionWriter, joined, py, simple
+from payerpolicy.program.pycode import JUDGED, Code, Frame, Function, FunctionWriter, joined, py, simple
 from payerpolicy.program.source import MISSING, SourceWriter
 from payerpolicy.rules import ast, fields
 
-__all__ = ["UNSAID", "Verdicts", "write_verdicts"]
+__all__ = ["UNSAID", "VerdictPlan", "Verdicts", "plan_verdicts", "write_verdicts"]
 
 # A line as the quick road holds it (claims.json_values): the fields rules may read of it, at these places.
 _AT = {name: place for place, name in enumerate(LINE_VALUES)}
@@ -141,40 +146,66 @@ class Verdicts:
         self.every_code = every_code  # for a code without rules of its own
 
 
-def write_verdicts(program) -> Verdicts | None:
-    """The tests of a compiled program (`program.compile.RuleProgram`), or None for a program the quick road
-    does not serve: one priced by a fee schedule, of more groups than `_MOST_GROUPS`, one assembled from the
-    compiled-policy cache or sent to a worker (program.cache keeps no rule trees, which the tests are written
-    from), or one none of whose groups can be tested."""
-    plan, policy = program.plan, program.policy
-    if program.pricing is not None or len(plan.groups) > _MOST_GROUPS:
-        return None
-    if any(spec.condition is None for spec in policy.rules):  # from the compiled-policy cache: trees not kept
+@dataclass
+class VerdictPlan:
+    """The tests of a policy as plain data (kept in the compiled-policy cache with the rest of its plan, which
+    keeps no rule trees): per group of codes, its test's text as written (`pycode.Function`), or UNSAID or
+    None (a group of no rules); and the constants they name."""
+
+    tests: list
+    constants: dict
+
+
+def plan_verdicts(policy, plan) -> VerdictPlan | None:
+    """Write the tests of a policy's groups (`plan`: its `program.compile.ProgramPlan`), or None when the quick
+    road would not serve it: more groups than `_MOST_GROUPS`, rules without their trees (a policy from the
+    compiled-policy cache), or not one group the tests can say."""
+    if len(plan.groups) > _MOST_GROUPS or any(spec.condition is None for spec in policy.rules):
         return None
     writer = _TupleWriter(policy, RuleChecker(policy, []).expand)
     tests: dict[int, Code | str] = {}  # rule -> its test, or UNSAID
     written = [_group_test(number, group, policy.rules, writer, tests) for number, group in enumerate(plan.groups)]
     if all(test is UNSAID for test in written):  # nothing the road could decide: it would only cost a detour
         return None
-    by_code = {code: written[number] for code, number in plan.index.items()}
-    return Verdicts(by_code, written[0] if plan.for_every_code else None)
+    return VerdictPlan(written, writer.constants)
 
 
-def _group_test(number: int, group: tuple, specs, writer: _TupleWriter, tests: dict) -> Callable | str:
-    """The compiled test of a group of rules (by their numbers), or UNSAID."""
+def write_verdicts(program) -> Verdicts | None:
+    """The tests of a compiled program (`program.compile.RuleProgram`), compiled from its plan's (the loader
+    writes them, `pipeline.load_program`) or else written now; None for a program priced by a fee schedule,
+    or one `plan_verdicts` gives none for."""
+    plan = program.plan
+    if program.pricing is not None:
+        return None
+    made = plan.verdicts if plan.verdicts is not None else plan_verdicts(program.policy, plan)
+    if made is None:
+        return None
+    compiled = [_compiled(test, made.constants) for test in made.tests]
+    by_code = {code: compiled[number] for code, number in plan.index.items()}
+    return Verdicts(by_code, compiled[0] if plan.for_every_code else None)
+
+
+def _group_test(number: int, group: tuple, specs, writer: _TupleWriter, tests: dict) -> Function | str | None:
+    """The test of a group of rules (by their numbers) as written, UNSAID, or None for no rules."""
     codes = [_rule_test(i, specs[i], writer, tests) for i in group]
     if not codes:
-        return _never
+        return None
     if any(code is UNSAID for code in codes):
         return UNSAID
-    frame = Frame()
-    function = FunctionWriter(f"may_fire_{number}", frame)
+    function = FunctionWriter(f"may_fire_{number}", Frame())
     function.line(0, "return ", joined(codes, " or "))
-    made = function.finish()
-    scope: dict[str, Any] = {name: writer.constants[name] for name in made.bound}
+    return function.finish()
+
+
+def _compiled(test: Function | str | None, constants: dict) -> Callable | str:
+    if test is None:
+        return _never
+    if isinstance(test, str):
+        return test  # UNSAID
+    scope: dict[str, Any] = {name: constants[name] for name in test.bound}
     scope["MISSING"] = MISSING
-    exec(compile(made.text, f"<payerpolicy quick test {number}>", "exec"), scope)  # noqa: S102 - our own text
-    return scope[made.name]
+    exec(compile(test.text, f"<payerpolicy quick test {test.name}>", "exec"), scope)  # noqa: S102 - our own text
+    return scope[test.name]
 
 
 def _rule_test(i: int, spec, writer: _TupleWriter, tests: dict) -> Code | str:
