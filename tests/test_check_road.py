@@ -335,3 +335,17 @@ def test_a_provider_type_given_as_a_list_is_an_error_not_a_traceback():
     decision = policy.check({"id": "A", "patient": {"id": "P"}, "lines": [line]})
     assert decision.status == "error"
     assert [problem["field"] for problem in decision.errors] == ["lines[1].provider.type"]
+
+
+def test_a_claim_of_many_lines_goes_to_the_judge():
+    """A test walks every line of the claim for each line it asks about; the judge's counts over a day of many
+    lines use an index by code (tests/test_big_claims.py). A claim of more than 64 lines is the judge's."""
+    policy = bench_policy()
+    road = check_road(policy.program)
+    assert road is not None
+    line = {"code": "97140", "units": 1, "modifiers": ["GP"], "date": "2024-05-01", "provider": {"type": "PT"}}
+    small = {"id": "S", "patient": {"id": "P"}, "lines": [dict(line) for _ in range(64)]}
+    large = {"id": "L", "patient": {"id": "P"}, "lines": [dict(line) for _ in range(65)]}
+    assert isinstance(road.decide(small), Decision)
+    assert road.decide(large) is None
+    assert every_field(policy.check(large)) == every_field(judged(policy, large))

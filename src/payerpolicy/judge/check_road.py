@@ -31,6 +31,9 @@ _make_line_decision = maker(LineDecision)
 _make_decision = maker(Decision)
 _make_claim = maker(Claim)
 _ISO: dict = {}  # dates of service as decisions write them, each worked out once
+# A claim of more lines goes to the judge: its counts over a day of many lines look only at the lines of the
+# codes they ask for (program.runtime.day_lines_of), where a test here walks every line of the claim.
+_MOST_LINES = 64
 
 
 class CheckRoad:
@@ -48,24 +51,24 @@ class CheckRoad:
         line accepted. When a rule may fire, or the claim is of several dates, the claim json_quick reads, for
         the judge; None when json_quick reads no claim (then nothing is known: the careful road reads it)."""
         head = claim_head(obj)
-        if head is None:
+        if head is None or len(head[8]) > _MOST_LINES:
             return None
-        claim_id, provider, diagnoses = head[0], head[3], head[4]
-        lines = line_values(head[8], claim_id, provider, len(diagnoses))
+        claim_id = head[0]
+        lines = line_values(head[8], claim_id, head[3], len(head[4]))
         if lines is None:
             return None
-        tests, every_code = self.tests, self.every_code
-        date = lines[0][5]
-        for line in lines:
-            test = tests.get(line[1], every_code)
-            if (test is not None and (test is UNSAID or test(lines, line))) or line[5] != date:
-                return _claim(head, lines)
         if head[5] == "8":  # a void: nothing of it is judged (`Judge.decide`)
             return _claim(head, lines)
+        tests, every_code, timed = self.tests, self.every_code, self.timed
+        date = lines[0][5]
         iso = _ISO.get(date) or _remember_iso(date)
-        timed, units_only = self.timed, 0  # timed lines billed in units alone (see `Judge.decide`)
+        units_only = 0  # timed lines billed in units alone (see `Judge.decide`)
         decided = []
-        for number, code, units, minutes, modifiers, _, charge, _, _, _ in lines:
+        for line in lines:
+            number, code, units, minutes, modifiers, day, charge, _, _, _ = line
+            test = tests.get(code, every_code)
+            if (test is not None and (test is UNSAID or test(lines, line))) or day != date:
+                return _claim(head, lines)
             if minutes is None and code in timed:
                 units_only += 1
             decided.append(_make_line_decision(number, code, units, units, "accepted", modifiers, iso, charge, None))
