@@ -2,11 +2,13 @@
 claim model or the judge. Its decisions must be, field for field, those `Judge.decide_alone` makes on the
 claim json_quick reads; where it cannot say, it must hand the judge that same claim, or nothing (then the
 careful road reads the claim and says what is wrong). Held here on the peer benchmark's policy, on a policy of
-counts over the day and the year, dated rules and missing values, and on generated claims, good and bad."""
+counts over the day and the year, dated rules and missing values, and on generated claims, good and bad (some
+spoiled by hand, others made by hypothesis from test_claim_quick's good and bad values of every field)."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import datetime
 import enum
 import random
@@ -14,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench" / "peers"))
@@ -21,6 +25,8 @@ sys.path.insert(0, str(ROOT / "bench" / "peers"))
 import claimgen  # noqa: E402
 import engines  # noqa: E402
 from test_check_alone import every_field  # noqa: E402 - a decision with every field, as there
+from test_claim_quick import claims as made_up_claims  # noqa: E402 - good and bad values of every field
+from test_claim_quick import lines as made_up_lines  # noqa: E402
 
 import payerpolicy  # noqa: E402
 from payerpolicy.claims.json_claims import claim_field_by_field  # noqa: E402
@@ -349,3 +355,33 @@ def test_a_claim_of_many_lines_goes_to_the_judge():
     assert isinstance(road.decide(small), Decision)
     assert road.decide(large) is None
     assert every_field(policy.check(large)) == every_field(judged(policy, large))
+
+
+@functools.lru_cache(maxsize=None)
+def loaded(which: str):
+    return counts_policy() if which == "counts" else bench_policy()
+
+
+def same_on_both_roads(which: str, claim: dict) -> None:
+    policy = loaded(which)
+    road = check_road(policy.program)
+    assert road is not None
+    read = road.decide(claim)
+    expected = judged(policy, claim)
+    if isinstance(read, Decision):
+        assert every_field(read) == every_field(expected)
+    elif read is not None:
+        assert read == quick_claim(claim)
+    assert every_field(policy.check(claim)) == every_field(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["bench", "counts"]), made_up_claims)
+def test_made_up_claims_are_decided_as_the_judge_does(which, claim):
+    same_on_both_roads(which, claim)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["bench", "counts"]), st.lists(made_up_lines, min_size=1, max_size=4))
+def test_good_claims_with_made_up_lines_are_decided_as_the_judge_does(which, lines):
+    same_on_both_roads(which, {"id": "C-1", "patient": {"id": "P-1"}, "diagnoses": ["I69.351"], "lines": lines})
