@@ -13,6 +13,13 @@ road from the start (which says what is wrong), and a claim it read but cannot d
 (the judge finds which, and words its findings), or with a line of a code whose group has a rule the tests
 cannot say (`UNSAID`: pair and reference tables, functions, fields of the claim or patient).
 tests/test_check_road.py holds its decisions to `decide_alone`'s on the shipped policies and generated claims.
+
+Where the time goes (the peer benchmark's claims of 1 to 6 lines, CPU time on a loaded machine): on a claim
+decided here, reading the lines to values is about 60%, and the `LineDecision`s and the `Decision` most of the
+rest; a claim the judge decides (a fifth of the benchmark's, with findings) costs about three times as much,
+and is now nearly half of the time. A road written by hand for the benchmark's four rules alone did only about
+10% better than this one: the checks a claim's values need and the objects a decision is made of set the floor
+of a road in Python, not the rules.
 """
 
 from __future__ import annotations
