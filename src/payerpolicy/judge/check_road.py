@@ -12,7 +12,9 @@ road from the start (which says what is wrong), and a claim it read but cannot d
 `Claim` json_quick would read: one of several dates, a void, one with a line a test says a rule may fire on
 (the judge finds which, and words its findings), or with a line of a code whose group has a rule the tests
 cannot say (`UNSAID`: pair and reference tables, functions, fields of the claim or patient).
-tests/test_check_road.py holds its decisions to `decide_alone`'s on the shipped policies and generated claims.
+tests/test_check_road.py holds its decisions to `decide_alone`'s on the peer benchmark's policy, a policy of
+counts and dated rules, and generated claims, good and bad (the shipped policies' groups all take the judge's
+road: none has a test).
 
 Where the time goes (the peer benchmark's claims of 1 to 6 lines, CPU time on a loaded machine): on a claim
 decided here, reading the lines to values is about 60%, and the `LineDecision`s and the `Decision` most of the

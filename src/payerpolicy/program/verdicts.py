@@ -17,7 +17,7 @@ keeps no trees) or sent to a worker has them too; `write_verdicts` compiles them
 
 The tuples stand for a claim judged alone on one date with no claim history (what `Policy.check` judges):
 the day and the year are the claim's lines, and the lines before the judged one are those above it on the
-claim. tests/test_check_road.py holds the answers to the judge's on the shipped policies.
+claim. tests/test_check_road.py holds the road's decisions to the judge's.
 """
 
 from __future__ import annotations
