@@ -5,9 +5,9 @@ The judge's functions (program.source) say which rules a line breaks and why, re
 `DayContext`; on a claim of a few lines, making those objects costs more than the rules themselves. Most
 claims break no rule, and then the decision says only that every line is accepted. So the quick road asks one
 question per line: can any rule of the line's code fire on it? The same writer writes that question from the
-same rule trees, with three differences: a line is a tuple (`claims.json_values.LINE_VALUES`) and the day is the claim's list of them,
-counts are worked out where they are asked (no memo), and nothing is written for a rule this form cannot say
-faithfully (a pair or reference table, a function of the rule language, a field of the claim, the patient or
+same rule trees, with three differences: a line is a tuple (`claims.json_values.LINE_VALUES`) and the day is
+the claim's list of them, counts are worked out where they are asked (no memo), and nothing is written for a
+rule this form cannot say faithfully (a pair or reference table, a function of the rule language, a field of the claim, the patient or
 the run). A group with such a rule has no test (`UNSAID`): a claim with a line of its codes takes the judge's
 road, as does every claim on which a test says yes, so that the judge finds what fired and words it.
 
