@@ -113,6 +113,14 @@ rules:
     source: test
     effective_from: 2024-03-01
     effective_to: 2024-09-30
+  - id: road.rendering_npi
+    family: claim_data
+    codes: any
+    when: data_fault.rendering_npi is present
+    severity: deny
+    reason: {group: CO, carc: "16", rarc: N290}
+    message: "bad NPI: {data_fault.rendering_npi}"
+    source: test
   - id: road.assistant
     family: modifier
     when: provider.type = PTA and lacks modifier CQ
@@ -169,6 +177,8 @@ def mixed_claims(count: int, seed: int) -> list[dict]:
                 line["charge"] = rng.choice([80, 120.5, 450, 600])
             if rng.random() < 0.6:
                 line["provider"] = {"type": rng.choice(["PT", "PTA", "OT"])}
+                if rng.random() < 0.05:
+                    line["provider"]["npi"] = "1234567890"  # a bad check digit: a data fault
             lines.append(line)
         claim: dict = {"id": f"M{i}", "patient": {"id": f"P{i % 7}"}, "lines": lines}
         if rng.random() < 0.2:
@@ -311,8 +321,25 @@ def test_a_rule_the_tests_cannot_say_hands_the_claim_to_the_judge():
     assert isinstance(road.decide(other), Decision)
 
 
-def test_policies_whose_every_group_has_a_rule_the_tests_cannot_say_have_no_quick_road():
-    assert check_road(payerpolicy.load("medicare").program) is None
+@pytest.mark.parametrize("source", ["medicare", str(ROOT / "policies" / "example-commercial")])
+def test_policies_most_of_whose_codes_the_tests_cannot_say_have_no_quick_road(source):
+    """The shipped policies' timed codes have rules over the day's timed units: their lines would all go to the
+    judge after a detour on the quick road, so there is none, and `check` is as it was."""
+    assert check_road(payerpolicy.load(source).program) is None
+
+
+def test_a_data_fault_is_missing_on_the_quick_road_and_found_on_the_careful_one():
+    """A claim the quick road reads has no data faults: a rule on one never fires there. A claim with one (an
+    NPI with a bad check digit) is read by the careful road, and the rule finds it."""
+    policy = counts_policy()
+    road = check_road(policy.program)
+    assert road is not None
+    line = {"code": "99213", "units": 1, "date": "2024-05-01", "provider": {"npi": "1234567893", "type": "PT"}}
+    good = {"id": "G", "patient": {"id": "P"}, "lines": [line]}
+    bad = {"id": "B", "patient": {"id": "P"}, "lines": [{**line, "provider": {"npi": "1234567890", "type": "PT"}}]}
+    assert isinstance(road.decide(good), Decision)
+    assert road.decide(bad) is None
+    assert [f.rule for f in policy.check(bad).findings] == ["road.rendering_npi"]
 
 
 def test_a_cached_or_pickled_policy_keeps_its_quick_road(monkeypatch, tmp_path):

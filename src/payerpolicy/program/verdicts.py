@@ -8,7 +8,7 @@ question per line: can any rule of the line's code fire on it? The same writer w
 same rule trees, with three differences: a line is a tuple (`claims.json_values.LINE_VALUES`) and the day is
 the claim's list of them, counts are worked out where they are asked (no memo), and nothing is written for a
 rule this form cannot say faithfully (a pair or reference table, a function of the rule language, a field of the claim, the patient or
-the run). A group with such a rule has no test (`UNSAID`): a claim with a line of its codes takes the judge's
+the run); a data fault is always missing (a claim with one never takes the quick road). A group with such a rule has no test (`UNSAID`): a claim with a line of its codes takes the judge's
 road, as does every claim on which a test says yes, so that the judge finds what fired and words it.
 
 The tests are written from the rule trees when a policy is loaded from its files (`plan_verdicts`, called
@@ -114,6 +114,10 @@ class _TupleWriter(SourceWriter):
         return simple("f" if focus is None or focus is JUDGED else focus, f"[{place}]")
 
     def field(self, declared: fields.Field, line) -> Code:
+        if declared.attribute in fields.FAULT_ATTRIBUTES:
+            # A claim the quick road reads has no data faults (json_quick leaves any claim with one to the careful
+            # road), and a line of a claim without faults has every `data_fault.<kind>` missing (judge.LineView).
+            return py("None")
         if declared.read != fields.LINE:
             raise _NotSaid(declared.name)
         return self.line_attribute(line, declared.attribute)
@@ -159,7 +163,8 @@ class VerdictPlan:
 def plan_verdicts(policy, plan) -> VerdictPlan | None:
     """Write the tests of a policy's groups (`plan`: its `program.compile.ProgramPlan`), or None when the quick
     road would not serve it: more groups than `_MOST_GROUPS`, rules without their trees (a policy from the
-    compiled-policy cache), or not one group the tests can say."""
+    compiled-policy cache), a rule for every code the tests cannot say, or tests for fewer than half of the codes
+    with rules of their own."""
     if len(plan.groups) > _MOST_GROUPS or any(spec.condition is None for spec in policy.rules):
         return None
     writer = _TupleWriter(policy, RuleChecker(policy, []).expand)
@@ -167,8 +172,9 @@ def plan_verdicts(policy, plan) -> VerdictPlan | None:
     if any(_rule_test(i, policy.rules[i], writer, tests) is UNSAID for i in plan.for_every_code):
         return None  # a rule for every code is in every group (the shipped policies' data faults): none has a test
     written = [_group_test(number, group, policy.rules, writer, tests) for number, group in enumerate(plan.groups)]
-    if all(test is UNSAID for test in written):  # nothing the road could decide: it would only cost a detour
-        return None
+    tested = sum(written[number] is not UNSAID for number in plan.index.values())
+    if tested * 2 < len(plan.index):  # most codes' lines would go to the judge after a detour here (the shipped
+        return None  # policies: their timed codes' rules read the day's timed units)
     return VerdictPlan(written, writer.constants)
 
 
