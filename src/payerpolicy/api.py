@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import functools
 import os
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from payerpolicy.claims.json_claims import claim_field_by_field
 from payerpolicy.claims.json_quick import quick_claim
 from payerpolicy.claims.model import Claim, ClaimRecord
 from payerpolicy.decision import Decision
 from payerpolicy.diagnostics import Diagnostic, SourceFiles
+from payerpolicy.judge.check_road import CheckRoad, check_road
 from payerpolicy.judge.judge import Judge, today
 from payerpolicy.judge import timed_units
 from payerpolicy.parallel import PolicySource, policy_source
@@ -47,6 +48,9 @@ class Policy:
         self.fictional = spec.fictional
         # Judges for `check`, kept between calls: making one per claim cost as much as reading the claim.
         self._spare_judges: list[Judge] = []
+        # `check`'s quick road for claim JSON on which no rule fires (judge.check_road), made at the first
+        # claim JSON checked; False when the program has none.
+        self._road: CheckRoad | Literal[False] | None = None
 
     def __reduce__(self) -> tuple[Callable[..., Policy], tuple[Any, ...]]:
         """A policy pickles as its compiled plan (the checked rules and their generated functions as text),
@@ -64,7 +68,13 @@ class Policy:
         """Judge one claim on its own (its lines still form days together). `received`: the date the payer
         receives it (`claim.received` in rules; a claim does not carry it), by default today."""
         if claim.__class__ is dict:  # claim JSON, as `as_record` reads it, without its calls on the way
-            record: ClaimRecord | None = quick_claim(claim)
+            road = self._road
+            if road is None:
+                road = self._road = check_road(self.program) or False
+            read = road.decide(claim) if road else None
+            if isinstance(read, Decision):  # every line accepted, decided on the quick road
+                return read
+            record: ClaimRecord | None = read if read is not None else quick_claim(claim)
             if record is None:
                 record = claim_field_by_field(claim)
         else:

@@ -24,6 +24,7 @@ from payerpolicy.policy.schema import validate_document
 from payerpolicy.policy.as_of import as_known_on
 from payerpolicy.program import cache as program_cache
 from payerpolicy.program.compile import RuleProgram, assemble, plan_program
+from payerpolicy.program.verdicts import plan_verdicts
 from payerpolicy._gc import paused as gc_paused
 from payerpolicy._resources import policies_dir
 from payerpolicy.policy.check import check_policy
@@ -203,6 +204,7 @@ def _load_program(
     spec = as_known_on(spec, as_of)
     plan = plan_program(spec)
     plan.rules_written = written
+    plan.verdicts = plan_verdicts(spec, plan)  # the rule trees are not kept in the cache: written now
     program = assemble(spec, plan)
     warnings = PolicyError(diagnostics, sources) if diagnostics else None
     if unsaved:  # made from text that is on no disk: nothing there can tell whether it is the same

@@ -39,7 +39,7 @@ from payerpolicy.claims.values import (
     upper_ascii,
 )
 
-__all__ = ["quick_claim"]
+__all__ = ["quick_claim", "claim_head"]
 
 
 # The fields this road reads (`json_fields`: every field but the careful road's own); a claim with any other
@@ -70,6 +70,37 @@ _providers: dict[tuple, Provider] = {}  # (npi, type) -> the one Provider for it
 def quick_claim(obj: dict) -> Claim | None:
     """The `Claim` the careful road reads from `obj`, or None when `obj` is not in the usual shape (then
     nothing is known about it: the careful road reads it)."""
+    head = claim_head(obj)
+    if head is None:
+        return None
+    claim_id, patient_id, payer, provider, diagnoses, frequency, place, authorization, raw_lines = head
+    lines = []
+    for number, raw in enumerate(raw_lines, 1):
+        line = _line(raw, number, len(diagnoses))
+        if line is None:
+            return None
+        lines.append(line)
+    return _make_claim(
+        claim_id,
+        patient_id,
+        tuple(lines),
+        payer,
+        provider,
+        diagnoses,
+        frequency,
+        place,
+        authorization,
+        None,
+        None,
+        None,
+        (),
+    )
+
+
+def claim_head(obj: dict) -> tuple | None:
+    """What the quick road reads of a claim before its lines: (id, patient id, payer, provider, diagnoses,
+    frequency, place of service, prior authorization, the lines as written: a list, not empty), or None when
+    any of it is not in the usual shape."""
     if not _CLAIM_FIELDS.issuperset(obj):
         return None
     claim_id = _id(obj.get("id"))
@@ -102,27 +133,7 @@ def quick_claim(obj: dict) -> Claim | None:
     raw_lines = obj.get("lines")
     if type(raw_lines) is not list or not raw_lines:
         return None
-    lines = []
-    for number, raw in enumerate(raw_lines, 1):
-        line = _line(raw, number, len(diagnoses))
-        if line is None:
-            return None
-        lines.append(line)
-    return _make_claim(
-        claim_id,
-        patient_id,
-        tuple(lines),
-        payer,
-        provider,
-        diagnoses,
-        frequency,
-        place,
-        authorization,
-        None,
-        None,
-        None,
-        (),
-    )
+    return claim_id, patient_id, payer, provider, diagnoses, frequency, place, authorization, raw_lines
 
 
 def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None:
@@ -199,7 +210,7 @@ def _provider(value: object) -> Provider | None:
         return None
     if npi is not None and (type(npi) is not str or npi_fault(npi) is not None):
         return None
-    if kind is not None and kind not in _PROVIDER_TYPES:
+    if kind is not None and (type(kind) is not str or kind not in _PROVIDER_TYPES):  # a list is no type
         return None
     return _remember(_providers, key, Provider(npi, kind))
 

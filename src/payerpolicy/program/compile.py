@@ -235,6 +235,8 @@ class ProgramPlan:
     rules_written: int = 0
     # Groups judged as a shorter group and one rule, not written (`composed_groups`): number -> (shorter, rule).
     composed: dict = field(default_factory=dict)
+    # `Policy.check`'s quick tests (program.verdicts.VerdictPlan), written by the loader while it has the rule trees.
+    verdicts: Any = None
 
 
 def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bool = True) -> ProgramPlan:
