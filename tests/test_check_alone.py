@@ -166,3 +166,41 @@ def test_a_claim_made_in_code_without_lines_is_decided_as_the_day_book_decides_i
     decided = policy.check(empty)
     assert decided.status == "accepted" and decided.lines == ()
     assert every_field(decided) == every_field(judge.decide(empty, judge.file(empty)))
+
+
+def day_book_only(judge: Judge, record):
+    """The day book's road for a patient's only claim of a group in a run: filed, decided, taken out."""
+    views = judge.file(record)
+    try:
+        return judge.decide(record, views)
+    finally:
+        judge.forget(views)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["medicare", str(ROOT / "bench" / "policies" / "medicare"), str(ROOT / "policies" / "example-commercial")],
+)
+def test_a_patients_only_claim_in_a_run_decides_as_the_day_book_does(source, monkeypatch):
+    """In `check_many`, a group of one claim (its patient's only claim within the window) takes the one-date
+    loop with the run's history. A dense population over a small window (patients come back in later groups
+    and pass the year's KX threshold; some groups hold several claims), with the varied claims the loop hands
+    back, gives the same decisions, field for field, as every group filed in the day book."""
+    policy = payerpolicy.load(source)
+    batch = varied(generate.claims(400, seed=21, patients=40, days=60), seed=22)
+    alone = 0
+    loop = Judge.decide_alone
+
+    def counted(judge, record):
+        nonlocal alone
+        alone += 1
+        return loop(judge, record)
+
+    monkeypatch.setattr(Judge, "decide_alone", counted)
+    fast = [every_field(d) for d in policy.check_many(batch, window=6)]
+    monkeypatch.setattr(Judge, "decide_alone", day_book_only)
+    filed = [every_field(d) for d in policy.check_many(batch, window=6)]
+    assert fast == filed
+    assert len(batch) / 2 < alone < len(batch)  # most groups are of one claim, not all
+    rules = {f["rule"] for d in fast for f in d[0]["findings"]}
+    assert "medicare.threshold.kx-pt-slp" in rules  # counted over the patient's year: the history was read

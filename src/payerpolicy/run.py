@@ -17,7 +17,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.claims.formats import sniff
-from payerpolicy.claims.json_files import ClaimFileError, _json_lines, _Line, open_claim_file, read_claim_text
+from payerpolicy.claims.json_files import ClaimFileError, line_not_utf8, open_claim_file, read_claim_text
 from payerpolicy.claims.values import read_json
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
@@ -238,7 +238,7 @@ def _claim_lines(
     try:
         for number, text, error in lines:
             if text is None:  # not UTF-8: the reader's own record for such a line
-                yield from _json_lines([_Line(number, None, error)], label, claim_from_dict)
+                yield line_not_utf8(label, number, error)
             elif text.strip():
                 yield ClaimLine(text.rstrip("\r\n"), f"{label} line {number}")
     except OSError as err:

@@ -29,7 +29,7 @@ from typing import IO, Callable, Iterable, Iterator, NamedTuple
 from payerpolicy.claims.model import ClaimProblem, ClaimRecord, UnreadableClaim
 from payerpolicy.claims.values import JSON_DECODER, read_json
 
-__all__ = ["ClaimFileError", "SAMPLE_CHARS", "read_json_claims"]
+__all__ = ["ClaimFileError", "SAMPLE_CHARS", "read_json_claims", "read_claim_text", "line_not_utf8"]
 
 Decode = Callable[[object, str], ClaimRecord]  # a decoded claim and where it stood, to its record
 
@@ -305,19 +305,21 @@ def _from_document(value: object, label: str, decode: Decode) -> Iterator[ClaimR
 def _json_lines(lines: Iterable[_Line], label: str, decode: Decode) -> Iterator[ClaimRecord]:
     """One claim per non-blank line; a line that cannot be read becomes an unreadable claim of its own."""
     for line in lines:
-        where = f"{label} line {line.number}"
         if line.text is None:
-            byte = line.error.start + 1 if line.error else 1
-            problem = ClaimProblem(
-                "encoding",
-                f"this line is not UTF-8 text (byte {byte} of the line cannot be read); save the file as UTF-8",
-            )
-        elif not line.text.strip():
-            continue
-        else:  # without the line break, an error at the end of the line is not reported on the next one
-            yield read_claim_text(line.text.rstrip("\r\n"), where, decode, "this line")
-            continue
-        yield UnreadableClaim(id=None, problems=(problem,), where=where)
+            yield line_not_utf8(label, line.number, line.error)
+        elif line.text.strip():
+            # Without the line break, an error at the end of the line is not reported on the next one.
+            yield read_claim_text(line.text.rstrip("\r\n"), f"{label} line {line.number}", decode, "this line")
+
+
+def line_not_utf8(label: str, number: int, error: UnicodeDecodeError | None) -> UnreadableClaim:
+    """The unreadable claim of line `number` of a JSON Lines file whose bytes are not UTF-8 (`error`: what
+    decoding it said, for the place of the first bad byte)."""
+    byte = error.start + 1 if error else 1
+    problem = ClaimProblem(
+        "encoding", f"this line is not UTF-8 text (byte {byte} of the line cannot be read); save the file as UTF-8"
+    )
+    return UnreadableClaim(id=None, problems=(problem,), where=f"{label} line {number}")
 
 
 def read_claim_text(text: str, where: str, decode: Decode, what: str = "this claim") -> ClaimRecord:

@@ -489,11 +489,13 @@ class Judge:
             )
 
     def decide_alone(self, record) -> Decision:
-        """The decision on one claim judged on its own (`Policy.check`): no claim before or after it, so its
-        patient-days are its own lines and there is no day book to file them in and empty after. A claim of
-        one date with its lines in order (nearly every claim) is judged in one loop here; any other (several
-        dates, a void, data faults, a fee schedule, an observer or a history) takes `decide`'s road. Both
-        give the same decision: `decide` with the claim's lines as the whole day."""
+        """The decision on a claim with no other claim of its patient in the day book: one judged on its own
+        (`Policy.check`), or the only claim of its patient's group in a run (judge.window). Its patient-days
+        are its own lines (and, with a history, the lines of earlier claims, as `past_day` gives them), so
+        there is no day book to file them in and empty after. A claim of one date with its lines in order
+        (nearly every claim) is judged in one loop here; any other (several dates, a void, data faults, a fee
+        schedule, an observer) takes `decide`'s road. Both give the same decision, and keep the claim in the
+        history alike: `decide` with the claim's lines as the whole day."""
         if not self._alone_on_one_date(record):
             return self._decide_filed(record, None)
         program = self.program
@@ -538,6 +540,8 @@ class Judge:
                     )
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
+        if self.history is not None:  # for the patient's claims judged after this one
+            self._keep(record, views)
         return _make_decision(
             record.id,
             self.policy_label,
@@ -552,14 +556,13 @@ class Judge:
     def _alone_on_one_date(self, record) -> bool:
         """Whether `decide_alone`'s loop may judge the claim: a plain claim (not a void, no data faults) of one
         date with its lines in order (`_one_date_in_order`, asked of the claim's lines as they are), judged
-        with no observer, history or fee schedule. A claim with no lines (made in code) goes to the day book's
-        road too, which says so."""
+        with no observer or fee schedule (a fee schedule prices a line from its whole day in the day book). A
+        claim with no lines (made in code) goes to the day book's road too, which says so."""
         if (
             record.__class__ is not Claim
             or record.frequency == "8"
             or record.faults
             or self.observer is not None
-            or self.history is not None
             or self.program.pricing is not None
             or not record.lines
         ):

@@ -19,7 +19,11 @@ from payerpolicy.judge.history import RUN_BATCH, ClaimHistory, HistoryLine
 from payerpolicy.judge.history_cache import LinesByPatient, PatientLines
 from payerpolicy.claims.model import Claim
 
-DEFAULT_LIMIT = 100_000  # a few KB a claim in memory (with what its lines share with the claim): some 300 MB
+# About 1 KB a claim in memory (its lines, and what they share with the claim): some 300 MB at the limit,
+# measured on bench/generate.py's claims (4.5 lines a claim). Past it, the run's claims are read back from
+# SQLite, which costs about twice the CPU a claim; at 100,000 that made a one-process run of 200,000 claims
+# slow down halfway while each of two workers, holding half the patients, never spilled.
+DEFAULT_LIMIT = 300_000
 
 
 class RunHistory(LinesByPatient):

@@ -125,6 +125,14 @@ class WindowedJudging:
         """Judge the oldest group: file its claims in judging order, decide each, take them out again."""
         patient = next(iter(self.groups))
         group = self.judging = self.groups[patient]
+        if len(group.claims) == 1 and isinstance(group.claims[0][2], Judge):
+            # Most groups: a patient's only claim in the window. Nothing else of the patient is in the day
+            # book, so it is judged as a claim on its own (with the history of earlier groups), no filing.
+            position, claim, judge = group.claims[0]
+            self.decided.append((position, judge.decide_alone(claim)))
+            del self.groups[patient]
+            self.judging = None
+            return
         entries = sorted(group.claims, key=lambda entry: judging_order(entry[1]))
         superseded = _superseded(entries)
         filed: list = []  # each claim's line views, as filed (None: nothing to file)
