@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 
 class Code:
-    """A piece of generated Python: strings and the objects below, in order. `simple` when it is a single name
-    or attribute read, cheap to read twice."""
+    """A piece of generated Python: strings, other code and the objects below, in order. `simple` when it is
+    a single name or attribute read, cheap to read twice. Code inside code stays nested until a `Frame`
+    writes it: a condition is built up in a few levels, and copying every level's pieces into the next cost
+    more than the writing."""
 
     __slots__ = ("parts", "simple")
 
@@ -30,18 +32,12 @@ class Code:
 
 def py(*pieces) -> Code:
     """Code made of text, other code and the pieces below, in order."""
-    parts: list = []
-    for piece in pieces:
-        if piece.__class__ is Code:
-            parts.extend(piece.parts)
-        else:
-            parts.append(piece)
-    return Code(tuple(parts))
+    return Code(pieces)
 
 
 def simple(*pieces) -> Code:
     """A single name or attribute read (`K_3`, `f.units`, `l.claim.id`)."""
-    return Code(py(*pieces).parts, simple=True)
+    return Code(pieces, simple=True)
 
 
 def joined(codes, separator: str) -> Code:
@@ -111,6 +107,9 @@ class Function:
 def _walk(code: Code):
     """Every piece of `code`, a memo's computation included (once for each time the memo is read)."""
     for part in code.parts:
+        if part.__class__ is Code:
+            yield from _walk(part)
+            continue
         yield part
         if isinstance(part, Memo):
             yield from _walk(part.compute)
@@ -153,6 +152,8 @@ class Frame:
         for part in code.parts:
             if part.__class__ is str:  # most pieces: first, and the cheapest test
                 out.append(part)
+            elif part.__class__ is Code:
+                self.write(part)
             elif isinstance(part, Bound):
                 out.append(self.bound.setdefault(part.name, len(self.bound)))
             elif isinstance(part, Temp):
