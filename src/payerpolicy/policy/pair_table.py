@@ -388,12 +388,14 @@ class _Reader:
                 by_column2[raw2] = [raw1, edit, number]
             else:
                 edits += raw1, edit, number  # one call for the three
-        written = set(by_column2).union(not_applied)
-        for edits in by_column2.values():
-            written.update(edits[0::3])
-        if not all(map(_plain_code, written)):
+        if not all(map(_plain_code, set(by_column2).union(not_applied))):
             return None
-        return by_column2, sum(map(len, by_column2.values())) // 3
+        rows = 0
+        for edits in by_column2.values():
+            if not _plain_codes(edits[0::3]):
+                return None
+            rows += len(edits) // 3
+        return by_column2, rows
 
     def plain_rest(self, line: str, number: int, width: int, columns: int, delimiter: str, at: tuple) -> bool:
         """Check a row of `rows_plain` cell by cell and remember the edit its text after the codes stands for;
@@ -536,6 +538,13 @@ def _packed(by_column2: dict[str, list]) -> tuple[dict, dict]:
 def _plain_code(raw: str) -> bool:
     """Whether a cell is a procedure code written as `code` would keep it (no spaces, capitals)."""
     return len(raw) == 5 and raw.isalnum() and raw.upper() == raw
+
+
+def _plain_codes(cells: list[str]) -> bool:
+    """`_plain_code` of every cell, without hashing each: five characters each, and capitals or digits
+    all together."""
+    together = "".join(cells)
+    return min(map(len, cells)) == 5 == max(map(len, cells)) and together.isalnum() and together.upper() == together
 
 
 def _split(line: str, delimiter: str) -> list[str]:
