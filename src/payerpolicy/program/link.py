@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import array
 import linecache
+import marshal
 
 from payerpolicy.program.pycode import Function
 
@@ -66,6 +67,22 @@ class Linker:
         if not new:
             self._factories = factories
             return
+        source, filename = self._shapes_module(factories, new)
+        kept = getattr(self, "_compiled", None)
+        if not factories and kept is not None and kept[0] == len(new):
+            code = marshal.loads(kept[1])
+        else:
+            code = compile(source, filename, "exec")
+            if not factories:
+                # Kept with the plan (`__getstate__`): a cached policy's few hundred shapes load as bytecode,
+                # not as text to compile again.
+                self._compiled = (len(new), marshal.dumps(code))
+        namespace = dict(runtime)
+        exec(code, namespace)
+        self._factories = factories + [namespace[f"shape_{len(factories) + i}"] for i in range(len(new))]
+
+    def _shapes_module(self, factories: list, new: list) -> tuple[str, str]:
+        """The text of the module making the `new` shapes' factories, and its name."""
         chunks = []
         for offset, shape in enumerate(new):
             parameters = ", ".join(f"P{i}" for i in range(self.arity[len(factories) + offset]))
@@ -78,13 +95,12 @@ class Linker:
         # Named for tracebacks and profiles; linecache lets both show the generated lines.
         filename = f"<payerpolicy {self.label} shapes {len(factories)}+>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace = dict(runtime)
-        exec(compile(source, filename, "exec"), namespace)
-        self._factories = factories + [namespace[f"shape_{len(factories) + i}"] for i in range(len(new))]
+        return source, filename
 
     def __getstate__(self) -> dict:
-        """What the compiled-policy cache keeps: the shapes as text, not the functions compiled from them; the
-        functions' names and bound names as text a line each (no name holds a line break)."""
+        """What the compiled-policy cache keeps: the shapes as text and as the bytecode compiled from them
+        (marshal's: the cache is made anew for each Python version), not the functions; the functions' names
+        and bound names as text a line each (no name holds a line break)."""
         return {
             "label": self.label,
             "shapes": self.shapes,
@@ -93,6 +109,7 @@ class Linker:
             "shape_of": self.shape_of.tobytes(),
             "bound": "\n".join(self.bound),
             "ends": self.ends.tobytes(),
+            "compiled": getattr(self, "_compiled", None),
         }
 
     def __setstate__(self, state: dict) -> None:
@@ -103,6 +120,7 @@ class Linker:
         self.shape_of.frombytes(state["shape_of"])
         self.ends.frombytes(state["ends"])
         self.where = dict(zip(self.names, range(len(self.names))))
+        self._compiled = state.get("compiled")
 
     @property
     def source(self) -> str:
