@@ -34,6 +34,8 @@ class Linker:
         self.bound: list[str] = []
         self.ends = array.array("I")
         self.where: dict[str, int] = {}  # name -> its place
+        # The shapes compiled first, as (how many, marshal's bytes of the module making them): see `__getstate__`.
+        self._compiled: tuple[int, bytes] | None = None
 
     def add(self, function: Function) -> None:
         """Add a written function (program.pycode): its shape, and the names it binds in order."""
@@ -68,7 +70,7 @@ class Linker:
             self._factories = factories
             return
         source, filename = self._shapes_module(factories, new)
-        kept = getattr(self, "_compiled", None)
+        kept = self._compiled
         if not factories and kept is not None and kept[0] == len(new):
             code = marshal.loads(kept[1])
         else:
@@ -109,7 +111,7 @@ class Linker:
             "shape_of": self.shape_of.tobytes(),
             "bound": "\n".join(self.bound),
             "ends": self.ends.tobytes(),
-            "compiled": getattr(self, "_compiled", None),
+            "compiled": self._compiled,
         }
 
     def __setstate__(self, state: dict) -> None:
