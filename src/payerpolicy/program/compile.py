@@ -64,11 +64,9 @@ class RuleProgram:
         judge_by_code: dict[str, Callable],
         judge_any_code: Callable,
         timed_codes: frozenset,
-        source: str,
         uses_history: bool,
     ):
         self.policy = policy
-        self.functions_source = source  # the generated functions, as written
         self.by_code = by_code
         self.for_every_code = for_every_code
         # Per code, one generated function judging a line by every rule of the code: (day, line) -> the
@@ -87,6 +85,12 @@ class RuleProgram:
     def source(self) -> str:
         """The generated Python the rules became, after a legend of its constants: print it to see what runs."""
         return legend(self.plan.constants, self.plan.described) + self.functions_source
+
+    @property
+    def functions_source(self) -> str:
+        """The generated functions, as written (each from its shape's pieces and its bound names)."""
+        linker = self.plan.linker
+        return "".join(part if part.__class__ is str else linker.text(part) for part in self.plan.text)
 
     def rules_for(self, code: str) -> tuple:
         return self.by_code.get(code, self.for_every_code)
@@ -116,16 +120,17 @@ class RuleProgram:
 
 def _write_program(
     policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple], composed: dict
-) -> str:
+) -> list:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the whole text, for people to read (`RuleProgram.source` puts the
-    constants' legend before it)."""
-    chunks = []
+    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the text for
+    people to read as comments and the linker's numbers of the functions, written out only when someone asks
+    (`RuleProgram.source`, which puts the constants' legend before it)."""
+    chunks: list = []  # comments, and the linker's numbers of the functions
 
     def add(made: Function) -> None:
+        chunks.append(len(linker.names))
         linker.add(made)
-        chunks.append(made.text)
 
     conditions = []
     totals_added = 0
@@ -160,7 +165,7 @@ def _write_program(
             f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}{' ...' if len(group) > 5 else ''}\n"
         )
         add(writer.group(number, [(i, policy.rules[i], conditions[i]) for i in group], calls))
-    return "".join(chunks)
+    return chunks
 
 
 def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writer: SourceWriter, add) -> None:
@@ -227,7 +232,8 @@ class ProgramPlan:
     linker: Linker  # the written functions, by shape
     constants: dict  # the bound names (K_...) and their values
     described: dict  # what the constants whose values do not say it are, in words (for the source's legend)
-    source: str  # the whole text, for people
+    # The text for people: comments, and the linker's numbers of the functions between them (`_write_program`).
+    text: list
     timed_codes: frozenset
     uses_history: bool  # some rule looks at the patient's year or record
     # The rules written in the policy's files, those in force on other dates included (set by the loader): the
@@ -261,7 +267,7 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bo
     writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
     composed = composed_groups(groups) if compose else {}
-    source = _write_program(policy, writer, linker, groups, composed)
+    text = _write_program(policy, writer, linker, groups, composed)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
@@ -272,7 +278,7 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bo
         linker,
         writer.constants,
         writer.described,
-        source,
+        text,
         frozenset(timed_codes or ()),
         uses_history,
         composed=composed,
@@ -327,7 +333,6 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
         judges,
         bind("group_0"),
         plan.timed_codes,
-        plan.source,
         plan.uses_history,
     )
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once

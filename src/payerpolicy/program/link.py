@@ -16,7 +16,7 @@ import array
 import linecache
 import marshal
 
-from payerpolicy.program.pycode import Function
+from payerpolicy.program.pycode import Function, written_out
 
 
 class Linker:
@@ -26,6 +26,7 @@ class Linker:
         self.label = label
         self.shapes: dict[str, int] = {}  # shape text -> its number
         self.arity: list[int] = []  # per shape, how many names it binds
+        self.pieces: list[tuple] = []  # per shape, its text as pieces (pycode.Function), to write it for people
         # Per function, in order of adding: its name, its shape's number, and the names it binds (one flat list,
         # each function's ending at its `ends`): flat, so that the compiled-policy cache keeps 30,000 functions as
         # a few strings and arrays, not 30,000 tuples and lists to unpickle.
@@ -43,6 +44,7 @@ class Linker:
         if number is None:
             number = self.shapes[function.shape] = len(self.shapes)
             self.arity.append(len(function.bound))
+            self.pieces.append(function.pieces)
         self.where[function.name] = len(self.names)
         self.names.append(function.name)
         self.shape_of.append(number)
@@ -52,6 +54,13 @@ class Linker:
     def has(self, name: str) -> bool:
         return name in self.where
 
+    def text(self, at: int) -> str:
+        """The text for people of the function added `at`-th: its shape's pieces with its bound names."""
+        return written_out(self.names[at], self.pieces[self.shape_of[at]], self._bound_names(at))
+
+    def _bound_names(self, at: int) -> list[str]:
+        return self.bound[self.ends[at - 1] if at else 0 : self.ends[at]]
+
     def compile_shapes(self, runtime: dict) -> None:
         """Compile the shapes not compiled yet; `runtime` holds the names every generated function may use
         (scopes, NOT_YET, format_value...)."""
@@ -60,8 +69,7 @@ class Linker:
     def make(self, name: str, resolve):
         """The function `name`: its shape called with its figures, `resolve(bound name)` giving each."""
         at = self.where[name]
-        names = self.bound[self.ends[at - 1] if at else 0 : self.ends[at]]
-        return self._factories[self.shape_of[at]](*[resolve(n) for n in names])
+        return self._factories[self.shape_of[at]](*[resolve(n) for n in self._bound_names(at)])
 
     def _compile_new_shapes(self, runtime: dict) -> None:
         factories = getattr(self, "_factories", [])
@@ -107,6 +115,7 @@ class Linker:
             "label": self.label,
             "shapes": self.shapes,
             "arity": self.arity,
+            "pieces": self.pieces,
             "names": "\n".join(self.names),
             "shape_of": self.shape_of.tobytes(),
             "bound": "\n".join(self.bound),
@@ -116,6 +125,7 @@ class Linker:
 
     def __setstate__(self, state: dict) -> None:
         self.label, self.shapes, self.arity = state["label"], state["shapes"], state["arity"]
+        self.pieces = state["pieces"]
         self.names = state["names"].split("\n") if state["names"] else []
         self.bound = state["bound"].split("\n") if state["bound"] else []
         self.shape_of, self.ends = array.array("I"), array.array("I")

@@ -96,12 +96,22 @@ class Memo:
 
 @dataclass(frozen=True, slots=True)
 class Function:
-    """A written function: its text for people, its shape for the linker, and the bound names it uses."""
+    """A written function: its shape for the linker, the bound names it uses, and its text as pieces (text,
+    and the numbers of bound names), from which its text for people is written when someone asks."""
 
     name: str
-    text: str
     shape: str
     bound: tuple[str, ...]
+    pieces: tuple
+
+    @property
+    def text(self) -> str:
+        return written_out(self.name, self.pieces, self.bound)
+
+
+def written_out(name: str, pieces: tuple, bound) -> str:
+    """A function's text for people: its pieces with the names it binds in place of their numbers."""
+    return f"def {name}(d, f):\n" + "".join([p if p.__class__ is str else bound[p] for p in pieces])
 
 
 def _walk(code: Code):
@@ -229,17 +239,19 @@ class FunctionWriter:
         head += set_up
         head += [f"f_{name} = f.{name}" for name in frame.fields]
         names = sorted(frame.bound, key=lambda name: frame.bound[name])
+        pieces: list = ["    " + line + "\n" for line in head]  # text, and the numbers of bound names
+        for indent, written in self.lines:
+            pieces.append("    " * (indent + 1))
+            pieces += written
+            pieces.append("\n")
+        pieces.append("\n")
+        while len(_PARAMETERS) < len(names):
+            _PARAMETERS.append(f"P{len(_PARAMETERS)}")
+        shape = "".join([p if p.__class__ is str else _PARAMETERS[p] for p in pieces])
+        return Function(self.name, shape, tuple(names), tuple(pieces))
 
-        def render(named: list[str]) -> str:
-            body = [
-                "    " * (indent + 1) + "".join([p if p.__class__ is str else named[p] for p in pieces])
-                for indent, pieces in self.lines
-            ]
-            return "\n".join(["    " + h for h in head] + body) + "\n\n"
 
-        shape = render([f"P{number}" for number in range(len(names))])
-        text = f"def {self.name}(d, f):\n" + render(names)
-        return Function(self.name, text, shape, tuple(names))
+_PARAMETERS: list[str] = []  # P0, P1...: a shape's names for the figures it is called with
 
 
 def function(name: str, expression: Code, frame: Frame | None = None) -> Function:
