@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import collections
 import datetime
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, cast
 
@@ -59,7 +61,7 @@ class RuleProgram:
     def __init__(
         self,
         policy: PolicySpec,
-        by_code: dict[str, tuple],
+        by_code: Mapping[str, tuple],
         for_every_code: tuple,
         judge_by_code: dict[str, Callable],
         judge_any_code: Callable,
@@ -290,7 +292,6 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     used: a policy of 10,000 rules over 16,000 codes judged on a few dozen codes binds only what it uses."""
     linker = plan.linker
     linker.compile_shapes(RUNTIME)
-    compiled: list[CompiledRule] = []
     made: dict[str, Callable] = {}
 
     def bind(name: str) -> Callable:  # each function is made once per program
@@ -310,9 +311,8 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     def function(name: str):
         return _Lazy(bind, name) if linker.has(name) else None
 
-    compiled.extend(_compiled_rule(i, spec, linker.has, function) for i, spec in enumerate(policy.rules))
-    group_rules = [tuple(map(compiled.__getitem__, group)) for group in plan.groups]
-    by_code = {code: group_rules[number] for code, number in plan.index.items()}
+    compiled = _CompiledRules(lambda i: _compiled_rule(i, policy.rules[i], linker.has, function), len(policy.rules))
+    by_code = _RulesByCode(plan.index, plan.groups, compiled)
 
     def bind_group(name: str) -> Callable:
         composed = plan.composed.get(int(name[6:]))
@@ -395,6 +395,50 @@ def _and_one_rule(shorter: Callable, when: Callable, rule: CompiledRule, later: 
         return fired
 
     return judge_between
+
+
+class _CompiledRules:
+    """A program's compiled rules by number, each made when first asked for: a policy of 10,000 rules judged
+    on a few dozen codes makes the few hundred it meets. A rule is one object per program (composed groups
+    compare rules by identity), made under a lock."""
+
+    __slots__ = ("make", "made", "lock")
+
+    def __init__(self, make: Callable[[int], CompiledRule], count: int):
+        self.make = make
+        self.made: list[CompiledRule | None] = [None] * count
+        self.lock = threading.Lock()
+
+    def __getitem__(self, number: int) -> CompiledRule:
+        rule = self.made[number]
+        if rule is None:
+            with self.lock:
+                rule = self.made[number]
+                if rule is None:
+                    rule = self.made[number] = self.make(number)
+        return rule
+
+
+class _RulesByCode(Mapping):
+    """Code -> the compiled rules of its group, in policy order (`RuleProgram.by_code`), each group's tuple
+    made when first asked for."""
+
+    def __init__(self, index: dict, groups: list, compiled: _CompiledRules):
+        self.index, self.groups, self.compiled = index, groups, compiled
+        self.tuples: dict[int, tuple] = {}
+
+    def __getitem__(self, code: str) -> tuple:
+        number = self.index[code]
+        rules = self.tuples.get(number)
+        if rules is None:
+            rules = self.tuples[number] = tuple(self.compiled[i] for i in self.groups[number])
+        return rules
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 class _LazyGroup:
