@@ -267,3 +267,52 @@ def test_a_mistake_in_the_usual_column_order_is_placed_even_where_its_dates_were
         "3:1 `9753` in column 1 is not a procedure code",
         "5:25 `3` is not a modifier indicator",
     ]
+
+
+def _reordered(rows) -> str:
+    """The same rows with the columns in another order: read cell by cell, the road every layout has."""
+    return "modifier_indicator,deleted,column2,effective_from,column1\n" + "".join(
+        ",".join((row[4], row[3], row[1], row[2], row[0])) + "\n" for row in rows
+    )
+
+
+def test_a_file_of_plain_rows_reads_as_the_same_rows_read_cell_by_cell(tmp_path):
+    """Plain rows (no quotes, comments or blank lines; codes in capitals) take the tight pass of the usual
+    layout: the same edits, line numbers and rows as the cell-by-cell reading."""
+    rows = [
+        ("97530", "97035", "2020-10-01", "", "1"),
+        ("97161", "97035", "20200101", "*", "0"),
+        ("97010", "97035", "", "", "9"),
+        ("G0283", "97110", "2020-10-01", "", "1"),
+        ("97530", "97110", "", "", "9"),
+        ("97530", "97035", "2020-10-01", "", "1"),  # a pair listed twice
+    ]
+    usual = "column1,column2,effective_from,deleted,modifier_indicator\n" + "".join(",".join(r) + "\n" for r in rows)
+    first, mistakes = _read(tmp_path, usual)
+    second, _ = _read(tmp_path, _reordered(rows))
+    assert mistakes == []
+    assert first.rows == second.rows == 4
+    assert first.by_column2 == second.by_column2 and first.lines == second.lines
+    assert first.provenance((("97530", None),), "97035")["row"] == [2, 7]
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "mistake"),
+    [
+        ("9753,97035,2020-10-01,,1", "4:1 `9753` in column 1 is not a procedure code"),
+        ("97530,9703,,,9", "4:7 `9703` in column 2 is not a procedure code"),  # a row never applied
+        ("97530,97035,2020-10-01,,1,", None),  # another text after the codes, and a good one
+        ("97530,97035,2020-13-01,,1", "4:13 `2020-13-01` is not a date"),
+        ("97530,97035", "4:1 this row has 2 cells; the header has 5"),
+    ],
+)
+def test_a_mistake_among_plain_rows_is_placed_as_the_careful_reading_places_it(tmp_path, bad_row, mistake):
+    """Plain rows up to the mistake, plain rows after it: the tight pass gives up and reports nothing of its
+    own, and the careful reading places the mistake (once)."""
+    good = "97161,97035,2020-10-01,,1\n97161,97110,,,9\n"  # the texts after the codes seen before the mistake
+    text = "column1,column2,effective_from,deleted,modifier_indicator\n" + good + bad_row + "\n" + good * 3
+    table, mistakes = _read(tmp_path, text)
+    assert mistakes == ([mistake] if mistake else [])
+    assert (table is None) == (mistake is not None)
+    if table is not None:
+        assert table.rows == 5

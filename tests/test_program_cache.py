@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,39 @@ def test_loading_leaves_the_garbage_collector_as_it_found_it(cache, policy_folde
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the change time is the last change's only on POSIX")
+def test_a_settled_file_is_not_read_again_and_an_edit_to_it_is_still_seen(cache, policy_folder, monkeypatch):
+    """A file that had not changed for a while when the entry was written is vouched for by its status; an
+    edit that keeps its size and puts its modification time back still shows, in its change time."""
+    monkeypatch.setattr(program_cache, "_SETTLED_NS", 0)  # every file counts as settled at once
+    claim = _claim(units=1, codes=("97530", "97035"))
+    assert "acme.ptp" in _rules(payerpolicy.load(policy_folder).check(claim))
+
+    def unread(path):
+        raise AssertionError(f"{path} was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(program_cache, "_digest", unread)
+        _no_compiling(patched)
+        assert "acme.ptp" in _rules(payerpolicy.load(policy_folder).check(claim))
+    table = policy_folder / "ptp.csv"
+    before = table.stat()
+    time.sleep(0.05)  # past the clock's resolution, which the real margin of seconds stands for
+    table.write_text("column1,column2,modifier_indicator\n97530,97035,9\n")  # the same size
+    os.utime(table, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert table.stat().st_size == before.st_size and table.stat().st_mtime_ns == before.st_mtime_ns
+    assert "acme.ptp" not in _rules(payerpolicy.load(policy_folder).check(claim))
+
+
+def test_a_file_changed_just_before_the_entry_is_read_again(cache, policy_folder, monkeypatch):
+    """A file changed within the margin is not vouched for by its status: its bytes decide."""
+    monkeypatch.setattr(program_cache, "_SETTLED_NS", 10**18)  # however slow the load: every file is recent
+    payerpolicy.load(policy_folder)
+    reads = []
+    real = program_cache._digest
+    monkeypatch.setattr(program_cache, "_digest", lambda path: reads.append(path.name) or real(path))
+    _no_compiling(monkeypatch)
+    payerpolicy.load(policy_folder)
+    assert {"policy.yaml", "ptp.csv"} <= set(reads)

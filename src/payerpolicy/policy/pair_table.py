@@ -26,6 +26,7 @@ from __future__ import annotations
 import array
 import csv
 import datetime
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -331,6 +332,8 @@ class _Reader:
         self.starts: dict[str, int] = {}  # date text -> its day number, shifted into place
         self.ends: dict[str, int] = {}
         self.indicators = {"0": 0, "1": 1, "9": 9}
+        # The usual layout's rows: the text after the codes -> its packed edit; None: indicator 9.
+        self.rests: dict[str, int | None] = {}
         codes, starts, ends, indicators = self.codes, self.starts, self.ends, self.indicators
         at = (c1, c2, ind, start_at, end_at)
         if c1 == 0 and c2 == 1:
@@ -363,14 +366,69 @@ class _Reader:
 
     def rows_usual(self, lines: list[str], first: int, delimiter: str, columns: int, width: int, at: tuple):
         """`rows` for the usual layout, column 1 and column 2 first (as `payerpolicy tables import` writes
-        it): a row is split into its two codes and the rest, whose text (the dates and the indicator) takes a
-        few distinct values in a million rows and stands for one packed edit. A well-formed row costs a split
-        into three and three dict lookups, about two thirds of splitting every cell; a row with a text not
-        seen before is read cell by cell (`slow_row`), its mistakes reported, and a good one remembered."""
+        it). A file whose every row is plain (`rows_plain`) is read in one tight pass; any other is read row by
+        row (`rows_usual_careful`), which places each mistake."""
+        plain = self.rows_plain(lines, first, delimiter, columns, width, at)
+        return plain if plain is not None else self.rows_usual_careful(lines, first, delimiter, columns, width, at)
+
+    def rows_plain(self, lines: list[str], first: int, delimiter: str, columns: int, width: int, at: tuple):
+        """`rows` for a file in the usual layout whose rows are all plain: no quotes, comments or blank lines,
+        and every code already written as a code is (five capitals or digits). Such a row costs a split and
+        one lookup of the text after its codes (its dates and indicator: a few distinct texts in a million
+        rows, each checked once, by `slow_row`); the codes are checked afterwards, each distinct one once.
+        Returns None, having reported nothing, at the first row that is not plain: the careful reading then
+        reads the file again from the top and places every mistake."""
+        by_column2: dict[str, list] = {}
+        not_applied: list[str] = []  # the codes of indicator 9 rows: checked like the others, not kept
+        rests = self.rests
+        for number, line in enumerate(itertools.islice(lines, first + 1, None), first + 2):
+            try:
+                raw1, raw2, rest = line.split(delimiter, 2)
+                edit = rests[rest]
+            except ValueError:  # fewer than three cells, or a blank line
+                return None
+            except KeyError:  # a text after the codes not seen before: checked cell by cell
+                if '"' in line or not self.plain_rest(line, number, width, columns, delimiter, at):
+                    return None
+                edit = rests[rest]
+            if edit is None:
+                not_applied += raw1, raw2
+                continue
+            edits = by_column2.get(raw2)
+            if edits is None:
+                by_column2[raw2] = [raw1, edit, number]
+            else:
+                edits += raw1, edit, number  # one call for the three
+        if not all(map(_plain_code, set(by_column2).union(not_applied))):
+            return None
+        rows = 0
+        for edits in by_column2.values():
+            if not _plain_codes(edits[0::3]):
+                return None
+            rows += len(edits) // 3
+        return by_column2, rows
+
+    def plain_rest(self, line: str, number: int, width: int, columns: int, delimiter: str, at: tuple) -> bool:
+        """Check a row of `rows_plain` cell by cell and remember the edit its text after the codes stands for;
+        False, with anything reported taken back, when the row has a mistake or is a comment."""
+        reported, mistakes = len(self.diagnostics), self.mistakes
+        read = self.slow_row(line, line.split(delimiter), number - 1, width, columns, delimiter, at)
+        if read is None:
+            del self.diagnostics[reported:]
+            self.mistakes = mistakes
+            return False
+        indicator, edit = read[2], read[3]
+        self.rests[line.split(delimiter, 2)[2]] = None if indicator == 9 else edit
+        return True
+
+    def rows_usual_careful(self, lines: list[str], first: int, delimiter: str, columns: int, width: int, at: tuple):
+        """`rows` for the usual layout, row by row: a row is split into its two codes and the rest, whose text
+        (the dates and the indicator) takes a few distinct values in a million rows and stands for one packed
+        edit. A row with a text not seen before is read cell by cell (`slow_row`), its mistakes reported, and a
+        good one remembered."""
         by_column2: defaultdict[str, list] = defaultdict(list)  # a code's list made on first sight
         rows = 0
-        codes = self.codes
-        rests: dict[str, int | None] = {}  # the text after the codes -> its packed edit; None: indicator 9
+        codes, rests = self.codes, self.rests
         for number in range(first + 1, len(lines)):
             line = lines[number]
             try:
@@ -486,6 +544,18 @@ def _packed(by_column2: dict[str, list]) -> tuple[dict, dict]:
         packed[column2] = (text, array.array("Q", edits[1::3]).tobytes())
         line_numbers[column2] = (text, array.array("I", edits[2::3]).tobytes())
     return packed, line_numbers
+
+
+def _plain_code(raw: str) -> bool:
+    """Whether a cell is a procedure code written as `code` would keep it (no spaces, capitals)."""
+    return len(raw) == 5 and raw.isalnum() and raw.upper() == raw
+
+
+def _plain_codes(cells: list[str]) -> bool:
+    """`_plain_code` of every cell, without hashing each: five characters each, and capitals or digits
+    all together."""
+    together = "".join(cells)
+    return min(map(len, cells)) == 5 == max(map(len, cells)) and together.isalnum() and together.upper() == together
 
 
 def _split(line: str, delimiter: str) -> list[str]:

@@ -81,7 +81,9 @@ def unit_cap(codes, limit: int, span: Span) -> tuple:
     """(condition, fix, default message) of a daily unit cap."""
     n = ast.Literal("number", limit, str(limit), span)
     earlier = ast.DayLines("units", code_in(codes), "earlier", span)
-    condition = ast.Compare(">", ast.Arithmetic("+", earlier, _UNITS, span), n, span)
+    # One node for the day's units in the condition and the message: the code writer writes it once.
+    brought = ast.Arithmetic("+", earlier, _UNITS, span)
+    condition = ast.Compare(">", brought, n, span)
     room = ast.Call("max", (ast.Literal("number", 0, "0", span), ast.Arithmetic("-", n, earlier, span)), span)
     fix = ast.Fix("set_units", units=room, span=span)
 
@@ -94,7 +96,7 @@ def unit_cap(codes, limit: int, span: Span) -> tuple:
             _LINE_CODE,
             f" is limited to {limit} unit{'s' if limit != 1 else ''} per patient per day"
             f"{together}; this line brings the day to ",
-            ast.Arithmetic("+", earlier, _UNITS, span),
+            brought,
         )
 
     return condition, fix, message

@@ -7,7 +7,8 @@ that file and compiles only the few hundred function shapes.
 
 Where: `$PAYERPOLICY_CACHE` if set (`off` turns the cache off), else `$XDG_CACHE_HOME/payerpolicy`, else
 `~/.cache/payerpolicy`. An entry records every file the load read (policy files, pair tables) with its size
-and a digest of its bytes, and every folder's list of policy files; any difference, a
+and a digest of its bytes (and, for a file that had not changed for a while, its status: `_settled`), and
+every folder's list of policy files; any difference, a
 new payerpolicy or Python version, or an entry that cannot be read means the policy is loaded from its files
 again, and the entry rewritten. The cache is an optimisation only: when it cannot be written (a read-only
 home, say) loading simply goes on without it.
@@ -31,9 +32,11 @@ import sys
 import secrets
 import stat
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
+from payerpolicy.policy.model import RuleSpec
 from payerpolicy.rules.builtins import BUILTINS
 from payerpolicy._version import __version__
 from payerpolicy._resources import grammar_file
@@ -131,18 +134,52 @@ def _fingerprint(paths, listed: dict) -> tuple:
     files = []
     for path in sorted({Path(p).resolve() for p in paths}):
         stat = path.stat()
-        files.append((str(path), stat.st_size, stat.st_mtime_ns, hashlib.blake2b(path.read_bytes()).hexdigest()))
+        files.append((str(path), stat.st_size, stat.st_mtime_ns, _digest(path)))
     folders = tuple(sorted((str(Path(f).resolve()), tuple(names)) for f, names in listed.items()))
     return tuple(files), folders
 
 
-def _still_true(fingerprint: tuple) -> bool:
+def _digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes()).hexdigest()
+
+
+# How long before an entry is written a file must have last changed for its status to vouch for its bytes.
+_SETTLED_NS = 2_000_000_000
+
+
+def _settled(fingerprint: tuple) -> dict:
+    """The status (size, modified, changed, inode) of each file of `fingerprint` that last changed well
+    before now: while it shows the same status, its bytes are the same, and a load need not read them again
+    (a payer's pair table is tens of megabytes). Any write to a file sets its change time to the clock's now,
+    which no program can set back, so a later edit always shows, even one that keeps the size and puts the
+    modification time back. A file changed within `_SETTLED_NS` of now might be changed again within the
+    clock's resolution unseen: it is left out, and its bytes decide. Only where the change time is the
+    time of the last change (POSIX; on Windows it is the time the file was made)."""
+    if os.name != "posix":
+        return {}
+    now = time.time_ns()
+    out = {}
+    for name, *_ in fingerprint[0]:
+        status = _status(Path(name))
+        if status[2] < now - _SETTLED_NS:
+            out[name] = status
+    return out
+
+
+def _status(path: Path) -> tuple:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
+
+def _still_true(fingerprint: tuple, settled: dict) -> bool:
     files, folders = fingerprint
     for name, size, _, digest in files:
         path = Path(name)
-        # The bytes, not the modification time, decide: an edit that keeps a file's size (a cap of 4 made
-        # 5) within the clock's resolution would otherwise go unseen. A million pairs hash in some 30 ms.
-        if path.stat().st_size != size or hashlib.blake2b(path.read_bytes()).hexdigest() != digest:
+        if name in settled and _status(path) == settled[name]:
+            continue
+        # Else the bytes, not the modification time, decide: an edit that keeps a file's size (a cap of 4
+        # made 5) within the clock's resolution would otherwise go unseen.
+        if path.stat().st_size != size or _digest(path) != digest:
             return False
     for folder, names in folders:
         if tuple(
@@ -203,7 +240,7 @@ def load(policy_path: Path, as_of):
         return None
     try:
         stored = pickle.loads(payload)
-        if stored["version"] != _version() or not _still_true(stored["identity"][0]):
+        if stored["version"] != _version() or not _still_true(stored["identity"][0], stored["settled"]):
             return None
         return stored["spec"], stored["plan"], stored["warnings"], stored["sources"], stored["identity"]
     except Exception:  # stale, or from another version: load from the files instead
@@ -220,12 +257,14 @@ def _kept_spec(spec):
 
     if all(rule.condition is None and rule.codes is None and kept_fix(rule.fix) is rule.fix for rule in spec.rules):
         return spec  # kept already (a program assembled from the cache)
-    rules = [
-        dataclasses.replace(
-            rule, default_message=None, condition=None, message=None, codes=None, fix=kept_fix(rule.fix)
-        )
-        for rule in spec.rules
-    ]
+    # A copy of each rule without the parts the plan has, made in one call (`RuleSpec.__reduce__`'s order):
+    # `dataclasses.replace` would take three times as long over ten thousand rules.
+    kept = {"default_message": None, "condition": None, "message": None, "codes": None}
+    rules = []
+    for rule in spec.rules:
+        values = vars(rule) | kept
+        values["fix"] = kept_fix(rule.fix)
+        rules.append(RuleSpec(**values))
     return dataclasses.replace(spec, rules=rules)
 
 
@@ -252,6 +291,7 @@ def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tupl
         stored = {
             "version": _version(),
             "identity": identity,
+            "settled": _settled(identity[0]),
             "spec": kept,
             "plan": plan,
             "warnings": list(warnings),

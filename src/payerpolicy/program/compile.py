@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import collections
 import datetime
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, cast
 
@@ -59,16 +61,14 @@ class RuleProgram:
     def __init__(
         self,
         policy: PolicySpec,
-        by_code: dict[str, tuple],
+        by_code: Mapping[str, tuple],
         for_every_code: tuple,
         judge_by_code: dict[str, Callable],
         judge_any_code: Callable,
         timed_codes: frozenset,
-        source: str,
         uses_history: bool,
     ):
         self.policy = policy
-        self.functions_source = source  # the generated functions, as written
         self.by_code = by_code
         self.for_every_code = for_every_code
         # Per code, one generated function judging a line by every rule of the code: (day, line) -> the
@@ -87,6 +87,12 @@ class RuleProgram:
     def source(self) -> str:
         """The generated Python the rules became, after a legend of its constants: print it to see what runs."""
         return legend(self.plan.constants, self.plan.described) + self.functions_source
+
+    @property
+    def functions_source(self) -> str:
+        """The generated functions, as written (each from its shape's pieces and its bound names)."""
+        linker = self.plan.linker
+        return "".join(part if part.__class__ is str else linker.text(part) for part in self.plan.text)
 
     def rules_for(self, code: str) -> tuple:
         return self.by_code.get(code, self.for_every_code)
@@ -116,16 +122,17 @@ class RuleProgram:
 
 def _write_program(
     policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple], composed: dict
-) -> str:
+) -> list:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the whole text, for people to read (`RuleProgram.source` puts the
-    constants' legend before it)."""
-    chunks = []
+    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the text for
+    people to read as comments and the linker's numbers of the functions, written out only when someone asks
+    (`RuleProgram.source`, which puts the constants' legend before it)."""
+    chunks: list = []  # comments, and the linker's numbers of the functions
 
     def add(made: Function) -> None:
+        chunks.append(len(linker.names))
         linker.add(made)
-        chunks.append(made.text)
 
     conditions = []
     totals_added = 0
@@ -160,7 +167,7 @@ def _write_program(
             f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}{' ...' if len(group) > 5 else ''}\n"
         )
         add(writer.group(number, [(i, policy.rules[i], conditions[i]) for i in group], calls))
-    return "".join(chunks)
+    return chunks
 
 
 def _write_pair_edit(i: int, spec: RuleSpec, condition, policy: PolicySpec, writer: SourceWriter, add) -> None:
@@ -227,7 +234,8 @@ class ProgramPlan:
     linker: Linker  # the written functions, by shape
     constants: dict  # the bound names (K_...) and their values
     described: dict  # what the constants whose values do not say it are, in words (for the source's legend)
-    source: str  # the whole text, for people
+    # The text for people: comments, and the linker's numbers of the functions between them (`_write_program`).
+    text: list
     timed_codes: frozenset
     uses_history: bool  # some rule looks at the patient's year or record
     # The rules written in the policy's files, those in force on other dates included (set by the loader): the
@@ -263,7 +271,7 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bo
     writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
     composed = composed_groups(groups) if compose else {}
-    source = _write_program(policy, writer, linker, groups, composed)
+    text = _write_program(policy, writer, linker, groups, composed)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)
@@ -274,7 +282,7 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bo
         linker,
         writer.constants,
         writer.described,
-        source,
+        text,
         frozenset(timed_codes or ()),
         uses_history,
         composed=composed,
@@ -286,7 +294,6 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     used: a policy of 10,000 rules over 16,000 codes judged on a few dozen codes binds only what it uses."""
     linker = plan.linker
     linker.compile_shapes(RUNTIME)
-    compiled: list[CompiledRule] = []
     made: dict[str, Callable] = {}
 
     def bind(name: str) -> Callable:  # each function is made once per program
@@ -306,9 +313,8 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
     def function(name: str):
         return _Lazy(bind, name) if linker.has(name) else None
 
-    compiled.extend(_compiled_rule(i, spec, linker.has, function) for i, spec in enumerate(policy.rules))
-    group_rules = [tuple(map(compiled.__getitem__, group)) for group in plan.groups]
-    by_code = {code: group_rules[number] for code, number in plan.index.items()}
+    compiled = _CompiledRules(lambda i: _compiled_rule(i, policy.rules[i], linker.has, function), len(policy.rules))
+    by_code = _RulesByCode(plan.index, plan.groups, compiled)
 
     def bind_group(name: str) -> Callable:
         composed = plan.composed.get(int(name[6:]))
@@ -329,7 +335,6 @@ def assemble(policy: PolicySpec, plan: ProgramPlan) -> RuleProgram:
         judges,
         bind("group_0"),
         plan.timed_codes,
-        plan.source,
         plan.uses_history,
     )
     program.shapes_source = linker.source  # what was compiled: each distinct shape of function once
@@ -392,6 +397,50 @@ def _and_one_rule(shorter: Callable, when: Callable, rule: CompiledRule, later: 
         return fired
 
     return judge_between
+
+
+class _CompiledRules:
+    """A program's compiled rules by number, each made when first asked for: a policy of 10,000 rules judged
+    on a few dozen codes makes the few hundred it meets. A rule is one object per program (composed groups
+    compare rules by identity), made under a lock."""
+
+    __slots__ = ("make", "made", "lock")
+
+    def __init__(self, make: Callable[[int], CompiledRule], count: int):
+        self.make = make
+        self.made: list[CompiledRule | None] = [None] * count
+        self.lock = threading.Lock()
+
+    def __getitem__(self, number: int) -> CompiledRule:
+        rule = self.made[number]
+        if rule is None:
+            with self.lock:
+                rule = self.made[number]
+                if rule is None:
+                    rule = self.made[number] = self.make(number)
+        return rule
+
+
+class _RulesByCode(Mapping):
+    """Code -> the compiled rules of its group, in policy order (`RuleProgram.by_code`), each group's tuple
+    made when first asked for."""
+
+    def __init__(self, index: dict, groups: list, compiled: _CompiledRules):
+        self.index, self.groups, self.compiled = index, groups, compiled
+        self.tuples: dict[int, tuple] = {}
+
+    def __getitem__(self, code: str) -> tuple:
+        number = self.index[code]
+        rules = self.tuples.get(number)
+        if rules is None:
+            rules = self.tuples[number] = tuple(self.compiled[i] for i in self.groups[number])
+        return rules
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 class _LazyGroup:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import array
 import linecache
+import marshal
 
-from payerpolicy.program.pycode import Function
+from payerpolicy.program.pycode import Function, written_out
 
 
 class Linker:
@@ -25,6 +26,7 @@ class Linker:
         self.label = label
         self.shapes: dict[str, int] = {}  # shape text -> its number
         self.arity: list[int] = []  # per shape, how many names it binds
+        self.pieces: list[tuple] = []  # per shape, its text as pieces (pycode.Function), to write it for people
         # Per function, in order of adding: its name, its shape's number, and the names it binds (one flat list,
         # each function's ending at its `ends`): flat, so that the compiled-policy cache keeps 30,000 functions as
         # a few strings and arrays, not 30,000 tuples and lists to unpickle.
@@ -33,6 +35,8 @@ class Linker:
         self.bound: list[str] = []
         self.ends = array.array("I")
         self.where: dict[str, int] = {}  # name -> its place
+        # The shapes compiled first, as (how many, marshal's bytes of the module making them): see `__getstate__`.
+        self._compiled: tuple[int, bytes] | None = None
 
     def add(self, function: Function) -> None:
         """Add a written function (program.pycode): its shape, and the names it binds in order."""
@@ -40,6 +44,7 @@ class Linker:
         if number is None:
             number = self.shapes[function.shape] = len(self.shapes)
             self.arity.append(len(function.bound))
+            self.pieces.append(function.pieces)
         self.where[function.name] = len(self.names)
         self.names.append(function.name)
         self.shape_of.append(number)
@@ -49,6 +54,13 @@ class Linker:
     def has(self, name: str) -> bool:
         return name in self.where
 
+    def text(self, at: int) -> str:
+        """The text for people of the function added `at`-th: its shape's pieces with its bound names."""
+        return written_out(self.names[at], self.pieces[self.shape_of[at]], self._bound_names(at))
+
+    def _bound_names(self, at: int) -> list[str]:
+        return self.bound[self.ends[at - 1] if at else 0 : self.ends[at]]
+
     def compile_shapes(self, runtime: dict) -> None:
         """Compile the shapes not compiled yet; `runtime` holds the names every generated function may use
         (scopes, NOT_YET, format_value...)."""
@@ -57,8 +69,7 @@ class Linker:
     def make(self, name: str, resolve):
         """The function `name`: its shape called with its figures, `resolve(bound name)` giving each."""
         at = self.where[name]
-        names = self.bound[self.ends[at - 1] if at else 0 : self.ends[at]]
-        return self._factories[self.shape_of[at]](*[resolve(n) for n in names])
+        return self._factories[self.shape_of[at]](*[resolve(n) for n in self._bound_names(at)])
 
     def _compile_new_shapes(self, runtime: dict) -> None:
         factories = getattr(self, "_factories", [])
@@ -66,6 +77,22 @@ class Linker:
         if not new:
             self._factories = factories
             return
+        source, filename = self._shapes_module(factories, new)
+        kept = self._compiled
+        if not factories and kept is not None and kept[0] == len(new):
+            code = marshal.loads(kept[1])
+        else:
+            code = compile(source, filename, "exec")
+            if not factories:
+                # Kept with the plan (`__getstate__`): a cached policy's few hundred shapes load as bytecode,
+                # not as text to compile again.
+                self._compiled = (len(new), marshal.dumps(code))
+        namespace = dict(runtime)
+        exec(code, namespace)
+        self._factories = factories + [namespace[f"shape_{len(factories) + i}"] for i in range(len(new))]
+
+    def _shapes_module(self, factories: list, new: list) -> tuple[str, str]:
+        """The text of the module making the `new` shapes' factories, and its name."""
         chunks = []
         for offset, shape in enumerate(new):
             parameters = ", ".join(f"P{i}" for i in range(self.arity[len(factories) + offset]))
@@ -78,31 +105,34 @@ class Linker:
         # Named for tracebacks and profiles; linecache lets both show the generated lines.
         filename = f"<payerpolicy {self.label} shapes {len(factories)}+>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace = dict(runtime)
-        exec(compile(source, filename, "exec"), namespace)
-        self._factories = factories + [namespace[f"shape_{len(factories) + i}"] for i in range(len(new))]
+        return source, filename
 
     def __getstate__(self) -> dict:
-        """What the compiled-policy cache keeps: the shapes as text, not the functions compiled from them; the
-        functions' names and bound names as text a line each (no name holds a line break)."""
+        """What the compiled-policy cache keeps: the shapes as text and as the bytecode compiled from them
+        (marshal's: the cache is made anew for each Python version), not the functions; the functions' names
+        and bound names as text a line each (no name holds a line break)."""
         return {
             "label": self.label,
             "shapes": self.shapes,
             "arity": self.arity,
+            "pieces": self.pieces,
             "names": "\n".join(self.names),
             "shape_of": self.shape_of.tobytes(),
             "bound": "\n".join(self.bound),
             "ends": self.ends.tobytes(),
+            "compiled": self._compiled,
         }
 
     def __setstate__(self, state: dict) -> None:
         self.label, self.shapes, self.arity = state["label"], state["shapes"], state["arity"]
+        self.pieces = state["pieces"]
         self.names = state["names"].split("\n") if state["names"] else []
         self.bound = state["bound"].split("\n") if state["bound"] else []
         self.shape_of, self.ends = array.array("I"), array.array("I")
         self.shape_of.frombytes(state["shape_of"])
         self.ends.frombytes(state["ends"])
         self.where = dict(zip(self.names, range(len(self.names))))
+        self._compiled = state.get("compiled")
 
     @property
     def source(self) -> str:

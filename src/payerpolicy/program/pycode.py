@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 
 class Code:
-    """A piece of generated Python: strings and the objects below, in order. `simple` when it is a single name
-    or attribute read, cheap to read twice."""
+    """A piece of generated Python: strings, other code and the objects below, in order. `simple` when it is
+    a single name or attribute read, cheap to read twice. Code inside code stays nested until a `Frame`
+    writes it: a condition is built up in a few levels, and copying every level's pieces into the next cost
+    more than the writing."""
 
     __slots__ = ("parts", "simple")
 
@@ -30,18 +32,12 @@ class Code:
 
 def py(*pieces) -> Code:
     """Code made of text, other code and the pieces below, in order."""
-    parts: list = []
-    for piece in pieces:
-        if piece.__class__ is Code:
-            parts.extend(piece.parts)
-        else:
-            parts.append(piece)
-    return Code(tuple(parts))
+    return Code(pieces)
 
 
 def simple(*pieces) -> Code:
     """A single name or attribute read (`K_3`, `f.units`, `l.claim.id`)."""
-    return Code(py(*pieces).parts, simple=True)
+    return Code(pieces, simple=True)
 
 
 def joined(codes, separator: str) -> Code:
@@ -100,17 +96,30 @@ class Memo:
 
 @dataclass(frozen=True, slots=True)
 class Function:
-    """A written function: its text for people, its shape for the linker, and the bound names it uses."""
+    """A written function: its shape for the linker, the bound names it uses, and its text as pieces (text,
+    and the numbers of bound names), from which its text for people is written when someone asks."""
 
     name: str
-    text: str
     shape: str
     bound: tuple[str, ...]
+    pieces: tuple
+
+    @property
+    def text(self) -> str:
+        return written_out(self.name, self.pieces, self.bound)
+
+
+def written_out(name: str, pieces: tuple, bound) -> str:
+    """A function's text for people: its pieces with the names it binds in place of their numbers."""
+    return f"def {name}(d, f):\n" + "".join([p if p.__class__ is str else bound[p] for p in pieces])
 
 
 def _walk(code: Code):
     """Every piece of `code`, a memo's computation included (once for each time the memo is read)."""
     for part in code.parts:
+        if part.__class__ is Code:
+            yield from _walk(part)
+            continue
         yield part
         if isinstance(part, Memo):
             yield from _walk(part.compute)
@@ -153,6 +162,8 @@ class Frame:
         for part in code.parts:
             if part.__class__ is str:  # most pieces: first, and the cheapest test
                 out.append(part)
+            elif part.__class__ is Code:
+                self.write(part)
             elif isinstance(part, Bound):
                 out.append(self.bound.setdefault(part.name, len(self.bound)))
             elif isinstance(part, Temp):
@@ -228,17 +239,19 @@ class FunctionWriter:
         head += set_up
         head += [f"f_{name} = f.{name}" for name in frame.fields]
         names = sorted(frame.bound, key=lambda name: frame.bound[name])
+        pieces: list = ["    " + line + "\n" for line in head]  # text, and the numbers of bound names
+        for indent, written in self.lines:
+            pieces.append("    " * (indent + 1))
+            pieces += written
+            pieces.append("\n")
+        pieces.append("\n")
+        while len(_PARAMETERS) < len(names):
+            _PARAMETERS.append(f"P{len(_PARAMETERS)}")
+        shape = "".join([p if p.__class__ is str else _PARAMETERS[p] for p in pieces])
+        return Function(self.name, shape, tuple(names), tuple(pieces))
 
-        def render(named: list[str]) -> str:
-            body = [
-                "    " * (indent + 1) + "".join([p if p.__class__ is str else named[p] for p in pieces])
-                for indent, pieces in self.lines
-            ]
-            return "\n".join(["    " + h for h in head] + body) + "\n\n"
 
-        shape = render([f"P{number}" for number in range(len(names))])
-        text = f"def {self.name}(d, f):\n" + render(names)
-        return Function(self.name, text, shape, tuple(names))
+_PARAMETERS: list[str] = []  # P0, P1...: a shape's names for the figures it is called with
 
 
 def function(name: str, expression: Code, frame: Frame | None = None) -> Function:

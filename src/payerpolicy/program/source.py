@@ -85,11 +85,12 @@ class SourceWriter:
         self.constants: dict[str, object] = {}
         # Constant name -> what it is, in words, where its value does not say (a memo slot, a value's name).
         self.described: dict[str, str] = {}
-        self._constant_names: dict[object, str] = {}
+        self._constant_names: dict[object, Code] = {}  # a constant's key -> the code naming it
         self.memo_slots: dict[object, int] = {}  # a count over lines -> its slot in the judged line's memo
         self.totals: list[Function] = []  # the running totals' functions
         self._total_of: dict[object, int] = {}
         self._hoisted: dict[object, Temp] = {}  # a count inside a count's filter -> the temporary holding it
+        self._values_written: dict[int, tuple[object, Code]] = {}  # `value`'s code by the identity of its node
         self.scopes: set[str] = set()  # every scope (`day`, `year`, ...) a count written so far looks at
 
     # ---------------------------------------------------------------- names
@@ -97,14 +98,14 @@ class SourceWriter:
         """A name for `value` in the generated module; equal constants (by `key`) share one name. `what` says
         what it is, for the legend (else its value)."""
         key = key if key is not None else (type(value).__name__, value)
-        name = self._constant_names.get(key)
-        if name is None:
+        code = self._constant_names.get(key)
+        if code is None:
             name = f"K_{len(self._constant_names)}"
-            self._constant_names[key] = name
+            code = self._constant_names[key] = simple(Bound(name))  # one Code per name: it is never changed
             self.constants[name] = value
             if what is not None:
                 self.described[name] = what
-        return simple(Bound(name))
+        return code
 
     def constant_value(self, code: Code):
         """The value of a constant named by `constant`."""
@@ -262,6 +263,17 @@ class SourceWriter:
     # ---------------------------------------------------------------- values
     def value(self, node, focus) -> Code:
         """A Python expression for a value; it is None when the value is missing."""
+        if focus is not None or self._hoisted:  # inside a count's filter: written afresh each time
+            return self._value(node, focus)
+        # A table row names the same value in its condition, its message and its fix: written once. (A node
+        # is written the same way wherever it appears outside a filter; it is kept here, so that its
+        # identity is not reused.)
+        written = self._values_written.get(id(node))
+        if written is None:
+            written = self._values_written[id(node)] = (node, self._value(node, focus))
+        return written[1]
+
+    def _value(self, node, focus) -> Code:
         match node:
             case ast.Literal(kind="symbol", value=value):
                 return self.constant(str(value).upper())
