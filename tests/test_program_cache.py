@@ -281,3 +281,26 @@ def test_a_file_changed_just_before_the_entry_is_read_again(cache, policy_folder
     _no_compiling(monkeypatch)
     payerpolicy.load(policy_folder)
     assert {"policy.yaml", "ptp.csv"} <= set(reads)
+
+
+@pytest.mark.parametrize("settled_ns", [0, 10**18], ids=["settled", "recent"])
+def test_a_file_edited_while_the_policy_loads_is_never_cached_as_compiled(
+    cache, policy_folder, monkeypatch, settled_ns
+):
+    """The entry keeps what the load read, not what is on disk when it is written: a cap edited after the
+    policy file was read (here: just before the entry is saved) makes the next load compile again."""
+    monkeypatch.setattr(program_cache, "_SETTLED_NS", settled_ns)
+    path = policy_folder / "policy.yaml"
+    real_save = program_cache.save
+
+    def edit_then_save(*args, **kwargs):
+        time.sleep(0.05)  # past the clock's resolution
+        path.write_text(path.read_text().replace("max_units: 4", "max_units: 5"))
+        real_save(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(program_cache, "save", edit_then_save)
+        compiled_from_the_old_text = payerpolicy.load(policy_folder)
+    assert "acme.cap.97110" in _rules(compiled_from_the_old_text.check(_claim(units=5)))
+    # The file now says 5 units: the next load must judge by it, not by the entry made from the text with 4.
+    assert "acme.cap.97110" not in _rules(payerpolicy.load(policy_folder).check(_claim(units=5)))

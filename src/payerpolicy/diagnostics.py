@@ -15,6 +15,7 @@ Rendered form, the same for every stage:
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -119,6 +120,18 @@ class SourceFiles:
     listed: dict[Path, list[str]] = field(default_factory=dict)  # folder -> the names of the policy files found in it
     # Files being edited and not saved (an editor's buffers, by resolved path): read instead of the disk.
     unsaved: dict[Path, str] = field(default_factory=dict)
+    # What each file held when this load read it (by resolved path): its status just before the read (size,
+    # modified, changed, inode) and a digest of the bytes read. The cache keeps these, never a second reading
+    # of the disk, so that a file edited while a policy loads cannot pass for the text that was compiled.
+    seen: dict[Path, tuple[tuple[int, int, int, int], str]] = field(default_factory=dict)
+
+    def read_bytes(self, path: Path) -> bytes:
+        """A policy or table file's bytes, noting what they were (`seen`)."""
+        status = path.stat()
+        raw = path.read_bytes()
+        digest = hashlib.blake2b(raw).hexdigest()
+        self.seen[path.resolve()] = ((status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino), digest)
+        return raw
 
     def line(self, file: str, number: int) -> str | None:
         text = self.texts.get(file)

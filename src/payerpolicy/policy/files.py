@@ -123,7 +123,7 @@ def read_policy_file(
                 )
             )
             return None
-        raw = unsaved.encode("utf-8", "surrogatepass") if unsaved is not None else path.read_bytes()
+        raw = unsaved.encode("utf-8", "surrogatepass") if unsaved is not None else sources.read_bytes(path)
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]

@@ -240,7 +240,10 @@ def read_table_text(
     unsaved = sources.unsaved.get(path.resolve()) if sources.unsaved else None
     try:
         # An editor's unsaved text is read instead of the disk, as for the policy files.
-        text = unsaved.removeprefix("\ufeff") if unsaved is not None else path.read_text(encoding="utf-8-sig")
+        if unsaved is not None:
+            text = unsaved.removeprefix("\ufeff")
+        else:  # as `read_text` reads it (a byte order mark dropped, every line end made "\n"), noted for the cache
+            text = sources.read_bytes(path).decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         diagnostics.append(
             Diagnostic(

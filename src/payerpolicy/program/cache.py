@@ -130,11 +130,17 @@ def _entry_path(folder: Path, policy_path: Path, as_of) -> Path:
     return folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".pickle")
 
 
-def _fingerprint(paths, listed: dict) -> tuple:
+def _fingerprint(paths, listed: dict, seen: dict) -> tuple:
+    """Each file as the load read it (`SourceFiles.seen`: a file read some other way is read again here), and
+    each folder's policy files."""
     files = []
     for path in sorted({Path(p).resolve() for p in paths}):
-        stat = path.stat()
-        files.append((str(path), stat.st_size, stat.st_mtime_ns, _digest(path)))
+        if path in seen:
+            (size, modified, _, _), digest = seen[path]
+        else:
+            stat = path.stat()
+            size, modified, digest = stat.st_size, stat.st_mtime_ns, _digest(path)
+        files.append((str(path), size, modified, digest))
     folders = tuple(sorted((str(Path(f).resolve()), tuple(names)) for f, names in listed.items()))
     return tuple(files), folders
 
@@ -147,21 +153,23 @@ def _digest(path: Path) -> str:
 _SETTLED_NS = 2_000_000_000
 
 
-def _settled(fingerprint: tuple) -> dict:
+def _settled(fingerprint: tuple, seen: dict) -> dict:
     """The status (size, modified, changed, inode) of each file of `fingerprint` that last changed well
     before now: while it shows the same status, its bytes are the same, and a load need not read them again
     (a payer's pair table is tens of megabytes). Any write to a file sets its change time to the clock's now,
     which no program can set back, so a later edit always shows, even one that keeps the size and puts the
     modification time back. A file changed within `_SETTLED_NS` of now might be changed again within the
-    clock's resolution unseen: it is left out, and its bytes decide. Only where the change time is the
-    time of the last change (POSIX; on Windows it is the time the file was made)."""
+    clock's resolution unseen: it is left out, and its bytes decide. So is a file whose status is not the one
+    it had just before the load read it (`seen`): it changed while the policy loaded. Only where the change
+    time is the time of the last change (POSIX; on Windows it is the time the file was made)."""
     if os.name != "posix":
         return {}
     now = time.time_ns()
     out = {}
     for name, *_ in fingerprint[0]:
         status = _status(Path(name))
-        if status[2] < now - _SETTLED_NS:
+        read = seen.get(Path(name))
+        if read is not None and read[0] == status and status[2] < now - _SETTLED_NS:
             out[name] = status
     return out
 
@@ -209,7 +217,7 @@ def builtin(name: str):
 def identity(sources, as_of) -> tuple:
     """What a load was made from: every file it read (by digest), every folder's policy files, the date it was
     known on and the payerpolicy that made it. Two loads with the same identity made the same program."""
-    return _fingerprint(sources.read, sources.listed), as_of.isoformat(), _version()
+    return _fingerprint(sources.read, sources.listed, sources.seen), as_of.isoformat(), _version()
 
 
 def identity_text(identity: tuple) -> str:
@@ -291,7 +299,7 @@ def save(policy_path: Path, as_of, spec, plan, warnings, sources, identity: tupl
         stored = {
             "version": _version(),
             "identity": identity,
-            "settled": _settled(identity[0]),
+            "settled": _settled(identity[0], sources.seen),
             "spec": kept,
             "plan": plan,
             "warnings": list(warnings),
