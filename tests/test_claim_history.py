@@ -538,6 +538,45 @@ def test_memory_keeps_to_its_limit_and_answers_stay_the_same(tmp_path):
             assert small.lines(f"P-{p}", *year) == large.lines(f"P-{p}", *year)
 
 
+def test_a_patient_read_back_from_the_file_has_the_lines_memory_had_in_service_order(tmp_path):
+    """A patient that fell out of memory is read back sorted by the file: the same lines, in the same order
+    (date, claim id, line number) as kept in memory, and new claims still go in their place."""
+    arrivals = [
+        claim("C-9", line(2, "97112", D(2026, 3, 2), charge=70.0), line(1, "97110", D(2026, 3, 2), charge=35.0)),
+        claim("C-10", line(1, "97140", D(2026, 3, 2), modifiers=("GP", "59"))),  # same day, "C-10" < "C-9"
+        claim("C-2", line(1, "97530", D(2026, 1, 15), charge=35.5)),
+        claim("C-5", line(1, "97110", D(2025, 12, 30)), line(2, "97110", D(2026, 1, 2))),  # two dates
+        claim("C-2", line(1, "97530", D(2026, 2, 1), charge=12.25), frequency="7"),  # moves to February
+        claim("C-7", line(1, "97110", D(2026, 4, 1))),
+        claim("C-7", line(1, "97110", D(2026, 4, 1)), frequency="8"),
+    ]
+    every_date = (D.min, D.max)
+    with ClaimHistory(tmp_path / "h.db") as live:
+        for c in arrivals:
+            live.record(c)
+        kept = live.lines("P-1", *every_date)
+    assert [(x.date_of_service, x.claim_id, x.number) for x in kept] == [
+        (D(2025, 12, 30), "C-5", 1),
+        (D(2026, 1, 2), "C-5", 2),
+        (D(2026, 2, 1), "C-2", 1),
+        (D(2026, 3, 2), "C-10", 1),
+        (D(2026, 3, 2), "C-9", 1),
+        (D(2026, 3, 2), "C-9", 2),
+    ]
+    with ClaimHistory(tmp_path / "h.db") as reopened:
+        assert reopened.lines("P-1", *every_date) == kept
+        assert reopened.claim_ids("P-1") == ["C-10", "C-2", "C-5", "C-9"]
+        reopened.record(claim("C-1", line(1, "97110", D(2026, 3, 2))))  # goes before the other claims of the day
+        after = [(x.date_of_service, x.claim_id) for x in reopened.lines("P-1", D(2026, 3, 1), D(2026, 3, 31))]
+        assert after == [
+            (D(2026, 3, 2), "C-1"),
+            (D(2026, 3, 2), "C-10"),
+            (D(2026, 3, 2), "C-9"),
+            (D(2026, 3, 2), "C-9"),
+        ]
+        assert reopened.year_to_date_charges("P-1", 2026, ["PT"]) == 12.25 + 70.0 + 35.0
+
+
 KILLED = textwrap.dedent("""
     import json, sys
     from payerpolicy.cli.main import main

@@ -352,7 +352,9 @@ class ClaimHistory(LinesByPatient):
                 len(removed or ()),
             )
         stored = payer or claim.payer
-        removed = self._cache.put(patient, claim.id, tuple(_stored_line(row, claim.frequency) for row in rows))
+        removed = self._cache.put(
+            patient, claim.id, tuple(_lines_of(claim.patient_id, rows, {claim.id: claim.frequency}))
+        )
         self._queue(
             claim.patient_id, claim.id, (claim.patient_id, claim.id, stored, claim.frequency), rows, removed is None
         )
@@ -448,15 +450,9 @@ class ClaimHistory(LinesByPatient):
         patient = self._cache.get(patient_id)
         if patient is not None:
             return patient
-        patient = PatientLines()
         frequencies = dict(self._db.execute(_PATIENT_CLAIMS, (patient_id,)).fetchall())
-        lines: dict[str, list[HistoryLine]] = {claim_id: [] for claim_id in frequencies}
-        for row in self._db.execute(_PATIENT_LINES, (patient_id,)).fetchall():
-            kept = lines.get(row[0])
-            if kept is not None:  # (a line without its claim row was never written so: not counted)
-                kept.append(_line_of(row[0], patient_id, frequencies[row[0]], *row[1:]))
-        for claim_id, found in lines.items():
-            patient.put(claim_id, tuple(found))
+        rows = self._db.execute(_PATIENT_LINES, (patient_id,)).fetchall()
+        patient = PatientLines.read_back(frequencies, _lines_of(patient_id, rows, frequencies))
         return self._cache.add(patient_id, patient)
 
     def written_first(self, decisions: Iterable[_T]) -> Iterator[_T]:
@@ -629,10 +625,11 @@ _INSERT_LINE = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PATIENT_CLAIMS = "SELECT claim_id, frequency FROM claims WHERE patient_id = ?"
-# The columns in the order `_line_of` takes them.
+# A patient's lines in service order (ISO dates, then claim ids and line numbers sort in SQL as in Python), in
+# the columns of `_INSERT_LINE`: what `_lines_of` takes.
 _PATIENT_LINES = (
-    "SELECT claim_id, payer, number, code, modifiers, units, charge_cents, date_of_service, provider_type,"
-    " discipline, allowed_cents FROM lines WHERE patient_id = ?"
+    "SELECT patient_id, claim_id, number, code, modifiers, units, charge_cents, date_of_service, provider_type,"
+    " discipline, payer, allowed_cents FROM lines WHERE patient_id = ? ORDER BY date_of_service, claim_id, number"
 )
 
 
@@ -733,66 +730,46 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
     return lines.rowcount if gone.rowcount else None
 
 
-def _line_of(
-    claim_id: str,
-    patient_id: str,
-    frequency: str | None,
-    payer: str | None,
-    number: int,
-    code: str,
-    modifiers: str,
-    units: int,
-    cents: int | None,
-    dos: str,
-    provider_type: str | None,
-    discipline: str | None,
-    allowed: int | None,
-) -> HistoryLine:
-    """A stored line as the history gives it, from the values of its row in `lines` (and its claim's
-    frequency): made alike when `record` stores a line and when a patient is read back from the file. A
-    patient read back per claim (a run whose patients outgrow the memory) makes hundreds of these, so no call
-    but this one per line; the values many lines share (dates, modifier lists, codes) are kept once."""
-    day = _DATES.get(dos)
-    if day is None:
-        day = _keep_in(_DATES, dos, datetime.date.fromisoformat(dos))
-    listed = _MODIFIER_LISTS.get(modifiers)
-    if listed is None:
-        listed = _keep_in(_MODIFIER_LISTS, modifiers, tuple(modifiers.split()))
-    return HistoryLine(
-        claim_id,
-        patient_id,
-        None if payer is None else sys.intern(payer),
-        frequency,
-        number,
-        sys.intern(code),
-        listed,
-        units,
-        None if cents is None else cents / 100,
-        day,
-        None if provider_type is None else sys.intern(provider_type),
-        discipline,
-        None if allowed is None else allowed / 100,
-    )
+def _lines_of(patient_id: str, rows: Iterable[tuple], frequencies: dict[str, str | None]) -> list[HistoryLine]:
+    """Stored lines as the history gives them, from rows in the columns of `lines` (as `_line_row` makes them
+    to write, and `_PATIENT_LINES` reads them back), each with its claim's frequency: made alike when `record`
+    stores a claim and when a patient is read back from the file. A row whose claim is not in `frequencies`
+    is left out (a line without its claim row was never written so: it does not count).
 
-
-def _stored_line(row: tuple, frequency: str | None) -> HistoryLine:
-    """A line as `record` writes it (a row of `_line_row`), with the values reading it back would give."""
-    (patient_id, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed) = row
-    return _line_of(
-        claim_id,
-        patient_id,
-        frequency,
-        payer,
-        number,
-        code,
-        modifiers,
-        units,
-        cents,
-        dos,
-        provider_type,
-        discipline,
-        allowed,
-    )
+    A patient read back (one that had fallen out of memory) makes hundreds of these per claim judged, so it is
+    one loop with no call per line but the line's own; the values many lines share (patient and claim ids,
+    dates, modifier lists, codes) are kept once, the stored lines being most of what a run holds."""
+    dates, modifier_lists, intern, line_of = _DATES, _MODIFIER_LISTS, sys.intern, HistoryLine
+    claim_ids = {claim_id: claim_id for claim_id in frequencies}  # each line holds its claim's one id text
+    lines = []
+    for _, claim_id, number, code, modifiers, units, cents, dos, provider_type, discipline, payer, allowed in rows:
+        claim_id = claim_ids.get(claim_id)
+        if claim_id is None:
+            continue
+        day = dates.get(dos)
+        if day is None:
+            day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
+        listed = modifier_lists.get(modifiers)
+        if listed is None:
+            listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
+        lines.append(
+            line_of(
+                claim_id,
+                patient_id,
+                None if payer is None else intern(payer),
+                frequencies[claim_id],
+                number,
+                intern(code),
+                listed,
+                units,
+                None if cents is None else cents / 100,
+                day,
+                None if provider_type is None else intern(provider_type),
+                discipline,
+                None if allowed is None else allowed / 100,
+            )
+        )
+    return lines
 
 
 # Dates of service and modifier lists by their text, kept once: the memory of recent patients holds hundreds
@@ -876,7 +853,5 @@ def stored_lines(
     if kind == "void":  # a void stores nothing
         return ()
     allowed = allowed or {}
-    return tuple(
-        _stored_line(_line_row(claim, line, payer, discipline_of, allowed.get(line.number)), claim.frequency)
-        for line in claim.lines
-    )
+    rows = [_line_row(claim, line, payer, discipline_of, allowed.get(line.number)) for line in claim.lines]
+    return tuple(_lines_of(claim.patient_id, rows, {claim.id: claim.frequency}))

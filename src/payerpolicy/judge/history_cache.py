@@ -16,7 +16,7 @@ import bisect
 import collections
 import datetime
 import operator
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:  # the history imports this module
     from payerpolicy.judge.history import HistoryLine
@@ -44,6 +44,20 @@ class PatientLines:
         self.size = 0
         self.payers: collections.Counter = collections.Counter()
         self.removals = 0  # claims taken out (replaced, voided): see `revision`
+
+    @classmethod
+    def read_back(cls, claim_ids: Iterable[str], ordered: list[HistoryLine]) -> "PatientLines":
+        """A patient as a file holds it: its claims (a claim may have no lines) and all their lines, given in
+        service order, so that nothing is sorted when it is first asked (the file sorted them)."""
+        patient = cls()
+        by_claim: dict[str, list[HistoryLine]] = {claim_id: [] for claim_id in claim_ids}
+        for line in ordered:
+            by_claim[line.claim_id].append(line)
+        patient.claims = {claim_id: tuple(lines) for claim_id, lines in by_claim.items()}
+        patient.size = len(ordered)
+        patient.payers.update(line.payer for line in ordered)
+        patient._ordered = ordered
+        return patient
 
     def revision(self, claim_id: str) -> int | None:
         """What a count carried from one of the patient's claims to the next must match (program.runtime):

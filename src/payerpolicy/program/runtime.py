@@ -131,22 +131,24 @@ def day_lines_of(d, which: int, codes) -> list:
 
 def _year_lines_of(d, which: int, codes) -> list:
     """The lines of `whole_year` / `on_record` (without the judged line for `year_without_self` and
-    `record_without_self`) whose code is or is in `codes`. The year's lines are the same for every line of the
-    claim dated in that year, so their index is made once per claim (`Judge.running` is emptied per claim)."""
+    `record_without_self`) whose code is or is in `codes`, in the scope's order. The year's lines are the same
+    for every line of the claim dated in that year, so they are picked once per claim and set of codes
+    (`Judge.running` is emptied per claim). Picked by one walk over the year, not through an index by code as
+    the day's are: the year's positions are never asked, and a set of codes such as the therapy services
+    takes most of a patient's year, which an index then had to merge back into order by sorting."""
     whole_record = which >= _RECORD
     every = d.year_lines(False, whole_record)
-    if len(every) <= _SMALL:  # a usual year: the scope itself costs less than an index
+    if len(every) <= _SMALL:  # a usual year: the scope itself costs less than picking
         return every if which in (_YEAR, _RECORD) else d.scope(*_PLAIN[which])
     year = None if whole_record else d.line.date.year
     running = d.judge.running
     key = (_INDEX, year, codes)
-    found = running.get(key)
-    if found is None:
-        index = running.get((_INDEX, year))
-        if index is None:
-            index = running[(_INDEX, year)] = _index_of(d.year_lines(earlier=False, whole_record=whole_record))
-        found = running[key] = _merged(index, codes)
-    lines = found[1]
+    lines = running.get(key)
+    if lines is None:
+        if isinstance(codes, str):
+            lines = running[key] = [line for line in every if line.code == codes]
+        else:
+            lines = running[key] = [line for line in every if line.code in codes]
     if which in (_YEAR_OTHERS, _RECORD_OTHERS):
         return _without_judged(d.line, lines, codes)
     return lines
