@@ -50,6 +50,7 @@ from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, LinesByPatient,
 
 __all__ = [
     "ClaimHistory",
+    "RecordingHistory",
     "HistoryLine",
     "Recorded",
     "HistoryError",
@@ -197,7 +198,53 @@ def _create_private(path: str) -> None:
         pass  # made meanwhile by another process of the run
 
 
-class ClaimHistory(LinesByPatient):
+class RecordingHistory(LinesByPatient):
+    """`record`, alike for every kind of history that keeps claims (the file, one in memory): which lines of
+    a claim are stored, and what a replacement or a void does. Each kind says how it puts and removes a claim."""
+
+    def record(
+        self,
+        claim: Claim,
+        *,
+        payer: str | None = None,
+        discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
+        allowed: dict[int, float | None] | None = None,
+    ) -> Recorded:
+        """Store a judged claim, so that it counts exactly once.
+
+        - frequency "7" (replacement): every earlier version of (patient, claim id) goes, this one stays;
+        - frequency "8" (void): the claim goes; its lines are not stored. Voiding an unknown claim is
+          not an error (the original may predate the history file) and reports "nothing_to_void";
+        - frequency "1" or None (original): stored; if the same claim id is already there for the patient,
+          it is REPLACED, not refused. Judging the same file twice, or re-judging a claim after fixing it,
+          is ordinary use and must not fail or double count; the latest judged version is what the payer
+          will see. (The result's action says "replaced", so a caller can warn if it wants to.)
+        Any other frequency code raises `HistoryError`: guessing what it means could count a claim twice.
+        `payer` overrides the claim's own (the policy that judged it); `discipline_of` says which therapy
+        discipline a line counts toward; `allowed` the estimated allowed amount of each line, by line number
+        (when a fee schedule priced the claim).
+        """
+        lines = stored_lines(claim, payer=payer, discipline_of=discipline_of, allowed=allowed)  # or HistoryError
+        if claim.frequency == "8":
+            removed = self._remove_claim(claim)
+            action = "voided" if removed is not None else "nothing_to_void"
+        else:
+            removed = self._put_claim(claim, payer or claim.payer, lines)
+            action = "replaced" if removed is not None else "added"
+        return Recorded(claim.id, claim.patient_id, action, len(lines), len(removed or ()))
+
+    def _remove_claim(self, claim: Claim) -> tuple[HistoryLine, ...] | None:
+        """Take the claim out; the lines it had, or None when it was not there."""
+        raise NotImplementedError
+
+    def _put_claim(
+        self, claim: Claim, payer: str | None, lines: tuple[HistoryLine, ...]
+    ) -> tuple[HistoryLine, ...] | None:
+        """Store the claim's lines in place of any earlier version; the earlier version's lines, if any."""
+        raise NotImplementedError
+
+
+class ClaimHistory(RecordingHistory):
     """The claim history in one SQLite file. `ClaimHistory(path)`; use it as a context manager or `close()`.
 
     ":memory:" gives a private history that lives as long as the object (handy for tests of the engine).
@@ -307,59 +354,21 @@ class ClaimHistory(LinesByPatient):
 
     # -- writing ---------------------------------------------------------------------------------------
 
-    def record(
-        self,
-        claim: Claim,
-        *,
-        payer: str | None = None,
-        discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
-        allowed: dict[int, float | None] | None = None,
-    ) -> Recorded:
-        """Store a judged claim, in one transaction, so that it counts exactly once.
-
-        - frequency "7" (replacement): every earlier version of (patient, claim id) goes, this one stays;
-        - frequency "8" (void): the claim goes; its lines are not stored. Voiding an unknown claim is
-          not an error (the original may predate the history file) and reports "nothing_to_void";
-        - frequency "1" or None (original): stored; if the same claim id is already there for the patient,
-          it is REPLACED, not refused. Judging the same file twice, or re-judging a claim after fixing it,
-          is ordinary use and must not fail or double count; the latest judged version is what the payer
-          will see. (The result's action says "replaced", so a caller can warn if it wants to.)
-        Any other frequency code raises `HistoryError`: guessing what it means could count a claim twice.
-        `payer` overrides the claim's own (the policy that judged it); `discipline_of` says which therapy
-        discipline a line counts toward; `allowed` the estimated allowed amount of each line, by line number
-        (when a fee schedule priced the claim).
-        """
-        kind = _frequency_kind(claim.frequency)
-        _check_lines(claim)
-        allowed = allowed or {}
-        rows = (
-            []
-            if kind == "void"
-            else [_line_row(claim, line, payer, discipline_of, allowed.get(line.number)) for line in claim.lines]
-        )
+    def _remove_claim(self, claim: Claim) -> tuple[HistoryLine, ...] | None:
         # No catching up with other processes here: if one wrote this patient meanwhile, `flush` finds out
         # under the write lock (and writes this claim as if its earlier version were there), and any
         # answer before that catches up, writing this claim first.
-        patient = self._patient(claim.patient_id, catch_up=False)
-        if kind == "void":
-            removed = self._cache.remove(patient, claim.id)
-            self._queue(claim.patient_id, claim.id, None, (), removed is None)
-            return Recorded(
-                claim.id,
-                claim.patient_id,
-                "voided" if removed is not None else "nothing_to_void",
-                0,
-                len(removed or ()),
-            )
-        stored = payer or claim.payer
-        removed = self._cache.put(
-            patient, claim.id, tuple(_lines_of(claim.patient_id, rows, {claim.id: claim.frequency}))
-        )
-        self._queue(
-            claim.patient_id, claim.id, (claim.patient_id, claim.id, stored, claim.frequency), rows, removed is None
-        )
-        action = "replaced" if removed is not None else "added"
-        return Recorded(claim.id, claim.patient_id, action, len(rows), len(removed or ()))
+        removed = self._cache.remove(self._patient(claim.patient_id, catch_up=False), claim.id)
+        self._queue(claim.patient_id, claim.id, None, (), removed is None)
+        return removed
+
+    def _put_claim(
+        self, claim: Claim, payer: str | None, lines: tuple[HistoryLine, ...]
+    ) -> tuple[HistoryLine, ...] | None:
+        removed = self._cache.put(self._patient(claim.patient_id, catch_up=False), claim.id, lines)
+        claim_row = (claim.patient_id, claim.id, payer, claim.frequency)
+        self._queue(claim.patient_id, claim.id, claim_row, [_row_of(line) for line in lines], removed is None)
+        return removed
 
     def _queue(self, patient_id: str, claim_id: str, claim_row: tuple | None, rows, new: bool) -> None:
         """`new`: the patient's lines in memory (as the file has them, plus this process's) have no version
@@ -489,22 +498,7 @@ class ClaimHistory(LinesByPatient):
         rows = []
         for line in lines:
             claims.setdefault((line.patient_id, line.claim_id), line)
-            rows.append(
-                (
-                    line.patient_id,
-                    line.claim_id,
-                    line.number,
-                    line.code,
-                    " ".join(line.modifiers),
-                    line.units,
-                    _cents(line.charge),
-                    line.date_of_service.isoformat(),
-                    line.provider_type,
-                    line.discipline,
-                    line.payer,
-                    _cents(line.allowed),
-                )
-            )
+            rows.append(_row_of(line))
         now = _now()
         with self._write() as db:
             db.executemany(
@@ -682,32 +676,54 @@ def _check_lines(claim: Claim) -> None:
         seen.add(line.number)
 
 
-def _line_row(
+def _stored_line(
     claim: Claim,
     line: ServiceLine,
     payer: str | None,
     discipline_of: Callable[[Claim, ServiceLine], str | None],
     allowed: float | None,
-) -> tuple:
+) -> HistoryLine:
+    """A judged line as the history stores it, with the values reading it back gives (charges in whole cents).
+    The texts many lines share are interned: a run's memory of recent patients holds hundreds of thousands."""
     provider = claim.provider_of(line)
     discipline = discipline_of(claim, line)
     if discipline is not None and discipline not in DISCIPLINES:
         raise HistoryError(
             f"claim {claim.id} line {line.number}: discipline {discipline!r} is not one of {', '.join(DISCIPLINES)}"
         )
-    return (
-        claim.patient_id,
+    payer = payer or claim.payer
+    return HistoryLine(
         claim.id,
+        claim.patient_id,
+        None if payer is None else sys.intern(payer),
+        claim.frequency,
+        line.number,
+        sys.intern(line.code),
+        line.modifiers,
+        line.units,
+        _in_whole_cents(line.charge),
+        line.date_of_service,
+        None if provider is None or provider.type is None else sys.intern(provider.type),
+        discipline,
+        _in_whole_cents(allowed),
+    )
+
+
+def _row_of(line: HistoryLine) -> tuple:
+    """A stored line in the columns of `lines`, as `_INSERT_LINE` writes it and `_lines_of` reads it back."""
+    return (
+        line.patient_id,
+        line.claim_id,
         line.number,
         line.code,
         " ".join(line.modifiers),
         line.units,
         _cents(line.charge),
         line.date_of_service.isoformat(),
-        provider.type if provider else None,
-        discipline,
-        payer or claim.payer,
-        _cents(allowed),
+        line.provider_type,
+        line.discipline,
+        line.payer,
+        _cents(line.allowed),
     )
 
 
@@ -731,7 +747,7 @@ def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int
 
 
 def _lines_of(patient_id: str, rows: Iterable[tuple], frequencies: dict[str, str | None]) -> list[HistoryLine]:
-    """Stored lines as the history gives them, from rows in the columns of `lines` (as `_line_row` makes them
+    """Stored lines as the history gives them, from rows in the columns of `lines` (as `_row_of` makes them
     to write, and `_PATIENT_LINES` reads them back), each with its claim's frequency: made alike when `record`
     stores a claim and when a patient is read back from the file. A row whose claim is not in `frequencies`
     is left out (a line without its claim row was never written so: it does not count).
@@ -834,6 +850,12 @@ def _cents(charge: float | None) -> int | None:
     return int((Decimal(str(charge)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _in_whole_cents(dollars: float | None) -> float | None:
+    """Dollars as the file gives them back: rounded to whole cents as `_cents` stores them."""
+    cents = _cents(dollars)
+    return None if cents is None else cents / 100
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -853,5 +875,4 @@ def stored_lines(
     if kind == "void":  # a void stores nothing
         return ()
     allowed = allowed or {}
-    rows = [_line_row(claim, line, payer, discipline_of, allowed.get(line.number)) for line in claim.lines]
-    return tuple(_lines_of(claim.patient_id, rows, {claim.id: claim.frequency}))
+    return tuple(_stored_line(claim, line, payer, discipline_of, allowed.get(line.number)) for line in claim.lines)

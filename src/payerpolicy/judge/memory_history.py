@@ -16,19 +16,18 @@ its own `MemoryHistory`, or calls `forget` for the patients it is done with.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Iterable, Iterator, TypeVar
 
-from payerpolicy.claims.model import Claim, ServiceLine
-from payerpolicy.claims.values import therapy_discipline
-from payerpolicy.judge.history import HistoryLine, Recorded, stored_lines
-from payerpolicy.judge.history_cache import LinesByPatient, PatientLines
+from payerpolicy.claims.model import Claim
+from payerpolicy.judge.history import HistoryLine, RecordingHistory
+from payerpolicy.judge.history_cache import PatientLines
 
 __all__ = ["MemoryHistory"]
 
 _T = TypeVar("_T")
 
 
-class MemoryHistory(LinesByPatient):
+class MemoryHistory(RecordingHistory):
     """The claim history in memory: `add` the earlier claims' lines, judge (a `Session(history=...)` records
     each claim it judges), then read what the run changed with `recorded`."""
 
@@ -51,33 +50,15 @@ class MemoryHistory(LinesByPatient):
             patient = self._patient(patient_id)
             patient.put(claim_id, patient.claims.get(claim_id, ()) + tuple(found))
 
-    def record(
-        self,
-        claim: Claim,
-        *,
-        payer: str | None = None,
-        discipline_of: Callable[[Claim, ServiceLine], str | None] = therapy_discipline,
-        allowed: dict[int, float | None] | None = None,
-    ) -> Recorded:
-        """Store a judged claim as `ClaimHistory.record` does (replace, or remove for a void)."""
-        lines = stored_lines(claim, payer=payer, discipline_of=discipline_of, allowed=allowed)  # or HistoryError
-        patient = self._patient(claim.patient_id)
-        key = (claim.patient_id, claim.id)
-        if claim.frequency == "8":
-            removed = patient.remove(claim.id)
-            self._changed[key] = None
-            return Recorded(
-                claim.id,
-                claim.patient_id,
-                "voided" if removed is not None else "nothing_to_void",
-                0,
-                len(removed or ()),
-            )
-        removed = patient.put(claim.id, lines)
-        self._changed[key] = lines
-        return Recorded(
-            claim.id, claim.patient_id, "added" if removed is None else "replaced", len(lines), len(removed or ())
-        )
+    def _remove_claim(self, claim: Claim) -> tuple[HistoryLine, ...] | None:
+        self._changed[(claim.patient_id, claim.id)] = None
+        return self._patient(claim.patient_id).remove(claim.id)
+
+    def _put_claim(
+        self, claim: Claim, payer: str | None, lines: tuple[HistoryLine, ...]
+    ) -> tuple[HistoryLine, ...] | None:
+        self._changed[(claim.patient_id, claim.id)] = lines
+        return self._patient(claim.patient_id).put(claim.id, lines)
 
     def recorded(self) -> Iterator[tuple[str, str, tuple[HistoryLine, ...] | None]]:
         """What `record` changed, one entry per claim in the order first recorded: (patient id, claim id,
