@@ -495,12 +495,17 @@ def _read_code(value: object, at: str, problems: list[ClaimProblem]) -> str | No
     return None
 
 
+def _list_or_problem(value: object, field: str, must: str, problems: list[ClaimProblem]) -> list | None:
+    """`value` when it is a list; None when it is missing (nothing to read) or, with the problem, not a list."""
+    if value is None or isinstance(value, list):
+        return value
+    problems.append(ClaimProblem(field, f"{must}; found {describe(value)}"))
+    return None
+
+
 def _read_modifiers(value: object, at: str, problems: list[ClaimProblem]) -> tuple[str, ...]:
     field = at + ".modifiers"
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.append(ClaimProblem(field, f'modifiers must be a list like ["GP", "KX"]; found {describe(value)}'))
+    if (value := _list_or_problem(value, field, 'modifiers must be a list like ["GP", "KX"]', problems)) is None:
         return ()
     if len(value) > MAX_MODIFIERS:
         problems.append(ClaimProblem(field, f"a line may carry at most {MAX_MODIFIERS} modifiers; found {len(value)}"))
@@ -662,10 +667,7 @@ def _read_pointers(
     """Diagnosis pointers: positions (from 1) in the claim's list of diagnoses. One that points at no
     diagnosis, or past the twelfth, is a data fault, kept as written: the line just has fewer diagnoses."""
     field = at + ".diagnosis_pointers"
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.append(ClaimProblem(field, f"diagnosis pointers must be a list like [1, 2]; found {describe(value)}"))
+    if (value := _list_or_problem(value, field, "diagnosis pointers must be a list like [1, 2]", problems)) is None:
         return ()
     pointers = []
     for raw in value:

@@ -122,14 +122,11 @@ def claim_head(obj: dict) -> tuple | None:
     frequency = obj.get("frequency")
     if frequency is not None and not (type(frequency) is str and frequency in FREQUENCIES):
         return None
-    place = obj.get("place_of_service")
-    if place is not None and not (type(place) is str and PLACE_OF_SERVICE.fullmatch(place)):
-        return None
-    authorization = obj.get("prior_authorization")
-    if authorization is not None:
-        if type(authorization) is not str:
+    place = authorization = None
+    if "place_of_service" in obj or "prior_authorization" in obj:  # most claims have neither
+        if (found := _place_and_authorization(obj)) is None:
             return None
-        authorization = authorization.strip() or None
+        place, authorization = found
     raw_lines = obj.get("lines")
     if type(raw_lines) is not list or not raw_lines:
         return None
@@ -173,17 +170,28 @@ def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None
         pointers = ()
     elif (pointers := _pointers(pointers, listed_diagnoses)) is None:
         return None
-    place = raw.get("place_of_service")
+    place = authorization = None
+    if "place_of_service" in raw or "prior_authorization" in raw:  # most lines have neither
+        if (found := _place_and_authorization(raw)) is None:
+            return None
+        place, authorization = found
+    return _make_line(
+        number, code, date, units, modifiers, minutes, (), charge, pointers, provider, place, authorization
+    )
+
+
+def _place_and_authorization(obj: dict) -> tuple[str | None, str | None] | None:
+    """A claim's or a line's place of service and prior authorization number, as the careful reader takes
+    them; None when either is not in the usual shape (the careful reader then says what is wrong)."""
+    place = obj.get("place_of_service")
     if place is not None and not (type(place) is str and PLACE_OF_SERVICE.fullmatch(place)):
         return None
-    authorization = raw.get("prior_authorization")
+    authorization = obj.get("prior_authorization")
     if authorization is not None:
         if type(authorization) is not str:
             return None
         authorization = authorization.strip() or None
-    return _make_line(
-        number, code, date, units, modifiers, minutes, (), charge, pointers, provider, place, authorization
-    )
+    return place, authorization
 
 
 def _id(value: object) -> str | None:

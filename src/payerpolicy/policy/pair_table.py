@@ -42,6 +42,19 @@ MISTAKES_SHOWN = 50  # a file wrong in every row says so once it has shown this 
 _DAY_BITS = 20  # ordinals stay below 2**20 until the year 2870
 _NO_END = (1 << _DAY_BITS) - 1
 _MISTAKE = object()  # a cell that could not be read (and has been reported)
+# What each kind of cell must hold, as a mistake in it is reported: the message (with the cell's text, and
+# which column of codes) and the hint.
+_CELL_MISTAKES = {
+    "code": (
+        "`{text}` in {what} is not a procedure code",
+        "procedure codes have five letters or digits (97530, G0283)",
+    ),
+    "indicator": (
+        "`{text}` is not a modifier indicator",
+        "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied",
+    ),
+    "date": ("`{text}` is not a date", "write dates as YYYY-MM-DD or YYYYMMDD; `*` or nothing for none"),
+}
 
 
 class PairTable:
@@ -490,28 +503,14 @@ class _Reader:
             known = self.codes.setdefault(code, code)  # one string object per code, however many rows
             self.codes[raw] = known
             return known
-        self.cell_mistake(
-            cells,
-            index,
-            number,
-            f"`{raw.strip()}` in {what} is not a procedure code",
-            "procedure codes have five letters or digits (97530, G0283)",
-        )
-        return _MISTAKE
+        return self.cell_mistake(cells, index, number, "code", what)
 
     def indicator(self, cells: list[str], index: int, number: int):
         raw = cells[index]
         if raw.strip() in ("0", "1", "9"):
             self.indicators[raw] = int(raw)
             return int(raw)
-        self.cell_mistake(
-            cells,
-            index,
-            number,
-            f"`{raw.strip()}` is not a modifier indicator",
-            "0: no modifier bypasses the edit; 1: a bypass modifier does; 9: not applied",
-        )
-        return _MISTAKE
+        return self.cell_mistake(cells, index, number, "indicator")
 
     def day(self, cells: list[str], index: int, number: int):
         """A date cell as a day number; 0 for none."""
@@ -522,18 +521,14 @@ class _Reader:
             iso = text if "-" in text else f"{text[:4]}-{text[4:6]}-{text[6:]}"
             return datetime.date.fromisoformat(iso).toordinal()
         except ValueError:
-            self.cell_mistake(
-                cells,
-                index,
-                number,
-                f"`{text}` is not a date",
-                "write dates as YYYY-MM-DD or YYYYMMDD; `*` or nothing for none",
-            )
-            return _MISTAKE
+            return self.cell_mistake(cells, index, number, "date")
 
-    def cell_mistake(self, cells: list[str], index: int, number: int, message: str, hint: str) -> None:
+    def cell_mistake(self, cells: list[str], index: int, number: int, kind: str, what: str = "") -> object:
+        """Report the cell at `index` of row `number` as not holding a `kind` of value (`_CELL_MISTAKES`)."""
+        message, hint = _CELL_MISTAKES[kind]
         column = sum(len(c) + 1 for c in cells[:index]) + 1  # exact for rows without quotes
-        self.mistake(message, number + 1, column, hint, len(cells[index]))
+        self.mistake(message.format(text=cells[index].strip(), what=what), number + 1, column, hint, len(cells[index]))
+        return _MISTAKE
 
 
 def _packed(by_column2: dict[str, list]) -> tuple[dict, dict]:
