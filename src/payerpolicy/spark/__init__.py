@@ -46,31 +46,20 @@ from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.session import Policies, Session
 from payerpolicy.spark.columns import decision_batch, recorded_batches
 from payerpolicy.spark.history import HISTORY_SCHEMA, current_history, history_lines
+from payerpolicy.spark.schema import DECISION_COLUMNS, HISTORY_COLUMNS, spark_sql, spark_sql_type
 
 if TYPE_CHECKING:  # pyspark is the optional extra `spark`; this module imports it only when judging
     from pyspark.sql import DataFrame
 
 __all__ = ["judge", "Judged", "DECISION_SCHEMA", "HISTORY_SCHEMA", "current_history"]
 
-# The decision JSON as columns. `reason` and `source` are maps of text (a source's line number is written as
-# text); `decision` is the decision JSON itself, byte for byte as `payerpolicy check --format json` writes the
-# claim, and `position` the claim's place in the input DataFrame (to put decisions back in input order).
-DECISION_SCHEMA = (
-    "position long, id string, payer string, policy_version string, status string, "
-    "lines array<struct<line:int, code:string, billed_units:int, allowed_units:int, status:string>>, "
-    "findings array<struct<rule:string, family:string, severity:string, kind:string, line:int, message:string, "
-    "reason:map<string,string>, fix:struct<action:string, line:int, value:string, note:string>, "
-    "source:map<string,string>>>, "
-    "errors array<struct<field:string, message:string>>, `where` string, decision string"
-)
+DECISION_SCHEMA = spark_sql(DECISION_COLUMNS)
 
 # Rows per Arrow batch handed back to Spark: big enough that Arrow's per-batch cost vanishes, small enough that
 # a partition's decisions are never all held at once.
 _BATCH_ROWS = 2048
 
-# A history row (HISTORY_SCHEMA) as one struct column: its fields and their types.
-_HISTORY_COLUMNS = [tuple(column.split(" ", 1)) for column in HISTORY_SCHEMA.split(", ")]
-_HISTORY_ROW = "struct<" + ", ".join(f"{name}:{kind}" for name, kind in _HISTORY_COLUMNS) + ">"
+_HISTORY_ROW = spark_sql_type(HISTORY_COLUMNS)  # a history row as one struct column
 
 
 @dataclass(frozen=True)
@@ -211,7 +200,7 @@ def _earlier_lines(history: DataFrame | str | os.PathLike, claims: DataFrame, sp
     from pyspark.sql import functions as F
 
     table: DataFrame = spark.read.parquet(os.fspath(history)) if isinstance(history, (str, os.PathLike)) else history
-    missing = [name for name, _ in _HISTORY_COLUMNS if name != "recorded_at" and name not in table.columns]
+    missing = [name for name, _ in HISTORY_COLUMNS.fields if name != "recorded_at" and name not in table.columns]
     if missing:
         raise ValueError(
             f"the history has no column {', '.join(f'`{m}`' for m in missing)}; a history has the "
@@ -222,8 +211,8 @@ def _earlier_lines(history: DataFrame | str | os.PathLike, claims: DataFrame, sp
     lines = lines.join(wanted.withColumnRenamed("patient", "patient_id"), "patient_id", "left_semi")
     row = F.struct(
         *[
-            (F.col(name) if name in lines.columns else F.lit(None)).cast(kind).alias(name)
-            for name, kind in _HISTORY_COLUMNS
+            (F.col(name) if name in lines.columns else F.lit(None)).cast(spark_sql_type(kind)).alias(name)
+            for name, kind in HISTORY_COLUMNS.fields
         ]
     )
     return lines.select(

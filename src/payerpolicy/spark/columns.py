@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from payerpolicy.decision import Decision
 from payerpolicy.judge.history import HistoryLine
 from payerpolicy.spark.history import arrow_history_type, recorded_batch
+from payerpolicy.spark.schema import DECISION_COLUMNS, arrow_struct
 
 __all__ = ["decision_batch", "recorded_batches", "arrow_decision_schema", "arrow_recording_schema"]
 
@@ -28,20 +29,7 @@ def arrow_decision_schema() -> Any:
     """`payerpolicy.spark.DECISION_SCHEMA` in Arrow's terms (made once per worker)."""
     import pyarrow as pa
 
-    return pa.schema(
-        [
-            ("position", pa.int64()),
-            ("id", pa.string()),
-            ("payer", pa.string()),
-            ("policy_version", pa.string()),
-            ("status", pa.string()),
-            ("lines", pa.list_(_line_type())),
-            ("findings", pa.list_(_finding_type())),
-            ("errors", pa.list_(_error_type())),
-            ("where", pa.string()),
-            ("decision", pa.string()),
-        ]
-    )
+    return pa.schema(list(arrow_struct(DECISION_COLUMNS)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,49 +55,25 @@ def recorded_batches(
         yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _item_type(column: str) -> Any:
+    """The struct of one item of a list column of the decisions (`lines`, `findings`, `errors`)."""
+    return arrow_struct(DECISION_COLUMNS).field(column).type.value_type
+
+
 def _line_type() -> Any:
-    import pyarrow as pa
-
-    return pa.struct(
-        [
-            ("line", pa.int32()),
-            ("code", pa.string()),
-            ("billed_units", pa.int32()),
-            ("allowed_units", pa.int32()),
-            ("status", pa.string()),
-        ]
-    )
-
-
-def _fix_type() -> Any:
-    import pyarrow as pa
-
-    return pa.struct([("action", pa.string()), ("line", pa.int32()), ("value", pa.string()), ("note", pa.string())])
+    return _item_type("lines")
 
 
 def _finding_type() -> Any:
-    import pyarrow as pa
+    return _item_type("findings")
 
-    text = pa.string()
-    return pa.struct(
-        [
-            ("rule", text),
-            ("family", text),
-            ("severity", text),
-            ("kind", text),
-            ("line", pa.int32()),
-            ("message", text),
-            ("reason", pa.map_(text, text)),
-            ("fix", _fix_type()),
-            ("source", pa.map_(text, text)),
-        ]
-    )
+
+def _fix_type() -> Any:
+    return _finding_type().field("fix").type
 
 
 def _error_type() -> Any:
-    import pyarrow as pa
-
-    return pa.struct([("field", pa.string()), ("message", pa.string())])
+    return _item_type("errors")
 
 
 def decision_batch(

@@ -19,52 +19,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import operator
 from typing import TYPE_CHECKING, Any, Iterable
 
 from payerpolicy.judge.history import HistoryLine
+from payerpolicy.spark.schema import HISTORY_COLUMNS, arrow_struct, spark_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 __all__ = ["HISTORY_SCHEMA", "current_history", "history_lines", "recorded_batch", "arrow_history_type"]
 
-# One row per stored line: `HistoryLine`'s fields (Spark SQL type each), with the date of service as a date and
-# charges and allowed amounts in dollars; then `recorded_at`, when the run that judged it started (UTC).
-_COLUMNS = (
-    ("patient_id", "string"),
-    ("claim_id", "string"),
-    ("payer", "string"),
-    ("frequency", "string"),
-    ("number", "int"),
-    ("code", "string"),
-    ("modifiers", "array<string>"),
-    ("units", "int"),
-    ("charge", "double"),
-    ("date_of_service", "date"),
-    ("provider_type", "string"),
-    ("discipline", "string"),
-    ("allowed", "double"),
-)
-HISTORY_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS) + ", recorded_at timestamp"
-_FIELDS = tuple(name for name, _ in _COLUMNS)
+_FIELDS = tuple(name for name, _ in HISTORY_COLUMNS.fields if name != "recorded_at")  # `HistoryLine`'s
+HISTORY_SCHEMA = spark_sql(HISTORY_COLUMNS)
 _ROW = operator.attrgetter(*_FIELDS)  # a line as a row of the table (its modifiers a tuple, which Arrow takes)
 
 
-@functools.lru_cache(maxsize=1)
 def arrow_history_type() -> Any:
     """A row of `HISTORY_SCHEMA` as an Arrow struct."""
-    import pyarrow as pa
-
-    arrow = {
-        "string": pa.string(),
-        "int": pa.int32(),
-        "double": pa.float64(),
-        "date": pa.date32(),
-        "array<string>": pa.list_(pa.string()),
-    }
-    return pa.struct([(name, arrow[kind]) for name, kind in _COLUMNS] + [("recorded_at", pa.timestamp("us", "UTC"))])
+    return arrow_struct(HISTORY_COLUMNS)
 
 
 def current_history(history: DataFrame) -> DataFrame:
