@@ -36,7 +36,7 @@ import pickle
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, Literal, overload
+from typing import TYPE_CHECKING, Iterator, Literal, TypedDict, overload
 
 from payerpolicy.api import DEFAULT_WINDOW, Policy, load
 from payerpolicy.claims.json_claims import claim_from_dict
@@ -50,6 +50,7 @@ from payerpolicy.spark.schema import DECISION_COLUMNS, HISTORY_COLUMNS, spark_sq
 
 if TYPE_CHECKING:  # pyspark is the optional extra `spark`; this module imports it only when judging
     from pyspark.sql import DataFrame
+    from typing_extensions import Unpack
 
 __all__ = ["judge", "Judged", "DECISION_SCHEMA", "HISTORY_SCHEMA", "current_history"]
 
@@ -83,19 +84,25 @@ class Judged:
         self.rows.unpersist()
 
 
+class _JudgeOptions(TypedDict, total=False):
+    """`judge`'s options other than `record_history`, for its two typed forms below."""
+
+    as_of: datetime.date | None
+    received: datetime.date | None
+    column: str | None
+    partitions: int | None
+    window: int
+    history: DataFrame | str | os.PathLike | None
+    decision_json: bool
+
+
 @overload
 def judge(
     claims: DataFrame,
     policies: Policies | Policy | str | os.PathLike | None = ...,
     *,
-    as_of: datetime.date | None = ...,
-    received: datetime.date | None = ...,
-    column: str | None = ...,
-    partitions: int | None = ...,
-    window: int = ...,
-    history: DataFrame | str | os.PathLike | None = ...,
     record_history: Literal[False] = ...,
-    decision_json: bool = ...,
+    **options: Unpack[_JudgeOptions],
 ) -> DataFrame: ...
 
 
@@ -104,14 +111,8 @@ def judge(
     claims: DataFrame,
     policies: Policies | Policy | str | os.PathLike | None = ...,
     *,
-    as_of: datetime.date | None = ...,
-    received: datetime.date | None = ...,
-    column: str | None = ...,
-    partitions: int | None = ...,
-    window: int = ...,
-    history: DataFrame | str | os.PathLike | None = ...,
     record_history: Literal[True],
-    decision_json: bool = ...,
+    **options: Unpack[_JudgeOptions],
 ) -> Judged: ...
 
 
