@@ -323,10 +323,13 @@ async function saveEdits() {
     if (data.diagnostics) showDiagnostics(data.diagnostics, false);
     return;
   }
-  say("Saved " + data.saved.join(", ") + ".");
+  const saved = "Saved " + data.saved.join(", ") + ".";
+  say(saved);
   const current = state.current;
-  await loadPayers();  // the new version, rule count and files
+  await loadPayers();  // the new version, rule count and files; the claims judged again
   openFile(current, null);
+  // Judging again said "Checked." over it: what was saved is what the user must still read when all is done.
+  say(saved + ($("claims").value.trim() ? " The claims are judged by the saved policy." : ""));
 }
 
 // ---------------------------------------------------------------------------------------------- claims
