@@ -29,6 +29,7 @@ import generate  # noqa: E402
 CAPPED = [f"2{n:04d}" for n in range(1000, 1030)]  # made-up codes, a unit cap each
 NEED_SIDE = [f"2{n:04d}" for n in range(2000, 2020)]  # made-up codes, each needing a modifier
 PARTNERS = ["20550", "20552", "20553"]  # column 1 of the pair table
+SOME_MODIFIERS = ("GP", "RT", "LT", "59", "KX")
 
 
 def _table_policy(tmp_path: Path) -> Path:
@@ -67,27 +68,31 @@ def _table_policy(tmp_path: Path) -> Path:
     return folder
 
 
-def _claims(seed: int = 3, count: int = 600) -> list:
+def table_claims(
+    seed: int = 3, count: int = 600, payer: str = "tables", codes: list | None = None, modifiers: tuple = SOME_MODIFIERS
+) -> list:
+    """Claims of `codes` (by default the test policy's table codes and a few therapy codes) for `payer`, each
+    line with up to two of `modifiers`."""
     rng = random.Random(seed)
-    codes = CAPPED + NEED_SIDE + PARTNERS + ["97110", "97112", "97140"]
+    codes = codes or CAPPED + NEED_SIDE + PARTNERS + ["97110", "97112", "97140"]
     out = []
     for i in range(count):
         lines = [
             {
                 "code": rng.choice(codes),
                 "units": rng.randint(1, 5),
-                "modifiers": rng.sample(["GP", "RT", "LT", "59", "KX"], rng.randint(0, 2)),
+                "modifiers": rng.sample(modifiers, rng.randint(0, 2)),
                 "date": f"2026-03-{1 + i % 5:02d}",
                 "minutes": rng.choice([8, 15, 30, 45]),
             }
             for _ in range(rng.randint(1, 5))
         ]
-        head = {"id": f"T-{i}", "payer": "tables", "patient": {"id": f"P-{i % 25}"}, "provider": {"type": "PT"}}
+        head = {"id": f"T-{i}", "payer": payer, "patient": {"id": f"P-{i % 25}"}, "provider": {"type": "PT"}}
         out.append(claim_from_dict(dict(head, lines=lines)))
     return out
 
 
-def _judged(program, claims) -> list:
+def judged(program, claims) -> list:
     judge = Judge(program)
     return list(judge_in_order(iter(claims), lambda record: judge, 25))
 
@@ -110,8 +115,8 @@ def test_table_rows_judge_alike_composed_and_written_per_group(tmp_path):
         all(i < rule for i in plan.groups[shorter]) for shorter, rule in plan.composed.values()
     )
 
-    claims = _claims()
-    composed_decisions, written_decisions = _judged(program, claims), _judged(written, claims)
+    claims = table_claims()
+    composed_decisions, written_decisions = judged(program, claims), judged(written, claims)
     assert composed_decisions == written_decisions
     fired = [[f.rule for f in d.findings] for d in composed_decisions]
     rules = {rule for found in fired for rule in found}
@@ -146,8 +151,8 @@ def test_shipped_policies_judge_alike_with_every_shared_group_composed(payer, mo
         c.update(payer=payer)
         c["patient"]["id"] = f"P-{i % 40}"
     claims = [claim_from_dict(c) for c in raw]
-    composed_decisions = _judged(composed, claims)
-    assert composed_decisions == _judged(written, claims)
+    composed_decisions = judged(composed, claims)
+    assert composed_decisions == judged(written, claims)
     assert sum(len(d.findings) for d in composed_decisions) > 100
 
 

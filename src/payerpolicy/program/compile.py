@@ -24,6 +24,7 @@ from payerpolicy.policy.model import PolicySpec, RuleSpec
 from payerpolicy.program.link import Linker
 from payerpolicy.program.runtime import RUNTIME
 from payerpolicy.program.pycode import JUDGED, Function, function, py
+from payerpolicy.program.row_forms import RowForms
 from payerpolicy.program.source import SourceWriter, legend
 from payerpolicy.policy.check import RuleChecker
 
@@ -121,11 +122,17 @@ class RuleProgram:
 
 
 def _write_program(
-    policy: PolicySpec, writer: SourceWriter, linker: Linker, groups: list[tuple], composed: dict
+    policy: PolicySpec,
+    writer: SourceWriter,
+    linker: Linker,
+    groups: list[tuple],
+    composed: dict,
+    forms: RowForms | None = None,
 ) -> list:
     """Write every function of a policy into `linker`: per rule its condition, message and fix units; per
     group of codes (codes concerned by the same rules) one function judging a line by all of them, with the
-    conditions written in line, except the groups in `composed` (see `composed_groups`). Returns the text for
+    conditions written in line, except the groups in `composed` (see `composed_groups`); table rows of a form
+    in `forms` (program.row_forms) are bound to their form's functions, not written. Returns the text for
     people to read as comments and the linker's numbers of the functions, written out only when someone asks
     (`RuleProgram.source`, which puts the constants' legend before it)."""
     chunks: list = []  # comments, and the linker's numbers of the functions
@@ -134,12 +141,20 @@ def _write_program(
         chunks.append(len(linker.names))
         linker.add(made)
 
-    conditions = []
+    conditions: list = []  # None for a table row written as its form's (a written group writes it when needed)
     totals_added = 0
     for i, spec in enumerate(policy.rules):
         for total in writer.totals[totals_added:]:  # the running totals the rule before asked for
             add(total)
         totals_added = len(writer.totals)
+        row = forms.row(spec) if forms is not None else None
+        as_form = forms.write_row(i, *row) if forms is not None and row is not None else None
+        if as_form:
+            conditions.append(None)
+            chunks.append(f"# {spec.id}\n")
+            for made in as_form:
+                add(made)
+            continue
         conditions.append(writer.condition(spec.condition, None))
         chunks.append(f"# {spec.id}\n")
         add(function(f"when_{i}", conditions[i]))
@@ -158,6 +173,8 @@ def _write_program(
         add(function(f"message_{i}", writer.message(template)))
         if spec.fix is not None and spec.fix.units is not None:
             add(function(f"units_{i}", writer.value(spec.fix.units, None)))
+        if forms is not None and row is not None:  # the first row of its form: learned from what was written
+            forms.learn(i, *row, linker.written)
     for total in writer.totals[totals_added:]:
         add(total)
     written = [(number, group) for number, group in enumerate(groups) if number not in composed]
@@ -166,6 +183,9 @@ def _write_program(
         chunks.append(
             f"# group {number}: {', '.join(policy.rules[i].id for i in group[:5])}{' ...' if len(group) > 5 else ''}\n"
         )
+        for i in group:
+            if conditions[i] is None:
+                conditions[i] = writer.condition(policy.rules[i].condition, None)
         add(writer.group(number, [(i, policy.rules[i], conditions[i]) for i in group], calls))
     return chunks
 
@@ -247,7 +267,9 @@ class ProgramPlan:
     verdicts: Any = None
 
 
-def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bool = True) -> ProgramPlan:
+def plan_program(
+    policy: PolicySpec, *, running_totals: bool = True, compose: bool = True, row_forms: bool = True
+) -> ProgramPlan:
     """Index the rules by code, and write every function of the policy. `running_totals=False` writes every
     count over earlier lines as a walk over them, never as a running total: slower, and the same decisions
     (tests/test_running_counts.py holds the two ways alike). `compose=False` writes a function for every
@@ -271,7 +293,8 @@ def plan_program(policy: PolicySpec, *, running_totals: bool = True, compose: bo
     writer = SourceWriter(policy, checker.expand, running_totals=running_totals)
     linker = Linker(f"{policy.payer} {policy.version}")
     composed = composed_groups(groups) if compose else {}
-    text = _write_program(policy, writer, linker, groups, composed)
+    forms = RowForms(writer, policy.code_sets) if row_forms else None
+    text = _write_program(policy, writer, linker, groups, composed, forms)
     timed = policy.settings.get("timed_codes", "@timed")
     timed_codes = checker.expand(ast.SetRef(timed[1:])) if timed[1:] in policy.code_sets else set()
     uses_history = any(("year" in scope or "record" in scope) for scope in writer.scopes)

@@ -51,6 +51,13 @@ class Linker:
         self.bound.extend(function.bound)
         self.ends.append(len(self.bound))
 
+    def written(self, name: str) -> Function:
+        """The function added as `name`, as it was added (program.row_forms learns a form from it)."""
+        at = self.where[name]
+        number = self.shape_of[at]
+        shape = next(text for text, n in self.shapes.items() if n == number)
+        return Function(name, shape, tuple(self._bound_names(at)), self.pieces[number])
+
     def has(self, name: str) -> bool:
         return name in self.where
 

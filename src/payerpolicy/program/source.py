@@ -107,6 +107,12 @@ class SourceWriter:
                 self.described[name] = what
         return code
 
+    def builtin(self, function: str) -> Code:
+        """The name of a rule-language function's implementation."""
+        return self.constant(
+            BUILTINS[function].implementation, key=("builtin", function), what=f"the function `{function}`"
+        )
+
     def constant_value(self, code: Code):
         """The value of a constant named by `constant`."""
         (bound,) = code.parts
@@ -287,9 +293,7 @@ class SourceWriter:
                 builtin = BUILTINS[function]
                 if builtin.emit is not None:  # a builtin written its own way (`value`, `year_of`...)
                     return builtin.emit(self, args, focus)
-                implementation = self.constant(
-                    builtin.implementation, key=("builtin", function), what=f"the function `{function}`"
-                )
+                implementation = self.builtin(function)
                 return self.guarded(
                     [self.value(a, focus) for a in args],
                     list(args),
@@ -405,9 +409,8 @@ class SourceWriter:
             else:
                 added = fields.summed(measure).attribute
                 body = py("sum([", loop, f".{added} or 0 for ", loop, " in f", test, "], d)")
-            number = self._total_of[node] = len(self.totals)
             # `d` is the total so far and `f` the lines to add: the shape every generated function has.
-            self.totals.append(function(f"total_{number}", body))
+            number = self.add_total(node, function(f"total_{len(self.totals)}", body))
         slot = self.slot(node)
         total = Bound(f"S_{number}")
         whole_record = "True" if scope == "earlier_record" else "False"
@@ -444,6 +447,16 @@ class SourceWriter:
         if scope == "earlier":
             return py("running_in_day(d, ", slot, ", ", total, ")")
         return py("running_in_year(d, ", slot, ", ", total, ", True)" if scope == "earlier_record" else ")")
+
+    def total_number(self, node) -> int:
+        """The number of the running total of the count `node`: its own, or the next one's when it has none."""
+        return self._total_of.get(node, len(self.totals))
+
+    def add_total(self, node, made: Function) -> int:
+        """Keep `made` as the function of the running total of the count `node`, under the next number."""
+        number = self._total_of[node] = len(self.totals)
+        self.totals.append(made)
+        return number
 
     def slot(self, node) -> Code:
         """The bound name of a count's slot: its key in the memo dicts and the running totals."""
