@@ -298,14 +298,16 @@ class DayUnits:
                 },
             )
         split = DaySplit(
-            [(view.code, view.minutes, view.units) for view in timed],
-            method,
-            [
-                f"line {view.number}" if view.claim is claim else f"claim {view.claim_id} line {view.number}"
-                for view in timed
-            ],
+            [(view.code, view.minutes, view.units) for view in timed], method, lambda: _labels(timed, claim)
         )
         return cls(split, {id(view): units for view, units in zip(timed, split.units)})
+
+
+def _labels(timed: list[LineView], claim) -> list[str]:
+    """The day's timed lines in words, for a message on a code billed on several lines (made only then)."""
+    return [
+        f"line {view.number}" if view.claim is claim else f"claim {view.claim_id} line {view.number}" for view in timed
+    ]
 
 
 class Judge:
@@ -490,7 +492,8 @@ class Judge:
 
     def decide_alone(self, record) -> Decision:
         """The decision on a claim with no other claim of its patient in the day book: one judged on its own
-        (`Policy.check`), or the only claim of its patient's group in a run (judge.window). Its patient-days
+        (`Policy.check`), or a claim of a patient's group in a run whose claims share no patient-day
+        (judge.window). Its patient-days
         are its own lines (and, with a history, the lines of earlier claims, as `past_day` gives them), so
         there is no day book to file them in and empty after. A claim of one date with its lines in order
         (nearly every claim) is judged in one loop here; any other (several dates, a void, data faults, a fee

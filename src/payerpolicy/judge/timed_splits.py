@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import comb
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from payerpolicy.judge.timed_units import table_units
 
@@ -149,39 +149,40 @@ class DaySplit:
     """The allowed split of one patient-day nearest to the bill, for timed lines given as (code, minutes,
     billed units) in day order: `units[i]` for line i, and `others` saying whether other splits are allowed."""
 
-    __slots__ = ("codes", "units", "labels", "_day", "_lines", "_line_shares", "_minutes")
+    __slots__ = ("codes", "units", "_labels", "_day", "_lines", "_line_shares", "_minutes")
 
-    def __init__(self, lines: Sequence[tuple[str, int, int]], method: str = "cms", labels: Sequence[str] | None = None):
-        """`labels` name the lines in words ("line 3"), for a code billed on several lines."""
+    def __init__(
+        self,
+        lines: Sequence[tuple[str, int, int]],
+        method: str = "cms",
+        labels: Sequence[str] | Callable[[], Sequence[str]] | None = None,
+    ):
+        """`labels` name the lines in words ("line 3"), for a code billed on several lines; or a function that
+        names them, called only when a message needs the names (most days never do)."""
         of_code: dict[str, list[int]] = {}
         for i, (code, _, _) in enumerate(lines):
             of_code.setdefault(code, []).append(i)
         codes = list(of_code)
-        code_minutes = [sum(lines[i][1] for i in of_code[c]) for c in codes]
-        day = day_share(code_minutes, method)
-        # For each code and each number of units it may take: its lines' share, the nearest sharing of the
-        # bill and what it costs (units changed).
-        options = []
-        for c, code in enumerate(codes):
-            low, high = day.bounds(c)
-            options.append({n: _nearest_lines([lines[i] for i in of_code[code]], n) for n in range(low, high + 1)})
-        # The tied codes that save most by taking their unit take it; equal savings: more minutes, lower code.
-        chosen = set()
-        if day.free:
-            saving = {c: options[c][day.sure[c]][1] - options[c][day.sure[c] + 1][1] for c in day.tied}
-            chosen = set(sorted(day.tied, key=lambda c: (-saving[c], -code_minutes[c], codes[c]))[: day.free])
-        units = [0] * len(lines)
-        line_shares = []
-        for c, code in enumerate(codes):
-            n = day.sure[c] + (c in chosen)
-            lines_share, _, split = options[c][n]
-            line_shares.append(lines_share)
-            for i, given in zip(of_code[code], split):
-                units[i] = given
-        self.codes, self.units = codes, units
-        self.labels = list(labels) if labels is not None else [f"line {i + 1}" for i in range(len(lines))]
-        self._day, self._lines, self._line_shares = day, of_code, line_shares
+        if len(codes) == len(lines):  # the usual day: each timed code on one line
+            day = day_share([m for _, m, _ in lines], method)
+            self.units, self._line_shares = _one_line_each(lines, day, codes), None
+        else:
+            day, self.units, self._line_shares = _shared_among_lines(lines, method, codes, of_code)
+        self.codes = codes
+        self._labels = labels
+        self._day, self._lines = day, of_code
         self._minutes = [m for _, m, _ in lines]
+
+    @property
+    def labels(self) -> list[str]:
+        """The lines' names in words, made when first asked."""
+        labels = self._labels
+        if labels is None:
+            labels = [f"line {i + 1}" for i in range(len(self._minutes))]
+        elif callable(labels):
+            labels = labels()
+        self._labels = labels = list(labels)
+        return labels
 
     @property
     def count(self) -> int:
@@ -218,12 +219,55 @@ class DaySplit:
         if day_words:
             said.append(day_words)
         for c, code in enumerate(self.codes):
-            if self._line_shares[c].free:
+            if self._line_shares is not None and self._line_shares[c].free:
                 said.append(
                     f"the units of {code} may be shared another way among its lines, whose minutes left "
                     "over after full 15-minute units are equal"
                 )
         return f" (other splits are valid too: {'; '.join(said)})" if said else ""
+
+
+def _one_line_each(lines: Sequence[tuple[str, int, int]], day: Share, codes: list[str]) -> list[int]:
+    """The units of a day whose timed codes are each on one line (`day`: their share of the day's units): a
+    code's line takes the code's units, so only the tied codes choose, by what their line's bill saves (the
+    road of `_shared_among_lines` with nothing to share among lines; a test holds them to the same split)."""
+    chosen: set[int] = set()
+    if day.free:
+        saving = {c: abs(lines[c][2] - day.sure[c]) - abs(lines[c][2] - day.sure[c] - 1) for c in day.tied}
+        chosen = _tied_taking_their_unit(day, saving, [m for _, m, _ in lines], codes)
+    return [n + (c in chosen) for c, n in enumerate(day.sure)]
+
+
+def _shared_among_lines(
+    lines: Sequence[tuple[str, int, int]], method: str, codes: list[str], of_code: dict[str, list[int]]
+) -> tuple[Share, list[int], list[Share]]:
+    """The day's share among its codes, each line's units and each code's share among its lines, for a day
+    with a code on several lines (or any day: a test holds `_one_line_each` to this road)."""
+    code_minutes = [sum(lines[i][1] for i in of_code[c]) for c in codes]
+    day = day_share(code_minutes, method)
+    # For each code and each number of units it may take: its lines' share, the nearest sharing of the
+    # bill and what it costs (units changed).
+    options = []
+    for c, code in enumerate(codes):
+        low, high = day.bounds(c)
+        options.append({n: _nearest_lines([lines[i] for i in of_code[code]], n) for n in range(low, high + 1)})
+    chosen: set[int] = set()
+    if day.free:
+        saving = {c: options[c][day.sure[c]][1] - options[c][day.sure[c] + 1][1] for c in day.tied}
+        chosen = _tied_taking_their_unit(day, saving, code_minutes, codes)
+    units = [0] * len(lines)
+    line_shares = []
+    for c, code in enumerate(codes):
+        lines_share, _, split = options[c][day.sure[c] + (c in chosen)]
+        line_shares.append(lines_share)
+        for i, given in zip(of_code[code], split):
+            units[i] = given
+    return day, units, line_shares
+
+
+def _tied_taking_their_unit(day: Share, saving: dict[int, int], code_minutes: list[int], codes: list[str]) -> set[int]:
+    """The tied codes that save most by taking their unit take it; equal savings: more minutes, lower code."""
+    return set(sorted(day.tied, key=lambda c: (-saving[c], -code_minutes[c], codes[c]))[: day.free])
 
 
 def _nearest_lines(lines: Sequence[tuple[str, int, int]], units: int) -> tuple[Share, int, list[int]]:

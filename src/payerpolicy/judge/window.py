@@ -32,7 +32,7 @@ from payerpolicy.claims.model import Claim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge, line_view
 
-__all__ = ["WindowedJudging", "judge_in_order", "judging_order"]
+__all__ = ["WindowedJudging", "days_apart", "judge_in_order", "judging_order"]
 
 # A replacement is judged after the claim it replaces, a void after both (claim frequency codes).
 _FREQUENCY_RANK = {"7": 1, "8": 2}
@@ -122,18 +122,30 @@ class WindowedJudging:
             self.judge_next()
 
     def judge_next(self) -> None:
-        """Judge the oldest group: file its claims in judging order, decide each, take them out again."""
+        """Judge the oldest group: its claims in judging order, each on its own or all in the day book."""
         patient = next(iter(self.groups))
         group = self.judging = self.groups[patient]
-        if len(group.claims) == 1 and isinstance(group.claims[0][2], Judge):
-            # Most groups: a patient's only claim in the window. Nothing else of the patient is in the day
-            # book, so it is judged as a claim on its own (with the history of earlier groups), no filing.
-            position, claim, judge = group.claims[0]
-            self.decided.append((position, judge.decide_alone(claim)))
-            del self.groups[patient]
-            self.judging = None
-            return
-        entries = sorted(group.claims, key=lambda entry: judging_order(entry[1]))
+        entries = group.claims
+        # Most groups are a patient's only claim in the window; nearly all the rest are claims of the patient
+        # on days of their own (`days_apart`). No claim of those has a line on another's patient-day, so
+        # each, in judging order, is judged as a claim on its own (`Judge.decide_alone`), no filing: the
+        # history gives it the claims judged before it (earlier groups, and earlier claims of this one), as
+        # the day book's road does (that road reads the year from the history too, never from the day book).
+        alone = len(entries) == 1 and isinstance(entries[0][2], Judge)
+        if not alone:
+            entries = sorted(entries, key=lambda entry: judging_order(entry[1]))
+            alone = days_apart(entries)
+        if alone:
+            for position, claim, judge in entries:
+                self.decided.append((position, judge.decide_alone(claim)))
+        else:
+            self._judge_together(entries)
+        del self.groups[patient]
+        self.judging = None
+
+    def _judge_together(self, entries: list) -> None:
+        """A group's claims (in judging order) of which some share a patient-day: every claim filed in the
+        day book, then each decided, then all taken out."""
         superseded = _superseded(entries)
         filed: list = []  # each claim's line views, as filed (None: nothing to file)
         for _, claim, judge in entries:
@@ -149,8 +161,6 @@ class WindowedJudging:
             for (_, claim, judge), views in zip(entries, filed):
                 if id(claim) not in superseded:
                     judge.forget(views)
-        del self.groups[patient]
-        self.judging = None
 
     def limit_after_error(self) -> int:
         """After an exception while judging: how many decisions (positions 0 .. n-1) one process gives out
@@ -158,6 +168,24 @@ class WindowedJudging:
         judges a group when the input is read to its first + window: every position before the group's
         first, and none from it on."""
         return self.judging.first if self.judging is not None else 0
+
+
+def days_apart(entries) -> bool:
+    """Whether a group's claims (`(position, claim, judge)`, in judging order) may each be judged on its own:
+    every one judged by a `Judge` (not side by side), no two with a line on the same date of service (a
+    patient-day), no two of one claim id (so no replacement or void stands for another, and no claim is
+    recorded over another of the group)."""
+    days: set = set()
+    ids: set = set()
+    for _, claim, judge in entries:
+        if not isinstance(judge, Judge) or claim.id in ids:
+            return False
+        ids.add(claim.id)
+        own = {line.date_of_service for line in claim.lines}
+        if not days.isdisjoint(own):
+            return False
+        days |= own
+    return True
 
 
 def _superseded(entries) -> set[int]:
