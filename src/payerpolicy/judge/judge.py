@@ -493,9 +493,8 @@ class Judge:
     def decide_alone(self, record) -> Decision:
         """The decision on a claim with no other claim of its patient in the day book: one judged on its own
         (`Policy.check`), or a claim of a patient's group in a run whose claims share no patient-day
-        (judge.window). Its patient-days
-        are its own lines (and, with a history, the lines of earlier claims, as `past_day` gives them), so
-        there is no day book to file them in and empty after. A claim of one date with its lines in order
+        (judge.window). Its patient-days are its own lines (and, with a history, the lines of earlier claims,
+        as `past_day` gives them), so there is no day book to file them in and empty after. A claim of one date with its lines in order
         (nearly every claim) is judged in one loop here; any other (several dates, a void, data faults, a fee
         schedule, an observer) takes `decide`'s road. Both give the same decision, and keep the claim in the
         history alike: `decide` with the claim's lines as the whole day."""

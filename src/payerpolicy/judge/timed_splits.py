@@ -163,15 +163,16 @@ class DaySplit:
         for i, (code, _, _) in enumerate(lines):
             of_code.setdefault(code, []).append(i)
         codes = list(of_code)
+        minutes = [m for _, m, _ in lines]
         if len(codes) == len(lines):  # the usual day: each timed code on one line
-            day = day_share([m for _, m, _ in lines], method)
-            self.units, self._line_shares = _one_line_each(lines, day, codes), None
+            day = day_share(minutes, method)
+            self.units, self._line_shares = _one_line_each(lines, minutes, day, codes), None
         else:
             day, self.units, self._line_shares = _shared_among_lines(lines, method, codes, of_code)
         self.codes = codes
         self._labels = labels
         self._day, self._lines = day, of_code
-        self._minutes = [m for _, m, _ in lines]
+        self._minutes = minutes
 
     @property
     def labels(self) -> list[str]:
@@ -227,14 +228,16 @@ class DaySplit:
         return f" (other splits are valid too: {'; '.join(said)})" if said else ""
 
 
-def _one_line_each(lines: Sequence[tuple[str, int, int]], day: Share, codes: list[str]) -> list[int]:
+def _one_line_each(
+    lines: Sequence[tuple[str, int, int]], minutes: list[int], day: Share, codes: list[str]
+) -> list[int]:
     """The units of a day whose timed codes are each on one line (`day`: their share of the day's units): a
     code's line takes the code's units, so only the tied codes choose, by what their line's bill saves (the
     road of `_shared_among_lines` with nothing to share among lines; a test holds them to the same split)."""
     chosen: set[int] = set()
     if day.free:
         saving = {c: abs(lines[c][2] - day.sure[c]) - abs(lines[c][2] - day.sure[c] - 1) for c in day.tied}
-        chosen = _tied_taking_their_unit(day, saving, [m for _, m, _ in lines], codes)
+        chosen = _tied_taking_their_unit(day, saving, minutes, codes)
     return [n + (c in chosen) for c, n in enumerate(day.sure)]
 
 

@@ -60,22 +60,6 @@ def _item_type(column: str) -> Any:
     return arrow_struct(DECISION_COLUMNS).field(column).type.value_type
 
 
-def _line_type() -> Any:
-    return _item_type("lines")
-
-
-def _finding_type() -> Any:
-    return _item_type("findings")
-
-
-def _fix_type() -> Any:
-    return _finding_type().field("fix").type
-
-
-def _error_type() -> Any:
-    return _item_type("errors")
-
-
 def decision_batch(
     decisions: Sequence[Decision], positions: Sequence[int], *, with_json: bool = True, recorded: bool = False
 ) -> Any:
@@ -126,7 +110,7 @@ def _lines(decisions: Sequence[Decision]) -> Any:
         pa.array([x.allowed_units for x in lines], pa.int32()),
         pa.array([x.status for x in lines], pa.string()),
     ]
-    values = pa.StructArray.from_arrays(children, fields=list(_line_type()))
+    values = pa.StructArray.from_arrays(children, fields=list(_item_type("lines")))
     return pa.ListArray.from_arrays(pa.array(_offsets(len(d.lines) for d in decisions), pa.int32()), values)
 
 
@@ -143,7 +127,9 @@ def _findings(decisions: Sequence[Decision]) -> Any:
         pa.array([(x.note or None) if x else None for x in fixes], text),
     ]
     fix = pa.StructArray.from_arrays(
-        fix_children, fields=list(_fix_type()), mask=pa.array([x is None for x in fixes], pa.bool_())
+        fix_children,
+        fields=list(_item_type("findings").field("fix").type),
+        mask=pa.array([x is None for x in fixes], pa.bool_()),
     )
     children = [
         pa.array([f.rule for f in found], text),
@@ -156,7 +142,7 @@ def _findings(decisions: Sequence[Decision]) -> Any:
         fix,
         _texts([f.source for f in found]),
     ]
-    values = pa.StructArray.from_arrays(children, fields=list(_finding_type()))
+    values = pa.StructArray.from_arrays(children, fields=list(_item_type("findings")))
     return pa.ListArray.from_arrays(pa.array(_offsets(len(d.findings) for d in decisions), pa.int32()), values)
 
 
@@ -182,5 +168,5 @@ def _errors(decisions: Sequence[Decision]) -> Any:
         pa.array([e.get("field") for e in errors], pa.string()),
         pa.array([e.get("message") for e in errors], pa.string()),
     ]
-    values = pa.StructArray.from_arrays(children, fields=list(_error_type()))
+    values = pa.StructArray.from_arrays(children, fields=list(_item_type("errors")))
     return pa.ListArray.from_arrays(pa.array(_offsets(len(d.errors) for d in decisions), pa.int32()), values)
