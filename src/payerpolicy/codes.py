@@ -9,13 +9,47 @@ author that `code in @discipline_modifiers` compares a code with modifiers.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 PROCEDURE_CODE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 CODE_RANGE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})-([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 DIAGNOSIS = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?\*?$")
-PROVIDER_TYPES = ("PT", "PTA", "OT", "OTA", "SLP", "DC", "MD", "DO", "NP", "PA")
-DISCIPLINE_MODIFIER = {"PT": "GP", "PTA": "GP", "OT": "GO", "OTA": "GO", "SLP": "GN"}
+
+
+@dataclass(frozen=True)
+class ProviderType:
+    """A provider type policies name (`provider.type in @...`), with what a claim reader and the judge know of it."""
+
+    name: str
+    discipline: str | None = None  # the therapy discipline its services count toward; None for a non-therapist
+    taxonomy: str | None = None  # the first four characters of its NUCC taxonomy codes, which name the type
+
+
+# Each provider type once, in the order messages list them. Physicians (taxonomy 207..., 208...) are MD or DO
+# alike, so their taxonomy gives no type.
+PROVIDERS = (
+    ProviderType("PT", "PT", "2251"),
+    ProviderType("PTA", "PT", "2252"),
+    ProviderType("OT", "OT", "225X"),
+    ProviderType("OTA", "OT", "224Z"),
+    ProviderType("SLP", "SLP", "235Z"),
+    ProviderType("DC", taxonomy="111N"),
+    ProviderType("MD"),
+    ProviderType("DO"),
+    ProviderType("NP", taxonomy="363L"),
+    ProviderType("PA", taxonomy="363A"),
+)
+PROVIDER_TYPES = tuple(provider.name for provider in PROVIDERS)
+# The plan-of-care modifiers and the discipline each says: GP physical therapy, GO occupational, GN speech.
+THERAPY_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
+# The plan-of-care modifier a therapist's lines carry, by provider type (a PTA's lines are PT's: GP).
+DISCIPLINE_MODIFIER = {
+    provider.name: modifier
+    for provider in PROVIDERS
+    for modifier, discipline in THERAPY_MODIFIERS.items()
+    if provider.discipline == discipline
+}
 LARGEST_RANGE = 100_000
 
 

@@ -24,7 +24,7 @@ import re
 from typing import TYPE_CHECKING, TypeGuard
 
 from payerpolicy.claims.model import ClaimProblem
-from payerpolicy.codes import PROVIDER_TYPES
+from payerpolicy.codes import PROVIDER_TYPES, PROVIDERS, THERAPY_MODIFIERS
 
 if TYPE_CHECKING:
     from payerpolicy.claims.model import Claim, Provider, ServiceLine
@@ -97,19 +97,9 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TAXONOMY = re.compile(r"[0-9A-Z]{10}")
 """A NUCC provider taxonomy code, upper case: ten letters and digits, 225100000X."""
 
-TAXONOMY_TYPES = {
-    "2251": "PT",
-    "2252": "PTA",
-    "225X": "OT",
-    "224Z": "OTA",
-    "235Z": "SLP",
-    "111N": "DC",
-    "363L": "NP",
-    "363A": "PA",
-}
+TAXONOMY_TYPES = {provider.taxonomy: provider.name for provider in PROVIDERS if provider.taxonomy}
 """Provider types by the first four characters of a NUCC taxonomy code, which name the provider type (the
-rest names a specialty: 2251X0800X is an orthopedic PT). Physicians (207..., 208...) are MD or DO alike, so
-their taxonomy gives no type."""
+rest names a specialty: 2251X0800X is an orthopedic PT); `codes.PROVIDERS` gives each type's."""
 
 
 def npi_fault(npi: str) -> str | None:
@@ -276,8 +266,7 @@ def describe(value: object) -> str:
 
 # -------------------------------------------------------------------------------- therapy discipline
 
-_THERAPY_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
-_PROVIDER_DISCIPLINES = {"PT": "PT", "PTA": "PT", "OT": "OT", "OTA": "OT", "SLP": "SLP"}
+_PROVIDER_DISCIPLINES = {provider.name: provider.discipline for provider in PROVIDERS if provider.discipline}
 
 
 def therapy_discipline(claim: Claim, line: ServiceLine, provider: Provider | None | bool = False) -> str | None:
@@ -289,7 +278,7 @@ def therapy_discipline(claim: Claim, line: ServiceLine, provider: Provider | Non
     depends on anything but the line. Without one, the rendering provider's type decides (PT/PTA, OT/OTA, SLP).
     """
     for modifier in line.modifiers:
-        discipline = _THERAPY_MODIFIERS.get(modifier.upper())
+        discipline = THERAPY_MODIFIERS.get(modifier.upper())
         if discipline:
             return discipline
     if isinstance(provider, bool):  # False: not looked up by the caller already

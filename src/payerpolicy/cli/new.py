@@ -42,23 +42,34 @@ _CASES = """\
 # Cases for {name}: each claim in, the decision that must come out. Run `payerpolicy test {folder}`.
 claim_defaults: {{referring_npi: "1234567893"}}  # the certifying physician, as a therapy claim names one
 cases:
-  - name: {code} at 5 units in one day is over the example cap of 4
-    claim:
-      id: NEW-1
-      patient: {{id: P-1}}
-      provider: {{type: PT}}
-      lines: [{{code: "{code}", modifiers: [GP], units: 5, minutes: 75, date: "{year}-03-02"}}]
-    expect:
-      findings: [{{rule: {name}.unit-cap.{code}, line: 1}}]
-  - name: {code} at 4 units is within the cap
-    claim:
-      id: NEW-2
-      patient: {{id: P-2}}
-      provider: {{type: PT}}
-      lines: [{{code: "{code}", modifiers: [GP], units: 4, minutes: 60, date: "{year}-03-02"}}]
-    expect:
-      absent: [{{rule: {name}.unit-cap.{code}}}]
 """
+
+# One case of the example cap: a day of `units` units of the code, and what the cap must then do.
+_CASE = """\
+  - name: {code} at {units} units {said}
+    claim:
+      id: NEW-{number}
+      patient: {{id: P-{number}}}
+      provider: {{type: PT}}
+      lines: [{{code: "{code}", modifiers: [GP], units: {units}, minutes: {minutes}, date: "{year}-03-02"}}]
+    expect:
+      {expect}
+"""
+
+# The example cap's two cases: over the cap (5 units, it fires) and at it (4 units, it does not).
+_CAP_CASES = (
+    (5, "in one day is over the example cap of 4", "findings: [{{rule: {name}.unit-cap.{code}, line: 1}}]"),
+    (4, "is within the cap", "absent: [{{rule: {name}.unit-cap.{code}}}]"),
+)
+
+
+def _cases(**names: object) -> str:
+    """The example cap's case file, its cases numbered from 1; a day's minutes are 15 to a unit."""
+    cases = [
+        _CASE.format(number=number, units=units, minutes=15 * units, said=said, expect=expect.format(**names), **names)
+        for number, (units, said, expect) in enumerate(_CAP_CASES, 1)
+    ]
+    return _CASES.format(**names) + "".join(cases)
 
 
 _EXAMPLE_CODES = ("97110", "97530", "97140", "97535", "97112")
@@ -127,7 +138,7 @@ def run(args) -> int:
         )
         if not any(d.code == "W504" for result in lint(folder) for d in result.diagnostics):
             break
-    cases.write_text(_CASES.format(name=args.name, year=year, folder=folder.as_posix(), code=code), encoding="utf-8")
+    cases.write_text(_cases(name=args.name, year=year, folder=folder.as_posix(), code=code), encoding="utf-8")
     print(
         f"wrote {folder}/policy.yaml and {folder}/tests/; next: payerpolicy lint {folder} && payerpolicy test {folder}"
     )
