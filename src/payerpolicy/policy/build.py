@@ -419,11 +419,11 @@ class _Builder:
         )
         if table is None or bypass is None or settings is None:
             return None
-        codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.column2_codes()), span)
+        codes = ast.SetList(tuple(ast.Literal("code", c, c, span=span) for c in table.column2_codes()), span=span)
         return (
             codes,
             ast.PairEdit(
-                table, bypass, span, settings.either, settings.either_from, settings.sites, settings.ignored_on
+                table, bypass, settings.either, settings.either_from, settings.sites, settings.ignored_on, span=span
             ),
             None,
             None,
@@ -438,8 +438,8 @@ class _Builder:
         table = reference.unit_limit_table(file, self.diagnostics, self.sources) if file is not None else None
         if table is None:
             return None
-        codes = ast.SetList(tuple(ast.Literal("code", c, c, span) for c in table.codes()), span)
-        return codes, ast.TableEdit(table, span), None, None
+        codes = ast.SetList(tuple(ast.Literal("code", c, c, span=span) for c in table.codes()), span=span)
+        return codes, ast.TableEdit(table, span=span), None, None
 
     def _fee_status(self, doc, path, row, span):
         """Deny the lines whose code has one fee schedule status. The rule concerns every code of the table
@@ -449,8 +449,8 @@ class _Builder:
             return None  # no code of the table has that status (yet): the rule has nothing to judge
         codes = sorted(self.fee_statuses.statuses)
         return (
-            ast.SetList(tuple(ast.Literal("code", c, c, span) for c in codes), span),
-            ast.TableEdit(reference.StatusEdit(self.fee_statuses, status), span),
+            ast.SetList(tuple(ast.Literal("code", c, c, span=span) for c in codes), span=span),
+            ast.TableEdit(reference.StatusEdit(self.fee_statuses, status), span=span),
             None,
             None,
         )
@@ -486,7 +486,8 @@ class _Builder:
         if ignored_on is not None and either is not None and bypass is not None:
             lifting = set(self.entries(either))
             kept = ast.SetList(
-                tuple(ast.Literal("symbol", m, m, None) for m in self.entries(bypass) if m not in lifting), None
+                tuple(ast.Literal("symbol", m, m, span=None) for m in self.entries(bypass) if m not in lifting),
+                span=None,
             )
         return tables.PairBypass(either, start, sites, ignored_on, kept)
 
@@ -562,25 +563,25 @@ class _Builder:
             text = text_of(entry).strip()
             span = doc.span(entry_path)
             if text.startswith("@"):
-                items.append(ast.SetRef(text[1:], span))
+                items.append(ast.SetRef(text[1:], span=span))
             elif _RANGE.match(text.upper()):
                 low, high = text.upper().split("-")
-                items.append(ast.CodeRange(low, high, span))
+                items.append(ast.CodeRange(low, high, span=span))
             else:
-                items.append(ast.Literal("code", text.upper(), text, span))
+                items.append(ast.Literal("code", text.upper(), text, span=span))
         if not isinstance(value, list) and isinstance(items[0], (ast.SetRef, ast.CodeRange)):
             return items[0]
-        return ast.SetList(tuple(items), doc.span(path))
+        return ast.SetList(tuple(items), span=doc.span(path))
 
     def modifiers(self, doc: PolicyDocument, path: tuple, value):
         expr = self.codes(doc, path, value)
         if isinstance(expr, ast.SetList):  # modifiers are symbols, not codes
             expr = ast.SetList(
                 tuple(
-                    ast.Literal("symbol", i.text.upper(), i.text, i.span) if isinstance(i, ast.Literal) else i
+                    ast.Literal("symbol", i.text.upper(), i.text, span=i.span) if isinstance(i, ast.Literal) else i
                     for i in expr.items
                 ),
-                expr.span,
+                span=expr.span,
             )
         return expr
 
@@ -660,7 +661,7 @@ def infer_codes(condition: ast.Condition):
                     and isinstance(other, ast.Literal)
                     and other.kind == "code"
                 ):
-                    return ast.SetList((other,), other.span)
+                    return ast.SetList((other,), span=other.span)
     return None
 
 

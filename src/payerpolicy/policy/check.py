@@ -46,7 +46,7 @@ class RuleChecker:
         for spec in self.policy.code_sets.values():
             kinds: set[str] | None = None
             for entry, span in zip(spec.entries, spec.entry_spans or [spec.span] * len(spec.entries)):
-                node = ast.Literal("text", entry, entry, span)
+                node = ast.Literal("text", entry, entry, span=span)
                 possible = entry_kinds(entry)
                 if not possible:
                     self.error(
@@ -67,7 +67,7 @@ class RuleChecker:
                 self.error(
                     "E407",
                     f"code set `{spec.name}` mixes kinds of entries (codes, modifiers, diagnoses)",
-                    ast.Literal("text", spec.name, spec.name, spec.span),
+                    ast.Literal("text", spec.name, spec.name, span=spec.span),
                     "keep one kind of entry in each set",
                 )
             self.set_kinds[spec.name] = kinds or None
@@ -97,7 +97,7 @@ class RuleChecker:
 
     def fix(self, fix: ast.Fix) -> None:
         if fix.modifier is not None and not MODIFIER.match(fix.modifier):
-            where = ast.Literal("symbol", fix.modifier, fix.modifier, fix.modifier_span or fix.span)
+            where = ast.Literal("symbol", fix.modifier, fix.modifier, span=fix.modifier_span or fix.span)
             self.error("E406", f"`{fix.modifier}` is not a modifier", where, "modifiers are two characters: GP, 59, XU")
         if fix.units is not None:
             kind = self.value(fix.units, in_filter=False)

@@ -79,12 +79,14 @@ def first_modifier(modifiers) -> str | None:
 
 def unit_cap(codes, limit: int, span: Span) -> tuple:
     """(condition, fix, default message) of a daily unit cap."""
-    n = ast.Literal("number", limit, str(limit), span)
-    earlier = ast.DayLines("units", code_in(codes), "earlier", span)
+    n = ast.Literal("number", limit, str(limit), span=span)
+    earlier = ast.DayLines("units", code_in(codes), "earlier", span=span)
     # One node for the day's units in the condition and the message: the code writer writes it once.
-    brought = ast.Arithmetic("+", earlier, _UNITS, span)
-    condition = ast.Compare(">", brought, n, span)
-    room = ast.Call("max", (ast.Literal("number", 0, "0", span), ast.Arithmetic("-", n, earlier, span)), span)
+    brought = ast.Arithmetic("+", earlier, _UNITS, span=span)
+    condition = ast.Compare(">", brought, n, span=span)
+    room = ast.Call(
+        "max", (ast.Literal("number", 0, "0", span=span), ast.Arithmetic("-", n, earlier, span=span)), span=span
+    )
     fix = ast.Fix("set_units", units=room, span=span)
 
     def message(code_sets: dict) -> tuple:
@@ -104,7 +106,7 @@ def unit_cap(codes, limit: int, span: Span) -> tuple:
 
 def modifier_requirement(codes, required, when, span: Span) -> tuple:
     lacking = ast.HasModifier(required, negated=True, span=required.span)
-    condition = ast.AllOf((when, lacking), span) if when is not None else lacking
+    condition = ast.AllOf((when, lacking), span=span) if when is not None else lacking
     single = first_modifier(required) if isinstance(required, ast.SetList) and len(required.items) == 1 else None
     fix = (
         ast.Fix("add_modifier", modifier=single, span=span)
@@ -153,39 +155,41 @@ IGNORED_CODE_FIX = (
 def _other_line_bypass(settings: PairBypass, span: Span) -> list:
     """Conditions on the column-1 line (the other line, in focus in a `with` filter) that keep it from
     making a pair with the judged line: each is negated in the filter."""
-    other_modifiers = ast.Field("focus", ("modifiers",), span)
+    other_modifiers = ast.Field("focus", ("modifiers",), span=span)
     kept = []
     if settings.either is not None:
         has_either: ast.Condition = ast.InSet(other_modifiers, settings.either, quantifier="any", span=span)
         if settings.ignored_on is not None:
-            has_either = ast.AllOf((ast.InSet(_CODE, settings.ignored_on, negated=True, span=span), has_either), span)
-        if settings.either_from is not None:
-            start = ast.Literal("date", settings.either_from, settings.either_from.isoformat(), span)
             has_either = ast.AllOf(
-                (ast.Compare(">=", ast.Field("focus", ("date",), span), start, span), has_either), span
+                (ast.InSet(_CODE, settings.ignored_on, negated=True, span=span), has_either), span=span
             )
-        kept.append(ast.Not(has_either, span))
+        if settings.either_from is not None:
+            start = ast.Literal("date", settings.either_from, settings.either_from.isoformat(), span=span)
+            has_either = ast.AllOf(
+                (ast.Compare(">=", ast.Field("focus", ("date",), span=span), start, span=span), has_either), span=span
+            )
+        kept.append(ast.Not(has_either, span=span))
     if settings.sites is not None:
-        judged_modifiers = ast.Field("line", ("modifiers",), span)
-        difference = ast.Call("modifier_difference", (other_modifiers, judged_modifiers), span)
+        judged_modifiers = ast.Field("line", ("modifiers",), span=span)
+        difference = ast.Call("modifier_difference", (other_modifiers, judged_modifiers), span=span)
         different_sites = ast.AllOf(
             (
                 ast.InSet(other_modifiers, settings.sites, quantifier="any", span=span),
                 ast.InSet(judged_modifiers, settings.sites, quantifier="any", span=span),
                 ast.InSet(difference, settings.sites, quantifier="any", span=span),
             ),
-            span,
+            span=span,
         )
-        kept.append(ast.Not(different_sites, span))
+        kept.append(ast.Not(different_sites, span=span))
     return kept
 
 
 def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span: Span):
     """The condition of a code pair on its column-2 line (see the module's docstring)."""
     if indicator == 0:
-        return ast.AnotherLine(code_in(column1), "day", span)
+        return ast.AnotherLine(code_in(column1), "day", span=span)
     other_line = _other_line_bypass(settings, span)
-    pairing = ast.AllOf((code_in(column1), *other_line), span) if other_line else code_in(column1)
+    pairing = ast.AllOf((code_in(column1), *other_line), span=span) if other_line else code_in(column1)
     not_lifted_here: ast.Condition = ast.HasModifier(bypass, negated=True, span=span)
     if settings.ignored_on is not None and settings.either is not None and settings.bypass_kept is not None:
         # On a line of an ignored code only the bypass modifiers outside `either` count.
@@ -197,12 +201,12 @@ def _pair_condition(column1, indicator: int, bypass, settings: PairBypass, span:
                         ast.InSet(_CODE, settings.ignored_on, span=span),
                         ast.HasModifier(settings.bypass_kept, negated=True, span=span),
                     ),
-                    span,
+                    span=span,
                 ),
             ),
-            span,
+            span=span,
         )
-    return ast.AllOf((ast.AnotherLine(pairing, "day", span), not_lifted_here), span)
+    return ast.AllOf((ast.AnotherLine(pairing, "day", span=span), not_lifted_here), span=span)
 
 
 def _modifier_entries(modifiers, code_sets: dict) -> list[str]:
@@ -271,9 +275,9 @@ def code_pair(
 
 
 def evaluation_limit(evaluations, limit: int, span: Span) -> tuple:
-    n = ast.Literal("number", limit, str(limit), span)
-    earlier = ast.DayLines("count", code_in(evaluations), "earlier", span)
-    condition = ast.Compare(">=", earlier, n, span)
+    n = ast.Literal("number", limit, str(limit), span=span)
+    earlier = ast.DayLines("count", code_in(evaluations), "earlier", span=span)
+    condition = ast.Compare(">=", earlier, n, span=span)
     fix = ast.Fix("remove_line", span=span)
 
     def message(code_sets: dict) -> tuple:

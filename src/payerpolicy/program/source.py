@@ -656,7 +656,7 @@ def keyed_by_judged_line(condition) -> Keyed | None:
             return None
     if not counted:
         return None
-    left = None if not rest else rest[0] if len(rest) == 1 else ast.AllOf(tuple(rest), condition.span)
+    left = None if not rest else rest[0] if len(rest) == 1 else ast.AllOf(tuple(rest), span=condition.span)
     return Keyed(tuple(counted), tuple(judged), left)
 
 
@@ -700,9 +700,8 @@ def _day_lines_in(node):
             for item in node:
                 yield from _day_lines_in(item)
         return
-    for name in node.__slots__:
-        if name != "span":
-            yield from _day_lines_in(getattr(node, name))
+    for name in node.__slots__:  # a node's own slots: its span is `Node`'s
+        yield from _day_lines_in(getattr(node, name))
 
 
 def _set_kind(value) -> str:

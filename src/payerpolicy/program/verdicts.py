@@ -250,4 +250,4 @@ def _all_said(node: object) -> bool:
         return True  # a value: text, a number, a date
     if not isinstance(node, _SAID):
         return False
-    return all(_all_said(getattr(node, name)) for name in slots if name != "span")
+    return all(_all_said(getattr(node, name)) for name in slots)  # a node's own slots: its span is `Node`'s

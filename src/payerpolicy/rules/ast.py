@@ -2,78 +2,81 @@
 
 Lark's tree exists only inside `rules.parse` and `rules.lower`; the checker and the compiler see these frozen
 dataclasses. Every node keeps the `span` it came from (so the checker can underline it) but spans are left
-out of equality: two rules that say the same thing are equal wherever they were written.
+out of equality: two rules that say the same thing are equal wherever they were written. The span is declared
+once, on `Node`, and given by keyword (`Literal("code", c, c, span=span)`): it follows a node's own fields.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union, dataclass_transform
+from typing import TypeVar, Union, dataclass_transform
 
 from payerpolicy.diagnostics import Span
 
 T = TypeVar("T")
 
 
-def _span() -> Span | None:
-    return field(default=None, compare=False, repr=False)
+@dataclass(frozen=True, slots=True)
+class Node:
+    """What every node of the tree has: the span it came from (None for a node no policy text wrote)."""
+
+    # Keyword-only (it follows each node's own fields), and left out of equality, hashing and `repr`.
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    def __reduce__(self) -> tuple:
+        """Pickle a node as a call of its class: the compiled-policy cache holds tens of thousands of nodes, and
+        a frozen dataclass's own way back from a pickle takes several times longer per node."""
+        return _rebuild, (type(self), self.span, *(getattr(self, name) for name in self.__slots__))
+
+
+def _rebuild(cls: type[T], span: Span | None, *values: object) -> T:
+    """A node from its pickle: its own fields in order, then its span."""
+    return cls(*values, span=span)  # type: ignore[call-arg]
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def _node(cls: type[T]) -> type[T]:
-    """A node of the tree: a frozen dataclass with slots, pickled as a call of its class (`_rebuild`)."""
-    node = dataclass(frozen=True, slots=True)(cls)
-    setattr(node, "__reduce__", _rebuild)  # noqa: B010 (mypy refuses a method assigned after the class)
-    return node
-
-
-def _rebuild(self: Any) -> tuple[type, tuple]:
-    """Pickle a node as a call of its class: the compiled-policy cache holds tens of thousands of nodes, and
-    a frozen dataclass's own way back from a pickle takes several times longer per node."""
-    return type(self), tuple(getattr(self, name) for name in self.__slots__)
+    """A node of the tree: a frozen dataclass with slots, a `Node` (its span and its pickle)."""
+    return dataclass(frozen=True, slots=True)(cls)
 
 
 # ------------------------------------------------------------------ values
 
 
 @_node
-class Literal:
+class Literal(Node):
     """A constant. `kind`: code, number, date, text, or symbol (an upper-case word: PT, GP, XU)."""
 
     kind: str
     value: object
     text: str
-    span: Span | None = _span()
 
 
 @_node
-class CodeRange:
+class CodeRange(Node):
     """`97161-97163`: the procedure codes from `low` to `high`, both included."""
 
     low: str
     high: str
-    span: Span | None = _span()
 
 
 @_node
-class SetRef:
+class SetRef(Node):
     """`@name`: a named code set of the policy."""
 
     name: str
-    span: Span | None = _span()
 
 
 @_node
-class SetList:
+class SetList(Node):
     """`[a, b, 97161-97163]`: items are Literal or CodeRange."""
 
     items: tuple
-    span: Span | None = _span()
 
 
 @_node
-class Field:
+class Field(Node):
     """A field of something on the claim.
 
     `subject` is `focus` (the line in focus: the judged line, or inside `with ...` the other line),
@@ -82,7 +85,6 @@ class Field:
 
     subject: str
     path: tuple[str, ...]
-    span: Span | None = _span()
 
     @property
     def dotted(self) -> str:
@@ -91,26 +93,24 @@ class Field:
 
 
 @_node
-class Call:
+class Call(Node):
     """`function(args...)`: one of the rule language's functions (rules.builtins) applied to values."""
 
     function: str
     args: tuple
-    span: Span | None = _span()
 
 
 @_node
-class Arithmetic:
+class Arithmetic(Node):
     """`left + right`, `-` or `*`: numbers, or a date moved by a number of days."""
 
     operator: str  # "+", "-" or "*"
     left: "Value"
     right: "Value"
-    span: Span | None = _span()
 
 
 @_node
-class DayLines:
+class DayLines(Node):
     """Lines of the patient's day: `number of lines ...` (count) or `total units of lines ...` (sum).
 
     `scope` is `day` (every line that day, the judged one included), `earlier` (lines before the judged one),
@@ -124,7 +124,6 @@ class DayLines:
     measure: str
     filter: "Condition | None"
     scope: str
-    span: Span | None = _span()
 
 
 SetExpr = Union[SetRef, SetList, CodeRange]
@@ -135,86 +134,76 @@ Value = Union[Literal, Field, Call, Arithmetic, DayLines]
 
 
 @_node
-class AllOf:
+class AllOf(Node):
     """`a and b and ...`: every item holds."""
 
     items: tuple
-    span: Span | None = _span()
 
 
 @_node
-class AnyOf:
+class AnyOf(Node):
     """`a or b or ...`: at least one item holds."""
 
     items: tuple
-    span: Span | None = _span()
 
 
 @_node
-class Not:
+class Not(Node):
     """`not a`: the item does not hold."""
 
     item: "Condition"
-    span: Span | None = _span()
 
 
 @_node
-class Compare:
+class Compare(Node):
     """`left = right` and the other comparisons: of values of one kind; missing on either side never holds."""
 
     operator: str  # = != < <= > >=
     left: Value
     right: Value
-    span: Span | None = _span()
 
 
 @_node
-class InSet:
+class InSet(Node):
     """`value in set`; with `quantifier` "any"/"none" the value is a list (`none of line.diagnoses in @x`)."""
 
     value: Value
     set: SetExpr
     negated: bool = False
     quantifier: str | None = None
-    span: Span | None = _span()
 
 
 @_node
-class IsMissing:
+class IsMissing(Node):
     """`value is missing` (the claim does not give it), or `is present`."""
 
     value: Value
     negated: bool = False  # True for `is present`
-    span: Span | None = _span()
 
 
 @_node
-class HasModifier:
+class HasModifier(Node):
     """`has modifier GP` / `has any modifier in S` (negated False); `lacks ...` / `has no ...` (negated True)."""
 
     modifiers: SetExpr
     negated: bool = False
-    span: Span | None = _span()
 
 
 @_node
-class AnotherLine:
+class AnotherLine(Node):
     """`another line [with C] that day`: some line of the day other than the judged one meets C."""
 
     filter: "Condition | None"
     scope: str
-    span: Span | None = _span()
 
 
 @_node
-class Always:
+class Always(Node):
     """The condition of a rule with no `when`: it fires on every line it concerns."""
 
-    span: Span | None = _span()
-
 
 @_node
-class PairEdit:
+class PairEdit(Node):
     """The condition of a code pair table (`code_pair_tables:`), not written in the rule language: some other
     line of the day has a code that the table pairs in column 1 with the judged line's code in column 2, the
     edit is in force on the date of service, and no `bypass` modifier on the line lifts it (indicator 1), nor
@@ -223,7 +212,6 @@ class PairEdit:
 
     table: object  # a policy.pair_table.PairTable; compared by identity
     bypass: "SetExpr"
-    span: Span | None = _span()
     either: "SetExpr | None" = None
     either_from: datetime.date | None = None
     sites: "SetExpr | None" = None
@@ -231,13 +219,12 @@ class PairEdit:
 
 
 @_node
-class TableEdit:
+class TableEdit(Node):
     """The condition of a rule made from a reference table (`unit_cap_tables:`, `fee_status:`), not written in
     the rule language: the table itself judges the line (`table.hits(day)`, empty when nothing hits) and says
     what hit (`message`, `fix`), and from which row of which file (`provenance`). See policy.reference_table."""
 
     table: object  # compared by identity
-    span: Span | None = _span()
 
 
 Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, AnotherLine, Always, PairEdit, TableEdit]
@@ -247,23 +234,21 @@ Condition = Union[AllOf, AnyOf, Not, Compare, InSet, IsMissing, HasModifier, Ano
 
 
 @_node
-class Fix:
+class Fix(Node):
     """What to do about a finding. `action` is one of the decision contract's fix actions."""
 
     action: str  # add_modifier, remove_modifier, set_units, remove_line, split_line, merge_lines, review
     modifier: str | None = None
     units: Value | None = None
     note: str | None = None
-    span: Span | None = _span()
-    modifier_span: Span | None = _span()
+    modifier_span: Span | None = field(default=None, compare=False, repr=False)  # where the modifier is written
 
 
 @_node
-class Template:
+class Template(Node):
     """A message with `{value}` holes: parts are plain strings and values, in order."""
 
     parts: tuple
-    span: Span | None = _span()
 
 
 def show(node) -> str:

@@ -44,28 +44,28 @@ class _Lowering:
             case "start":
                 return self.condition(kids[0])
             case "or_":
-                return ast.AnyOf(self._flatten(tree, "or_"), span)
+                return ast.AnyOf(self._flatten(tree, "or_"), span=span)
             case "and_":
-                return ast.AllOf(self._flatten(tree, "and_"), span)
+                return ast.AllOf(self._flatten(tree, "and_"), span=span)
             case "not_":
-                return ast.Not(self.condition(kids[0]), span)
+                return ast.Not(self.condition(kids[0]), span=span)
             case "compare":
-                return ast.Compare(str(kids[1]), self.value(kids[0]), self.value(kids[2]), span)
+                return ast.Compare(str(kids[1]), self.value(kids[0]), self.value(kids[2]), span=span)
             case "in_set" | "not_in_set":
-                return ast.InSet(self.value(kids[0]), self.set_expr(kids[1]), kind == "not_in_set", None, span)
+                return ast.InSet(self.value(kids[0]), self.set_expr(kids[1]), kind == "not_in_set", None, span=span)
             case "any_of_in" | "none_of_in":
                 quantifier = "any" if kind == "any_of_in" else "none"
-                return ast.InSet(self.value(kids[0]), self.set_expr(kids[1]), False, quantifier, span)
+                return ast.InSet(self.value(kids[0]), self.set_expr(kids[1]), False, quantifier, span=span)
             case "is_missing" | "is_present":
-                return ast.IsMissing(self.value(kids[0]), kind == "is_present", span)
+                return ast.IsMissing(self.value(kids[0]), kind == "is_present", span=span)
             case "has_modifier" | "lacks_modifier":
                 item = self.modifier(kids[0])
-                return ast.HasModifier(ast.SetList((item,), item.span), kind == "lacks_modifier", span)
+                return ast.HasModifier(ast.SetList((item,), span=item.span), kind == "lacks_modifier", span=span)
             case "has_any_modifier" | "has_no_modifier":
-                return ast.HasModifier(_as_modifiers(self.set_expr(kids[0])), kind == "has_no_modifier", span)
+                return ast.HasModifier(_as_modifiers(self.set_expr(kids[0])), kind == "has_no_modifier", span=span)
             case "another_line":
                 filt, scope = self._filter_and_scope(kids)
-                return ast.AnotherLine(filt, scope, span)
+                return ast.AnotherLine(filt, scope, span=span)
         raise AssertionError(f"condition node {kind} has no lowering")
 
     def _flatten(self, tree: Tree, kind: str) -> tuple:
@@ -106,75 +106,75 @@ class _Lowering:
                 return self.value(kids[0])
             case "add" | "subtract" | "multiply":
                 op = {"add": "+", "subtract": "-", "multiply": "*"}[kind]
-                return ast.Arithmetic(op, self.value(kids[0]), self.value(kids[1]), span)
+                return ast.Arithmetic(op, self.value(kids[0]), self.value(kids[1]), span=span)
             case "code" | "date" | "number" | "text":
                 return self.literal(kids[0])
             case "judged_line_field":
-                return ast.Field("line", tuple(str(k) for k in kids), span)
+                return ast.Field("line", tuple(str(k) for k in kids), span=span)
             case "name_path":
                 names = [str(k) for k in kids]
                 if len(names) == 1 and _SYMBOL.match(names[0]):
-                    return ast.Literal("symbol", names[0], names[0], span)
+                    return ast.Literal("symbol", names[0], names[0], span=span)
                 if names[0] in _SUBJECTS:
-                    return ast.Field(names[0], tuple(names[1:]), span)
-                return ast.Field("focus", tuple(names), span)
+                    return ast.Field(names[0], tuple(names[1:]), span=span)
+                return ast.Field("focus", tuple(names), span=span)
             case "call":
                 name = kids[0]
                 args = tuple(self.value(k) for k in kids[1:])
-                return ast.Call(str(name), args, span)
+                return ast.Call(str(name), args, span=span)
             case "count_lines" | "count_days" | "count_claims":
                 filt, scope = self._filter_and_scope(kids)
                 measure = {"count_lines": "count", "count_days": "days", "count_claims": "claims"}[kind]
-                return ast.DayLines(measure, filt, scope, span)
+                return ast.DayLines(measure, filt, scope, span=span)
             case "total_of_lines":
                 filt, scope = self._filter_and_scope(kids[1:])
-                return ast.DayLines(str(kids[0]), filt, scope, span)
+                return ast.DayLines(str(kids[0]), filt, scope, span=span)
             case "earliest_of_lines" | "latest_of_lines":  # the checker makes sure the field is `date`
                 filt, scope = self._filter_and_scope(kids[1:])
-                return ast.DayLines(f"{kind.split('_')[0]} {kids[0]}", filt, scope, span)
+                return ast.DayLines(f"{kind.split('_')[0]} {kids[0]}", filt, scope, span=span)
         raise AssertionError(f"value node {kind} has no lowering")
 
     def literal(self, token: Token):
         text, span = str(token), self.span_of(token)
         match token.type:
             case "CODE":
-                return ast.Literal("code", text, text, span)
+                return ast.Literal("code", text, text, span=span)
             case "CODE_RANGE":
                 low, high = text.split("-")
-                return ast.CodeRange(low, high, span)
+                return ast.CodeRange(low, high, span=span)
             case "DATE":
                 try:
-                    return ast.Literal("date", datetime.date.fromisoformat(text), text, span)
+                    return ast.Literal("date", datetime.date.fromisoformat(text), text, span=span)
                 except ValueError:
                     self.diagnostics.append(
                         Diagnostic("E304", f"`{text}` is not a real date", span, "dates are written YYYY-MM-DD")
                     )
-                    return ast.Literal("date", None, text, span)
+                    return ast.Literal("date", None, text, span=span)
             case "NUMBER":
-                return ast.Literal("number", float(text), text, span)
+                return ast.Literal("number", float(text), text, span=span)
             case "INT":
-                return ast.Literal("number", int(text), text, span)
+                return ast.Literal("number", int(text), text, span=span)
             case "STRING":
-                return ast.Literal("text", text[1:-1], text, span)
+                return ast.Literal("text", text[1:-1], text, span=span)
             case "NAME":
-                return ast.Literal("symbol", text, text, span)
+                return ast.Literal("symbol", text, text, span=span)
             case "SET_NAME":
-                return ast.SetRef(text[1:], span)
+                return ast.SetRef(text[1:], span=span)
         raise AssertionError(f"token {token.type} has no lowering")
 
     def modifier(self, tree: Tree) -> ast.Literal:
         token = tree.children[0]
-        return ast.Literal("symbol", str(token).upper(), str(token), self.span_of(token))
+        return ast.Literal("symbol", str(token).upper(), str(token), span=self.span_of(token))
 
     def set_expr(self, tree: Tree) -> ast.SetExpr:
         span = self.span_of(tree)
         match tree.data:
             case "set_ref":
-                return ast.SetRef(str(tree.children[0])[1:], span)
+                return ast.SetRef(str(tree.children[0])[1:], span=span)
             case "code_range":
                 return self.literal(_token(tree.children[0]))
             case "set_list":
-                return ast.SetList(tuple(self.literal(_token(item.children[0])) for item in tree.children), span)
+                return ast.SetList(tuple(self.literal(_token(item.children[0])) for item in tree.children), span=span)
         raise AssertionError(f"set node {tree.data} has no lowering")
 
     # -------------------------------------------------------------- fixes
@@ -219,10 +219,10 @@ def _as_modifiers(set_expr):
     if not isinstance(set_expr, ast.SetList):
         return set_expr
     items = tuple(
-        ast.Literal("symbol", i.text.upper(), i.text, i.span) if isinstance(i, ast.Literal) else i
+        ast.Literal("symbol", i.text.upper(), i.text, span=i.span) if isinstance(i, ast.Literal) else i
         for i in set_expr.items
     )
-    return ast.SetList(items, set_expr.span)
+    return ast.SetList(items, span=set_expr.span)
 
 
 def lower_condition(text: str, origin: TextOrigin, diagnostics: list[Diagnostic]) -> ast.Condition | None:
@@ -282,4 +282,4 @@ def lower_template(text: str, origin: TextOrigin, diagnostics: list[Diagnostic])
         i = close + 1
     if plain:
         parts.append("".join(plain))
-    return ast.Template(tuple(parts), origin.span(0, len(text)))
+    return ast.Template(tuple(parts), span=origin.span(0, len(text)))
