@@ -7,6 +7,8 @@ import datetime
 import sys
 from typing import Callable
 
+from payerpolicy.cli.help import Option, option
+
 
 def date_value(text: str) -> datetime.date:
     try:
@@ -28,11 +30,11 @@ def jobs(text: str) -> int:
 
 
 # The options several commands share, each declared once: the same name, type, default and metavar wherever
-# it is taken. Their help says what the option does for that command, so it is given by the caller.
+# it is taken. Their help says what the option does for that command, so it is given by the command.
 
 
-def add_policies(parser: argparse.ArgumentParser, as_for: str = "") -> None:
-    parser.add_argument(
+def policies_option(as_for: str = "") -> Option:
+    return option(
         "--policies",
         action="append",
         default=[],
@@ -42,8 +44,8 @@ def add_policies(parser: argparse.ArgumentParser, as_for: str = "") -> None:
     )
 
 
-def add_input_format(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
-    parser.add_argument(
+def input_format_option(formats: tuple[str, ...]) -> Option:
+    return option(
         "--input-format",
         choices=("auto",) + formats,
         default="auto",
@@ -51,16 +53,16 @@ def add_input_format(parser: argparse.ArgumentParser, formats: tuple[str, ...]) 
     )
 
 
-def add_date(parser: argparse.ArgumentParser, option: str, help: str) -> None:
-    parser.add_argument(option, type=date_value, metavar="YYYY-MM-DD", help=help)
+def date_option(flag: str, help: str) -> Option:
+    return option(flag, type=date_value, metavar="YYYY-MM-DD", help=help)
 
 
-def add_window(parser: argparse.ArgumentParser, default: int, help: str) -> None:
-    parser.add_argument("--window", type=count, default=default, metavar="N", help=help)
+def window_option(default: int, help: str) -> Option:
+    return option("--window", type=count, default=default, metavar="N", help=help)
 
 
-def add_jobs(parser: argparse.ArgumentParser, help: str) -> None:
-    parser.add_argument("--jobs", type=jobs, default=1, metavar="N", help=help)
+def jobs_option(help: str) -> Option:
+    return option("--jobs", type=jobs, default=1, metavar="N", help=help)
 
 
 def missing(paths: list[str], what: str, exists: Callable[[str], bool]) -> bool:

@@ -17,7 +17,7 @@ import sys
 
 from payerpolicy import DEFAULT_WINDOW, INPUT_FORMATS, ClaimFileError, HistoryError, Policies, PolicyError, read_claims
 from payerpolicy.cli import arguments
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, Headed, option
 from payerpolicy.impact import IMPACT_FORMATS, ImpactError, ImpactWriter, PolicyAtRevision, RevisionError, diff, side
 
 
@@ -29,90 +29,6 @@ def _dollars(text: str) -> float:
     if amount < 0:
         raise argparse.ArgumentTypeError(f"expected an amount in dollars such as 2500 or 2500.00, not {text!r}")
     return amount
-
-
-def add_parser(commands) -> None:
-    parser = add_command(
-        commands,
-        "diff",
-        "what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
-        (
-            "payerpolicy diff medicare my-edit/medicare claims.jsonl",
-            "payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
-            "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
-            "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied",
-        ),
-        usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
-        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
-        "and report every line decided differently: newly denied, newly passed, denied for another "
-        "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
-        "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
-    )
-    parser.add_argument(
-        "given",
-        nargs="+",
-        metavar="OLD NEW CLAIMS",
-        help="the old and new policy (a payer's name, a policy folder or file), then claim "
-        "files (- reads standard input); with --base, only NEW and the claim files",
-    )
-    arguments.add_policies(parser, as_for=", as for check")
-    parser.add_argument(
-        "--base",
-        metavar="REV",
-        help="the old policy is NEW's folder as it was at this git revision (read with git show, "
-        "nothing checked out): diff a pull request against its base",
-    )
-    parser.add_argument(
-        "--format",
-        choices=IMPACT_FORMATS,
-        default="json",
-        help="json (the impact contract, default), text (for people: summary first), csv (one row "
-        "per changed line), markdown (short, for a pull-request comment)",
-    )
-    parser.add_argument(
-        "--show",
-        type=arguments.count,
-        metavar="N",
-        help="changed lines shown by text and markdown (default 50 and 20); the rest are counted",
-    )
-    _add_judging(parser)
-    _add_gates(parser)
-
-
-def _add_judging(parser: argparse.ArgumentParser) -> None:
-    """How the claims are read and judged: as `check` takes it, for both policies alike."""
-    arguments.add_input_format(parser, INPUT_FORMATS)
-    arguments.add_date(parser, "--as-of", "load both policies as they were known on that date (default: today)")
-    arguments.add_date(parser, "--received", "the date the payer receives the claims (default today), as for check")
-    parser.add_argument(
-        "--history",
-        metavar="FILE",
-        help="a claim history (SQLite) whose claims count for rules over the patient's year; each "
-        "policy gets its own private copy, and the file is never written",
-    )
-    arguments.add_window(parser, DEFAULT_WINDOW, f"the judging window, as for check (default {DEFAULT_WINDOW:,})")
-    arguments.add_jobs(
-        parser,
-        "judge on N processes, each taking a share of the patients; the output is the same as with one (default 1)",
-    )
-    parser.add_argument(
-        "--different-payers", action="store_true", help="allow OLD and NEW to be policies of different payers"
-    )
-
-
-def _add_gates(parser: argparse.ArgumentParser) -> None:
-    gates = parser.add_argument_group("gates for CI (exit status 1 when one is crossed)")
-    gates.add_argument("--fail-on-change", action="store_true", help="any line decided differently")
-    gates.add_argument("--fail-on-newly-denied", action="store_true", help="any line newly denied")
-    gates.add_argument(
-        "--max-changed-lines", type=arguments.count, metavar="N", help="more than N lines decided differently"
-    )
-    gates.add_argument(
-        "--max-at-stake",
-        type=_dollars,
-        metavar="DOLLARS",
-        help="more than DOLLARS of billed charges on lines whose status changes",
-    )
 
 
 def run(args) -> int:
@@ -211,3 +127,86 @@ def _gates(args, summary: dict) -> int:
     for said in crossed:
         print(f"payerpolicy: gate crossed: {said}", file=sys.stderr)
     return 1 if crossed else 0
+
+
+COMMAND = Command(
+    "diff",
+    "what a policy change does to claims: lines newly denied or passed, by rule, money at stake",
+    (
+        "payerpolicy diff medicare my-edit/medicare claims.jsonl",
+        "payerpolicy diff acme-health next-quarter/acme-health q3.jsonl --policies my-payers --jobs 2",
+        "payerpolicy diff --base origin/main policies/acme-health q3.837 --format markdown",
+        "payerpolicy diff --base HEAD~1 policies/acme-health claims.json --fail-on-newly-denied",
+    ),
+    run,
+    options=(
+        option(
+            "given",
+            nargs="+",
+            metavar="OLD NEW CLAIMS",
+            help="the old and new policy (a payer's name, a policy folder or file), then claim "
+            "files (- reads standard input); with --base, only NEW and the claim files",
+        ),
+        arguments.policies_option(as_for=", as for check"),
+        option(
+            "--base",
+            metavar="REV",
+            help="the old policy is NEW's folder as it was at this git revision (read with git show, "
+            "nothing checked out): diff a pull request against its base",
+        ),
+        option(
+            "--format",
+            choices=IMPACT_FORMATS,
+            default="json",
+            help="json (the impact contract, default), text (for people: summary first), csv (one row "
+            "per changed line), markdown (short, for a pull-request comment)",
+        ),
+        option(
+            "--show",
+            type=arguments.count,
+            metavar="N",
+            help="changed lines shown by text and markdown (default 50 and 20); the rest are counted",
+        ),
+        # How the claims are read and judged: as `check` takes it, for both policies alike.
+        arguments.input_format_option(INPUT_FORMATS),
+        arguments.date_option("--as-of", "load both policies as they were known on that date (default: today)"),
+        arguments.date_option("--received", "the date the payer receives the claims (default today), as for check"),
+        option(
+            "--history",
+            metavar="FILE",
+            help="a claim history (SQLite) whose claims count for rules over the patient's year; each "
+            "policy gets its own private copy, and the file is never written",
+        ),
+        arguments.window_option(DEFAULT_WINDOW, f"the judging window, as for check (default {DEFAULT_WINDOW:,})"),
+        arguments.jobs_option(
+            "judge on N processes, each taking a share of the patients; the output is the same as with one (default 1)",
+        ),
+        option("--different-payers", action="store_true", help="allow OLD and NEW to be policies of different payers"),
+        Headed(
+            "gates for CI (exit status 1 when one is crossed)",
+            (
+                option("--fail-on-change", action="store_true", help="any line decided differently"),
+                option("--fail-on-newly-denied", action="store_true", help="any line newly denied"),
+                option(
+                    "--max-changed-lines",
+                    type=arguments.count,
+                    metavar="N",
+                    help="more than N lines decided differently",
+                ),
+                option(
+                    "--max-at-stake",
+                    type=_dollars,
+                    metavar="DOLLARS",
+                    help="more than DOLLARS of billed charges on lines whose status changes",
+                ),
+            ),
+        ),
+    ),
+    settings=dict(
+        usage="payerpolicy diff OLD NEW CLAIMS... | payerpolicy diff --base REV NEW CLAIMS... [options]",
+        description="Judge the same claims by two policies, each exactly as `payerpolicy check --policy` would, "
+        "and report every line decided differently: newly denied, newly passed, denied for another "
+        "reason, units or fixes changed; totals by kind and by rule; the billed charges (and, with a "
+        "fee schedule, allowed amounts) at stake; and which rules and table rows differ.",
+    ),
+)

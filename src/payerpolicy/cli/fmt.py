@@ -8,7 +8,7 @@ left untouched, the other files are still formatted, and the run exits 2.
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, OneOf, option
 
 import difflib
 import os
@@ -20,37 +20,6 @@ from payerpolicy.diagnostics import Diagnostic, SourceFiles, Span, render
 from payerpolicy import LAYOUT_WIDTH, LayoutError, lay_out
 
 _SUFFIXES = (".yaml", ".yml")
-
-
-def add_parser(commands) -> None:
-    fmt = add_command(
-        commands,
-        "fmt",
-        "lay policy files out one way (comments kept)",
-        (
-            "payerpolicy fmt policies",
-            "payerpolicy fmt --check policies",
-            "payerpolicy fmt --diff policies/acme-health/policy.yaml",
-            "payerpolicy fmt - < policy.yaml    (an editor's format command)",
-            "",
-            "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
-            "would change; 2 a file cannot be read or laid out",
-        ),
-        description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
-        f"flow lists on one line up to {LAYOUT_WIDTH} columns, conditions spaced one way, comments and blank "
-        "lines kept. What the files say does not change.",
-    )
-    mode = fmt.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="do not write: name the files that would change")
-    mode.add_argument("--diff", action="store_true", help="do not write: print the changes as a unified diff")
-    fmt.add_argument(
-        "paths",
-        nargs="*",
-        default=["."],
-        metavar="PATH",
-        help="YAML files, or folders searched for *.yaml and *.yml (default: the current folder); "
-        "- reads standard input and writes the laid-out text to standard output",
-    )
 
 
 def run(args) -> int:
@@ -163,3 +132,40 @@ def _summary(changed: int, unchanged: int, failed: int, dry: bool) -> None:
     kept = "already formatted" if dry else "left unchanged"
     cannot = f", {files(failed)} could not be formatted" if failed else ""
     print(f"{files(changed)} {verb}, {files(unchanged)} {kept}{cannot}", file=sys.stderr)
+
+
+COMMAND = Command(
+    "fmt",
+    "lay policy files out one way (comments kept)",
+    (
+        "payerpolicy fmt policies",
+        "payerpolicy fmt --check policies",
+        "payerpolicy fmt --diff policies/acme-health/policy.yaml",
+        "payerpolicy fmt - < policy.yaml    (an editor's format command)",
+        "",
+        "exit status: 0 nothing to change (or all rewritten); 1 with --check or --diff, a file",
+        "would change; 2 a file cannot be read or laid out",
+    ),
+    run,
+    options=(
+        OneOf(
+            (
+                option("--check", action="store_true", help="do not write: name the files that would change"),
+                option("--diff", action="store_true", help="do not write: print the changes as a unified diff"),
+            )
+        ),
+        option(
+            "paths",
+            nargs="*",
+            default=["."],
+            metavar="PATH",
+            help="YAML files, or folders searched for *.yaml and *.yml (default: the current folder); "
+            "- reads standard input and writes the laid-out text to standard output",
+        ),
+    ),
+    settings=dict(
+        description=f"Lay policy YAML files (policies, tables and test cases) out one way: two spaces per level, "
+        f"flow lists on one line up to {LAYOUT_WIDTH} columns, conditions spaced one way, comments and blank "
+        "lines kept. What the files say does not change.",
+    ),
+)

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command
 
 import sys
 
 from payerpolicy.lsp import serve
-
-
-def add_parser(commands) -> None:
-    add_command(
-        commands,
-        "lsp",
-        "the language server for policy files (editors start it; extra `lsp`)",
-        ('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")',),
-        description="Speak the Language Server Protocol on standard input and output: "
-        "diagnostics as you type, hover, go to definition and completion in policy "
-        "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
-    )
 
 
 def run(args) -> int:
@@ -31,3 +19,16 @@ def run(args) -> int:
         )
         return 2
     return 0
+
+
+COMMAND = Command(
+    "lsp",
+    "the language server for policy files (editors start it; extra `lsp`)",
+    ('payerpolicy lsp    (started by the editor: see the README, "Editing policies in an editor")',),
+    run,
+    settings=dict(
+        description="Speak the Language Server Protocol on standard input and output: "
+        "diagnostics as you type, hover, go to definition and completion in policy "
+        "files. Needs the `lsp` extra: pip install 'payerpolicy[lsp]'.",
+    ),
+)

@@ -33,7 +33,7 @@ from payerpolicy import (
 )
 from payerpolicy.cli import lint_formats
 from payerpolicy.cli import arguments
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, OneOf, add_command, option
 from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
@@ -52,121 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"payerpolicy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    _add_check(commands)
-    _add_lint(commands)
-    cli_units.add_parser(commands)
-    cli_test.add_parser(commands)
-    cli_tables.add_parser(commands)
-    cli_new.add_parser(commands)
-    cli_lsp.add_parser(commands)
-    cli_serve.add_parser(commands)
-    cli_diff.add_parser(commands)
-    cli_fmt.add_parser(commands)
+    for command in _COMMANDS:
+        add_command(commands, command)
     return parser
-
-
-def _add_check(commands: argparse._SubParsersAction) -> None:
-    check = add_command(
-        commands,
-        "check",
-        "judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
-        (
-            "payerpolicy check --format text examples/claims.json",
-            "payerpolicy check day.837 --history claims.sqlite > decisions.json",
-            "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
-            "payerpolicy check claims.jsonl --fail-on warn --quiet > /dev/null",
-        ),
-    )
-    check.add_argument("files", nargs="+", metavar="FILE", help="claim files; - reads standard input")
-    which = check.add_mutually_exclusive_group()
-    which.add_argument("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})")
-    which.add_argument("--policy", help="a policy folder or file for every claim")
-    arguments.add_policies(check)
-    _add_check_judging(check)
-    check.add_argument(
-        "--quiet",
-        "-q",
-        action="store_true",
-        help="no progress line on standard error (it is shown only on a terminal anyway)",
-    )
-    arguments.add_jobs(
-        check,
-        "judge on N processes, each taking a share of the patients; the results are the same as with one (default 1)",
-    )
-
-
-def _add_check_judging(check: argparse.ArgumentParser) -> None:
-    """What comes in, how it is judged, what goes out and what fails the run."""
-    check.add_argument(
-        "--format",
-        choices=OUTPUT_FORMATS,
-        default="json",
-        help="json (the decision contract, default), text (for people), csv (one row per finding), "
-        "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)",
-    )
-    arguments.add_input_format(check, INPUT_FORMATS)
-    arguments.add_date(check, "--as-of", "judge with the policies as they were known on that date (default: today)")
-    arguments.add_date(
-        check,
-        "--received",
-        "the date the payer receives the claims, for rules that key on it (`claim.received`; "
-        "Medicare's one line per timed code a day): default today, as if sent now",
-    )
-    check.add_argument(
-        "--history",
-        metavar="FILE",
-        help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
-        "over the patient's year (the KX threshold) count the claims in it",
-    )
-    arguments.add_window(
-        check,
-        DEFAULT_WINDOW,
-        "a patient's claims are judged together, in date-of-service order, when read within N "
-        f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README",
-    )
-    check.add_argument(
-        "--fail-on",
-        choices=("deny", "warn", "never"),
-        default="deny",
-        help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
-        "claim that could not be read; default), warn (also a warning), never (only a run "
-        "that cannot finish fails)",
-    )
-
-
-def _add_lint(commands: argparse._SubParsersAction) -> None:
-    lint = add_command(
-        commands,
-        "lint",
-        "check policy files without judging claims",
-        (
-            "payerpolicy lint policies",
-            "payerpolicy lint my-payers/acme --strict --format github",
-            "payerpolicy lint my-payers --format sarif > lint.sarif",
-            "payerpolicy lint --explain E401",
-        ),
-    )
-    lint.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="a policy folder or file, or a folder of policy folders (such as policies/)",
-    )
-    lint.add_argument("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means")
-    lint.add_argument(
-        "--format",
-        choices=("text", "json", "sarif", "github"),
-        default="text",
-        help="text (for people, default), json, sarif (SARIF 2.1.0, for code scanning) or github "
-        "(workflow annotations on the pull request)",
-    )
-    lint.add_argument("--strict", action="store_true", help="fail on warnings too, not only on errors")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        return _RUNS[args.command](args)
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
@@ -319,19 +213,115 @@ def _lint(args) -> int:
     return 1 if failed else 0
 
 
-# What runs each command (the parser's subcommand names).
-_COMMANDS = {
-    "check": _check,
-    "lint": _lint,
-    "units": cli_units.run,
-    "test": cli_test.run,
-    "tables": cli_tables.run,
-    "new": cli_new.run,
-    "lsp": cli_lsp.run,
-    "serve": cli_serve.run,
-    "diff": cli_diff.run,
-    "fmt": cli_fmt.run,
-}
+_CHECK = Command(
+    "check",
+    "judge claims (claim JSON, JSON Lines, X12 837P, FHIR R4)",
+    (
+        "payerpolicy check --format text examples/claims.json",
+        "payerpolicy check day.837 --history claims.sqlite > decisions.json",
+        "payerpolicy check claims.jsonl --policies my-payers --jobs 2 --format csv",
+        "payerpolicy check claims.jsonl --fail-on warn --quiet > /dev/null",
+    ),
+    _check,
+    options=(
+        option("files", nargs="+", metavar="FILE", help="claim files; - reads standard input"),
+        OneOf(
+            (
+                option("--payer", help=f"a shipped payer policy for every claim ({', '.join(Policies().names())})"),
+                option("--policy", help="a policy folder or file for every claim"),
+            )
+        ),
+        arguments.policies_option(),
+        # What comes in, how it is judged, what goes out and what fails the run.
+        option(
+            "--format",
+            choices=OUTPUT_FORMATS,
+            default="json",
+            help="json (the decision contract, default), text (for people), csv (one row per finding), "
+            "835 (the adjustment segments of an X12 835 remittance for denied and adjusted lines)",
+        ),
+        arguments.input_format_option(INPUT_FORMATS),
+        arguments.date_option("--as-of", "judge with the policies as they were known on that date (default: today)"),
+        arguments.date_option(
+            "--received",
+            "the date the payer receives the claims, for rules that key on it (`claim.received`; "
+            "Medicare's one line per timed code a day): default today, as if sent now",
+        ),
+        option(
+            "--history",
+            metavar="FILE",
+            help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
+            "over the patient's year (the KX threshold) count the claims in it",
+        ),
+        arguments.window_option(
+            DEFAULT_WINDOW,
+            "a patient's claims are judged together, in date-of-service order, when read within N "
+            f"claims of the first of them (default {DEFAULT_WINDOW:,}); see the README",
+        ),
+        option(
+            "--fail-on",
+            choices=("deny", "warn", "never"),
+            default="deny",
+            help="which decisions make the exit code 1 (or 3): deny (a denied or adjusted line, or a "
+            "claim that could not be read; default), warn (also a warning), never (only a run "
+            "that cannot finish fails)",
+        ),
+        option(
+            "--quiet",
+            "-q",
+            action="store_true",
+            help="no progress line on standard error (it is shown only on a terminal anyway)",
+        ),
+        arguments.jobs_option(
+            "judge on N processes, each taking a share of the patients; the results are the same as with one "
+            "(default 1)",
+        ),
+    ),
+)
+
+_LINT = Command(
+    "lint",
+    "check policy files without judging claims",
+    (
+        "payerpolicy lint policies",
+        "payerpolicy lint my-payers/acme --strict --format github",
+        "payerpolicy lint my-payers --format sarif > lint.sarif",
+        "payerpolicy lint --explain E401",
+    ),
+    _lint,
+    options=(
+        option(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="a policy folder or file, or a folder of policy folders (such as policies/)",
+        ),
+        option("--explain", metavar="CODE", help="say what a diagnostic code (E401, W501...) means"),
+        option(
+            "--format",
+            choices=("text", "json", "sarif", "github"),
+            default="text",
+            help="text (for people, default), json, sarif (SARIF 2.1.0, for code scanning) or github "
+            "(workflow annotations on the pull request)",
+        ),
+        option("--strict", action="store_true", help="fail on warnings too, not only on errors"),
+    ),
+)
+
+# The commands, in the order `payerpolicy --help` lists them, and what runs each.
+_COMMANDS = (
+    _CHECK,
+    _LINT,
+    cli_units.COMMAND,
+    cli_test.COMMAND,
+    cli_tables.COMMAND,
+    cli_new.COMMAND,
+    cli_lsp.COMMAND,
+    cli_serve.COMMAND,
+    cli_diff.COMMAND,
+    cli_fmt.COMMAND,
+)
+_RUNS = {command.name: command.run for command in _COMMANDS if command.run is not None}
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ where the cap fires and one where it does not). The author then edits from somet
 
 from __future__ import annotations
 
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, option
 
 import re
 import sys
@@ -75,37 +75,6 @@ def _cases(**names: object) -> str:
 _EXAMPLE_CODES = ("97110", "97530", "97140", "97535", "97112")
 
 
-def add_parser(commands) -> None:
-    new = add_command(
-        commands,
-        "new",
-        "start a new payer's policy folder",
-        (
-            "payerpolicy new payer acme-health --extends medicare",
-            "payerpolicy new payer acme-gold --extends acme-health --into my-payers",
-        ),
-        description="Write a new payer's policy folder, with an example rule and its cases, "
-        "that lints and tests clean at once.",
-    )
-    kinds = new.add_subparsers(dest="kind", required=True)
-    payer = add_command(
-        kinds,
-        "payer",
-        "a payer's policy folder",
-        ("payerpolicy new payer acme-health --extends medicare", "payerpolicy new payer acme-health --into my-payers"),
-        description="Write policies/NAME/policy.yaml and its cases.",
-    )
-    payer.add_argument("name", help="the payer's name in claims' `payer` (lower-case letters, digits, hyphens)")
-    payer.add_argument(
-        "--extends",
-        metavar="PAYER",
-        help="a payer whose rules it starts from (a shipped one such as medicare, or a sibling folder)",
-    )
-    payer.add_argument(
-        "--into", default="policies", metavar="DIR", help="the folder of policy folders (default policies)"
-    )
-
-
 def run(args) -> int:
     if not _NAME.fullmatch(args.name):
         print(
@@ -143,3 +112,41 @@ def run(args) -> int:
         f"wrote {folder}/policy.yaml and {folder}/tests/; next: payerpolicy lint {folder} && payerpolicy test {folder}"
     )
     return 0
+
+
+COMMAND = Command(
+    "new",
+    "start a new payer's policy folder",
+    (
+        "payerpolicy new payer acme-health --extends medicare",
+        "payerpolicy new payer acme-gold --extends acme-health --into my-payers",
+    ),
+    run,
+    subcommands=(
+        Command(
+            "payer",
+            "a payer's policy folder",
+            (
+                "payerpolicy new payer acme-health --extends medicare",
+                "payerpolicy new payer acme-health --into my-payers",
+            ),
+            options=(
+                option("name", help="the payer's name in claims' `payer` (lower-case letters, digits, hyphens)"),
+                option(
+                    "--extends",
+                    metavar="PAYER",
+                    help="a payer whose rules it starts from (a shipped one such as medicare, or a sibling folder)",
+                ),
+                option(
+                    "--into", default="policies", metavar="DIR", help="the folder of policy folders (default policies)"
+                ),
+            ),
+            settings=dict(description="Write policies/NAME/policy.yaml and its cases."),
+        ),
+    ),
+    chosen_as="kind",
+    settings=dict(
+        description="Write a new payer's policy folder, with an example rule and its cases, "
+        "that lints and tests clean at once.",
+    ),
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from payerpolicy.cli import arguments
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, option
 
 import argparse
 import logging
@@ -30,100 +30,6 @@ def _history(text: str) -> tuple[str, str]:
     if not text:
         raise argparse.ArgumentTypeError("expected FILE or PAYER=FILE")
     return "*", text
-
-
-def add_parser(commands) -> None:
-    serve = add_command(
-        commands,
-        "serve",
-        "judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
-        (
-            "payerpolicy serve",
-            "payerpolicy serve --policies my-payers --allow-edits",
-            "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642",
-        ),
-        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
-        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
-        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
-        "PAYERPOLICY_TOKEN environment variable or --token-file.",
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
-    arguments.add_policies(serve)
-    arguments.add_date(
-        serve, "--as-of", "judge with the policies as known on that date (default: today, following the date)"
-    )
-    serve.add_argument(
-        "--history",
-        type=_history,
-        action="append",
-        default=[],
-        metavar="[PAYER=]FILE",
-        help="judge each payer's claims with its patients' earlier claims in a claim history file, "
-        "and add them to it (as check --history): PAYER=FILE for one payer, FILE for every "
-        "payer not named; may be given more than once. A payer with none is judged without "
-        "history; a request may ask for none with ?history=off",
-    )
-    _add_limits(serve)
-    _add_access(serve)
-    serve.add_argument(
-        "--reload-interval",
-        type=float,
-        default=1.0,
-        metavar="SECONDS",
-        help="how often to look for changed policy files (default 1; 0 turns reloading off)",
-    )
-
-
-def _add_limits(serve: argparse.ArgumentParser) -> None:
-    """What one caller may ask of the service at once."""
-    serve.add_argument(
-        "--max-body",
-        type=_size,
-        default="64M",
-        metavar="SIZE",
-        help="the largest request body taken (default 64M); a larger one gets 413",
-    )
-    serve.add_argument(
-        "--max-connections",
-        type=int,
-        default=64,
-        metavar="N",
-        help="connections served at once (default 64); past that a caller gets 503 and tries again",
-    )
-    serve.add_argument(
-        "--body-timeout",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="the longest a request body may take to arrive (default 60); a slower one gets 408",
-    )
-
-
-def _add_access(serve: argparse.ArgumentParser) -> None:
-    """Who may call the service, and what it may do and keep."""
-    serve.add_argument(
-        "--token-file", metavar="FILE", help="a file (readable by you only) holding the token callers must send"
-    )
-    serve.add_argument(
-        "--cors-origin",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help="a web origin allowed to call the service from a browser (none by default)",
-    )
-    serve.add_argument(
-        "--allow-edits",
-        action="store_true",
-        help="let the page save edited policy files (only edits that load clean; the file replaced "
-        "is kept as NAME.previous); without it, edits are tried and never saved",
-    )
-    serve.add_argument(
-        "--no-access-log",
-        dest="access_log",
-        action="store_false",
-        help="do not log each request (method, path, status, size, time; never a body or a query)",
-    )
 
 
 def run(args) -> int:
@@ -177,3 +83,92 @@ def run(args) -> int:
         limit_concurrency=args.max_connections,
     )
     return 0
+
+
+COMMAND = Command(
+    "serve",
+    "judge claims over HTTP, and serve the page where policies are tried (extra `server`)",
+    (
+        "payerpolicy serve",
+        "payerpolicy serve --policies my-payers --allow-edits",
+        "PAYERPOLICY_TOKEN=... payerpolicy serve --host 0.0.0.0 --port 8642",
+    ),
+    run,
+    options=(
+        option("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"),
+        option("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}"),
+        arguments.policies_option(),
+        arguments.date_option(
+            "--as-of", "judge with the policies as known on that date (default: today, following the date)"
+        ),
+        option(
+            "--history",
+            type=_history,
+            action="append",
+            default=[],
+            metavar="[PAYER=]FILE",
+            help="judge each payer's claims with its patients' earlier claims in a claim history file, "
+            "and add them to it (as check --history): PAYER=FILE for one payer, FILE for every "
+            "payer not named; may be given more than once. A payer with none is judged without "
+            "history; a request may ask for none with ?history=off",
+        ),
+        # What one caller may ask of the service at once.
+        option(
+            "--max-body",
+            type=_size,
+            default="64M",
+            metavar="SIZE",
+            help="the largest request body taken (default 64M); a larger one gets 413",
+        ),
+        option(
+            "--max-connections",
+            type=int,
+            default=64,
+            metavar="N",
+            help="connections served at once (default 64); past that a caller gets 503 and tries again",
+        ),
+        option(
+            "--body-timeout",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="the longest a request body may take to arrive (default 60); a slower one gets 408",
+        ),
+        # Who may call the service, and what it may do and keep.
+        option(
+            "--token-file", metavar="FILE", help="a file (readable by you only) holding the token callers must send"
+        ),
+        option(
+            "--cors-origin",
+            action="append",
+            default=[],
+            metavar="ORIGIN",
+            help="a web origin allowed to call the service from a browser (none by default)",
+        ),
+        option(
+            "--allow-edits",
+            action="store_true",
+            help="let the page save edited policy files (only edits that load clean; the file replaced "
+            "is kept as NAME.previous); without it, edits are tried and never saved",
+        ),
+        option(
+            "--no-access-log",
+            dest="access_log",
+            action="store_false",
+            help="do not log each request (method, path, status, size, time; never a body or a query)",
+        ),
+        option(
+            "--reload-interval",
+            type=float,
+            default=1.0,
+            metavar="SECONDS",
+            help="how often to look for changed policy files (default 1; 0 turns reloading off)",
+        ),
+    ),
+    settings=dict(
+        description="Serve POST /v1/check (the decision JSON of `payerpolicy check`), POST /v1/lint, "
+        "GET /v1/policies, /health, /ready, /openapi.json and the page at /. Policies are reloaded "
+        "when their files change. Binds 127.0.0.1; another address needs a token, from the "
+        "PAYERPOLICY_TOKEN environment variable or --token-file.",
+    ),
+)

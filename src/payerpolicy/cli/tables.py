@@ -7,7 +7,7 @@ written); 2 bad arguments or a file that cannot be read or written.
 from __future__ import annotations
 
 from payerpolicy.cli import arguments
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, option
 
 import sys
 from pathlib import Path
@@ -27,47 +27,6 @@ _EXAMPLES = (
     "    --out policies/acme-health/reference/mue-2026q4.csv",
     "payerpolicy tables import ptp ccipra-v324r0-f1.TXT ccipra-v324r0-f2.TXT --quarter 2026Q4 --out ptp.csv",
 )
-
-
-def add_parser(commands) -> None:
-    tables = add_command(
-        commands,
-        "tables",
-        "reference tables from CMS's published files",
-        _EXAMPLES,
-        description="Work with the reference tables a policy names (NCCI PTP, MUE, "
-        "fee schedule RVU and payment amounts).",
-    )
-    actions = tables.add_subparsers(dest="tables_command", required=True)
-    imports = add_command(
-        actions,
-        "import",
-        "read CMS's published files of one kind and write the policy's table",
-        _EXAMPLES,
-        description="Read CMS files in their published layout, check every row, and write the table a policy "
-        "names. A bad row is reported with its file and line; then nothing is written.",
-    )
-    imports.add_argument(
-        "kind",
-        choices=TABLE_KINDS,
-        help="ptp: NCCI practitioner PTP edit files (tab-separated; several a quarter are merged); "
-        "mue: practitioner services MUE file (CSV); rvu: physician fee schedule RVU file "
-        "(CSV, status codes); fees: payment amount file (CSV)",
-    )
-    imports.add_argument("files", nargs="+", metavar="FILE", help="the CMS files, unzipped")
-    imports.add_argument(
-        "--quarter",
-        required=True,
-        metavar="YYYYQn",
-        help="the quarter the files are for (2026Q4): the table applies to dates of service in it",
-    )
-    imports.add_argument("--out", required=True, metavar="PATH", help="the table file to write (replaced whole)")
-    arguments.add_date(
-        imports, "--effective-from", "first date of service the table applies to (default: the quarter's first day)"
-    )
-    arguments.add_date(
-        imports, "--effective-to", "last date of service the table applies to (default: the quarter's last day)"
-    )
 
 
 def run(args) -> int:
@@ -106,3 +65,50 @@ def run(args) -> int:
         f"({result.quarter}, {dates}) written to {result.out}{skipped}"
     )
     return 0
+
+
+COMMAND = Command(
+    "tables",
+    "reference tables from CMS's published files",
+    _EXAMPLES,
+    run,
+    subcommands=(
+        Command(
+            "import",
+            "read CMS's published files of one kind and write the policy's table",
+            _EXAMPLES,
+            options=(
+                option(
+                    "kind",
+                    choices=TABLE_KINDS,
+                    help="ptp: NCCI practitioner PTP edit files (tab-separated; several a quarter are merged); "
+                    "mue: practitioner services MUE file (CSV); rvu: physician fee schedule RVU file "
+                    "(CSV, status codes); fees: payment amount file (CSV)",
+                ),
+                option("files", nargs="+", metavar="FILE", help="the CMS files, unzipped"),
+                option(
+                    "--quarter",
+                    required=True,
+                    metavar="YYYYQn",
+                    help="the quarter the files are for (2026Q4): the table applies to dates of service in it",
+                ),
+                option("--out", required=True, metavar="PATH", help="the table file to write (replaced whole)"),
+                arguments.date_option(
+                    "--effective-from", "first date of service the table applies to (default: the quarter's first day)"
+                ),
+                arguments.date_option(
+                    "--effective-to", "last date of service the table applies to (default: the quarter's last day)"
+                ),
+            ),
+            settings=dict(
+                description="Read CMS files in their published layout, check every row, and write the table a "
+                "policy names. A bad row is reported with its file and line; then nothing is written.",
+            ),
+        ),
+    ),
+    chosen_as="tables_command",
+    settings=dict(
+        description="Work with the reference tables a policy names (NCCI PTP, MUE, "
+        "fee schedule RVU and payment amounts).",
+    ),
+)

@@ -13,7 +13,7 @@ import sys
 import time
 
 from payerpolicy.cli import arguments
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, option
 from pathlib import Path
 
 from payerpolicy.cases import (
@@ -30,66 +30,6 @@ from payerpolicy.diagnostics import PolicyError, SourceFiles
 
 # The cases that failed in the last run from this folder, for --fail-only (case names only: no claim data).
 LAST_FAILED = Path(".payerpolicy") / "last-failed.json"
-
-
-def add_parser(commands) -> None:
-    test = add_command(
-        commands,
-        "test",
-        "run policy regression cases (test_*.yaml)",
-        (
-            "payerpolicy test policies --min-coverage 100",
-            "payerpolicy test policies/acme --coverage-scope own --format tap",
-            "payerpolicy test policies --run 97112 --update",
-            "payerpolicy test policies --fail-only",
-        ),
-        description="Run the policy test cases in test_*.yaml files under PATHS.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    test.add_argument(
-        "paths",
-        nargs="*",
-        default=["."],
-        metavar="PATH",
-        help="case files, or folders to search for test_*.yaml (default: the current folder)",
-    )
-    test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML, for CI")
-    test.add_argument(
-        "--min-coverage",
-        type=float,
-        metavar="PCT",
-        help="fail when less than PCT%% of the rules' goals (fire in some case, and be met "
-        "without firing in another) are reached",
-    )
-    test.add_argument(
-        "--update",
-        action="store_true",
-        help="write each case's current decisions into its `expect`, for review as a diff",
-    )
-    test.add_argument("--quiet", "-q", action="store_true", help="print failures and the summary only")
-    test.add_argument(
-        "--format",
-        choices=("text", "json", "tap", "junit"),
-        default="text",
-        help="text (for people, default), json, tap (Test Anything Protocol) or junit (JUnit XML)",
-    )
-    test.add_argument(
-        "--run",
-        metavar="PATTERN",
-        help="run only the cases whose file or name contains PATTERN (or matches it, with * and ?)",
-    )
-    test.add_argument(
-        "--fail-only",
-        action="store_true",
-        help=f"run only the cases that failed in the last run from this folder (kept in {LAST_FAILED})",
-    )
-    test.add_argument(
-        "--coverage-scope",
-        choices=COVERAGE_SCOPES,
-        help="own: a policy's cases count coverage of its own rules only (a payer built on "
-        "medicare reaches its gate without testing medicare's rules); all: every rule they "
-        "judge with. Default: each policy's `tests: coverage_scope:`, else all",
-    )
 
 
 def run(args) -> int:
@@ -295,3 +235,66 @@ def _tap(results: list[CaseResult], runner: CaseRunner, broken_files: dict, shor
         lines.append(f"# {folder}: {report['rules']} rules, coverage {report['coverage']}%")
     lines += [f"# {line}" for line in shortfalls]
     return "\n".join(lines) + "\n"
+
+
+COMMAND = Command(
+    "test",
+    "run policy regression cases (test_*.yaml)",
+    (
+        "payerpolicy test policies --min-coverage 100",
+        "payerpolicy test policies/acme --coverage-scope own --format tap",
+        "payerpolicy test policies --run 97112 --update",
+        "payerpolicy test policies --fail-only",
+    ),
+    run,
+    options=(
+        option(
+            "paths",
+            nargs="*",
+            default=["."],
+            metavar="PATH",
+            help="case files, or folders to search for test_*.yaml (default: the current folder)",
+        ),
+        option("--junit", metavar="FILE", help="also write the results as JUnit XML, for CI"),
+        option(
+            "--min-coverage",
+            type=float,
+            metavar="PCT",
+            help="fail when less than PCT%% of the rules' goals (fire in some case, and be met "
+            "without firing in another) are reached",
+        ),
+        option(
+            "--update",
+            action="store_true",
+            help="write each case's current decisions into its `expect`, for review as a diff",
+        ),
+        option("--quiet", "-q", action="store_true", help="print failures and the summary only"),
+        option(
+            "--format",
+            choices=("text", "json", "tap", "junit"),
+            default="text",
+            help="text (for people, default), json, tap (Test Anything Protocol) or junit (JUnit XML)",
+        ),
+        option(
+            "--run",
+            metavar="PATTERN",
+            help="run only the cases whose file or name contains PATTERN (or matches it, with * and ?)",
+        ),
+        option(
+            "--fail-only",
+            action="store_true",
+            help=f"run only the cases that failed in the last run from this folder (kept in {LAST_FAILED})",
+        ),
+        option(
+            "--coverage-scope",
+            choices=COVERAGE_SCOPES,
+            help="own: a policy's cases count coverage of its own rules only (a payer built on "
+            "medicare reaches its gate without testing medicare's rules); all: every rule they "
+            "judge with. Default: each policy's `tests: coverage_scope:`, else all",
+        ),
+    ),
+    settings=dict(
+        description="Run the policy test cases in test_*.yaml files under PATHS.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ),
+)

@@ -8,48 +8,10 @@ import re
 import sys
 
 from payerpolicy import UnitsError, day_report
-from payerpolicy.cli.help import add_command
+from payerpolicy.cli.help import Command, option
 
 # A period of treatment as the command line writes it: 09:00-09:24.
 _PERIOD = re.compile(r"^\s*([0-9]{1,2}:[0-9]{2})\s*-\s*([0-9]{1,2}:[0-9]{2})\s*$")
-
-
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    units = add_command(
-        commands,
-        "units",
-        "the units a day's treatment minutes bill",
-        (
-            "payerpolicy units 97112=24 97110=23",
-            "payerpolicy units --method ama --format text 97140=20+10",
-            "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010",
-        ),
-        usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
-        description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
-        "or text. MINUTES is 24, periods that add up "
-        "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
-        "Options may come anywhere among the codes.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,  # the description as written, not wrapped
-    )
-    units.add_argument(
-        "--method",
-        default="cms",
-        metavar="cms|ama",
-        help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
-        "rule, each code on its own",
-    )
-    units.add_argument("--format", default="json", metavar="json|text", help="json (default) or text, for people")
-    units.add_argument(
-        "--untimed",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="CODE",
-        help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
-        "besides Medicare's untimed codes; a code named only here bills 1 unit",
-    )
-    units.add_argument("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes")
-    units.set_defaults(units_parser=units)  # for `--help` given among the codes, which argparse leaves alone
 
 
 def _units_option_value(tokens: list[str], i: int, token: str, option: str, choices: str) -> tuple[str, int]:
@@ -155,3 +117,44 @@ def parse_assignment(text: str) -> tuple[str, list[int | str]]:
                 "as 09:00-09:24 (several joined with + or ,)"
             )
     return code.strip(), pieces
+
+
+COMMAND = Command(
+    "units",
+    "the units a day's treatment minutes bill",
+    (
+        "payerpolicy units 97112=24 97110=23",
+        "payerpolicy units --method ama --format text 97140=20+10",
+        "payerpolicy units 97110=09:00-09:24 97010=10 --untimed 97010",
+    ),
+    run,
+    options=(
+        option(
+            "--method",
+            default="cms",
+            metavar="cms|ama",
+            help="cms: the Medicare 8-minute rule, minutes pooled (default); ama: the CPT midpoint "
+            "rule, each code on its own",
+        ),
+        option("--format", default="json", metavar="json|text", help="json (default) or text, for people"),
+        option(
+            "--untimed",
+            action="extend",
+            nargs="+",
+            default=[],
+            metavar="CODE",
+            help="codes (not CODE=MINUTES) to bill as untimed, 1 unit with minutes not counted, "
+            "besides Medicare's untimed codes; a code named only here bills 1 unit",
+        ),
+        option("given", nargs=argparse.REMAINDER, metavar="CODE=MINUTES", help="a code and its minutes"),
+    ),
+    parser_as="units_parser",  # for `--help` given among the codes, which argparse leaves alone
+    settings=dict(
+        usage="payerpolicy units [--method cms|ama] [--format json|text] CODE=MINUTES... [--untimed CODE...]",
+        description="The units one patient-day's minutes bill, and every split of them the rule allows, as JSON "
+        "or text. MINUTES is 24, periods that add up "
+        "(20+25) or times (09:00-09:24, several joined with + or ,); a code given twice adds up. "
+        "Options may come anywhere among the codes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the description as written, not wrapped
+    ),
+)
