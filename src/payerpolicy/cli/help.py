@@ -2,7 +2,7 @@
 
 Each command is one `Command`: its name, its line in `payerpolicy --help`, the examples its own `--help` ends
 with, what runs it, and its options in the order `--help` lists them (`option(...)`: `add_argument`'s own
-words). `add_command` turns a declaration into argparse; nothing else calls argparse to declare an option.
+words). `add_command` turns a declaration into argparse: no command calls argparse itself.
 The description is wrapped to the terminal as usual, the examples kept line by line.
 """
 
