@@ -1,7 +1,7 @@
 """Benchmark: is `payerpolicy check` flat over a long run? Throughput per slice of the input and memory.
 
     python bench/scale.py [--claims N] [--slice N] [--history | --no-history] [--format jsonl|x12]
-                          [--patients N] [--corpus FILE] [--keep-corpus]
+                          [--patients N] [--corpus FILE] [--keep-corpus] [--base TREE --rounds N]
 
 Writes N generated claims (bench/generate.py, the defaults: 20,000 patients over 300 days, so a patient's
 year grows to about N / 20,000 claims) to a corpus file, then runs the command line on it as a user would,
@@ -20,7 +20,10 @@ after 400,000 claims at the default.
 
 The figures are end to end: reading the file, judging, the claim history, writing the decisions. The corpus
 and the history file are in a private temporary folder, removed at the end (--keep-corpus keeps the corpus
-at --corpus for the next run). --format x12 writes the same claims as one 837P interchange instead.
+at --corpus for the next run). `--base TREE` (a git worktree of another commit) runs that tree's payerpolicy
+and this one's on the same corpus, taking turns, `--rounds` times, and prints the medians side by side:
+each's last steady slice / first per CPU second, and this tree's whole-run claims per CPU second over the
+base's. --format x12 writes the same claims as one 837P interchange instead.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,7 +85,15 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def run(corpus: str, history: str | None, count: int, slice_size: int, extra: list[str]) -> dict:
+def run(
+    corpus: str, history: str | None, count: int, slice_size: int, extra: list[str], tree: str | None = None
+) -> dict:
+    """One run of the command; `tree`: a source tree (its `src`) whose payerpolicy runs instead of this one."""
+    env = None
+    if tree is not None:
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join([os.path.join(tree, "src"), os.environ.get("PYTHONPATH", "")])
+        )
     command = [
         sys.executable,
         "-m",
@@ -95,7 +107,7 @@ def run(corpus: str, history: str | None, count: int, slice_size: int, extra: li
         *extra,
         corpus,
     ]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1 << 20)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1 << 20, env=env)
     marks, rss, peak, cpu = [], [], 0, []
     decided = 0
     start = None
@@ -132,8 +144,8 @@ def print_slice(marks: list, cpu: list, rss: int) -> None:
     )
 
 
-def report(figures: dict, slice_size: int) -> None:
-    """The whole run's figures (each slice was printed as it ended)."""
+def report(figures: dict, slice_size: int) -> dict:
+    """The whole run's figures (each slice was printed as it ended); the shares, for a paired run."""
     marks = figures["marks"]
     rates, cpu_rates = [], []
     cpu = figures["cpu"]
@@ -151,6 +163,36 @@ def report(figures: dict, slice_size: int) -> None:
         f"peak RSS {figures['peak'] / 1024:.1f} MB"
     )
     print(f"  per CPU second: last steady slice / first slice = {steady_cpu[-1] / cpu_rates[0]:.2f}")
+    return {
+        "steady_cpu_share": steady_cpu[-1] / cpu_rates[0],
+        "cpu_rate": (marks[-1][0] - 1) / max(cpu[-1] - cpu[0], 1e-9),
+        "peak": figures["peak"],
+    }
+
+
+def paired(corpus: str, folder: str, args, slice_size: int) -> None:
+    """This tree and `--base`, taking turns (each goes first in turn), on the same corpus, `--rounds` times;
+    the median of each's last steady slice / first (per CPU second) and of this / base's CPU throughput."""
+    shares: dict[str, list] = {"this": [], "base": []}
+    speed = []
+    for number in range(args.rounds):
+        order = [("this", None), ("base", args.base)]
+        if number % 2:
+            order.reverse()
+        found = {}
+        for name, tree in order:
+            history = os.path.join(folder, f"history-{name}-{number}.sqlite") if args.history else None
+            print(f"round {number + 1}, {name} ({tree or 'this tree'}):", flush=True)
+            found[name] = report(run(corpus, history, args.claims, slice_size, [], tree), slice_size)
+            shares[name].append(found[name]["steady_cpu_share"])
+        speed.append(found["this"]["cpu_rate"] / found["base"]["cpu_rate"])
+    print(
+        f"paired, {args.rounds} rounds: last steady slice / first per CPU second: this "
+        f"{statistics.median(shares['this']):.2f} ({', '.join(f'{x:.2f}' for x in shares['this'])}), base "
+        f"{statistics.median(shares['base']):.2f} ({', '.join(f'{x:.2f}' for x in shares['base'])}); "
+        f"whole run claims per CPU second, this / base: {statistics.median(speed):.2f} "
+        f"({', '.join(f'{x:.2f}' for x in speed)})"
+    )
 
 
 def main(argv=None) -> int:
@@ -167,6 +209,8 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", help="the corpus file to use, written first if it is not there")
     parser.add_argument("--keep-corpus", action="store_true")
     parser.add_argument("--patients", type=int, default=20_000, help="patients the claims are spread over")
+    parser.add_argument("--base", help="a source tree (git worktree) to run paired with this one, taking turns")
+    parser.add_argument("--rounds", type=int, default=1, help="paired rounds with --base")
     args = parser.parse_args(argv)
     slice_size = args.slice or max(args.claims // 10, 1)
     folder = tempfile.mkdtemp(prefix="payerpolicy-bench-")
@@ -180,7 +224,10 @@ def main(argv=None) -> int:
             f"{'with' if history else 'without'} --history, slices of {slice_size:,}",
             flush=True,
         )
-        report(run(corpus, history, args.claims, slice_size, []), slice_size)
+        if args.base:
+            paired(corpus, folder, args, slice_size)
+        else:
+            report(run(corpus, history, args.claims, slice_size, []), slice_size)
         if args.corpus and not args.keep_corpus and corpus.startswith(folder):
             os.unlink(corpus)
     finally:

@@ -37,6 +37,7 @@ from payerpolicy.cli.help import Command, OneOf, add_command, option
 from payerpolicy.cli import lsp as cli_lsp
 from payerpolicy.cli import new as cli_new
 from payerpolicy.cli.progress import Progress
+from payerpolicy.cli.collector import KeptOutOfCollections
 from payerpolicy.cli import serve as cli_serve
 from payerpolicy.cli import diff as cli_diff
 from payerpolicy.cli import colour as cli_colour
@@ -128,9 +129,11 @@ def _write_decisions(args, session: Session, writer: DecisionWriter, progress: P
             record for name in args.files for record in read_claims(name, args.input_format, unread_lines=args.jobs > 1)
         )
         # Each decision is rendered where it is made (on the workers, with --jobs): this process writes text.
-        for rendered in session.render_many(records, writer.render):
-            writer.write_rendered(rendered)
-            progress.tick()
+        with KeptOutOfCollections() as kept:
+            for rendered in session.render_many(records, writer.render):
+                writer.write_rendered(rendered)
+                progress.tick()
+                kept.tick()
     except PolicyError as exc:
         return exc.render()
     except (ClaimFileError, WorkerError) as exc:  # a file gone mid-run; a worker process that died
