@@ -62,7 +62,7 @@ class ClaimReading:
         return Claim(
             id=claim_id,
             patient_id=patient_id,
-            lines=tuple(self.lines),  # every line: one left out has its problem, so its claim was sent back
+            lines=tuple(self.lines),  # all of the claim's: a line left out had a problem, which sent it back
             payer=self.payer,
             provider=self.provider,
             diagnoses=self.diagnoses,
