@@ -216,7 +216,7 @@ def _read_claim(resource: dict, where: str, references: References | None = None
     dates = [line.date_of_service for line in reading.lines]
     reading.patient_birth_date = _read_birth_date(resource.get("patient"), references, dates, faults)
     reading.referring_npi = team.referring_npi()
-    reading.prior_authorization = _prior_authorization(resource)  # FHIR has no frequency code: None
+    reading.prior_authorization = _prior_authorization(resource)
     return reading.record()
 
 
