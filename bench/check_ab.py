@@ -1,12 +1,15 @@
 """Benchmark: `payerpolicy check` of this tree against another (a commit checked out elsewhere), paired.
 
-    python bench/check_ab.py --base SRC_DIR [--claims N] [--patients N] [--pairs N] [--no-history]
+    python bench/check_ab.py --base SRC_DIR [--claims N] [--patients N] [--pairs N] [--no-history] [--format 837]
 
 SRC_DIR is the `src` folder of the other tree (for a commit: `git archive COMMIT | tar -x -C DIR`,
 then DIR/src). Writes N generated claims (bench/generate.py), then runs, in pairs and alternating which goes
 first,
 
     payerpolicy check --payer medicare --format json --history NEW_FILE CORPUS > FILE
+
+(CORPUS as JSON Lines, or with --format 837 the same claims as an 837P interchange, bench/x12_corpus.py: the
+X12 reader's road)
 
 once with the other tree's code and once with this one's, each in a fresh process with a new history file
 (so a run pays for every write, read and commit of its history, as a user's first run of a file does), the
@@ -19,11 +22,10 @@ Start-up (imports, compiling the policy) is in both runs alike.
 from __future__ import annotations
 
 import argparse
-import filecmp
+import hashlib
+import itertools
 import os
 import resource
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,9 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import paired  # noqa: E402
 import scale  # noqa: E402
-
-HERE = str(Path(__file__).resolve().parent.parent / "src")
 
 
 def run(src: str, corpus: str, history: str | None, out: str) -> tuple[float, float]:
@@ -62,38 +63,32 @@ def _ends_with_summary(path: str) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", required=True, help="the src folder of the tree to compare with")
+    paired.add_base(parser)
     parser.add_argument("--claims", type=int, default=20_000)
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--history", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--format", choices=("jsonl", "837"), default="jsonl", help="the corpus's claim format")
     args = parser.parse_args(argv)
-    if not os.path.isfile(os.path.join(args.base, "payerpolicy", "__init__.py")):
-        parser.error(f"{args.base} has no payerpolicy package (give the src folder of the other tree)")
-    folder = tempfile.mkdtemp(prefix="payerpolicy-ab-")
-    try:
-        corpus = os.path.join(folder, "claims.jsonl")
-        scale.write_corpus(corpus, args.claims, "jsonl", patients=args.patients)
+    base = paired.check_base(parser, args.base)
+    with tempfile.TemporaryDirectory(prefix="payerpolicy-ab-") as folder:
+        corpus = os.path.join(folder, f"claims.{args.format}")
+        scale.write_corpus(corpus, args.claims, args.format, patients=args.patients)
         print(
-            f"payerpolicy check, {args.claims:,} claims over {args.patients:,} patients, "
+            f"payerpolicy check, {args.claims:,} claims ({args.format}) over {args.patients:,} patients, "
             f"{'with' if args.history else 'without'} --history; CPU seconds, this tree / base"
         )
-        ratios = []
-        for pair in range(args.pairs):
-            order = [("base", args.base), ("this", HERE)]
-            if pair % 2:
-                order.reverse()
-            cpu = {}
-            for name, src in order:
-                history = os.path.join(folder, f"{name}-{pair}.sqlite") if args.history else None
-                cpu[name], _ = run(src, corpus, history, os.path.join(folder, f"{name}.json"))
-            if not filecmp.cmp(os.path.join(folder, "base.json"), os.path.join(folder, "this.json"), shallow=False):
-                raise SystemExit("the two trees wrote different decisions")
-            ratios.append(cpu["this"] / cpu["base"])
-            print(f"  pair {pair + 1}: base {cpu['base']:6.2f} s, this {cpu['this']:6.2f} s, ratio {ratios[-1]:.2f}")
-        print(f"  median ratio this / base: {statistics.median(ratios):.2f} (decisions identical)")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        runs = itertools.count()
+
+        def check(name: str, src: str) -> tuple[float, str]:
+            history = os.path.join(folder, f"{name}-{next(runs)}.sqlite") if args.history else None
+            out = os.path.join(folder, f"{name}.json")
+            cpu, _ = run(src, corpus, history, out)
+            with open(out, "rb") as decisions:
+                return cpu, hashlib.sha256(decisions.read()).hexdigest()
+
+        median = paired.median_ratio(base, args.pairs, check)
+        print(f"  median ratio this / base: {median:.2f} (decisions identical)")
     return 0
 
 

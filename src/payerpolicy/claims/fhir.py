@@ -88,7 +88,8 @@ import datetime
 import re
 from typing import Iterable, Iterator
 
-from payerpolicy.claims.model import Claim, ClaimProblem, ClaimRecord, DataFault, Provider, ServiceLine, UnreadableClaim
+from payerpolicy.claims.model import ClaimProblem, ClaimRecord, DataFault, Provider
+from payerpolicy.claims.reading import ClaimReading, LineReading
 
 # The rules every claim reader applies, so that a claim is read alike in any format.
 from payerpolicy.claims.values import (
@@ -197,40 +198,26 @@ def read_fhir(document: object, name: str) -> Iterator[ClaimRecord]:
 def _read_claim(resource: dict, where: str, references: References | None = None) -> ClaimRecord:
     """Turn one FHIR Claim resource into a `Claim`, or an `UnreadableClaim` listing every problem found."""
     references = (references or References({})).with_contained(resource)
-    problems: list[ClaimProblem] = []
-    faults: list[DataFault] = []  # what a payer's front end rejects, though the claim can be judged
-    claim_id = resource_id(resource)
-    if claim_id is None:
+    reading = ClaimReading(where)
+    problems, faults = reading.problems, reading.faults
+    reading.id = resource_id(resource)
+    if reading.id is None:
         problems.append(ClaimProblem("id", "missing: every claim needs an id (`id`, or an `identifier` value)"))
-    patient_id = _read_patient(resource.get("patient"), references, problems)
-    payer = _read_payer(resource, references)
+    reading.patient_id = _read_patient(resource.get("patient"), references, problems)
+    reading.payer = _read_payer(resource, references)
     team = _CareTeam(resource.get("careTeam"), references, problems, faults)
     # Claim.provider is who bills the claim (the 837P's billing provider): it renders the lines that name no
     # careTeam member of their own.
-    provider = _read_provider(
+    reading.provider = _read_provider(
         resource.get("provider"), None, references, "provider", "the claim's provider", problems, faults, "billing_npi"
     )
-    diagnoses, positions = _read_diagnoses(resource.get("diagnosis"), references, problems)
-    lines = _read_items(resource, positions, team, problems, faults)
-    dates = [line.date_of_service for line in lines]
-    born = _read_birth_date(resource.get("patient"), references, dates, faults)
-    referring = team.referring_npi()
-    if problems:  # the data faults too: a claim sent back to be fixed is fixed in one pass
-        return UnreadableClaim.sent_back(claim_id, problems, faults, where=where, payer=payer, patient_id=patient_id)
-    assert claim_id is not None and patient_id is not None  # either missing is a problem, returned above
-    return Claim(
-        id=claim_id,
-        patient_id=patient_id,
-        lines=lines,
-        payer=payer,
-        provider=provider,
-        diagnoses=diagnoses,
-        frequency=None,
-        prior_authorization=_prior_authorization(resource),
-        patient_birth_date=born,
-        referring_npi=referring,
-        faults=tuple(faults),
-    )
+    reading.diagnoses, positions = _read_diagnoses(resource.get("diagnosis"), references, problems)
+    _read_items(resource, positions, team, reading)
+    dates = [line.date_of_service for line in reading.lines]
+    reading.patient_birth_date = _read_birth_date(resource.get("patient"), references, dates, faults)
+    reading.referring_npi = team.referring_npi()
+    reading.prior_authorization = _prior_authorization(resource)
+    return reading.record()
 
 
 def _read_birth_date(
@@ -529,13 +516,13 @@ def _provider_type(concepts: Iterable[object]) -> str | None:
 # Items (service lines)
 
 
-def _read_items(
-    claim: dict, positions: dict[int, int], team: _CareTeam, problems: list[ClaimProblem], faults: list[DataFault]
-) -> tuple[ServiceLine, ...]:
+def _read_items(claim: dict, positions: dict[int, int], team: _CareTeam, reading: ClaimReading) -> None:
     items = as_list(claim.get("item"))
     if not items:
-        problems.append(ClaimProblem("item", "missing: every claim needs at least one service line (an `item`)"))
-        return ()
+        reading.problems.append(
+            ClaimProblem("item", "missing: every claim needs at least one service line (an `item`)")
+        )
+        return
     day = _billable_day(claim.get("billablePeriod"))
     # A prior-authorization request asks for services not yet given, so it often has no date: say why.
     undated = (
@@ -543,11 +530,8 @@ def _read_items(
         if claim.get("use") in ("preauthorization", "predetermination")
         else ""
     )
-    lines = [
-        _read_item(item, sequence, number, day, undated, positions, team, problems, faults)
-        for sequence, number, item in _in_sequence(items, "item", problems)
-    ]
-    return tuple(line for line in lines if line is not None)
+    for sequence, number, item in _in_sequence(items, "item", reading.problems):
+        _read_item(item, sequence, number, day, undated, positions, team, reading)
 
 
 def _read_item(
@@ -558,34 +542,22 @@ def _read_item(
     undated: str,
     positions: dict[int, int],
     team: _CareTeam,
-    problems: list[ClaimProblem],
-    faults: list[DataFault],
-) -> ServiceLine | None:
+    reading: ClaimReading,
+) -> None:
+    problems, faults = reading.problems, reading.faults
     at = f"item[{number}]"
-    before = len(problems)
-    code = _read_code(item.get("productOrService"), at, problems)
-    modifiers = _read_modifiers(item.get("modifier"), at, problems)
-    units, minutes = _read_quantity(item.get("quantity"), at, problems)
-    date = _read_service_date(item, at, day, undated, problems)
-    charge = _read_charge(item, minutes if minutes is not None else units, at, problems)
-    pointers = _read_pointers(item.get("diagnosisSequence"), at, line_number, positions, problems, faults)
-    provider = _read_line_provider(item.get("careTeamSequence"), at, team, problems)
-    place = _read_place(item.get("locationCodeableConcept"), at, line_number, faults)
-    if len(problems) > before:
-        return None
-    assert code is not None and date is not None and units is not None  # each missing one is a problem above
-    return ServiceLine(
-        number=line_number,
-        code=code,
-        date_of_service=date,
-        units=units,
-        modifiers=modifiers,
-        minutes=minutes,
-        charge=charge,
-        diagnosis_pointers=pointers,
-        provider=provider,
-        place_of_service=place,
+    line = LineReading(reading, line_number)
+    line.code = _read_code(item.get("productOrService"), at, problems)
+    line.modifiers = _read_modifiers(item.get("modifier"), at, problems)
+    line.units, line.minutes = _read_quantity(item.get("quantity"), at, problems)
+    line.date_of_service = _read_service_date(item, at, day, undated, problems)
+    line.charge = _read_charge(item, line.minutes if line.minutes is not None else line.units, at, problems)
+    line.diagnosis_pointers = _read_pointers(
+        item.get("diagnosisSequence"), at, line_number, positions, problems, faults
     )
+    line.provider = _read_line_provider(item.get("careTeamSequence"), at, team, problems)
+    line.place_of_service = _read_place(item.get("locationCodeableConcept"), at, line_number, faults)
+    line.done()
 
 
 def _read_place(concept: object, at: str, line: int, faults: list[DataFault]) -> str | None:

@@ -40,6 +40,7 @@ from payerpolicy.claims.model import (
     UnreadableClaim,
 )
 from payerpolicy.claims import json_fields
+from payerpolicy.claims.reading import ClaimReading, LineReading
 from payerpolicy.claims.json_quick import quick_claim
 from payerpolicy.claims.json_files import SAMPLE_CHARS, ClaimFileError, read_json_claims
 from payerpolicy.claims.values import (
@@ -103,20 +104,20 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
     if not isinstance(obj, dict):
         problem = ClaimProblem("claim", f"a claim must be a JSON object in braces {{...}}; found {describe(obj)}")
         return UnreadableClaim(id=None, problems=(problem,), where=where)
-    problems: list[ClaimProblem] = []
-    faults: list[DataFault] = []  # what a payer's front end rejects, though the claim can be judged
+    reading = ClaimReading(where)
+    problems, faults = reading.problems, reading.faults
     _check_fields(obj, _CLAIM_FIELDS, "", "on the claim", problems)
-    claim_id = _read_id(obj.get("id"), "id", "an id", "the claim id", problems)
-    patient_id = _read_patient(obj.get("patient"), problems)
-    payer = _read_payer(obj.get("payer"), problems)
-    provider = _read_provider(obj.get("provider"), "provider", "the claim's provider", problems, faults)
-    diagnoses, listed = _read_diagnoses(obj.get("diagnoses"), problems)
-    frequency = _read_frequency(obj.get("frequency"), problems)
-    place = _read_place(obj.get("place_of_service"), "place_of_service", None, problems, faults)
-    authorization = _read_text(
+    reading.id = _read_id(obj.get("id"), "id", "an id", "the claim id", problems)
+    reading.patient_id = _read_patient(obj.get("patient"), problems)
+    reading.payer = _read_payer(obj.get("payer"), problems)
+    reading.provider = _read_provider(obj.get("provider"), "provider", "the claim's provider", problems, faults)
+    reading.diagnoses, listed = _read_diagnoses(obj.get("diagnoses"), problems)
+    reading.frequency = _read_frequency(obj.get("frequency"), problems)
+    reading.place_of_service = _read_place(obj.get("place_of_service"), "place_of_service", None, problems, faults)
+    reading.prior_authorization = _read_text(
         obj.get("prior_authorization"), "prior_authorization", "the prior-authorization number", problems
     )
-    referring = _read_npi(
+    reading.referring_npi = _read_npi(
         obj.get("referring_npi"),
         "referring_npi",
         "the referring provider's NPI",
@@ -125,32 +126,15 @@ def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClai
         problems,
         faults,
     )
-    lines = _read_lines(obj.get("lines"), listed, problems, faults)
-    if lines:
-        _check_periods_across_lines(lines, problems)
-    born, began = _read_claim_days(obj, lines, faults)
-    # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
-    if problems or claim_id is None or patient_id is None:
-        return UnreadableClaim.sent_back(claim_id, problems, faults, where=where, payer=payer, patient_id=patient_id)
-    return Claim(
-        id=claim_id,
-        patient_id=patient_id,
-        lines=lines,
-        payer=payer,
-        provider=provider,
-        diagnoses=diagnoses,
-        frequency=frequency,
-        place_of_service=place,
-        prior_authorization=authorization,
-        patient_birth_date=born,
-        referring_npi=referring,
-        treatment_began=began,
-        faults=tuple(faults),
-    )
+    _read_lines(obj.get("lines"), listed, reading)
+    if reading.lines:
+        _check_periods_across_lines(reading.lines, problems)
+    reading.patient_birth_date, reading.treatment_began = _read_claim_days(obj, reading.lines, faults)
+    return reading.record()
 
 
 def _read_claim_days(
-    obj: dict, lines: tuple[ServiceLine, ...], faults: list[DataFault]
+    obj: dict, lines: list[ServiceLine], faults: list[DataFault]
 ) -> tuple[datetime.date | None, datetime.date | None]:
     """The patient's date of birth and the date treatment began, each held to the lines' dates of service."""
     dates = [line.date_of_service for line in lines]
@@ -411,70 +395,55 @@ def _read_frequency(value: object, problems: list[ClaimProblem]) -> str | None:
 # Service lines
 
 
-def _read_lines(
-    value: object, listed_diagnoses: int, problems: list[ClaimProblem], faults: list[DataFault]
-) -> tuple[ServiceLine, ...]:
+def _read_lines(value: object, listed_diagnoses: int, reading: ClaimReading) -> None:
+    problems = reading.problems
     if value is None:
         problems.append(ClaimProblem("lines", "missing: every claim needs at least one service line"))
-        return ()
+        return
     if not isinstance(value, list):
         problems.append(ClaimProblem("lines", f"lines must be a list [...] of service lines; found {describe(value)}"))
-        return ()
+        return
     if not value:
         problems.append(ClaimProblem("lines", "a claim needs at least one service line; found an empty list"))
-        return ()
-    lines = (_read_line(raw, number, listed_diagnoses, problems, faults) for number, raw in enumerate(value, 1))
-    return tuple(line for line in lines if line is not None)
+        return
+    for number, raw in enumerate(value, 1):
+        _read_line(raw, number, listed_diagnoses, reading)
 
 
-def _read_line(
-    raw: object, number: int, listed_diagnoses: int, problems: list[ClaimProblem], faults: list[DataFault]
-) -> ServiceLine | None:
+def _read_line(raw: object, number: int, listed_diagnoses: int, reading: ClaimReading) -> None:
+    problems, faults = reading.problems, reading.faults
     at = f"lines[{number}]"
     if not isinstance(raw, dict):
         problems.append(ClaimProblem(at, f"line {number} must be an object in braces {{...}}; found {describe(raw)}"))
-        return None
-    before = len(problems)
+        return
+    line = LineReading(reading, number)
     _check_fields(raw, _LINE_FIELDS, at + ".", f"on line {number}", problems)
-    code = _read_code(raw.get("code"), at, problems)
-    modifiers = _read_modifiers(raw.get("modifiers"), at, problems)
-    units = _read_count(
+    line.code = _read_code(raw.get("code"), at, problems)
+    line.modifiers = _read_modifiers(raw.get("modifiers"), at, problems)
+    line.units = _read_count(
         raw.get("units"),
         at + ".units",
         "units",
         problems,
         missing="missing: every line needs units (how many units are billed)",
     )
-    minutes = _read_count(raw.get("minutes"), at + ".minutes", "minutes", problems)
-    periods = _read_periods(raw.get("periods"), at, number, problems)
-    if periods:  # the periods are the detail behind the minutes: they must agree
-        minutes = _minutes_of_periods(periods, minutes, at, problems)
-    date = _read_date(raw.get("date"), at, problems)
-    charge = _read_charge(raw.get("charge"), at, problems)
-    pointers = _read_pointers(raw.get("diagnosis_pointers"), at, number, listed_diagnoses, problems, faults)
-    provider = _read_provider(
+    line.minutes = _read_count(raw.get("minutes"), at + ".minutes", "minutes", problems)
+    line.periods = _read_periods(raw.get("periods"), at, number, problems)
+    if line.periods:  # the periods are the detail behind the minutes: they must agree
+        line.minutes = _minutes_of_periods(line.periods, line.minutes, at, problems)
+    line.date_of_service = _read_date(raw.get("date"), at, problems)
+    line.charge = _read_charge(raw.get("charge"), at, problems)
+    line.diagnosis_pointers = _read_pointers(
+        raw.get("diagnosis_pointers"), at, number, listed_diagnoses, problems, faults
+    )
+    line.provider = _read_provider(
         raw.get("provider"), at + ".provider", f"the provider of line {number}", problems, faults, number
     )
-    place = _read_place(raw.get("place_of_service"), at + ".place_of_service", number, problems, faults)
-    authorization = _read_text(
+    line.place_of_service = _read_place(raw.get("place_of_service"), at + ".place_of_service", number, problems, faults)
+    line.prior_authorization = _read_text(
         raw.get("prior_authorization"), at + ".prior_authorization", "the prior-authorization number", problems
     )
-    if len(problems) > before or code is None or date is None or units is None:  # each None has its problem
-        return None
-    return ServiceLine(
-        number=number,
-        code=code,
-        date_of_service=date,
-        units=units,
-        modifiers=modifiers,
-        minutes=minutes,
-        periods=periods or (),
-        charge=charge,
-        diagnosis_pointers=pointers,
-        provider=provider,
-        place_of_service=place,
-        prior_authorization=authorization,
-    )
+    line.done()
 
 
 def _read_code(value: object, at: str, problems: list[ClaimProblem]) -> str | None:

@@ -55,6 +55,7 @@ _PROVIDER_TYPES = frozenset(PROVIDER_TYPES)
 _make_line = maker(ServiceLine)
 _make_claim = maker(Claim)
 
+_NEITHER = (None, None)  # no place of service, no prior authorization
 _LIMIT = 20_000  # values per table before it is emptied: more than a real file's distinct codes or NPIs
 _codes: dict[str, str] = {}  # code as written -> as the model keeps it (upper case)
 _modifiers: set[str] = set()  # modifiers as written that are already what the model keeps
@@ -114,19 +115,14 @@ def claim_head(obj: dict) -> tuple | None:
     provider = obj.get("provider")
     if provider is not None and (provider := _provider(provider)) is None:
         return None
-    diagnoses = obj.get("diagnoses")
-    if diagnoses is None:
-        diagnoses = ()
-    elif (diagnoses := _diagnoses_of(diagnoses)) is None:
+    if (diagnoses := _diagnoses_of(obj.get("diagnoses"))) is None:
         return None
     frequency = obj.get("frequency")
     if frequency is not None and not (type(frequency) is str and frequency in FREQUENCIES):
         return None
-    place = authorization = None
-    if "place_of_service" in obj or "prior_authorization" in obj:  # most claims have neither
-        if (found := _place_and_authorization(obj)) is None:
-            return None
-        place, authorization = found
+    if (found := _place_and_authorization(obj)) is None:
+        return None
+    place, authorization = found
     raw_lines = obj.get("lines")
     if type(raw_lines) is not list or not raw_lines:
         return None
@@ -150,10 +146,7 @@ def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None
     date = raw.get("date")
     if type(date) is not str or (date := _dates.get(date) or _learn_date(date)) is None:
         return None
-    modifiers = raw.get("modifiers")
-    if modifiers is None:
-        modifiers = ()
-    elif (modifiers := _modifiers_of(modifiers)) is None:
+    if (modifiers := _modifiers_of(raw.get("modifiers"))) is None:
         return None
     provider = raw.get("provider")
     if provider is not None and (provider := _provider(provider)) is None:
@@ -165,16 +158,11 @@ def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None
         charge = float(charge)
     if usual:
         return _make_line(number, code, date, units, modifiers, minutes, (), charge, (), provider, None, None)
-    pointers = raw.get("diagnosis_pointers")
-    if pointers is None:
-        pointers = ()
-    elif (pointers := _pointers(pointers, listed_diagnoses)) is None:
+    if (pointers := _pointers(raw.get("diagnosis_pointers"), listed_diagnoses)) is None:
         return None
-    place = authorization = None
-    if "place_of_service" in raw or "prior_authorization" in raw:  # most lines have neither
-        if (found := _place_and_authorization(raw)) is None:
-            return None
-        place, authorization = found
+    if (found := _place_and_authorization(raw)) is None:
+        return None
+    place, authorization = found
     return _make_line(
         number, code, date, units, modifiers, minutes, (), charge, pointers, provider, place, authorization
     )
@@ -183,6 +171,8 @@ def _line(raw: object, number: int, listed_diagnoses: int) -> ServiceLine | None
 def _place_and_authorization(obj: dict) -> tuple[str | None, str | None] | None:
     """A claim's or a line's place of service and prior authorization number, as the careful reader takes
     them; None when either is not in the usual shape (the careful reader then says what is wrong)."""
+    if "place_of_service" not in obj and "prior_authorization" not in obj:  # most claims and lines have neither
+        return _NEITHER
     place = obj.get("place_of_service")
     if place is not None and not (type(place) is str and PLACE_OF_SERVICE.fullmatch(place)):
         return None
@@ -223,8 +213,14 @@ def _provider(value: object) -> Provider | None:
     return _remember(_providers, key, Provider(npi, kind))
 
 
+# A list field read by one of the three below is absent (None: an empty list), a list in the usual shape, or
+# not in the usual shape at all (None is returned: the careful road reads the claim and says what is wrong).
+
+
 def _modifiers_of(value: object) -> tuple[str, ...] | None:
-    if type(value) is not list or len(value) > MAX_MODIFIERS:
+    if type(value) is not list:
+        return () if value is None else None
+    if len(value) > MAX_MODIFIERS:
         return None
     listed = tuple(value)
     try:  # a list of modifiers seen before (most lines): the tuple the model kept then, of plain text
@@ -247,7 +243,7 @@ def _modifiers_of(value: object) -> tuple[str, ...] | None:
 
 def _diagnoses_of(value: object) -> tuple[str, ...] | None:
     if type(value) is not list:
-        return None
+        return () if value is None else None
     codes = []
     for raw in value:
         if type(raw) is not str:
@@ -265,7 +261,7 @@ def _diagnoses_of(value: object) -> tuple[str, ...] | None:
 def _pointers(value: object, listed_diagnoses: int) -> tuple[int, ...] | None:
     """Pointers that each point at a listed diagnosis (one that points at none is a data fault)."""
     if type(value) is not list:
-        return None
+        return () if value is None else None
     highest = min(listed_diagnoses, MAX_DIAGNOSIS_POINTER)
     for pointer in value:
         if type(pointer) is not int or not 1 <= pointer <= highest:

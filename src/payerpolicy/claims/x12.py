@@ -5,7 +5,7 @@ An 837P file is a stream of segments (`SV1*HC:97112:GP*120*UN*2***1:2~`). `claim
 delimiters, cuts it into numbered segments, walks the envelope (ISA, GS, ST ... SE, GE, IEA) and the
 hierarchy (HL 20 billing provider, HL 22 subscriber and payer, HL 23 patient), and hands over each claim: a
 CLM with its segments filed by loop, and the billing provider, subscriber and patient above it. This module
-reads one such claim (`_ClaimReading`) loop by loop (2300 claim, 2310B rendering provider, 2400 service
+reads one such claim (`_ClaimReader`) loop by loop (2300 claim, 2310B rendering provider, 2400 service
 line, 2420A the line's rendering provider) into a `Claim`, or an `UnreadableClaim` with every problem
 found, checked by the rules every claim reader shares (`claims.values`: codes, at most four modifiers, whole
 units, real dates, ICD-10 with the dot).
@@ -62,7 +62,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import IO, Iterator, NamedTuple
 
-from payerpolicy.claims.model import Claim, ClaimProblem, DataFault, Provider, ServiceLine, UnreadableClaim
+from payerpolicy.claims.model import Claim, ClaimProblem, DataFault, Provider, UnreadableClaim
+from payerpolicy.claims.reading import ClaimReading, LineReading
 
 # The rules every claim reader applies, so that a claim is read alike in any format.
 from payerpolicy.claims.values import (
@@ -124,48 +125,33 @@ _STANDS_FOR = {"2010AA": " (the billing provider stands for the rendering provid
 
 def _read_claim(block: ClaimBlock, delimiters: Delimiters, name: str) -> Claim | UnreadableClaim:
     """One claim: a `Claim`, or an `UnreadableClaim` with every problem found (where: its CLM segment)."""
-    problems: list[ClaimProblem] = [block.damage] if block.damage is not None else []
-    reading = _ClaimReading(delimiters, problems)
-    claim_id, frequency, place = reading.header(block.clm)
-    parts = sort_segments(block, problems)
-    diagnoses, listed, icd9 = reading.diagnoses(parts.diagnoses)
-    provider = reading.claim_provider(block, parts)
-    referring = reading.provider(parts.referring, None, "2310A") if parts.referring is not None else None
+    reading = ClaimReading(f"{name} segment {block.clm.number}")
+    if block.damage is not None:
+        reading.problems.append(block.damage)
+    reader = _ClaimReader(delimiters, reading)
+    reading.id, reading.frequency, reading.place_of_service = reader.header(block.clm)
+    parts = sort_segments(block, reading.problems)
+    reading.diagnoses, listed, icd9 = reader.diagnoses(parts.diagnoses)
+    reading.provider = reader.claim_provider(block, parts)
+    referring = reader.provider(parts.referring, None, "2310A") if parts.referring is not None else None
+    reading.referring_npi = referring.npi if referring is not None else None
+    reading.prior_authorization = reference(parts.prior_authorization)
     if not parts.lines:
-        problems.append(
+        reading.problems.append(
             ClaimProblem(
                 block.clm.at("CLM", "2300"), "a claim needs at least one service line (LX with SV1); this one has none"
             )
         )
-    lines = tuple(line for line in (reading.line(raw, listed) for raw in parts.lines) if line is not None)
-    reading.check_icd9(icd9)
-    patient_id = reading.patient_id(block)
-    birth = reading.birth_date(block)
-    began = reading.treatment_began(parts.treatment_began)
-    payer = payer_of(block.subscriber)
+    for raw in parts.lines:
+        reader.line(raw, listed)
+    reader.check_icd9(icd9)
+    reading.patient_id = reader.patient_id(block)
+    reading.patient_birth_date = reader.birth_date(block)
+    reading.treatment_began = reader.treatment_began(parts.treatment_began)
+    reading.payer = payer_of(block.subscriber)
     if block.cut_short is not None:
-        problems.append(_cut_short(block.cut_short))
-    # A missing id comes with its problem; the data faults too: a claim sent back is fixed in one pass.
-    if problems or claim_id is None or patient_id is None:
-        where = f"{name} segment {block.clm.number}"
-        return UnreadableClaim.sent_back(
-            claim_id, problems, reading.faults, where=where, payer=payer, patient_id=patient_id
-        )
-    return Claim(
-        id=claim_id,
-        patient_id=patient_id,
-        lines=lines,
-        payer=payer,
-        provider=provider,
-        diagnoses=diagnoses,
-        frequency=frequency,
-        place_of_service=place,
-        prior_authorization=reference(parts.prior_authorization),
-        patient_birth_date=birth,
-        referring_npi=referring.npi if referring is not None else None,
-        treatment_began=began,
-        faults=tuple(reading.faults),
-    )
+        reading.problems.append(_cut_short(block.cut_short))
+    return reading.record()
 
 
 def _cut_short(last: Segment) -> ClaimProblem:
@@ -196,13 +182,14 @@ class _Icd9(NamedTuple):
     code: str
 
 
-class _ClaimReading:
-    """Reads the parts of one claim, collecting every problem in `problems`."""
+class _ClaimReader:
+    """Reads the parts of one claim into its `ClaimReading`, collecting every problem and data fault there."""
 
-    def __init__(self, delimiters: Delimiters, problems: list[ClaimProblem]):
+    def __init__(self, delimiters: Delimiters, reading: ClaimReading):
         self.delimiters = delimiters
-        self.problems = problems
-        self.faults: list[DataFault] = []  # what a front end rejects, though the claim can be judged
+        self.reading = reading
+        self.problems = reading.problems
+        self.faults = reading.faults  # what a front end rejects, though the claim can be judged
         self.dates: list[tuple[int, datetime.date]] = []  # (line, date of service) of every line with a good date
 
     def problem(self, segment: Segment, element: str, loop: str | None, message: str) -> None:
@@ -491,37 +478,25 @@ class _ClaimReading:
 
     # -- service lines (2400)
 
-    def line(self, raw: LineSegments, listed: int) -> ServiceLine | None:
+    def line(self, raw: LineSegments, listed: int) -> None:
         number = raw.number
-        before = len(self.problems)
         if raw.service is None:
             self.problem(raw.lx, "LX", "2400", f"line {number} has no SV1 segment (the service: code, charge, units)")
-            return None
+            return
         sv1 = raw.service
-        code, modifiers = self.procedure(sv1, number)
-        charge = self.charge(sv1, number)
-        units, minutes = self.quantity(sv1, number)
-        pointers = self.pointers(sv1, number, listed)
-        date = self.date_of_service(raw, number)
-        if date is not None:
-            self.dates.append((number, date))
-        provider = self.provider(raw.provider, raw.taxonomy, "2420A", number) if raw.provider is not None else None
-        place = self.place_of_service(sv1, "SV105", "2400", sv1.get(5), number)
-        if len(self.problems) > before or code is None or date is None or units is None:  # each None: a problem
-            return None
-        return ServiceLine(
-            number=number,
-            code=code,
-            date_of_service=date,
-            units=units,
-            modifiers=modifiers,
-            minutes=minutes,
-            charge=charge,
-            diagnosis_pointers=pointers,
-            provider=provider,
-            place_of_service=place,
-            prior_authorization=reference(raw.prior_authorization),
-        )
+        line = LineReading(self.reading, number)
+        line.code, line.modifiers = self.procedure(sv1, number)
+        line.charge = self.charge(sv1, number)
+        line.units, line.minutes = self.quantity(sv1, number)
+        line.diagnosis_pointers = self.pointers(sv1, number, listed)
+        line.date_of_service = self.date_of_service(raw, number)
+        if line.date_of_service is not None:
+            self.dates.append((number, line.date_of_service))
+        if raw.provider is not None:
+            line.provider = self.provider(raw.provider, raw.taxonomy, "2420A", number)
+        line.place_of_service = self.place_of_service(sv1, "SV105", "2400", sv1.get(5), number)
+        line.prior_authorization = reference(raw.prior_authorization)
+        line.done()
 
     def procedure(self, sv1: Segment, number: int) -> tuple[str | None, tuple[str, ...]]:
         """SV101: HC, the CPT/HCPCS code, up to four modifiers (empty slots allowed), a description."""

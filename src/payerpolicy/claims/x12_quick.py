@@ -367,7 +367,7 @@ class QuickReading:
     # -- the patient (2010BA, 2010CA)
 
     def _patient_id(self, block: ClaimBlock) -> str:
-        """The careful road's patient id (`_ClaimReading.patient_id`), or aside where it finds a problem."""
+        """The careful road's patient id (`_ClaimReader.patient_id`), or aside where it finds a problem."""
         subscriber = block.subscriber
         if subscriber is None or subscriber.name is None:
             raise _Aside
