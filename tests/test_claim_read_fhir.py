@@ -257,6 +257,24 @@ def test_a_json_array_of_resources_resolves_references_among_them():
     assert [(r.id, r.patient_id) for r in records] == [("C-1", "MRN-1"), ("C-2", "MRN-1")]
 
 
+def test_a_patient_resource_without_identifier_or_id_sends_its_claim_back_and_the_rest_are_read():
+    # Found by a reader refactor: this used to end the run with an internal error.
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"fullUrl": "urn:uuid:p0", "resource": {"resourceType": "Patient"}},
+            {"resource": _claim(patient={"reference": "urn:uuid:p0"})},
+            {"resource": _claim(id="C-2", patient={"identifier": {"value": "MRN-2"}})},
+        ],
+    }
+    sent_back, read = read_fhir(bundle, "day.json")
+    assert isinstance(sent_back, UnreadableClaim) and sent_back.id == "C-1"
+    [problem] = sent_back.problems
+    assert problem.field == "patient"
+    assert "Patient resource has no `identifier` value and no `id`" in problem.message
+    assert isinstance(read, Claim) and read.patient_id == "MRN-2"
+
+
 @pytest.mark.parametrize(
     "document, fragment",
     [

@@ -273,7 +273,16 @@ def _read_patient(reference: object, references: References, problems: list[Clai
     patient = references.resolve(reference, "Patient")
     if patient is not None:
         # The patient's own identifier (a member or record number) is what other systems know them by.
-        return next(filter(None, map(identifier_value, identifiers_of(patient))), None) or resource_id(patient)
+        known = next(filter(None, map(identifier_value, identifiers_of(patient))), None) or resource_id(patient)
+        if known is None:
+            problems.append(
+                ClaimProblem(
+                    "patient",
+                    "the claim's Patient resource has no `identifier` value and no `id`: every claim needs a "
+                    "patient id (the patient's member or record number)",
+                )
+            )
+        return known
     text = reference_text(reference) or identifier_value(
         reference.get("identifier") if isinstance(reference, dict) else None
     )
