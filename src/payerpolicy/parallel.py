@@ -197,6 +197,10 @@ def _worker_main(
                 for history in histories:
                     history.flush()
                 sending.send()
+                # What is still alive now (claims waiting in the window, the history's recent patients) lives
+                # on: out of the collector's walks, as a long `check` does in one process (cli/collector.py).
+                # A worker owns its process, and the per-claim road makes no cycles for the collector to find.
+                gc.freeze()
             elif kind == "end":
                 judging.finish()
                 for history in histories:

@@ -158,7 +158,9 @@ def _unclear_layout(
         try:
             value = read_json("".join(text for text in texts if text is not None))
         except (ValueError, RecursionError) as err:
-            failure = err
+            # Kept without its traceback: that holds this frame, whose locals hold the error and every line
+            # read so far, a cycle only the collector could free (and a frozen long run never would).
+            failure = err.with_traceback(None)
         else:
             return _from_document(value, label, decode), False
     if _mostly_claim_lines(head):
