@@ -80,3 +80,29 @@ def test_a_fhir_file_that_is_not_json_is_one_unreadable_record(tmp_path):
     path.write_text('{"resourceType": "Bundle", "entry": [')
     [record] = list(read_claim_file(path))
     assert record.problems[0].field == "json" and "not valid JSON" in record.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "sample, input_format",
+    [
+        ("x12/therapy_pt_ot_medicare.837", "auto"),
+        ("x12/therapy_pt_ot_medicare.837", "x12"),
+        ("fhir/therapy-bundle.json", "auto"),
+        ("fhir/therapy-bundle.json", "fhir"),
+    ],
+)
+def test_a_binary_stream_reads_as_its_file_does(sample, input_format):
+    # An application hands over `open(path, "rb")` or a request body: it used to end in an AttributeError.
+    path = SAMPLES / sample
+    from_file = list(read_claim_file(path, input_format=input_format))
+    with open(path, "rb") as stream:
+        from_stream = list(read_claim_file(stream, name=str(path), input_format=input_format))
+    assert from_stream == from_file and len(from_file) >= 2
+
+
+def test_a_binary_stream_not_utf8_is_read_as_latin1_like_a_file(tmp_path):
+    x12 = (SAMPLES / "x12" / "therapy_pt_ot_medicare.837").read_bytes()
+    spoiled = x12.replace(b"NM1*IL*1*", b"NM1*IL*1*\xe9", 1)  # a stray byte in a name
+    path = tmp_path / "claims.837"
+    path.write_bytes(spoiled)
+    assert list(read_claim_file(io.BytesIO(spoiled), name=str(path))) == list(read_claim_file(path))

@@ -42,9 +42,15 @@ def read_claim_file(
             stream = open(source, encoding=_encoding(source), newline="")
             return _closing(read_x12(stream, label), stream)
         return _read_whole(kind, _text(source), label)
-    # A stream (standard input) cannot be rewound: read it whole to tell its format.
+    # A stream (standard input) cannot be rewound: read it whole to tell its format. An application may hand
+    # over a binary stream (`open(path, "rb")`, a request body): its bytes are decoded as a file's are.
     text = source.read()
     label = name or str(getattr(source, "name", "<input>"))
+    if isinstance(text, bytes):
+        kind = input_format if input_format != "auto" else sniff(text[:_SNIFF])
+        if kind == "json":  # read as bytes, so that a JSON Lines line that is not UTF-8 spoils only its claim
+            return read_claims(io.BytesIO(text), label)
+        return _read_whole(kind, _decoded(text), label)
     kind = input_format if input_format != "auto" else sniff(text[:_SNIFF].encode("utf-8", "replace"))
     if kind == "json":
         return read_claims(io.StringIO(text), label)
@@ -89,7 +95,10 @@ def _closing(records: Iterator[ClaimRecord], stream: IO) -> Iterator[ClaimRecord
 
 def _text(path) -> str:
     with open_claim_file(path) as file:
-        raw = file.read()
+        return _decoded(file.read())
+
+
+def _decoded(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
