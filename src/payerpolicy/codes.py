@@ -43,12 +43,10 @@ PROVIDERS = (
 PROVIDER_TYPES = tuple(provider.name for provider in PROVIDERS)
 # The plan-of-care modifiers and the discipline each says: GP physical therapy, GO occupational, GN speech.
 THERAPY_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
+_MODIFIER_OF_DISCIPLINE = {discipline: modifier for modifier, discipline in THERAPY_MODIFIERS.items()}
 # The plan-of-care modifier a therapist's lines carry, by provider type (a PTA's lines are PT's: GP).
 DISCIPLINE_MODIFIER = {
-    provider.name: modifier
-    for provider in PROVIDERS
-    for modifier, discipline in THERAPY_MODIFIERS.items()
-    if provider.discipline == discipline
+    provider.name: _MODIFIER_OF_DISCIPLINE[provider.discipline] for provider in PROVIDERS if provider.discipline
 }
 LARGEST_RANGE = 100_000
 
