@@ -8,8 +8,11 @@ else is no result).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +27,13 @@ def check_base(parser: argparse.ArgumentParser, base: str | None) -> str:
     if base is None or not os.path.isfile(os.path.join(base, "payerpolicy", "__init__.py")):
         parser.error(f"--base {base}: give the src folder of the other tree (it has the payerpolicy package)")
     return base
+
+
+def child_json(src: str, arguments: list[str]):
+    """Run `python ARGUMENTS` with the tree in `src` first on the path; what it printed, read as JSON."""
+    env = dict(os.environ, PYTHONPATH=src)
+    done = subprocess.run([sys.executable, *arguments], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def median_ratio(base: str, pairs: int, measure: Callable[[str, str], tuple[float, str]], label: str = "") -> float:

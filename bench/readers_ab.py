@@ -25,7 +25,6 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -71,9 +70,7 @@ def read_in_child(road: str, path: str, repeat: int) -> None:
 
 def timed(src: str, road: str, path: str, repeat: int) -> tuple[float, str]:
     """The least CPU seconds of the tree in `src` reading `path` by `road`, and the digest of its records."""
-    env = dict(os.environ, PYTHONPATH=src)
-    command = [sys.executable, __file__, "--child", road, path, str(repeat)]
-    child = json.loads(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
+    child = paired.child_json(src, [__file__, "--child", road, path, str(repeat)])
     return child["seconds"], child["digest"]
 
 

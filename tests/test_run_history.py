@@ -84,3 +84,26 @@ def test_a_claim_whose_patient_is_never_asked_about_makes_no_history_line(monkey
     lines = run.lines(first.patient_id, *EVERY_DAY)  # asked: made now
     assert [line.number for line in lines if line.claim_id == first.id] == [line.number for line in first.lines]
     assert len(made) == len(lines) > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_may_hold_says_no_only_for_a_patient_with_no_recorded_claim(seed):
+    """The judge asks nothing of the history for a patient it says it holds nothing of (a patient's first
+    claim in the run): it must never say so of a patient with lines, whatever was recorded, replaced, voided,
+    asked about or moved to disk."""
+    rng = random.Random(seed)
+    run = RunHistory(limit=rng.choice([10_000, 25]))
+    claims = [claim_from_dict(c) for c in _claims(rng, 80)]
+    patients = sorted({claim.patient_id for claim in claims})
+    recorded: set[str] = set()
+    assert not any(run.may_hold(patient) for patient in patients)
+    for claim in claims:
+        run.record(claim, payer="medicare", views=_judged(claim) if rng.random() < 0.8 else None)
+        recorded.add(claim.patient_id)
+        if rng.random() < 0.3:
+            run.lines(rng.choice(patients), *EVERY_DAY)
+        for patient in patients:
+            if run.lines(patient, *EVERY_DAY):
+                assert run.may_hold(patient)
+            if patient not in recorded:
+                assert not run.may_hold(patient) or run.spilled is not None

@@ -113,6 +113,11 @@ class LinesByPatient:
     def _patient_lines(self, patient_id: str) -> PatientLines | None:
         raise NotImplementedError
 
+    def may_hold(self, patient_id: str) -> bool:
+        """False only when the history surely holds no line of the patient (then the judge asks nothing of
+        it); a history that cannot say cheaply says True."""
+        return True
+
     def lines(
         self,
         patient_id: str,

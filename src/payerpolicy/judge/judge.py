@@ -602,16 +602,20 @@ class Judge:
 
     def past_lines(self, claim: Claim, year: int | None) -> list:
         """The patient's lines judged before, in `year` (None: whatever their date)."""
-        if self.history is None:
+        history = self.history
+        if history is None:
             return []
         key = (claim.patient_id, year)
         if key not in self.past:
+            if not history.may_hold(claim.patient_id):  # the patient's first claim: nothing to ask
+                self.past[key] = []
+                return self.past[key]
             first, last = (
                 (datetime.date(year, 1, 1), datetime.date(year, 12, 31))
                 if year is not None
                 else (datetime.date.min, datetime.date.max)
             )
-            found = self.history.lines(
+            found = history.lines(
                 claim.patient_id, first, last, exclude_claim=claim.id, payer=self.program.policy.payer
             )
             self.past[key] = found
@@ -639,8 +643,10 @@ class Judge:
         asked of the history once per claim and year and wanted by the year's rules anyway."""
         if self.history is None:
             return []
-        in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
         year = self.past_lines(view.claim, view.date.year)
+        if not year:  # (a patient's first claim)
+            return []
+        in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
         # The year's lines come in service order: the day's are a slice, found by halving (a walk over the
         # year per claim grew with the patient's year over a run).
         date = view.date

@@ -42,6 +42,10 @@ class RunHistory(LinesByPatient):
         self.waiting: dict[str, list[tuple]] = {}
         self.spilled: ClaimHistory | None = None
 
+    def may_hold(self, patient_id: str) -> bool:
+        """Whether any claim of the patient is recorded (most claims of a batch are their patient's first)."""
+        return self.spilled is not None or patient_id in self.waiting or patient_id in self.by_patient
+
     def record(self, claim: Claim, *, payer: str | None = None, views=None, allowed=None) -> None:
         """Count `claim` for the claims judged after it. `views`: its lines as the judge saw them
         (`judge.judge.LineView`), whose provider and discipline are worked out already."""
@@ -51,7 +55,11 @@ class RunHistory(LinesByPatient):
         patient_id = claim.patient_id
         # A new claim of a patient not asked about since waits as it is: nothing to take its place, nothing to void.
         if patient_id not in self.by_patient and claim.frequency not in _TAKES_A_PLACE:
-            waiting = self.waiting.setdefault(patient_id, [])
+            waiting = self.waiting.get(patient_id)
+            if waiting is None:  # the patient's first claim (most claims of a batch)
+                self.waiting[patient_id] = [_kept(claim, payer, views)]
+                self._counted()
+                return
             if all(kept[0] != claim.id for kept in waiting):  # (the same claim again replaces itself, below)
                 waiting.append(_kept(claim, payer, views))
                 self._counted()
@@ -137,8 +145,10 @@ def _kept(claim: Claim, payer: str | None, views) -> tuple:
         payer,
         claim.frequency,
         tuple(
-            (v.number, v.code, v.modifiers, v.units, v.charge, v.date, v.provider_type, v.discipline, v.allowed)
-            for v in views
+            [
+                (v.number, v.code, v.modifiers, v.units, v.charge, v.date, v.provider_type, v.discipline, v.allowed)
+                for v in views
+            ]
         ),
     )
 

@@ -93,6 +93,9 @@ class WindowedJudging:
             raise ValueError("window must be 0 or more")
         self.window = window
         self.groups: dict[str, _Group] = {}  # by patient, oldest first
+        # The input position at which the oldest group is due (its first + window); None with no group. Kept
+        # as groups come and go, so that the two calls of `advance` per claim read one number.
+        self.due: int | None = None
         self.decided: list[tuple[int, Decision]] = []
         self.judging: _Group | None = None  # the group being judged, for `limit_after_error`
 
@@ -107,14 +110,12 @@ class WindowedJudging:
             group = self.groups.get(record.patient_id)
             if group is None:
                 group = self.groups[record.patient_id] = _Group(position)
+                if self.due is None:
+                    self.due = position + self.window
             group.claims.append((position, record, judge))
 
     def advance(self, frontier: int) -> None:
-        groups, window = self.groups, self.window
-        while groups:
-            oldest = next(iter(groups.values()))
-            if oldest.first + window > frontier:
-                return
+        while self.due is not None and self.due <= frontier:
             self.judge_next()
 
     def finish(self) -> None:
@@ -141,6 +142,7 @@ class WindowedJudging:
         else:
             self._judge_together(entries)
         del self.groups[patient]
+        self.due = next(iter(self.groups.values())).first + self.window if self.groups else None
         self.judging = None
 
     def _judge_together(self, entries: list) -> None:
