@@ -7,7 +7,7 @@ and each claim reader (claim JSON, JSON Lines, X12 837P, FHIR R4). Whatever come
 - the output is well-formed: the JSON writer's output parses, and its summary counts every record.
 
 Each test runs a few seconds (`EXAMPLES`); `-m slow` adds a long profile (`SLOW_EXAMPLES`) of each, as CI runs;
-`PAYERPOLICY_FUZZ_RANDOM=1` makes the long profile draw new inputs each run.
+`PAYERPOLICY_FUZZ_RANDOM=1` makes them draw new inputs each run (tests/conftest.py).
 Inputs are grown from the repository's own samples, mutated, and from generated values.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
 import re
 from pathlib import Path
 
@@ -36,12 +35,10 @@ SLOW_EXAMPLES = 600
 QUICK = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-# The long profile is the same inputs every run, so a CI gate fails only on what a change did; set
-# PAYERPOLICY_FUZZ_RANDOM=1 to explore new inputs each run (a find is then kept as a fixed test here).
-LONG = settings(QUICK, max_examples=SLOW_EXAMPLES, derandomize=not os.environ.get("PAYERPOLICY_FUZZ_RANDOM"))
+# Both draw the same inputs every run unless PAYERPOLICY_FUZZ_RANDOM=1 (tests/conftest.py's profiles).
+LONG = settings(QUICK, max_examples=SLOW_EXAMPLES)
 
 
 @pytest.fixture(scope="module")

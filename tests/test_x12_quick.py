@@ -34,7 +34,7 @@ import generate  # noqa: E402
 import x12_corpus  # noqa: E402
 from test_fuzz import X12_BITS, X12_FILES, mutated  # noqa: E402
 
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def both_roads(text: str, name: str = "claims.837") -> list[bool]:
