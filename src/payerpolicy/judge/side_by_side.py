@@ -52,6 +52,9 @@ class _RecordedByTheOther(RunHistory):
     def revision(self, patient_id: str, claim_id: str) -> int | None:  # counts carried between claims
         return self.shared.revision(patient_id, claim_id)
 
+    def may_hold(self, patient_id: str) -> bool:
+        return self.shared.may_hold(patient_id)
+
 
 class SideBySide:
     """The judges of two policies (`programs`: old, new), deciding each claim in turn."""
