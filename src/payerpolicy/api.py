@@ -118,6 +118,7 @@ class OnePolicy:
         received = received or today()  # one date for the whole run, on every worker
         self.only_source: PolicySource = policy_source(policy, received)
         self._judge = Judge(policy.program, received=received)
+        self._judge.history_ends_with_run = True  # a judge of this one run (`check_many` makes a new one)
 
     def judge_for(self, record: ClaimRecord) -> Judge:
         return self._judge

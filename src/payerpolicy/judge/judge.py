@@ -353,6 +353,9 @@ class Judge:
         # Counts over the past carried from a patient's claim to the next (program.runtime._from_past):
         # (patient, year, count) -> where the count stopped in the patient's lines, and its value there.
         self.carried: dict[tuple, tuple] = {}
+        # Whether the judge serves one run only and its history is that run's (`Policy.check_many`): then a
+        # patient's last claim of the run need not be kept, as no claim after it asks (judge.window).
+        self.history_ends_with_run = False
 
     def judge(self, records) -> list[Decision]:
         """Judge claims all together (each sees the others' lines of its patient-days)."""
@@ -490,16 +493,18 @@ class Judge:
                 allowed={v.number: v.allowed for v in lines} if program.pricing else None,
             )
 
-    def decide_alone(self, record) -> Decision:
+    def decide_alone(self, record, last_of_patient: bool = False) -> Decision:
         """The decision on a claim with no other claim of its patient in the day book: one judged on its own
         (`Policy.check`), or a claim of a patient's group in a run whose claims share no patient-day
         (judge.window). Its patient-days are its own lines (and, with a history, the lines of earlier claims,
         as `past_day` gives them), so there is no day book to file them in and empty after. A claim of one date with its lines in order
         (nearly every claim) is judged in one loop here; any other (several dates, a void, data faults, a fee
         schedule, an observer) takes `decide`'s road. Both give the same decision, and keep the claim in the
-        history alike: `decide` with the claim's lines as the whole day."""
+        history alike: `decide` with the claim's lines as the whole day. `last_of_patient`: no claim of the
+        patient comes after it in the run (then a history that ends with the run need not keep it)."""
+        keep = not (last_of_patient and self.history_ends_with_run)
         if not self._alone_on_one_date(record):
-            return self._decide_filed(record, None)
+            return self._decide_filed(record, None, keep)
         program = self.program
         views = [LineView(record, line) for line in record.lines]
         date = record.lines[0].date_of_service
@@ -542,7 +547,7 @@ class Judge:
                     )
         finally:  # also after an error: nothing of this claim's is left for the next
             self._forget_claim()
-        if self.history is not None:  # for the patient's claims judged after this one
+        if keep and self.history is not None:  # for the patient's claims judged after this one
             self._keep(record, views)
         return _make_decision(
             record.id,
@@ -577,11 +582,11 @@ class Judge:
             number = line.number
         return True
 
-    def _decide_filed(self, record, views: list[LineView] | None) -> Decision:
+    def _decide_filed(self, record, views: list[LineView] | None, keep: bool = True) -> Decision:
         """`decide` on a claim filed alone in the day book (`views`: its line views, made already), which
-        is then emptied."""
+        is then emptied; kept in the history for later claims when `keep`."""
         try:
-            return self.decide(record, self.file(record, views))
+            return self.decide(record, self.file(record, views), counts=keep)
         finally:
             self.start_over()
 

@@ -98,6 +98,9 @@ class WindowedJudging:
         self.due: int | None = None
         self.decided: list[tuple[int, Decision]] = []
         self.judging: _Group | None = None  # the group being judged, for `limit_after_error`
+        # Set once the input is over: no claim comes after a group's last, so the judge is told it is the
+        # patient's last of the run (`Judge.decide_alone`).
+        self.input_over = False
 
     def add(self, position: int, record, judge) -> None:
         # Groups due before this claim was read are judged first: it must not join them.
@@ -119,6 +122,7 @@ class WindowedJudging:
             self.judge_next()
 
     def finish(self) -> None:
+        self.input_over = True
         while self.groups:
             self.judge_next()
 
@@ -137,8 +141,9 @@ class WindowedJudging:
             entries = sorted(entries, key=lambda entry: judging_order(entry[1]))
             alone = days_apart(entries)
         if alone:
-            for position, claim, judge in entries:
-                self.decided.append((position, judge.decide_alone(claim)))
+            last = len(entries) - 1 if self.input_over else -1
+            for index, (position, claim, judge) in enumerate(entries):
+                self.decided.append((position, judge.decide_alone(claim, index == last)))
         else:
             self._judge_together(entries)
         del self.groups[patient]
@@ -225,6 +230,7 @@ def judge_in_order(records: Iterable, judge_for: Callable, window: int) -> Itera
         while next_out + window <= position:
             yield ready.pop(next_out)
             next_out += 1
+    judging.input_over = True
     while True:  # the input is over: each group in turn, giving out what is ready after each
         while next_out in ready:
             yield ready.pop(next_out)
