@@ -280,3 +280,34 @@ def test_a_replacement_before_the_last_line_seen_makes_the_dates_again(programs)
     assert fast == plain
     said = {f.rule for f in fast[-1].findings}
     assert "test.latest-evaluation" not in said and "test.latest-evaluation" in {f.rule for f in fast[2].findings}
+
+
+def test_the_lines_stored_since_a_revision():
+    """What carries the record's dates from one claim to the next: the lines of the claims stored after the
+    ones seen, of the judged payer, while the revision holds; a claim stored again, or the patient made
+    again, is another revision."""
+    from payerpolicy.judge.history import HistoryLine
+    from payerpolicy.judge.history_cache import PatientLines
+
+    def lines(claim_id: str, payer: str, *days: int) -> tuple:
+        return tuple(
+            HistoryLine(
+                claim_id, "P", payer, "1", n + 1, "97110", ("GP",), 1, 40.0, datetime.date(2026, 3, day), "PT", "PT"
+            )
+            for n, day in enumerate(days)
+        )
+
+    patient = PatientLines()
+    patient.put("A", lines("A", "medicare", 20))
+    revision = patient.revision("C")
+    assert patient.lines_after(None, "medicare") == (1, [])
+    patient.put("B", lines("B", "acme", 21))
+    patient.put("late", lines("late", "medicare", 2, 3))  # billed late: dated before A
+    assert patient.revision("C") == revision
+    seen, added = patient.lines_after(1, "medicare")
+    assert seen == 3 and [(line.claim_id, line.date.day) for line in added] == [("late", 2), ("late", 3)]
+    assert patient.lines_after(3, "medicare") == (3, [])
+    assert patient.revision("A") is None  # a claim stored already: nothing carries
+    patient.put("A", lines("A", "medicare", 22))  # stored again: taken out first
+    assert patient.revision("C") != revision
+    assert PatientLines().revision("C") != PatientLines().revision("C")  # a patient read again

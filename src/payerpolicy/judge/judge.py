@@ -617,7 +617,7 @@ class Judge:
             self.past[key] = found
         return self.past[key]
 
-    def past_revision(self, claim: Claim) -> int | None:
+    def past_revision(self, claim: Claim) -> tuple[int, int] | None:
         """The history's revision of the patient's lines for `claim` (None: nothing may be carried), asked
         once per claim."""
         key = ("revision", claim.patient_id)
@@ -625,6 +625,15 @@ class Judge:
             revision = getattr(self.history, "revision", None)
             self.past[key] = None if revision is None else revision(claim.patient_id, claim.id)
         return self.past[key]
+
+    def past_lines_after(self, claim: Claim, revision, claims_seen: int | None) -> tuple[int, list] | None:
+        """How many of the patient's claims the history holds, and the lines of those it stored after the first
+        `claims_seen`, while the patient's lines are still at `revision` (`past_revision`); None when they are
+        not, or the history cannot say (judge.history_cache.LinesByPatient.lines_after)."""
+        lines_after = getattr(self.history, "lines_after", None)
+        if lines_after is None:
+            return None
+        return lines_after(claim.patient_id, claim.id, revision, claims_seen, payer=self.program.policy.payer)
 
     def carry(self, key: tuple, state: tuple) -> None:
         """Keep a count's state for the patient's next claim; a bounded number of them, as a run has many

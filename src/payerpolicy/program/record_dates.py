@@ -9,11 +9,12 @@ judged line, so a claim cost more the longer its patient had been treated.
 
 The record is what `on_record` gives: the lines of the claims judged before (the claim history, or the run's
 own), then the judged claim's own lines. The first part's dates are kept per patient in `Judge.carried` and
-carried to the patient's next claim as `runtime._from_past` carries its counts: between two claims of one
-history revision the patient's lines only grow in place, so when the last line seen is still where it was,
-the lines after it are the new ones, and only they are added; otherwise (a replacement, a void, the patient
-read again from the file) the dates are made again from all the lines. The claim's own lines are kept apart,
-per claim (`Judge.running`), and each answer takes both into account.
+carried to the patient's next claim: between two claims of one history revision
+(`judge.history_cache.PatientLines.revision`) the patient's claims are only added, one after the other, so
+the dates are brought up to date with the lines of the claims stored since (`Judge.past_lines_after`),
+whatever their dates (a claim billed late goes in among the earlier ones); otherwise (a replacement, a void,
+the patient read again from the file, a history that cannot say) they are made again from all the lines. The
+claim's own lines are kept apart, per claim (`Judge.running`), and each answer takes both into account.
 """
 
 from __future__ import annotations
@@ -63,24 +64,29 @@ def record_dates(d, codes, counted_key, judged_key) -> Dates | None:
 
 def _past_dates(judge, claim, codes, counted_key) -> dict:
     """{key: sorted distinct dates} of the lines of the claims judged before, carried from the patient's last
-    claim when its lines only grew since (see the module's note)."""
+    claim and brought up to date with the claims stored since (see the module's note)."""
     past = judge.past_lines(claim, None)
     if not past:
         return {}
     revision = judge.past_revision(claim)
+    if revision is None:  # the claim is stored already (sent again): its lines are left out, nothing carries
+        return _add_dates({}, past, codes, counted_key)
     key = (claim.patient_id, _RECORD_DATES, codes, counted_key)
-    carried = judge.carried.get(key) if revision is not None else None
-    if carried is not None:
-        anchor, upto, index, stored = carried
-        if stored == revision and upto <= len(past) and past[upto - 1] is anchor:
-            if upto == len(past):
-                return index
-            _add_dates(index, past[upto:], codes, counted_key)
-            judge.carry(key, (past[-1], len(past), index, revision))
+    carried = judge.carried.get(key)
+    if carried is not None and carried[0] == revision:
+        added = judge.past_lines_after(claim, revision, carried[1])
+        if added is not None:
+            seen, lines = added
+            index = carried[2]
+            if lines:
+                _add_dates(index, lines, codes, counted_key)
+            if seen != carried[1]:
+                judge.carry(key, (revision, seen, index))
             return index
     index = _add_dates({}, past, codes, counted_key)
-    if revision is not None:
-        judge.carry(key, (past[-1], len(past), index, revision))
+    stored = judge.past_lines_after(claim, revision, None)
+    if stored is not None:
+        judge.carry(key, (revision, stored[0], index))
     return index
 
 
