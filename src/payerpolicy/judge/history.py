@@ -602,6 +602,9 @@ class ClaimHistory(RecordingHistory):
     def _patient_lines(self, patient_id: str) -> PatientLines:
         return self._patient(patient_id)
 
+    def _patient_lines_held(self, patient_id: str) -> PatientLines:
+        return self._patient(patient_id, catch_up=False)
+
     def revision(self, patient_id: str, claim_id: str) -> Revision | None:
         """See `judge.history_cache.PatientLines.revision`."""
         return self._patient(patient_id).revision(claim_id)

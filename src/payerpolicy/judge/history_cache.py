@@ -131,6 +131,11 @@ class LinesByPatient:
     def _patient_lines(self, patient_id: str) -> PatientLines | None:
         raise NotImplementedError
 
+    def _patient_lines_held(self, patient_id: str) -> PatientLines | None:
+        """`_patient_lines`, as held now: asked right after `revision` for the same claim, which looked for
+        what other processes wrote (a history file's `_catch_up`, a query per claim saved here)."""
+        return self._patient_lines(patient_id)
+
     def lines(
         self,
         patient_id: str,
@@ -156,7 +161,7 @@ class LinesByPatient:
     ) -> tuple[int, list[HistoryLine]] | None:
         """`PatientLines.lines_after` for the judged claim `claim_id`, while the patient's lines are still at
         `revision` (see `PatientLines.revision`); None once they are not."""
-        patient = self._patient_lines(patient_id)
+        patient = self._patient_lines_held(patient_id)
         if patient is None or revision is None or patient.revision(claim_id) != revision:
             return None
         return patient.lines_after(claims_seen, payer)

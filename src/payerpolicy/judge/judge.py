@@ -630,10 +630,15 @@ class Judge:
         """How many of the patient's claims the history holds, and the lines of those it stored after the first
         `claims_seen`, while the patient's lines are still at `revision` (`past_revision`); None when they are
         not, or the history cannot say (judge.history_cache.LinesByPatient.lines_after)."""
-        lines_after = getattr(self.history, "lines_after", None)
-        if lines_after is None:
-            return None
-        return lines_after(claim.patient_id, claim.id, revision, claims_seen, payer=self.program.policy.payer)
+        key = ("lines after", claim.patient_id, claims_seen)  # asked once per claim (each index of dates asks)
+        if key not in self.past:
+            lines_after = getattr(self.history, "lines_after", None)
+            self.past[key] = (
+                None
+                if lines_after is None
+                else lines_after(claim.patient_id, claim.id, revision, claims_seen, payer=self.program.policy.payer)
+            )
+        return self.past[key]
 
     def carry(self, key: tuple, state: tuple) -> None:
         """Keep a count's state for the patient's next claim; a bounded number of them, as a run has many

@@ -93,6 +93,9 @@ class RunHistory(LinesByPatient):
     def _patient_lines(self, patient_id: str) -> PatientLines | None:
         return self._patient(patient_id) if self.spilled is None else self.spilled._patient_lines(patient_id)
 
+    def _patient_lines_held(self, patient_id: str) -> PatientLines | None:
+        return self._patient(patient_id) if self.spilled is None else self.spilled._patient_lines_held(patient_id)
+
     def revision(self, patient_id: str, claim_id: str) -> Revision | None:
         """See `judge.history_cache.PatientLines.revision`."""
         if self.spilled is not None:
