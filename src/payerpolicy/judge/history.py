@@ -46,7 +46,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.rules.fields import FIELDS, LINE
-from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, LinesByPatient, PatientCache, PatientLines
+from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, LinesByPatient, PatientCache, PatientLines, Revision
 
 __all__ = [
     "ClaimHistory",
@@ -602,7 +602,10 @@ class ClaimHistory(RecordingHistory):
     def _patient_lines(self, patient_id: str) -> PatientLines:
         return self._patient(patient_id)
 
-    def revision(self, patient_id: str, claim_id: str) -> int | None:
+    def _patient_lines_held(self, patient_id: str) -> PatientLines:
+        return self._patient(patient_id, catch_up=False)
+
+    def revision(self, patient_id: str, claim_id: str) -> Revision | None:
         """See `judge.history_cache.PatientLines.revision`."""
         return self._patient(patient_id).revision(claim_id)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import collections
 import datetime
+import itertools
 import operator
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -26,6 +27,9 @@ IN_ORDER = operator.attrgetter("date_of_service", "claim_id", "number")
 _DATE = operator.attrgetter("date_of_service")
 
 DEFAULT_CACHE_LINES = 400_000  # some 100 MB of lines; a patient's year is a few hundred at most
+# A patient's lines as one `PatientLines` holds them: (its serial, claims taken out of it so far).
+Revision = tuple[int, int]
+_SERIALS = itertools.count()  # each `PatientLines` made (or read back) has its own
 
 
 class PatientLines:
@@ -36,14 +40,17 @@ class PatientLines:
     more than the last. `payers` counts the lines per payer, so that asking for one payer's lines of a
     patient who has no other (nearly always) is a copy, not a walk over the lines."""
 
-    __slots__ = ("claims", "_ordered", "size", "payers", "removals")
+    __slots__ = ("claims", "_ordered", "size", "payers", "removals", "serial")
 
     def __init__(self) -> None:
+        # In the order stored: a claim stored again is taken out first (see `revision`), so between two
+        # matching revisions claims are only added at the end (`lines_after`).
         self.claims: dict[str, tuple[HistoryLine, ...]] = {}
         self._ordered: list[HistoryLine] | None = None
         self.size = 0
         self.payers: collections.Counter = collections.Counter()
         self.removals = 0  # claims taken out (replaced, voided): see `revision`
+        self.serial = next(_SERIALS)  # this patient as read or made this once: see `revision`
 
     @classmethod
     def read_back(cls, claim_ids: Iterable[str], ordered: list[HistoryLine]) -> "PatientLines":
@@ -59,11 +66,22 @@ class PatientLines:
         patient._ordered = ordered
         return patient
 
-    def revision(self, claim_id: str) -> int | None:
+    def revision(self, claim_id: str) -> Revision | None:
         """What a count carried from one of the patient's claims to the next must match (program.runtime):
         lines are only ever added in their place between two matching revisions. None when the claim is
-        stored already: its lines are left out of what the judge is given, so nothing carries."""
-        return None if claim_id in self.claims else self.removals
+        stored already: its lines are left out of what the judge is given, so nothing carries. A patient read
+        again (from the file, after another process wrote) is another revision: its lines are new objects,
+        its claims in another order."""
+        return None if claim_id in self.claims else (self.serial, self.removals)
+
+    def lines_after(self, claims_seen: int | None, payer: str | None) -> tuple[int, list[HistoryLine]]:
+        """How many claims are stored, and the lines (of `payer`) of those stored after the first `claims_seen`
+        (None: no lines, the number only): what was added since a revision's `claims_seen` were seen."""
+        claims = self.claims
+        if claims_seen is None or claims_seen >= len(claims):
+            return len(claims), []
+        added = itertools.islice(reversed(claims.values()), len(claims) - claims_seen)
+        return len(claims), [line for lines in added for line in lines if payer is None or line.payer == payer]
 
     def put(self, claim_id: str, lines: tuple[HistoryLine, ...]) -> tuple[HistoryLine, ...] | None:
         """Store the claim's lines in place of any earlier version; the earlier version's lines, if any."""
@@ -118,6 +136,11 @@ class LinesByPatient:
         it); a history that cannot say cheaply says True."""
         return True
 
+    def _patient_lines_held(self, patient_id: str) -> PatientLines | None:
+        """`_patient_lines`, as held now: asked right after `revision` for the same claim, which looked for
+        what other processes wrote (a history file's `_catch_up`, a query per claim saved here)."""
+        return self._patient_lines(patient_id)
+
     def lines(
         self,
         patient_id: str,
@@ -131,6 +154,22 @@ class LinesByPatient:
         in service order (date, claim id, line number)."""
         patient = self._patient_lines(patient_id)
         return [] if patient is None else patient.between(date_from, date_to, exclude_claim, payer)
+
+    def lines_after(
+        self,
+        patient_id: str,
+        claim_id: str,
+        revision: Revision | None,
+        claims_seen: int | None,
+        *,
+        payer: str | None = None,
+    ) -> tuple[int, list[HistoryLine]] | None:
+        """`PatientLines.lines_after` for the judged claim `claim_id`, while the patient's lines are still at
+        `revision` (see `PatientLines.revision`); None once they are not."""
+        patient = self._patient_lines_held(patient_id)
+        if patient is None or revision is None or patient.revision(claim_id) != revision:
+            return None
+        return patient.lines_after(claims_seen, payer)
 
 
 class PatientCache:

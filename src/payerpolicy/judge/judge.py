@@ -626,13 +626,27 @@ class Judge:
             self.past[key] = found
         return self.past[key]
 
-    def past_revision(self, claim: Claim) -> int | None:
+    def past_revision(self, claim: Claim) -> tuple[int, int] | None:
         """The history's revision of the patient's lines for `claim` (None: nothing may be carried), asked
         once per claim."""
         key = ("revision", claim.patient_id)
         if key not in self.past:
             revision = getattr(self.history, "revision", None)
             self.past[key] = None if revision is None else revision(claim.patient_id, claim.id)
+        return self.past[key]
+
+    def past_lines_after(self, claim: Claim, revision, claims_seen: int | None) -> tuple[int, list] | None:
+        """How many of the patient's claims the history holds, and the lines of those it stored after the first
+        `claims_seen`, while the patient's lines are still at `revision` (`past_revision`); None when they are
+        not, or the history cannot say (judge.history_cache.LinesByPatient.lines_after)."""
+        key = ("lines after", claim.patient_id, claims_seen)  # asked once per claim (each index of dates asks)
+        if key not in self.past:
+            lines_after = getattr(self.history, "lines_after", None)
+            self.past[key] = (
+                None
+                if lines_after is None
+                else lines_after(claim.patient_id, claim.id, revision, claims_seen, payer=self.program.policy.payer)
+            )
         return self.past[key]
 
     def carry(self, key: tuple, state: tuple) -> None:

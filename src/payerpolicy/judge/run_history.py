@@ -21,7 +21,7 @@ import tempfile
 
 from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory, HistoryLine
-from payerpolicy.judge.history_cache import LinesByPatient, PatientLines
+from payerpolicy.judge.history_cache import LinesByPatient, PatientLines, Revision
 from payerpolicy.claims.model import Claim
 
 # About 1 KB a claim in memory (its lines, and what they share with the claim): some 300 MB at the limit,
@@ -101,12 +101,15 @@ class RunHistory(LinesByPatient):
     def _patient_lines(self, patient_id: str) -> PatientLines | None:
         return self._patient(patient_id) if self.spilled is None else self.spilled._patient_lines(patient_id)
 
-    def revision(self, patient_id: str, claim_id: str) -> int | None:
+    def _patient_lines_held(self, patient_id: str) -> PatientLines | None:
+        return self._patient(patient_id) if self.spilled is None else self.spilled._patient_lines_held(patient_id)
+
+    def revision(self, patient_id: str, claim_id: str) -> Revision | None:
         """See `judge.history_cache.PatientLines.revision`."""
         if self.spilled is not None:
             return self.spilled.revision(patient_id, claim_id)
         patient = self._patient(patient_id)
-        return 0 if patient is None else patient.revision(claim_id)
+        return _NO_PATIENT if patient is None else patient.revision(claim_id)
 
     def _spill(self) -> None:
         """Move to a scratch file in a private folder (0700), with its journal in memory. On POSIX systems the
@@ -131,6 +134,7 @@ class RunHistory(LinesByPatient):
 
 
 _TAKES_A_PLACE = ("7", "8")  # a replacement takes its claim's place, a void removes it
+_NO_PATIENT: Revision = (-1, 0)  # the revision of a patient with no lines yet (no `PatientLines` has serial -1)
 
 
 # A recorded claim as it waits: (claim id, patient id, payer, frequency, its lines as plain tuples in the order

@@ -26,6 +26,7 @@ from typing import Sequence
 from payerpolicy.claims.model import Claim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.judge import Judge, LineView
+from payerpolicy.judge.history_cache import Revision
 from payerpolicy.judge.run_history import RunHistory
 from payerpolicy.program.compile import RuleProgram
 
@@ -49,11 +50,14 @@ class _RecordedByTheOther(RunHistory):
     def lines(self, patient_id, date_from, date_to, *, exclude_claim=None, payer=None):
         return self.shared.lines(patient_id, date_from, date_to, exclude_claim=exclude_claim, payer=payer)
 
-    def revision(self, patient_id: str, claim_id: str) -> int | None:  # counts carried between claims
+    def revision(self, patient_id: str, claim_id: str) -> Revision | None:  # counts carried between claims
         return self.shared.revision(patient_id, claim_id)
 
     def may_hold(self, patient_id: str) -> bool:
         return self.shared.may_hold(patient_id)
+
+    def lines_after(self, patient_id, claim_id, revision, claims_seen, *, payer=None):  # dates carried, likewise
+        return self.shared.lines_after(patient_id, claim_id, revision, claims_seen, payer=payer)
 
 
 class SideBySide:

@@ -17,6 +17,9 @@ Counts come in three speeds, chosen by `program.source` when it writes a rule:
   whole cents would make both exact.) When the filter also asks the counted line to share a value with the
   judged line (`code = line.code`), one total is kept per value (`running_in_day_by`, `running_in_year_by`).
   Over the patient's past, a count is carried from the patient's last claim (`_from_past`).
+- A count over the whole record of the distinct dates of lines of some codes, fields equal to the judged
+  line's and dates in a range (the plan of care's treatment days and latest evaluation) is answered by
+  halving the record's sorted dates (`program.record_dates`), carried from the patient's last claim too.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import operator
 from typing import Any
 
 from payerpolicy.rules.builtins import format_value
+from payerpolicy.program.record_dates import RECORD_DATES
 from payerpolicy.program.source import MISSING
 
 
@@ -456,5 +460,6 @@ RUNTIME = {
     "pair_message": _pair_message,
     "MISSING": MISSING,
     "format_value": format_value,
+    **RECORD_DATES,
     "__builtins__": __builtins__,
 }

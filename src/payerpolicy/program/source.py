@@ -19,6 +19,9 @@ Two things the source does on purpose:
   (`d.day_memo`); over earlier lines it is a running total each line adds to once (`program.runtime`).
   One whose filter also asks the counted line to equal the judged line in a field (`code = line.code and
   claim_id = claim.id earlier that day`: `keyed_by_judged_line`) is a running total kept per value.
+  One over the whole record of dates (`latest date`, `number of days`) whose filter is a set of codes,
+  fields equal to the judged line's and a range of dates (`program.record_filter`) is answered by halving
+  the record's sorted dates (`program.record_dates`), not by walking the record.
 
 Everything the policy supplies (numbers, text, code sets, value tables, functions, the names of its code sets
 and values) is handed to the generated code as a named constant (`K_12`), never written into the source; the
@@ -57,6 +60,7 @@ from payerpolicy.program.pycode import (
     simple,
 )
 from payerpolicy.policy.model import RuleSpec
+from payerpolicy.program.record_filter import DATE_ANSWERS, DatesFilter, counted_equals_judged, dates_filter
 from payerpolicy.rules import ast, fields
 from payerpolicy.rules.builtins import BUILTINS
 
@@ -330,6 +334,10 @@ class SourceWriter:
 
     def day_lines(self, node, measure: str, filt, scope: str) -> Code:
         self.scopes.add(scope)
+        if self.running_totals and scope == "record" and measure in DATE_ANSWERS:
+            fitted = dates_filter(filt)
+            if fitted is not None:  # the record's dates, halved (program.record_filter)
+                return self.memo(node, self.record_dates(measure, fitted))
         additive = measure not in ("days", "claims", *_DATE_MEASURES)
         counted = additive and self.running_totals and reads_only_counted_line(filt)
         if counted and scope in _RUNNING:  # a running total: each earlier line is counted once
@@ -415,16 +423,7 @@ class SourceWriter:
         total = Bound(f"S_{number}")
         whole_record = "True" if scope == "earlier_record" else "False"
         if keyed is not None:
-            counted = self.constant(
-                operator.attrgetter(*keyed.counted),
-                key=("counted key", keyed.counted),
-                what=f"the counted line's {', '.join(keyed.counted)}",
-            )
-            judged = self.constant(
-                operator.attrgetter(*keyed.judged),
-                key=("judged key", keyed.judged),
-                what=f"the judged line's {', '.join(keyed.judged)}",
-            )
+            counted, judged = self.key_readers(keyed.counted, keyed.judged)
             if scope == "earlier":
                 return py("running_in_day_by(d, ", slot, ", ", total, ", ", counted, ", ", judged, ")")
             # A count of the judged line's own claim (`claim_id = line.claim_id`) takes nothing from the claims
@@ -447,6 +446,42 @@ class SourceWriter:
         if scope == "earlier":
             return py("running_in_day(d, ", slot, ", ", total, ")")
         return py("running_in_year(d, ", slot, ", ", total, ", True)" if scope == "earlier_record" else ")")
+
+    def key_readers(self, counted: tuple[str, ...], judged: tuple[str, ...]) -> tuple[Code, Code]:
+        """The constants reading the counted line's fields `counted` and the judged line's `judged` (dotted
+        paths) that a filter asks to be equal: a value, or a tuple of them."""
+        return (
+            self.constant(
+                operator.attrgetter(*counted),
+                key=("counted key", counted),
+                what=f"the counted line's {', '.join(counted)}",
+            ),
+            self.constant(
+                operator.attrgetter(*judged),
+                key=("judged key", judged),
+                what=f"the judged line's {', '.join(judged)}",
+            ),
+        )
+
+    def record_dates(self, measure: str, fitted: DatesFilter) -> Code:
+        """A count over the record answered from the sorted dates of its lines of the codes and fields asked
+        (program.record_dates): the dates of the judged line's fields, narrowed by each date bound in the
+        filter's order, a bound worked out only while some date is left (as the walk works it out only
+        for a line that passed the tests before it); no date left is no line counted."""
+        held = Temp("_r")
+        if fitted.codes is None:
+            codes: Code | str = "None"
+        elif isinstance(fitted.codes, ast.Literal):  # `code = 97161`: the set of that code
+            one = frozenset((str(fitted.codes.value),))
+            codes = self.constant(one, key=("codes", one))
+        else:
+            codes = self.member_set(fitted.codes, "code")
+        counted, judged = self.key_readers(fitted.counted, fitted.judged) if fitted.counted else ("None", "None")
+        steps = [py("(", held, " := record_dates(d, ", codes, ", ", counted, ", ", judged, ")) is None")]
+        for narrowing, value in fitted.bounds:
+            steps.append(py("(", held, f" := {narrowing}(", held, ", ", self.value(value, JUDGED), ")) is None"))
+        empty = "0" if measure == "days" else "None"
+        return py(f"({empty} if ", joined(steps, " or "), f" else {DATE_ANSWERS[measure]}(", held, "))")
 
     def total_number(self, node) -> int:
         """The number of the running total of the count `node`: its own, or the next one's when it has none."""
@@ -646,7 +681,7 @@ def keyed_by_judged_line(condition) -> Keyed | None:
     judged: list[str] = []
     rest = []
     for item in items:
-        pair = _counted_equals_judged(item)
+        pair = counted_equals_judged(item)
         if pair is not None:
             counted.append(pair[0])
             judged.append(pair[1])
@@ -658,36 +693,6 @@ def keyed_by_judged_line(condition) -> Keyed | None:
         return None
     left = None if not rest else rest[0] if len(rest) == 1 else ast.AllOf(tuple(rest), span=condition.span)
     return Keyed(tuple(counted), tuple(judged), left)
-
-
-def _counted_equals_judged(item) -> tuple[str, str] | None:
-    """(the counted line's attribute, the judged line's dotted path) when `item` is `X = line.Y` (either
-    way round) with X a field of the counted line and Y a plain field of the judged line or its claim."""
-    if not (isinstance(item, ast.Compare) and item.operator == "="):
-        return None
-    for mine, other in ((item.left, item.right), (item.right, item.left)):
-        if not (
-            isinstance(mine, ast.Field)
-            and isinstance(other, ast.Field)
-            and mine.subject == "focus"
-            and other.subject != "focus"
-        ):
-            continue
-        counted, judged = fields.known(mine.subject, mine.path), fields.known(other.subject, other.path)
-        # Lists (modifiers, diagnoses) compare otherwise (as sets, by category) and are no dict keys.
-        if (
-            counted is None
-            or judged is None
-            or counted.read != fields.LINE
-            or counted.kind.startswith("list")
-            or judged.kind.startswith("list")
-        ):
-            continue
-        if judged.read in (fields.LINE, fields.JUDGED_LINE):
-            return counted.attribute, judged.attribute
-        if judged.read == fields.CLAIM:
-            return counted.attribute, f"claim.{judged.attribute}"
-    return None
 
 
 def _day_lines_in(node):
