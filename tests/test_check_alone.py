@@ -168,11 +168,12 @@ def test_a_claim_made_in_code_without_lines_is_decided_as_the_day_book_decides_i
     assert every_field(decided) == every_field(judge.decide(empty, judge.file(empty)))
 
 
-def day_book_only(judge: Judge, record):
-    """The day book's road for a patient's only claim of a group in a run: filed, decided, taken out."""
+def day_book_only(judge: Judge, record, last_of_patient: bool = False):
+    """The day book's road for a patient's only claim of a group in a run: filed, decided, taken out (and kept
+    in the history unless it is the patient's last of a run whose history ends with it, as `decide_alone`)."""
     views = judge.file(record)
     try:
-        return judge.decide(record, views)
+        return judge.decide(record, views, counts=not (last_of_patient and judge.history_ends_with_run))
     finally:
         judge.forget(views)
 
@@ -191,10 +192,10 @@ def test_a_patients_only_claim_in_a_run_decides_as_the_day_book_does(source, mon
     alone = 0
     loop = Judge.decide_alone
 
-    def counted(judge, record):
+    def counted(judge, record, last_of_patient=False):
         nonlocal alone
         alone += 1
-        return loop(judge, record)
+        return loop(judge, record, last_of_patient)
 
     monkeypatch.setattr(Judge, "decide_alone", counted)
     fast = [every_field(d) for d in policy.check_many(batch, window=6)]
