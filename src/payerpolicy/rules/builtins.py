@@ -208,6 +208,8 @@ def format_value(value) -> str:
         return value
     if kind is int:
         return int.__repr__(value)
+    if kind is float:  # an amount of money, mostly
+        return int.__repr__(int(value)) if value.is_integer() else float.__repr__(value)
     if value is None:
         return "(not given)"
     if isinstance(value, float) and value.is_integer():
