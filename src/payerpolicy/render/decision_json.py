@@ -5,7 +5,8 @@
 decision's dicts only to have `json.dumps` walk them again was a few per cent of the run. Strings go through
 the json module's own escaping (its C function when there is one), so escapes and non-ASCII text come out as
 `json.dumps` writes them; values of no fixed type (a fix's value, a reason, a source, an error) are left to
-`json.dumps` itself.
+`json.dumps` itself. What repeats from one finding to the next (a rule's name and kind, its reason and
+source, a fix, a line's decision) is written once and its text kept, under values that json writes alike.
 """
 
 from __future__ import annotations
