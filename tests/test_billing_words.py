@@ -132,6 +132,16 @@ def test_citations_lose_only_the_projects_references(cite, shown):
     from payerpolicy.render.text import citation
 
     assert citation(cite) == shown
+    assert citation(cite) == shown  # again, as tidied for the rule's first finding
+
+
+def test_a_source_cited_by_many_findings_is_tidied_once_and_shown_alike():
+    from payerpolicy.render import text
+
+    cite = "CQ modifier, PTA services since 2020 [CMS]; domain §5, §12"
+    first = text.citation(cite)
+    assert first == "CQ modifier, PTA services since 2020 [CMS]" and text.citation("".join(cite)) is first
+    assert text.citation("") == text.citation(None) == ""
 
 
 def test_a_warning_is_not_shown_with_a_denial_code():

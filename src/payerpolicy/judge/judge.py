@@ -780,13 +780,28 @@ def _finding(rule: CompiledRule, day: DayContext, view: LineView) -> Finding:
                 else _make_fix("set_units", view.number, units, None)
             )
         elif f.action in ("add_modifier", "remove_modifier"):
-            fix = _make_fix(f.action, view.number, f.modifier, None)
+            fix = _written_fix(f.action, view.number, f.modifier, None)
         elif f.action == "merge_lines":
             fix = _merge_fix(day, view)
         else:
-            fix = _make_fix(f.action, view.number, None, f.note)
+            fix = _written_fix(f.action, view.number, None, f.note)
     source = spec.source if rule.source_of is None else {**spec.source, **rule.source_of(day, view)}
     return _make_finding(spec.id, spec.family, spec.severity, view.number, message, spec.reason, source, fix, spec.kind)
+
+
+def _written_fix(action: str, number: int, modifier: str | None, note: str | None) -> Fix:
+    """A fix the policy writes out whole (add GP, review with its note) for line `number`: made once per rule
+    and line number and shared by their findings (a Fix cannot change), not made again for each finding."""
+    key = (action, number, number.__class__, modifier, note)  # the class: a line True would equal line 1
+    fix = _WRITTEN_FIXES.get(key)
+    if fix is None:
+        if len(_WRITTEN_FIXES) >= 4096:  # a policy's fixes times a claim's line numbers: rarely more
+            _WRITTEN_FIXES.clear()
+        fix = _WRITTEN_FIXES[key] = _make_fix(action, number, modifier, note)
+    return fix
+
+
+_WRITTEN_FIXES: dict[tuple, Fix] = {}
 
 
 def _merge_fix(day: DayContext, view: LineView) -> Fix:

@@ -591,6 +591,14 @@ class SourceWriter:
         for i, test in tests:
             writer.line(0, "if ", test, ":")
             writer.line(1, "fired.append(", Bound(f"R_{i}"), ")")
+        # The counts the group worked out in locals go to the judged line's memo when a rule fired: its message
+        # names them (the KX threshold's year total, a plan of care's treatment days), and worked them all out
+        # again for each finding. Most lines fire nothing and pay nothing for it.
+        if frame.held_counts:
+            writer.line(0, "if fired:")
+            for slot, held in frame.held_counts.items():
+                writer.line(1, "if ", held, " is not NOT_YET:")
+                writer.line(2, "d.memo[", slot, "] = ", held)
         writer.line(0, "return fired")
         return writer.finish(set_up=("fired = []",))
 

@@ -201,6 +201,15 @@ BUILTINS: dict[str, Builtin] = {
 
 def format_value(value) -> str:
     """A worked-out value as a message shows it: 3 rather than 3.0, modifiers as GP, CQ."""
+    # Most values in messages are text (a code, a discipline) or whole numbers: given at once, by their
+    # exact class (a subclass may write itself otherwise, and goes the long way).
+    kind = value.__class__
+    if kind is str:
+        return value
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:  # an amount of money, mostly
+        return int.__repr__(int(value)) if value.is_integer() else float.__repr__(value)
     if value is None:
         return "(not given)"
     if isinstance(value, float) and value.is_integer():
