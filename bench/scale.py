@@ -1,6 +1,7 @@
 """Benchmark: is `payerpolicy check` flat over a long run? Throughput per slice of the input and memory.
 
-    python bench/scale.py [--claims N] [--slice N] [--history | --no-history] [--format jsonl|x12]
+    python bench/scale.py [--claims N] [--slice N] [--history | --no-history] [--history-memory MB]
+                          [--format jsonl|x12]
                           [--patients N] [--corpus FILE] [--keep-corpus] [--base TREE --rounds N]
 
 Writes N generated claims (bench/generate.py, the defaults: 20,000 patients over 300 days, so a patient's
@@ -206,6 +207,7 @@ def main(argv=None) -> int:
         help="judge with --history FILE (a new file in the temporary folder); default on",
     )
     parser.add_argument("--format", choices=["jsonl", "x12"], default="jsonl")
+    parser.add_argument("--history-memory", metavar="MB", help="passed to the command (`check --history-memory`)")
     parser.add_argument("--corpus", help="the corpus file to use, written first if it is not there")
     parser.add_argument("--keep-corpus", action="store_true")
     parser.add_argument("--patients", type=int, default=20_000, help="patients the claims are spread over")
@@ -227,7 +229,8 @@ def main(argv=None) -> int:
         if args.base:
             paired(corpus, folder, args, slice_size)
         else:
-            report(run(corpus, history, args.claims, slice_size, []), slice_size)
+            memory = ["--history-memory", args.history_memory] if args.history_memory and history else []
+            report(run(corpus, history, args.claims, slice_size, memory), slice_size)
         if args.corpus and not args.keep_corpus and corpus.startswith(folder):
             os.unlink(corpus)
     finally:

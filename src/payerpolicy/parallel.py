@@ -51,6 +51,7 @@ from payerpolicy.claims.json_files import read_claim_text
 from payerpolicy.claims.model import Claim, ClaimProblem, Provider, ServiceLine, TreatmentPeriod, UnreadableClaim
 from payerpolicy.decision import Finding, Fix
 from payerpolicy._gc import paused as gc_paused
+from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.side_by_side import SideBySide
 from payerpolicy.judge.window import WindowedJudging
@@ -164,6 +165,7 @@ def _worker_main(
     workers: int,
     window: int,
     history_path: str | tuple[str, ...] | None,
+    history_cache_lines: int,
     render: Callable | None,
     inbox,
     outbox,
@@ -176,7 +178,7 @@ def _worker_main(
     sending = _Sending(outbox, judging, render)
     histories: list = []
     try:
-        _open_histories(history_path, histories)
+        _open_histories(history_path, history_cache_lines, histories)
         judges: dict[int, Judge | SideBySide] = {}
         while True:
             try:
@@ -215,14 +217,17 @@ def _worker_main(
             history.close()
 
 
-def _open_histories(history_path: str | tuple[str, ...] | None, histories: list) -> None:
-    """Open the run's histories into `histories`, one by one, so that those opened are closed if one fails."""
+def _open_histories(history_path: str | tuple[str, ...] | None, cache_lines: int, histories: list) -> None:
+    """Open the run's histories into `histories`, one by one, so that those opened are closed if one fails;
+    each keeps up to `cache_lines` lines of recent patients in memory, as the parent's does."""
     if history_path is not None:
         from payerpolicy.judge.history import ClaimHistory
         from payerpolicy.judge.history import RUN_BATCH
 
         for path in (history_path,) if isinstance(history_path, str) else history_path:
-            histories.append(ClaimHistory(path, batch=RUN_BATCH))  # written before decisions go out
+            histories.append(
+                ClaimHistory(path, batch=RUN_BATCH, cache_lines=cache_lines)
+            )  # written before decisions go out
 
 
 def _add_claims(
@@ -330,13 +335,14 @@ class _Worker:
         workers: int,
         window: int,
         history_path: str | tuple[str, ...] | None,
+        history_cache_lines: int,
         render: Callable | None,
     ):
         inbox_read, inbox_write = context.Pipe(duplex=False)
         outbox_read, outbox_write = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_worker_main,
-            args=(index, workers, window, history_path, render, inbox_read, outbox_write),
+            args=(index, workers, window, history_path, history_cache_lines, render, inbox_read, outbox_write),
             name=f"payerpolicy-worker-{index}",
             daemon=True,
         )
@@ -425,6 +431,7 @@ def judge_in_parallel(
     chunk: int = CHUNK,
     lookahead: int = LOOKAHEAD,
     render: Callable | None = None,
+    history_cache_lines: int = DEFAULT_CACHE_LINES,
 ) -> Iterator[Any]:
     """Decisions for `items`, in input order, judged by `workers` processes split by patient.
 
@@ -433,15 +440,18 @@ def judge_in_parallel(
     raised it. A `Route` whose payload is a pair (JSON text, where it stood) is read by the worker; if that
     text is not a readable claim, the worker hands its `UnreadableClaim` back and `prepare` decides it here.
     `history_path`: a claim history file each worker opens, or one per policy of a pair judged side by side
-    (None: each judge keeps the run's own history, as `Judge` does). `render`: given, each decision is
-    given out as `render(decision)`, made by the worker that judged it (a picklable callable).
+    (None: each judge keeps the run's own history, as `Judge` does), keeping up to `history_cache_lines` lines
+    of recent patients in memory. `render`: given, each decision is given out as `render(decision)`, made by
+    the worker that judged it (a picklable callable).
     """
     if window < 0:
         raise ValueError("window must be 0 or more")
     if workers < 1:
         raise ValueError("workers must be 1 or more")
     _refuse_unguarded_main()
-    run = _ParallelRun(prepare, window, workers, history_path, start_method, chunk, lookahead, render)
+    run = _ParallelRun(
+        prepare, window, workers, history_path, start_method, chunk, lookahead, render, history_cache_lines
+    )
     return run.decisions(iter(items))
 
 
@@ -459,9 +469,11 @@ class _ParallelRun:
         chunk: int,
         lookahead: int,
         render: Callable | None = None,
+        history_cache_lines: int = DEFAULT_CACHE_LINES,
     ):
         self.render = render
         self.prepare, self.window, self.workers, self.history_path = prepare, window, workers, history_path
+        self.history_cache_lines = history_cache_lines
         self.chunk, self.lookahead = chunk, lookahead
         self.context = multiprocessing.get_context(start_method or START_METHOD)
         self.pool: list[_Worker] = []
@@ -546,7 +558,15 @@ class _ParallelRun:
         with _sigint_ignored():
             for index in range(self.workers):
                 self.pool.append(
-                    _Worker(self.context, index, self.workers, self.window, self.history_path, self.render)
+                    _Worker(
+                        self.context,
+                        index,
+                        self.workers,
+                        self.window,
+                        self.history_path,
+                        self.history_cache_lines,
+                        self.render,
+                    )
                 )
         for worker in self.pool:
             worker.start_sending()

@@ -22,6 +22,7 @@ from payerpolicy.claims.values import read_json
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
 from payerpolicy.judge.history import ClaimHistory
+from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES
 from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.judge.judge import Judge
 from payerpolicy.judge.window import judge_in_order
@@ -166,6 +167,7 @@ def _judged_on_workers(claims: Iterable[object], plan: _Plan) -> Iterator[Any]:
         window=plan.window,
         workers=plan.workers,
         history_path=shared,
+        history_cache_lines=history.cache_lines if isinstance(history, ClaimHistory) else DEFAULT_CACHE_LINES,
         start_method=plan.start_method,
         render=plan.render,
     )

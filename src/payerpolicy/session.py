@@ -21,6 +21,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Literal, Mapping, Type
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
+from payerpolicy.judge.history_cache import DEFAULT_HISTORY_MB, LINES_PER_MB
 from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
@@ -192,7 +193,10 @@ class Session:
     receives the claims (`claim.received` in rules; default today). `history`: a path or `ClaimHistory` for
     every claim, a `MemoryHistory` holding earlier claims given as data (one process: `workers` must be 1), or
     a history per payer: a mapping of payer name (the judging policy's payer; "*" for every payer not named)
-    to a path or history; a payer with none is judged without history.
+    to a path or history; a payer with none is judged without history. `history_memory`: megabytes of
+    recent patients' claims a history opened from a path keeps in memory, in each process (default 100); a
+    run whose patients' claims all fit judges each claim without reading the file (about 1 GB holds
+    1,000,000 claims).
     `window`: a patient's claims are judged together, in date-of-service order, when read within this
     many claims of the first of them (judge.window). `workers` > 1 judges on that many processes (start from an `if __name__ == "__main__":` block)
     when a run holds at least `serial_below` claims (default `payerpolicy.run.SERIAL_BELOW`); a smaller run is
@@ -209,11 +213,15 @@ class Session:
         window: int = DEFAULT_WINDOW,
         workers: int = 1,
         serial_below: int | None = None,
+        history_memory: int | None = None,
     ):
         if window < 0:
             raise ValueError("window must be 0 or more")
         if workers < 1:
             raise ValueError("workers must be 1 or more")
+        if history_memory is not None and history_memory < 1:
+            raise ValueError("history_memory must be 1 (megabyte) or more")
+        self._cache_lines = (history_memory or DEFAULT_HISTORY_MB) * LINES_PER_MB
         self.as_of = as_of or (
             policies.as_of if isinstance(policies, (Policies, Policy)) and policies.as_of else datetime.date.today()
         )
@@ -240,7 +248,7 @@ class Session:
         if history is None or isinstance(history, (ClaimHistory, MemoryHistory)):
             self.history = history
         else:
-            self.history = ClaimHistory(history, batch=RUN_BATCH)
+            self.history = ClaimHistory(history, batch=RUN_BATCH, cache_lines=self._cache_lines)
         self._judges: dict[str, Judge] = {}
         self._sources: dict[str, PolicySource] = {}  # the policies as workers get them, by name
 
@@ -251,7 +259,7 @@ class Session:
                 if not isinstance(source, (ClaimHistory, MemoryHistory)):
                     key = os.path.abspath(source)
                     if key not in by_file:
-                        by_file[key] = ClaimHistory(source, batch=RUN_BATCH)
+                        by_file[key] = ClaimHistory(source, batch=RUN_BATCH, cache_lines=self._cache_lines)
                         self._opened.append(by_file[key])
                     source = by_file[key]
                 self._per_payer[payer] = source

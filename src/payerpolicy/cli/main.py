@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(args) -> int:
+    if args.history_memory is not None and args.history is None:
+        print("payerpolicy: --history-memory is the memory of a --history FILE: give one", file=sys.stderr)
+        return 2
     missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
     if missing:
         for f in missing:
@@ -96,6 +99,7 @@ def _check(args) -> int:
             history=args.history,
             window=args.window,
             workers=args.jobs,
+            history_memory=args.history_memory,
         )
     except PolicyError as exc:  # a bad policy is reported before any output
         print(exc.render(), file=sys.stderr)
@@ -255,6 +259,14 @@ _CHECK = Command(
             metavar="FILE",
             help="a claim history (SQLite) kept between runs: judged claims are added to it, and rules "
             "over the patient's year (the KX threshold) count the claims in it",
+        ),
+        option(
+            "--history-memory",
+            type=arguments.jobs,
+            metavar="MB",
+            help="megabytes of recent patients' claims the history keeps in memory, in each process (default "
+            "100); a run whose patients all fit reads nothing back from the file: about 1,000 for a million "
+            "claims",
         ),
         arguments.window_option(
             DEFAULT_WINDOW,

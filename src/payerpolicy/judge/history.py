@@ -271,6 +271,7 @@ class ClaimHistory(RecordingHistory):
         self._pending: list[tuple] = []
         self._pending_patients: dict[str, int] = {}
         self._cache = PatientCache(cache_lines, pinned=self._pending_patients.__contains__)
+        self.cache_lines = cache_lines  # as given: worker processes open the same file with the same budget
         self._seen_change = 0  # the last entry of the change log this process has taken into account
         self._data_version = None
         if self.path != ":memory:" and not os.path.exists(self.path):

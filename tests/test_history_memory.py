@@ -1,0 +1,80 @@
+"""`check --history-memory MB` / `Session(history_memory=MB)`: how much of the history file's recent patients a
+run keeps in memory. A long run whose patients no longer fit reads each one back from the file for every
+claim; a budget that holds them all keeps the run flat. The budget never changes a decision: patients dropped
+from memory and read back are judged as if they had stayed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import payerpolicy
+from payerpolicy import parallel
+from payerpolicy.cli.main import main
+from payerpolicy.judge.history import ClaimHistory
+from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, LINES_PER_MB
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+
+def test_a_session_opens_its_history_with_the_memory_asked(tmp_path):
+    with payerpolicy.Session("medicare", history=tmp_path / "h.db", history_memory=7) as session:
+        assert isinstance(session.history, ClaimHistory)
+        assert session.history.cache_lines == 7 * LINES_PER_MB
+    with payerpolicy.Session("medicare", history=tmp_path / "h.db") as session:
+        assert session.history.cache_lines == DEFAULT_CACHE_LINES
+    with pytest.raises(ValueError, match="history_memory must be 1"):
+        payerpolicy.Session("medicare", history=tmp_path / "h.db", history_memory=0)
+
+
+def test_the_memory_changes_no_decision_when_patients_are_dropped_and_read_back(tmp_path, capsys):
+    """1 MB holds 4,000 lines: 3,000 claims over 150 patients (some 13,000 lines) drop and read back patients
+    all through the run, with the year's counts and the plan of care's dates carried between claims."""
+    corpus = tmp_path / "claims.jsonl"
+    claims = generate.claims(3000, seed=4242, patients=150, days=300)
+    corpus.write_text("".join(json.dumps(claim) + "\n" for claim in claims))
+    outputs = []
+    for memory in ("1", "500"):
+        history = tmp_path / f"history-{memory}.db"
+        code = main(
+            ["check", "--payer", "medicare", "--format", "json", "--quiet", "--history", str(history)]
+            + ["--history-memory", memory, "--window", "50", str(corpus)]
+        )
+        outputs.append(capsys.readouterr().out)
+        assert code in (0, 1)
+    assert outputs[0] == outputs[1]
+    assert '"medicare.threshold.kx-pt-slp"' in outputs[0]  # the year's counts were read, over many claims
+
+
+def test_history_memory_without_a_history_file_is_refused(capsys):
+    code = main(["check", "--history-memory", "50", str(ROOT / "examples" / "claims.json")])
+    assert code == 2
+    assert "--history-memory is the memory of a --history FILE" in capsys.readouterr().err
+
+
+def test_worker_processes_open_the_history_with_the_same_memory(tmp_path, monkeypatch):
+    asked = {}
+
+    def judged_in_parallel(items, prepare, **options):
+        asked.update(options)
+        return iter(())
+
+    monkeypatch.setattr("payerpolicy.run.judge_in_parallel", judged_in_parallel)
+    with payerpolicy.Session(
+        "medicare", history=tmp_path / "h.db", history_memory=9, workers=2, serial_below=0
+    ) as session:
+        list(session.check_many(generate.claims(3, seed=1)))
+    assert asked["history_cache_lines"] == 9 * LINES_PER_MB
+    opened: list = []
+    parallel._open_histories(str(tmp_path / "h.db"), 9 * LINES_PER_MB, opened)
+    try:
+        assert [history.cache_lines for history in opened] == [9 * LINES_PER_MB]
+    finally:
+        for history in opened:
+            history.close()
