@@ -55,12 +55,10 @@ class RunHistory(LinesByPatient):
         patient_id = claim.patient_id
         # A new claim of a patient not asked about since waits as it is: nothing to take its place, nothing to void.
         if patient_id not in self.by_patient and claim.frequency not in _TAKES_A_PLACE:
-            waiting = self.waiting.get(patient_id)
-            if waiting is None:  # the patient's first claim (most claims of a batch)
-                self.waiting[patient_id] = [_kept(claim, payer, views)]
-                self._counted()
-                return
-            if all(kept[0] != claim.id for kept in waiting):  # (the same claim again replaces itself, below)
+            waiting = self.waiting.setdefault(patient_id, [])
+            # The patient's first claim (most claims of a batch) has nothing to compare with; the same claim
+            # again replaces itself, below.
+            if not waiting or all(kept[0] != claim.id for kept in waiting):
                 waiting.append(_kept(claim, payer, views))
                 self._counted()
                 return
