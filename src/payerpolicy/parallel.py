@@ -160,25 +160,27 @@ def _dumps(value) -> bytes:
     return buffer.getvalue()
 
 
-def _worker_main(
-    index: int,
-    workers: int,
-    window: int,
-    history_path: str | tuple[str, ...] | None,
-    history_cache_lines: int,
-    render: Callable | None,
-    inbox,
-    outbox,
-) -> None:
-    """A worker: judges the claims of its patients, message by message, until the input ends. `render`: what
-    each decision is sent back as (the command line's output text), when not the decision itself."""
+@dataclass(frozen=True)
+class _RunSetup:
+    """What the parent and every worker of one run are told alike."""
+
+    workers: int
+    window: int  # how many claims of a patient wait for the patient's later claims (`WindowedJudging`)
+    history_path: str | tuple[str, ...] | None  # a history file, or one per policy of a pair side by side
+    history_cache_lines: int  # lines of recent patients each history keeps in memory
+    render: Callable | None  # what each decision is sent back as (the command line's text); None: itself
+
+
+def _worker_main(index: int, setup: _RunSetup, inbox, outbox) -> None:
+    """A worker: judges the claims of its patients, message by message, until the input ends."""
     # Ctrl-C reaches the whole process group; the parent decides what stops, and terminates workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    judging = WindowedJudging(window)
-    sending = _Sending(outbox, judging, render)
+    judging = WindowedJudging(setup.window)
+    sending = _Sending(outbox, judging, setup.render)
     histories: list = []
+    workers = setup.workers
     try:
-        _open_histories(history_path, history_cache_lines, histories)
+        _open_histories(setup.history_path, setup.history_cache_lines, histories)
         judges: dict[int, Judge | SideBySide] = {}
         while True:
             try:
@@ -328,21 +330,12 @@ def _loads_at_once(data: bytes):
 class _Worker:
     """One worker process, the pipe to it (written by a thread of its own) and the pipe back."""
 
-    def __init__(
-        self,
-        context,
-        index: int,
-        workers: int,
-        window: int,
-        history_path: str | tuple[str, ...] | None,
-        history_cache_lines: int,
-        render: Callable | None,
-    ):
+    def __init__(self, context, index: int, setup: _RunSetup):
         inbox_read, inbox_write = context.Pipe(duplex=False)
         outbox_read, outbox_write = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_worker_main,
-            args=(index, workers, window, history_path, history_cache_lines, render, inbox_read, outbox_write),
+            args=(index, setup, inbox_read, outbox_write),
             name=f"payerpolicy-worker-{index}",
             daemon=True,
         )
@@ -449,9 +442,8 @@ def judge_in_parallel(
     if workers < 1:
         raise ValueError("workers must be 1 or more")
     _refuse_unguarded_main()
-    run = _ParallelRun(
-        prepare, window, workers, history_path, start_method, chunk, lookahead, render, history_cache_lines
-    )
+    setup = _RunSetup(workers, window, history_path, history_cache_lines, render)
+    run = _ParallelRun(prepare, setup, start_method, chunk, lookahead)
     return run.decisions(iter(items))
 
 
@@ -459,26 +451,15 @@ class _ParallelRun:
     """The parent's side of one parallel run: it reads claims up to `window + lookahead` ahead of the next
     decision to give out, sends them in chunks to the worker of their patient, and files what comes back."""
 
-    def __init__(
-        self,
-        prepare: Callable,
-        window: int,
-        workers: int,
-        history_path: str | tuple[str, ...] | None,
-        start_method: str | None,
-        chunk: int,
-        lookahead: int,
-        render: Callable | None = None,
-        history_cache_lines: int = DEFAULT_CACHE_LINES,
-    ):
-        self.render = render
-        self.prepare, self.window, self.workers, self.history_path = prepare, window, workers, history_path
-        self.history_cache_lines = history_cache_lines
+    def __init__(self, prepare: Callable, setup: _RunSetup, start_method: str | None, chunk: int, lookahead: int):
+        self.setup = setup
+        self.render, self.window, self.workers = setup.render, setup.window, setup.workers
+        self.prepare = prepare
         self.chunk, self.lookahead = chunk, lookahead
         self.context = multiprocessing.get_context(start_method or START_METHOD)
         self.pool: list[_Worker] = []
         self.policies: dict[PolicySource, int] = {}
-        self.chunks: list[list] = [[] for _ in range(workers)]
+        self.chunks: list[list] = [[] for _ in range(setup.workers)]
         self.ready: dict[int, Any] = {}  # decided (and rendered), waiting for the claims before them
         self.next_out = 0  # the position of the next decision to give out
         self.read = 0  # positions read so far
@@ -557,17 +538,7 @@ class _ParallelRun:
     def start(self) -> None:
         with _sigint_ignored():
             for index in range(self.workers):
-                self.pool.append(
-                    _Worker(
-                        self.context,
-                        index,
-                        self.workers,
-                        self.window,
-                        self.history_path,
-                        self.history_cache_lines,
-                        self.render,
-                    )
-                )
+                self.pool.append(_Worker(self.context, index, self.setup))
         for worker in self.pool:
             worker.start_sending()
 
