@@ -9,7 +9,10 @@ import datetime
 import json
 from pathlib import Path
 
+import pytest
+
 import payerpolicy
+from payerpolicy.claims.model import FAULTS
 from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.judge.history import HistoryLine
 from payerpolicy.judge.judge import line_view
@@ -49,6 +52,20 @@ def test_the_readme_tables_are_the_declarations():
     text = README.read_text(encoding="utf-8")
     for table in (fields.markdown_table(), builtins.markdown_table()):
         assert table in text, "rewrite the README's tables with `python -m payerpolicy.rules.readme README.md`"
+
+
+def test_the_field_table_refuses_an_entry_it_does_not_know():
+    # A slip in fields.yaml (a misspelt key, a place to read that the code writer has no read for) stops the
+    # import with the field's name, not a rule language that quietly lacks or misreads a field.
+    bad_key = "line:\n  units:\n    kind: number\n    sumable: true\n    doc: the units billed\n"
+    with pytest.raises(ValueError, match=r"line\.units: unknown \['sumable'\]"):
+        fields._load(bad_key)
+    bad_read = "claim:\n  payer:\n    kind: text\n    read: payer file\n    doc: the payer\n"
+    with pytest.raises(ValueError, match="claim.payer: unknown payer file"):
+        fields._load(bad_read)
+    faults = fields._load("line:\n  data_fault.*:\n    kind: text\n    attr: fault_{fault}\n    doc: 'x: {doc}'\n")
+    assert [f.attribute for f in faults] == [f"fault_{fault}" for fault in FAULTS]
+    assert [f.doc for f in faults] == [f"x: {doc}" for doc in FAULTS.values()]
 
 
 def test_a_judged_line_and_a_past_line_have_every_line_field():

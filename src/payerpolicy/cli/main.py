@@ -92,15 +92,9 @@ def _check(args) -> int:
         policies = Policies(args.policies, as_of=args.as_of or datetime.date.today())
         # --payer names a payer of the search path; one not there is loaded as a name, for its diagnostic.
         target = policies.get(args.payer) if args.payer in policies else (args.policy or args.payer or policies)
-        session = Session(
-            target,
-            as_of=policies.as_of,
-            received=args.received,
-            history=args.history,
-            window=args.window,
-            workers=args.jobs,
-            history_memory=args.history_memory,
-        )
+        # The options of `check` that a session takes under the same name pass straight through.
+        passed = {name: getattr(args, name) for name in ("received", "history", "window", "history_memory")}
+        session = Session(target, as_of=policies.as_of, workers=args.jobs, **passed)
     except PolicyError as exc:  # a bad policy is reported before any output
         print(exc.render(), file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
-"""The fields of the rule language, declared once: how a rule names each, its kind, whether it can be missing,
-where the judged line holds it, and what it means.
+"""The fields of the rule language, declared once in `fields.yaml` (a table of data, read here at import):
+how a rule names each, its kind, whether it can be missing, where the judged line holds it, and what it means.
 
 Everything that knows a field reads it from here: the rule checker (`policy.check`: the field exists, its
 kind), the code writer (`program.source`: how the generated code reads it, whether it tests for a missing
@@ -7,13 +7,16 @@ value), the judged line (`judge.judge.LineView`: its attributes), a past line fr
 (`judge.history.HistoryLine`: the fields it does not keep are missing) and the README's table of fields
 (`python -m payerpolicy.rules.readme README.md` writes it; a test checks that they agree).
 
-To add a field: declare it here, give `LineView` (for a line field) the value, read it in each claim reader,
-then rewrite the README's table.
+To add a field: declare it in `fields.yaml`, give `LineView` (for a line field) the value, read it in each
+claim reader, then rewrite the README's table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from payerpolicy.claims.model import FAULTS
 
@@ -55,139 +58,38 @@ class Field:
         return () if self.kind.startswith("list[") else None
 
 
-def _line(path: str, kind: str, doc: str, **how) -> Field:
-    return Field("line", tuple(path.split(".")), kind, doc, **how)
+def _load(text: str) -> tuple[Field, ...]:
+    """The fields `fields.yaml` declares, in its order, `data_fault.*` written out for each kind of fault."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    declared = yaml.load(text, Loader=loader)
+    fields: list[Field] = []
+    for subject, entries in declared.items():
+        for name, how in entries.items():
+            if name == "data_fault.*":
+                fields.extend(_fault_field(subject, how, fault, doc) for fault, doc in FAULTS.items())
+            else:
+                fields.append(_declared(subject, name, how))
+    return tuple(fields)
 
 
-FIELDS: tuple[Field, ...] = (
-    _line("code", "code", "the procedure code (CPT or HCPCS)", missing=False),
-    _line("units", "number", "the units billed; missing on a line billed in minutes (837P `MJ`)", summable=True),
-    _line(
-        "minutes",
-        "number",
-        "the minutes of treatment the line gives; missing when it gives none",
-        summable=True,
-        in_history=False,
-    ),
-    _line("modifiers", "list[modifier]", "the line's modifiers (none is an empty list)", missing=False),
-    _line("date", "date", "the date of service", missing=False),
-    _line("charge", "number", "the amount billed", summable=True),
-    _line("diagnoses", "list[diagnosis]", "the diagnoses the line points to, else the claim's", in_history=False),
-    _line(
-        "provider.type",
-        "provider_type",
-        "the rendering provider's type (PT, PTA, OT, ...): the line's own provider, else the claim's",
-        attr="provider_type",
-    ),
-    _line(
-        "provider.npi",
-        "text",
-        "the rendering provider's NPI: the line's own provider, else the claim's",
-        attr="provider_npi",
-        in_history=False,
-    ),
-    _line(
-        "supported_units",
-        "number",
-        "the units the day's treatment minutes support for the line, by the "
-        "policy's timed-unit method: its units in the allowed split of the day nearest to the bill; missing "
-        "when a timed line of the day has no minutes",
-        read=DAY_UNITS,
-    ),
-    _line(
-        "pta_minutes",
-        "number",
-        "the line's minutes furnished by a PT assistant (the line's provider, or its periods')",
-        in_history=False,
-    ),
-    _line("ota_minutes", "number", "the line's minutes furnished by an OT assistant", in_history=False),
-    _line("claim_id", "text", "the id of the line's claim", missing=False),
-    _line("discipline", "text", "PT, OT or SLP: the line's GP/GO/GN, else its provider's discipline"),
-    _line(
-        "day_split",
-        "text",
-        'for messages: the allowed split of the day nearest to the bill, in words ("97112 x2, 97110 x1")',
-        read=DAY_WORDS,
-        attr="proposal",
-    ),
-    _line(
-        "other_splits",
-        "text",
-        'for messages: "" when that split is the only one allowed, else what else is '
-        '("(other splits are valid too: ...)")',
-        read=DAY_WORDS,
-        attr="others",
-    ),
-    _line(
-        "place_of_service",
-        "text",
-        "the line's place of service, else the claim's: `place_of_service = \"11\"`",
-        in_history=False,
-    ),
-    _line("prior_authorization", "text", "the line's prior authorization number, else the claim's", in_history=False),
-    _line(
-        "allowed",
-        "number",
-        "the line's estimated allowed amount in dollars (fee x units, after the multiple "
-        "procedure reduction and the assistant payment); missing when the policy names no "
-        "`fee_schedule_tables:` for the line's date or the code has no fee there",
-        summable=True,
-    ),
-    _line(
-        "fee_schedule",
-        "text",
-        "the carrier, locality and period of the fee schedule that priced the line; missing when none did",
-        in_history=False,
-    ),
-    *(
-        _line(
-            f"data_fault.{fault}",
-            "text",
-            f"a data fault a payer's front end rejects the claim for: {doc}; on "
-            "the line it concerns (the claim's first line for the whole claim), missing when there is none",
-            attr=f"fault_{fault}",
-            in_history=False,
-        )
-        for fault, doc in FAULTS.items()
-    ),
-    Field("claim", ("id",), "text", "the claim's id", read=CLAIM, missing=False),
-    Field("claim", ("payer",), "text", "the payer the claim is billed to", read=CLAIM),
-    Field("claim", ("diagnoses",), "list[diagnosis]", "every diagnosis of the claim", read=CLAIM),
-    Field("claim", ("frequency",), "text", "the claim's frequency code: 1 original, 7 replacement, 8 void", read=CLAIM),
-    Field(
-        "claim",
-        ("received",),
-        "date",
-        "the date the payer receives the claim: the run's (`--received`, `received=`; default the day of the run)",
-        read=RUN,
-        missing=False,
-    ),
-    Field(
-        "claim",
-        ("provider", "type"),
-        "provider_type",
-        "the claim's rendering provider's type",
-        read=CLAIM_PROVIDER,
-        attr="type",
-    ),
-    Field(
-        "claim", ("provider", "npi"), "text", "the claim's rendering provider's NPI", read=CLAIM_PROVIDER, attr="npi"
-    ),
-    Field("claim", ("place_of_service",), "text", "the claim's place of service", read=CLAIM),
-    Field("claim", ("prior_authorization",), "text", "the claim's prior authorization number", read=CLAIM),
-    Field("claim", ("referring_npi",), "text", "the referring or certifying physician's NPI (837P 2310A)", read=CLAIM),
-    Field("claim", ("treatment_began",), "date", "the date treatment began (837P `DTP*454`)", read=CLAIM),
-    Field("patient", ("id",), "text", "the patient's id", read=CLAIM, attr="patient_id"),
-    Field("patient", ("birth_date",), "date", "the patient's date of birth", read=CLAIM, attr="patient_birth_date"),
-    Field(
-        "patient",
-        ("age",),
-        "number",
-        "the patient's age in whole years on the judged line's date of service",
-        read=JUDGED_LINE,
-        attr="patient_age",
-    ),
-)
+def _declared(subject: str, name: str, how: dict) -> Field:
+    unknown = set(how) - _ENTRY_KEYS
+    if unknown or how.get("read", LINE) not in READ_KINDS:
+        raise ValueError(f"fields.yaml: {subject}.{name}: unknown {sorted(unknown) or how['read']}")
+    return Field(subject, tuple(name.split(".")), **how)
+
+
+def _fault_field(subject: str, how: dict, fault: str, doc: str) -> Field:
+    words = {"fault": fault, "doc": doc}
+    return _declared(
+        subject, f"data_fault.{fault}", {k: v.format(**words) if isinstance(v, str) else v for k, v in how.items()}
+    )
+
+
+READ_KINDS = (LINE, JUDGED_LINE, CLAIM, CLAIM_PROVIDER, DAY_UNITS, DAY_WORDS, RUN)
+_ENTRY_KEYS = {"kind", "doc", "read", "attr", "missing", "summable", "in_history"}
+
+FIELDS: tuple[Field, ...] = _load((Path(__file__).parent / "fields.yaml").read_text(encoding="utf-8"))
 
 # The fields by how a rule's AST names their subject: `focus` (no prefix) and `line.` are both line fields.
 _BY_SUBJECT: dict[str, dict[tuple[str, ...], Field]] = {"line": {}, "claim": {}, "patient": {}}
