@@ -29,6 +29,7 @@ import os
 import re
 from typing import IO, Iterator
 
+from payerpolicy._internal_error import FIELD, NOT_A_BUG, REPORT, where_it_failed
 from payerpolicy.claims.model import (
     Claim,
     ClaimProblem,
@@ -92,11 +93,27 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
     A claim in the usual shape takes the quick road (`claims.json_quick`), which gives the same `Claim`;
     anything else is read here, field by field, and every problem in it is found.
     """
-    if type(obj) is dict:
-        claim = quick_claim(obj)
-        if claim is not None:
-            return claim
-    return claim_field_by_field(obj, where)
+    try:
+        if type(obj) is dict:
+            claim = quick_claim(obj)
+            if claim is not None:
+                return claim
+        return claim_field_by_field(obj, where)
+    except NOT_A_BUG:
+        raise
+    except Exception as exc:  # a bug in a reader, met on this claim: it is sent back, the run goes on
+        return _not_read(obj, where, exc)
+
+
+def _not_read(obj: object, where: str, exc: Exception) -> UnreadableClaim:
+    """A claim payerpolicy failed to read: sent back with a problem that says so, under its id if it has one."""
+    claim_id = obj.get("id") if isinstance(obj, dict) else None
+    problem = ClaimProblem(
+        FIELD,
+        f"payerpolicy failed while reading this claim ({where_it_failed(exc)}). This is a bug in payerpolicy; "
+        f"the claim may well be right, and the run went on; {REPORT}",
+    )
+    return UnreadableClaim(claim_id if isinstance(claim_id, str) else None, (problem,), where=where)
 
 
 def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClaim:

@@ -30,6 +30,8 @@ from typing import Callable, Iterable, Iterator
 
 from payerpolicy.claims.model import Claim
 from payerpolicy.decision import Decision
+from payerpolicy._internal_error import NOT_A_BUG
+from payerpolicy.judge.failure import failed_decision
 from payerpolicy.judge.judge import Judge, line_view
 
 __all__ = ["WindowedJudging", "days_apart", "judge_in_order", "judging_order"]
@@ -143,7 +145,13 @@ class WindowedJudging:
         if alone:
             last = len(entries) - 1 if self.input_over else -1
             for index, (position, claim, judge) in enumerate(entries):
-                self.decided.append((position, judge.decide_alone(claim, index == last)))
+                try:
+                    decision = judge.decide_alone(claim, index == last)
+                except NOT_A_BUG:
+                    raise
+                except Exception as exc:  # a bug met on this claim: it is reported, the run goes on
+                    decision = failed_decision(claim.id, judge.policy_label, exc)
+                self.decided.append((position, decision))
         else:
             self._judge_together(entries)
         del self.groups[patient]
@@ -155,15 +163,29 @@ class WindowedJudging:
         day book, then each decided, then all taken out."""
         superseded = _superseded(entries)
         filed: list = []  # each claim's line views, as filed (None: nothing to file)
+        failed: dict[int, Decision] = {}  # by id(claim): the claims payerpolicy failed on
         for _, claim, judge in entries:
-            if id(claim) in superseded:
-                filed.append([line_view(claim, line) for line in claim.lines])  # its own lines only
-            else:
-                filed.append(judge.file(claim))
+            try:
+                if id(claim) in superseded:
+                    filed.append([line_view(claim, line) for line in claim.lines])  # its own lines only
+                else:
+                    filed.append(judge.file(claim))
+            except NOT_A_BUG:
+                raise
+            except Exception as exc:  # a bug met on this claim: it is reported, the others judged
+                filed.append(None)
+                failed[id(claim)] = failed_decision(claim.id, judge.policy_label, exc)
         try:
             for (position, claim, judge), views in zip(entries, filed):
-                counts = id(claim) not in superseded
-                self.decided.append((position, judge.decide(claim, views, counts=counts)))
+                decision = failed.get(id(claim))
+                if decision is None:
+                    try:
+                        decision = judge.decide(claim, views, counts=id(claim) not in superseded)
+                    except NOT_A_BUG:
+                        raise
+                    except Exception as exc:
+                        decision = failed_decision(claim.id, judge.policy_label, exc)
+                self.decided.append((position, decision))
         finally:
             for (_, claim, judge), views in zip(entries, filed):
                 if id(claim) not in superseded:

@@ -11,7 +11,9 @@ import io
 import json
 from typing import Iterable, NamedTuple, TextIO
 
+from payerpolicy._internal_error import NOT_A_BUG
 from payerpolicy.decision import Decision
+from payerpolicy.judge.failure import failed_decision
 from payerpolicy.render.decision_json import decision_json
 from payerpolicy.render.remit_835 import remit_segments
 from payerpolicy.render.csv_rows import COLUMNS, csv_rows
@@ -41,6 +43,15 @@ class Renderer:
         self.format, self.colour = output_format, colour
 
     def __call__(self, decision: Decision) -> Rendered:
+        try:
+            return self._rendered(decision)
+        except NOT_A_BUG:
+            raise
+        except Exception as exc:  # a bug in a writer, met on this decision: the claim is reported as failed
+            failed = failed_decision(decision.id, decision.policy, exc, decision.where, "writing out its decision")
+            return self._rendered(failed)
+
+    def _rendered(self, decision: Decision) -> Rendered:
         if self.format == "json":
             text = decision_json(decision)
         elif self.format == "text":

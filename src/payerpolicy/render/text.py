@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from payerpolicy._internal_error import FIELD as BUG_FIELD
 from payerpolicy.decision import Decision, Finding, Fix
 from payerpolicy.diagnostics import ECHO_LIMIT, shown
 
@@ -132,6 +133,7 @@ _COLOURS = {
     "DENIED": "31;1",
     "DENY": "31",
     "COULD NOT BE READ": "35;1",
+    "COULD NOT BE JUDGED": "35;1",
     "ADJUSTED": "33",
     "WARN": "33",
     "ACCEPTED": "32",
@@ -149,9 +151,13 @@ def render_claim(decision: Decision, colour: bool = False) -> str:
     label = f"{policy.get('payer', '?')} {policy.get('version', '')}".strip()
     if decision.status == "error":
         where = f" ({shown(decision.where)})" if decision.where else ""
+        # A claim payerpolicy failed on is no fault of the claim's: its headline says so.
+        failed = any(e["field"] == BUG_FIELD for e in decision.errors)
+        headline = "COULD NOT BE JUDGED" if failed else "COULD NOT BE READ"
         out = [
             f"Claim {shown(decision.id) if decision.id else '(no id)'}{where}: "
-            f"{_paint('COULD NOT BE READ', colour)}, nothing was judged"
+            f"{_paint(headline, colour)}, nothing was judged"
+            + (" (a bug in payerpolicy, not in the claim)" if failed else "")
         ]
         out += [f"  - {shown(e['field'])}: {shown(e['message'], 2 * ECHO_LIMIT)}" for e in decision.errors]
         return "\n".join(out)
