@@ -156,7 +156,8 @@ def test_a_history_file_of_schema_1_is_migrated_and_its_lines_count_as_not_price
         [line] = history.lines("P-A", datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
         assert line.charge == 120.0 and line.allowed is None
         version = history._db.execute("SELECT version FROM schema_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 4  # migrated through 2 (allowed amounts), 3 (the change log) to 4
+    # migrated through 2 (allowed amounts), 3 (the change log), 4 (no covering indexes) to 5 (lines as JSON)
+    assert version == SCHEMA_VERSION == 5
 
 
 BAD_FEES = """\

@@ -504,6 +504,7 @@ def test_a_version_3_file_loses_its_covering_indexes_and_keeps_its_lines(tmp_pat
     db.execute(
         "CREATE INDEX lines_by_discipline ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)"
     )
+    db.execute("ALTER TABLE claims DROP COLUMN lines_json")  # as version 3 had it
     db.execute("UPDATE schema_version SET version = 3")
     db.commit()
     db.close()
@@ -513,8 +514,37 @@ def test_a_version_3_file_loses_its_covering_indexes_and_keeps_its_lines(tmp_pat
         assert h.year_to_date_charges("P-1", 2026, ("PT", "SLP")) == 10.0
         indexes = [r[0] for r in h._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
         version = h._db.execute("SELECT version FROM schema_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 4
+    assert version == SCHEMA_VERSION == 5
     assert not [name for name in indexes if name.startswith("lines_by")]
+
+
+def test_a_version_4_file_gets_each_claims_lines_as_json_and_reads_back_the_same(tmp_path):
+    path = tmp_path / "v4.db"
+    with ClaimHistory(path) as h:
+        h.record(claim("C-2", line(1, "97110", D(2026, 3, 4), charge=10.0), line(2, "97112", D(2026, 3, 2))))
+        h.record(claim("C-1", line(1, "97140", D(2026, 3, 2), charge=45.5, modifiers=("GP", "59"))))
+        h.record(claim("C-3"))  # a claim with no line is a claim all the same
+    with ClaimHistory(path, cache_lines=1) as h:
+        before = h.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))
+        written = dict(h._db.execute("SELECT claim_id, lines_json FROM claims"))
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE claims DROP COLUMN lines_json")  # as version 4 had it
+    db.execute("UPDATE schema_version SET version = 4")
+    db.commit()
+    db.close()
+    with ClaimHistory(path, cache_lines=1) as h:
+        after = h.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))
+        assert h.claim_ids("P-1") == ["C-1", "C-2", "C-3"]
+        migrated = dict(h._db.execute("SELECT claim_id, lines_json FROM claims"))
+        version = h._db.execute("SELECT version FROM schema_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == 5
+    assert migrated == written and migrated["C-3"] == "[]"
+    assert [(x.claim_id, x.number, x.date_of_service) for x in after] == [
+        ("C-1", 1, D(2026, 3, 2)),
+        ("C-2", 2, D(2026, 3, 2)),
+        ("C-2", 1, D(2026, 3, 4)),
+    ]
+    assert after == before
 
 
 def test_memory_keeps_to_its_limit_and_answers_stay_the_same(tmp_path):
