@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import json
 import sqlite3
 import subprocess
 import sys
@@ -205,7 +206,7 @@ def test_a_failed_transaction_rolls_back_the_removal(history, monkeypatch):
     history.record(claim("C-2", line(1, "97110", D(2026, 3, 2), 1)))
     # A replacement whose insert fails after the old version was deleted: the claim id C-1's new version
     # collides with nothing, so force the failure with a trigger.
-    history._db.execute("CREATE TEMP TRIGGER fail BEFORE INSERT ON lines BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    history._db.execute("CREATE TEMP TRIGGER fail BEFORE INSERT ON claims BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     with pytest.raises(sqlite3.DatabaseError, match="disk full"):
         history.record(claim("C-1", line(1, "97110", D(2026, 3, 2), 4), frequency="7"))
     history._db.execute("DROP TRIGGER fail")
@@ -465,7 +466,9 @@ def test_another_process_writing_a_patient_drops_it_from_memory(tmp_path):
 def _stored(path) -> list[tuple]:
     db = sqlite3.connect(path)
     try:
-        return db.execute("SELECT claim_id, number, charge_cents FROM lines ORDER BY claim_id, number").fetchall()
+        claims = db.execute("SELECT claim_id, lines_json FROM claims").fetchall()
+        # each line as [number, code, modifiers, units, charge_cents, ...] (`history._lines_json`)
+        return sorted((claim_id, line[0], line[4]) for claim_id, text in claims for line in json.loads(text))
     finally:
         db.close()
 
@@ -495,27 +498,45 @@ def test_one_batch_holding_two_versions_of_a_claim_writes_the_last(tmp_path):
     assert _stored(path) == [("C-1", 1, 3000), ("C-2", 1, 2000)]
 
 
+def _as_version(path, version: int) -> None:
+    """Turn a history file back into one of schema `version` (3 or 4): each claim's lines as rows of `lines`
+    (with version 3's two covering indexes), no `lines_json`."""
+    db = sqlite3.connect(path)
+    db.execute(
+        """CREATE TABLE lines (patient_id TEXT NOT NULL, claim_id TEXT NOT NULL, number INTEGER NOT NULL,
+        code TEXT NOT NULL, modifiers TEXT NOT NULL, units INTEGER NOT NULL, charge_cents INTEGER,
+        date_of_service TEXT NOT NULL, provider_type TEXT, discipline TEXT, payer TEXT, allowed_cents INTEGER,
+        UNIQUE (patient_id, claim_id, number))"""
+    )
+    for patient_id, claim_id, payer, text in db.execute("SELECT patient_id, claim_id, payer, lines_json FROM claims"):
+        for number, code, modifiers, units, cents, day, provider_type, discipline, allowed in json.loads(text):
+            row = (patient_id, claim_id, number, code, modifiers, units, cents, day, provider_type, discipline, payer)
+            db.execute("INSERT INTO lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, allowed))
+    db.execute("ALTER TABLE claims DROP COLUMN lines_json")
+    if version == 3:
+        db.execute("CREATE INDEX lines_by_day ON lines (patient_id, date_of_service, code, claim_id, units, payer)")
+        db.execute(
+            "CREATE INDEX lines_by_discipline ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, "
+            "payer)"
+        )
+    db.execute("UPDATE schema_version SET version = ?", (version,))
+    db.commit()
+    db.close()
+
+
 def test_a_version_3_file_loses_its_covering_indexes_and_keeps_its_lines(tmp_path):
     path = tmp_path / "v3.db"
     with ClaimHistory(path) as h:
         h.record(claim("C-1", line(1, "97110", D(2026, 3, 2), charge=10.0)))
-    db = sqlite3.connect(path)
-    db.execute("CREATE INDEX lines_by_day ON lines (patient_id, date_of_service, code, claim_id, units, payer)")
-    db.execute(
-        "CREATE INDEX lines_by_discipline ON lines (patient_id, discipline, date_of_service, claim_id, charge_cents, payer)"
-    )
-    db.execute("ALTER TABLE claims DROP COLUMN lines_json")  # as version 3 had it
-    db.execute("UPDATE schema_version SET version = 3")
-    db.commit()
-    db.close()
+    _as_version(path, 3)
     with ClaimHistory(path) as h:
         assert h.claim_ids("P-1") == ["C-1"]
         assert h.day_units("P-1", D(2026, 3, 2)) == 1
         assert h.year_to_date_charges("P-1", 2026, ("PT", "SLP")) == 10.0
-        indexes = [r[0] for r in h._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
+        tables = [r[0] for r in h._db.execute("SELECT name FROM sqlite_master WHERE type IN ('index', 'table')")]
         version = h._db.execute("SELECT version FROM schema_version").fetchone()[0]
     assert version == SCHEMA_VERSION == 5
-    assert not [name for name in indexes if name.startswith("lines_by")]
+    assert not [name for name in tables if name.startswith("lines")]  # its indexes, then the table (version 5)
 
 
 def test_a_version_4_file_gets_each_claims_lines_as_json_and_reads_back_the_same(tmp_path):
@@ -527,11 +548,7 @@ def test_a_version_4_file_gets_each_claims_lines_as_json_and_reads_back_the_same
     with ClaimHistory(path, cache_lines=1) as h:
         before = h.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))
         written = dict(h._db.execute("SELECT claim_id, lines_json FROM claims"))
-    db = sqlite3.connect(path)
-    db.execute("ALTER TABLE claims DROP COLUMN lines_json")  # as version 4 had it
-    db.execute("UPDATE schema_version SET version = 4")
-    db.commit()
-    db.close()
+    _as_version(path, 4)
     with ClaimHistory(path, cache_lines=1) as h:
         after = h.lines("P-1", D(2026, 1, 1), D(2026, 12, 31))
         assert h.claim_ids("P-1") == ["C-1", "C-2", "C-3"]

@@ -313,10 +313,7 @@ def test_cli_jobs_on_generated_claims_with_a_history(capsys, tmp_path, claims):
     assert any((c["policy"] or {}).get("payer") == "example-commercial" for c in decided)
     rows = [
         sqlite3.connect(tmp_path / f"history-{jobs}.sqlite")
-        .execute(
-            "SELECT patient_id, claim_id, number, code, units, charge_cents, date_of_service FROM lines "
-            "ORDER BY patient_id, claim_id, number"
-        )
+        .execute("SELECT patient_id, claim_id, payer, frequency, lines_json FROM claims ORDER BY patient_id, claim_id")
         .fetchall()
         for jobs in (1, 2)
     ]

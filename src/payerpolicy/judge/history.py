@@ -134,10 +134,13 @@ class Recorded:
 _CHANGES = "CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, patient_id TEXT NOT NULL)"
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-    # One row per claim currently counted; (patient_id, claim_id) is the claim's identity. `lines_json` holds
-    # the claim's lines again, as one JSON text (`_lines_json`): a patient fallen out of memory is read back
-    # from a few dozen of these, not from hundreds of `lines` rows, whose twelve values each sqlite3 turns
-    # into Python objects one by one (three times slower, and most of what a long run spent per claim).
+    # One row per claim currently counted; (patient_id, claim_id) is the claim's identity, and `lines_json`
+    # its lines, as one JSON text (`_lines_json`). Every question is about one patient, and is answered from
+    # the patient's lines in memory (`judge.history_cache`), read back from the file when the patient is not
+    # there: a few dozen claim rows and one parse. Until version 5 each line was a row of a `lines` table, and
+    # reading a patient back meant hundreds of rows whose twelve values sqlite3 turned into Python objects
+    # one by one (2 to 2.5 times slower: most of what a long run spent per claim), and writing a claim
+    # meant a row per line.
     """CREATE TABLE IF NOT EXISTS claims (
         patient_id TEXT NOT NULL,
         claim_id TEXT NOT NULL,
@@ -147,27 +150,6 @@ _SCHEMA = [
         lines_json TEXT,
         PRIMARY KEY (patient_id, claim_id)
     ) WITHOUT ROWID""",
-    # A rowid table rather than WITHOUT ROWID: with the identity as the primary key the planner preferred
-    # scanning all of a patient's lines by it over the date and discipline indexes below.
-    """CREATE TABLE IF NOT EXISTS lines (
-        patient_id TEXT NOT NULL,
-        claim_id TEXT NOT NULL,
-        number INTEGER NOT NULL,
-        code TEXT NOT NULL,
-        modifiers TEXT NOT NULL,          -- space separated, in claim order
-        units INTEGER NOT NULL,
-        charge_cents INTEGER,             -- NULL when the line had no charge
-        allowed_cents INTEGER,            -- the fee schedule's estimated allowed amount; NULL when not priced
-        date_of_service TEXT NOT NULL,    -- ISO YYYY-MM-DD
-        provider_type TEXT,
-        discipline TEXT,                  -- PT, OT, SLP or NULL
-        payer TEXT,                       -- copied from the claim so queries need no join
-        UNIQUE (patient_id, claim_id, number)
-    )""",
-    # No index beyond the line's identity: every query asks about one patient, whose few hundred lines the
-    # identity's index finds (its first column). Version 3 had two covering indexes (by day, by discipline)
-    # for the sums; each line written then updated three b-trees instead of one, and writing was half of
-    # what the history cost a run, while the sums are asked of memory (`judge.history_cache`) in a run.
     # The patients each transaction wrote, in order: how another process's memory of them is kept true.
     _CHANGES,
 ]
@@ -178,13 +160,13 @@ _SCHEMA = [
 # an older payerpolicy refuses a version 3 file (its writes would not be logged, and other processes' memory
 # of those patients would go stale).
 # Version 4 drops the two covering indexes of version 3 (see `lines`); an older payerpolicy refuses the file.
-# Version 5 keeps each claim's lines as JSON on its row as well (`claims.lines_json`), filled for the claims
-# already there from their `lines` rows; an older payerpolicy refuses the file (it would not write them).
+# Version 5 keeps each claim's lines as JSON on its row (`claims.lines_json`), made for the claims already
+# there from their `lines` rows, and drops `lines`; an older payerpolicy refuses the file.
 _MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
     1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"],
     2: [_CHANGES],
     3: ["DROP INDEX IF EXISTS lines_by_day", "DROP INDEX IF EXISTS lines_by_discipline"],
-    4: ["ALTER TABLE claims ADD COLUMN lines_json TEXT", lambda db: _fill_lines_json(db)],  # (defined below)
+    4: ["ALTER TABLE claims ADD COLUMN lines_json TEXT", lambda db: _fill_lines_json(db), "DROP TABLE lines"],
 }
 
 
@@ -380,22 +362,21 @@ class ClaimHistory(RecordingHistory):
         # under the write lock (and writes this claim as if its earlier version were there), and any
         # answer before that catches up, writing this claim first.
         removed = self._cache.remove(self._patient(claim.patient_id, catch_up=False), claim.id)
-        self._queue(claim.patient_id, claim.id, None, (), removed is None)
+        self._queue(claim.patient_id, claim.id, None, removed is None)
         return removed
 
     def _put_claim(
         self, claim: Claim, payer: str | None, lines: tuple[HistoryLine, ...]
     ) -> tuple[HistoryLine, ...] | None:
         removed = self._cache.put(self._patient(claim.patient_id, catch_up=False), claim.id, lines)
-        rows = [_row_of(line) for line in lines]
-        claim_row = (claim.patient_id, claim.id, payer, claim.frequency, _lines_json(rows))
-        self._queue(claim.patient_id, claim.id, claim_row, rows, removed is None)
+        claim_row = (claim.patient_id, claim.id, payer, claim.frequency, _lines_json(lines))
+        self._queue(claim.patient_id, claim.id, claim_row, removed is None)
         return removed
 
-    def _queue(self, patient_id: str, claim_id: str, claim_row: tuple | None, rows, new: bool) -> None:
+    def _queue(self, patient_id: str, claim_id: str, claim_row: tuple | None, new: bool) -> None:
         """`new`: the patient's lines in memory (as the file has them, plus this process's) have no version
         of the claim, so writing it deletes nothing first."""
-        self._pending.append((patient_id, claim_id, claim_row, rows, new))
+        self._pending.append((patient_id, claim_id, claim_row, new))
         self._pending_patients[patient_id] = self._pending_patients.get(patient_id, 0) + 1
         if len(self._pending) >= self.batch:
             self.flush()
@@ -422,16 +403,14 @@ class ClaimHistory(RecordingHistory):
                 # version of a claim that memory said was new: those claims delete first, like the others.
                 theirs = self._catch_up(db)
                 claims: list[tuple] = []
-                lines: list[tuple] = []
-                for patient_id, claim_id, claim_row, rows, new in pending:
+                for patient_id, claim_id, claim_row, new in pending:
                     if not new or theirs is None or patient_id in theirs:
                         # in order: what is queued before this claim may be an earlier version of it
-                        _insert(db, claims, lines)
-                        _delete_claim(db, patient_id, claim_id)
+                        _insert(db, claims)
+                        db.execute("DELETE FROM claims WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
                     if claim_row is not None:
                         claims.append((*claim_row, now))
-                        lines.extend(rows)
-                _insert(db, claims, lines)
+                _insert(db, claims)
                 self._log_changes(db, touched)
         except BaseException:
             for patient_id in touched:
@@ -517,19 +496,15 @@ class ClaimHistory(RecordingHistory):
         """Add many claims' lines at once, in one transaction (a run moving its history to disk). The claims
         must not be in the store yet: this is a bulk load, not `record`'s replace-or-void."""
         self.flush()
-        claims: dict[tuple[str, str], tuple[HistoryLine, list[tuple]]] = {}
+        claims: dict[tuple[str, str], list[HistoryLine]] = {}
         for line in lines:
-            claims.setdefault((line.patient_id, line.claim_id), (line, []))[1].append(_row_of(line))
+            claims.setdefault((line.patient_id, line.claim_id), []).append(line)
         now = _now()
         with self._write() as db:
             db.executemany(
                 _INSERT_CLAIM,
-                [
-                    (p, c, first.payer, first.frequency, _lines_json(rows), now)
-                    for (p, c), (first, rows) in claims.items()
-                ],
+                [(p, c, own[0].payer, own[0].frequency, _lines_json(own), now) for (p, c), own in claims.items()],
             )
-            db.executemany(_INSERT_LINE, [row for _, rows in claims.values() for row in rows])
             self._log_changes(db, sorted({p for p, _ in claims}))
         for patient_id, _ in claims:
             self._cache.drop(patient_id)
@@ -557,20 +532,13 @@ class ClaimHistory(RecordingHistory):
         threshold. Lines without a charge count as 0.
         """
         wanted = _disciplines(disciplines)
-        if not wanted:
-            return 0.0
-        self.flush()
-        sql = (
-            f"SELECT total(charge_cents) FROM lines WHERE patient_id = ? AND discipline IN ({_marks(wanted)})"
-            " AND date_of_service >= ? AND date_of_service < ?"
+        lines = self._in_year(patient_id, year, exclude_claim, payer)
+        point = None if before is None else (_day(before[0]), before[1])
+        cents = sum(
+            _cents(line.charge) or 0
+            for line in lines
+            if line.discipline in wanted and (point is None or (line.date_of_service, line.claim_id) < point)
         )
-        args: list = [patient_id, *wanted, *_year_range(year)]
-        if before is not None:
-            day, claim_id = before
-            sql += " AND (date_of_service < ? OR (date_of_service = ? AND claim_id < ?))"
-            args += [_iso(day), _iso(day), claim_id]
-        sql, args = _narrow(sql, args, exclude_claim, payer)
-        cents = self._db.execute(sql, args).fetchone()[0]
         return round(cents / 100, 2)
 
     def day_units(
@@ -583,13 +551,10 @@ class ClaimHistory(RecordingHistory):
         payer: str | None = None,
     ) -> int:
         """Units the patient was billed on `date` for `codes` (every code when None), across all claims."""
-        self.flush()
-        sql, args = (
-            "SELECT total(units) FROM lines WHERE patient_id = ? AND date_of_service = ?",
-            [patient_id, _iso(date)],
-        )
-        wanted = None if codes is None else sorted(set(codes))
-        return self._count(sql, args, "code", wanted, exclude_claim, payer)
+        day = _day(date)
+        wanted = None if codes is None else set(codes)
+        lines = self.lines(patient_id, day, day, exclude_claim=exclude_claim, payer=payer)
+        return sum(line.units for line in lines if wanted is None or line.code in wanted)
 
     def visits(
         self,
@@ -601,27 +566,13 @@ class ClaimHistory(RecordingHistory):
         payer: str | None = None,
     ) -> int:
         """Visits in calendar `year`: distinct dates of service (of `disciplines` when given)."""
-        self.flush()
-        sql = (
-            "SELECT count(DISTINCT date_of_service) FROM lines WHERE patient_id = ?"
-            " AND date_of_service >= ? AND date_of_service < ?"
-        )
-        args: list = [patient_id, *_year_range(year)]
         wanted = None if disciplines is None else _disciplines(disciplines)
-        return self._count(sql, args, "discipline", wanted, exclude_claim, payer)
+        lines = self._in_year(patient_id, year, exclude_claim, payer)
+        return len({line.date_of_service for line in lines if wanted is None or line.discipline in wanted})
 
-    def _count(
-        self, sql: str, args: list, column: str, wanted: list[str] | None, exclude_claim: str | None, payer: str | None
-    ) -> int:
-        """What `sql` counts over the lines whose `column` is one of `wanted`: any value when None, none when
-        empty (no query then)."""
-        if wanted is not None:
-            if not wanted:
-                return 0
-            sql += f" AND {column} IN ({_marks(wanted)})"
-            args = [*args, *wanted]
-        sql, args = _narrow(sql, args, exclude_claim, payer)
-        return int(self._db.execute(sql, args).fetchone()[0])
+    def _in_year(self, patient_id: str, year: int, exclude_claim: str | None, payer: str | None) -> list[HistoryLine]:
+        first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        return self.lines(patient_id, first, last, exclude_claim=exclude_claim, payer=payer)
 
     def _patient_lines(self, patient_id: str) -> PatientLines:
         return self._patient(patient_id)
@@ -640,11 +591,6 @@ class ClaimHistory(RecordingHistory):
 
 _T = TypeVar("_T")
 _V = TypeVar("_V")
-_INSERT_LINE = (
-    "INSERT INTO lines (patient_id, claim_id, number, code, modifiers, units, charge_cents, "
-    "date_of_service, provider_type, discipline, payer, allowed_cents) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _INSERT_CLAIM = (
     "INSERT INTO claims (patient_id, claim_id, payer, frequency, lines_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -734,57 +680,52 @@ def _stored_line(
     )
 
 
-def _row_of(line: HistoryLine) -> tuple:
-    """A stored line in the columns of `lines`, as `_INSERT_LINE` writes it and `_lines_of` reads it back."""
-    return (
-        line.patient_id,
-        line.claim_id,
-        line.number,
-        line.code,
-        " ".join(line.modifiers),
-        line.units,
-        _cents(line.charge),
-        line.date_of_service.isoformat(),
-        line.provider_type,
-        line.discipline,
-        line.payer,
-        _cents(line.allowed),
-    )
-
-
-def _insert(db: sqlite3.Connection, claims: list[tuple], lines: list[tuple]) -> None:
-    """Write the claim rows and line rows gathered so far, each kind in one statement, and empty the lists."""
+def _insert(db: sqlite3.Connection, claims: list[tuple]) -> None:
+    """Write the claim rows gathered so far in one statement, and empty the list."""
     if claims:
         db.executemany(_INSERT_CLAIM, claims)
         claims.clear()
-    if lines:
-        db.executemany(_INSERT_LINE, lines)
-        lines.clear()
 
 
-def _delete_claim(db: sqlite3.Connection, patient_id: str, claim_id: str) -> int | None:
-    """Remove a claim and its lines; the number of lines removed, or None when the claim was not there."""
-    gone = db.execute("DELETE FROM claims WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
-    lines = db.execute("DELETE FROM lines WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
-    return lines.rowcount if gone.rowcount else None
+def _lines_json(lines: Iterable[HistoryLine]) -> str:
+    """A claim's stored lines as the JSON text `claims.lines_json` keeps: a list of [number, code, modifiers
+    (space separated), units, charge_cents, date_of_service (ISO), provider_type, discipline, allowed_cents]
+    (the patient, the claim, its payer and frequency are the claim row's). Charges in whole cents, as
+    `_stored_line` rounded them; `_lines_of` reads them back."""
+    return _to_json(
+        [
+            (
+                line.number,
+                line.code,
+                " ".join(line.modifiers),
+                line.units,
+                _cents(line.charge),
+                line.date_of_service.isoformat(),
+                line.provider_type,
+                line.discipline,
+                _cents(line.allowed),
+            )
+            for line in lines
+        ]
+    )
 
 
-def _lines_json(rows: list[tuple]) -> str:
-    """A claim's lines, given as rows in the columns of `lines` (`_row_of`), as the JSON text `claims.lines_json`
-    keeps: a list of [number, code, modifiers, units, charge_cents, date_of_service, provider_type, discipline,
-    allowed_cents] (the patient, the claim and its payer are the claim row's)."""
-    return json.dumps([(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[11]) for r in rows], separators=(",", ":"))
+# Compact, and made once: `json.dumps` with options makes a new encoder per call.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _fill_lines_json(db: sqlite3.Connection) -> None:
-    """Migration 4 to 5: each claim's `lines_json`, from its `lines` rows (a claim without any gets none)."""
+    """Migration 4 to 5: each claim's `lines_json`, from its `lines` rows (a claim without any has none)."""
     rows = db.execute(
         "SELECT patient_id, claim_id, number, code, modifiers, units, charge_cents, date_of_service, provider_type, "
-        "discipline, payer, allowed_cents FROM lines ORDER BY patient_id, claim_id, number"
-    ).fetchall()
+        "discipline, allowed_cents FROM lines ORDER BY patient_id, claim_id, number"
+    )
     db.executemany(
         "UPDATE claims SET lines_json = ? WHERE patient_id = ? AND claim_id = ?",
-        [(_lines_json(list(group)), *key) for key, group in itertools.groupby(rows, key=operator.itemgetter(0, 1))],
+        [
+            (_to_json([row[2:] for row in group]), *key)
+            for key, group in itertools.groupby(rows, key=operator.itemgetter(0, 1))
+        ],
     )
     db.execute("UPDATE claims SET lines_json = '[]' WHERE lines_json IS NULL")
 
@@ -843,16 +784,6 @@ def _keep_in(kept: dict[str, _V], key: str, value: _V) -> _V:
     return value
 
 
-def _narrow(sql: str, args: list, exclude_claim: str | None, payer: str | None, table: str = "") -> tuple[str, list]:
-    if exclude_claim is not None:
-        sql += f" AND {table}claim_id <> ?"
-        args = [*args, exclude_claim]
-    if payer is not None:
-        sql += f" AND {table}payer = ?"
-        args = [*args, payer]
-    return sql, args
-
-
 def _disciplines(disciplines: Iterable[str]) -> list[str]:
     if isinstance(disciplines, str):  # "PT" would otherwise be read as "P", "T"
         disciplines = [disciplines]
@@ -863,22 +794,13 @@ def _disciplines(disciplines: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _year_range(year: int) -> tuple[str, str]:
-    """A calendar year as a half-open range of ISO dates: [Jan 1 of year, Jan 1 of the next)."""
-    return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
-
-
-def _iso(day: datetime.date | str) -> str:
-    """ISO text of a date; a string must already be one (checked, so a typo cannot match nothing silently)."""
+def _day(day: datetime.date | str) -> datetime.date:
+    """A date given as a date or as ISO text (checked, so that a typo cannot match nothing silently)."""
     if isinstance(day, str):
-        return datetime.date.fromisoformat(day).isoformat()
-    if isinstance(day, datetime.datetime):  # a datetime is a date too, but its isoformat has the time
-        day = day.date()
-    return day.isoformat()
-
-
-def _marks(values: list) -> str:
-    return ", ".join("?" * len(values))
+        return datetime.date.fromisoformat(day)
+    if isinstance(day, datetime.datetime):  # a datetime is a date too, but would never equal one
+        return day.date()
+    return day
 
 
 def _cents(charge: float | None) -> int | None:
