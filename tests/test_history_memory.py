@@ -13,6 +13,7 @@ import pytest
 
 import payerpolicy
 from payerpolicy import parallel
+from payerpolicy.claims.json_claims import claim_from_dict
 from payerpolicy.cli.main import main
 from payerpolicy.judge.history import ClaimHistory
 from payerpolicy.judge.history_cache import DEFAULT_CACHE_LINES, LINES_PER_MB
@@ -78,3 +79,25 @@ def test_worker_processes_open_the_history_with_the_same_memory(tmp_path, monkey
     finally:
         for history in opened:
             history.close()
+
+
+def test_a_patient_let_go_for_memory_keeps_the_revision_of_its_lines(tmp_path):
+    """Read back after memory let it go, a patient has the same stored lines: counts over them carry on
+    (program.runtime), and only what is carried by the order of claims starts again. After another process
+    wrote the patient, or a claim of it was replaced, its lines are another revision."""
+    records = [claim_from_dict(c) for c in generate.claims(60, patients=3)]
+    path = tmp_path / "h.db"
+    with ClaimHistory(path, cache_lines=1, batch=1) as history:
+        for record in records:
+            history.record(record)
+        patient = records[0].patient_id
+        others = [r for r in records if r.patient_id != patient]
+        before = history.revision(patient, "NEW")
+        history.record(others[0])  # another patient's claim: memory lets this one go (1 line kept)
+        assert patient not in history._cache
+        after = history.revision(patient, "NEW")  # read back from the file
+        assert after[:2] == before[:2] and after[2] != before[2]
+        with ClaimHistory(path) as other_process:
+            other_process.record(next(r for r in records if r.patient_id == patient))  # the same claim again
+        history.record(others[1])
+        assert history.revision(patient, "NEW")[:2] != before[:2]

@@ -144,3 +144,49 @@ def test_a_failing_machine_still_stops_the_run(capsys, monkeypatch):
     _, err = capsys.readouterr()
     assert code == 2
     assert "disk I/O error" in err
+
+
+SAMPLES = ROOT / "tests" / "samples"
+
+
+def test_a_bug_in_the_x12_reader_sends_that_claim_back_and_the_next_is_read(monkeypatch):
+    from payerpolicy.claims import x12
+
+    path = SAMPLES / "x12" / "therapy_pt_ot_medicare.837"
+    before = list(payerpolicy.read_claims(path))
+    careful = x12._read_claim
+
+    def planted(block, delimiters, name):
+        if block.clm.get(1) == "PT-0302-DOE":
+            raise KeyError(SECRET)
+        return careful(block, delimiters, name)
+
+    monkeypatch.setattr(x12.QuickReading, "claim", lambda self, block: None)  # every claim by the careful road
+    monkeypatch.setattr(x12, "_read_claim", planted)
+    first, second = payerpolicy.read_claims(path)
+    assert second == before[1]
+    assert first.id == "PT-0302-DOE" and first.where.startswith(f"{path} segment ")
+    [problem] = first.problems
+    assert problem.field == "payerpolicy"
+    assert problem.message.startswith("payerpolicy failed while reading this claim (KeyError in claims/x12.py line ")
+    assert SECRET not in problem.message
+
+
+def test_a_bug_in_the_fhir_reader_sends_that_claim_back_and_the_next_is_read(monkeypatch):
+    from payerpolicy.claims import fhir
+
+    path = SAMPLES / "fhir" / "therapy-bundle.json"
+    before = list(payerpolicy.read_claims(path))
+    careful = fhir._read_claim
+
+    def planted(resource, where, references=None):
+        if resource.get("id") == "TH-2001":
+            raise KeyError(SECRET)
+        return careful(resource, where, references)
+
+    monkeypatch.setattr(fhir, "_read_claim", planted)
+    first, second = payerpolicy.read_claims(path)
+    assert second == before[1]
+    assert first.id == "TH-2001" and first.where.startswith(str(path))  # "FILE entry 1"
+    [problem] = first.problems
+    assert problem.field == "payerpolicy" and "KeyError in claims/fhir.py line " in problem.message

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import traceback
 
-__all__ = ["FIELD", "NOT_A_BUG", "REPORT", "where_it_failed"]
+__all__ = ["FIELD", "NOT_A_BUG", "REPORT", "reading_failed", "where_it_failed"]
 
 # The `field` of a failed claim's error: no field of the claim is at fault.
 FIELD = "payerpolicy"
@@ -39,3 +39,11 @@ def where_it_failed(exc: BaseException) -> str:
         elif frame.filename.startswith("<"):  # compiled from a policy: its name is no file
             place = "the policy's compiled rules"
     return f"{type(exc).__name__} in {place}" if place else type(exc).__name__
+
+
+def reading_failed(exc: BaseException) -> str:
+    """What a claim that payerpolicy failed to read is sent back with (a reader's bug, not the claim's fault)."""
+    return (
+        f"payerpolicy failed while reading this claim ({where_it_failed(exc)}). This is a bug in payerpolicy; "
+        f"the claim may well be right, and the run went on; {REPORT}"
+    )

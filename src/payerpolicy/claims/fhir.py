@@ -88,8 +88,9 @@ import datetime
 import re
 from typing import Iterable, Iterator
 
+from payerpolicy._internal_error import NOT_A_BUG
 from payerpolicy.claims.model import ClaimProblem, ClaimRecord, DataFault, Provider
-from payerpolicy.claims.reading import ClaimReading, LineReading
+from payerpolicy.claims.reading import ClaimReading, LineReading, failed_reading
 
 # The rules every claim reader applies, so that a claim is read alike in any format.
 from payerpolicy.claims.values import (
@@ -188,7 +189,17 @@ def read_fhir(document: object, name: str) -> Iterator[ClaimRecord]:
     `name` says where the document came from (a file name); records are placed as `name`, `name entry 3`
     (a Bundle's third entry) or `name resource 3` (an array's third element). Never raises for bad data.
     """
-    return read_document(document, name, _read_claim)
+    return read_document(document, name, _read_claim_or_fail)
+
+
+def _read_claim_or_fail(resource: dict, where: str, references: References | None = None) -> ClaimRecord:
+    """`_read_claim`, or a claim sent back when the reader fails on it (a bug in payerpolicy): the rest are read."""
+    try:
+        return _read_claim(resource, where, references)
+    except NOT_A_BUG:
+        raise
+    except Exception as exc:
+        return failed_reading(resource.get("id"), where, exc)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import os
 import re
 from typing import IO, Iterator
 
-from payerpolicy._internal_error import FIELD, NOT_A_BUG, REPORT, where_it_failed
+from payerpolicy._internal_error import NOT_A_BUG
 from payerpolicy.claims.model import (
     Claim,
     ClaimProblem,
@@ -41,7 +41,7 @@ from payerpolicy.claims.model import (
     UnreadableClaim,
 )
 from payerpolicy.claims import json_fields
-from payerpolicy.claims.reading import ClaimReading, LineReading
+from payerpolicy.claims.reading import ClaimReading, LineReading, failed_reading
 from payerpolicy.claims.json_quick import quick_claim
 from payerpolicy.claims.json_files import SAMPLE_CHARS, ClaimFileError, read_json_claims
 from payerpolicy.claims.values import (
@@ -102,18 +102,7 @@ def claim_from_dict(obj: object, where: str = "") -> Claim | UnreadableClaim:
     except NOT_A_BUG:
         raise
     except Exception as exc:  # a bug in a reader, met on this claim: it is sent back, the run goes on
-        return _not_read(obj, where, exc)
-
-
-def _not_read(obj: object, where: str, exc: Exception) -> UnreadableClaim:
-    """A claim payerpolicy failed to read: sent back with a problem that says so, under its id if it has one."""
-    claim_id = obj.get("id") if isinstance(obj, dict) else None
-    problem = ClaimProblem(
-        FIELD,
-        f"payerpolicy failed while reading this claim ({where_it_failed(exc)}). This is a bug in payerpolicy; "
-        f"the claim may well be right, and the run went on; {REPORT}",
-    )
-    return UnreadableClaim(claim_id if isinstance(claim_id, str) else None, (problem,), where=where)
+        return failed_reading(obj.get("id") if isinstance(obj, dict) else None, where, exc)
 
 
 def claim_field_by_field(obj: object, where: str = "") -> Claim | UnreadableClaim:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from payerpolicy._internal_error import FIELD as BUG_FIELD
+from payerpolicy._internal_error import reading_failed
 from payerpolicy.claims.model import (
     Claim,
     ClaimProblem,
@@ -28,7 +30,7 @@ from payerpolicy.claims.model import (
     UnreadableClaim,
 )
 
-__all__ = ["ClaimReading", "LineReading"]
+__all__ = ["ClaimReading", "LineReading", "failed_reading"]
 
 
 @dataclass(slots=True)
@@ -120,3 +122,10 @@ class LineReading:
             prior_authorization=self.prior_authorization,
         )
         self.claim.lines.append(line)
+
+
+def failed_reading(claim_id: object, where: str, exc: Exception) -> UnreadableClaim:
+    """A claim a reader failed on (a bug in payerpolicy, `payerpolicy._internal_error`): sent back with the one
+    problem that says so, under its id when the reader had found one, so that the run goes on."""
+    problem = ClaimProblem(BUG_FIELD, reading_failed(exc))
+    return UnreadableClaim(claim_id if isinstance(claim_id, str) else None, (problem,), where=where)

@@ -62,8 +62,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import IO, Iterator, NamedTuple
 
+from payerpolicy._internal_error import NOT_A_BUG
 from payerpolicy.claims.model import Claim, ClaimProblem, DataFault, Provider, UnreadableClaim
-from payerpolicy.claims.reading import ClaimReading, LineReading
+from payerpolicy.claims.reading import ClaimReading, LineReading, failed_reading
 
 # The rules every claim reader applies, so that a claim is read alike in any format.
 from payerpolicy.claims.values import (
@@ -858,7 +859,13 @@ def read_x12(text: str | IO[str], name: str, quick: bool = True) -> Iterator[Cla
         delimiters = read_delimiters(head, name)
         fast = QuickReading(delimiters).claim if quick else _careful_only
         for block in claim_blocks(iter_segments(itertools.chain([head], chunks), delimiters), delimiters):
-            yield fast(block) or _read_claim(block, delimiters, name)
+            try:
+                record = fast(block) or _read_claim(block, delimiters, name)
+            except NOT_A_BUG:
+                raise
+            except Exception as exc:  # a bug in the reader, met on this claim: it is sent back, the rest read
+                record = failed_reading(block.clm.get(1) or None, f"{name} segment {block.clm.number}", exc)
+            yield record
     except Unreadable as err:
         yield err.record(name)
 

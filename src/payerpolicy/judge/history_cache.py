@@ -31,9 +31,12 @@ _DATE = operator.attrgetter("date_of_service")
 LINES_PER_MB = 4_000
 DEFAULT_HISTORY_MB = 100
 DEFAULT_CACHE_LINES = DEFAULT_HISTORY_MB * LINES_PER_MB  # a patient's year is a few hundred lines at most
-# A patient's lines as one `PatientLines` holds them: (its serial, claims taken out of it so far).
-Revision = tuple[int, int]
+# A patient's lines as one `PatientLines` holds them (see `PatientLines.revision`): (the serial of its stored
+# lines, claims taken out of them so far, the serial of this copy in memory).
+Revision = tuple[int, int, int]
 _SERIALS = itertools.count()  # each `PatientLines` made (or read back) has its own
+# Patients let go for memory whose revision is kept for their next read back, at most: a few dozen bytes each.
+KEPT_REVISIONS = 200_000
 
 
 class PatientLines:
@@ -44,7 +47,7 @@ class PatientLines:
     more than the last. `payers` counts the lines per payer, so that asking for one payer's lines of a
     patient who has no other (nearly always) is a copy, not a walk over the lines."""
 
-    __slots__ = ("claims", "_ordered", "size", "payers", "removals", "serial")
+    __slots__ = ("claims", "_ordered", "size", "payers", "removals", "serial", "copy")
 
     def __init__(self) -> None:
         # In the order stored: a claim stored again is taken out first (see `revision`), so between two
@@ -54,7 +57,8 @@ class PatientLines:
         self.size = 0
         self.payers: collections.Counter = collections.Counter()
         self.removals = 0  # claims taken out (replaced, voided): see `revision`
-        self.serial = next(_SERIALS)  # this patient as read or made this once: see `revision`
+        self.serial = next(_SERIALS)  # these stored lines; kept when memory lets the patient go and reads it back
+        self.copy = next(_SERIALS)  # this copy in memory: a patient read back is another copy
 
     @classmethod
     def read_back(cls, claim_ids: Iterable[str], ordered: list[HistoryLine]) -> "PatientLines":
@@ -71,12 +75,17 @@ class PatientLines:
         return patient
 
     def revision(self, claim_id: str) -> Revision | None:
-        """What a count carried from one of the patient's claims to the next must match (program.runtime):
-        lines are only ever added in their place between two matching revisions. None when the claim is
-        stored already: its lines are left out of what the judge is given, so nothing carries. A patient read
-        again (from the file, after another process wrote) is another revision: its lines are new objects,
-        its claims in another order."""
-        return None if claim_id in self.claims else (self.serial, self.removals)
+        """What a count carried from one of the patient's claims to the next must match: between two claims
+        whose revisions match, lines are only ever added, each in its place. None when the claim is stored
+        already: its lines are left out of what the judge is given, so nothing carries.
+
+        Its first two parts say which lines are stored: a patient that memory let go and read back from the
+        file keeps them (`PatientCache.trim` keeps them for it), so a count over the lines in service order
+        goes on from where it stopped (program.runtime). The third is this copy in memory: a patient read
+        back has its claims in another order (the file's), so what is carried by the claims' order
+        (`lines_after`, program.record_dates) starts again. A patient another process wrote is read back as
+        new lines altogether."""
+        return None if claim_id in self.claims else (self.serial, self.removals, self.copy)
 
     def lines_after(self, claims_seen: int | None, payer: str | None) -> tuple[int, list[HistoryLine]]:
         """How many claims are stored, and the lines (of `payer`) of those stored after the first `claims_seen`
@@ -186,6 +195,8 @@ class PatientCache:
         self.pinned = pinned
         self.lines_kept = 0
         self._patients: collections.OrderedDict[str, PatientLines] = collections.OrderedDict()
+        # The stored lines' revision (serial, removals) of patients let go for memory only, for `add`.
+        self._let_go: dict[str, tuple[int, int]] = {}
 
     def get(self, patient_id: str) -> PatientLines | None:
         found = self._patients.get(patient_id)
@@ -194,6 +205,10 @@ class PatientCache:
         return found
 
     def add(self, patient_id: str, patient: PatientLines) -> PatientLines:
+        """Keep `patient`, as read from the file: one that `trim` let go keeps the revision of its lines."""
+        kept = self._let_go.pop(patient_id, None)
+        if kept is not None:
+            patient.serial, patient.removals = kept
         self.drop(patient_id)
         self._patients[patient_id] = patient
         self.lines_kept += patient.size
@@ -212,12 +227,15 @@ class PatientCache:
         return earlier
 
     def drop(self, patient_id: str) -> None:
+        """Forget the patient: what the file holds of it may have changed (another process wrote it)."""
+        self._let_go.pop(patient_id, None)
         patient = self._patients.pop(patient_id, None)
         if patient is not None:
             self.lines_kept -= patient.size
 
     def clear(self) -> None:
         self._patients.clear()
+        self._let_go.clear()
         self.lines_kept = 0
 
     def __contains__(self, patient_id: str) -> bool:
@@ -238,5 +256,10 @@ class PatientCache:
             patient_id = next(iter(patients))
             if self.pinned(patient_id):
                 return False
-            self.lines_kept -= patients.pop(patient_id).size
+            patient = patients.pop(patient_id)
+            self.lines_kept -= patient.size
+            # Every claim of it is written (it is not pinned): the file holds these very lines.
+            if len(self._let_go) >= KEPT_REVISIONS:
+                self._let_go.clear()
+            self._let_go[patient_id] = (patient.serial, patient.removals)
         return True

@@ -132,7 +132,7 @@ class RunHistory(LinesByPatient):
 
 
 _TAKES_A_PLACE = ("7", "8")  # a replacement takes its claim's place, a void removes it
-_NO_PATIENT: Revision = (-1, 0)  # the revision of a patient with no lines yet (no `PatientLines` has serial -1)
+_NO_PATIENT: Revision = (-1, 0, -1)  # the revision of a patient with no lines yet (no `PatientLines` has serial -1)
 
 
 # A recorded claim as it waits: (claim id, patient id, payer, frequency, its lines as plain tuples in the order

@@ -290,8 +290,12 @@ def _from_past(judge, view, slot, whole_record, past: list, total, counted_key):
     carried = judge.carried.get(key) if revision is not None else None
     if carried is not None:
         anchor, upto, value, stored = carried
-        if stored == revision and upto <= len(past) and past[upto - 1] is anchor:
-            start, taken = (value if counted_key is None else dict(value)), upto
+        # The same stored lines (read back from the file meanwhile, maybe: other objects, the same lines), and
+        # the line the count stopped at still in its place.
+        if stored[:2] == revision[:2] and upto <= len(past):
+            at = past[upto - 1]
+            if at is anchor or (at.claim_id == anchor.claim_id and at.number == anchor.number):
+                start, taken = (value if counted_key is None else dict(value)), upto
     if counted_key is None:
         value = total(start, past[taken:]) if taken < len(past) else start
     else:
