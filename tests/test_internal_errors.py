@@ -190,3 +190,18 @@ def test_a_bug_in_the_fhir_reader_sends_that_claim_back_and_the_next_is_read(mon
     assert first.id == "TH-2001" and first.where.startswith(str(path))  # "FILE entry 1"
     [problem] = first.problems
     assert problem.field == "payerpolicy" and "KeyError in claims/fhir.py line " in problem.message
+
+
+def test_a_bug_outside_any_claim_ends_the_run_in_one_line_without_the_exceptions_text(capsys, monkeypatch):
+    from payerpolicy.cli import main as cli_main
+
+    def planted(*args, **kwargs):
+        raise RuntimeError(SECRET)
+
+    monkeypatch.setattr(cli_main, "Policies", planted)
+    code = main(["check", "--payer", "medicare", str(EXAMPLES)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("payerpolicy: internal error (RuntimeError at test_internal_errors.py line ")
+    assert "This is a bug in payerpolicy; please report it" in err
+    assert SECRET not in err and "Traceback" not in err

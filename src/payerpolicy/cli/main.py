@@ -13,6 +13,7 @@ import sqlite3
 import json
 import os
 import sys
+import traceback
 
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import (
@@ -67,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: never show a traceback to a biller
+        # Not the exception's text: it can hold a claim's values (patient data), and stderr goes to logs.
+        frames = traceback.extract_tb(exc.__traceback__)
+        place = f" at {os.path.basename(frames[-1].filename)} line {frames[-1].lineno}" if frames else ""
         print(
-            f"payerpolicy: internal error: {type(exc).__name__}: {exc}\n"
+            f"payerpolicy: internal error ({type(exc).__name__}{place})\n"
             "This is a bug in payerpolicy; please report it with the command you ran.",
             file=sys.stderr,
         )
