@@ -1,7 +1,8 @@
 """Telling a bug in payerpolicy from bad input or a failing machine, and saying where it is without patient data.
 
-The reader and the judge catch an exception they did not expect on one claim, report that claim as failed
-(the claim's reader: `claims.json_claims`; the judge: `judge.failure`) and go on with the rest. What the
+The readers, the judge and the decision writer catch an exception they did not expect on one claim, report
+that claim as failed (the readers: `claims.reading.failed_reading`; the judge and the writer:
+`judge.failure`) and go on with the rest. What the
 machine did (a full disk, a history file made read-only, no memory left) is not one claim's fault: it still
 stops the run, which says so.
 

@@ -3,7 +3,8 @@
 Some payer rules count across claims sent separately: a daily unit cap spans every claim for the patient
 that day; the Medicare KX threshold adds up a patient's therapy charges over the calendar year (PT and SLP
 together, OT on its own); commercial plans limit visits per year. `ClaimHistory` keeps the lines of every
-claim judged so far in one SQLite file (`--history FILE`) and answers those questions with indexed queries.
+claim judged so far in one SQLite file (`--history FILE`), one row a claim with its lines as JSON, and answers
+those questions from each patient's lines, read from the file once and kept in memory.
 
 Guarantees
 - No claim is ever counted twice. A claim is known by (patient id, claim id). Recording it again replaces
@@ -51,7 +52,6 @@ from payerpolicy.claims.values import therapy_discipline
 from payerpolicy.rules.fields import FIELDS, LINE
 from payerpolicy.judge.history_cache import (
     DEFAULT_CACHE_LINES,
-    IN_ORDER,
     LinesByPatient,
     PatientCache,
     PatientLines,
@@ -73,7 +73,8 @@ __all__ = [
 
 DISCIPLINES = ("PT", "OT", "SLP")
 # 2: each line keeps its estimated allowed amount (`allowed_cents`); 3: the `changes` log of patients written;
-# 4: no covering indexes on `lines` (writing a line updates one index, not three)
+# 4: no covering indexes on `lines` (writing a line updates one index, not three); 5: no `lines` table, each
+# claim's lines as JSON on its row (`claims.lines_json`)
 SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 60.0  # how long a writer waits for another process's transaction before giving up
 RUN_BATCH = 1000  # claims per transaction in a run that gives out decisions only once written
@@ -159,7 +160,7 @@ _SCHEMA = [
 # Version 3 logs the patients each transaction wrote (`changes`): a version 2 file gets the empty table, and
 # an older payerpolicy refuses a version 3 file (its writes would not be logged, and other processes' memory
 # of those patients would go stale).
-# Version 4 drops the two covering indexes of version 3 (see `lines`); an older payerpolicy refuses the file.
+# Version 4 drops the two covering indexes version 3 had on `lines`; an older payerpolicy refuses the file.
 # Version 5 keeps each claim's lines as JSON on its row (`claims.lines_json`), made for the claims already
 # there from their `lines` rows, and drops `lines`; an older payerpolicy refuses the file.
 _MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
@@ -461,9 +462,7 @@ class ClaimHistory(RecordingHistory):
         if patient is not None:
             return patient
         claims = self._db.execute(_PATIENT_CLAIMS, (patient_id,)).fetchall()
-        lines = _lines_of(patient_id, claims)
-        lines.sort(key=IN_ORDER)
-        patient = PatientLines.read_back((claim_id for claim_id, *_ in claims), lines)
+        patient = PatientLines.read_back(_claims_of(patient_id, claims))
         return self._cache.add(patient_id, patient)
 
     def written_first(self, decisions: Iterable[_T]) -> Iterator[_T]:
@@ -594,7 +593,7 @@ _V = TypeVar("_V")
 _INSERT_CLAIM = (
     "INSERT INTO claims (patient_id, claim_id, payer, frequency, lines_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
-# A patient's claims, each with its lines as JSON: what `_lines_of` takes.
+# A patient's claims, each with its lines as JSON: what `_claims_of` takes.
 _PATIENT_CLAIMS = "SELECT claim_id, frequency, payer, lines_json FROM claims WHERE patient_id = ?"
 
 
@@ -691,7 +690,7 @@ def _lines_json(lines: Iterable[HistoryLine]) -> str:
     """A claim's stored lines as the JSON text `claims.lines_json` keeps: a list of [number, code, modifiers
     (space separated), units, charge_cents, date_of_service (ISO), provider_type, discipline, allowed_cents]
     (the patient, the claim, its payer and frequency are the claim row's). Charges in whole cents, as
-    `_stored_line` rounded them; `_lines_of` reads them back."""
+    `_stored_line` rounded them; `_claims_of` reads them back."""
     return _to_json(
         [
             (
@@ -730,20 +729,20 @@ def _fill_lines_json(db: sqlite3.Connection) -> None:
     db.execute("UPDATE claims SET lines_json = '[]' WHERE lines_json IS NULL")
 
 
-def _lines_of(patient_id: str, claims: list[tuple]) -> list[HistoryLine]:
-    """A patient's stored lines, from its claim rows as `_PATIENT_CLAIMS` reads them (claim id, frequency,
-    payer, lines as JSON), in the order of the claims: made alike when `record` stores a claim
-    (`_stored_line`) and when a patient is read back from the file.
+def _claims_of(patient_id: str, claims: list[tuple]) -> dict[str, tuple[HistoryLine, ...]]:
+    """A patient's stored claims and their lines, from its claim rows as `_PATIENT_CLAIMS` reads them (claim
+    id, frequency, payer, lines as JSON): the lines alike to those `record` stored (`_stored_line`).
 
-    A patient read back (one that had fallen out of memory) makes hundreds of these per claim judged: the
+    A patient read back (one that had fallen out of memory) makes hundreds of lines per claim judged: the
     claims' JSON is parsed in one call, then one loop makes the lines with no call per line but the line's
     own; the values many lines share (patient and claim ids, dates, modifier lists, codes) are kept once, the
     stored lines being most of what a run holds."""
     dates, modifier_lists, intern, line_of = _DATES, _MODIFIER_LISTS, sys.intern, HistoryLine
-    lines = []
+    found: dict[str, tuple[HistoryLine, ...]] = {}
     each_claims_lines = json.loads("[" + ",".join(lines_json for *_, lines_json in claims) + "]")
     for (claim_id, frequency, payer, _), rows in zip(claims, each_claims_lines):
         payer = None if payer is None else intern(payer)
+        lines = []
         for number, code, modifiers, units, cents, dos, provider_type, discipline, allowed in rows:
             day = dates.get(dos)
             if day is None:
@@ -768,7 +767,8 @@ def _lines_of(patient_id: str, claims: list[tuple]) -> list[HistoryLine]:
                     None if allowed is None else allowed / 100,
                 )
             )
-    return lines
+        found[claim_id] = tuple(lines)
+    return found
 
 
 # Dates of service and modifier lists by their text, kept once: the memory of recent patients holds hundreds

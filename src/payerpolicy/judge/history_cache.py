@@ -17,7 +17,7 @@ import collections
 import datetime
 import itertools
 import operator
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # the history imports this module
     from payerpolicy.judge.history import HistoryLine
@@ -61,14 +61,13 @@ class PatientLines:
         self.copy = next(_SERIALS)  # this copy in memory: a patient read back is another copy
 
     @classmethod
-    def read_back(cls, claim_ids: Iterable[str], ordered: list[HistoryLine]) -> "PatientLines":
-        """A patient as a file holds it: its claims (a claim may have no lines) and all their lines, given in
-        service order, so that nothing is sorted when it is first asked (the file sorted them)."""
+    def read_back(cls, claims: dict[str, tuple[HistoryLine, ...]]) -> "PatientLines":
+        """A patient as a file holds it: its claims (a claim may have no lines), each with its lines. They are
+        put in service order at once: nearly every patient read back is asked for its lines next."""
         patient = cls()
-        by_claim: dict[str, list[HistoryLine]] = {claim_id: [] for claim_id in claim_ids}
-        for line in ordered:
-            by_claim[line.claim_id].append(line)
-        patient.claims = {claim_id: tuple(lines) for claim_id, lines in by_claim.items()}
+        patient.claims = claims
+        ordered = [line for lines in claims.values() for line in lines]
+        ordered.sort(key=IN_ORDER)
         patient.size = len(ordered)
         patient.payers.update(line.payer for line in ordered)
         patient._ordered = ordered
