@@ -101,3 +101,69 @@ def test_a_patient_let_go_for_memory_keeps_the_revision_of_its_lines(tmp_path):
             other_process.record(next(r for r in records if r.patient_id == patient))  # the same claim again
         history.record(others[1])
         assert history.revision(patient, "NEW")[:2] != before[:2]
+
+
+def test_memory_counts_the_patients_it_read_back_and_the_memory_that_holds_them_all(tmp_path):
+    """`Session.history_memory_use()`: patients read back after memory let them go (not the first reading of
+    a patient), their lines, and the megabytes that would have held every patient."""
+    records = [claim_from_dict(c) for c in generate.claims(60, patients=3)]
+    with ClaimHistory(tmp_path / "h.db", cache_lines=1, batch=1) as history:
+        for record in records:
+            history.record(record)
+        assert history.memory_use().read_again > 0  # three patients taking turns in a memory of one line
+        use = history.memory_use()
+        stored = sum(len(r.lines) for r in records)  # each claim of its own id: every line is stored
+        assert use.lines_read_again >= use.read_again
+        assert use.wanted_mb == -(-stored // LINES_PER_MB) and not use.at_least
+    with ClaimHistory(tmp_path / "h.db") as history:  # memory enough: patients are read once, never again
+        for record in records:
+            history.revision(record.patient_id, "NEW")
+        assert history.memory_use().read_again == 0
+    with payerpolicy.Session("medicare") as session:
+        assert session.history_memory_use() is None  # no history file
+    with payerpolicy.Session("medicare", history=tmp_path / "h.db", history_memory=1) as session:
+        list(session.check_many(generate.claims(200, seed=7, patients=20)))
+        assert session.history_memory_use() == session.history.memory_use()
+
+
+def _run(tmp_path, capsys, memory: str) -> tuple[str, str]:
+    corpus = tmp_path / "claims.jsonl"
+    if not corpus.exists():
+        claims = generate.claims(2000, seed=4242, patients=100, days=300)
+        corpus.write_text("".join(json.dumps(claim) + "\n" for claim in claims))
+    history = tmp_path / f"history-{memory}.db"
+    code = main(
+        ["check", "--payer", "medicare", "--format", "json", "--history", str(history)]
+        + ["--history-memory", memory, "--window", "50", str(corpus)]
+    )
+    assert code in (0, 1)
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_check_tells_a_run_whose_history_memory_was_too_small_what_would_hold_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("payerpolicy.cli.main.ADVICE_AFTER", 100)  # a small run, to keep the test quick
+    small_out, small_err = _run(tmp_path, capsys, "1")
+    note = small_err.strip()
+    assert note.startswith("payerpolicy: note: --history-memory 1 was too small for this run: ")
+    read_again = int(note.split("run: ")[1].split(" times")[0].replace(",", ""))
+    assert read_again >= 200  # 2,000 claims of 100 patients in memory for 4,000 lines
+    wanted = int(note.split("fit in about ")[1].split(" MB")[0])
+    assert f"--history-memory {-(-wanted // 10) * 10} would hold them all" in note
+    enough_out, enough_err = _run(tmp_path, capsys, str(-(-wanted // 10) * 10))
+    assert enough_err == ""  # it held them all: nothing to say
+    assert enough_out == small_out  # and the memory changed no decision
+
+
+def test_the_memory_note_is_for_runs_it_slowed_down():
+    from payerpolicy import HistoryMemoryUse
+    from payerpolicy.cli.main import memory_advice
+
+    assert memory_advice(None, 10, "h.db", None) is None  # no history file
+    assert memory_advice(HistoryMemoryUse(999, 9_000, 40, False), 2_000, "h.db", None) is None  # too few
+    assert memory_advice(HistoryMemoryUse(5_000, 9_000, 40, False), 100_000, "h.db", None) is None  # 5% of claims
+    note = memory_advice(HistoryMemoryUse(30_000, 6_000_000, 1_234, True), 100_000, "day.sqlite", None)
+    assert note is not None
+    assert "the default --history-memory (100 MB) was too small" in note
+    assert "30,000 times" in note and "day.sqlite" in note and "6,000,000 lines" in note
+    assert "at least about 1,234 MB: --history-memory 1300 would hold them all" in note

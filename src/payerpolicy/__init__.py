@@ -85,4 +85,8 @@ __all__ = [
 from payerpolicy.judge.history import HistoryLine  # noqa: E402
 from payerpolicy.judge.memory_history import MemoryHistory  # noqa: E402
 
-__all__ += ["MemoryHistory", "HistoryLine"]
+# What a history file's memory of recent patients did for a run (Session.history_memory_use), and its default.
+from payerpolicy.judge.history_cache import DEFAULT_HISTORY_MB as DEFAULT_HISTORY_MEMORY  # noqa: E402
+from payerpolicy.judge.history_cache import HistoryMemoryUse  # noqa: E402
+
+__all__ += ["MemoryHistory", "HistoryLine", "HistoryMemoryUse", "DEFAULT_HISTORY_MEMORY"]

@@ -21,7 +21,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Literal, Mapping, Type
 
 from payerpolicy.claims.formats import read_claim_file
 from payerpolicy.judge.history import RUN_BATCH, ClaimHistory
-from payerpolicy.judge.history_cache import DEFAULT_HISTORY_MB, LINES_PER_MB
+from payerpolicy.judge.history_cache import DEFAULT_HISTORY_MB, LINES_PER_MB, HistoryMemoryUse
 from payerpolicy.judge.memory_history import MemoryHistory
 from payerpolicy.claims.model import Claim, ClaimRecord, UnreadableClaim
 from payerpolicy.decision import Decision
@@ -366,6 +366,22 @@ class Session:
         if source is None:
             source = self._sources[name] = policy_source(policy, self.received)
         return source
+
+    def history_memory_use(self) -> HistoryMemoryUse | None:
+        """How the memory of recent patients (`history_memory`) of the history files this session judges with
+        served it so far, in this process (worker processes keep their own, not counted here); None with no
+        history file. A run whose `read_again` is a good share of its claims reads whole patient-years back
+        from the file, and slows down as they grow: `wanted_mb` would have held them all."""
+        files = {id(h): h for h in (self.history, *self._per_payer.values()) if isinstance(h, ClaimHistory)}
+        uses = [history.memory_use() for history in files.values()]  # a file two payers share counts once
+        if not uses:
+            return None
+        return HistoryMemoryUse(
+            sum(use.read_again for use in uses),
+            sum(use.lines_read_again for use in uses),
+            sum(use.wanted_mb for use in uses),
+            any(use.at_least for use in uses),
+        )
 
     def close(self) -> None:
         if self._owns_history and self.history is not None:

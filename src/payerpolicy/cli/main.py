@@ -18,12 +18,14 @@ import traceback
 # The command line is a client of the public API (`payerpolicy.__all__`), plus its own subcommand modules.
 from payerpolicy import (
     __version__,
+    DEFAULT_HISTORY_MEMORY,
     DEFAULT_WINDOW,
     INPUT_FORMATS,
     OUTPUT_FORMATS,
     ClaimFileError,
     DecisionWriter,
     HistoryError,
+    HistoryMemoryUse,
     Policies,
     PolicyError,
     Session,
@@ -112,8 +114,12 @@ def _check(args) -> int:
     progress = Progress(enabled=False if args.quiet else None)
     with session:
         stopped = _write_decisions(args, session, writer, progress)
+        use = session.history_memory_use()
     progress.finish()
     writer.finish()
+    advice = memory_advice(use, writer.summary["claims"], args.history, args.history_memory)
+    if advice and not args.quiet:
+        print(advice, file=sys.stderr)
     warned = writer.warned
     if stopped is not None:
         print(stopped, file=sys.stderr)
@@ -147,6 +153,28 @@ def _write_decisions(args, session: Session, writer: DecisionWriter, progress: P
             f"reported above"
         )
     return None
+
+
+# A run is told its history memory was too small when at least this many patients were read back after memory
+# let them go, and they are at least a tenth of its claims: below that, reading back costs the run little.
+ADVICE_AFTER = 1_000
+
+
+def memory_advice(use: HistoryMemoryUse | None, claims: int, history: str, given: int | None) -> str | None:
+    """What to tell a user whose run read patients back from the history file because `--history-memory` could
+    not hold them (on standard error, after the decisions): how often, and the memory that holds them all."""
+    if use is None or use.read_again < ADVICE_AFTER or use.read_again * 10 < claims:
+        return None
+    step = 10 if use.wanted_mb < 100 else 100
+    enough = -(-use.wanted_mb // step) * step  # rounded up
+    budget = f"--history-memory {given}" if given else f"the default --history-memory ({DEFAULT_HISTORY_MEMORY} MB)"
+    return (
+        f"payerpolicy: note: {budget} was too small for this run: {use.read_again:,} times, a patient that memory "
+        f"had let go was read back from {history}, all of its year ({use.lines_read_again:,} lines in all), and a "
+        f"long run slows down as those years grow. This run's patients fit in {'at least ' if use.at_least else ''}"
+        f"about {use.wanted_mb:,} MB: --history-memory {enough} would hold them all (each worker of --jobs takes "
+        f"that much)."
+    )
 
 
 # Exit codes of `check` (the README's table): 0 nothing to fail on, 1 a claim denied or adjusted (or with a
@@ -263,7 +291,7 @@ _CHECK = Command(
             type=arguments.jobs,
             metavar="MB",
             help="megabytes of recent patients' claims the history keeps in memory, in each process (default "
-            "100); a run whose patients all fit reads nothing back from the file: about 1,000 for a million "
+            f"{DEFAULT_HISTORY_MEMORY}); a run whose patients all fit reads nothing back from the file: about 1,000 for a million "
             "claims",
         ),
         arguments.window_option(

@@ -53,6 +53,7 @@ from payerpolicy.rules.fields import FIELDS, LINE
 from payerpolicy.judge.history_cache import (
     DEFAULT_CACHE_LINES,
     LinesByPatient,
+    HistoryMemoryUse,
     PatientCache,
     PatientLines,
     Revision,
@@ -293,6 +294,10 @@ class ClaimHistory(RecordingHistory):
         except Exception:
             self._db.close()
             raise
+
+    def memory_use(self) -> HistoryMemoryUse:
+        """How this process's memory of recent patients served so far (judge.history_cache.HistoryMemoryUse)."""
+        return self._cache.use()
 
     # -- opening ---------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import collections
 import datetime
 import itertools
 import operator
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 if TYPE_CHECKING:  # the history imports this module
     from payerpolicy.judge.history import HistoryLine
@@ -35,7 +35,8 @@ DEFAULT_CACHE_LINES = DEFAULT_HISTORY_MB * LINES_PER_MB  # a patient's year is a
 # lines, claims taken out of them so far, the serial of this copy in memory).
 Revision = tuple[int, int, int]
 _SERIALS = itertools.count()  # each `PatientLines` made (or read back) has its own
-# Patients let go for memory whose revision is kept for their next read back, at most: a few dozen bytes each.
+# Patients let go for memory whose revision (and size) is kept for their next read back, at most: a few dozen
+# bytes each.
 KEPT_REVISIONS = 200_000
 
 
@@ -194,8 +195,13 @@ class PatientCache:
         self.pinned = pinned
         self.lines_kept = 0
         self._patients: collections.OrderedDict[str, PatientLines] = collections.OrderedDict()
-        # The stored lines' revision (serial, removals) of patients let go for memory only, for `add`.
-        self._let_go: dict[str, tuple[int, int]] = {}
+        # Patients let go for memory only: the stored lines' revision (serial, removals), for `add`, and how
+        # many lines they had, for `lines_wanted`.
+        self._let_go: dict[str, tuple[int, int, int]] = {}
+        self.let_go_forgotten = False  # `_let_go` was emptied once full: `lines_wanted` is then too low
+        # Patients read back after memory let them go, and their lines: what too small a budget costs a run.
+        self.read_again = 0
+        self.lines_read_again = 0
 
     def get(self, patient_id: str) -> PatientLines | None:
         found = self._patients.get(patient_id)
@@ -207,7 +213,9 @@ class PatientCache:
         """Keep `patient`, as read from the file: one that `trim` let go keeps the revision of its lines."""
         kept = self._let_go.pop(patient_id, None)
         if kept is not None:
-            patient.serial, patient.removals = kept
+            patient.serial, patient.removals, _ = kept
+            self.read_again += 1
+            self.lines_read_again += patient.size
         self.drop(patient_id)
         self._patients[patient_id] = patient
         self.lines_kept += patient.size
@@ -260,5 +268,30 @@ class PatientCache:
             # Every claim of it is written (it is not pinned): the file holds these very lines.
             if len(self._let_go) >= KEPT_REVISIONS:
                 self._let_go.clear()
-            self._let_go[patient_id] = (patient.serial, patient.removals)
+                self.let_go_forgotten = True
+            self._let_go[patient_id] = (patient.serial, patient.removals, patient.size)
         return True
+
+    def use(self) -> "HistoryMemoryUse":
+        """How this memory has served so far (`HistoryMemoryUse`)."""
+        # The lines memory would hold had no patient been let go: those kept, and those let go as they were
+        # then (a patient let go and read back again is in memory, counted once).
+        wanted = self.lines_kept + sum(size for _, _, size in self._let_go.values())
+        return HistoryMemoryUse(
+            self.read_again, self.lines_read_again, -(-wanted // LINES_PER_MB), self.let_go_forgotten
+        )
+
+
+class HistoryMemoryUse(NamedTuple):
+    """How a claim history's memory of recent patients (`--history-memory`) served a run.
+
+    `read_again`: patients read back from the file after memory had let them go, each time all of its lines
+    (`lines_read_again` in all): a run that does this for many of its claims slows down as the patients'
+    years grow. `wanted_mb`: the megabytes that would have held every patient the run asked about, as
+    `--history-memory` counts them; `at_least`: that figure is too low (more patients were let go than are
+    remembered, `KEPT_REVISIONS`)."""
+
+    read_again: int
+    lines_read_again: int
+    wanted_mb: int
+    at_least: bool
