@@ -196,9 +196,9 @@ class PatientCache:
         self.lines_kept = 0
         self._patients: collections.OrderedDict[str, PatientLines] = collections.OrderedDict()
         # Patients let go for memory only: the stored lines' revision (serial, removals), for `add`, and how
-        # many lines they had, for `lines_wanted`.
+        # many lines they had, for `use`.
         self._let_go: dict[str, tuple[int, int, int]] = {}
-        self.let_go_forgotten = False  # `_let_go` was emptied once full: `lines_wanted` is then too low
+        self.let_go_forgotten = False  # `_let_go` was emptied once (full, or `clear`): `use` is then too low
         # Patients read back after memory let them go, and their lines: what too small a budget costs a run.
         self.read_again = 0
         self.lines_read_again = 0
@@ -242,6 +242,8 @@ class PatientCache:
 
     def clear(self) -> None:
         self._patients.clear()
+        if self._let_go:
+            self.let_go_forgotten = True
         self._let_go.clear()
         self.lines_kept = 0
 
@@ -289,7 +291,7 @@ class HistoryMemoryUse(NamedTuple):
     (`lines_read_again` in all): a run that does this for many of its claims slows down as the patients'
     years grow. `wanted_mb`: the megabytes that would have held every patient the run asked about, as
     `--history-memory` counts them; `at_least`: that figure is too low (more patients were let go than are
-    remembered, `KEPT_REVISIONS`)."""
+    remembered, `KEPT_REVISIONS`, or memory forgot them all when other processes had written too much)."""
 
     read_again: int
     lines_read_again: int
