@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
-import random
 import sys
 import tempfile
 import time
@@ -38,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import generate  # noqa: E402
+import scale  # noqa: E402  (its corpus: the same claims scale.py times)
 
 import payerpolicy  # noqa: E402
 
@@ -50,13 +48,6 @@ STAGES = {
     "recording": [("judge/history.py", "record"), ("judge/history.py", "flush")],
     "writing": [("render/stream.py", "__call__")],
 }
-
-
-def corpus(path: str, count: int, patients: int) -> None:
-    rng = random.Random(2026)
-    with open(path, "w") as out:
-        for number in range(count):
-            out.write(json.dumps(generate.claim(rng, number, patients=patients)) + "\n")
 
 
 def profiled_slices(path: str, history: str, count: int, slice_size: int, memory: int) -> list[tuple]:
@@ -136,7 +127,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="payerpolicy-bench-") as folder:
         os.chmod(folder, 0o700)
         path = os.path.join(folder, "claims.jsonl")
-        corpus(path, args.claims, args.patients)
+        scale.write_corpus(path, args.claims, "jsonl", patients=args.patients)
         first, last = profiled_slices(
             path, os.path.join(folder, "history.sqlite"), args.claims, args.slice, args.history_memory
         )
