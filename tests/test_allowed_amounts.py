@@ -157,7 +157,7 @@ def test_a_history_file_of_schema_1_is_migrated_and_its_lines_count_as_not_price
         assert line.charge == 120.0 and line.allowed is None
         version = history._db.execute("SELECT version FROM schema_version").fetchone()[0]
     # migrated through 2 (allowed amounts), 3 (the change log), 4 (no covering indexes) to 5 (lines as JSON)
-    assert version == SCHEMA_VERSION == 5
+    assert version == SCHEMA_VERSION == 6
 
 
 BAD_FEES = """\

@@ -223,6 +223,21 @@ def test_check_on_the_benchmark_claims(policy):
 
 
 @pytest.mark.parametrize("window", [0, 25])
+def test_check_many_on_claims_in_order_of_service(policy, window):
+    """Claims that come in the order of their dates, as a practice bills: each patient's counts over the
+    year go on from its last claim without its past lines (program.runtime._carried_on), and agree with the
+    floor, which counts every claim's past from the start. A few claims billed late break the order."""
+    claims = generate.claims(1500, seed=12, patients=10, days=60)
+    claims.sort(key=lambda claim: claim["lines"][0]["date"])
+    for late in range(100, 1500, 150):
+        claims.insert(late - 90, claims.pop(late))
+    claims = read(claims)
+    decisions = list(policy.check_many(claims, window=window))
+    assert_same(decisions, floor.check_many(claims, window=window), claims)
+    assert fired(decisions)["medicare.threshold.kx-pt-slp"] > 100
+
+
+@pytest.mark.parametrize("window", [0, 25])
 def test_check_many_on_dense_benchmark_claims(policy, window):
     # 10 patients over 5 days: some 30 claims a patient-day, one every 50 claims or so, so that the next
     # claim of a day is often within the window and often further; 150 claims a patient, far past the KX

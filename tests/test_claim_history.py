@@ -499,9 +499,18 @@ def test_one_batch_holding_two_versions_of_a_claim_writes_the_last(tmp_path):
 
 
 def _as_version(path, version: int) -> None:
-    """Turn a history file back into one of schema `version` (3 or 4): each claim's lines as rows of `lines`
-    (with version 3's two covering indexes), no `lines_json`."""
+    """Turn a history file back into one of schema `version` (3, 4 or 5): no claim order, span of dates or
+    number of lines (5); each claim's lines as rows of `lines` (with version 3's two covering indexes), no
+    `lines_json` (4, 3)."""
     db = sqlite3.connect(path)
+    for column in ("seq", "first_date", "last_date", "line_count"):
+        db.execute(f"ALTER TABLE claims DROP COLUMN {column}")
+    db.execute("DROP TABLE claim_order")
+    if version == 5:
+        db.execute("UPDATE schema_version SET version = 5")
+        db.commit()
+        db.close()
+        return
     db.execute(
         """CREATE TABLE lines (patient_id TEXT NOT NULL, claim_id TEXT NOT NULL, number INTEGER NOT NULL,
         code TEXT NOT NULL, modifiers TEXT NOT NULL, units INTEGER NOT NULL, charge_cents INTEGER,
@@ -535,7 +544,7 @@ def test_a_version_3_file_loses_its_covering_indexes_and_keeps_its_lines(tmp_pat
         assert h.year_to_date_charges("P-1", 2026, ("PT", "SLP")) == 10.0
         tables = [r[0] for r in h._db.execute("SELECT name FROM sqlite_master WHERE type IN ('index', 'table')")]
         version = h._db.execute("SELECT version FROM schema_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 5
+    assert version == SCHEMA_VERSION == 6
     assert not [name for name in tables if name.startswith("lines")]  # its indexes, then the table (version 5)
 
 
@@ -554,7 +563,7 @@ def test_a_version_4_file_gets_each_claims_lines_as_json_and_reads_back_the_same
         assert h.claim_ids("P-1") == ["C-1", "C-2", "C-3"]
         migrated = dict(h._db.execute("SELECT claim_id, lines_json FROM claims"))
         version = h._db.execute("SELECT version FROM schema_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 5
+    assert version == SCHEMA_VERSION == 6
     assert migrated == written and migrated["C-3"] == "[]"
     assert [(x.claim_id, x.number, x.date_of_service) for x in after] == [
         ("C-1", 1, D(2026, 3, 2)),

@@ -53,6 +53,47 @@ def test_the_memory_changes_no_decision_when_patients_are_dropped_and_read_back(
     assert '"medicare.threshold.kx-pt-slp"' in outputs[0]  # the year's counts were read, over many claims
 
 
+def test_a_patient_read_back_makes_only_the_claims_its_next_claim_needs(tmp_path, capsys, monkeypatch):
+    """Claims in the order of their dates, memory for a few patients only: a patient read back from the file
+    makes the lines of the claims of the judged day and of those stored since its last claim, not its whole
+    record (its counts over the year and the plan of care's dates carry on). Decisions are those of a run
+    that kept every patient in memory, and of one without a history file."""
+    from payerpolicy.judge import history as history_module
+
+    claims = generate.claims(3000, seed=77, patients=150, days=300)
+    claims.sort(key=lambda claim: claim["lines"][0]["date"])
+    corpus = tmp_path / "claims.jsonl"
+    corpus.write_text("".join(json.dumps(claim) + "\n" for claim in claims))
+    read_back = made = 0
+    make_lines, read = history_module._claim_lines, history_module.PatientLines.read_back
+
+    def counted_make(claim_id, stored):
+        nonlocal made
+        made += 1
+        return make_lines(claim_id, stored)
+
+    def counted_read(stored, make):
+        nonlocal read_back
+        read_back += len(stored)
+        return read(stored, make)
+
+    monkeypatch.setattr(history_module, "_claim_lines", counted_make)
+    monkeypatch.setattr(history_module.PatientLines, "read_back", counted_read)
+    outputs = []
+    for memory in ("1", "500", None):
+        options = [] if memory is None else ["--history", str(tmp_path / f"h{memory}.db"), "--history-memory", memory]
+        code = main(
+            ["check", "--payer", "medicare", "--format", "json", "--quiet", "--window", "50", *options, str(corpus)]
+        )
+        outputs.append(capsys.readouterr().out)
+        assert code in (0, 1)
+        if memory == "1":
+            assert read_back > 10_000  # claims of patients read back, all through the run
+            assert made < read_back / 10
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert '"medicare.threshold.kx-pt-slp"' in outputs[0]
+
+
 def test_history_memory_without_a_history_file_is_refused(capsys):
     code = main(["check", "--history-memory", "50", str(ROOT / "examples" / "claims.json")])
     assert code == 2
@@ -82,9 +123,9 @@ def test_worker_processes_open_the_history_with_the_same_memory(tmp_path, monkey
 
 
 def test_a_patient_let_go_for_memory_keeps_the_revision_of_its_lines(tmp_path):
-    """Read back after memory let it go, a patient has the same stored lines: counts over them carry on
-    (program.runtime), and only what is carried by the order of claims starts again. After another process
-    wrote the patient, or a claim of it was replaced, its lines are another revision."""
+    """Read back after memory let it go, a patient has the same stored lines, its claims in the order memory
+    had them: counts over them (program.runtime) and those carried by the order of claims
+    (program.record_dates) carry on. After another process wrote the patient, its lines are another revision."""
     records = [claim_from_dict(c) for c in generate.claims(60, patients=3)]
     path = tmp_path / "h.db"
     with ClaimHistory(path, cache_lines=1, batch=1) as history:
@@ -93,10 +134,13 @@ def test_a_patient_let_go_for_memory_keeps_the_revision_of_its_lines(tmp_path):
         patient = records[0].patient_id
         others = [r for r in records if r.patient_id != patient]
         before = history.revision(patient, "NEW")
+        order = list(history._cache.get(patient).claims)
         history.record(others[0])  # another patient's claim: memory lets this one go (1 line kept)
         assert patient not in history._cache
         after = history.revision(patient, "NEW")  # read back from the file
-        assert after[:2] == before[:2] and after[2] != before[2]
+        assert after == before
+        assert list(history._cache.get(patient).claims) == order  # (not the file's order of claim ids)
+        assert order != sorted(order)
         with ClaimHistory(path) as other_process:
             other_process.record(next(r for r in records if r.patient_id == patient))  # the same claim again
         history.record(others[1])

@@ -45,7 +45,7 @@ import sys
 import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from payerpolicy.claims.model import Claim, ServiceLine
 from payerpolicy.claims.values import therapy_discipline
@@ -57,6 +57,7 @@ from payerpolicy.judge.history_cache import (
     PatientCache,
     PatientLines,
     Revision,
+    StoredClaim,
 )
 
 __all__ = [
@@ -75,8 +76,10 @@ __all__ = [
 DISCIPLINES = ("PT", "OT", "SLP")
 # 2: each line keeps its estimated allowed amount (`allowed_cents`); 3: the `changes` log of patients written;
 # 4: no covering indexes on `lines` (writing a line updates one index, not three); 5: no `lines` table, each
-# claim's lines as JSON on its row (`claims.lines_json`)
-SCHEMA_VERSION = 5
+# claim's lines as JSON on its row (`claims.lines_json`); 6: each claim's place in the order claims were
+# stored (`seq`), the span of its lines' dates and how many lines it has, so a patient is read back in the
+# order memory had it and only the claims a question needs are parsed
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_SECONDS = 60.0  # how long a writer waits for another process's transaction before giving up
 RUN_BATCH = 1000  # claims per transaction in a run that gives out decisions only once written
 HOLD_SECONDS = 1.0  # ... and the longest it holds a decision back for a batch to fill
@@ -134,6 +137,8 @@ class Recorded:
 
 
 _CHANGES = "CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, patient_id TEXT NOT NULL)"
+# The `seq` of the claim stored last (one row): each claim written takes the next.
+_CLAIM_ORDER = "CREATE TABLE IF NOT EXISTS claim_order (last_seq INTEGER NOT NULL)"
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
     # One row per claim currently counted; (patient_id, claim_id) is the claim's identity, and `lines_json`
@@ -150,10 +155,15 @@ _SCHEMA = [
         frequency TEXT,
         recorded_at TEXT NOT NULL,
         lines_json TEXT,
+        seq INTEGER NOT NULL DEFAULT 0,
+        first_date TEXT NOT NULL DEFAULT '',
+        last_date TEXT NOT NULL DEFAULT '',
+        line_count INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (patient_id, claim_id)
     ) WITHOUT ROWID""",
     # The patients each transaction wrote, in order: how another process's memory of them is kept true.
     _CHANGES,
+    _CLAIM_ORDER,
 ]
 
 # Migrations from version N to N + 1, run in order inside the opening transaction. Version 2 keeps each
@@ -164,11 +174,22 @@ _SCHEMA = [
 # Version 4 drops the two covering indexes version 3 had on `lines`; an older payerpolicy refuses the file.
 # Version 5 keeps each claim's lines as JSON on its row (`claims.lines_json`), made for the claims already
 # there from their `lines` rows, and drops `lines`; an older payerpolicy refuses the file.
+# Version 6 gives each claim its place in the order stored (`seq`; the claims already there take one in the
+# order of patient and claim id), its lines' first and last dates and their number; an older payerpolicy
+# refuses the file.
 _MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
     1: ["ALTER TABLE lines ADD COLUMN allowed_cents INTEGER"],
     2: [_CHANGES],
     3: ["DROP INDEX IF EXISTS lines_by_day", "DROP INDEX IF EXISTS lines_by_discipline"],
     4: ["ALTER TABLE claims ADD COLUMN lines_json TEXT", lambda db: _fill_lines_json(db), "DROP TABLE lines"],
+    5: [
+        "ALTER TABLE claims ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE claims ADD COLUMN first_date TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE claims ADD COLUMN last_date TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE claims ADD COLUMN line_count INTEGER NOT NULL DEFAULT 0",
+        _CLAIM_ORDER,
+        lambda db: _fill_claim_order(db),
+    ],
 }
 
 
@@ -323,6 +344,7 @@ class ClaimHistory(RecordingHistory):
             if version is None:  # a new file: the whole current schema
                 for statement in _SCHEMA[1:]:
                     db.execute(statement)
+                db.execute("INSERT INTO claim_order (last_seq) VALUES (0)")
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
                 return
             if version > SCHEMA_VERSION:
@@ -375,7 +397,7 @@ class ClaimHistory(RecordingHistory):
         self, claim: Claim, payer: str | None, lines: tuple[HistoryLine, ...]
     ) -> tuple[HistoryLine, ...] | None:
         removed = self._cache.put(self._patient(claim.patient_id, catch_up=False), claim.id, lines)
-        claim_row = (claim.patient_id, claim.id, payer, claim.frequency, _lines_json(lines))
+        claim_row = (claim.patient_id, claim.id, payer, claim.frequency, *_stored_form(lines))
         self._queue(claim.patient_id, claim.id, claim_row, removed is None)
         return removed
 
@@ -409,14 +431,17 @@ class ClaimHistory(RecordingHistory):
                 # version of a claim that memory said was new: those claims delete first, like the others.
                 theirs = self._catch_up(db)
                 claims: list[tuple] = []
+                seq = _last_seq(db)
                 for patient_id, claim_id, claim_row, new in pending:
                     if not new or theirs is None or patient_id in theirs:
                         # in order: what is queued before this claim may be an earlier version of it
                         _insert(db, claims)
                         db.execute("DELETE FROM claims WHERE patient_id = ? AND claim_id = ?", (patient_id, claim_id))
                     if claim_row is not None:
-                        claims.append((*claim_row, now))
+                        seq += 1
+                        claims.append((*claim_row, now, seq))
                 _insert(db, claims)
+                db.execute("UPDATE claim_order SET last_seq = ?", (seq,))
                 self._log_changes(db, touched)
         except BaseException:
             for patient_id in touched:
@@ -466,9 +491,13 @@ class ClaimHistory(RecordingHistory):
         patient = self._cache.get(patient_id)
         if patient is not None:
             return patient
-        claims = self._db.execute(_PATIENT_CLAIMS, (patient_id,)).fetchall()
-        patient = PatientLines.read_back(_claims_of(patient_id, claims))
-        return self._cache.add(patient_id, patient)
+        stored = {
+            claim_id: StoredClaim(first, last, count, payer, (patient_id, frequency, lines_json))
+            for claim_id, frequency, payer, lines_json, first, last, count in self._db.execute(
+                _PATIENT_CLAIMS, (patient_id,)
+            )
+        }
+        return self._cache.add(patient_id, PatientLines.read_back(stored, _claim_lines))
 
     def written_first(self, decisions: Iterable[_T]) -> Iterator[_T]:
         """`decisions`, each given out only once the claims recorded before it are written: held back until
@@ -505,10 +534,15 @@ class ClaimHistory(RecordingHistory):
             claims.setdefault((line.patient_id, line.claim_id), []).append(line)
         now = _now()
         with self._write() as db:
+            seq = _last_seq(db)
             db.executemany(
                 _INSERT_CLAIM,
-                [(p, c, own[0].payer, own[0].frequency, _lines_json(own), now) for (p, c), own in claims.items()],
+                [
+                    (p, c, own[0].payer, own[0].frequency, *_stored_form(own), now, seq + n)
+                    for n, ((p, c), own) in enumerate(claims.items(), 1)
+                ],
             )
+            db.execute("UPDATE claim_order SET last_seq = ?", (seq + len(claims),))
             self._log_changes(db, sorted({p for p, _ in claims}))
         for patient_id, _ in claims:
             self._cache.drop(patient_id)
@@ -596,10 +630,15 @@ class ClaimHistory(RecordingHistory):
 _T = TypeVar("_T")
 _V = TypeVar("_V")
 _INSERT_CLAIM = (
-    "INSERT INTO claims (patient_id, claim_id, payer, frequency, lines_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO claims (patient_id, claim_id, payer, frequency, lines_json, first_date, last_date, line_count, "
+    "recorded_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# A patient's claims, each with its lines as JSON: what `_claims_of` takes.
-_PATIENT_CLAIMS = "SELECT claim_id, frequency, payer, lines_json FROM claims WHERE patient_id = ?"
+# A patient's claims in the order they were stored (the order memory had them in), each with its lines as
+# JSON (made into lines by `_claim_lines` when needed) and what says which questions need them.
+_PATIENT_CLAIMS = (
+    "SELECT claim_id, frequency, payer, lines_json, first_date, last_date, line_count FROM claims "
+    "WHERE patient_id = ? ORDER BY seq"
+)
 
 
 class _Transaction:
@@ -695,7 +734,7 @@ def _lines_json(lines: Iterable[HistoryLine]) -> str:
     """A claim's stored lines as the JSON text `claims.lines_json` keeps: a list of [number, code, modifiers
     (space separated), units, charge_cents, date_of_service (ISO), provider_type, discipline, allowed_cents]
     (the patient, the claim, its payer and frequency are the claim row's). Charges in whole cents, as
-    `_stored_line` rounded them; `_claims_of` reads them back."""
+    `_stored_line` rounded them; `_claim_lines` reads them back."""
     return _to_json(
         [
             (
@@ -734,46 +773,70 @@ def _fill_lines_json(db: sqlite3.Connection) -> None:
     db.execute("UPDATE claims SET lines_json = '[]' WHERE lines_json IS NULL")
 
 
-def _claims_of(patient_id: str, claims: list[tuple]) -> dict[str, tuple[HistoryLine, ...]]:
-    """A patient's stored claims and their lines, from its claim rows as `_PATIENT_CLAIMS` reads them (claim
-    id, frequency, payer, lines as JSON): the lines alike to those `record` stored (`_stored_line`).
-
-    A patient read back (one that had fallen out of memory) makes hundreds of lines per claim judged: the
-    claims' JSON is parsed in one call, then one loop makes the lines with no call per line but the line's
-    own; the values many lines share (patient and claim ids, dates, modifier lists, codes) are kept once, the
-    stored lines being most of what a run holds."""
+def _claim_lines(claim_id: str, stored: StoredClaim) -> tuple[HistoryLine, ...]:
+    """A stored claim's lines, from its row as `_PATIENT_CLAIMS` reads it (`ClaimHistory._patient` keeps the
+    patient, frequency and lines as JSON in `stored.kept`): the lines alike to those `record` stored
+    (`_stored_line`). One loop with no call per line but the line's own; the values many lines share (dates,
+    modifier lists, codes) are kept once, the stored lines being most of what a run holds."""
+    patient_id, frequency, lines_json = stored.kept
+    payer = stored.payer
+    payer = None if payer is None else sys.intern(payer)
     dates, modifier_lists, intern, line_of = _DATES, _MODIFIER_LISTS, sys.intern, HistoryLine
-    found: dict[str, tuple[HistoryLine, ...]] = {}
-    each_claims_lines = json.loads("[" + ",".join(lines_json for *_, lines_json in claims) + "]")
-    for (claim_id, frequency, payer, _), rows in zip(claims, each_claims_lines):
-        payer = None if payer is None else intern(payer)
-        lines = []
-        for number, code, modifiers, units, cents, dos, provider_type, discipline, allowed in rows:
-            day = dates.get(dos)
-            if day is None:
-                day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
-            listed = modifier_lists.get(modifiers)
-            if listed is None:
-                listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
-            lines.append(
-                line_of(
-                    claim_id,
-                    patient_id,
-                    payer,
-                    frequency,
-                    number,
-                    intern(code),
-                    listed,
-                    units,
-                    None if cents is None else cents / 100,
-                    day,
-                    None if provider_type is None else intern(provider_type),
-                    discipline,
-                    None if allowed is None else allowed / 100,
-                )
+    lines = []
+    for number, code, modifiers, units, cents, dos, provider_type, discipline, allowed in json.loads(lines_json):
+        day = dates.get(dos)
+        if day is None:
+            day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
+        listed = modifier_lists.get(modifiers)
+        if listed is None:
+            listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
+        lines.append(
+            line_of(
+                claim_id,
+                patient_id,
+                payer,
+                frequency,
+                number,
+                intern(code),
+                listed,
+                units,
+                None if cents is None else cents / 100,
+                day,
+                None if provider_type is None else intern(provider_type),
+                discipline,
+                None if allowed is None else allowed / 100,
             )
-        found[claim_id] = tuple(lines)
-    return found
+        )
+    return tuple(lines)
+
+
+def _stored_form(lines: Sequence[HistoryLine]) -> tuple[str, str, str, int]:
+    """What a claim row keeps of its lines: the lines as JSON (`_lines_json`), the first and last of their
+    dates of service (ISO text; "" for a claim with no line) and how many there are."""
+    if not lines:
+        return "[]", "", "", 0
+    first = min(line.date_of_service for line in lines)
+    last = max(line.date_of_service for line in lines)
+    return _lines_json(lines), first.isoformat(), last.isoformat(), len(lines)
+
+
+def _last_seq(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT last_seq FROM claim_order").fetchone()[0]
+
+
+def _fill_claim_order(db: sqlite3.Connection) -> None:
+    """Migration 5 to 6: each claim's place in the order stored (by patient and claim id: the order they were
+    stored in is not known), the span of its lines' dates and their number, from `lines_json`."""
+    rows = db.execute("SELECT patient_id, claim_id, lines_json FROM claims ORDER BY patient_id, claim_id").fetchall()
+    updates = []
+    for seq, (patient_id, claim_id, lines_json) in enumerate(rows, 1):
+        dates = [line[5] for line in json.loads(lines_json or "[]")]
+        updates.append((seq, min(dates, default=""), max(dates, default=""), len(dates), patient_id, claim_id))
+    db.executemany(
+        "UPDATE claims SET seq = ?, first_date = ?, last_date = ?, line_count = ? WHERE patient_id = ? AND claim_id = ?",
+        updates,
+    )
+    db.execute("INSERT INTO claim_order (last_seq) VALUES (?)", (len(rows),))
 
 
 # Dates of service and modifier lists by their text, kept once: the memory of recent patients holds hundreds

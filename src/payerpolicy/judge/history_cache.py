@@ -46,45 +46,83 @@ class PatientLines:
     The lines in service order are kept as claims come in (each new line put in its place), not sorted again
     for every claim: a patient's year grows over a run, and sorting it whole per claim made each claim cost
     more than the last. `payers` counts the lines per payer, so that asking for one payer's lines of a
-    patient who has no other (nearly always) is a copy, not a walk over the lines."""
+    patient who has no other (nearly always) is a copy, not a walk over the lines.
 
-    __slots__ = ("claims", "_ordered", "size", "payers", "removals", "serial", "copy")
+    A patient read back from a file (`read_back`) has its claims as the file keeps them (`StoredClaim`), and
+    makes each one's lines only when a question needs them: the claim judged next usually asks for one day
+    and for the claims stored since its last claim (counts over the year carry on from there), so reading a
+    patient back costs a few claims, not its whole record, however long its record has grown."""
+
+    __slots__ = ("claims", "_ordered", "size", "payers", "removals", "serial", "copy", "_stored", "_make")
 
     def __init__(self) -> None:
         # In the order stored: a claim stored again is taken out first (see `revision`), so between two
-        # matching revisions claims are only added at the end (`lines_after`).
-        self.claims: dict[str, tuple[HistoryLine, ...]] = {}
+        # matching revisions claims are only added at the end (`lines_after`). None: in `_stored`, not made yet.
+        self.claims: dict[str, tuple[HistoryLine, ...] | None] = {}
         self._ordered: list[HistoryLine] | None = None
         self.size = 0
         self.payers: collections.Counter = collections.Counter()
         self.removals = 0  # claims taken out (replaced, voided): see `revision`
         self.serial = next(_SERIALS)  # these stored lines; kept when memory lets the patient go and reads it back
-        self.copy = next(_SERIALS)  # this copy in memory: a patient read back is another copy
+        self.copy = next(_SERIALS)  # this copy in memory: kept too, as a file gives claims back in stored order
+        # Claims read back whose lines are not made yet, and how to make them (`read_back`).
+        self._stored: dict[str, StoredClaim] | None = None
+        self._make: Callable[[str, StoredClaim], tuple[HistoryLine, ...]] | None = None
 
     @classmethod
-    def read_back(cls, claims: dict[str, tuple[HistoryLine, ...]]) -> "PatientLines":
-        """A patient as a file holds it: its claims (a claim may have no lines), each with its lines. They are
-        put in service order at once: nearly every patient read back is asked for its lines next."""
+    def read_back(
+        cls, claims: dict[str, StoredClaim], make: Callable[[str, StoredClaim], tuple[HistoryLine, ...]]
+    ) -> "PatientLines":
+        """A patient as a file holds it: its claims in the order they were stored (a claim may have no lines),
+        whose lines `make(claim_id, stored)` makes when they are first needed."""
         patient = cls()
-        patient.claims = claims
-        ordered = [line for lines in claims.values() for line in lines]
-        ordered.sort(key=IN_ORDER)
-        patient.size = len(ordered)
-        patient.payers.update(line.payer for line in ordered)
-        patient._ordered = ordered
+        patient.claims = dict.fromkeys(claims)
+        if claims:
+            patient._stored = claims
+            patient._make = make
+        payers = patient.payers
+        for stored in claims.values():
+            if stored.lines:
+                patient.size += stored.lines
+                payers[stored.payer] += stored.lines
         return patient
+
+    def _made(self, claim_id: str) -> tuple[HistoryLine, ...]:
+        """The claim's lines, made now if it was read back and not made yet."""
+        lines = self.claims[claim_id]
+        if lines is None:
+            stored = self._stored.pop(claim_id)  # type: ignore[union-attr]
+            lines = self.claims[claim_id] = self._make(claim_id, stored)  # type: ignore[misc]
+            self.size += len(lines) - stored.lines  # (the same, unless the file was written by hand)
+            if not self._stored:
+                self._stored = self._make = None
+        return lines
+
+    def _all_made(self) -> None:
+        if self._stored:
+            for claim_id in list(self._stored):
+                self._made(claim_id)
+
+    def lines_of(self, claim_id: str) -> tuple[HistoryLine, ...]:
+        """The lines of one stored claim; none when the claim is not stored."""
+        return self._made(claim_id) if claim_id in self.claims else ()
+
+    def every_line(self) -> list[HistoryLine]:
+        """Every stored line, claim after claim in the order stored."""
+        self._all_made()
+        return [line for lines in self.claims.values() if lines for line in lines]
 
     def revision(self, claim_id: str) -> Revision | None:
         """What a count carried from one of the patient's claims to the next must match: between two claims
-        whose revisions match, lines are only ever added, each in its place. None when the claim is stored
-        already: its lines are left out of what the judge is given, so nothing carries.
+        whose revisions match, lines are only ever added, each in its place, and claims only added after the
+        others. None when the claim is stored already: its lines are left out of what the judge is given, so
+        nothing carries.
 
-        Its first two parts say which lines are stored: a patient that memory let go and read back from the
-        file keeps them (`PatientCache.trim` keeps them for it), so a count over the lines in service order
-        goes on from where it stopped (program.runtime). The third is this copy in memory: a patient read
-        back has its claims in another order (the file's), so what is carried by the claims' order
-        (`lines_after`, program.record_dates) starts again. A patient another process wrote is read back as
-        new lines altogether."""
+        Its first two parts say which lines are stored, the third this copy in memory. A patient that memory
+        let go and read back from the file keeps all three (`PatientCache.trim` keeps them for it): the file
+        gives its claims back in the order they were stored, so a count over the lines in service order
+        (program.runtime) or one carried by the claims' order (`lines_after`, program.record_dates) goes on
+        from where it stopped. A patient another process wrote is read back as new lines altogether."""
         return None if claim_id in self.claims else (self.serial, self.removals, self.copy)
 
     def lines_after(self, claims_seen: int | None, payer: str | None) -> tuple[int, list[HistoryLine]]:
@@ -93,8 +131,11 @@ class PatientLines:
         claims = self.claims
         if claims_seen is None or claims_seen >= len(claims):
             return len(claims), []
-        added = itertools.islice(reversed(claims.values()), len(claims) - claims_seen)
-        return len(claims), [line for lines in added for line in lines if payer is None or line.payer == payer]
+        added = itertools.islice(reversed(claims), len(claims) - claims_seen)
+        made = self._made
+        return len(claims), [
+            line for claim_id in added for line in made(claim_id) if payer is None or line.payer == payer
+        ]
 
     def put(self, claim_id: str, lines: tuple[HistoryLine, ...]) -> tuple[HistoryLine, ...] | None:
         """Store the claim's lines in place of any earlier version; the earlier version's lines, if any."""
@@ -109,15 +150,17 @@ class PatientLines:
         return earlier
 
     def remove(self, claim_id: str) -> tuple[HistoryLine, ...] | None:
-        earlier = self.claims.pop(claim_id, None)
-        if earlier is not None:
-            self.size -= len(earlier)
-            self.removals += 1
-            self._ordered = None  # rare (a replacement, a void): sorted again when next asked
-            for line in earlier:
-                self.payers[line.payer] -= 1
-                if not self.payers[line.payer]:
-                    del self.payers[line.payer]
+        if claim_id not in self.claims:
+            return None
+        earlier = self._made(claim_id)
+        del self.claims[claim_id]
+        self.size -= len(earlier)
+        self.removals += 1
+        self._ordered = None  # rare (a replacement, a void): sorted again when next asked
+        for line in earlier:
+            self.payers[line.payer] -= 1
+            if not self.payers[line.payer]:
+                del self.payers[line.payer]
         return earlier
 
     def between(
@@ -125,7 +168,9 @@ class PatientLines:
     ) -> list[HistoryLine]:
         ordered = self._ordered
         if ordered is None:
-            ordered = self._ordered = sorted((line for lines in self.claims.values() for line in lines), key=IN_ORDER)
+            if self._stored and not self._made_for(date_from, date_to):
+                return self._between_made(date_from, date_to, exclude_claim, payer)
+            ordered = self._ordered = sorted((line for lines in self.claims.values() for line in lines), key=IN_ORDER)  # type: ignore[union-attr]
         if ordered and (ordered[0].date_of_service < date_from or ordered[-1].date_of_service > date_to):
             ordered = ordered[
                 bisect.bisect_left(ordered, date_from, key=_DATE) : bisect.bisect_right(ordered, date_to, key=_DATE)
@@ -135,6 +180,46 @@ class PatientLines:
         ):
             return list(ordered)
         return [line for line in ordered if line.claim_id != exclude_claim and (payer is None or line.payer == payer)]
+
+    def _made_for(self, date_from: datetime.date, date_to: datetime.date) -> bool:
+        """Make the lines of the claims read back that have a line from `date_from` to `date_to`. True when
+        that was every claim not made yet (then the patient's lines are all made); False when some are left."""
+        stored = self._stored
+        assert stored is not None
+        low, high = date_from.isoformat(), date_to.isoformat()
+        wanted = [claim_id for claim_id, claim in stored.items() if claim.first <= high and claim.last >= low]
+        if len(wanted) == len(stored):
+            self._all_made()
+            return True
+        for claim_id in wanted:
+            self._made(claim_id)
+        return False
+
+    def _between_made(
+        self, date_from: datetime.date, date_to: datetime.date, exclude_claim: str | None, payer: str | None
+    ) -> list[HistoryLine]:
+        """`between`, while some claims are not made: those have no line in the stretch (`_made_for`)."""
+        found = [
+            line
+            for claim_id, lines in self.claims.items()
+            if lines is not None and claim_id != exclude_claim
+            for line in lines
+            if date_from <= line.date_of_service <= date_to and (payer is None or line.payer == payer)
+        ]
+        found.sort(key=IN_ORDER)
+        return found
+
+
+class StoredClaim(NamedTuple):
+    """A claim as a file keeps it, its lines not made yet (`PatientLines.read_back`): the first and last of its
+    lines' dates of service as ISO text ("" and "" when it has no line), how many lines it has, the payer they
+    were judged for, and what the file gives to make them."""
+
+    first: str
+    last: str
+    lines: int
+    payer: str | None
+    kept: tuple
 
 
 class LinesByPatient:
@@ -195,9 +280,9 @@ class PatientCache:
         self.pinned = pinned
         self.lines_kept = 0
         self._patients: collections.OrderedDict[str, PatientLines] = collections.OrderedDict()
-        # Patients let go for memory only: the stored lines' revision (serial, removals), for `add`, and how
-        # many lines they had, for `use`.
-        self._let_go: dict[str, tuple[int, int, int]] = {}
+        # Patients let go for memory only: their revision (serial, removals, copy), for `add`, and how many
+        # lines they had, for `use`.
+        self._let_go: dict[str, tuple[int, int, int, int]] = {}
         self.let_go_forgotten = False  # `_let_go` was emptied once (full, or `clear`): `use` is then too low
         # Patients read back after memory let them go, and their lines: what too small a budget costs a run.
         self.read_again = 0
@@ -213,7 +298,7 @@ class PatientCache:
         """Keep `patient`, as read from the file: one that `trim` let go keeps the revision of its lines."""
         kept = self._let_go.pop(patient_id, None)
         if kept is not None:
-            patient.serial, patient.removals, _ = kept
+            patient.serial, patient.removals, patient.copy, _ = kept
             self.read_again += 1
             self.lines_read_again += patient.size
         self.drop(patient_id)
@@ -271,14 +356,14 @@ class PatientCache:
             if len(self._let_go) >= KEPT_REVISIONS:
                 self._let_go.clear()
                 self.let_go_forgotten = True
-            self._let_go[patient_id] = (patient.serial, patient.removals, patient.size)
+            self._let_go[patient_id] = (patient.serial, patient.removals, patient.copy, patient.size)
         return True
 
     def use(self) -> "HistoryMemoryUse":
         """How this memory has served so far (`HistoryMemoryUse`)."""
         # The lines memory would hold had no patient been let go: those kept, and those let go as they were
         # then (a patient let go and read back again is in memory, counted once).
-        wanted = self.lines_kept + sum(size for _, _, size in self._let_go.values())
+        wanted = self.lines_kept + sum(kept[-1] for kept in self._let_go.values())
         return HistoryMemoryUse(
             self.read_again, self.lines_read_again, -(-wanted // LINES_PER_MB), self.let_go_forgotten
         )

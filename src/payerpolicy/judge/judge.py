@@ -658,18 +658,25 @@ class Judge:
 
     def past_day(self, view: LineView) -> list:
         """The lines of `view`'s patient-day from claims judged before and no longer in the day book, asked
-        once per claim and date (`DayContext.past_day` keeps them). Taken from the patient's year, which is
-        asked of the history once per claim and year and wanted by the year's rules anyway."""
-        if self.history is None:
+        once per claim and date (`DayContext.past_day` keeps them). Taken from the patient's year when the
+        claim asked for it already; otherwise asked of the history for the day alone: counts over the year
+        mostly carry on from the patient's last claim without its lines (program.runtime), and a patient
+        read back from a history file makes only the lines a question needs."""
+        history = self.history
+        if history is None:
             return []
-        year = self.past_lines(view.claim, view.date.year)
-        if not year:  # (a patient's first claim)
+        claim, date = view.claim, view.date
+        year = self.past.get((claim.patient_id, date.year))
+        if year is not None:
+            # The year's lines come in service order: the day's are a slice, found by halving.
+            day = year[bisect.bisect_left(year, date, key=_DATE) : bisect.bisect_right(year, date, key=_DATE)]
+        elif history.may_hold(claim.patient_id):
+            day = history.lines(claim.patient_id, date, date, exclude_claim=claim.id, payer=self.program.policy.payer)
+        else:  # the patient's first claim
             return []
-        in_book = {v.claim_id for v in self.days.get((view.claim.patient_id, view.date), ())}
-        # The year's lines come in service order: the day's are a slice, found by halving (a walk over the
-        # year per claim grew with the patient's year over a run).
-        date = view.date
-        day = year[bisect.bisect_left(year, date, key=_DATE) : bisect.bisect_right(year, date, key=_DATE)]
+        if not day:
+            return day
+        in_book = {v.claim_id for v in self.days.get((claim.patient_id, date), ())}
         return [line for line in day if line.claim_id not in in_book] if in_book else day
 
     def claim_lines(self, claim: Claim) -> list:

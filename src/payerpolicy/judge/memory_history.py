@@ -48,7 +48,7 @@ class MemoryHistory(RecordingHistory):
             gathered.setdefault((line.patient_id, line.claim_id), []).append(line)
         for (patient_id, claim_id), found in gathered.items():
             patient = self._patient(patient_id)
-            patient.put(claim_id, patient.claims.get(claim_id, ()) + tuple(found))
+            patient.put(claim_id, patient.lines_of(claim_id) + tuple(found))
 
     def _remove_claim(self, claim: Claim) -> tuple[HistoryLine, ...] | None:
         self._changed[(claim.patient_id, claim.id)] = None

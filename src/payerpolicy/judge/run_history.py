@@ -124,9 +124,7 @@ class RunHistory(LinesByPatient):
             atexit.register(shutil.rmtree, folder, True)
         for patient_id in list(self.waiting):
             self._patient(patient_id)
-        store.import_lines(
-            line for patient in self.by_patient.values() for lines in patient.claims.values() for line in lines
-        )
+        store.import_lines(line for patient in self.by_patient.values() for line in patient.every_line())
         self.by_patient.clear()
         self.spilled = store
 

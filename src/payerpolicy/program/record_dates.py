@@ -12,8 +12,9 @@ own), then the judged claim's own lines. The first part's dates are kept per pat
 carried to the patient's next claim: between two claims of one history revision
 (`judge.history_cache.PatientLines.revision`) the patient's claims are only added, one after the other, so
 the dates are brought up to date with the lines of the claims stored since (`Judge.past_lines_after`),
-whatever their dates (a claim billed late goes in among the earlier ones); otherwise (a replacement, a void,
-the patient read again from the file, a history that cannot say) they are made again from all the lines. The
+whatever their dates (a claim billed late goes in among the earlier ones), and a patient memory let go and
+read back from the file keeps its revision; otherwise (a replacement, a void, another process wrote the
+patient, a history that cannot say) they are made again from all the lines. The
 claim's own lines are kept apart, per claim (`Judge.running`), and each answer takes both into account.
 """
 
@@ -65,14 +66,13 @@ def record_dates(d, codes, counted_key, judged_key) -> Dates | None:
 def _past_dates(judge, claim, codes, counted_key) -> dict:
     """{key: sorted distinct dates} of the lines of the claims judged before, carried from the patient's last
     claim and brought up to date with the claims stored since (see the module's note)."""
-    past = judge.past_lines(claim, None)
-    if not past:
-        return {}
     revision = judge.past_revision(claim)
     if revision is None:  # the claim is stored already (sent again): its lines are left out, nothing carries
-        return _add_dates({}, past, codes, counted_key)
+        return _add_dates({}, judge.past_lines(claim, None), codes, counted_key)
     key = (claim.patient_id, _RECORD_DATES, codes, counted_key)
     carried = judge.carried.get(key)
+    # Carried first: the record's lines are asked of the history only when nothing carries (a patient a
+    # history file gives back makes its lines only when asked: judge.history_cache).
     if carried is not None and carried[0] == revision:
         added = judge.past_lines_after(claim, revision, carried[1])
         if added is not None:
@@ -83,6 +83,9 @@ def _past_dates(judge, claim, codes, counted_key) -> dict:
             if seen != carried[1]:
                 judge.carry(key, (revision, seen, index))
             return index
+    past = judge.past_lines(claim, None)
+    if not past:
+        return {}
     index = _add_dates({}, past, codes, counted_key)
     stored = judge.past_lines_after(claim, revision, None)
     if stored is not None:

@@ -248,11 +248,11 @@ def running_in_year(d, slot, total, whole_record=False):
     index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
-        past = _past_up_to(judge, d.line, whole_record)
-        state = judge.running[slot] = [
-            0,
-            _from_past(judge, d.line, slot, whole_record, past, total, None) if past else 0,
-        ]
+        start = _carried_on(judge, d.line, slot, whole_record, total, None)
+        if start is _NOT_CARRIED:
+            past = _past_up_to(judge, d.line, whole_record)
+            start = _from_past(judge, d.line, slot, whole_record, past, total, None) if past else 0
+        state = judge.running[slot] = [0, start]
     if state[0] < index:
         state[1] = total(state[1], judge.lines_judged[state[0] : index])
         state[0] = index
@@ -289,7 +289,7 @@ def _from_past(judge, view, slot, whole_record, past: list, total, counted_key):
     taken = 0
     carried = judge.carried.get(key) if revision is not None else None
     if carried is not None:
-        anchor, upto, value, stored = carried
+        anchor, upto, value, stored = carried[:4]
         # The same stored lines (read back from the file meanwhile, maybe: other objects, the same lines), and
         # the line the count stopped at still in its place.
         if stored[:2] == revision[:2] and upto <= len(past):
@@ -301,8 +301,54 @@ def _from_past(judge, view, slot, whole_record, past: list, total, counted_key):
     else:
         value = _fold(start, past[taken:], total, counted_key)
     if revision is not None:
-        judge.carry(key, (past[-1], len(past), value if counted_key is None else dict(value), revision))
+        # Whether the count took every stored line of its year (none is dated after the judged line), and how
+        # many claims were stored: what `_carried_on` needs to go on without the lines.
+        whole = len(past) == len(judge.past_lines(view.claim, key[1]))
+        stored = judge.past_lines_after(view.claim, revision, None)
+        seen = None if stored is None else stored[0]
+        judge.carry(key, (past[-1], len(past), value if counted_key is None else dict(value), revision, seen, whole))
     return value
+
+
+def _carried_on(judge, view, slot, whole_record, total, counted_key):
+    """`_from_past` without the patient's past lines, when the count carried from the patient's last claim
+    took every line stored then and the claims stored since (`Judge.past_lines_after`) only add lines after
+    those, up to the judged line's date: then the past up to that date is the lines counted and those added,
+    in that order, and the count goes on with the added ones. So a patient whose lines a history file gives
+    back only when asked (judge.history_cache) costs its new claims, not its year. `_NOT_CARRIED` otherwise
+    (no count carried, another revision, a claim billed late in among those counted): `_from_past` then."""
+    revision = judge.past_revision(view.claim)
+    if revision is None:
+        return _NOT_CARRIED
+    year = None if whole_record else view.date.year
+    key = (view.claim.patient_id, year, slot)
+    carried = judge.carried.get(key)
+    if carried is None:
+        return _NOT_CARRIED
+    anchor, upto, value, stored, seen, whole = carried
+    if not whole or seen is None or stored != revision:
+        return _NOT_CARRIED
+    found = judge.past_lines_after(view.claim, revision, seen)
+    if found is None:
+        return _NOT_CARRIED
+    now_seen, added = found
+    if year is not None and added:
+        added = [line for line in added if line.date.year == year]
+    if added:
+        added.sort(key=_IN_ORDER)
+        first, last = added[0], added[-1]
+        if last.date > view.date or _IN_ORDER(first) <= _IN_ORDER(anchor):
+            return _NOT_CARRIED
+        anchor, upto = last, upto + len(added)
+        value = total(value, added) if counted_key is None else _fold(dict(value), added, total, counted_key)
+    elif now_seen == seen:
+        return value if counted_key is None else dict(value)
+    judge.carry(key, (anchor, upto, value if counted_key is None else dict(value), revision, now_seen, True))
+    return value if counted_key is None else dict(value)
+
+
+_NOT_CARRIED = object()
+_IN_ORDER = operator.attrgetter("date", "claim_id", "number")  # service order, as the history gives lines
 
 
 _PAST = "past lines up to a date"  # the key of `_past_up_to` in `Judge.running` (count slots are numbers)
@@ -357,11 +403,11 @@ def running_in_year_by(d, slot, total, whole_record, counted_key, judged_key, ow
     index = judge.line_index
     state = judge.running.get(slot)
     if state is None or state[0] > index:
-        past = () if own_claim else _past_up_to(judge, view, whole_record)
-        state = judge.running[slot] = [
-            0,
-            _from_past(judge, view, slot, whole_record, past, total, counted_key) if past else {},
-        ]
+        start = {} if own_claim else _carried_on(judge, view, slot, whole_record, total, counted_key)
+        if start is _NOT_CARRIED:
+            past = _past_up_to(judge, view, whole_record)
+            start = _from_past(judge, view, slot, whole_record, past, total, counted_key) if past else {}
+        state = judge.running[slot] = [0, start]
     if state[0] < index:
         _fold(state[1], judge.lines_judged[state[0] : index], total, counted_key)
         state[0] = index
