@@ -48,8 +48,11 @@ def _bill_by_the_minutes(lines: list[dict]) -> list[dict]:
     return lines
 
 
-def claim(rng: random.Random, number: int, patients: int = 20_000, days: int = 300) -> dict:
-    date = (datetime.date(2026, 1, 5) + datetime.timedelta(days=rng.randrange(days))).isoformat()
+def claim(rng: random.Random, number: int, patients: int = 20_000, days: int = 300, day: int | None = None) -> dict:
+    """Claim `number`, its date of service `day` days after 2026-01-05 (any of `days` when None)."""
+    date = (
+        datetime.date(2026, 1, 5) + datetime.timedelta(days=rng.randrange(days) if day is None else day)
+    ).isoformat()
     provider_type = rng.choice(["PT", "PT", "PT", "PTA"])
     count = rng.randint(1, 8)
     codes = rng.sample(TIMED + UNTIMED, k=min(count, len(TIMED + UNTIMED)))

@@ -2,7 +2,8 @@
 
     python bench/scale.py [--claims N] [--slice N] [--history | --no-history] [--history-memory MB]
                           [--format jsonl|x12]
-                          [--patients N] [--corpus FILE] [--keep-corpus] [--base TREE --rounds N]
+                          [--patients N] [--dates random|in-order] [--corpus FILE] [--keep-corpus]
+                          [--base TREE --rounds N]
 
 Writes N generated claims (bench/generate.py, the defaults: 20,000 patients over 300 days, so a patient's
 year grows to about N / 20,000 claims) to a corpus file, then runs the command line on it as a user would,
@@ -17,7 +18,8 @@ policy) is before the first decision and in no slice. Beside the wall clock, eac
 second of the child's own CPU time (/proc/PID/stat): on a machine other work loads, that share is what
 still says whether the run is flat. `--patients` (default 20,000) spreads the claims over fewer patients
 to fill their years sooner: 40,000 claims over 2,000 patients give each the 20 claims a patient has
-after 400,000 claims at the default.
+after 400,000 claims at the default. `--dates in-order` gives dates of service that rise through the file
+(one claim in twenty billed late), as claims reach a clearinghouse; the default gives any claim any date.
 
 The figures are end to end: reading the file, judging, the claim history, writing the decisions. The corpus
 and the history file are in a private temporary folder, removed at the end (--keep-corpus keeps the corpus
@@ -49,9 +51,26 @@ import generate  # noqa: E402
 WINDOW = 10_000  # the command's default --window
 
 
-def write_corpus(path: str, count: int, kind: str, seed: int = 2026, patients: int = 20_000) -> None:
+# How the corpus's dates of service follow its claims (`--dates`): "random", any date of the 300 days for
+# any claim (each patient's claims come in no order of their dates: the hardest case for counts carried from
+# a patient's last claim); "in-order", dates that rise through the file as claims arrive at a clearinghouse
+# over the year, one claim in twenty billed late (up to 30 days before its place).
+DATES = ("random", "in-order")
+LATE = 0.05
+
+
+def write_corpus(
+    path: str, count: int, kind: str, seed: int = 2026, patients: int = 20_000, dates: str = "random"
+) -> None:
     rng = random.Random(seed)
-    claims = (generate.claim(rng, i, patients=patients) for i in range(count))
+
+    def day(number: int) -> int | None:
+        if dates == "random":
+            return None
+        arrival = number * 300 // count
+        return max(0, arrival - rng.randrange(1, 31)) if rng.random() < LATE else arrival
+
+    claims = (generate.claim(rng, i, patients=patients, day=day(i)) for i in range(count))
     with open(path, "w") as out:
         if kind == "jsonl":
             for claim in claims:
@@ -211,6 +230,7 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", help="the corpus file to use, written first if it is not there")
     parser.add_argument("--keep-corpus", action="store_true")
     parser.add_argument("--patients", type=int, default=20_000, help="patients the claims are spread over")
+    parser.add_argument("--dates", choices=DATES, default="random", help="how dates of service follow the claims")
     parser.add_argument("--base", help="a source tree (git worktree) to run paired with this one, taking turns")
     parser.add_argument("--rounds", type=int, default=1, help="paired rounds with --base")
     args = parser.parse_args(argv)
@@ -219,7 +239,7 @@ def main(argv=None) -> int:
     try:
         corpus = args.corpus or os.path.join(folder, f"claims.{args.format}")
         if not os.path.exists(corpus):
-            write_corpus(corpus, args.claims, args.format, patients=args.patients)
+            write_corpus(corpus, args.claims, args.format, patients=args.patients, dates=args.dates)
         history = os.path.join(folder, "history.sqlite") if args.history else None
         print(
             f"payerpolicy check, {args.claims:,} {args.format} claims, "

@@ -13,7 +13,8 @@ For each of the two slices it prints the CPU seconds per claim and the share of 
 the run, worked out from the profile's inclusive times of the functions that begin the stage:
 
     reading     the claim's JSON text into the claim model (claims.json_files, claims.json_quick)
-    read back   a patient not held in memory, read from the history file (ClaimHistory._patient)
+    read back   a patient not held in memory, read from the history file (ClaimHistory._patient), and
+                the lines of its claims made when asked (PatientLines._make_now)
     recording   a judged claim's lines, stored and written (RecordingHistory.record, ClaimHistory.flush)
     writing     the decision as JSON (render.stream)
 
@@ -44,7 +45,7 @@ import payerpolicy  # noqa: E402
 # inside judging) are counted in their own stage and also in what calls them: the shares do not add to 1.
 STAGES = {
     "reading": [("claims/json_files.py", "read_claim_text"), ("claims/json_files.py", "_json_lines")],
-    "read back": [("judge/history.py", "_patient")],
+    "read back": [("judge/history.py", "_patient"), ("judge/history_cache.py", "_make_now")],
     "recording": [("judge/history.py", "record"), ("judge/history.py", "flush")],
     "writing": [("render/stream.py", "__call__")],
 }
@@ -121,13 +122,14 @@ def main() -> None:
     options.add_argument("--slice", type=int, default=20_000, help="claims, whole windows of 10,000")
     options.add_argument("--history-memory", type=int, default=100, help="megabytes, as check's option (100)")
     options.add_argument("--top", type=int, default=15)
+    options.add_argument("--dates", choices=scale.DATES, default="random", help="as scale.py's")
     args = options.parse_args()
     if args.slice * 2 + 20_000 > args.claims:  # the first and final windows are left out (profiled_slices)
         options.error("--claims must hold two slices and two windows (10,000 claims each)")
     with tempfile.TemporaryDirectory(prefix="payerpolicy-bench-") as folder:
         os.chmod(folder, 0o700)
         path = os.path.join(folder, "claims.jsonl")
-        scale.write_corpus(path, args.claims, "jsonl", patients=args.patients)
+        scale.write_corpus(path, args.claims, "jsonl", patients=args.patients, dates=args.dates)
         first, last = profiled_slices(
             path, os.path.join(folder, "history.sqlite"), args.claims, args.slice, args.history_memory
         )

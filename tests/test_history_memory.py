@@ -67,10 +67,10 @@ def test_a_patient_read_back_makes_only_the_claims_its_next_claim_needs(tmp_path
     read_back = made = 0
     make_lines, read = history_module._claim_lines, history_module.PatientLines.read_back
 
-    def counted_make(claim_id, stored):
+    def counted_make(stored_claims):
         nonlocal made
-        made += 1
-        return make_lines(claim_id, stored)
+        made += len(stored_claims)
+        return make_lines(stored_claims)
 
     def counted_read(stored, make):
         nonlocal read_back

@@ -57,7 +57,10 @@ from payerpolicy.judge.history_cache import (
     PatientCache,
     PatientLines,
     Revision,
-    StoredClaim,
+    STORED_FIRST,
+    STORED_LAST,
+    STORED_LINES,
+    STORED_PAYER,
 )
 
 __all__ = [
@@ -491,12 +494,7 @@ class ClaimHistory(RecordingHistory):
         patient = self._cache.get(patient_id)
         if patient is not None:
             return patient
-        stored = {
-            claim_id: StoredClaim(first, last, count, payer, (patient_id, frequency, lines_json))
-            for claim_id, frequency, payer, lines_json, first, last, count in self._db.execute(
-                _PATIENT_CLAIMS, (patient_id,)
-            )
-        }
+        stored = {row[0]: row for row in self._db.execute(_PATIENT_CLAIMS, (patient_id, patient_id))}
         return self._cache.add(patient_id, PatientLines.read_back(stored, _claim_lines))
 
     def written_first(self, decisions: Iterable[_T]) -> Iterator[_T]:
@@ -634,11 +632,13 @@ _INSERT_CLAIM = (
     "recorded_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # A patient's claims in the order they were stored (the order memory had them in), each with its lines as
-# JSON (made into lines by `_claim_lines` when needed) and what says which questions need them.
+# JSON (made into lines by `_claim_lines` when needed) and what says which questions need them: a stored claim
+# as judge.history_cache has it (`STORED_PAYER` ... name its places), the patient last.
 _PATIENT_CLAIMS = (
-    "SELECT claim_id, frequency, payer, lines_json, first_date, last_date, line_count FROM claims "
+    "SELECT claim_id, frequency, payer, lines_json, first_date, last_date, line_count, ? FROM claims "
     "WHERE patient_id = ? ORDER BY seq"
 )
+assert (STORED_PAYER, STORED_FIRST, STORED_LAST, STORED_LINES) == (2, 4, 5, 6)  # the query's places
 
 
 class _Transaction:
@@ -773,41 +773,46 @@ def _fill_lines_json(db: sqlite3.Connection) -> None:
     db.execute("UPDATE claims SET lines_json = '[]' WHERE lines_json IS NULL")
 
 
-def _claim_lines(claim_id: str, stored: StoredClaim) -> tuple[HistoryLine, ...]:
-    """A stored claim's lines, from its row as `_PATIENT_CLAIMS` reads it (`ClaimHistory._patient` keeps the
-    patient, frequency and lines as JSON in `stored.kept`): the lines alike to those `record` stored
-    (`_stored_line`). One loop with no call per line but the line's own; the values many lines share (dates,
-    modifier lists, codes) are kept once, the stored lines being most of what a run holds."""
-    patient_id, frequency, lines_json = stored.kept
-    payer = stored.payer
-    payer = None if payer is None else sys.intern(payer)
+def _claim_lines(stored_claims: list[tuple]) -> list[tuple[HistoryLine, ...]]:
+    """The lines of a patient's stored claims, from their rows as `_PATIENT_CLAIMS` reads them: lines alike to
+    those `record` stored (`_stored_line`). The claims' JSON is parsed in one call, then one loop makes the
+    lines with no call per line but the line's own; the values many lines share (dates, modifier lists, codes)
+    are kept once, the stored lines being most of what a run holds."""
     dates, modifier_lists, intern, line_of = _DATES, _MODIFIER_LISTS, sys.intern, HistoryLine
-    lines = []
-    for number, code, modifiers, units, cents, dos, provider_type, discipline, allowed in json.loads(lines_json):
-        day = dates.get(dos)
-        if day is None:
-            day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
-        listed = modifier_lists.get(modifiers)
-        if listed is None:
-            listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
-        lines.append(
-            line_of(
-                claim_id,
-                patient_id,
-                payer,
-                frequency,
-                number,
-                intern(code),
-                listed,
-                units,
-                None if cents is None else cents / 100,
-                day,
-                None if provider_type is None else intern(provider_type),
-                discipline,
-                None if allowed is None else allowed / 100,
+    if len(stored_claims) == 1:
+        each_claims_lines = [json.loads(stored_claims[0][3])]
+    else:
+        each_claims_lines = json.loads("[" + ",".join([stored[3] for stored in stored_claims]) + "]")
+    made = []
+    for (claim_id, frequency, payer, _, _, _, _, patient_id), rows in zip(stored_claims, each_claims_lines):
+        payer = None if payer is None else intern(payer)
+        lines = []
+        for number, code, modifiers, units, cents, dos, provider_type, discipline, allowed in rows:
+            day = dates.get(dos)
+            if day is None:
+                day = _keep_in(dates, dos, datetime.date.fromisoformat(dos))
+            listed = modifier_lists.get(modifiers)
+            if listed is None:
+                listed = _keep_in(modifier_lists, modifiers, tuple(modifiers.split()))
+            lines.append(
+                line_of(
+                    claim_id,
+                    patient_id,
+                    payer,
+                    frequency,
+                    number,
+                    intern(code),
+                    listed,
+                    units,
+                    None if cents is None else cents / 100,
+                    day,
+                    None if provider_type is None else intern(provider_type),
+                    discipline,
+                    None if allowed is None else allowed / 100,
+                )
             )
-        )
-    return tuple(lines)
+        made.append(tuple(lines))
+    return made
 
 
 def _stored_form(lines: Sequence[HistoryLine]) -> tuple[str, str, str, int]:

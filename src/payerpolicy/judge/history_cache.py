@@ -66,15 +66,16 @@ class PatientLines:
         self.serial = next(_SERIALS)  # these stored lines; kept when memory lets the patient go and reads it back
         self.copy = next(_SERIALS)  # this copy in memory: kept too, as a file gives claims back in stored order
         # Claims read back whose lines are not made yet, and how to make them (`read_back`).
-        self._stored: dict[str, StoredClaim] | None = None
-        self._make: Callable[[str, StoredClaim], tuple[HistoryLine, ...]] | None = None
+        self._stored: dict[str, tuple] | None = None
+        self._make: Callable[[list[tuple]], list[tuple[HistoryLine, ...]]] | None = None
 
     @classmethod
     def read_back(
-        cls, claims: dict[str, StoredClaim], make: Callable[[str, StoredClaim], tuple[HistoryLine, ...]]
+        cls, claims: dict[str, tuple], make: Callable[[list[tuple]], list[tuple[HistoryLine, ...]]]
     ) -> "PatientLines":
         """A patient as a file holds it: its claims in the order they were stored (a claim may have no lines),
-        whose lines `make(claim_id, stored)` makes when they are first needed."""
+        each as a stored claim (`STORED_FIRST` ...), whose lines `make(stored claims)` makes, in one call for
+        many, when they are first needed."""
         patient = cls()
         patient.claims = dict.fromkeys(claims)
         if claims:
@@ -82,26 +83,36 @@ class PatientLines:
             patient._make = make
         payers = patient.payers
         for stored in claims.values():
-            if stored.lines:
-                patient.size += stored.lines
-                payers[stored.payer] += stored.lines
+            count = stored[STORED_LINES]
+            if count:
+                patient.size += count
+                payers[stored[STORED_PAYER]] += count
         return patient
 
     def _made(self, claim_id: str) -> tuple[HistoryLine, ...]:
         """The claim's lines, made now if it was read back and not made yet."""
         lines = self.claims[claim_id]
         if lines is None:
-            stored = self._stored.pop(claim_id)  # type: ignore[union-attr]
-            lines = self.claims[claim_id] = self._make(claim_id, stored)  # type: ignore[misc]
-            self.size += len(lines) - stored.lines  # (the same, unless the file was written by hand)
-            if not self._stored:
-                self._stored = self._make = None
-        return lines
+            self._make_now([claim_id])
+            lines = self.claims[claim_id]
+        return lines  # type: ignore[return-value]
 
     def _all_made(self) -> None:
         if self._stored:
-            for claim_id in list(self._stored):
-                self._made(claim_id)
+            self._make_now(list(self._stored))
+
+    def _make_now(self, claim_ids: list[str]) -> None:
+        """Make the lines of these claims read back (not made yet), in one call: a file parses many at once
+        faster than one by one."""
+        stored = self._stored
+        assert stored is not None and self._make is not None
+        taken = [stored.pop(claim_id) for claim_id in claim_ids]
+        claims = self.claims
+        for claim_id, kept, lines in zip(claim_ids, taken, self._make(taken)):
+            claims[claim_id] = lines
+            self.size += len(lines) - kept[STORED_LINES]  # (the same, unless the file was written by hand)
+        if not stored:
+            self._stored = self._make = None
 
     def lines_of(self, claim_id: str) -> tuple[HistoryLine, ...]:
         """The lines of one stored claim; none when the claim is not stored."""
@@ -187,12 +198,14 @@ class PatientLines:
         stored = self._stored
         assert stored is not None
         low, high = date_from.isoformat(), date_to.isoformat()
-        wanted = [claim_id for claim_id, claim in stored.items() if claim.first <= high and claim.last >= low]
+        wanted = [
+            claim_id for claim_id, claim in stored.items() if claim[STORED_FIRST] <= high and claim[STORED_LAST] >= low
+        ]
         if len(wanted) == len(stored):
             self._all_made()
             return True
-        for claim_id in wanted:
-            self._made(claim_id)
+        if wanted:
+            self._make_now(wanted)
         return False
 
     def _between_made(
@@ -210,16 +223,11 @@ class PatientLines:
         return found
 
 
-class StoredClaim(NamedTuple):
-    """A claim as a file keeps it, its lines not made yet (`PatientLines.read_back`): the first and last of its
-    lines' dates of service as ISO text ("" and "" when it has no line), how many lines it has, the payer they
-    were judged for, and what the file gives to make them."""
-
-    first: str
-    last: str
-    lines: int
-    payer: str | None
-    kept: tuple
+# A claim as a file keeps it, its lines not made yet (`PatientLines.read_back`): a tuple as the file's query
+# gives it (a plain tuple: a patient read back has dozens), whose items at these places are the payer its lines
+# were judged for, the first and last of their dates of service as ISO text ("" when it has no line) and how
+# many lines it has; the rest is the file's, to make the lines.
+STORED_PAYER, STORED_FIRST, STORED_LAST, STORED_LINES = 2, 4, 5, 6
 
 
 class LinesByPatient:
