@@ -5,6 +5,7 @@ from memory and read back are judged as if they had stayed."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -157,7 +158,15 @@ def test_memory_counts_the_patients_it_read_back_and_the_memory_that_holds_them_
         assert history.memory_use().read_again > 0  # three patients taking turns in a memory of one line
         use = history.memory_use()
         stored = sum(len(r.lines) for r in records)  # each claim of its own id: every line is stored
-        assert use.lines_read_again >= use.read_again
+        assert use.lines_read_again == 0  # recording new claims makes no stored line
+        patients = sorted({r.patient_id for r in records})
+        for patient in patients:  # the whole year asked: each patient let go is read back and made whole
+            history.lines(patient, datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
+        made = history.memory_use()
+        assert made.read_again == use.read_again + len(patients) - 1  # (the last patient recorded was in memory)
+        # every line of the patients let go, and of the last one's claims read back before its last claim
+        last = records[-1].patient_id
+        assert stored > made.lines_read_again >= sum(len(r.lines) for r in records if r.patient_id != last)
         assert use.wanted_mb == -(-stored // LINES_PER_MB) and not use.at_least
     with ClaimHistory(tmp_path / "h.db") as history:  # memory enough: patients are read once, never again
         for record in records:
@@ -209,5 +218,5 @@ def test_the_memory_note_is_for_runs_it_slowed_down():
     note = memory_advice(HistoryMemoryUse(30_000, 6_000_000, 1_234, True), 100_000, "day.sqlite", None)
     assert note is not None
     assert "the default --history-memory (100 MB) was too small" in note
-    assert "30,000 times" in note and "day.sqlite" in note and "6,000,000 lines" in note
+    assert "30,000 times" in note and "day.sqlite" in note and "6,000,000 of their lines" in note
     assert "at least about 1,234 MB: --history-memory 1300 would hold them all" in note

@@ -370,8 +370,8 @@ class Session:
     def history_memory_use(self) -> HistoryMemoryUse | None:
         """How the memory of recent patients (`history_memory`) of the history files this session judges with
         served it so far, in this process (worker processes keep their own, not counted here); None with no
-        history file. A run whose `read_again` is a good share of its claims reads whole patient-years back
-        from the file, and slows down as they grow: `wanted_mb` would have held them all."""
+        history file. A run whose `read_again` is a good share of its claims reads patients back from the file
+        for its claims, and slows down: `wanted_mb` would have held them all."""
         files = {id(h): h for h in (self.history, *self._per_payer.values()) if isinstance(h, ClaimHistory)}
         uses = [history.memory_use() for history in files.values()]  # a file two payers share counts once
         if not uses:

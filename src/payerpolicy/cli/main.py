@@ -170,8 +170,8 @@ def memory_advice(use: HistoryMemoryUse | None, claims: int, history: str, given
     budget = f"--history-memory {given}" if given else f"the default --history-memory ({DEFAULT_HISTORY_MEMORY} MB)"
     return (
         f"payerpolicy: note: {budget} was too small for this run: {use.read_again:,} times, a patient that memory "
-        f"had let go was read back from {history}, all of its year ({use.lines_read_again:,} lines in all), and a "
-        f"long run slows down as those years grow. This run's patients fit in {'at least ' if use.at_least else ''}"
+        f"had let go was read back from {history} ({use.lines_read_again:,} of their lines made again in all), which "
+        f"slows a long run down. This run's patients fit in {'at least ' if use.at_least else ''}"
         f"about {use.wanted_mb:,} MB: --history-memory {enough} would hold them all (each worker of --jobs takes "
         f"that much)."
     )

@@ -308,11 +308,23 @@ class PatientCache:
         if kept is not None:
             patient.serial, patient.removals, patient.copy, _ = kept
             self.read_again += 1
-            self.lines_read_again += patient.size
+            patient._make = self._counted(patient._make)
         self.drop(patient_id)
         self._patients[patient_id] = patient
         self.lines_kept += patient.size
         return patient
+
+    def _counted(self, make):
+        """`make`, counting the lines it makes in `lines_read_again`: what a patient read back again costs."""
+        if make is None:
+            return None
+
+        def counted(stored_claims: list[tuple]) -> list[tuple[HistoryLine, ...]]:
+            made = make(stored_claims)
+            self.lines_read_again += sum(map(len, made))
+            return made
+
+        return counted
 
     def put(self, patient: PatientLines, claim_id: str, lines: tuple[HistoryLine, ...]):
         before = patient.size
@@ -380,9 +392,10 @@ class PatientCache:
 class HistoryMemoryUse(NamedTuple):
     """How a claim history's memory of recent patients (`--history-memory`) served a run.
 
-    `read_again`: patients read back from the file after memory had let them go, each time all of its lines
-    (`lines_read_again` in all): a run that does this for many of its claims slows down as the patients'
-    years grow. `wanted_mb`: the megabytes that would have held every patient the run asked about, as
+    `read_again`: patients read back from the file after memory had let them go; `lines_read_again`: the lines
+    of their claims made again from the file, those the claims judged next needed (a few when claims come in
+    the order of their dates, as counts over the year carry on; the whole year when not): a run that does
+    this for many of its claims slows down. `wanted_mb`: the megabytes that would have held every patient the run asked about, as
     `--history-memory` counts them; `at_least`: that figure is too low (more patients were let go than are
     remembered, `KEPT_REVISIONS`, or memory forgot them all when other processes had written too much)."""
 
