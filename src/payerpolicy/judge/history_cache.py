@@ -48,7 +48,7 @@ class PatientLines:
     more than the last. `payers` counts the lines per payer, so that asking for one payer's lines of a
     patient who has no other (nearly always) is a copy, not a walk over the lines.
 
-    A patient read back from a file (`read_back`) has its claims as the file keeps them (`StoredClaim`), and
+    A patient read back from a file (`read_back`) has its claims as the file keeps them (`STORED_PAYER` ...), and
     makes each one's lines only when a question needs them: the claim judged next usually asks for one day
     and for the claims stored since its last claim (counts over the year carry on from there), so reading a
     patient back costs a few claims, not its whole record, however long its record has grown."""
