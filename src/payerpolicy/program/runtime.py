@@ -341,10 +341,9 @@ def _carried_on(judge, view, slot, whole_record, total, counted_key):
             return _NOT_CARRIED
         anchor, upto = last, upto + len(added)
         value = total(value, added) if counted_key is None else _fold(dict(value), added, total, counted_key)
-    elif now_seen == seen:
-        return value if counted_key is None else dict(value)
-    judge.carry(key, (anchor, upto, value if counted_key is None else dict(value), revision, now_seen, True))
-    return value if counted_key is None else dict(value)
+    if now_seen != seen:  # (always, when lines were added)
+        judge.carry(key, (anchor, upto, value if counted_key is None else dict(value), revision, now_seen, True))
+    return value if counted_key is None else dict(value)  # totals by key: the claim's own lines go in next
 
 
 _NOT_CARRIED = object()
